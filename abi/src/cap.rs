@@ -1,0 +1,120 @@
+//! Capability slots, rights and object types.
+
+/// Index of a slot in the caller's capability space. Slot 0 is never valid,
+/// so that a zeroed argument cannot name a capability by accident.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CapSlot(pub u32);
+
+impl CapSlot {
+    /// The slot that never holds a capability.
+    pub const NULL: CapSlot = CapSlot(0);
+
+    /// Encodes into one register.
+    pub const fn to_reg(self) -> u64 {
+        self.0 as u64
+    }
+
+    /// Decodes from one register; values that do not fit in 32 bits are an
+    /// invalid capability, not a truncated one.
+    pub fn from_reg(reg: u64) -> Result<CapSlot, crate::SysError> {
+        u32::try_from(reg)
+            .map(CapSlot)
+            .map_err(|_| crate::SysError::InvalidCap)
+    }
+}
+
+bitflags::bitflags! {
+    /// What a capability lets its holder do with the object. Rights only
+    /// shrink along derivation: a copy has the same or fewer.
+    #[repr(transparent)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Rights: u32 {
+        /// Observe the object (query state, wait on a thread).
+        const READ = 1 << 0;
+        /// Change the object (write to a console, create threads in an address space).
+        const WRITE = 1 << 1;
+        /// Pass the capability on to another capability space.
+        const GRANT = 1 << 2;
+        /// Control the object's lifetime or the machine's (end the QEMU run).
+        const CONTROL = 1 << 3;
+    }
+}
+
+impl Rights {
+    /// Encodes into one register.
+    pub const fn to_reg(self) -> u64 {
+        self.bits() as u64
+    }
+
+    /// Decodes from one register; unknown bits are an error, never ignored.
+    pub fn from_reg(reg: u64) -> Result<Rights, crate::SysError> {
+        u32::try_from(reg)
+            .ok()
+            .and_then(Rights::from_bits)
+            .ok_or(crate::SysError::InvalidArg)
+    }
+}
+
+/// The kind of kernel object a capability names.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ObjectType {
+    /// The kernel's debug facilities before drivers exist: print to COM1,
+    /// end the QEMU run, count free frames. Held only by the first program.
+    Debug = 1,
+    /// An address space (page tables plus mapped regions).
+    AddressSpace = 2,
+    /// A thread of execution.
+    Thread = 3,
+}
+
+impl ObjectType {
+    /// Encodes into one register.
+    pub const fn to_reg(self) -> u64 {
+        self as u64
+    }
+
+    /// Decodes from one register.
+    pub fn from_reg(reg: u64) -> Result<ObjectType, crate::SysError> {
+        match reg {
+            1 => Ok(ObjectType::Debug),
+            2 => Ok(ObjectType::AddressSpace),
+            3 => Ok(ObjectType::Thread),
+            _ => Err(crate::SysError::InvalidArg),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SysError;
+
+    #[test]
+    fn slot_round_trip() {
+        for s in [0u32, 1, 17, u32::MAX] {
+            assert_eq!(CapSlot::from_reg(CapSlot(s).to_reg()), Ok(CapSlot(s)));
+        }
+        assert_eq!(CapSlot::from_reg(1 << 32), Err(SysError::InvalidCap));
+    }
+
+    #[test]
+    fn rights_round_trip_and_reject_unknown_bits() {
+        for bits in 0..16u32 {
+            let r = Rights::from_bits(bits).unwrap();
+            assert_eq!(Rights::from_reg(r.to_reg()), Ok(r));
+        }
+        assert_eq!(Rights::from_reg(1 << 4), Err(SysError::InvalidArg));
+        assert_eq!(Rights::from_reg(1 << 40), Err(SysError::InvalidArg));
+    }
+
+    #[test]
+    fn object_type_round_trip() {
+        for t in [ObjectType::Debug, ObjectType::AddressSpace, ObjectType::Thread] {
+            assert_eq!(ObjectType::from_reg(t.to_reg()), Ok(t));
+        }
+        assert_eq!(ObjectType::from_reg(0), Err(SysError::InvalidArg));
+        assert_eq!(ObjectType::from_reg(99), Err(SysError::InvalidArg));
+    }
+}

@@ -1,0 +1,20 @@
+//! Kernel tunables, one per line.
+
+/// Base of the direct map of all physical memory (PML4 slot 256).
+pub const DIRECT_MAP_BASE: u64 = 0xffff_8000_0000_0000;
+/// Largest physical address the direct map covers (512 GiB, one PML4 slot).
+pub const DIRECT_MAP_MAX_BYTES: u64 = 512 << 30;
+/// Where the local APIC's registers are mapped (uncached), below the kernel image.
+pub const LAPIC_VIRT: u64 = 0xffff_ff00_0000_0000;
+/// Bytes of the per-CPU kernel stack.
+pub const KERNEL_STACK_BYTES: usize = 64 * 1024;
+/// Bytes of each interrupt stack (double fault, NMI, machine check).
+pub const IST_STACK_BYTES: usize = 16 * 1024;
+/// Timer interrupts per second (the scheduler's time slice is one tick).
+pub const TICK_HZ: u64 = 100;
+/// Capability slots in a capability space.
+pub const CSPACE_SLOTS: usize = 128;
+/// Most memory-map entries the boot code keeps.
+pub const MAX_MEMMAP_ENTRIES: usize = 64;
+/// Log level: messages at this level or more severe are printed.
+pub const LOG_LEVEL: crate::klog::Level = crate::klog::Level::Info;
