@@ -37,6 +37,9 @@ pub struct FlatImageHeader {
     pub mem_bytes: u64,
     /// Bytes of initial stack to map below [`crate::layout::STACK_TOP`]; a page multiple.
     pub stack_bytes: u64,
+    /// Bytes at the start of the image mapped read + execute; the rest is
+    /// mapped read + write, never executable (W^X). A page multiple.
+    pub exec_bytes: u64,
 }
 
 /// Why a flat image was rejected.
@@ -78,6 +81,12 @@ impl FlatImageHeader {
             && header.entry - header.load_addr < header.file_bytes;
         if !entry_ok {
             return Err(ImageError::BadField("entry"));
+        }
+        if header.exec_bytes % PAGE_BYTES != 0
+            || header.exec_bytes > header.mem_bytes
+            || header.entry - header.load_addr >= header.exec_bytes
+        {
+            return Err(ImageError::BadField("exec_bytes"));
         }
         if header.stack_bytes == 0
             || header.stack_bytes % PAGE_BYTES != 0
@@ -156,7 +165,7 @@ impl BootInfo {
 }
 
 const _: () = assert!(core::mem::size_of::<BootInfo>() <= PAGE_BYTES as usize);
-const _: () = assert!(core::mem::size_of::<FlatImageHeader>() == 56);
+const _: () = assert!(core::mem::size_of::<FlatImageHeader>() == 64);
 
 #[cfg(test)]
 mod tests {
@@ -173,6 +182,7 @@ mod tests {
             file_bytes: 16,
             mem_bytes: 8192,
             stack_bytes: 65536,
+            exec_bytes: 4096,
         }
     }
 
@@ -184,7 +194,8 @@ mod tests {
 
     #[test]
     fn layouts_are_fixed() {
-        assert_eq!(size_of::<FlatImageHeader>(), 56);
+        assert_eq!(size_of::<FlatImageHeader>(), 64);
+        assert_eq!(offset_of!(FlatImageHeader, exec_bytes), 56);
         assert_eq!(offset_of!(FlatImageHeader, entry), 24);
         assert_eq!(offset_of!(FlatImageHeader, stack_bytes), 48);
         assert_eq!(offset_of!(BootInfo, initramfs_addr), 16);
@@ -208,7 +219,9 @@ mod tests {
         let h = header();
         assert_eq!(FlatImageHeader::parse(&[]), Err(ImageError::Truncated));
         assert_eq!(FlatImageHeader::parse(&image(&h, 15)), Err(ImageError::Truncated));
-        let cases: [(fn(&mut FlatImageHeader), ImageError); 8] = [
+        let cases: [(fn(&mut FlatImageHeader), ImageError); 10] = [
+            (|h| h.exec_bytes = 100, ImageError::BadField("exec_bytes")),
+            (|h| h.exec_bytes = 0, ImageError::BadField("exec_bytes")),
             (|h| h.magic[0] = b'X', ImageError::BadMagic),
             (|h| h.version = 2, ImageError::BadMagic),
             (|h| h.header_bytes = 8, ImageError::BadField("header_bytes")),

@@ -106,13 +106,7 @@ impl<'a> FrameBitmap<'a> {
     /// Saturates at `usize::MAX` on targets where the count does not fit in a
     /// `usize` (no such storage can exist, so [`FrameBitmap::new`] then fails).
     pub const fn words_needed(frames: u64) -> usize {
-        let full = frames / BITS_PER_WORD;
-        let words = if frames % BITS_PER_WORD == 0 {
-            full
-        } else {
-            // Cannot overflow: `full <= u64::MAX / 64`.
-            full + 1
-        };
+        let words = frames.div_ceil(BITS_PER_WORD);
         if words > usize::MAX as u64 {
             usize::MAX
         } else {
@@ -339,7 +333,10 @@ mod tests {
         assert_eq!(FrameNumber::containing(0), FrameNumber(0));
         assert_eq!(FrameNumber::containing(4095), FrameNumber(0));
         assert_eq!(FrameNumber::containing(4096), FrameNumber(1));
-        assert_eq!(FrameNumber::containing(u64::MAX), FrameNumber(u64::MAX / 4096));
+        assert_eq!(
+            FrameNumber::containing(u64::MAX),
+            FrameNumber(u64::MAX / 4096)
+        );
         assert_eq!(
             FrameNumber::containing(u64::MAX).checked_addr(),
             Some(u64::MAX - 4095)
@@ -357,7 +354,10 @@ mod tests {
         assert_eq!(FrameBitmap::words_needed(64), 1);
         assert_eq!(FrameBitmap::words_needed(65), 2);
         assert_eq!(FrameBitmap::words_needed(128), 2);
-        assert_eq!(FrameBitmap::words_needed(u64::MAX), (u64::MAX / 64 + 1) as usize);
+        assert_eq!(
+            FrameBitmap::words_needed(u64::MAX),
+            (u64::MAX / 64 + 1) as usize
+        );
     }
 
     #[test]
@@ -510,7 +510,10 @@ mod tests {
         bitmap.add_free_range(FrameNumber(0), 100);
         assert_eq!(bitmap.free(FrameNumber(5)), Err(FrameError::NotAllocated));
         assert_eq!(bitmap.free(FrameNumber(100)), Err(FrameError::OutOfRange));
-        assert_eq!(bitmap.free(FrameNumber(u64::MAX)), Err(FrameError::OutOfRange));
+        assert_eq!(
+            bitmap.free(FrameNumber(u64::MAX)),
+            Err(FrameError::OutOfRange)
+        );
         let frame = bitmap.alloc().unwrap();
         assert!(!bitmap.is_free(frame));
         assert_eq!(bitmap.free(frame), Ok(()));

@@ -101,7 +101,7 @@ pub fn usable_ranges(
     let mut swept = 0;
     while let Some(merged) = next_ram_union(ram, swept) {
         swept = merged.end;
-        let first_page = merged.start / PAGE_BYTES + u64::from(merged.start % PAGE_BYTES != 0);
+        let first_page = merged.start.div_ceil(PAGE_BYTES);
         let end_page = merged.end / PAGE_BYTES;
         let mut page = first_page;
         while page < end_page {
@@ -154,7 +154,7 @@ fn reserved_pages(range: &PhysRange) -> Option<(u64, u64)> {
         return None;
     }
     let first = range.start / PAGE_BYTES;
-    let end = range.end / PAGE_BYTES + u64::from(range.end % PAGE_BYTES != 0);
+    let end = range.end.div_ceil(PAGE_BYTES);
     Some((first, end))
 }
 
@@ -267,8 +267,14 @@ mod tests {
             vec![r(0, 2 * KIB4), r(5 * KIB4, 10 * KIB4)]
         );
         // Empty reservations reserve nothing.
-        assert_eq!(usable(&ram, &[r(5 * KIB4 + 7, 5 * KIB4 + 7)]), vec![r(0, 10 * KIB4)]);
-        assert_eq!(usable(&ram, &[r(9 * KIB4, 2 * KIB4)]), vec![r(0, 10 * KIB4)]);
+        assert_eq!(
+            usable(&ram, &[r(5 * KIB4 + 7, 5 * KIB4 + 7)]),
+            vec![r(0, 10 * KIB4)]
+        );
+        assert_eq!(
+            usable(&ram, &[r(9 * KIB4, 2 * KIB4)]),
+            vec![r(0, 10 * KIB4)]
+        );
     }
 
     #[test]
@@ -280,7 +286,10 @@ mod tests {
             r(8 * KIB4, 9 * KIB4),
             r(25 * KIB4, 26 * KIB4),
         ];
-        assert_eq!(usable(&ram, &[]), vec![r(0, 9 * KIB4), r(20 * KIB4, 30 * KIB4)]);
+        assert_eq!(
+            usable(&ram, &[]),
+            vec![r(0, 9 * KIB4), r(20 * KIB4, 30 * KIB4)]
+        );
     }
 
     #[test]
@@ -301,7 +310,11 @@ mod tests {
         ];
         assert_eq!(
             usable(&ram, &reserved),
-            vec![r(0, 2 * KIB4), r(6 * KIB4, 10 * KIB4), r(11 * KIB4, 15 * KIB4)]
+            vec![
+                r(0, 2 * KIB4),
+                r(6 * KIB4, 10 * KIB4),
+                r(11 * KIB4, 15 * KIB4)
+            ]
         );
     }
 
@@ -310,7 +323,10 @@ mod tests {
         let ram = [r(0, 16 * KIB4), r(32 * KIB4, 40 * KIB4)];
         assert_eq!(usable(&ram, &[r(0, 40 * KIB4)]), vec![]);
         assert_eq!(usable(&ram, &[r(1, 40 * KIB4 - 1)]), vec![]);
-        assert_eq!(usable(&ram, &[r(0, 16 * KIB4), r(32 * KIB4, 40 * KIB4)]), vec![]);
+        assert_eq!(
+            usable(&ram, &[r(0, 16 * KIB4), r(32 * KIB4, 40 * KIB4)]),
+            vec![]
+        );
         assert_eq!(usable(&ram, &[r(0, u64::MAX)]), vec![]);
     }
 
@@ -323,10 +339,7 @@ mod tests {
             usable(&[r(top_page - 2 * KIB4, u64::MAX)], &[]),
             vec![r(top_page - 2 * KIB4, top_page)]
         );
-        assert_eq!(
-            usable(&[r(0, u64::MAX)], &[]),
-            vec![r(0, top_page)]
-        );
+        assert_eq!(usable(&[r(0, u64::MAX)], &[]), vec![r(0, top_page)]);
         assert_eq!(
             usable(&[r(0, u64::MAX)], &[r(u64::MAX - 1, u64::MAX)]),
             vec![r(0, top_page)]
@@ -336,7 +349,10 @@ mod tests {
             vec![r(0, top_page - KIB4)]
         );
         assert_eq!(
-            usable(&[r(u64::MAX - 5, u64::MAX), r(u64::MAX, u64::MAX)], &[r(u64::MAX, 0)]),
+            usable(
+                &[r(u64::MAX - 5, u64::MAX), r(u64::MAX, u64::MAX)],
+                &[r(u64::MAX, 0)]
+            ),
             vec![]
         );
         assert_eq!(
@@ -369,7 +385,11 @@ mod tests {
             r(0, 0x9_fc00),
             r(0x1_0000_0000, 0x2_0000_0000),
         ];
-        let reserved = [r(0, 0x1000), r(0x10_0000, 0x32_1234), r(0x40_0000, 0x40_0800)];
+        let reserved = [
+            r(0, 0x1000),
+            r(0x10_0000, 0x32_1234),
+            r(0x40_0000, 0x40_0800),
+        ];
         let got = usable(&ram, &reserved);
         assert_well_formed(&got);
         assert_eq!(
@@ -386,10 +406,15 @@ mod tests {
     /// Pages in the model's address space.
     const MODEL_PAGES: u64 = 256;
 
-    /// The per-page model: which pages of `[base, base + MODEL_PAGES * 4096)`
-    /// are usable, computed straight from the rule with 128-bit arithmetic.
+    /// Pages the model checks: generated ranges start within `MODEL_PAGES`
+    /// pages of the base but may run up to 17 pages further.
+    const CHECKED_PAGES: u64 = MODEL_PAGES + 32;
+
+    /// The per-page model: which pages of `[base, base + CHECKED_PAGES * 4096)`
+    /// are usable, computed straight from the rule with 128-bit arithmetic
+    /// (pages past 2^64 come out unusable).
     fn model(base: u64, ram: &[PhysRange], reserved: &[PhysRange]) -> Vec<bool> {
-        (0..u128::from(MODEL_PAGES))
+        (0..u128::from(CHECKED_PAGES))
             .map(|index| {
                 let page_start = u128::from(base) + index * u128::from(KIB4);
                 let page_end = page_start + u128::from(KIB4);
@@ -429,11 +454,12 @@ mod tests {
         let mut runs = Vec::new();
         let mut run_start = None;
         for (index, usable) in usable_pages.iter().copied().chain([false]).enumerate() {
-            let addr = base + index as u64 * KIB4;
+            let addr = u128::from(base) + index as u128 * u128::from(KIB4);
             match (usable, run_start) {
                 (true, None) => run_start = Some(addr),
                 (false, Some(start)) => {
-                    runs.push(r(start, addr));
+                    let as_u64 = |addr: u128| u64::try_from(addr).expect("run inside u64 space");
+                    runs.push(r(as_u64(start), as_u64(addr)));
                     run_start = None;
                 }
                 _ => {}

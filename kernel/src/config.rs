@@ -13,7 +13,7 @@ pub const IST_STACK_BYTES: usize = 16 * 1024;
 /// Timer interrupts per second (the scheduler's time slice is one tick).
 pub const TICK_HZ: u64 = 100;
 /// Capability slots in a capability space.
-pub const CSPACE_SLOTS: usize = 128;
+pub const CSPACE_SLOTS: usize = 120;
 /// Most memory-map entries the boot code keeps.
 pub const MAX_MEMMAP_ENTRIES: usize = 64;
 /// Log level: messages at this level or more severe are printed.

@@ -1,24 +1,99 @@
 //! The Mica microkernel.
+//!
+//! `kmain` is the whole init sequence, one subsystem per line. After it,
+//! the kernel only runs when user mode enters it (`entry`).
 #![no_std]
 #![no_main]
 
 mod arch;
+mod boot_program;
+mod cap;
 mod config;
+mod entry;
+mod kernel;
 mod klog;
+mod mem;
+mod object;
+mod sched;
+mod syscall;
+mod time;
+mod usercopy;
+
+use kcore::memmap::PhysRange;
+
+unsafe extern "C" {
+    static __kernel_phys_start: u8;
+    static __kernel_phys_end: u8;
+}
+
+/// Bytes at the bottom of physical memory never handed out (real-mode IVT,
+/// BIOS data, option ROMs, the PVH start info).
+const LOW_MEMORY_BYTES: u64 = 1 << 20;
 
 /// The kernel's Rust entry, called once by the boot code on the boot stack.
 #[unsafe(no_mangle)]
 extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
-    arch::serial::init();
-    klog!(Info, "Mica booting (start info at {:#x}, tsc {})", start_info_phys, entry_tsc);
-    loop {
-        x86_64::instructions::hlt();
+    arch::serial::init(); // the log first, so everything after can report
+    klog!(Info, "Mica {} booting", env!("CARGO_PKG_VERSION"));
+    let boot = match arch::pvh::parse(start_info_phys) {
+        Ok(boot) => boot,
+        Err(e) => panic!("unusable PVH start info: {e:?}"),
+    };
+    let features = arch::cpu::init(); // protections and FPU modes
+    klog!(
+        Info,
+        "cpu: nx={} smep={} smap={} umip={} xsave={} fsgsbase={} apic={}",
+        on(features.nx), on(features.smep), on(features.smap), on(features.umip),
+        on(features.xsave), on(features.fsgsbase), on(features.apic)
+    );
+
+    let ram = &boot.ram[..boot.ram_count];
+    // Both symbols are physical addresses (linker.ld).
+    let kernel_image = PhysRange::new(&raw const __kernel_phys_start as u64, &raw const __kernel_phys_end as u64);
+    let initrd = boot.initrd.unwrap_or_else(|| panic!("no initramfs: boot with -initrd"));
+    let reserved = [PhysRange::new(0, LOW_MEMORY_BYTES), kernel_image, initrd, boot.start_info];
+    let (free, _) = mem::frame::init(ram, &reserved); // frame allocator
+    let ram_bytes: u64 = ram.iter().map(|r| r.len()).sum();
+    klog!(Info, "memory: {} MiB of RAM in {} ranges, {} frames free", ram_bytes >> 20, ram.len(), free);
+
+    let lapic = arch::apic::lapic_phys(features.apic);
+    arch::paging::init_kernel_space(ram, lapic, features.nx); // direct map, kernel image W^X
+    arch::gdt::init(); // segments, TSS, IST stacks
+    arch::idt::init(); // every vector
+    let stack = &raw const arch::boot::BOOT_STACK as u64;
+    arch::cpu::init_percpu(stack, features.smap); // gs-based per-CPU block
+    arch::syscall_entry::init(); // SYSCALL/SYSRET
+    let fpu_bytes = arch::fpu::init(features.xsave); // XCR0
+    let (source, tsc_hz) = arch::apic::init(features.apic); // the tick
+    time::init(tsc_hz, entry_tsc);
+    klog!(Info, "tick: {:?} at {} Hz, tsc {} MHz, fpu state {} bytes", source, config::TICK_HZ, tsc_hz / 1_000_000, fpu_bytes);
+    klog!(Info, "thread object: {} bytes + {} bytes FPU area", object::thread::THREAD_OBJECT_BYTES, arch::fpu::FPU_AREA_BYTES);
+
+    let (_, total) = mem::frame::counts();
+    let mut k = kernel::Kernel::new();
+    let facts = boot_program::BootFacts {
+        initrd,
+        cmdline: &boot.cmdline[..boot.cmdline_len],
+        entry_tsc,
+        cpu_features: features.abi_bits(),
+        total_frames: total,
+    };
+    if let Err(e) = boot_program::start(&mut k, &facts) {
+        panic!("cannot start the first program: {e:?}");
     }
+    *kernel::KERNEL.lock() = Some(k);
+    entry::idle() // runs the first thread
+}
+
+fn on(flag: bool) -> &'static str {
+    if flag { "on" } else { "off" }
 }
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    x86_64::instructions::interrupts::disable();
     klog::write_panic(format_args!("KERNEL PANIC: {info}"));
+    arch::qemu::exit(arch::qemu::PANIC_EXIT_VALUE);
     loop {
         x86_64::instructions::hlt();
     }

@@ -1,3 +1,127 @@
-//! `cargo xtask`: build, run, test, bench and check Mica.
+//! `cargo xtask`: the single entry point to build, run, test, benchmark,
+//! debug and check Mica. See README.md.
+
+mod bench;
+mod build;
+mod check;
+mod cpio;
+mod linux;
+mod qemu;
 mod report;
-fn main() {}
+mod tar;
+mod test;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use qemu::Accel;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Build, run, test, benchmark and check Mica")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build the kernel, the user programs and the initramfs.
+    Build,
+    /// Build and boot Mica in QEMU with the serial console on this terminal (Ctrl-A X quits).
+    Run {
+        /// Accelerator (default: KVM where it really works, else TCG).
+        #[arg(long, value_enum)]
+        accel: Option<Accel>,
+        /// Arguments after `--` go to QEMU after the defaults.
+        #[arg(last = true)]
+        qemu_args: Vec<String>,
+    },
+    /// Run the host tests, then the in-OS test suite under QEMU.
+    Test {
+        /// Run only tests whose names contain this.
+        filter: Option<String>,
+        /// Accelerator (default: KVM where it really works, else TCG).
+        #[arg(long, value_enum)]
+        accel: Option<Accel>,
+        /// Skip the host tests.
+        #[arg(long)]
+        no_host: bool,
+        /// Echo the whole serial console.
+        #[arg(long, short)]
+        verbose: bool,
+        /// Arguments after `--` go to QEMU after the defaults.
+        #[arg(last = true)]
+        qemu_args: Vec<String>,
+    },
+    /// Run the benchmarks on Mica and on Linux in the same QEMU configuration.
+    Bench {
+        /// Accelerator (default TCG with -icount, which counts instructions).
+        #[arg(long, value_enum)]
+        accel: Option<Accel>,
+        /// Skip the Linux side.
+        #[arg(long)]
+        no_linux: bool,
+        /// Arguments after `--` go to QEMU after the defaults.
+        #[arg(last = true)]
+        qemu_args: Vec<String>,
+    },
+    /// Boot paused with QEMU's gdb stub and print the gdb command to attach.
+    Gdb {
+        /// Arguments after `--` go to QEMU after the defaults.
+        #[arg(last = true)]
+        qemu_args: Vec<String>,
+    },
+    /// Formatting, clippy (host and bare-metal) and the layering rules.
+    Check,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Cmd::Build => {
+            let art = build::build_all()?;
+            println!("kernel:    {}\ninitramfs: {}", art.kernel.display(), art.initramfs.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Run { accel, qemu_args } => {
+            qemu::ensure_qemu()?;
+            let art = build::build_all()?;
+            let accel = qemu::accel_args(accel, false);
+            println!("xtask: booting Mica (Ctrl-A X quits QEMU)");
+            let mut cmd = qemu::command(&art, &accel, "mode=run", true, &qemu_args);
+            let status = cmd.status()?;
+            Ok(if status.success() || qemu::guest_code(&status) == Some(0) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Cmd::Test { filter, accel, no_host, verbose, qemu_args } => {
+            test::run(filter.as_deref(), accel, no_host, verbose, &qemu_args)
+        }
+        Cmd::Bench { accel, no_linux, qemu_args } => bench::run(accel, no_linux, &qemu_args),
+        Cmd::Gdb { qemu_args } => {
+            qemu::ensure_qemu()?;
+            let art = build::build_all()?;
+            let accel = qemu::accel_args(Some(Accel::Tcg), false);
+            let mut cmd = qemu::command(&art, &accel, "mode=run", true, &qemu_args);
+            cmd.args(["-s", "-S"]);
+            println!("xtask: QEMU waits for gdb on localhost:1234. In another terminal run:");
+            println!(
+                "    gdb {} -ex 'target remote localhost:1234' -ex 'break kmain' -ex continue",
+                art.kernel.display()
+            );
+            println!("  (user program symbols: add-symbol-file {})", build::root().join("target/user").join(build::TARGET).join("release/test-runner").display());
+            cmd.status()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Check => check::run(),
+    }
+}

@@ -1,2 +1,86 @@
+//! Mica's in-OS test suite and benchmarks, and for now the first program.
+//!
+//! The kernel command line picks the mode: `mode=run` prints a banner and
+//! the tests it can run, then ends (the kernel idles); `mode=test
+//! [filter=NAME]` runs every test whose name contains NAME, each in its own
+//! thread so a failing or faulting test cannot end the run, prints one line
+//! per test and a summary, and ends QEMU through the debug capability;
+//! `mode=bench` runs the benchmarks and prints `BENCH` rows.
 #![no_std]
 #![no_main]
+#![deny(unsafe_code)]
+
+mod bench;
+mod cpu;
+mod tests;
+
+use abi::boot::BootInfo;
+use rt::println;
+
+rt::entry!(main);
+
+/// The value of `key=value` on the kernel command line.
+fn arg<'a>(cmdline: &'a [u8], key: &str) -> Option<&'a str> {
+    let text = core::str::from_utf8(cmdline).ok()?;
+    text.split_whitespace().find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+}
+
+fn main() -> u64 {
+    let Some(boot) = rt::start::boot_info() else {
+        return 1;
+    };
+    match arg(boot.cmdline(), "mode") {
+        Some("test") => run_tests(boot, arg(boot.cmdline(), "filter").unwrap_or("")),
+        Some("bench") => bench::run(boot),
+        _ => banner(boot),
+    }
+}
+
+fn banner(boot: &BootInfo) -> u64 {
+    println!();
+    println!("Mica {} -- a capability microkernel", env!("CARGO_PKG_VERSION"));
+    println!("The shell is not here yet. The in-OS tests this image can run (cargo xtask test [NAME]):");
+    for test in tests::ALL {
+        println!("  {}", test.name);
+    }
+    let (free, total) = rt::sys::debug_frame_count(abi::CapSlot(boot.debug_cap)).map_or((0, 0), |c| (c.free, c.total));
+    println!("{free} of {total} frames free. Nothing more to do: the kernel idles now (Ctrl-A X quits QEMU).");
+    0
+}
+
+fn run_tests(boot: &BootInfo, filter: &str) -> u64 {
+    let debug = abi::CapSlot(boot.debug_cap);
+    let (mut passed, mut failed) = (0u32, 0u32);
+    for (index, test) in tests::ALL.iter().enumerate() {
+        if !test.name.contains(filter) {
+            continue;
+        }
+        let outcome = rt::thread::spawn(abi::CapSlot(boot.aspace_cap), tests::run_one, index as u64)
+            .and_then(|handle| handle.join());
+        match outcome {
+            Ok(status) if status.kind == abi::syscall::exit_kind::EXITED && status.code == 0 => {
+                passed += 1;
+                println!("test {} ... ok", test.name);
+            }
+            Ok(status) if status.kind == abi::syscall::exit_kind::FAULTED => {
+                failed += 1;
+                println!(
+                    "test {} ... FAILED: killed by vector {} at rip {:#x} (address {:#x})",
+                    test.name, status.code, status.rip, status.addr
+                );
+            }
+            Ok(status) => {
+                failed += 1;
+                println!("test {} ... FAILED (exit code {})", test.name, status.code);
+            }
+            Err(e) => {
+                failed += 1;
+                println!("test {} ... FAILED: could not run it: {}", test.name, e);
+            }
+        }
+    }
+    println!("mica-tests: {passed} passed, {failed} failed");
+    let code = if failed == 0 { 0 } else { 1 };
+    let _ = rt::sys::debug_exit(debug, code);
+    u64::from(code)
+}

@@ -1,0 +1,493 @@
+/*
+ * Linux side of `cargo xtask bench`.
+ *
+ * A static program that runs as /init of a tiny initramfs (built by
+ * xtask/src/linux.rs) on Debian's kernel in the same QEMU configuration as
+ * Mica. It times a fixed set of operations and prints one line per row:
+ *
+ *     BENCH <name> <unit> <median> <p10> <p90> <iterations>
+ *
+ * followed by "BENCH-DONE", then powers the VM off. Any failure prints a
+ * "BENCH-ERROR ..." line and powers off without "BENCH-DONE", so the host
+ * side knows the run is incomplete.
+ *
+ * Timing: a sample starts with `lfence; rdtsc; lfence` and ends with
+ * `rdtscp; lfence` (or `lfence; rdtsc; lfence` when CPUID reports no
+ * RDTSCP). The median cost of an empty sample is measured first and
+ * subtracted from every sample (clamped at 0). Under QEMU
+ * `-icount shift=0,sleep=off` the TSC advances once per guest instruction,
+ * so the default unit is "instructions"; pass `unit=cycles` on the kernel
+ * command line after `--` (it reaches us as an argument) for KVM runs.
+ *
+ * Everything, children included, is pinned to CPU 0, so the two-process
+ * rows always measure a same-CPU switch even when the VM has several CPUs.
+ *
+ * Build: gcc -O2 -Wall -Wextra -static -o bench bench.c
+ * It also runs as an ordinary program (it then just exits at the end).
+ */
+#define _GNU_SOURCE
+#include <cpuid.h>
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/reboot.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define PAGE 4096UL
+
+/* Default sample count and warm-up for every row unless a row says otherwise. */
+#define ITERS 10000
+#define WARMUP 1000
+
+/* Page-fault rows: one sample per page of a region this large. */
+#define FAULT_PAGES 10000
+
+/* Pages touched in the parent before each fork in aspace_clone_1000. */
+#define CLONE_PAGES 1000
+
+static uint64_t samples[ITERS];
+static uint64_t overhead; /* median empty-sample cost, subtracted from all samples */
+static int have_rdtscp;
+static const char *unit = "instructions";
+
+/* ---- output and shutdown -------------------------------------------------- */
+
+/* Flush the console and switch the VM off (or just exit when not PID 1). */
+static void finish(int status)
+{
+	fflush(stdout);
+	if (getpid() != 1)
+		exit(status);
+	tcdrain(STDOUT_FILENO);
+	sync();
+	reboot(RB_POWER_OFF);
+	for (;;)
+		pause();
+}
+
+/* Report a fatal error in a form the host side shows, then stop. */
+static void fail(const char *what)
+{
+	printf("BENCH-ERROR %s: %s\n", what, strerror(errno));
+	finish(1);
+}
+
+/* ---- timing ---------------------------------------------------------------- */
+
+static inline uint64_t stamp_begin(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi) : : "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t stamp_end(void)
+{
+	uint32_t lo, hi, aux;
+	if (have_rdtscp)
+		__asm__ volatile("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
+	else
+		__asm__ volatile("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi) : : "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* One sample: the interval minus the measurement overhead, never negative. */
+static inline uint64_t elapsed(uint64_t begin, uint64_t end)
+{
+	uint64_t d = end - begin;
+	return d > overhead ? d - overhead : 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Sort the samples in place and return their median. */
+static uint64_t sorted_median(uint64_t *s, size_t n)
+{
+	qsort(s, n, sizeof *s, cmp_u64);
+	return s[n / 2];
+}
+
+/* Print one BENCH row from n samples (sorts them). */
+static void report(const char *name, uint64_t *s, size_t n)
+{
+	if (n == 0) {
+		printf("BENCH-ERROR %s: no samples\n", name);
+		finish(1);
+	}
+	uint64_t median = sorted_median(s, n);
+	printf("BENCH %s %s %llu %llu %llu %zu\n", name, unit, (unsigned long long)median,
+	       (unsigned long long)s[n * 10 / 100], (unsigned long long)s[n * 90 / 100], n);
+	fflush(stdout);
+}
+
+/* Median of 10,000 empty samples: what every sample pays for the timer itself. */
+static void measure_overhead(void)
+{
+	overhead = 0;
+	for (size_t i = 0; i < ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		uint64_t t1 = stamp_end();
+		samples[i] = t1 - t0;
+	}
+	overhead = sorted_median(samples, ITERS);
+	printf("# timer overhead %llu (subtracted from every sample)\n",
+	       (unsigned long long)overhead);
+}
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static inline long raw_syscall0(long nr)
+{
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr) : "rcx", "r11", "memory");
+	return ret;
+}
+
+static void pin_to_cpu0(void)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setaffinity(0, sizeof set, &set) != 0)
+		fail("sched_setaffinity");
+}
+
+/* Private anonymous region of `pages` pages, never backed by huge pages. */
+static char *map_region(size_t pages)
+{
+	size_t len = pages * PAGE;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		fail("mmap");
+	if (madvise(p, len, MADV_NOHUGEPAGE) != 0)
+		fail("madvise");
+	return p;
+}
+
+/* One zeroed page shared with children (MAP_SHARED survives fork). */
+static void *map_shared_page(void)
+{
+	void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		fail("mmap shared");
+	return p;
+}
+
+static void reap(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("waitpid");
+}
+
+static long futex(int *word, int op, int val)
+{
+	return syscall(SYS_futex, word, op, val, NULL, NULL, 0);
+}
+
+/* ---- benchmarks ------------------------------------------------------------ */
+
+/* null_syscall: getppid through a bare `syscall` instruction, one per sample. */
+static void bench_null_syscall(void)
+{
+	for (int i = 0; i < WARMUP; i++)
+		raw_syscall0(SYS_getppid);
+	for (int i = 0; i < ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		raw_syscall0(SYS_getppid);
+		samples[i] = elapsed(t0, stamp_end());
+	}
+	report("null_syscall", samples, ITERS);
+}
+
+/*
+ * pipe_pingpong: the parent writes one byte on pipe A; the child reads it
+ * and answers with one byte on pipe B; the parent reads that. A sample is
+ * one full round trip (two context switches on the one CPU).
+ */
+static void bench_pipe_pingpong(void)
+{
+	int a[2], b[2];
+	char byte = 'p';
+	if (pipe(a) != 0 || pipe(b) != 0)
+		fail("pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		fail("fork");
+	if (pid == 0) {
+		char c;
+		while (read(a[0], &c, 1) == 1 && c != 'q')
+			if (write(b[1], &c, 1) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	for (int i = 0; i < WARMUP + ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		if (write(a[1], &byte, 1) != 1 || read(b[0], &byte, 1) != 1)
+			fail("pipe round trip");
+		uint64_t t = elapsed(t0, stamp_end());
+		if (i >= WARMUP)
+			samples[i - WARMUP] = t;
+	}
+	byte = 'q';
+	if (write(a[1], &byte, 1) != 1)
+		fail("pipe stop");
+	reap(pid);
+	close(a[0]);
+	close(a[1]);
+	close(b[0]);
+	close(b[1]);
+	report("pipe_pingpong", samples, ITERS);
+}
+
+/* Shared between parent and child for the futex and yield rows. */
+struct shared {
+	int word;   /* futex word: 1 = child's turn, 0 = parent's turn */
+	int stop;   /* parent asks the child to exit */
+	long count; /* yield row: how many times the child has run */
+};
+
+/*
+ * futex_pingpong: one futex word in a MAP_SHARED page. The parent stores 1,
+ * FUTEX_WAKEs the child and FUTEX_WAITs while the word is still 1; the child
+ * stores 0, wakes the parent and waits while the word is 0. Nobody spins, so
+ * each round trip is two sleeps and two wake-ups.
+ */
+static void bench_futex_pingpong(void)
+{
+	struct shared *sh = map_shared_page();
+	pid_t pid = fork();
+	if (pid < 0)
+		fail("fork");
+	if (pid == 0) {
+		for (;;) {
+			while (__atomic_load_n(&sh->word, __ATOMIC_SEQ_CST) == 0)
+				futex(&sh->word, FUTEX_WAIT, 0);
+			if (__atomic_load_n(&sh->stop, __ATOMIC_SEQ_CST))
+				_exit(0);
+			__atomic_store_n(&sh->word, 0, __ATOMIC_SEQ_CST);
+			futex(&sh->word, FUTEX_WAKE, 1);
+		}
+	}
+	for (int i = 0; i < WARMUP + ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		__atomic_store_n(&sh->word, 1, __ATOMIC_SEQ_CST);
+		futex(&sh->word, FUTEX_WAKE, 1);
+		while (__atomic_load_n(&sh->word, __ATOMIC_SEQ_CST) == 1)
+			futex(&sh->word, FUTEX_WAIT, 1);
+		uint64_t t = elapsed(t0, stamp_end());
+		if (i >= WARMUP)
+			samples[i - WARMUP] = t;
+	}
+	__atomic_store_n(&sh->stop, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&sh->word, 1, __ATOMIC_SEQ_CST);
+	futex(&sh->word, FUTEX_WAKE, 1);
+	reap(pid);
+	munmap(sh, PAGE);
+	report("futex_pingpong", samples, ITERS);
+}
+
+/*
+ * yield_roundtrip: parent and child both call sched_yield in a loop on the
+ * one CPU. A sample is one parent sched_yield. The child bumps a shared
+ * counter once per turn; a sample is kept only if the counter moved by
+ * exactly one (the partner ran exactly once: two switches). The scheduler
+ * does not promise strict alternation, so the row reports how many samples
+ * were kept as its iteration count.
+ */
+static void bench_yield_roundtrip(void)
+{
+	struct shared *sh = map_shared_page();
+	pid_t pid = fork();
+	if (pid < 0)
+		fail("fork");
+	if (pid == 0) {
+		while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
+			__atomic_add_fetch(&sh->count, 1, __ATOMIC_RELAXED);
+			sched_yield();
+		}
+		_exit(0);
+	}
+	while (__atomic_load_n(&sh->count, __ATOMIC_RELAXED) == 0)
+		sched_yield();
+	for (int i = 0; i < WARMUP; i++)
+		sched_yield();
+	size_t kept = 0;
+	for (long tries = 0; tries < 10L * ITERS && kept < ITERS; tries++) {
+		long before = __atomic_load_n(&sh->count, __ATOMIC_RELAXED);
+		uint64_t t0 = stamp_begin();
+		sched_yield();
+		uint64_t t = elapsed(t0, stamp_end());
+		if (__atomic_load_n(&sh->count, __ATOMIC_RELAXED) - before == 1)
+			samples[kept++] = t;
+	}
+	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELAXED);
+	reap(pid);
+	munmap(sh, PAGE);
+	report("yield_roundtrip", samples, kept);
+}
+
+/*
+ * page_fault_zero: a fresh 10,000-page private anonymous region; one write
+ * per page, each timed. Every write is a first-touch fault that allocates
+ * and zeroes a page. No warm-up: every page can be faulted only once.
+ */
+static void bench_page_fault_zero(void)
+{
+	char *p = map_region(FAULT_PAGES);
+	for (size_t i = 0; i < FAULT_PAGES; i++) {
+		volatile char *q = p + i * PAGE;
+		uint64_t t0 = stamp_begin();
+		*q = 1;
+		samples[i] = elapsed(t0, stamp_end());
+	}
+	munmap(p, FAULT_PAGES * PAGE);
+	report("page_fault_zero", samples, FAULT_PAGES);
+}
+
+/*
+ * page_fault_cow: the parent populates 10,000 pages and forks; the child
+ * just blocks reading a pipe, so every page stays shared. The parent then
+ * writes one byte per page, timing each copy-on-write fault. Closing the
+ * pipe lets the child exit.
+ */
+static void bench_page_fault_cow(void)
+{
+	int gate[2];
+	char *p = map_region(FAULT_PAGES);
+	for (size_t i = 0; i < FAULT_PAGES; i++)
+		p[i * PAGE] = 1;
+	if (pipe(gate) != 0)
+		fail("pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		fail("fork");
+	if (pid == 0) {
+		char c;
+		close(gate[1]);
+		if (read(gate[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(gate[0]);
+	for (size_t i = 0; i < FAULT_PAGES; i++) {
+		volatile char *q = p + i * PAGE;
+		uint64_t t0 = stamp_begin();
+		*q = 2;
+		samples[i] = elapsed(t0, stamp_end());
+	}
+	close(gate[1]);
+	reap(pid);
+	munmap(p, FAULT_PAGES * PAGE);
+	report("page_fault_cow", samples, FAULT_PAGES);
+}
+
+/*
+ * map_unmap_page: mmap one anonymous page and munmap it, never touched.
+ *
+ * A static /init has nothing else in its mmap area. Measured on Debian's
+ * 6.1 under icount, mapping the only VMA there costs about 2,900 more
+ * instructions than mapping one next to an existing mapping, which is the
+ * usual case (shared libraries and the like). So a read-only page stays
+ * mapped as a neighbour while this runs; being read-only, the new page
+ * cannot merge with it.
+ */
+static void bench_map_unmap_page(void)
+{
+	void *neighbour = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (neighbour == MAP_FAILED)
+		fail("mmap");
+	for (int i = 0; i < WARMUP + ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			fail("mmap");
+		munmap(p, PAGE);
+		uint64_t t = elapsed(t0, stamp_end());
+		if (i >= WARMUP)
+			samples[i - WARMUP] = t;
+	}
+	munmap(neighbour, PAGE);
+	report("map_unmap_page", samples, ITERS);
+}
+
+/*
+ * aspace_clone_1000: fork a process that has 1,000 touched private pages.
+ * A sample runs from fork() in the parent until the child (which calls
+ * _exit(0) at once) has been reaped. A fork costs hundreds of thousands of
+ * instructions and runs slowly under TCG, so this row takes only 200
+ * samples (after 20 warm-up forks) instead of 10,000.
+ */
+#define CLONE_ITERS 200
+#define CLONE_WARMUP 20
+static void bench_aspace_clone_1000(void)
+{
+	char *p = map_region(CLONE_PAGES);
+	for (size_t i = 0; i < CLONE_PAGES; i++)
+		p[i * PAGE] = 1;
+	for (int i = 0; i < CLONE_WARMUP + CLONE_ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(0);
+		if (pid < 0)
+			fail("fork");
+		reap(pid);
+		uint64_t t = elapsed(t0, stamp_end());
+		if (i >= CLONE_WARMUP)
+			samples[i - CLONE_WARMUP] = t;
+	}
+	munmap(p, CLONE_PAGES * PAGE);
+	report("aspace_clone_1000", samples, CLONE_ITERS);
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+	/* As /init, the kernel passes the command-line words after "--" here. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "unit=cycles") == 0)
+			unit = "cycles";
+		else if (strcmp(argv[i], "unit=instructions") == 0)
+			unit = "instructions";
+		else
+			printf("# ignoring argument '%s'\n", argv[i]);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	unsigned int eax, ebx, ecx, edx;
+	if (__get_cpuid(0x80000001, &eax, &ebx, &ecx, &edx))
+		have_rdtscp = (edx >> 27) & 1;
+	printf("# mica linux bench: pid %d, rdtscp %d, unit %s\n", (int)getpid(), have_rdtscp,
+	       unit);
+
+	pin_to_cpu0(); /* children inherit the affinity */
+	measure_overhead();
+
+	bench_null_syscall();
+	bench_pipe_pingpong();
+	bench_futex_pingpong();
+	bench_yield_roundtrip();
+	bench_page_fault_zero();
+	bench_page_fault_cow();
+	bench_map_unmap_page();
+	bench_aspace_clone_1000();
+
+	printf("BENCH-DONE\n");
+	finish(0);
+	return 0;
+}

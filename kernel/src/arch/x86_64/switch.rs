@@ -1,0 +1,47 @@
+//! Leaving the kernel for a user thread: point the entry paths at its saved
+//! context, switch address space and return to ring 3. Also the per-thread
+//! FS/GS base registers (TLS), which the kernel swaps on a thread switch.
+
+use x86_64::VirtAddr;
+use x86_64::registers::model_specific::{FsBase, KernelGsBase};
+use x86_64::structures::paging::PhysFrame;
+
+use super::context::UserContext;
+
+/// What the CPU needs to run a user thread.
+pub struct ResumeTarget {
+    /// The thread's saved registers (inside its thread object).
+    pub context: *const UserContext,
+    /// Root of its page tables.
+    pub root: PhysFrame,
+}
+
+/// Runs the user thread described by `target`; never returns.
+pub fn resume(target: ResumeTarget) -> ! {
+    let top = target.context as u64 + core::mem::size_of::<UserContext>() as u64;
+    super::cpu::set_context_top(top);
+    super::paging::activate(target.root);
+    // SAFETY: the scheduler chose this thread under the kernel lock and
+    // nothing can destroy it before it runs: this CPU is the only one in the
+    // kernel and runs with interrupts off until the return to ring 3.
+    let context = unsafe { &*target.context };
+    super::syscall_entry::resume_user(context)
+}
+
+/// The user's FS and GS base of the thread that ran last (GS is in
+/// KERNEL_GS_BASE while the kernel runs, after `swapgs`).
+pub fn read_tls_bases() -> (u64, u64) {
+    (FsBase::read().as_u64(), KernelGsBase::read().as_u64())
+}
+
+/// Loads a thread's FS and GS base.
+pub fn write_tls_bases(fs: u64, gs: u64) {
+    FsBase::write(VirtAddr::new_truncate(fs));
+    KernelGsBase::write(VirtAddr::new_truncate(gs));
+}
+
+/// Halts until the next interrupt, with interrupts on only while halted.
+pub fn wait_for_interrupt() {
+    x86_64::instructions::interrupts::enable_and_hlt();
+    x86_64::instructions::interrupts::disable();
+}

@@ -1,0 +1,153 @@
+//! The first program: find the flat `bootstrap` image in the initramfs,
+//! build its address space and capability space, and make its thread ready.
+//!
+//! The kernel has no ELF loader. `xtask` turns the program into a flat
+//! image with an `abi::boot::FlatImageHeader`; the kernel copies it to
+//! fresh frames at `abi::layout::IMAGE_BASE` (code read+execute, the rest
+//! read+write), maps the boot information page, the initramfs (read-only)
+//! and a stack, and hands the thread three capabilities: the debug object,
+//! its own address space and itself. That is all the authority it has.
+
+use abi::boot::{BOOT_INFO_MAGIC, BOOT_INFO_VERSION, BootInfo, FlatImageHeader};
+use abi::layout::{BOOT_INFO_ADDR, INITRAMFS_ADDR, PAGE_BYTES, STACK_TOP};
+use abi::{CapSlot, Rights};
+use kcore::memmap::PhysRange;
+use zerocopy::IntoBytes;
+
+use crate::arch::paging::{self, PageAccess};
+use crate::cap::cspace::CSpace;
+use crate::cap::{Capability, ObjectRef};
+use crate::config::DIRECT_MAP_BASE;
+use crate::kernel::Kernel;
+use crate::mem::frame;
+use crate::object::aspace::AddressSpace;
+use crate::object::thread::Thread;
+
+/// Name of the first program in the initramfs.
+pub const BOOTSTRAP_NAME: &str = "bootstrap";
+
+/// Facts the boot information page reports.
+pub struct BootFacts<'a> {
+    /// Where the initramfs is in physical memory.
+    pub initrd: PhysRange,
+    /// The kernel command line.
+    pub cmdline: &'a [u8],
+    /// TSC at the kernel's first instruction.
+    pub entry_tsc: u64,
+    /// `abi::boot::cpu` bits.
+    pub cpu_features: u64,
+    /// Frames the allocator manages.
+    pub total_frames: u64,
+}
+
+/// Why the first program could not be started. Boot stops with this.
+#[derive(Debug)]
+pub enum BootError {
+    /// The initramfs is not a readable tar file or lacks `bootstrap`.
+    Initramfs(kcore::tar::TarError),
+    /// The image header is malformed.
+    Image(abi::boot::ImageError),
+    /// Not enough memory to build the first program.
+    OutOfMemory,
+}
+
+fn phys_slice(range: PhysRange) -> &'static [u8] {
+    // SAFETY: `range` is the initramfs, RAM that the frame allocator never
+    // hands out (reserved at boot) and that nothing writes; the direct map
+    // covers all RAM.
+    unsafe { core::slice::from_raw_parts((DIRECT_MAP_BASE + range.start) as *const u8, range.len() as usize) }
+}
+
+fn frame_bytes(frame: kcore::frame::FrameNumber) -> &'static mut [u8] {
+    // SAFETY: callers pass a frame just taken from the allocator, which
+    // nothing else refers to; the direct map covers it.
+    unsafe { core::slice::from_raw_parts_mut((DIRECT_MAP_BASE + frame.addr()) as *mut u8, PAGE_BYTES as usize) }
+}
+
+fn map_fresh(root: x86_64::structures::paging::PhysFrame, virt: u64, access: PageAccess, contents: &[u8]) -> Result<(), BootError> {
+    let frame = frame::alloc_zeroed().ok_or(BootError::OutOfMemory)?;
+    frame_bytes(frame)[..contents.len()].copy_from_slice(contents);
+    paging::map_user_page(root, virt, frame.addr(), access).map_err(|_| BootError::OutOfMemory)
+}
+
+/// Builds the first program and queues its thread.
+///
+/// # Errors
+/// [`BootError`] when the initramfs or image is unusable or memory is short.
+pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
+    let archive = phys_slice(facts.initrd);
+    let image = kcore::tar::find(archive, BOOTSTRAP_NAME).map_err(BootError::Initramfs)?;
+    let (header, data) = FlatImageHeader::parse(image).map_err(BootError::Image)?;
+    let root = paging::new_user_root().ok_or(BootError::OutOfMemory)?;
+
+    // The image: copied, so the initramfs stays read-only and shared.
+    let pages = header.mem_bytes.div_ceil(PAGE_BYTES);
+    for page in 0..pages {
+        let offset = page * PAGE_BYTES;
+        let start = (offset as usize).min(data.len());
+        let end = ((offset + PAGE_BYTES) as usize).min(data.len());
+        let access = if offset < header.exec_bytes { PageAccess::ReadExecute } else { PageAccess::ReadWrite };
+        map_fresh(root, header.load_addr + offset, access, &data[start..end])?;
+    }
+
+    // The stack, with an unmapped guard page below it.
+    let stack_pages = header.stack_bytes / PAGE_BYTES;
+    for page in 1..=stack_pages {
+        map_fresh(root, STACK_TOP - page * PAGE_BYTES, PageAccess::ReadWrite, &[])?;
+    }
+
+    // The initramfs, read-only, in place.
+    let first = facts.initrd.start / PAGE_BYTES * PAGE_BYTES;
+    let mut phys = first;
+    while phys < facts.initrd.end {
+        paging::map_user_page(root, INITRAMFS_ADDR + (phys - first), phys, PageAccess::Read)
+            .map_err(|_| BootError::OutOfMemory)?;
+        phys += PAGE_BYTES;
+    }
+
+    // Objects: address space, capability space, thread.
+    let aspace = k.objects.alloc(AddressSpace { root, refs: 1 }).map_err(|_| BootError::OutOfMemory)?;
+    let cspace = k.objects.alloc(CSpace::new()).map_err(|_| BootError::OutOfMemory)?;
+    let number = k.new_thread_id();
+    let thread = Thread::new(number, aspace, cspace, header.entry, STACK_TOP, BOOT_INFO_ADDR);
+    let thread = k.objects.alloc(thread).map_err(|_| BootError::OutOfMemory)?;
+    let (debug_slot, aspace_slot, thread_slot) = (CapSlot(1), CapSlot(2), CapSlot(3));
+    let caps = [
+        (debug_slot, ObjectRef::Debug),
+        (aspace_slot, ObjectRef::AddressSpace(aspace)),
+        (thread_slot, ObjectRef::Thread(thread)),
+    ];
+    for (slot, object) in caps {
+        k.objects.get_mut(cspace).install(slot, Capability { object, rights: Rights::all(), badge: 0 });
+    }
+    k.objects.get_mut(cspace).thread_refs = 1;
+    k.objects.get_mut(aspace).refs = 2; // its capability and the thread
+    k.objects.get_mut(thread).cap_refs = 1;
+
+    // The boot information page.
+    let mut info = BootInfo {
+        magic: BOOT_INFO_MAGIC,
+        version: BOOT_INFO_VERSION,
+        cmdline_len: 0,
+        initramfs_addr: INITRAMFS_ADDR + (facts.initrd.start - first),
+        initramfs_bytes: facts.initrd.len(),
+        debug_cap: debug_slot.0,
+        aspace_cap: aspace_slot.0,
+        thread_cap: thread_slot.0,
+        reserved: 0,
+        kernel_entry_tsc: facts.entry_tsc,
+        tsc_hz: crate::time::tsc_hz(),
+        total_frames: facts.total_frames,
+        cpu_features: facts.cpu_features,
+        cmdline: [0; abi::boot::CMDLINE_BYTES],
+    };
+    let len = facts.cmdline.len().min(info.cmdline.len());
+    info.cmdline[..len].copy_from_slice(&facts.cmdline[..len]);
+    info.cmdline_len = len as u32;
+    map_fresh(root, BOOT_INFO_ADDR, PageAccess::Read, info.as_bytes())?;
+
+    k.live_threads += 1;
+    k.sched.make_ready(&mut k.objects, thread);
+    crate::klog!(Info, "bootstrap: {} KiB image, entry {:#x}", header.mem_bytes / 1024, header.entry);
+    Ok(())
+}

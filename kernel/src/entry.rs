@@ -1,0 +1,49 @@
+//! Where the kernel is entered from user mode, and how it leaves: each
+//! entry takes the kernel lock, does its work, chooses the next thread,
+//! drops the lock and returns to user mode (or idles). Nothing stays on the
+//! kernel stack between entries.
+
+use crate::arch::{self, ResumeTarget, UserTrap};
+use crate::kernel::KERNEL;
+
+/// A `syscall` from the current thread.
+pub fn syscall() -> ! {
+    let target = {
+        let mut guard = KERNEL.lock();
+        guard.as_mut().and_then(|k| {
+            k.syscall();
+            k.choose_next()
+        })
+    };
+    run(target)
+}
+
+/// An interrupt or exception from the current thread.
+pub fn user_trap(trap: UserTrap) -> ! {
+    let target = {
+        let mut guard = KERNEL.lock();
+        guard.as_mut().and_then(|k| {
+            k.user_trap(trap);
+            k.choose_next()
+        })
+    };
+    run(target)
+}
+
+fn run(target: Option<ResumeTarget>) -> ! {
+    match target {
+        Some(target) => arch::resume(target),
+        None => idle(),
+    }
+}
+
+/// Halts until a thread is ready, then runs it.
+pub fn idle() -> ! {
+    loop {
+        let target = KERNEL.lock().as_mut().and_then(|k| k.choose_next());
+        if let Some(target) = target {
+            arch::resume(target);
+        }
+        arch::wait_for_interrupt();
+    }
+}

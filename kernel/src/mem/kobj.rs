@@ -1,0 +1,126 @@
+//! Frames that hold kernel objects, and typed references to them.
+//!
+//! Every kernel object (thread, capability space, address space) lives in
+//! a frame of its own, reached through the direct map. An [`ObjId<T>`] is
+//! the frame's physical address, typed: it is minted only by
+//! [`Objects::alloc`] for a `T`, so it always names a `T` until
+//! [`Objects::free`] (which the kernel calls only when the object's last
+//! reference is gone: capabilities, scheduler queues, waiters).
+//!
+//! Access goes through the single [`Objects`] token owned by the kernel
+//! state: `get_mut` borrows it mutably, so the borrow checker guarantees at
+//! most one mutable reference to any object at a time.
+
+use core::marker::PhantomData;
+use kcore::frame::{FRAME_BYTES, FrameNumber};
+
+use super::frame;
+use crate::config::DIRECT_MAP_BASE;
+
+/// A kernel object that fits in one frame.
+pub trait KernelObject: Sized {
+    /// Compile-time check that the object fits its frame.
+    const FITS: () = assert!(
+        core::mem::size_of::<Self>() <= FRAME_BYTES as usize
+            && core::mem::align_of::<Self>() <= FRAME_BYTES as usize
+    );
+}
+
+/// A typed reference to a kernel object in its frame.
+pub struct ObjId<T> {
+    phys: u64,
+    _type: PhantomData<*const T>,
+}
+
+impl<T> Clone for ObjId<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for ObjId<T> {}
+impl<T> PartialEq for ObjId<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.phys == other.phys
+    }
+}
+impl<T> Eq for ObjId<T> {}
+impl<T> core::fmt::Debug for ObjId<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "ObjId({:#x})", self.phys)
+    }
+}
+
+// SAFETY: an ObjId is a physical address; the objects it names are only
+// touched under the kernel lock, whichever CPU holds the id.
+unsafe impl<T> Send for ObjId<T> {}
+
+impl<T> ObjId<T> {
+    /// The frame's physical address (a stable identity for logs).
+    pub fn phys(self) -> u64 {
+        self.phys
+    }
+
+    fn ptr(self) -> *mut T {
+        (DIRECT_MAP_BASE + self.phys) as *mut T
+    }
+}
+
+/// The one token through which kernel objects are reached.
+pub struct Objects {
+    _private: (),
+}
+
+impl Objects {
+    /// The token; the kernel state creates exactly one.
+    pub const fn new() -> Objects {
+        Objects { _private: () }
+    }
+
+    /// Puts `value` in a fresh frame.
+    ///
+    /// # Errors
+    /// `Err(value)` if no frame is free.
+    pub fn alloc<T: KernelObject>(&mut self, value: T) -> Result<ObjId<T>, T> {
+        let () = T::FITS;
+        let Some(frame) = frame::alloc() else { return Err(value) };
+        let id: ObjId<T> = ObjId { phys: frame.addr(), _type: PhantomData };
+        // SAFETY: the frame is fresh from the allocator (nothing else refers
+        // to it), mapped through the direct map, page-aligned (>= align_of T)
+        // and large enough (T::FITS).
+        unsafe { id.ptr().write(value) };
+        Ok(id)
+    }
+
+    /// The object `id` names.
+    pub fn get<T: KernelObject>(&self, id: ObjId<T>) -> &T {
+        // SAFETY: `id` was minted by `alloc::<T>` and its object is alive
+        // (module invariant); `&self` excludes a concurrent `get_mut`.
+        unsafe { &*id.ptr() }
+    }
+
+    /// The object `id` names, mutably.
+    pub fn get_mut<T: KernelObject>(&mut self, id: ObjId<T>) -> &mut T {
+        // SAFETY: as in `get`; `&mut self` makes this the only live
+        // reference into any kernel object.
+        unsafe { &mut *id.ptr() }
+    }
+
+    /// Two distinct objects of one type, mutably; `None` if `a == b`.
+    pub fn get2_mut<T: KernelObject>(&mut self, a: ObjId<T>, b: ObjId<T>) -> Option<(&mut T, &mut T)> {
+        if a == b {
+            return None;
+        }
+        // SAFETY: as in `get_mut`; the objects are in different frames, so
+        // the two references do not overlap.
+        Some(unsafe { (&mut *a.ptr(), &mut *b.ptr()) })
+    }
+
+    /// Destroys the object and returns its frame. The caller has removed
+    /// every reference to `id`.
+    pub fn free<T: KernelObject>(&mut self, id: ObjId<T>) {
+        // SAFETY: `id` names a live T (module invariant) that nothing refers
+        // to any more (caller's obligation), so it is dropped exactly once.
+        unsafe { core::ptr::drop_in_place(id.ptr()) };
+        frame::free(FrameNumber(id.phys / FRAME_BYTES));
+    }
+}

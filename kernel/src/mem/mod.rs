@@ -1,0 +1,4 @@
+//! Physical memory: the frame allocator and frames that hold kernel objects.
+
+pub mod frame;
+pub mod kobj;

@@ -1,0 +1,4 @@
+//! Kernel objects, one type per file.
+
+pub mod aspace;
+pub mod thread;

@@ -1,0 +1,48 @@
+//! The debug capability: console output, ending the QEMU run and the
+//! free-frame count, before drivers exist. Only the first program gets it.
+
+use abi::syscall::{
+    DEBUG_EXIT_CODE_LIMIT, DEBUG_WRITE_MAX_BYTES, DebugExitArgs, DebugFrameCountArgs,
+    DebugWriteArgs, FrameCount, SyscallResult,
+};
+use abi::{Rights, SysError};
+
+use super::cspace_of;
+use crate::cap::DebugObject;
+use crate::kernel::{Kernel, Next};
+use crate::mem::kobj::ObjId;
+use crate::object::thread::Thread;
+use crate::usercopy::{Read, UserSlice};
+
+/// `DebugWrite`: copy the bytes in, then print them.
+pub fn write(k: &mut Kernel, caller: ObjId<Thread>, args: DebugWriteArgs) -> Result<Next, SysError> {
+    cspace_of(k, caller).lookup::<DebugObject>(args.console, Rights::WRITE)?;
+    if args.len > DEBUG_WRITE_MAX_BYTES {
+        return Err(SysError::InvalidArg);
+    }
+    let source = UserSlice::<Read>::new(args.addr, args.len)?;
+    let mut buffer = [0u8; DEBUG_WRITE_MAX_BYTES as usize];
+    let bytes = &mut buffer[..source.len()];
+    source.copy_to(bytes)?;
+    crate::klog::write_raw(bytes);
+    Ok(Next::Reply([0; 5]))
+}
+
+/// `DebugExit`: end the QEMU run.
+pub fn exit(k: &mut Kernel, caller: ObjId<Thread>, args: DebugExitArgs) -> Result<Next, SysError> {
+    cspace_of(k, caller).lookup::<DebugObject>(args.console, Rights::CONTROL)?;
+    if args.code >= DEBUG_EXIT_CODE_LIMIT {
+        return Err(SysError::InvalidArg);
+    }
+    crate::klog!(Info, "user asked to end the run with code {}", args.code);
+    crate::arch::qemu::exit(args.code as u32);
+    // Still here: no debug-exit device.
+    Err(SysError::PeerClosed)
+}
+
+/// `DebugFrameCount`: free and total frames.
+pub fn frame_count(k: &mut Kernel, caller: ObjId<Thread>, args: DebugFrameCountArgs) -> Result<Next, SysError> {
+    cspace_of(k, caller).lookup::<DebugObject>(args.console, Rights::READ)?;
+    let (free, total) = crate::mem::frame::counts();
+    Ok(Next::Reply(FrameCount { free, total }.encode()))
+}

@@ -1,0 +1,88 @@
+//! Capability-space syscalls: copy, delete, info; a full space.
+
+use abi::syscall::{CapCopyArgs, Syscall, SyscallArgs};
+use abi::{CapSlot, ObjectType, Rights, SysError};
+use rt::sys;
+
+use super::syscalls::fail;
+use super::{TestResult, aspace_cap, debug_cap};
+use crate::{ensure, ensure_eq};
+
+pub fn copy_ok() -> TestResult {
+    let copy = sys::cap_copy(debug_cap(), Rights::READ | Rights::WRITE).map_err(|_| fail())?;
+    ensure!(copy != debug_cap());
+    let info = sys::cap_info(copy).map_err(|_| fail())?;
+    ensure_eq!(info.object_type(), Some(ObjectType::Debug));
+    ensure_eq!(info.rights, (Rights::READ | Rights::WRITE).bits());
+    // A copy of a copy with the same rights, then with none.
+    let again = sys::cap_copy(copy, Rights::READ | Rights::WRITE).map_err(|_| fail())?;
+    let none = sys::cap_copy(again, Rights::empty()).map_err(|_| fail())?;
+    ensure_eq!(sys::cap_info(none).map(|i| i.rights), Ok(0));
+    for slot in [copy, again, none] {
+        ensure_eq!(sys::cap_delete(slot), Ok(()));
+    }
+    Ok(())
+}
+
+pub fn copy_errors() -> TestResult {
+    ensure_eq!(sys::cap_copy(CapSlot(0), Rights::READ), Err(SysError::InvalidCap));
+    ensure_eq!(sys::cap_copy(CapSlot(101), Rights::READ), Err(SysError::InvalidCap));
+    let weak = sys::cap_copy(debug_cap(), Rights::READ).map_err(|_| fail())?;
+    ensure_eq!(sys::cap_copy(weak, Rights::READ | Rights::WRITE), Err(SysError::MissingRights));
+    ensure_eq!(sys::cap_delete(weak), Ok(()));
+    // Unknown rights bits are rejected, not ignored.
+    let mut regs = CapCopyArgs { src: debug_cap(), rights: Rights::READ }.encode();
+    regs[1] = 1 << 20;
+    let (status, _) = sys::raw_syscall(Syscall::CapCopy.number(), regs);
+    ensure_eq!(SysError::from_code(status), Some(SysError::InvalidArg));
+    Ok(())
+}
+
+pub fn delete() -> TestResult {
+    let copy = sys::cap_copy(aspace_cap(), Rights::READ).map_err(|_| fail())?;
+    ensure_eq!(sys::cap_delete(copy), Ok(()));
+    ensure_eq!(sys::cap_delete(copy), Err(SysError::InvalidCap));
+    ensure_eq!(sys::cap_info(copy).map(|_| ()), Err(SysError::InvalidCap));
+    ensure_eq!(sys::cap_delete(CapSlot(0)), Err(SysError::InvalidCap));
+    ensure_eq!(sys::cap_delete(CapSlot(u32::MAX)), Err(SysError::InvalidCap));
+    Ok(())
+}
+
+pub fn info_ok() -> TestResult {
+    let info = sys::cap_info(aspace_cap()).map_err(|_| fail())?;
+    ensure_eq!(info.object_type(), Some(ObjectType::AddressSpace));
+    ensure_eq!(info.rights, Rights::all().bits());
+    ensure_eq!(info.badge, 0);
+    let info = sys::cap_info(debug_cap()).map_err(|_| fail())?;
+    ensure_eq!(info.object_type(), Some(ObjectType::Debug));
+    let info = sys::cap_info(CapSlot(super::boot().thread_cap)).map_err(|_| fail())?;
+    ensure_eq!(info.object_type(), Some(ObjectType::Thread));
+    ensure_eq!(sys::cap_info(CapSlot(90)).map(|_| ()), Err(SysError::InvalidCap));
+    Ok(())
+}
+
+pub fn space_full() -> TestResult {
+    let mut copies = [CapSlot(0); 200];
+    let mut made = 0;
+    let error = loop {
+        match sys::cap_copy(debug_cap(), Rights::READ) {
+            Ok(slot) if made < copies.len() => {
+                copies[made] = slot;
+                made += 1;
+            }
+            Ok(slot) => {
+                let _ = sys::cap_delete(slot);
+                break SysError::InvalidArg;
+            }
+            Err(e) => break e,
+        }
+    };
+    ensure_eq!(error, SysError::OutOfMemory);
+    ensure!(made > 50);
+    let thread = rt::thread::spawn(aspace_cap(), |x| x, 0).map(|_| ());
+    ensure_eq!(thread.map_err(|e| e == SysError::OutOfMemory), Err(true));
+    for slot in &copies[..made] {
+        ensure_eq!(sys::cap_delete(*slot), Ok(()));
+    }
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! Frame accounting: a full cycle of everything this kernel allocates for
+//! user space returns the free-frame count exactly to where it was.
+
+use abi::Rights;
+use rt::sys;
+use rt::thread::spawn;
+
+use super::syscalls::fail;
+use super::{TestResult, aspace_cap, debug_cap};
+use crate::ensure_eq;
+
+fn free_frames() -> Result<u64, super::Failure> {
+    sys::debug_frame_count(debug_cap()).map(|c| c.free).map_err(|_| fail())
+}
+
+pub fn threads_cycle() -> TestResult {
+    // Warm up once so nothing lazily sized is counted.
+    spawn(aspace_cap(), |x| x, 0).and_then(|h| h.join()).map_err(|_| fail())?;
+    let before = free_frames()?;
+    for round in 0..20u64 {
+        let mut handles = [const { None }; 8];
+        for (i, h) in handles.iter_mut().enumerate() {
+            *h = Some(spawn(aspace_cap(), |x| x, round + i as u64).map_err(|_| fail())?);
+        }
+        let during = free_frames()?;
+        ensure_eq!(before - during, 8);
+        for h in handles.into_iter().flatten() {
+            h.join().map_err(|_| fail())?;
+        }
+        // A faulting thread is freed too.
+        spawn(aspace_cap(), crate::cpu::ud2, 0).and_then(|h| h.join()).map_err(|_| fail())?;
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+pub fn caps_cycle() -> TestResult {
+    let before = free_frames()?;
+    for _ in 0..100 {
+        let copy = sys::cap_copy(debug_cap(), Rights::READ).map_err(|_| fail())?;
+        sys::cap_delete(copy).map_err(|_| fail())?;
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}

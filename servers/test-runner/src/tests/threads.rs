@@ -1,0 +1,193 @@
+//! Thread syscalls: create, wait, yield, exit; preemption; FPU and FS base
+//! preserved across switches.
+
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use abi::layout::USER_END;
+use abi::syscall::exit_kind;
+use abi::{CapSlot, Rights, SysError};
+use rt::sys;
+use rt::thread::spawn;
+
+use super::syscalls::fail;
+use super::{TestResult, aspace_cap, debug_cap};
+use crate::{cpu, ensure, ensure_eq};
+
+fn add_one(x: u64) -> u64 {
+    x + 1
+}
+
+pub fn create_and_wait() -> TestResult {
+    for arg in [0u64, 41, u64::MAX - 1] {
+        let handle = spawn(aspace_cap(), add_one, arg).map_err(|_| fail())?;
+        let info = sys::cap_info(handle.slot()).map_err(|_| fail())?;
+        ensure_eq!(info.object_type(), Some(abi::ObjectType::Thread));
+        let status = handle.join().map_err(|_| fail())?;
+        ensure_eq!(status.kind, exit_kind::EXITED);
+        ensure_eq!(status.code, arg + 1);
+    }
+    Ok(())
+}
+
+fn entry() -> u64 {
+    add_one as *const () as u64
+}
+
+pub fn create_errors() -> TestResult {
+    let stack = 0x7000_0000_0000;
+    let create = |aspace, entry, stack| sys::thread_create(aspace, entry, stack, 0);
+    ensure_eq!(create(aspace_cap(), 0, stack), Err(SysError::InvalidArg));
+    ensure_eq!(create(aspace_cap(), 0xffff_ffff_8020_0000, stack), Err(SysError::InvalidArg));
+    ensure_eq!(create(aspace_cap(), 0x0000_8000_0000_0000, stack), Err(SysError::InvalidArg));
+    ensure_eq!(create(aspace_cap(), USER_END, stack), Err(SysError::InvalidArg));
+    ensure_eq!(create(aspace_cap(), entry(), 0xffff_8000_0000_0000), Err(SysError::InvalidArg));
+    ensure_eq!(create(aspace_cap(), entry(), u64::MAX), Err(SysError::InvalidArg));
+    ensure_eq!(create(CapSlot(0), entry(), stack), Err(SysError::InvalidCap));
+    ensure_eq!(create(CapSlot(99), entry(), stack), Err(SysError::InvalidCap));
+    ensure_eq!(create(debug_cap(), entry(), stack), Err(SysError::WrongType));
+    let read_only = sys::cap_copy(aspace_cap(), Rights::READ).map_err(|_| fail())?;
+    ensure_eq!(create(read_only, entry(), stack), Err(SysError::MissingRights));
+    ensure_eq!(sys::cap_delete(read_only), Ok(()));
+    Ok(())
+}
+
+static RELEASE: AtomicU32 = AtomicU32::new(0);
+static OWN_SLOT: AtomicU64 = AtomicU64::new(0);
+
+fn wait_for_release(_: u64) -> u64 {
+    while RELEASE.load(Ordering::Acquire) == 0 {
+        sys::thread_yield();
+    }
+    7
+}
+
+fn wait_on(slot: u64) -> u64 {
+    match sys::thread_wait(CapSlot(slot as u32)) {
+        Ok(status) => status.code,
+        Err(_) => 1000,
+    }
+}
+
+fn wait_on_self(_: u64) -> u64 {
+    loop {
+        let slot = OWN_SLOT.load(Ordering::Acquire);
+        if slot != 0 {
+            return match sys::thread_wait(CapSlot(slot as u32)) {
+                Err(SysError::InvalidArg) => 0,
+                _ => 1,
+            };
+        }
+        sys::thread_yield();
+    }
+}
+
+pub fn wait_errors() -> TestResult {
+    ensure_eq!(sys::thread_wait(CapSlot(0)).map(|_| ()), Err(SysError::InvalidCap));
+    ensure_eq!(sys::thread_wait(debug_cap()).map(|_| ()), Err(SysError::WrongType));
+
+    // Waiting for oneself.
+    OWN_SLOT.store(0, Ordering::Release);
+    let me = spawn(aspace_cap(), wait_on_self, 0).map_err(|_| fail())?;
+    OWN_SLOT.store(u64::from(me.slot().0), Ordering::Release);
+    ensure_eq!(me.join().map(|s| s.code), Ok(0));
+
+    // A second waiter is refused; the first gets the status.
+    RELEASE.store(0, Ordering::Release);
+    let target = spawn(aspace_cap(), wait_for_release, 0).map_err(|_| fail())?;
+    let waiter = spawn(aspace_cap(), wait_on, u64::from(target.slot().0)).map_err(|_| fail())?;
+    for _ in 0..10 {
+        sys::thread_yield();
+    }
+    ensure_eq!(sys::thread_wait(target.slot()).map(|_| ()), Err(SysError::WouldBlock));
+    let no_read = sys::cap_copy(target.slot(), Rights::WRITE).map_err(|_| fail())?;
+    ensure_eq!(sys::thread_wait(no_read).map(|_| ()), Err(SysError::MissingRights));
+    ensure_eq!(sys::cap_delete(no_read), Ok(()));
+    RELEASE.store(1, Ordering::Release);
+    ensure_eq!(waiter.join().map(|s| s.code), Ok(7));
+    // Waiting after the end returns at once, again and again.
+    ensure_eq!(sys::thread_wait(target.slot()).map(|s| s.code), Ok(7));
+    ensure_eq!(target.join().map(|s| s.code), Ok(7));
+    Ok(())
+}
+
+pub fn yield_ok() -> TestResult {
+    for _ in 0..100 {
+        sys::thread_yield();
+    }
+    Ok(())
+}
+
+static SPIN_STOP: AtomicU32 = AtomicU32::new(0);
+
+fn spin_until_stopped(_: u64) -> u64 {
+    let mut n = 0u64;
+    while SPIN_STOP.load(Ordering::Relaxed) == 0 {
+        n = n.wrapping_add(1);
+        core::hint::spin_loop();
+    }
+    n
+}
+
+pub fn preemption() -> TestResult {
+    // The spinner never enters the kernel: only the timer can take the CPU
+    // back from it and give it to us.
+    SPIN_STOP.store(0, Ordering::Relaxed);
+    let spinner = spawn(aspace_cap(), spin_until_stopped, 0).map_err(|_| fail())?;
+    let start = sys::clock_read();
+    while sys::clock_read() - start < 50_000_000 {
+        sys::thread_yield();
+    }
+    SPIN_STOP.store(1, Ordering::Relaxed);
+    let status = spinner.join().map_err(|_| fail())?;
+    ensure_eq!(status.kind, exit_kind::EXITED);
+    ensure!(status.code > 0);
+    Ok(())
+}
+
+fn fpu_worker(seed: u64) -> u64 {
+    cpu::xmm_fill(seed);
+    for round in 0..200 {
+        if round % 2 == 0 {
+            sys::thread_yield();
+        } else {
+            let _ = sys::null();
+        }
+        if !cpu::xmm_check(seed) {
+            return 1;
+        }
+    }
+    0
+}
+
+pub fn fpu_preserved() -> TestResult {
+    let a = spawn(aspace_cap(), fpu_worker, 1).map_err(|_| fail())?;
+    let b = spawn(aspace_cap(), fpu_worker, 2).map_err(|_| fail())?;
+    let c = spawn(aspace_cap(), fpu_worker, 3).map_err(|_| fail())?;
+    ensure_eq!(a.join().map(|s| s.code), Ok(0));
+    ensure_eq!(b.join().map(|s| s.code), Ok(0));
+    ensure_eq!(c.join().map(|s| s.code), Ok(0));
+    Ok(())
+}
+
+fn fs_worker(value: u64) -> u64 {
+    cpu::write_fs_base(value);
+    for _ in 0..50 {
+        sys::thread_yield();
+        if cpu::read_fs_base() != value {
+            return 1;
+        }
+    }
+    0
+}
+
+pub fn fs_base_preserved() -> TestResult {
+    if super::boot().cpu_features & abi::boot::cpu::FSGSBASE == 0 {
+        rt::println!("    (no FSGSBASE on this CPU: skipped)");
+        return Ok(());
+    }
+    let a = spawn(aspace_cap(), fs_worker, 0x1111_0000).map_err(|_| fail())?;
+    let b = spawn(aspace_cap(), fs_worker, 0x2222_0000).map_err(|_| fail())?;
+    ensure_eq!(a.join().map(|s| s.code), Ok(0));
+    ensure_eq!(b.join().map(|s| s.code), Ok(0));
+    Ok(())
+}

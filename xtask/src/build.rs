@@ -1,0 +1,140 @@
+//! Building Mica: the kernel, the user programs, their flat images and the
+//! initramfs, with the right target, flags and target directory for each.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use abi::boot::{FLAT_MAGIC, FLAT_VERSION, FlatImageHeader};
+use abi::layout::{IMAGE_BASE, PAGE_BYTES};
+use anyhow::{Context, Result, bail};
+use object::Endianness;
+use object::read::elf::{ElfFile64, ProgramHeader};
+use object::Object;
+
+/// The bare-metal target.
+pub const TARGET: &str = "x86_64-unknown-none";
+/// Stack the first program gets.
+const BOOTSTRAP_STACK_BYTES: u64 = 256 * 1024;
+
+/// Paths of a finished build.
+pub struct Artifacts {
+    /// The kernel ELF (with symbols, booted by QEMU through its PVH note).
+    pub kernel: PathBuf,
+    /// The initramfs tar file.
+    pub initramfs: PathBuf,
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// Runs a command, failing with its name when it fails.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("running {cmd:?}"))?;
+    if !status.success() {
+        bail!("{:?} failed ({status})", cmd.get_program());
+    }
+    Ok(())
+}
+
+/// Makes sure rustup has the bare-metal target and the lint components
+/// (rust-toolchain.toml asks for them, but rustup adds them only when it
+/// installs the toolchain itself).
+pub fn ensure_toolchain() -> Result<()> {
+    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().context("running rustc")?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    if !sysroot.join("lib/rustlib").join(TARGET).exists() {
+        println!("xtask: installing the {TARGET} target with rustup");
+        run(Command::new("rustup").args(["target", "add", TARGET]))?;
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Builds one bare-metal package in release mode into its own target
+/// directory (kernel and user programs link differently).
+fn build_package(package: &str, dir: &str) -> Result<PathBuf> {
+    run(cargo().args(["build", "--release", "-p", package, "--target", TARGET, "--target-dir"]).arg(root().join(dir)))?;
+    Ok(root().join(dir).join(TARGET).join("release").join(package))
+}
+
+/// Builds everything and writes `target/mica/{kernel,initramfs.tar}`.
+pub fn build_all() -> Result<Artifacts> {
+    ensure_toolchain()?;
+    let kernel = build_package("kernel", "target/kernel")?;
+    let runner = build_package("test-runner", "target/user")?;
+    let out = root().join("target/mica");
+    std::fs::create_dir_all(&out)?;
+    let image = flatten(&std::fs::read(&runner).with_context(|| format!("reading {}", runner.display()))?)?;
+    let mut archive = Vec::new();
+    crate::tar::append_file(&mut archive, "bootstrap", 0o755, &image)?;
+    crate::tar::append_file(&mut archive, "README", 0o644, b"Mica initramfs: bootstrap is the first program.\n")?;
+    crate::tar::finish(&mut archive);
+    let initramfs = out.join("initramfs.tar");
+    std::fs::write(&initramfs, archive)?;
+    let kernel_out = out.join("kernel");
+    std::fs::copy(&kernel, &kernel_out)?;
+    Ok(Artifacts { kernel: kernel_out, initramfs })
+}
+
+/// Turns a user ELF linked at IMAGE_BASE (rt/user.ld) into a flat image:
+/// an `abi::boot::FlatImageHeader` followed by the loaded bytes.
+pub fn flatten(elf: &[u8]) -> Result<Vec<u8>> {
+    let file = ElfFile64::<Endianness>::parse(elf).context("parsing the user ELF")?;
+    let endian = file.endian();
+    let mut file_end = IMAGE_BASE;
+    let mut mem_end = IMAGE_BASE;
+    let mut exec_end = IMAGE_BASE;
+    let mut writable_start = u64::MAX;
+    let mut data = Vec::new();
+    for ph in file.elf_program_headers() {
+        if ph.p_type(endian) != object::elf::PT_LOAD || ph.p_memsz(endian) == 0 {
+            continue;
+        }
+        let (addr, size) = (ph.p_vaddr(endian), ph.p_memsz(endian));
+        let bytes = ph.data(endian, elf).map_err(|()| anyhow::anyhow!("segment data out of range"))?;
+        if addr < IMAGE_BASE {
+            bail!("segment at {addr:#x} lies below the image base {IMAGE_BASE:#x}");
+        }
+        if ph.p_flags(endian).0 & object::elf::PF_X.0 != 0 {
+            exec_end = exec_end.max(addr + size);
+        } else {
+            writable_start = writable_start.min(addr);
+        }
+        let offset = (addr - IMAGE_BASE) as usize;
+        if data.len() < offset + bytes.len() {
+            data.resize(offset + bytes.len(), 0);
+        }
+        data[offset..offset + bytes.len()].copy_from_slice(bytes);
+        if !bytes.is_empty() {
+            file_end = file_end.max(addr + bytes.len() as u64);
+        }
+        mem_end = mem_end.max(addr + size);
+    }
+    let exec_bytes = (exec_end - IMAGE_BASE).div_ceil(PAGE_BYTES) * PAGE_BYTES;
+    if writable_start < IMAGE_BASE + exec_bytes {
+        bail!("non-executable data at {writable_start:#x} shares a page with code; link with rt/user.ld");
+    }
+    data.truncate((file_end - IMAGE_BASE) as usize);
+    let header = FlatImageHeader {
+        magic: FLAT_MAGIC,
+        version: FLAT_VERSION,
+        header_bytes: size_of::<FlatImageHeader>() as u32,
+        load_addr: IMAGE_BASE,
+        entry: file.entry(),
+        file_bytes: data.len() as u64,
+        mem_bytes: mem_end - IMAGE_BASE,
+        stack_bytes: BOOTSTRAP_STACK_BYTES,
+        exec_bytes,
+    };
+    let mut image = zerocopy::IntoBytes::as_bytes(&header).to_vec();
+    image.extend_from_slice(&data);
+    FlatImageHeader::parse(&image).map_err(|e| anyhow::anyhow!("flat image rejected: {e:?}"))?;
+    Ok(image)
+}

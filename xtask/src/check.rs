@@ -1,0 +1,154 @@
+//! `cargo xtask check`: rustfmt, clippy with `-D warnings` on the host
+//! crates and on the bare-metal crates, and the layering rules of
+//! STYLE.md §1 and §5.
+
+use std::path::Path;
+use std::process::{Command, ExitCode};
+
+use anyhow::{Result, bail};
+
+use crate::build::{self, TARGET};
+
+/// Host crates (tested with `cargo test`).
+const HOST: &[&str] = &["abi", "kcore", "xtask"];
+/// Bare-metal crates.
+const BARE: &[&str] = &["kernel", "rt", "test-runner"];
+
+/// Files under servers/ allowed to opt out of `forbid(unsafe_code)`, and why.
+const UNSAFE_ALLOWED: &[(&str, &str)] = &[(
+    "servers/test-runner/src/cpu.rs",
+    "deliberately faulting instructions and direct FPU/TLS register access for the kernel's tests",
+)];
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(build::root());
+    cmd
+}
+
+/// The allowed dependency edges between workspace crates.
+fn allowed(from: &str, to: &str) -> bool {
+    match to {
+        "kernel" => false,
+        "abi" => true,
+        "kcore" => from == "kernel",
+        "rt" => from == "test-runner" || from.starts_with("protocols/") || from.starts_with("servers/"),
+        _ => false,
+    }
+}
+
+fn layering(root: &Path) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let crates = ["abi", "kcore", "kernel", "rt", "servers/test-runner", "xtask"];
+    for dir in crates {
+        let manifest = std::fs::read_to_string(root.join(dir).join("Cargo.toml"))?;
+        let doc: toml::Table = toml::from_str(&manifest)?;
+        let name = doc.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str()).unwrap_or(dir).to_string();
+        for section in ["dependencies", "build-dependencies"] {
+            let Some(deps) = doc.get(section).and_then(|d| d.as_table()) else { continue };
+            for dep in deps.keys() {
+                let internal = ["abi", "kcore", "kernel", "rt", "test-runner", "xtask"].contains(&dep.as_str());
+                if internal && !allowed(&name, dep) {
+                    problems.push(format!("{dir}: may not depend on `{dep}` (STYLE.md §1)"));
+                }
+            }
+        }
+    }
+    // servers/ and protocols/ forbid unsafe code, except listed files.
+    for top in ["servers", "protocols"] {
+        let Ok(entries) = std::fs::read_dir(root.join(top)) else { continue };
+        for entry in entries.flatten() {
+            let main = ["src/main.rs", "src/lib.rs"].iter().map(|f| entry.path().join(f)).find(|p| p.exists());
+            let Some(main) = main else { continue };
+            let text = std::fs::read_to_string(&main)?;
+            let rel = main.strip_prefix(root).unwrap_or(&main).display().to_string();
+            let has_allowance = UNSAFE_ALLOWED.iter().any(|(f, _)| f.starts_with(&format!("{top}/{}", entry.file_name().to_string_lossy())));
+            let forbids = text.contains("#![forbid(unsafe_code)]");
+            let denies = text.contains("#![deny(unsafe_code)]");
+            if !(forbids || (denies && has_allowance)) {
+                problems.push(format!("{rel}: must start with #![forbid(unsafe_code)] (STYLE.md §5)"));
+            }
+            for file in walk(&entry.path().join("src")) {
+                let text = std::fs::read_to_string(&file)?;
+                let rel = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+                let listed = UNSAFE_ALLOWED.iter().any(|(f, _)| *f == rel);
+                if text.contains("allow(unsafe_code)") && !listed {
+                    problems.push(format!("{rel}: allows unsafe code but is not in xtask's UNSAFE_ALLOWED list"));
+                }
+            }
+        }
+    }
+    Ok(problems)
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// Runs every check; non-zero exit if any fails.
+pub fn run() -> Result<ExitCode> {
+    build::ensure_toolchain()?;
+    let mut failed = Vec::new();
+    println!("xtask check: cargo fmt --check");
+    if !cargo().args(["fmt", "--all", "--check"]).status()?.success() {
+        failed.push("rustfmt");
+    }
+    println!("xtask check: clippy (host crates)");
+    let mut host = cargo();
+    host.args(["clippy", "--all-targets"]);
+    for c in HOST {
+        host.args(["-p", c]);
+    }
+    if !host.args(["--", "-D", "warnings"]).status()?.success() {
+        failed.push("clippy (host)");
+    }
+    println!("xtask check: clippy ({TARGET} crates)");
+    let mut bare = cargo();
+    bare.args(["clippy", "--release", "--target", TARGET, "--target-dir"]).arg(build::root().join("target/clippy"));
+    for c in BARE {
+        bare.args(["-p", c]);
+    }
+    if !bare.args(["--", "-D", "warnings"]).status()?.success() {
+        failed.push("clippy (bare metal)");
+    }
+    println!("xtask check: layering rules");
+    let problems = layering(&build::root())?;
+    for p in &problems {
+        println!("  {p}");
+    }
+    if !problems.is_empty() {
+        failed.push("layering");
+    }
+    if failed.is_empty() {
+        println!("xtask check: all clean");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        bail!("failed: {}", failed.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed;
+
+    #[test]
+    fn dependency_rules() {
+        assert!(allowed("kernel", "abi"));
+        assert!(allowed("kernel", "kcore"));
+        assert!(!allowed("rt", "kernel"));
+        assert!(!allowed("rt", "kcore"));
+        assert!(allowed("test-runner", "rt"));
+        assert!(!allowed("test-runner", "kernel"));
+    }
+}

@@ -1,0 +1,665 @@
+//! The Linux side of `cargo xtask bench`: the same micro-benchmarks run on
+//! Debian's Linux kernel, booted in the same QEMU configuration as Mica.
+//!
+//! Steps: find (or fetch) a kernel, compile `bench/linux/bench.c` as a
+//! static binary, pack it as `/init` of a newc initramfs, boot QEMU with a
+//! hard timeout, and turn the `BENCH ...` lines the guest prints on its
+//! serial console into [`Row`]s.
+
+use std::cmp::Ordering;
+use std::fs;
+use std::io::{BufRead, BufReader, ErrorKind, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::cpio::{CpioEntry, write_newc};
+use crate::report::Row;
+
+/// The benchmark program, embedded so that the xtask binary is rebuilt (and
+/// the guest program with it) whenever the C source changes.
+const BENCH_C: &str = include_str!("../../bench/linux/bench.c");
+
+/// A full run takes a few minutes under TCG with icount; anything past this
+/// is a hung guest.
+const TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// How many lines of guest output an error message shows.
+const TAIL_LINES: usize = 20;
+
+/// How the Linux guest is run.
+#[derive(Debug, Clone)]
+pub struct LinuxBenchConfig {
+    /// Accelerator arguments, e.g. `["-accel", "tcg", "-icount", "shift=0,sleep=off"]`.
+    pub accel_args: Vec<String>,
+    /// QEMU CPU model, e.g. `max`.
+    pub cpu: String,
+    /// Guest memory, e.g. `512M`.
+    pub memory: String,
+    /// Number of guest CPUs (the benchmark pins itself to CPU 0).
+    pub smp: u32,
+    /// Extra QEMU arguments, appended last so they can override the others.
+    pub extra_qemu_args: Vec<String>,
+    /// Unit of the samples: `instructions` (icount) or `cycles` (KVM).
+    pub unit: String,
+    /// Scratch directory for the kernel, the binary and the initramfs
+    /// (normally `target/linux`).
+    pub workdir: PathBuf,
+}
+
+/// Boots Linux with the benchmark as `/init` and returns its rows.
+pub fn run_linux_bench(cfg: &LinuxBenchConfig) -> Result<Vec<Row>> {
+    if cfg.unit != "instructions" && cfg.unit != "cycles" {
+        bail!(
+            "unit must be `instructions` or `cycles`, not `{}`",
+            cfg.unit
+        );
+    }
+    fs::create_dir_all(&cfg.workdir)
+        .with_context(|| format!("creating {}", cfg.workdir.display()))?;
+    let workdir = cfg
+        .workdir
+        .canonicalize()
+        .with_context(|| format!("resolving {}", cfg.workdir.display()))?;
+
+    let kernel = find_kernel(&workdir)?;
+    let bench = build_bench(&workdir)?;
+
+    let init = fs::read(&bench).with_context(|| format!("reading {}", bench.display()))?;
+    let initramfs = workdir.join("initramfs.cpio");
+    let archive = write_newc(&[
+        CpioEntry::dir("dev", 0o755),
+        CpioEntry::char_dev("dev/console", 0o600, 5, 1),
+        CpioEntry::file("init", 0o755, init),
+    ]);
+    fs::write(&initramfs, archive).with_context(|| format!("writing {}", initramfs.display()))?;
+
+    let run = run_qemu(cfg, &kernel, &initramfs)?;
+    let rows = parse_bench_output(&run.lines).map_err(|e| {
+        let status = run
+            .status
+            .map_or_else(|| "status unknown".to_owned(), |s| s.to_string());
+        let stderr = run.stderr.trim();
+        let stderr = if stderr.is_empty() {
+            String::new()
+        } else {
+            format!("\nQEMU stderr:\n{stderr}")
+        };
+        e.context(format!(
+            "Linux benchmark run failed (QEMU {status}); last lines of output:\n{}{stderr}",
+            tail(&run.lines)
+        ))
+    })?;
+    if let Some(row) = rows.iter().find(|r| r.unit != cfg.unit) {
+        bail!(
+            "Linux row {} is in {}, expected {}",
+            row.name,
+            row.unit,
+            cfg.unit
+        );
+    }
+    Ok(rows)
+}
+
+// ---- kernel ------------------------------------------------------------------
+
+/// `workdir/vmlinuz`, else the newest `/boot/vmlinuz-*`, else Debian's
+/// kernel package unpacked into `workdir`.
+fn find_kernel(workdir: &Path) -> Result<PathBuf> {
+    let local = workdir.join("vmlinuz");
+    if local.is_file() {
+        return Ok(local);
+    }
+    if let Some(boot) = newest_vmlinuz(Path::new("/boot"))? {
+        println!("linux bench: using kernel {}", boot.display());
+        return Ok(boot);
+    }
+    fetch_debian_kernel(workdir)?;
+    Ok(local)
+}
+
+/// The `vmlinuz-*` file in `dir` with the highest version, if any.
+fn newest_vmlinuz(dir: &Path) -> Result<Option<PathBuf>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
+    };
+    let mut best: Option<(String, PathBuf)> = None;
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("vmlinuz-") || !entry.path().is_file() {
+            continue;
+        }
+        if best
+            .as_ref()
+            .is_none_or(|(b, _)| version_cmp(&name, b) == Ordering::Greater)
+        {
+            best = Some((name, entry.path()));
+        }
+    }
+    Ok(best.map(|(_, path)| path))
+}
+
+/// Compares names so that runs of digits compare as numbers
+/// (`6.1.0-9` < `6.1.0-56`).
+fn version_cmp(a: &str, b: &str) -> Ordering {
+    /// A run of digits or a run of other characters.
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
+    enum Chunk<'a> {
+        Num(u128),
+        Text(&'a str),
+    }
+    fn chunks(s: &str) -> Vec<Chunk<'_>> {
+        let mut out = Vec::new();
+        let mut rest = s;
+        while let Some(first) = rest.chars().next() {
+            let digit = first.is_ascii_digit();
+            let end = rest
+                .find(|c: char| c.is_ascii_digit() != digit)
+                .unwrap_or(rest.len());
+            let (chunk, tail) = rest.split_at(end);
+            out.push(match chunk.parse() {
+                Ok(n) if digit => Chunk::Num(n),
+                _ => Chunk::Text(chunk),
+            });
+            rest = tail;
+        }
+        out
+    }
+    chunks(a).cmp(&chunks(b))
+}
+
+/// Downloads Debian's kernel package (without installing it), unpacks it
+/// and copies its kernel image to `workdir/vmlinuz`.
+fn fetch_debian_kernel(workdir: &Path) -> Result<()> {
+    let vmlinuz = workdir.join("vmlinuz");
+    if !command_exists("apt-get") || !command_exists("dpkg-deb") {
+        bail!(
+            "no Linux kernel found (neither {} nor /boot/vmlinuz-*) and apt-get/dpkg-deb are not \
+             available: install a kernel image package (Debian: linux-image-amd64) or copy a \
+             bzImage to {}",
+            vmlinuz.display(),
+            vmlinuz.display()
+        );
+    }
+    println!(
+        "linux bench: no kernel found; downloading Debian's linux-image package into {} \
+         (apt-get download + dpkg-deb -x, nothing is installed)",
+        workdir.display()
+    );
+
+    // `linux-image-amd64` is a metapackage: ask which real image it pulls in.
+    // Without package lists (or with stale ones) refresh them once and retry.
+    let depends = || -> Result<Vec<String>> {
+        let packages = kernel_packages(&capture("apt-cache", &["depends", "linux-image-amd64"])?);
+        if packages.is_empty() {
+            bail!("`apt-cache depends linux-image-amd64` names no linux-image-*-amd64 package");
+        }
+        Ok(packages)
+    };
+    let mut updated = false;
+    let packages = match depends() {
+        Ok(packages) => packages,
+        Err(_) => {
+            apt_update()?;
+            updated = true;
+            depends()?
+        }
+    };
+
+    let deb = match download_any(workdir, &packages)? {
+        Some(deb) => deb,
+        None if !updated => {
+            apt_update()?;
+            download_any(workdir, &packages)?.with_context(|| {
+                format!(
+                    "apt-get download failed for every candidate: {}",
+                    packages.join(", ")
+                )
+            })?
+        }
+        None => bail!(
+            "apt-get download failed for every candidate: {}",
+            packages.join(", ")
+        ),
+    };
+
+    let root = workdir.join("root");
+    let status = Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(&deb)
+        .arg(&root)
+        .status()
+        .context("running dpkg-deb")?;
+    if !status.success() {
+        bail!(
+            "dpkg-deb -x {} {} failed: {status}",
+            deb.display(),
+            root.display()
+        );
+    }
+    let image = newest_vmlinuz(&root.join("boot"))?
+        .with_context(|| format!("{} contains no boot/vmlinuz-*", deb.display()))?;
+    fs::copy(&image, &vmlinuz)
+        .with_context(|| format!("copying {} to {}", image.display(), vmlinuz.display()))?;
+    // Only the kernel image is needed; the unpacked modules are hundreds of MB.
+    fs::remove_dir_all(&root).with_context(|| format!("removing {}", root.display()))?;
+    println!(
+        "linux bench: kernel {} -> {}",
+        image.display(),
+        vmlinuz.display()
+    );
+    Ok(())
+}
+
+/// The real kernel image packages among the dependencies printed by
+/// `apt-cache depends linux-image-amd64`, in the order listed.
+fn kernel_packages(apt_cache_depends: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in apt_cache_depends.lines() {
+        // Alternatives are marked with a leading `|`, virtual packages with <>.
+        let line = line.trim().trim_start_matches('|');
+        let Some(name) = line.strip_prefix("Depends:") else {
+            continue;
+        };
+        let name = name.trim().trim_start_matches('<').trim_end_matches('>');
+        let Some(version) = name.strip_prefix("linux-image-") else {
+            continue;
+        };
+        let is_image = version.starts_with(|c: char| c.is_ascii_digit())
+            && (version.ends_with("-amd64") || version.ends_with("-amd64-unsigned"));
+        if is_image && !out.iter().any(|p| p == name) {
+            out.push(name.to_owned());
+        }
+    }
+    out
+}
+
+/// Tries `apt-get download` for each package in turn; returns the first
+/// `.deb` obtained.
+fn download_any(workdir: &Path, packages: &[String]) -> Result<Option<PathBuf>> {
+    for package in packages {
+        let status = Command::new("apt-get")
+            .args(["download", package])
+            .current_dir(workdir)
+            .status()
+            .context("running apt-get download")?;
+        if !status.success() {
+            continue;
+        }
+        let prefix = format!("{package}_");
+        for entry in fs::read_dir(workdir)? {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&prefix) && name.ends_with(".deb") {
+                return Ok(Some(workdir.join(name)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn apt_update() -> Result<()> {
+    println!("linux bench: running apt-get update");
+    let status = Command::new("apt-get")
+        .arg("update")
+        .status()
+        .context("running apt-get")?;
+    if !status.success() {
+        bail!("apt-get update failed: {status}");
+    }
+    Ok(())
+}
+
+/// True if `program` can be started.
+fn command_exists(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// Runs a command and returns its stdout; fails on a non-zero exit.
+fn capture(program: &str, args: &[&str]) -> Result<String> {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {program}"))?;
+    if !out.status.success() {
+        bail!(
+            "{program} {} failed: {}\n{}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+// ---- guest program -----------------------------------------------------------
+
+/// Writes `workdir/bench.c` (only when it changed, so its mtime means
+/// something) and compiles it when the binary is missing or older.
+fn build_bench(workdir: &Path) -> Result<PathBuf> {
+    let src = workdir.join("bench.c");
+    let bin = workdir.join("bench");
+    if fs::read_to_string(&src).ok().as_deref() != Some(BENCH_C) {
+        fs::write(&src, BENCH_C).with_context(|| format!("writing {}", src.display()))?;
+    }
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    let fresh = matches!((modified(&bin), modified(&src)), (Some(b), Some(s)) if b >= s);
+    if fresh {
+        return Ok(bin);
+    }
+    let tmp = workdir.join("bench.tmp");
+    let out = Command::new("gcc")
+        .args(["-O2", "-Wall", "-Wextra", "-static", "-o"])
+        .arg(&tmp)
+        .arg(&src)
+        .stdin(Stdio::null())
+        .output();
+    let out = match out {
+        Ok(out) => out,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            bail!("gcc not found: install gcc and a static C library (Debian: gcc libc6-dev)")
+        }
+        Err(e) => return Err(e).context("running gcc"),
+    };
+    if !out.status.success() {
+        bail!(
+            "gcc -static {} failed:\n{}",
+            src.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    fs::rename(&tmp, &bin).with_context(|| format!("renaming to {}", bin.display()))?;
+    Ok(bin)
+}
+
+// ---- QEMU --------------------------------------------------------------------
+
+/// What a QEMU run left behind.
+struct QemuRun {
+    /// Serial console output, one entry per line, without line endings.
+    lines: Vec<String>,
+    /// QEMU's exit status (None only if it could not be collected).
+    status: Option<ExitStatus>,
+    stderr: String,
+}
+
+/// Boots the kernel and initramfs, collecting the console output, and kills
+/// QEMU if it runs past [`TIMEOUT`].
+fn run_qemu(cfg: &LinuxBenchConfig, kernel: &Path, initramfs: &Path) -> Result<QemuRun> {
+    let append = format!(
+        "console=ttyS0 quiet panic=-1 mitigations=off -- unit={}",
+        cfg.unit
+    );
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.args(&cfg.accel_args)
+        .args([
+            "-cpu",
+            &cfg.cpu,
+            "-smp",
+            &cfg.smp.to_string(),
+            "-m",
+            &cfg.memory,
+        ])
+        .arg("-kernel")
+        .arg(kernel)
+        .arg("-initrd")
+        .arg(initramfs)
+        .args([
+            "-append",
+            &append,
+            "-nographic",
+            "-no-reboot",
+            "-monitor",
+            "none",
+        ])
+        .args(&cfg.extra_qemu_args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    println!(
+        "linux bench: booting {} with the benchmark as /init (takes minutes; timeout {} min)",
+        kernel.display(),
+        TIMEOUT.as_secs() / 60
+    );
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            bail!("qemu-system-x86_64 not found: install QEMU (Debian: qemu-system-x86)")
+        }
+        Err(e) => return Err(e).context("starting qemu-system-x86_64"),
+    };
+
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stdout = child.stdout.take().context("QEMU stdout")?;
+    let stdout_thread = {
+        let lines = Arc::clone(&lines);
+        thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut buf = Vec::new();
+            // Console output is not guaranteed to be UTF-8: read raw lines.
+            while reader.read_until(b'\n', &mut buf).is_ok_and(|n| n > 0) {
+                // Drop control characters (CR, terminal escapes) the
+                // firmware and console emit.
+                let line: String = String::from_utf8_lossy(&buf)
+                    .chars()
+                    .filter(|c| !c.is_control() || *c == '\t')
+                    .collect();
+                let line = line.trim_end().to_owned();
+                if line.contains("BENCH") {
+                    println!("linux bench: {line}");
+                }
+                lines.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+                buf.clear();
+            }
+        })
+    };
+    let mut stderr_pipe = child.stderr.take().context("QEMU stderr")?;
+    let stderr_thread = thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr_pipe.read_to_end(&mut text);
+        String::from_utf8_lossy(&text).into_owned()
+    });
+
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().context("waiting for QEMU")? {
+            break Some(status);
+        }
+        if start.elapsed() > TIMEOUT {
+            // Killing QEMU closes its pipes, which ends both reader threads.
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = stdout_thread.join();
+            let _ = stderr_thread.join();
+            let lines = lines.lock().unwrap_or_else(|e| e.into_inner());
+            bail!(
+                "the Linux benchmark VM did not finish within {} minutes and was killed; last \
+                 lines of output:\n{}",
+                TIMEOUT.as_secs() / 60,
+                tail(&lines)
+            );
+        }
+        thread::sleep(Duration::from_millis(100));
+    };
+    let _ = stdout_thread.join();
+    let stderr = stderr_thread.join().unwrap_or_default();
+    let lines = std::mem::take(&mut *lines.lock().unwrap_or_else(|e| e.into_inner()));
+    println!(
+        "linux bench: VM finished after {:.0} s",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(QemuRun {
+        lines,
+        status,
+        stderr,
+    })
+}
+
+/// The last [`TAIL_LINES`] lines, indented, for error messages.
+fn tail(lines: &[String]) -> String {
+    let from = lines.len().saturating_sub(TAIL_LINES);
+    if from == lines.len() {
+        return "  (no output)".to_owned();
+    }
+    lines[from..]
+        .iter()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+// ---- output parsing --------------------------------------------------------------
+
+/// Turns the guest's console output into rows.
+///
+/// Rows are lines `BENCH <name> <unit> <median> <p10> <p90> <iterations>`;
+/// the run must end with `BENCH-DONE`. A `BENCH-ERROR` line, a malformed row
+/// or a missing `BENCH-DONE` is an error. Other lines (kernel messages,
+/// comments) are ignored. A row may follow stray console output on the same
+/// line, so the marker is searched for anywhere in the line.
+pub(crate) fn parse_bench_output(lines: &[String]) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let mut done = false;
+    for line in lines {
+        let Some(at) = line.find("BENCH") else {
+            continue;
+        };
+        let text = line[at..].trim();
+        if text == "BENCH-DONE" {
+            done = true;
+        } else if text.starts_with("BENCH-ERROR") {
+            bail!("the benchmark reported an error: {text}");
+        } else if text.starts_with("BENCH ") {
+            rows.push(parse_row(text).with_context(|| format!("malformed line `{text}`"))?);
+        }
+    }
+    if !done {
+        bail!("the benchmark did not finish (no BENCH-DONE line)");
+    }
+    if rows.is_empty() {
+        bail!("the benchmark printed no BENCH rows");
+    }
+    Ok(rows)
+}
+
+/// Parses one `BENCH <name> <unit> <median> <p10> <p90> <iterations>` line.
+fn parse_row(text: &str) -> Result<Row> {
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let [_, name, unit, median, p10, p90, iterations] = fields[..] else {
+        bail!("expected 7 fields, found {}", fields.len());
+    };
+    let num = |what: &str, s: &str| -> Result<u64> {
+        s.parse()
+            .with_context(|| format!("{what} `{s}` is not a number"))
+    };
+    Ok(Row {
+        name: name.to_owned(),
+        unit: unit.to_owned(),
+        median: num("median", median)?,
+        p10: num("p10", p10)?,
+        p90: num("p90", p90)?,
+        iterations: num("iterations", iterations)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &str) -> Vec<String> {
+        text.lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn parses_rows_and_ignores_other_output() {
+        let out = lines(
+            "[    0.000000] Linux version 6.1.0\n\
+             # timer overhead 4 (subtracted from every sample)\n\
+             BENCH null_syscall instructions 323 323 323 10000\r\n\
+             garbage from the kernel BENCH yield_roundtrip instructions 4285 4285 4290 9998\n\
+             BENCH aspace_clone_1000 cycles 526088 520000 530000 200\n\
+             BENCH-DONE\r\n\
+             [    9.9] reboot: Power down",
+        );
+        let rows = parse_bench_output(&out).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].name, "null_syscall");
+        assert_eq!(rows[0].unit, "instructions");
+        assert_eq!((rows[0].median, rows[0].p10, rows[0].p90), (323, 323, 323));
+        assert_eq!(rows[0].iterations, 10000);
+        assert_eq!(rows[1].name, "yield_roundtrip");
+        assert_eq!(rows[1].iterations, 9998);
+        assert_eq!(rows[2].unit, "cycles");
+        assert_eq!(rows[2].median, 526_088);
+    }
+
+    #[test]
+    fn missing_done_is_an_error() {
+        let out = lines("BENCH null_syscall instructions 1 1 1 10\n");
+        let err = parse_bench_output(&out).unwrap_err();
+        assert!(err.to_string().contains("BENCH-DONE"), "{err:#}");
+    }
+
+    #[test]
+    fn guest_errors_and_malformed_rows_are_errors() {
+        let out = lines("BENCH-ERROR fork: Cannot allocate memory\n");
+        assert!(
+            parse_bench_output(&out)
+                .unwrap_err()
+                .to_string()
+                .contains("fork")
+        );
+        let out = lines("BENCH null_syscall instructions 1 1\nBENCH-DONE\n");
+        assert!(parse_bench_output(&out).is_err());
+        let out = lines("BENCH null_syscall instructions 1 x 1 10\nBENCH-DONE\n");
+        assert!(parse_bench_output(&out).is_err());
+        assert!(parse_bench_output(&lines("BENCH-DONE\n")).is_err());
+    }
+
+    #[test]
+    fn picks_the_real_kernel_package() {
+        let depends = "linux-image-amd64\n  Depends: linux-image-6.1.0-56-amd64\n";
+        assert_eq!(kernel_packages(depends), ["linux-image-6.1.0-56-amd64"]);
+        let depends = "linux-image-amd64\n \
+                       |Depends: linux-image-6.12.9-amd64\n  \
+                       Depends: <linux-image-6.12.9-amd64-unsigned>\n  \
+                       Depends: linux-base\n  Recommends: firmware-linux-free\n";
+        assert_eq!(
+            kernel_packages(depends),
+            [
+                "linux-image-6.12.9-amd64",
+                "linux-image-6.12.9-amd64-unsigned"
+            ]
+        );
+        assert!(kernel_packages("linux-image-amd64\n  Depends: linux-image-amd64\n").is_empty());
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert_eq!(
+            version_cmp("vmlinuz-6.1.0-9-amd64", "vmlinuz-6.1.0-56-amd64"),
+            Ordering::Less
+        );
+        assert_eq!(
+            version_cmp("vmlinuz-6.10.0-1-amd64", "vmlinuz-6.9.0-1-amd64"),
+            Ordering::Greater
+        );
+        assert_eq!(
+            version_cmp("vmlinuz-6.1.0", "vmlinuz-6.1.0"),
+            Ordering::Equal
+        );
+    }
+}

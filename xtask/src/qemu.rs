@@ -1,0 +1,159 @@
+//! Starting QEMU: finding or installing it, choosing KVM or TCG, building
+//! the command line, and running a boot with a hard timeout while
+//! collecting the serial console.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::build::Artifacts;
+
+/// `--accel` choices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Accel {
+    /// Hardware virtualisation (only where the CPU has vmx/svm).
+    Kvm,
+    /// Software emulation.
+    Tcg,
+}
+
+/// Makes sure `qemu-system-x86_64` exists: installs Debian's package when
+/// root, else stops with one line saying what to install.
+pub fn ensure_qemu() -> Result<()> {
+    if Command::new("qemu-system-x86_64").arg("--version").output().is_ok() {
+        return Ok(());
+    }
+    let root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    if !root || Command::new("apt-get").arg("--version").output().is_err() {
+        bail!("qemu-system-x86_64 is missing: install QEMU (Debian/Ubuntu: sudo apt-get install qemu-system-x86)");
+    }
+    println!("xtask: installing qemu-system-x86 with apt-get");
+    crate::build::run(Command::new("apt-get").args(["update", "-q"]))?;
+    crate::build::run(
+        Command::new("apt-get").args(["install", "-y", "-q", "qemu-system-x86"]).env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// Whether KVM can really run a guest here: the CPU reports vmx or svm
+/// and /dev/kvm opens. (A paravirtual KVM without them cannot boot Mica.)
+fn kvm_works() -> Result<(), &'static str> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let flags = cpuinfo.lines().find(|l| l.starts_with("flags")).unwrap_or("");
+    if !flags.split_whitespace().any(|f| f == "vmx" || f == "svm") {
+        return Err("the CPU reports neither vmx nor svm");
+    }
+    if std::fs::OpenOptions::new().read(true).write(true).open("/dev/kvm").is_err() {
+        return Err("/dev/kvm does not open");
+    }
+    Ok(())
+}
+
+/// The accelerator and CPU arguments, announcing the choice.
+pub fn accel_args(requested: Option<Accel>, icount: bool) -> Vec<String> {
+    let chosen = match requested {
+        Some(accel) => accel,
+        None => match kvm_works() {
+            Ok(()) => Accel::Kvm,
+            Err(why) => {
+                println!("xtask: using TCG (software emulation): {why}");
+                Accel::Tcg
+            }
+        },
+    };
+    let args: &[&str] = match (chosen, icount) {
+        (Accel::Kvm, _) => {
+            println!("xtask: using KVM");
+            &["-accel", "kvm", "-cpu", "host"]
+        }
+        (Accel::Tcg, true) => &["-accel", "tcg", "-icount", "shift=0,sleep=off", "-cpu", "max"],
+        (Accel::Tcg, false) => &["-accel", "tcg", "-cpu", "max"],
+    };
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+/// The QEMU command for a Mica boot: defaults first, then `extra` (which
+/// override them, QEMU taking the last of repeated options).
+pub fn command(art: &Artifacts, accel: &[String], cmdline: &str, interactive: bool, extra: &[String]) -> Command {
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.args(accel)
+        .args(["-m", "512M", "-smp", "1", "-nodefaults", "-display", "none", "-no-reboot"])
+        .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
+        .args(["-serial", if interactive { "mon:stdio" } else { "stdio" }])
+        .arg("-kernel")
+        .arg(&art.kernel)
+        .arg("-initrd")
+        .arg(&art.initramfs)
+        .args(["-append", cmdline])
+        .args(extra);
+    cmd
+}
+
+/// How a non-interactive boot ended.
+pub struct Run {
+    /// Every console line.
+    pub lines: Vec<String>,
+    /// QEMU's exit status, or `None` if it was killed at the timeout.
+    pub status: Option<ExitStatus>,
+}
+
+/// The guest's exit code for a QEMU status (isa-debug-exit: 2 * code + 1).
+pub fn guest_code(status: &ExitStatus) -> Option<i32> {
+    status.code().filter(|c| c % 2 == 1).map(|c| c / 2)
+}
+
+/// QEMU exit status of a kernel panic.
+pub const PANIC_STATUS: i32 = 99;
+
+/// Boots and collects the console, calling `on_line` for each line; kills
+/// QEMU after `timeout` or when a line says the kernel is idle for good.
+pub fn run_captured(mut cmd: Command, timeout: Duration, log: &Path, on_line: impl Fn(&str) + Send + 'static) -> Result<Run> {
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let mut child = cmd.spawn().context("starting qemu-system-x86_64")?;
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let idle = Arc::new(Mutex::new(false));
+    let stdout = child.stdout.take().context("QEMU stdout")?;
+    let reader = {
+        let (lines, idle) = (Arc::clone(&lines), Arc::clone(&idle));
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut buf = Vec::new();
+            while reader.read_until(b'\n', &mut buf).is_ok_and(|n| n > 0) {
+                let line: String = String::from_utf8_lossy(&buf).chars().filter(|c| !c.is_control() || *c == '\t').collect();
+                let line = line.trim_end().to_owned();
+                on_line(&line);
+                if line.contains("no user threads left; idle") {
+                    *idle.lock().unwrap_or_else(|e| e.into_inner()) = true;
+                }
+                lines.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+                buf.clear();
+            }
+        })
+    };
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        let idle_now = *idle.lock().unwrap_or_else(|e| e.into_inner());
+        if start.elapsed() > timeout || idle_now {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = reader.join();
+    let lines = std::mem::take(&mut *lines.lock().unwrap_or_else(|e| e.into_inner()));
+    std::fs::write(log, lines.join("\n") + "\n").ok();
+    Ok(Run { lines, status })
+}
+
+/// The last `n` lines, indented.
+pub fn tail(lines: &[String], n: usize) -> String {
+    let from = lines.len().saturating_sub(n);
+    lines[from..].iter().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+}

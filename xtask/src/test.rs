@@ -1,0 +1,106 @@
+//! `cargo xtask test`: host tests, then the in-OS suite under QEMU with a
+//! hard timeout, then one combined `N passed, N failed` line.
+
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::build;
+use crate::qemu::{self, Accel};
+
+/// The in-OS suite must finish within this.
+const TIMEOUT: Duration = Duration::from_secs(300);
+
+/// (passed, failed) from `cargo test` output lines `test result: ...`.
+fn host_counts(output: &str) -> (u64, u64) {
+    let mut totals = (0, 0);
+    for line in output.lines().filter(|l| l.starts_with("test result:")) {
+        let number = |word: &str| {
+            line.split(';')
+                .find(|part| part.contains(word))
+                .and_then(|part| part.split_whitespace().rev().nth(1).or(part.split_whitespace().next()))
+                .and_then(|n| n.trim_start_matches(|c: char| !c.is_ascii_digit()).parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        totals.0 += number("passed");
+        totals.1 += number("failed");
+    }
+    totals
+}
+
+fn run_host_tests() -> Result<(u64, u64)> {
+    println!("xtask: host tests (abi, kcore, xtask)");
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(build::root())
+        .args(["test", "-p", "abi", "-p", "kcore", "-p", "xtask"])
+        .output()?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    for line in text.lines().filter(|l| l.starts_with("test ") && !l.starts_with("test result")) {
+        println!("host {line}");
+    }
+    let (passed, mut failed) = host_counts(&text);
+    if !output.status.success() && failed == 0 {
+        println!("{text}");
+        failed = 1;
+    }
+    println!("xtask: host: {passed} passed, {failed} failed");
+    Ok((passed, failed))
+}
+
+/// Runs everything; the exit code is non-zero on any failure.
+pub fn run(filter: Option<&str>, accel: Option<Accel>, no_host: bool, verbose: bool, extra: &[String]) -> Result<ExitCode> {
+    qemu::ensure_qemu()?;
+    let (mut passed, mut failed) = if no_host { (0, 0) } else { run_host_tests()? };
+    let art = build::build_all()?;
+    let accel = qemu::accel_args(accel, false);
+    let cmdline = match filter {
+        Some(f) => format!("mode=test filter={f}"),
+        None => "mode=test".to_string(),
+    };
+    let cmd = qemu::command(&art, &accel, &cmdline, false, extra);
+    let log = build::root().join("target/mica/test-serial.log");
+    println!("xtask: booting the in-OS suite (timeout {} s, log {})", TIMEOUT.as_secs(), log.display());
+    let run = qemu::run_captured(cmd, TIMEOUT, &log, move |line| {
+        if verbose || line.starts_with("test ") || line.contains("PANIC") || line.contains("panic") {
+            println!("{line}");
+        }
+    })?;
+    let summary = run.lines.iter().rev().find_map(|l| l.strip_prefix("mica-tests: ")).map(str::to_owned);
+    let os_counts = summary.as_deref().and_then(|s| {
+        let mut words = s.split(|c: char| !c.is_ascii_digit()).filter(|w| !w.is_empty());
+        Some((words.next()?.parse::<u64>().ok()?, words.next()?.parse::<u64>().ok()?))
+    });
+    let code = run.status.as_ref().and_then(qemu::guest_code);
+    match (os_counts, run.status) {
+        (Some((p, f)), Some(_)) if code.is_some() => {
+            passed += p;
+            failed += f;
+            if f > 0 && code == Some(0) {
+                failed += 1;
+            }
+        }
+        (_, None) => {
+            failed += 1;
+            println!("xtask: the in-OS suite hung or stopped early and was killed; last serial lines:\n{}", qemu::tail(&run.lines, 30));
+        }
+        (_, Some(status)) => {
+            failed += 1;
+            let why = if status.code() == Some(qemu::PANIC_STATUS) { "the kernel panicked" } else { "the suite did not finish" };
+            println!("xtask: {why} (QEMU {status}); last serial lines:\n{}", qemu::tail(&run.lines, 30));
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_counts;
+
+    #[test]
+    fn counts_cargo_test_summaries() {
+        let out = "test result: ok. 17 passed; 0 failed; 0 ignored\ntest result: FAILED. 3 passed; 2 failed; 0 ignored";
+        assert_eq!(host_counts(out), (20, 2));
+    }
+}
