@@ -77,8 +77,8 @@ impl FlatImageHeader {
         if header.mem_bytes < header.file_bytes || header.mem_bytes > FLAT_MAX_MEM_BYTES {
             return Err(ImageError::BadField("mem_bytes"));
         }
-        let entry_ok = header.entry >= header.load_addr
-            && header.entry - header.load_addr < header.file_bytes;
+        let entry_ok =
+            header.entry >= header.load_addr && header.entry - header.load_addr < header.file_bytes;
         if !entry_ok {
             return Err(ImageError::BadField("entry"));
         }
@@ -218,8 +218,12 @@ mod tests {
     fn bad_images_are_rejected() {
         let h = header();
         assert_eq!(FlatImageHeader::parse(&[]), Err(ImageError::Truncated));
-        assert_eq!(FlatImageHeader::parse(&image(&h, 15)), Err(ImageError::Truncated));
-        let cases: [(fn(&mut FlatImageHeader), ImageError); 10] = [
+        assert_eq!(
+            FlatImageHeader::parse(&image(&h, 15)),
+            Err(ImageError::Truncated)
+        );
+        type Case = (fn(&mut FlatImageHeader), ImageError);
+        let cases: [Case; 10] = [
             (|h| h.exec_bytes = 100, ImageError::BadField("exec_bytes")),
             (|h| h.exec_bytes = 0, ImageError::BadField("exec_bytes")),
             (|h| h.magic[0] = b'X', ImageError::BadMagic),

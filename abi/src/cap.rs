@@ -111,7 +111,11 @@ mod tests {
 
     #[test]
     fn object_type_round_trip() {
-        for t in [ObjectType::Debug, ObjectType::AddressSpace, ObjectType::Thread] {
+        for t in [
+            ObjectType::Debug,
+            ObjectType::AddressSpace,
+            ObjectType::Thread,
+        ] {
             assert_eq!(ObjectType::from_reg(t.to_reg()), Ok(t));
         }
         assert_eq!(ObjectType::from_reg(0), Err(SysError::InvalidArg));

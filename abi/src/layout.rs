@@ -65,7 +65,7 @@ mod tests {
             assert_eq!(a % PAGE_BYTES, 0);
             assert!(is_user_range(a, 0));
         }
-        assert!(IMAGE_BASE < BOOT_INFO_ADDR && BOOT_INFO_ADDR < INITRAMFS_ADDR);
-        assert!(INITRAMFS_ADDR < STACK_TOP && STACK_TOP < USER_END);
+        const { assert!(IMAGE_BASE < BOOT_INFO_ADDR && BOOT_INFO_ADDR < INITRAMFS_ADDR) };
+        const { assert!(INITRAMFS_ADDR < STACK_TOP && STACK_TOP < USER_END) };
     }
 }

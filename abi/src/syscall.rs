@@ -175,7 +175,7 @@ macro_rules! results {
         pub struct $name { $($(#[$fmeta])* pub $field: u64),* }
 
         impl SyscallResult for $name {
-            #[allow(unused_mut, unused_assignments)]
+            #[allow(unused_mut, unused_variables, unused_assignments)]
             fn encode(&self) -> RetRegs {
                 let mut regs = [0u64; 5];
                 let mut i = 0;
@@ -436,14 +436,29 @@ mod tests {
     fn every_args_struct_round_trips() {
         let slot = CapSlot(7);
         round_trip(NullArgs {});
-        round_trip(DebugWriteArgs { console: slot, addr: 0x40_0000, len: 12 });
-        round_trip(DebugExitArgs { console: slot, code: 3 });
+        round_trip(DebugWriteArgs {
+            console: slot,
+            addr: 0x40_0000,
+            len: 12,
+        });
+        round_trip(DebugExitArgs {
+            console: slot,
+            code: 3,
+        });
         round_trip(DebugFrameCountArgs { console: slot });
         round_trip(ThreadExitArgs { code: u64::MAX });
         round_trip(ThreadYieldArgs {});
-        round_trip(ThreadCreateArgs { aspace: slot, entry: 1, stack: 2, arg: 3 });
+        round_trip(ThreadCreateArgs {
+            aspace: slot,
+            entry: 1,
+            stack: 2,
+            arg: 3,
+        });
         round_trip(ThreadWaitArgs { thread: slot });
-        round_trip(CapCopyArgs { src: slot, rights: Rights::READ | Rights::GRANT });
+        round_trip(CapCopyArgs {
+            src: slot,
+            rights: Rights::READ | Rights::GRANT,
+        });
         round_trip(CapDeleteArgs { slot });
         round_trip(CapInfoArgs { slot, out: 0x1000 });
         round_trip(ClockReadArgs {});
@@ -458,9 +473,22 @@ mod tests {
 
     #[test]
     fn registers_are_in_documented_order() {
-        let regs = ThreadCreateArgs { aspace: CapSlot(1), entry: 2, stack: 3, arg: 4 }.encode();
+        let regs = ThreadCreateArgs {
+            aspace: CapSlot(1),
+            entry: 2,
+            stack: 3,
+            arg: 4,
+        }
+        .encode();
         assert_eq!(regs, [1, 2, 3, 4, 0, 0]);
-        let regs = ThreadStatus { kind: 1, code: 2, error_code: 3, rip: 4, addr: 5 }.encode();
+        let regs = ThreadStatus {
+            kind: 1,
+            code: 2,
+            error_code: 3,
+            rip: 4,
+            addr: 5,
+        }
+        .encode();
         assert_eq!(regs, [1, 2, 3, 4, 5]);
     }
 
@@ -482,14 +510,24 @@ mod tests {
         round_trip_result(FrameCount { free: 1, total: 2 });
         round_trip_result(SlotResult { slot: 9 });
         round_trip_result(ClockTime { nanos: 1 << 40 });
-        round_trip_result(ThreadStatus { kind: 2, code: 14, error_code: 4, rip: 5, addr: 6 });
+        round_trip_result(ThreadStatus {
+            kind: 2,
+            code: 14,
+            error_code: 4,
+            rip: 5,
+            addr: 6,
+        });
     }
 
     #[test]
     fn cap_info_layout() {
         assert_eq!(core::mem::size_of::<CapInfo>(), 16);
         assert_eq!(core::mem::offset_of!(CapInfo, badge), 8);
-        let info = CapInfo { object_type: 3, rights: 1, badge: 0 };
+        let info = CapInfo {
+            object_type: 3,
+            rights: 1,
+            badge: 0,
+        };
         assert_eq!(info.object_type(), Some(ObjectType::Thread));
     }
 }

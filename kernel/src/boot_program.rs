@@ -51,20 +51,55 @@ pub enum BootError {
     OutOfMemory,
 }
 
+impl BootError {
+    /// A one-line explanation.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            BootError::Initramfs(kcore::tar::TarError::NotFound) => {
+                "no `bootstrap` in the initramfs"
+            }
+            BootError::Initramfs(_) => "the initramfs is not a valid tar file",
+            BootError::Image(abi::boot::ImageError::Truncated) => {
+                "the bootstrap image is truncated"
+            }
+            BootError::Image(abi::boot::ImageError::BadMagic) => {
+                "the bootstrap image has a bad magic or version"
+            }
+            BootError::Image(abi::boot::ImageError::BadField(field)) => field,
+            BootError::OutOfMemory => "out of memory",
+        }
+    }
+}
+
 fn phys_slice(range: PhysRange) -> &'static [u8] {
     // SAFETY: `range` is the initramfs, RAM that the frame allocator never
     // hands out (reserved at boot) and that nothing writes; the direct map
     // covers all RAM.
-    unsafe { core::slice::from_raw_parts((DIRECT_MAP_BASE + range.start) as *const u8, range.len() as usize) }
+    unsafe {
+        core::slice::from_raw_parts(
+            (DIRECT_MAP_BASE + range.start) as *const u8,
+            range.len() as usize,
+        )
+    }
 }
 
 fn frame_bytes(frame: kcore::frame::FrameNumber) -> &'static mut [u8] {
     // SAFETY: callers pass a frame just taken from the allocator, which
     // nothing else refers to; the direct map covers it.
-    unsafe { core::slice::from_raw_parts_mut((DIRECT_MAP_BASE + frame.addr()) as *mut u8, PAGE_BYTES as usize) }
+    unsafe {
+        core::slice::from_raw_parts_mut(
+            (DIRECT_MAP_BASE + frame.addr()) as *mut u8,
+            PAGE_BYTES as usize,
+        )
+    }
 }
 
-fn map_fresh(root: x86_64::structures::paging::PhysFrame, virt: u64, access: PageAccess, contents: &[u8]) -> Result<(), BootError> {
+fn map_fresh(
+    root: x86_64::structures::paging::PhysFrame,
+    virt: u64,
+    access: PageAccess,
+    contents: &[u8],
+) -> Result<(), BootError> {
     let frame = frame::alloc_zeroed().ok_or(BootError::OutOfMemory)?;
     frame_bytes(frame)[..contents.len()].copy_from_slice(contents);
     paging::map_user_page(root, virt, frame.addr(), access).map_err(|_| BootError::OutOfMemory)
@@ -86,31 +121,61 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         let offset = page * PAGE_BYTES;
         let start = (offset as usize).min(data.len());
         let end = ((offset + PAGE_BYTES) as usize).min(data.len());
-        let access = if offset < header.exec_bytes { PageAccess::ReadExecute } else { PageAccess::ReadWrite };
+        let access = if offset < header.exec_bytes {
+            PageAccess::ReadExecute
+        } else {
+            PageAccess::ReadWrite
+        };
         map_fresh(root, header.load_addr + offset, access, &data[start..end])?;
     }
 
     // The stack, with an unmapped guard page below it.
     let stack_pages = header.stack_bytes / PAGE_BYTES;
     for page in 1..=stack_pages {
-        map_fresh(root, STACK_TOP - page * PAGE_BYTES, PageAccess::ReadWrite, &[])?;
+        map_fresh(
+            root,
+            STACK_TOP - page * PAGE_BYTES,
+            PageAccess::ReadWrite,
+            &[],
+        )?;
     }
 
     // The initramfs, read-only, in place.
     let first = facts.initrd.start / PAGE_BYTES * PAGE_BYTES;
     let mut phys = first;
     while phys < facts.initrd.end {
-        paging::map_user_page(root, INITRAMFS_ADDR + (phys - first), phys, PageAccess::Read)
-            .map_err(|_| BootError::OutOfMemory)?;
+        paging::map_user_page(
+            root,
+            INITRAMFS_ADDR + (phys - first),
+            phys,
+            PageAccess::Read,
+        )
+        .map_err(|_| BootError::OutOfMemory)?;
         phys += PAGE_BYTES;
     }
 
     // Objects: address space, capability space, thread.
-    let aspace = k.objects.alloc(AddressSpace { root, refs: 1 }).map_err(|_| BootError::OutOfMemory)?;
-    let cspace = k.objects.alloc(CSpace::new()).map_err(|_| BootError::OutOfMemory)?;
+    let aspace = k
+        .objects
+        .alloc(AddressSpace { root, refs: 1 })
+        .map_err(|_| BootError::OutOfMemory)?;
+    let cspace = k
+        .objects
+        .alloc(CSpace::new())
+        .map_err(|_| BootError::OutOfMemory)?;
     let number = k.new_thread_id();
-    let thread = Thread::new(number, aspace, cspace, header.entry, STACK_TOP, BOOT_INFO_ADDR);
-    let thread = k.objects.alloc(thread).map_err(|_| BootError::OutOfMemory)?;
+    let thread = Thread::new(
+        number,
+        aspace,
+        cspace,
+        header.entry,
+        STACK_TOP,
+        BOOT_INFO_ADDR,
+    );
+    let thread = k
+        .objects
+        .alloc(thread)
+        .map_err(|_| BootError::OutOfMemory)?;
     let (debug_slot, aspace_slot, thread_slot) = (CapSlot(1), CapSlot(2), CapSlot(3));
     let caps = [
         (debug_slot, ObjectRef::Debug),
@@ -118,7 +183,14 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         (thread_slot, ObjectRef::Thread(thread)),
     ];
     for (slot, object) in caps {
-        k.objects.get_mut(cspace).install(slot, Capability { object, rights: Rights::all(), badge: 0 });
+        k.objects.get_mut(cspace).install(
+            slot,
+            Capability {
+                object,
+                rights: Rights::all(),
+                badge: 0,
+            },
+        );
     }
     k.objects.get_mut(cspace).thread_refs = 1;
     k.objects.get_mut(aspace).refs = 2; // its capability and the thread
@@ -148,6 +220,11 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
 
     k.live_threads += 1;
     k.sched.make_ready(&mut k.objects, thread);
-    crate::klog!(Info, "bootstrap: {} KiB image, entry {:#x}", header.mem_bytes / 1024, header.entry);
+    crate::klog!(
+        Info,
+        "bootstrap: {} KiB image, entry {:#x}",
+        header.mem_bytes / 1024,
+        header.entry
+    );
     Ok(())
 }

@@ -5,7 +5,6 @@
 //! kernel never runs with interrupts on (except in the idle halt), so on
 //! one CPU the lock is never contended; it is there for the second CPU.
 
-use abi::SysError;
 use abi::syscall::{ThreadStatus, exit_kind};
 
 use crate::arch::{self, Fault, ResumeTarget, UserTrap};
@@ -59,7 +58,9 @@ impl Kernel {
 
     /// Handles the syscall the current thread just made.
     pub fn syscall(&mut self) {
-        let Some(current) = self.sched.current else { return };
+        let Some(current) = self.sched.current else {
+            return;
+        };
         let (number, args) = self.objects.get(current).context.syscall_args();
         let next = crate::syscall::dispatch(self, current, number, args);
         let context = &mut self.objects.get_mut(current).context;
@@ -119,7 +120,10 @@ impl Kernel {
         let joiner = thread.joiner.take();
         self.live_threads = self.live_threads.saturating_sub(1);
         if let Some(joiner) = joiner {
-            self.objects.get_mut(joiner).context.set_syscall_result(0, abi::syscall::SyscallResult::encode(&status));
+            self.objects
+                .get_mut(joiner)
+                .context
+                .set_syscall_result(0, abi::syscall::SyscallResult::encode(&status));
             self.sched.make_ready(&mut self.objects, joiner);
         }
         if self.objects.get(id).cap_refs == 0 {
@@ -202,7 +206,10 @@ impl Kernel {
         }
         let thread = self.objects.get(next);
         let root = self.objects.get(thread.aspace).root;
-        Some(ResumeTarget { context: &thread.context, root })
+        Some(ResumeTarget {
+            context: &thread.context,
+            root,
+        })
     }
 
     /// Gives a thread number.
@@ -211,9 +218,4 @@ impl Kernel {
         self.next_thread_id += 1;
         id
     }
-}
-
-/// Reports a kernel-internal failure that user input cannot cause.
-pub fn unreachable_error(error: SysError) -> ! {
-    panic!("kernel invariant broken: {error}")
 }

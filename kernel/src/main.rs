@@ -43,18 +43,39 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
     klog!(
         Info,
         "cpu: nx={} smep={} smap={} umip={} xsave={} fsgsbase={} apic={}",
-        on(features.nx), on(features.smep), on(features.smap), on(features.umip),
-        on(features.xsave), on(features.fsgsbase), on(features.apic)
+        on(features.nx),
+        on(features.smep),
+        on(features.smap),
+        on(features.umip),
+        on(features.xsave),
+        on(features.fsgsbase),
+        on(features.apic)
     );
 
     let ram = &boot.ram[..boot.ram_count];
     // Both symbols are physical addresses (linker.ld).
-    let kernel_image = PhysRange::new(&raw const __kernel_phys_start as u64, &raw const __kernel_phys_end as u64);
-    let initrd = boot.initrd.unwrap_or_else(|| panic!("no initramfs: boot with -initrd"));
-    let reserved = [PhysRange::new(0, LOW_MEMORY_BYTES), kernel_image, initrd, boot.start_info];
+    let kernel_image = PhysRange::new(
+        &raw const __kernel_phys_start as u64,
+        &raw const __kernel_phys_end as u64,
+    );
+    let initrd = boot
+        .initrd
+        .unwrap_or_else(|| panic!("no initramfs: boot with -initrd"));
+    let reserved = [
+        PhysRange::new(0, LOW_MEMORY_BYTES),
+        kernel_image,
+        initrd,
+        boot.start_info,
+    ];
     let (free, _) = mem::frame::init(ram, &reserved); // frame allocator
     let ram_bytes: u64 = ram.iter().map(|r| r.len()).sum();
-    klog!(Info, "memory: {} MiB of RAM in {} ranges, {} frames free", ram_bytes >> 20, ram.len(), free);
+    klog!(
+        Info,
+        "memory: {} MiB of RAM in {} ranges, {} frames free",
+        ram_bytes >> 20,
+        ram.len(),
+        free
+    );
 
     let lapic = arch::apic::lapic_phys(features.apic);
     arch::paging::init_kernel_space(ram, lapic, features.nx); // direct map, kernel image W^X
@@ -66,8 +87,20 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
     let fpu_bytes = arch::fpu::init(features.xsave); // XCR0
     let (source, tsc_hz) = arch::apic::init(features.apic); // the tick
     time::init(tsc_hz, entry_tsc);
-    klog!(Info, "tick: {:?} at {} Hz, tsc {} MHz, fpu state {} bytes", source, config::TICK_HZ, tsc_hz / 1_000_000, fpu_bytes);
-    klog!(Info, "thread object: {} bytes + {} bytes FPU area", object::thread::THREAD_OBJECT_BYTES, arch::fpu::FPU_AREA_BYTES);
+    klog!(
+        Info,
+        "tick: {:?} at {} Hz, tsc {} MHz, fpu state {} bytes",
+        source,
+        config::TICK_HZ,
+        tsc_hz / 1_000_000,
+        fpu_bytes
+    );
+    klog!(
+        Info,
+        "thread object: {} bytes + {} bytes FPU area",
+        object::thread::THREAD_OBJECT_BYTES,
+        arch::fpu::FPU_AREA_BYTES
+    );
 
     let (_, total) = mem::frame::counts();
     let mut k = kernel::Kernel::new();
@@ -79,7 +112,8 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
         total_frames: total,
     };
     if let Err(e) = boot_program::start(&mut k, &facts) {
-        panic!("cannot start the first program: {e:?}");
+        klog!(Error, "the initramfs has no usable `bootstrap` program");
+        panic!("cannot start the first program: {}", e.describe());
     }
     *kernel::KERNEL.lock() = Some(k);
     entry::idle() // runs the first thread

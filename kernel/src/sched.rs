@@ -18,7 +18,11 @@ pub struct Scheduler {
 impl Scheduler {
     /// No threads.
     pub const fn new() -> Scheduler {
-        Scheduler { head: None, tail: None, current: None }
+        Scheduler {
+            head: None,
+            tail: None,
+            current: None,
+        }
     }
 
     /// Queues a thread at the back, as ready.

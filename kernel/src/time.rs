@@ -17,11 +17,6 @@ pub fn tick() {
     TICKS.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Timer interrupts since boot.
-pub fn ticks() -> u64 {
-    TICKS.load(Ordering::Relaxed)
-}
-
 /// TSC ticks per second.
 pub fn tsc_hz() -> u64 {
     TSC_HZ.load(Ordering::Relaxed)

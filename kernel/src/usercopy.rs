@@ -10,23 +10,19 @@ use core::marker::PhantomData;
 
 use abi::SysError;
 use abi::layout::{USER_START, is_user_range};
-use zerocopy::{FromBytes, Immutable, IntoBytes};
+use zerocopy::{Immutable, IntoBytes};
 
 /// The kernel only reads.
 pub struct Read;
 /// The kernel only writes.
 pub struct Write;
-/// The kernel reads and writes.
-pub struct ReadWrite;
 
 /// Modes that allow reading.
 pub trait Readable {}
 impl Readable for Read {}
-impl Readable for ReadWrite {}
 /// Modes that allow writing.
 pub trait Writable {}
 impl Writable for Write {}
-impl Writable for ReadWrite {}
 
 /// A range of user memory the kernel has not yet touched: an allegation
 /// by the caller, checked to lie inside user space.
@@ -48,7 +44,11 @@ impl<Mode> UserSlice<Mode> {
             return Err(SysError::BadAddress);
         }
         let len = usize::try_from(len).map_err(|_| SysError::BadAddress)?;
-        Ok(UserSlice { addr, len, _mode: PhantomData })
+        Ok(UserSlice {
+            addr,
+            len,
+            _mode: PhantomData,
+        })
     }
 
     /// Length in bytes.
@@ -69,8 +69,14 @@ impl<Mode: Readable> UserSlice<Mode> {
         }
         // SAFETY: the user range was checked by `new` (obligation 1); `dst`
         // is a live exclusive kernel buffer of `len` bytes (obligation 2).
-        let ok = unsafe { crate::arch::usercopy::copy(dst.as_mut_ptr(), self.addr as *const u8, self.len) };
-        if ok { Ok(()) } else { Err(SysError::BadAddress) }
+        let ok = unsafe {
+            crate::arch::usercopy::copy(dst.as_mut_ptr(), self.addr as *const u8, self.len)
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(SysError::BadAddress)
+        }
     }
 }
 
@@ -86,8 +92,13 @@ impl<Mode: Writable> UserSlice<Mode> {
         }
         // SAFETY: the user range was checked by `new` (obligation 1); `src`
         // is a live kernel buffer of `len` bytes, only read (obligation 2).
-        let ok = unsafe { crate::arch::usercopy::copy(self.addr as *mut u8, src.as_ptr(), self.len) };
-        if ok { Ok(()) } else { Err(SysError::BadAddress) }
+        let ok =
+            unsafe { crate::arch::usercopy::copy(self.addr as *mut u8, src.as_ptr(), self.len) };
+        if ok {
+            Ok(())
+        } else {
+            Err(SysError::BadAddress)
+        }
     }
 }
 
@@ -104,19 +115,10 @@ impl<T, Mode> UserPtr<T, Mode> {
     /// [`SysError::BadAddress`].
     pub fn new(addr: u64) -> Result<Self, SysError> {
         let slice = UserSlice::new(addr, core::mem::size_of::<T>() as u64)?;
-        Ok(UserPtr { slice, _type: PhantomData })
-    }
-}
-
-impl<T: FromBytes + IntoBytes, Mode: Readable> UserPtr<T, Mode> {
-    /// Reads the value.
-    ///
-    /// # Errors
-    /// [`SysError::BadAddress`].
-    pub fn read(&self) -> Result<T, SysError> {
-        let mut value = T::new_zeroed();
-        self.slice.copy_to(value.as_mut_bytes())?;
-        Ok(value)
+        Ok(UserPtr {
+            slice,
+            _type: PhantomData,
+        })
     }
 }
 

@@ -51,7 +51,10 @@ impl Write for LineBuffer {
 
 /// Formats and prints; used by [`print!`].
 pub fn print_args(args: fmt::Arguments<'_>) {
-    let mut buffer = LineBuffer { bytes: [0; 256], len: 0 };
+    let mut buffer = LineBuffer {
+        bytes: [0; 256],
+        len: 0,
+    };
     let _ = buffer.write_fmt(args);
     buffer.flush();
 }

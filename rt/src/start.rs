@@ -49,7 +49,7 @@ extern "C" fn _start() -> ! {
 
 extern "C" fn rt_start(boot_info: u64, tsc: u64) -> ! {
     START_TSC.store(tsc, Ordering::Relaxed);
-    let aligned = boot_info % core::mem::align_of::<BootInfo>() as u64 == 0;
+    let aligned = boot_info.is_multiple_of(core::mem::align_of::<BootInfo>() as u64);
     if aligned && boot_info != 0 {
         // SAFETY: the kernel passes the address of the BootInfo page it
         // mapped read-only; it is aligned and non-null (checked above).

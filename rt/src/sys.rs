@@ -88,8 +88,18 @@ pub fn thread_yield() {
 }
 
 /// `ThreadCreate`: start a thread; returns the slot of its capability.
-pub fn thread_create(aspace: CapSlot, entry: u64, stack: u64, arg: u64) -> Result<CapSlot, SysError> {
-    let r: SlotResult = call(&ThreadCreateArgs { aspace, entry, stack, arg })?;
+pub fn thread_create(
+    aspace: CapSlot,
+    entry: u64,
+    stack: u64,
+    arg: u64,
+) -> Result<CapSlot, SysError> {
+    let r: SlotResult = call(&ThreadCreateArgs {
+        aspace,
+        entry,
+        stack,
+        arg,
+    })?;
     Ok(CapSlot(r.slot as u32))
 }
 

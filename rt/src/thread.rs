@@ -36,7 +36,10 @@ fn take_stack() -> Option<usize> {
             return None;
         }
         let bit = 1u64 << free;
-        if IN_USE.compare_exchange(used, used | bit, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+        if IN_USE
+            .compare_exchange(used, used | bit, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
             return Some(free);
         }
     }

@@ -19,20 +19,34 @@ pub fn run(accel: Option<Accel>, no_linux: bool, extra: &[String]) -> Result<Exi
     qemu::ensure_qemu()?;
     let accel = accel.unwrap_or(Accel::Tcg);
     let accel_args = qemu::accel_args(Some(accel), true);
-    let unit = if accel == Accel::Kvm { "cycles" } else { "instructions" };
+    let unit = if accel == Accel::Kvm {
+        "cycles"
+    } else {
+        "instructions"
+    };
     let art = build::build_all()?;
     let out = build::root().join("target/bench");
     std::fs::create_dir_all(&out)?;
 
-    let cmd = qemu::command(&art, &accel_args, &format!("mode=bench unit={unit}"), false, extra);
+    let cmd = qemu::command(
+        &art,
+        &accel_args,
+        &format!("mode=bench unit={unit}"),
+        false,
+        extra,
+    );
     println!("xtask: benchmarking Mica ({})", accel_args.join(" "));
     let run = qemu::run_captured(cmd, TIMEOUT, &out.join("mica-serial.log"), |line| {
         if line.starts_with("BENCH ") {
             println!("mica: {line}");
         }
     })?;
-    let mica = crate::linux::parse_bench_output(&run.lines)
-        .with_context(|| format!("Mica's benchmark run failed; last lines:\n{}", qemu::tail(&run.lines, 20)))?;
+    let mica = crate::linux::parse_bench_output(&run.lines).with_context(|| {
+        format!(
+            "Mica's benchmark run failed; last lines:\n{}",
+            qemu::tail(&run.lines, 20)
+        )
+    })?;
     std::fs::write(out.join("mica.json"), serde_json::to_string_pretty(&mica)?)?;
 
     let linux = if no_linux {
@@ -66,7 +80,9 @@ pub fn run(accel: Option<Accel>, no_linux: bool, extra: &[String]) -> Result<Exi
 
 /// Separates `-cpu X` from the accelerator arguments.
 fn split_cpu(args: &[String]) -> Result<(Vec<String>, String)> {
-    let Some(at) = args.iter().position(|a| a == "-cpu") else { bail!("no -cpu in {args:?}") };
+    let Some(at) = args.iter().position(|a| a == "-cpu") else {
+        bail!("no -cpu in {args:?}")
+    };
     let mut rest = args.to_vec();
     let cpu = rest.remove(at + 1);
     rest.remove(at);
@@ -75,7 +91,10 @@ fn split_cpu(args: &[String]) -> Result<(Vec<String>, String)> {
 
 fn print_table(mica: &[Row], linux: &[Row]) {
     println!();
-    println!("{:<24} {:>12} {:>10} {:>10} {:>8}   {:>12} {:>10}", "benchmark", "mica median", "p10", "p90", "iters", "linux median", "mica/linux");
+    println!(
+        "{:<24} {:>12} {:>10} {:>10} {:>8}   {:>12} {:>10}",
+        "benchmark", "mica median", "p10", "p90", "iters", "linux median", "mica/linux"
+    );
     let mut names: Vec<&str> = mica.iter().map(|r| r.name.as_str()).collect();
     for r in linux {
         if !names.contains(&r.name.as_str()) {
@@ -87,7 +106,9 @@ fn print_table(mica: &[Row], linux: &[Row]) {
         let l = linux.iter().find(|r| r.name == name);
         let cell = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
         let ratio = match (m, l) {
-            (Some(m), Some(l)) if l.median > 0 => format!("{:.2}", m.median as f64 / l.median as f64),
+            (Some(m), Some(l)) if l.median > 0 => {
+                format!("{:.2}", m.median as f64 / l.median as f64)
+            }
             _ => "-".into(),
         };
         println!(

@@ -8,8 +8,8 @@ use abi::boot::{FLAT_MAGIC, FLAT_VERSION, FlatImageHeader};
 use abi::layout::{IMAGE_BASE, PAGE_BYTES};
 use anyhow::{Context, Result, bail};
 use object::Endianness;
-use object::read::elf::{ElfFile64, ProgramHeader};
 use object::Object;
+use object::read::elf::{ElfFile64, ProgramHeader};
 
 /// The bare-metal target.
 pub const TARGET: &str = "x86_64-unknown-none";
@@ -26,7 +26,10 @@ pub struct Artifacts {
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// Runs a command, failing with its name when it fails.
@@ -42,7 +45,10 @@ pub fn run(cmd: &mut Command) -> Result<()> {
 /// (rust-toolchain.toml asks for them, but rustup adds them only when it
 /// installs the toolchain itself).
 pub fn ensure_toolchain() -> Result<()> {
-    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().context("running rustc")?;
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .context("running rustc")?;
     let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
     if !sysroot.join("lib/rustlib").join(TARGET).exists() {
         println!("xtask: installing the {TARGET} target with rustup");
@@ -60,7 +66,17 @@ fn cargo() -> Command {
 /// Builds one bare-metal package in release mode into its own target
 /// directory (kernel and user programs link differently).
 fn build_package(package: &str, dir: &str) -> Result<PathBuf> {
-    run(cargo().args(["build", "--release", "-p", package, "--target", TARGET, "--target-dir"]).arg(root().join(dir)))?;
+    run(cargo()
+        .args([
+            "build",
+            "--release",
+            "-p",
+            package,
+            "--target",
+            TARGET,
+            "--target-dir",
+        ])
+        .arg(root().join(dir)))?;
     Ok(root().join(dir).join(TARGET).join("release").join(package))
 }
 
@@ -71,16 +87,25 @@ pub fn build_all() -> Result<Artifacts> {
     let runner = build_package("test-runner", "target/user")?;
     let out = root().join("target/mica");
     std::fs::create_dir_all(&out)?;
-    let image = flatten(&std::fs::read(&runner).with_context(|| format!("reading {}", runner.display()))?)?;
+    let image =
+        flatten(&std::fs::read(&runner).with_context(|| format!("reading {}", runner.display()))?)?;
     let mut archive = Vec::new();
     crate::tar::append_file(&mut archive, "bootstrap", 0o755, &image)?;
-    crate::tar::append_file(&mut archive, "README", 0o644, b"Mica initramfs: bootstrap is the first program.\n")?;
+    crate::tar::append_file(
+        &mut archive,
+        "README",
+        0o644,
+        b"Mica initramfs: bootstrap is the first program.\n",
+    )?;
     crate::tar::finish(&mut archive);
     let initramfs = out.join("initramfs.tar");
     std::fs::write(&initramfs, archive)?;
     let kernel_out = out.join("kernel");
     std::fs::copy(&kernel, &kernel_out)?;
-    Ok(Artifacts { kernel: kernel_out, initramfs })
+    Ok(Artifacts {
+        kernel: kernel_out,
+        initramfs,
+    })
 }
 
 /// Turns a user ELF linked at IMAGE_BASE (rt/user.ld) into a flat image:
@@ -98,7 +123,9 @@ pub fn flatten(elf: &[u8]) -> Result<Vec<u8>> {
             continue;
         }
         let (addr, size) = (ph.p_vaddr(endian), ph.p_memsz(endian));
-        let bytes = ph.data(endian, elf).map_err(|()| anyhow::anyhow!("segment data out of range"))?;
+        let bytes = ph
+            .data(endian, elf)
+            .map_err(|()| anyhow::anyhow!("segment data out of range"))?;
         if addr < IMAGE_BASE {
             bail!("segment at {addr:#x} lies below the image base {IMAGE_BASE:#x}");
         }
@@ -119,7 +146,9 @@ pub fn flatten(elf: &[u8]) -> Result<Vec<u8>> {
     }
     let exec_bytes = (exec_end - IMAGE_BASE).div_ceil(PAGE_BYTES) * PAGE_BYTES;
     if writable_start < IMAGE_BASE + exec_bytes {
-        bail!("non-executable data at {writable_start:#x} shares a page with code; link with rt/user.ld");
+        bail!(
+            "non-executable data at {writable_start:#x} shares a page with code; link with rt/user.ld"
+        );
     }
     data.truncate((file_end - IMAGE_BASE) as usize);
     let header = FlatImageHeader {

@@ -32,22 +32,39 @@ fn allowed(from: &str, to: &str) -> bool {
         "kernel" => false,
         "abi" => true,
         "kcore" => from == "kernel",
-        "rt" => from == "test-runner" || from.starts_with("protocols/") || from.starts_with("servers/"),
+        "rt" => {
+            from == "test-runner" || from.starts_with("protocols/") || from.starts_with("servers/")
+        }
         _ => false,
     }
 }
 
 fn layering(root: &Path) -> Result<Vec<String>> {
     let mut problems = Vec::new();
-    let crates = ["abi", "kcore", "kernel", "rt", "servers/test-runner", "xtask"];
+    let crates = [
+        "abi",
+        "kcore",
+        "kernel",
+        "rt",
+        "servers/test-runner",
+        "xtask",
+    ];
     for dir in crates {
         let manifest = std::fs::read_to_string(root.join(dir).join("Cargo.toml"))?;
         let doc: toml::Table = toml::from_str(&manifest)?;
-        let name = doc.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str()).unwrap_or(dir).to_string();
+        let name = doc
+            .get("package")
+            .and_then(|p| p.get("name"))
+            .and_then(|n| n.as_str())
+            .unwrap_or(dir)
+            .to_string();
         for section in ["dependencies", "build-dependencies"] {
-            let Some(deps) = doc.get(section).and_then(|d| d.as_table()) else { continue };
+            let Some(deps) = doc.get(section).and_then(|d| d.as_table()) else {
+                continue;
+            };
             for dep in deps.keys() {
-                let internal = ["abi", "kcore", "kernel", "rt", "test-runner", "xtask"].contains(&dep.as_str());
+                let internal = ["abi", "kcore", "kernel", "rt", "test-runner", "xtask"]
+                    .contains(&dep.as_str());
                 if internal && !allowed(&name, dep) {
                     problems.push(format!("{dir}: may not depend on `{dep}` (STYLE.md §1)"));
                 }
@@ -56,24 +73,43 @@ fn layering(root: &Path) -> Result<Vec<String>> {
     }
     // servers/ and protocols/ forbid unsafe code, except listed files.
     for top in ["servers", "protocols"] {
-        let Ok(entries) = std::fs::read_dir(root.join(top)) else { continue };
+        let Ok(entries) = std::fs::read_dir(root.join(top)) else {
+            continue;
+        };
         for entry in entries.flatten() {
-            let main = ["src/main.rs", "src/lib.rs"].iter().map(|f| entry.path().join(f)).find(|p| p.exists());
+            let main = ["src/main.rs", "src/lib.rs"]
+                .iter()
+                .map(|f| entry.path().join(f))
+                .find(|p| p.exists());
             let Some(main) = main else { continue };
             let text = std::fs::read_to_string(&main)?;
-            let rel = main.strip_prefix(root).unwrap_or(&main).display().to_string();
-            let has_allowance = UNSAFE_ALLOWED.iter().any(|(f, _)| f.starts_with(&format!("{top}/{}", entry.file_name().to_string_lossy())));
+            let rel = main
+                .strip_prefix(root)
+                .unwrap_or(&main)
+                .display()
+                .to_string();
+            let has_allowance = UNSAFE_ALLOWED.iter().any(|(f, _)| {
+                f.starts_with(&format!("{top}/{}", entry.file_name().to_string_lossy()))
+            });
             let forbids = text.contains("#![forbid(unsafe_code)]");
             let denies = text.contains("#![deny(unsafe_code)]");
             if !(forbids || (denies && has_allowance)) {
-                problems.push(format!("{rel}: must start with #![forbid(unsafe_code)] (STYLE.md §5)"));
+                problems.push(format!(
+                    "{rel}: must start with #![forbid(unsafe_code)] (STYLE.md §5)"
+                ));
             }
             for file in walk(&entry.path().join("src")) {
                 let text = std::fs::read_to_string(&file)?;
-                let rel = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+                let rel = file
+                    .strip_prefix(root)
+                    .unwrap_or(&file)
+                    .display()
+                    .to_string();
                 let listed = UNSAFE_ALLOWED.iter().any(|(f, _)| *f == rel);
                 if text.contains("allow(unsafe_code)") && !listed {
-                    problems.push(format!("{rel}: allows unsafe code but is not in xtask's UNSAFE_ALLOWED list"));
+                    problems.push(format!(
+                        "{rel}: allows unsafe code but is not in xtask's UNSAFE_ALLOWED list"
+                    ));
                 }
             }
         }
@@ -101,7 +137,11 @@ pub fn run() -> Result<ExitCode> {
     build::ensure_toolchain()?;
     let mut failed = Vec::new();
     println!("xtask check: cargo fmt --check");
-    if !cargo().args(["fmt", "--all", "--check"]).status()?.success() {
+    if !cargo()
+        .args(["fmt", "--all", "--check"])
+        .status()?
+        .success()
+    {
         failed.push("rustfmt");
     }
     println!("xtask check: clippy (host crates)");
@@ -115,7 +155,8 @@ pub fn run() -> Result<ExitCode> {
     }
     println!("xtask check: clippy ({TARGET} crates)");
     let mut bare = cargo();
-    bare.args(["clippy", "--release", "--target", TARGET, "--target-dir"]).arg(build::root().join("target/clippy"));
+    bare.args(["clippy", "--release", "--target", TARGET, "--target-dir"])
+        .arg(build::root().join("target/clippy"));
     for c in BARE {
         bare.args(["-p", c]);
     }

@@ -19,7 +19,10 @@ use clap::{Parser, Subcommand};
 use qemu::Accel;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Build, run, test, benchmark and check Mica")]
+#[command(
+    name = "cargo xtask",
+    about = "Build, run, test, benchmark and check Mica"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -91,7 +94,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Cmd::Build => {
             let art = build::build_all()?;
-            println!("kernel:    {}\ninitramfs: {}", art.kernel.display(), art.initramfs.display());
+            println!(
+                "kernel:    {}\ninitramfs: {}",
+                art.kernel.display(),
+                art.initramfs.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Run { accel, qemu_args } => {
@@ -101,12 +108,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("xtask: booting Mica (Ctrl-A X quits QEMU)");
             let mut cmd = qemu::command(&art, &accel, "mode=run", true, &qemu_args);
             let status = cmd.status()?;
-            Ok(if status.success() || qemu::guest_code(&status) == Some(0) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(
+                if status.success() || qemu::guest_code(&status) == Some(0) {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                },
+            )
         }
-        Cmd::Test { filter, accel, no_host, verbose, qemu_args } => {
-            test::run(filter.as_deref(), accel, no_host, verbose, &qemu_args)
-        }
-        Cmd::Bench { accel, no_linux, qemu_args } => bench::run(accel, no_linux, &qemu_args),
+        Cmd::Test {
+            filter,
+            accel,
+            no_host,
+            verbose,
+            qemu_args,
+        } => test::run(filter.as_deref(), accel, no_host, verbose, &qemu_args),
+        Cmd::Bench {
+            accel,
+            no_linux,
+            qemu_args,
+        } => bench::run(accel, no_linux, &qemu_args),
         Cmd::Gdb { qemu_args } => {
             qemu::ensure_qemu()?;
             let art = build::build_all()?;
@@ -118,7 +139,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "    gdb {} -ex 'target remote localhost:1234' -ex 'break kmain' -ex continue",
                 art.kernel.display()
             );
-            println!("  (user program symbols: add-symbol-file {})", build::root().join("target/user").join(build::TARGET).join("release/test-runner").display());
+            println!(
+                "  (user program symbols: add-symbol-file {})",
+                build::root()
+                    .join("target/user")
+                    .join(build::TARGET)
+                    .join("release/test-runner")
+                    .display()
+            );
             cmd.status()?;
             Ok(ExitCode::SUCCESS)
         }

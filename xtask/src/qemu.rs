@@ -24,17 +24,29 @@ pub enum Accel {
 /// Makes sure `qemu-system-x86_64` exists: installs Debian's package when
 /// root, else stops with one line saying what to install.
 pub fn ensure_qemu() -> Result<()> {
-    if Command::new("qemu-system-x86_64").arg("--version").output().is_ok() {
+    if Command::new("qemu-system-x86_64")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
         return Ok(());
     }
-    let root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
     if !root || Command::new("apt-get").arg("--version").output().is_err() {
-        bail!("qemu-system-x86_64 is missing: install QEMU (Debian/Ubuntu: sudo apt-get install qemu-system-x86)");
+        bail!(
+            "qemu-system-x86_64 is missing: install QEMU (Debian/Ubuntu: sudo apt-get install qemu-system-x86)"
+        );
     }
     println!("xtask: installing qemu-system-x86 with apt-get");
     crate::build::run(Command::new("apt-get").args(["update", "-q"]))?;
     crate::build::run(
-        Command::new("apt-get").args(["install", "-y", "-q", "qemu-system-x86"]).env("DEBIAN_FRONTEND", "noninteractive"),
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "qemu-system-x86"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
     )
 }
 
@@ -42,11 +54,19 @@ pub fn ensure_qemu() -> Result<()> {
 /// and /dev/kvm opens. (A paravirtual KVM without them cannot boot Mica.)
 fn kvm_works() -> Result<(), &'static str> {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let flags = cpuinfo.lines().find(|l| l.starts_with("flags")).unwrap_or("");
+    let flags = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("flags"))
+        .unwrap_or("");
     if !flags.split_whitespace().any(|f| f == "vmx" || f == "svm") {
         return Err("the CPU reports neither vmx nor svm");
     }
-    if std::fs::OpenOptions::new().read(true).write(true).open("/dev/kvm").is_err() {
+    if std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_err()
+    {
         return Err("/dev/kvm does not open");
     }
     Ok(())
@@ -69,7 +89,14 @@ pub fn accel_args(requested: Option<Accel>, icount: bool) -> Vec<String> {
             println!("xtask: using KVM");
             &["-accel", "kvm", "-cpu", "host"]
         }
-        (Accel::Tcg, true) => &["-accel", "tcg", "-icount", "shift=0,sleep=off", "-cpu", "max"],
+        (Accel::Tcg, true) => &[
+            "-accel",
+            "tcg",
+            "-icount",
+            "shift=0,sleep=off",
+            "-cpu",
+            "max",
+        ],
         (Accel::Tcg, false) => &["-accel", "tcg", "-cpu", "max"],
     };
     args.iter().map(|s| s.to_string()).collect()
@@ -77,10 +104,25 @@ pub fn accel_args(requested: Option<Accel>, icount: bool) -> Vec<String> {
 
 /// The QEMU command for a Mica boot: defaults first, then `extra` (which
 /// override them, QEMU taking the last of repeated options).
-pub fn command(art: &Artifacts, accel: &[String], cmdline: &str, interactive: bool, extra: &[String]) -> Command {
+pub fn command(
+    art: &Artifacts,
+    accel: &[String],
+    cmdline: &str,
+    interactive: bool,
+    extra: &[String],
+) -> Command {
     let mut cmd = Command::new("qemu-system-x86_64");
     cmd.args(accel)
-        .args(["-m", "512M", "-smp", "1", "-nodefaults", "-display", "none", "-no-reboot"])
+        .args([
+            "-m",
+            "512M",
+            "-smp",
+            "1",
+            "-nodefaults",
+            "-display",
+            "none",
+            "-no-reboot",
+        ])
         .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
         .args(["-serial", if interactive { "mon:stdio" } else { "stdio" }])
         .arg("-kernel")
@@ -110,8 +152,15 @@ pub const PANIC_STATUS: i32 = 99;
 
 /// Boots and collects the console, calling `on_line` for each line; kills
 /// QEMU after `timeout` or when a line says the kernel is idle for good.
-pub fn run_captured(mut cmd: Command, timeout: Duration, log: &Path, on_line: impl Fn(&str) + Send + 'static) -> Result<Run> {
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+pub fn run_captured(
+    mut cmd: Command,
+    timeout: Duration,
+    log: &Path,
+    on_line: impl Fn(&str) + Send + 'static,
+) -> Result<Run> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
     let mut child = cmd.spawn().context("starting qemu-system-x86_64")?;
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));
     let idle = Arc::new(Mutex::new(false));
@@ -122,7 +171,10 @@ pub fn run_captured(mut cmd: Command, timeout: Duration, log: &Path, on_line: im
             let mut reader = BufReader::new(stdout);
             let mut buf = Vec::new();
             while reader.read_until(b'\n', &mut buf).is_ok_and(|n| n > 0) {
-                let line: String = String::from_utf8_lossy(&buf).chars().filter(|c| !c.is_control() || *c == '\t').collect();
+                let line: String = String::from_utf8_lossy(&buf)
+                    .chars()
+                    .filter(|c| !c.is_control() || *c == '\t')
+                    .collect();
                 let line = line.trim_end().to_owned();
                 on_line(&line);
                 if line.contains("no user threads left; idle") {
@@ -155,5 +207,9 @@ pub fn run_captured(mut cmd: Command, timeout: Duration, log: &Path, on_line: im
 /// The last `n` lines, indented.
 pub fn tail(lines: &[String], n: usize) -> String {
     let from = lines.len().saturating_sub(n);
-    lines[from..].iter().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    lines[from..]
+        .iter()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -48,7 +48,13 @@ mod tests {
         let sum: u32 = a[..512]
             .iter()
             .enumerate()
-            .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u32::from(b) })
+            .map(|(i, &b)| {
+                if (148..156).contains(&i) {
+                    32
+                } else {
+                    u32::from(b)
+                }
+            })
             .sum();
         let stored = u32::from_str_radix(std::str::from_utf8(&a[148..154]).unwrap(), 8).unwrap();
         assert_eq!(sum, stored);

@@ -19,8 +19,17 @@ fn host_counts(output: &str) -> (u64, u64) {
         let number = |word: &str| {
             line.split(';')
                 .find(|part| part.contains(word))
-                .and_then(|part| part.split_whitespace().rev().nth(1).or(part.split_whitespace().next()))
-                .and_then(|n| n.trim_start_matches(|c: char| !c.is_ascii_digit()).parse::<u64>().ok())
+                .and_then(|part| {
+                    part.split_whitespace()
+                        .rev()
+                        .nth(1)
+                        .or(part.split_whitespace().next())
+                })
+                .and_then(|n| {
+                    n.trim_start_matches(|c: char| !c.is_ascii_digit())
+                        .parse::<u64>()
+                        .ok()
+                })
                 .unwrap_or(0)
         };
         totals.0 += number("passed");
@@ -35,8 +44,12 @@ fn run_host_tests() -> Result<(u64, u64)> {
         .current_dir(build::root())
         .args(["test", "-p", "abi", "-p", "kcore", "-p", "xtask"])
         .output()?;
-    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
-    for line in text.lines().filter(|l| l.starts_with("test ") && !l.starts_with("test result")) {
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("test ") && !l.starts_with("test result"))
+    {
         println!("host {line}");
     }
     let (passed, mut failed) = host_counts(&text);
@@ -49,7 +62,13 @@ fn run_host_tests() -> Result<(u64, u64)> {
 }
 
 /// Runs everything; the exit code is non-zero on any failure.
-pub fn run(filter: Option<&str>, accel: Option<Accel>, no_host: bool, verbose: bool, extra: &[String]) -> Result<ExitCode> {
+pub fn run(
+    filter: Option<&str>,
+    accel: Option<Accel>,
+    no_host: bool,
+    verbose: bool,
+    extra: &[String],
+) -> Result<ExitCode> {
     qemu::ensure_qemu()?;
     let (mut passed, mut failed) = if no_host { (0, 0) } else { run_host_tests()? };
     let art = build::build_all()?;
@@ -60,16 +79,31 @@ pub fn run(filter: Option<&str>, accel: Option<Accel>, no_host: bool, verbose: b
     };
     let cmd = qemu::command(&art, &accel, &cmdline, false, extra);
     let log = build::root().join("target/mica/test-serial.log");
-    println!("xtask: booting the in-OS suite (timeout {} s, log {})", TIMEOUT.as_secs(), log.display());
+    println!(
+        "xtask: booting the in-OS suite (timeout {} s, log {})",
+        TIMEOUT.as_secs(),
+        log.display()
+    );
     let run = qemu::run_captured(cmd, TIMEOUT, &log, move |line| {
-        if verbose || line.starts_with("test ") || line.contains("PANIC") || line.contains("panic") {
+        if verbose || line.starts_with("test ") || line.contains("PANIC") || line.contains("panic")
+        {
             println!("{line}");
         }
     })?;
-    let summary = run.lines.iter().rev().find_map(|l| l.strip_prefix("mica-tests: ")).map(str::to_owned);
+    let summary = run
+        .lines
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("mica-tests: "))
+        .map(str::to_owned);
     let os_counts = summary.as_deref().and_then(|s| {
-        let mut words = s.split(|c: char| !c.is_ascii_digit()).filter(|w| !w.is_empty());
-        Some((words.next()?.parse::<u64>().ok()?, words.next()?.parse::<u64>().ok()?))
+        let mut words = s
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|w| !w.is_empty());
+        Some((
+            words.next()?.parse::<u64>().ok()?,
+            words.next()?.parse::<u64>().ok()?,
+        ))
     });
     let code = run.status.as_ref().and_then(qemu::guest_code);
     match (os_counts, run.status) {
@@ -82,16 +116,30 @@ pub fn run(filter: Option<&str>, accel: Option<Accel>, no_host: bool, verbose: b
         }
         (_, None) => {
             failed += 1;
-            println!("xtask: the in-OS suite hung or stopped early and was killed; last serial lines:\n{}", qemu::tail(&run.lines, 30));
+            println!(
+                "xtask: the in-OS suite hung or stopped early and was killed; last serial lines:\n{}",
+                qemu::tail(&run.lines, 30)
+            );
         }
         (_, Some(status)) => {
             failed += 1;
-            let why = if status.code() == Some(qemu::PANIC_STATUS) { "the kernel panicked" } else { "the suite did not finish" };
-            println!("xtask: {why} (QEMU {status}); last serial lines:\n{}", qemu::tail(&run.lines, 30));
+            let why = if status.code() == Some(qemu::PANIC_STATUS) {
+                "the kernel panicked"
+            } else {
+                "the suite did not finish"
+            };
+            println!(
+                "xtask: {why} (QEMU {status}); last serial lines:\n{}",
+                qemu::tail(&run.lines, 30)
+            );
         }
     }
     println!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 #[cfg(test)]

@@ -22,7 +22,10 @@ impl KernelObject for CSpace {}
 impl CSpace {
     /// An empty capability space.
     pub const fn new() -> CSpace {
-        CSpace { slots: [None; CSPACE_SLOTS], thread_refs: 0 }
+        CSpace {
+            slots: [None; CSPACE_SLOTS],
+            thread_refs: 0,
+        }
     }
 
     fn index(slot: CapSlot) -> Result<usize, SysError> {
@@ -78,6 +81,8 @@ impl CSpace {
     /// # Errors
     /// [`SysError::InvalidCap`] if it was empty or out of range.
     pub fn take(&mut self, slot: CapSlot) -> Result<Capability, SysError> {
-        self.slots[Self::index(slot)?].take().ok_or(SysError::InvalidCap)
+        self.slots[Self::index(slot)?]
+            .take()
+            .ok_or(SysError::InvalidCap)
     }
 }

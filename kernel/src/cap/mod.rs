@@ -47,21 +47,17 @@ pub struct DebugObject;
 
 /// An object type a typed capability lookup can return.
 pub trait CapTarget: Sized {
-    /// The object type the capability must name.
-    const TYPE: ObjectType;
     /// The reference, if `object` is of this type.
     fn from_ref(object: ObjectRef) -> Option<Self>;
 }
 
 impl CapTarget for DebugObject {
-    const TYPE: ObjectType = ObjectType::Debug;
     fn from_ref(object: ObjectRef) -> Option<Self> {
         matches!(object, ObjectRef::Debug).then_some(DebugObject)
     }
 }
 
 impl CapTarget for ObjId<AddressSpace> {
-    const TYPE: ObjectType = ObjectType::AddressSpace;
     fn from_ref(object: ObjectRef) -> Option<Self> {
         match object {
             ObjectRef::AddressSpace(id) => Some(id),
@@ -71,7 +67,6 @@ impl CapTarget for ObjId<AddressSpace> {
 }
 
 impl CapTarget for ObjId<Thread> {
-    const TYPE: ObjectType = ObjectType::Thread;
     fn from_ref(object: ObjectRef) -> Option<Self> {
         match object {
             ObjectRef::Thread(id) => Some(id),

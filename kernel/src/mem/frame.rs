@@ -41,9 +41,8 @@ pub fn init(ram: &[PhysRange], reserved: &[PhysRange]) -> (u64, u64) {
     // DIRECT_MAP_BASE and by the kernel's direct map afterwards; it is
     // reserved below before any frame is handed out, so this slice is its
     // only user for the life of the kernel.
-    let storage = unsafe {
-        core::slice::from_raw_parts_mut((DIRECT_MAP_BASE + home) as *mut u64, words)
-    };
+    let storage =
+        unsafe { core::slice::from_raw_parts_mut((DIRECT_MAP_BASE + home) as *mut u64, words) };
     let mut bitmap = FrameBitmap::new(storage, frames).expect("bitmap sized by words_needed");
     for r in usable {
         bitmap.add_free_range(FrameNumber(r.start / FRAME_BYTES), r.len() / FRAME_BYTES);
@@ -65,7 +64,13 @@ pub fn alloc_zeroed() -> Option<FrameNumber> {
     let frame = alloc()?;
     // SAFETY: the frame was just taken from the allocator, so nothing else
     // refers to it, and the direct map covers all RAM.
-    unsafe { core::ptr::write_bytes((DIRECT_MAP_BASE + frame.addr()) as *mut u8, 0, FRAME_BYTES as usize) };
+    unsafe {
+        core::ptr::write_bytes(
+            (DIRECT_MAP_BASE + frame.addr()) as *mut u8,
+            0,
+            FRAME_BYTES as usize,
+        )
+    };
     Some(frame)
 }
 

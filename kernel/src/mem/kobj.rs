@@ -55,11 +55,6 @@ impl<T> core::fmt::Debug for ObjId<T> {
 unsafe impl<T> Send for ObjId<T> {}
 
 impl<T> ObjId<T> {
-    /// The frame's physical address (a stable identity for logs).
-    pub fn phys(self) -> u64 {
-        self.phys
-    }
-
     fn ptr(self) -> *mut T {
         (DIRECT_MAP_BASE + self.phys) as *mut T
     }
@@ -82,8 +77,13 @@ impl Objects {
     /// `Err(value)` if no frame is free.
     pub fn alloc<T: KernelObject>(&mut self, value: T) -> Result<ObjId<T>, T> {
         let () = T::FITS;
-        let Some(frame) = frame::alloc() else { return Err(value) };
-        let id: ObjId<T> = ObjId { phys: frame.addr(), _type: PhantomData };
+        let Some(frame) = frame::alloc() else {
+            return Err(value);
+        };
+        let id: ObjId<T> = ObjId {
+            phys: frame.addr(),
+            _type: PhantomData,
+        };
         // SAFETY: the frame is fresh from the allocator (nothing else refers
         // to it), mapped through the direct map, page-aligned (>= align_of T)
         // and large enough (T::FITS).
@@ -103,16 +103,6 @@ impl Objects {
         // SAFETY: as in `get`; `&mut self` makes this the only live
         // reference into any kernel object.
         unsafe { &mut *id.ptr() }
-    }
-
-    /// Two distinct objects of one type, mutably; `None` if `a == b`.
-    pub fn get2_mut<T: KernelObject>(&mut self, a: ObjId<T>, b: ObjId<T>) -> Option<(&mut T, &mut T)> {
-        if a == b {
-            return None;
-        }
-        // SAFETY: as in `get_mut`; the objects are in different frames, so
-        // the two references do not overlap.
-        Some(unsafe { (&mut *a.ptr(), &mut *b.ptr()) })
     }
 
     /// Destroys the object and returns its frame. The caller has removed

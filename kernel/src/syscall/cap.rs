@@ -1,7 +1,7 @@
 //! Capability-space syscalls: copy, delete, describe.
 
-use abi::syscall::{CapCopyArgs, CapDeleteArgs, CapInfo, CapInfoArgs, SlotResult, SyscallResult};
 use abi::SysError;
+use abi::syscall::{CapCopyArgs, CapDeleteArgs, CapInfo, CapInfoArgs, SlotResult, SyscallResult};
 
 use super::cspace_of;
 use crate::cap::Capability;
@@ -20,15 +20,27 @@ pub fn copy(k: &mut Kernel, caller: ObjId<Thread>, args: CapCopyArgs) -> Result<
     }
     let slot = cspace.free_slot()?;
     // invoke
-    let copy = Capability { rights: args.rights, ..source };
+    let copy = Capability {
+        rights: args.rights,
+        ..source
+    };
     let cspace = k.objects.get(caller).cspace;
     k.objects.get_mut(cspace).install(slot, copy);
     k.add_ref(copy.object);
-    Ok(Next::Reply(SlotResult { slot: u64::from(slot.0) }.encode()))
+    Ok(Next::Reply(
+        SlotResult {
+            slot: u64::from(slot.0),
+        }
+        .encode(),
+    ))
 }
 
 /// `CapDelete`.
-pub fn delete(k: &mut Kernel, caller: ObjId<Thread>, args: CapDeleteArgs) -> Result<Next, SysError> {
+pub fn delete(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: CapDeleteArgs,
+) -> Result<Next, SysError> {
     let cspace = k.objects.get(caller).cspace;
     let cap = k.objects.get_mut(cspace).take(args.slot)?;
     k.drop_cap(cap);

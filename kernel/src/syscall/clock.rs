@@ -7,5 +7,10 @@ use crate::kernel::Next;
 
 /// Nanoseconds since boot.
 pub fn read() -> Result<Next, SysError> {
-    Ok(Next::Reply(ClockTime { nanos: crate::time::now_ns() }.encode()))
+    Ok(Next::Reply(
+        ClockTime {
+            nanos: crate::time::now_ns(),
+        }
+        .encode(),
+    ))
 }

@@ -15,7 +15,11 @@ use crate::object::thread::Thread;
 use crate::usercopy::{Read, UserSlice};
 
 /// `DebugWrite`: copy the bytes in, then print them.
-pub fn write(k: &mut Kernel, caller: ObjId<Thread>, args: DebugWriteArgs) -> Result<Next, SysError> {
+pub fn write(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: DebugWriteArgs,
+) -> Result<Next, SysError> {
     cspace_of(k, caller).lookup::<DebugObject>(args.console, Rights::WRITE)?;
     if args.len > DEBUG_WRITE_MAX_BYTES {
         return Err(SysError::InvalidArg);
@@ -41,7 +45,11 @@ pub fn exit(k: &mut Kernel, caller: ObjId<Thread>, args: DebugExitArgs) -> Resul
 }
 
 /// `DebugFrameCount`: free and total frames.
-pub fn frame_count(k: &mut Kernel, caller: ObjId<Thread>, args: DebugFrameCountArgs) -> Result<Next, SysError> {
+pub fn frame_count(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: DebugFrameCountArgs,
+) -> Result<Next, SysError> {
     cspace_of(k, caller).lookup::<DebugObject>(args.console, Rights::READ)?;
     let (free, total) = crate::mem::frame::counts();
     Ok(Next::Reply(FrameCount { free, total }.encode()))

@@ -16,7 +16,12 @@ use crate::mem::kobj::ObjId;
 use crate::object::thread::Thread;
 
 /// Runs syscall `number` for `caller` with argument registers `args`.
-pub fn dispatch(k: &mut Kernel, caller: ObjId<Thread>, number: u64, args: ArgRegs) -> Result<Next, SysError> {
+pub fn dispatch(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    number: u64,
+    args: ArgRegs,
+) -> Result<Next, SysError> {
     let Some(syscall) = Syscall::from_number(number) else {
         crate::klog!(Debug, "unknown syscall {number}");
         return Err(SysError::UnknownSyscall);

@@ -1,7 +1,10 @@
 //! Thread syscalls: create, wait, exit, yield.
 
 use abi::layout::{USER_END, USER_START};
-use abi::syscall::{SlotResult, SyscallResult, ThreadCreateArgs, ThreadExitArgs, ThreadStatus, ThreadWaitArgs, exit_kind};
+use abi::syscall::{
+    SlotResult, SyscallResult, ThreadCreateArgs, ThreadExitArgs, ThreadStatus, ThreadWaitArgs,
+    exit_kind,
+};
 use abi::{CapSlot, Rights, SysError};
 
 use super::cspace_of;
@@ -13,7 +16,11 @@ use crate::object::thread::{Thread, ThreadState};
 
 /// `ThreadExit`.
 pub fn exit(k: &mut Kernel, caller: ObjId<Thread>, args: ThreadExitArgs) -> Result<Next, SysError> {
-    let status = ThreadStatus { kind: exit_kind::EXITED, code: args.code, ..ThreadStatus::default() };
+    let status = ThreadStatus {
+        kind: exit_kind::EXITED,
+        code: args.code,
+        ..ThreadStatus::default()
+    };
     k.end_thread(caller, status);
     Ok(Next::Exited)
 }
@@ -33,18 +40,34 @@ struct CreateOp {
     arg: u64,
 }
 
-fn decode_create(k: &Kernel, caller: ObjId<Thread>, args: ThreadCreateArgs) -> Result<CreateOp, SysError> {
+fn decode_create(
+    k: &Kernel,
+    caller: ObjId<Thread>,
+    args: ThreadCreateArgs,
+) -> Result<CreateOp, SysError> {
     let cspace = cspace_of(k, caller);
     let aspace = cspace.lookup::<ObjId<AddressSpace>>(args.aspace, Rights::WRITE)?;
-    if !(USER_START..USER_END).contains(&args.entry) || !(USER_START..=USER_END).contains(&args.stack) {
+    if !(USER_START..USER_END).contains(&args.entry)
+        || !(USER_START..=USER_END).contains(&args.stack)
+    {
         return Err(SysError::InvalidArg);
     }
     let slot = cspace.free_slot()?;
-    Ok(CreateOp { aspace, slot, entry: args.entry, stack: args.stack, arg: args.arg })
+    Ok(CreateOp {
+        aspace,
+        slot,
+        entry: args.entry,
+        stack: args.stack,
+        arg: args.arg,
+    })
 }
 
 /// `ThreadCreate`.
-pub fn create(k: &mut Kernel, caller: ObjId<Thread>, args: ThreadCreateArgs) -> Result<Next, SysError> {
+pub fn create(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: ThreadCreateArgs,
+) -> Result<Next, SysError> {
     let op = decode_create(k, caller, args)?;
     let cspace = k.objects.get(caller).cspace;
     let number = k.new_thread_id();
@@ -59,14 +82,23 @@ fn invoke_create(
     cspace: ObjId<crate::cap::cspace::CSpace>,
     id: ObjId<Thread>,
 ) -> Next {
-    let cap = Capability { object: ObjectRef::Thread(id), rights: Rights::all(), badge: 0 };
+    let cap = Capability {
+        object: ObjectRef::Thread(id),
+        rights: Rights::all(),
+        badge: 0,
+    };
     k.objects.get_mut(cspace).install(op.slot, cap);
     k.objects.get_mut(cspace).thread_refs += 1;
     k.objects.get_mut(id).cap_refs = 1;
     k.objects.get_mut(op.aspace).refs += 1;
     k.live_threads += 1;
     k.sched.make_ready(&mut k.objects, id);
-    Next::Reply(SlotResult { slot: u64::from(op.slot.0) }.encode())
+    Next::Reply(
+        SlotResult {
+            slot: u64::from(op.slot.0),
+        }
+        .encode(),
+    )
 }
 
 /// `ThreadWait`.

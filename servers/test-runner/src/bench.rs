@@ -10,7 +10,6 @@ use rt::println;
 const ITERATIONS: usize = 10_000;
 const WARMUP: usize = 1_000;
 
-
 fn report(name: &str, unit: &str, samples: &mut [u64]) {
     let (median, p10, p90) = summarize(samples);
     println!("BENCH {name} {unit} {median} {p10} {p90} {}", samples.len());

@@ -68,7 +68,9 @@ pub fn port_out(_: u64) -> u64 {
 /// Integer division by zero.
 pub fn divide(_: u64) -> u64 {
     // SAFETY: `div` by zero raises #DE; no memory is touched.
-    unsafe { asm!("xor edx, edx", "mov eax, 1", "xor ecx, ecx", "div ecx", out("eax") _, out("edx") _, out("ecx") _) };
+    unsafe {
+        asm!("xor edx, edx", "mov eax, 1", "xor ecx, ecx", "div ecx", out("eax") _, out("edx") _, out("ecx") _)
+    };
     0
 }
 
@@ -132,7 +134,9 @@ pub fn sgdt(_: u64) -> u64 {
 pub fn xmm_fill(seed: u64) {
     let mut values = [0u64; 32];
     for (i, v) in values.iter_mut().enumerate() {
-        *v = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(i as u64);
+        *v = seed
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .wrapping_add(i as u64);
     }
     // SAFETY: loads 16 x 16 bytes from `values`, which is 256 bytes; writes
     // only vector registers, which the kernel saves per thread.
@@ -162,7 +166,11 @@ pub fn xmm_check(seed: u64) -> bool {
             p = in(reg) values.as_mut_ptr(),
         );
     }
-    values.iter().enumerate().all(|(i, v)| *v == seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(i as u64))
+    values.iter().enumerate().all(|(i, v)| {
+        *v == seed
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .wrapping_add(i as u64)
+    })
 }
 
 /// Sets the FS base (needs CR4.FSGSBASE).

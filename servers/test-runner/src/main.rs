@@ -22,7 +22,8 @@ rt::entry!(main);
 /// The value of `key=value` on the kernel command line.
 fn arg<'a>(cmdline: &'a [u8], key: &str) -> Option<&'a str> {
     let text = core::str::from_utf8(cmdline).ok()?;
-    text.split_whitespace().find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+    text.split_whitespace()
+        .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
 }
 
 fn main() -> u64 {
@@ -38,13 +39,21 @@ fn main() -> u64 {
 
 fn banner(boot: &BootInfo) -> u64 {
     println!();
-    println!("Mica {} -- a capability microkernel", env!("CARGO_PKG_VERSION"));
-    println!("The shell is not here yet. The in-OS tests this image can run (cargo xtask test [NAME]):");
+    println!(
+        "Mica {} -- a capability microkernel",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!(
+        "The shell is not here yet. The in-OS tests this image can run (cargo xtask test [NAME]):"
+    );
     for test in tests::ALL {
         println!("  {}", test.name);
     }
-    let (free, total) = rt::sys::debug_frame_count(abi::CapSlot(boot.debug_cap)).map_or((0, 0), |c| (c.free, c.total));
-    println!("{free} of {total} frames free. Nothing more to do: the kernel idles now (Ctrl-A X quits QEMU).");
+    let (free, total) = rt::sys::debug_frame_count(abi::CapSlot(boot.debug_cap))
+        .map_or((0, 0), |c| (c.free, c.total));
+    println!(
+        "{free} of {total} frames free. Nothing more to do: the kernel idles now (Ctrl-A X quits QEMU)."
+    );
     0
 }
 
@@ -55,8 +64,9 @@ fn run_tests(boot: &BootInfo, filter: &str) -> u64 {
         if !test.name.contains(filter) {
             continue;
         }
-        let outcome = rt::thread::spawn(abi::CapSlot(boot.aspace_cap), tests::run_one, index as u64)
-            .and_then(|handle| handle.join());
+        let outcome =
+            rt::thread::spawn(abi::CapSlot(boot.aspace_cap), tests::run_one, index as u64)
+                .and_then(|handle| handle.join());
         match outcome {
             Ok(status) if status.kind == abi::syscall::exit_kind::EXITED && status.code == 0 => {
                 passed += 1;
@@ -82,5 +92,5 @@ fn run_tests(boot: &BootInfo, filter: &str) -> u64 {
     println!("mica-tests: {passed} passed, {failed} failed");
     let code = if failed == 0 { 0 } else { 1 };
     let _ = rt::sys::debug_exit(debug, code);
-    u64::from(code)
+    code
 }

@@ -65,10 +65,14 @@ fn lapic_write(reg: u64, value: u32) {
 /// Remaps the PICs to 32-47 and masks them except the IRQs in `unmasked`.
 fn init_pic(unmasked: u16) {
     for (port, value) in [
-        (0x20, 0x11), (0xa0, 0x11), // ICW1: init, ICW4 follows
-        (0x21, 32), (0xa1, 40),     // ICW2: vector bases
-        (0x21, 4), (0xa1, 2),       // ICW3: cascade on IRQ 2
-        (0x21, 1), (0xa1, 1),       // ICW4: 8086 mode
+        (0x20, 0x11),
+        (0xa0, 0x11), // ICW1: init, ICW4 follows
+        (0x21, 32),
+        (0xa1, 40), // ICW2: vector bases
+        (0x21, 4),
+        (0xa1, 2), // ICW3: cascade on IRQ 2
+        (0x21, 1),
+        (0xa1, 1), // ICW4: 8086 mode
     ] {
         outb(port, value);
     }
@@ -96,7 +100,11 @@ fn calibrate(with_apic: bool) -> (u64, u64) {
         spins += 1;
     }
     let tsc1 = tsc();
-    let apic = if with_apic { u64::from(u32::MAX - lapic_read(REG_TIMER_CURRENT)) } else { 0 };
+    let apic = if with_apic {
+        u64::from(u32::MAX - lapic_read(REG_TIMER_CURRENT))
+    } else {
+        0
+    };
     ((tsc1 - tsc0) * 100, apic * 100)
 }
 
@@ -115,7 +123,10 @@ pub fn init(has_apic: bool) -> (TickSource, u64) {
         let (tsc_hz, apic_hz) = calibrate(true);
         let initial = (apic_hz / TICK_HZ).clamp(1, u64::from(u32::MAX)) as u32;
         lapic_write(REG_TIMER_DIVIDE, 0b0011);
-        lapic_write(REG_LVT_TIMER, LVT_PERIODIC | u32::from(super::idt::TIMER_VECTOR));
+        lapic_write(
+            REG_LVT_TIMER,
+            LVT_PERIODIC | u32::from(super::idt::TIMER_VECTOR),
+        );
         lapic_write(REG_TIMER_INITIAL, initial);
         USING_APIC.store(true, Ordering::Relaxed);
         (TickSource::Apic, tsc_hz)

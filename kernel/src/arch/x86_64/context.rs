@@ -49,9 +49,6 @@ pub struct UserContext {
 const _: () = assert!(core::mem::size_of::<UserContext>() == 22 * 8);
 const _: () = assert!(offset_of!(UserContext, vector) == 15 * 8);
 
-/// RFLAGS bits user code may hold: CF PF AF ZF SF TF DF OF AC ID and the
-/// always-one bit 1. IOPL, NT, RF and VM are never given to user mode.
-const USER_RFLAGS_MASK: u64 = 0x0025_0dd5;
 /// Interrupts enabled, plus the reserved always-one bit.
 const USER_RFLAGS_SET: u64 = 0x202;
 
@@ -70,16 +67,12 @@ impl UserContext {
         }
     }
 
-    /// Forces the flags and segments to values safe to return to user mode.
-    pub fn sanitize(&mut self) {
-        self.rflags = (self.rflags & USER_RFLAGS_MASK) | USER_RFLAGS_SET;
-        self.cs = u64::from(super::gdt::USER_CODE_SELECTOR);
-        self.ss = u64::from(super::gdt::USER_DATA_SELECTOR);
-    }
-
     /// The syscall number and arguments, in the order `abi::syscall` defines.
     pub fn syscall_args(&self) -> (u64, [u64; 6]) {
-        (self.rax, [self.rdi, self.rsi, self.rdx, self.r10, self.r8, self.r9])
+        (
+            self.rax,
+            [self.rdi, self.rsi, self.rdx, self.r10, self.r8, self.r9],
+        )
     }
 
     /// Sets the status and result registers of a syscall.

@@ -5,9 +5,9 @@
 
 use core::ptr::addr_of_mut;
 use raw_cpuid::CpuId;
+use x86_64::VirtAddr;
 use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
 use x86_64::registers::model_specific::{GsBase, KernelGsBase};
-use x86_64::VirtAddr;
 
 use super::context::PerCpu;
 use crate::config::KERNEL_STACK_BYTES;
@@ -54,7 +54,12 @@ impl Features {
     }
 }
 
-static mut PERCPU: PerCpu = PerCpu { kernel_stack_top: 0, context_top: 0, user_rsp: 0, smap: 0 };
+static mut PERCPU: PerCpu = PerCpu {
+    kernel_stack_top: 0,
+    context_top: 0,
+    user_rsp: 0,
+    smap: 0,
+};
 
 /// Reads CPUID and enables the protections and FPU modes it offers.
 pub fn init() -> Features {

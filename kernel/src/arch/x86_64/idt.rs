@@ -187,7 +187,11 @@ pub fn init() {
                 18 => IST_MACHINE_CHECK,
                 _ => 0,
             };
-            let dpl = if vector == BREAKPOINT_VECTOR { GATE_DPL3 } else { 0 };
+            let dpl = if vector == BREAKPOINT_VECTOR {
+                GATE_DPL3
+            } else {
+                0
+            };
             *gate = Gate {
                 offset_low: handler as u16,
                 selector: KERNEL_CODE_SELECTOR,

@@ -77,7 +77,9 @@ unsafe impl FrameAllocator<Size4KiB> for KernelFrames {
 fn to_map_error<S: x86_64::structures::paging::PageSize>(e: MapToError<S>) -> MapError {
     match e {
         MapToError::FrameAllocationFailed => MapError::OutOfMemory,
-        MapToError::ParentEntryHugePage | MapToError::PageAlreadyMapped(_) => MapError::AlreadyMapped,
+        MapToError::ParentEntryHugePage | MapToError::PageAlreadyMapped(_) => {
+            MapError::AlreadyMapped
+        }
     }
 }
 
@@ -93,7 +95,12 @@ fn with_tables<R>(root: PhysFrame, f: impl FnOnce(&mut OffsetPageTable<'_>) -> R
     f(&mut tables)
 }
 
-fn map_4k(tables: &mut OffsetPageTable<'_>, virt: u64, phys: u64, flags: Flags) -> Result<(), MapError> {
+fn map_4k(
+    tables: &mut OffsetPageTable<'_>,
+    virt: u64,
+    phys: u64,
+    flags: Flags,
+) -> Result<(), MapError> {
     let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virt));
     let frame = PhysFrame::containing_address(PhysAddr::new(phys));
     let parent = flags & (Flags::PRESENT | Flags::WRITABLE | Flags::USER_ACCESSIBLE);
@@ -106,7 +113,12 @@ fn map_4k(tables: &mut OffsetPageTable<'_>, virt: u64, phys: u64, flags: Flags) 
         .map_err(to_map_error)
 }
 
-fn map_2m(tables: &mut OffsetPageTable<'_>, virt: u64, phys: u64, flags: Flags) -> Result<(), MapError> {
+fn map_2m(
+    tables: &mut OffsetPageTable<'_>,
+    virt: u64,
+    phys: u64,
+    flags: Flags,
+) -> Result<(), MapError> {
     let page = Page::<Size2MiB>::containing_address(VirtAddr::new(virt));
     let frame = PhysFrame::<Size2MiB>::containing_address(PhysAddr::new(phys));
     // SAFETY: as in `map_4k`; the 2 MiB range is RAM inside one memory-map entry.
@@ -116,7 +128,11 @@ fn map_2m(tables: &mut OffsetPageTable<'_>, virt: u64, phys: u64, flags: Flags) 
 }
 
 fn nx_flag() -> Flags {
-    if NX.load(Ordering::Relaxed) { Flags::NO_EXECUTE } else { Flags::empty() }
+    if NX.load(Ordering::Relaxed) {
+        Flags::NO_EXECUTE
+    } else {
+        Flags::empty()
+    }
 }
 
 /// Builds the kernel's page tables and switches to them. `ram` are the
@@ -137,7 +153,11 @@ pub fn init_kernel_space(ram: &[PhysRange], lapic_phys: Option<u64>, nx: bool) {
             let end = (r.end / KIB4 * KIB4).min(DIRECT_MAP_MAX_BYTES);
             let mut pa = start;
             while pa < end {
-                let step = if pa % MIB2 == 0 && pa + MIB2 <= end { MIB2 } else { KIB4 };
+                let step = if pa.is_multiple_of(MIB2) && pa + MIB2 <= end {
+                    MIB2
+                } else {
+                    KIB4
+                };
                 let result = if step == MIB2 {
                     map_2m(t, phys_to_virt(pa), pa, data)
                 } else {
@@ -148,8 +168,16 @@ pub fn init_kernel_space(ram: &[PhysRange], lapic_phys: Option<u64>, nx: bool) {
             }
         }
         let sections = [
-            (&raw const __text_start, &raw const __text_end, Flags::PRESENT | Flags::GLOBAL),
-            (&raw const __rodata_start, &raw const __rodata_end, Flags::PRESENT | Flags::GLOBAL | nx),
+            (
+                &raw const __text_start,
+                &raw const __text_end,
+                Flags::PRESENT | Flags::GLOBAL,
+            ),
+            (
+                &raw const __rodata_start,
+                &raw const __rodata_end,
+                Flags::PRESENT | Flags::GLOBAL | nx,
+            ),
             (&raw const __data_start, &raw const __data_end, data),
         ];
         for (start, end, flags) in sections {
@@ -191,7 +219,12 @@ pub fn new_user_root() -> Option<PhysFrame> {
 ///
 /// # Errors
 /// [`MapError::AlreadyMapped`] or [`MapError::OutOfMemory`] (page tables).
-pub fn map_user_page(root: PhysFrame, virt: u64, phys: u64, access: PageAccess) -> Result<(), MapError> {
+pub fn map_user_page(
+    root: PhysFrame,
+    virt: u64,
+    phys: u64,
+    access: PageAccess,
+) -> Result<(), MapError> {
     let base = Flags::PRESENT | Flags::USER_ACCESSIBLE;
     let flags = match access {
         PageAccess::Read => base | nx_flag(),

@@ -97,14 +97,21 @@ pub fn parse(start_info: u64) -> Result<BootParams, PvhError> {
     };
 
     // Memory map: entries of {addr u64, size u64, type u32, reserved u32}.
-    let table = phys_bytes(memmap, memmap_entries.checked_mul(24).ok_or(PvhError::OutOfRange)?)?;
+    let table = phys_bytes(
+        memmap,
+        memmap_entries.checked_mul(24).ok_or(PvhError::OutOfRange)?,
+    )?;
     for entry in table.chunks_exact(24) {
         let (addr, size, kind) = (u64_at(entry, 0), u64_at(entry, 8), u32_at(entry, 16));
         if kind != MEMMAP_TYPE_RAM || size == 0 {
             continue;
         }
         if params.ram_count == MAX_MEMMAP_ENTRIES {
-            crate::klog!(Warn, "memory map has more than {} RAM entries; ignoring the rest", MAX_MEMMAP_ENTRIES);
+            crate::klog!(
+                Warn,
+                "memory map has more than {} RAM entries; ignoring the rest",
+                MAX_MEMMAP_ENTRIES
+            );
             break;
         }
         params.ram[params.ram_count] = PhysRange::new(addr, addr.saturating_add(size));
@@ -116,7 +123,10 @@ pub fn parse(start_info: u64) -> Result<BootParams, PvhError> {
         let module = phys_bytes(modlist, 32)?;
         let (addr, size) = (u64_at(module, 0), u64_at(module, 8));
         if size > 0 {
-            params.initrd = Some(PhysRange::new(addr, addr.checked_add(size).ok_or(PvhError::OutOfRange)?));
+            params.initrd = Some(PhysRange::new(
+                addr,
+                addr.checked_add(size).ok_or(PvhError::OutOfRange)?,
+            ));
         }
     }
 

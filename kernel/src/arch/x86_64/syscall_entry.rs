@@ -16,8 +16,7 @@ use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask};
 use x86_64::registers::rflags::RFlags;
 
 use super::context::{
-    PERCPU_CONTEXT_TOP, PERCPU_KERNEL_STACK_TOP, PERCPU_USER_RSP, SYSCALL_VECTOR,
-    UserContext,
+    PERCPU_CONTEXT_TOP, PERCPU_KERNEL_STACK_TOP, PERCPU_USER_RSP, SYSCALL_VECTOR, UserContext,
 };
 use super::gdt::{USER_CODE_SELECTOR, USER_DATA_SELECTOR};
 

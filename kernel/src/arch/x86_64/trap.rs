@@ -78,7 +78,11 @@ extern "C" fn trap_from_user(context: *const UserContext) -> ! {
             vector,
             error_code: c.error_code,
             rip: c.rip,
-            addr: if vector == PAGE_FAULT { Cr2::read_raw() } else { 0 },
+            addr: if vector == PAGE_FAULT {
+                Cr2::read_raw()
+            } else {
+                0
+            },
         }),
         v if v == u64::from(TIMER_VECTOR) => {
             apic::eoi();

@@ -25,13 +25,26 @@ pub fn copy_ok() -> TestResult {
 }
 
 pub fn copy_errors() -> TestResult {
-    ensure_eq!(sys::cap_copy(CapSlot(0), Rights::READ), Err(SysError::InvalidCap));
-    ensure_eq!(sys::cap_copy(CapSlot(101), Rights::READ), Err(SysError::InvalidCap));
+    ensure_eq!(
+        sys::cap_copy(CapSlot(0), Rights::READ),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cap_copy(CapSlot(101), Rights::READ),
+        Err(SysError::InvalidCap)
+    );
     let weak = sys::cap_copy(debug_cap(), Rights::READ).map_err(|_| fail())?;
-    ensure_eq!(sys::cap_copy(weak, Rights::READ | Rights::WRITE), Err(SysError::MissingRights));
+    ensure_eq!(
+        sys::cap_copy(weak, Rights::READ | Rights::WRITE),
+        Err(SysError::MissingRights)
+    );
     ensure_eq!(sys::cap_delete(weak), Ok(()));
     // Unknown rights bits are rejected, not ignored.
-    let mut regs = CapCopyArgs { src: debug_cap(), rights: Rights::READ }.encode();
+    let mut regs = CapCopyArgs {
+        src: debug_cap(),
+        rights: Rights::READ,
+    }
+    .encode();
     regs[1] = 1 << 20;
     let (status, _) = sys::raw_syscall(Syscall::CapCopy.number(), regs);
     ensure_eq!(SysError::from_code(status), Some(SysError::InvalidArg));
@@ -44,7 +57,10 @@ pub fn delete() -> TestResult {
     ensure_eq!(sys::cap_delete(copy), Err(SysError::InvalidCap));
     ensure_eq!(sys::cap_info(copy).map(|_| ()), Err(SysError::InvalidCap));
     ensure_eq!(sys::cap_delete(CapSlot(0)), Err(SysError::InvalidCap));
-    ensure_eq!(sys::cap_delete(CapSlot(u32::MAX)), Err(SysError::InvalidCap));
+    ensure_eq!(
+        sys::cap_delete(CapSlot(u32::MAX)),
+        Err(SysError::InvalidCap)
+    );
     Ok(())
 }
 
@@ -57,7 +73,10 @@ pub fn info_ok() -> TestResult {
     ensure_eq!(info.object_type(), Some(ObjectType::Debug));
     let info = sys::cap_info(CapSlot(super::boot().thread_cap)).map_err(|_| fail())?;
     ensure_eq!(info.object_type(), Some(ObjectType::Thread));
-    ensure_eq!(sys::cap_info(CapSlot(90)).map(|_| ()), Err(SysError::InvalidCap));
+    ensure_eq!(
+        sys::cap_info(CapSlot(90)).map(|_| ()),
+        Err(SysError::InvalidCap)
+    );
     Ok(())
 }
 

@@ -24,7 +24,9 @@ const PF_USER: u64 = 4;
 const PF_FETCH: u64 = 16;
 
 fn run(f: fn(u64) -> u64, arg: u64) -> Result<ThreadStatus, super::Failure> {
-    spawn(aspace_cap(), f, arg).and_then(|h| h.join()).map_err(|_| fail())
+    spawn(aspace_cap(), f, arg)
+        .and_then(|h| h.join())
+        .map_err(|_| fail())
 }
 
 fn killed(status: &ThreadStatus, vector: u64) -> bool {
@@ -50,11 +52,17 @@ pub fn null_write() -> TestResult {
 pub fn kernel_read() -> TestResult {
     // The direct map of RAM at 1 MiB is mapped (a protection fault); the
     // start of the kernel window may not be (a not-present fault).
-    for (addr, present) in [(0xffff_8000_0010_0000u64, PF_PRESENT), (0xffff_ffff_8000_0000, 0)] {
+    for (addr, present) in [
+        (0xffff_8000_0010_0000u64, PF_PRESENT),
+        (0xffff_ffff_8000_0000, 0),
+    ] {
         let s = run(cpu::read_at, addr)?;
         ensure!(killed(&s, PAGE_FAULT));
         ensure_eq!(s.addr, addr);
-        ensure_eq!(s.error_code & (PF_PRESENT | PF_WRITE | PF_USER), present | PF_USER);
+        ensure_eq!(
+            s.error_code & (PF_PRESENT | PF_WRITE | PF_USER),
+            present | PF_USER
+        );
     }
     Ok(())
 }
@@ -62,7 +70,10 @@ pub fn kernel_read() -> TestResult {
 pub fn write_read_only() -> TestResult {
     let s = run(cpu::write_at, BOOT_INFO_ADDR)?;
     ensure!(killed(&s, PAGE_FAULT));
-    ensure_eq!(s.error_code & (PF_PRESENT | PF_WRITE | PF_USER), PF_PRESENT | PF_WRITE | PF_USER);
+    ensure_eq!(
+        s.error_code & (PF_PRESENT | PF_WRITE | PF_USER),
+        PF_PRESENT | PF_WRITE | PF_USER
+    );
     let s = run(cpu::write_at, abi::layout::IMAGE_BASE)?;
     ensure!(killed(&s, PAGE_FAULT));
     Ok(())
@@ -88,7 +99,11 @@ pub fn execute_nx() -> TestResult {
 fn expect(f: fn(u64) -> u64, vector: u64) -> TestResult {
     let s = run(f, 0)?;
     if !killed(&s, vector) {
-        rt::println!("    expected vector {vector}, got kind {} code {}", s.kind, s.code);
+        rt::println!(
+            "    expected vector {vector}, got kind {} code {}",
+            s.kind,
+            s.code
+        );
     }
     ensure!(killed(&s, vector));
     Ok(())
@@ -151,7 +166,13 @@ pub fn jump_kernel() -> TestResult {
 }
 
 pub fn bad_stack() -> TestResult {
-    for bad in [0u64, 0x0000_0008_0000_0000, 0xffff_ffff_8020_1000, 0x0000_8000_0000_0000, BOOT_INFO_ADDR + 64] {
+    for bad in [
+        0u64,
+        0x0000_0008_0000_0000,
+        0xffff_ffff_8020_1000,
+        0x0000_8000_0000_0000,
+        BOOT_INFO_ADDR + 64,
+    ] {
         let s = run(cpu::push_with_stack, bad)?;
         ensure_eq!(s.kind, exit_kind::FAULTED);
         ensure!([STACK_SEGMENT, GENERAL_PROTECTION, PAGE_FAULT].contains(&s.code));

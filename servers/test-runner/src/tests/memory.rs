@@ -10,12 +10,16 @@ use super::{TestResult, aspace_cap, debug_cap};
 use crate::ensure_eq;
 
 fn free_frames() -> Result<u64, super::Failure> {
-    sys::debug_frame_count(debug_cap()).map(|c| c.free).map_err(|_| fail())
+    sys::debug_frame_count(debug_cap())
+        .map(|c| c.free)
+        .map_err(|_| fail())
 }
 
 pub fn threads_cycle() -> TestResult {
     // Warm up once so nothing lazily sized is counted.
-    spawn(aspace_cap(), |x| x, 0).and_then(|h| h.join()).map_err(|_| fail())?;
+    spawn(aspace_cap(), |x| x, 0)
+        .and_then(|h| h.join())
+        .map_err(|_| fail())?;
     let before = free_frames()?;
     for round in 0..20u64 {
         let mut handles = [const { None }; 8];
@@ -28,7 +32,9 @@ pub fn threads_cycle() -> TestResult {
             h.join().map_err(|_| fail())?;
         }
         // A faulting thread is freed too.
-        spawn(aspace_cap(), crate::cpu::ud2, 0).and_then(|h| h.join()).map_err(|_| fail())?;
+        spawn(aspace_cap(), crate::cpu::ud2, 0)
+            .and_then(|h| h.join())
+            .map_err(|_| fail())?;
     }
     ensure_eq!(free_frames()?, before);
     Ok(())

@@ -35,7 +35,10 @@ pub struct Test {
 macro_rules! ensure {
     ($cond:expr) => {
         if !$cond {
-            return Err($crate::tests::Failure { what: stringify!($cond), line: line!() });
+            return Err($crate::tests::Failure {
+                what: stringify!($cond),
+                line: line!(),
+            });
         }
     };
 }
@@ -57,60 +60,209 @@ macro_rules! ensure_eq {
 
 /// Every test, in running order.
 pub static ALL: &[Test] = &[
-    Test { name: "syscall_null", run: syscalls::null },
-    Test { name: "syscall_unknown_number", run: syscalls::unknown_number },
-    Test { name: "debug_write_ok", run: syscalls::debug_write_ok },
-    Test { name: "debug_write_errors", run: syscalls::debug_write_errors },
-    Test { name: "debug_exit_errors", run: syscalls::debug_exit_errors },
-    Test { name: "debug_frame_count", run: syscalls::frame_count },
-    Test { name: "clock_read_monotonic", run: syscalls::clock_read },
-    Test { name: "thread_create_and_wait", run: threads::create_and_wait },
-    Test { name: "thread_create_errors", run: threads::create_errors },
-    Test { name: "thread_wait_errors", run: threads::wait_errors },
-    Test { name: "thread_yield", run: threads::yield_ok },
-    Test { name: "thread_preemption", run: threads::preemption },
-    Test { name: "thread_fpu_state_preserved", run: threads::fpu_preserved },
-    Test { name: "thread_fs_base_preserved", run: threads::fs_base_preserved },
-    Test { name: "cap_copy", run: caps::copy_ok },
-    Test { name: "cap_copy_errors", run: caps::copy_errors },
-    Test { name: "cap_delete", run: caps::delete },
-    Test { name: "cap_info", run: caps::info_ok },
-    Test { name: "cap_space_full", run: caps::space_full },
-    Test { name: "usercopy_null", run: usercopy::null },
-    Test { name: "usercopy_unmapped", run: usercopy::unmapped },
-    Test { name: "usercopy_kernel_half", run: usercopy::kernel_half },
-    Test { name: "usercopy_non_canonical", run: usercopy::non_canonical },
-    Test { name: "usercopy_wrapping_length", run: usercopy::wrapping },
-    Test { name: "usercopy_runs_into_unmapped", run: usercopy::straddle },
-    Test { name: "usercopy_read_only_destination", run: usercopy::read_only },
-    Test { name: "usercopy_across_pages", run: usercopy::across_pages },
-    Test { name: "fault_unmapped_read", run: faults::unmapped_read },
-    Test { name: "fault_null_write", run: faults::null_write },
-    Test { name: "fault_kernel_read", run: faults::kernel_read },
-    Test { name: "fault_write_read_only", run: faults::write_read_only },
-    Test { name: "fault_execute_no_exec", run: faults::execute_nx },
-    Test { name: "fault_hlt", run: faults::hlt },
-    Test { name: "fault_cli", run: faults::cli },
-    Test { name: "fault_mov_cr3", run: faults::mov_cr3 },
-    Test { name: "fault_port_in", run: faults::port_in },
-    Test { name: "fault_port_out", run: faults::port_out },
-    Test { name: "fault_divide_by_zero", run: faults::divide },
-    Test { name: "fault_int3", run: faults::int3 },
-    Test { name: "fault_ud2", run: faults::ud2 },
-    Test { name: "fault_int_0x80", run: faults::int80 },
-    Test { name: "fault_jump_non_canonical", run: faults::jump_non_canonical },
-    Test { name: "fault_jump_kernel", run: faults::jump_kernel },
-    Test { name: "fault_bad_stack_pointer", run: faults::bad_stack },
-    Test { name: "fault_sgdt_umip", run: faults::sgdt },
-    Test { name: "fault_syscall_with_bad_stack", run: faults::syscall_bad_stack },
-    Test { name: "fault_kernel_still_alive", run: faults::still_alive },
-    Test { name: "memory_frames_restored_after_threads", run: memory::threads_cycle },
-    Test { name: "memory_frames_restored_after_caps", run: memory::caps_cycle },
+    Test {
+        name: "syscall_null",
+        run: syscalls::null,
+    },
+    Test {
+        name: "syscall_unknown_number",
+        run: syscalls::unknown_number,
+    },
+    Test {
+        name: "debug_write_ok",
+        run: syscalls::debug_write_ok,
+    },
+    Test {
+        name: "debug_write_errors",
+        run: syscalls::debug_write_errors,
+    },
+    Test {
+        name: "debug_exit_errors",
+        run: syscalls::debug_exit_errors,
+    },
+    Test {
+        name: "debug_frame_count",
+        run: syscalls::frame_count,
+    },
+    Test {
+        name: "clock_read_monotonic",
+        run: syscalls::clock_read,
+    },
+    Test {
+        name: "thread_create_and_wait",
+        run: threads::create_and_wait,
+    },
+    Test {
+        name: "thread_create_errors",
+        run: threads::create_errors,
+    },
+    Test {
+        name: "thread_wait_errors",
+        run: threads::wait_errors,
+    },
+    Test {
+        name: "thread_yield",
+        run: threads::yield_ok,
+    },
+    Test {
+        name: "thread_preemption",
+        run: threads::preemption,
+    },
+    Test {
+        name: "thread_fpu_state_preserved",
+        run: threads::fpu_preserved,
+    },
+    Test {
+        name: "thread_fs_base_preserved",
+        run: threads::fs_base_preserved,
+    },
+    Test {
+        name: "cap_copy",
+        run: caps::copy_ok,
+    },
+    Test {
+        name: "cap_copy_errors",
+        run: caps::copy_errors,
+    },
+    Test {
+        name: "cap_delete",
+        run: caps::delete,
+    },
+    Test {
+        name: "cap_info",
+        run: caps::info_ok,
+    },
+    Test {
+        name: "cap_space_full",
+        run: caps::space_full,
+    },
+    Test {
+        name: "usercopy_null",
+        run: usercopy::null,
+    },
+    Test {
+        name: "usercopy_unmapped",
+        run: usercopy::unmapped,
+    },
+    Test {
+        name: "usercopy_kernel_half",
+        run: usercopy::kernel_half,
+    },
+    Test {
+        name: "usercopy_non_canonical",
+        run: usercopy::non_canonical,
+    },
+    Test {
+        name: "usercopy_wrapping_length",
+        run: usercopy::wrapping,
+    },
+    Test {
+        name: "usercopy_runs_into_unmapped",
+        run: usercopy::straddle,
+    },
+    Test {
+        name: "usercopy_read_only_destination",
+        run: usercopy::read_only,
+    },
+    Test {
+        name: "usercopy_across_pages",
+        run: usercopy::across_pages,
+    },
+    Test {
+        name: "fault_unmapped_read",
+        run: faults::unmapped_read,
+    },
+    Test {
+        name: "fault_null_write",
+        run: faults::null_write,
+    },
+    Test {
+        name: "fault_kernel_read",
+        run: faults::kernel_read,
+    },
+    Test {
+        name: "fault_write_read_only",
+        run: faults::write_read_only,
+    },
+    Test {
+        name: "fault_execute_no_exec",
+        run: faults::execute_nx,
+    },
+    Test {
+        name: "fault_hlt",
+        run: faults::hlt,
+    },
+    Test {
+        name: "fault_cli",
+        run: faults::cli,
+    },
+    Test {
+        name: "fault_mov_cr3",
+        run: faults::mov_cr3,
+    },
+    Test {
+        name: "fault_port_in",
+        run: faults::port_in,
+    },
+    Test {
+        name: "fault_port_out",
+        run: faults::port_out,
+    },
+    Test {
+        name: "fault_divide_by_zero",
+        run: faults::divide,
+    },
+    Test {
+        name: "fault_int3",
+        run: faults::int3,
+    },
+    Test {
+        name: "fault_ud2",
+        run: faults::ud2,
+    },
+    Test {
+        name: "fault_int_0x80",
+        run: faults::int80,
+    },
+    Test {
+        name: "fault_jump_non_canonical",
+        run: faults::jump_non_canonical,
+    },
+    Test {
+        name: "fault_jump_kernel",
+        run: faults::jump_kernel,
+    },
+    Test {
+        name: "fault_bad_stack_pointer",
+        run: faults::bad_stack,
+    },
+    Test {
+        name: "fault_sgdt_umip",
+        run: faults::sgdt,
+    },
+    Test {
+        name: "fault_syscall_with_bad_stack",
+        run: faults::syscall_bad_stack,
+    },
+    Test {
+        name: "fault_kernel_still_alive",
+        run: faults::still_alive,
+    },
+    Test {
+        name: "memory_frames_restored_after_threads",
+        run: memory::threads_cycle,
+    },
+    Test {
+        name: "memory_frames_restored_after_caps",
+        run: memory::caps_cycle,
+    },
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.
 pub fn run_one(index: u64) -> u64 {
-    let Some(test) = ALL.get(index as usize) else { return 2 };
+    let Some(test) = ALL.get(index as usize) else {
+        return 2;
+    };
     match (test.run)() {
         Ok(()) => 0,
         Err(f) => {

@@ -21,7 +21,10 @@ pub fn unknown_number() -> TestResult {
 }
 
 pub fn debug_write_ok() -> TestResult {
-    ensure_eq!(sys::debug_write(debug_cap(), b"    (debug_write_ok prints this line)\n"), Ok(()));
+    ensure_eq!(
+        sys::debug_write(debug_cap(), b"    (debug_write_ok prints this line)\n"),
+        Ok(())
+    );
     ensure_eq!(sys::debug_write(debug_cap(), b""), Ok(()));
     Ok(())
 }
@@ -33,17 +36,38 @@ fn debug_with(rights: Rights) -> Result<CapSlot, SysError> {
 
 pub fn debug_write_errors() -> TestResult {
     let text = b"x";
-    ensure_eq!(sys::debug_write(CapSlot(0), text), Err(SysError::InvalidCap));
-    ensure_eq!(sys::debug_write(CapSlot(100), text), Err(SysError::InvalidCap));
-    ensure_eq!(sys::debug_write(CapSlot(100_000), text), Err(SysError::InvalidCap));
-    let (status, _) = sys::raw_syscall(Syscall::DebugWrite.number(), [1 << 40, text.as_ptr() as u64, 1, 0, 0, 0]);
+    ensure_eq!(
+        sys::debug_write(CapSlot(0), text),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::debug_write(CapSlot(100), text),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::debug_write(CapSlot(100_000), text),
+        Err(SysError::InvalidCap)
+    );
+    let (status, _) = sys::raw_syscall(
+        Syscall::DebugWrite.number(),
+        [1 << 40, text.as_ptr() as u64, 1, 0, 0, 0],
+    );
     ensure_eq!(SysError::from_code(status), Some(SysError::InvalidCap));
-    ensure_eq!(sys::debug_write(aspace_cap(), text), Err(SysError::WrongType));
+    ensure_eq!(
+        sys::debug_write(aspace_cap(), text),
+        Err(SysError::WrongType)
+    );
     let read_only = debug_with(Rights::READ).map_err(|_| fail())?;
-    ensure_eq!(sys::debug_write(read_only, text), Err(SysError::MissingRights));
+    ensure_eq!(
+        sys::debug_write(read_only, text),
+        Err(SysError::MissingRights)
+    );
     ensure_eq!(sys::cap_delete(read_only), Ok(()));
     let big = [b'.'; DEBUG_WRITE_MAX_BYTES as usize + 1];
-    ensure_eq!(sys::debug_write(debug_cap(), &big), Err(SysError::InvalidArg));
+    ensure_eq!(
+        sys::debug_write(debug_cap(), &big),
+        Err(SysError::InvalidArg)
+    );
     Ok(())
 }
 
@@ -55,7 +79,10 @@ pub fn debug_exit_errors() -> TestResult {
     ensure_eq!(sys::debug_exit(no_control, 0), Err(SysError::MissingRights));
     ensure_eq!(sys::cap_delete(no_control), Ok(()));
     ensure_eq!(sys::debug_exit(debug_cap(), 64), Err(SysError::InvalidArg));
-    ensure_eq!(sys::debug_exit(debug_cap(), u64::MAX), Err(SysError::InvalidArg));
+    ensure_eq!(
+        sys::debug_exit(debug_cap(), u64::MAX),
+        Err(SysError::InvalidArg)
+    );
     Ok(())
 }
 
@@ -64,10 +91,19 @@ pub fn frame_count() -> TestResult {
     ensure!(counts.total > 1000);
     ensure!(counts.free > 0 && counts.free <= counts.total);
     ensure_eq!(counts.total, super::boot().total_frames);
-    ensure_eq!(sys::debug_frame_count(aspace_cap()).map(|_| ()), Err(SysError::WrongType));
-    ensure_eq!(sys::debug_frame_count(CapSlot(77)).map(|_| ()), Err(SysError::InvalidCap));
+    ensure_eq!(
+        sys::debug_frame_count(aspace_cap()).map(|_| ()),
+        Err(SysError::WrongType)
+    );
+    ensure_eq!(
+        sys::debug_frame_count(CapSlot(77)).map(|_| ()),
+        Err(SysError::InvalidCap)
+    );
     let write_only = debug_with(Rights::WRITE).map_err(|_| fail())?;
-    ensure_eq!(sys::debug_frame_count(write_only).map(|_| ()), Err(SysError::MissingRights));
+    ensure_eq!(
+        sys::debug_frame_count(write_only).map(|_| ()),
+        Err(SysError::MissingRights)
+    );
     ensure_eq!(sys::cap_delete(write_only), Ok(()));
     Ok(())
 }
@@ -87,5 +123,8 @@ pub fn clock_read() -> TestResult {
 
 /// A failure for `?` on unexpected errors in setup steps.
 pub fn fail() -> super::Failure {
-    super::Failure { what: "setup syscall failed", line: line!() }
+    super::Failure {
+        what: "setup syscall failed",
+        line: line!(),
+    }
 }

@@ -37,16 +37,43 @@ pub fn create_errors() -> TestResult {
     let stack = 0x7000_0000_0000;
     let create = |aspace, entry, stack| sys::thread_create(aspace, entry, stack, 0);
     ensure_eq!(create(aspace_cap(), 0, stack), Err(SysError::InvalidArg));
-    ensure_eq!(create(aspace_cap(), 0xffff_ffff_8020_0000, stack), Err(SysError::InvalidArg));
-    ensure_eq!(create(aspace_cap(), 0x0000_8000_0000_0000, stack), Err(SysError::InvalidArg));
-    ensure_eq!(create(aspace_cap(), USER_END, stack), Err(SysError::InvalidArg));
-    ensure_eq!(create(aspace_cap(), entry(), 0xffff_8000_0000_0000), Err(SysError::InvalidArg));
-    ensure_eq!(create(aspace_cap(), entry(), u64::MAX), Err(SysError::InvalidArg));
-    ensure_eq!(create(CapSlot(0), entry(), stack), Err(SysError::InvalidCap));
-    ensure_eq!(create(CapSlot(99), entry(), stack), Err(SysError::InvalidCap));
-    ensure_eq!(create(debug_cap(), entry(), stack), Err(SysError::WrongType));
+    ensure_eq!(
+        create(aspace_cap(), 0xffff_ffff_8020_0000, stack),
+        Err(SysError::InvalidArg)
+    );
+    ensure_eq!(
+        create(aspace_cap(), 0x0000_8000_0000_0000, stack),
+        Err(SysError::InvalidArg)
+    );
+    ensure_eq!(
+        create(aspace_cap(), USER_END, stack),
+        Err(SysError::InvalidArg)
+    );
+    ensure_eq!(
+        create(aspace_cap(), entry(), 0xffff_8000_0000_0000),
+        Err(SysError::InvalidArg)
+    );
+    ensure_eq!(
+        create(aspace_cap(), entry(), u64::MAX),
+        Err(SysError::InvalidArg)
+    );
+    ensure_eq!(
+        create(CapSlot(0), entry(), stack),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        create(CapSlot(99), entry(), stack),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        create(debug_cap(), entry(), stack),
+        Err(SysError::WrongType)
+    );
     let read_only = sys::cap_copy(aspace_cap(), Rights::READ).map_err(|_| fail())?;
-    ensure_eq!(create(read_only, entry(), stack), Err(SysError::MissingRights));
+    ensure_eq!(
+        create(read_only, entry(), stack),
+        Err(SysError::MissingRights)
+    );
     ensure_eq!(sys::cap_delete(read_only), Ok(()));
     Ok(())
 }
@@ -82,8 +109,14 @@ fn wait_on_self(_: u64) -> u64 {
 }
 
 pub fn wait_errors() -> TestResult {
-    ensure_eq!(sys::thread_wait(CapSlot(0)).map(|_| ()), Err(SysError::InvalidCap));
-    ensure_eq!(sys::thread_wait(debug_cap()).map(|_| ()), Err(SysError::WrongType));
+    ensure_eq!(
+        sys::thread_wait(CapSlot(0)).map(|_| ()),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::thread_wait(debug_cap()).map(|_| ()),
+        Err(SysError::WrongType)
+    );
 
     // Waiting for oneself.
     OWN_SLOT.store(0, Ordering::Release);
@@ -98,9 +131,15 @@ pub fn wait_errors() -> TestResult {
     for _ in 0..10 {
         sys::thread_yield();
     }
-    ensure_eq!(sys::thread_wait(target.slot()).map(|_| ()), Err(SysError::WouldBlock));
+    ensure_eq!(
+        sys::thread_wait(target.slot()).map(|_| ()),
+        Err(SysError::WouldBlock)
+    );
     let no_read = sys::cap_copy(target.slot(), Rights::WRITE).map_err(|_| fail())?;
-    ensure_eq!(sys::thread_wait(no_read).map(|_| ()), Err(SysError::MissingRights));
+    ensure_eq!(
+        sys::thread_wait(no_read).map(|_| ()),
+        Err(SysError::MissingRights)
+    );
     ensure_eq!(sys::cap_delete(no_read), Ok(()));
     RELEASE.store(1, Ordering::Release);
     ensure_eq!(waiter.join().map(|s| s.code), Ok(7));

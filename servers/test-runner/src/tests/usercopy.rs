@@ -37,7 +37,12 @@ pub fn unmapped() -> TestResult {
 }
 
 pub fn kernel_half() -> TestResult {
-    for addr in [0xffff_8000_0000_0000u64, 0xffff_ffff_8020_0000, 0xffff_ffff_ffff_f000, u64::MAX - 15] {
+    for addr in [
+        0xffff_8000_0000_0000u64,
+        0xffff_ffff_8020_0000,
+        0xffff_ffff_ffff_f000,
+        u64::MAX - 15,
+    ] {
         ensure_eq!(read(addr, 16), Err(SysError::BadAddress));
         ensure_eq!(write(addr), Err(SysError::BadAddress));
     }
@@ -45,7 +50,11 @@ pub fn kernel_half() -> TestResult {
 }
 
 pub fn non_canonical() -> TestResult {
-    for addr in [0x0000_8000_0000_0000u64, 0x1234_5678_0000_0000, 0x7fff_ffff_ffff_fff8] {
+    for addr in [
+        0x0000_8000_0000_0000u64,
+        0x1234_5678_0000_0000,
+        0x7fff_ffff_ffff_fff8,
+    ] {
         ensure_eq!(read(addr, 8), Err(SysError::BadAddress));
         ensure_eq!(write(addr), Err(SysError::BadAddress));
     }
@@ -55,7 +64,10 @@ pub fn non_canonical() -> TestResult {
 pub fn wrapping() -> TestResult {
     ensure_eq!(read(u64::MAX - 10, 100), Err(SysError::BadAddress));
     ensure_eq!(read(u64::MAX, 1), Err(SysError::BadAddress));
-    ensure_eq!(read(abi::layout::USER_END - 8, 16), Err(SysError::BadAddress));
+    ensure_eq!(
+        read(abi::layout::USER_END - 8, 16),
+        Err(SysError::BadAddress)
+    );
     // DebugWrite refuses an over-long buffer before it looks at the range.
     ensure_eq!(read(IMAGE_BASE, u64::MAX - 4), Err(SysError::InvalidArg));
     Ok(())
@@ -74,7 +86,10 @@ pub fn read_only() -> TestResult {
     // The boot info page, the code, and the initramfs are read-only.
     ensure_eq!(write(BOOT_INFO_ADDR), Err(SysError::BadAddress));
     ensure_eq!(write(IMAGE_BASE), Err(SysError::BadAddress));
-    ensure_eq!(write(super::boot().initramfs_addr), Err(SysError::BadAddress));
+    ensure_eq!(
+        write(super::boot().initramfs_addr),
+        Err(SysError::BadAddress)
+    );
     // Reading them is fine.
     ensure_eq!(read(BOOT_INFO_ADDR, 0), Ok(()));
     let info = super::boot() as *const _ as u64;
