@@ -12,9 +12,11 @@
 //!
 //! Every syscall that names an object does so through a capability slot
 //! ([`CapSlot`]) in the caller's capability space: there is no ambient
-//! authority. The errors common to all of them are [`SysError::InvalidCap`]
-//! (empty or out-of-range slot), [`SysError::WrongType`] and
-//! [`SysError::MissingRights`]; each variant below lists the rest.
+//! authority. Every syscall that takes a capability can fail with
+//! [`SysError::InvalidCap`] (slot 0, out of range, empty, or a register
+//! value above 32 bits); those that need a particular object type or right
+//! also with [`SysError::WrongType`] and [`SysError::MissingRights`]. Each
+//! variant below lists the rest, in the order the kernel checks them.
 
 use crate::{CapSlot, ObjectType, Rights, SysError};
 
@@ -33,9 +35,9 @@ pub enum Syscall {
     /// Writes bytes to the kernel's debug console (COM1).
     ///
     /// Arguments: [`DebugWriteArgs`]. Rights: [`Rights::WRITE`] on a
-    /// [`ObjectType::Debug`] capability. Errors: [`SysError::BadAddress`] if
-    /// the buffer is not readable user memory; [`SysError::InvalidArg`] if it
-    /// is longer than [`DEBUG_WRITE_MAX_BYTES`].
+    /// [`ObjectType::Debug`] capability. Errors: [`SysError::InvalidArg`] if
+    /// the buffer is longer than [`DEBUG_WRITE_MAX_BYTES`];
+    /// [`SysError::BadAddress`] if it is not readable user memory.
     DebugWrite = 1,
     /// Ends the QEMU run with an exit code (through the `isa-debug-exit`
     /// device); returns only if no such device exists.
@@ -72,14 +74,18 @@ pub enum Syscall {
     /// [`SysError::InvalidArg`] if the thread waits for itself;
     /// [`SysError::WouldBlock`] if another thread already waits for it.
     ThreadWait = 7,
-    /// Copies a capability into a free slot with the same or fewer rights.
+    /// Copies a capability (of any type) into a free slot with the same or
+    /// fewer rights.
     ///
     /// Arguments: [`CapCopyArgs`]; results: [`SlotResult`]. Errors:
+    /// [`SysError::InvalidArg`] if `rights` has unknown bits;
     /// [`SysError::MissingRights`] if `rights` is not a subset of the
     /// source's rights; [`SysError::OutOfMemory`] if no slot is free.
     CapCopy = 8,
-    /// Empties a slot. Deleting the last capability to an object destroys
-    /// it once nothing else uses it. Arguments: [`CapDeleteArgs`].
+    /// Empties a slot (of any type). Deleting the last capability to a
+    /// thread that has ended frees it; a running thread is freed when it
+    /// ends. (Address spaces and the debug object are not destroyed yet.)
+    /// Arguments: [`CapDeleteArgs`].
     CapDelete = 9,
     /// Writes a [`CapInfo`] describing a slot's capability to user memory.
     ///

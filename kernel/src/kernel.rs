@@ -62,13 +62,16 @@ impl Kernel {
             return;
         };
         let (number, args) = self.objects.get(current).context.syscall_args();
-        let next = crate::syscall::dispatch(self, current, number, args);
-        let context = &mut self.objects.get_mut(current).context;
-        match next {
-            Ok(Next::Reply(values)) => context.set_syscall_result(0, values),
-            Err(error) => context.set_syscall_result(error.code(), [0; 5]),
-            Ok(Next::Blocked | Next::Exited) => {}
-        }
+        let (status, values) = match crate::syscall::dispatch(self, current, number, args) {
+            Ok(Next::Reply(values)) => (0, values),
+            Err(error) => (error.code(), [0; 5]),
+            // The thread is blocked (its waker sets the results) or gone.
+            Ok(Next::Blocked | Next::Exited) => return,
+        };
+        self.objects
+            .get_mut(current)
+            .context
+            .set_syscall_result(status, values);
     }
 
     /// Handles an interrupt or exception from the current thread.

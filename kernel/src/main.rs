@@ -61,10 +61,13 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
     let initrd = boot
         .initrd
         .unwrap_or_else(|| panic!("no initramfs: boot with -initrd"));
+    // RAM beyond the direct map's reach is never handed out.
+    let unreachable = PhysRange::new(config::DIRECT_MAP_MAX_BYTES, u64::MAX);
     let reserved = [
         PhysRange::new(0, LOW_MEMORY_BYTES),
         kernel_image,
         initrd,
+        unreachable,
         boot.start_info,
     ];
     let (free, _) = mem::frame::init(ram, &reserved); // frame allocator

@@ -57,6 +57,21 @@ pub fn ensure_toolchain() -> Result<()> {
     Ok(())
 }
 
+/// Makes sure rustfmt and clippy are installed (for `cargo xtask check`).
+pub fn ensure_lint_tools() -> Result<()> {
+    for (probe, component) in [("fmt", "rustfmt"), ("clippy", "clippy")] {
+        let present = Command::new("cargo")
+            .args([probe, "--version"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !present {
+            println!("xtask: installing {component} with rustup");
+            run(Command::new("rustup").args(["component", "add", component]))?;
+        }
+    }
+    Ok(())
+}
+
 fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root());

@@ -117,6 +117,17 @@ fn layering(root: &Path) -> Result<Vec<String>> {
     Ok(problems)
 }
 
+/// Syscalls without a `## N. Name` section in docs/syscalls.md.
+fn undocumented_syscalls(root: &Path) -> Result<Vec<String>> {
+    let doc = std::fs::read_to_string(root.join("docs/syscalls.md")).unwrap_or_default();
+    Ok(abi::syscall::Syscall::ALL
+        .iter()
+        .map(|s| (s.number(), format!("{s:?}")))
+        .filter(|(number, name)| !doc.contains(&format!("## {number}. {name}")))
+        .map(|(_, name)| name)
+        .collect())
+}
+
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
@@ -135,6 +146,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 /// Runs every check; non-zero exit if any fails.
 pub fn run() -> Result<ExitCode> {
     build::ensure_toolchain()?;
+    build::ensure_lint_tools()?;
     let mut failed = Vec::new();
     println!("xtask check: cargo fmt --check");
     if !cargo()
@@ -170,6 +182,14 @@ pub fn run() -> Result<ExitCode> {
     }
     if !problems.is_empty() {
         failed.push("layering");
+    }
+    println!("xtask check: docs/syscalls.md covers every syscall");
+    let missing = undocumented_syscalls(&build::root())?;
+    for name in &missing {
+        println!("  docs/syscalls.md has no section for {name}");
+    }
+    if !missing.is_empty() {
+        failed.push("docs");
     }
     if failed.is_empty() {
         println!("xtask check: all clean");

@@ -56,6 +56,12 @@ pub struct Thread {
 
 impl KernelObject for Thread {}
 
+// The entry code saves registers at the context's end (TSS rsp0); the CPU
+// aligns that to 16 bytes, so the context must start the page-aligned
+// object and be a multiple of 16 bytes long.
+const _: () = assert!(core::mem::offset_of!(Thread, context) == 0);
+const _: () = assert!(core::mem::size_of::<UserContext>() % 16 == 0);
+
 /// Bytes of a thread object without its FPU save area.
 pub const THREAD_OBJECT_BYTES: usize = core::mem::offset_of!(Thread, fpu);
 

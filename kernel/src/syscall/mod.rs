@@ -1,7 +1,8 @@
 //! Syscall dispatch: decode the number, then one exhaustive `match` with an
-//! arm per syscall. Handlers live in one file per object group and follow
-//! `decode_*` (check everything, no side effects) then `invoke_*` (apply;
-//! cannot fail). An unknown number is an error, never a panic.
+//! arm per syscall. Handlers live in one file per object group. Each checks
+//! everything before it changes anything; invocations with several steps
+//! (`ThreadCreate`) are split into `decode_*` (no side effects) and
+//! `invoke_*` (cannot fail). An unknown number is an error, never a panic.
 
 mod cap;
 mod clock;

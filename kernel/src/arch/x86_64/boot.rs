@@ -6,9 +6,9 @@
 //! address of the `hvm_start_info` (see `pvh.rs`).
 //!
 //! The code here runs at its physical address (section `.boot`). It builds
-//! temporary page tables that map the first 4 GiB three times (identity,
-//! direct map at [`DIRECT_MAP_BASE`](crate::config::DIRECT_MAP_BASE) and the
-//! kernel image's top 2 GiB window), turns on PAE, long mode and NX (SDM Vol. 3A
+//! temporary page tables that map the first 4 GiB twice (identity and the
+//! direct map at [`DIRECT_MAP_BASE`](crate::config::DIRECT_MAP_BASE)) and the
+//! first 1 GiB once more in the kernel image's top 2 GiB window, turns on PAE, long mode and NX (SDM Vol. 3A
 //! §10.8.5, "Initializing IA-32e Mode"), and calls `kmain` on the boot stack.
 //! `kmain` then builds the real page tables and drops these.
 

@@ -1,6 +1,7 @@
 //! CPU features, control registers and the per-CPU block.
 //!
-//! Turns on every protection the CPU offers (NX, SMEP, SMAP, UMIP, WP) and
+//! Turns on every protection the CPU offers (SMEP, SMAP, UMIP, WP; NX is
+//! already on from the boot code) and
 //! the FPU/SSE/XSAVE state the user may use, and reports what it found.
 
 use core::ptr::addr_of_mut;

@@ -48,6 +48,8 @@ trap_stubs:
 
     .balign 16
 trap_common:
+    /* Interrupt gates leave DF as user mode had it; Rust needs it clear. */
+    cld
     test qword ptr [rsp + 24], 3
     jz 2f
     /* From ring 3: rsp points into the thread's UserContext. */

@@ -141,8 +141,9 @@ pub fn init() {
 pub(super) fn resume_user(context: &UserContext) -> ! {
     let by_syscall = context.vector == SYSCALL_VECTOR;
     let canonical = abi::layout::is_user_canonical(context.rip);
-    // SAFETY: `context` is a complete, sanitized user context (selectors and
-    // RFLAGS forced by `UserContext::sanitize`/`new_user`); the asm reloads
+    // SAFETY: `context` is a complete user context whose selectors and
+    // RFLAGS come from `UserContext::new_user` or from the CPU's own save
+    // on entry (no syscall lets user code set them yet); the asm reloads
     // every register from it and leaves ring 0 without touching the kernel
     // stack again, which is what the stackless design expects. SYSRET is
     // used only for a canonical user `rip`.
