@@ -60,7 +60,7 @@ impl KernelObject for Thread {}
 // aligns that to 16 bytes, so the context must start the page-aligned
 // object and be a multiple of 16 bytes long.
 const _: () = assert!(core::mem::offset_of!(Thread, context) == 0);
-const _: () = assert!(core::mem::size_of::<UserContext>() % 16 == 0);
+const _: () = assert!(core::mem::size_of::<UserContext>().is_multiple_of(16));
 
 /// Bytes of a thread object without its FPU save area.
 pub const THREAD_OBJECT_BYTES: usize = core::mem::offset_of!(Thread, fpu);
