@@ -48,6 +48,7 @@ pub fn delete(
 }
 
 /// `CapInfo`: write the description to user memory.
+#[inline(never)] // keeps its large frame off the common syscall path
 pub fn info(k: &mut Kernel, caller: ObjId<Thread>, args: CapInfoArgs) -> Result<Next, SysError> {
     let cap = cspace_of(k, caller).get(args.slot)?;
     let out = UserPtr::<CapInfo, Write>::new(args.out)?;

@@ -15,6 +15,7 @@ use crate::object::thread::Thread;
 use crate::usercopy::{Read, UserSlice};
 
 /// `DebugWrite`: copy the bytes in, then print them.
+#[inline(never)] // keeps its large frame off the common syscall path
 pub fn write(
     k: &mut Kernel,
     caller: ObjId<Thread>,
@@ -33,6 +34,7 @@ pub fn write(
 }
 
 /// `DebugExit`: end the QEMU run.
+#[inline(never)] // keeps its large frame off the common syscall path
 pub fn exit(k: &mut Kernel, caller: ObjId<Thread>, args: DebugExitArgs) -> Result<Next, SysError> {
     cspace_of(k, caller).lookup::<DebugObject>(args.console, Rights::CONTROL)?;
     if args.code >= DEBUG_EXIT_CODE_LIMIT {

@@ -63,6 +63,7 @@ fn decode_create(
 }
 
 /// `ThreadCreate`.
+#[inline(never)] // keeps its large frame off the common syscall path
 pub fn create(
     k: &mut Kernel,
     caller: ObjId<Thread>,

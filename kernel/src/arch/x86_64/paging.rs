@@ -8,7 +8,7 @@
 //! three are created at boot, before any user root copies them, and the
 //! kernel never adds an upper-half PML4 entry afterwards.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kcore::memmap::PhysRange;
 use x86_64::registers::control::{Cr3, Cr3Flags};
 use x86_64::structures::paging::mapper::{MapToError, Mapper};
@@ -29,6 +29,8 @@ const KIB4: u64 = 4096;
 
 static NX: AtomicBool = AtomicBool::new(false);
 static KERNEL_ROOT: spin::Once<PhysFrame> = spin::Once::new();
+/// Physical address of the root in CR3 (one CPU runs user code for now).
+static ACTIVE_ROOT: AtomicU64 = AtomicU64::new(0);
 
 unsafe extern "C" {
     static __text_start: u8;
@@ -193,6 +195,7 @@ pub fn init_kernel_space(ram: &[PhysRange], lapic_phys: Option<u64>, nx: bool) {
         }
     });
     KERNEL_ROOT.call_once(|| root);
+    ACTIVE_ROOT.store(root.start_address().as_u64(), Ordering::Relaxed);
     // SAFETY: the new tables map the kernel image at the addresses it runs
     // at, the direct map (boot stack, per-CPU data, allocator bitmap) and the
     // APIC, so every address the kernel uses stays valid after the switch.
@@ -236,8 +239,10 @@ pub fn map_user_page(
 
 /// Switches to the address space rooted at `root` if it is not current.
 pub fn activate(root: PhysFrame) {
-    let (current, _) = Cr3::read();
-    if current != root {
+    let root_addr = root.start_address().as_u64();
+    // The loaded root is remembered rather than read back from CR3.
+    if ACTIVE_ROOT.load(Ordering::Relaxed) != root_addr {
+        ACTIVE_ROOT.store(root_addr, Ordering::Relaxed);
         // SAFETY: every root the kernel creates shares the kernel's upper
         // half (`new_user_root`), so the kernel keeps running unchanged.
         unsafe { Cr3::write(root, Cr3Flags::empty()) };
