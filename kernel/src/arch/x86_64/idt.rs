@@ -54,21 +54,9 @@ trap_common:
     jz 2f
     /* From ring 3: rsp points into the thread's UserContext. */
     swapgs
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    "#,
+    push_gprs!(),
+    r#"
     cmp qword ptr gs:[{smap}], 0
     je 1f
     clac
@@ -80,57 +68,21 @@ trap_common:
     ud2
 
 2:  /* From ring 0: save on the current stack and come back. */
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    "#,
+    push_gprs!(),
+    r#"
     mov rdi, rsp
     call trap_from_kernel
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    "#,
+    pop_gprs!(),
+    r#"
     add rsp, 16
     iretq
 
 trap_fatal_entry:
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    "#,
+    push_gprs!(),
+    r#"
     mov rdi, rsp
     and rsp, -16
     call trap_fatal

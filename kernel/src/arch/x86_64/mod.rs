@@ -1,5 +1,22 @@
 //! x86_64 support: one file per hardware concept.
 
+/// Assembly that pushes the general-purpose registers so that, with the
+/// vector and error code above them, they form a `context::UserContext`.
+macro_rules! push_gprs {
+    () => {
+        "push rax\npush rbx\npush rcx\npush rdx\npush rsi\npush rdi\npush rbp\npush r8\n\
+         push r9\npush r10\npush r11\npush r12\npush r13\npush r14\npush r15\n"
+    };
+}
+
+/// Assembly that pops what `push_gprs!` pushed.
+macro_rules! pop_gprs {
+    () => {
+        "pop r15\npop r14\npop r13\npop r12\npop r11\npop r10\npop r9\npop r8\n\
+         pop rbp\npop rdi\npop rsi\npop rdx\npop rcx\npop rbx\npop rax\n"
+    };
+}
+
 pub mod apic;
 pub mod boot;
 pub mod context;

@@ -36,21 +36,9 @@ syscall_entry:
     push rcx
     push 0
     push {syscall_vector}
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    "#,
+    push_gprs!(),
+    r#"
     mov rdi, rsp
     mov rsp, gs:[{kstack}]
     xor ebp, ebp
@@ -61,21 +49,9 @@ syscall_entry:
 resume_sysret:
     /* rdi: the UserContext to restore. */
     mov rsp, rdi
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    "#,
+    pop_gprs!(),
+    r#"
     mov rcx, [rsp + 16]
     mov r11, [rsp + 32]
     mov rsp, [rsp + 40]
@@ -85,21 +61,9 @@ resume_sysret:
     .global resume_iret
 resume_iret:
     mov rsp, rdi
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    "#,
+    pop_gprs!(),
+    r#"
     add rsp, 16
     swapgs
     iretq
