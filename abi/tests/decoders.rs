@@ -558,14 +558,18 @@ fn image_of(header: &FlatImageHeader, data: &[u8]) -> Vec<u8> {
 struct Mutation {
     /// Which part: 0 to 8 are the header fields in order, 9 the data length.
     target: u8,
-    /// How the new value is made from `raw`, `delta` and the old value.
+    /// How the new value is made: `raw` itself, the old value plus `delta`,
+    /// a page multiple, a limit, or a value another check compares with.
     how: u8,
+    /// Random bits for the new value.
     raw: u64,
+    /// A small signed offset.
     delta: i64,
 }
 
+/// Any [`Mutation`].
 fn mutation() -> impl Strategy<Value = Mutation> {
-    (0u8..10, 0u8..4, any::<u64>(), -9000i64..9000).prop_map(|(target, how, raw, delta)| Mutation {
+    (0u8..10, 0u8..5, any::<u64>(), -9000i64..9000).prop_map(|(target, how, raw, delta)| Mutation {
         target,
         how,
         raw,
@@ -574,8 +578,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 }
 
 impl Mutation {
-    /// The new value of a field whose old value is `old`.
-    fn value(self, old: u64) -> u64 {
+    /// The new value of a field whose old value is `old`, in `h`.
+    fn value(self, h: &FlatImageHeader, old: u64) -> u64 {
         let edges = [
             0,
             1,
@@ -588,32 +592,45 @@ impl Mutation {
             u64::MAX - PAGE_BYTES + 1,
             u64::MAX,
         ];
+        // Values where one check meets another: one byte either side of
+        // these is where off-by-one mistakes show.
+        let related = [
+            h.load_addr.wrapping_add(h.file_bytes),
+            h.load_addr.wrapping_add(h.exec_bytes),
+            h.entry.wrapping_sub(h.load_addr),
+            h.file_bytes,
+            h.mem_bytes,
+            h.exec_bytes,
+        ];
+        let pick = |values: &[u64]| values[(self.raw % values.len() as u64) as usize];
         match self.how {
             0 => self.raw,
             1 => old.wrapping_add_signed(self.delta),
             2 => (self.raw % (2 * FLAT_MAX_MEM_BYTES / PAGE_BYTES)) * PAGE_BYTES,
-            _ => edges[(self.raw % edges.len() as u64) as usize],
+            3 => pick(&edges),
+            _ => pick(&related).wrapping_add_signed(self.delta % 2),
         }
     }
 
     /// Applies the change to a header and its data.
     fn apply(self, h: &mut FlatImageHeader, data: &mut Vec<u8>) {
-        let narrow = |value: u64| value as u32;
+        let old = *h;
+        let value = |field: u64| self.value(&old, field);
         match self.target {
             0 => {
                 let byte = (self.raw % 8) as usize;
                 h.magic[byte] ^= (self.raw >> 8) as u8 | 1;
             }
-            1 => h.version = narrow(self.value(u64::from(h.version))),
-            2 => h.header_bytes = narrow(self.value(u64::from(h.header_bytes))),
-            3 => h.load_addr = self.value(h.load_addr),
-            4 => h.entry = self.value(h.entry),
-            5 => h.file_bytes = self.value(h.file_bytes),
-            6 => h.mem_bytes = self.value(h.mem_bytes),
-            7 => h.stack_bytes = self.value(h.stack_bytes),
-            8 => h.exec_bytes = self.value(h.exec_bytes),
+            1 => h.version = value(u64::from(h.version)) as u32,
+            2 => h.header_bytes = value(u64::from(h.header_bytes)) as u32,
+            3 => h.load_addr = value(h.load_addr),
+            4 => h.entry = value(h.entry),
+            5 => h.file_bytes = value(h.file_bytes),
+            6 => h.mem_bytes = value(h.mem_bytes),
+            7 => h.stack_bytes = value(h.stack_bytes),
+            8 => h.exec_bytes = value(h.exec_bytes),
             _ => {
-                let len = self.value(data.len() as u64) % (data.len() as u64 * 2 + 64);
+                let len = value(data.len() as u64) % (data.len() as u64 * 2 + 64);
                 data.resize(len as usize, 0xcc);
             }
         }
@@ -691,6 +708,21 @@ proptest! {
     }
 }
 
+/// Compares [`is_user_range`] with its model: true iff `addr <= USER_END`
+/// and `addr + len <= USER_END`, summed without overflow.
+fn check_user_range(addr: u64, len: u64) -> Result<(), TestCaseError> {
+    let end = u128::from(addr) + u128::from(len);
+    let want = end <= u128::from(USER_END) && addr <= USER_END;
+    prop_assert_eq!(
+        is_user_range(addr, len),
+        want,
+        "addr {:#x} len {:#x}",
+        addr,
+        len
+    );
+    Ok(())
+}
+
 /// An address or length near the edges of user space and of `u64`.
 fn address() -> impl Strategy<Value = u64> {
     prop_oneof![
@@ -707,9 +739,19 @@ proptest! {
 
     #[test]
     fn user_range_matches_u128_model(addr in address(), len in address()) {
-        let end = u128::from(addr) + u128::from(len);
-        let want = end <= u128::from(USER_END) && addr <= USER_END;
-        prop_assert_eq!(is_user_range(addr, len), want, "addr {:#x} len {:#x}", addr, len);
+        check_user_range(addr, len)?;
+    }
+
+    #[test]
+    fn user_range_ending_near_the_top_matches_u128_model(
+        addr in address(),
+        end in prop_oneof![
+            Just(USER_END),
+            (-2i64..=2).prop_map(|delta| USER_END.wrapping_add_signed(delta)),
+            (-2i64..=2).prop_map(|delta| 0u64.wrapping_add_signed(delta)),
+        ],
+    ) {
+        check_user_range(addr, end.wrapping_sub(addr))?;
     }
 
     #[test]
