@@ -451,13 +451,7 @@ fn run_qemu(cfg: &LinuxBenchConfig, kernel: &Path, initramfs: &Path) -> Result<Q
             let mut buf = Vec::new();
             // Console output is not guaranteed to be UTF-8: read raw lines.
             while reader.read_until(b'\n', &mut buf).is_ok_and(|n| n > 0) {
-                // Drop control characters (CR, terminal escapes) the
-                // firmware and console emit.
-                let line: String = String::from_utf8_lossy(&buf)
-                    .chars()
-                    .filter(|c| !c.is_control() || *c == '\t')
-                    .collect();
-                let line = line.trim_end().to_owned();
+                let line = crate::qemu::console_line(&buf);
                 if line.contains("BENCH") {
                     println!("linux bench: {line}");
                 }

@@ -171,11 +171,7 @@ pub fn run_captured(
             let mut reader = BufReader::new(stdout);
             let mut buf = Vec::new();
             while reader.read_until(b'\n', &mut buf).is_ok_and(|n| n > 0) {
-                let line: String = String::from_utf8_lossy(&buf)
-                    .chars()
-                    .filter(|c| !c.is_control() || *c == '\t')
-                    .collect();
-                let line = line.trim_end().to_owned();
+                let line = console_line(&buf);
                 on_line(&line);
                 if line.contains("no user threads left; idle") {
                     *idle.lock().unwrap_or_else(|e| e.into_inner()) = true;
@@ -202,6 +198,17 @@ pub fn run_captured(
     let lines = std::mem::take(&mut *lines.lock().unwrap_or_else(|e| e.into_inner()));
     std::fs::write(log, lines.join("\n") + "\n").ok();
     Ok(Run { lines, status })
+}
+
+/// One console line as text: lossy UTF-8 (console output need not be
+/// UTF-8), without control characters (CR, terminal escapes) or trailing
+/// blanks.
+pub fn console_line(raw: &[u8]) -> String {
+    let line: String = String::from_utf8_lossy(raw)
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\t')
+        .collect();
+    line.trim_end().to_owned()
 }
 
 /// The last `n` lines, indented.
