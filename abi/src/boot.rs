@@ -101,7 +101,7 @@ impl FlatImageHeader {
 /// Magic value of [`BootInfo`].
 pub const BOOT_INFO_MAGIC: u64 = 0x4d49_4341_424f_4f54; // "MICABOOT"
 /// Version of [`BootInfo`].
-pub const BOOT_INFO_VERSION: u32 = 1;
+pub const BOOT_INFO_VERSION: u32 = 2;
 /// Bytes of kernel command line kept in [`BootInfo::cmdline`].
 pub const CMDLINE_BYTES: usize = 512;
 
@@ -142,8 +142,8 @@ pub struct BootInfo {
     pub aspace_cap: u32,
     /// Slot of the capability to the first thread itself.
     pub thread_cap: u32,
-    /// Reserved, zero.
-    pub reserved: u32,
+    /// Slot of the capability to the program's own capability space.
+    pub cspace_cap: u32,
     /// TSC value at the kernel's first instruction (for `boot_to_user`).
     pub kernel_entry_tsc: u64,
     /// TSC ticks per second, as calibrated by the kernel.
@@ -152,6 +152,12 @@ pub struct BootInfo {
     pub total_frames: u64,
     /// Bits from [`cpu`].
     pub cpu_features: u64,
+    /// Slot of the root [`crate::ObjectType::Budget`] capability (kernel
+    /// memory for new objects).
+    pub budget_cap: u32,
+    /// Slot of a read-only [`crate::ObjectType::MemoryObject`] covering the
+    /// initramfs pages (from the page holding `initramfs_addr`).
+    pub initramfs_cap: u32,
     /// The kernel command line (not NUL-terminated; see `cmdline_len`).
     pub cmdline: [u8; CMDLINE_BYTES],
 }
@@ -201,8 +207,8 @@ mod tests {
         assert_eq!(offset_of!(BootInfo, initramfs_addr), 16);
         assert_eq!(offset_of!(BootInfo, debug_cap), 32);
         assert_eq!(offset_of!(BootInfo, kernel_entry_tsc), 48);
-        assert_eq!(offset_of!(BootInfo, cmdline), 80);
-        assert_eq!(size_of::<BootInfo>(), 80 + CMDLINE_BYTES);
+        assert_eq!(offset_of!(BootInfo, cmdline), 88);
+        assert_eq!(size_of::<BootInfo>(), 88 + CMDLINE_BYTES);
     }
 
     #[test]

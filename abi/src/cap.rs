@@ -56,6 +56,41 @@ impl Rights {
     }
 }
 
+bitflags::bitflags! {
+    /// How a range of pages is mapped. Writable and executable together is
+    /// refused (W^X).
+    #[repr(transparent)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct MapFlags: u32 {
+        /// Readable (every mapping is).
+        const READ = 1 << 0;
+        /// Writable.
+        const WRITE = 1 << 1;
+        /// Executable.
+        const EXEC = 1 << 2;
+    }
+}
+
+impl MapFlags {
+    /// Encodes into one register.
+    pub const fn to_reg(self) -> u64 {
+        self.bits() as u64
+    }
+
+    /// Decodes from one register: unknown bits, no READ, or WRITE with
+    /// EXEC are an error.
+    pub fn from_reg(reg: u64) -> Result<MapFlags, crate::SysError> {
+        let flags = u32::try_from(reg)
+            .ok()
+            .and_then(MapFlags::from_bits)
+            .ok_or(crate::SysError::InvalidArg)?;
+        if !flags.contains(MapFlags::READ) || flags.contains(MapFlags::WRITE | MapFlags::EXEC) {
+            return Err(crate::SysError::InvalidArg);
+        }
+        Ok(flags)
+    }
+}
+
 /// The kind of kernel object a capability names.
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -67,6 +102,16 @@ pub enum ObjectType {
     AddressSpace = 2,
     /// A thread of execution.
     Thread = 3,
+    /// A capability space (a table of slots).
+    CSpace = 4,
+    /// An IPC endpoint (synchronous rendezvous; caps may carry a badge).
+    Endpoint = 5,
+    /// A notification: a word of signal bits (caps may carry a badge).
+    Notification = 6,
+    /// Pages that can be mapped into address spaces.
+    MemoryObject = 7,
+    /// Kernel memory a holder may spend on new objects.
+    Budget = 8,
 }
 
 impl ObjectType {
@@ -75,12 +120,22 @@ impl ObjectType {
         self as u64
     }
 
+    /// Whether capabilities to this type may carry a badge.
+    pub const fn is_badgeable(self) -> bool {
+        matches!(self, ObjectType::Endpoint | ObjectType::Notification)
+    }
+
     /// Decodes from one register.
     pub fn from_reg(reg: u64) -> Result<ObjectType, crate::SysError> {
         match reg {
             1 => Ok(ObjectType::Debug),
             2 => Ok(ObjectType::AddressSpace),
             3 => Ok(ObjectType::Thread),
+            4 => Ok(ObjectType::CSpace),
+            5 => Ok(ObjectType::Endpoint),
+            6 => Ok(ObjectType::Notification),
+            7 => Ok(ObjectType::MemoryObject),
+            8 => Ok(ObjectType::Budget),
             _ => Err(crate::SysError::InvalidArg),
         }
     }
@@ -115,6 +170,11 @@ mod tests {
             ObjectType::Debug,
             ObjectType::AddressSpace,
             ObjectType::Thread,
+            ObjectType::CSpace,
+            ObjectType::Endpoint,
+            ObjectType::Notification,
+            ObjectType::MemoryObject,
+            ObjectType::Budget,
         ] {
             assert_eq!(ObjectType::from_reg(t.to_reg()), Ok(t));
         }

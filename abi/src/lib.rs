@@ -13,8 +13,9 @@
 pub mod boot;
 pub mod cap;
 pub mod error;
+pub mod ipc;
 pub mod layout;
 pub mod syscall;
 
-pub use cap::{CapSlot, ObjectType, Rights};
+pub use cap::{CapSlot, MapFlags, ObjectType, Rights};
 pub use error::SysError;

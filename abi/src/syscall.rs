@@ -5,8 +5,8 @@
 //! # Calling convention
 //! `syscall` with the number in `rax` and up to six arguments in
 //! `rdi, rsi, rdx, r10, r8, r9` ([`ArgRegs`]). On return `rax` holds the
-//! status (0, or a [`SysError`] code) and up to five results are in
-//! `rdi, rsi, rdx, r10, r8` ([`RetRegs`]). `rcx` and `r11` are clobbered (the
+//! status (0, or a [`SysError`] code) and up to six results are in
+//! `rdi, rsi, rdx, r10, r8, r9` ([`RetRegs`]). `rcx` and `r11` are clobbered (the
 //! `syscall` instruction uses them); every other register, and the FPU/SSE
 //! state, is preserved. Argument registers a syscall does not use are ignored.
 //!
@@ -18,12 +18,13 @@
 //! also with [`SysError::WrongType`] and [`SysError::MissingRights`]. Each
 //! variant below lists the rest, in the order the kernel checks them.
 
-use crate::{CapSlot, ObjectType, Rights, SysError};
+use crate::ipc::MessageInfo;
+use crate::{CapSlot, MapFlags, ObjectType, Rights, SysError};
 
 /// The argument registers `rdi, rsi, rdx, r10, r8, r9`, in that order.
 pub type ArgRegs = [u64; 6];
-/// The result registers `rdi, rsi, rdx, r10, r8`, in that order.
-pub type RetRegs = [u64; 5];
+/// The result registers `rdi, rsi, rdx, r10, r8, r9`, in that order.
+pub type RetRegs = [u64; 6];
 
 /// Every syscall, with its number.
 #[repr(u64)]
@@ -57,15 +58,16 @@ pub enum Syscall {
     ThreadExit = 4,
     /// Gives up the rest of the time slice. No arguments, no errors.
     ThreadYield = 5,
-    /// Creates and starts a thread in an address space, sharing the
-    /// caller's capability space, and puts a capability to it (all rights)
-    /// in a free slot.
+    /// Creates a thread in an address space and a capability space, and
+    /// puts a capability to it (all rights) in a free slot of the caller's
+    /// capability space. The thread does not run until
+    /// [`Syscall::ThreadStart`]; it has the caller's priority and maximum
+    /// controlled priority.
     ///
     /// Arguments: [`ThreadCreateArgs`]; results: [`SlotResult`]. Rights:
-    /// [`Rights::WRITE`] on an [`ObjectType::AddressSpace`] capability.
-    /// Errors: [`SysError::InvalidArg`] if the entry point or stack pointer
-    /// is not a user address; [`SysError::OutOfMemory`] if no frame or no
-    /// free slot is left.
+    /// [`Rights::WRITE`] on the [`ObjectType::Budget`], the
+    /// [`ObjectType::AddressSpace`] and the [`ObjectType::CSpace`].
+    /// Errors: [`SysError::OutOfMemory`] if no frame or no free slot is left.
     ThreadCreate = 6,
     /// Waits until a thread has ended and reports how.
     ///
@@ -74,17 +76,26 @@ pub enum Syscall {
     /// [`SysError::InvalidArg`] if the thread waits for itself;
     /// [`SysError::WouldBlock`] if another thread already waits for it.
     ThreadWait = 7,
-    /// Copies a capability (of any type) into a free slot with the same or
-    /// fewer rights.
+    /// Copies a capability (of any type) with the same or fewer rights,
+    /// into the caller's or another capability space. The copy is derived
+    /// from the source: revoking the source deletes it.
     ///
-    /// Arguments: [`CapCopyArgs`]; results: [`SlotResult`]. Errors:
+    /// Arguments: [`CapCopyArgs`]; results: [`SlotResult`]. Rights:
+    /// [`Rights::WRITE`] on a destination [`ObjectType::CSpace`] other than
+    /// the caller's, and then [`Rights::GRANT`] on the source. Errors:
     /// [`SysError::InvalidArg`] if `rights` has unknown bits;
     /// [`SysError::MissingRights`] if `rights` is not a subset of the
-    /// source's rights; [`SysError::OutOfMemory`] if no slot is free.
+    /// source's rights; [`SysError::InvalidCap`] if a named destination
+    /// slot is out of range or full; [`SysError::OutOfMemory`] if no slot
+    /// is free.
     CapCopy = 8,
-    /// Empties a slot (of any type). Deleting the last capability to a
-    /// thread that has ended frees it; a running thread is freed when it
-    /// ends. (Address spaces and the debug object are not destroyed yet.)
+    /// Empties a slot (of any type). Capabilities derived from it stay
+    /// (they become derived from its parent). Deleting the last capability
+    /// to an object destroys it: a thread stops (wherever it was blocked)
+    /// and is freed, an endpoint or notification wakes its waiters with
+    /// [`SysError::PeerClosed`], a capability space deletes its slots, an
+    /// address space unmaps and frees its pages. (The debug object, the
+    /// root budget and the boot image never go away.)
     /// Arguments: [`CapDeleteArgs`].
     CapDelete = 9,
     /// Writes a [`CapInfo`] describing a slot's capability to user memory.
@@ -95,11 +106,197 @@ pub enum Syscall {
     /// Reads the monotonic clock. Results: [`ClockTime`]. Needs no
     /// capability: time since boot is not authority. No errors.
     ClockRead = 11,
+    /// Like [`Syscall::CapCopy`], and also sets a badge: only on an
+    /// unbadged [`ObjectType::Endpoint`] or [`ObjectType::Notification`]
+    /// capability, and the badge must not be 0.
+    ///
+    /// Arguments: [`CapMintArgs`]; results: [`SlotResult`]. Errors as
+    /// [`Syscall::CapCopy`], plus [`SysError::InvalidArg`] for a badge of 0,
+    /// a badge on another object type or on an already badged capability.
+    CapMint = 12,
+    /// Moves a capability to another slot, of the caller's or another
+    /// capability space; it keeps its place in the derivation tree.
+    ///
+    /// Arguments: [`CapMoveArgs`]; results: [`SlotResult`]. Rights and
+    /// errors as [`Syscall::CapCopy`] (a move to another space needs
+    /// [`Rights::GRANT`] on the capability).
+    CapMove = 13,
+    /// Deletes every capability derived from the one in `slot`, in every
+    /// capability space; the capability itself stays. Preemptible: a long
+    /// revoke lets interrupts in and carries on where it stopped.
+    /// Arguments: [`CapRevokeArgs`].
+    CapRevoke = 14,
+    /// Creates a capability space with room for `slots` capabilities
+    /// (slot 0 included, which never holds one).
+    ///
+    /// Arguments: [`CSpaceCreateArgs`]; results: [`SlotResult`]. Rights:
+    /// [`Rights::WRITE`] on an [`ObjectType::Budget`]. Errors:
+    /// [`SysError::InvalidArg`] if `slots` is below 2 or above
+    /// [`CSPACE_MAX_SLOTS`]; [`SysError::OutOfMemory`].
+    CSpaceCreate = 15,
+    /// Creates an endpoint. Arguments: [`EndpointCreateArgs`]; results:
+    /// [`SlotResult`]. Rights: [`Rights::WRITE`] on an
+    /// [`ObjectType::Budget`]. Errors: [`SysError::OutOfMemory`].
+    EndpointCreate = 16,
+    /// Creates a notification (word 0). Arguments: [`NotificationCreateArgs`];
+    /// results: [`SlotResult`]. Rights: [`Rights::WRITE`] on an
+    /// [`ObjectType::Budget`]. Errors: [`SysError::OutOfMemory`].
+    NotificationCreate = 17,
+    /// Creates an empty address space (the kernel half shared).
+    /// Arguments: [`AspaceCreateArgs`]; results: [`SlotResult`]. Rights:
+    /// [`Rights::WRITE`] on an [`ObjectType::Budget`]. Errors:
+    /// [`SysError::OutOfMemory`].
+    AspaceCreate = 18,
+    /// Creates an anonymous memory object of `pages` zeroed pages.
+    ///
+    /// Arguments: [`MemoryCreateArgs`]; results: [`SlotResult`]. Rights:
+    /// [`Rights::WRITE`] on an [`ObjectType::Budget`]. Errors:
+    /// [`SysError::InvalidArg`] if `pages` is 0 or above
+    /// [`MEMORY_MAX_PAGES`]; [`SysError::OutOfMemory`].
+    MemoryCreate = 19,
+    /// Maps `pages` pages of a memory object, from page `offset`, at
+    /// `vaddr` in an address space.
+    ///
+    /// Arguments: [`AspaceMapArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::AddressSpace`]; [`Rights::READ`] on the
+    /// [`ObjectType::MemoryObject`], and [`Rights::WRITE`] too for a
+    /// writable mapping. Errors: [`SysError::InvalidArg`] for bad flags
+    /// (see [`MapFlags::from_reg`]), an unaligned or non-user range, 0
+    /// pages, a range past the object's end, or a page already mapped;
+    /// [`SysError::OutOfMemory`].
+    AspaceMap = 20,
+    /// Starts a thread made by [`Syscall::ThreadCreate`] at `entry` with
+    /// stack `stack` and `arg` in `rdi` (other registers zero).
+    ///
+    /// Arguments: [`ThreadStartArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::Thread`]. Errors: [`SysError::InvalidArg`] if it has
+    /// already started, or `entry` or `stack` is not a user address.
+    ThreadStart = 21,
+    /// Sets a thread's IPC buffer address (page-aligned user address, or 0
+    /// for none) and its fault endpoint slot (0 for none; used by the
+    /// memory issue's fault delivery).
+    ///
+    /// Arguments: [`ThreadConfigureArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::Thread`]. Errors: [`SysError::InvalidArg`] for an
+    /// unaligned or non-user buffer address.
+    ThreadConfigure = 22,
+    /// Sets a thread's priority and maximum controlled priority (the
+    /// highest it may give itself or others). Neither may exceed the
+    /// caller's own maximum controlled priority.
+    ///
+    /// Arguments: [`ThreadSetPriorityArgs`]. Rights: [`Rights::WRITE`] on
+    /// the [`ObjectType::Thread`]. Errors: [`SysError::InvalidArg`] for a
+    /// priority at or above [`PRIORITY_LEVELS`];
+    /// [`SysError::MissingRights`] for one above the caller's maximum.
+    ThreadSetPriority = 23,
+    /// Copies a thread's user registers (also FS and GS base) into a
+    /// [`ThreadRegs`] in user memory. The thread must not be the caller.
+    ///
+    /// Arguments: [`ThreadReadRegsArgs`]. Rights: [`Rights::READ`] on the
+    /// [`ObjectType::Thread`]. Errors: [`SysError::InvalidArg`] for the
+    /// caller itself; [`SysError::BadAddress`].
+    ThreadReadRegs = 24,
+    /// Sets a thread's user registers from a [`ThreadRegs`] in user memory.
+    /// Only the arithmetic flags and the direction flag of `rflags` are
+    /// taken; interrupts stay on. The thread must not be the caller.
+    ///
+    /// Arguments: [`ThreadWriteRegsArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::Thread`]. Errors: [`SysError::InvalidArg`] for the
+    /// caller itself, or a `rip`, FS or GS base that is not a canonical
+    /// user address; [`SysError::BadAddress`].
+    ThreadWriteRegs = 25,
+    /// Stops a thread from running until [`Syscall::ThreadResume`]. A
+    /// blocked thread stays blocked (it can still receive a message or a
+    /// reply; it returns from the syscall once resumed). Suspending the
+    /// caller itself takes effect at once.
+    /// Arguments: [`ThreadSuspendArgs`]. Rights: [`Rights::WRITE`].
+    ThreadSuspend = 26,
+    /// Lets a suspended thread run again (no effect on one that is not).
+    /// Arguments: [`ThreadResumeArgs`]. Rights: [`Rights::WRITE`].
+    ThreadResume = 27,
+    /// Binds a thread to a notification (or unbinds it, with slot 0): a
+    /// receive on any endpoint then also returns when the notification is
+    /// signalled, with [`MessageInfo::NOTIFICATION`] and the bits.
+    ///
+    /// Arguments: [`ThreadBindArgs`]. Rights: [`Rights::WRITE`] on the
+    /// thread, [`Rights::READ`] on the notification. Errors:
+    /// [`SysError::InvalidArg`] if either is already bound elsewhere.
+    ThreadBind = 28,
+    /// Sends a message and waits until a receiver takes it.
+    ///
+    /// Arguments: [`SendArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::Endpoint`], and [`Rights::GRANT`] to send capabilities
+    /// (each of which also needs [`Rights::GRANT`]). Errors:
+    /// [`SysError::InvalidArg`] for a bad info word (see
+    /// [`MessageInfo::from_reg`]) or no IPC buffer when one is needed;
+    /// [`SysError::BadAddress`] if the sender's IPC buffer is not mapped;
+    /// [`SysError::InvalidCap`] for a bad capability to send;
+    /// [`SysError::OutOfMemory`] if the receiver's capability space is
+    /// full; [`SysError::PeerClosed`] if the endpoint is destroyed.
+    Send = 29,
+    /// [`Syscall::Send`] that fails with [`SysError::WouldBlock`] instead
+    /// of waiting when no receiver is waiting.
+    NbSend = 30,
+    /// Sends a message and waits for the reply; the receiver gets a
+    /// one-shot reply right. Results: [`RecvResult`] (the reply, badge 0).
+    /// Arguments, rights and errors as [`Syscall::Send`], plus
+    /// [`SysError::PeerClosed`] if the receiver ends (or drops the reply
+    /// right) without replying.
+    Call = 31,
+    /// Waits for a message (or a bound notification's signal).
+    ///
+    /// Arguments: [`RecvArgs`]; results: [`RecvResult`].
+    /// Rights: [`Rights::READ`] on the [`ObjectType::Endpoint`]. Errors:
+    /// [`SysError::BadAddress`] if a long message or capabilities arrive
+    /// and the IPC buffer is missing or not writable (the message stays
+    /// with its sender); [`SysError::PeerClosed`] if the endpoint is
+    /// destroyed.
+    Recv = 32,
+    /// [`Syscall::Recv`] that fails with [`SysError::WouldBlock`] instead
+    /// of waiting.
+    NbRecv = 33,
+    /// Answers the last call received, through the one-shot reply right.
+    ///
+    /// Arguments: [`ReplyArgs`]. Errors: as
+    /// [`Syscall::Send`] for the message; [`SysError::InvalidCap`] if there
+    /// is no reply right (none received, or already used);
+    /// [`SysError::PeerClosed`] if the caller has gone.
+    Reply = 34,
+    /// [`Syscall::Reply`], then [`Syscall::Recv`]: the server loop in one
+    /// syscall. A reply to a caller that has gone is dropped and the
+    /// receive goes ahead. Results: [`RecvResult`].
+    ReplyRecv = 35,
+    /// ORs bits into a notification's word and wakes a waiter. A badged
+    /// capability signals its badge (`bits` must then be 0); an unbadged
+    /// one signals `bits` (not 0).
+    ///
+    /// Arguments: [`SignalArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::Notification`]. Errors: [`SysError::InvalidArg`] for
+    /// bits on a badged capability or 0 bits on an unbadged one.
+    Signal = 36,
+    /// Waits until a notification's word is not 0, then returns it and
+    /// clears it. Arguments: [`WaitArgs`]; results: [`Signals`]. Rights:
+    /// [`Rights::READ`]. Errors: [`SysError::PeerClosed`] if the
+    /// notification is destroyed.
+    Wait = 37,
+    /// Returns a notification's word (possibly 0) and clears it, without
+    /// waiting. Arguments: [`PollArgs`]; results: [`Signals`]. Rights:
+    /// [`Rights::READ`].
+    Poll = 38,
+    /// Arms a notification's timer: at the first timer tick at or after
+    /// `deadline` (nanoseconds on the [`Syscall::ClockRead`] clock) the
+    /// notification is signalled with `bits`. A deadline of 0 disarms it;
+    /// arming again replaces the previous deadline.
+    ///
+    /// Arguments: [`TimerSetArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::Notification`]. Errors: [`SysError::InvalidArg`] for 0
+    /// bits with a deadline.
+    TimerSet = 39,
 }
 
 impl Syscall {
     /// Every syscall, in number order.
-    pub const ALL: [Syscall; 12] = [
+    pub const ALL: [Syscall; 40] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
@@ -112,6 +309,34 @@ impl Syscall {
         Syscall::CapDelete,
         Syscall::CapInfo,
         Syscall::ClockRead,
+        Syscall::CapMint,
+        Syscall::CapMove,
+        Syscall::CapRevoke,
+        Syscall::CSpaceCreate,
+        Syscall::EndpointCreate,
+        Syscall::NotificationCreate,
+        Syscall::AspaceCreate,
+        Syscall::MemoryCreate,
+        Syscall::AspaceMap,
+        Syscall::ThreadStart,
+        Syscall::ThreadConfigure,
+        Syscall::ThreadSetPriority,
+        Syscall::ThreadReadRegs,
+        Syscall::ThreadWriteRegs,
+        Syscall::ThreadSuspend,
+        Syscall::ThreadResume,
+        Syscall::ThreadBind,
+        Syscall::Send,
+        Syscall::NbSend,
+        Syscall::Call,
+        Syscall::Recv,
+        Syscall::NbRecv,
+        Syscall::Reply,
+        Syscall::ReplyRecv,
+        Syscall::Signal,
+        Syscall::Wait,
+        Syscall::Poll,
+        Syscall::TimerSet,
     ];
 
     /// The number placed in `rax`.
@@ -183,7 +408,7 @@ macro_rules! results {
         impl SyscallResult for $name {
             #[allow(unused_mut, unused_variables, unused_assignments)]
             fn encode(&self) -> RetRegs {
-                let mut regs = [0u64; 5];
+                let mut regs = [0u64; 6];
                 let mut i = 0;
                 $( regs[i] = self.$field; i += 1; )*
                 regs
@@ -224,6 +449,24 @@ impl Reg for CapSlot {
     }
     fn from_reg(reg: u64) -> Result<Self, SysError> {
         CapSlot::from_reg(reg)
+    }
+}
+
+impl Reg for MapFlags {
+    fn to_reg(self) -> u64 {
+        MapFlags::to_reg(self)
+    }
+    fn from_reg(reg: u64) -> Result<Self, SysError> {
+        MapFlags::from_reg(reg)
+    }
+}
+
+impl Reg for MessageInfo {
+    fn to_reg(self) -> u64 {
+        MessageInfo::to_reg(self)
+    }
+    fn from_reg(reg: u64) -> Result<Self, SysError> {
+        MessageInfo::from_reg(reg)
     }
 }
 
@@ -286,14 +529,13 @@ args!(
 args!(
     /// Arguments of [`Syscall::ThreadCreate`].
     ThreadCreateArgs for ThreadCreate {
+        /// An [`ObjectType::Budget`] capability with [`Rights::WRITE`].
+        budget: CapSlot,
         /// An [`ObjectType::AddressSpace`] capability with [`Rights::WRITE`].
         aspace: CapSlot,
-        /// Where the thread starts; a user address.
-        entry: u64,
-        /// Its initial stack pointer; a user address.
-        stack: u64,
-        /// Placed in the new thread's `rdi`.
-        arg: u64,
+        /// An [`ObjectType::CSpace`] capability with [`Rights::WRITE`]: the
+        /// slots the new thread's syscalls name.
+        cspace: CapSlot,
     }
 );
 args!(
@@ -310,6 +552,10 @@ args!(
         src: CapSlot,
         /// Rights of the copy; a subset of the source's.
         rights: Rights,
+        /// Destination capability space, or [`CapSlot::NULL`] for the caller's.
+        cspace: CapSlot,
+        /// Destination slot, or [`CapSlot::NULL`] for the lowest free one.
+        dst: CapSlot,
     }
 );
 args!(
@@ -332,6 +578,356 @@ args!(
     /// Arguments of [`Syscall::ClockRead`].
     ClockReadArgs for ClockRead {}
 );
+
+args!(
+    /// Arguments of [`Syscall::CapMint`].
+    CapMintArgs for CapMint {
+        /// The capability to copy (unbadged endpoint or notification).
+        src: CapSlot,
+        /// Rights of the copy; a subset of the source's.
+        rights: Rights,
+        /// The badge (not 0).
+        badge: u64,
+        /// Destination capability space, or [`CapSlot::NULL`] for the caller's.
+        cspace: CapSlot,
+        /// Destination slot, or [`CapSlot::NULL`] for the lowest free one.
+        dst: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::CapMove`].
+    CapMoveArgs for CapMove {
+        /// The capability to move.
+        src: CapSlot,
+        /// Destination capability space, or [`CapSlot::NULL`] for the caller's.
+        cspace: CapSlot,
+        /// Destination slot, or [`CapSlot::NULL`] for the lowest free one.
+        dst: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::CapRevoke`].
+    CapRevokeArgs for CapRevoke {
+        /// The capability whose derived capabilities go.
+        slot: CapSlot,
+    }
+);
+
+/// Most slots one capability space has ([`Syscall::CSpaceCreate`]).
+pub const CSPACE_MAX_SLOTS: u64 = 8192;
+/// Most pages one memory object has ([`Syscall::MemoryCreate`]).
+pub const MEMORY_MAX_PAGES: u64 = 480;
+/// Thread priorities are `0..PRIORITY_LEVELS`; higher runs first.
+pub const PRIORITY_LEVELS: u64 = 64;
+
+args!(
+    /// Arguments of [`Syscall::CSpaceCreate`].
+    CSpaceCreateArgs for CSpaceCreate {
+        /// An [`ObjectType::Budget`] capability with [`Rights::WRITE`].
+        budget: CapSlot,
+        /// Number of slots, `2..=CSPACE_MAX_SLOTS` (rounded up to 64).
+        slots: u64,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::EndpointCreate`].
+    EndpointCreateArgs for EndpointCreate {
+        /// An [`ObjectType::Budget`] capability with [`Rights::WRITE`].
+        budget: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::NotificationCreate`].
+    NotificationCreateArgs for NotificationCreate {
+        /// An [`ObjectType::Budget`] capability with [`Rights::WRITE`].
+        budget: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::AspaceCreate`].
+    AspaceCreateArgs for AspaceCreate {
+        /// An [`ObjectType::Budget`] capability with [`Rights::WRITE`].
+        budget: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::MemoryCreate`].
+    MemoryCreateArgs for MemoryCreate {
+        /// An [`ObjectType::Budget`] capability with [`Rights::WRITE`].
+        budget: CapSlot,
+        /// Number of pages, `1..=MEMORY_MAX_PAGES`.
+        pages: u64,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::AspaceMap`].
+    AspaceMapArgs for AspaceMap {
+        /// An [`ObjectType::AddressSpace`] capability with [`Rights::WRITE`].
+        aspace: CapSlot,
+        /// An [`ObjectType::MemoryObject`] capability.
+        memory: CapSlot,
+        /// First page of the object to map.
+        offset: u64,
+        /// Page-aligned user address.
+        vaddr: u64,
+        /// Number of pages (not 0).
+        pages: u64,
+        /// Access.
+        flags: MapFlags,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::ThreadStart`].
+    ThreadStartArgs for ThreadStart {
+        /// An [`ObjectType::Thread`] capability with [`Rights::WRITE`].
+        thread: CapSlot,
+        /// Where it starts; a user address.
+        entry: u64,
+        /// Its initial stack pointer; a user address.
+        stack: u64,
+        /// Placed in its `rdi`.
+        arg: u64,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::ThreadConfigure`].
+    ThreadConfigureArgs for ThreadConfigure {
+        /// An [`ObjectType::Thread`] capability with [`Rights::WRITE`].
+        thread: CapSlot,
+        /// Page-aligned user address of its [`crate::ipc::IpcBuffer`], or 0.
+        ipc_buffer: u64,
+        /// Slot (in its capability space) of its fault endpoint, or 0.
+        fault_endpoint: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::ThreadSetPriority`].
+    ThreadSetPriorityArgs for ThreadSetPriority {
+        /// An [`ObjectType::Thread`] capability with [`Rights::WRITE`].
+        thread: CapSlot,
+        /// New priority, below [`PRIORITY_LEVELS`].
+        priority: u64,
+        /// New maximum controlled priority, below [`PRIORITY_LEVELS`].
+        max_priority: u64,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::ThreadReadRegs`].
+    ThreadReadRegsArgs for ThreadReadRegs {
+        /// An [`ObjectType::Thread`] capability with [`Rights::READ`].
+        thread: CapSlot,
+        /// User address of a writable [`ThreadRegs`].
+        out: u64,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::ThreadWriteRegs`].
+    ThreadWriteRegsArgs for ThreadWriteRegs {
+        /// An [`ObjectType::Thread`] capability with [`Rights::WRITE`].
+        thread: CapSlot,
+        /// User address of a readable [`ThreadRegs`].
+        regs: u64,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::ThreadSuspend`].
+    ThreadSuspendArgs for ThreadSuspend {
+        /// An [`ObjectType::Thread`] capability with [`Rights::WRITE`].
+        thread: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::ThreadResume`].
+    ThreadResumeArgs for ThreadResume {
+        /// An [`ObjectType::Thread`] capability with [`Rights::WRITE`].
+        thread: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::ThreadBind`].
+    ThreadBindArgs for ThreadBind {
+        /// An [`ObjectType::Thread`] capability with [`Rights::WRITE`].
+        thread: CapSlot,
+        /// An [`ObjectType::Notification`] with [`Rights::READ`], or
+        /// [`CapSlot::NULL`] to unbind.
+        notification: CapSlot,
+    }
+);
+
+/// Defines the arguments of a syscall that sends a message: a slot, the
+/// info word and the four register words.
+macro_rules! message_args {
+    ($(#[$meta:meta])* $name:ident for $call:ident, $(#[$smeta:meta])* $slot:ident : $slot_ty:ty) => {
+        args!(
+            $(#[$meta])*
+            $name for $call {
+                $(#[$smeta])*
+                $slot: $slot_ty,
+                /// Label, length and capability count.
+                info: MessageInfo,
+                /// Message word 0.
+                mr0: u64,
+                /// Message word 1.
+                mr1: u64,
+                /// Message word 2.
+                mr2: u64,
+                /// Message word 3.
+                mr3: u64,
+            }
+        );
+    };
+}
+
+message_args!(
+    /// Arguments of [`Syscall::Send`].
+    SendArgs for Send,
+    /// An [`ObjectType::Endpoint`] capability with [`Rights::WRITE`].
+    endpoint: CapSlot
+);
+message_args!(
+    /// Arguments of [`Syscall::NbSend`].
+    NbSendArgs for NbSend,
+    /// An [`ObjectType::Endpoint`] capability with [`Rights::WRITE`].
+    endpoint: CapSlot
+);
+message_args!(
+    /// Arguments of [`Syscall::Call`].
+    CallArgs for Call,
+    /// An [`ObjectType::Endpoint`] capability with [`Rights::WRITE`].
+    endpoint: CapSlot
+);
+message_args!(
+    /// Arguments of [`Syscall::Reply`].
+    ReplyArgs for Reply,
+    /// Ignored (the reply right is implicit).
+    reserved: u64
+);
+message_args!(
+    /// Arguments of [`Syscall::ReplyRecv`].
+    ReplyRecvArgs for ReplyRecv,
+    /// The [`ObjectType::Endpoint`] (with [`Rights::READ`]) to receive on.
+    endpoint: CapSlot
+);
+args!(
+    /// Arguments of [`Syscall::Recv`].
+    RecvArgs for Recv {
+        /// An [`ObjectType::Endpoint`] capability with [`Rights::READ`].
+        endpoint: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::NbRecv`].
+    NbRecvArgs for NbRecv {
+        /// An [`ObjectType::Endpoint`] capability with [`Rights::READ`].
+        endpoint: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::Signal`].
+    SignalArgs for Signal {
+        /// An [`ObjectType::Notification`] capability with [`Rights::WRITE`].
+        notification: CapSlot,
+        /// Bits to signal (unbadged capabilities only).
+        bits: u64,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::Wait`].
+    WaitArgs for Wait {
+        /// An [`ObjectType::Notification`] capability with [`Rights::READ`].
+        notification: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::Poll`].
+    PollArgs for Poll {
+        /// An [`ObjectType::Notification`] capability with [`Rights::READ`].
+        notification: CapSlot,
+    }
+);
+
+args!(
+    /// Arguments of [`Syscall::TimerSet`].
+    TimerSetArgs for TimerSet {
+        /// An [`ObjectType::Notification`] capability with [`Rights::WRITE`].
+        notification: CapSlot,
+        /// When, in nanoseconds since boot; 0 disarms.
+        deadline: u64,
+        /// Bits to signal.
+        bits: u64,
+    }
+);
+
+results!(
+    /// Results of a receive ([`Syscall::Recv`], [`Syscall::Call`]'s reply, ...).
+    RecvResult {
+        /// The badge of the sender's capability (0 if unbadged or a reply),
+        /// or the signal bits when `info` is [`MessageInfo::NOTIFICATION`].
+        badge: u64,
+        /// The received [`MessageInfo`] register.
+        info: u64,
+        /// Message word 0.
+        mr0: u64,
+        /// Message word 1.
+        mr1: u64,
+        /// Message word 2.
+        mr2: u64,
+        /// Message word 3.
+        mr3: u64,
+    }
+);
+results!(
+    /// Results of [`Syscall::Wait`] and [`Syscall::Poll`].
+    Signals {
+        /// The notification word (now cleared).
+        bits: u64,
+    }
+);
+
+/// A thread's user registers, for [`Syscall::ThreadReadRegs`] and
+/// [`Syscall::ThreadWriteRegs`].
+#[repr(C)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    zerocopy::FromBytes,
+    zerocopy::IntoBytes,
+    zerocopy::Immutable,
+    zerocopy::KnownLayout,
+)]
+#[allow(missing_docs)]
+pub struct ThreadRegs {
+    pub rip: u64,
+    pub rsp: u64,
+    pub rflags: u64,
+    pub rax: u64,
+    pub rbx: u64,
+    pub rcx: u64,
+    pub rdx: u64,
+    pub rsi: u64,
+    pub rdi: u64,
+    pub rbp: u64,
+    pub r8: u64,
+    pub r9: u64,
+    pub r10: u64,
+    pub r11: u64,
+    pub r12: u64,
+    pub r13: u64,
+    pub r14: u64,
+    pub r15: u64,
+    /// FS base (TLS).
+    pub fs_base: u64,
+    /// GS base.
+    pub gs_base: u64,
+}
+
+/// The `rflags` bits [`Syscall::ThreadWriteRegs`] takes from the caller:
+/// CF, PF, AF, ZF, SF, DF and OF (never TF, IF or IOPL).
+pub const USER_RFLAGS_MASK: u64 = 0x0cd5;
 
 results!(
     /// Results of syscalls that return nothing.
@@ -455,15 +1051,72 @@ mod tests {
         round_trip(ThreadExitArgs { code: u64::MAX });
         round_trip(ThreadYieldArgs {});
         round_trip(ThreadCreateArgs {
+            budget: slot,
             aspace: slot,
+            cspace: CapSlot(2),
+        });
+        round_trip(CapMintArgs {
+            src: slot,
+            rights: Rights::WRITE,
+            badge: 9,
+            cspace: CapSlot(0),
+            dst: CapSlot(4),
+        });
+        round_trip(CapMoveArgs {
+            src: slot,
+            cspace: CapSlot(3),
+            dst: CapSlot(0),
+        });
+        round_trip(CapRevokeArgs { slot });
+        round_trip(CSpaceCreateArgs {
+            budget: slot,
+            slots: 64,
+        });
+        round_trip(AspaceMapArgs {
+            aspace: slot,
+            memory: CapSlot(2),
+            offset: 1,
+            vaddr: 0x1000,
+            pages: 3,
+            flags: MapFlags::READ | MapFlags::EXEC,
+        });
+        round_trip(ThreadStartArgs {
+            thread: slot,
             entry: 1,
             stack: 2,
             arg: 3,
+        });
+        round_trip(ThreadSetPriorityArgs {
+            thread: slot,
+            priority: 3,
+            max_priority: 4,
+        });
+        round_trip(CallArgs {
+            endpoint: slot,
+            info: MessageInfo::new(7, 4, 1),
+            mr0: 1,
+            mr1: 2,
+            mr2: 3,
+            mr3: u64::MAX,
+        });
+        round_trip(ReplyArgs {
+            reserved: 0,
+            info: MessageInfo::new(0, 0, 0),
+            mr0: 0,
+            mr1: 0,
+            mr2: 0,
+            mr3: 0,
+        });
+        round_trip(SignalArgs {
+            notification: slot,
+            bits: 1,
         });
         round_trip(ThreadWaitArgs { thread: slot });
         round_trip(CapCopyArgs {
             src: slot,
             rights: Rights::READ | Rights::GRANT,
+            cspace: CapSlot(0),
+            dst: CapSlot(5),
         });
         round_trip(CapDeleteArgs { slot });
         round_trip(CapInfoArgs { slot, out: 0x1000 });
@@ -479,14 +1132,24 @@ mod tests {
 
     #[test]
     fn registers_are_in_documented_order() {
-        let regs = ThreadCreateArgs {
-            aspace: CapSlot(1),
+        let regs = ThreadStartArgs {
+            thread: CapSlot(1),
             entry: 2,
             stack: 3,
             arg: 4,
         }
         .encode();
         assert_eq!(regs, [1, 2, 3, 4, 0, 0]);
+        let regs = SendArgs {
+            endpoint: CapSlot(1),
+            info: MessageInfo::new(0, 0, 0),
+            mr0: 3,
+            mr1: 4,
+            mr2: 5,
+            mr3: 6,
+        }
+        .encode();
+        assert_eq!(regs, [1, 0, 3, 4, 5, 6]);
         let regs = ThreadStatus {
             kind: 1,
             code: 2,
@@ -495,7 +1158,7 @@ mod tests {
             addr: 5,
         }
         .encode();
-        assert_eq!(regs, [1, 2, 3, 4, 5]);
+        assert_eq!(regs, [1, 2, 3, 4, 5, 0]);
     }
 
     #[test]
@@ -516,6 +1179,15 @@ mod tests {
         round_trip_result(FrameCount { free: 1, total: 2 });
         round_trip_result(SlotResult { slot: 9 });
         round_trip_result(ClockTime { nanos: 1 << 40 });
+        round_trip_result(Signals { bits: 5 });
+        round_trip_result(RecvResult {
+            badge: 1,
+            info: 2,
+            mr0: 3,
+            mr1: 4,
+            mr2: 5,
+            mr3: 6,
+        });
         round_trip_result(ThreadStatus {
             kind: 2,
             code: 14,

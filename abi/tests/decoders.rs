@@ -10,14 +10,10 @@ use std::fmt::Debug;
 use abi::boot::{
     FLAT_MAGIC, FLAT_MAX_MEM_BYTES, FLAT_MAX_STACK_BYTES, FLAT_VERSION, FlatImageHeader, ImageError,
 };
+use abi::ipc::MessageInfo;
 use abi::layout::{IMAGE_BASE, PAGE_BYTES, USER_END, is_user_canonical, is_user_range};
-use abi::syscall::{
-    ArgRegs, CapCopyArgs, CapDeleteArgs, CapInfoArgs, ClockReadArgs, ClockTime, DebugExitArgs,
-    DebugFrameCountArgs, DebugWriteArgs, FrameCount, NoResult, NullArgs, Reg, RetRegs, SlotResult,
-    Syscall, SyscallArgs, SyscallResult, ThreadCreateArgs, ThreadExitArgs, ThreadStatus,
-    ThreadWaitArgs, ThreadYieldArgs,
-};
-use abi::{CapSlot, ObjectType, Rights, SysError};
+use abi::syscall::*;
+use abi::{CapSlot, MapFlags, ObjectType, Rights, SysError};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -57,9 +53,9 @@ fn arg_regs() -> impl Strategy<Value = ArgRegs> {
     proptest::array::uniform6(reg())
 }
 
-/// Five result registers, each from [`reg`].
+/// Six result registers, each from [`reg`].
 fn ret_regs() -> impl Strategy<Value = RetRegs> {
-    proptest::array::uniform5(reg())
+    proptest::array::uniform6(reg())
 }
 
 /// Any capability slot (slot 0 included: rejecting it is the kernel's job).
@@ -81,6 +77,11 @@ enum Field {
     Rights,
     /// Any 64-bit value.
     Word,
+    /// A [`MapFlags`] mask: known bits, READ, not WRITE with EXEC.
+    Flags,
+    /// A sender's [`MessageInfo`]: no reserved or kernel bits, at most 64
+    /// words and 3 capabilities.
+    Info,
 }
 
 impl Field {
@@ -89,7 +90,9 @@ impl Field {
         match self {
             Field::Slot if reg > u64::from(u32::MAX) => Err(SysError::InvalidCap),
             Field::Rights if reg & !KNOWN_RIGHTS != 0 => Err(SysError::InvalidArg),
-            Field::Slot | Field::Rights | Field::Word => Ok(()),
+            Field::Flags if reg > 7 || reg & 1 == 0 || reg & 6 == 6 => Err(SysError::InvalidArg),
+            Field::Info if reg & 0xff > 64 || reg & 0xfc00 != 0 => Err(SysError::InvalidArg),
+            Field::Slot | Field::Rights | Field::Word | Field::Flags | Field::Info => Ok(()),
         }
     }
 }
@@ -133,6 +136,17 @@ macro_rules! valid {
     };
     (Word) => {
         any::<u64>()
+    };
+    (Flags) => {
+        proptest::sample::select(vec![
+            MapFlags::READ,
+            MapFlags::READ | MapFlags::WRITE,
+            MapFlags::READ | MapFlags::EXEC,
+        ])
+    };
+    (Info) => {
+        (any::<u64>(), 0usize..=64, 0usize..=3)
+            .prop_map(|(label, words, caps)| MessageInfo::new(label, words, caps))
     };
 }
 
@@ -202,13 +216,77 @@ args_properties!(debug_frame_count_args: DebugFrameCountArgs for DebugFrameCount
 args_properties!(thread_exit_args: ThreadExitArgs for ThreadExit { code: Word });
 args_properties!(thread_yield_args: ThreadYieldArgs for ThreadYield {});
 args_properties!(thread_create_args: ThreadCreateArgs for ThreadCreate {
-    aspace: Slot, entry: Word, stack: Word, arg: Word
+    budget: Slot, aspace: Slot, cspace: Slot
 });
 args_properties!(thread_wait_args: ThreadWaitArgs for ThreadWait { thread: Slot });
-args_properties!(cap_copy_args: CapCopyArgs for CapCopy { src: Slot, rights: Rights });
+args_properties!(cap_copy_args: CapCopyArgs for CapCopy {
+    src: Slot, rights: Rights, cspace: Slot, dst: Slot
+});
 args_properties!(cap_delete_args: CapDeleteArgs for CapDelete { slot: Slot });
 args_properties!(cap_info_args: CapInfoArgs for CapInfo { slot: Slot, out: Word });
 args_properties!(clock_read_args: ClockReadArgs for ClockRead {});
+args_properties!(cap_mint_args: CapMintArgs for CapMint {
+    src: Slot, rights: Rights, badge: Word, cspace: Slot, dst: Slot
+});
+args_properties!(cap_move_args: CapMoveArgs for CapMove { src: Slot, cspace: Slot, dst: Slot });
+args_properties!(cap_revoke_args: CapRevokeArgs for CapRevoke { slot: Slot });
+args_properties!(cspace_create_args: CSpaceCreateArgs for CSpaceCreate {
+    budget: Slot, slots: Word
+});
+args_properties!(endpoint_create_args: EndpointCreateArgs for EndpointCreate { budget: Slot });
+args_properties!(notification_create_args: NotificationCreateArgs for NotificationCreate {
+    budget: Slot
+});
+args_properties!(aspace_create_args: AspaceCreateArgs for AspaceCreate { budget: Slot });
+args_properties!(memory_create_args: MemoryCreateArgs for MemoryCreate {
+    budget: Slot, pages: Word
+});
+args_properties!(aspace_map_args: AspaceMapArgs for AspaceMap {
+    aspace: Slot, memory: Slot, offset: Word, vaddr: Word, pages: Word, flags: Flags
+});
+args_properties!(thread_start_args: ThreadStartArgs for ThreadStart {
+    thread: Slot, entry: Word, stack: Word, arg: Word
+});
+args_properties!(thread_configure_args: ThreadConfigureArgs for ThreadConfigure {
+    thread: Slot, ipc_buffer: Word, fault_endpoint: Slot
+});
+args_properties!(thread_set_priority_args: ThreadSetPriorityArgs for ThreadSetPriority {
+    thread: Slot, priority: Word, max_priority: Word
+});
+args_properties!(thread_read_regs_args: ThreadReadRegsArgs for ThreadReadRegs {
+    thread: Slot, out: Word
+});
+args_properties!(thread_write_regs_args: ThreadWriteRegsArgs for ThreadWriteRegs {
+    thread: Slot, regs: Word
+});
+args_properties!(thread_suspend_args: ThreadSuspendArgs for ThreadSuspend { thread: Slot });
+args_properties!(thread_resume_args: ThreadResumeArgs for ThreadResume { thread: Slot });
+args_properties!(thread_bind_args: ThreadBindArgs for ThreadBind {
+    thread: Slot, notification: Slot
+});
+args_properties!(send_args: SendArgs for Send {
+    endpoint: Slot, info: Info, mr0: Word, mr1: Word, mr2: Word, mr3: Word
+});
+args_properties!(nb_send_args: NbSendArgs for NbSend {
+    endpoint: Slot, info: Info, mr0: Word, mr1: Word, mr2: Word, mr3: Word
+});
+args_properties!(call_args: CallArgs for Call {
+    endpoint: Slot, info: Info, mr0: Word, mr1: Word, mr2: Word, mr3: Word
+});
+args_properties!(reply_args: ReplyArgs for Reply {
+    reserved: Word, info: Info, mr0: Word, mr1: Word, mr2: Word, mr3: Word
+});
+args_properties!(reply_recv_args: ReplyRecvArgs for ReplyRecv {
+    endpoint: Slot, info: Info, mr0: Word, mr1: Word, mr2: Word, mr3: Word
+});
+args_properties!(recv_args: RecvArgs for Recv { endpoint: Slot });
+args_properties!(nb_recv_args: NbRecvArgs for NbRecv { endpoint: Slot });
+args_properties!(signal_args: SignalArgs for Signal { notification: Slot, bits: Word });
+args_properties!(wait_args: WaitArgs for Wait { notification: Slot });
+args_properties!(poll_args: PollArgs for Poll { notification: Slot });
+args_properties!(timer_set_args: TimerSetArgs for TimerSet {
+    notification: Slot, deadline: Word, bits: Word
+});
 
 /// Decodes and re-encodes `regs` with the argument type of `call`. The match
 /// has no wildcard arm, so a new syscall does not compile until it is listed
@@ -231,6 +309,34 @@ fn decode_as(call: Syscall, regs: &ArgRegs) -> Result<ArgRegs, SysError> {
         Syscall::CapDelete => go::<CapDeleteArgs>(call, regs),
         Syscall::CapInfo => go::<CapInfoArgs>(call, regs),
         Syscall::ClockRead => go::<ClockReadArgs>(call, regs),
+        Syscall::CapMint => go::<CapMintArgs>(call, regs),
+        Syscall::CapMove => go::<CapMoveArgs>(call, regs),
+        Syscall::CapRevoke => go::<CapRevokeArgs>(call, regs),
+        Syscall::CSpaceCreate => go::<CSpaceCreateArgs>(call, regs),
+        Syscall::EndpointCreate => go::<EndpointCreateArgs>(call, regs),
+        Syscall::NotificationCreate => go::<NotificationCreateArgs>(call, regs),
+        Syscall::AspaceCreate => go::<AspaceCreateArgs>(call, regs),
+        Syscall::MemoryCreate => go::<MemoryCreateArgs>(call, regs),
+        Syscall::AspaceMap => go::<AspaceMapArgs>(call, regs),
+        Syscall::ThreadStart => go::<ThreadStartArgs>(call, regs),
+        Syscall::ThreadConfigure => go::<ThreadConfigureArgs>(call, regs),
+        Syscall::ThreadSetPriority => go::<ThreadSetPriorityArgs>(call, regs),
+        Syscall::ThreadReadRegs => go::<ThreadReadRegsArgs>(call, regs),
+        Syscall::ThreadWriteRegs => go::<ThreadWriteRegsArgs>(call, regs),
+        Syscall::ThreadSuspend => go::<ThreadSuspendArgs>(call, regs),
+        Syscall::ThreadResume => go::<ThreadResumeArgs>(call, regs),
+        Syscall::ThreadBind => go::<ThreadBindArgs>(call, regs),
+        Syscall::Send => go::<SendArgs>(call, regs),
+        Syscall::NbSend => go::<NbSendArgs>(call, regs),
+        Syscall::Call => go::<CallArgs>(call, regs),
+        Syscall::Recv => go::<RecvArgs>(call, regs),
+        Syscall::NbRecv => go::<NbRecvArgs>(call, regs),
+        Syscall::Reply => go::<ReplyArgs>(call, regs),
+        Syscall::ReplyRecv => go::<ReplyRecvArgs>(call, regs),
+        Syscall::Signal => go::<SignalArgs>(call, regs),
+        Syscall::Wait => go::<WaitArgs>(call, regs),
+        Syscall::Poll => go::<PollArgs>(call, regs),
+        Syscall::TimerSet => go::<TimerSetArgs>(call, regs),
     }
 }
 
@@ -258,13 +364,13 @@ macro_rules! result_properties {
                 }
 
                 #[test]
-                fn any_value_round_trips(values in proptest::array::uniform5(any::<u64>())) {
+                fn any_value_round_trips(values in proptest::array::uniform6(any::<u64>())) {
                     #[allow(unused_mut, unused_variables)]
                     let mut next = values.iter().copied();
                     let result = $ty { $($field: next.next().unwrap()),* };
                     let regs = result.encode();
                     // Fields sit in registers in declaration order.
-                    let mut expected = [0u64; 5];
+                    let mut expected = [0u64; 6];
                     expected[..USED].copy_from_slice(&values[..USED]);
                     prop_assert_eq!(regs, expected);
                     prop_assert_eq!(<$ty as SyscallResult>::decode(&regs), result);
@@ -279,6 +385,8 @@ result_properties!(frame_count: FrameCount { free, total });
 result_properties!(slot_result: SlotResult { slot });
 result_properties!(clock_time: ClockTime { nanos });
 result_properties!(thread_status: ThreadStatus { kind, code, error_code, rip, addr });
+result_properties!(signals: Signals { bits });
+result_properties!(recv_result: RecvResult { badge, info, mr0, mr1, mr2, mr3 });
 
 /// A `u64` that is often small or near a limit.
 fn small_or_any() -> impl Strategy<Value = u64> {
@@ -364,11 +472,16 @@ proptest! {
     }
 
     #[test]
-    fn any_object_type_register_decodes_1_to_3(reg in reg()) {
+    fn any_object_type_register_decodes_1_to_8(reg in reg()) {
         let want = match reg {
             1 => Ok(ObjectType::Debug),
             2 => Ok(ObjectType::AddressSpace),
             3 => Ok(ObjectType::Thread),
+            4 => Ok(ObjectType::CSpace),
+            5 => Ok(ObjectType::Endpoint),
+            6 => Ok(ObjectType::Notification),
+            7 => Ok(ObjectType::MemoryObject),
+            8 => Ok(ObjectType::Budget),
             _ => Err(SysError::InvalidArg),
         };
         let got = ObjectType::from_reg(reg);

@@ -5,23 +5,36 @@
 //! image with an `abi::boot::FlatImageHeader`; the kernel copies it to
 //! fresh frames at `abi::layout::IMAGE_BASE` (code read+execute, the rest
 //! read+write), maps the boot information page, the initramfs (read-only)
-//! and a stack, and hands the thread three capabilities: the debug object,
-//! its own address space and itself. That is all the authority it has.
+//! and a stack, and hands the thread six capabilities: the debug object,
+//! its own address space, itself, its capability space, the root budget
+//! and the initramfs pages. That is all the authority it has.
 
 use abi::boot::{BOOT_INFO_MAGIC, BOOT_INFO_VERSION, BootInfo, FlatImageHeader};
 use abi::layout::{BOOT_INFO_ADDR, INITRAMFS_ADDR, PAGE_BYTES, STACK_TOP};
+use abi::syscall::PRIORITY_LEVELS;
 use abi::{CapSlot, Rights};
 use kcore::memmap::PhysRange;
 use zerocopy::IntoBytes;
 
+use crate::arch::UserContext;
 use crate::arch::paging::{self, PageAccess};
-use crate::cap::cspace::CSpace;
-use crate::cap::{Capability, ObjectRef};
-use crate::config::DIRECT_MAP_BASE;
+use crate::cap::{Capability, ObjectRef, tree};
+use crate::config::{BOOT_CSPACE_SLOTS, BOOT_PRIORITY, DIRECT_MAP_BASE};
 use crate::kernel::Kernel;
 use crate::mem::frame;
 use crate::object::aspace::AddressSpace;
 use crate::object::thread::Thread;
+use crate::object::{cspace, memory};
+
+/// The first program's capability slots (reported in the boot information).
+mod slots {
+    pub const DEBUG: u32 = 1;
+    pub const ASPACE: u32 = 2;
+    pub const THREAD: u32 = 3;
+    pub const CSPACE: u32 = 4;
+    pub const BUDGET: u32 = 5;
+    pub const INITRAMFS: u32 = 6;
+}
 
 /// Name of the first program in the initramfs.
 pub const BOOTSTRAP_NAME: &str = "bootstrap";
@@ -154,47 +167,54 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         phys += PAGE_BYTES;
     }
 
-    // Objects: address space, capability space, thread.
+    // Objects: address space, capability space, thread, boot image.
     let aspace = k
         .objects
-        .alloc(AddressSpace { root, refs: 1 })
+        .alloc(AddressSpace::new(root, true))
         .map_err(|_| BootError::OutOfMemory)?;
-    let cspace = k
-        .objects
-        .alloc(CSpace::new())
-        .map_err(|_| BootError::OutOfMemory)?;
+    let cspace =
+        cspace::create(&mut k.objects, BOOT_CSPACE_SLOTS).map_err(|_| BootError::OutOfMemory)?;
     let number = k.new_thread_id();
-    let thread = Thread::new(
+    let mut thread = Thread::new(
         number,
         aspace,
         cspace,
-        header.entry,
-        STACK_TOP,
-        BOOT_INFO_ADDR,
+        BOOT_PRIORITY,
+        (PRIORITY_LEVELS - 1) as u8,
     );
+    thread.context = UserContext::new_user(header.entry, STACK_TOP, BOOT_INFO_ADDR);
     let thread = k
         .objects
         .alloc(thread)
         .map_err(|_| BootError::OutOfMemory)?;
-    let (debug_slot, aspace_slot, thread_slot) = (CapSlot(1), CapSlot(2), CapSlot(3));
+    let initramfs_pages = (facts.initrd.end - first).div_ceil(PAGE_BYTES);
+    let initramfs = memory::create_fixed(&mut k.objects, first, initramfs_pages)
+        .map_err(|()| BootError::OutOfMemory)?;
+    let all = Rights::all();
+    let read_only = Rights::READ | Rights::GRANT;
     let caps = [
-        (debug_slot, ObjectRef::Debug),
-        (aspace_slot, ObjectRef::AddressSpace(aspace)),
-        (thread_slot, ObjectRef::Thread(thread)),
+        (slots::DEBUG, ObjectRef::Debug, all),
+        (slots::ASPACE, ObjectRef::AddressSpace(aspace), all),
+        (slots::THREAD, ObjectRef::Thread(thread), all),
+        (slots::CSPACE, ObjectRef::CSpace(cspace), all),
+        (slots::BUDGET, ObjectRef::Budget, all),
+        (slots::INITRAMFS, ObjectRef::Memory(initramfs), read_only),
     ];
-    for (slot, object) in caps {
-        k.objects.get_mut(cspace).install(
-            slot,
-            Capability {
-                object,
-                rights: Rights::all(),
-                badge: 0,
-            },
-        );
+    for (slot, object, rights) in caps {
+        let index = k
+            .objects
+            .get_mut(cspace)
+            .reserve(CapSlot(slot))
+            .map_err(|_| BootError::OutOfMemory)?;
+        let cap = Capability {
+            object,
+            rights,
+            badge: 0,
+        };
+        tree::install(k, cspace, index, cap, None);
     }
-    k.objects.get_mut(cspace).thread_refs = 1;
-    k.objects.get_mut(aspace).refs = 2; // its capability and the thread
-    k.objects.get_mut(thread).cap_refs = 1;
+    k.add_ref(ObjectRef::AddressSpace(aspace)); // the thread's
+    k.add_ref(ObjectRef::CSpace(cspace));
 
     // The boot information page.
     let mut info = BootInfo {
@@ -203,14 +223,16 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         cmdline_len: 0,
         initramfs_addr: INITRAMFS_ADDR + (facts.initrd.start - first),
         initramfs_bytes: facts.initrd.len(),
-        debug_cap: debug_slot.0,
-        aspace_cap: aspace_slot.0,
-        thread_cap: thread_slot.0,
-        reserved: 0,
+        debug_cap: slots::DEBUG,
+        aspace_cap: slots::ASPACE,
+        thread_cap: slots::THREAD,
+        cspace_cap: slots::CSPACE,
         kernel_entry_tsc: facts.entry_tsc,
         tsc_hz: crate::time::tsc_hz(),
         total_frames: facts.total_frames,
         cpu_features: facts.cpu_features,
+        budget_cap: slots::BUDGET,
+        initramfs_cap: slots::INITRAMFS,
         cmdline: [0; abi::boot::CMDLINE_BYTES],
     };
     let len = facts.cmdline.len().min(info.cmdline.len());

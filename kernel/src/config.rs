@@ -12,8 +12,15 @@ pub const KERNEL_STACK_BYTES: usize = 64 * 1024;
 pub const IST_STACK_BYTES: usize = 16 * 1024;
 /// Timer interrupts per second (the scheduler's time slice is one tick).
 pub const TICK_HZ: u64 = 100;
-/// Capability slots in a capability space.
-pub const CSPACE_SLOTS: usize = 120;
+/// Capability slots in the first program's capability space.
+pub const BOOT_CSPACE_SLOTS: u64 = 4096;
+/// Capabilities a revoke deletes between checks for a pending interrupt.
+pub const REVOKE_BATCH: u32 = 32;
+/// Mapped regions one address space holds (until the memory issue's
+/// region list).
+pub const ASPACE_REGIONS: usize = 64;
+/// Priority of the first thread (its maximum is the highest priority).
+pub const BOOT_PRIORITY: u8 = 32;
 /// Most memory-map entries the boot code keeps.
 pub const MAX_MEMMAP_ENTRIES: usize = 64;
 /// Log level: messages at this level or more severe are printed.

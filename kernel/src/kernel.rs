@@ -1,33 +1,51 @@
-//! The kernel state: every object and queue, behind one lock.
+//! The kernel state: every object and queue, behind one lock, and the
+//! life cycle of objects.
 //!
-//! Each entry from user mode takes the lock, does its work, picks the
-//! thread to run and drops the lock before returning to user mode. The
-//! kernel never runs with interrupts on (except in the idle halt), so on
-//! one CPU the lock is never contended; it is there for the second CPU.
+//! Each entry from user mode takes the lock, does its work, destroys the
+//! objects that lost their last reference, picks the thread to run and
+//! drops the lock before returning to user mode. The kernel never runs
+//! with interrupts on (except in the idle halt and at preemption points),
+//! so on one CPU the lock is never contended; it is there for the second.
+//!
+//! Destruction is deferred: dropping an object's last reference puts it
+//! on a destroy list (linked through the objects' `reap_next`), and
+//! [`Kernel::reap`] empties the list after the operation. Destroying one
+//! object may release others (a capability space holds capabilities),
+//! which join the list; nothing recurses.
 
-use abi::syscall::{ThreadStatus, exit_kind};
+use abi::syscall::{RecvResult, ThreadStatus, exit_kind};
+use abi::{SysError, ipc::MessageInfo};
+use kcore::queue::{LinkStore, Links, List};
 
 use crate::arch::{self, Fault, ResumeTarget, UserTrap};
-use crate::cap::{Capability, ObjectRef};
+use crate::cap::ObjectRef;
 use crate::klog;
 use crate::mem::kobj::{ObjId, Objects};
-use crate::object::thread::{Thread, ThreadState};
+use crate::object::endpoint::Endpoint;
+use crate::object::endpoint::QueueKind;
+use crate::object::notification::Notification;
+use crate::object::thread::{ReplyRight, Thread, ThreadState};
+use crate::object::{cspace, memory};
 use crate::sched::Scheduler;
 
 /// Everything the kernel knows.
 pub struct Kernel {
     /// Access to kernel objects.
     pub objects: Objects,
-    /// Run queue and running thread.
+    /// Run queues and running thread.
     pub sched: Scheduler,
     /// The thread whose FPU and TLS registers are live in the CPU.
     fpu_owner: Option<ObjId<Thread>>,
-    /// Threads created and not yet ended.
+    /// Threads started and not yet ended.
     pub live_threads: u64,
     /// Next thread number (for logs).
     pub next_thread_id: u64,
     /// Whether the "no threads left" line has been logged.
     announced_idle: bool,
+    /// Objects whose last reference is gone, to destroy.
+    reap_head: Option<ObjectRef>,
+    /// Notifications with an armed timer.
+    pub timers: List<ObjId<Notification>>,
 }
 
 /// The kernel state; `None` until boot has built it.
@@ -36,11 +54,26 @@ pub static KERNEL: spin::Mutex<Option<Kernel>> = spin::Mutex::new(None);
 /// What a syscall handler decided about the calling thread.
 pub enum Next {
     /// Return to it with these results (status 0).
-    Reply([u64; 5]),
+    Reply([u64; 6]),
     /// It has blocked; whoever wakes it sets its results.
     Blocked,
-    /// It has ended.
-    Exited,
+    /// It has ended, or its results are already set.
+    Done,
+    /// Run the syscall again from the start (a preempted long operation).
+    Restart,
+}
+
+/// Length of the `syscall` instruction, to run it again.
+const SYSCALL_INSTRUCTION_BYTES: u64 = 2;
+
+impl LinkStore<ObjId<Notification>> for Objects {
+    fn links(&self, id: ObjId<Notification>) -> Links<ObjId<Notification>> {
+        self.get(id).timer_links
+    }
+
+    fn set_links(&mut self, id: ObjId<Notification>, links: Links<ObjId<Notification>>) {
+        self.get_mut(id).timer_links = links;
+    }
 }
 
 impl Kernel {
@@ -53,6 +86,8 @@ impl Kernel {
             live_threads: 0,
             next_thread_id: 1,
             announced_idle: false,
+            reap_head: None,
+            timers: List::new(),
         }
     }
 
@@ -64,14 +99,24 @@ impl Kernel {
         let (number, args) = self.objects.get(current).context.syscall_args();
         let (status, values) = match crate::syscall::dispatch(self, current, number, args) {
             Ok(Next::Reply(values)) => (0, values),
-            Err(error) => (error.code(), [0; 5]),
-            // The thread is blocked (its waker sets the results) or gone.
-            Ok(Next::Blocked | Next::Exited) => return,
+            Err(error) => (error.code(), [0; 6]),
+            Ok(Next::Restart) => {
+                self.objects.get_mut(current).context.rip -= SYSCALL_INSTRUCTION_BYTES;
+                self.on_tick();
+                self.reap();
+                return;
+            }
+            // The thread is blocked (its waker sets the results) or done.
+            Ok(Next::Blocked | Next::Done) => {
+                self.reap();
+                return;
+            }
         };
         self.objects
             .get_mut(current)
             .context
             .set_syscall_result(status, values);
+        self.reap();
     }
 
     /// Handles an interrupt or exception from the current thread.
@@ -79,7 +124,7 @@ impl Kernel {
         match trap {
             UserTrap::Timer => {
                 crate::time::tick();
-                self.sched.preempt(&mut self.objects);
+                self.on_tick();
             }
             UserTrap::Spurious => {}
             UserTrap::Fault(fault) => {
@@ -87,6 +132,31 @@ impl Kernel {
                     self.kill(current, fault);
                 }
             }
+        }
+        self.reap();
+    }
+
+    /// A timer tick: fire due timers, then rotate equal priorities.
+    fn on_tick(&mut self) {
+        let now = crate::time::now_ns();
+        let mut next = self.timers.front();
+        while let Some(id) = next {
+            next = self.objects.get(id).timer_links.next;
+            let notification = self.objects.get(id);
+            if notification.deadline <= now {
+                let bits = notification.timer_bits;
+                self.disarm_timer(id);
+                self.signal(id, bits);
+            }
+        }
+        self.sched.rotate(&mut self.objects);
+    }
+
+    /// Takes a notification's timer off the armed list.
+    pub fn disarm_timer(&mut self, id: ObjId<Notification>) {
+        if self.objects.get(id).deadline != 0 {
+            self.timers.remove(&mut self.objects, id);
+            self.objects.get_mut(id).deadline = 0;
         }
     }
 
@@ -111,67 +181,258 @@ impl Kernel {
         self.end_thread(id, status);
     }
 
-    /// Ends a running thread: records how, wakes its joiner, and frees it
-    /// if no capability names it.
+    /// Sets a blocked thread's syscall results and makes it ready.
+    pub fn wake(&mut self, id: ObjId<Thread>, result: Result<[u64; 6], SysError>) {
+        let (status, values) = match result {
+            Ok(values) => (0, values),
+            Err(error) => (error.code(), [0; 6]),
+        };
+        self.objects
+            .get_mut(id)
+            .context
+            .set_syscall_result(status, values);
+        self.sched.make_ready(&mut self.objects, id);
+    }
+
+    /// Signals a notification with `bits`: the first waiter takes the
+    /// word, else a bound thread receiving on an endpoint, else the bits
+    /// stay in the word.
+    pub fn signal(&mut self, id: ObjId<Notification>, bits: u64) {
+        let notification = self.objects.get_mut(id);
+        notification.word |= bits;
+        let word = notification.word;
+        let mut waiters = notification.waiters;
+        if let Some(waiter) = waiters.pop_front(&mut self.objects) {
+            let notification = self.objects.get_mut(id);
+            notification.waiters = waiters;
+            notification.word = 0;
+            self.wake(waiter, Ok([word, 0, 0, 0, 0, 0]));
+            return;
+        }
+        let Some(bound) = self.objects.get(id).bound else {
+            return;
+        };
+        if let ThreadState::Receiving { endpoint } = self.objects.get(bound).state {
+            self.objects.get_mut(id).word = 0;
+            self.endpoint_remove(endpoint, bound);
+            let result = RecvResult {
+                badge: word,
+                info: MessageInfo::NOTIFICATION.to_reg(),
+                ..RecvResult::default()
+            };
+            self.wake(bound, Ok(abi::syscall::SyscallResult::encode(&result)));
+        }
+    }
+
+    /// Takes a thread off an endpoint's queue.
+    pub fn endpoint_remove(&mut self, endpoint: ObjId<Endpoint>, id: ObjId<Thread>) {
+        let mut queue = self.objects.get(endpoint).queue;
+        queue.remove(&mut self.objects, id);
+        let endpoint = self.objects.get_mut(endpoint);
+        endpoint.queue = queue;
+        endpoint.settle();
+    }
+
+    /// Queues a thread on an endpoint (priority order) as `kind`.
+    pub fn endpoint_enqueue(
+        &mut self,
+        endpoint: ObjId<Endpoint>,
+        id: ObjId<Thread>,
+        kind: QueueKind,
+    ) {
+        let mut queue = self.objects.get(endpoint).queue;
+        let priority = self.objects.get(id).priority;
+        queue.insert_by_priority(&mut self.objects, id, priority, |objects, t| {
+            objects.get(t).priority
+        });
+        let endpoint = self.objects.get_mut(endpoint);
+        endpoint.queue = queue;
+        endpoint.kind = kind;
+    }
+
+    /// Takes a thread out of whatever it waits in, and cuts its reply
+    /// relations: a caller it owes a reply gets `PeerClosed`; a server
+    /// that owes it one finds the right gone.
+    fn detach(&mut self, id: ObjId<Thread>) {
+        self.sched.forget_current(id);
+        self.sched.unqueue(&mut self.objects, id);
+        match self.objects.get(id).state {
+            ThreadState::Sending { endpoint, .. } | ThreadState::Receiving { endpoint } => {
+                self.endpoint_remove(endpoint, id);
+            }
+            ThreadState::Waiting { notification } => {
+                let mut waiters = self.objects.get(notification).waiters;
+                waiters.remove(&mut self.objects, id);
+                self.objects.get_mut(notification).waiters = waiters;
+            }
+            ThreadState::Joining { target } => self.objects.get_mut(target).joiner = None,
+            ThreadState::AwaitingReply { .. } => {
+                if let Some(server) = self.objects.get_mut(id).replier.take() {
+                    self.objects.get_mut(server).reply = ReplyRight::CallerGone;
+                }
+            }
+            ThreadState::Inactive
+            | ThreadState::Ready
+            | ThreadState::Running
+            | ThreadState::Exited => {}
+        }
+        if let ReplyRight::To(caller) = self.objects.get(id).reply {
+            self.objects.get_mut(caller).replier = None;
+            self.wake(caller, Err(SysError::PeerClosed));
+        }
+        let thread = self.objects.get_mut(id);
+        thread.reply = ReplyRight::None;
+        thread.state = ThreadState::Inactive;
+        if let Some(notification) = thread.bound.take() {
+            self.objects.get_mut(notification).bound = None;
+        }
+    }
+
+    /// Ends a thread: records how, wakes its joiner, and leaves the object
+    /// for its capabilities to release.
     pub fn end_thread(&mut self, id: ObjId<Thread>, status: ThreadStatus) {
-        if self.sched.current == Some(id) {
-            self.sched.current = None;
+        let started = !matches!(
+            self.objects.get(id).state,
+            ThreadState::Inactive | ThreadState::Exited
+        );
+        self.detach(id);
+        if started {
+            self.live_threads = self.live_threads.saturating_sub(1);
         }
         let thread = self.objects.get_mut(id);
         thread.state = ThreadState::Exited;
         thread.status = status;
-        let joiner = thread.joiner.take();
-        self.live_threads = self.live_threads.saturating_sub(1);
-        if let Some(joiner) = joiner {
-            self.objects
-                .get_mut(joiner)
-                .context
-                .set_syscall_result(0, abi::syscall::SyscallResult::encode(&status));
-            self.sched.make_ready(&mut self.objects, joiner);
-        }
-        if self.objects.get(id).cap_refs == 0 {
-            self.destroy_thread(id);
+        if let Some(joiner) = thread.joiner.take() {
+            self.wake(joiner, Ok(abi::syscall::SyscallResult::encode(&status)));
         }
     }
 
     fn destroy_thread(&mut self, id: ObjId<Thread>) {
+        if self.objects.get(id).state != ThreadState::Exited {
+            let status = ThreadStatus {
+                kind: exit_kind::EXITED,
+                ..ThreadStatus::default()
+            };
+            self.end_thread(id, status);
+        }
+        if let Some(joiner) = self.objects.get_mut(id).joiner.take() {
+            self.wake(joiner, Err(SysError::PeerClosed));
+        }
         if self.fpu_owner == Some(id) {
             self.fpu_owner = None;
         }
         let thread = self.objects.get(id);
         let (aspace, cspace) = (thread.aspace, thread.cspace);
         self.objects.free(id);
-        let aspace = self.objects.get_mut(aspace);
-        aspace.refs = aspace.refs.saturating_sub(1);
-        let cspace = self.objects.get_mut(cspace);
-        cspace.thread_refs = cspace.thread_refs.saturating_sub(1);
+        self.release(ObjectRef::AddressSpace(aspace));
+        self.release(ObjectRef::CSpace(cspace));
     }
 
-    /// Counts a new capability to `object`.
+    /// Counts a new reference (a capability, a thread, a mapping) to `object`.
     pub fn add_ref(&mut self, object: ObjectRef) {
-        match object {
-            ObjectRef::Debug => {}
-            ObjectRef::AddressSpace(id) => self.objects.get_mut(id).refs += 1,
-            ObjectRef::Thread(id) => self.objects.get_mut(id).cap_refs += 1,
+        if let Some(refs) = self.refs_mut(object) {
+            *refs += 1;
         }
     }
 
-    /// Forgets a deleted capability; destroys the object if that was the
-    /// last reference and it is not in use.
-    pub fn drop_cap(&mut self, cap: Capability) {
-        match cap.object {
-            ObjectRef::Debug => {}
-            ObjectRef::AddressSpace(id) => {
-                // The first address space outlives its capabilities for now.
-                let aspace = self.objects.get_mut(id);
-                aspace.refs = aspace.refs.saturating_sub(1);
+    fn refs_mut(&mut self, object: ObjectRef) -> Option<&mut u32> {
+        let objects = &mut self.objects;
+        Some(match object {
+            ObjectRef::Debug | ObjectRef::Budget => return None,
+            ObjectRef::AddressSpace(id) => &mut objects.get_mut(id).refs,
+            ObjectRef::Thread(id) => &mut objects.get_mut(id).refs,
+            ObjectRef::CSpace(id) => &mut objects.get_mut(id).refs,
+            ObjectRef::Endpoint(id) => &mut objects.get_mut(id).refs,
+            ObjectRef::Notification(id) => &mut objects.get_mut(id).refs,
+            ObjectRef::Memory(id) => &mut objects.get_mut(id).refs,
+        })
+    }
+
+    fn reap_next_mut(&mut self, object: ObjectRef) -> Option<&mut Option<ObjectRef>> {
+        let objects = &mut self.objects;
+        Some(match object {
+            ObjectRef::Debug | ObjectRef::Budget => return None,
+            ObjectRef::AddressSpace(id) => &mut objects.get_mut(id).reap_next,
+            ObjectRef::Thread(id) => &mut objects.get_mut(id).reap_next,
+            ObjectRef::CSpace(id) => &mut objects.get_mut(id).reap_next,
+            ObjectRef::Endpoint(id) => &mut objects.get_mut(id).reap_next,
+            ObjectRef::Notification(id) => &mut objects.get_mut(id).reap_next,
+            ObjectRef::Memory(id) => &mut objects.get_mut(id).reap_next,
+        })
+    }
+
+    /// Drops a reference to `object`; at the last it joins the destroy list.
+    pub fn release(&mut self, object: ObjectRef) {
+        let Some(refs) = self.refs_mut(object) else {
+            return;
+        };
+        *refs = refs.saturating_sub(1);
+        if *refs == 0 {
+            let head = self.reap_head.take();
+            if let Some(link) = self.reap_next_mut(object) {
+                *link = head;
             }
-            ObjectRef::Thread(id) => {
-                let thread = self.objects.get_mut(id);
-                thread.cap_refs = thread.cap_refs.saturating_sub(1);
-                if thread.cap_refs == 0 && thread.state == ThreadState::Exited {
-                    self.destroy_thread(id);
+            self.reap_head = Some(object);
+        }
+    }
+
+    /// Destroys every object on the destroy list (and those they release).
+    pub fn reap(&mut self) {
+        while let Some(object) = self.reap_head {
+            self.reap_head = self.reap_next_mut(object).and_then(Option::take);
+            self.destroy(object);
+        }
+    }
+
+    fn destroy(&mut self, object: ObjectRef) {
+        match object {
+            ObjectRef::Debug | ObjectRef::Budget => {}
+            ObjectRef::Thread(id) => self.destroy_thread(id),
+            ObjectRef::Endpoint(id) => {
+                let endpoint = self.objects.get_mut(id);
+                let mut queue = endpoint.queue;
+                endpoint.kind = QueueKind::Idle;
+                while let Some(waiter) = queue.pop_front(&mut self.objects) {
+                    self.wake(waiter, Err(SysError::PeerClosed));
                 }
+                self.objects.free(id);
+            }
+            ObjectRef::Notification(id) => {
+                self.disarm_timer(id);
+                let mut waiters = self.objects.get(id).waiters;
+                while let Some(waiter) = waiters.pop_front(&mut self.objects) {
+                    self.wake(waiter, Err(SysError::PeerClosed));
+                }
+                if let Some(bound) = self.objects.get(id).bound {
+                    self.objects.get_mut(bound).bound = None;
+                }
+                self.objects.free(id);
+            }
+            ObjectRef::CSpace(id) => {
+                let limit = self.objects.get(id).limit();
+                for index in 1..limit {
+                    if let Some(slot) = self.objects.get(id).slot_id(index) {
+                        crate::cap::tree::delete(self, slot);
+                    }
+                }
+                cspace::free_pages(&mut self.objects, id);
+                self.objects.free(id);
+            }
+            ObjectRef::AddressSpace(id) => {
+                let space = self.objects.get(id);
+                if space.permanent {
+                    return;
+                }
+                let (root, regions) = (space.root, space.regions);
+                arch::paging::free_user_root(root);
+                self.objects.free(id);
+                for region in regions.iter().flatten() {
+                    self.release(ObjectRef::Memory(region.memory));
+                }
+            }
+            ObjectRef::Memory(id) => {
+                memory::free_frames(&mut self.objects, id);
+                self.objects.free(id);
             }
         }
     }
@@ -179,19 +440,12 @@ impl Kernel {
     /// Picks the thread to run next and prepares the CPU for it (FPU and
     /// TLS registers); `None` when nothing is runnable.
     pub fn choose_next(&mut self) -> Option<ResumeTarget> {
-        let next = match self.sched.current {
-            Some(current) => current,
-            None => {
-                let Some(next) = self.sched.pop(&mut self.objects) else {
-                    if self.live_threads == 0 && !self.announced_idle {
-                        self.announced_idle = true;
-                        klog!(Info, "no user threads left; idle");
-                    }
-                    return None;
-                };
-                self.sched.current = Some(next);
-                next
+        let Some(next) = self.sched.pick(&mut self.objects) else {
+            if self.live_threads == 0 && !self.announced_idle {
+                self.announced_idle = true;
+                klog!(Info, "no user threads left; idle");
             }
+            return None;
         };
         self.objects.get_mut(next).state = ThreadState::Running;
         if self.fpu_owner != Some(next) {
@@ -220,5 +474,25 @@ impl Kernel {
         let id = self.next_thread_id;
         self.next_thread_id += 1;
         id
+    }
+
+    /// The current FS/GS bases of a thread (live in the CPU if it owns it).
+    pub fn tls_bases(&self, id: ObjId<Thread>) -> (u64, u64) {
+        if self.fpu_owner == Some(id) {
+            arch::read_tls_bases()
+        } else {
+            let thread = self.objects.get(id);
+            (thread.fs_base, thread.gs_base)
+        }
+    }
+
+    /// Sets a thread's FS/GS bases (in the CPU too if it owns it).
+    pub fn set_tls_bases(&mut self, id: ObjId<Thread>, fs: u64, gs: u64) {
+        let thread = self.objects.get_mut(id);
+        thread.fs_base = fs;
+        thread.gs_base = gs;
+        if self.fpu_owner == Some(id) {
+            arch::write_tls_bases(fs, gs);
+        }
     }
 }

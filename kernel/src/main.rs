@@ -10,6 +10,7 @@ mod boot_program;
 mod cap;
 mod config;
 mod entry;
+mod ipc;
 mod kernel;
 mod klog;
 mod mem;

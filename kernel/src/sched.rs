@@ -1,16 +1,31 @@
-//! The scheduler: one FIFO run queue with round-robin time slices of one
-//! tick. (Priorities and the O(1) bitmap of queues come with the next issue.)
+//! The scheduler: fixed priorities (`abi::syscall::PRIORITY_LEVELS`), one
+//! FIFO per priority and a bitmap of the non-empty ones
+//! (`kcore::queue::RunQueues`), so choosing the next thread is O(1).
+//! Equal priorities share the CPU round-robin, one timer tick each; a
+//! thread made ready at a higher priority than the running one preempts it
+//! at the next return to user mode.
 //!
-//! The queue is intrusive: `Thread::next` links the ready threads, so
-//! queueing never allocates.
+//! The queues are intrusive (`Thread::links`): queueing never allocates.
+//! A thread is queued exactly when it is `Ready` and not suspended.
+
+use kcore::queue::{LinkStore, Links, RunQueues};
 
 use crate::mem::kobj::{ObjId, Objects};
 use crate::object::thread::{Thread, ThreadState};
 
-/// The run queue and the running thread.
+impl LinkStore<ObjId<Thread>> for Objects {
+    fn links(&self, id: ObjId<Thread>) -> Links<ObjId<Thread>> {
+        self.get(id).links
+    }
+
+    fn set_links(&mut self, id: ObjId<Thread>, links: Links<ObjId<Thread>>) {
+        self.get_mut(id).links = links;
+    }
+}
+
+/// The run queues and the running thread.
 pub struct Scheduler {
-    head: Option<ObjId<Thread>>,
-    tail: Option<ObjId<Thread>>,
+    queues: RunQueues<ObjId<Thread>>,
     /// The thread on the CPU, if any.
     pub current: Option<ObjId<Thread>>,
 }
@@ -19,48 +34,75 @@ impl Scheduler {
     /// No threads.
     pub const fn new() -> Scheduler {
         Scheduler {
-            head: None,
-            tail: None,
+            queues: RunQueues::new(),
             current: None,
         }
     }
 
-    /// Queues a thread at the back, as ready.
+    /// Makes a thread ready; it is queued at the back of its priority
+    /// unless it is suspended.
     pub fn make_ready(&mut self, objects: &mut Objects, id: ObjId<Thread>) {
         let thread = objects.get_mut(id);
         thread.state = ThreadState::Ready;
-        thread.next = None;
-        match self.tail {
-            Some(tail) => objects.get_mut(tail).next = Some(id),
-            None => self.head = Some(id),
+        if !thread.suspended {
+            let priority = thread.priority;
+            self.queues.push_back(objects, id, priority);
         }
-        self.tail = Some(id);
     }
 
-    /// Takes the thread at the front.
-    pub fn pop(&mut self, objects: &mut Objects) -> Option<ObjId<Thread>> {
-        let id = self.head?;
-        let thread = objects.get_mut(id);
-        self.head = thread.next.take();
-        if self.head.is_none() {
-            self.tail = None;
+    /// Takes a ready thread off its run queue (before it blocks elsewhere,
+    /// is suspended, changes priority or is destroyed).
+    pub fn unqueue(&mut self, objects: &mut Objects, id: ObjId<Thread>) {
+        let thread = objects.get(id);
+        if thread.state == ThreadState::Ready && !thread.suspended {
+            let priority = thread.priority;
+            self.queues.remove(objects, id, priority);
         }
-        Some(id)
     }
 
-    /// Whether another thread is waiting for the CPU.
-    pub fn has_ready(&self) -> bool {
-        self.head.is_some()
+    /// Stops running the current thread if it is `id` (it has blocked,
+    /// ended or been suspended).
+    pub fn forget_current(&mut self, id: ObjId<Thread>) {
+        if self.current == Some(id) {
+            self.current = None;
+        }
     }
 
-    /// Ends the current thread's time slice: it goes to the back of the
-    /// queue if another thread is ready.
-    pub fn preempt(&mut self, objects: &mut Objects) {
-        if let Some(current) = self.current
-            && self.has_ready()
+    /// Ends the current thread's time slice: it goes to the back of its
+    /// queue if another thread of the same or higher priority is ready.
+    pub fn rotate(&mut self, objects: &mut Objects) {
+        let Some(current) = self.current else {
+            return;
+        };
+        let priority = objects.get(current).priority;
+        if self
+            .queues
+            .highest()
+            .is_some_and(|highest| highest >= priority)
         {
             self.current = None;
             self.make_ready(objects, current);
         }
+    }
+
+    /// The thread to run: the current one unless a more urgent one is
+    /// ready (then the current one goes to the front of its queue, keeping
+    /// its turn), else the first of the most urgent queue.
+    pub fn pick(&mut self, objects: &mut Objects) -> Option<ObjId<Thread>> {
+        if let Some(current) = self.current {
+            let priority = objects.get(current).priority;
+            if !self
+                .queues
+                .highest()
+                .is_some_and(|highest| highest > priority)
+            {
+                return Some(current);
+            }
+            objects.get_mut(current).state = ThreadState::Ready;
+            self.queues.push_front(objects, current, priority);
+        }
+        let (next, _) = self.queues.pop_highest(objects)?;
+        self.current = Some(next);
+        Some(next)
     }
 }

@@ -17,6 +17,19 @@ pub fn tick() {
     TICKS.fetch_add(1, Ordering::Relaxed);
 }
 
+/// Timer interrupts so far.
+pub fn ticks() -> u64 {
+    TICKS.load(Ordering::Relaxed)
+}
+
+/// Lets a pending interrupt in; true if a timer tick arrived (the long
+/// operation that asks should then stop and be restarted).
+pub fn preemption_point() -> bool {
+    let before = ticks();
+    crate::arch::allow_interrupts();
+    ticks() != before
+}
+
 /// TSC ticks per second.
 pub fn tsc_hz() -> u64 {
     TSC_HZ.load(Ordering::Relaxed)

@@ -10,7 +10,7 @@ use core::marker::PhantomData;
 
 use abi::SysError;
 use abi::layout::{USER_START, is_user_range};
-use zerocopy::{Immutable, IntoBytes};
+use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 /// The kernel only reads.
 pub struct Read;
@@ -129,5 +129,17 @@ impl<T: IntoBytes + Immutable, Mode: Writable> UserPtr<T, Mode> {
     /// [`SysError::BadAddress`].
     pub fn write(&self, value: &T) -> Result<(), SysError> {
         self.slice.copy_from(value.as_bytes())
+    }
+}
+
+impl<T: FromBytes + IntoBytes, Mode: Readable> UserPtr<T, Mode> {
+    /// Reads the value (a copy: later user writes cannot change it).
+    ///
+    /// # Errors
+    /// [`SysError::BadAddress`].
+    pub fn read(&self) -> Result<T, SysError> {
+        let mut value = T::new_zeroed();
+        self.slice.copy_to(value.as_mut_bytes())?;
+        Ok(value)
     }
 }

@@ -57,6 +57,11 @@ extern "C" fn rt_start(boot_info: u64, tsc: u64) -> ! {
         if info.magic == BOOT_INFO_MAGIC {
             BOOT_INFO.store(boot_info, Ordering::Relaxed);
             crate::debug::set_console(abi::CapSlot(info.debug_cap));
+            crate::thread::set_own_caps(crate::thread::OwnCaps {
+                budget: abi::CapSlot(info.budget_cap),
+                aspace: abi::CapSlot(info.aspace_cap),
+                cspace: abi::CapSlot(info.cspace_cap),
+            });
         }
     }
     unsafe extern "Rust" {

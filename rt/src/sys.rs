@@ -2,15 +2,16 @@
 //! syscall with the same name as its `abi::syscall::Syscall` variant.
 //! Encoding and decoding come from `abi`, so they match the kernel's.
 
+use abi::ipc::MessageInfo;
 use abi::syscall::*;
-use abi::{CapSlot, Rights, SysError};
+use abi::{CapSlot, MapFlags, Rights, SysError};
 
 /// Makes syscall `number` with argument registers `args`; returns the
 /// status word and the result registers.
 #[inline(always)]
 pub fn raw_syscall(number: u64, args: ArgRegs) -> (u64, RetRegs) {
     let status: u64;
-    let (r0, r1, r2, r3, r4): (u64, u64, u64, u64, u64);
+    let (r0, r1, r2, r3, r4, r5): (u64, u64, u64, u64, u64, u64);
     // SAFETY: `syscall` enters the kernel, which preserves every register
     // except rax, the result registers, rcx and r11 (declared here), and
     // never touches this stack; memory it writes is named by the arguments.
@@ -23,13 +24,13 @@ pub fn raw_syscall(number: u64, args: ArgRegs) -> (u64, RetRegs) {
             inlateout("rdx") args[2] => r2,
             inlateout("r10") args[3] => r3,
             inlateout("r8") args[4] => r4,
-            in("r9") args[5],
+            inlateout("r9") args[5] => r5,
             out("rcx") _,
             out("r11") _,
             options(nostack),
         );
     }
-    (status, [r0, r1, r2, r3, r4])
+    (status, [r0, r1, r2, r3, r4, r5])
 }
 
 /// Makes the syscall `A` describes and decodes its results.
@@ -87,20 +88,93 @@ pub fn thread_yield() {
     let _ = call::<_, NoResult>(&ThreadYieldArgs {});
 }
 
-/// `ThreadCreate`: start a thread; returns the slot of its capability.
+/// `ThreadCreate`: an inactive thread; returns the slot of its capability.
 pub fn thread_create(
+    budget: CapSlot,
     aspace: CapSlot,
-    entry: u64,
-    stack: u64,
-    arg: u64,
+    cspace: CapSlot,
 ) -> Result<CapSlot, SysError> {
-    let r: SlotResult = call(&ThreadCreateArgs {
+    slot(call(&ThreadCreateArgs {
+        budget,
         aspace,
+        cspace,
+    }))
+}
+
+/// `ThreadStart`.
+pub fn thread_start(thread: CapSlot, entry: u64, stack: u64, arg: u64) -> Result<(), SysError> {
+    unit(call(&ThreadStartArgs {
+        thread,
         entry,
         stack,
         arg,
-    })?;
-    Ok(CapSlot(r.slot as u32))
+    }))
+}
+
+/// `ThreadConfigure`.
+pub fn thread_configure(
+    thread: CapSlot,
+    ipc_buffer: u64,
+    fault_endpoint: CapSlot,
+) -> Result<(), SysError> {
+    unit(call(&ThreadConfigureArgs {
+        thread,
+        ipc_buffer,
+        fault_endpoint,
+    }))
+}
+
+/// `ThreadSetPriority`.
+pub fn thread_set_priority(
+    thread: CapSlot,
+    priority: u64,
+    max_priority: u64,
+) -> Result<(), SysError> {
+    unit(call(&ThreadSetPriorityArgs {
+        thread,
+        priority,
+        max_priority,
+    }))
+}
+
+/// `ThreadReadRegs`.
+pub fn thread_read_regs(thread: CapSlot) -> Result<ThreadRegs, SysError> {
+    let mut out = ThreadRegs::default();
+    thread_read_regs_raw(thread, &mut out as *mut ThreadRegs as u64)?;
+    Ok(out)
+}
+
+/// `ThreadReadRegs` with a raw destination address.
+pub fn thread_read_regs_raw(thread: CapSlot, out: u64) -> Result<(), SysError> {
+    unit(call(&ThreadReadRegsArgs { thread, out }))
+}
+
+/// `ThreadWriteRegs`.
+pub fn thread_write_regs(thread: CapSlot, regs: &ThreadRegs) -> Result<(), SysError> {
+    thread_write_regs_raw(thread, regs as *const ThreadRegs as u64)
+}
+
+/// `ThreadWriteRegs` with a raw source address.
+pub fn thread_write_regs_raw(thread: CapSlot, regs: u64) -> Result<(), SysError> {
+    unit(call(&ThreadWriteRegsArgs { thread, regs }))
+}
+
+/// `ThreadSuspend`.
+pub fn thread_suspend(thread: CapSlot) -> Result<(), SysError> {
+    unit(call(&ThreadSuspendArgs { thread }))
+}
+
+/// `ThreadResume`.
+pub fn thread_resume(thread: CapSlot) -> Result<(), SysError> {
+    unit(call(&ThreadResumeArgs { thread }))
+}
+
+/// `ThreadBind` (`notification` NULL unbinds).
+pub fn thread_bind(thread: CapSlot, notification: CapSlot) -> Result<(), SysError> {
+    unit(call(&ThreadBindArgs {
+        thread,
+        notification,
+    }))
 }
 
 /// `ThreadWait`: wait for a thread to end.
@@ -108,10 +182,56 @@ pub fn thread_wait(thread: CapSlot) -> Result<ThreadStatus, SysError> {
     call(&ThreadWaitArgs { thread })
 }
 
-/// `CapCopy`.
+/// `CapCopy` into the caller's lowest free slot.
 pub fn cap_copy(src: CapSlot, rights: Rights) -> Result<CapSlot, SysError> {
-    let r: SlotResult = call(&CapCopyArgs { src, rights })?;
-    Ok(CapSlot(r.slot as u32))
+    cap_copy_to(src, rights, CapSlot::NULL, CapSlot::NULL)
+}
+
+/// `CapCopy` into slot `dst` (NULL: lowest free) of `cspace` (NULL: own).
+pub fn cap_copy_to(
+    src: CapSlot,
+    rights: Rights,
+    cspace: CapSlot,
+    dst: CapSlot,
+) -> Result<CapSlot, SysError> {
+    slot(call(&CapCopyArgs {
+        src,
+        rights,
+        cspace,
+        dst,
+    }))
+}
+
+/// `CapMint` into the caller's lowest free slot.
+pub fn cap_mint(src: CapSlot, rights: Rights, badge: u64) -> Result<CapSlot, SysError> {
+    cap_mint_to(src, rights, badge, CapSlot::NULL, CapSlot::NULL)
+}
+
+/// `CapMint` into slot `dst` of `cspace` (NULL: lowest free, own space).
+pub fn cap_mint_to(
+    src: CapSlot,
+    rights: Rights,
+    badge: u64,
+    cspace: CapSlot,
+    dst: CapSlot,
+) -> Result<CapSlot, SysError> {
+    slot(call(&CapMintArgs {
+        src,
+        rights,
+        badge,
+        cspace,
+        dst,
+    }))
+}
+
+/// `CapMove` to slot `dst` of `cspace` (NULL: lowest free, own space).
+pub fn cap_move(src: CapSlot, cspace: CapSlot, dst: CapSlot) -> Result<CapSlot, SysError> {
+    slot(call(&CapMoveArgs { src, cspace, dst }))
+}
+
+/// `CapRevoke`.
+pub fn cap_revoke(slot: CapSlot) -> Result<(), SysError> {
+    unit(call(&CapRevokeArgs { slot }))
 }
 
 /// `CapDelete`.
@@ -134,4 +254,178 @@ pub fn cap_info_raw(slot: CapSlot, out: u64) -> Result<(), SysError> {
 /// `ClockRead`: nanoseconds since boot.
 pub fn clock_read() -> u64 {
     call::<_, ClockTime>(&ClockReadArgs {}).map_or(0, |t| t.nanos)
+}
+
+fn slot(result: Result<SlotResult, SysError>) -> Result<CapSlot, SysError> {
+    result.map(|r| CapSlot(r.slot as u32))
+}
+
+fn unit(result: Result<NoResult, SysError>) -> Result<(), SysError> {
+    result.map(|_| ())
+}
+
+/// `CSpaceCreate`.
+pub fn cspace_create(budget: CapSlot, slots: u64) -> Result<CapSlot, SysError> {
+    slot(call(&CSpaceCreateArgs { budget, slots }))
+}
+
+/// `EndpointCreate`.
+pub fn endpoint_create(budget: CapSlot) -> Result<CapSlot, SysError> {
+    slot(call(&EndpointCreateArgs { budget }))
+}
+
+/// `NotificationCreate`.
+pub fn notification_create(budget: CapSlot) -> Result<CapSlot, SysError> {
+    slot(call(&NotificationCreateArgs { budget }))
+}
+
+/// `AspaceCreate`.
+pub fn aspace_create(budget: CapSlot) -> Result<CapSlot, SysError> {
+    slot(call(&AspaceCreateArgs { budget }))
+}
+
+/// `MemoryCreate`.
+pub fn memory_create(budget: CapSlot, pages: u64) -> Result<CapSlot, SysError> {
+    slot(call(&MemoryCreateArgs { budget, pages }))
+}
+
+/// `AspaceMap`.
+pub fn aspace_map(
+    aspace: CapSlot,
+    memory: CapSlot,
+    offset: u64,
+    vaddr: u64,
+    pages: u64,
+    flags: MapFlags,
+) -> Result<(), SysError> {
+    unit(call(&AspaceMapArgs {
+        aspace,
+        memory,
+        offset,
+        vaddr,
+        pages,
+        flags,
+    }))
+}
+
+/// A message: label, length, capability count and the register words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Message {
+    /// Label, length and capability count.
+    pub info: MessageInfo,
+    /// Words 0-3 (the rest are in the IPC buffer).
+    pub words: [u64; 4],
+}
+
+impl Message {
+    /// A message with `label` and up to four register words.
+    pub fn new(label: u64, words: &[u64]) -> Message {
+        let mut message = Message {
+            info: MessageInfo::new(label, words.len(), 0),
+            words: [0; 4],
+        };
+        for (slot, word) in message.words.iter_mut().zip(words) {
+            *slot = *word;
+        }
+        message
+    }
+}
+
+/// What a receive returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// The sender's badge (or signal bits for a notification).
+    pub badge: u64,
+    /// The message.
+    pub message: Message,
+}
+
+fn received(result: Result<RecvResult, SysError>) -> Result<Received, SysError> {
+    result.map(|r| Received {
+        badge: r.badge,
+        message: Message {
+            info: MessageInfo::from_received(r.info),
+            words: [r.mr0, r.mr1, r.mr2, r.mr3],
+        },
+    })
+}
+
+/// Raw IPC: syscall `number` with the endpoint slot and a message.
+#[inline(always)]
+fn ipc(number: Syscall, endpoint: u64, message: &Message) -> Result<Received, SysError> {
+    let args = [
+        endpoint,
+        message.info.to_reg(),
+        message.words[0],
+        message.words[1],
+        message.words[2],
+        message.words[3],
+    ];
+    let (status, regs) = raw_syscall(number.number(), args);
+    if status == 0 {
+        received(Ok(RecvResult::decode(&regs)))
+    } else {
+        Err(SysError::from_code(status).unwrap_or(SysError::UnknownSyscall))
+    }
+}
+
+/// `Send`.
+pub fn send(endpoint: CapSlot, message: &Message) -> Result<(), SysError> {
+    ipc(Syscall::Send, endpoint.to_reg(), message).map(|_| ())
+}
+
+/// `NbSend`.
+pub fn nb_send(endpoint: CapSlot, message: &Message) -> Result<(), SysError> {
+    ipc(Syscall::NbSend, endpoint.to_reg(), message).map(|_| ())
+}
+
+/// `Call`: returns the reply.
+#[inline(always)]
+pub fn call_endpoint(endpoint: CapSlot, message: &Message) -> Result<Received, SysError> {
+    ipc(Syscall::Call, endpoint.to_reg(), message)
+}
+
+/// `Recv`.
+pub fn recv(endpoint: CapSlot) -> Result<Received, SysError> {
+    ipc(Syscall::Recv, endpoint.to_reg(), &Message::default())
+}
+
+/// `NbRecv`.
+pub fn nb_recv(endpoint: CapSlot) -> Result<Received, SysError> {
+    ipc(Syscall::NbRecv, endpoint.to_reg(), &Message::default())
+}
+
+/// `Reply`.
+pub fn reply(message: &Message) -> Result<(), SysError> {
+    ipc(Syscall::Reply, 0, message).map(|_| ())
+}
+
+/// `ReplyRecv`: answer the last call, then wait on `endpoint`.
+#[inline(always)]
+pub fn reply_recv(endpoint: CapSlot, message: &Message) -> Result<Received, SysError> {
+    ipc(Syscall::ReplyRecv, endpoint.to_reg(), message)
+}
+
+/// `Signal`.
+pub fn signal(notification: CapSlot, bits: u64) -> Result<(), SysError> {
+    unit(call(&SignalArgs { notification, bits }))
+}
+
+/// `Wait`: the bits.
+pub fn wait(notification: CapSlot) -> Result<u64, SysError> {
+    call::<_, Signals>(&WaitArgs { notification }).map(|s| s.bits)
+}
+
+/// `Poll`: the bits (possibly 0).
+pub fn poll(notification: CapSlot) -> Result<u64, SysError> {
+    call::<_, Signals>(&PollArgs { notification }).map(|s| s.bits)
+}
+
+/// `TimerSet` (deadline 0 disarms).
+pub fn timer_set(notification: CapSlot, deadline: u64, bits: u64) -> Result<(), SysError> {
+    unit(call(&TimerSetArgs {
+        notification,
+        deadline,
+        bits,
+    }))
 }

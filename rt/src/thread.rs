@@ -6,7 +6,7 @@
 //! and returns the stack to the pool.
 
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use abi::syscall::ThreadStatus;
 use abi::{CapSlot, SysError};
@@ -88,13 +88,43 @@ impl JoinHandle {
     }
 }
 
-/// Starts `f(arg)` on a new thread in the address space `aspace` names
-/// (the program's own).
+/// The slots of the program's own budget, address space and capability
+/// space, which new threads are made from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OwnCaps {
+    /// Kernel memory for new objects.
+    pub budget: CapSlot,
+    /// The program's address space.
+    pub aspace: CapSlot,
+    /// The program's capability space.
+    pub cspace: CapSlot,
+}
+
+static OWN: [AtomicU32; 3] = [const { AtomicU32::new(0) }; 3];
+
+/// Records the program's own capabilities (`rt` does this at start from
+/// the boot information; a program started by another sets them itself).
+pub fn set_own_caps(caps: OwnCaps) {
+    OWN[0].store(caps.budget.0, Ordering::Relaxed);
+    OWN[1].store(caps.aspace.0, Ordering::Relaxed);
+    OWN[2].store(caps.cspace.0, Ordering::Relaxed);
+}
+
+/// The program's own capabilities, as [`set_own_caps`] recorded them.
+pub fn own_caps() -> OwnCaps {
+    OwnCaps {
+        budget: CapSlot(OWN[0].load(Ordering::Relaxed)),
+        aspace: CapSlot(OWN[1].load(Ordering::Relaxed)),
+        cspace: CapSlot(OWN[2].load(Ordering::Relaxed)),
+    }
+}
+
+/// Starts `f(arg)` on a new thread in the program's own address space.
 ///
 /// # Errors
 /// [`SysError::OutOfMemory`] when the stack pool is empty; otherwise the
-/// error of `ThreadCreate`.
-pub fn spawn(aspace: CapSlot, f: fn(u64) -> u64, arg: u64) -> Result<JoinHandle, SysError> {
+/// error of `ThreadCreate` or `ThreadStart`.
+pub fn spawn(f: fn(u64) -> u64, arg: u64) -> Result<JoinHandle, SysError> {
     let index = take_stack().ok_or(SysError::OutOfMemory)?;
     let base = POOL.0[index].0.get() as u64;
     let top = base + STACK_BYTES as u64;
@@ -105,11 +135,18 @@ pub fn spawn(aspace: CapSlot, f: fn(u64) -> u64, arg: u64) -> Result<JoinHandle,
     // The thread starts with rsp = block - 8, as if `thread_start` had been
     // called (rsp + 8 is 16-byte aligned at function entry).
     let entry = thread_start as *const () as u64;
-    match crate::sys::thread_create(aspace, entry, block - 8, block) {
-        Ok(slot) => Ok(JoinHandle { slot, stack: index }),
+    let own = own_caps();
+    let slot = match crate::sys::thread_create(own.budget, own.aspace, own.cspace) {
+        Ok(slot) => slot,
         Err(e) => {
             release_stack(index);
-            Err(e)
+            return Err(e);
         }
+    };
+    if let Err(e) = crate::sys::thread_start(slot, entry, block - 8, block) {
+        let _ = crate::sys::cap_delete(slot);
+        release_stack(index);
+        return Err(e);
     }
+    Ok(JoinHandle { slot, stack: index })
 }

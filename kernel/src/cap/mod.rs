@@ -1,11 +1,28 @@
-//! Capabilities: what a slot holds, and the capability space that holds them.
+//! Capabilities: what a slot holds, and where slots live.
+//!
+//! A [`Slot`] is 64 bytes in a slot page of a capability space
+//! (`object::cspace`). Besides the capability it carries its links in the
+//! capability derivation tree (`kcore::cdt`: a preorder list with depths,
+//! spanning every capability space) and its own address (owner space and
+//! index), so that a revoke that reaches a slot in another space can empty
+//! it there. A [`SlotId`] is the slot's physical address.
+//!
+//! `tree` holds the operations that change slots: install, delete, move,
+//! revoke; they keep the derivation tree and the objects' reference counts
+//! in step.
 
-pub mod cspace;
+pub mod tree;
+
+use core::num::NonZeroU64;
 
 use abi::{ObjectType, Rights};
 
 use crate::mem::kobj::ObjId;
 use crate::object::aspace::AddressSpace;
+use crate::object::cspace::CSpace;
+use crate::object::endpoint::Endpoint;
+use crate::object::memory::MemoryObject;
+use crate::object::notification::Notification;
 use crate::object::thread::Thread;
 
 /// The object a capability names.
@@ -13,10 +30,21 @@ use crate::object::thread::Thread;
 pub enum ObjectRef {
     /// The kernel's debug facilities (a singleton, never destroyed).
     Debug,
+    /// The root budget: kernel memory for new objects (a singleton;
+    /// accounting comes with the memory issue).
+    Budget,
     /// An address space.
     AddressSpace(ObjId<AddressSpace>),
     /// A thread.
     Thread(ObjId<Thread>),
+    /// A capability space.
+    CSpace(ObjId<CSpace>),
+    /// An endpoint.
+    Endpoint(ObjId<Endpoint>),
+    /// A notification.
+    Notification(ObjId<Notification>),
+    /// A memory object.
+    Memory(ObjId<MemoryObject>),
 }
 
 impl ObjectRef {
@@ -24,8 +52,13 @@ impl ObjectRef {
     pub fn object_type(&self) -> ObjectType {
         match self {
             ObjectRef::Debug => ObjectType::Debug,
+            ObjectRef::Budget => ObjectType::Budget,
             ObjectRef::AddressSpace(_) => ObjectType::AddressSpace,
             ObjectRef::Thread(_) => ObjectType::Thread,
+            ObjectRef::CSpace(_) => ObjectType::CSpace,
+            ObjectRef::Endpoint(_) => ObjectType::Endpoint,
+            ObjectRef::Notification(_) => ObjectType::Notification,
+            ObjectRef::Memory(_) => ObjectType::MemoryObject,
         }
     }
 }
@@ -41,9 +74,39 @@ pub struct Capability {
     pub badge: u64,
 }
 
+/// The physical address of a slot (never 0: frame 0 is never allocated).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotId(pub NonZeroU64);
+
+/// One capability slot, as stored in a slot page.
+#[repr(C, align(64))]
+#[derive(Clone, Copy, Debug)]
+pub struct Slot {
+    /// The capability, if the slot is full.
+    pub cap: Option<Capability>,
+    /// Previous slot in the derivation list.
+    pub prev: Option<SlotId>,
+    /// Next slot in the derivation list.
+    pub next: Option<SlotId>,
+    /// Depth in the derivation tree (0 for an original).
+    pub depth: u32,
+    /// Its index in its capability space.
+    pub index: u32,
+    /// The capability space it belongs to.
+    pub owner: ObjId<CSpace>,
+}
+
+/// Bytes per slot (a power of two, so slot pages hold a whole number).
+pub const SLOT_BYTES: usize = 64;
+const _: () = assert!(core::mem::size_of::<Slot>() == SLOT_BYTES);
+
 /// The marker for the debug object in typed lookups.
 #[derive(Clone, Copy, Debug)]
 pub struct DebugObject;
+
+/// The marker for the root budget in typed lookups.
+#[derive(Clone, Copy, Debug)]
+pub struct BudgetObject;
 
 /// An object type a typed capability lookup can return.
 pub trait CapTarget: Sized {
@@ -57,20 +120,35 @@ impl CapTarget for DebugObject {
     }
 }
 
-impl CapTarget for ObjId<AddressSpace> {
+impl CapTarget for BudgetObject {
     fn from_ref(object: ObjectRef) -> Option<Self> {
-        match object {
-            ObjectRef::AddressSpace(id) => Some(id),
-            _ => None,
-        }
+        matches!(object, ObjectRef::Budget).then_some(BudgetObject)
     }
 }
 
-impl CapTarget for ObjId<Thread> {
+/// Any object: lookups that only check the slot and the rights.
+impl CapTarget for ObjectRef {
     fn from_ref(object: ObjectRef) -> Option<Self> {
-        match object {
-            ObjectRef::Thread(id) => Some(id),
-            _ => None,
-        }
+        Some(object)
     }
 }
+
+macro_rules! cap_target {
+    ($variant:ident, $ty:ty) => {
+        impl CapTarget for ObjId<$ty> {
+            fn from_ref(object: ObjectRef) -> Option<Self> {
+                match object {
+                    ObjectRef::$variant(id) => Some(id),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+cap_target!(AddressSpace, AddressSpace);
+cap_target!(Thread, Thread);
+cap_target!(CSpace, CSpace);
+cap_target!(Endpoint, Endpoint);
+cap_target!(Notification, Notification);
+cap_target!(Memory, MemoryObject);

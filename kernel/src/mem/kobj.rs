@@ -15,6 +15,7 @@ use core::marker::PhantomData;
 use kcore::frame::{FRAME_BYTES, FrameNumber};
 
 use super::frame;
+use crate::cap::{Slot, SlotId};
 use crate::config::DIRECT_MAP_BASE;
 
 /// A kernel object that fits in one frame.
@@ -103,6 +104,32 @@ impl Objects {
         // SAFETY: as in `get`; `&mut self` makes this the only live
         // reference into any kernel object.
         unsafe { &mut *id.ptr() }
+    }
+
+    /// The slot `id` names.
+    pub fn slot(&self, id: SlotId) -> &Slot {
+        // SAFETY: a SlotId is minted only by `CSpace` for a slot in one of
+        // its slot pages, which stay allocated (and initialised) until the
+        // space is destroyed, after its slots have left every list; `&self`
+        // excludes a concurrent `slot_mut`.
+        unsafe { &*((DIRECT_MAP_BASE + id.0.get()) as *const Slot) }
+    }
+
+    /// The slot `id` names, mutably.
+    pub fn slot_mut(&mut self, id: SlotId) -> &mut Slot {
+        // SAFETY: as in `slot`; `&mut self` makes this the only live
+        // reference into any kernel object or slot.
+        unsafe { &mut *((DIRECT_MAP_BASE + id.0.get()) as *mut Slot) }
+    }
+
+    /// Writes a slot of a fresh slot page (whose bytes are not yet a
+    /// valid `Slot`).
+    pub fn init_slot(&mut self, id: SlotId, slot: Slot) {
+        // SAFETY: `id` lies in a slot page the caller just allocated
+        // (nothing else refers to it); the direct map covers it, and slot
+        // addresses are multiples of SLOT_BYTES (Slot's alignment). `write`
+        // does not drop the old bytes, which are not a valid Slot yet.
+        unsafe { ((DIRECT_MAP_BASE + id.0.get()) as *mut Slot).write(slot) };
     }
 
     /// Destroys the object and returns its frame. The caller has removed

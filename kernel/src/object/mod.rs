@@ -1,4 +1,8 @@
 //! Kernel objects, one type per file.
 
 pub mod aspace;
+pub mod cspace;
+pub mod endpoint;
+pub mod memory;
+pub mod notification;
 pub mod thread;

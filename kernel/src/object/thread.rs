@@ -1,28 +1,84 @@
-//! Threads: saved user registers, FPU state, scheduling state and the
-//! objects a thread runs in.
+//! Threads: saved user registers, FPU state, scheduling and IPC state and
+//! the objects a thread runs in.
 //!
-//! A thread object is one frame. Stackless kernel: a blocked thread is
-//! just its saved context plus [`ThreadState`]; it has no kernel stack.
-//! Lifetime: a thread is freed when it has ended and no capability names it.
+//! A thread object is one frame. Stackless kernel: a blocked thread is just
+//! its saved context plus [`ThreadState`] (what it waits for); it has no
+//! kernel stack. Its message, while it waits to send, is still in its saved
+//! argument registers (and its IPC buffer).
+//!
+//! Links: `links` threads it onto exactly one queue at a time: a run queue
+//! when `Ready` and not suspended, an endpoint's queue when blocked there,
+//! a notification's waiters when waiting on one.
+//!
+//! Lifetime: `refs` counts capabilities naming the thread; at zero the
+//! kernel takes it off every queue and frees it.
 
+use abi::CapSlot;
 use abi::syscall::ThreadStatus;
+use kcore::queue::Links;
 
 use crate::arch::{FpuArea, UserContext};
-use crate::cap::cspace::CSpace;
+use crate::cap::ObjectRef;
 use crate::mem::kobj::{KernelObject, ObjId};
 use crate::object::aspace::AddressSpace;
+use crate::object::cspace::CSpace;
+use crate::object::endpoint::Endpoint;
+use crate::object::notification::Notification;
 
 /// What a thread is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ThreadState {
-    /// In the run queue.
+    /// Created, not started.
+    Inactive,
+    /// Runnable (in a run queue unless suspended).
     Ready,
     /// On the CPU (or entered the kernel from it).
     Running,
+    /// Waiting in an endpoint's queue to send; the message is in its
+    /// argument registers and IPC buffer.
+    Sending {
+        /// The endpoint.
+        endpoint: ObjId<Endpoint>,
+        /// Badge of the capability it sends with.
+        badge: u64,
+        /// Whether it called (and will wait for a reply).
+        call: bool,
+        /// Whether its capability allows sending capabilities.
+        grant: bool,
+    },
+    /// Waiting in an endpoint's queue to receive.
+    Receiving {
+        /// The endpoint.
+        endpoint: ObjId<Endpoint>,
+    },
+    /// Called; waiting for the reply.
+    AwaitingReply {
+        /// Whether its capability allowed capabilities in the reply.
+        grant: bool,
+    },
+    /// Waiting for a notification's word to become non-zero.
+    Waiting {
+        /// The notification.
+        notification: ObjId<Notification>,
+    },
     /// Waiting in `ThreadWait` for another thread to end.
-    Joining,
+    Joining {
+        /// The thread waited for.
+        target: ObjId<Thread>,
+    },
     /// Ended; `status` says how.
     Exited,
+}
+
+/// The one-shot right to answer a call, held by the receiver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyRight {
+    /// None held.
+    None,
+    /// May answer this caller once.
+    To(ObjId<Thread>),
+    /// The caller has gone since.
+    CallerGone,
 }
 
 /// A thread.
@@ -34,22 +90,40 @@ pub struct Thread {
     pub fs_base: u64,
     /// User GS base.
     pub gs_base: u64,
-    /// Scheduling state.
+    /// Scheduling and IPC state.
     pub state: ThreadState,
+    /// Kept off the run queues even when ready.
+    pub suspended: bool,
+    /// Scheduling priority (higher runs first).
+    pub priority: u8,
+    /// Highest priority it may give itself or others.
+    pub max_priority: u8,
     /// A number for logs (not an authority: nothing looks threads up by it).
     pub id: u64,
+    /// Links in the one queue it is on.
+    pub links: Links<ObjId<Thread>>,
     /// The address space it runs in.
     pub aspace: ObjId<AddressSpace>,
     /// The capability space its syscalls name slots in.
     pub cspace: ObjId<CSpace>,
-    /// Next thread in the run queue.
-    pub next: Option<ObjId<Thread>>,
+    /// User address of its IPC buffer (0 = none).
+    pub ipc_buffer: u64,
+    /// Slot of its fault endpoint in its capability space (0 = none).
+    pub fault_endpoint: CapSlot,
+    /// The caller it may reply to.
+    pub reply: ReplyRight,
+    /// While awaiting a reply: the thread holding the right to answer.
+    pub replier: Option<ObjId<Thread>>,
+    /// The notification bound to it (signals also end an endpoint receive).
+    pub bound: Option<ObjId<Notification>>,
     /// Capabilities that name this thread.
-    pub cap_refs: u32,
+    pub refs: u32,
     /// The thread waiting for this one to end.
     pub joiner: Option<ObjId<Thread>>,
     /// How it ended (valid in [`ThreadState::Exited`]).
     pub status: ThreadStatus,
+    /// Next object on the kernel's destroy list.
+    pub reap_next: Option<ObjectRef>,
     /// FPU/SSE/AVX state, saved when another thread takes the CPU.
     pub fpu: FpuArea,
 }
@@ -64,31 +138,40 @@ const _: () = assert!(core::mem::size_of::<UserContext>().is_multiple_of(16));
 
 /// Bytes of a thread object without its FPU save area.
 pub const THREAD_OBJECT_BYTES: usize = core::mem::offset_of!(Thread, fpu);
+const _: () = assert!(THREAD_OBJECT_BYTES <= 1024);
 
 impl Thread {
-    /// A thread that will start at `entry` with stack `stack` and `arg` in `rdi`.
+    /// An inactive thread in `aspace` and `cspace`.
     pub fn new(
         id: u64,
         aspace: ObjId<AddressSpace>,
         cspace: ObjId<CSpace>,
-        entry: u64,
-        stack: u64,
-        arg: u64,
+        priority: u8,
+        max_priority: u8,
     ) -> Thread {
         let mut fpu = FpuArea([0; crate::arch::fpu::FPU_AREA_BYTES]);
         fpu.init();
         Thread {
-            context: UserContext::new_user(entry, stack, arg),
+            context: UserContext::new_user(0, 0, 0),
             fs_base: 0,
             gs_base: 0,
-            state: ThreadState::Ready,
+            state: ThreadState::Inactive,
+            suspended: false,
+            priority,
+            max_priority,
             id,
+            links: Links::unlinked(),
             aspace,
             cspace,
-            next: None,
-            cap_refs: 0,
+            ipc_buffer: 0,
+            fault_endpoint: CapSlot::NULL,
+            reply: ReplyRight::None,
+            replier: None,
+            bound: None,
+            refs: 0,
             joiner: None,
             status: ThreadStatus::default(),
+            reap_next: None,
             fpu,
         }
     }

@@ -1,38 +1,131 @@
-//! Capability-space syscalls: copy, delete, describe.
+//! Capability-space syscalls: copy, mint, move, delete, revoke, describe,
+//! and creating capability spaces.
 
-use abi::SysError;
-use abi::syscall::{CapCopyArgs, CapDeleteArgs, CapInfo, CapInfoArgs, SlotResult, SyscallResult};
+use abi::syscall::{
+    CSPACE_MAX_SLOTS, CSpaceCreateArgs, CapCopyArgs, CapDeleteArgs, CapInfo, CapInfoArgs,
+    CapMintArgs, CapMoveArgs, CapRevokeArgs,
+};
+use abi::{CapSlot, Rights, SysError};
 
-use super::cspace_of;
-use crate::cap::Capability;
+use super::{check_new_slot, cspace_of, install_new, lookup, slot_result};
+use crate::cap::tree::{self, Preempted};
+use crate::cap::{BudgetObject, Capability, ObjectRef, SlotId};
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
+use crate::object::cspace::{self, CSpace};
 use crate::object::thread::Thread;
 use crate::usercopy::{UserPtr, Write};
 
-/// `CapCopy`: same or fewer rights, into the lowest free slot.
-pub fn copy(k: &mut Kernel, caller: ObjId<Thread>, args: CapCopyArgs) -> Result<Next, SysError> {
-    // decode
-    let cspace = cspace_of(k, caller);
-    let source = cspace.get(args.src)?;
-    if !source.rights.contains(args.rights) {
+/// A checked copy, mint or move.
+struct DeriveOp {
+    /// The source slot.
+    source: SlotId,
+    /// The capability to install.
+    cap: Capability,
+    /// Destination space.
+    cspace: ObjId<CSpace>,
+    /// Destination slot (or NULL for the lowest free).
+    dst: CapSlot,
+}
+
+/// Checks a copy (`rights`), a mint (`rights` and `badge`) or a move
+/// (`rights` None) from the caller's `src` to `dst` in `cspace_slot`.
+fn decode_derive(
+    k: &Kernel,
+    caller: ObjId<Thread>,
+    src: CapSlot,
+    rights: Option<Rights>,
+    badge: Option<u64>,
+    cspace_slot: CapSlot,
+    dst: CapSlot,
+) -> Result<DeriveOp, SysError> {
+    let own = cspace_of(k, caller);
+    let (source, cap) = cspace::get(&k.objects, own, src)?;
+    let rights = rights.unwrap_or(cap.rights);
+    if !cap.rights.contains(rights) {
         return Err(SysError::MissingRights);
     }
-    let slot = cspace.free_slot()?;
-    // invoke
-    let copy = Capability {
-        rights: args.rights,
-        ..source
+    let target = if cspace_slot == CapSlot::NULL {
+        own
+    } else {
+        lookup::<ObjId<CSpace>>(k, caller, cspace_slot, Rights::WRITE)?.0
     };
-    let cspace = k.objects.get(caller).cspace;
-    k.objects.get_mut(cspace).install(slot, copy);
-    k.add_ref(copy.object);
-    Ok(Next::Reply(
-        SlotResult {
-            slot: u64::from(slot.0),
+    if target != own && !cap.rights.contains(Rights::GRANT) {
+        return Err(SysError::MissingRights);
+    }
+    let badge = match badge {
+        None => cap.badge,
+        Some(badge) => {
+            if badge == 0 || cap.badge != 0 || !cap.object.object_type().is_badgeable() {
+                return Err(SysError::InvalidArg);
+            }
+            badge
         }
-        .encode(),
-    ))
+    };
+    k.objects.get(target).check_reserve(dst)?;
+    Ok(DeriveOp {
+        source,
+        cap: Capability {
+            object: cap.object,
+            rights,
+            badge,
+        },
+        cspace: target,
+        dst,
+    })
+}
+
+fn reserve(k: &mut Kernel, op: &DeriveOp) -> u32 {
+    k.objects
+        .get_mut(op.cspace)
+        .reserve(op.dst)
+        .expect("decode checked the destination slot")
+}
+
+fn invoke_derive(k: &mut Kernel, op: DeriveOp) -> Next {
+    let index = reserve(k, &op);
+    tree::install(k, op.cspace, index, op.cap, Some(op.source));
+    slot_result(index)
+}
+
+/// `CapCopy`.
+pub fn copy(k: &mut Kernel, caller: ObjId<Thread>, args: CapCopyArgs) -> Result<Next, SysError> {
+    let op = decode_derive(
+        k,
+        caller,
+        args.src,
+        Some(args.rights),
+        None,
+        args.cspace,
+        args.dst,
+    )?;
+    Ok(invoke_derive(k, op))
+}
+
+/// `CapMint`.
+pub fn mint(k: &mut Kernel, caller: ObjId<Thread>, args: CapMintArgs) -> Result<Next, SysError> {
+    let op = decode_derive(
+        k,
+        caller,
+        args.src,
+        Some(args.rights),
+        Some(args.badge),
+        args.cspace,
+        args.dst,
+    )?;
+    Ok(invoke_derive(k, op))
+}
+
+/// `CapMove`.
+pub fn move_cap(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: CapMoveArgs,
+) -> Result<Next, SysError> {
+    let op = decode_derive(k, caller, args.src, None, None, args.cspace, args.dst)?;
+    let index = reserve(k, &op);
+    tree::move_to(k, op.source, op.cspace, index);
+    Ok(slot_result(index))
 }
 
 /// `CapDelete`.
@@ -41,16 +134,28 @@ pub fn delete(
     caller: ObjId<Thread>,
     args: CapDeleteArgs,
 ) -> Result<Next, SysError> {
-    let cspace = k.objects.get(caller).cspace;
-    let cap = k.objects.get_mut(cspace).take(args.slot)?;
-    k.drop_cap(cap);
-    Ok(Next::Reply([0; 5]))
+    let (slot, _) = cspace::get(&k.objects, cspace_of(k, caller), args.slot)?;
+    tree::delete(k, slot);
+    Ok(Next::Reply([0; 6]))
+}
+
+/// `CapRevoke`: restarts itself when a tick preempts it.
+pub fn revoke(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: CapRevokeArgs,
+) -> Result<Next, SysError> {
+    let (slot, _) = cspace::get(&k.objects, cspace_of(k, caller), args.slot)?;
+    match tree::revoke(k, slot) {
+        Ok(()) => Ok(Next::Reply([0; 6])),
+        Err(Preempted) => Ok(Next::Restart),
+    }
 }
 
 /// `CapInfo`: write the description to user memory.
 #[inline(never)] // keeps its large frame off the common syscall path
 pub fn info(k: &mut Kernel, caller: ObjId<Thread>, args: CapInfoArgs) -> Result<Next, SysError> {
-    let cap = cspace_of(k, caller).get(args.slot)?;
+    let (_, cap) = cspace::get(&k.objects, cspace_of(k, caller), args.slot)?;
     let out = UserPtr::<CapInfo, Write>::new(args.out)?;
     let info = CapInfo {
         object_type: cap.object.object_type().to_reg() as u32,
@@ -58,5 +163,20 @@ pub fn info(k: &mut Kernel, caller: ObjId<Thread>, args: CapInfoArgs) -> Result<
         badge: cap.badge,
     };
     out.write(&info)?;
-    Ok(Next::Reply([0; 5]))
+    Ok(Next::Reply([0; 6]))
+}
+
+/// `CSpaceCreate`.
+pub fn cspace_create(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: CSpaceCreateArgs,
+) -> Result<Next, SysError> {
+    lookup::<BudgetObject>(k, caller, args.budget, Rights::WRITE)?;
+    if !(2..=CSPACE_MAX_SLOTS).contains(&args.slots) {
+        return Err(SysError::InvalidArg);
+    }
+    check_new_slot(k, caller)?;
+    let id = cspace::create(&mut k.objects, args.slots)?;
+    Ok(install_new(k, caller, ObjectRef::CSpace(id)))
 }

@@ -7,7 +7,7 @@ use abi::syscall::{
 };
 use abi::{Rights, SysError};
 
-use super::cspace_of;
+use super::lookup;
 use crate::cap::DebugObject;
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
@@ -21,7 +21,7 @@ pub fn write(
     caller: ObjId<Thread>,
     args: DebugWriteArgs,
 ) -> Result<Next, SysError> {
-    cspace_of(k, caller).lookup::<DebugObject>(args.console, Rights::WRITE)?;
+    lookup::<DebugObject>(k, caller, args.console, Rights::WRITE)?;
     if args.len > DEBUG_WRITE_MAX_BYTES {
         return Err(SysError::InvalidArg);
     }
@@ -30,13 +30,13 @@ pub fn write(
     let bytes = &mut buffer[..source.len()];
     source.copy_to(bytes)?;
     crate::klog::write_raw(bytes);
-    Ok(Next::Reply([0; 5]))
+    Ok(Next::Reply([0; 6]))
 }
 
 /// `DebugExit`: end the QEMU run.
 #[inline(never)] // keeps its large frame off the common syscall path
 pub fn exit(k: &mut Kernel, caller: ObjId<Thread>, args: DebugExitArgs) -> Result<Next, SysError> {
-    cspace_of(k, caller).lookup::<DebugObject>(args.console, Rights::CONTROL)?;
+    lookup::<DebugObject>(k, caller, args.console, Rights::CONTROL)?;
     if args.code >= DEBUG_EXIT_CODE_LIMIT {
         return Err(SysError::InvalidArg);
     }
@@ -52,7 +52,7 @@ pub fn frame_count(
     caller: ObjId<Thread>,
     args: DebugFrameCountArgs,
 ) -> Result<Next, SysError> {
-    cspace_of(k, caller).lookup::<DebugObject>(args.console, Rights::READ)?;
+    lookup::<DebugObject>(k, caller, args.console, Rights::READ)?;
     let (free, total) = crate::mem::frame::counts();
     Ok(Next::Reply(FrameCount { free, total }.encode()))
 }

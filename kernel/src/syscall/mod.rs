@@ -1,19 +1,24 @@
 //! Syscall dispatch: decode the number, then one exhaustive `match` with an
 //! arm per syscall. Handlers live in one file per object group. Each checks
-//! everything before it changes anything; invocations with several steps
-//! (`ThreadCreate`) are split into `decode_*` (no side effects) and
+//! everything before it changes anything: operations with several steps
+//! are split into `decode_*` (no side effects, returns a checked op) and
 //! `invoke_*` (cannot fail). An unknown number is an error, never a panic.
 
 mod cap;
 mod clock;
 mod debug;
+mod ipc;
+mod memory;
+mod notification;
 mod thread;
 
-use abi::SysError;
-use abi::syscall::{ArgRegs, Syscall, SyscallArgs};
+use abi::syscall::{ArgRegs, SlotResult, Syscall, SyscallArgs, SyscallResult};
+use abi::{CapSlot, Rights, SysError};
 
+use crate::cap::{CapTarget, Capability};
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
+use crate::object::cspace::{self, CSpace};
 use crate::object::thread::Thread;
 
 /// Runs syscall `number` for `caller` with argument registers `args`.
@@ -28,7 +33,7 @@ pub fn dispatch(
         return Err(SysError::UnknownSyscall);
     };
     match syscall {
-        Syscall::Null => Ok(Next::Reply([0; 5])),
+        Syscall::Null => Ok(Next::Reply([0; 6])),
         Syscall::DebugWrite => debug::write(k, caller, decode(&args)?),
         Syscall::DebugExit => debug::exit(k, caller, decode(&args)?),
         Syscall::DebugFrameCount => debug::frame_count(k, caller, decode(&args)?),
@@ -40,6 +45,34 @@ pub fn dispatch(
         Syscall::CapDelete => cap::delete(k, caller, decode(&args)?),
         Syscall::CapInfo => cap::info(k, caller, decode(&args)?),
         Syscall::ClockRead => clock::read(),
+        Syscall::CapMint => cap::mint(k, caller, decode(&args)?),
+        Syscall::CapMove => cap::move_cap(k, caller, decode(&args)?),
+        Syscall::CapRevoke => cap::revoke(k, caller, decode(&args)?),
+        Syscall::CSpaceCreate => cap::cspace_create(k, caller, decode(&args)?),
+        Syscall::EndpointCreate => ipc::endpoint_create(k, caller, decode(&args)?),
+        Syscall::NotificationCreate => notification::create(k, caller, decode(&args)?),
+        Syscall::AspaceCreate => memory::aspace_create(k, caller, decode(&args)?),
+        Syscall::MemoryCreate => memory::memory_create(k, caller, decode(&args)?),
+        Syscall::AspaceMap => memory::aspace_map(k, caller, decode(&args)?),
+        Syscall::ThreadStart => thread::start(k, caller, decode(&args)?),
+        Syscall::ThreadConfigure => thread::configure(k, caller, decode(&args)?),
+        Syscall::ThreadSetPriority => thread::set_priority(k, caller, decode(&args)?),
+        Syscall::ThreadReadRegs => thread::read_regs(k, caller, decode(&args)?),
+        Syscall::ThreadWriteRegs => thread::write_regs(k, caller, decode(&args)?),
+        Syscall::ThreadSuspend => thread::suspend(k, caller, decode(&args)?),
+        Syscall::ThreadResume => thread::resume(k, caller, decode(&args)?),
+        Syscall::ThreadBind => thread::bind(k, caller, decode(&args)?),
+        Syscall::Send => ipc::send(k, caller, decode(&args)?),
+        Syscall::NbSend => ipc::nb_send(k, caller, decode(&args)?),
+        Syscall::Call => ipc::call(k, caller, decode(&args)?),
+        Syscall::Recv => ipc::recv(k, caller, decode(&args)?),
+        Syscall::NbRecv => ipc::nb_recv(k, caller, decode(&args)?),
+        Syscall::Reply => ipc::reply(k, caller, decode(&args)?),
+        Syscall::ReplyRecv => ipc::reply_recv(k, caller, decode(&args)?),
+        Syscall::Signal => notification::signal(k, caller, decode(&args)?),
+        Syscall::Wait => notification::wait(k, caller, decode(&args)?),
+        Syscall::Poll => notification::poll(k, caller, decode(&args)?),
+        Syscall::TimerSet => notification::timer_set(k, caller, decode(&args)?),
     }
 }
 
@@ -48,6 +81,53 @@ fn decode<A: SyscallArgs>(args: &ArgRegs) -> Result<A, SysError> {
 }
 
 /// The capability space of `caller`.
-fn cspace_of(k: &Kernel, caller: ObjId<Thread>) -> &crate::cap::cspace::CSpace {
-    k.objects.get(k.objects.get(caller).cspace)
+fn cspace_of(k: &Kernel, caller: ObjId<Thread>) -> ObjId<CSpace> {
+    k.objects.get(caller).cspace
+}
+
+/// Looks up a `T` with `needed` rights in the caller's capability space:
+/// the one place handlers turn a slot into an object.
+fn lookup<T: CapTarget>(
+    k: &Kernel,
+    caller: ObjId<Thread>,
+    slot: CapSlot,
+    needed: Rights,
+) -> Result<(T, Capability), SysError> {
+    cspace::lookup(&k.objects, cspace_of(k, caller), slot, needed)
+}
+
+/// The results of a syscall that filled `slot`.
+fn slot_result(index: u32) -> Next {
+    Next::Reply(
+        SlotResult {
+            slot: u64::from(index),
+        }
+        .encode(),
+    )
+}
+
+/// Checks that the caller's capability space has a free slot for a new
+/// object's capability (before the object is made).
+fn check_new_slot(k: &Kernel, caller: ObjId<Thread>) -> Result<(), SysError> {
+    k.objects
+        .get(cspace_of(k, caller))
+        .check_reserve(CapSlot::NULL)
+}
+
+/// Puts the first capability (all rights) to a new object in the
+/// caller's lowest free slot, which [`check_new_slot`] found.
+fn install_new(k: &mut Kernel, caller: ObjId<Thread>, object: crate::cap::ObjectRef) -> Next {
+    let cspace = cspace_of(k, caller);
+    let index = k
+        .objects
+        .get_mut(cspace)
+        .reserve(CapSlot::NULL)
+        .expect("check_new_slot found a free slot");
+    let cap = Capability {
+        object,
+        rights: Rights::all(),
+        badge: 0,
+    };
+    crate::cap::tree::install(k, cspace, index, cap, None);
+    slot_result(index)
 }

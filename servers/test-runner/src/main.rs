@@ -65,8 +65,7 @@ fn run_tests(boot: &BootInfo, filter: &str) -> u64 {
             continue;
         }
         let outcome =
-            rt::thread::spawn(abi::CapSlot(boot.aspace_cap), tests::run_one, index as u64)
-                .and_then(|handle| handle.join());
+            rt::thread::spawn(tests::run_one, index as u64).and_then(|handle| handle.join());
         match outcome {
             Ok(status) if status.kind == abi::syscall::exit_kind::EXITED && status.code == 0 => {
                 passed += 1;

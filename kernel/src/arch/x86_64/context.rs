@@ -76,9 +76,9 @@ impl UserContext {
     }
 
     /// Sets the status and result registers of a syscall.
-    pub fn set_syscall_result(&mut self, status: u64, values: [u64; 5]) {
+    pub fn set_syscall_result(&mut self, status: u64, values: [u64; 6]) {
         self.rax = status;
-        [self.rdi, self.rsi, self.rdx, self.r10, self.r8] = values;
+        [self.rdi, self.rsi, self.rdx, self.r10, self.r8, self.r9] = values;
     }
 }
 

@@ -248,3 +248,76 @@ pub fn activate(root: PhysFrame) {
         unsafe { Cr3::write(root, Cr3Flags::empty()) };
     }
 }
+
+/// The physical address `virt` maps to in the address space `root`, if
+/// the page is present and user-accessible (and writable, with `write`).
+pub fn translate_user(root: PhysFrame, virt: u64, write: bool) -> Option<u64> {
+    use x86_64::structures::paging::mapper::{Translate, TranslateResult};
+    if virt >= abi::layout::USER_END {
+        return None;
+    }
+    with_tables(root, |t| match t.translate(VirtAddr::new(virt)) {
+        TranslateResult::Mapped {
+            frame,
+            offset,
+            flags,
+        } if flags.contains(Flags::USER_ACCESSIBLE)
+            && (!write || flags.contains(Flags::WRITABLE)) =>
+        {
+            Some(frame.start_address().as_u64() + offset)
+        }
+        _ => None,
+    })
+}
+
+/// Whether a user page is mapped at `virt` in `root`.
+pub fn is_mapped(root: PhysFrame, virt: u64) -> bool {
+    translate_user(root, virt, false).is_some()
+}
+
+/// Removes the mapping of the user page at `virt` (if any) and flushes it
+/// from the TLB when `root` is the active address space.
+pub fn unmap_user_page(root: PhysFrame, virt: u64) {
+    let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virt));
+    let unmapped = with_tables(root, |t| t.unmap(page).map(|(_, flush)| flush));
+    if let Ok(flush) = unmapped {
+        if ACTIVE_ROOT.load(Ordering::Relaxed) == root.start_address().as_u64() {
+            flush.flush();
+        } else {
+            // Not loaded: no TLB holds its entries (no PCIDs, one CPU).
+            flush.ignore();
+        }
+    }
+}
+
+/// Frees the user half's page tables and the root itself. The address
+/// space must not be used again; if it is loaded, the kernel's own root is
+/// loaded first. The pages mapped belong to memory objects, not to the
+/// tables, and are not freed here.
+pub fn free_user_root(root: PhysFrame) {
+    let root_addr = root.start_address().as_u64();
+    if ACTIVE_ROOT.load(Ordering::Relaxed) == root_addr
+        && let Some(kernel) = KERNEL_ROOT.get()
+    {
+        activate(*kernel);
+    }
+    free_table(root_addr, 4, 0..256);
+}
+
+/// Frees the table at `phys` (level 4 = PML4) and the tables below it,
+/// looking at entries `range` of this one.
+fn free_table(phys: u64, level: u8, range: core::ops::Range<usize>) {
+    if level > 1 {
+        // SAFETY: `phys` is a page-table frame of a user address space
+        // being destroyed: reachable only from its parent entry (or the
+        // root), which nothing uses any more.
+        let table = unsafe { &*(phys_to_virt(phys) as *const PageTable) };
+        for entry in table.iter().take(range.end).skip(range.start) {
+            let flags = entry.flags();
+            if flags.contains(Flags::PRESENT) && !flags.contains(Flags::HUGE_PAGE) {
+                free_table(entry.addr().as_u64(), level - 1, 0..512);
+            }
+        }
+    }
+    frame::free(kcore::frame::FrameNumber(phys / KIB4));
+}

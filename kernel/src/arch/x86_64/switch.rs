@@ -45,3 +45,14 @@ pub fn wait_for_interrupt() {
     x86_64::instructions::interrupts::enable_and_hlt();
     x86_64::instructions::interrupts::disable();
 }
+
+/// A preemption point inside a long kernel operation: lets one pending
+/// interrupt in (taken on this kernel stack by `trap_from_kernel`, which
+/// touches no kernel state but the tick count), then masks them again.
+pub fn allow_interrupts() {
+    // SAFETY: `sti` takes effect after the next instruction, so a pending
+    // interrupt is delivered at the `nop` and nowhere else; its kernel-mode
+    // handler only counts the tick and sends EOI, so the state the caller
+    // holds (the kernel lock and its objects) is not touched.
+    unsafe { core::arch::asm!("sti", "nop", "cli", options(nomem, nostack)) };
+}

@@ -43,6 +43,8 @@ pub fn copy_errors() -> TestResult {
     let mut regs = CapCopyArgs {
         src: debug_cap(),
         rights: Rights::READ,
+        cspace: CapSlot::NULL,
+        dst: CapSlot::NULL,
     }
     .encode();
     regs[1] = 1 << 20;
@@ -81,27 +83,32 @@ pub fn info_ok() -> TestResult {
 }
 
 pub fn space_full() -> TestResult {
-    let mut copies = [CapSlot(0); 200];
-    let mut made = 0;
-    let error = loop {
-        match sys::cap_copy(debug_cap(), Rights::READ) {
-            Ok(slot) if made < copies.len() => {
-                copies[made] = slot;
-                made += 1;
-            }
-            Ok(slot) => {
-                let _ = sys::cap_delete(slot);
-                break SysError::InvalidArg;
-            }
-            Err(e) => break e,
-        }
-    };
-    ensure_eq!(error, SysError::OutOfMemory);
-    ensure!(made > 50);
-    let thread = rt::thread::spawn(aspace_cap(), |x| x, 0).map(|_| ());
-    ensure_eq!(thread.map_err(|e| e == SysError::OutOfMemory), Err(true));
-    for slot in &copies[..made] {
-        ensure_eq!(sys::cap_delete(*slot), Ok(()));
+    let own = rt::thread::own_caps();
+    let before = frames()?;
+    let space = sys::cspace_create(own.budget, 64).map_err(|_| fail())?;
+    let copy = || sys::cap_copy_to(debug_cap(), Rights::READ, space, CapSlot::NULL);
+    // Slots 1..64 fill in order; slot 0 never holds a capability.
+    for expected in 1..64 {
+        ensure_eq!(copy(), Ok(CapSlot(expected)));
     }
+    ensure_eq!(copy(), Err(SysError::OutOfMemory));
+    // A named slot that is full or out of range.
+    ensure_eq!(
+        sys::cap_copy_to(debug_cap(), Rights::READ, space, CapSlot(5)),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cap_copy_to(debug_cap(), Rights::READ, space, CapSlot(64)),
+        Err(SysError::InvalidCap)
+    );
+    // Deleting the space deletes its 63 capabilities and frees it.
+    ensure_eq!(sys::cap_delete(space), Ok(()));
+    ensure_eq!(frames()?, before);
     Ok(())
+}
+
+fn frames() -> Result<u64, super::Failure> {
+    sys::debug_frame_count(debug_cap())
+        .map(|count| count.free)
+        .map_err(|_| fail())
 }

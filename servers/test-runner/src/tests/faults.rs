@@ -6,8 +6,8 @@ use abi::syscall::{ThreadStatus, exit_kind};
 use rt::sys;
 use rt::thread::spawn;
 
+use super::TestResult;
 use super::syscalls::fail;
-use super::{TestResult, aspace_cap};
 use crate::{cpu, ensure, ensure_eq};
 
 const DIVIDE: u64 = 0;
@@ -24,9 +24,7 @@ const PF_USER: u64 = 4;
 const PF_FETCH: u64 = 16;
 
 fn run(f: fn(u64) -> u64, arg: u64) -> Result<ThreadStatus, super::Failure> {
-    spawn(aspace_cap(), f, arg)
-        .and_then(|h| h.join())
-        .map_err(|_| fail())
+    spawn(f, arg).and_then(|h| h.join()).map_err(|_| fail())
 }
 
 fn killed(status: &ThreadStatus, vector: u64) -> bool {

@@ -6,7 +6,7 @@ use rt::sys;
 use rt::thread::spawn;
 
 use super::syscalls::fail;
-use super::{TestResult, aspace_cap, debug_cap};
+use super::{TestResult, debug_cap};
 use crate::ensure_eq;
 
 fn free_frames() -> Result<u64, super::Failure> {
@@ -17,14 +17,12 @@ fn free_frames() -> Result<u64, super::Failure> {
 
 pub fn threads_cycle() -> TestResult {
     // Warm up once so nothing lazily sized is counted.
-    spawn(aspace_cap(), |x| x, 0)
-        .and_then(|h| h.join())
-        .map_err(|_| fail())?;
+    spawn(|x| x, 0).and_then(|h| h.join()).map_err(|_| fail())?;
     let before = free_frames()?;
     for round in 0..20u64 {
         let mut handles = [const { None }; 8];
         for (i, h) in handles.iter_mut().enumerate() {
-            *h = Some(spawn(aspace_cap(), |x| x, round + i as u64).map_err(|_| fail())?);
+            *h = Some(spawn(|x| x, round + i as u64).map_err(|_| fail())?);
         }
         let during = free_frames()?;
         ensure_eq!(before - during, 8);
@@ -32,7 +30,7 @@ pub fn threads_cycle() -> TestResult {
             h.join().map_err(|_| fail())?;
         }
         // A faulting thread is freed too.
-        spawn(aspace_cap(), crate::cpu::ud2, 0)
+        spawn(crate::cpu::ud2, 0)
             .and_then(|h| h.join())
             .map_err(|_| fail())?;
     }

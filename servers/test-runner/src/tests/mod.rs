@@ -97,6 +97,10 @@ pub static ALL: &[Test] = &[
         run: threads::create_errors,
     },
     Test {
+        name: "thread_start_errors",
+        run: threads::start_errors,
+    },
+    Test {
         name: "thread_wait_errors",
         run: threads::wait_errors,
     },

@@ -10,7 +10,7 @@ use rt::sys;
 use rt::thread::spawn;
 
 use super::syscalls::fail;
-use super::{TestResult, aspace_cap, debug_cap};
+use super::{TestResult, debug_cap};
 use crate::{cpu, ensure, ensure_eq};
 
 fn add_one(x: u64) -> u64 {
@@ -19,7 +19,7 @@ fn add_one(x: u64) -> u64 {
 
 pub fn create_and_wait() -> TestResult {
     for arg in [0u64, 41, u64::MAX - 1] {
-        let handle = spawn(aspace_cap(), add_one, arg).map_err(|_| fail())?;
+        let handle = spawn(add_one, arg).map_err(|_| fail())?;
         let info = sys::cap_info(handle.slot()).map_err(|_| fail())?;
         ensure_eq!(info.object_type(), Some(abi::ObjectType::Thread));
         let status = handle.join().map_err(|_| fail())?;
@@ -34,47 +34,83 @@ fn entry() -> u64 {
 }
 
 pub fn create_errors() -> TestResult {
-    let stack = 0x7000_0000_0000;
-    let create = |aspace, entry, stack| sys::thread_create(aspace, entry, stack, 0);
-    ensure_eq!(create(aspace_cap(), 0, stack), Err(SysError::InvalidArg));
+    let own = rt::thread::own_caps();
+    let create = |budget, aspace, cspace| sys::thread_create(budget, aspace, cspace);
     ensure_eq!(
-        create(aspace_cap(), 0xffff_ffff_8020_0000, stack),
-        Err(SysError::InvalidArg)
-    );
-    ensure_eq!(
-        create(aspace_cap(), 0x0000_8000_0000_0000, stack),
-        Err(SysError::InvalidArg)
-    );
-    ensure_eq!(
-        create(aspace_cap(), USER_END, stack),
-        Err(SysError::InvalidArg)
-    );
-    ensure_eq!(
-        create(aspace_cap(), entry(), 0xffff_8000_0000_0000),
-        Err(SysError::InvalidArg)
-    );
-    ensure_eq!(
-        create(aspace_cap(), entry(), u64::MAX),
-        Err(SysError::InvalidArg)
-    );
-    ensure_eq!(
-        create(CapSlot(0), entry(), stack),
+        create(CapSlot(0), own.aspace, own.cspace),
         Err(SysError::InvalidCap)
     );
     ensure_eq!(
-        create(CapSlot(99), entry(), stack),
+        create(own.budget, CapSlot(4000), own.cspace),
         Err(SysError::InvalidCap)
     );
     ensure_eq!(
-        create(debug_cap(), entry(), stack),
+        create(own.budget, own.aspace, CapSlot(1 << 20)),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        create(debug_cap(), own.aspace, own.cspace),
         Err(SysError::WrongType)
     );
-    let read_only = sys::cap_copy(aspace_cap(), Rights::READ).map_err(|_| fail())?;
     ensure_eq!(
-        create(read_only, entry(), stack),
+        create(own.budget, own.cspace, own.cspace),
+        Err(SysError::WrongType)
+    );
+    ensure_eq!(
+        create(own.budget, own.aspace, own.aspace),
+        Err(SysError::WrongType)
+    );
+    let read_only = sys::cap_copy(own.aspace, Rights::READ).map_err(|_| fail())?;
+    ensure_eq!(
+        create(own.budget, read_only, own.cspace),
         Err(SysError::MissingRights)
     );
     ensure_eq!(sys::cap_delete(read_only), Ok(()));
+    let weak_budget = sys::cap_copy(own.budget, Rights::READ).map_err(|_| fail())?;
+    ensure_eq!(
+        create(weak_budget, own.aspace, own.cspace),
+        Err(SysError::MissingRights)
+    );
+    ensure_eq!(sys::cap_delete(weak_budget), Ok(()));
+    Ok(())
+}
+
+pub fn start_errors() -> TestResult {
+    let own = rt::thread::own_caps();
+    let thread = sys::thread_create(own.budget, own.aspace, own.cspace).map_err(|_| fail())?;
+    let stack = 0x7000_0000_0000;
+    let start = |entry, stack| sys::thread_start(thread, entry, stack, 0);
+    ensure_eq!(start(0, stack), Err(SysError::InvalidArg));
+    ensure_eq!(
+        start(0xffff_ffff_8020_0000, stack),
+        Err(SysError::InvalidArg)
+    );
+    ensure_eq!(
+        start(0x0000_8000_0000_0000, stack),
+        Err(SysError::InvalidArg)
+    );
+    ensure_eq!(start(USER_END, stack), Err(SysError::InvalidArg));
+    ensure_eq!(
+        start(entry(), 0xffff_8000_0000_0000),
+        Err(SysError::InvalidArg)
+    );
+    ensure_eq!(start(entry(), u64::MAX), Err(SysError::InvalidArg));
+    ensure_eq!(
+        sys::thread_start(CapSlot(0), entry(), stack, 0),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::thread_start(debug_cap(), entry(), stack, 0),
+        Err(SysError::WrongType)
+    );
+    let read_only = sys::cap_copy(thread, Rights::READ).map_err(|_| fail())?;
+    ensure_eq!(
+        sys::thread_start(read_only, entry(), stack, 0),
+        Err(SysError::MissingRights)
+    );
+    // A thread that never started is freed with its last capability.
+    ensure_eq!(sys::cap_delete(read_only), Ok(()));
+    ensure_eq!(sys::cap_delete(thread), Ok(()));
     Ok(())
 }
 
@@ -120,14 +156,14 @@ pub fn wait_errors() -> TestResult {
 
     // Waiting for oneself.
     OWN_SLOT.store(0, Ordering::Release);
-    let me = spawn(aspace_cap(), wait_on_self, 0).map_err(|_| fail())?;
+    let me = spawn(wait_on_self, 0).map_err(|_| fail())?;
     OWN_SLOT.store(u64::from(me.slot().0), Ordering::Release);
     ensure_eq!(me.join().map(|s| s.code), Ok(0));
 
     // A second waiter is refused; the first gets the status.
     RELEASE.store(0, Ordering::Release);
-    let target = spawn(aspace_cap(), wait_for_release, 0).map_err(|_| fail())?;
-    let waiter = spawn(aspace_cap(), wait_on, u64::from(target.slot().0)).map_err(|_| fail())?;
+    let target = spawn(wait_for_release, 0).map_err(|_| fail())?;
+    let waiter = spawn(wait_on, u64::from(target.slot().0)).map_err(|_| fail())?;
     for _ in 0..10 {
         sys::thread_yield();
     }
@@ -171,7 +207,7 @@ pub fn preemption() -> TestResult {
     // The spinner never enters the kernel: only the timer can take the CPU
     // back from it and give it to us.
     SPIN_STOP.store(0, Ordering::Relaxed);
-    let spinner = spawn(aspace_cap(), spin_until_stopped, 0).map_err(|_| fail())?;
+    let spinner = spawn(spin_until_stopped, 0).map_err(|_| fail())?;
     let start = sys::clock_read();
     while sys::clock_read() - start < 50_000_000 {
         sys::thread_yield();
@@ -199,9 +235,9 @@ fn fpu_worker(seed: u64) -> u64 {
 }
 
 pub fn fpu_preserved() -> TestResult {
-    let a = spawn(aspace_cap(), fpu_worker, 1).map_err(|_| fail())?;
-    let b = spawn(aspace_cap(), fpu_worker, 2).map_err(|_| fail())?;
-    let c = spawn(aspace_cap(), fpu_worker, 3).map_err(|_| fail())?;
+    let a = spawn(fpu_worker, 1).map_err(|_| fail())?;
+    let b = spawn(fpu_worker, 2).map_err(|_| fail())?;
+    let c = spawn(fpu_worker, 3).map_err(|_| fail())?;
     ensure_eq!(a.join().map(|s| s.code), Ok(0));
     ensure_eq!(b.join().map(|s| s.code), Ok(0));
     ensure_eq!(c.join().map(|s| s.code), Ok(0));
@@ -224,8 +260,8 @@ pub fn fs_base_preserved() -> TestResult {
         rt::println!("    (no FSGSBASE on this CPU: skipped)");
         return Ok(());
     }
-    let a = spawn(aspace_cap(), fs_worker, 0x1111_0000).map_err(|_| fail())?;
-    let b = spawn(aspace_cap(), fs_worker, 0x2222_0000).map_err(|_| fail())?;
+    let a = spawn(fs_worker, 0x1111_0000).map_err(|_| fail())?;
+    let b = spawn(fs_worker, 0x2222_0000).map_err(|_| fail())?;
     ensure_eq!(a.join().map(|s| s.code), Ok(0));
     ensure_eq!(b.join().map(|s| s.code), Ok(0));
     Ok(())

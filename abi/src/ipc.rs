@@ -1,0 +1,238 @@
+//! The shape of an IPC message: the message-info word, the message
+//! registers and the IPC buffer.
+//!
+//! A message is a 48-bit label, up to [`MSG_MAX_WORDS`] words and up to
+//! [`MSG_MAX_CAPS`] capabilities. The first [`MSG_REG_WORDS`] words travel
+//! in CPU registers (`rdx, r10, r8, r9`, see [`crate::syscall`]); the rest,
+//! and the capability slots, in the sender's and receiver's [`IpcBuffer`]s,
+//! which the kernel copies between. A message that fits in registers never
+//! touches memory: that is the fast path.
+
+use crate::SysError;
+
+/// Message words passed in registers.
+pub const MSG_REG_WORDS: usize = 4;
+/// Most words one message carries (registers included).
+pub const MSG_MAX_WORDS: usize = 64;
+/// Most capabilities one message carries.
+pub const MSG_MAX_CAPS: usize = 3;
+
+/// The word that describes a message: label, length and capability count,
+/// plus flags the kernel sets on receive.
+///
+/// Bits 0-7: length in words (`0..=MSG_MAX_WORDS`); bits 8-9: capability
+/// count (`0..=MSG_MAX_CAPS`); bit 12: [`MessageInfo::NOTIFICATION`]; bit
+/// 13: [`MessageInfo::CALL`]; bits 16-63: label. Other bits must be zero.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct MessageInfo(u64);
+
+const LENGTH_MASK: u64 = 0xff;
+const CAPS_SHIFT: u32 = 8;
+const CAPS_MASK: u64 = 0x3;
+const LABEL_SHIFT: u32 = 16;
+const FLAG_NOTIFICATION: u64 = 1 << 12;
+const FLAG_CALL: u64 = 1 << 13;
+const RESERVED: u64 = !(LENGTH_MASK | (CAPS_MASK << CAPS_SHIFT) | (!0u64 << LABEL_SHIFT));
+const SENDER_RESERVED: u64 = RESERVED | FLAG_NOTIFICATION | FLAG_CALL;
+
+/// Largest label (48 bits).
+pub const LABEL_MAX: u64 = (1 << 48) - 1;
+
+impl MessageInfo {
+    /// Received info of a bound notification's signal (the badge register
+    /// then holds the signal bits; no words, no label).
+    pub const NOTIFICATION: MessageInfo = MessageInfo(FLAG_NOTIFICATION);
+
+    /// A message with `label` (truncated to 48 bits), `words` words and
+    /// `caps` capabilities. Counts above the limits make an info the
+    /// kernel rejects with [`SysError::InvalidArg`].
+    pub const fn new(label: u64, words: usize, caps: usize) -> MessageInfo {
+        let words = if words > LENGTH_MASK as usize {
+            LENGTH_MASK
+        } else {
+            words as u64
+        };
+        let caps = if caps > CAPS_MASK as usize {
+            CAPS_MASK
+        } else {
+            caps as u64
+        };
+        MessageInfo((label & LABEL_MAX) << LABEL_SHIFT | caps << CAPS_SHIFT | words)
+    }
+
+    /// Reads a sender's info register.
+    ///
+    /// # Errors
+    /// [`SysError::InvalidArg`] for reserved or kernel-only bits, more than
+    /// [`MSG_MAX_WORDS`] words or more than [`MSG_MAX_CAPS`] capabilities.
+    pub fn from_reg(reg: u64) -> Result<MessageInfo, SysError> {
+        let info = MessageInfo(reg);
+        if reg & SENDER_RESERVED != 0 || info.words() > MSG_MAX_WORDS || info.caps() > MSG_MAX_CAPS
+        {
+            return Err(SysError::InvalidArg);
+        }
+        Ok(info)
+    }
+
+    /// The register value.
+    pub const fn to_reg(self) -> u64 {
+        self.0
+    }
+
+    /// Reads a received info register (the kernel's flags allowed).
+    pub const fn from_received(reg: u64) -> MessageInfo {
+        MessageInfo(reg)
+    }
+
+    /// The label.
+    pub const fn label(self) -> u64 {
+        self.0 >> LABEL_SHIFT
+    }
+
+    /// Number of message words.
+    pub const fn words(self) -> usize {
+        (self.0 & LENGTH_MASK) as usize
+    }
+
+    /// Number of capabilities.
+    pub const fn caps(self) -> usize {
+        ((self.0 >> CAPS_SHIFT) & CAPS_MASK) as usize
+    }
+
+    /// Whether this is a bound notification's signal, not a message.
+    pub const fn is_notification(self) -> bool {
+        self.0 & FLAG_NOTIFICATION != 0
+    }
+
+    /// Whether the sender called (and waits for a reply).
+    pub const fn is_call(self) -> bool {
+        self.0 & FLAG_CALL != 0
+    }
+
+    /// The same info with the call flag set (the kernel does this).
+    pub const fn with_call(self) -> MessageInfo {
+        MessageInfo(self.0 | FLAG_CALL)
+    }
+
+    /// The same info with another capability count (the kernel reports
+    /// the number transferred).
+    pub const fn with_caps(self, caps: usize) -> MessageInfo {
+        let caps = if caps > CAPS_MASK as usize {
+            CAPS_MASK
+        } else {
+            caps as u64
+        };
+        MessageInfo(self.0 & !(CAPS_MASK << CAPS_SHIFT) | caps << CAPS_SHIFT)
+    }
+}
+
+/// A thread's IPC buffer: one page at a page-aligned user address the
+/// thread's owner sets with `ThreadConfigure`. The kernel reads the
+/// sender's and writes the receiver's through their page tables, so either
+/// thread may be in another address space.
+///
+/// `msg[0..MSG_REG_WORDS]` is unused (those words travel in registers); a
+/// message of `n` words carries words `MSG_REG_WORDS..n` in `msg` at the
+/// same indices. A sender lists the slots of the capabilities it sends in
+/// `caps`; the kernel writes the slots where it put received capabilities
+/// into the receiver's `caps`.
+#[repr(C)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    zerocopy::FromBytes,
+    zerocopy::IntoBytes,
+    zerocopy::Immutable,
+    zerocopy::KnownLayout,
+)]
+pub struct IpcBuffer {
+    /// Message words (the first [`MSG_REG_WORDS`] unused).
+    pub msg: [u64; MSG_MAX_WORDS],
+    /// Capability slots sent or received.
+    pub caps: [u64; MSG_MAX_CAPS],
+    /// Reserved; keeps the layout a multiple of 16 bytes.
+    pub reserved: u64,
+}
+
+/// Bytes of an [`IpcBuffer`] (the rest of its page is the thread's).
+pub const IPC_BUFFER_BYTES: usize = core::mem::size_of::<IpcBuffer>();
+/// Offset of [`IpcBuffer::caps`].
+pub const IPC_BUFFER_CAPS_OFFSET: usize = core::mem::offset_of!(IpcBuffer, caps);
+
+impl IpcBuffer {
+    /// An empty buffer.
+    pub const fn new() -> IpcBuffer {
+        IpcBuffer {
+            msg: [0; MSG_MAX_WORDS],
+            caps: [0; MSG_MAX_CAPS],
+            reserved: 0,
+        }
+    }
+}
+
+impl Default for IpcBuffer {
+    fn default() -> Self {
+        IpcBuffer::new()
+    }
+}
+
+const _: () = assert!(IPC_BUFFER_BYTES == 544);
+const _: () = assert!(IPC_BUFFER_BYTES <= 4096);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_round_trips() {
+        let info = MessageInfo::new(0xabc, 17, 2);
+        assert_eq!(info.label(), 0xabc);
+        assert_eq!(info.words(), 17);
+        assert_eq!(info.caps(), 2);
+        assert_eq!(MessageInfo::from_reg(info.to_reg()), Ok(info));
+        let max = MessageInfo::new(LABEL_MAX, MSG_MAX_WORDS, MSG_MAX_CAPS);
+        assert_eq!(max.label(), LABEL_MAX);
+        assert_eq!(MessageInfo::from_reg(max.to_reg()), Ok(max));
+    }
+
+    #[test]
+    fn info_rejects_bad_senders() {
+        assert_eq!(
+            MessageInfo::from_reg(MessageInfo::new(0, MSG_MAX_WORDS + 1, 0).to_reg()),
+            Err(SysError::InvalidArg)
+        );
+        assert_eq!(
+            MessageInfo::from_reg(MessageInfo::new(0, 0, 3).to_reg() + (1 << 8)),
+            Err(SysError::InvalidArg)
+        );
+        assert_eq!(
+            MessageInfo::from_reg(MessageInfo::NOTIFICATION.to_reg()),
+            Err(SysError::InvalidArg)
+        );
+        assert_eq!(
+            MessageInfo::from_reg(MessageInfo::new(0, 0, 0).with_call().to_reg()),
+            Err(SysError::InvalidArg)
+        );
+        assert_eq!(MessageInfo::from_reg(1 << 10), Err(SysError::InvalidArg));
+    }
+
+    #[test]
+    fn flags() {
+        let info = MessageInfo::new(5, 1, 0).with_call().with_caps(1);
+        assert!(info.is_call());
+        assert!(!info.is_notification());
+        assert_eq!(info.caps(), 1);
+        assert_eq!(info.label(), 5);
+        assert!(MessageInfo::NOTIFICATION.is_notification());
+    }
+
+    #[test]
+    fn buffer_layout() {
+        assert_eq!(IPC_BUFFER_CAPS_OFFSET, 512);
+        assert_eq!(core::mem::align_of::<IpcBuffer>(), 8);
+    }
+}

@@ -1,0 +1,108 @@
+//! Operations that change slots: install, delete, move and revoke. Each
+//! keeps three things in step: the slot contents, the derivation tree
+//! (`kcore::cdt`, whose links live in the slots) and the reference counts
+//! of the objects named (the kernel destroys an object when its count
+//! reaches zero, after the current operation).
+
+use kcore::cdt::{self, CdtLinks, CdtStore, Revoke};
+
+use super::{Capability, SlotId};
+use crate::kernel::Kernel;
+use crate::mem::kobj::{ObjId, Objects};
+use crate::object::cspace::CSpace;
+
+impl CdtStore for Objects {
+    type Id = SlotId;
+
+    fn cdt(&self, id: SlotId) -> CdtLinks<SlotId> {
+        let slot = self.slot(id);
+        CdtLinks {
+            prev: slot.prev,
+            next: slot.next,
+            depth: slot.depth,
+        }
+    }
+
+    fn set_cdt(&mut self, id: SlotId, links: CdtLinks<SlotId>) {
+        let slot = self.slot_mut(id);
+        slot.prev = links.prev;
+        slot.next = links.next;
+        slot.depth = links.depth;
+    }
+}
+
+/// Puts `cap` in slot `index` of `cspace` (reserved by the caller), as a
+/// child of `parent` in the derivation tree or as an original.
+pub fn install(
+    k: &mut Kernel,
+    cspace: ObjId<CSpace>,
+    index: u32,
+    cap: Capability,
+    parent: Option<SlotId>,
+) -> SlotId {
+    let id = k
+        .objects
+        .get(cspace)
+        .slot_id(index)
+        .expect("a reserved slot is in range");
+    debug_assert!(k.objects.slot(id).cap.is_none());
+    k.objects.slot_mut(id).cap = Some(cap);
+    match parent {
+        Some(parent) => cdt::insert_child(&mut k.objects, parent, id),
+        None => cdt::insert_root(&mut k.objects, id),
+    }
+    k.add_ref(cap.object);
+    id
+}
+
+/// Empties a slot. Capabilities derived from it move up to its parent.
+/// The object loses a reference (and is destroyed later if that was the
+/// last). Does nothing to an empty slot.
+pub fn delete(k: &mut Kernel, id: SlotId) {
+    let Some(cap) = k.objects.slot_mut(id).cap.take() else {
+        return;
+    };
+    cdt::remove(&mut k.objects, id);
+    let slot = k.objects.slot(id);
+    let (owner, index) = (slot.owner, slot.index);
+    k.objects.get_mut(owner).release(index);
+    k.release(cap.object);
+}
+
+/// Moves the capability in `from` to slot `index` of `cspace` (reserved by
+/// the caller); it keeps its place in the derivation tree.
+pub fn move_to(k: &mut Kernel, from: SlotId, cspace: ObjId<CSpace>, index: u32) -> SlotId {
+    let to = k
+        .objects
+        .get(cspace)
+        .slot_id(index)
+        .expect("a reserved slot is in range");
+    let cap = k.objects.slot_mut(from).cap.take();
+    k.objects.slot_mut(to).cap = cap;
+    cdt::replace(&mut k.objects, from, to);
+    let slot = k.objects.slot(from);
+    let (owner, index) = (slot.owner, slot.index);
+    k.objects.get_mut(owner).release(index);
+    to
+}
+
+/// A revoke stopped to let an interrupt in; the caller restarts it.
+pub struct Preempted;
+
+/// Deletes every capability derived from `id`, leaves first.
+///
+/// # Errors
+/// [`Preempted`] when a timer tick arrived: the deletions so far stand,
+/// and running the revoke again carries on.
+pub fn revoke(k: &mut Kernel, id: SlotId) -> Result<(), Preempted> {
+    let mut revoke = Revoke::new(id);
+    let mut deleted: u32 = 0;
+    while let Some(leaf) = revoke.next_leaf(&k.objects) {
+        delete(k, leaf);
+        deleted = deleted.wrapping_add(1);
+        if deleted.is_multiple_of(crate::config::REVOKE_BATCH) && crate::time::preemption_point() {
+            return Err(Preempted);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,289 @@
+//! IPC through endpoints: the general (slow) path of send, receive, call
+//! and reply, and the message transfer between two threads.
+//!
+//! A message waits in its sender: a blocked sender's label, length and
+//! first words stay in its saved argument registers (`rsi` = info,
+//! `rdx, r10, r8, r9` = words 0-3), the rest in its IPC buffer. When sender
+//! and receiver meet, [`transfer`] checks everything on both sides first,
+//! then copies: a transfer either happens whole or not at all. A failure
+//! is blamed on one side ([`TransferError`]); the other side's operation
+//! goes on as if they had not met (the message is not lost).
+//!
+//! The IPC buffers are reached through the two threads' page tables and
+//! the kernel's direct map, so either thread may be in another address
+//! space.
+
+use abi::ipc::{IPC_BUFFER_CAPS_OFFSET, MSG_MAX_CAPS, MSG_REG_WORDS, MessageInfo};
+use abi::syscall::{RecvResult, SyscallResult};
+use abi::{CapSlot, Rights, SysError};
+
+use crate::arch::paging;
+use crate::cap::{Capability, SlotId, tree};
+use crate::kernel::{Kernel, Next};
+use crate::mem::kobj::ObjId;
+use crate::mem::phys;
+use crate::object::cspace;
+use crate::object::endpoint::{Endpoint, QueueKind};
+use crate::object::thread::{ReplyRight, Thread, ThreadState};
+
+/// Which side of a transfer was at fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferError {
+    /// The sender's message or capabilities are bad.
+    Sender(SysError),
+    /// The receiver cannot take the message.
+    Receiver(SysError),
+}
+
+/// How a sender sends.
+#[derive(Clone, Copy, Debug)]
+pub struct SendMode {
+    /// Badge of the capability used.
+    pub badge: u64,
+    /// Capabilities may go along.
+    pub grant: bool,
+    /// It waits for a reply.
+    pub call: bool,
+}
+
+/// The physical address of a thread's IPC buffer, if it has one mapped
+/// (writable too, with `write`).
+fn buffer_phys(k: &Kernel, id: ObjId<Thread>, write: bool) -> Option<u64> {
+    let thread = k.objects.get(id);
+    if thread.ipc_buffer == 0 {
+        return None;
+    }
+    let root = k.objects.get(thread.aspace).root;
+    paging::translate_user(root, thread.ipc_buffer, write)
+}
+
+/// Moves the message `sender` holds to `receiver` and returns the
+/// receiver's result registers.
+///
+/// # Errors
+/// [`TransferError`]; nothing has changed then.
+pub fn transfer(
+    k: &mut Kernel,
+    sender: ObjId<Thread>,
+    receiver: ObjId<Thread>,
+    mode: SendMode,
+) -> Result<[u64; 6], TransferError> {
+    let context = &k.objects.get(sender).context;
+    let info = MessageInfo::from_received(context.rsi);
+    let words = [context.rdx, context.r10, context.r8, context.r9];
+    let (word_count, cap_count) = (info.words(), info.caps());
+
+    // Check both sides.
+    let mut buffers = None;
+    if word_count > MSG_REG_WORDS || cap_count > 0 {
+        let source =
+            buffer_phys(k, sender, false).ok_or(TransferError::Sender(SysError::BadAddress))?;
+        let destination =
+            buffer_phys(k, receiver, true).ok_or(TransferError::Receiver(SysError::BadAddress))?;
+        buffers = Some((source, destination));
+    }
+    let mut sent: [Option<(SlotId, Capability)>; MSG_MAX_CAPS] = [None; MSG_MAX_CAPS];
+    if let Some((source, _)) = buffers
+        && cap_count > 0
+    {
+        if !mode.grant {
+            return Err(TransferError::Sender(SysError::MissingRights));
+        }
+        let sender_cspace = k.objects.get(sender).cspace;
+        for (i, entry) in sent.iter_mut().enumerate().take(cap_count) {
+            let raw = phys::read_u64(source + (IPC_BUFFER_CAPS_OFFSET + i * 8) as u64);
+            let slot = CapSlot::from_reg(raw).map_err(TransferError::Sender)?;
+            let (id, cap) =
+                cspace::get(&k.objects, sender_cspace, slot).map_err(TransferError::Sender)?;
+            if !cap.rights.contains(Rights::GRANT) {
+                return Err(TransferError::Sender(SysError::MissingRights));
+            }
+            *entry = Some((id, cap));
+        }
+        let receiver_cspace = k.objects.get(receiver).cspace;
+        if (k.objects.get(receiver_cspace).free() as usize) < cap_count {
+            return Err(TransferError::Sender(SysError::OutOfMemory));
+        }
+    }
+
+    // Copy.
+    if let Some((source, destination)) = buffers {
+        for index in MSG_REG_WORDS..word_count {
+            let offset = (index * 8) as u64;
+            phys::write_u64(destination + offset, phys::read_u64(source + offset));
+        }
+        let receiver_cspace = k.objects.get(receiver).cspace;
+        for (i, (parent, cap)) in sent.iter().flatten().copied().enumerate() {
+            let index = k
+                .objects
+                .get_mut(receiver_cspace)
+                .reserve(CapSlot::NULL)
+                .expect("free slots were counted");
+            tree::install(k, receiver_cspace, index, cap, Some(parent));
+            let offset = (IPC_BUFFER_CAPS_OFFSET + i * 8) as u64;
+            phys::write_u64(destination + offset, u64::from(index));
+        }
+    }
+    let mut received = info.with_caps(cap_count);
+    if mode.call {
+        received = received.with_call();
+    }
+    Ok(RecvResult {
+        badge: mode.badge,
+        info: received.to_reg(),
+        mr0: words[0],
+        mr1: words[1],
+        mr2: words[2],
+        mr3: words[3],
+    }
+    .encode())
+}
+
+/// After a call has been delivered: the caller waits for the reply, and
+/// the receiver holds the right to give it.
+fn link_reply(k: &mut Kernel, caller: ObjId<Thread>, receiver: ObjId<Thread>, grant: bool) {
+    if let ReplyRight::To(previous) = k.objects.get(receiver).reply {
+        // An unanswered earlier call: its caller would wait forever.
+        k.objects.get_mut(previous).replier = None;
+        k.wake(previous, Err(SysError::PeerClosed));
+    }
+    k.objects.get_mut(receiver).reply = ReplyRight::To(caller);
+    let thread = k.objects.get_mut(caller);
+    thread.replier = Some(receiver);
+    thread.state = ThreadState::AwaitingReply { grant };
+}
+
+/// Send (or call) from the running thread `caller`, whose message is in
+/// its argument registers.
+pub fn send(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    endpoint: ObjId<Endpoint>,
+    mode: SendMode,
+    blocking: bool,
+) -> Result<Next, SysError> {
+    while let Some(receiver) = k.objects.get(endpoint).first(QueueKind::Recv) {
+        match transfer(k, caller, receiver, mode) {
+            Err(TransferError::Sender(error)) => return Err(error),
+            Err(TransferError::Receiver(error)) => {
+                k.endpoint_remove(endpoint, receiver);
+                k.wake(receiver, Err(error));
+            }
+            Ok(values) => {
+                k.endpoint_remove(endpoint, receiver);
+                k.wake(receiver, Ok(values));
+                if mode.call {
+                    k.sched.forget_current(caller);
+                    link_reply(k, caller, receiver, mode.grant);
+                    return Ok(Next::Blocked);
+                }
+                return Ok(Next::Reply([0; 6]));
+            }
+        }
+    }
+    if !blocking {
+        return Err(SysError::WouldBlock);
+    }
+    k.sched.forget_current(caller);
+    k.objects.get_mut(caller).state = ThreadState::Sending {
+        endpoint,
+        badge: mode.badge,
+        call: mode.call,
+        grant: mode.grant,
+    };
+    k.endpoint_enqueue(endpoint, caller, QueueKind::Send);
+    Ok(Next::Blocked)
+}
+
+/// Receive for the running thread `caller`.
+pub fn recv(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    endpoint: ObjId<Endpoint>,
+    blocking: bool,
+) -> Result<Next, SysError> {
+    if let Some(bound) = k.objects.get(caller).bound {
+        let word = core::mem::take(&mut k.objects.get_mut(bound).word);
+        if word != 0 {
+            let result = RecvResult {
+                badge: word,
+                info: MessageInfo::NOTIFICATION.to_reg(),
+                ..RecvResult::default()
+            };
+            return Ok(Next::Reply(result.encode()));
+        }
+    }
+    while let Some(sender) = k.objects.get(endpoint).first(QueueKind::Send) {
+        let ThreadState::Sending {
+            badge, call, grant, ..
+        } = k.objects.get(sender).state
+        else {
+            unreachable!("a thread in a send queue is sending");
+        };
+        let mode = SendMode { badge, grant, call };
+        match transfer(k, sender, caller, mode) {
+            Err(TransferError::Receiver(error)) => return Err(error),
+            Err(TransferError::Sender(error)) => {
+                k.endpoint_remove(endpoint, sender);
+                k.wake(sender, Err(error));
+            }
+            Ok(values) => {
+                k.endpoint_remove(endpoint, sender);
+                if call {
+                    link_reply(k, sender, caller, grant);
+                } else {
+                    k.wake(sender, Ok([0; 6]));
+                }
+                return Ok(Next::Reply(values));
+            }
+        }
+    }
+    if !blocking {
+        return Err(SysError::WouldBlock);
+    }
+    k.sched.forget_current(caller);
+    k.objects.get_mut(caller).state = ThreadState::Receiving { endpoint };
+    k.endpoint_enqueue(endpoint, caller, QueueKind::Recv);
+    Ok(Next::Blocked)
+}
+
+/// What a reply found.
+pub enum ReplyOutcome {
+    /// Delivered (or the caller was woken with the receiver-side error).
+    Delivered,
+    /// The caller has gone; the reply right is now used up.
+    CallerGone,
+}
+
+/// Reply from the running thread `caller` through its reply right.
+///
+/// # Errors
+/// [`SysError::InvalidCap`] with no reply right; the sender-side errors of
+/// [`transfer`] (the right is kept, to try again).
+pub fn reply(k: &mut Kernel, caller: ObjId<Thread>) -> Result<ReplyOutcome, SysError> {
+    let target = match k.objects.get(caller).reply {
+        ReplyRight::None => return Err(SysError::InvalidCap),
+        ReplyRight::CallerGone => {
+            k.objects.get_mut(caller).reply = ReplyRight::None;
+            return Ok(ReplyOutcome::CallerGone);
+        }
+        ReplyRight::To(target) => target,
+    };
+    let ThreadState::AwaitingReply { grant } = k.objects.get(target).state else {
+        unreachable!("a caller with a replier awaits the reply");
+    };
+    let mode = SendMode {
+        badge: 0,
+        grant,
+        call: false,
+    };
+    let result = match transfer(k, caller, target, mode) {
+        Err(TransferError::Sender(error)) => return Err(error),
+        Err(TransferError::Receiver(error)) => Err(error),
+        Ok(values) => Ok(values),
+    };
+    k.objects.get_mut(caller).reply = ReplyRight::None;
+    k.objects.get_mut(target).replier = None;
+    k.wake(target, result);
+    Ok(ReplyOutcome::Delivered)
+}

@@ -1,0 +1,208 @@
+//! Capability spaces: a header frame plus slot pages of 64 slots each.
+//!
+//! The header holds the physical addresses of the slot pages (all
+//! allocated when the space is created, so no later operation can run out
+//! of memory for a slot) and a bitmap of used slots (`kcore::slots`), which
+//! finds the lowest free slot without scanning slot by slot. Slot 0 never
+//! holds a capability.
+//!
+//! [`lookup`] is the one place that turns a slot number into an object: it
+//! checks the slot, the object type and the rights together.
+//!
+//! Lifetime: `refs` counts capabilities to the space and threads using it;
+//! at zero the kernel deletes every slot and frees the pages.
+
+use core::num::NonZeroU64;
+
+use abi::syscall::CSPACE_MAX_SLOTS;
+use abi::{CapSlot, Rights, SysError};
+use kcore::frame::{FRAME_BYTES, FrameNumber};
+use kcore::slots::SlotBitmap;
+
+use crate::cap::{CapTarget, Capability, ObjectRef, SLOT_BYTES, Slot, SlotId};
+use crate::mem::frame;
+use crate::mem::kobj::{KernelObject, ObjId, Objects};
+
+/// Slots per slot page.
+pub const SLOTS_PER_PAGE: u32 = (FRAME_BYTES as usize / SLOT_BYTES) as u32;
+const MAX_PAGES: usize = (CSPACE_MAX_SLOTS / SLOTS_PER_PAGE as u64) as usize;
+const BITMAP_WORDS: usize = CSPACE_MAX_SLOTS as usize / 64;
+
+/// A capability space's header.
+pub struct CSpace {
+    /// Physical addresses of the slot pages (0 past the last).
+    pages: [u64; MAX_PAGES],
+    /// Which slots are full.
+    used: SlotBitmap<BITMAP_WORDS>,
+    /// Capabilities naming this space plus threads using it.
+    pub refs: u32,
+    /// Next object on the kernel's destroy list.
+    pub reap_next: Option<ObjectRef>,
+}
+
+impl KernelObject for CSpace {}
+
+/// Creates a capability space of `slots` slots (rounded up to a page).
+///
+/// # Errors
+/// [`SysError::OutOfMemory`] if a frame is missing (nothing is kept).
+pub fn create(objects: &mut Objects, slots: u64) -> Result<ObjId<CSpace>, SysError> {
+    let pages = slots
+        .div_ceil(u64::from(SLOTS_PER_PAGE))
+        .clamp(1, MAX_PAGES as u64) as usize;
+    let limit = pages as u32 * SLOTS_PER_PAGE;
+    let header = CSpace {
+        pages: [0; MAX_PAGES],
+        used: SlotBitmap::new(limit),
+        refs: 0,
+        reap_next: None,
+    };
+    let id = objects.alloc(header).map_err(|_| SysError::OutOfMemory)?;
+    for page in 0..pages {
+        let Some(frame) = frame::alloc() else {
+            free_pages(objects, id);
+            objects.free(id);
+            return Err(SysError::OutOfMemory);
+        };
+        objects.get_mut(id).pages[page] = frame.addr();
+        for offset in 0..SLOTS_PER_PAGE {
+            let index = page as u32 * SLOTS_PER_PAGE + offset;
+            let slot = Slot {
+                cap: None,
+                prev: None,
+                next: None,
+                depth: 0,
+                index,
+                owner: id,
+            };
+            objects.init_slot(slot_at(frame.addr(), offset), slot);
+        }
+    }
+    Ok(id)
+}
+
+fn slot_at(page: u64, offset: u32) -> SlotId {
+    let phys = page + u64::from(offset) * SLOT_BYTES as u64;
+    // Slot pages come from the frame allocator, which never hands out frame 0.
+    SlotId(NonZeroU64::new(phys).expect("slot pages are never frame 0"))
+}
+
+/// Frees the slot pages (the caller has emptied every slot) and the header.
+pub fn free_pages(objects: &mut Objects, id: ObjId<CSpace>) {
+    let header = objects.get_mut(id);
+    for page in header.pages.iter_mut().filter(|page| **page != 0) {
+        frame::free(FrameNumber(*page / FRAME_BYTES));
+        *page = 0;
+    }
+}
+
+impl CSpace {
+    /// Number of slots (slot 0 included).
+    pub fn limit(&self) -> u32 {
+        self.used.limit()
+    }
+
+    /// Number of full slots.
+    pub fn used(&self) -> u32 {
+        self.used.used()
+    }
+
+    /// Free slots left.
+    pub fn free(&self) -> u32 {
+        self.limit() - 1 - self.used()
+    }
+
+    /// The slot at `index`, if in range (slot 0 included).
+    pub fn slot_id(&self, index: u32) -> Option<SlotId> {
+        if index >= self.limit() {
+            return None;
+        }
+        let page = self.pages[(index / SLOTS_PER_PAGE) as usize];
+        Some(slot_at(page, index % SLOTS_PER_PAGE))
+    }
+
+    /// The slot a user names, if valid (not 0, in range).
+    ///
+    /// # Errors
+    /// [`SysError::InvalidCap`].
+    pub fn user_slot(&self, slot: CapSlot) -> Result<SlotId, SysError> {
+        if slot == CapSlot::NULL {
+            return Err(SysError::InvalidCap);
+        }
+        self.slot_id(slot.0).ok_or(SysError::InvalidCap)
+    }
+
+    /// Reserves a slot for a new capability: the named one (must be
+    /// empty), or the lowest free one for [`CapSlot::NULL`].
+    ///
+    /// # Errors
+    /// [`SysError::InvalidCap`] for a named slot out of range or full;
+    /// [`SysError::OutOfMemory`] when no slot is free.
+    pub fn reserve(&mut self, slot: CapSlot) -> Result<u32, SysError> {
+        if slot == CapSlot::NULL {
+            return self.used.alloc().ok_or(SysError::OutOfMemory);
+        }
+        if self.used.claim(slot.0) {
+            Ok(slot.0)
+        } else {
+            Err(SysError::InvalidCap)
+        }
+    }
+
+    /// Checks that [`CSpace::reserve`] would succeed, without reserving.
+    ///
+    /// # Errors
+    /// As [`CSpace::reserve`].
+    pub fn check_reserve(&self, slot: CapSlot) -> Result<(), SysError> {
+        if slot == CapSlot::NULL {
+            return if self.free() > 0 {
+                Ok(())
+            } else {
+                Err(SysError::OutOfMemory)
+            };
+        }
+        if slot.0 == 0 || slot.0 >= self.limit() || self.used.is_used(slot.0) {
+            return Err(SysError::InvalidCap);
+        }
+        Ok(())
+    }
+
+    /// Marks a slot free again (its capability is gone).
+    pub fn release(&mut self, index: u32) {
+        let released = self.used.release(index);
+        debug_assert!(released, "released a free slot");
+    }
+}
+
+/// The capability in the caller's `slot`, whatever its type.
+///
+/// # Errors
+/// [`SysError::InvalidCap`] for slot 0, a slot out of range or an empty slot.
+pub fn get(
+    objects: &Objects,
+    cspace: ObjId<CSpace>,
+    slot: CapSlot,
+) -> Result<(SlotId, Capability), SysError> {
+    let id = objects.get(cspace).user_slot(slot)?;
+    let cap = objects.slot(id).cap.ok_or(SysError::InvalidCap)?;
+    Ok((id, cap))
+}
+
+/// The object in `slot`, if it is a `T` and the capability has `needed`;
+/// with the capability itself (for its badge and rights).
+///
+/// # Errors
+/// [`SysError::InvalidCap`], [`SysError::WrongType`] or [`SysError::MissingRights`].
+pub fn lookup<T: CapTarget>(
+    objects: &Objects,
+    cspace: ObjId<CSpace>,
+    slot: CapSlot,
+    needed: Rights,
+) -> Result<(T, Capability), SysError> {
+    let (_, cap) = get(objects, cspace, slot)?;
+    let object = T::from_ref(cap.object).ok_or(SysError::WrongType)?;
+    if !cap.rights.contains(needed) {
+        return Err(SysError::MissingRights);
+    }
+    Ok((object, cap))
+}

@@ -1,0 +1,114 @@
+//! Endpoint syscalls: create, send, call, receive, reply. The checks are
+//! here; the rendezvous and message transfer are in `crate::ipc`.
+
+use abi::ipc::{MSG_REG_WORDS, MessageInfo};
+use abi::syscall::{
+    CallArgs, EndpointCreateArgs, NbRecvArgs, NbSendArgs, RecvArgs, ReplyArgs, ReplyRecvArgs,
+    SendArgs,
+};
+use abi::{CapSlot, Rights, SysError};
+
+use super::{check_new_slot, install_new, lookup};
+use crate::cap::{BudgetObject, ObjectRef};
+use crate::ipc::{self, ReplyOutcome, SendMode};
+use crate::kernel::{Kernel, Next};
+use crate::mem::kobj::ObjId;
+use crate::object::endpoint::Endpoint;
+use crate::object::thread::Thread;
+
+/// `EndpointCreate`.
+pub fn endpoint_create(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: EndpointCreateArgs,
+) -> Result<Next, SysError> {
+    lookup::<BudgetObject>(k, caller, args.budget, Rights::WRITE)?;
+    check_new_slot(k, caller)?;
+    let id = k
+        .objects
+        .alloc(Endpoint::new())
+        .map_err(|_| SysError::OutOfMemory)?;
+    Ok(install_new(k, caller, ObjectRef::Endpoint(id)))
+}
+
+/// Checks the caller's own message: a buffer when the words or
+/// capabilities need one.
+fn check_message(k: &Kernel, caller: ObjId<Thread>, info: MessageInfo) -> Result<(), SysError> {
+    if (info.words() > MSG_REG_WORDS || info.caps() > 0) && k.objects.get(caller).ipc_buffer == 0 {
+        return Err(SysError::InvalidArg);
+    }
+    Ok(())
+}
+
+/// Checks a send through `slot` and returns the endpoint and the mode.
+fn decode_send(
+    k: &Kernel,
+    caller: ObjId<Thread>,
+    slot: CapSlot,
+    info: MessageInfo,
+    call: bool,
+) -> Result<(ObjId<Endpoint>, SendMode), SysError> {
+    let (endpoint, cap) = lookup::<ObjId<Endpoint>>(k, caller, slot, Rights::WRITE)?;
+    let grant = cap.rights.contains(Rights::GRANT);
+    if info.caps() > 0 && !grant {
+        return Err(SysError::MissingRights);
+    }
+    check_message(k, caller, info)?;
+    let mode = SendMode {
+        badge: cap.badge,
+        grant,
+        call,
+    };
+    Ok((endpoint, mode))
+}
+
+/// `Send`.
+pub fn send(k: &mut Kernel, caller: ObjId<Thread>, args: SendArgs) -> Result<Next, SysError> {
+    let (endpoint, mode) = decode_send(k, caller, args.endpoint, args.info, false)?;
+    ipc::send(k, caller, endpoint, mode, true)
+}
+
+/// `NbSend`.
+pub fn nb_send(k: &mut Kernel, caller: ObjId<Thread>, args: NbSendArgs) -> Result<Next, SysError> {
+    let (endpoint, mode) = decode_send(k, caller, args.endpoint, args.info, false)?;
+    ipc::send(k, caller, endpoint, mode, false)
+}
+
+/// `Call`.
+pub fn call(k: &mut Kernel, caller: ObjId<Thread>, args: CallArgs) -> Result<Next, SysError> {
+    let (endpoint, mode) = decode_send(k, caller, args.endpoint, args.info, true)?;
+    ipc::send(k, caller, endpoint, mode, true)
+}
+
+/// `Recv`.
+pub fn recv(k: &mut Kernel, caller: ObjId<Thread>, args: RecvArgs) -> Result<Next, SysError> {
+    let (endpoint, _) = lookup::<ObjId<Endpoint>>(k, caller, args.endpoint, Rights::READ)?;
+    ipc::recv(k, caller, endpoint, true)
+}
+
+/// `NbRecv`.
+pub fn nb_recv(k: &mut Kernel, caller: ObjId<Thread>, args: NbRecvArgs) -> Result<Next, SysError> {
+    let (endpoint, _) = lookup::<ObjId<Endpoint>>(k, caller, args.endpoint, Rights::READ)?;
+    ipc::recv(k, caller, endpoint, false)
+}
+
+/// `Reply`.
+pub fn reply(k: &mut Kernel, caller: ObjId<Thread>, args: ReplyArgs) -> Result<Next, SysError> {
+    check_message(k, caller, args.info)?;
+    match ipc::reply(k, caller)? {
+        ReplyOutcome::Delivered => Ok(Next::Reply([0; 6])),
+        ReplyOutcome::CallerGone => Err(SysError::PeerClosed),
+    }
+}
+
+/// `ReplyRecv`: a reply to a caller that has gone is dropped.
+pub fn reply_recv(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: ReplyRecvArgs,
+) -> Result<Next, SysError> {
+    let (endpoint, _) = lookup::<ObjId<Endpoint>>(k, caller, args.endpoint, Rights::READ)?;
+    check_message(k, caller, args.info)?;
+    ipc::reply(k, caller)?;
+    ipc::recv(k, caller, endpoint, true)
+}

@@ -1,0 +1,88 @@
+//! Notification syscalls: create, signal, wait, poll, and the timer.
+
+use abi::syscall::{
+    NotificationCreateArgs, PollArgs, SignalArgs, Signals, SyscallResult, TimerSetArgs, WaitArgs,
+};
+use abi::{Rights, SysError};
+
+use super::{check_new_slot, install_new, lookup};
+use crate::cap::{BudgetObject, ObjectRef};
+use crate::kernel::{Kernel, Next};
+use crate::mem::kobj::ObjId;
+use crate::object::notification::Notification;
+use crate::object::thread::{Thread, ThreadState};
+
+/// `NotificationCreate`.
+pub fn create(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: NotificationCreateArgs,
+) -> Result<Next, SysError> {
+    lookup::<BudgetObject>(k, caller, args.budget, Rights::WRITE)?;
+    check_new_slot(k, caller)?;
+    let id = k
+        .objects
+        .alloc(Notification::new())
+        .map_err(|_| SysError::OutOfMemory)?;
+    Ok(install_new(k, caller, ObjectRef::Notification(id)))
+}
+
+/// `Signal`: a badged capability signals its badge, an unbadged one `bits`.
+pub fn signal(k: &mut Kernel, caller: ObjId<Thread>, args: SignalArgs) -> Result<Next, SysError> {
+    let (id, cap) = lookup::<ObjId<Notification>>(k, caller, args.notification, Rights::WRITE)?;
+    let bits = match (cap.badge, args.bits) {
+        (0, 0) => return Err(SysError::InvalidArg),
+        (0, bits) => bits,
+        (badge, 0) => badge,
+        (_, _) => return Err(SysError::InvalidArg),
+    };
+    k.signal(id, bits);
+    Ok(Next::Reply([0; 6]))
+}
+
+/// `Wait`.
+pub fn wait(k: &mut Kernel, caller: ObjId<Thread>, args: WaitArgs) -> Result<Next, SysError> {
+    let (id, _) = lookup::<ObjId<Notification>>(k, caller, args.notification, Rights::READ)?;
+    let word = core::mem::take(&mut k.objects.get_mut(id).word);
+    if word != 0 {
+        return Ok(Next::Reply(Signals { bits: word }.encode()));
+    }
+    k.sched.forget_current(caller);
+    let priority = k.objects.get(caller).priority;
+    k.objects.get_mut(caller).state = ThreadState::Waiting { notification: id };
+    let mut waiters = k.objects.get(id).waiters;
+    waiters.insert_by_priority(&mut k.objects, caller, priority, |objects, t| {
+        objects.get(t).priority
+    });
+    k.objects.get_mut(id).waiters = waiters;
+    Ok(Next::Blocked)
+}
+
+/// `Poll`.
+pub fn poll(k: &mut Kernel, caller: ObjId<Thread>, args: PollArgs) -> Result<Next, SysError> {
+    let (id, _) = lookup::<ObjId<Notification>>(k, caller, args.notification, Rights::READ)?;
+    let word = core::mem::take(&mut k.objects.get_mut(id).word);
+    Ok(Next::Reply(Signals { bits: word }.encode()))
+}
+
+/// `TimerSet`.
+pub fn timer_set(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: TimerSetArgs,
+) -> Result<Next, SysError> {
+    let (id, _) = lookup::<ObjId<Notification>>(k, caller, args.notification, Rights::WRITE)?;
+    if args.deadline != 0 && args.bits == 0 {
+        return Err(SysError::InvalidArg);
+    }
+    k.disarm_timer(id);
+    if args.deadline != 0 {
+        let notification = k.objects.get_mut(id);
+        notification.deadline = args.deadline;
+        notification.timer_bits = args.bits;
+        let mut timers = k.timers;
+        timers.push_back(&mut k.objects, id);
+        k.timers = timers;
+    }
+    Ok(Next::Reply([0; 6]))
+}
