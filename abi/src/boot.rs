@@ -158,6 +158,11 @@ pub struct BootInfo {
     /// Slot of a read-only [`crate::ObjectType::MemoryObject`] covering the
     /// initramfs pages (from the page holding `initramfs_addr`).
     pub initramfs_cap: u32,
+    /// Bytes of a thread object without its FPU save area (reported by
+    /// the benchmarks).
+    pub thread_object_bytes: u32,
+    /// Bytes of the FPU save area in each thread object.
+    pub fpu_area_bytes: u32,
     /// The kernel command line (not NUL-terminated; see `cmdline_len`).
     pub cmdline: [u8; CMDLINE_BYTES],
 }
@@ -207,8 +212,8 @@ mod tests {
         assert_eq!(offset_of!(BootInfo, initramfs_addr), 16);
         assert_eq!(offset_of!(BootInfo, debug_cap), 32);
         assert_eq!(offset_of!(BootInfo, kernel_entry_tsc), 48);
-        assert_eq!(offset_of!(BootInfo, cmdline), 88);
-        assert_eq!(size_of::<BootInfo>(), 88 + CMDLINE_BYTES);
+        assert_eq!(offset_of!(BootInfo, cmdline), 96);
+        assert_eq!(size_of::<BootInfo>(), 96 + CMDLINE_BYTES);
     }
 
     #[test]

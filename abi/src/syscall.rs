@@ -292,11 +292,19 @@ pub enum Syscall {
     /// [`ObjectType::Notification`]. Errors: [`SysError::InvalidArg`] for 0
     /// bits with a deadline.
     TimerSet = 39,
+    /// Unmaps a whole region that [`Syscall::AspaceMap`] made: `vaddr` and
+    /// `pages` must match it exactly (partial unmaps come with the memory
+    /// issue). The memory object loses the region's reference.
+    ///
+    /// Arguments: [`AspaceUnmapArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] if no
+    /// region matches.
+    AspaceUnmap = 40,
 }
 
 impl Syscall {
     /// Every syscall, in number order.
-    pub const ALL: [Syscall; 40] = [
+    pub const ALL: [Syscall; 41] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
@@ -337,6 +345,7 @@ impl Syscall {
         Syscall::Wait,
         Syscall::Poll,
         Syscall::TimerSet,
+        Syscall::AspaceUnmap,
     ];
 
     /// The number placed in `rax`.
@@ -674,6 +683,17 @@ args!(
         pages: u64,
         /// Access.
         flags: MapFlags,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::AspaceUnmap`].
+    AspaceUnmapArgs for AspaceUnmap {
+        /// An [`ObjectType::AddressSpace`] capability with [`Rights::WRITE`].
+        aspace: CapSlot,
+        /// First address of the region.
+        vaddr: u64,
+        /// Its length in pages.
+        pages: u64,
     }
 );
 args!(

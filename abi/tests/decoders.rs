@@ -284,6 +284,9 @@ args_properties!(nb_recv_args: NbRecvArgs for NbRecv { endpoint: Slot });
 args_properties!(signal_args: SignalArgs for Signal { notification: Slot, bits: Word });
 args_properties!(wait_args: WaitArgs for Wait { notification: Slot });
 args_properties!(poll_args: PollArgs for Poll { notification: Slot });
+args_properties!(aspace_unmap_args: AspaceUnmapArgs for AspaceUnmap {
+    aspace: Slot, vaddr: Word, pages: Word
+});
 args_properties!(timer_set_args: TimerSetArgs for TimerSet {
     notification: Slot, deadline: Word, bits: Word
 });
@@ -337,6 +340,7 @@ fn decode_as(call: Syscall, regs: &ArgRegs) -> Result<ArgRegs, SysError> {
         Syscall::Wait => go::<WaitArgs>(call, regs),
         Syscall::Poll => go::<PollArgs>(call, regs),
         Syscall::TimerSet => go::<TimerSetArgs>(call, regs),
+        Syscall::AspaceUnmap => go::<AspaceUnmapArgs>(call, regs),
     }
 }
 

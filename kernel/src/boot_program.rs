@@ -23,7 +23,7 @@ use crate::config::{BOOT_CSPACE_SLOTS, BOOT_PRIORITY, DIRECT_MAP_BASE};
 use crate::kernel::Kernel;
 use crate::mem::frame;
 use crate::object::aspace::AddressSpace;
-use crate::object::thread::Thread;
+use crate::object::thread::{THREAD_OBJECT_BYTES, Thread};
 use crate::object::{cspace, memory};
 
 /// The first program's capability slots (reported in the boot information).
@@ -233,6 +233,8 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         cpu_features: facts.cpu_features,
         budget_cap: slots::BUDGET,
         initramfs_cap: slots::INITRAMFS,
+        thread_object_bytes: THREAD_OBJECT_BYTES as u32,
+        fpu_area_bytes: crate::arch::fpu::FPU_AREA_BYTES as u32,
         cmdline: [0; abi::boot::CMDLINE_BYTES],
     };
     let len = facts.cmdline.len().min(info.cmdline.len());

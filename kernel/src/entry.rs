@@ -40,7 +40,10 @@ fn run(target: Option<ResumeTarget>) -> ! {
 /// Halts until a thread is ready, then runs it.
 pub fn idle() -> ! {
     loop {
-        let target = KERNEL.lock().as_mut().and_then(|k| k.choose_next());
+        let target = KERNEL.lock().as_mut().and_then(|k| {
+            k.idle_tick();
+            k.choose_next()
+        });
         if let Some(target) = target {
             arch::resume(target);
         }

@@ -46,6 +46,8 @@ pub struct Kernel {
     reap_head: Option<ObjectRef>,
     /// Notifications with an armed timer.
     pub timers: List<ObjId<Notification>>,
+    /// The tick count when timers were last checked.
+    timers_checked_at: u64,
 }
 
 /// The kernel state; `None` until boot has built it.
@@ -88,6 +90,7 @@ impl Kernel {
             announced_idle: false,
             reap_head: None,
             timers: List::new(),
+            timers_checked_at: 0,
         }
     }
 
@@ -136,8 +139,17 @@ impl Kernel {
         self.reap();
     }
 
+    /// Called by the idle loop after each wake-up: ticks taken while the
+    /// CPU idled still fire timers.
+    pub fn idle_tick(&mut self) {
+        if crate::time::ticks() != self.timers_checked_at {
+            self.on_tick();
+        }
+    }
+
     /// A timer tick: fire due timers, then rotate equal priorities.
     fn on_tick(&mut self) {
+        self.timers_checked_at = crate::time::ticks();
         let now = crate::time::now_ns();
         let mut next = self.timers.front();
         while let Some(id) = next {

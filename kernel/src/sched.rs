@@ -91,10 +91,10 @@ impl Scheduler {
     pub fn pick(&mut self, objects: &mut Objects) -> Option<ObjId<Thread>> {
         if let Some(current) = self.current {
             let priority = objects.get(current).priority;
-            if !self
+            if self
                 .queues
                 .highest()
-                .is_some_and(|highest| highest > priority)
+                .is_none_or(|highest| highest <= priority)
             {
                 return Some(current);
             }

@@ -14,6 +14,8 @@
 
 pub mod bench;
 pub mod debug;
+pub mod ipc_buffer;
+pub mod process;
 pub mod start;
 pub mod sys;
 pub mod thread;

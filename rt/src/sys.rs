@@ -429,3 +429,12 @@ pub fn timer_set(notification: CapSlot, deadline: u64, bits: u64) -> Result<(), 
         bits,
     }))
 }
+
+/// `AspaceUnmap`: a whole region.
+pub fn aspace_unmap(aspace: CapSlot, vaddr: u64, pages: u64) -> Result<(), SysError> {
+    unit(call(&AspaceUnmapArgs {
+        aspace,
+        vaddr,
+        pages,
+    }))
+}

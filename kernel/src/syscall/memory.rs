@@ -3,7 +3,9 @@
 //! object, map pages of one into the other.
 
 use abi::layout::{PAGE_BYTES, USER_END, USER_START};
-use abi::syscall::{AspaceCreateArgs, AspaceMapArgs, MEMORY_MAX_PAGES, MemoryCreateArgs};
+use abi::syscall::{
+    AspaceCreateArgs, AspaceMapArgs, AspaceUnmapArgs, MEMORY_MAX_PAGES, MemoryCreateArgs,
+};
 use abi::{MapFlags, Rights, SysError};
 
 use super::{check_new_slot, install_new, lookup};
@@ -126,5 +128,29 @@ pub fn aspace_map(
         memory: op.memory,
     });
     k.add_ref(ObjectRef::Memory(op.memory));
+    Ok(Next::Reply([0; 6]))
+}
+
+/// `AspaceUnmap`: a whole region.
+pub fn aspace_unmap(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: AspaceUnmapArgs,
+) -> Result<Next, SysError> {
+    let (aspace, _) = lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, Rights::WRITE)?;
+    let space = k.objects.get(aspace);
+    let index = space
+        .regions
+        .iter()
+        .position(|region| region.is_some_and(|r| r.vaddr == args.vaddr && r.pages == args.pages))
+        .ok_or(SysError::InvalidArg)?;
+    let root = space.root;
+    let region = k.objects.get_mut(aspace).regions[index]
+        .take()
+        .expect("position found a region");
+    for page in 0..region.pages {
+        paging::unmap_user_page(root, region.vaddr + page * PAGE_BYTES);
+    }
+    k.release(ObjectRef::Memory(region.memory));
     Ok(Next::Reply([0; 6]))
 }

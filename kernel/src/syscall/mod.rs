@@ -73,6 +73,7 @@ pub fn dispatch(
         Syscall::Wait => notification::wait(k, caller, decode(&args)?),
         Syscall::Poll => notification::poll(k, caller, decode(&args)?),
         Syscall::TimerSet => notification::timer_set(k, caller, decode(&args)?),
+        Syscall::AspaceUnmap => memory::aspace_unmap(k, caller, decode(&args)?),
     }
 }
 

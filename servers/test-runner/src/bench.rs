@@ -2,10 +2,14 @@
 //! <iterations>`, then `BENCH-DONE`, then the run ends. Every sample has
 //! the measured overhead of an empty measurement subtracted.
 
-use abi::CapSlot;
 use abi::boot::BootInfo;
+use abi::{CapSlot, Rights, SysError};
 use rt::bench::{summarize, tsc_end, tsc_start};
 use rt::println;
+use rt::process::spawn_copy;
+use rt::sys;
+
+use crate::peer::{self, BenchKind, grant};
 
 const ITERATIONS: usize = 10_000;
 const WARMUP: usize = 1_000;
@@ -48,7 +52,85 @@ pub fn run(boot: &BootInfo) -> u64 {
     });
     report("null_syscall", unit, samples);
 
+    let thread_bytes = u64::from(boot.thread_object_bytes);
+    println!("BENCH thread_object_bytes bytes {thread_bytes} {thread_bytes} {thread_bytes} 1");
+
+    measure(&mut samples[..1000], overhead, thread_lifecycle);
+    report("thread_lifecycle", unit, &mut samples[..1000]);
+
+    let pairs = [
+        ("ipc_call_reply_fast", BenchKind::Call0),
+        ("ipc_call_reply_fast_4w", BenchKind::Call4),
+        ("ipc_call_reply_slow", BenchKind::Call10),
+        ("ipc_call_reply_cap", BenchKind::CallCap),
+        ("notify_roundtrip", BenchKind::Notify),
+        ("yield_roundtrip", BenchKind::Yield),
+    ];
+    for (name, kind) in pairs {
+        match cross_space(kind) {
+            Ok([median, p10, p90, count]) => {
+                println!("BENCH {name} {unit} {median} {p10} {p90} {count}")
+            }
+            Err(e) => println!("bench {name} could not run: {e}"),
+        }
+    }
+
     println!("BENCH-DONE");
     let _ = rt::sys::debug_exit(CapSlot(boot.debug_cap), 0);
     0
+}
+
+/// Create, start, exit (the thread's first instruction) and destroy.
+fn thread_lifecycle() {
+    let own = rt::thread::own_caps();
+    let Ok(thread) = sys::thread_create(own.budget, own.aspace, own.cspace) else {
+        return;
+    };
+    let entry = crate::cpu::exit_at_once as *const () as u64;
+    // The thread exits before touching its stack.
+    let _ = sys::thread_start(thread, entry, abi::layout::STACK_TOP - 8, 0);
+    let _ = sys::thread_wait(thread);
+    let _ = sys::cap_delete(thread);
+}
+
+/// Runs one client/partner pair in two new address spaces and returns the
+/// client's `[median, p10, p90, samples]`.
+fn cross_space(kind: BenchKind) -> Result<[u64; 4], SysError> {
+    let own = rt::thread::own_caps();
+    let endpoint = sys::endpoint_create(own.budget)?;
+    let results = sys::endpoint_create(own.budget)?;
+    let ping = sys::notification_create(own.budget)?;
+    let pong = sys::notification_create(own.budget)?;
+    let all = Rights::all();
+    let grants = [
+        grant(peer::DEBUG, peer::DEBUG, all),
+        grant(endpoint, peer::ENDPOINT, all),
+        grant(results, peer::RESULTS, Rights::WRITE),
+        grant(ping, peer::SPARE, all),
+        grant(ping, peer::PING, all),
+        grant(pong, peer::PONG, all),
+    ];
+    let partner_entry = match kind {
+        BenchKind::Notify | BenchKind::Yield => peer::bench_partner,
+        _ => peer::echo_server,
+    };
+    let outcome = (|| {
+        let partner = spawn_copy(partner_entry, kind as u64, &grants)?;
+        let client = match spawn_copy(peer::bench_client, kind as u64, &grants) {
+            Ok(client) => client,
+            Err(e) => {
+                partner.destroy();
+                return Err(e);
+            }
+        };
+        let report = sys::recv(results);
+        client.destroy();
+        partner.destroy();
+        let words = report?.message.words;
+        Ok(words)
+    })();
+    for slot in [endpoint, results, ping, pong] {
+        let _ = sys::cap_delete(slot);
+    }
+    outcome
 }

@@ -187,3 +187,16 @@ pub fn read_fs_base() -> u64 {
     unsafe { asm!("rdfsbase {}", out(reg) value) };
     value
 }
+
+/// A thread body that ends at its first instruction, without touching
+/// memory or its stack (for the thread life-cycle benchmark).
+#[unsafe(naked)]
+pub extern "C" fn exit_at_once() -> ! {
+    core::arch::naked_asm!(
+        "mov eax, {exit}",
+        "xor edi, edi",
+        "syscall",
+        "ud2",
+        exit = const abi::syscall::Syscall::ThreadExit as u64,
+    )
+}

@@ -12,6 +12,7 @@
 
 mod bench;
 mod cpu;
+mod peer;
 mod tests;
 
 use abi::boot::BootInfo;

@@ -4,6 +4,7 @@
 mod caps;
 mod faults;
 mod memory;
+mod process;
 mod syscalls;
 mod threads;
 mod usercopy;
@@ -251,6 +252,14 @@ pub static ALL: &[Test] = &[
     Test {
         name: "fault_kernel_still_alive",
         run: faults::still_alive,
+    },
+    Test {
+        name: "process_every_length_across_spaces",
+        run: process::every_length_across_spaces,
+    },
+    Test {
+        name: "process_server_gone_mid_call",
+        run: process::server_gone_mid_call,
     },
     Test {
         name: "memory_frames_restored_after_threads",

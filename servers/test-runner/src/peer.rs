@@ -1,0 +1,223 @@
+//! Programs the tests and benchmarks start in address spaces of their own
+//! (`rt::process::spawn_copy`): an echo server, a client that checks every
+//! message length, and the benchmark clients.
+//!
+//! Each gets its capabilities at the fixed slots below and its IPC buffer
+//! at `rt::process::CHILD_IPC_BUFFER`. A client reports through its exit
+//! code (0 = all checks passed, else the line that failed) or, for a
+//! benchmark, by sending its figures to [`RESULTS`].
+
+use abi::CapSlot;
+use abi::ipc::{MSG_MAX_CAPS, MSG_MAX_WORDS, MessageInfo};
+use rt::bench::{summarize, tsc_end, tsc_start};
+use rt::ipc_buffer::IpcBufferPtr;
+use rt::process::Grant;
+use rt::sys::{self, Message};
+
+/// The debug capability (same slot as in the first program, so printing works).
+pub const DEBUG: CapSlot = CapSlot(1);
+/// The endpoint the pair talks through.
+pub const ENDPOINT: CapSlot = CapSlot(2);
+/// Where a benchmark client sends its figures.
+pub const RESULTS: CapSlot = CapSlot(3);
+/// A capability a client sends (GRANT right).
+pub const SPARE: CapSlot = CapSlot(4);
+/// Notifications for the signal round trip: client to server, and back.
+pub const PING: CapSlot = CapSlot(5);
+/// See [`PING`].
+pub const PONG: CapSlot = CapSlot(6);
+
+/// Label the echo server adds per capability it received and checked.
+pub const CAP_LABEL_STEP: u64 = 1000;
+
+fn buffer() -> IpcBufferPtr {
+    rt::process::child_ipc_buffer()
+}
+
+/// The grants a child of the tests gets: debug, the endpoint (with the
+/// given rights) and optionally more.
+pub fn grant(src: CapSlot, dst: CapSlot, rights: abi::Rights) -> Grant {
+    Grant { src, dst, rights }
+}
+
+/// Echoes every message: same label (plus [`CAP_LABEL_STEP`] per received
+/// capability that names an endpoint or notification), same words. Serves
+/// forever; the test deletes it.
+pub extern "C" fn echo_server(_: u64) -> ! {
+    let buffer = buffer();
+    let mut received = sys::recv(ENDPOINT);
+    loop {
+        let Ok(r) = received else {
+            received = sys::recv(ENDPOINT);
+            continue;
+        };
+        let info = r.message.info;
+        let mut label = info.label();
+        for index in 0..info.caps() {
+            let slot = buffer.cap(index);
+            let kind = sys::cap_info(slot).ok().and_then(|i| i.object_type());
+            if matches!(
+                kind,
+                Some(abi::ObjectType::Endpoint | abi::ObjectType::Notification)
+            ) {
+                label += CAP_LABEL_STEP;
+            }
+        }
+        let reply = Message {
+            info: MessageInfo::new(label, info.words(), 0),
+            words: r.message.words,
+        };
+        received = sys::reply_recv(ENDPOINT, &reply);
+    }
+}
+
+fn pattern(length: usize, index: usize) -> u64 {
+    (length as u64) << 32 | index as u64 ^ 0x5a5a_0000
+}
+
+/// Calls the echo server with every length from 0 to the maximum, each
+/// with 0 to [`MSG_MAX_CAPS`] capabilities ([`SPARE`]), and checks what
+/// comes back. Exits 0, or with the failing line.
+pub extern "C" fn lengths_client(_: u64) -> ! {
+    sys::thread_exit(check_lengths().err().unwrap_or(0))
+}
+
+fn check_lengths() -> Result<(), u64> {
+    let buffer = buffer();
+    for length in 0..=MSG_MAX_WORDS {
+        for caps in 0..=MSG_MAX_CAPS {
+            let mut message = Message {
+                info: MessageInfo::new(length as u64, length, caps),
+                words: [0; 4],
+            };
+            for index in 0..length {
+                if index < 4 {
+                    message.words[index] = pattern(length, index);
+                } else {
+                    buffer.set_word(index, pattern(length, index));
+                }
+            }
+            for index in 0..caps {
+                buffer.set_cap(index, SPARE);
+            }
+            let reply = sys::call_endpoint(ENDPOINT, &message).map_err(|_| u64::from(line!()))?;
+            let info = reply.message.info;
+            let expected_label = length as u64 + caps as u64 * CAP_LABEL_STEP;
+            if info.label() != expected_label || info.words() != length || info.caps() != 0 {
+                return Err(u64::from(line!()));
+            }
+            for index in 0..length {
+                let got = if index < 4 {
+                    reply.message.words[index]
+                } else {
+                    buffer.word(index)
+                };
+                if got != pattern(length, index) {
+                    return Err(u64::from(line!()));
+                }
+            }
+        }
+        // The server's copies of SPARE go with a revoke.
+        sys::cap_revoke(SPARE).map_err(|_| u64::from(line!()))?;
+    }
+    Ok(())
+}
+
+/// What a benchmark client measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum BenchKind {
+    /// Call + reply_recv, no words.
+    Call0 = 0,
+    /// Call + reply_recv, 4 words.
+    Call4 = 1,
+    /// Call + reply_recv, 10 words (through the IPC buffers).
+    Call10 = 2,
+    /// Call + reply_recv, one capability.
+    CallCap = 3,
+    /// Signal the server's notification and wait for its signal back.
+    Notify = 4,
+    /// Yield to the server, which yields back.
+    Yield = 5,
+}
+
+impl BenchKind {
+    fn from_arg(arg: u64) -> BenchKind {
+        match arg {
+            1 => BenchKind::Call4,
+            2 => BenchKind::Call10,
+            3 => BenchKind::CallCap,
+            4 => BenchKind::Notify,
+            5 => BenchKind::Yield,
+            _ => BenchKind::Call0,
+        }
+    }
+}
+
+/// Samples per benchmark (the echo server keeps every capability it
+/// receives until the end, so this stays below its space's size).
+pub const BENCH_SAMPLES: usize = 2000;
+const BENCH_WARMUP: usize = 100;
+
+/// Measures one [`BenchKind`] round trip against the server and sends
+/// `[median, p10, p90, samples]` (overhead subtracted) to [`RESULTS`].
+pub extern "C" fn bench_client(kind: u64) -> ! {
+    let kind = BenchKind::from_arg(kind);
+    let buffer = buffer();
+    let (words, caps) = match kind {
+        BenchKind::Call4 => (4, 0),
+        BenchKind::Call10 => (10, 0),
+        BenchKind::CallCap => (0, 1),
+        _ => (0, 0),
+    };
+    buffer.set_cap(0, SPARE);
+    let message = Message {
+        info: MessageInfo::new(1, words, caps),
+        words: [1, 2, 3, 4],
+    };
+    let op = || match kind {
+        BenchKind::Notify => {
+            let _ = sys::signal(PING, 1);
+            let _ = sys::wait(PONG);
+        }
+        BenchKind::Yield => sys::thread_yield(),
+        _ => {
+            let _ = sys::call_endpoint(ENDPOINT, &message);
+        }
+    };
+    let mut samples = [0u64; BENCH_SAMPLES];
+    for sample in samples.iter_mut() {
+        let start = tsc_start();
+        let end = tsc_end();
+        *sample = end - start;
+    }
+    let (overhead, _, _) = summarize(&mut samples);
+    for _ in 0..BENCH_WARMUP {
+        op();
+    }
+    for sample in samples.iter_mut() {
+        let start = tsc_start();
+        op();
+        let end = tsc_end();
+        *sample = (end - start).saturating_sub(overhead);
+    }
+    let (median, p10, p90) = summarize(&mut samples);
+    let report = Message::new(kind as u64, &[median, p10, p90, BENCH_SAMPLES as u64]);
+    let _ = sys::send(RESULTS, &report);
+    sys::thread_exit(0)
+}
+
+/// The other side of the notification and yield benchmarks.
+pub extern "C" fn bench_partner(kind: u64) -> ! {
+    match BenchKind::from_arg(kind) {
+        BenchKind::Notify => loop {
+            if sys::wait(PING).is_err() {
+                sys::thread_exit(1);
+            }
+            let _ = sys::signal(PONG, 1);
+        },
+        _ => loop {
+            sys::thread_yield();
+        },
+    }
+}

@@ -1,0 +1,88 @@
+//! Programs in address spaces of their own talking through endpoints: every
+//! message length and capability count across address spaces, and the
+//! frames of a whole program coming back when it is destroyed.
+
+use abi::{Rights, SysError};
+use rt::process::spawn_copy;
+use rt::sys;
+
+use super::TestResult;
+use super::syscalls::fail;
+use crate::peer::{self, grant};
+use crate::{ensure, ensure_eq};
+
+fn frames() -> Result<u64, super::Failure> {
+    sys::debug_frame_count(super::debug_cap())
+        .map(|count| count.free)
+        .map_err(|_| fail())
+}
+
+/// A client in one address space calls an echo server in another with
+/// every length 0..=64 and 0..=3 capabilities; then both are destroyed
+/// and every frame comes back.
+pub fn every_length_across_spaces() -> TestResult {
+    let own = rt::thread::own_caps();
+    // The first copy leaves page tables for its scratch window in our own
+    // address space (kept for the next one): make them before counting.
+    let warm_up = spawn_copy(peer::echo_server, 0, &[]).map_err(|_| fail())?;
+    warm_up.destroy();
+    let before = frames()?;
+    let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
+    let spare = sys::notification_create(own.budget).map_err(|_| fail())?;
+    let grants = [
+        grant(peer::DEBUG, peer::DEBUG, Rights::all()),
+        grant(endpoint, peer::ENDPOINT, Rights::all()),
+        grant(spare, peer::SPARE, Rights::all()),
+    ];
+    let server = spawn_copy(peer::echo_server, 0, &grants).map_err(|_| fail())?;
+    let client = spawn_copy(peer::lengths_client, 0, &grants).map_err(|_| fail())?;
+    let status = sys::thread_wait(client.thread).map_err(|_| fail())?;
+    client.destroy();
+    server.destroy();
+    ensure_eq!(status.kind, abi::syscall::exit_kind::EXITED);
+    ensure_eq!(status.code, 0);
+    ensure_eq!(sys::cap_delete(endpoint), Ok(()));
+    ensure_eq!(sys::cap_delete(spare), Ok(()));
+    ensure_eq!(frames()?, before);
+    Ok(())
+}
+
+/// A server destroyed while a client in another address space is blocked
+/// calling it: the client's call fails with `PeerClosed` once the endpoint
+/// goes; destroying a server with a caller waiting for its reply also
+/// ends that call with `PeerClosed`.
+pub fn server_gone_mid_call() -> TestResult {
+    let own = rt::thread::own_caps();
+    let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
+    let grants = [
+        grant(peer::DEBUG, peer::DEBUG, Rights::all()),
+        grant(endpoint, peer::ENDPOINT, Rights::READ),
+    ];
+    // A server that receives the call and never replies: it reaches its
+    // receive (same priority: our yields let it run until it blocks), then
+    // is suspended there. The call is still delivered to it, and we wait
+    // for a reply that never comes until another thread destroys it.
+    let server = spawn_copy(peer::echo_server, 0, &grants).map_err(|_| fail())?;
+    for _ in 0..5 {
+        sys::thread_yield();
+    }
+    ensure_eq!(sys::thread_suspend(server.thread), Ok(()));
+    let killer =
+        rt::thread::spawn(destroy_thread_later, u64::from(server.thread.0)).map_err(|_| fail())?;
+    let outcome = sys::call_endpoint(endpoint, &sys::Message::new(7, &[]));
+    ensure_eq!(outcome.map(|_| ()), Err(SysError::PeerClosed));
+    ensure!(killer.join().is_ok());
+    server.destroy();
+    ensure_eq!(sys::cap_delete(endpoint), Ok(()));
+    Ok(())
+}
+
+fn destroy_thread_later(slot: u64) -> u64 {
+    for _ in 0..10 {
+        sys::thread_yield();
+    }
+    match sys::cap_delete(abi::CapSlot(slot as u32)) {
+        Ok(()) => 0,
+        Err(_) => 1,
+    }
+}
