@@ -300,11 +300,16 @@ pub enum Syscall {
     /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] if no
     /// region matches.
     AspaceUnmap = 40,
+    /// Reports kernel event counters (for tests and benchmarks).
+    ///
+    /// Arguments: [`DebugCountersArgs`]; results: [`KernelCounters`].
+    /// Rights: [`Rights::READ`] on a [`ObjectType::Debug`] capability.
+    DebugCounters = 41,
 }
 
 impl Syscall {
     /// Every syscall, in number order.
-    pub const ALL: [Syscall; 41] = [
+    pub const ALL: [Syscall; 42] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
@@ -346,6 +351,7 @@ impl Syscall {
         Syscall::Poll,
         Syscall::TimerSet,
         Syscall::AspaceUnmap,
+        Syscall::DebugCounters,
     ];
 
     /// The number placed in `rax`.
@@ -683,6 +689,23 @@ args!(
         pages: u64,
         /// Access.
         flags: MapFlags,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::DebugCounters`].
+    DebugCountersArgs for DebugCounters {
+        /// A [`ObjectType::Debug`] capability with [`Rights::READ`].
+        console: CapSlot,
+    }
+);
+results!(
+    /// Results of [`Syscall::DebugCounters`].
+    KernelCounters {
+        /// `Call`s and `ReplyRecv`s the IPC fast path has handled.
+        fastpath_ipc: u64,
+        /// 1 if the fast path is on (kernel command line `fastpath=off`
+        /// turns it off), else 0.
+        fastpath_enabled: u64,
     }
 );
 args!(

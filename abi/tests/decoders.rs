@@ -284,6 +284,7 @@ args_properties!(nb_recv_args: NbRecvArgs for NbRecv { endpoint: Slot });
 args_properties!(signal_args: SignalArgs for Signal { notification: Slot, bits: Word });
 args_properties!(wait_args: WaitArgs for Wait { notification: Slot });
 args_properties!(poll_args: PollArgs for Poll { notification: Slot });
+args_properties!(debug_counters_args: DebugCountersArgs for DebugCounters { console: Slot });
 args_properties!(aspace_unmap_args: AspaceUnmapArgs for AspaceUnmap {
     aspace: Slot, vaddr: Word, pages: Word
 });
@@ -341,6 +342,7 @@ fn decode_as(call: Syscall, regs: &ArgRegs) -> Result<ArgRegs, SysError> {
         Syscall::Poll => go::<PollArgs>(call, regs),
         Syscall::TimerSet => go::<TimerSetArgs>(call, regs),
         Syscall::AspaceUnmap => go::<AspaceUnmapArgs>(call, regs),
+        Syscall::DebugCounters => go::<DebugCountersArgs>(call, regs),
     }
 }
 
@@ -390,6 +392,7 @@ result_properties!(slot_result: SlotResult { slot });
 result_properties!(clock_time: ClockTime { nanos });
 result_properties!(thread_status: ThreadStatus { kind, code, error_code, rip, addr });
 result_properties!(signals: Signals { bits });
+result_properties!(kernel_counters: KernelCounters { fastpath_ipc, fastpath_enabled });
 result_properties!(recv_result: RecvResult { badge, info, mr0, mr1, mr2, mr3 });
 
 /// A `u64` that is often small or near a limit.

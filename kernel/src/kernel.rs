@@ -48,6 +48,10 @@ pub struct Kernel {
     pub timers: List<ObjId<Notification>>,
     /// The tick count when timers were last checked.
     timers_checked_at: u64,
+    /// Whether `Call` and `ReplyRecv` try the fast path.
+    pub fastpath: bool,
+    /// Syscalls the fast path has handled.
+    pub fastpath_hits: u64,
 }
 
 /// The kernel state; `None` until boot has built it.
@@ -91,6 +95,8 @@ impl Kernel {
             reap_head: None,
             timers: List::new(),
             timers_checked_at: 0,
+            fastpath: true,
+            fastpath_hits: 0,
         }
     }
 
@@ -100,6 +106,9 @@ impl Kernel {
             return;
         };
         let (number, args) = self.objects.get(current).context.syscall_args();
+        if self.fastpath && crate::fastpath::try_syscall(self, current, number, &args) {
+            return;
+        }
         let (status, values) = match crate::syscall::dispatch(self, current, number, args) {
             Ok(Next::Reply(values)) => (0, values),
             Err(error) => (error.code(), [0; 6]),

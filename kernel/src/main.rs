@@ -10,6 +10,7 @@ mod boot_program;
 mod cap;
 mod config;
 mod entry;
+mod fastpath;
 mod ipc;
 mod kernel;
 mod klog;
@@ -108,6 +109,15 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
 
     let (_, total) = mem::frame::counts();
     let mut k = kernel::Kernel::new();
+    let cmdline = &boot.cmdline[..boot.cmdline_len];
+    k.fastpath = !cmdline
+        .split(|byte| *byte == b' ')
+        .any(|word| word == b"fastpath=off");
+    klog!(
+        Info,
+        "ipc fast path: {}",
+        if k.fastpath { "on" } else { "off" }
+    );
     let facts = boot_program::BootFacts {
         initrd,
         cmdline: &boot.cmdline[..boot.cmdline_len],

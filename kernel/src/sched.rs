@@ -105,4 +105,9 @@ impl Scheduler {
         self.current = Some(next);
         Some(next)
     }
+
+    /// The most urgent ready priority, if any thread is ready.
+    pub fn highest_ready(&self) -> Option<u8> {
+        self.queues.highest()
+    }
 }

@@ -31,7 +31,7 @@ pub const CHILD_IPC_BUFFER: u64 = 0x0000_0030_0000_0000;
 /// Where the caller maps pages it fills for a child, briefly.
 const SCRATCH: u64 = 0x0000_0050_0000_0000;
 /// Slots in a child's capability space.
-pub const CHILD_CSPACE_SLOTS: u64 = 256;
+pub const CHILD_CSPACE_SLOTS: u64 = 4096;
 
 /// A capability to give a child: the caller's `src`, with `rights`, put in
 /// the child's slot `dst`.

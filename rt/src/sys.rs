@@ -438,3 +438,8 @@ pub fn aspace_unmap(aspace: CapSlot, vaddr: u64, pages: u64) -> Result<(), SysEr
         pages,
     }))
 }
+
+/// `DebugCounters`.
+pub fn debug_counters(console: CapSlot) -> Result<KernelCounters, SysError> {
+    call(&DebugCountersArgs { console })
+}

@@ -2,8 +2,8 @@
 //! free-frame count, before drivers exist. Only the first program gets it.
 
 use abi::syscall::{
-    DEBUG_EXIT_CODE_LIMIT, DEBUG_WRITE_MAX_BYTES, DebugExitArgs, DebugFrameCountArgs,
-    DebugWriteArgs, FrameCount, SyscallResult,
+    DEBUG_EXIT_CODE_LIMIT, DEBUG_WRITE_MAX_BYTES, DebugCountersArgs, DebugExitArgs,
+    DebugFrameCountArgs, DebugWriteArgs, FrameCount, KernelCounters, SyscallResult,
 };
 use abi::{Rights, SysError};
 
@@ -55,4 +55,18 @@ pub fn frame_count(
     lookup::<DebugObject>(k, caller, args.console, Rights::READ)?;
     let (free, total) = crate::mem::frame::counts();
     Ok(Next::Reply(FrameCount { free, total }.encode()))
+}
+
+/// `DebugCounters`.
+pub fn counters(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: DebugCountersArgs,
+) -> Result<Next, SysError> {
+    lookup::<DebugObject>(k, caller, args.console, Rights::READ)?;
+    let counters = KernelCounters {
+        fastpath_ipc: k.fastpath_hits,
+        fastpath_enabled: u64::from(k.fastpath),
+    };
+    Ok(Next::Reply(counters.encode()))
 }

@@ -74,6 +74,7 @@ pub fn dispatch(
         Syscall::Poll => notification::poll(k, caller, decode(&args)?),
         Syscall::TimerSet => notification::timer_set(k, caller, decode(&args)?),
         Syscall::AspaceUnmap => memory::aspace_unmap(k, caller, decode(&args)?),
+        Syscall::DebugCounters => debug::counters(k, caller, decode(&args)?),
     }
 }
 

@@ -1,0 +1,141 @@
+//! The IPC fast path: `Call` and `ReplyRecv` of a register-only message to
+//! a partner that is already waiting, switching straight to it.
+//!
+//! Each function is a list of guards, then the commit. Any guard that
+//! fails returns `false` with nothing changed, and the general path
+//! (`crate::ipc`) handles the syscall instead; so the fast path only ever
+//! does what the general path would, minus its generality:
+//! - the message has at most `MSG_REG_WORDS` words and no capabilities
+//!   (no IPC buffer is touched);
+//! - the partner is waiting (a receiver for `Call`, a caller for the reply
+//!   of `ReplyRecv`), is not suspended, and no ready thread is more urgent
+//!   than it (so switching to it directly is what the scheduler would do);
+//! - for `Call`, the receiver holds no unanswered reply right; for
+//!   `ReplyRecv`, no sender is queued on the endpoint and the bound
+//!   notification (if any) has no bits pending (those receive at once).
+//!
+//! `Kernel::fastpath` turns it off (kernel command line `fastpath=off`), so
+//! the whole test suite can run on the general path too.
+
+use abi::ipc::{MSG_REG_WORDS, MessageInfo};
+use abi::syscall::{ArgRegs, Syscall};
+use abi::{CapSlot, Rights};
+
+use crate::cap::Capability;
+use crate::kernel::Kernel;
+use crate::mem::kobj::ObjId;
+use crate::object::cspace;
+use crate::object::endpoint::{Endpoint, QueueKind};
+use crate::object::thread::{ReplyRight, Thread, ThreadState};
+
+/// Tries the fast path for syscall `number`; true if it handled it.
+pub fn try_syscall(k: &mut Kernel, caller: ObjId<Thread>, number: u64, args: &ArgRegs) -> bool {
+    if number == Syscall::Call.number() {
+        call(k, caller, args)
+    } else if number == Syscall::ReplyRecv.number() {
+        reply_recv(k, caller, args)
+    } else {
+        false
+    }
+}
+
+/// The info register, if the message fits in registers.
+fn short_info(reg: u64) -> Option<MessageInfo> {
+    MessageInfo::from_reg(reg)
+        .ok()
+        .filter(|info| info.words() <= MSG_REG_WORDS && info.caps() == 0)
+}
+
+fn endpoint(
+    k: &Kernel,
+    caller: ObjId<Thread>,
+    slot: u64,
+    rights: Rights,
+) -> Option<(ObjId<Endpoint>, Capability)> {
+    let slot = CapSlot::from_reg(slot).ok()?;
+    let cspace = k.objects.get(caller).cspace;
+    cspace::lookup::<ObjId<Endpoint>>(&k.objects, cspace, slot, rights).ok()
+}
+
+/// Whether `partner` may run now in the caller's place.
+fn can_switch_to(k: &Kernel, partner: ObjId<Thread>) -> bool {
+    let thread = k.objects.get(partner);
+    !thread.suspended
+        && k.sched
+            .highest_ready()
+            .is_none_or(|highest| highest <= thread.priority)
+}
+
+fn switch_to(k: &mut Kernel, caller: ObjId<Thread>, partner: ObjId<Thread>) {
+    k.sched.forget_current(caller);
+    k.objects.get_mut(partner).state = ThreadState::Running;
+    k.sched.current = Some(partner);
+    k.fastpath_hits += 1;
+}
+
+fn call(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> bool {
+    // Guards.
+    let Some(info) = short_info(args[1]) else {
+        return false;
+    };
+    let Some((endpoint, cap)) = endpoint(k, caller, args[0], Rights::WRITE) else {
+        return false;
+    };
+    let Some(receiver) = k.objects.get(endpoint).first(QueueKind::Recv) else {
+        return false;
+    };
+    if matches!(k.objects.get(receiver).reply, ReplyRight::To(_)) || !can_switch_to(k, receiver) {
+        return false;
+    }
+    // Commit: the receiver takes the message and the reply right; the
+    // caller waits for the reply.
+    k.endpoint_remove(endpoint, receiver);
+    let grant = cap.rights.contains(Rights::GRANT);
+    let thread = k.objects.get_mut(caller);
+    thread.state = ThreadState::AwaitingReply { grant };
+    thread.replier = Some(receiver);
+    let thread = k.objects.get_mut(receiver);
+    thread.reply = ReplyRight::To(caller);
+    let received = info.with_call().to_reg();
+    thread
+        .context
+        .set_syscall_result(0, [cap.badge, received, args[2], args[3], args[4], args[5]]);
+    switch_to(k, caller, receiver);
+    true
+}
+
+fn reply_recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> bool {
+    // Guards.
+    let Some(info) = short_info(args[1]) else {
+        return false;
+    };
+    let ReplyRight::To(target) = k.objects.get(caller).reply else {
+        return false;
+    };
+    let Some((endpoint, _)) = endpoint(k, caller, args[0], Rights::READ) else {
+        return false;
+    };
+    if k.objects.get(endpoint).kind == QueueKind::Send {
+        return false;
+    }
+    if let Some(bound) = k.objects.get(caller).bound
+        && k.objects.get(bound).word != 0
+    {
+        return false;
+    }
+    if !can_switch_to(k, target) {
+        return false;
+    }
+    // Commit: the reply goes to the caller, which runs; this thread waits
+    // on the endpoint.
+    k.objects.get_mut(caller).reply = ReplyRight::None;
+    let thread = k.objects.get_mut(target);
+    thread.replier = None;
+    thread
+        .context
+        .set_syscall_result(0, [0, info.to_reg(), args[2], args[3], args[4], args[5]]);
+    k.objects.get_mut(caller).state = ThreadState::Receiving { endpoint };
+    k.endpoint_enqueue(endpoint, caller, QueueKind::Recv);
+    switch_to(k, caller, target);
+    true
+}
