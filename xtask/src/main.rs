@@ -54,6 +54,10 @@ enum Cmd {
         /// Echo the whole serial console.
         #[arg(long, short)]
         verbose: bool,
+        /// Turn the kernel's IPC fast path off (`fastpath=off`), so every
+        /// call takes the general path.
+        #[arg(long)]
+        slow_path: bool,
         /// Arguments after `--` go to QEMU after the defaults.
         #[arg(last = true)]
         qemu_args: Vec<String>,
@@ -121,8 +125,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             accel,
             no_host,
             verbose,
+            slow_path,
             qemu_args,
-        } => test::run(filter.as_deref(), accel, no_host, verbose, &qemu_args),
+        } => test::run(
+            filter.as_deref(),
+            accel,
+            no_host,
+            verbose,
+            slow_path,
+            &qemu_args,
+        ),
         Cmd::Bench {
             accel,
             no_linux,

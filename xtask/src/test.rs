@@ -67,16 +67,20 @@ pub fn run(
     accel: Option<Accel>,
     no_host: bool,
     verbose: bool,
+    slow_path: bool,
     extra: &[String],
 ) -> Result<ExitCode> {
     qemu::ensure_qemu()?;
     let (mut passed, mut failed) = if no_host { (0, 0) } else { run_host_tests()? };
     let art = build::build_all()?;
     let accel = qemu::accel_args(accel, false);
-    let cmdline = match filter {
+    let mut cmdline = match filter {
         Some(f) => format!("mode=test filter={f}"),
         None => "mode=test".to_string(),
     };
+    if slow_path {
+        cmdline.push_str(" fastpath=off");
+    }
     let cmd = qemu::command(&art, &accel, &cmdline, false, extra);
     let log = build::root().join("target/mica/test-serial.log");
     println!(

@@ -86,3 +86,33 @@ fn destroy_thread_later(slot: u64) -> u64 {
         Err(_) => 1,
     }
 }
+
+/// Short calls to a waiting server in another address space take the fast
+/// path (both the call and the server's reply_recv), unless the kernel
+/// runs with `fastpath=off`; long ones always take the general path.
+pub fn fast_path_taken() -> TestResult {
+    let own = rt::thread::own_caps();
+    let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
+    let grants = [
+        grant(peer::DEBUG, peer::DEBUG, Rights::all()),
+        grant(endpoint, peer::ENDPOINT, Rights::all()),
+    ];
+    let server = spawn_copy(peer::echo_server, 0, &grants).map_err(|_| fail())?;
+    let counters = || sys::debug_counters(super::debug_cap()).map_err(|_| fail());
+    // The first call may find the server not yet waiting.
+    let first = sys::call_endpoint(endpoint, &sys::Message::new(1, &[]));
+    ensure!(first.is_ok());
+    let before = counters()?;
+    for round in 0..10u64 {
+        let reply = sys::call_endpoint(endpoint, &sys::Message::new(round, &[round, 2, 3, 4]));
+        let reply = reply.map_err(|_| fail())?;
+        ensure_eq!(reply.message.info.label(), round);
+        ensure_eq!(reply.message.words, [round, 2, 3, 4]);
+    }
+    let after = counters()?;
+    let expected = if before.fastpath_enabled == 1 { 20 } else { 0 };
+    ensure_eq!(after.fastpath_ipc - before.fastpath_ipc, expected);
+    server.destroy();
+    ensure_eq!(sys::cap_delete(endpoint), Ok(()));
+    Ok(())
+}
