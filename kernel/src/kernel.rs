@@ -34,8 +34,12 @@ pub struct Kernel {
     pub objects: Objects,
     /// Run queues and running thread.
     pub sched: Scheduler,
-    /// The thread whose FPU and TLS registers are live in the CPU.
+    /// The thread whose FPU registers are live in the CPU.
     fpu_owner: Option<ObjId<Thread>>,
+    /// Whether CR0.TS is set (the running thread's next FPU use traps).
+    fpu_trapping: bool,
+    /// The thread whose FS/GS bases are live in the CPU.
+    tls_owner: Option<ObjId<Thread>>,
     /// Threads started and not yet ended.
     pub live_threads: u64,
     /// Next thread number (for logs).
@@ -69,6 +73,9 @@ pub enum Next {
     Restart,
 }
 
+/// The #NM exception: an FPU instruction while CR0.TS is set.
+const DEVICE_NOT_AVAILABLE: u64 = 7;
+
 /// Length of the `syscall` instruction, to run it again.
 const SYSCALL_INSTRUCTION_BYTES: u64 = 2;
 
@@ -89,6 +96,8 @@ impl Kernel {
             objects: Objects::new(),
             sched: Scheduler::new(),
             fpu_owner: None,
+            fpu_trapping: false,
+            tls_owner: None,
             live_threads: 0,
             next_thread_id: 1,
             announced_idle: false,
@@ -141,7 +150,11 @@ impl Kernel {
             UserTrap::Spurious => {}
             UserTrap::Fault(fault) => {
                 if let Some(current) = self.sched.current {
-                    self.kill(current, fault);
+                    if fault.vector == DEVICE_NOT_AVAILABLE && self.fpu_trapping {
+                        self.take_fpu(current);
+                    } else {
+                        self.kill(current, fault);
+                    }
                 }
             }
         }
@@ -248,7 +261,11 @@ impl Kernel {
     /// Takes a thread off an endpoint's queue.
     pub fn endpoint_remove(&mut self, endpoint: ObjId<Endpoint>, id: ObjId<Thread>) {
         let mut queue = self.objects.get(endpoint).queue;
-        queue.remove(&mut self.objects, id);
+        if queue.front() == Some(id) {
+            queue.pop_front(&mut self.objects);
+        } else {
+            queue.remove(&mut self.objects, id);
+        }
         let endpoint = self.objects.get_mut(endpoint);
         endpoint.queue = queue;
         endpoint.settle();
@@ -342,6 +359,9 @@ impl Kernel {
         if self.fpu_owner == Some(id) {
             self.fpu_owner = None;
         }
+        if self.tls_owner == Some(id) {
+            self.tls_owner = None;
+        }
         let thread = self.objects.get(id);
         let (aspace, cspace) = (thread.aspace, thread.cspace);
         self.objects.free(id);
@@ -398,7 +418,15 @@ impl Kernel {
     }
 
     /// Destroys every object on the destroy list (and those they release).
+    #[inline(always)]
     pub fn reap(&mut self) {
+        if self.reap_head.is_some() {
+            self.reap_all();
+        }
+    }
+
+    #[inline(never)]
+    fn reap_all(&mut self) {
         while let Some(object) = self.reap_head {
             self.reap_head = self.reap_next_mut(object).and_then(Option::take);
             self.destroy(object);
@@ -469,25 +497,53 @@ impl Kernel {
             return None;
         };
         self.objects.get_mut(next).state = ThreadState::Running;
-        if self.fpu_owner != Some(next) {
-            if let Some(previous) = self.fpu_owner {
-                let (fs, gs) = arch::read_tls_bases();
-                let thread = self.objects.get_mut(previous);
-                arch::fpu::save(&mut thread.fpu);
-                thread.fs_base = fs;
-                thread.gs_base = gs;
-            }
-            let thread = self.objects.get(next);
-            arch::fpu::restore(&thread.fpu);
-            arch::write_tls_bases(thread.fs_base, thread.gs_base);
-            self.fpu_owner = Some(next);
-        }
+        self.switch_registers(next);
         let thread = self.objects.get(next);
         let root = self.objects.get(thread.aspace).root;
         Some(ResumeTarget {
             context: &thread.context,
             root,
         })
+    }
+
+    /// Makes `next`'s FS/GS bases live, and arms the lazy FPU switch.
+    fn switch_registers(&mut self, next: ObjId<Thread>) {
+        if self.tls_owner != Some(next) {
+            let (fs, gs) = arch::read_tls_bases();
+            if let Some(previous) = self.tls_owner {
+                let thread = self.objects.get_mut(previous);
+                thread.fs_base = fs;
+                thread.gs_base = gs;
+            }
+            let thread = self.objects.get(next);
+            // Most threads share the same (zero) bases: skip the writes.
+            if (thread.fs_base, thread.gs_base) != (fs, gs) {
+                arch::write_tls_bases(thread.fs_base, thread.gs_base);
+            }
+            self.tls_owner = Some(next);
+        }
+        let trap = self.fpu_owner != Some(next);
+        if trap != self.fpu_trapping {
+            if trap {
+                arch::fpu::trap_next_use();
+            } else {
+                arch::fpu::allow_use();
+            }
+            self.fpu_trapping = trap;
+        }
+    }
+
+    /// The running thread used the FPU (#NM): move the FPU registers from
+    /// their owner to it.
+    #[inline(never)]
+    fn take_fpu(&mut self, current: ObjId<Thread>) {
+        arch::fpu::allow_use();
+        self.fpu_trapping = false;
+        if let Some(previous) = self.fpu_owner {
+            arch::fpu::save(&mut self.objects.get_mut(previous).fpu);
+        }
+        arch::fpu::restore(&self.objects.get(current).fpu);
+        self.fpu_owner = Some(current);
     }
 
     /// Gives a thread number.
@@ -499,7 +555,7 @@ impl Kernel {
 
     /// The current FS/GS bases of a thread (live in the CPU if it owns it).
     pub fn tls_bases(&self, id: ObjId<Thread>) -> (u64, u64) {
-        if self.fpu_owner == Some(id) {
+        if self.tls_owner == Some(id) {
             arch::read_tls_bases()
         } else {
             let thread = self.objects.get(id);
@@ -512,7 +568,7 @@ impl Kernel {
         let thread = self.objects.get_mut(id);
         thread.fs_base = fs;
         thread.gs_base = gs;
-        if self.fpu_owner == Some(id) {
+        if self.tls_owner == Some(id) {
             arch::write_tls_bases(fs, gs);
         }
     }

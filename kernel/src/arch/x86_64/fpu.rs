@@ -98,3 +98,23 @@ pub fn restore(area: &FpuArea) {
         }
     }
 }
+
+/// Makes the next FPU/SSE instruction in user mode trap with #NM (CR0.TS),
+/// so the state is switched only for threads that use it (lazy switch).
+pub fn trap_next_use() {
+    // SAFETY: setting CR0.TS only makes FPU/SSE instructions raise #NM;
+    // the kernel itself uses none (the target has no SSE) except
+    // XSAVE/FXSAVE in `save`/`restore`, which run after `allow_use`.
+    unsafe {
+        x86_64::registers::control::Cr0::update(|flags| {
+            flags.insert(x86_64::registers::control::Cr0Flags::TASK_SWITCHED)
+        })
+    };
+}
+
+/// Lets FPU/SSE instructions run again (`clts`).
+pub fn allow_use() {
+    // SAFETY: clearing CR0.TS has no effect beyond letting FPU
+    // instructions execute without #NM.
+    unsafe { core::arch::asm!("clts", options(nomem, nostack, preserves_flags)) };
+}
