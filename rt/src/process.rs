@@ -173,11 +173,15 @@ fn build(
 
 impl Child {
     /// Deletes the child's thread (wherever it is), capability space,
-    /// address space and memory: every frame it used comes back.
+    /// address space and memory: every frame it used comes back. Copies of
+    /// these capabilities derived since (say, the child's own capability to
+    /// its thread, which would keep thread and capability space alive in a
+    /// cycle) are revoked first.
     pub fn destroy(self) {
         let slots = [self.thread, self.cspace, self.aspace];
         for slot in slots.into_iter().chain(self.memory) {
             if slot != CapSlot::NULL {
+                let _ = sys::cap_revoke(slot);
                 let _ = sys::cap_delete(slot);
             }
         }

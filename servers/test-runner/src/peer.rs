@@ -221,3 +221,50 @@ pub extern "C" fn bench_partner(kind: u64) -> ! {
         },
     }
 }
+
+/// A client for the stress test: calls [`ENDPOINT`] with varying short
+/// and long messages and signals [`PING`], forever (the test deletes it).
+pub extern "C" fn stress_client(seed: u64) -> ! {
+    let buffer = buffer();
+    let mut state = seed | 1;
+    loop {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let words = (state % 12) as usize;
+        for index in 4..words {
+            buffer.set_word(index, state.wrapping_add(index as u64));
+        }
+        let message = Message {
+            info: MessageInfo::new(state >> 40, words, 0),
+            words: [state, 1, 2, 3],
+        };
+        match sys::call_endpoint(ENDPOINT, &message) {
+            Ok(reply) if reply.message.info.label() != state >> 40 => sys::thread_exit(2),
+            _ => {}
+        }
+        if state.is_multiple_of(3) {
+            let _ = sys::signal(PING, 1 << (state % 64));
+        }
+    }
+}
+
+/// A server for the stress test: echoes calls, and takes signals of a
+/// bound notification ([`PING`]) in the same receive.
+pub extern "C" fn stress_server(thread_slot: u64) -> ! {
+    let _ = sys::thread_bind(CapSlot(thread_slot as u32), PING);
+    let mut received = sys::recv(ENDPOINT);
+    loop {
+        received = match received {
+            Ok(r) if r.message.info.is_call() => {
+                let info = r.message.info;
+                let reply = Message {
+                    info: MessageInfo::new(info.label(), info.words(), 0),
+                    words: r.message.words,
+                };
+                sys::reply_recv(ENDPOINT, &reply)
+            }
+            _ => sys::recv(ENDPOINT),
+        };
+    }
+}

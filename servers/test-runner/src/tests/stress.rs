@@ -1,0 +1,114 @@
+//! Stress: clients and servers in several address spaces call each other
+//! through one endpoint and signal a notification for a few seconds while
+//! the test suspends, resumes, deletes and replaces them at random. After
+//! it the kernel must be alive, every program must come apart cleanly and
+//! every frame must come back.
+
+use abi::{CapSlot, Rights};
+use rt::process::{Child, spawn_copy};
+use rt::sys;
+
+use super::TestResult;
+use super::syscalls::fail;
+use crate::peer::{self, grant};
+use crate::{ensure, ensure_eq};
+
+/// Programs alive at once.
+const PROGRAMS: usize = 6;
+/// How long the storm lasts.
+const STORM_NS: u64 = 2_000_000_000;
+/// Slot of a server's own thread capability in its space (for binding).
+const SELF_SLOT: CapSlot = CapSlot(7);
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn frames() -> Result<u64, super::Failure> {
+    sys::debug_frame_count(super::debug_cap())
+        .map(|count| count.free)
+        .map_err(|_| fail())
+}
+
+fn start(index: usize, endpoint: CapSlot, ping: CapSlot, seed: u64) -> Option<Child> {
+    let grants = [
+        grant(peer::DEBUG, peer::DEBUG, Rights::all()),
+        grant(endpoint, peer::ENDPOINT, Rights::all()),
+        grant(ping, peer::PING, Rights::all()),
+    ];
+    if index.is_multiple_of(2) {
+        let child = spawn_copy(peer::stress_server, u64::from(SELF_SLOT.0), &grants).ok()?;
+        // The server binds its own thread: give it its capability (it may
+        // already be running; binding then fails and it serves unbound).
+        let _ = sys::cap_copy_to(child.thread, Rights::all(), child.cspace, SELF_SLOT);
+        Some(child)
+    } else {
+        spawn_copy(peer::stress_client, seed, &grants).ok()
+    }
+}
+
+pub fn storm() -> TestResult {
+    let own = rt::thread::own_caps();
+    // Warm up the scratch window's page tables (see the process tests).
+    let warm_up = spawn_copy(peer::echo_server, 0, &[]).map_err(|_| fail())?;
+    warm_up.destroy();
+    let before = frames()?;
+    let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
+    let ping = sys::notification_create(own.budget).map_err(|_| fail())?;
+    let mut rng = Rng(sys::clock_read() | 1);
+    let mut programs: [Option<Child>; PROGRAMS] = [const { None }; PROGRAMS];
+    for (index, program) in programs.iter_mut().enumerate() {
+        *program = start(index, endpoint, ping, rng.next());
+    }
+    let (mut suspends, mut resumes, mut replaced) = (0u32, 0u32, 0u32);
+    let end = sys::clock_read() + STORM_NS;
+    while sys::clock_read() < end {
+        let index = (rng.next() % PROGRAMS as u64) as usize;
+        match rng.next() % 8 {
+            0..=2 => {
+                if let Some(child) = &programs[index] {
+                    ensure_eq!(sys::thread_suspend(child.thread), Ok(()));
+                    suspends += 1;
+                }
+            }
+            3..=5 => {
+                if let Some(child) = &programs[index] {
+                    ensure_eq!(sys::thread_resume(child.thread), Ok(()));
+                    resumes += 1;
+                }
+            }
+            _ => {
+                if let Some(child) = programs[index].take() {
+                    child.destroy();
+                }
+                programs[index] = start(index, endpoint, ping, rng.next());
+                replaced += 1;
+            }
+        }
+        // Let the programs run a little.
+        for _ in 0..(rng.next() % 4) {
+            sys::thread_yield();
+        }
+    }
+    for child in programs.iter().flatten() {
+        let _ = sys::thread_suspend(child.thread);
+    }
+    for program in programs.iter_mut() {
+        if let Some(child) = program.take() {
+            child.destroy();
+        }
+    }
+    ensure!(suspends > 0 && resumes > 0 && replaced > 0);
+    ensure_eq!(sys::null(), Ok(()));
+    ensure_eq!(sys::cap_delete(endpoint), Ok(()));
+    ensure_eq!(sys::cap_delete(ping), Ok(()));
+    ensure_eq!(frames()?, before);
+    Ok(())
+}
