@@ -9,11 +9,7 @@
 //! to the same value.
 #![no_main]
 
-use abi::syscall::{
-    ArgRegs, CapCopyArgs, CapDeleteArgs, CapInfoArgs, ClockReadArgs, DebugExitArgs,
-    DebugFrameCountArgs, DebugWriteArgs, NullArgs, Syscall, SyscallArgs, ThreadCreateArgs,
-    ThreadExitArgs, ThreadWaitArgs, ThreadYieldArgs,
-};
+use abi::syscall::*;
 use libfuzzer_sys::fuzz_target;
 
 /// Bytes of input used: the number and six registers.
@@ -64,5 +60,35 @@ fuzz_target!(|input: &[u8]| {
         Syscall::CapDelete => round_trip::<CapDeleteArgs>(call, &regs),
         Syscall::CapInfo => round_trip::<CapInfoArgs>(call, &regs),
         Syscall::ClockRead => round_trip::<ClockReadArgs>(call, &regs),
+        Syscall::CapMint => round_trip::<CapMintArgs>(call, &regs),
+        Syscall::CapMove => round_trip::<CapMoveArgs>(call, &regs),
+        Syscall::CapRevoke => round_trip::<CapRevokeArgs>(call, &regs),
+        Syscall::CSpaceCreate => round_trip::<CSpaceCreateArgs>(call, &regs),
+        Syscall::EndpointCreate => round_trip::<EndpointCreateArgs>(call, &regs),
+        Syscall::NotificationCreate => round_trip::<NotificationCreateArgs>(call, &regs),
+        Syscall::AspaceCreate => round_trip::<AspaceCreateArgs>(call, &regs),
+        Syscall::MemoryCreate => round_trip::<MemoryCreateArgs>(call, &regs),
+        Syscall::AspaceMap => round_trip::<AspaceMapArgs>(call, &regs),
+        Syscall::ThreadStart => round_trip::<ThreadStartArgs>(call, &regs),
+        Syscall::ThreadConfigure => round_trip::<ThreadConfigureArgs>(call, &regs),
+        Syscall::ThreadSetPriority => round_trip::<ThreadSetPriorityArgs>(call, &regs),
+        Syscall::ThreadReadRegs => round_trip::<ThreadReadRegsArgs>(call, &regs),
+        Syscall::ThreadWriteRegs => round_trip::<ThreadWriteRegsArgs>(call, &regs),
+        Syscall::ThreadSuspend => round_trip::<ThreadSuspendArgs>(call, &regs),
+        Syscall::ThreadResume => round_trip::<ThreadResumeArgs>(call, &regs),
+        Syscall::ThreadBind => round_trip::<ThreadBindArgs>(call, &regs),
+        Syscall::Send => round_trip::<SendArgs>(call, &regs),
+        Syscall::NbSend => round_trip::<NbSendArgs>(call, &regs),
+        Syscall::Call => round_trip::<CallArgs>(call, &regs),
+        Syscall::Recv => round_trip::<RecvArgs>(call, &regs),
+        Syscall::NbRecv => round_trip::<NbRecvArgs>(call, &regs),
+        Syscall::Reply => round_trip::<ReplyArgs>(call, &regs),
+        Syscall::ReplyRecv => round_trip::<ReplyRecvArgs>(call, &regs),
+        Syscall::Signal => round_trip::<SignalArgs>(call, &regs),
+        Syscall::Wait => round_trip::<WaitArgs>(call, &regs),
+        Syscall::Poll => round_trip::<PollArgs>(call, &regs),
+        Syscall::TimerSet => round_trip::<TimerSetArgs>(call, &regs),
+        Syscall::AspaceUnmap => round_trip::<AspaceUnmapArgs>(call, &regs),
+        Syscall::DebugCounters => round_trip::<DebugCountersArgs>(call, &regs),
     }
 });
