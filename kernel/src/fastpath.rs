@@ -2,7 +2,7 @@
 //! a partner that is already waiting, switching straight to it.
 //!
 //! Each function is a list of guards, then the commit. Any guard that
-//! fails returns `false` with nothing changed, and the general path
+//! fails returns `None` with nothing changed, and the general path
 //! (`crate::ipc`) handles the syscall instead; so the fast path only ever
 //! does what the general path would, minus its generality:
 //! - the message has at most `MSG_REG_WORDS` words and no capabilities
@@ -28,14 +28,17 @@ use crate::object::cspace;
 use crate::object::endpoint::{Endpoint, QueueKind};
 use crate::object::thread::{ReplyRight, Thread, ThreadState};
 
-/// Tries the fast path for syscall `number`; true if it handled it.
-pub fn try_syscall(k: &mut Kernel, caller: ObjId<Thread>, number: u64, args: &ArgRegs) -> bool {
+/// Tries the fast path for the syscall the running thread `caller` made;
+/// returns the thread to run next if it handled it.
+#[inline(always)]
+pub fn try_syscall(k: &mut Kernel, caller: ObjId<Thread>) -> Option<ObjId<Thread>> {
+    let (number, args) = k.objects.get(caller).context.syscall_args();
     if number == Syscall::Call.number() {
-        call(k, caller, args)
+        call(k, caller, &args)
     } else if number == Syscall::ReplyRecv.number() {
-        reply_recv(k, caller, args)
+        reply_recv(k, caller, &args)
     } else {
-        false
+        None
     }
 }
 
@@ -66,30 +69,29 @@ fn can_switch_to(k: &Kernel, partner: ObjId<Thread>) -> bool {
             .is_none_or(|highest| highest <= thread.priority)
 }
 
-fn switch_to(k: &mut Kernel, caller: ObjId<Thread>, partner: ObjId<Thread>) {
+fn switch_to(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    partner: ObjId<Thread>,
+) -> Option<ObjId<Thread>> {
     k.sched.forget_current(caller);
     k.objects.get_mut(partner).state = ThreadState::Running;
     k.sched.current = Some(partner);
     k.fastpath_hits += 1;
+    Some(partner)
 }
 
-fn call(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> bool {
+fn call(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<ObjId<Thread>> {
     // Guards.
-    let Some(info) = short_info(args[1]) else {
-        return false;
-    };
-    let Some((endpoint, cap)) = endpoint(k, caller, args[0], Rights::WRITE) else {
-        return false;
-    };
-    let Some(receiver) = k.objects.get(endpoint).first(QueueKind::Recv) else {
-        return false;
-    };
+    let info = short_info(args[1])?;
+    let (endpoint, cap) = endpoint(k, caller, args[0], Rights::WRITE)?;
+    let receiver = k.objects.get(endpoint).first(QueueKind::Recv)?;
     if matches!(k.objects.get(receiver).reply, ReplyRight::To(_)) || !can_switch_to(k, receiver) {
-        return false;
+        return None;
     }
     // Commit: the receiver takes the message and the reply right; the
     // caller waits for the reply.
-    k.endpoint_remove(endpoint, receiver);
+    k.endpoint_pop(endpoint);
     let grant = cap.rights.contains(Rights::GRANT);
     let thread = k.objects.get_mut(caller);
     thread.state = ThreadState::AwaitingReply { grant };
@@ -100,31 +102,26 @@ fn call(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> bool {
     thread
         .context
         .set_syscall_result(0, [cap.badge, received, args[2], args[3], args[4], args[5]]);
-    switch_to(k, caller, receiver);
-    true
+    switch_to(k, caller, receiver)
 }
 
-fn reply_recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> bool {
+fn reply_recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<ObjId<Thread>> {
     // Guards.
-    let Some(info) = short_info(args[1]) else {
-        return false;
-    };
+    let info = short_info(args[1])?;
     let ReplyRight::To(target) = k.objects.get(caller).reply else {
-        return false;
+        return None;
     };
-    let Some((endpoint, _)) = endpoint(k, caller, args[0], Rights::READ) else {
-        return false;
-    };
+    let (endpoint, _) = endpoint(k, caller, args[0], Rights::READ)?;
     if k.objects.get(endpoint).kind == QueueKind::Send {
-        return false;
+        return None;
     }
     if let Some(bound) = k.objects.get(caller).bound
         && k.objects.get(bound).word != 0
     {
-        return false;
+        return None;
     }
     if !can_switch_to(k, target) {
-        return false;
+        return None;
     }
     // Commit: the reply goes to the caller, which runs; this thread waits
     // on the endpoint.
@@ -136,6 +133,5 @@ fn reply_recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> bool {
         .set_syscall_result(0, [0, info.to_reg(), args[2], args[3], args[4], args[5]]);
     k.objects.get_mut(caller).state = ThreadState::Receiving { endpoint };
     k.endpoint_enqueue(endpoint, caller, QueueKind::Recv);
-    switch_to(k, caller, target);
-    true
+    switch_to(k, caller, target)
 }

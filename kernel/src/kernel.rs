@@ -109,15 +109,25 @@ impl Kernel {
         }
     }
 
+    /// The IPC fast path for the syscall the current thread just made:
+    /// the thread to resume, or `None` to take the general path
+    /// ([`Kernel::syscall`], then [`Kernel::choose_next`]).
+    #[inline(always)]
+    pub fn fast_syscall(&mut self) -> Option<ResumeTarget> {
+        if !self.fastpath {
+            return None;
+        }
+        let current = self.sched.current?;
+        let next = crate::fastpath::try_syscall(self, current)?;
+        Some(self.resume_target(next))
+    }
+
     /// Handles the syscall the current thread just made.
     pub fn syscall(&mut self) {
         let Some(current) = self.sched.current else {
             return;
         };
         let (number, args) = self.objects.get(current).context.syscall_args();
-        if self.fastpath && crate::fastpath::try_syscall(self, current, number, &args) {
-            return;
-        }
         let (status, values) = match crate::syscall::dispatch(self, current, number, args) {
             Ok(Next::Reply(values)) => (0, values),
             Err(error) => (error.code(), [0; 6]),
@@ -266,6 +276,16 @@ impl Kernel {
         } else {
             queue.remove(&mut self.objects, id);
         }
+        let endpoint = self.objects.get_mut(endpoint);
+        endpoint.queue = queue;
+        endpoint.settle();
+    }
+
+    /// Takes the first thread off an endpoint's queue.
+    #[inline(always)]
+    pub fn endpoint_pop(&mut self, endpoint: ObjId<Endpoint>) {
+        let mut queue = self.objects.get(endpoint).queue;
+        queue.pop_front(&mut self.objects);
         let endpoint = self.objects.get_mut(endpoint);
         endpoint.queue = queue;
         endpoint.settle();
@@ -497,13 +517,19 @@ impl Kernel {
             return None;
         };
         self.objects.get_mut(next).state = ThreadState::Running;
+        Some(self.resume_target(next))
+    }
+
+    /// Makes `next`'s registers live and says where to resume it.
+    #[inline(always)]
+    fn resume_target(&mut self, next: ObjId<Thread>) -> ResumeTarget {
         self.switch_registers(next);
         let thread = self.objects.get(next);
         let root = self.objects.get(thread.aspace).root;
-        Some(ResumeTarget {
+        ResumeTarget {
             context: &thread.context,
             root,
-        })
+        }
     }
 
     /// Makes `next`'s FS/GS bases live, and arms the lazy FPU switch.

@@ -12,6 +12,7 @@
 //! most one mutable reference to any object at a time.
 
 use core::marker::PhantomData;
+use core::num::NonZeroU64;
 use kcore::frame::{FRAME_BYTES, FrameNumber};
 
 use super::frame;
@@ -29,7 +30,7 @@ pub trait KernelObject: Sized {
 
 /// A typed reference to a kernel object in its frame.
 pub struct ObjId<T> {
-    phys: u64,
+    phys: NonZeroU64,
     _type: PhantomData<*const T>,
 }
 
@@ -57,7 +58,7 @@ unsafe impl<T> Send for ObjId<T> {}
 
 impl<T> ObjId<T> {
     fn ptr(self) -> *mut T {
-        (DIRECT_MAP_BASE + self.phys) as *mut T
+        (DIRECT_MAP_BASE + self.phys.get()) as *mut T
     }
 }
 
@@ -82,7 +83,8 @@ impl Objects {
             return Err(value);
         };
         let id: ObjId<T> = ObjId {
-            phys: frame.addr(),
+            // The allocator never hands out frame 0.
+            phys: NonZeroU64::new(frame.addr()).expect("frame 0 is never allocated"),
             _type: PhantomData,
         };
         // SAFETY: the frame is fresh from the allocator (nothing else refers
@@ -138,6 +140,6 @@ impl Objects {
         // SAFETY: `id` names a live T (module invariant) that nothing refers
         // to any more (caller's obligation), so it is dropped exactly once.
         unsafe { core::ptr::drop_in_place(id.ptr()) };
-        frame::free(FrameNumber(id.phys / FRAME_BYTES));
+        frame::free(FrameNumber(id.phys.get() / FRAME_BYTES));
     }
 }

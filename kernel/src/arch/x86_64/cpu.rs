@@ -122,6 +122,7 @@ pub fn init_percpu(kernel_stack_base: u64, smap: bool) {
 /// Records where the next entry from ring 3 saves the user registers.
 /// Skips the stores when the same thread runs again (the common case of a
 /// syscall that returns to its caller).
+#[inline(always)]
 pub fn set_context_top(top: u64) {
     // SAFETY: only the running CPU uses its per-CPU block, with interrupts
     // off; the entry assembly reads the field only on a later entry.

@@ -238,6 +238,7 @@ pub fn map_user_page(
 }
 
 /// Switches to the address space rooted at `root` if it is not current.
+#[inline(always)]
 pub fn activate(root: PhysFrame) {
     let root_addr = root.start_address().as_u64();
     // The loaded root is remembered rather than read back from CR3.

@@ -4,6 +4,7 @@
 
 use x86_64::VirtAddr;
 use x86_64::registers::model_specific::{FsBase, KernelGsBase};
+
 use x86_64::structures::paging::PhysFrame;
 
 use super::context::UserContext;
@@ -30,8 +31,26 @@ pub fn resume(target: ResumeTarget) -> ! {
 
 /// The user's FS and GS base of the thread that ran last (GS is in
 /// KERNEL_GS_BASE while the kernel runs, after `swapgs`).
+#[inline(always)]
 pub fn read_tls_bases() -> (u64, u64) {
-    (FsBase::read().as_u64(), KernelGsBase::read().as_u64())
+    // Raw MSR reads: the values are whatever user mode left (always
+    // canonical, the CPU refuses others), so no VirtAddr check is needed.
+    (read_msr(FS_BASE_MSR), read_msr(KERNEL_GS_BASE_MSR))
+}
+
+const FS_BASE_MSR: u32 = 0xc000_0100;
+const KERNEL_GS_BASE_MSR: u32 = 0xc000_0102;
+
+#[inline(always)]
+fn read_msr(msr: u32) -> u64 {
+    let (low, high): (u32, u32);
+    // SAFETY: FS_BASE and KERNEL_GS_BASE exist on every x86_64 CPU and
+    // reading them has no side effect.
+    unsafe {
+        core::arch::asm!("rdmsr", in("ecx") msr, out("eax") low, out("edx") high,
+                         options(nomem, nostack, preserves_flags))
+    };
+    u64::from(high) << 32 | u64::from(low)
 }
 
 /// Loads a thread's FS and GS base.

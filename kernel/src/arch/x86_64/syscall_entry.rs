@@ -102,6 +102,7 @@ pub fn init() {
 /// Returns to user mode in `context`, which must already be the running
 /// thread's (per-CPU `context_top`, TSS `rsp0`, CR3 and FPU state set by
 /// `switch::resume`).
+#[inline(always)]
 pub(super) fn resume_user(context: &UserContext) -> ! {
     let by_syscall = context.vector == SYSCALL_VECTOR;
     let canonical = abi::layout::is_user_canonical(context.rip);
