@@ -2,9 +2,15 @@
 //! A test returns `Err` with a message, or faults, to fail.
 
 mod caps;
+mod cspace;
 mod faults;
+mod ipc;
 mod memory;
+mod notify;
+mod preempt;
 mod process;
+mod sched;
+mod stress;
 mod syscalls;
 mod threads;
 mod usercopy;
@@ -262,12 +268,228 @@ pub static ALL: &[Test] = &[
         run: process::server_gone_mid_call,
     },
     Test {
+        name: "process_fast_path_taken",
+        run: process::fast_path_taken,
+    },
+    Test {
+        name: "preempt_revoke_by_timer",
+        run: preempt::revoke_preempted_by_timer,
+    },
+    Test {
+        name: "stress_storm",
+        run: stress::storm,
+    },
+    Test {
         name: "memory_frames_restored_after_threads",
         run: memory::threads_cycle,
     },
     Test {
         name: "memory_frames_restored_after_caps",
         run: memory::caps_cycle,
+    },
+    Test {
+        name: "ipc_send_recv_badge",
+        run: ipc::send_recv_badge,
+    },
+    Test {
+        name: "ipc_call_reply",
+        run: ipc::call_reply,
+    },
+    Test {
+        name: "ipc_nonblocking",
+        run: ipc::nonblocking,
+    },
+    Test {
+        name: "ipc_reply_rules",
+        run: ipc::reply_rules,
+    },
+    Test {
+        name: "ipc_reply_to_deleted_caller",
+        run: ipc::reply_to_deleted_caller,
+    },
+    Test {
+        name: "ipc_call_peer_closed",
+        run: ipc::call_peer_closed,
+    },
+    Test {
+        name: "ipc_second_call_while_holding_reply",
+        run: ipc::second_call_while_holding_reply,
+    },
+    Test {
+        name: "ipc_reply_recv_with_sender_queued",
+        run: ipc::reply_recv_with_sender_queued,
+    },
+    Test {
+        name: "ipc_transfer_error_sides",
+        run: ipc::transfer_error_sides,
+    },
+    Test {
+        name: "ipc_endpoint_deleted_wakes_waiters",
+        run: ipc::endpoint_deleted_wakes_waiters,
+    },
+    Test {
+        name: "ipc_deleted_thread_leaves_queue",
+        run: ipc::deleted_thread_leaves_queue,
+    },
+    Test {
+        name: "ipc_priority_order",
+        run: ipc::priority_order,
+    },
+    Test {
+        name: "ipc_every_length",
+        run: ipc::every_length,
+    },
+    Test {
+        name: "ipc_caps_transfer",
+        run: ipc::caps_transfer,
+    },
+    Test {
+        name: "ipc_caps_transfer_errors",
+        run: ipc::caps_transfer_errors,
+    },
+    Test {
+        name: "ipc_reply_transfer_errors",
+        run: ipc::reply_transfer_errors,
+    },
+    Test {
+        name: "ipc_errors",
+        run: ipc::errors,
+    },
+    Test {
+        name: "ipc_configure_errors",
+        run: ipc::configure_errors,
+    },
+    Test {
+        name: "cspace_copy",
+        run: cspace::copy,
+    },
+    Test {
+        name: "cspace_mint",
+        run: cspace::mint,
+    },
+    Test {
+        name: "cspace_move",
+        run: cspace::move_cap,
+    },
+    Test {
+        name: "cspace_delete",
+        run: cspace::delete,
+    },
+    Test {
+        name: "cspace_delete_own_thread",
+        run: cspace::delete_own_thread,
+    },
+    Test {
+        name: "cspace_revoke",
+        run: cspace::revoke,
+    },
+    Test {
+        name: "cspace_across_spaces",
+        run: cspace::across_spaces,
+    },
+    Test {
+        name: "cspace_create_errors",
+        run: cspace::create_errors,
+    },
+    Test {
+        name: "cspace_delete_space_deletes_caps",
+        run: cspace::delete_space_deletes_caps,
+    },
+    Test {
+        name: "cspace_cycle_1000_endpoints",
+        run: cspace::cycle_endpoints,
+    },
+    Test {
+        name: "cspace_cycle_1000_notifications",
+        run: cspace::cycle_notifications,
+    },
+    Test {
+        name: "cspace_cycle_1000_cspaces",
+        run: cspace::cycle_cspaces,
+    },
+    Test {
+        name: "cspace_cycle_1000_threads_unstarted",
+        run: cspace::cycle_threads_unstarted,
+    },
+    Test {
+        name: "cspace_cycle_1000_threads_run",
+        run: cspace::cycle_threads_run,
+    },
+    Test {
+        name: "notify_signal_poll_wait",
+        run: notify::signal_poll_wait,
+    },
+    Test {
+        name: "notify_badges_ored",
+        run: notify::badges_ored,
+    },
+    Test {
+        name: "notify_errors",
+        run: notify::errors,
+    },
+    Test {
+        name: "notify_wait_blocks",
+        run: notify::wait_blocks,
+    },
+    Test {
+        name: "notify_waiters_priority_order",
+        run: notify::waiters_priority_order,
+    },
+    Test {
+        name: "notify_destroyed_while_waiting",
+        run: notify::destroyed_while_waiting,
+    },
+    Test {
+        name: "notify_bound",
+        run: notify::bound,
+    },
+    Test {
+        name: "notify_bound_reply_right",
+        run: notify::bound_reply_right,
+    },
+    Test {
+        name: "notify_bind_errors",
+        run: notify::bind_errors,
+    },
+    Test {
+        name: "notify_timer",
+        run: notify::timer,
+    },
+    Test {
+        name: "sched_set_priority_errors",
+        run: sched::set_priority_errors,
+    },
+    Test {
+        name: "sched_preemption_on_wake",
+        run: sched::preemption_on_wake,
+    },
+    Test {
+        name: "sched_strict_priority",
+        run: sched::strict_priority,
+    },
+    Test {
+        name: "sched_call_suspended_receiver",
+        run: sched::call_suspended_receiver,
+    },
+    Test {
+        name: "sched_ipc_wakes_respect_priority",
+        run: sched::ipc_wakes_respect_priority,
+    },
+    Test {
+        name: "sched_suspend_resume",
+        run: sched::suspend_resume,
+    },
+    Test {
+        name: "sched_suspend_blocked_and_self",
+        run: sched::suspend_blocked_and_self,
+    },
+    Test {
+        name: "sched_regs_read_write",
+        run: sched::regs_read_write,
+    },
+    Test {
+        name: "sched_regs_errors",
+        run: sched::regs_errors,
     },
 ];
 

@@ -1,0 +1,842 @@
+//! Capability-space syscalls: copy, mint, move, delete and revoke, within
+//! the program's space and into others; creating spaces; and the frame
+//! count after creating and deleting many objects of each kind.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use abi::syscall::{CSPACE_MAX_SLOTS, CapInfo, Syscall};
+use abi::{CapSlot, ObjectType, Rights, SysError};
+use rt::sys;
+use rt::thread::spawn;
+
+use super::ipc::{
+    EMPTY_SLOT, Raw, budget, clear_out, code, free_frames, join, low_slot, must, out, raw_entry,
+    set_out,
+};
+use super::{Failure, TestResult, aspace_cap, debug_cap};
+use crate::{ensure, ensure_eq};
+
+/// Slots the probe thread looks at.
+static PROBE_SLOTS: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+
+/// Describes `PROBE_SLOTS[..count]` of its own capability space into
+/// `OUT[3 * i..]`: 1 or 0xe000 + error, then type and rights, then badge.
+fn probe_body(count: u64) -> u64 {
+    for i in 0..count as usize {
+        let slot = CapSlot(PROBE_SLOTS[i].load(Ordering::SeqCst) as u32);
+        match sys::cap_info(slot) {
+            Ok(info) => {
+                set_out(3 * i, 1);
+                set_out(
+                    3 * i + 1,
+                    u64::from(info.object_type) | u64::from(info.rights) << 8,
+                );
+                set_out(3 * i + 2, info.badge);
+            }
+            Err(error) => set_out(3 * i, 0xe000 + error.code()),
+        }
+    }
+    0
+}
+
+/// Receives on `low(arg)` and flags the end at `OUT[1]`.
+fn recv_flag(arg: u64) -> u64 {
+    let result = sys::recv(low_slot(arg));
+    set_out(1, 1 + code(result));
+    code(result)
+}
+
+/// Waits on `low(arg)` and records the bits at `OUT[2]`.
+fn wait_record(arg: u64) -> u64 {
+    match sys::wait(low_slot(arg)) {
+        Ok(bits) => {
+            set_out(2, bits);
+            0
+        }
+        Err(error) => error.code(),
+    }
+}
+
+/// Flags `OUT[4]`, deletes its own capability (`low(arg)`), flags again.
+fn delete_self(arg: u64) -> u64 {
+    set_out(4, 1);
+    let result = sys::cap_delete(low_slot(arg));
+    set_out(4, 2);
+    code(result)
+}
+
+raw_entry! {
+    delete_self_entry => delete_self;
+    probe_entry => probe_body;
+    recv_flag_entry => recv_flag;
+    wait_record_entry => wait_record;
+}
+
+/// What a thread running in `space` finds in its `slots`: `None` for an
+/// empty slot, else the capability's description.
+fn probe<const N: usize>(space: CapSlot, slots: [u32; N]) -> Result<[Option<CapInfo>; N], Failure> {
+    for (probe, slot) in PROBE_SLOTS.iter().zip(slots) {
+        probe.store(u64::from(slot), Ordering::SeqCst);
+    }
+    clear_out();
+    let prober = Raw::new(probe_entry, N as u64).cspace(space).start()?;
+    ensure_eq!(prober.join()?, 0);
+    let mut found = [None; N];
+    for (i, entry) in found.iter_mut().enumerate() {
+        match out(3 * i) {
+            1 => {
+                *entry = Some(CapInfo {
+                    object_type: (out(3 * i + 1) & 0xff) as u32,
+                    rights: (out(3 * i + 1) >> 8) as u32,
+                    badge: out(3 * i + 2),
+                })
+            }
+            status => ensure_eq!(status, 0xe000 + SysError::InvalidCap.code()),
+        }
+    }
+    Ok(found)
+}
+
+/// A description to compare with what [`probe`] or `cap_info` report.
+fn described(kind: ObjectType, rights: Rights, badge: u64) -> CapInfo {
+    CapInfo {
+        object_type: kind.to_reg() as u32,
+        rights: rights.bits(),
+        badge,
+    }
+}
+
+/// Whether `slot` of the program's space is empty.
+fn empty(slot: CapSlot) -> bool {
+    sys::cap_info(slot) == Err(SysError::InvalidCap)
+}
+
+pub fn copy() -> TestResult {
+    let before = free_frames()?;
+    let own = rt::thread::own_caps();
+    let ep = must(sys::endpoint_create(budget()))?;
+    let all = Rights::all();
+
+    // Same or fewer rights, down to none; a copy needs no rights itself.
+    let both = must(sys::cap_copy(ep, Rights::READ | Rights::WRITE))?;
+    ensure_eq!(
+        sys::cap_info(both),
+        Ok(described(
+            ObjectType::Endpoint,
+            Rights::READ | Rights::WRITE,
+            0
+        ))
+    );
+    let read = must(sys::cap_copy(both, Rights::READ))?;
+    let none = must(sys::cap_copy(read, Rights::empty()))?;
+    ensure_eq!(sys::cap_info(none).map(|i| i.rights), Ok(0));
+    let none_again = must(sys::cap_copy(none, Rights::empty()))?;
+    ensure_eq!(
+        sys::cap_copy(read, Rights::READ | Rights::WRITE),
+        Err(SysError::MissingRights)
+    );
+    ensure_eq!(
+        sys::cap_copy(none, Rights::READ),
+        Err(SysError::MissingRights)
+    );
+    ensure_eq!(sys::cap_copy(both, all), Err(SysError::MissingRights));
+
+    // Every object type copies and keeps its type.
+    for (slot, kind) in [
+        (debug_cap(), ObjectType::Debug),
+        (aspace_cap(), ObjectType::AddressSpace),
+        (CapSlot(super::boot().thread_cap), ObjectType::Thread),
+        (own.cspace, ObjectType::CSpace),
+        (own.budget, ObjectType::Budget),
+        (ep, ObjectType::Endpoint),
+    ] {
+        let copy = must(sys::cap_copy(slot, Rights::READ))?;
+        ensure_eq!(sys::cap_info(copy), Ok(described(kind, Rights::READ, 0)));
+        ensure_eq!(sys::cap_delete(copy), Ok(()));
+    }
+
+    // Bad sources.
+    for bad in [CapSlot::NULL, EMPTY_SLOT, CapSlot(4096), CapSlot(u32::MAX)] {
+        ensure_eq!(
+            sys::cap_copy(bad, Rights::empty()),
+            Err(SysError::InvalidCap)
+        );
+    }
+    // Named destinations in the program's own space.
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ, CapSlot::NULL, EMPTY_SLOT),
+        Ok(EMPTY_SLOT)
+    );
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ, CapSlot::NULL, EMPTY_SLOT),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ, CapSlot::NULL, ep),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ, CapSlot::NULL, CapSlot(4096)),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ, CapSlot::NULL, CapSlot(4095)),
+        Ok(CapSlot(4095))
+    );
+    // Naming the own space through its capability needs no GRANT on the
+    // source, but WRITE on the space.
+    let into_own = must(sys::cap_copy_to(
+        none,
+        Rights::empty(),
+        own.cspace,
+        CapSlot::NULL,
+    ))?;
+    let own_read = must(sys::cap_copy(own.cspace, Rights::READ | Rights::GRANT))?;
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ, own_read, CapSlot::NULL),
+        Err(SysError::MissingRights)
+    );
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ, debug_cap(), CapSlot::NULL),
+        Err(SysError::WrongType)
+    );
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ, CapSlot(EMPTY_SLOT.0 + 1), CapSlot::NULL),
+        Err(SysError::InvalidCap)
+    );
+    // Rights are checked before the destination.
+    ensure_eq!(
+        sys::cap_copy_to(read, all, debug_cap(), CapSlot::NULL),
+        Err(SysError::MissingRights)
+    );
+
+    // Decoding: slots above 32 bits, unknown rights bits.
+    let raw = |regs| sys::raw_syscall(Syscall::CapCopy.number(), regs).0;
+    let src = u64::from(ep.0);
+    for regs in [
+        [1 << 32, 1, 0, 0, 0, 0],
+        [src, 1, 1 << 32, 0, 0, 0],
+        [src, 1, 0, 1 << 32, 0, 0],
+    ] {
+        ensure_eq!(SysError::from_code(raw(regs)), Some(SysError::InvalidCap));
+    }
+    for rights in [1 << 4, 1 << 31, 1 << 32, u64::MAX] {
+        ensure_eq!(
+            SysError::from_code(raw([src, rights, 0, 0, 0, 0])),
+            Some(SysError::InvalidArg)
+        );
+    }
+
+    for slot in [
+        both,
+        read,
+        none,
+        none_again,
+        EMPTY_SLOT,
+        CapSlot(4095),
+        into_own,
+        own_read,
+        ep,
+    ] {
+        ensure_eq!(sys::cap_delete(slot), Ok(()));
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+pub fn mint() -> TestResult {
+    let before = free_frames()?;
+    let ep = must(sys::endpoint_create(budget()))?;
+    let n = must(sys::notification_create(budget()))?;
+    let own = rt::thread::own_caps();
+
+    let badged = must(sys::cap_mint(ep, Rights::WRITE, 7))?;
+    ensure_eq!(
+        sys::cap_info(badged),
+        Ok(described(ObjectType::Endpoint, Rights::WRITE, 7))
+    );
+    let badged_n = must(sys::cap_mint(n, Rights::READ | Rights::WRITE, 1 << 63))?;
+    ensure_eq!(
+        sys::cap_info(badged_n),
+        Ok(described(
+            ObjectType::Notification,
+            Rights::READ | Rights::WRITE,
+            1 << 63
+        ))
+    );
+    // A copy keeps the badge; it cannot be changed or removed.
+    let copy = must(sys::cap_copy(badged, Rights::empty()))?;
+    ensure_eq!(sys::cap_info(copy).map(|i| i.badge), Ok(7));
+    ensure_eq!(
+        sys::cap_mint(badged, Rights::WRITE, 8),
+        Err(SysError::InvalidArg)
+    );
+    ensure_eq!(
+        sys::cap_mint(badged, Rights::WRITE, 7),
+        Err(SysError::InvalidArg)
+    );
+    ensure_eq!(
+        sys::cap_mint(copy, Rights::empty(), 9),
+        Err(SysError::InvalidArg)
+    );
+    // Badge 0.
+    ensure_eq!(
+        sys::cap_mint(ep, Rights::WRITE, 0),
+        Err(SysError::InvalidArg)
+    );
+    ensure_eq!(
+        sys::cap_mint(n, Rights::WRITE, 0),
+        Err(SysError::InvalidArg)
+    );
+    // Only endpoints and notifications take badges.
+    for slot in [
+        debug_cap(),
+        aspace_cap(),
+        CapSlot(super::boot().thread_cap),
+        own.cspace,
+        own.budget,
+    ] {
+        ensure_eq!(
+            sys::cap_mint(slot, Rights::READ, 1),
+            Err(SysError::InvalidArg)
+        );
+    }
+    // Rights: a subset, checked before the badge.
+    let weak = must(sys::cap_copy(ep, Rights::READ))?;
+    ensure_eq!(
+        sys::cap_mint(weak, Rights::READ | Rights::WRITE, 1),
+        Err(SysError::MissingRights)
+    );
+    ensure_eq!(
+        sys::cap_mint(weak, Rights::READ | Rights::WRITE, 0),
+        Err(SysError::MissingRights)
+    );
+    let weak_badged = must(sys::cap_mint(weak, Rights::READ, 3))?;
+    ensure_eq!(
+        sys::cap_info(weak_badged),
+        Ok(described(ObjectType::Endpoint, Rights::READ, 3))
+    );
+    // Bad sources, named destinations.
+    ensure_eq!(
+        sys::cap_mint(CapSlot::NULL, Rights::READ, 1),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cap_mint(EMPTY_SLOT, Rights::READ, 1),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cap_mint_to(ep, Rights::WRITE, 9, CapSlot::NULL, EMPTY_SLOT),
+        Ok(EMPTY_SLOT)
+    );
+    ensure_eq!(sys::cap_info(EMPTY_SLOT).map(|i| i.badge), Ok(9));
+    ensure_eq!(
+        sys::cap_mint_to(ep, Rights::WRITE, 9, CapSlot::NULL, EMPTY_SLOT),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cap_mint_to(ep, Rights::WRITE, 9, CapSlot::NULL, CapSlot(5000)),
+        Err(SysError::InvalidCap)
+    );
+    // Revoking the original takes every minted copy.
+    ensure_eq!(sys::cap_revoke(ep), Ok(()));
+    for slot in [badged, copy, weak, weak_badged, EMPTY_SLOT] {
+        ensure!(empty(slot));
+    }
+    for slot in [badged_n, n, ep] {
+        ensure_eq!(sys::cap_delete(slot), Ok(()));
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+pub fn move_cap() -> TestResult {
+    let before = free_frames()?;
+    let ep = must(sys::endpoint_create(budget()))?;
+
+    let badged = must(sys::cap_mint(ep, Rights::WRITE | Rights::GRANT, 5))?;
+    let moved = must(sys::cap_move(badged, CapSlot::NULL, CapSlot::NULL))?;
+    ensure!(moved != badged);
+    ensure!(empty(badged));
+    ensure_eq!(
+        sys::cap_info(moved),
+        Ok(described(
+            ObjectType::Endpoint,
+            Rights::WRITE | Rights::GRANT,
+            5
+        ))
+    );
+    ensure_eq!(
+        sys::cap_move(moved, CapSlot::NULL, EMPTY_SLOT),
+        Ok(EMPTY_SLOT)
+    );
+    ensure!(empty(moved));
+    let moved = EMPTY_SLOT;
+    // Full destinations (the source itself too), out of range: the
+    // capability stays where it was.
+    ensure_eq!(
+        sys::cap_move(moved, CapSlot::NULL, ep),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cap_move(moved, CapSlot::NULL, moved),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cap_move(moved, CapSlot::NULL, CapSlot(4096)),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(sys::cap_info(moved).map(|i| i.badge), Ok(5));
+    // Bad sources.
+    for bad in [CapSlot::NULL, badged, CapSlot(u32::MAX)] {
+        ensure_eq!(
+            sys::cap_move(bad, CapSlot::NULL, CapSlot::NULL),
+            Err(SysError::InvalidCap)
+        );
+    }
+    ensure_eq!(
+        sys::cap_move(moved, debug_cap(), CapSlot::NULL),
+        Err(SysError::WrongType)
+    );
+    let (status, _) = sys::raw_syscall(
+        Syscall::CapMove.number(),
+        [u64::from(moved.0), 0, 1 << 32, 0, 0, 0],
+    );
+    ensure_eq!(SysError::from_code(status), Some(SysError::InvalidCap));
+
+    // A moved capability keeps its children and its parent.
+    let parent = must(sys::cap_copy(ep, Rights::all()))?;
+    let child = must(sys::cap_copy(parent, Rights::READ))?;
+    let parent_moved = must(sys::cap_move(parent, CapSlot::NULL, CapSlot::NULL))?;
+    ensure_eq!(sys::cap_revoke(parent_moved), Ok(()));
+    ensure!(empty(child));
+    ensure_eq!(sys::cap_info(parent_moved).map(|_| ()), Ok(()));
+    ensure_eq!(sys::cap_revoke(ep), Ok(()));
+    ensure!(empty(parent_moved));
+    ensure!(empty(moved));
+
+    // Moving the original: the object stays alive, its copies follow.
+    let frames_with_ep = free_frames()?;
+    let copy = must(sys::cap_copy(ep, Rights::READ))?;
+    let original = must(sys::cap_move(ep, CapSlot::NULL, CapSlot::NULL))?;
+    ensure_eq!(free_frames()?, frames_with_ep);
+    ensure_eq!(sys::cap_revoke(original), Ok(()));
+    ensure!(empty(copy));
+    ensure_eq!(sys::cap_delete(original), Ok(()));
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+pub fn delete() -> TestResult {
+    let before = free_frames()?;
+    let ep = must(sys::endpoint_create(budget()))?;
+    let with_ep = free_frames()?;
+    ensure!(with_ep < before);
+    // Deleting a middle capability: its children move up to its parent.
+    let middle = must(sys::cap_copy(ep, Rights::all()))?;
+    let child = must(sys::cap_copy(middle, Rights::READ))?;
+    ensure_eq!(sys::cap_delete(middle), Ok(()));
+    ensure!(empty(middle));
+    ensure!(!empty(child));
+    ensure_eq!(sys::cap_revoke(ep), Ok(()));
+    ensure!(empty(child));
+    // Deleting the original: the copies keep the object alive, as
+    // originals of their own.
+    let copy = must(sys::cap_copy(ep, Rights::all()))?;
+    let grandchild = must(sys::cap_copy(copy, Rights::READ))?;
+    ensure_eq!(sys::cap_delete(ep), Ok(()));
+    ensure_eq!(free_frames()?, with_ep);
+    ensure_eq!(sys::cap_revoke(copy), Ok(()));
+    ensure!(empty(grandchild));
+    // The last capability takes the object.
+    ensure_eq!(sys::cap_delete(copy), Ok(()));
+    ensure_eq!(free_frames()?, before);
+    // Errors.
+    for bad in [
+        CapSlot::NULL,
+        copy,
+        EMPTY_SLOT,
+        CapSlot(4096),
+        CapSlot(u32::MAX),
+    ] {
+        ensure_eq!(sys::cap_delete(bad), Err(SysError::InvalidCap));
+    }
+    let (status, _) = sys::raw_syscall(Syscall::CapDelete.number(), [1 << 32, 0, 0, 0, 0, 0]);
+    ensure_eq!(SysError::from_code(status), Some(SysError::InvalidCap));
+    Ok(())
+}
+
+pub fn delete_own_thread() -> TestResult {
+    let before = free_frames()?;
+    clear_out();
+    // Deleting the last capability to oneself ends the thread there.
+    let thread = Raw::new(delete_self_entry, 0)
+        .priority(33)
+        .own_slot()
+        .start()?;
+    ensure_eq!(out(4), 1);
+    thread.deleted_itself()?;
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+pub fn revoke() -> TestResult {
+    let before = free_frames()?;
+    let ep = must(sys::endpoint_create(budget()))?;
+    let space = must(sys::cspace_create(budget(), 64))?;
+    let child = must(sys::cap_copy(ep, Rights::all()))?;
+    let grandchild = must(sys::cap_copy(child, Rights::all()))?;
+    let minted = must(sys::cap_mint(child, Rights::WRITE, 9))?;
+    let minted_copy = must(sys::cap_copy(minted, Rights::WRITE))?;
+    let elsewhere = must(sys::cap_copy_to(
+        grandchild,
+        Rights::READ,
+        space,
+        CapSlot(7),
+    ))?;
+    ensure_eq!(elsewhere, CapSlot(7));
+    let sibling = must(sys::cap_copy(ep, Rights::READ))?;
+    let unrelated = must(sys::endpoint_create(budget()))?;
+    let unrelated_copy = must(sys::cap_copy(unrelated, Rights::READ))?;
+    let debug_copy = must(sys::cap_copy(debug_cap(), Rights::READ))?;
+    let in_space = must(sys::cap_copy_to(unrelated, Rights::READ, space, CapSlot(8)))?;
+
+    // Everything derived from `child`, in any space, goes; it stays.
+    ensure_eq!(sys::cap_revoke(child), Ok(()));
+    for slot in [grandchild, minted, minted_copy] {
+        ensure!(empty(slot));
+    }
+    for slot in [child, ep, sibling, unrelated, unrelated_copy, debug_copy] {
+        ensure!(!empty(slot));
+    }
+    let found = probe(space, [7, 8])?;
+    ensure_eq!(found[0], None);
+    ensure_eq!(
+        found[1],
+        Some(described(ObjectType::Endpoint, Rights::READ, 0))
+    );
+    ensure_eq!(in_space, CapSlot(8));
+
+    // Then from the original; again is nothing to do.
+    ensure_eq!(sys::cap_revoke(ep), Ok(()));
+    ensure!(empty(child) && empty(sibling));
+    ensure!(!empty(ep));
+    ensure_eq!(sys::cap_revoke(ep), Ok(()));
+    ensure_eq!(sys::cap_revoke(debug_copy), Ok(()));
+
+    // Many at once (revoke may stop for a tick and carry on): a wide
+    // fan and a deep chain.
+    let mut slots = [CapSlot::NULL; 600];
+    let (fan, chain) = slots.split_at_mut(300);
+    for slot in fan {
+        *slot = must(sys::cap_copy(ep, Rights::READ))?;
+    }
+    let mut parent = ep;
+    for slot in chain {
+        *slot = must(sys::cap_copy(parent, Rights::READ))?;
+        parent = *slot;
+    }
+    ensure_eq!(sys::cap_revoke(ep), Ok(()));
+    for slot in slots {
+        ensure!(empty(slot));
+    }
+    ensure!(!empty(ep));
+
+    // Errors.
+    for bad in [
+        CapSlot::NULL,
+        child,
+        EMPTY_SLOT,
+        CapSlot(4096),
+        CapSlot(u32::MAX),
+    ] {
+        ensure_eq!(sys::cap_revoke(bad), Err(SysError::InvalidCap));
+    }
+    let (status, _) = sys::raw_syscall(Syscall::CapRevoke.number(), [1 << 32, 0, 0, 0, 0, 0]);
+    ensure_eq!(SysError::from_code(status), Some(SysError::InvalidCap));
+
+    for slot in [unrelated_copy, unrelated, debug_copy, space, ep] {
+        ensure_eq!(sys::cap_delete(slot), Ok(()));
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+pub fn across_spaces() -> TestResult {
+    let before = free_frames()?;
+    let ep = must(sys::endpoint_create(budget()))?;
+    let space = must(sys::cspace_create(budget(), 64))?;
+    let all = Rights::all();
+
+    // Copy, mint and move in, to the lowest free or a named slot.
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ | Rights::WRITE, space, CapSlot::NULL),
+        Ok(CapSlot(1))
+    );
+    ensure_eq!(
+        sys::cap_mint_to(ep, Rights::WRITE, 0x55, space, CapSlot::NULL),
+        Ok(CapSlot(2))
+    );
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ, space, CapSlot(10)),
+        Ok(CapSlot(10))
+    );
+    let to_move = must(sys::cap_copy(ep, all))?;
+    ensure_eq!(sys::cap_move(to_move, space, CapSlot(20)), Ok(CapSlot(20)));
+    ensure!(empty(to_move));
+    let found = probe(space, [1, 2, 10, 20, 3, 63])?;
+    ensure_eq!(
+        found,
+        [
+            Some(described(
+                ObjectType::Endpoint,
+                Rights::READ | Rights::WRITE,
+                0
+            )),
+            Some(described(ObjectType::Endpoint, Rights::WRITE, 0x55)),
+            Some(described(ObjectType::Endpoint, Rights::READ, 0)),
+            Some(described(ObjectType::Endpoint, all, 0)),
+            None,
+            None,
+        ]
+    );
+
+    // Named slots full or out of range.
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ, space, CapSlot(10)),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ, space, CapSlot(64)),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cap_mint_to(ep, Rights::READ, 1, space, CapSlot(2)),
+        Err(SysError::InvalidCap)
+    );
+
+    // Without GRANT on the source nothing leaves the space; inside it, it may.
+    let no_grant = must(sys::cap_copy(ep, Rights::READ | Rights::WRITE))?;
+    ensure_eq!(
+        sys::cap_copy_to(no_grant, Rights::READ, space, CapSlot::NULL),
+        Err(SysError::MissingRights)
+    );
+    ensure_eq!(
+        sys::cap_mint_to(no_grant, Rights::READ, 1, space, CapSlot::NULL),
+        Err(SysError::MissingRights)
+    );
+    ensure_eq!(
+        sys::cap_move(no_grant, space, CapSlot::NULL),
+        Err(SysError::MissingRights)
+    );
+    ensure!(!empty(no_grant));
+    let inside = must(sys::cap_copy(no_grant, Rights::READ))?;
+    // Without WRITE on the destination space either.
+    let space_read = must(sys::cap_copy(space, Rights::READ | Rights::GRANT))?;
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ, space_read, CapSlot::NULL),
+        Err(SysError::MissingRights)
+    );
+    ensure_eq!(
+        sys::cap_mint_to(ep, Rights::READ, 1, space_read, CapSlot::NULL),
+        Err(SysError::MissingRights)
+    );
+    ensure_eq!(
+        sys::cap_move(inside, space_read, CapSlot::NULL),
+        Err(SysError::MissingRights)
+    );
+    // A space capability with WRITE only is enough.
+    let space_write = must(sys::cap_copy(space, Rights::WRITE))?;
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ, space_write, CapSlot::NULL),
+        Ok(CapSlot(3))
+    );
+
+    // Revoking in this space reaches into the other.
+    ensure_eq!(sys::cap_revoke(ep), Ok(()));
+    let found = probe(space, [1, 2, 3, 10, 20])?;
+    ensure_eq!(found, [None; 5]);
+    ensure!(empty(no_grant) && empty(inside));
+
+    // A full destination space.
+    for _ in 1..64 {
+        must(sys::cap_copy_to(ep, Rights::READ, space, CapSlot::NULL))?;
+    }
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::READ, space, CapSlot::NULL),
+        Err(SysError::OutOfMemory)
+    );
+    ensure_eq!(
+        sys::cap_mint_to(ep, Rights::READ, 1, space, CapSlot::NULL),
+        Err(SysError::OutOfMemory)
+    );
+    let last = must(sys::cap_copy(ep, all))?;
+    ensure_eq!(
+        sys::cap_move(last, space, CapSlot::NULL),
+        Err(SysError::OutOfMemory)
+    );
+
+    for slot in [last, space_read, space_write, space, ep] {
+        ensure_eq!(sys::cap_delete(slot), Ok(()));
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+pub fn create_errors() -> TestResult {
+    let before = free_frames()?;
+    for slots in [0, 1, CSPACE_MAX_SLOTS + 1, 1 << 32, u64::MAX] {
+        ensure_eq!(
+            sys::cspace_create(budget(), slots),
+            Err(SysError::InvalidArg)
+        );
+    }
+    ensure_eq!(
+        sys::cspace_create(CapSlot::NULL, 64),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cspace_create(EMPTY_SLOT, 64),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cspace_create(debug_cap(), 64),
+        Err(SysError::WrongType)
+    );
+    let weak = must(sys::cap_copy(budget(), Rights::READ | Rights::GRANT))?;
+    ensure_eq!(sys::cspace_create(weak, 64), Err(SysError::MissingRights));
+    // The budget is checked before the size.
+    ensure_eq!(sys::cspace_create(weak, 0), Err(SysError::MissingRights));
+    ensure_eq!(sys::cap_delete(weak), Ok(()));
+
+    // Sizes round up to a multiple of 64.
+    for (slots, limit) in [
+        (2, 64),
+        (64, 64),
+        (65, 128),
+        (1000, 1024),
+        (CSPACE_MAX_SLOTS, 8192),
+    ] {
+        let space = must(sys::cspace_create(budget(), slots))?;
+        ensure_eq!(
+            sys::cap_info(space).map(|i| i.object_type()),
+            Ok(Some(ObjectType::CSpace))
+        );
+        let copy = |dst| sys::cap_copy_to(debug_cap(), Rights::READ, space, dst);
+        ensure_eq!(copy(CapSlot(limit - 1)), Ok(CapSlot(limit - 1)));
+        ensure_eq!(copy(CapSlot(limit)), Err(SysError::InvalidCap));
+        ensure_eq!(copy(CapSlot::NULL), Ok(CapSlot(1)));
+        ensure_eq!(sys::cap_delete(space), Ok(()));
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+pub fn delete_space_deletes_caps() -> TestResult {
+    let before = free_frames()?;
+    // The last capability to an endpoint is in another space; deleting
+    // that space destroys the endpoint and wakes its receiver.
+    let ep = must(sys::endpoint_create(budget()))?;
+    let space = must(sys::cspace_create(budget(), 64))?;
+    ensure_eq!(
+        sys::cap_copy_to(ep, Rights::all(), space, CapSlot::NULL),
+        Ok(CapSlot(1))
+    );
+    clear_out();
+    let receiver = Raw::new(recv_flag_entry, u64::from(ep.0))
+        .priority(33)
+        .start()?;
+    ensure_eq!(sys::cap_delete(ep), Ok(()));
+    ensure_eq!(out(1), 0);
+    ensure_eq!(sys::cap_delete(space), Ok(()));
+    ensure_eq!(out(1), 1 + SysError::PeerClosed.code());
+    ensure_eq!(receiver.join()?, SysError::PeerClosed.code());
+    ensure_eq!(free_frames()?, before);
+
+    // A space a thread runs in lives as long as the thread.
+    let n = must(sys::notification_create(budget()))?;
+    let frames_with_n = free_frames()?;
+    let space = must(sys::cspace_create(budget(), 64))?;
+    ensure_eq!(
+        sys::cap_copy_to(n, Rights::READ, space, CapSlot::NULL),
+        Ok(CapSlot(1))
+    );
+    let waiter = Raw::new(wait_record_entry, 1)
+        .cspace(space)
+        .priority(33)
+        .start()?;
+    ensure_eq!(sys::cap_delete(space), Ok(()));
+    ensure_eq!(sys::signal(n, 0x4), Ok(()));
+    ensure_eq!(out(2), 0x4);
+    ensure_eq!(waiter.join()?, 0);
+    ensure_eq!(free_frames()?, frames_with_n);
+    ensure_eq!(sys::cap_delete(n), Ok(()));
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+const CYCLE: usize = 1000;
+
+/// Creates `CYCLE` objects with `create`, deletes them, and checks that
+/// each took at least `frames_each` frames and that all came back.
+fn cycle(create: fn() -> Result<CapSlot, SysError>, frames_each: u64) -> TestResult {
+    // Once first, so that nothing sized lazily is counted.
+    let warm = must(create())?;
+    must(sys::cap_delete(warm))?;
+    let before = free_frames()?;
+    let mut slots = [CapSlot::NULL; CYCLE];
+    for slot in slots.iter_mut() {
+        *slot = must(create())?;
+    }
+    ensure!(before - free_frames()? >= frames_each * CYCLE as u64);
+    for slot in slots {
+        ensure_eq!(sys::cap_delete(slot), Ok(()));
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+pub fn cycle_endpoints() -> TestResult {
+    cycle(|| sys::endpoint_create(budget()), 1)
+}
+
+pub fn cycle_notifications() -> TestResult {
+    cycle(|| sys::notification_create(budget()), 1)
+}
+
+pub fn cycle_cspaces() -> TestResult {
+    cycle(|| sys::cspace_create(budget(), 64), 2)
+}
+
+pub fn cycle_threads_unstarted() -> TestResult {
+    cycle(
+        || {
+            let own = rt::thread::own_caps();
+            sys::thread_create(own.budget, own.aspace, own.cspace)
+        },
+        1,
+    )
+}
+
+fn plus_one(x: u64) -> u64 {
+    x + 1
+}
+
+pub fn cycle_threads_run() -> TestResult {
+    ensure_eq!(join(must(spawn(plus_one, 0))?)?, 1);
+    let before = free_frames()?;
+    const BATCH: usize = 25;
+    for round in 0..(CYCLE / BATCH) as u64 {
+        let mut handles = [const { None }; BATCH];
+        for (i, handle) in handles.iter_mut().enumerate() {
+            *handle = Some(must(spawn(plus_one, round * 100 + i as u64))?);
+        }
+        for (i, handle) in handles.into_iter().enumerate() {
+            if let Some(handle) = handle {
+                ensure_eq!(join(handle)?, round * 100 + i as u64 + 1);
+            }
+        }
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
