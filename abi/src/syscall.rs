@@ -202,8 +202,8 @@ pub enum Syscall {
     ///
     /// Arguments: [`ThreadWriteRegsArgs`]. Rights: [`Rights::WRITE`] on the
     /// [`ObjectType::Thread`]. Errors: [`SysError::InvalidArg`] for the
-    /// caller itself, or a `rip`, FS or GS base that is not a canonical
-    /// user address; [`SysError::BadAddress`].
+    /// caller itself, or a `rip`, `rsp`, FS or GS base that is not a
+    /// canonical user address; [`SysError::BadAddress`].
     ThreadWriteRegs = 25,
     /// Stops a thread from running until [`Syscall::ThreadResume`]. A
     /// blocked thread stays blocked (it can still receive a message or a

@@ -185,10 +185,8 @@ pub fn write_regs(
 ) -> Result<Next, SysError> {
     let id = other_thread(k, caller, args.thread, Rights::WRITE)?;
     let regs = UserPtr::<ThreadRegs, Read>::new(args.regs)?.read()?;
-    if !is_user_canonical(regs.rip)
-        || !is_user_canonical(regs.fs_base)
-        || !is_user_canonical(regs.gs_base)
-    {
+    let addresses = [regs.rip, regs.rsp, regs.fs_base, regs.gs_base];
+    if !addresses.iter().all(|&address| is_user_canonical(address)) {
         return Err(SysError::InvalidArg);
     }
     let c = &mut k.objects.get_mut(id).context;

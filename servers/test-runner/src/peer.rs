@@ -268,3 +268,52 @@ pub extern "C" fn stress_server(thread_slot: u64) -> ! {
         };
     }
 }
+
+/// Makes random syscalls with hostile arguments forever (the test stops
+/// it): numbers in and past the table, slots live, empty and out of range,
+/// addresses null, unmapped, read-only, kernel, non-canonical and
+/// straddling, lengths around page sizes. It may block, fault or suspend
+/// itself; the kernel must come through unharmed.
+pub extern "C" fn fuzz_client(seed: u64) -> ! {
+    let mut state = seed | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    const WORDS: [u64; 16] = [
+        0,
+        1,
+        2,
+        3,
+        4,
+        7,
+        64,
+        4095,
+        4096,
+        0x40_0000,
+        rt::process::CHILD_IPC_BUFFER,
+        rt::process::CHILD_IPC_BUFFER + 4090,
+        abi::layout::STACK_TOP - 8,
+        0x0000_8000_0000_0000,
+        0xffff_8000_0000_0000,
+        u64::MAX,
+    ];
+    loop {
+        let number = next() % (abi::syscall::Syscall::ALL.len() as u64 + 3);
+        if number == abi::syscall::Syscall::ThreadExit.number() {
+            continue;
+        }
+        let mut args = [0u64; 6];
+        for arg in args.iter_mut() {
+            *arg = match next() % 4 {
+                0 => next() % 12,
+                1 => WORDS[(next() % WORDS.len() as u64) as usize],
+                2 => next(),
+                _ => next() % 0x1_0000,
+            };
+        }
+        let _ = sys::raw_syscall(number, args);
+    }
+}

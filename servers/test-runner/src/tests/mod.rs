@@ -280,6 +280,10 @@ pub static ALL: &[Test] = &[
         run: stress::storm,
     },
     Test {
+        name: "stress_random_syscalls",
+        run: stress::random_syscalls,
+    },
+    Test {
         name: "memory_frames_restored_after_threads",
         run: memory::threads_cycle,
     },

@@ -112,3 +112,51 @@ pub fn storm() -> TestResult {
     ensure_eq!(frames()?, before);
     Ok(())
 }
+
+/// Three programs make random syscalls with hostile arguments for a
+/// second; then they are destroyed and the kernel must still work: a
+/// fresh program can be started and called.
+pub fn random_syscalls() -> TestResult {
+    let own = rt::thread::own_caps();
+    let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
+    let ping = sys::notification_create(own.budget).map_err(|_| fail())?;
+    let alarm = sys::notification_create(own.budget).map_err(|_| fail())?;
+    let grants = [
+        grant(own.budget, CapSlot(1), Rights::all()),
+        grant(endpoint, CapSlot(2), Rights::all()),
+        grant(ping, CapSlot(3), Rights::all()),
+        grant(endpoint, CapSlot(4), Rights::READ),
+    ];
+    let mut fuzzers: [Option<Child>; 3] = [const { None }; 3];
+    let seed = sys::clock_read();
+    for (index, fuzzer) in fuzzers.iter_mut().enumerate() {
+        let child = spawn_copy(peer::fuzz_client, seed + index as u64, &grants);
+        *fuzzer = Some(child.map_err(|_| fail())?);
+    }
+    // Sleep while they run (they share our priority and the timer
+    // preempts them).
+    ensure_eq!(
+        sys::timer_set(alarm, sys::clock_read() + 1_000_000_000, 1),
+        Ok(())
+    );
+    ensure_eq!(sys::wait(alarm), Ok(1));
+    for fuzzer in fuzzers.iter_mut() {
+        if let Some(child) = fuzzer.take() {
+            child.destroy();
+        }
+    }
+    ensure_eq!(sys::null(), Ok(()));
+    // The kernel still serves a new program.
+    let echo = [
+        grant(peer::DEBUG, peer::DEBUG, Rights::all()),
+        grant(endpoint, peer::ENDPOINT, Rights::all()),
+    ];
+    let server = spawn_copy(peer::echo_server, 0, &echo).map_err(|_| fail())?;
+    let reply = sys::call_endpoint(endpoint, &sys::Message::new(9, &[1, 2]));
+    server.destroy();
+    ensure_eq!(reply.map(|r| r.message.words[..2] == [1, 2]), Ok(true));
+    for slot in [endpoint, ping, alarm] {
+        ensure_eq!(sys::cap_delete(slot), Ok(()));
+    }
+    Ok(())
+}
