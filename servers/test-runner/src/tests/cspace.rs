@@ -22,8 +22,8 @@ static PROBE_SLOTS: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
 /// Describes `PROBE_SLOTS[..count]` of its own capability space into
 /// `OUT[3 * i..]`: 1 or 0xe000 + error, then type and rights, then badge.
 fn probe_body(count: u64) -> u64 {
-    for i in 0..count as usize {
-        let slot = CapSlot(PROBE_SLOTS[i].load(Ordering::SeqCst) as u32);
+    for (i, probe) in PROBE_SLOTS.iter().enumerate().take(count as usize) {
+        let slot = CapSlot(probe.load(Ordering::SeqCst) as u32);
         match sys::cap_info(slot) {
             Ok(info) => {
                 set_out(3 * i, 1);

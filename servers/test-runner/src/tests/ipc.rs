@@ -1112,12 +1112,11 @@ fn pattern(label: u64, index: usize) -> u64 {
 /// register words into the returned message.
 fn fill_long(page: &Page, label: u64, len: usize) -> Message {
     let mut words = [0; 4];
-    for i in 0..len {
-        if i < 4 {
-            words[i] = pattern(label, i);
-        } else {
-            page.set_word(i, pattern(label, i));
-        }
+    for (i, word) in words.iter_mut().enumerate().take(len) {
+        *word = pattern(label, i);
+    }
+    for i in 4..len {
+        page.set_word(i, pattern(label, i));
     }
     Message {
         info: MessageInfo::new(label, len, 0),
@@ -1816,7 +1815,7 @@ pub fn configure_errors() -> TestResult {
         USER_END,
         0x0000_8000_0000_0000,
         0xffff_8000_0000_0000,
-        u64::MAX & !0xfff,
+        0xffff_ffff_ffff_f000,
     ] {
         ensure_eq!(
             sys::thread_configure(thread, bad, CapSlot::NULL),
