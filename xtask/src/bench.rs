@@ -89,6 +89,24 @@ fn split_cpu(args: &[String]) -> Result<(Vec<String>, String)> {
     Ok((rest, cpu))
 }
 
+/// Mica rows measured against a Linux row of another name (the closest
+/// Linux mechanism for the same job).
+const COUNTERPARTS: &[(&str, &str)] = &[
+    ("ipc_call_reply_fast", "pipe_pingpong"),
+    ("ipc_call_reply_fast_4w", "pipe_pingpong"),
+    ("ipc_call_reply_slow", "pipe_pingpong"),
+    ("ipc_call_reply_cap", "pipe_pingpong"),
+    ("notify_roundtrip", "futex_pingpong"),
+];
+
+/// The Linux row a Mica row is compared with.
+fn counterpart(name: &str) -> &str {
+    COUNTERPARTS
+        .iter()
+        .find(|(mica, _)| *mica == name)
+        .map_or(name, |(_, linux)| linux)
+}
+
 fn print_table(mica: &[Row], linux: &[Row]) {
     println!();
     println!(
@@ -103,7 +121,8 @@ fn print_table(mica: &[Row], linux: &[Row]) {
     }
     for name in names {
         let m = mica.iter().find(|r| r.name == name);
-        let l = linux.iter().find(|r| r.name == name);
+        let linux_name = if m.is_some() { counterpart(name) } else { name };
+        let l = linux.iter().find(|r| r.name == linux_name);
         let cell = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
         let ratio = match (m, l) {
             (Some(m), Some(l)) if l.median > 0 => {
@@ -124,4 +143,7 @@ fn print_table(mica: &[Row], linux: &[Row]) {
     }
     let unit = mica.first().map_or("instructions", |r| r.unit.as_str());
     println!("(unit: {unit}; bytes rows are sizes)");
+    for (mica, linux) in COUNTERPARTS {
+        println!("({mica} is compared with Linux {linux})");
+    }
 }
