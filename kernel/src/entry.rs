@@ -4,20 +4,25 @@
 //! kernel stack between entries.
 
 use crate::arch::{self, ResumeTarget, UserTrap};
-use crate::kernel::KERNEL;
+use crate::kernel::{KERNEL, Kernel};
 
-/// A `syscall` from the current thread.
+/// A `syscall` from the current thread: the fast path first (`Null`, and
+/// `Call`/`ReplyRecv` that switch straight to a waiting partner), else the
+/// general path.
 pub fn syscall() -> ! {
-    let target = {
-        let mut guard = KERNEL.lock();
-        guard.as_mut().and_then(|k| {
-            if let Some(target) = k.fast_syscall() {
-                return Some(target);
-            }
-            k.syscall();
-            k.choose_next()
-        })
-    };
+    let fast = KERNEL.lock().as_mut().and_then(Kernel::fast_syscall);
+    match fast {
+        Some(target) => arch::resume(target),
+        None => general_syscall(),
+    }
+}
+
+#[inline(never)]
+fn general_syscall() -> ! {
+    let target = KERNEL.lock().as_mut().and_then(|k| {
+        k.syscall();
+        k.choose_next()
+    });
     run(target)
 }
 

@@ -42,13 +42,20 @@ pub fn try_syscall(k: &mut Kernel, caller: ObjId<Thread>) -> Option<ObjId<Thread
     }
 }
 
-/// The info register, if the message fits in registers.
+/// The info register, if the message fits in registers: bits 0-15 hold
+/// the length, the capability count, reserved and kernel-only bits, so a
+/// register-only message with no capabilities has them at most
+/// `MSG_REG_WORDS` (one compare instead of a full decode).
+#[inline(always)]
 fn short_info(reg: u64) -> Option<MessageInfo> {
-    MessageInfo::from_reg(reg)
-        .ok()
-        .filter(|info| info.words() <= MSG_REG_WORDS && info.caps() == 0)
+    if reg & 0xffff <= MSG_REG_WORDS as u64 {
+        Some(MessageInfo::from_received(reg))
+    } else {
+        None
+    }
 }
 
+#[inline(always)]
 fn endpoint(
     k: &Kernel,
     caller: ObjId<Thread>,

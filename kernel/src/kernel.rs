@@ -114,10 +114,20 @@ impl Kernel {
     /// ([`Kernel::syscall`], then [`Kernel::choose_next`]).
     #[inline(always)]
     pub fn fast_syscall(&mut self) -> Option<ResumeTarget> {
+        let current = self.sched.current?;
+        let context = &mut self.objects.get_mut(current).context;
+        if context.rax == abi::syscall::Syscall::Null.number() {
+            // The caller goes on; its registers are already live.
+            context.set_syscall_result(0, [0; 6]);
+            let thread = self.objects.get(current);
+            return Some(ResumeTarget {
+                context: &thread.context,
+                root: self.objects.get(thread.aspace).root,
+            });
+        }
         if !self.fastpath {
             return None;
         }
-        let current = self.sched.current?;
         let next = crate::fastpath::try_syscall(self, current)?;
         Some(self.resume_target(next))
     }
@@ -509,6 +519,25 @@ impl Kernel {
     /// Picks the thread to run next and prepares the CPU for it (FPU and
     /// TLS registers); `None` when nothing is runnable.
     pub fn choose_next(&mut self) -> Option<ResumeTarget> {
+        // The common case: the caller goes on, its registers still live.
+        if let Some(current) = self.sched.current
+            && self.tls_owner == Some(current)
+        {
+            let priority = self.objects.get(current).priority;
+            if self
+                .sched
+                .highest_ready()
+                .is_none_or(|highest| highest <= priority)
+            {
+                let thread = self.objects.get_mut(current);
+                thread.state = ThreadState::Running;
+                let thread = self.objects.get(current);
+                return Some(ResumeTarget {
+                    context: &thread.context,
+                    root: self.objects.get(thread.aspace).root,
+                });
+            }
+        }
         let Some(next) = self.sched.pick(&mut self.objects) else {
             if self.live_threads == 0 && !self.announced_idle {
                 self.announced_idle = true;
