@@ -119,11 +119,7 @@ impl Kernel {
         if context.rax == abi::syscall::Syscall::Null.number() {
             // The caller goes on; its registers are already live.
             context.set_syscall_result(0, [0; 6]);
-            let thread = self.objects.get(current);
-            return Some(ResumeTarget {
-                context: &thread.context,
-                root: self.objects.get(thread.aspace).root,
-            });
+            return Some(self.target_of(current));
         }
         if !self.fastpath {
             return None;
@@ -138,25 +134,21 @@ impl Kernel {
             return;
         };
         let (number, args) = self.objects.get(current).context.syscall_args();
-        let (status, values) = match crate::syscall::dispatch(self, current, number, args) {
-            Ok(Next::Reply(values)) => (0, values),
-            Err(error) => (error.code(), [0; 6]),
+        let result = match crate::syscall::dispatch(self, current, number, args) {
+            Ok(Next::Reply(values)) => Some((0, values)),
+            Err(error) => Some((error.code(), [0; 6])),
             Ok(Next::Restart) => {
                 self.objects.get_mut(current).context.rip -= SYSCALL_INSTRUCTION_BYTES;
                 self.on_tick();
-                self.reap();
-                return;
+                None
             }
             // The thread is blocked (its waker sets the results) or done.
-            Ok(Next::Blocked | Next::Done) => {
-                self.reap();
-                return;
-            }
+            Ok(Next::Blocked | Next::Done) => None,
         };
-        self.objects
-            .get_mut(current)
-            .context
-            .set_syscall_result(status, values);
+        if let Some((status, values)) = result {
+            let context = &mut self.objects.get_mut(current).context;
+            context.set_syscall_result(status, values);
+        }
         self.reap();
     }
 
@@ -281,21 +273,7 @@ impl Kernel {
     /// Takes a thread off an endpoint's queue.
     pub fn endpoint_remove(&mut self, endpoint: ObjId<Endpoint>, id: ObjId<Thread>) {
         let mut queue = self.objects.get(endpoint).queue;
-        if queue.front() == Some(id) {
-            queue.pop_front(&mut self.objects);
-        } else {
-            queue.remove(&mut self.objects, id);
-        }
-        let endpoint = self.objects.get_mut(endpoint);
-        endpoint.queue = queue;
-        endpoint.settle();
-    }
-
-    /// Takes the first thread off an endpoint's queue.
-    #[inline(always)]
-    pub fn endpoint_pop(&mut self, endpoint: ObjId<Endpoint>) {
-        let mut queue = self.objects.get(endpoint).queue;
-        queue.pop_front(&mut self.objects);
+        queue.remove(&mut self.objects, id);
         let endpoint = self.objects.get_mut(endpoint);
         endpoint.queue = queue;
         endpoint.settle();
@@ -519,25 +497,6 @@ impl Kernel {
     /// Picks the thread to run next and prepares the CPU for it (FPU and
     /// TLS registers); `None` when nothing is runnable.
     pub fn choose_next(&mut self) -> Option<ResumeTarget> {
-        // The common case: the caller goes on, its registers still live.
-        if let Some(current) = self.sched.current
-            && self.tls_owner == Some(current)
-        {
-            let priority = self.objects.get(current).priority;
-            if self
-                .sched
-                .highest_ready()
-                .is_none_or(|highest| highest <= priority)
-            {
-                let thread = self.objects.get_mut(current);
-                thread.state = ThreadState::Running;
-                let thread = self.objects.get(current);
-                return Some(ResumeTarget {
-                    context: &thread.context,
-                    root: self.objects.get(thread.aspace).root,
-                });
-            }
-        }
         let Some(next) = self.sched.pick(&mut self.objects) else {
             if self.live_threads == 0 && !self.announced_idle {
                 self.announced_idle = true;
@@ -553,11 +512,16 @@ impl Kernel {
     #[inline(always)]
     fn resume_target(&mut self, next: ObjId<Thread>) -> ResumeTarget {
         self.switch_registers(next);
-        let thread = self.objects.get(next);
-        let root = self.objects.get(thread.aspace).root;
+        self.target_of(next)
+    }
+
+    /// Where to resume `id`, whose registers are already live.
+    #[inline(always)]
+    fn target_of(&self, id: ObjId<Thread>) -> ResumeTarget {
+        let thread = self.objects.get(id);
         ResumeTarget {
             context: &thread.context,
-            root,
+            root: self.objects.get(thread.aspace).root,
         }
     }
 

@@ -329,6 +329,13 @@ impl Message {
         }
         message
     }
+
+    /// The same message carrying `caps` capabilities (their slots go in
+    /// the IPC buffer).
+    pub fn with_caps(mut self, caps: usize) -> Message {
+        self.info = self.info.with_caps(caps);
+        self
+    }
 }
 
 /// What a receive returns.

@@ -126,13 +126,6 @@ impl CapTarget for BudgetObject {
     }
 }
 
-/// Any object: lookups that only check the slot and the rights.
-impl CapTarget for ObjectRef {
-    fn from_ref(object: ObjectRef) -> Option<Self> {
-        Some(object)
-    }
-}
-
 macro_rules! cap_target {
     ($variant:ident, $ty:ty) => {
         impl CapTarget for ObjId<$ty> {

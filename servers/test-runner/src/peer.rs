@@ -27,6 +27,24 @@ pub const PING: CapSlot = CapSlot(5);
 /// See [`PING`].
 pub const PONG: CapSlot = CapSlot(6);
 
+/// A small xorshift generator: reproducible from its seed, no memory.
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from `seed` (any value; 0 is made odd).
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+
+    /// The next value.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
 /// Label the echo server adds per capability it received and checked.
 pub const CAP_LABEL_STEP: u64 = 1000;
 
@@ -226,11 +244,9 @@ pub extern "C" fn bench_partner(kind: u64) -> ! {
 /// and long messages and signals [`PING`], forever (the test deletes it).
 pub extern "C" fn stress_client(seed: u64) -> ! {
     let buffer = buffer();
-    let mut state = seed | 1;
+    let mut rng = Rng::new(seed);
     loop {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
+        let state = rng.next();
         let words = (state % 12) as usize;
         for index in 4..words {
             buffer.set_word(index, state.wrapping_add(index as u64));
@@ -275,13 +291,8 @@ pub extern "C" fn stress_server(thread_slot: u64) -> ! {
 /// straddling, lengths around page sizes. It may block, fault or suspend
 /// itself; the kernel must come through unharmed.
 pub extern "C" fn fuzz_client(seed: u64) -> ! {
-    let mut state = seed | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rng = Rng::new(seed);
+    let mut next = move || rng.next();
     const WORDS: [u64; 16] = [
         0,
         1,

@@ -4,6 +4,7 @@ use abi::syscall::{CapCopyArgs, Syscall, SyscallArgs};
 use abi::{CapSlot, ObjectType, Rights, SysError};
 use rt::sys;
 
+use super::support::free_frames;
 use super::syscalls::fail;
 use super::{TestResult, aspace_cap, debug_cap};
 use crate::{ensure, ensure_eq};
@@ -84,7 +85,7 @@ pub fn info_ok() -> TestResult {
 
 pub fn space_full() -> TestResult {
     let own = rt::thread::own_caps();
-    let before = frames()?;
+    let before = free_frames()?;
     let space = sys::cspace_create(own.budget, 64).map_err(|_| fail())?;
     let copy = || sys::cap_copy_to(debug_cap(), Rights::READ, space, CapSlot::NULL);
     // Slots 1..64 fill in order; slot 0 never holds a capability.
@@ -103,12 +104,6 @@ pub fn space_full() -> TestResult {
     );
     // Deleting the space deletes its 63 capabilities and frees it.
     ensure_eq!(sys::cap_delete(space), Ok(()));
-    ensure_eq!(frames()?, before);
+    ensure_eq!(free_frames()?, before);
     Ok(())
-}
-
-fn frames() -> Result<u64, super::Failure> {
-    sys::debug_frame_count(debug_cap())
-        .map(|count| count.free)
-        .map_err(|_| fail())
 }

@@ -9,7 +9,7 @@ use abi::{CapSlot, ObjectType, Rights, SysError};
 use rt::sys;
 use rt::thread::spawn;
 
-use super::ipc::{
+use super::support::{
     EMPTY_SLOT, Raw, budget, clear_out, code, free_frames, join, low_slot, must, out, raw_entry,
     set_out,
 };

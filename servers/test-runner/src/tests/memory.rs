@@ -5,15 +5,10 @@ use abi::Rights;
 use rt::sys;
 use rt::thread::spawn;
 
+use super::support::free_frames;
 use super::syscalls::fail;
 use super::{TestResult, debug_cap};
 use crate::ensure_eq;
-
-fn free_frames() -> Result<u64, super::Failure> {
-    sys::debug_frame_count(debug_cap())
-        .map(|c| c.free)
-        .map_err(|_| fail())
-}
 
 pub fn threads_cycle() -> TestResult {
     // Warm up once so nothing lazily sized is counted.

@@ -5,12 +5,14 @@ mod caps;
 mod cspace;
 mod faults;
 mod ipc;
+mod ipc_caps;
 mod memory;
 mod notify;
 mod preempt;
 mod process;
 mod sched;
 mod stress;
+mod support;
 mod syscalls;
 mod threads;
 mod usercopy;
@@ -345,15 +347,15 @@ pub static ALL: &[Test] = &[
     },
     Test {
         name: "ipc_caps_transfer",
-        run: ipc::caps_transfer,
+        run: ipc_caps::caps_transfer,
     },
     Test {
         name: "ipc_caps_transfer_errors",
-        run: ipc::caps_transfer_errors,
+        run: ipc_caps::caps_transfer_errors,
     },
     Test {
         name: "ipc_reply_transfer_errors",
-        run: ipc::reply_transfer_errors,
+        run: ipc_caps::reply_transfer_errors,
     },
     Test {
         name: "ipc_errors",

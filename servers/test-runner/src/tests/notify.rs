@@ -6,7 +6,7 @@ use abi::ipc::MessageInfo;
 use abi::{CapSlot, ObjectType, Rights, SysError};
 use rt::sys::{self, Message};
 
-use super::ipc::{
+use super::support::{
     EMPTY_SLOT, Raw, RawThread, add_out, budget, clear_out, code, free_frames, high, low_slot,
     must, out, pack, pause, raw_entry, set_out,
 };

@@ -9,6 +9,7 @@ use abi::{CapSlot, Rights};
 use rt::sys;
 
 use super::TestResult;
+use super::support::free_frames;
 use super::syscalls::fail;
 use crate::{ensure, ensure_eq};
 
@@ -33,12 +34,6 @@ fn sleeper(_: u64) -> u64 {
     0
 }
 
-fn frames() -> Result<u64, super::Failure> {
-    sys::debug_frame_count(super::debug_cap())
-        .map(|count| count.free)
-        .map_err(|_| fail())
-}
-
 /// Fills `spaces` new capability spaces with copies of `root`; returns how
 /// many copies were made.
 fn fill(root: CapSlot, spaces: &[CapSlot]) -> Result<u64, super::Failure> {
@@ -54,7 +49,7 @@ fn fill(root: CapSlot, spaces: &[CapSlot]) -> Result<u64, super::Failure> {
 
 pub fn revoke_preempted_by_timer() -> TestResult {
     let own = rt::thread::own_caps();
-    let before = frames()?;
+    let before = free_frames()?;
     let root = sys::endpoint_create(own.budget).map_err(|_| fail())?;
     let alarm = sys::notification_create(own.budget).map_err(|_| fail())?;
     ALARM.store(alarm.0, Ordering::Relaxed);
@@ -108,6 +103,6 @@ pub fn revoke_preempted_by_timer() -> TestResult {
     }
     ensure_eq!(sys::cap_delete(alarm), Ok(()));
     ensure_eq!(sys::cap_delete(root), Ok(()));
-    ensure_eq!(frames()?, before);
+    ensure_eq!(free_frames()?, before);
     Ok(())
 }

@@ -7,15 +7,10 @@ use rt::process::spawn_copy;
 use rt::sys;
 
 use super::TestResult;
+use super::support::free_frames;
 use super::syscalls::fail;
 use crate::peer::{self, grant};
 use crate::{ensure, ensure_eq};
-
-fn frames() -> Result<u64, super::Failure> {
-    sys::debug_frame_count(super::debug_cap())
-        .map(|count| count.free)
-        .map_err(|_| fail())
-}
 
 /// A client in one address space calls an echo server in another with
 /// every length 0..=64 and 0..=3 capabilities; then both are destroyed
@@ -26,7 +21,7 @@ pub fn every_length_across_spaces() -> TestResult {
     // address space (kept for the next one): make them before counting.
     let warm_up = spawn_copy(peer::echo_server, 0, &[]).map_err(|_| fail())?;
     warm_up.destroy();
-    let before = frames()?;
+    let before = free_frames()?;
     let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
     let spare = sys::notification_create(own.budget).map_err(|_| fail())?;
     let grants = [
@@ -43,7 +38,7 @@ pub fn every_length_across_spaces() -> TestResult {
     ensure_eq!(status.code, 0);
     ensure_eq!(sys::cap_delete(endpoint), Ok(()));
     ensure_eq!(sys::cap_delete(spare), Ok(()));
-    ensure_eq!(frames()?, before);
+    ensure_eq!(free_frames()?, before);
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use abi::{CapSlot, Rights, SysError};
 use rt::sys::{self, Message};
 use rt::thread::spawn;
 
-use super::ipc::{
+use super::support::{
     EMPTY_SLOT, Raw, UNMAPPED, add_out, budget, clear_out, code, free_frames, high, join, low_slot,
     must, out, pack, pause, raw_entry, set_out,
 };

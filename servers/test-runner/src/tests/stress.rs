@@ -9,8 +9,9 @@ use rt::process::{Child, spawn_copy};
 use rt::sys;
 
 use super::TestResult;
+use super::support::free_frames;
 use super::syscalls::fail;
-use crate::peer::{self, grant};
+use crate::peer::{self, Rng, grant};
 use crate::{ensure, ensure_eq};
 
 /// Programs alive at once.
@@ -19,23 +20,6 @@ const PROGRAMS: usize = 6;
 const STORM_NS: u64 = 2_000_000_000;
 /// Slot of a server's own thread capability in its space (for binding).
 const SELF_SLOT: CapSlot = CapSlot(7);
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-fn frames() -> Result<u64, super::Failure> {
-    sys::debug_frame_count(super::debug_cap())
-        .map(|count| count.free)
-        .map_err(|_| fail())
-}
 
 fn start(index: usize, endpoint: CapSlot, ping: CapSlot, seed: u64) -> Option<Child> {
     let grants = [
@@ -59,10 +43,10 @@ pub fn storm() -> TestResult {
     // Warm up the scratch window's page tables (see the process tests).
     let warm_up = spawn_copy(peer::echo_server, 0, &[]).map_err(|_| fail())?;
     warm_up.destroy();
-    let before = frames()?;
+    let before = free_frames()?;
     let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
     let ping = sys::notification_create(own.budget).map_err(|_| fail())?;
-    let mut rng = Rng(sys::clock_read() | 1);
+    let mut rng = Rng::new(sys::clock_read());
     let mut programs: [Option<Child>; PROGRAMS] = [const { None }; PROGRAMS];
     for (index, program) in programs.iter_mut().enumerate() {
         *program = start(index, endpoint, ping, rng.next());
@@ -109,7 +93,7 @@ pub fn storm() -> TestResult {
     ensure_eq!(sys::null(), Ok(()));
     ensure_eq!(sys::cap_delete(endpoint), Ok(()));
     ensure_eq!(sys::cap_delete(ping), Ok(()));
-    ensure_eq!(frames()?, before);
+    ensure_eq!(free_frames()?, before);
     Ok(())
 }
 

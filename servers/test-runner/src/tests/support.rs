@@ -1,0 +1,375 @@
+//! Helpers the IPC, capability-space, notification and scheduling tests
+//! share: setup checks, free-frame counts, result words threads leave for
+//! the test, IPC buffer pages, and threads started by hand on stacks of
+//! their own (so they can be deleted while blocked, given a priority before
+//! they first run, or put in another capability space).
+
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use abi::ipc::MSG_MAX_WORDS;
+use abi::syscall::exit_kind;
+use abi::{CapSlot, SysError};
+use rt::sys;
+use rt::thread::JoinHandle;
+
+use super::{Failure, debug_cap};
+
+// ---------------------------------------------------------------------------
+// Shared helpers.
+
+/// A setup step that must succeed; a failure names the caller's line.
+#[track_caller]
+pub(super) fn must<T>(result: Result<T, SysError>) -> Result<T, Failure> {
+    let line = core::panic::Location::caller().line();
+    result.map_err(|error| {
+        rt::println!("    unexpected error: {:?}", error);
+        Failure {
+            what: "setup syscall failed",
+            line,
+        }
+    })
+}
+
+/// A result as a thread exit code: 0 for success, else the error's code.
+pub(super) fn code<T>(result: Result<T, SysError>) -> u64 {
+    match result {
+        Ok(_) => 0,
+        Err(error) => error.code(),
+    }
+}
+
+/// Free frames now.
+pub(super) fn free_frames() -> Result<u64, Failure> {
+    must(sys::debug_frame_count(debug_cap()).map(|count| count.free))
+}
+
+/// Two 32-bit values in one thread argument.
+pub(super) const fn pack(low: u64, high: u64) -> u64 {
+    (low & 0xffff_ffff) | (high << 32)
+}
+
+/// The low half of a packed argument, as a slot.
+pub(super) const fn low_slot(arg: u64) -> CapSlot {
+    CapSlot(arg as u32)
+}
+
+/// The high half of a packed argument.
+pub(super) const fn high(arg: u64) -> u64 {
+    arg >> 32
+}
+
+/// Results threads leave for the test (cleared by [`clear_out`]).
+static OUT: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
+
+/// Clears every result word.
+pub(super) fn clear_out() {
+    for word in &OUT {
+        word.store(0, Ordering::SeqCst);
+    }
+}
+
+/// Result word `index`.
+pub(super) fn out(index: usize) -> u64 {
+    OUT[index].load(Ordering::SeqCst)
+}
+
+/// Sets result word `index`.
+pub(super) fn set_out(index: usize, value: u64) {
+    OUT[index].store(value, Ordering::SeqCst);
+}
+
+/// Adds to result word `index`; returns the old value.
+pub(super) fn add_out(index: usize, value: u64) -> u64 {
+    OUT[index].fetch_add(value, Ordering::SeqCst)
+}
+
+/// Yields until the clock has advanced `nanos`.
+pub(super) fn pause(nanos: u64) {
+    let start = sys::clock_read();
+    while sys::clock_read() - start < nanos {
+        sys::thread_yield();
+    }
+}
+
+/// Joins an `rt` thread and returns its exit code; a fault fails the test.
+#[track_caller]
+pub(super) fn join(handle: JoinHandle) -> Result<u64, Failure> {
+    let status = must(handle.join())?;
+    exit_code(status, core::panic::Location::caller().line())
+}
+
+fn exit_code(status: abi::syscall::ThreadStatus, line: u32) -> Result<u64, Failure> {
+    if status.kind != exit_kind::EXITED {
+        rt::println!(
+            "    thread killed by vector {} at rip {:#x} (address {:#x})",
+            status.code,
+            status.rip,
+            status.addr
+        );
+        return Err(Failure {
+            what: "a helper thread faulted",
+            line,
+        });
+    }
+    Ok(status.code)
+}
+
+/// A page for an IPC buffer. The kernel writes it behind the program's
+/// back, so every access is atomic. Word `i` of the message is at index
+/// `i`, `caps[j]` at index `64 + j`; the rest of the page is the thread's.
+#[repr(C, align(4096))]
+pub(super) struct Page([AtomicU64; 512]);
+
+/// IPC buffer pages; each thread that needs one gets its own.
+pub(super) static PAGES: [Page; 3] = [const { Page([const { AtomicU64::new(0) }; 512]) }; 3];
+
+impl Page {
+    /// The page's address.
+    pub(super) fn addr(&self) -> u64 {
+        self as *const Page as u64
+    }
+
+    /// Message word `index`.
+    pub(super) fn word(&self, index: usize) -> u64 {
+        self.0[index].load(Ordering::SeqCst)
+    }
+
+    /// Sets message word `index`.
+    pub(super) fn set_word(&self, index: usize, value: u64) {
+        self.0[index].store(value, Ordering::SeqCst);
+    }
+
+    /// Capability slot `index` (received, or to send).
+    pub(super) fn cap(&self, index: usize) -> u64 {
+        self.word(MSG_MAX_WORDS + index)
+    }
+
+    /// Sets capability slot `index` to send (a raw register value).
+    pub(super) fn set_cap(&self, index: usize, slot: u64) {
+        self.set_word(MSG_MAX_WORDS + index, slot);
+    }
+}
+
+/// The entry point of a thread started by [`Raw::start`]: `rdi` holds the
+/// argument, and it must end with `ThreadExit`.
+pub(super) type Entry = extern "C" fn(u64) -> !;
+
+/// Defines `extern "C"` entry points that run `body(arg)` and exit with
+/// its result, for [`Raw`].
+macro_rules! raw_entry {
+    ($($name:ident => $body:path;)*) => {
+        $(
+            extern "C" fn $name(arg: u64) -> ! {
+                rt::sys::thread_exit($body(arg))
+            }
+        )*
+    };
+}
+pub(super) use raw_entry;
+
+const RAW_STACK_WORDS: usize = 2048;
+const RAW_THREADS: usize = 8;
+
+#[repr(C, align(16))]
+struct RawStack([AtomicU64; RAW_STACK_WORDS]);
+
+static RAW_STACKS: [RawStack; RAW_THREADS] =
+    [const { RawStack([const { AtomicU64::new(0) }; RAW_STACK_WORDS]) }; RAW_THREADS];
+static RAW_IN_USE: AtomicU32 = AtomicU32::new(0);
+
+fn take_raw_stack() -> Option<usize> {
+    loop {
+        let used = RAW_IN_USE.load(Ordering::Acquire);
+        let free = (!used).trailing_zeros() as usize;
+        if free >= RAW_THREADS {
+            return None;
+        }
+        if RAW_IN_USE
+            .compare_exchange(used, used | 1 << free, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            return Some(free);
+        }
+    }
+}
+
+fn release_raw_stack(index: usize) {
+    RAW_IN_USE.fetch_and(!(1 << index), Ordering::Release);
+}
+
+/// A thread made with `ThreadCreate` and set up before `ThreadStart`:
+/// priority, IPC buffer, capability space, suspension.
+pub(super) struct Raw {
+    entry: Entry,
+    arg: u64,
+    priority: u64,
+    max_priority: u64,
+    cspace: CapSlot,
+    buffer: u64,
+    suspended: bool,
+    own_slot: bool,
+}
+
+impl Raw {
+    /// Runs `entry(arg)` at the test's priority (32, maximum 63), in the
+    /// program's capability space, without an IPC buffer.
+    pub(super) fn new(entry: Entry, arg: u64) -> Raw {
+        Raw {
+            entry,
+            arg,
+            priority: 32,
+            max_priority: 63,
+            cspace: CapSlot::NULL,
+            buffer: 0,
+            suspended: false,
+            own_slot: false,
+        }
+    }
+
+    /// Its priority from the start (above 32 it runs before `start` returns).
+    pub(super) fn priority(mut self, priority: u64) -> Raw {
+        self.priority = priority;
+        self
+    }
+
+    /// Its maximum controlled priority.
+    pub(super) fn max_priority(mut self, max_priority: u64) -> Raw {
+        self.max_priority = max_priority;
+        self
+    }
+
+    /// Runs it in another capability space (the argument's slots are there).
+    pub(super) fn cspace(mut self, cspace: CapSlot) -> Raw {
+        self.cspace = cspace;
+        self
+    }
+
+    /// Gives it `page` as its IPC buffer.
+    pub(super) fn buffer(self, page: &Page) -> Raw {
+        self.buffer_at(page.addr())
+    }
+
+    /// Gives it the IPC buffer address `addr` (mapped or not).
+    pub(super) fn buffer_at(mut self, addr: u64) -> Raw {
+        self.buffer = addr;
+        self
+    }
+
+    /// Suspends it before it starts.
+    pub(super) fn suspended(mut self) -> Raw {
+        self.suspended = true;
+        self
+    }
+
+    /// Passes `pack(its own slot, arg)` as the argument.
+    pub(super) fn own_slot(mut self) -> Raw {
+        self.own_slot = true;
+        self
+    }
+
+    /// Creates, sets up and starts the thread.
+    #[track_caller]
+    pub(super) fn start(self) -> Result<RawThread, Failure> {
+        let line = core::panic::Location::caller().line();
+        let failure = |what| Failure { what, line };
+        let stack = take_raw_stack().ok_or(failure("no free stack for a helper thread"))?;
+        let own = rt::thread::own_caps();
+        let cspace = if self.cspace == CapSlot::NULL {
+            own.cspace
+        } else {
+            self.cspace
+        };
+        let slot = match sys::thread_create(own.budget, own.aspace, cspace) {
+            Ok(slot) => slot,
+            Err(error) => {
+                release_raw_stack(stack);
+                rt::println!("    ThreadCreate: {:?}", error);
+                return Err(failure("could not create a helper thread"));
+            }
+        };
+        let thread = RawThread { slot, stack };
+        let top = RAW_STACKS[stack].0.as_ptr() as u64 + (RAW_STACK_WORDS * 8) as u64;
+        let arg = if self.own_slot {
+            pack(u64::from(slot.0), self.arg)
+        } else {
+            self.arg
+        };
+        let setup = sys::thread_set_priority(slot, self.priority, self.max_priority)
+            .and_then(|()| sys::thread_configure(slot, self.buffer, CapSlot::NULL))
+            .and_then(|()| {
+                if self.suspended {
+                    sys::thread_suspend(slot)
+                } else {
+                    Ok(())
+                }
+            })
+            // As if called: rsp + 8 is 16-byte aligned at entry.
+            .and_then(|()| sys::thread_start(slot, self.entry as *const () as u64, top - 8, arg));
+        if let Err(error) = setup {
+            rt::println!("    setting up a helper thread: {:?}", error);
+            let _ = thread.kill();
+            return Err(failure("could not start a helper thread"));
+        }
+        Ok(thread)
+    }
+}
+
+/// A thread started by [`Raw::start`]; its capability is the only one.
+#[must_use = "a helper thread that is never joined or killed keeps its stack"]
+pub(super) struct RawThread {
+    slot: CapSlot,
+    stack: usize,
+}
+
+impl RawThread {
+    /// The slot of its capability.
+    pub(super) fn slot(&self) -> CapSlot {
+        self.slot
+    }
+
+    /// Deletes its capability, which destroys it wherever it is blocked.
+    #[track_caller]
+    pub(super) fn kill(self) -> Result<(), Failure> {
+        let result = must(sys::cap_delete(self.slot));
+        if result.is_ok() {
+            release_raw_stack(self.stack);
+        }
+        result
+    }
+
+    /// For a thread that deleted its own capability: checks the slot is
+    /// empty and takes its stack back.
+    #[track_caller]
+    pub(super) fn deleted_itself(self) -> Result<(), Failure> {
+        let line = core::panic::Location::caller().line();
+        if sys::cap_info(self.slot) != Err(SysError::InvalidCap) {
+            return Err(Failure {
+                what: "the thread's capability is still there",
+                line,
+            });
+        }
+        release_raw_stack(self.stack);
+        Ok(())
+    }
+
+    /// Waits for it to exit, deletes it and returns its exit code.
+    #[track_caller]
+    pub(super) fn join(self) -> Result<u64, Failure> {
+        let line = core::panic::Location::caller().line();
+        let status = must(sys::thread_wait(self.slot))?;
+        must(sys::cap_delete(self.slot))?;
+        release_raw_stack(self.stack);
+        exit_code(status, line)
+    }
+}
+
+/// The program's budget.
+pub(super) fn budget() -> CapSlot {
+    rt::thread::own_caps().budget
+}
+
+/// A page-aligned user address where nothing is mapped.
+pub(super) const UNMAPPED: u64 = 0x0000_5000_0000_0000;
+
+/// A slot that is surely empty (the program's space has 4096 slots).
+pub(super) const EMPTY_SLOT: CapSlot = CapSlot(4000);
