@@ -4,12 +4,13 @@
 
 use abi::boot::BootInfo;
 use abi::{CapSlot, Rights, SysError};
-use rt::bench::{summarize, tsc_end, tsc_start};
+use rt::bench::{summarize, timed_overhead, timed_syscall, tsc_end, tsc_start};
 use rt::println;
 use rt::process::spawn_copy;
 use rt::sys;
 
-use crate::peer::{self, BenchKind, grant};
+use crate::bench_pair::{self, BenchKind, CLIENT_REPORT, PARTNER_REPORT};
+use crate::peer::{self, grant};
 
 const ITERATIONS: usize = 10_000;
 const WARMUP: usize = 1_000;
@@ -47,9 +48,16 @@ pub fn run(boot: &BootInfo) -> u64 {
     let boot_to_user = rt::start::start_tsc().saturating_sub(boot.kernel_entry_tsc);
     println!("BENCH boot_to_user {unit} {boot_to_user} {boot_to_user} {boot_to_user} 1");
 
-    measure(samples, overhead, || {
-        let _ = rt::sys::null();
+    // Kernel path only: minus the same block with a nop for `syscall`.
+    let null = abi::syscall::Syscall::Null.number();
+    let nop = timed_overhead();
+    measure(samples, 0, || {
+        let _ = timed_syscall(null, [0; 6]);
     });
+    for s in samples.iter_mut() {
+        let t = timed_syscall(null, [0; 6]);
+        *s = (t.after - t.before).saturating_sub(nop);
+    }
     report("null_syscall", unit, samples);
 
     let thread_bytes = u64::from(boot.thread_object_bytes);
@@ -110,24 +118,39 @@ fn cross_space(kind: BenchKind) -> Result<[u64; 4], SysError> {
         grant(ping, peer::PING, all),
         grant(pong, peer::PONG, all),
     ];
-    let partner_entry = match kind {
-        BenchKind::Notify | BenchKind::Yield => peer::bench_partner,
-        _ => peer::echo_server,
-    };
     let outcome = (|| {
-        let partner = spawn_copy(partner_entry, kind as u64, &grants)?;
-        let client = match spawn_copy(peer::bench_client, kind as u64, &grants) {
+        let partner = spawn_copy(bench_pair::partner, kind as u64, &grants)?;
+        let client = match spawn_copy(bench_pair::client, kind as u64, &grants) {
             Ok(client) => client,
             Err(e) => {
                 partner.destroy();
                 return Err(e);
             }
         };
-        let report = sys::recv(results);
+        // Both report, in either order.
+        let (mut figures, mut partner_time) = (None, None);
+        for _ in 0..2 {
+            let Ok(report) = sys::recv(results) else {
+                break;
+            };
+            match report.message.info.label() {
+                CLIENT_REPORT => figures = Some(report.message.words),
+                PARTNER_REPORT => partner_time = Some(report.message.words[0]),
+                _ => {}
+            }
+        }
         client.destroy();
         partner.destroy();
-        let words = report?.message.words;
-        Ok(words)
+        let (Some(figures), Some(partner_time)) = (figures, partner_time) else {
+            return Err(SysError::PeerClosed);
+        };
+        let [median, p10, p90, count] = figures;
+        Ok([
+            median.saturating_sub(partner_time),
+            p10.saturating_sub(partner_time),
+            p90.saturating_sub(partner_time),
+            count,
+        ])
     })();
     for slot in [endpoint, results, ping, pong] {
         let _ = sys::cap_delete(slot);

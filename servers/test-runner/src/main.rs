@@ -11,6 +11,7 @@
 #![deny(unsafe_code)]
 
 mod bench;
+mod bench_pair;
 mod cpu;
 mod peer;
 mod tests;

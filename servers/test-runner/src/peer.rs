@@ -9,7 +9,6 @@
 
 use abi::CapSlot;
 use abi::ipc::{MSG_MAX_CAPS, MSG_MAX_WORDS, MessageInfo};
-use rt::bench::{summarize, tsc_end, tsc_start};
 use rt::ipc_buffer::IpcBufferPtr;
 use rt::process::Grant;
 use rt::sys::{self, Message};
@@ -139,105 +138,6 @@ fn check_lengths() -> Result<(), u64> {
         sys::cap_revoke(SPARE).map_err(|_| u64::from(line!()))?;
     }
     Ok(())
-}
-
-/// What a benchmark client measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u64)]
-pub enum BenchKind {
-    /// Call + reply_recv, no words.
-    Call0 = 0,
-    /// Call + reply_recv, 4 words.
-    Call4 = 1,
-    /// Call + reply_recv, 10 words (through the IPC buffers).
-    Call10 = 2,
-    /// Call + reply_recv, one capability.
-    CallCap = 3,
-    /// Signal the server's notification and wait for its signal back.
-    Notify = 4,
-    /// Yield to the server, which yields back.
-    Yield = 5,
-}
-
-impl BenchKind {
-    fn from_arg(arg: u64) -> BenchKind {
-        match arg {
-            1 => BenchKind::Call4,
-            2 => BenchKind::Call10,
-            3 => BenchKind::CallCap,
-            4 => BenchKind::Notify,
-            5 => BenchKind::Yield,
-            _ => BenchKind::Call0,
-        }
-    }
-}
-
-/// Samples per benchmark (the echo server keeps every capability it
-/// receives until the end, so this stays below its space's size).
-pub const BENCH_SAMPLES: usize = 2000;
-const BENCH_WARMUP: usize = 100;
-
-/// Measures one [`BenchKind`] round trip against the server and sends
-/// `[median, p10, p90, samples]` (overhead subtracted) to [`RESULTS`].
-pub extern "C" fn bench_client(kind: u64) -> ! {
-    let kind = BenchKind::from_arg(kind);
-    let buffer = buffer();
-    let (words, caps) = match kind {
-        BenchKind::Call4 => (4, 0),
-        BenchKind::Call10 => (10, 0),
-        BenchKind::CallCap => (0, 1),
-        _ => (0, 0),
-    };
-    buffer.set_cap(0, SPARE);
-    let message = Message {
-        info: MessageInfo::new(1, words, caps),
-        words: [1, 2, 3, 4],
-    };
-    let op = || match kind {
-        BenchKind::Notify => {
-            let _ = sys::signal(PING, 1);
-            let _ = sys::wait(PONG);
-        }
-        BenchKind::Yield => sys::thread_yield(),
-        _ => {
-            let _ = sys::call_endpoint(ENDPOINT, &message);
-        }
-    };
-    let mut samples = [0u64; BENCH_SAMPLES];
-    for sample in samples.iter_mut() {
-        let start = tsc_start();
-        let end = tsc_end();
-        *sample = end - start;
-    }
-    let (overhead, _, _) = summarize(&mut samples);
-    for _ in 0..BENCH_WARMUP {
-        op();
-    }
-    for sample in samples.iter_mut() {
-        let start = tsc_start();
-        op();
-        let end = tsc_end();
-        *sample = (end - start).saturating_sub(overhead);
-    }
-    let (median, p10, p90) = summarize(&mut samples);
-    let report = Message::new(kind as u64, &[median, p10, p90, BENCH_SAMPLES as u64]);
-    let _ = sys::send(RESULTS, &report);
-    sys::thread_exit(0)
-}
-
-/// The other side of the notification and yield benchmarks.
-pub extern "C" fn bench_partner(kind: u64) -> ! {
-    match BenchKind::from_arg(kind) {
-        BenchKind::Notify => loop {
-            if sys::wait(PING).is_err() {
-                sys::thread_exit(1);
-            }
-            let _ = sys::signal(PONG, 1);
-        },
-        _ => loop {
-            sys::thread_yield();
-        },
-    }
 }
 
 /// A client for the stress test: calls [`ENDPOINT`] with varying short
