@@ -14,7 +14,7 @@
 //! it.
 
 use abi::ipc::MessageInfo;
-use abi::syscall::{RecvResult, SyscallResult, Syscall};
+use abi::syscall::{RecvResult, Syscall, SyscallResult};
 use rt::bench::{Timed, summarize, timed_overhead, timed_syscall};
 use rt::sys::{self, Message};
 
