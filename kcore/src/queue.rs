@@ -148,9 +148,16 @@ impl<Id: Copy + Eq> List<Id> {
 
     /// Takes the front element out, resetting its links to
     /// [`Links::unlinked`]. O(1).
+    #[inline(always)]
     pub fn pop_front<S: LinkStore<Id>>(&mut self, store: &mut S) -> Option<Id> {
         let head = self.head?;
-        self.remove(store, head);
+        let next = store.links(head).next;
+        match next {
+            Some(next) => set_prev(store, next, None),
+            None => self.tail = None,
+        }
+        self.head = next;
+        store.set_links(head, Links::unlinked());
         Some(head)
     }
 

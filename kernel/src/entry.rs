@@ -4,15 +4,17 @@
 //! kernel stack between entries.
 
 use crate::arch::{self, ResumeTarget, UserTrap};
-use crate::kernel::{KERNEL, Kernel};
+use crate::kernel::{FastExit, KERNEL, Kernel};
 
 /// A `syscall` from the current thread: the fast path first (`Null`, and
 /// `Call`/`ReplyRecv` that switch straight to a waiting partner), else the
 /// general path.
+#[inline(always)]
 pub fn syscall() -> ! {
     let fast = KERNEL.lock().as_mut().and_then(Kernel::fast_syscall);
     match fast {
-        Some(target) => arch::resume(target),
+        Some(FastExit::Caller(context)) => arch::resume_caller(context),
+        Some(FastExit::Switch(target)) => arch::resume(target),
         None => general_syscall(),
     }
 }

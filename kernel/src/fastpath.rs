@@ -98,7 +98,7 @@ fn call(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<ObjId<T
     }
     // Commit: the receiver takes the message and the reply right; the
     // caller waits for the reply.
-    k.endpoint_remove(endpoint, receiver);
+    k.endpoint_pop(endpoint);
     let grant = cap.rights.contains(Rights::GRANT);
     let thread = k.objects.get_mut(caller);
     thread.state = ThreadState::AwaitingReply { grant };

@@ -17,7 +17,7 @@ use abi::syscall::{RecvResult, ThreadStatus, exit_kind};
 use abi::{SysError, ipc::MessageInfo};
 use kcore::queue::{LinkStore, Links, List};
 
-use crate::arch::{self, Fault, ResumeTarget, UserTrap};
+use crate::arch::{self, Fault, ResumeTarget, UserContext, UserTrap};
 use crate::cap::ObjectRef;
 use crate::klog;
 use crate::mem::kobj::{ObjId, Objects};
@@ -60,6 +60,15 @@ pub struct Kernel {
 
 /// The kernel state; `None` until boot has built it.
 pub static KERNEL: spin::Mutex<Option<Kernel>> = spin::Mutex::new(None);
+
+/// How a syscall handled on the fast path leaves the kernel.
+pub enum FastExit {
+    /// Back to the caller, whose context top, address space, TLS bases and
+    /// FPU state are all still live.
+    Caller(*const UserContext),
+    /// To another thread (or the caller after a switch of live state).
+    Switch(ResumeTarget),
+}
 
 /// What a syscall handler decided about the calling thread.
 pub enum Next {
@@ -109,23 +118,23 @@ impl Kernel {
         }
     }
 
-    /// The IPC fast path for the syscall the current thread just made:
-    /// the thread to resume, or `None` to take the general path
-    /// ([`Kernel::syscall`], then [`Kernel::choose_next`]).
+    /// The fast path for the syscall the current thread just made (`Null`,
+    /// and IPC that switches straight to a waiting partner): how to leave
+    /// the kernel, or `None` to take the general path ([`Kernel::syscall`],
+    /// then [`Kernel::choose_next`]).
     #[inline(always)]
-    pub fn fast_syscall(&mut self) -> Option<ResumeTarget> {
+    pub fn fast_syscall(&mut self) -> Option<FastExit> {
         let current = self.sched.current?;
         let context = &mut self.objects.get_mut(current).context;
         if context.rax == abi::syscall::Syscall::Null.number() {
-            // The caller goes on; its registers are already live.
             context.set_syscall_result(0, [0; 6]);
-            return Some(self.target_of(current));
+            return Some(FastExit::Caller(context));
         }
         if !self.fastpath {
             return None;
         }
         let next = crate::fastpath::try_syscall(self, current)?;
-        Some(self.resume_target(next))
+        Some(FastExit::Switch(self.resume_target(next)))
     }
 
     /// Handles the syscall the current thread just made.
@@ -277,6 +286,17 @@ impl Kernel {
         let endpoint = self.objects.get_mut(endpoint);
         endpoint.queue = queue;
         endpoint.settle();
+    }
+
+    /// Takes the first waiter off an endpoint's queue.
+    #[inline(always)]
+    pub fn endpoint_pop(&mut self, endpoint: ObjId<Endpoint>) -> Option<ObjId<Thread>> {
+        let mut queue = self.objects.get(endpoint).queue;
+        let first = queue.pop_front(&mut self.objects);
+        let endpoint = self.objects.get_mut(endpoint);
+        endpoint.queue = queue;
+        endpoint.settle();
+        first
     }
 
     /// Queues a thread on an endpoint (priority order) as `kind`.
@@ -526,6 +546,7 @@ impl Kernel {
     }
 
     /// Makes `next`'s FS/GS bases live, and arms the lazy FPU switch.
+    #[inline(always)]
     fn switch_registers(&mut self, next: ObjId<Thread>) {
         if self.tls_owner != Some(next) {
             let (fs, gs) = arch::read_tls_bases();

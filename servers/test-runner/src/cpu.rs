@@ -188,6 +188,21 @@ pub fn read_fs_base() -> u64 {
     value
 }
 
+/// Sets the GS base from user mode (needs CR4.FSGSBASE).
+pub fn write_gs_base(value: u64) {
+    // SAFETY: changes only this thread's GS base, which Rust code here does
+    // not use.
+    unsafe { asm!("wrgsbase {}", in(reg) value) };
+}
+
+/// Reads the GS base (needs CR4.FSGSBASE).
+pub fn read_gs_base() -> u64 {
+    let value: u64;
+    // SAFETY: reads a register.
+    unsafe { asm!("rdgsbase {}", out(reg) value) };
+    value
+}
+
 /// A thread body that ends at its first instruction, without touching
 /// memory or its stack (for the thread life-cycle benchmark).
 #[unsafe(naked)]

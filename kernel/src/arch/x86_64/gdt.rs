@@ -88,13 +88,15 @@ pub fn init() {
 
 /// Sets where the CPU saves the user frame on the next interrupt or
 /// exception from ring 3 (TSS `rsp0`).
+#[inline(always)]
 pub fn set_user_entry_stack(top: u64) {
     // SAFETY: the boot CPU is the only CPU running kernel code and runs with
     // interrupts off, so nothing else accesses the TSS now; the CPU reads
     // `rsp0` only on a ring 3 -> 0 transition, which cannot happen during
-    // this store.
+    // this store. `top` is the end of a context inside a kernel object, a
+    // canonical kernel address.
     unsafe {
         let tss = core::ptr::addr_of_mut!(TSS);
-        (*tss).privilege_stack_table[0] = VirtAddr::new(top);
+        (*tss).privilege_stack_table[0] = VirtAddr::new_unsafe(top);
     }
 }

@@ -36,6 +36,7 @@ pub mod usercopy;
 pub use context::UserContext;
 pub use fpu::FpuArea;
 pub use switch::{
-    ResumeTarget, allow_interrupts, read_tls_bases, resume, wait_for_interrupt, write_tls_bases,
+    ResumeTarget, allow_interrupts, read_tls_bases, resume, resume_caller, wait_for_interrupt,
+    write_tls_bases,
 };
 pub use trap::{Fault, UserTrap, exception_name};

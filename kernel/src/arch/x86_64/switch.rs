@@ -2,6 +2,8 @@
 //! context, switch address space and return to ring 3. Also the per-thread
 //! FS/GS base registers (TLS), which the kernel swaps on a thread switch.
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use x86_64::VirtAddr;
 use x86_64::registers::model_specific::{FsBase, KernelGsBase};
 
@@ -18,6 +20,7 @@ pub struct ResumeTarget {
 }
 
 /// Runs the user thread described by `target`; never returns.
+#[inline(always)]
 pub fn resume(target: ResumeTarget) -> ! {
     let top = target.context as u64 + core::mem::size_of::<UserContext>() as u64;
     super::cpu::set_context_top(top);
@@ -29,13 +32,44 @@ pub fn resume(target: ResumeTarget) -> ! {
     super::syscall_entry::resume_user(context)
 }
 
+/// Whether the CPU has the FSGSBASE instructions (and CR4.FSGSBASE is on):
+/// then the TLS bases are read and written without MSR accesses.
+static FSGSBASE: AtomicBool = AtomicBool::new(false);
+
+/// Called once by `cpu::init` after it set CR4.FSGSBASE.
+pub(super) fn use_fsgsbase() {
+    FSGSBASE.store(true, Ordering::Relaxed);
+}
+
+/// Returns to the thread that made the syscall being handled: its saved
+/// context, address space and TLS bases are the live ones already.
+#[inline(always)]
+pub fn resume_caller(context: *const UserContext) -> ! {
+    // SAFETY: as in `resume`: the context is the running thread's, inside
+    // its thread object, which nothing can destroy before it runs.
+    super::syscall_entry::resume_user(unsafe { &*context })
+}
+
 /// The user's FS and GS base of the thread that ran last (GS is in
 /// KERNEL_GS_BASE while the kernel runs, after `swapgs`).
 #[inline(always)]
 pub fn read_tls_bases() -> (u64, u64) {
-    // Raw MSR reads: the values are whatever user mode left (always
-    // canonical, the CPU refuses others), so no VirtAddr check is needed.
-    (read_msr(FS_BASE_MSR), read_msr(KERNEL_GS_BASE_MSR))
+    if FSGSBASE.load(Ordering::Relaxed) {
+        let (fs, gs): (u64, u64);
+        // SAFETY: CR4.FSGSBASE is on (`use_fsgsbase`). The `swapgs` pair
+        // makes the user's GS base current for one instruction; interrupts
+        // are off and no exception handler uses `gs`, so nothing sees it.
+        unsafe {
+            core::arch::asm!("rdfsbase {fs}", "swapgs", "rdgsbase {gs}", "swapgs",
+                             fs = out(reg) fs, gs = out(reg) gs,
+                             options(nomem, nostack, preserves_flags))
+        };
+        (fs, gs)
+    } else {
+        // Raw MSR reads: the values are whatever user mode left (always
+        // canonical, the CPU refuses others), so no VirtAddr check is needed.
+        (read_msr(FS_BASE_MSR), read_msr(KERNEL_GS_BASE_MSR))
+    }
 }
 
 const FS_BASE_MSR: u32 = 0xc000_0100;
@@ -53,10 +87,20 @@ fn read_msr(msr: u32) -> u64 {
     u64::from(high) << 32 | u64::from(low)
 }
 
-/// Loads a thread's FS and GS base.
+/// Loads a thread's FS and GS base (canonical: `ThreadWriteRegs` checks).
 pub fn write_tls_bases(fs: u64, gs: u64) {
-    FsBase::write(VirtAddr::new_truncate(fs));
-    KernelGsBase::write(VirtAddr::new_truncate(gs));
+    if FSGSBASE.load(Ordering::Relaxed) {
+        // SAFETY: as in `read_tls_bases`; the values are canonical, so the
+        // writes cannot fault.
+        unsafe {
+            core::arch::asm!("wrfsbase {fs}", "swapgs", "wrgsbase {gs}", "swapgs",
+                             fs = in(reg) fs, gs = in(reg) gs,
+                             options(nomem, nostack, preserves_flags))
+        };
+    } else {
+        FsBase::write(VirtAddr::new_truncate(fs));
+        KernelGsBase::write(VirtAddr::new_truncate(gs));
+    }
 }
 
 /// Halts until the next interrupt, with interrupts on only while halted.

@@ -244,11 +244,14 @@ pub fn fpu_preserved() -> TestResult {
     Ok(())
 }
 
+/// Sets its own FS and GS bases from user mode and checks that they
+/// survive switches to threads with other bases.
 fn fs_worker(value: u64) -> u64 {
     cpu::write_fs_base(value);
+    cpu::write_gs_base(value + 0x1000);
     for _ in 0..50 {
         sys::thread_yield();
-        if cpu::read_fs_base() != value {
+        if cpu::read_fs_base() != value || cpu::read_gs_base() != value + 0x1000 {
             return 1;
         }
     }
