@@ -350,13 +350,19 @@ impl<Id: Copy + Eq> RunQueues<Id> {
 ///
 /// If `priority >= PRIORITY_LEVELS`: a priority is checked when it enters the
 /// kernel, so a larger one here is a kernel bug.
+#[inline(always)]
 fn level(priority: u8) -> usize {
     let level = usize::from(priority);
-    assert!(
-        level < PRIORITY_LEVELS,
-        "priority {priority} out of range (must be below {PRIORITY_LEVELS})"
-    );
+    if level >= PRIORITY_LEVELS {
+        out_of_range(priority);
+    }
     level
+}
+
+#[cold]
+#[inline(never)]
+fn out_of_range(priority: u8) -> ! {
+    panic!("priority {priority} out of range (must be below {PRIORITY_LEVELS})")
 }
 
 #[cfg(test)]

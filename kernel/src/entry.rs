@@ -4,27 +4,36 @@
 //! kernel stack between entries.
 
 use crate::arch::{self, ResumeTarget, UserTrap};
+use spin::MutexGuard;
+
 use crate::kernel::{FastExit, KERNEL, Kernel};
 
 /// A `syscall` from the current thread: the fast path first (`Null`, and
 /// `Call`/`ReplyRecv` that switch straight to a waiting partner), else the
-/// general path.
+/// general path, under the same hold of the lock.
 #[inline(always)]
 pub fn syscall() -> ! {
-    let fast = KERNEL.lock().as_mut().and_then(Kernel::fast_syscall);
-    match fast {
-        Some(FastExit::Caller(context)) => arch::resume_caller(context),
-        Some(FastExit::Switch(target)) => arch::resume(target),
-        None => general_syscall(),
+    let mut guard = KERNEL.lock();
+    match guard.as_mut().and_then(Kernel::fast_syscall) {
+        Some(FastExit::Caller(context)) => {
+            drop(guard);
+            arch::resume_caller(context)
+        }
+        Some(FastExit::Switch(target)) => {
+            drop(guard);
+            arch::resume(target)
+        }
+        None => general_syscall(guard),
     }
 }
 
 #[inline(never)]
-fn general_syscall() -> ! {
-    let target = KERNEL.lock().as_mut().and_then(|k| {
+fn general_syscall(mut guard: MutexGuard<'_, Option<Kernel>>) -> ! {
+    let target = guard.as_mut().and_then(|k| {
         k.syscall();
         k.choose_next()
     });
+    drop(guard);
     run(target)
 }
 
