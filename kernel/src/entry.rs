@@ -6,20 +6,39 @@
 use crate::arch::{self, ResumeTarget, UserTrap};
 use spin::MutexGuard;
 
-use crate::kernel::{FastExit, KERNEL, Kernel};
+use crate::fastpath::FastIpc;
+use crate::kernel::{KERNEL, Kernel};
 
-/// A `syscall` from the current thread: the fast path first (`Null`, and
-/// `Call`/`ReplyRecv` that switch straight to a waiting partner), else the
-/// general path, under the same hold of the lock.
+/// A `syscall` from the current thread, on the general path.
 #[inline(always)]
 pub fn syscall() -> ! {
+    general_syscall(KERNEL.lock())
+}
+
+/// `Null`: straight back to the caller.
+#[inline(always)]
+pub fn null_syscall() -> ! {
     let mut guard = KERNEL.lock();
-    match guard.as_mut().and_then(Kernel::fast_syscall) {
-        Some(FastExit::Caller(context)) => {
+    match guard.as_mut().and_then(Kernel::null_syscall) {
+        Some(context) => {
             drop(guard);
             arch::resume_caller(context)
         }
-        Some(FastExit::Switch(target)) => {
+        None => general_syscall(guard),
+    }
+}
+
+/// `Call` or `ReplyRecv`: the fast path if its guards pass, else the
+/// general path, under the same hold of the lock.
+#[inline(always)]
+pub fn fast_ipc(kind: FastIpc) -> ! {
+    let mut guard = KERNEL.lock();
+    let target = match guard.as_mut() {
+        Some(k) => k.fast_ipc(kind),
+        None => None,
+    };
+    match target {
+        Some(target) => {
             drop(guard);
             arch::resume(target)
         }

@@ -18,7 +18,7 @@
 //! the whole test suite can run on the general path too.
 
 use abi::ipc::{MSG_REG_WORDS, MessageInfo};
-use abi::syscall::{ArgRegs, Syscall};
+use abi::syscall::ArgRegs;
 use abi::{CapSlot, Rights};
 
 use crate::cap::Capability;
@@ -28,17 +28,24 @@ use crate::object::cspace;
 use crate::object::endpoint::{Endpoint, QueueKind};
 use crate::object::thread::{ReplyRight, Thread, ThreadState};
 
-/// Tries the fast path for the syscall the running thread `caller` made;
-/// returns the thread to run next if it handled it.
+/// The syscalls with a fast path (the entry code tells them apart by
+/// number, so this does not look again).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FastIpc {
+    /// `Syscall::Call`.
+    Call,
+    /// `Syscall::ReplyRecv`.
+    ReplyRecv,
+}
+
+/// Tries the fast path for the `kind` syscall the running thread `caller`
+/// made; returns the thread to run next if it handled it.
 #[inline(always)]
-pub fn try_syscall(k: &mut Kernel, caller: ObjId<Thread>) -> Option<ObjId<Thread>> {
-    let (number, args) = k.objects.get(caller).context.syscall_args();
-    if number == Syscall::Call.number() {
-        call(k, caller, &args)
-    } else if number == Syscall::ReplyRecv.number() {
-        reply_recv(k, caller, &args)
-    } else {
-        None
+pub fn try_ipc(k: &mut Kernel, caller: ObjId<Thread>, kind: FastIpc) -> Option<ObjId<Thread>> {
+    let (_, args) = k.objects.get(caller).context.syscall_args();
+    match kind {
+        FastIpc::Call => call(k, caller, &args),
+        FastIpc::ReplyRecv => reply_recv(k, caller, &args),
     }
 }
 
@@ -64,7 +71,7 @@ fn endpoint(
 ) -> Option<(ObjId<Endpoint>, Capability)> {
     let slot = CapSlot::from_reg(slot).ok()?;
     let cspace = k.objects.get(caller).cspace;
-    cspace::lookup::<ObjId<Endpoint>>(&k.objects, cspace, slot, rights).ok()
+    cspace::lookup_inline::<ObjId<Endpoint>>(&k.objects, cspace, slot, rights).ok()
 }
 
 /// Whether `partner` may run now in the caller's place.
@@ -88,6 +95,7 @@ fn switch_to(
     Some(partner)
 }
 
+#[inline(always)]
 fn call(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<ObjId<Thread>> {
     // Guards.
     let info = short_info(args[1])?;
@@ -112,6 +120,7 @@ fn call(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<ObjId<T
     switch_to(k, caller, receiver)
 }
 
+#[inline(always)]
 fn reply_recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<ObjId<Thread>> {
     // Guards.
     let info = short_info(args[1])?;

@@ -19,6 +19,7 @@ use kcore::queue::{LinkStore, Links, List};
 
 use crate::arch::{self, Fault, ResumeTarget, UserContext, UserTrap};
 use crate::cap::ObjectRef;
+use crate::fastpath::FastIpc;
 use crate::klog;
 use crate::mem::kobj::{ObjId, Objects};
 use crate::object::endpoint::Endpoint;
@@ -60,15 +61,6 @@ pub struct Kernel {
 
 /// The kernel state; `None` until boot has built it.
 pub static KERNEL: spin::Mutex<Option<Kernel>> = spin::Mutex::new(None);
-
-/// How a syscall handled on the fast path leaves the kernel.
-pub enum FastExit {
-    /// Back to the caller, whose context top, address space, TLS bases and
-    /// FPU state are all still live.
-    Caller(*const UserContext),
-    /// To another thread (or the caller after a switch of live state).
-    Switch(ResumeTarget),
-}
 
 /// What a syscall handler decided about the calling thread.
 pub enum Next {
@@ -118,23 +110,26 @@ impl Kernel {
         }
     }
 
-    /// The fast path for the syscall the current thread just made (`Null`,
-    /// and IPC that switches straight to a waiting partner): how to leave
-    /// the kernel, or `None` to take the general path ([`Kernel::syscall`],
-    /// then [`Kernel::choose_next`]).
+    /// `Null` for the current thread: its results are set, and it goes on
+    /// with everything still live (context top, address space, TLS, FPU).
     #[inline(always)]
-    pub fn fast_syscall(&mut self) -> Option<FastExit> {
+    pub fn null_syscall(&mut self) -> Option<*const UserContext> {
+        let context = &mut self.objects.get_mut(self.sched.current?).context;
+        context.set_syscall_result(0, [0; 6]);
+        Some(context)
+    }
+
+    /// The IPC fast path for the current thread's `Call` or `ReplyRecv`:
+    /// the thread to resume, or `None` to take the general path
+    /// ([`Kernel::syscall`], then [`Kernel::choose_next`]).
+    #[inline(always)]
+    pub fn fast_ipc(&mut self, kind: FastIpc) -> Option<ResumeTarget> {
         let current = self.sched.current?;
-        let context = &mut self.objects.get_mut(current).context;
-        if context.rax == abi::syscall::Syscall::Null.number() {
-            context.set_syscall_result(0, [0; 6]);
-            return Some(FastExit::Caller(context));
-        }
         if !self.fastpath {
             return None;
         }
-        let next = crate::fastpath::try_syscall(self, current)?;
-        Some(FastExit::Switch(self.resume_target(next)))
+        let next = crate::fastpath::try_ipc(self, current, kind)?;
+        Some(self.resume_target(next))
     }
 
     /// Handles the syscall the current thread just made.
@@ -300,6 +295,7 @@ impl Kernel {
     }
 
     /// Queues a thread on an endpoint (priority order) as `kind`.
+    #[inline(always)]
     pub fn endpoint_enqueue(
         &mut self,
         endpoint: ObjId<Endpoint>,

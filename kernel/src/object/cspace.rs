@@ -113,6 +113,7 @@ impl CSpace {
     }
 
     /// The slot at `index`, if in range (slot 0 included).
+    #[inline(always)]
     pub fn slot_id(&self, index: u32) -> Option<SlotId> {
         if index >= self.limit() {
             return None;
@@ -125,6 +126,7 @@ impl CSpace {
     ///
     /// # Errors
     /// [`SysError::InvalidCap`].
+    #[inline(always)]
     pub fn user_slot(&self, slot: CapSlot) -> Result<SlotId, SysError> {
         if slot == CapSlot::NULL {
             return Err(SysError::InvalidCap);
@@ -183,6 +185,16 @@ pub fn get(
     cspace: ObjId<CSpace>,
     slot: CapSlot,
 ) -> Result<(SlotId, Capability), SysError> {
+    get_inline(objects, cspace, slot)
+}
+
+/// [`get`], always inlined.
+#[inline(always)]
+fn get_inline(
+    objects: &Objects,
+    cspace: ObjId<CSpace>,
+    slot: CapSlot,
+) -> Result<(SlotId, Capability), SysError> {
     let id = objects.get(cspace).user_slot(slot)?;
     let cap = objects.slot(id).cap.ok_or(SysError::InvalidCap)?;
     Ok((id, cap))
@@ -199,7 +211,18 @@ pub fn lookup<T: CapTarget>(
     slot: CapSlot,
     needed: Rights,
 ) -> Result<(T, Capability), SysError> {
-    let (_, cap) = get(objects, cspace, slot)?;
+    lookup_inline(objects, cspace, slot, needed)
+}
+
+/// [`lookup`], always inlined (for the IPC fast path).
+#[inline(always)]
+pub fn lookup_inline<T: CapTarget>(
+    objects: &Objects,
+    cspace: ObjId<CSpace>,
+    slot: CapSlot,
+    needed: Rights,
+) -> Result<(T, Capability), SysError> {
+    let (_, cap) = get_inline(objects, cspace, slot)?;
     let object = T::from_ref(cap.object).ok_or(SysError::WrongType)?;
     if !cap.rights.contains(needed) {
         return Err(SysError::MissingRights);

@@ -3,7 +3,9 @@
 //! `syscall_entry` saves the user registers straight into the running
 //! thread's [`UserContext`] in the same layout the interrupt path uses, with
 //! `vector` = [`SYSCALL_VECTOR`], then calls `syscall_from_user` on the
-//! per-CPU kernel stack. Interrupts are off throughout (FMASK clears IF).
+//! per-CPU kernel stack, or for the syscalls with a fast path
+//! (`Null`, `Call`, `ReplyRecv`) `null_from_user`, `call_from_user` or
+//! `reply_recv_from_user`. Interrupts are off throughout (FMASK clears IF).
 //!
 //! Returning: [`resume_user`] restores a context with SYSRET when it was
 //! saved by `syscall` and its `rip` is a canonical user address, and with
@@ -11,6 +13,7 @@
 //! Intel CPUs with the user's `rsp` already loaded; the check here, and
 //! never mapping the last user page (`abi::layout::USER_END`), rule it out.
 
+use abi::syscall::Syscall;
 use x86_64::VirtAddr;
 use x86_64::registers::model_specific::{Efer, EferFlags, LStar, SFMask};
 use x86_64::registers::rflags::RFlags;
@@ -42,7 +45,21 @@ syscall_entry:
     mov rdi, rsp
     mov rsp, gs:[{kstack}]
     xor ebp, ebp
+    /* The syscalls with a fast path go straight to it (rax is still the
+       number); the general path takes the rest. */
+    cmp rax, {call}
+    je 3f
+    cmp rax, {reply_recv}
+    je 4f
+    test rax, rax
+    jz 2f
     call syscall_from_user
+    ud2
+2:  call null_from_user
+    ud2
+3:  call call_from_user
+    ud2
+4:  call reply_recv_from_user
     ud2
 
     .global resume_sysret
@@ -74,7 +91,11 @@ resume_iret:
     user_ss = const USER_DATA_SELECTOR as u64,
     user_cs = const USER_CODE_SELECTOR as u64,
     syscall_vector = const SYSCALL_VECTOR,
+    call = const Syscall::Call as u64,
+    reply_recv = const Syscall::ReplyRecv as u64,
 );
+
+const _: () = assert!(Syscall::Null as u64 == 0);
 
 unsafe extern "C" {
     fn syscall_entry();

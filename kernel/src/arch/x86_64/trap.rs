@@ -103,6 +103,21 @@ extern "C" fn syscall_from_user(_context: *const UserContext) -> ! {
 }
 
 #[unsafe(no_mangle)]
+extern "C" fn null_from_user(_context: *const UserContext) -> ! {
+    crate::entry::null_syscall()
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn call_from_user(_context: *const UserContext) -> ! {
+    crate::entry::fast_ipc(crate::fastpath::FastIpc::Call)
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn reply_recv_from_user(_context: *const UserContext) -> ! {
+    crate::entry::fast_ipc(crate::fastpath::FastIpc::ReplyRecv)
+}
+
+#[unsafe(no_mangle)]
 extern "C" fn trap_from_kernel(frame: &mut UserContext) {
     match frame.vector {
         PAGE_FAULT | GENERAL_PROTECTION => {
