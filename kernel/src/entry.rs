@@ -3,11 +3,11 @@
 //! drops the lock and returns to user mode (or idles). Nothing stays on the
 //! kernel stack between entries.
 
-use crate::arch::{self, ResumeTarget, UserTrap};
+use crate::arch::{self, UserTrap};
 use spin::MutexGuard;
 
 use crate::fastpath::FastIpc;
-use crate::kernel::{KERNEL, Kernel};
+use crate::kernel::{Exit, KERNEL, Kernel};
 
 /// A `syscall` from the current thread, on the general path.
 #[inline(always)]
@@ -68,22 +68,29 @@ pub fn user_trap(trap: UserTrap) -> ! {
     run(target)
 }
 
-fn run(target: Option<ResumeTarget>) -> ! {
-    match target {
-        Some(target) => arch::resume(target),
+fn run(exit: Option<Exit>) -> ! {
+    match exit {
+        Some(exit) => leave(exit),
         None => idle(),
+    }
+}
+
+fn leave(exit: Exit) -> ! {
+    match exit {
+        Exit::Same(context) => arch::resume_caller(context),
+        Exit::Switch(target) => arch::resume(target),
     }
 }
 
 /// Halts until a thread is ready, then runs it.
 pub fn idle() -> ! {
     loop {
-        let target = KERNEL.lock().as_mut().and_then(|k| {
+        let exit = KERNEL.lock().as_mut().and_then(|k| {
             k.idle_tick();
             k.choose_next()
         });
-        if let Some(target) = target {
-            arch::resume(target);
+        if let Some(exit) = exit {
+            leave(exit);
         }
         arch::wait_for_interrupt();
     }

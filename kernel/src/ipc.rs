@@ -177,7 +177,7 @@ pub fn send(
                     link_reply(k, caller, receiver, mode.grant);
                     return Ok(Next::Blocked);
                 }
-                return Ok(Next::Reply([0; 6]));
+                return Ok(Next::Success);
             }
         }
     }

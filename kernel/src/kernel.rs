@@ -62,8 +62,24 @@ pub struct Kernel {
 /// The kernel state; `None` until boot has built it.
 pub static KERNEL: spin::Mutex<Option<Kernel>> = spin::Mutex::new(None);
 
+/// How the kernel leaves for user mode.
+pub enum Exit {
+    /// Back to the thread that entered the kernel, which is still the
+    /// current one: its context top, address space, TLS bases and FPU
+    /// state are the live ones (the kernel loads another thread's only
+    /// when it switches to it, and a thread's address space lives as long
+    /// as the thread).
+    Same(*const UserContext),
+    /// To another thread, whose TLS and FPU state are made live here;
+    /// `arch::resume` does the rest.
+    Switch(ResumeTarget),
+}
+
 /// What a syscall handler decided about the calling thread.
 pub enum Next {
+    /// Return to it with status 0 and no results (the result registers
+    /// zeroed).
+    Success,
     /// Return to it with these results (status 0).
     Reply([u64; 6]),
     /// It has blocked; whoever wakes it sets its results.
@@ -139,6 +155,7 @@ impl Kernel {
         };
         let (number, args) = self.objects.get(current).context.syscall_args();
         let result = match crate::syscall::dispatch(self, current, number, args) {
+            Ok(Next::Success) => Some((0, [0; 6])),
             Ok(Next::Reply(values)) => Some((0, values)),
             Err(error) => Some((error.code(), [0; 6])),
             Ok(Next::Restart) => {
@@ -512,7 +529,8 @@ impl Kernel {
 
     /// Picks the thread to run next and prepares the CPU for it (FPU and
     /// TLS registers); `None` when nothing is runnable.
-    pub fn choose_next(&mut self) -> Option<ResumeTarget> {
+    pub fn choose_next(&mut self) -> Option<Exit> {
+        let entered = self.sched.current;
         let Some(next) = self.sched.pick(&mut self.objects) else {
             if self.live_threads == 0 && !self.announced_idle {
                 self.announced_idle = true;
@@ -520,8 +538,12 @@ impl Kernel {
             }
             return None;
         };
+        if entered == Some(next) {
+            // The thread that entered goes on: nothing to switch.
+            return Some(Exit::Same(&self.objects.get(next).context));
+        }
         self.objects.get_mut(next).state = ThreadState::Running;
-        Some(self.resume_target(next))
+        Some(Exit::Switch(self.resume_target(next)))
     }
 
     /// Makes `next`'s registers live and says where to resume it.

@@ -136,7 +136,7 @@ pub fn delete(
 ) -> Result<Next, SysError> {
     let (slot, _) = cspace::get(&k.objects, cspace_of(k, caller), args.slot)?;
     tree::delete(k, slot);
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }
 
 /// `CapRevoke`: restarts itself when a tick preempts it.
@@ -147,7 +147,7 @@ pub fn revoke(
 ) -> Result<Next, SysError> {
     let (slot, _) = cspace::get(&k.objects, cspace_of(k, caller), args.slot)?;
     match tree::revoke(k, slot) {
-        Ok(()) => Ok(Next::Reply([0; 6])),
+        Ok(()) => Ok(Next::Success),
         Err(Preempted) => Ok(Next::Restart),
     }
 }
@@ -163,7 +163,7 @@ pub fn info(k: &mut Kernel, caller: ObjId<Thread>, args: CapInfoArgs) -> Result<
         badge: cap.badge,
     };
     out.write(&info)?;
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }
 
 /// `CSpaceCreate`.

@@ -96,7 +96,7 @@ pub fn nb_recv(k: &mut Kernel, caller: ObjId<Thread>, args: NbRecvArgs) -> Resul
 pub fn reply(k: &mut Kernel, caller: ObjId<Thread>, args: ReplyArgs) -> Result<Next, SysError> {
     check_message(k, caller, args.info)?;
     match ipc::reply(k, caller)? {
-        ReplyOutcome::Delivered => Ok(Next::Reply([0; 6])),
+        ReplyOutcome::Delivered => Ok(Next::Success),
         ReplyOutcome::CallerGone => Err(SysError::PeerClosed),
     }
 }

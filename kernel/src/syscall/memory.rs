@@ -128,7 +128,7 @@ pub fn aspace_map(
         memory: op.memory,
     });
     k.add_ref(ObjectRef::Memory(op.memory));
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }
 
 /// `AspaceUnmap`: a whole region.
@@ -152,5 +152,5 @@ pub fn aspace_unmap(
         paging::unmap_user_page(root, region.vaddr + page * PAGE_BYTES);
     }
     k.release(ObjectRef::Memory(region.memory));
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }

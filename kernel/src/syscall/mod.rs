@@ -33,7 +33,7 @@ pub fn dispatch(
         return Err(SysError::UnknownSyscall);
     };
     match syscall {
-        Syscall::Null => Ok(Next::Reply([0; 6])),
+        Syscall::Null => Ok(Next::Success),
         Syscall::DebugWrite => debug::write(k, caller, decode(&args)?),
         Syscall::DebugExit => debug::exit(k, caller, decode(&args)?),
         Syscall::DebugFrameCount => debug::frame_count(k, caller, decode(&args)?),

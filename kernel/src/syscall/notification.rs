@@ -37,7 +37,7 @@ pub fn signal(k: &mut Kernel, caller: ObjId<Thread>, args: SignalArgs) -> Result
         (_, _) => return Err(SysError::InvalidArg),
     };
     k.signal(id, bits);
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }
 
 /// `Wait`.
@@ -84,5 +84,5 @@ pub fn timer_set(
         timers.push_back(&mut k.objects, id);
         k.timers = timers;
     }
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }

@@ -35,7 +35,7 @@ pub fn exit(k: &mut Kernel, caller: ObjId<Thread>, args: ThreadExitArgs) -> Resu
 /// `ThreadYield`: to the back of its priority's queue.
 pub fn yield_now(k: &mut Kernel) -> Result<Next, SysError> {
     k.sched.rotate(&mut k.objects);
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }
 
 /// `ThreadCreate`: an inactive thread with the caller's priorities.
@@ -77,7 +77,7 @@ pub fn start(
     k.objects.get_mut(id).context = UserContext::new_user(args.entry, args.stack, args.arg);
     k.live_threads += 1;
     k.sched.make_ready(&mut k.objects, id);
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }
 
 /// `ThreadConfigure`.
@@ -96,7 +96,7 @@ pub fn configure(
     let thread = k.objects.get_mut(id);
     thread.ipc_buffer = buffer;
     thread.fault_endpoint = args.fault_endpoint;
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }
 
 /// `ThreadSetPriority`: never above the caller's own maximum.
@@ -122,7 +122,7 @@ pub fn set_priority(
     if queued {
         k.sched.make_ready(&mut k.objects, id);
     }
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }
 
 /// Another thread than the caller, named with `rights`.
@@ -173,7 +173,7 @@ pub fn read_regs(
         gs_base,
     };
     out.write(&regs)?;
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }
 
 /// `ThreadWriteRegs`.
@@ -211,7 +211,7 @@ pub fn write_regs(
     // Return with iretq: sysret would clobber rcx and r11.
     c.vector = 0;
     k.set_tls_bases(id, regs.fs_base, regs.gs_base);
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }
 
 /// `ThreadSuspend`.
@@ -222,7 +222,7 @@ pub fn suspend(
 ) -> Result<Next, SysError> {
     let (id, _) = lookup::<ObjId<Thread>>(k, caller, args.thread, Rights::WRITE)?;
     if k.objects.get(id).suspended {
-        return Ok(Next::Reply([0; 6]));
+        return Ok(Next::Success);
     }
     k.sched.unqueue(&mut k.objects, id);
     let thread = k.objects.get_mut(id);
@@ -236,7 +236,7 @@ pub fn suspend(
         k.objects.get_mut(id).context.set_syscall_result(0, [0; 6]);
         return Ok(Next::Done);
     }
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }
 
 /// `ThreadResume`.
@@ -253,7 +253,7 @@ pub fn resume(
             k.sched.make_ready(&mut k.objects, id);
         }
     }
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }
 
 /// `ThreadBind`.
@@ -263,7 +263,7 @@ pub fn bind(k: &mut Kernel, caller: ObjId<Thread>, args: ThreadBindArgs) -> Resu
         if let Some(notification) = k.objects.get_mut(id).bound.take() {
             k.objects.get_mut(notification).bound = None;
         }
-        return Ok(Next::Reply([0; 6]));
+        return Ok(Next::Success);
     }
     let (notification, _) =
         lookup::<ObjId<Notification>>(k, caller, args.notification, Rights::READ)?;
@@ -272,7 +272,7 @@ pub fn bind(k: &mut Kernel, caller: ObjId<Thread>, args: ThreadBindArgs) -> Resu
     }
     k.objects.get_mut(id).bound = Some(notification);
     k.objects.get_mut(notification).bound = Some(id);
-    Ok(Next::Reply([0; 6]))
+    Ok(Next::Success)
 }
 
 /// `ThreadWait`.
