@@ -113,7 +113,7 @@ pub fn transfer(
             phys::write_u64(destination + offset, phys::read_u64(source + offset));
         }
         let receiver_cspace = k.objects.get(receiver).cspace;
-        for (i, (parent, cap)) in sent.iter().flatten().copied().enumerate() {
+        for (i, (parent, cap)) in sent.iter().take(cap_count).flatten().copied().enumerate() {
             let index = k
                 .objects
                 .get_mut(receiver_cspace)
