@@ -166,11 +166,11 @@ pub fn send(
         match transfer(k, caller, receiver, mode) {
             Err(TransferError::Sender(error)) => return Err(error),
             Err(TransferError::Receiver(error)) => {
-                k.endpoint_remove(endpoint, receiver);
+                k.endpoint_pop(endpoint);
                 k.wake(receiver, Err(error));
             }
             Ok(values) => {
-                k.endpoint_remove(endpoint, receiver);
+                k.endpoint_pop(endpoint);
                 k.wake(receiver, Ok(values));
                 if mode.call {
                     k.sched.forget_current(caller);
@@ -224,11 +224,11 @@ pub fn recv(
         match transfer(k, sender, caller, mode) {
             Err(TransferError::Receiver(error)) => return Err(error),
             Err(TransferError::Sender(error)) => {
-                k.endpoint_remove(endpoint, sender);
+                k.endpoint_pop(endpoint);
                 k.wake(sender, Err(error));
             }
             Ok(values) => {
-                k.endpoint_remove(endpoint, sender);
+                k.endpoint_pop(endpoint);
                 if call {
                     link_reply(k, sender, caller, grant);
                 } else {

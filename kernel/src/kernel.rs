@@ -300,7 +300,8 @@ impl Kernel {
         endpoint.settle();
     }
 
-    /// Takes the first waiter off an endpoint's queue.
+    /// Takes the first waiter off an endpoint's queue (the one
+    /// `Endpoint::first` names).
     #[inline(always)]
     pub fn endpoint_pop(&mut self, endpoint: ObjId<Endpoint>) -> Option<ObjId<Thread>> {
         let mut queue = self.objects.get(endpoint).queue;
@@ -550,13 +551,7 @@ impl Kernel {
     #[inline(always)]
     fn resume_target(&mut self, next: ObjId<Thread>) -> ResumeTarget {
         self.switch_registers(next);
-        self.target_of(next)
-    }
-
-    /// Where to resume `id`, whose registers are already live.
-    #[inline(always)]
-    fn target_of(&self, id: ObjId<Thread>) -> ResumeTarget {
-        let thread = self.objects.get(id);
+        let thread = self.objects.get(next);
         ResumeTarget {
             context: &thread.context,
             root: self.objects.get(thread.aspace).root,

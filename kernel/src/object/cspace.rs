@@ -180,17 +180,8 @@ impl CSpace {
 ///
 /// # Errors
 /// [`SysError::InvalidCap`] for slot 0, a slot out of range or an empty slot.
-pub fn get(
-    objects: &Objects,
-    cspace: ObjId<CSpace>,
-    slot: CapSlot,
-) -> Result<(SlotId, Capability), SysError> {
-    get_inline(objects, cspace, slot)
-}
-
-/// [`get`], always inlined.
 #[inline(always)]
-fn get_inline(
+pub fn get(
     objects: &Objects,
     cspace: ObjId<CSpace>,
     slot: CapSlot,
@@ -222,7 +213,7 @@ pub fn lookup_inline<T: CapTarget>(
     slot: CapSlot,
     needed: Rights,
 ) -> Result<(T, Capability), SysError> {
-    let (_, cap) = get_inline(objects, cspace, slot)?;
+    let (_, cap) = get(objects, cspace, slot)?;
     let object = T::from_ref(cap.object).ok_or(SysError::WrongType)?;
     if !cap.rights.contains(needed) {
         return Err(SysError::MissingRights);
