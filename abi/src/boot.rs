@@ -101,7 +101,7 @@ impl FlatImageHeader {
 /// Magic value of [`BootInfo`].
 pub const BOOT_INFO_MAGIC: u64 = 0x4d49_4341_424f_4f54; // "MICABOOT"
 /// Version of [`BootInfo`].
-pub const BOOT_INFO_VERSION: u32 = 2;
+pub const BOOT_INFO_VERSION: u32 = 3;
 /// Bytes of kernel command line kept in [`BootInfo::cmdline`].
 pub const CMDLINE_BYTES: usize = 512;
 
@@ -163,6 +163,11 @@ pub struct BootInfo {
     pub thread_object_bytes: u32,
     /// Bytes of the FPU save area in each thread object.
     pub fpu_area_bytes: u32,
+    /// Slot of the [`crate::ObjectType::DeviceMemory`] capability (the
+    /// physical ranges that are not RAM, for MMIO memory objects).
+    pub device_cap: u32,
+    /// Reserved (zero).
+    pub reserved: u32,
     /// The kernel command line (not NUL-terminated; see `cmdline_len`).
     pub cmdline: [u8; CMDLINE_BYTES],
 }
@@ -212,8 +217,9 @@ mod tests {
         assert_eq!(offset_of!(BootInfo, initramfs_addr), 16);
         assert_eq!(offset_of!(BootInfo, debug_cap), 32);
         assert_eq!(offset_of!(BootInfo, kernel_entry_tsc), 48);
-        assert_eq!(offset_of!(BootInfo, cmdline), 96);
-        assert_eq!(size_of::<BootInfo>(), 96 + CMDLINE_BYTES);
+        assert_eq!(offset_of!(BootInfo, device_cap), 96);
+        assert_eq!(offset_of!(BootInfo, cmdline), 104);
+        assert_eq!(size_of::<BootInfo>(), 104 + CMDLINE_BYTES);
     }
 
     #[test]

@@ -57,8 +57,8 @@ impl Rights {
 }
 
 bitflags::bitflags! {
-    /// How a range of pages is mapped. Writable and executable together is
-    /// refused (W^X).
+    /// How a range of pages is mapped. Writable and executable together
+    /// (W^X) needs [`Rights::CONTROL`] on the memory object.
     #[repr(transparent)]
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     pub struct MapFlags: u32 {
@@ -68,6 +68,9 @@ bitflags::bitflags! {
         const WRITE = 1 << 1;
         /// Executable.
         const EXEC = 1 << 2;
+        /// [`crate::syscall::Syscall::AspaceClone`] shares the region with
+        /// the clone instead of copying it (copy-on-write).
+        const SHARE = 1 << 3;
     }
 }
 
@@ -77,14 +80,13 @@ impl MapFlags {
         self.bits() as u64
     }
 
-    /// Decodes from one register: unknown bits, no READ, or WRITE with
-    /// EXEC are an error.
+    /// Decodes from one register: unknown bits or no READ are an error.
     pub fn from_reg(reg: u64) -> Result<MapFlags, crate::SysError> {
         let flags = u32::try_from(reg)
             .ok()
             .and_then(MapFlags::from_bits)
             .ok_or(crate::SysError::InvalidArg)?;
-        if !flags.contains(MapFlags::READ) || flags.contains(MapFlags::WRITE | MapFlags::EXEC) {
+        if !flags.contains(MapFlags::READ) {
             return Err(crate::SysError::InvalidArg);
         }
         Ok(flags)
@@ -110,8 +112,11 @@ pub enum ObjectType {
     Notification = 6,
     /// Pages that can be mapped into address spaces.
     MemoryObject = 7,
-    /// Kernel memory a holder may spend on new objects.
+    /// Frames a holder may spend: kernel objects, page tables and pages.
     Budget = 8,
+    /// Physical address ranges that are not RAM (device registers), from
+    /// which MMIO memory objects are made. Held only by the first program.
+    DeviceMemory = 9,
 }
 
 impl ObjectType {
@@ -136,6 +141,7 @@ impl ObjectType {
             6 => Ok(ObjectType::Notification),
             7 => Ok(ObjectType::MemoryObject),
             8 => Ok(ObjectType::Budget),
+            9 => Ok(ObjectType::DeviceMemory),
             _ => Err(crate::SysError::InvalidArg),
         }
     }
@@ -175,6 +181,7 @@ mod tests {
             ObjectType::Notification,
             ObjectType::MemoryObject,
             ObjectType::Budget,
+            ObjectType::DeviceMemory,
         ] {
             assert_eq!(ObjectType::from_reg(t.to_reg()), Ok(t));
         }

@@ -21,8 +21,9 @@ pub const MSG_MAX_CAPS: usize = 3;
 /// plus flags the kernel sets on receive.
 ///
 /// Bits 0-7: length in words (`0..=MSG_MAX_WORDS`); bits 8-9: capability
-/// count (`0..=MSG_MAX_CAPS`); bit 12: [`MessageInfo::NOTIFICATION`]; bit
-/// 13: [`MessageInfo::CALL`]; bits 16-63: label. Other bits must be zero.
+/// count (`0..=MSG_MAX_CAPS`); bit 12: notification ([`MessageInfo::NOTIFICATION`]);
+/// bit 13: call; bit 14: fault ([`MessageInfo::FAULT`]); bits 16-63: label.
+/// Other bits must be zero, and senders may not set bits 12-14.
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct MessageInfo(u64);
@@ -33,8 +34,9 @@ const CAPS_MASK: u64 = 0x3;
 const LABEL_SHIFT: u32 = 16;
 const FLAG_NOTIFICATION: u64 = 1 << 12;
 const FLAG_CALL: u64 = 1 << 13;
+const FLAG_FAULT: u64 = 1 << 14;
 const RESERVED: u64 = !(LENGTH_MASK | (CAPS_MASK << CAPS_SHIFT) | (!0u64 << LABEL_SHIFT));
-const SENDER_RESERVED: u64 = RESERVED | FLAG_NOTIFICATION | FLAG_CALL;
+const SENDER_RESERVED: u64 = RESERVED | FLAG_NOTIFICATION | FLAG_CALL | FLAG_FAULT;
 
 /// Largest label (48 bits).
 pub const LABEL_MAX: u64 = (1 << 48) - 1;
@@ -43,6 +45,10 @@ impl MessageInfo {
     /// Received info of a bound notification's signal (the badge register
     /// then holds the signal bits; no words, no label).
     pub const NOTIFICATION: MessageInfo = MessageInfo(FLAG_NOTIFICATION);
+
+    /// Received info of a fault message ([`fault`]): four words, a call
+    /// (the receiver answers with [`fault::RESUME`] or [`fault::KILL`]).
+    pub const FAULT: MessageInfo = MessageInfo(FLAG_FAULT | FLAG_CALL | MSG_REG_WORDS as u64);
 
     /// A message with `label` (truncated to 48 bits), `words` words and
     /// `caps` capabilities. Counts above the limits make an info the
@@ -105,6 +111,11 @@ impl MessageInfo {
         self.0 & FLAG_NOTIFICATION != 0
     }
 
+    /// Whether this is a fault message from the kernel ([`fault`]).
+    pub const fn is_fault(self) -> bool {
+        self.0 & FLAG_FAULT != 0
+    }
+
     /// Whether the sender called (and waits for a reply).
     pub const fn is_call(self) -> bool {
         self.0 & FLAG_CALL != 0
@@ -124,6 +135,51 @@ impl MessageInfo {
             caps as u64
         };
         MessageInfo(self.0 & !(CAPS_MASK << CAPS_SHIFT) | caps << CAPS_SHIFT)
+    }
+}
+
+/// Fault messages: what a thread's fault endpoint receives when the thread
+/// takes an exception the kernel cannot resolve (a page fault outside any
+/// region, a write to a read-only mapping, a budget that cannot pay for a
+/// page, a general-protection fault, ...).
+///
+/// The message arrives as a call with info [`MessageInfo::FAULT`] and the
+/// badge of the fault endpoint capability (so a supervisor that gives
+/// each thread its own badge knows which one faulted). Its four words are
+/// the vector, the [`kind`](fault::kind) bits, the faulting instruction and
+/// the address. The thread stays stopped until the receiver replies: with
+/// label [`fault::RESUME`] it runs the faulting instruction again (after the
+/// supervisor has, say, mapped a page), with [`fault::KILL`] it ends with
+/// the fault as its exit status (as a thread without a fault endpoint does).
+pub mod fault {
+    /// Reply label: run the faulting instruction again.
+    pub const RESUME: u64 = 0;
+    /// Reply label: end the thread, reporting the fault.
+    pub const KILL: u64 = 1;
+    /// Message word 0: the exception vector (14 for a page fault).
+    pub const WORD_VECTOR: usize = 0;
+    /// Message word 1: [`kind`] bits, with the CPU's error code in bits 32-63.
+    pub const WORD_KIND: usize = 1;
+    /// Message word 2: the faulting instruction's address.
+    pub const WORD_RIP: usize = 2;
+    /// Message word 3: the faulting data address (page faults), else 0.
+    pub const WORD_ADDR: usize = 3;
+
+    /// Bits of message word 1.
+    pub mod kind {
+        /// The access was a write.
+        pub const WRITE: u64 = 1 << 0;
+        /// The access was an instruction fetch.
+        pub const EXEC: u64 = 1 << 1;
+        /// A page was mapped there but did not allow the access.
+        pub const PROTECTION: u64 = 1 << 2;
+        /// The address lies in a region, but its budget could not pay
+        /// for the page (or a page table).
+        pub const OUT_OF_MEMORY: u64 = 1 << 3;
+        /// No region covers the address.
+        pub const UNMAPPED: u64 = 1 << 4;
+        /// Where the CPU's error code starts.
+        pub const ERROR_CODE_SHIFT: u32 = 32;
     }
 }
 
@@ -228,6 +284,12 @@ mod tests {
         assert_eq!(info.caps(), 1);
         assert_eq!(info.label(), 5);
         assert!(MessageInfo::NOTIFICATION.is_notification());
+        assert!(MessageInfo::FAULT.is_fault() && MessageInfo::FAULT.is_call());
+        assert_eq!(MessageInfo::FAULT.words(), MSG_REG_WORDS);
+        assert_eq!(
+            MessageInfo::from_reg(MessageInfo::FAULT.to_reg()),
+            Err(SysError::InvalidArg)
+        );
     }
 
     #[test]

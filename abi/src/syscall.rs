@@ -292,24 +292,124 @@ pub enum Syscall {
     /// [`ObjectType::Notification`]. Errors: [`SysError::InvalidArg`] for 0
     /// bits with a deadline.
     TimerSet = 39,
-    /// Unmaps a whole region that [`Syscall::AspaceMap`] made: `vaddr` and
-    /// `pages` must match it exactly (partial unmaps come with the memory
-    /// issue). The memory object loses the region's reference.
+    /// Unmaps `pages` pages from `vaddr`: regions inside the range go,
+    /// regions that cross its ends are cut (a region around the whole
+    /// range is split in two). Holes in the range are allowed. Each region
+    /// removed drops its reference on its memory object; the pages stay
+    /// with the object.
     ///
     /// Arguments: [`AspaceUnmapArgs`]. Rights: [`Rights::WRITE`] on the
-    /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] if no
-    /// region matches.
+    /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] for
+    /// an unaligned, empty, overflowing or non-user range, or one with
+    /// nothing mapped; [`SysError::OutOfMemory`] if a split needs a region
+    /// entry and the address space has none left.
     AspaceUnmap = 40,
     /// Reports kernel event counters (for tests and benchmarks).
     ///
     /// Arguments: [`DebugCountersArgs`]; results: [`KernelCounters`].
     /// Rights: [`Rights::READ`] on a [`ObjectType::Debug`] capability.
     DebugCounters = 41,
+    /// Makes a child budget of `frames` frames from a budget: the child's
+    /// frames (and the frame of the child budget object itself) are
+    /// charged to the parent until the child is destroyed. The new
+    /// capability is derived from the parent's, so revoking the parent
+    /// destroys the child and everything made from it.
+    ///
+    /// Arguments: [`BudgetSplitArgs`]; results: [`SlotResult`]. Rights:
+    /// [`Rights::WRITE`] on the [`ObjectType::Budget`]. Errors:
+    /// [`SysError::InvalidArg`] for 0 frames; [`SysError::OutOfMemory`] if
+    /// the parent cannot pay `frames + 1` or no slot is free.
+    BudgetSplit = 42,
+    /// Reports a budget's limit and the frames charged to it.
+    ///
+    /// Arguments: [`BudgetInfoArgs`]; results: [`BudgetStatus`]. Rights:
+    /// [`Rights::READ`] on the [`ObjectType::Budget`].
+    BudgetInfo = 43,
+    /// Changes the number of pages of an anonymous memory object. Shrinking
+    /// unmaps the cut pages from every address space and frees them
+    /// (regions past the new end fault). Growing adds absent pages.
+    ///
+    /// Arguments: [`MemoryResizeArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::MemoryObject`]. Errors: [`SysError::InvalidArg`] for 0
+    /// or more than [`MEMORY_MAX_PAGES`] pages, or a device object;
+    /// [`SysError::OutOfMemory`] if the object's budget cannot pay for the
+    /// bookkeeping of the larger size.
+    MemoryResize = 44,
+    /// Creates a memory object for a range of device registers (MMIO):
+    /// `pages` pages of physical memory from `phys`, mapped uncached. The
+    /// range must lie outside every RAM range of the memory map.
+    ///
+    /// Arguments: [`MemoryCreateDeviceArgs`]; results: [`SlotResult`].
+    /// Rights: [`Rights::WRITE`] on the [`ObjectType::Budget`] and on the
+    /// [`ObjectType::DeviceMemory`]. Errors: [`SysError::InvalidArg`] for an
+    /// unaligned, empty, overflowing or too large range, or one that
+    /// touches RAM; [`SysError::OutOfMemory`].
+    MemoryCreateDevice = 45,
+    /// Changes the access of `pages` pages from `vaddr`, which must all be
+    /// mapped; regions that cross the range's ends are split. The new
+    /// access must be allowed by the rights of the memory-object
+    /// capability each region was mapped with.
+    ///
+    /// Arguments: [`AspaceProtectArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] for a
+    /// bad range, a hole in it, bad flags or [`MapFlags::SHARE`];
+    /// [`SysError::MissingRights`] for access the mapping's rights do not
+    /// allow; [`SysError::OutOfMemory`] if a split finds no free region entry.
+    AspaceProtect = 46,
+    /// Makes a copy of an address space, as `fork` needs: every region is
+    /// mapped at the same address in the new space, shared if it was mapped
+    /// with [`MapFlags::SHARE`], else as a copy-on-write copy of its memory
+    /// object (both sides then see their own pages; a page is copied on the
+    /// first write by either side). No page is copied here.
+    ///
+    /// Arguments: [`AspaceCloneArgs`]; results: [`SlotResult`]. Rights:
+    /// [`Rights::WRITE`] on the [`ObjectType::Budget`], [`Rights::READ`] and
+    /// [`Rights::WRITE`] on the [`ObjectType::AddressSpace`]. Errors:
+    /// [`SysError::OutOfMemory`] (nothing is kept).
+    AspaceClone = 47,
+    /// Moves the calling thread into another address space and restarts it
+    /// there at `entry` with stack `stack` and `arg` in `rdi` (other
+    /// registers zero): the kernel half of `exec`. Does not return.
+    ///
+    /// Arguments: [`ThreadExecArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] if
+    /// `entry` or `stack` is not a user address.
+    ThreadExec = 48,
+    /// Makes a read-only memory object from the bytes `[addr, addr + len)`
+    /// of an address space, for sending in a message: whole pages are
+    /// shared copy-on-write ([`LendMode::Lend`]) or taken from the address
+    /// space's objects, which see fresh zero pages there afterwards
+    /// ([`LendMode::Move`]); a partial first or last page is copied into a
+    /// fresh page with the bytes outside the range zeroed. Nothing the
+    /// sender does afterwards changes the object. The capability has
+    /// [`Rights::READ`] and [`Rights::GRANT`] only.
+    ///
+    /// Arguments: [`MemoryLendArgs`]; results: [`LendResult`]. Rights:
+    /// [`Rights::WRITE`] on the [`ObjectType::Budget`]; [`Rights::READ`] on
+    /// the [`ObjectType::AddressSpace`] ([`Rights::WRITE`] too to move).
+    /// Errors: [`SysError::InvalidArg`] for 0 bytes, more than
+    /// [`MEMORY_MAX_PAGES`] pages, or a range outside user space;
+    /// [`SysError::BadAddress`] if a byte is not in a readable region (or,
+    /// to move, a writable one); [`SysError::OutOfMemory`].
+    MemoryLend = 49,
+}
+
+/// The `match` of [`Syscall::arg_kinds`]: one arm per syscall, naming its
+/// argument struct (checked at compile time to be that syscall's).
+macro_rules! arg_table {
+    ($value:expr; $($call:ident => $args:ident),* $(,)?) => {
+        match $value {
+            $(Syscall::$call => {
+                const _: () = assert!(matches!(<$args as SyscallArgs>::SYSCALL, Syscall::$call));
+                <$args as SyscallArgs>::KINDS
+            }),*
+        }
+    };
 }
 
 impl Syscall {
     /// Every syscall, in number order.
-    pub const ALL: [Syscall; 42] = [
+    pub const ALL: [Syscall; 50] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
@@ -352,6 +452,14 @@ impl Syscall {
         Syscall::TimerSet,
         Syscall::AspaceUnmap,
         Syscall::DebugCounters,
+        Syscall::BudgetSplit,
+        Syscall::BudgetInfo,
+        Syscall::MemoryResize,
+        Syscall::MemoryCreateDevice,
+        Syscall::AspaceProtect,
+        Syscall::AspaceClone,
+        Syscall::ThreadExec,
+        Syscall::MemoryLend,
     ];
 
     /// The number placed in `rax`.
@@ -363,6 +471,61 @@ impl Syscall {
     pub fn from_number(number: u64) -> Option<Syscall> {
         Syscall::ALL.get(usize::try_from(number).ok()?).copied()
     }
+
+    /// What each argument register holds (from the syscall's argument
+    /// struct: [`SyscallArgs::KINDS`]).
+    pub const fn arg_kinds(self) -> &'static [ArgKind] {
+        arg_table!(self;
+            Null => NullArgs, DebugWrite => DebugWriteArgs, DebugExit => DebugExitArgs,
+            DebugFrameCount => DebugFrameCountArgs, ThreadExit => ThreadExitArgs,
+            ThreadYield => ThreadYieldArgs, ThreadCreate => ThreadCreateArgs,
+            ThreadWait => ThreadWaitArgs, CapCopy => CapCopyArgs, CapDelete => CapDeleteArgs,
+            CapInfo => CapInfoArgs, ClockRead => ClockReadArgs, CapMint => CapMintArgs,
+            CapMove => CapMoveArgs, CapRevoke => CapRevokeArgs, CSpaceCreate => CSpaceCreateArgs,
+            EndpointCreate => EndpointCreateArgs, NotificationCreate => NotificationCreateArgs,
+            AspaceCreate => AspaceCreateArgs, MemoryCreate => MemoryCreateArgs,
+            AspaceMap => AspaceMapArgs, ThreadStart => ThreadStartArgs,
+            ThreadConfigure => ThreadConfigureArgs, ThreadSetPriority => ThreadSetPriorityArgs,
+            ThreadReadRegs => ThreadReadRegsArgs, ThreadWriteRegs => ThreadWriteRegsArgs,
+            ThreadSuspend => ThreadSuspendArgs, ThreadResume => ThreadResumeArgs,
+            ThreadBind => ThreadBindArgs, Send => SendArgs, NbSend => NbSendArgs,
+            Call => CallArgs, Recv => RecvArgs, NbRecv => NbRecvArgs, Reply => ReplyArgs,
+            ReplyRecv => ReplyRecvArgs, Signal => SignalArgs, Wait => WaitArgs,
+            Poll => PollArgs, TimerSet => TimerSetArgs, AspaceUnmap => AspaceUnmapArgs,
+            DebugCounters => DebugCountersArgs, BudgetSplit => BudgetSplitArgs,
+            BudgetInfo => BudgetInfoArgs, MemoryResize => MemoryResizeArgs,
+            MemoryCreateDevice => MemoryCreateDeviceArgs, AspaceProtect => AspaceProtectArgs,
+            AspaceClone => AspaceCloneArgs, ThreadExec => ThreadExecArgs,
+            MemoryLend => MemoryLendArgs,
+        )
+    }
+}
+
+/// What an argument register holds. One list per syscall
+/// ([`Syscall::arg_kinds`]), made by the same definitions that decode the
+/// registers, so the syscall fuzzer's idea of an argument is the kernel's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArgKind {
+    /// A capability slot ([`CapSlot`]).
+    Slot,
+    /// [`Rights`] bits.
+    Rights,
+    /// [`MapFlags`] bits.
+    MapFlags,
+    /// A [`MessageInfo`] word.
+    Info,
+    /// A user virtual address.
+    Address,
+    /// A physical address.
+    PhysAddress,
+    /// A length in bytes.
+    Length,
+    /// A number of pages, slots or frames.
+    Count,
+    /// A small mode number ([`LendMode`]).
+    Mode,
+    /// Any value: codes, badges, bits, priorities, deadlines, message words.
+    Value,
 }
 
 /// Arguments of one syscall: which syscall they belong to and how they sit
@@ -370,6 +533,8 @@ impl Syscall {
 pub trait SyscallArgs: Sized {
     /// The syscall these arguments are for.
     const SYSCALL: Syscall;
+    /// What each register holds, in order.
+    const KINDS: &'static [ArgKind];
     /// Puts the arguments in registers.
     fn encode(&self) -> ArgRegs;
     /// Reads and checks the arguments from registers.
@@ -387,15 +552,27 @@ pub trait SyscallResult: Sized {
     fn decode(regs: &RetRegs) -> Self;
 }
 
-/// Defines an argument struct whose fields each take one register, in order.
+/// The [`ArgKind`] of a field: its type's, or the one written after `as`.
+macro_rules! arg_kind {
+    ($ty:ty) => {
+        <$ty as Reg>::KIND
+    };
+    ($ty:ty, $kind:ident) => {
+        ArgKind::$kind
+    };
+}
+
+/// Defines an argument struct whose fields each take one register, in
+/// order. A `u64` field names its [`ArgKind`] with `as Kind`.
 macro_rules! args {
-    ($(#[$meta:meta])* $name:ident for $call:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident for $call:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty $(as $kind:ident)?),* $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub struct $name { $($(#[$fmeta])* pub $field: $ty),* }
 
         impl SyscallArgs for $name {
             const SYSCALL: Syscall = Syscall::$call;
+            const KINDS: &'static [ArgKind] = &[$(arg_kind!($ty $(, $kind)?)),*];
             #[allow(unused_mut, unused_variables, unused_assignments)]
             fn encode(&self) -> ArgRegs {
                 let mut regs = [0u64; 6];
@@ -440,6 +617,8 @@ macro_rules! results {
 
 /// A value that travels in one register.
 pub trait Reg: Sized {
+    /// What kind of argument it is.
+    const KIND: ArgKind;
     /// Encodes into a register.
     fn to_reg(self) -> u64;
     /// Decodes from a register, rejecting values out of range.
@@ -450,6 +629,7 @@ pub trait Reg: Sized {
 }
 
 impl Reg for u64 {
+    const KIND: ArgKind = ArgKind::Value;
     fn to_reg(self) -> u64 {
         self
     }
@@ -459,6 +639,7 @@ impl Reg for u64 {
 }
 
 impl Reg for CapSlot {
+    const KIND: ArgKind = ArgKind::Slot;
     fn to_reg(self) -> u64 {
         CapSlot::to_reg(self)
     }
@@ -468,6 +649,7 @@ impl Reg for CapSlot {
 }
 
 impl Reg for MapFlags {
+    const KIND: ArgKind = ArgKind::MapFlags;
     fn to_reg(self) -> u64 {
         MapFlags::to_reg(self)
     }
@@ -477,6 +659,7 @@ impl Reg for MapFlags {
 }
 
 impl Reg for MessageInfo {
+    const KIND: ArgKind = ArgKind::Info;
     fn to_reg(self) -> u64 {
         MessageInfo::to_reg(self)
     }
@@ -486,6 +669,7 @@ impl Reg for MessageInfo {
 }
 
 impl Reg for Rights {
+    const KIND: ArgKind = ArgKind::Rights;
     fn to_reg(self) -> u64 {
         Rights::to_reg(self)
     }
@@ -509,9 +693,9 @@ args!(
         /// A [`ObjectType::Debug`] capability with [`Rights::WRITE`].
         console: CapSlot,
         /// User address of the bytes.
-        addr: u64,
+        addr: u64 as Address,
         /// Number of bytes, at most [`DEBUG_WRITE_MAX_BYTES`].
-        len: u64,
+        len: u64 as Length,
     }
 );
 args!(
@@ -586,7 +770,7 @@ args!(
         /// The slot to describe.
         slot: CapSlot,
         /// User address of a writable [`CapInfo`].
-        out: u64,
+        out: u64 as Address,
     }
 );
 args!(
@@ -630,8 +814,10 @@ args!(
 
 /// Most slots one capability space has ([`Syscall::CSpaceCreate`]).
 pub const CSPACE_MAX_SLOTS: u64 = 8192;
-/// Most pages one memory object has ([`Syscall::MemoryCreate`]).
-pub const MEMORY_MAX_PAGES: u64 = 480;
+/// Most pages one memory object has ([`Syscall::MemoryCreate`],
+/// [`Syscall::MemoryResize`]): 2^26 pages, 256 GiB of address space
+/// (pages are allocated only when touched).
+pub const MEMORY_MAX_PAGES: u64 = 1 << 26;
 /// Thread priorities are `0..PRIORITY_LEVELS`; higher runs first.
 pub const PRIORITY_LEVELS: u64 = 64;
 
@@ -641,7 +827,7 @@ args!(
         /// An [`ObjectType::Budget`] capability with [`Rights::WRITE`].
         budget: CapSlot,
         /// Number of slots, `2..=CSPACE_MAX_SLOTS` (rounded up to 64).
-        slots: u64,
+        slots: u64 as Count,
     }
 );
 args!(
@@ -671,7 +857,7 @@ args!(
         /// An [`ObjectType::Budget`] capability with [`Rights::WRITE`].
         budget: CapSlot,
         /// Number of pages, `1..=MEMORY_MAX_PAGES`.
-        pages: u64,
+        pages: u64 as Count,
     }
 );
 args!(
@@ -682,11 +868,11 @@ args!(
         /// An [`ObjectType::MemoryObject`] capability.
         memory: CapSlot,
         /// First page of the object to map.
-        offset: u64,
+        offset: u64 as Count,
         /// Page-aligned user address.
-        vaddr: u64,
+        vaddr: u64 as Address,
         /// Number of pages (not 0).
-        pages: u64,
+        pages: u64 as Count,
         /// Access.
         flags: MapFlags,
     }
@@ -714,9 +900,9 @@ args!(
         /// An [`ObjectType::AddressSpace`] capability with [`Rights::WRITE`].
         aspace: CapSlot,
         /// First address of the region.
-        vaddr: u64,
+        vaddr: u64 as Address,
         /// Its length in pages.
-        pages: u64,
+        pages: u64 as Count,
     }
 );
 args!(
@@ -725,9 +911,9 @@ args!(
         /// An [`ObjectType::Thread`] capability with [`Rights::WRITE`].
         thread: CapSlot,
         /// Where it starts; a user address.
-        entry: u64,
+        entry: u64 as Address,
         /// Its initial stack pointer; a user address.
-        stack: u64,
+        stack: u64 as Address,
         /// Placed in its `rdi`.
         arg: u64,
     }
@@ -738,7 +924,7 @@ args!(
         /// An [`ObjectType::Thread`] capability with [`Rights::WRITE`].
         thread: CapSlot,
         /// Page-aligned user address of its [`crate::ipc::IpcBuffer`], or 0.
-        ipc_buffer: u64,
+        ipc_buffer: u64 as Address,
         /// Slot (in its capability space) of its fault endpoint, or 0.
         fault_endpoint: CapSlot,
     }
@@ -760,7 +946,7 @@ args!(
         /// An [`ObjectType::Thread`] capability with [`Rights::READ`].
         thread: CapSlot,
         /// User address of a writable [`ThreadRegs`].
-        out: u64,
+        out: u64 as Address,
     }
 );
 args!(
@@ -769,7 +955,7 @@ args!(
         /// An [`ObjectType::Thread`] capability with [`Rights::WRITE`].
         thread: CapSlot,
         /// User address of a readable [`ThreadRegs`].
-        regs: u64,
+        regs: u64 as Address,
     }
 );
 args!(
@@ -794,6 +980,142 @@ args!(
         /// An [`ObjectType::Notification`] with [`Rights::READ`], or
         /// [`CapSlot::NULL`] to unbind.
         notification: CapSlot,
+    }
+);
+
+args!(
+    /// Arguments of [`Syscall::BudgetSplit`].
+    BudgetSplitArgs for BudgetSplit {
+        /// The parent [`ObjectType::Budget`], with [`Rights::WRITE`].
+        budget: CapSlot,
+        /// Frames the child may spend (not 0).
+        frames: u64 as Count,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::BudgetInfo`].
+    BudgetInfoArgs for BudgetInfo {
+        /// An [`ObjectType::Budget`] with [`Rights::READ`].
+        budget: CapSlot,
+    }
+);
+results!(
+    /// Results of [`Syscall::BudgetInfo`].
+    BudgetStatus {
+        /// Frames the budget may spend.
+        limit: u64,
+        /// Frames charged to it now (objects, page tables, pages, child
+        /// budgets).
+        used: u64,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::MemoryResize`].
+    MemoryResizeArgs for MemoryResize {
+        /// An anonymous [`ObjectType::MemoryObject`] with [`Rights::WRITE`].
+        memory: CapSlot,
+        /// New number of pages, `1..=MEMORY_MAX_PAGES`.
+        pages: u64 as Count,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::MemoryCreateDevice`].
+    MemoryCreateDeviceArgs for MemoryCreateDevice {
+        /// An [`ObjectType::Budget`] with [`Rights::WRITE`].
+        budget: CapSlot,
+        /// The [`ObjectType::DeviceMemory`] capability, with [`Rights::WRITE`].
+        device: CapSlot,
+        /// Page-aligned physical address of the first register page.
+        phys: u64 as PhysAddress,
+        /// Number of pages (not 0).
+        pages: u64 as Count,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::AspaceProtect`].
+    AspaceProtectArgs for AspaceProtect {
+        /// An [`ObjectType::AddressSpace`] with [`Rights::WRITE`].
+        aspace: CapSlot,
+        /// Page-aligned first address.
+        vaddr: u64 as Address,
+        /// Number of pages (not 0).
+        pages: u64 as Count,
+        /// The new access ([`MapFlags::SHARE`] not allowed).
+        flags: MapFlags,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::AspaceClone`].
+    AspaceCloneArgs for AspaceClone {
+        /// An [`ObjectType::Budget`] with [`Rights::WRITE`]: pays for the
+        /// new space, its page tables and the copies' pages.
+        budget: CapSlot,
+        /// The [`ObjectType::AddressSpace`] to copy, with [`Rights::READ`]
+        /// and [`Rights::WRITE`].
+        aspace: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::ThreadExec`].
+    ThreadExecArgs for ThreadExec {
+        /// The [`ObjectType::AddressSpace`] to run in, with [`Rights::WRITE`].
+        aspace: CapSlot,
+        /// Where the thread starts; a user address.
+        entry: u64 as Address,
+        /// Its initial stack pointer; a user address.
+        stack: u64 as Address,
+        /// Placed in its `rdi`.
+        arg: u64,
+    }
+);
+
+/// How [`Syscall::MemoryLend`] takes whole pages.
+#[repr(u64)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LendMode {
+    /// Share them copy-on-write: the sender keeps its data.
+    Lend = 0,
+    /// Take them: the sender's objects get fresh zero pages there.
+    Move = 1,
+}
+
+impl Reg for LendMode {
+    const KIND: ArgKind = ArgKind::Mode;
+    fn to_reg(self) -> u64 {
+        self as u64
+    }
+    fn from_reg(reg: u64) -> Result<Self, SysError> {
+        match reg {
+            0 => Ok(LendMode::Lend),
+            1 => Ok(LendMode::Move),
+            _ => Err(SysError::InvalidArg),
+        }
+    }
+}
+
+args!(
+    /// Arguments of [`Syscall::MemoryLend`].
+    MemoryLendArgs for MemoryLend {
+        /// An [`ObjectType::Budget`] with [`Rights::WRITE`]: pays for the
+        /// new object and the copied head and tail pages.
+        budget: CapSlot,
+        /// The [`ObjectType::AddressSpace`] holding the bytes.
+        aspace: CapSlot,
+        /// First byte.
+        addr: u64 as Address,
+        /// Number of bytes (not 0).
+        len: u64 as Length,
+        /// Share or take the whole pages.
+        mode: LendMode,
+    }
+);
+results!(
+    /// Results of [`Syscall::MemoryLend`].
+    LendResult {
+        /// The slot of the new memory object's capability.
+        slot: u64,
+        /// Where the first byte is in the object (`addr % 4096`).
+        offset: u64,
     }
 );
 
@@ -1164,6 +1486,39 @@ mod tests {
         round_trip(CapDeleteArgs { slot });
         round_trip(CapInfoArgs { slot, out: 0x1000 });
         round_trip(ClockReadArgs {});
+    }
+
+    #[test]
+    fn arg_kinds_follow_the_structs() {
+        for s in Syscall::ALL {
+            assert!(s.arg_kinds().len() <= 6, "{s:?}");
+        }
+        assert_eq!(
+            Syscall::DebugWrite.arg_kinds(),
+            &[ArgKind::Slot, ArgKind::Address, ArgKind::Length]
+        );
+        assert_eq!(
+            Syscall::AspaceMap.arg_kinds(),
+            &[
+                ArgKind::Slot,
+                ArgKind::Slot,
+                ArgKind::Count,
+                ArgKind::Address,
+                ArgKind::Count,
+                ArgKind::MapFlags
+            ]
+        );
+        assert_eq!(Syscall::Null.arg_kinds(), &[]);
+        assert_eq!(Syscall::MemoryLend.arg_kinds()[4], ArgKind::Mode);
+        assert_eq!(Syscall::Call.arg_kinds()[1], ArgKind::Info);
+    }
+
+    #[test]
+    fn lend_mode_round_trips() {
+        for m in [LendMode::Lend, LendMode::Move] {
+            assert_eq!(LendMode::from_reg(m.to_reg()), Ok(m));
+        }
+        assert_eq!(LendMode::from_reg(2), Err(SysError::InvalidArg));
     }
 
     #[test]

@@ -77,8 +77,10 @@ enum Field {
     Rights,
     /// Any 64-bit value.
     Word,
-    /// A [`MapFlags`] mask: known bits, READ, not WRITE with EXEC.
+    /// A [`MapFlags`] mask: known bits and READ.
     Flags,
+    /// A [`LendMode`]: 0 or 1.
+    Mode,
     /// A sender's [`MessageInfo`]: no reserved or kernel bits, at most 64
     /// words and 3 capabilities.
     Info,
@@ -90,9 +92,15 @@ impl Field {
         match self {
             Field::Slot if reg > u64::from(u32::MAX) => Err(SysError::InvalidCap),
             Field::Rights if reg & !KNOWN_RIGHTS != 0 => Err(SysError::InvalidArg),
-            Field::Flags if reg > 7 || reg & 1 == 0 || reg & 6 == 6 => Err(SysError::InvalidArg),
+            Field::Flags if reg > 15 || reg & 1 == 0 => Err(SysError::InvalidArg),
+            Field::Mode if reg > 1 => Err(SysError::InvalidArg),
             Field::Info if reg & 0xff > 64 || reg & 0xfc00 != 0 => Err(SysError::InvalidArg),
-            Field::Slot | Field::Rights | Field::Word | Field::Flags | Field::Info => Ok(()),
+            Field::Slot
+            | Field::Rights
+            | Field::Word
+            | Field::Flags
+            | Field::Mode
+            | Field::Info => Ok(()),
         }
     }
 }
@@ -142,7 +150,11 @@ macro_rules! valid {
             MapFlags::READ,
             MapFlags::READ | MapFlags::WRITE,
             MapFlags::READ | MapFlags::EXEC,
+            MapFlags::READ | MapFlags::WRITE | MapFlags::EXEC | MapFlags::SHARE,
         ])
+    };
+    (Mode) => {
+        proptest::sample::select(vec![LendMode::Lend, LendMode::Move])
     };
     (Info) => {
         (any::<u64>(), 0usize..=64, 0usize..=3)
@@ -291,6 +303,28 @@ args_properties!(aspace_unmap_args: AspaceUnmapArgs for AspaceUnmap {
 args_properties!(timer_set_args: TimerSetArgs for TimerSet {
     notification: Slot, deadline: Word, bits: Word
 });
+args_properties!(budget_split_args: BudgetSplitArgs for BudgetSplit {
+    budget: Slot, frames: Word
+});
+args_properties!(budget_info_args: BudgetInfoArgs for BudgetInfo { budget: Slot });
+args_properties!(memory_resize_args: MemoryResizeArgs for MemoryResize {
+    memory: Slot, pages: Word
+});
+args_properties!(memory_create_device_args: MemoryCreateDeviceArgs for MemoryCreateDevice {
+    budget: Slot, device: Slot, phys: Word, pages: Word
+});
+args_properties!(aspace_protect_args: AspaceProtectArgs for AspaceProtect {
+    aspace: Slot, vaddr: Word, pages: Word, flags: Flags
+});
+args_properties!(aspace_clone_args: AspaceCloneArgs for AspaceClone {
+    budget: Slot, aspace: Slot
+});
+args_properties!(thread_exec_args: ThreadExecArgs for ThreadExec {
+    aspace: Slot, entry: Word, stack: Word, arg: Word
+});
+args_properties!(memory_lend_args: MemoryLendArgs for MemoryLend {
+    budget: Slot, aspace: Slot, addr: Word, len: Word, mode: Mode
+});
 
 /// Decodes and re-encodes `regs` with the argument type of `call`. The match
 /// has no wildcard arm, so a new syscall does not compile until it is listed
@@ -343,6 +377,14 @@ fn decode_as(call: Syscall, regs: &ArgRegs) -> Result<ArgRegs, SysError> {
         Syscall::TimerSet => go::<TimerSetArgs>(call, regs),
         Syscall::AspaceUnmap => go::<AspaceUnmapArgs>(call, regs),
         Syscall::DebugCounters => go::<DebugCountersArgs>(call, regs),
+        Syscall::BudgetSplit => go::<BudgetSplitArgs>(call, regs),
+        Syscall::BudgetInfo => go::<BudgetInfoArgs>(call, regs),
+        Syscall::MemoryResize => go::<MemoryResizeArgs>(call, regs),
+        Syscall::MemoryCreateDevice => go::<MemoryCreateDeviceArgs>(call, regs),
+        Syscall::AspaceProtect => go::<AspaceProtectArgs>(call, regs),
+        Syscall::AspaceClone => go::<AspaceCloneArgs>(call, regs),
+        Syscall::ThreadExec => go::<ThreadExecArgs>(call, regs),
+        Syscall::MemoryLend => go::<MemoryLendArgs>(call, regs),
     }
 }
 
@@ -479,7 +521,7 @@ proptest! {
     }
 
     #[test]
-    fn any_object_type_register_decodes_1_to_8(reg in reg()) {
+    fn any_object_type_register_decodes_1_to_9(reg in reg()) {
         let want = match reg {
             1 => Ok(ObjectType::Debug),
             2 => Ok(ObjectType::AddressSpace),
@@ -489,6 +531,7 @@ proptest! {
             6 => Ok(ObjectType::Notification),
             7 => Ok(ObjectType::MemoryObject),
             8 => Ok(ObjectType::Budget),
+            9 => Ok(ObjectType::DeviceMemory),
             _ => Err(SysError::InvalidArg),
         };
         let got = ObjectType::from_reg(reg);

@@ -8,9 +8,12 @@
 //! a store trait to read and write them.
 #![cfg_attr(not(test), no_std)]
 
+pub mod budget;
 pub mod cdt;
 pub mod frame;
 pub mod memmap;
+pub mod pagetree;
 pub mod queue;
+pub mod region;
 pub mod slots;
 pub mod tar;

@@ -5,9 +5,13 @@
 //! image with an `abi::boot::FlatImageHeader`; the kernel copies it to
 //! fresh frames at `abi::layout::IMAGE_BASE` (code read+execute, the rest
 //! read+write), maps the boot information page, the initramfs (read-only)
-//! and a stack, and hands the thread six capabilities: the debug object,
+//! and a stack, and hands the thread seven capabilities: the debug object,
 //! its own address space, itself, its capability space, the root budget
-//! and the initramfs pages. That is all the authority it has.
+//! (every frame free at this point; the first program's own objects are
+//! paid from it), the initramfs pages and the device memory (the physical
+//! ranges that are not RAM). That is all the authority it has. Its memory
+//! is ordinary memory objects in regions, so it can be cloned and unmapped
+//! like any other.
 
 use abi::boot::{BOOT_INFO_MAGIC, BOOT_INFO_VERSION, BootInfo, FlatImageHeader};
 use abi::layout::{BOOT_INFO_ADDR, INITRAMFS_ADDR, PAGE_BYTES, STACK_TOP};
@@ -16,15 +20,19 @@ use abi::{CapSlot, Rights};
 use kcore::memmap::PhysRange;
 use zerocopy::IntoBytes;
 
+use kcore::budget::Account;
+
 use crate::arch::UserContext;
-use crate::arch::paging::{self, PageAccess};
 use crate::cap::{Capability, ObjectRef, tree};
 use crate::config::{BOOT_CSPACE_SLOTS, BOOT_PRIORITY, DIRECT_MAP_BASE};
 use crate::kernel::Kernel;
 use crate::mem::frame;
-use crate::object::aspace::AddressSpace;
+use crate::mem::kobj::ObjId;
+use crate::object::aspace::{AddressSpace, Region, attrs};
+use crate::object::budget::Budget;
+use crate::object::cspace;
+use crate::object::memory::MemoryObject;
 use crate::object::thread::{THREAD_OBJECT_BYTES, Thread};
-use crate::object::{cspace, memory};
 
 /// The first program's capability slots (reported in the boot information).
 mod slots {
@@ -34,6 +42,7 @@ mod slots {
     pub const CSPACE: u32 = 4;
     pub const BUDGET: u32 = 5;
     pub const INITRAMFS: u32 = 6;
+    pub const DEVICE: u32 = 7;
 }
 
 /// Name of the first program in the initramfs.
@@ -96,26 +105,43 @@ fn phys_slice(range: PhysRange) -> &'static [u8] {
     }
 }
 
-fn frame_bytes(frame: kcore::frame::FrameNumber) -> &'static mut [u8] {
-    // SAFETY: callers pass a frame just taken from the allocator, which
-    // nothing else refers to; the direct map covers it.
-    unsafe {
-        core::slice::from_raw_parts_mut(
-            (DIRECT_MAP_BASE + frame.addr()) as *mut u8,
-            PAGE_BYTES as usize,
-        )
+/// An anonymous object of `pages` pages paid for by `budget`, with
+/// `contents` copied into its first pages (the rest stay holes, zero on
+/// first touch).
+fn filled_object(
+    k: &mut Kernel,
+    budget: ObjId<Budget>,
+    pages: u64,
+    contents: &[u8],
+) -> Result<ObjId<MemoryObject>, BootError> {
+    let oom = |_| BootError::OutOfMemory;
+    let object = MemoryObject::anonymous(pages, budget).map_err(oom)?;
+    let id = k.new_object(budget, object).map_err(oom)?;
+    for (index, chunk) in contents.chunks(PAGE_BYTES as usize).enumerate() {
+        let page = k.new_page(budget).map_err(oom)?;
+        crate::mem::phys::copy_in(page.addr(), chunk);
+        k.store_page(id, index as u64, page.addr()).map_err(oom)?;
     }
+    Ok(id)
 }
 
-fn map_fresh(
-    root: x86_64::structures::paging::PhysFrame,
-    virt: u64,
-    access: PageAccess,
-    contents: &[u8],
+/// Maps `pages` pages of `object` from page `offset` at `start`.
+fn map(
+    k: &mut Kernel,
+    aspace: ObjId<AddressSpace>,
+    object: ObjId<MemoryObject>,
+    (start, pages, offset): (u64, u64, u64),
+    access: u32,
 ) -> Result<(), BootError> {
-    let frame = frame::alloc_zeroed().ok_or(BootError::OutOfMemory)?;
-    frame_bytes(frame)[..contents.len()].copy_from_slice(contents);
-    paging::map_user_page(root, virt, frame.addr(), access).map_err(|_| BootError::OutOfMemory)
+    let region = Region {
+        start,
+        pages,
+        offset,
+        attrs: access | attrs::READ,
+        object,
+    };
+    k.map_region(aspace, region)
+        .map_err(|_| BootError::OutOfMemory)
 }
 
 /// Builds the first program and queues its thread.
@@ -126,70 +152,74 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
     let archive = phys_slice(facts.initrd);
     let image = kcore::tar::find(archive, BOOTSTRAP_NAME).map_err(BootError::Initramfs)?;
     let (header, data) = FlatImageHeader::parse(image).map_err(BootError::Image)?;
-    let root = paging::new_user_root().ok_or(BootError::OutOfMemory)?;
 
-    // The image: copied, so the initramfs stays read-only and shared.
+    // The root budget: every free frame, from here on.
+    let oom = |_| BootError::OutOfMemory;
+    let root_budget = k
+        .objects
+        .alloc(Budget::new(Account::new(0), None, true))
+        .map_err(|_| BootError::OutOfMemory)?;
+    let (free, _) = frame::counts();
+    k.objects.get_mut(root_budget).account = Account::new(free);
+    let aspace = k.new_aspace(root_budget).map_err(oom)?;
+
+    // The image: copied, so the initramfs stays read-only and shared; code
+    // read+execute, the rest read+write.
     let pages = header.mem_bytes.div_ceil(PAGE_BYTES);
-    for page in 0..pages {
-        let offset = page * PAGE_BYTES;
-        let start = (offset as usize).min(data.len());
-        let end = ((offset + PAGE_BYTES) as usize).min(data.len());
-        let access = if offset < header.exec_bytes {
-            PageAccess::ReadExecute
-        } else {
-            PageAccess::ReadWrite
-        };
-        map_fresh(root, header.load_addr + offset, access, &data[start..end])?;
-    }
-
-    // The stack, with an unmapped guard page below it.
-    let stack_pages = header.stack_bytes / PAGE_BYTES;
-    for page in 1..=stack_pages {
-        map_fresh(
-            root,
-            STACK_TOP - page * PAGE_BYTES,
-            PageAccess::ReadWrite,
-            &[],
+    let exec_pages = header.exec_bytes / PAGE_BYTES;
+    let image = filled_object(k, root_budget, pages, data)?;
+    let code = attrs::EXEC | attrs::MAY_WRITE;
+    let writable = attrs::WRITE | attrs::MAY_WRITE;
+    map(k, aspace, image, (header.load_addr, exec_pages, 0), code)?;
+    if pages > exec_pages {
+        let data_start = header.load_addr + header.exec_bytes;
+        map(
+            k,
+            aspace,
+            image,
+            (data_start, pages - exec_pages, exec_pages),
+            writable,
         )?;
     }
 
+    // The stack, with an unmapped guard page below it (touched lazily).
+    let stack_pages = header.stack_bytes / PAGE_BYTES;
+    let stack = filled_object(k, root_budget, stack_pages, &[])?;
+    let stack_start = STACK_TOP - header.stack_bytes;
+    map(k, aspace, stack, (stack_start, stack_pages, 0), writable)?;
+
     // The initramfs, read-only, in place.
     let first = facts.initrd.start / PAGE_BYTES * PAGE_BYTES;
-    let mut phys = first;
-    while phys < facts.initrd.end {
-        paging::map_user_page(
-            root,
-            INITRAMFS_ADDR + (phys - first),
-            phys,
-            PageAccess::Read,
+    let initramfs_pages = (facts.initrd.end - first).div_ceil(PAGE_BYTES);
+    let initramfs = k
+        .new_object(
+            root_budget,
+            MemoryObject::fixed(first, initramfs_pages, false, root_budget),
         )
-        .map_err(|_| BootError::OutOfMemory)?;
-        phys += PAGE_BYTES;
-    }
+        .map_err(oom)?;
+    map(
+        k,
+        aspace,
+        initramfs,
+        (INITRAMFS_ADDR, initramfs_pages, 0),
+        0,
+    )?;
 
-    // Objects: address space, capability space, thread, boot image.
-    let aspace = k
-        .objects
-        .alloc(AddressSpace::new(root, true))
-        .map_err(|_| BootError::OutOfMemory)?;
-    let cspace =
-        cspace::create(&mut k.objects, BOOT_CSPACE_SLOTS).map_err(|_| BootError::OutOfMemory)?;
+    // Capability space and thread.
+    k.charge(root_budget, cspace::frames_for(BOOT_CSPACE_SLOTS))
+        .map_err(oom)?;
+    let cspace = cspace::create(&mut k.objects, BOOT_CSPACE_SLOTS, root_budget).map_err(oom)?;
     let number = k.new_thread_id();
     let mut thread = Thread::new(
         number,
         aspace,
         cspace,
+        root_budget,
         BOOT_PRIORITY,
         (PRIORITY_LEVELS - 1) as u8,
     );
     thread.context = UserContext::new_user(header.entry, STACK_TOP, BOOT_INFO_ADDR);
-    let thread = k
-        .objects
-        .alloc(thread)
-        .map_err(|_| BootError::OutOfMemory)?;
-    let initramfs_pages = (facts.initrd.end - first).div_ceil(PAGE_BYTES);
-    let initramfs = memory::create_fixed(&mut k.objects, first, initramfs_pages)
-        .map_err(|()| BootError::OutOfMemory)?;
+    let thread = k.new_object(root_budget, thread).map_err(oom)?;
     let all = Rights::all();
     let read_only = Rights::READ | Rights::GRANT;
     let caps = [
@@ -197,8 +227,9 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         (slots::ASPACE, ObjectRef::AddressSpace(aspace), all),
         (slots::THREAD, ObjectRef::Thread(thread), all),
         (slots::CSPACE, ObjectRef::CSpace(cspace), all),
-        (slots::BUDGET, ObjectRef::Budget, all),
+        (slots::BUDGET, ObjectRef::Budget(root_budget), all),
         (slots::INITRAMFS, ObjectRef::Memory(initramfs), read_only),
+        (slots::DEVICE, ObjectRef::DeviceMemory, all),
     ];
     for (slot, object, rights) in caps {
         let index = k
@@ -235,12 +266,15 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         initramfs_cap: slots::INITRAMFS,
         thread_object_bytes: THREAD_OBJECT_BYTES as u32,
         fpu_area_bytes: crate::arch::fpu::FPU_AREA_BYTES as u32,
+        device_cap: slots::DEVICE,
+        reserved: 0,
         cmdline: [0; abi::boot::CMDLINE_BYTES],
     };
     let len = facts.cmdline.len().min(info.cmdline.len());
     info.cmdline[..len].copy_from_slice(&facts.cmdline[..len]);
     info.cmdline_len = len as u32;
-    map_fresh(root, BOOT_INFO_ADDR, PageAccess::Read, info.as_bytes())?;
+    let info_page = filled_object(k, root_budget, 1, info.as_bytes())?;
+    map(k, aspace, info_page, (BOOT_INFO_ADDR, 1, 0), 0)?;
 
     k.live_threads += 1;
     k.sched.make_ready(&mut k.objects, thread);

@@ -6,6 +6,9 @@ pub const DIRECT_MAP_BASE: u64 = 0xffff_8000_0000_0000;
 pub const DIRECT_MAP_MAX_BYTES: u64 = 512 << 30;
 /// Where the local APIC's registers are mapped (uncached), below the kernel image.
 pub const LAPIC_VIRT: u64 = 0xffff_ff00_0000_0000;
+/// Physical addresses device memory objects may name are below this
+/// (64 TiB, more than any x86_64 CPU's physical address width needs here).
+pub const PHYS_LIMIT: u64 = 1 << 46;
 /// Bytes of the per-CPU kernel stack.
 pub const KERNEL_STACK_BYTES: usize = 64 * 1024;
 /// Bytes of each interrupt stack (double fault, NMI, machine check).
@@ -16,9 +19,6 @@ pub const TICK_HZ: u64 = 100;
 pub const BOOT_CSPACE_SLOTS: u64 = 4096;
 /// Capabilities a revoke deletes between checks for a pending interrupt.
 pub const REVOKE_BATCH: u32 = 32;
-/// Mapped regions one address space holds (until the memory issue's
-/// region list).
-pub const ASPACE_REGIONS: usize = 64;
 /// Priority of the first thread (its maximum is the highest priority).
 pub const BOOT_PRIORITY: u8 = 32;
 /// Most memory-map entries the boot code keeps.

@@ -101,7 +101,11 @@ fn call(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<ObjId<T
     let info = short_info(args[1])?;
     let (endpoint, cap) = endpoint(k, caller, args[0], Rights::WRITE)?;
     let receiver = k.objects.get(endpoint).first(QueueKind::Recv)?;
-    if matches!(k.objects.get(receiver).reply, ReplyRight::To(_)) || !can_switch_to(k, receiver) {
+    let owes_reply = matches!(
+        k.objects.get(receiver).reply,
+        ReplyRight::To(_) | ReplyRight::Fault(_)
+    );
+    if owes_reply || !can_switch_to(k, receiver) {
         return None;
     }
     // Commit: the receiver takes the message and the reply right; the

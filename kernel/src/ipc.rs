@@ -13,11 +13,13 @@
 //! the kernel's direct map, so either thread may be in another address
 //! space.
 
-use abi::ipc::{IPC_BUFFER_CAPS_OFFSET, MSG_MAX_CAPS, MSG_REG_WORDS, MessageInfo};
+use abi::ipc::{
+    IPC_BUFFER_BYTES, IPC_BUFFER_CAPS_OFFSET, MSG_MAX_CAPS, MSG_REG_WORDS, MessageInfo, fault,
+};
 use abi::syscall::{RecvResult, SyscallResult};
 use abi::{CapSlot, Rights, SysError};
 
-use crate::arch::paging;
+use crate::arch::user_tables;
 use crate::cap::{Capability, SlotId, tree};
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
@@ -44,17 +46,25 @@ pub struct SendMode {
     pub grant: bool,
     /// It waits for a reply.
     pub call: bool,
+    /// The message is the sender's fault message (a call, no buffer).
+    pub fault: bool,
 }
 
-/// The physical address of a thread's IPC buffer, if it has one mapped
-/// (writable too, with `write`).
-fn buffer_phys(k: &Kernel, id: ObjId<Thread>, write: bool) -> Option<u64> {
+/// The physical address of a thread's IPC buffer, if it has one in a
+/// region that allows the access (faulted in if it is not yet mapped).
+fn buffer_phys(k: &mut Kernel, id: ObjId<Thread>, write: bool) -> Option<u64> {
     let thread = k.objects.get(id);
-    if thread.ipc_buffer == 0 {
+    let (aspace, buffer) = (thread.aspace, thread.ipc_buffer);
+    if buffer == 0 {
         return None;
     }
-    let root = k.objects.get(thread.aspace).root;
-    paging::translate_user(root, thread.ipc_buffer, write)
+    let root = k.objects.get(aspace).root;
+    if let Some(phys) = user_tables::translate(root, buffer, write) {
+        return Some(phys);
+    }
+    k.populate(aspace, buffer, IPC_BUFFER_BYTES as u64, write)
+        .ok()?;
+    user_tables::translate(root, buffer, write)
 }
 
 /// Moves the message `sender` holds to `receiver` and returns the
@@ -68,6 +78,18 @@ pub fn transfer(
     receiver: ObjId<Thread>,
     mode: SendMode,
 ) -> Result<[u64; 6], TransferError> {
+    if mode.fault {
+        let words = k.objects.get(sender).fault;
+        return Ok(RecvResult {
+            badge: mode.badge,
+            info: MessageInfo::FAULT.to_reg(),
+            mr0: words[0],
+            mr1: words[1],
+            mr2: words[2],
+            mr3: words[3],
+        }
+        .encode());
+    }
     let context = &k.objects.get(sender).context;
     let info = MessageInfo::from_received(context.rsi);
     let words = [context.rdx, context.r10, context.r8, context.r9];
@@ -139,18 +161,19 @@ pub fn transfer(
     .encode())
 }
 
-/// After a call has been delivered: the caller waits for the reply, and
-/// the receiver holds the right to give it.
-fn link_reply(k: &mut Kernel, caller: ObjId<Thread>, receiver: ObjId<Thread>, grant: bool) {
-    if let ReplyRight::To(previous) = k.objects.get(receiver).reply {
-        // An unanswered earlier call: its caller would wait forever.
-        k.objects.get_mut(previous).replier = None;
-        k.wake(previous, Err(SysError::PeerClosed));
-    }
-    k.objects.get_mut(receiver).reply = ReplyRight::To(caller);
+/// After a call (or a fault message) has been delivered: the caller waits
+/// for the reply, and the receiver holds the right to give it.
+fn link_reply(k: &mut Kernel, caller: ObjId<Thread>, receiver: ObjId<Thread>, mode: SendMode) {
+    // An unanswered earlier call: its caller would wait forever.
+    k.drop_reply_right(receiver);
+    k.objects.get_mut(receiver).reply = if mode.fault {
+        ReplyRight::Fault(caller)
+    } else {
+        ReplyRight::To(caller)
+    };
     let thread = k.objects.get_mut(caller);
     thread.replier = Some(receiver);
-    thread.state = ThreadState::AwaitingReply { grant };
+    thread.state = ThreadState::AwaitingReply { grant: mode.grant };
 }
 
 /// Send (or call) from the running thread `caller`, whose message is in
@@ -174,7 +197,7 @@ pub fn send(
                 k.wake(receiver, Ok(values));
                 if mode.call {
                     k.sched.forget_current(caller);
-                    link_reply(k, caller, receiver, mode.grant);
+                    link_reply(k, caller, receiver, mode);
                     return Ok(Next::Blocked);
                 }
                 return Ok(Next::Success);
@@ -190,6 +213,7 @@ pub fn send(
         badge: mode.badge,
         call: mode.call,
         grant: mode.grant,
+        fault: mode.fault,
     };
     k.endpoint_enqueue(endpoint, caller, QueueKind::Send);
     Ok(Next::Blocked)
@@ -215,12 +239,21 @@ pub fn recv(
     }
     while let Some(sender) = k.objects.get(endpoint).first(QueueKind::Send) {
         let ThreadState::Sending {
-            badge, call, grant, ..
+            badge,
+            call,
+            grant,
+            fault,
+            ..
         } = k.objects.get(sender).state
         else {
             unreachable!("a thread in a send queue is sending");
         };
-        let mode = SendMode { badge, grant, call };
+        let mode = SendMode {
+            badge,
+            grant,
+            call,
+            fault,
+        };
         match transfer(k, sender, caller, mode) {
             Err(TransferError::Receiver(error)) => return Err(error),
             Err(TransferError::Sender(error)) => {
@@ -230,7 +263,7 @@ pub fn recv(
             Ok(values) => {
                 k.endpoint_pop(endpoint);
                 if call {
-                    link_reply(k, sender, caller, grant);
+                    link_reply(k, sender, caller, mode);
                 } else {
                     k.wake(sender, Ok([0; 6]));
                 }
@@ -267,6 +300,7 @@ pub fn reply(k: &mut Kernel, caller: ObjId<Thread>) -> Result<ReplyOutcome, SysE
             k.objects.get_mut(caller).reply = ReplyRight::None;
             return Ok(ReplyOutcome::CallerGone);
         }
+        ReplyRight::Fault(target) => return reply_to_fault(k, caller, target),
         ReplyRight::To(target) => target,
     };
     let ThreadState::AwaitingReply { grant } = k.objects.get(target).state else {
@@ -276,6 +310,7 @@ pub fn reply(k: &mut Kernel, caller: ObjId<Thread>) -> Result<ReplyOutcome, SysE
         badge: 0,
         grant,
         call: false,
+        fault: false,
     };
     let result = match transfer(k, caller, target, mode) {
         Err(TransferError::Sender(error)) => return Err(error),
@@ -286,4 +321,42 @@ pub fn reply(k: &mut Kernel, caller: ObjId<Thread>) -> Result<ReplyOutcome, SysE
     k.objects.get_mut(target).replier = None;
     k.wake(target, result);
     Ok(ReplyOutcome::Delivered)
+}
+
+/// The answer to a fault message: the replier's label says whether the
+/// thread runs the faulting instruction again or ends (words are ignored).
+///
+/// # Errors
+/// [`SysError::InvalidArg`] for another label (the right is kept).
+fn reply_to_fault(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    target: ObjId<Thread>,
+) -> Result<ReplyOutcome, SysError> {
+    let label = MessageInfo::from_received(k.objects.get(caller).context.rsi).label();
+    if label != fault::RESUME && label != fault::KILL {
+        return Err(SysError::InvalidArg);
+    }
+    k.objects.get_mut(caller).reply = ReplyRight::None;
+    k.objects.get_mut(target).replier = None;
+    if label == fault::RESUME {
+        k.sched.make_ready(&mut k.objects, target);
+    } else {
+        k.kill_faulted(target);
+    }
+    Ok(ReplyOutcome::Delivered)
+}
+
+/// Sends `thread`'s fault message (already in its `fault` words) on
+/// `endpoint` as a call with `badge`; the thread waits for the answer.
+pub fn send_fault(k: &mut Kernel, thread: ObjId<Thread>, endpoint: ObjId<Endpoint>, badge: u64) {
+    let mode = SendMode {
+        badge,
+        grant: false,
+        call: true,
+        fault: true,
+    };
+    // A fault message cannot fail on the sender's side (no buffer, no
+    // capabilities) and blocking sends never return WouldBlock.
+    let _ = send(k, thread, endpoint, mode, true);
 }

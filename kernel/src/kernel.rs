@@ -22,12 +22,13 @@ use crate::cap::ObjectRef;
 use crate::fastpath::FastIpc;
 use crate::klog;
 use crate::mem::kobj::{ObjId, Objects};
+use crate::object::cspace;
 use crate::object::endpoint::Endpoint;
 use crate::object::endpoint::QueueKind;
 use crate::object::notification::Notification;
 use crate::object::thread::{ReplyRight, Thread, ThreadState};
-use crate::object::{cspace, memory};
 use crate::sched::Scheduler;
+use crate::vm::Access;
 
 /// Everything the kernel knows.
 pub struct Kernel {
@@ -92,6 +93,12 @@ pub enum Next {
 
 /// The #NM exception: an FPU instruction while CR0.TS is set.
 const DEVICE_NOT_AVAILABLE: u64 = 7;
+/// The page-fault exception.
+const PAGE_FAULT: u64 = 14;
+/// Page-fault error code: the access was a write.
+const PF_WRITE: u64 = 1 << 1;
+/// Page-fault error code: the access was an instruction fetch.
+const PF_INSTRUCTION: u64 = 1 << 4;
 
 /// Length of the `syscall` instruction, to run it again.
 const SYSCALL_INSTRUCTION_BYTES: u64 = 2;
@@ -186,7 +193,7 @@ impl Kernel {
                     if fault.vector == DEVICE_NOT_AVAILABLE && self.fpu_trapping {
                         self.take_fpu(current);
                     } else {
-                        self.kill(current, fault);
+                        self.user_fault(current, fault);
                     }
                 }
             }
@@ -227,25 +234,87 @@ impl Kernel {
         }
     }
 
-    fn kill(&mut self, id: ObjId<Thread>, fault: Fault) {
-        let thread_number = self.objects.get(id).id;
+    /// An exception in user mode: a page fault the regions resolve goes
+    /// on at once; anything else becomes a message on the thread's fault
+    /// endpoint, or ends the thread if it has none.
+    fn user_fault(&mut self, id: ObjId<Thread>, fault: Fault) {
+        let mut kind = 0;
+        if fault.vector == PAGE_FAULT {
+            let access = if fault.error_code & PF_INSTRUCTION != 0 {
+                kind |= abi::ipc::fault::kind::EXEC;
+                Access::Exec
+            } else if fault.error_code & PF_WRITE != 0 {
+                kind |= abi::ipc::fault::kind::WRITE;
+                Access::Write
+            } else {
+                Access::Read
+            };
+            let aspace = self.objects.get(id).aspace;
+            match self.resolve_fault(aspace, fault.addr, access) {
+                Ok(()) => return,
+                Err(error) => kind |= error.kind(),
+            }
+        }
+        kind |= fault.error_code << abi::ipc::fault::kind::ERROR_CODE_SHIFT;
+        let thread = self.objects.get_mut(id);
+        thread.fault = [fault.vector, kind, fault.rip, fault.addr];
+        let (cspace, slot) = (thread.cspace, thread.fault_endpoint);
+        let handler = (slot != abi::CapSlot::NULL)
+            .then(|| {
+                crate::object::cspace::lookup::<ObjId<Endpoint>>(
+                    &self.objects,
+                    cspace,
+                    slot,
+                    abi::Rights::WRITE,
+                )
+                .ok()
+            })
+            .flatten();
+        match handler {
+            Some((endpoint, cap)) => crate::ipc::send_fault(self, id, endpoint, cap.badge),
+            None => self.kill_faulted(id),
+        }
+    }
+
+    /// Ends a thread for the fault in its `fault` words, and logs it.
+    pub fn kill_faulted(&mut self, id: ObjId<Thread>) {
+        let thread = self.objects.get(id);
+        let [vector, kind, rip, addr] = thread.fault;
+        let error_code = kind >> abi::ipc::fault::kind::ERROR_CODE_SHIFT;
         klog!(
             Warn,
             "killed thread {}: {} at rip {:#x} (error {:#x}, address {:#x})",
-            thread_number,
-            arch::exception_name(fault.vector),
-            fault.rip,
-            fault.error_code,
-            fault.addr
+            thread.id,
+            arch::exception_name(vector),
+            rip,
+            error_code,
+            addr
         );
         let status = ThreadStatus {
             kind: exit_kind::FAULTED,
-            code: fault.vector,
-            error_code: fault.error_code,
-            rip: fault.rip,
-            addr: fault.addr,
+            code: vector,
+            error_code,
+            rip,
+            addr,
         };
         self.end_thread(id, status);
+    }
+
+    /// Gives up `id`'s reply right, if it holds one: the caller it owed a
+    /// reply gets `PeerClosed`; a thread whose fault it owed an answer
+    /// ends with that fault.
+    pub fn drop_reply_right(&mut self, id: ObjId<Thread>) {
+        match core::mem::replace(&mut self.objects.get_mut(id).reply, ReplyRight::None) {
+            ReplyRight::To(caller) => {
+                self.objects.get_mut(caller).replier = None;
+                self.wake(caller, Err(SysError::PeerClosed));
+            }
+            ReplyRight::Fault(thread) => {
+                self.objects.get_mut(thread).replier = None;
+                self.kill_faulted(thread);
+            }
+            ReplyRight::None | ReplyRight::CallerGone => {}
+        }
     }
 
     /// Sets a blocked thread's syscall results and makes it ready.
@@ -356,12 +425,8 @@ impl Kernel {
             | ThreadState::Running
             | ThreadState::Exited => {}
         }
-        if let ReplyRight::To(caller) = self.objects.get(id).reply {
-            self.objects.get_mut(caller).replier = None;
-            self.wake(caller, Err(SysError::PeerClosed));
-        }
+        self.drop_reply_right(id);
         let thread = self.objects.get_mut(id);
-        thread.reply = ReplyRight::None;
         thread.state = ThreadState::Inactive;
         if let Some(notification) = thread.bound.take() {
             self.objects.get_mut(notification).bound = None;
@@ -405,8 +470,8 @@ impl Kernel {
             self.tls_owner = None;
         }
         let thread = self.objects.get(id);
-        let (aspace, cspace) = (thread.aspace, thread.cspace);
-        self.objects.free(id);
+        let (aspace, cspace, budget) = (thread.aspace, thread.cspace, thread.budget);
+        self.free_object(budget, id);
         self.release(ObjectRef::AddressSpace(aspace));
         self.release(ObjectRef::CSpace(cspace));
     }
@@ -421,7 +486,8 @@ impl Kernel {
     fn refs_mut(&mut self, object: ObjectRef) -> Option<&mut u32> {
         let objects = &mut self.objects;
         Some(match object {
-            ObjectRef::Debug | ObjectRef::Budget => return None,
+            ObjectRef::Debug | ObjectRef::DeviceMemory => return None,
+            ObjectRef::Budget(id) => &mut objects.get_mut(id).refs,
             ObjectRef::AddressSpace(id) => &mut objects.get_mut(id).refs,
             ObjectRef::Thread(id) => &mut objects.get_mut(id).refs,
             ObjectRef::CSpace(id) => &mut objects.get_mut(id).refs,
@@ -434,7 +500,8 @@ impl Kernel {
     fn reap_next_mut(&mut self, object: ObjectRef) -> Option<&mut Option<ObjectRef>> {
         let objects = &mut self.objects;
         Some(match object {
-            ObjectRef::Debug | ObjectRef::Budget => return None,
+            ObjectRef::Debug | ObjectRef::DeviceMemory => return None,
+            ObjectRef::Budget(id) => &mut objects.get_mut(id).reap_next,
             ObjectRef::AddressSpace(id) => &mut objects.get_mut(id).reap_next,
             ObjectRef::Thread(id) => &mut objects.get_mut(id).reap_next,
             ObjectRef::CSpace(id) => &mut objects.get_mut(id).reap_next,
@@ -450,13 +517,25 @@ impl Kernel {
             return;
         };
         *refs = refs.saturating_sub(1);
-        if *refs == 0 {
-            let head = self.reap_head.take();
-            if let Some(link) = self.reap_next_mut(object) {
-                *link = head;
-            }
-            self.reap_head = Some(object);
+        if *refs != 0 {
+            return;
         }
+        // A budget still paying for something stays until it is refunded.
+        if let ObjectRef::Budget(id) = object
+            && !self.objects.get(id).is_unused()
+        {
+            return;
+        }
+        self.schedule_destroy(object);
+    }
+
+    /// Puts an object whose last reference is gone on the destroy list.
+    pub fn schedule_destroy(&mut self, object: ObjectRef) {
+        let head = self.reap_head.take();
+        if let Some(link) = self.reap_next_mut(object) {
+            *link = head;
+        }
+        self.reap_head = Some(object);
     }
 
     /// Destroys every object on the destroy list (and those they release).
@@ -477,7 +556,15 @@ impl Kernel {
 
     fn destroy(&mut self, object: ObjectRef) {
         match object {
-            ObjectRef::Debug | ObjectRef::Budget => {}
+            ObjectRef::Debug | ObjectRef::DeviceMemory => {}
+            ObjectRef::Budget(id) => {
+                let budget = self.objects.get(id);
+                let (parent, limit) = (budget.parent, budget.account.limit());
+                self.objects.free(id);
+                if let Some(parent) = parent {
+                    self.refund(parent, limit + 1);
+                }
+            }
             ObjectRef::Thread(id) => self.destroy_thread(id),
             ObjectRef::Endpoint(id) => {
                 let endpoint = self.objects.get_mut(id);
@@ -486,7 +573,8 @@ impl Kernel {
                 while let Some(waiter) = queue.pop_front(&mut self.objects) {
                     self.wake(waiter, Err(SysError::PeerClosed));
                 }
-                self.objects.free(id);
+                let budget = self.objects.get(id).budget;
+                self.free_object(budget, id);
             }
             ObjectRef::Notification(id) => {
                 self.disarm_timer(id);
@@ -497,7 +585,8 @@ impl Kernel {
                 if let Some(bound) = self.objects.get(id).bound {
                     self.objects.get_mut(bound).bound = None;
                 }
-                self.objects.free(id);
+                let budget = self.objects.get(id).budget;
+                self.free_object(budget, id);
             }
             ObjectRef::CSpace(id) => {
                 let limit = self.objects.get(id).limit();
@@ -506,25 +595,13 @@ impl Kernel {
                         crate::cap::tree::delete(self, slot);
                     }
                 }
+                let (budget, frames) = (self.objects.get(id).budget, self.objects.get(id).frames());
                 cspace::free_pages(&mut self.objects, id);
                 self.objects.free(id);
+                self.refund(budget, frames);
             }
-            ObjectRef::AddressSpace(id) => {
-                let space = self.objects.get(id);
-                if space.permanent {
-                    return;
-                }
-                let (root, regions) = (space.root, space.regions);
-                arch::paging::free_user_root(root);
-                self.objects.free(id);
-                for region in regions.iter().flatten() {
-                    self.release(ObjectRef::Memory(region.memory));
-                }
-            }
-            ObjectRef::Memory(id) => {
-                memory::free_frames(&mut self.objects, id);
-                self.objects.free(id);
-            }
+            ObjectRef::AddressSpace(id) => self.destroy_aspace(id),
+            ObjectRef::Memory(id) => self.destroy_memory(id),
         }
     }
 

@@ -5,6 +5,7 @@
 #![no_std]
 #![no_main]
 
+mod account;
 mod arch;
 mod boot_program;
 mod cap;
@@ -20,6 +21,7 @@ mod sched;
 mod syscall;
 mod time;
 mod usercopy;
+mod vm;
 
 use kcore::memmap::PhysRange;
 

@@ -5,12 +5,21 @@
 //!
 //! The access mode is part of the type: a `UserSlice<Read>` can only be
 //! read, a `UserSlice<Write>` only written.
+//!
+//! Before copying, the pages of the range are faulted in through the
+//! thread's regions (`Kernel::populate`: a lazy page is filled, a
+//! copy-on-write page copied), so the copy itself never needs the page
+//! fault handler to do more than report `BadAddress`.
 
 use core::marker::PhantomData;
 
 use abi::SysError;
 use abi::layout::{USER_START, is_user_range};
 use zerocopy::{FromBytes, Immutable, IntoBytes};
+
+use crate::kernel::Kernel;
+use crate::mem::kobj::ObjId;
+use crate::object::thread::Thread;
 
 /// The kernel only reads.
 pub struct Read;
@@ -55,6 +64,12 @@ impl<Mode> UserSlice<Mode> {
     pub fn len(&self) -> usize {
         self.len
     }
+
+    /// Faults in the range in `thread`'s address space.
+    fn populate(&self, k: &mut Kernel, thread: ObjId<Thread>, write: bool) -> Result<(), SysError> {
+        let aspace = k.objects.get(thread).aspace;
+        k.populate(aspace, self.addr, self.len as u64, write)
+    }
 }
 
 impl<Mode: Readable> UserSlice<Mode> {
@@ -63,10 +78,16 @@ impl<Mode: Readable> UserSlice<Mode> {
     /// # Errors
     /// [`SysError::BadAddress`] if any byte is unmapped or not readable;
     /// [`SysError::InvalidArg`] if the lengths differ.
-    pub fn copy_to(&self, dst: &mut [u8]) -> Result<(), SysError> {
+    pub fn copy_to(
+        &self,
+        k: &mut Kernel,
+        thread: ObjId<Thread>,
+        dst: &mut [u8],
+    ) -> Result<(), SysError> {
         if dst.len() != self.len {
             return Err(SysError::InvalidArg);
         }
+        self.populate(k, thread, false)?;
         // SAFETY: the user range was checked by `new` (obligation 1); `dst`
         // is a live exclusive kernel buffer of `len` bytes (obligation 2).
         let ok = unsafe {
@@ -86,10 +107,16 @@ impl<Mode: Writable> UserSlice<Mode> {
     /// # Errors
     /// [`SysError::BadAddress`] if any byte is unmapped or read-only;
     /// [`SysError::InvalidArg`] if the lengths differ.
-    pub fn copy_from(&self, src: &[u8]) -> Result<(), SysError> {
+    pub fn copy_from(
+        &self,
+        k: &mut Kernel,
+        thread: ObjId<Thread>,
+        src: &[u8],
+    ) -> Result<(), SysError> {
         if src.len() != self.len {
             return Err(SysError::InvalidArg);
         }
+        self.populate(k, thread, true)?;
         // SAFETY: the user range was checked by `new` (obligation 1); `src`
         // is a live kernel buffer of `len` bytes, only read (obligation 2).
         let ok =
@@ -127,8 +154,8 @@ impl<T: IntoBytes + Immutable, Mode: Writable> UserPtr<T, Mode> {
     ///
     /// # Errors
     /// [`SysError::BadAddress`].
-    pub fn write(&self, value: &T) -> Result<(), SysError> {
-        self.slice.copy_from(value.as_bytes())
+    pub fn write(&self, k: &mut Kernel, thread: ObjId<Thread>, value: &T) -> Result<(), SysError> {
+        self.slice.copy_from(k, thread, value.as_bytes())
     }
 }
 
@@ -137,9 +164,9 @@ impl<T: FromBytes + IntoBytes, Mode: Readable> UserPtr<T, Mode> {
     ///
     /// # Errors
     /// [`SysError::BadAddress`].
-    pub fn read(&self) -> Result<T, SysError> {
+    pub fn read(&self, k: &mut Kernel, thread: ObjId<Thread>) -> Result<T, SysError> {
         let mut value = T::new_zeroed();
-        self.slice.copy_to(value.as_mut_bytes())?;
+        self.slice.copy_to(k, thread, value.as_mut_bytes())?;
         Ok(value)
     }
 }

@@ -19,6 +19,7 @@ use abi::{ObjectType, Rights};
 
 use crate::mem::kobj::ObjId;
 use crate::object::aspace::AddressSpace;
+use crate::object::budget::Budget;
 use crate::object::cspace::CSpace;
 use crate::object::endpoint::Endpoint;
 use crate::object::memory::MemoryObject;
@@ -30,9 +31,10 @@ use crate::object::thread::Thread;
 pub enum ObjectRef {
     /// The kernel's debug facilities (a singleton, never destroyed).
     Debug,
-    /// The root budget: kernel memory for new objects (a singleton;
-    /// accounting comes with the memory issue).
-    Budget,
+    /// A budget: frames a holder may spend.
+    Budget(ObjId<Budget>),
+    /// The physical ranges that are not RAM (a singleton, never destroyed).
+    DeviceMemory,
     /// An address space.
     AddressSpace(ObjId<AddressSpace>),
     /// A thread.
@@ -52,7 +54,8 @@ impl ObjectRef {
     pub fn object_type(&self) -> ObjectType {
         match self {
             ObjectRef::Debug => ObjectType::Debug,
-            ObjectRef::Budget => ObjectType::Budget,
+            ObjectRef::Budget(_) => ObjectType::Budget,
+            ObjectRef::DeviceMemory => ObjectType::DeviceMemory,
             ObjectRef::AddressSpace(_) => ObjectType::AddressSpace,
             ObjectRef::Thread(_) => ObjectType::Thread,
             ObjectRef::CSpace(_) => ObjectType::CSpace,
@@ -104,9 +107,9 @@ const _: () = assert!(core::mem::size_of::<Slot>() == SLOT_BYTES);
 #[derive(Clone, Copy, Debug)]
 pub struct DebugObject;
 
-/// The marker for the root budget in typed lookups.
+/// The marker for the device-memory object in typed lookups.
 #[derive(Clone, Copy, Debug)]
-pub struct BudgetObject;
+pub struct DeviceObject;
 
 /// An object type a typed capability lookup can return.
 pub trait CapTarget: Sized {
@@ -120,9 +123,9 @@ impl CapTarget for DebugObject {
     }
 }
 
-impl CapTarget for BudgetObject {
+impl CapTarget for DeviceObject {
     fn from_ref(object: ObjectRef) -> Option<Self> {
-        matches!(object, ObjectRef::Budget).then_some(BudgetObject)
+        matches!(object, ObjectRef::DeviceMemory).then_some(DeviceObject)
     }
 }
 
@@ -139,6 +142,7 @@ macro_rules! cap_target {
     };
 }
 
+cap_target!(Budget, Budget);
 cap_target!(AddressSpace, AddressSpace);
 cap_target!(Thread, Thread);
 cap_target!(CSpace, CSpace);

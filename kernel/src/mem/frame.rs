@@ -4,13 +4,36 @@
 //! Never hands out the kernel image, the initramfs, the boot structures,
 //! the bitmap itself, the first MiB or anything the memory map does not
 //! call RAM. Free counts are exact (tests compare them before and after).
+//!
+//! User pages (the frames memory objects hold) also have a [`PageMeta`]
+//! each, in an array beside the bitmap: how many memory objects hold the
+//! page (copy-on-write clones and lent buffers share pages), and which
+//! budget paid for it, to refund when the last holder lets go.
 
 use kcore::frame::{FRAME_BYTES, FrameBitmap, FrameNumber};
 use kcore::memmap::{PhysRange, usable_ranges};
 
 use crate::config::{DIRECT_MAP_BASE, MAX_MEMMAP_ENTRIES};
 
-static FRAMES: spin::Mutex<Option<FrameBitmap<'static>>> = spin::Mutex::new(None);
+/// Bookkeeping of one frame while it holds a user page.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub struct PageMeta {
+    /// Memory objects holding the page.
+    pub refs: u32,
+    /// The budget that paid for it (`ObjId::frame_number`), 0 for none.
+    pub budget: u32,
+}
+
+/// The allocator and the page bookkeeping.
+struct Frames {
+    bitmap: FrameBitmap<'static>,
+    meta: &'static mut [PageMeta],
+}
+
+static FRAMES: spin::Mutex<Option<Frames>> = spin::Mutex::new(None);
+/// The memory map's RAM ranges (device memory must stay clear of them).
+static RAM: spin::Once<([PhysRange; MAX_MEMMAP_ENTRIES], usize)> = spin::Once::new();
 /// Frames the allocator manages (free at boot, before the first allocation).
 static TOTAL: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
@@ -24,13 +47,22 @@ const EARLY_MAP_BYTES: u64 = 4 << 30;
 /// # Panics
 /// If no RAM range below 4 GiB can hold the bitmap (a broken boot).
 pub fn init(ram: &[PhysRange], reserved: &[PhysRange]) -> (u64, u64) {
+    RAM.call_once(|| {
+        let mut copy = [PhysRange::new(0, 0); MAX_MEMMAP_ENTRIES];
+        let count = ram.len().min(MAX_MEMMAP_ENTRIES);
+        copy[..count].copy_from_slice(&ram[..count]);
+        (copy, count)
+    });
     let mut usable = [PhysRange::new(0, 0); MAX_MEMMAP_ENTRIES * 2];
     let count = usable_ranges(ram, reserved, &mut usable).expect("memory map fits");
     let usable = &usable[..count];
     let top = usable.iter().map(|r| r.end).max().unwrap_or(0);
     let frames = top / FRAME_BYTES;
     let words = FrameBitmap::words_needed(frames);
-    let bytes = (words as u64 * 8).div_ceil(FRAME_BYTES) * FRAME_BYTES;
+    let bitmap_bytes = (words as u64 * 8).div_ceil(FRAME_BYTES) * FRAME_BYTES;
+    let meta_bytes =
+        (frames * core::mem::size_of::<PageMeta>() as u64).div_ceil(FRAME_BYTES) * FRAME_BYTES;
+    let bytes = bitmap_bytes + meta_bytes;
     let home = usable
         .iter()
         .find(|r| r.end <= EARLY_MAP_BYTES && r.len() >= bytes)
@@ -39,10 +71,21 @@ pub fn init(ram: &[PhysRange], reserved: &[PhysRange]) -> (u64, u64) {
     // SAFETY: [home, home + bytes) is usable RAM (not the kernel, the
     // initramfs or boot data), mapped by the boot page tables at
     // DIRECT_MAP_BASE and by the kernel's direct map afterwards; it is
-    // reserved below before any frame is handed out, so this slice is its
-    // only user for the life of the kernel.
-    let storage =
-        unsafe { core::slice::from_raw_parts_mut((DIRECT_MAP_BASE + home) as *mut u64, words) };
+    // reserved below before any frame is handed out, so the two slices
+    // (bitmap words, then the page bookkeeping, not overlapping) are its
+    // only users for the life of the kernel. Zeroed bytes are valid
+    // `PageMeta`s.
+    let (storage, meta) = unsafe {
+        let base = DIRECT_MAP_BASE + home;
+        core::ptr::write_bytes(base as *mut u8, 0, bytes as usize);
+        (
+            core::slice::from_raw_parts_mut(base as *mut u64, words),
+            core::slice::from_raw_parts_mut(
+                (base + bitmap_bytes) as *mut PageMeta,
+                frames as usize,
+            ),
+        )
+    };
     let mut bitmap = FrameBitmap::new(storage, frames).expect("bitmap sized by words_needed");
     for r in usable {
         bitmap.add_free_range(FrameNumber(r.start / FRAME_BYTES), r.len() / FRAME_BYTES);
@@ -50,13 +93,22 @@ pub fn init(ram: &[PhysRange], reserved: &[PhysRange]) -> (u64, u64) {
     bitmap.reserve_range(FrameNumber(home / FRAME_BYTES), bytes / FRAME_BYTES);
     let free = bitmap.free_count();
     TOTAL.store(free, core::sync::atomic::Ordering::Relaxed);
-    *FRAMES.lock() = Some(bitmap);
+    *FRAMES.lock() = Some(Frames { bitmap, meta });
     (free, free)
+}
+
+/// Whether `[start, end)` overlaps a RAM range of the memory map.
+pub fn touches_ram(start: u64, end: u64) -> bool {
+    RAM.get().is_none_or(|(ranges, count)| {
+        ranges[..*count]
+            .iter()
+            .any(|r| r.start < end && start < r.end)
+    })
 }
 
 /// Takes a free frame (contents undefined).
 pub fn alloc() -> Option<FrameNumber> {
-    FRAMES.lock().as_mut()?.alloc()
+    FRAMES.lock().as_mut()?.bitmap.alloc()
 }
 
 /// Takes a free frame and zeroes it.
@@ -80,12 +132,53 @@ pub fn alloc_zeroed() -> Option<FrameNumber> {
 /// On a double free or a frame outside the allocator's range.
 pub fn free(frame: FrameNumber) {
     let mut guard = FRAMES.lock();
-    let bitmap = guard.as_mut().expect("frame allocator initialised");
-    bitmap.free(frame).expect("freeing an allocated frame");
+    let frames = guard.as_mut().expect("frame allocator initialised");
+    frames
+        .bitmap
+        .free(frame)
+        .expect("freeing an allocated frame");
 }
 
 /// (free, total) frames right now.
 pub fn counts() -> (u64, u64) {
-    let free = FRAMES.lock().as_ref().map_or(0, |b| b.free_count());
+    let free = FRAMES.lock().as_ref().map_or(0, |f| f.bitmap.free_count());
     (free, TOTAL.load(core::sync::atomic::Ordering::Relaxed))
+}
+
+/// Runs `f` on the bookkeeping of `frame`, an allocated frame.
+///
+/// # Panics
+/// For a frame outside the allocator's range (a kernel bug: only frames
+/// from [`alloc`] hold user pages).
+fn with_meta<R>(frame: FrameNumber, f: impl FnOnce(&mut PageMeta) -> R) -> R {
+    let mut guard = FRAMES.lock();
+    let frames = guard.as_mut().expect("frame allocator initialised");
+    f(&mut frames.meta[frame.0 as usize])
+}
+
+/// Makes a freshly allocated frame a user page held once, paid for by
+/// `budget` (0 for none).
+pub fn page_init(frame: FrameNumber, budget: u32) {
+    with_meta(frame, |m| *m = PageMeta { refs: 1, budget });
+}
+
+/// One more memory object holds the page.
+pub fn page_share(frame: FrameNumber) {
+    with_meta(frame, |m| m.refs += 1);
+}
+
+/// How many memory objects hold the page.
+pub fn page_refs(frame: FrameNumber) -> u32 {
+    with_meta(frame, |m| m.refs)
+}
+
+/// A memory object lets go of the page. At the last holder the frame is
+/// freed and the budget that paid for it returned (`Some`, 0 for none).
+pub fn page_release(frame: FrameNumber) -> Option<u32> {
+    let budget = with_meta(frame, |m| {
+        m.refs = m.refs.saturating_sub(1);
+        (m.refs == 0).then_some(m.budget)
+    })?;
+    free(frame);
+    Some(budget)
 }

@@ -60,6 +60,25 @@ impl<T> ObjId<T> {
     fn ptr(self) -> *mut T {
         (DIRECT_MAP_BASE + self.phys.get()) as *mut T
     }
+
+    /// The number of the object's frame, to keep in 32 bits (the direct
+    /// map, hence every frame, lies below 512 GiB).
+    pub fn frame_number(self) -> u32 {
+        (self.phys.get() / FRAME_BYTES) as u32
+    }
+
+    /// The id back from [`ObjId::frame_number`]; `None` for 0.
+    ///
+    /// # Safety
+    /// 1. `number` came from `frame_number` of an `ObjId<T>`.
+    /// 2. That object is still alive (not freed since).
+    pub unsafe fn from_frame_number(number: u32) -> Option<ObjId<T>> {
+        let phys = NonZeroU64::new(u64::from(number) * FRAME_BYTES)?;
+        Some(ObjId {
+            phys,
+            _type: PhantomData,
+        })
+    }
 }
 
 /// The one token through which kernel objects are reached.

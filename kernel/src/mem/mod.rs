@@ -2,4 +2,5 @@
 
 pub mod frame;
 pub mod kobj;
+pub mod nodes;
 pub mod phys;

@@ -25,3 +25,48 @@ pub fn write_u64(phys: u64, value: u64) {
     // SAFETY: as in `read_u64`; the page was translated as writable.
     unsafe { core::ptr::write_volatile((DIRECT_MAP_BASE + phys) as *mut u64, value) }
 }
+
+/// Copies the 4 KiB page at `src` to the page at `dst`.
+pub fn copy_page(dst: u64, src: u64) {
+    debug_assert!(dst.is_multiple_of(4096) && src.is_multiple_of(4096) && dst != src);
+    // SAFETY: both are RAM pages (a fresh frame for `dst`, a user page
+    // held by a memory object for `src`), distinct, page-aligned and in the
+    // direct map. Only `dst` is written, and nothing else refers to it yet.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            (DIRECT_MAP_BASE + src) as *const u64,
+            (DIRECT_MAP_BASE + dst) as *mut u64,
+            512,
+        )
+    }
+}
+
+/// Copies `len` bytes from physical `src` to physical `dst`, both inside
+/// one page each.
+pub fn copy_bytes(dst: u64, src: u64, len: u64) {
+    debug_assert!(len <= 4096 && dst % 4096 + len <= 4096 && src % 4096 + len <= 4096);
+    // SAFETY: both ranges lie in single RAM pages in the direct map (a
+    // fresh page for `dst`, a mapped user page for `src`), so they do not
+    // overlap; only `dst`, which nothing else refers to yet, is written.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            (DIRECT_MAP_BASE + src) as *const u8,
+            (DIRECT_MAP_BASE + dst) as *mut u8,
+            len as usize,
+        )
+    }
+}
+
+/// Copies `bytes` (at most a page) to the start of the page at `dst`.
+pub fn copy_in(dst: u64, bytes: &[u8]) {
+    debug_assert!(dst.is_multiple_of(4096) && bytes.len() <= 4096);
+    // SAFETY: `dst` is a fresh RAM page in the direct map that nothing
+    // else refers to yet; `bytes` fits in it and is a kernel slice.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            bytes.as_ptr(),
+            (DIRECT_MAP_BASE + dst) as *mut u8,
+            bytes.len(),
+        )
+    }
+}

@@ -22,6 +22,7 @@ use kcore::slots::SlotBitmap;
 use crate::cap::{CapTarget, Capability, ObjectRef, SLOT_BYTES, Slot, SlotId};
 use crate::mem::frame;
 use crate::mem::kobj::{KernelObject, ObjId, Objects};
+use crate::object::budget::Budget;
 
 /// Slots per slot page.
 pub const SLOTS_PER_PAGE: u32 = (FRAME_BYTES as usize / SLOT_BYTES) as u32;
@@ -34,6 +35,8 @@ pub struct CSpace {
     pages: [u64; MAX_PAGES],
     /// Which slots are full.
     used: SlotBitmap<BITMAP_WORDS>,
+    /// The budget that paid for the header and the slot pages.
+    pub budget: ObjId<Budget>,
     /// Capabilities naming this space plus threads using it.
     pub refs: u32,
     /// Next object on the kernel's destroy list.
@@ -42,18 +45,34 @@ pub struct CSpace {
 
 impl KernelObject for CSpace {}
 
-/// Creates a capability space of `slots` slots (rounded up to a page).
+/// Frames a capability space of `slots` slots takes: its header and its
+/// slot pages.
+pub fn frames_for(slots: u64) -> u64 {
+    1 + slot_pages(slots) as u64
+}
+
+fn slot_pages(slots: u64) -> usize {
+    slots
+        .div_ceil(u64::from(SLOTS_PER_PAGE))
+        .clamp(1, MAX_PAGES as u64) as usize
+}
+
+/// Creates a capability space of `slots` slots (rounded up to a page),
+/// whose [`frames_for`] frames `budget` has already been charged for.
 ///
 /// # Errors
 /// [`SysError::OutOfMemory`] if a frame is missing (nothing is kept).
-pub fn create(objects: &mut Objects, slots: u64) -> Result<ObjId<CSpace>, SysError> {
-    let pages = slots
-        .div_ceil(u64::from(SLOTS_PER_PAGE))
-        .clamp(1, MAX_PAGES as u64) as usize;
+pub fn create(
+    objects: &mut Objects,
+    slots: u64,
+    budget: ObjId<Budget>,
+) -> Result<ObjId<CSpace>, SysError> {
+    let pages = slot_pages(slots);
     let limit = pages as u32 * SLOTS_PER_PAGE;
     let header = CSpace {
         pages: [0; MAX_PAGES],
         used: SlotBitmap::new(limit),
+        budget,
         refs: 0,
         reap_next: None,
     };
@@ -97,6 +116,11 @@ pub fn free_pages(objects: &mut Objects, id: ObjId<CSpace>) {
 }
 
 impl CSpace {
+    /// Frames it holds (header and slot pages), as [`frames_for`] counted.
+    pub fn frames(&self) -> u64 {
+        1 + u64::from(self.limit() / SLOTS_PER_PAGE)
+    }
+
     /// Number of slots (slot 0 included).
     pub fn limit(&self) -> u32 {
         self.used.limit()

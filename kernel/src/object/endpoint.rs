@@ -14,6 +14,7 @@ use kcore::queue::List;
 
 use crate::cap::ObjectRef;
 use crate::mem::kobj::{KernelObject, ObjId};
+use crate::object::budget::Budget;
 use crate::object::thread::Thread;
 
 /// Who waits in an endpoint's queue.
@@ -33,6 +34,8 @@ pub struct Endpoint {
     pub queue: List<ObjId<Thread>>,
     /// Whether they send or receive.
     pub kind: QueueKind,
+    /// The budget that paid for it.
+    pub budget: ObjId<Budget>,
     /// Capabilities naming it.
     pub refs: u32,
     /// Next object on the kernel's destroy list.
@@ -42,11 +45,12 @@ pub struct Endpoint {
 impl KernelObject for Endpoint {}
 
 impl Endpoint {
-    /// An endpoint nobody waits on.
-    pub const fn new() -> Endpoint {
+    /// An endpoint nobody waits on, paid for by `budget`.
+    pub const fn new(budget: ObjId<Budget>) -> Endpoint {
         Endpoint {
             queue: List::new(),
             kind: QueueKind::Idle,
+            budget,
             refs: 0,
             reap_next: None,
         }

@@ -1,38 +1,71 @@
 //! Memory objects: pages that address spaces map.
 //!
-//! Two kinds: anonymous (frames allocated and zeroed at creation, freed
-//! with the object) and fixed (a physical range the kernel does not own,
-//! such as the boot image: never freed). Lazy allocation, resizing and
-//! page lending come with the memory issue.
+//! Two kinds ([`Backing`]):
+//! - anonymous: pages are allocated and zeroed on first touch, kept in a
+//!   page tree (`kcore::pagetree`) and reference-counted in the frame
+//!   allocator's page bookkeeping, so that a copy-on-write clone or a lent
+//!   buffer can share them;
+//! - fixed: a contiguous physical range the kernel does not own (device
+//!   registers, or the initramfs), never freed.
 //!
-//! Lifetime: `refs` counts capabilities plus address-space regions that
-//! map the object; its frames stay until both are gone.
+//! The object also records which address spaces map it ([`Mapping`],
+//! with the number of regions there), so that a page it replaces
+//! (copy-on-write) or drops (shrink, move) can be unmapped everywhere.
+//!
+//! Lifetime: `refs` counts capabilities plus address spaces that map it
+//! (one per [`Mapping`]). At zero
+//! its pages are released (freed with their last holder) and its frame and
+//! tree nodes refunded to `budget`.
 
-use abi::syscall::MEMORY_MAX_PAGES;
-use kcore::frame::{FRAME_BYTES, FrameNumber};
+use abi::SysError;
+use kcore::pagetree::PageTree;
 
 use crate::cap::ObjectRef;
-use crate::mem::frame;
-use crate::mem::kobj::{KernelObject, ObjId, Objects};
+use crate::mem::kobj::{KernelObject, ObjId};
+use crate::object::aspace::AddressSpace;
+use crate::object::budget::Budget;
 
 /// Where a memory object's pages are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backing {
-    /// Frames listed in `frames`, owned by the object.
+    /// Frames from the allocator, in the page tree, allocated on demand.
     Anonymous,
-    /// A contiguous physical range from this address, not owned.
-    Fixed(u64),
+    /// A contiguous physical range from `base`, not owned.
+    Fixed {
+        /// Physical address of page 0.
+        base: u64,
+        /// Device registers: mapped uncached.
+        device: bool,
+    },
 }
+
+/// Where an object is mapped: an address space, and how many of its
+/// regions show the object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mapping {
+    /// The address space.
+    pub aspace: ObjId<AddressSpace>,
+    /// Its regions that map the object.
+    pub regions: u32,
+}
+
+/// Address spaces one object can be mapped in at once.
+pub const MAPPINGS: usize = 64;
 
 /// A memory object.
 pub struct MemoryObject {
-    /// Number of pages.
-    pub pages: u64,
-    /// Where they are.
+    /// Where its pages are.
     pub backing: Backing,
-    /// Physical addresses of the pages (anonymous objects).
-    frames: [u64; MEMORY_MAX_PAGES as usize],
-    /// Capabilities and mappings that keep it alive.
+    /// Number of pages.
+    pub size: u64,
+    /// Anonymous pages present: physical addresses (unused when fixed).
+    pub tree: PageTree,
+    /// The budget that paid for the object and its tree nodes (pages carry
+    /// their own payer).
+    pub budget: ObjId<Budget>,
+    /// Where it is mapped.
+    pub mappings: [Option<Mapping>; MAPPINGS],
+    /// Capabilities and regions that keep it alive.
     pub refs: u32,
     /// Next object on the kernel's destroy list.
     pub reap_next: Option<ObjectRef>,
@@ -40,67 +73,90 @@ pub struct MemoryObject {
 
 impl KernelObject for MemoryObject {}
 
-/// Creates an anonymous object of `pages` zeroed pages.
-///
-/// # Errors
-/// `Err(())` when memory runs out (nothing is kept).
-pub fn create_anonymous(objects: &mut Objects, pages: u64) -> Result<ObjId<MemoryObject>, ()> {
-    let object = MemoryObject {
-        pages,
-        backing: Backing::Anonymous,
-        frames: [0; MEMORY_MAX_PAGES as usize],
-        refs: 0,
-        reap_next: None,
-    };
-    let id = objects.alloc(object).map_err(|_| ())?;
-    for page in 0..pages as usize {
-        let Some(frame) = frame::alloc_zeroed() else {
-            free_frames(objects, id);
-            objects.free(id);
-            return Err(());
-        };
-        objects.get_mut(id).frames[page] = frame.addr();
-    }
-    Ok(id)
-}
-
-/// Creates an object for a fixed physical range the kernel does not own.
-///
-/// # Errors
-/// `Err(())` when memory runs out.
-pub fn create_fixed(
-    objects: &mut Objects,
-    base: u64,
-    pages: u64,
-) -> Result<ObjId<MemoryObject>, ()> {
-    let object = MemoryObject {
-        pages,
-        backing: Backing::Fixed(base),
-        frames: [0; MEMORY_MAX_PAGES as usize],
-        refs: 0,
-        reap_next: None,
-    };
-    objects.alloc(object).map_err(|_| ())
-}
-
-/// Frees an anonymous object's frames (the object is unreachable).
-pub fn free_frames(objects: &mut Objects, id: ObjId<MemoryObject>) {
-    let object = objects.get_mut(id);
-    if object.backing != Backing::Anonymous {
-        return;
-    }
-    for phys in object.frames.iter_mut().filter(|phys| **phys != 0) {
-        frame::free(FrameNumber(*phys / FRAME_BYTES));
-        *phys = 0;
-    }
-}
-
 impl MemoryObject {
-    /// Physical address of page `page` (below `pages`).
-    pub fn page_phys(&self, page: u64) -> u64 {
-        match self.backing {
-            Backing::Anonymous => self.frames[page as usize],
-            Backing::Fixed(base) => base + page * FRAME_BYTES,
+    /// An anonymous object of `pages` absent pages.
+    ///
+    /// # Errors
+    /// [`SysError::InvalidArg`] for more pages than a tree holds.
+    pub fn anonymous(pages: u64, budget: ObjId<Budget>) -> Result<MemoryObject, SysError> {
+        let tree = PageTree::new(pages).map_err(|_| SysError::InvalidArg)?;
+        Ok(MemoryObject {
+            backing: Backing::Anonymous,
+            size: pages,
+            tree,
+            budget,
+            mappings: [None; MAPPINGS],
+            refs: 0,
+            reap_next: None,
+        })
+    }
+
+    /// An object for `pages` pages of physical memory from `base`.
+    pub fn fixed(base: u64, pages: u64, device: bool, budget: ObjId<Budget>) -> MemoryObject {
+        MemoryObject {
+            backing: Backing::Fixed { base, device },
+            size: pages,
+            tree: PageTree::new(0).expect("an empty tree"),
+            budget,
+            mappings: [None; MAPPINGS],
+            refs: 0,
+            reap_next: None,
         }
+    }
+
+    /// Counts `regions` more (or fewer) regions of `aspace` mapping it.
+    /// Returns whether the address space is new to it (`Some(true)`: one
+    /// more reference) or no longer maps it (`Some(false)`: one fewer).
+    ///
+    /// # Errors
+    /// [`SysError::OutOfMemory`] if a new address space would be more than
+    /// [`MAPPINGS`] (nothing changes).
+    pub fn count_regions(
+        &mut self,
+        aspace: ObjId<AddressSpace>,
+        regions: i64,
+    ) -> Result<Option<bool>, SysError> {
+        if regions == 0 {
+            return Ok(None);
+        }
+        if let Some(entry) = self
+            .mappings
+            .iter_mut()
+            .find(|m| m.is_some_and(|m| m.aspace == aspace))
+        {
+            let m = entry.as_mut().expect("found a mapping");
+            let count = i64::from(m.regions) + regions;
+            debug_assert!(count >= 0, "more regions unmapped than mapped");
+            if count <= 0 {
+                *entry = None;
+                return Ok(Some(false));
+            }
+            m.regions = count as u32;
+            return Ok(None);
+        }
+        debug_assert!(regions > 0, "unmapping regions that were never mapped");
+        let free = self
+            .mappings
+            .iter_mut()
+            .find(|m| m.is_none())
+            .ok_or(SysError::OutOfMemory)?;
+        *free = Some(Mapping {
+            aspace,
+            regions: regions as u32,
+        });
+        Ok(Some(true))
+    }
+
+    /// Whether mapping it in `aspace` needs no new [`Mapping`] entry or
+    /// finds one free.
+    pub fn can_map_in(&self, aspace: ObjId<AddressSpace>) -> bool {
+        self.mappings
+            .iter()
+            .any(|m| m.is_none_or(|m| m.aspace == aspace))
+    }
+
+    /// The address spaces it is mapped in.
+    pub fn spaces(&self) -> impl Iterator<Item = ObjId<AddressSpace>> + '_ {
+        self.mappings.iter().flatten().map(|m| m.aspace)
     }
 }

@@ -1,6 +1,7 @@
 //! Kernel objects, one type per file.
 
 pub mod aspace;
+pub mod budget;
 pub mod cspace;
 pub mod endpoint;
 pub mod memory;

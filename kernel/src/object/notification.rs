@@ -15,6 +15,7 @@ use kcore::queue::{Links, List};
 
 use crate::cap::ObjectRef;
 use crate::mem::kobj::{KernelObject, ObjId};
+use crate::object::budget::Budget;
 use crate::object::thread::Thread;
 
 /// A notification.
@@ -31,6 +32,8 @@ pub struct Notification {
     pub timer_bits: u64,
     /// Links in the kernel's list of armed timers.
     pub timer_links: Links<ObjId<Notification>>,
+    /// The budget that paid for it.
+    pub budget: ObjId<Budget>,
     /// Capabilities naming it.
     pub refs: u32,
     /// Next object on the kernel's destroy list.
@@ -40,8 +43,8 @@ pub struct Notification {
 impl KernelObject for Notification {}
 
 impl Notification {
-    /// A notification with no bits set.
-    pub const fn new() -> Notification {
+    /// A notification with no bits set, paid for by `budget`.
+    pub const fn new(budget: ObjId<Budget>) -> Notification {
         Notification {
             word: 0,
             waiters: List::new(),
@@ -49,6 +52,7 @@ impl Notification {
             deadline: 0,
             timer_bits: 0,
             timer_links: Links::unlinked(),
+            budget,
             refs: 0,
             reap_next: None,
         }

@@ -21,6 +21,7 @@ use crate::arch::{FpuArea, UserContext};
 use crate::cap::ObjectRef;
 use crate::mem::kobj::{KernelObject, ObjId};
 use crate::object::aspace::AddressSpace;
+use crate::object::budget::Budget;
 use crate::object::cspace::CSpace;
 use crate::object::endpoint::Endpoint;
 use crate::object::notification::Notification;
@@ -45,6 +46,8 @@ pub enum ThreadState {
         call: bool,
         /// Whether its capability allows sending capabilities.
         grant: bool,
+        /// It sends a fault message (its `fault` words), not a syscall's.
+        fault: bool,
     },
     /// Waiting in an endpoint's queue to receive.
     Receiving {
@@ -77,6 +80,8 @@ pub enum ReplyRight {
     None,
     /// May answer this caller once.
     To(ObjId<Thread>),
+    /// May answer this thread's fault message once (resume or kill it).
+    Fault(ObjId<Thread>),
     /// The caller has gone since.
     CallerGone,
 }
@@ -106,6 +111,8 @@ pub struct Thread {
     pub aspace: ObjId<AddressSpace>,
     /// The capability space its syscalls name slots in.
     pub cspace: ObjId<CSpace>,
+    /// The budget that paid for it.
+    pub budget: ObjId<Budget>,
     /// User address of its IPC buffer (0 = none).
     pub ipc_buffer: u64,
     /// Slot of its fault endpoint in its capability space (0 = none).
@@ -118,6 +125,9 @@ pub struct Thread {
     pub bound: Option<ObjId<Notification>>,
     /// Capabilities that name this thread.
     pub refs: u32,
+    /// Its last fault message (`abi::ipc::fault` words), kept while it
+    /// waits for the fault endpoint's answer.
+    pub fault: [u64; 4],
     /// The thread waiting for this one to end.
     pub joiner: Option<ObjId<Thread>>,
     /// How it ended (valid in [`ThreadState::Exited`]).
@@ -146,6 +156,7 @@ impl Thread {
         id: u64,
         aspace: ObjId<AddressSpace>,
         cspace: ObjId<CSpace>,
+        budget: ObjId<Budget>,
         priority: u8,
         max_priority: u8,
     ) -> Thread {
@@ -163,12 +174,14 @@ impl Thread {
             links: Links::unlinked(),
             aspace,
             cspace,
+            budget,
             ipc_buffer: 0,
             fault_endpoint: CapSlot::NULL,
             reply: ReplyRight::None,
             replier: None,
             bound: None,
             refs: 0,
+            fault: [0; 4],
             joiner: None,
             status: ThreadStatus::default(),
             reap_next: None,

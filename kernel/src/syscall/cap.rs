@@ -7,9 +7,9 @@ use abi::syscall::{
 };
 use abi::{CapSlot, Rights, SysError};
 
-use super::{check_new_slot, cspace_of, install_new, lookup, slot_result};
+use super::{check_new_slot, cspace_of, install_new, lookup, payer, slot_result};
 use crate::cap::tree::{self, Preempted};
-use crate::cap::{BudgetObject, Capability, ObjectRef, SlotId};
+use crate::cap::{Capability, ObjectRef, SlotId};
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
 use crate::object::cspace::{self, CSpace};
@@ -162,7 +162,7 @@ pub fn info(k: &mut Kernel, caller: ObjId<Thread>, args: CapInfoArgs) -> Result<
         rights: cap.rights.bits(),
         badge: cap.badge,
     };
-    out.write(&info)?;
+    out.write(k, caller, &info)?;
     Ok(Next::Success)
 }
 
@@ -172,11 +172,15 @@ pub fn cspace_create(
     caller: ObjId<Thread>,
     args: CSpaceCreateArgs,
 ) -> Result<Next, SysError> {
-    lookup::<BudgetObject>(k, caller, args.budget, Rights::WRITE)?;
+    let (budget, parent) = payer(k, caller, args.budget)?;
     if !(2..=CSPACE_MAX_SLOTS).contains(&args.slots) {
         return Err(SysError::InvalidArg);
     }
     check_new_slot(k, caller)?;
-    let id = cspace::create(&mut k.objects, args.slots)?;
-    Ok(install_new(k, caller, ObjectRef::CSpace(id)))
+    let frames = cspace::frames_for(args.slots);
+    k.charge(budget, frames)?;
+    let id = cspace::create(&mut k.objects, args.slots, budget).inspect_err(|_| {
+        k.refund(budget, frames);
+    })?;
+    Ok(install_new(k, caller, ObjectRef::CSpace(id), parent))
 }

@@ -28,7 +28,7 @@ pub fn write(
     let source = UserSlice::<Read>::new(args.addr, args.len)?;
     let mut buffer = [0u8; DEBUG_WRITE_MAX_BYTES as usize];
     let bytes = &mut buffer[..source.len()];
-    source.copy_to(bytes)?;
+    source.copy_to(k, caller, bytes)?;
     crate::klog::write_raw(bytes);
     Ok(Next::Success)
 }

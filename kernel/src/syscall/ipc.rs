@@ -8,8 +8,8 @@ use abi::syscall::{
 };
 use abi::{CapSlot, Rights, SysError};
 
-use super::{check_new_slot, install_new, lookup};
-use crate::cap::{BudgetObject, ObjectRef};
+use super::{check_new_slot, install_new, lookup, payer};
+use crate::cap::ObjectRef;
 use crate::ipc::{self, ReplyOutcome, SendMode};
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
@@ -22,13 +22,10 @@ pub fn endpoint_create(
     caller: ObjId<Thread>,
     args: EndpointCreateArgs,
 ) -> Result<Next, SysError> {
-    lookup::<BudgetObject>(k, caller, args.budget, Rights::WRITE)?;
+    let (budget, parent) = payer(k, caller, args.budget)?;
     check_new_slot(k, caller)?;
-    let id = k
-        .objects
-        .alloc(Endpoint::new())
-        .map_err(|_| SysError::OutOfMemory)?;
-    Ok(install_new(k, caller, ObjectRef::Endpoint(id)))
+    let id = k.new_object(budget, Endpoint::new(budget))?;
+    Ok(install_new(k, caller, ObjectRef::Endpoint(id), parent))
 }
 
 /// Checks the caller's own message: a buffer when the words or
@@ -58,6 +55,7 @@ fn decode_send(
         badge: cap.badge,
         grant,
         call,
+        fault: false,
     };
     Ok((endpoint, mode))
 }

@@ -1,20 +1,23 @@
-//! Address-space and memory-object syscalls (the minimal set IPC between
-//! programs needs): create an address space, create an anonymous memory
-//! object, map pages of one into the other.
+//! Address-space, memory-object and budget syscalls: the checks. The
+//! work is in `crate::vm`.
 
-use abi::layout::{PAGE_BYTES, USER_END, USER_START};
 use abi::syscall::{
-    AspaceCreateArgs, AspaceMapArgs, AspaceUnmapArgs, MEMORY_MAX_PAGES, MemoryCreateArgs,
+    AspaceCloneArgs, AspaceCreateArgs, AspaceMapArgs, AspaceProtectArgs, AspaceUnmapArgs,
+    BudgetInfoArgs, BudgetSplitArgs, BudgetStatus, LendMode, LendResult, MEMORY_MAX_PAGES,
+    MemoryCreateArgs, MemoryCreateDeviceArgs, MemoryLendArgs, MemoryResizeArgs, SyscallResult,
+    ThreadExecArgs,
 };
 use abi::{MapFlags, Rights, SysError};
+use kcore::budget::Account;
 
-use super::{check_new_slot, install_new, lookup};
-use crate::arch::paging::{self, PageAccess};
-use crate::cap::{BudgetObject, ObjectRef};
+use super::{check_new_slot, install_new, install_new_with, lookup, payer};
+use crate::arch::UserContext;
+use crate::cap::{DeviceObject, ObjectRef};
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
-use crate::object::aspace::{AddressSpace, Region};
-use crate::object::memory::{self, MemoryObject};
+use crate::object::aspace::{AddressSpace, Region, attrs};
+use crate::object::budget::Budget;
+use crate::object::memory::MemoryObject;
 use crate::object::thread::Thread;
 
 /// `AspaceCreate`.
@@ -23,134 +26,280 @@ pub fn aspace_create(
     caller: ObjId<Thread>,
     args: AspaceCreateArgs,
 ) -> Result<Next, SysError> {
-    lookup::<BudgetObject>(k, caller, args.budget, Rights::WRITE)?;
+    let (budget, parent) = payer(k, caller, args.budget)?;
     check_new_slot(k, caller)?;
-    let root = paging::new_user_root().ok_or(SysError::OutOfMemory)?;
-    let Ok(id) = k.objects.alloc(AddressSpace::new(root, false)) else {
-        paging::free_user_root(root);
-        return Err(SysError::OutOfMemory);
-    };
-    Ok(install_new(k, caller, ObjectRef::AddressSpace(id)))
+    let id = k.new_aspace(budget)?;
+    Ok(install_new(k, caller, ObjectRef::AddressSpace(id), parent))
 }
 
-/// `MemoryCreate`.
+/// `MemoryCreate`: an anonymous object; no page exists until touched.
 pub fn memory_create(
     k: &mut Kernel,
     caller: ObjId<Thread>,
     args: MemoryCreateArgs,
 ) -> Result<Next, SysError> {
-    lookup::<BudgetObject>(k, caller, args.budget, Rights::WRITE)?;
+    let (budget, parent) = payer(k, caller, args.budget)?;
     if !(1..=MEMORY_MAX_PAGES).contains(&args.pages) {
         return Err(SysError::InvalidArg);
     }
     check_new_slot(k, caller)?;
-    let id =
-        memory::create_anonymous(&mut k.objects, args.pages).map_err(|()| SysError::OutOfMemory)?;
-    Ok(install_new(k, caller, ObjectRef::Memory(id)))
+    let id = k.new_object(budget, MemoryObject::anonymous(args.pages, budget)?)?;
+    Ok(install_new(k, caller, ObjectRef::Memory(id), parent))
 }
 
-/// A checked `AspaceMap`.
-struct MapOp {
-    aspace: ObjId<AddressSpace>,
-    memory: ObjId<MemoryObject>,
-    region: usize,
-    access: PageAccess,
+/// The region attributes for `flags` mapped through a memory capability
+/// with `rights`.
+///
+/// # Errors
+/// [`SysError::MissingRights`] for access the rights do not allow.
+fn region_attrs(flags: MapFlags, rights: Rights) -> Result<u32, SysError> {
+    let mut bits = attrs::READ;
+    if rights.contains(Rights::WRITE) {
+        bits |= attrs::MAY_WRITE;
+    }
+    if rights.contains(Rights::WRITE | Rights::CONTROL) {
+        bits |= attrs::MAY_WRITE_EXEC;
+    }
+    if flags.contains(MapFlags::SHARE) {
+        bits |= attrs::SHARE;
+    }
+    Ok(bits | access_bits(flags, bits)?)
 }
 
-fn decode_map(k: &Kernel, caller: ObjId<Thread>, args: &AspaceMapArgs) -> Result<MapOp, SysError> {
-    let (aspace, _) = lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, Rights::WRITE)?;
-    let needed = if args.flags.contains(MapFlags::WRITE) {
-        Rights::READ | Rights::WRITE
-    } else {
-        Rights::READ
-    };
-    let (memory, _) = lookup::<ObjId<MemoryObject>>(k, caller, args.memory, needed)?;
-    let bytes = args
-        .pages
-        .checked_mul(PAGE_BYTES)
-        .ok_or(SysError::InvalidArg)?;
-    let end = args.vaddr.checked_add(bytes).ok_or(SysError::InvalidArg)?;
-    let object_end = args
-        .offset
-        .checked_add(args.pages)
-        .ok_or(SysError::InvalidArg)?;
-    if args.pages == 0
-        || !args.vaddr.is_multiple_of(PAGE_BYTES)
-        || args.vaddr < USER_START
-        || end > USER_END
-        || object_end > k.objects.get(memory).pages
+/// The access bits of `flags`, if a region with `attrs` allows them.
+fn access_bits(flags: MapFlags, attrs: u32) -> Result<u32, SysError> {
+    let write = flags.contains(MapFlags::WRITE);
+    let exec = flags.contains(MapFlags::EXEC);
+    if (write && attrs & attrs::MAY_WRITE == 0)
+        || (write && exec && attrs & attrs::MAY_WRITE_EXEC == 0)
     {
-        return Err(SysError::InvalidArg);
+        return Err(SysError::MissingRights);
     }
-    let space = k.objects.get(aspace);
-    if (0..args.pages).any(|page| paging::is_mapped(space.root, args.vaddr + page * PAGE_BYTES)) {
-        return Err(SysError::InvalidArg);
+    let mut bits = attrs::READ;
+    if write {
+        bits |= attrs::WRITE;
     }
-    let region = space.free_region().ok_or(SysError::OutOfMemory)?;
-    let access = if args.flags.contains(MapFlags::WRITE) {
-        PageAccess::ReadWrite
-    } else if args.flags.contains(MapFlags::EXEC) {
-        PageAccess::ReadExecute
-    } else {
-        PageAccess::Read
-    };
-    Ok(MapOp {
-        aspace,
-        memory,
-        region,
-        access,
-    })
+    if exec {
+        bits |= attrs::EXEC;
+    }
+    Ok(bits)
 }
 
-/// `AspaceMap`. Page tables may run out of memory part way; the pages
-/// mapped so far are then unmapped again (tables already made stay, and
-/// go with the address space).
+/// `AspaceMap`: adds a region; pages are mapped as they are touched.
 pub fn aspace_map(
     k: &mut Kernel,
     caller: ObjId<Thread>,
     args: AspaceMapArgs,
 ) -> Result<Next, SysError> {
-    let op = decode_map(k, caller, &args)?;
-    let root = k.objects.get(op.aspace).root;
-    for page in 0..args.pages {
-        let phys = k.objects.get(op.memory).page_phys(args.offset + page);
-        let vaddr = args.vaddr + page * PAGE_BYTES;
-        if paging::map_user_page(root, vaddr, phys, op.access).is_err() {
-            for done in 0..page {
-                paging::unmap_user_page(root, args.vaddr + done * PAGE_BYTES);
-            }
-            return Err(SysError::OutOfMemory);
-        }
+    let (aspace, _) = lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, Rights::WRITE)?;
+    let (memory, cap) = lookup::<ObjId<MemoryObject>>(k, caller, args.memory, Rights::READ)?;
+    let bits = region_attrs(args.flags, cap.rights)?;
+    let end = args
+        .offset
+        .checked_add(args.pages)
+        .ok_or(SysError::InvalidArg)?;
+    if end > k.objects.get(memory).size {
+        return Err(SysError::InvalidArg);
     }
-    k.objects.get_mut(op.aspace).regions[op.region] = Some(Region {
-        vaddr: args.vaddr,
+    let region = Region {
+        start: args.vaddr,
         pages: args.pages,
-        memory: op.memory,
-    });
-    k.add_ref(ObjectRef::Memory(op.memory));
+        offset: args.offset,
+        attrs: bits,
+        object: memory,
+    };
+    k.map_region(aspace, region)?;
     Ok(Next::Success)
 }
 
-/// `AspaceUnmap`: a whole region.
+/// `AspaceUnmap`.
 pub fn aspace_unmap(
     k: &mut Kernel,
     caller: ObjId<Thread>,
     args: AspaceUnmapArgs,
 ) -> Result<Next, SysError> {
     let (aspace, _) = lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, Rights::WRITE)?;
-    let space = k.objects.get(aspace);
-    let index = space
-        .regions
-        .iter()
-        .position(|region| region.is_some_and(|r| r.vaddr == args.vaddr && r.pages == args.pages))
-        .ok_or(SysError::InvalidArg)?;
-    let root = space.root;
-    let region = k.objects.get_mut(aspace).regions[index]
-        .take()
-        .expect("position found a region");
-    for page in 0..region.pages {
-        paging::unmap_user_page(root, region.vaddr + page * PAGE_BYTES);
+    match k.unmap_range(aspace, args.vaddr, args.pages)? {
+        0 => Err(SysError::InvalidArg),
+        _ => Ok(Next::Success),
     }
-    k.release(ObjectRef::Memory(region.memory));
+}
+
+/// `AspaceProtect`.
+pub fn aspace_protect(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: AspaceProtectArgs,
+) -> Result<Next, SysError> {
+    let (aspace, _) = lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, Rights::WRITE)?;
+    if args.flags.contains(MapFlags::SHARE) {
+        return Err(SysError::InvalidArg);
+    }
+    let end = k
+        .objects
+        .get(aspace)
+        .regions
+        .check(args.vaddr, args.pages)
+        .map_err(crate::vm::mapping::region_error)?;
+    if k.any_region_refuses(aspace, args.vaddr, end, |a| {
+        access_bits(args.flags, a).is_err()
+    }) {
+        return Err(SysError::MissingRights);
+    }
+    let access = access_bits(args.flags, attrs::MAY_WRITE | attrs::MAY_WRITE_EXEC)?;
+    k.protect_range(aspace, args.vaddr, args.pages, access)?;
     Ok(Next::Success)
+}
+
+/// `AspaceClone`.
+pub fn aspace_clone(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: AspaceCloneArgs,
+) -> Result<Next, SysError> {
+    let (budget, parent) = payer(k, caller, args.budget)?;
+    let (source, _) =
+        lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, Rights::READ | Rights::WRITE)?;
+    check_new_slot(k, caller)?;
+    let id = k.clone_aspace(budget, source)?;
+    Ok(install_new(k, caller, ObjectRef::AddressSpace(id), parent))
+}
+
+/// `ThreadExec`: the caller goes on in another address space.
+pub fn thread_exec(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: ThreadExecArgs,
+) -> Result<Next, SysError> {
+    use abi::layout::{USER_END, USER_START};
+    let (aspace, _) = lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, Rights::WRITE)?;
+    if !(USER_START..USER_END).contains(&args.entry)
+        || !(USER_START..=USER_END).contains(&args.stack)
+    {
+        return Err(SysError::InvalidArg);
+    }
+    let old = k.objects.get(caller).aspace;
+    k.add_ref(ObjectRef::AddressSpace(aspace));
+    let thread = k.objects.get_mut(caller);
+    thread.aspace = aspace;
+    thread.context = UserContext::new_user(args.entry, args.stack, args.arg);
+    let root = k.objects.get(aspace).root;
+    crate::arch::paging::activate_phys(root);
+    k.set_tls_bases(caller, 0, 0);
+    k.release(ObjectRef::AddressSpace(old));
+    Ok(Next::Done)
+}
+
+/// `MemoryResize`.
+pub fn memory_resize(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: MemoryResizeArgs,
+) -> Result<Next, SysError> {
+    let (memory, _) = lookup::<ObjId<MemoryObject>>(k, caller, args.memory, Rights::WRITE)?;
+    if !(1..=MEMORY_MAX_PAGES).contains(&args.pages) {
+        return Err(SysError::InvalidArg);
+    }
+    k.resize_memory(memory, args.pages)?;
+    Ok(Next::Success)
+}
+
+/// `MemoryCreateDevice`.
+pub fn memory_create_device(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: MemoryCreateDeviceArgs,
+) -> Result<Next, SysError> {
+    let (budget, parent) = payer(k, caller, args.budget)?;
+    lookup::<DeviceObject>(k, caller, args.device, Rights::WRITE)?;
+    let bytes = args
+        .pages
+        .checked_mul(abi::layout::PAGE_BYTES)
+        .ok_or(SysError::InvalidArg)?;
+    let end = args.phys.checked_add(bytes).ok_or(SysError::InvalidArg)?;
+    if args.pages == 0
+        || args.pages > MEMORY_MAX_PAGES
+        || !args.phys.is_multiple_of(abi::layout::PAGE_BYTES)
+        || end > crate::config::PHYS_LIMIT
+        || crate::mem::frame::touches_ram(args.phys, end)
+    {
+        return Err(SysError::InvalidArg);
+    }
+    check_new_slot(k, caller)?;
+    let object = MemoryObject::fixed(args.phys, args.pages, true, budget);
+    let id = k.new_object(budget, object)?;
+    Ok(install_new(k, caller, ObjectRef::Memory(id), parent))
+}
+
+/// `MemoryLend`.
+pub fn memory_lend(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: MemoryLendArgs,
+) -> Result<Next, SysError> {
+    let (budget, parent) = payer(k, caller, args.budget)?;
+    let rights = match args.mode {
+        LendMode::Lend => Rights::READ,
+        LendMode::Move => Rights::READ | Rights::WRITE,
+    };
+    let (aspace, _) = lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, rights)?;
+    check_new_slot(k, caller)?;
+    let (id, offset) = k.lend(budget, aspace, args.addr, args.len, args.mode)?;
+    let read_only = Rights::READ | Rights::GRANT;
+    let Next::Reply(slot) = install_new_with(k, caller, ObjectRef::Memory(id), read_only, parent)
+    else {
+        unreachable!("install_new_with returns the slot");
+    };
+    Ok(Next::Reply(
+        LendResult {
+            slot: slot[0],
+            offset,
+        }
+        .encode(),
+    ))
+}
+
+/// `BudgetSplit`.
+pub fn budget_split(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: BudgetSplitArgs,
+) -> Result<Next, SysError> {
+    let (budget, parent) = payer(k, caller, args.budget)?;
+    if args.frames == 0 {
+        return Err(SysError::InvalidArg);
+    }
+    check_new_slot(k, caller)?;
+    let account = k
+        .objects
+        .get_mut(budget)
+        .account
+        .split(args.frames)
+        .map_err(|_| SysError::OutOfMemory)?;
+    let Ok(id) = k.objects.alloc(Budget::new(account, Some(budget), false)) else {
+        k.objects
+            .get_mut(budget)
+            .account
+            .join(&account)
+            .expect("the split was charged");
+        return Err(SysError::OutOfMemory);
+    };
+    Ok(install_new(k, caller, ObjectRef::Budget(id), parent))
+}
+
+/// `BudgetInfo`.
+pub fn budget_info(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: BudgetInfoArgs,
+) -> Result<Next, SysError> {
+    let (budget, _) = lookup::<ObjId<Budget>>(k, caller, args.budget, Rights::READ)?;
+    let account: &Account = &k.objects.get(budget).account;
+    Ok(Next::Reply(
+        BudgetStatus {
+            limit: account.limit(),
+            used: account.used(),
+        }
+        .encode(),
+    ))
 }

@@ -15,9 +15,10 @@ mod thread;
 use abi::syscall::{ArgRegs, SlotResult, Syscall, SyscallArgs, SyscallResult};
 use abi::{CapSlot, Rights, SysError};
 
-use crate::cap::{CapTarget, Capability};
+use crate::cap::{CapTarget, Capability, SlotId};
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
+use crate::object::budget::Budget;
 use crate::object::cspace::{self, CSpace};
 use crate::object::thread::Thread;
 
@@ -75,6 +76,14 @@ pub fn dispatch(
         Syscall::TimerSet => notification::timer_set(k, caller, decode(&args)?),
         Syscall::AspaceUnmap => memory::aspace_unmap(k, caller, decode(&args)?),
         Syscall::DebugCounters => debug::counters(k, caller, decode(&args)?),
+        Syscall::BudgetSplit => memory::budget_split(k, caller, decode(&args)?),
+        Syscall::BudgetInfo => memory::budget_info(k, caller, decode(&args)?),
+        Syscall::MemoryResize => memory::memory_resize(k, caller, decode(&args)?),
+        Syscall::MemoryCreateDevice => memory::memory_create_device(k, caller, decode(&args)?),
+        Syscall::AspaceProtect => memory::aspace_protect(k, caller, decode(&args)?),
+        Syscall::AspaceClone => memory::aspace_clone(k, caller, decode(&args)?),
+        Syscall::ThreadExec => memory::thread_exec(k, caller, decode(&args)?),
+        Syscall::MemoryLend => memory::memory_lend(k, caller, decode(&args)?),
     }
 }
 
@@ -98,6 +107,22 @@ fn lookup<T: CapTarget>(
     cspace::lookup(&k.objects, cspace_of(k, caller), slot, needed)
 }
 
+/// The budget that pays for a new object: a [`Budget`] capability with
+/// [`Rights::WRITE`], and the slot holding it (the new object's capability
+/// derives from it, so revoking the budget reaches the object).
+fn payer(
+    k: &Kernel,
+    caller: ObjId<Thread>,
+    slot: CapSlot,
+) -> Result<(ObjId<Budget>, SlotId), SysError> {
+    let (id, cap) = cspace::get(&k.objects, cspace_of(k, caller), slot)?;
+    let budget = ObjId::<Budget>::from_ref(cap.object).ok_or(SysError::WrongType)?;
+    if !cap.rights.contains(Rights::WRITE) {
+        return Err(SysError::MissingRights);
+    }
+    Ok((budget, id))
+}
+
 /// The results of a syscall that filled `slot`.
 fn slot_result(index: u32) -> Next {
     Next::Reply(
@@ -117,8 +142,25 @@ fn check_new_slot(k: &Kernel, caller: ObjId<Thread>) -> Result<(), SysError> {
 }
 
 /// Puts the first capability (all rights) to a new object in the
-/// caller's lowest free slot, which [`check_new_slot`] found.
-fn install_new(k: &mut Kernel, caller: ObjId<Thread>, object: crate::cap::ObjectRef) -> Next {
+/// caller's lowest free slot, which [`check_new_slot`] found, derived from
+/// `budget`'s (the slot [`payer`] returned).
+fn install_new(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    object: crate::cap::ObjectRef,
+    budget: SlotId,
+) -> Next {
+    install_new_with(k, caller, object, Rights::all(), budget)
+}
+
+/// [`install_new`] with `rights`.
+fn install_new_with(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    object: crate::cap::ObjectRef,
+    rights: Rights,
+    budget: SlotId,
+) -> Next {
     let cspace = cspace_of(k, caller);
     let index = k
         .objects
@@ -127,9 +169,9 @@ fn install_new(k: &mut Kernel, caller: ObjId<Thread>, object: crate::cap::Object
         .expect("check_new_slot found a free slot");
     let cap = Capability {
         object,
-        rights: Rights::all(),
+        rights,
         badge: 0,
     };
-    crate::cap::tree::install(k, cspace, index, cap, None);
+    crate::cap::tree::install(k, cspace, index, cap, Some(budget));
     slot_result(index)
 }

@@ -5,8 +5,8 @@ use abi::syscall::{
 };
 use abi::{Rights, SysError};
 
-use super::{check_new_slot, install_new, lookup};
-use crate::cap::{BudgetObject, ObjectRef};
+use super::{check_new_slot, install_new, lookup, payer};
+use crate::cap::ObjectRef;
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
 use crate::object::notification::Notification;
@@ -18,13 +18,10 @@ pub fn create(
     caller: ObjId<Thread>,
     args: NotificationCreateArgs,
 ) -> Result<Next, SysError> {
-    lookup::<BudgetObject>(k, caller, args.budget, Rights::WRITE)?;
+    let (budget, parent) = payer(k, caller, args.budget)?;
     check_new_slot(k, caller)?;
-    let id = k
-        .objects
-        .alloc(Notification::new())
-        .map_err(|_| SysError::OutOfMemory)?;
-    Ok(install_new(k, caller, ObjectRef::Notification(id)))
+    let id = k.new_object(budget, Notification::new(budget))?;
+    Ok(install_new(k, caller, ObjectRef::Notification(id), parent))
 }
 
 /// `Signal`: a badged capability signals its badge, an unbadged one `bits`.

@@ -10,9 +10,9 @@ use abi::syscall::{
 };
 use abi::{CapSlot, Rights, SysError};
 
-use super::{check_new_slot, install_new, lookup};
+use super::{check_new_slot, install_new, lookup, payer};
 use crate::arch::UserContext;
-use crate::cap::{BudgetObject, ObjectRef};
+use crate::cap::ObjectRef;
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
 use crate::object::aspace::AddressSpace;
@@ -46,19 +46,19 @@ pub fn create(
     args: ThreadCreateArgs,
 ) -> Result<Next, SysError> {
     // decode
-    lookup::<BudgetObject>(k, caller, args.budget, Rights::WRITE)?;
+    let (budget, payer_slot) = payer(k, caller, args.budget)?;
     let (aspace, _) = lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, Rights::WRITE)?;
     let (cspace, _) = lookup::<ObjId<CSpace>>(k, caller, args.cspace, Rights::WRITE)?;
     check_new_slot(k, caller)?;
     let parent = k.objects.get(caller);
     let (priority, max_priority) = (parent.priority, parent.max_priority);
     let number = k.new_thread_id();
-    let thread = Thread::new(number, aspace, cspace, priority, max_priority);
-    let id = k.objects.alloc(thread).map_err(|_| SysError::OutOfMemory)?;
+    let thread = Thread::new(number, aspace, cspace, budget, priority, max_priority);
+    let id = k.new_object(budget, thread)?;
     // invoke
     k.add_ref(ObjectRef::AddressSpace(aspace));
     k.add_ref(ObjectRef::CSpace(cspace));
-    Ok(install_new(k, caller, ObjectRef::Thread(id)))
+    Ok(install_new(k, caller, ObjectRef::Thread(id), payer_slot))
 }
 
 /// `ThreadStart`.
@@ -172,7 +172,7 @@ pub fn read_regs(
         fs_base,
         gs_base,
     };
-    out.write(&regs)?;
+    out.write(k, caller, &regs)?;
     Ok(Next::Success)
 }
 
@@ -184,7 +184,7 @@ pub fn write_regs(
     args: ThreadWriteRegsArgs,
 ) -> Result<Next, SysError> {
     let id = other_thread(k, caller, args.thread, Rights::WRITE)?;
-    let regs = UserPtr::<ThreadRegs, Read>::new(args.regs)?.read()?;
+    let regs = UserPtr::<ThreadRegs, Read>::new(args.regs)?.read(k, caller)?;
     let addresses = [regs.rip, regs.rsp, regs.fs_base, regs.gs_base];
     if !addresses.iter().all(|&address| is_user_canonical(address)) {
         return Err(SysError::InvalidArg);

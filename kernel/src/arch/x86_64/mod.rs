@@ -30,7 +30,9 @@ pub mod qemu;
 pub mod serial;
 pub mod switch;
 pub mod syscall_entry;
+pub mod tlb;
 pub mod trap;
+pub mod user_tables;
 pub mod usercopy;
 
 pub use context::UserContext;

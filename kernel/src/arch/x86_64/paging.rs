@@ -46,26 +46,6 @@ pub fn phys_to_virt(phys: u64) -> u64 {
     DIRECT_MAP_BASE + phys
 }
 
-/// How a user page may be accessed (always readable).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PageAccess {
-    /// Read only.
-    Read,
-    /// Read and write, never execute.
-    ReadWrite,
-    /// Read and execute, never write.
-    ReadExecute,
-}
-
-/// Why a mapping could not be made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MapError {
-    /// No frame for a page table.
-    OutOfMemory,
-    /// Something is already mapped there.
-    AlreadyMapped,
-}
-
 struct KernelFrames;
 
 // SAFETY: `frame::alloc` hands out each free frame once and never a frame
@@ -74,6 +54,15 @@ unsafe impl FrameAllocator<Size4KiB> for KernelFrames {
     fn allocate_frame(&mut self) -> Option<PhysFrame> {
         frame::alloc().map(|f| PhysFrame::containing_address(PhysAddr::new(f.addr())))
     }
+}
+
+/// Why a kernel mapping could not be made (boot only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MapError {
+    /// No frame for a page table.
+    OutOfMemory,
+    /// Something is already mapped there.
+    AlreadyMapped,
 }
 
 fn to_map_error<S: x86_64::structures::paging::PageSize>(e: MapToError<S>) -> MapError {
@@ -129,7 +118,8 @@ fn map_2m(
         .map_err(to_map_error)
 }
 
-fn nx_flag() -> Flags {
+/// The no-execute bit, if the CPU has it (else nothing).
+pub fn nx_flag() -> Flags {
     if NX.load(Ordering::Relaxed) {
         Flags::NO_EXECUTE
     } else {
@@ -202,136 +192,46 @@ pub fn init_kernel_space(ram: &[PhysRange], lapic_phys: Option<u64>, nx: bool) {
     unsafe { Cr3::write(root, Cr3Flags::empty()) };
 }
 
-/// A new user page-table root sharing the kernel's upper half.
-pub fn new_user_root() -> Option<PhysFrame> {
-    let kernel = *KERNEL_ROOT.get()?;
-    let frame = frame::alloc_zeroed()?;
-    let root = PhysFrame::containing_address(PhysAddr::new(frame.addr()));
-    let src = phys_to_virt(kernel.start_address().as_u64()) as *const PageTable;
-    let dst = phys_to_virt(root.start_address().as_u64()) as *mut PageTable;
-    // SAFETY: both are page-table frames in the direct map; `dst` was just
-    // allocated, so nothing else refers to it, and `src` is only read.
-    let (src, dst) = unsafe { (&*src, &mut *dst) };
-    for i in 256..512 {
-        dst[i] = src[i].clone();
-    }
-    Some(root)
-}
-
-/// Maps one user page `virt` -> `phys` in the tables at `root`.
-///
-/// # Errors
-/// [`MapError::AlreadyMapped`] or [`MapError::OutOfMemory`] (page tables).
-pub fn map_user_page(
-    root: PhysFrame,
-    virt: u64,
-    phys: u64,
-    access: PageAccess,
-) -> Result<(), MapError> {
-    let base = Flags::PRESENT | Flags::USER_ACCESSIBLE;
-    let flags = match access {
-        PageAccess::Read => base | nx_flag(),
-        PageAccess::ReadWrite => base | Flags::WRITABLE | nx_flag(),
-        PageAccess::ReadExecute => base,
-    };
-    with_tables(root, |t| map_4k(t, virt, phys, flags))
-}
-
 /// Switches to the address space rooted at `root` if it is not current.
 #[inline(always)]
 pub fn activate(root: PhysFrame) {
-    let root_addr = root.start_address().as_u64();
+    activate_phys(root.start_address().as_u64());
+}
+
+/// [`activate`] by physical address.
+#[inline(always)]
+pub fn activate_phys(root_addr: u64) {
     // The loaded root is remembered rather than read back from CR3.
     if ACTIVE_ROOT.load(Ordering::Relaxed) != root_addr {
         ACTIVE_ROOT.store(root_addr, Ordering::Relaxed);
+        let root = PhysFrame::containing_address(PhysAddr::new(root_addr));
         // SAFETY: every root the kernel creates shares the kernel's upper
-        // half (`new_user_root`), so the kernel keeps running unchanged.
+        // half (`user_tables::new_root`), so the kernel keeps running
+        // unchanged.
         unsafe { Cr3::write(root, Cr3Flags::empty()) };
     }
 }
 
-/// The physical address `virt` maps to in the address space `root`, if
-/// the page is present and user-accessible (and writable, with `write`) at
-/// every level. A walk by hand: on the IPC path with long messages it runs
-/// twice per message, and a generic mapper costs four times as much.
-pub fn translate_user(root: PhysFrame, virt: u64, write: bool) -> Option<u64> {
-    const ADDRESS: u64 = 0x000f_ffff_ffff_f000;
-    if virt >= abi::layout::USER_END {
-        return None;
-    }
-    let mut required = (Flags::PRESENT | Flags::USER_ACCESSIBLE).bits();
-    if write {
-        required |= Flags::WRITABLE.bits();
-    }
-    let mut table = root.start_address().as_u64();
-    for shift in [39, 30, 21, 12] {
-        let index = (virt >> shift) & 511;
-        // SAFETY: `table` is the root or a lower table taken from a present
-        // entry of this address space's user half, a page-table frame in
-        // the direct map; reading one of its 512 entries has no effect.
-        let entry = unsafe {
-            (phys_to_virt(table) as *const u64)
-                .add(index as usize)
-                .read()
-        };
-        // User mappings are 4 KiB pages only (`map_user_page`); anything
-        // else is not a user page.
-        if entry & required != required || (shift != 12 && entry & Flags::HUGE_PAGE.bits() != 0) {
-            return None;
-        }
-        table = entry & ADDRESS;
-    }
-    Some(table + (virt & 0xfff))
+/// The physical address of the root loaded in CR3.
+pub fn active_root() -> u64 {
+    ACTIVE_ROOT.load(Ordering::Relaxed)
 }
 
-/// Whether a user page is mapped at `virt` in `root`.
-pub fn is_mapped(root: PhysFrame, virt: u64) -> bool {
-    translate_user(root, virt, false).is_some()
+/// The kernel's own root (upper half only).
+///
+/// # Panics
+/// Before [`init_kernel_space`].
+pub fn kernel_root() -> u64 {
+    KERNEL_ROOT
+        .get()
+        .expect("kernel page tables built")
+        .start_address()
+        .as_u64()
 }
 
-/// Removes the mapping of the user page at `virt` (if any) and flushes it
-/// from the TLB when `root` is the active address space.
-pub fn unmap_user_page(root: PhysFrame, virt: u64) {
-    let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virt));
-    let unmapped = with_tables(root, |t| t.unmap(page).map(|(_, flush)| flush));
-    if let Ok(flush) = unmapped {
-        if ACTIVE_ROOT.load(Ordering::Relaxed) == root.start_address().as_u64() {
-            flush.flush();
-        } else {
-            // Not loaded: no TLB holds its entries (no PCIDs, one CPU).
-            flush.ignore();
-        }
-    }
-}
-
-/// Frees the user half's page tables and the root itself. The address
-/// space must not be used again; if it is loaded, the kernel's own root is
-/// loaded first. The pages mapped belong to memory objects, not to the
-/// tables, and are not freed here.
-pub fn free_user_root(root: PhysFrame) {
-    let root_addr = root.start_address().as_u64();
-    if ACTIVE_ROOT.load(Ordering::Relaxed) == root_addr
-        && let Some(kernel) = KERNEL_ROOT.get()
-    {
+/// Loads the kernel's own root (before an address space's tables go).
+pub fn load_kernel_root() {
+    if let Some(kernel) = KERNEL_ROOT.get() {
         activate(*kernel);
     }
-    free_table(root_addr, 4, 0..256);
-}
-
-/// Frees the table at `phys` (level 4 = PML4) and the tables below it,
-/// looking at entries `range` of this one.
-fn free_table(phys: u64, level: u8, range: core::ops::Range<usize>) {
-    if level > 1 {
-        // SAFETY: `phys` is a page-table frame of a user address space
-        // being destroyed: reachable only from its parent entry (or the
-        // root), which nothing uses any more.
-        let table = unsafe { &*(phys_to_virt(phys) as *const PageTable) };
-        for entry in table.iter().take(range.end).skip(range.start) {
-            let flags = entry.flags();
-            if flags.contains(Flags::PRESENT) && !flags.contains(Flags::HUGE_PAGE) {
-                free_table(entry.addr().as_u64(), level - 1, 0..512);
-            }
-        }
-    }
-    frame::free(kcore::frame::FrameNumber(phys / KIB4));
 }

@@ -7,16 +7,14 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use x86_64::VirtAddr;
 use x86_64::registers::model_specific::{FsBase, KernelGsBase};
 
-use x86_64::structures::paging::PhysFrame;
-
 use super::context::UserContext;
 
 /// What the CPU needs to run a user thread.
 pub struct ResumeTarget {
     /// The thread's saved registers (inside its thread object).
     pub context: *const UserContext,
-    /// Root of its page tables.
-    pub root: PhysFrame,
+    /// Physical address of the root of its page tables.
+    pub root: u64,
 }
 
 /// Runs the user thread described by `target`; never returns.
@@ -24,7 +22,7 @@ pub struct ResumeTarget {
 pub fn resume(target: ResumeTarget) -> ! {
     let top = target.context as u64 + core::mem::size_of::<UserContext>() as u64;
     super::cpu::set_context_top(top);
-    super::paging::activate(target.root);
+    super::paging::activate_phys(target.root);
     // SAFETY: the scheduler chose this thread under the kernel lock and
     // nothing can destroy it before it runs: this CPU is the only one in the
     // kernel and runs with interrupts off until the return to ring 3.

@@ -1,0 +1,857 @@
+//! The sparse page array of a memory object: a radix tree from page index to
+//! a non-zero `u64` value (in the kernel, a frame's physical address with
+//! flag bits), with absent pages costing nothing.
+//!
+//! The kernel keeps one [`PageTree`] inside each memory object. Its root is
+//! an inline array of [`ROOT_ENTRIES`] entries; the levels below are nodes of
+//! [`NODE_ENTRIES`] entries, one 4 KiB frame each, which the kernel owns and
+//! exposes through a [`NodeStore`]. The page-fault handler calls
+//! [`PageTree::get`]; commit, decommit and protect call [`PageTree::set`],
+//! [`PageTree::take`] and [`PageTree::update`]; resizing and destroying the
+//! object call [`PageTree::resize`] and [`PageTree::clear`]. Every operation
+//! that may allocate has a `*_nodes_needed` twin so that the kernel can charge
+//! the nodes to a budget first; [`PageTree::nodes`] is exact, for refunds.
+//!
+//! # Representation
+//!
+//! An entry at level 0 is a value; an entry at level `k >= 1` is the id of a
+//! node whose entries are at level `k - 1`, and covers `NODE_ENTRIES^k`
+//! pages. Zero means absent at every level. The root's entries are at level
+//! `depth`: at depth 0 they are values (up to 256 pages), at depth 1 leaf
+//! ids (up to 2^17 pages), at depth 2 ids of interior nodes (up to 2^26).
+//!
+//! # Invariants
+//!
+//! - `pages <= MAX_PAGES` and `depth` is the smallest depth covering
+//!   `pages`: growing raises it, shrinking lowers it again.
+//! - Every entry that covers only pages `>= pages` is zero, so a value is
+//!   present only below `pages`.
+//! - Every node reachable from the root holds at least one non-zero entry
+//!   (so a node exists only above a present value) and is referenced by
+//!   exactly one entry; `nodes` counts them.
+//! - Every node handed to [`NodeStore::free`] is all zero.
+//!
+//! # Costs
+//!
+//! [`PageTree::get`] and [`PageTree::set`] do at most `depth` node reads.
+//! Nodes keep no count of their entries (all 512 words are in use), so
+//! [`PageTree::take`] learns that a node emptied by scanning it up to its
+//! first non-zero entry: one word for a well-filled node, 512 only when the
+//! node is about to be freed. Range walks skip an absent entry's whole span.
+
+/// Entries in the inline root.
+pub const ROOT_ENTRIES: usize = 256;
+/// Entries in a node (one 4 KiB frame of `u64`).
+pub const NODE_ENTRIES: usize = 512;
+/// Deepest tree: root, interior node, leaf.
+const MAX_DEPTH: u8 = 2;
+/// log2 of [`NODE_ENTRIES`]: page-index bits resolved by one node level.
+const LEVEL_BITS: u32 = NODE_ENTRIES.trailing_zeros();
+/// Most pages a tree holds: `ROOT_ENTRIES * NODE_ENTRIES^2` (depth 2) = 2^26.
+pub const MAX_PAGES: u64 = capacity(MAX_DEPTH);
+
+const _: () = {
+    assert!(NODE_ENTRIES.is_power_of_two() && ROOT_ENTRIES.is_power_of_two());
+    // Raising the depth moves the whole root into a node.
+    assert!(ROOT_ENTRIES <= NODE_ENTRIES);
+    assert!(MAX_PAGES == 1 << 26);
+};
+
+/// Where the nodes of a tree live. Node ids are non-zero (the kernel uses
+/// the frame's physical address); zero means "no node" in every entry.
+pub trait NodeStore {
+    /// A new zero-filled node, or `None` when memory is out. A store that
+    /// returns `Some(0)` is treated as out of memory.
+    fn alloc(&mut self) -> Option<u64>;
+    /// Takes back a node the tree no longer references. All its entries are
+    /// zero.
+    fn free(&mut self, node: u64);
+    /// The entries of a live node.
+    fn node(&self, node: u64) -> &[u64; NODE_ENTRIES];
+    /// The entries of a live node, for writing.
+    fn node_mut(&mut self, node: u64) -> &mut [u64; NODE_ENTRIES];
+}
+
+/// Why a [`PageTree`] operation failed; a failed operation changes nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TreeError {
+    /// The requested size is more than [`MAX_PAGES`].
+    TooLarge,
+    /// The page is at or past the tree's size.
+    OutOfRange,
+    /// [`NodeStore::alloc`] failed; the nodes this call got are returned.
+    NoMemory,
+    /// Zero cannot be stored: it means "absent".
+    ZeroValue,
+}
+
+/// The sparse page array of one memory object (see the module docs).
+///
+/// The tree does not own its store: before dropping it, the kernel calls
+/// [`PageTree::clear`] to get back its values and nodes.
+#[derive(Debug)]
+pub struct PageTree {
+    /// Level-`depth` entries.
+    root: [u64; ROOT_ENTRIES],
+    /// Size: pages `0..pages` exist; `pages <= MAX_PAGES`.
+    pages: u64,
+    /// Node levels below the root, the smallest that covers `pages`.
+    depth: u8,
+    /// Nodes reachable from the root.
+    nodes: u64,
+}
+
+/// Nodes allocated by one call, first in the array (the rest is 0).
+type Fresh = [u64; MAX_DEPTH as usize];
+
+/// A run of value entries: holder (`None`: the root), page of entry 0, and
+/// the entries to visit.
+type Run = (Option<u64>, u64, core::ops::Range<usize>);
+
+/// Pages covered by a tree of `depth`.
+const fn capacity(depth: u8) -> u64 {
+    (ROOT_ENTRIES as u64) << shift(depth)
+}
+
+/// The smallest depth whose capacity covers `pages` (`pages <= MAX_PAGES`).
+const fn depth_for(pages: u64) -> u8 {
+    if pages <= capacity(0) {
+        0
+    } else if pages <= capacity(1) {
+        1
+    } else {
+        2
+    }
+}
+
+/// Page-index bits below the entries of `level`.
+const fn shift(level: u8) -> u32 {
+    LEVEL_BITS * level as u32
+}
+
+/// Index of `page` in a node whose entries are at `level`.
+fn node_index(page: u64, level: u8) -> usize {
+    (page >> shift(level)) as usize % NODE_ENTRIES
+}
+
+impl PageTree {
+    /// An empty tree of `pages` pages; nothing is allocated.
+    ///
+    /// # Errors
+    ///
+    /// [`TreeError::TooLarge`] if `pages > MAX_PAGES`.
+    pub const fn new(pages: u64) -> Result<PageTree, TreeError> {
+        if pages > MAX_PAGES {
+            return Err(TreeError::TooLarge);
+        }
+        Ok(PageTree {
+            root: [0; ROOT_ENTRIES],
+            pages,
+            depth: depth_for(pages),
+            nodes: 0,
+        })
+    }
+
+    /// Size in pages: pages `0..pages()` can hold values.
+    pub fn pages(&self) -> u64 {
+        self.pages
+    }
+
+    /// Node levels below the root (0, 1 or 2), the smallest that covers
+    /// [`PageTree::pages`].
+    pub fn depth(&self) -> u8 {
+        self.depth
+    }
+
+    /// Nodes the tree holds right now (exact: the kernel charges and refunds
+    /// them).
+    pub fn nodes(&self) -> u64 {
+        self.nodes
+    }
+
+    /// The value at `page`, or `None` if absent or out of range.
+    pub fn get<S: NodeStore>(&self, store: &S, page: u64) -> Option<u64> {
+        if page >= self.pages {
+            return None;
+        }
+        // Where the walk stops early, the entry reached is a missing node: 0.
+        let (holder, index, _) = self.descend(store, page, 0);
+        let value = self.entry(store, holder, index);
+        (value != 0).then_some(value)
+    }
+
+    /// How many nodes [`PageTree::set`] at `page` would allocate
+    /// (`0..=depth`); 0 for a page out of range.
+    pub fn nodes_needed<S: NodeStore>(&self, store: &S, page: u64) -> u64 {
+        if page >= self.pages {
+            return 0;
+        }
+        // The entry at `level` is missing: one node for it and each below.
+        u64::from(self.descend(store, page, 0).2)
+    }
+
+    /// Stores `value` at `page`, allocating missing nodes; returns the value
+    /// it replaces.
+    ///
+    /// # Errors
+    ///
+    /// [`TreeError::OutOfRange`] if `page >= pages()`, then
+    /// [`TreeError::ZeroValue`] if `value == 0`, then [`TreeError::NoMemory`]
+    /// if a node could not be allocated. On error the tree is unchanged and
+    /// the store holds no node this call allocated.
+    pub fn set<S: NodeStore>(
+        &mut self,
+        store: &mut S,
+        page: u64,
+        value: u64,
+    ) -> Result<Option<u64>, TreeError> {
+        if page >= self.pages {
+            return Err(TreeError::OutOfRange);
+        }
+        if value == 0 {
+            return Err(TreeError::ZeroValue);
+        }
+        let (mut holder, mut index, missing) = self.descend(store, page, 0);
+        let fresh = alloc_nodes(store, missing)?;
+        // New nodes are zero-filled: chain them from the missing entry down.
+        for (&node, level) in fresh.iter().zip((0..missing).rev()) {
+            self.swap(store, holder, index, node);
+            self.nodes += 1;
+            holder = Some(node);
+            index = node_index(page, level);
+        }
+        let old = self.swap(store, holder, index, value);
+        Ok((old != 0).then_some(old))
+    }
+
+    /// Removes and returns the value at `page` (`None` if absent or out of
+    /// range), freeing the nodes this leaves empty.
+    pub fn take<S: NodeStore>(&mut self, store: &mut S, page: u64) -> Option<u64> {
+        if page >= self.pages {
+            return None;
+        }
+        let (holder, index, level) = self.descend(store, page, 0);
+        if level != 0 {
+            return None;
+        }
+        let old = self.swap(store, holder, index, 0);
+        if old == 0 {
+            return None;
+        }
+        // Bottom up: free the node at `level` on the path while it is empty.
+        for level in 1..=self.depth {
+            let (holder, index, reached) = self.descend(store, page, level);
+            let node = self.entry(store, holder, index);
+            if reached != level || node == 0 || store.node(node).iter().any(|&e| e != 0) {
+                break;
+            }
+            self.swap(store, holder, index, 0);
+            store.free(node);
+            self.nodes -= 1;
+        }
+        Some(old)
+    }
+
+    /// Calls `f(page, value)` for every present value, in page order.
+    pub fn for_each<S: NodeStore>(&self, store: &S, f: impl FnMut(u64, u64)) {
+        self.for_each_in(store, 0, self.pages, f);
+    }
+
+    /// Calls `f(page, value)` for every present value in pages
+    /// `first..first + count` (clipped to the size; no overflow), in page
+    /// order.
+    pub fn for_each_in<S: NodeStore>(
+        &self,
+        store: &S,
+        first: u64,
+        count: u64,
+        mut f: impl FnMut(u64, u64),
+    ) {
+        let end = first.saturating_add(count).min(self.pages);
+        let mut page = first;
+        while let Some((holder, base, run)) = self.next_run(store, page, end) {
+            let entries: &[u64] = match holder {
+                None => &self.root,
+                Some(node) => store.node(node),
+            };
+            for (index, &value) in entries.iter().enumerate().take(run.end).skip(run.start) {
+                if value != 0 {
+                    f(base + index as u64, value);
+                }
+            }
+            page = base + run.end as u64;
+        }
+    }
+
+    /// Replaces every present value in pages `first..first + count` (clipped
+    /// as in [`PageTree::for_each_in`]) with `f(page, value)`, in page order.
+    ///
+    /// `f` must return a non-zero value; a zero is ignored and the old value
+    /// kept (use [`PageTree::take`] to remove). Allocates nothing.
+    pub fn update<S: NodeStore>(
+        &mut self,
+        store: &mut S,
+        first: u64,
+        count: u64,
+        mut f: impl FnMut(u64, u64) -> u64,
+    ) {
+        let end = first.saturating_add(count).min(self.pages);
+        let mut page = first;
+        while let Some((holder, base, run)) = self.next_run(store, page, end) {
+            let entries: &mut [u64] = match holder {
+                None => &mut self.root,
+                Some(node) => store.node_mut(node),
+            };
+            let values = entries.iter_mut().enumerate().take(run.end).skip(run.start);
+            for (index, value) in values.filter(|(_, value)| **value != 0) {
+                match f(base + index as u64, *value) {
+                    0 => {}
+                    new => *value = new,
+                }
+            }
+            page = base + run.end as u64;
+        }
+    }
+
+    /// How many nodes [`PageTree::resize`] to `pages` would allocate: one per
+    /// level added on top of a non-empty tree, else 0 (also when shrinking
+    /// or when `pages > MAX_PAGES`).
+    pub fn resize_nodes_needed(&self, pages: u64) -> u64 {
+        // At depth >= 1 nodes exist exactly when values do.
+        let empty = match self.depth {
+            0 => self.root.iter().all(|&value| value == 0),
+            _ => self.nodes == 0,
+        };
+        if pages <= self.pages || pages > MAX_PAGES || empty {
+            return 0;
+        }
+        u64::from(depth_for(pages) - self.depth)
+    }
+
+    /// Changes the size to `pages`.
+    ///
+    /// Shrinking removes every value at or past `pages`, calling
+    /// `removed(page, value)` for each in page order, frees the nodes this
+    /// empties and lowers the depth to the smallest that covers `pages`; it
+    /// cannot fail. Growing past the current depth's capacity raises the
+    /// depth: each new level is a node that takes the old root's entries and
+    /// becomes root entry 0 (no node when the tree is empty).
+    ///
+    /// # Errors
+    ///
+    /// [`TreeError::TooLarge`] if `pages > MAX_PAGES`, [`TreeError::NoMemory`]
+    /// if growing could not allocate a node; the tree is then unchanged.
+    pub fn resize<S: NodeStore>(
+        &mut self,
+        store: &mut S,
+        pages: u64,
+        mut removed: impl FnMut(u64, u64),
+    ) -> Result<(), TreeError> {
+        if pages > MAX_PAGES {
+            return Err(TreeError::TooLarge);
+        }
+        let depth = depth_for(pages);
+        if pages < self.pages {
+            self.truncate(store, None, self.depth, 0, pages, &mut removed);
+            self.pages = pages;
+            // Only root entry 0 can be left, and only its node's first
+            // ROOT_ENTRIES entries: they become the root.
+            while self.depth > depth {
+                let child = core::mem::replace(&mut self.root, [0; ROOT_ENTRIES])[0];
+                if child != 0 {
+                    let head = &mut store.node_mut(child)[..ROOT_ENTRIES];
+                    self.root.copy_from_slice(head);
+                    head.fill(0);
+                    store.free(child);
+                    self.nodes -= 1;
+                }
+                self.depth -= 1;
+            }
+            return Ok(());
+        }
+        let fresh = alloc_nodes(store, self.resize_nodes_needed(pages) as u8)?;
+        for &node in fresh.iter().filter(|&&node| node != 0) {
+            store.node_mut(node)[..ROOT_ENTRIES].copy_from_slice(&self.root);
+            self.root = [0; ROOT_ENTRIES];
+            self.root[0] = node;
+            self.nodes += 1;
+        }
+        self.pages = pages;
+        self.depth = depth;
+        Ok(())
+    }
+
+    /// Removes every value, calling `removed(page, value)` for each in page
+    /// order, and frees every node: afterwards `nodes() == 0`. The size is
+    /// kept.
+    pub fn clear<S: NodeStore>(&mut self, store: &mut S, mut removed: impl FnMut(u64, u64)) {
+        self.truncate(store, None, self.depth, 0, 0, &mut removed);
+    }
+
+    /// Entry `index` of `holder` (`None`: the root).
+    fn entry<S: NodeStore>(&self, store: &S, holder: Option<u64>, index: usize) -> u64 {
+        match holder {
+            None => self.root[index % ROOT_ENTRIES],
+            Some(node) => store.node(node)[index % NODE_ENTRIES],
+        }
+    }
+
+    /// Sets entry `index` of `holder` (`None`: the root) to `new`; returns
+    /// the old entry.
+    fn swap<S: NodeStore>(
+        &mut self,
+        store: &mut S,
+        holder: Option<u64>,
+        index: usize,
+        new: u64,
+    ) -> u64 {
+        let entry = match holder {
+            None => &mut self.root[index % ROOT_ENTRIES],
+            Some(node) => &mut store.node_mut(node)[index % NODE_ENTRIES],
+        };
+        core::mem::replace(entry, new)
+    }
+
+    /// Follows `page` (in range) from the root down to its entry at `level`,
+    /// stopping early at a missing node. Returns the holder of the entry
+    /// reached (`None`: the root), its index there and its level, which is
+    /// above `level` only if that entry is a missing node.
+    fn descend<S: NodeStore>(&self, store: &S, page: u64, level: u8) -> (Option<u64>, usize, u8) {
+        let mut holder = None;
+        let mut at = self.depth;
+        let mut index = (page >> shift(at)) as usize % ROOT_ENTRIES;
+        while at > level {
+            let node = self.entry(store, holder, index);
+            if node == 0 {
+                break;
+            }
+            holder = Some(node);
+            at -= 1;
+            index = node_index(page, at);
+        }
+        (holder, index, at)
+    }
+
+    /// The values to visit in the first present leaf holding pages in
+    /// `from..end`: its holder (`None`: the root, at depth 0), the page of
+    /// its entry 0 and the entries in `from..end`. Skips each absent
+    /// entry's whole span.
+    fn next_run<S: NodeStore>(&self, store: &S, mut page: u64, end: u64) -> Option<Run> {
+        while page < end {
+            let base = page & !(NODE_ENTRIES as u64 - 1);
+            let run = (page - base) as usize..(end.min(base + NODE_ENTRIES as u64) - base) as usize;
+            if self.depth == 0 {
+                return Some((None, base, run));
+            }
+            let (holder, index, level) = self.descend(store, page, 1);
+            let leaf = self.entry(store, holder, index);
+            if level == 1 && leaf != 0 {
+                return Some((Some(leaf), base, run));
+            }
+            // The entry at `level` is absent: go to the start of the next one.
+            page = ((page >> shift(level)) + 1) << shift(level);
+        }
+        None
+    }
+
+    /// Removes the values at pages `>= first` below `holder` (`None`: the
+    /// root), whose entries are at `level` and start at page `base`,
+    /// reporting each to `removed` in page order and freeing the nodes that
+    /// empty. Returns whether `holder` is now empty.
+    fn truncate<S: NodeStore>(
+        &mut self,
+        store: &mut S,
+        holder: Option<u64>,
+        level: u8,
+        base: u64,
+        first: u64,
+        removed: &mut impl FnMut(u64, u64),
+    ) -> bool {
+        let len = holder.map_or(ROOT_ENTRIES, |_| NODE_ENTRIES);
+        // Entry `lo` may straddle `first`; the entries after it are past it.
+        let lo = ((first.saturating_sub(base) >> shift(level)) as usize).min(len);
+        let mut empty = (0..lo).all(|index| self.entry(store, holder, index) == 0);
+        for index in lo..len {
+            let entry = self.entry(store, holder, index);
+            if entry == 0 {
+                continue;
+            }
+            let page = base + ((index as u64) << shift(level));
+            if level == 0 {
+                removed(page, entry);
+            } else if self.truncate(store, Some(entry), level - 1, page, first, removed) {
+                store.free(entry);
+                self.nodes -= 1;
+            } else {
+                empty = false;
+                continue;
+            }
+            self.swap(store, holder, index, 0);
+        }
+        empty
+    }
+}
+
+/// Allocates `count` (at most [`MAX_DEPTH`]) zero-filled nodes. All or
+/// nothing: on failure the ones got are freed.
+fn alloc_nodes<S: NodeStore>(store: &mut S, count: u8) -> Result<Fresh, TreeError> {
+    let mut fresh = [0; MAX_DEPTH as usize];
+    for slot in fresh.iter_mut().take(usize::from(count)) {
+        match store.alloc() {
+            Some(node) if node != 0 => *slot = node,
+            _ => {
+                for &node in fresh.iter().take_while(|&&node| node != 0) {
+                    store.free(node);
+                }
+                return Err(TreeError::NoMemory);
+            }
+        }
+    }
+    Ok(fresh)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// Nodes as `(live, entries)` in a `Vec`, ids `(index + 1) << 12` like
+    /// frame addresses. Panics on a dead id, a double free or a non-zero free.
+    #[derive(Default)]
+    struct VecStore {
+        nodes: Vec<(bool, Box<[u64; NODE_ENTRIES]>)>,
+        free_list: Vec<usize>,
+        live: u64,
+        /// Allocations still allowed; `None`: unlimited.
+        limit: Option<u64>,
+    }
+
+    impl VecStore {
+        fn index(&self, node: u64) -> usize {
+            let index = (node >> 12).wrapping_sub(1) as usize;
+            assert!(node & 0xfff == 0 && self.nodes[index].0, "dead {node:#x}");
+            index
+        }
+    }
+
+    impl NodeStore for VecStore {
+        fn alloc(&mut self) -> Option<u64> {
+            if let Some(limit) = &mut self.limit {
+                *limit = limit.checked_sub(1)?;
+            }
+            let index = self.free_list.pop().unwrap_or(self.nodes.len());
+            if index == self.nodes.len() {
+                self.nodes.push((false, Box::new([0; NODE_ENTRIES])));
+            }
+            self.nodes[index].0 = true;
+            self.live += 1;
+            Some((index as u64 + 1) << 12)
+        }
+        fn free(&mut self, node: u64) {
+            let index = self.index(node);
+            assert!(self.nodes[index].1.iter().all(|&e| e == 0), "non-zero free");
+            self.nodes[index].0 = false;
+            self.live -= 1;
+            self.free_list.push(index);
+        }
+        fn node(&self, node: u64) -> &[u64; NODE_ENTRIES] {
+            &self.nodes[self.index(node)].1
+        }
+        fn node_mut(&mut self, node: u64) -> &mut [u64; NODE_ENTRIES] {
+            let index = self.index(node);
+            &mut self.nodes[index].1
+        }
+    }
+
+    type Pairs = Vec<(u64, u64)>;
+
+    /// Pushes the values below `holder` (entries at `level`, from page
+    /// `base`) to `out`; returns the nodes reached, none of them empty.
+    fn walk(tree: &PageTree, store: &VecStore, at: (Option<u64>, u8, u64), out: &mut Pairs) -> u64 {
+        let (holder, level, base) = at;
+        let entries = holder.map_or(&tree.root[..], |node| &store.node(node)[..]);
+        assert!(holder.is_none() || entries.iter().any(|&e| e != 0));
+        let mut nodes = 0;
+        for (index, &entry) in entries.iter().enumerate().filter(|(_, e)| **e != 0) {
+            let page = base + ((index as u64) << shift(level));
+            match level {
+                0 => out.push((page, entry)),
+                _ => nodes += 1 + walk(tree, store, (Some(entry), level - 1, page), out),
+            }
+        }
+        nodes
+    }
+
+    /// Checks the invariants and `for_each`; returns the contents.
+    fn check(tree: &PageTree, store: &VecStore) -> Pairs {
+        let mut walked = Vec::new();
+        let reachable = walk(tree, store, (None, tree.depth, 0), &mut walked);
+        assert_eq!((tree.nodes(), store.live), (reachable, reachable));
+        assert_eq!(tree.depth, depth_for(tree.pages));
+        assert!(walked.iter().all(|&(page, _)| page < tree.pages));
+        let mut visited = Vec::new();
+        tree.for_each(store, |page, value| visited.push((page, value)));
+        assert_eq!(visited, walked);
+        visited
+    }
+
+    /// A tree of `pages` holding `page + 1` at each of `set`.
+    fn filled(pages: u64, set: &[u64]) -> (PageTree, VecStore) {
+        let (mut tree, mut store) = (PageTree::new(pages).unwrap(), VecStore::default());
+        for &page in set {
+            assert_eq!(tree.set(&mut store, page, page + 1), Ok(None));
+        }
+        (tree, store)
+    }
+
+    fn pairs(pages: &[u64]) -> Pairs {
+        pages.iter().map(|&page| (page, page + 1)).collect()
+    }
+
+    const D1: u64 = 1 << 17;
+    const MAX: u64 = MAX_PAGES;
+
+    #[test]
+    fn sizes_and_depths() {
+        assert_eq!(MAX, 1 << 26);
+        let depths = [(0, 0), (256, 0), (257, 1), (D1, 1), (D1 + 1, 2), (MAX, 2)];
+        for (pages, depth) in depths {
+            assert_eq!(PageTree::new(pages).map(|tree| tree.depth()), Ok(depth));
+        }
+        assert_eq!(PageTree::new(MAX + 1).unwrap_err(), TreeError::TooLarge);
+        const TREE: Result<PageTree, TreeError> = PageTree::new(10);
+        assert!(matches!(TREE, Ok(ref tree) if tree.pages() == 10 && tree.nodes() == 0));
+    }
+
+    #[test]
+    fn boundary_pages_and_errors_at_each_depth() {
+        let cases: [(u64, &[u64], u64); 3] = [
+            (256, &[0, 255], 0),
+            (D1, &[0, 255, 256, 511, 512, D1 - 1], 3),
+            (MAX, &[0, 255, 256, D1 - 1, 1 << 18, MAX - 1], 7),
+        ];
+        for (pages, set, nodes) in cases {
+            let (mut tree, mut store) = filled(pages, &set[1..]);
+            // Setting page 0 last needs `depth` nodes: fail at each one.
+            for limit in 0..tree.nodes_needed(&store, 0) {
+                store.limit = Some(limit);
+                assert_eq!(tree.set(&mut store, 0, 1), Err(TreeError::NoMemory));
+                assert_eq!(check(&tree, &store), pairs(&set[1..]));
+            }
+            store.limit = None;
+            assert_eq!(tree.set(&mut store, 0, 7), Ok(None));
+            assert_eq!(tree.set(&mut store, 0, 1), Ok(Some(7)));
+            assert_eq!((tree.nodes(), check(&tree, &store)), (nodes, pairs(set)));
+            assert_eq!(tree.get(&store, pages - 1), Some(pages));
+            assert_eq!((tree.get(&store, 1), tree.get(&store, pages)), (None, None));
+            assert_eq!(tree.set(&mut store, pages, 1), Err(TreeError::OutOfRange));
+            assert_eq!(tree.set(&mut store, 1, 0), Err(TreeError::ZeroValue));
+            assert_eq!(tree.take(&mut store, pages), None);
+            tree.clear(&mut store, |_, _| {});
+            assert_eq!((tree.nodes(), store.live), (0, 0));
+        }
+    }
+
+    #[test]
+    fn take_frees_nodes_that_empty() {
+        let (mut tree, mut store) = filled(MAX, &[600, 601, 1 << 18]);
+        assert_eq!(tree.nodes(), 4);
+        assert_eq!(tree.take(&mut store, 600), Some(601));
+        assert_eq!((tree.take(&mut store, 600), tree.nodes()), (None, 4));
+        assert_eq!((tree.take(&mut store, 601), tree.nodes()), (Some(602), 2));
+        assert_eq!(tree.take(&mut store, 1 << 18), Some((1 << 18) + 1));
+        assert_eq!((check(&tree, &store), store.live), (vec![], 0));
+    }
+
+    #[test]
+    fn grow_across_depths_preserves_values() {
+        let cases: [(u64, &[u64], u64); 3] = [
+            (256, &[0, 255], D1),
+            (256, &[0, 255], MAX),
+            (D1, &[70_000], MAX),
+        ];
+        for (from, set, to) in cases {
+            let (mut tree, mut store) = filled(from, set);
+            let needed = tree.resize_nodes_needed(to);
+            assert_eq!(needed, u64::from(depth_for(to) - depth_for(from)));
+            for limit in 0..needed {
+                store.limit = Some(limit);
+                assert_eq!(
+                    tree.resize(&mut store, to, |_, _| {}),
+                    Err(TreeError::NoMemory)
+                );
+                assert_eq!((tree.pages(), check(&tree, &store)), (from, pairs(set)));
+            }
+            store.limit = None;
+            let nodes = tree.nodes();
+            tree.resize(&mut store, to, |_, _| unreachable!()).unwrap();
+            assert_eq!(
+                (tree.nodes(), check(&tree, &store)),
+                (nodes + needed, pairs(set))
+            );
+            assert_eq!(tree.set(&mut store, to - 1, 1), Ok(None));
+        }
+        let (mut empty, mut store) = filled(1, &[]);
+        assert_eq!(empty.resize_nodes_needed(MAX), 0);
+        store.limit = Some(0);
+        empty.resize(&mut store, MAX, |_, _| {}).unwrap();
+        assert_eq!((empty.depth(), empty.nodes()), (2, 0));
+    }
+
+    #[test]
+    fn shrink_removes_exactly_the_values_past_the_end() {
+        let set = [0, 255, 256, 511, 512, D1 - 1, D1, 1 << 18, MAX - 1];
+        let (mut tree, mut store) = filled(MAX, &set);
+        let mut removed = Vec::new();
+        tree.resize(&mut store, 512, |page, value| removed.push((page, value)))
+            .unwrap();
+        assert_eq!(removed, pairs(&set[4..]));
+        assert_eq!((tree.depth(), tree.nodes()), (1, 1));
+        assert_eq!(check(&tree, &store), pairs(&set[..4]));
+        tree.resize(&mut store, 256, |page, _| assert!(page >= 256))
+            .unwrap();
+        assert_eq!((tree.depth(), tree.nodes()), (0, 0));
+        assert_eq!(check(&tree, &store), pairs(&set[..2]));
+        tree.resize(&mut store, 0, |_, _| {}).unwrap();
+        assert!(check(&tree, &store).is_empty());
+    }
+
+    #[test]
+    fn ranges_clip_and_update_keeps_on_zero() {
+        let (mut tree, mut store) = filled(D1, &[3, 600, 1000, D1 - 1]);
+        let mut seen = Vec::new();
+        tree.for_each_in(&store, 600, u64::MAX, |page, _| seen.push(page));
+        assert_eq!(seen, [600, 1000, D1 - 1]);
+        tree.for_each_in(&store, u64::MAX, u64::MAX, |_, _| unreachable!());
+        tree.for_each_in(&store, 4, 596, |_, _| unreachable!());
+        tree.update(
+            &mut store,
+            0,
+            1000,
+            |page, value| if page == 3 { 0 } else { value * 2 },
+        );
+        assert_eq!(
+            check(&tree, &store),
+            [(3, 4), (600, 1202), (1000, 1001), (D1 - 1, D1)]
+        );
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Set(u64, u64),
+        Take(u64),
+        Get(u64),
+        Resize(u64),
+        Update(u64, u64, u64),
+        ForEachIn(u64, u64),
+        Limit(Option<u64>),
+    }
+
+    /// Mostly pages near node and depth boundaries, so that trees stay small.
+    fn page() -> impl Strategy<Value = u64> {
+        let near = prop::sample::select(vec![0u64, 256, 512, D1, 1 << 18, 300_000]);
+        let near = (near, -3i64..3).prop_map(|(base, by)| base.saturating_add_signed(by));
+        prop_oneof![4 => near, 1 => 0u64..300_000]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let count = prop_oneof![Just(u64::MAX), 0u64..1000, 0u64..300_000];
+        let value = prop_oneof![1 => Just(0u64), 9 => 1..u64::MAX];
+        let size = prop_oneof![page(), Just(MAX), Just(MAX + 1)];
+        prop_oneof![
+            6 => (page(), value).prop_map(|(page, value)| Op::Set(page, value)),
+            3 => page().prop_map(Op::Take),
+            2 => page().prop_map(Op::Get),
+            2 => size.prop_map(Op::Resize),
+            1 => (page(), count.clone(), any::<u64>()).prop_map(|(p, c, x)| Op::Update(p, c, x)),
+            1 => (page(), count).prop_map(|(first, count)| Op::ForEachIn(first, count)),
+            1 => prop::option::weighted(0.7, 0u64..3).prop_map(Op::Limit),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn matches_a_map_model(
+            pages in prop_oneof![page(), Just(MAX)],
+            ops in prop::collection::vec(op(), 0..80),
+        ) {
+            let (mut tree, mut store) = filled(pages, &[]);
+            let mut model: BTreeMap<u64, u64> = BTreeMap::new();
+            for op in ops {
+                let (budget, size) = (store.limit.unwrap_or(u64::MAX), tree.pages());
+                match op {
+                    Op::Set(page, value) => {
+                        let (nodes, needed) = (tree.nodes(), tree.nodes_needed(&store, page));
+                        let expected = match () {
+                            _ if page >= size => Err(TreeError::OutOfRange),
+                            _ if value == 0 => Err(TreeError::ZeroValue),
+                            _ if needed > budget => Err(TreeError::NoMemory),
+                            _ => Ok(model.insert(page, value)),
+                        };
+                        prop_assert_eq!(tree.set(&mut store, page, value), expected);
+                        let added = if expected.is_ok() { needed } else { 0 };
+                        prop_assert_eq!(tree.nodes(), nodes + added);
+                    }
+                    Op::Take(page) => {
+                        prop_assert_eq!(tree.take(&mut store, page), model.remove(&page));
+                    }
+                    Op::Get(page) => {
+                        prop_assert_eq!(tree.get(&store, page), model.get(&page).copied());
+                    }
+                    Op::Resize(new) => {
+                        let needed = tree.resize_nodes_needed(new);
+                        let mut removed = Vec::new();
+                        let result = tree.resize(&mut store, new, |p, v| removed.push((p, v)));
+                        let expected = match () {
+                            _ if new > MAX => Err(TreeError::TooLarge),
+                            _ if needed > budget => Err(TreeError::NoMemory),
+                            _ => Ok(()),
+                        };
+                        prop_assert_eq!(result, expected);
+                        let (size, gone) = match result {
+                            Ok(()) => (new, model.split_off(&new).into_iter().collect()),
+                            Err(_) => (size, Vec::new()),
+                        };
+                        prop_assert_eq!((tree.pages(), removed), (size, gone));
+                    }
+                    Op::Update(first, count, mask) => {
+                        // Leaves every fifth page alone by returning 0.
+                        let f = |page: u64, value| {
+                            if page.is_multiple_of(5) { 0 } else { value ^ mask }
+                        };
+                        let mut expected = Vec::new();
+                        for (&page, value) in model.range_mut(first..first.saturating_add(count)) {
+                            expected.push(page);
+                            if f(page, *value) != 0 {
+                                *value = f(page, *value);
+                            }
+                        }
+                        let mut calls = Vec::new();
+                        tree.update(&mut store, first, count, |page, value| {
+                            calls.push(page);
+                            f(page, value)
+                        });
+                        prop_assert_eq!(calls, expected);
+                    }
+                    Op::ForEachIn(first, count) => {
+                        let mut seen = Vec::new();
+                        tree.for_each_in(&store, first, count, |p, v| seen.push((p, v)));
+                        let expected = model.range(first..first.saturating_add(count));
+                        prop_assert_eq!(seen, expected.map(|(&p, &v)| (p, v)).collect::<Pairs>());
+                    }
+                    Op::Limit(limit) => store.limit = limit,
+                }
+                prop_assert_eq!(tree.nodes(), store.live);
+            }
+            let contents = check(&tree, &store);
+            prop_assert_eq!(&contents, &model.into_iter().collect::<Pairs>());
+            let mut cleared = Vec::new();
+            tree.clear(&mut store, |p, v| cleared.push((p, v)));
+            prop_assert_eq!((cleared, store.live), (contents, 0));
+            prop_assert!(check(&tree, &store).is_empty());
+        }
+    }
+}

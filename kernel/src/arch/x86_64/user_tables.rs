@@ -1,0 +1,254 @@
+//! User page tables: the lower half of an address space, walked by hand.
+//!
+//! Four levels (SDM Vol. 3A §5.5), 4 KiB leaf pages only. The upper half
+//! of every root is a copy of the kernel's entries (made by [`new_root`]),
+//! and nothing here ever looks at it. Tables are reached through the
+//! direct map; a new table comes from the caller (who charges a budget
+//! for it) and is zeroed here. Interior entries are present, writable and
+//! user-accessible; the leaf decides the access. Leaves are written with
+//! the accessed and dirty bits already set, so the CPU never writes them.
+//!
+//! Changes that remove or downgrade a leaf return a [`TlbFlush`].
+
+use x86_64::structures::paging::PageTableFlags as Flags;
+
+use super::paging;
+use super::tlb::TlbFlush;
+use crate::mem::frame;
+
+const ENTRIES: usize = 512;
+const ADDRESS: u64 = 0x000f_ffff_ffff_f000;
+const PAGE: u64 = 4096;
+/// User half of the root: PML4 entries 0..256.
+const USER_ROOT_ENTRIES: usize = 256;
+
+/// How a user page may be accessed (always readable).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRights {
+    /// Writable.
+    pub write: bool,
+    /// Executable.
+    pub exec: bool,
+    /// Device memory: uncached.
+    pub uncached: bool,
+}
+
+/// A page table could not be allocated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoTable;
+
+fn table(phys: u64) -> *mut u64 {
+    paging::phys_to_virt(phys) as *mut u64
+}
+
+fn read(table_phys: u64, index: usize) -> u64 {
+    debug_assert!(index < ENTRIES);
+    // SAFETY: `table_phys` is a page-table frame of a user address space
+    // (the root or a table reached from one of its present entries), in the
+    // direct map; `index` is below 512. The kernel lock makes this the only
+    // code touching the tables.
+    unsafe { table(table_phys).add(index).read() }
+}
+
+fn write(table_phys: u64, index: usize, entry: u64) {
+    debug_assert!(index < ENTRIES);
+    // SAFETY: as in `read`; a user-half entry is written (callers never
+    // pass a root index of 256 or more), so the kernel's mappings stay.
+    unsafe { table(table_phys).add(index).write(entry) }
+}
+
+fn index(virt: u64, shift: u32) -> usize {
+    ((virt >> shift) & (ENTRIES as u64 - 1)) as usize
+}
+
+fn leaf_flags(rights: PageRights) -> u64 {
+    let mut flags = Flags::PRESENT | Flags::USER_ACCESSIBLE | Flags::ACCESSED;
+    if rights.write {
+        flags |= Flags::WRITABLE | Flags::DIRTY;
+    }
+    if !rights.exec {
+        flags |= paging::nx_flag();
+    }
+    if rights.uncached {
+        flags |= Flags::NO_CACHE | Flags::WRITE_THROUGH;
+    }
+    flags.bits()
+}
+
+const INTERIOR: u64 =
+    Flags::PRESENT.bits() | Flags::WRITABLE.bits() | Flags::USER_ACCESSIBLE.bits();
+
+/// A new root: empty user half, the kernel's upper half.
+pub fn new_root() -> Option<u64> {
+    let root = frame::alloc_zeroed()?.addr();
+    let kernel = paging::kernel_root();
+    for i in USER_ROOT_ENTRIES..ENTRIES {
+        write(root, i, read(kernel, i));
+    }
+    Some(root)
+}
+
+/// Frees the user half's tables and the root; returns how many frames
+/// that was. The address space must not be used again (if it is loaded,
+/// the kernel's own root is loaded first). Mapped pages are not freed:
+/// memory objects own them.
+pub fn free_root(root: u64) -> u64 {
+    if paging::active_root() == root {
+        paging::load_kernel_root();
+    }
+    free_table(root, 4, USER_ROOT_ENTRIES)
+}
+
+fn free_table(phys: u64, level: u8, entries: usize) -> u64 {
+    let mut freed = 1;
+    if level > 1 {
+        for i in 0..entries {
+            let entry = read(phys, i);
+            if entry & Flags::PRESENT.bits() != 0 {
+                freed += free_table(entry & ADDRESS, level - 1, ENTRIES);
+            }
+        }
+    }
+    frame::free(kcore::frame::FrameNumber(phys / PAGE));
+    freed
+}
+
+/// The leaf table covering `virt`, or the shift of the level whose entry
+/// is missing (the span of addresses with no table: `1 << shift`).
+fn leaf_table(root: u64, virt: u64) -> Result<u64, u32> {
+    let mut table = root;
+    for shift in [39, 30, 21] {
+        let entry = read(table, index(virt, shift));
+        if entry & Flags::PRESENT.bits() == 0 {
+            return Err(shift);
+        }
+        table = entry & ADDRESS;
+    }
+    Ok(table)
+}
+
+/// The physical address `virt` maps to, if its page is present and
+/// user-accessible (and writable, with `write`) at every level.
+pub fn translate(root: u64, virt: u64, write: bool) -> Option<u64> {
+    if virt >= abi::layout::USER_END {
+        return None;
+    }
+    let mut required = (Flags::PRESENT | Flags::USER_ACCESSIBLE).bits();
+    if write {
+        required |= Flags::WRITABLE.bits();
+    }
+    let mut table = root;
+    for shift in [39, 30, 21, 12] {
+        let entry = read(table, index(virt, shift));
+        // Huge pages are never made in the user half.
+        if entry & required != required || (shift != 12 && entry & Flags::HUGE_PAGE.bits() != 0) {
+            return None;
+        }
+        table = entry & ADDRESS;
+    }
+    Some(table + (virt & (PAGE - 1)))
+}
+
+/// Maps the user page `virt` to `phys`, replacing whatever was there.
+/// Missing tables come from `new_table` (zeroed here). Returns the number
+/// of tables added and the flush for a replaced entry.
+///
+/// # Errors
+/// [`NoTable`] if `new_table` fails; tables added before stay (they are
+/// empty and go with the address space).
+pub fn map(
+    root: u64,
+    virt: u64,
+    phys: u64,
+    rights: PageRights,
+    new_table: &mut impl FnMut() -> Option<u64>,
+) -> Result<(u64, TlbFlush), (u64, NoTable)> {
+    debug_assert!(virt < abi::layout::USER_END && virt.is_multiple_of(PAGE));
+    let mut added = 0;
+    let mut table = root;
+    for shift in [39, 30, 21] {
+        let i = index(virt, shift);
+        let entry = read(table, i);
+        table = if entry & Flags::PRESENT.bits() != 0 {
+            entry & ADDRESS
+        } else {
+            let Some(new) = new_table() else {
+                return Err((added, NoTable));
+            };
+            zero(new);
+            write(table, i, new | INTERIOR);
+            added += 1;
+            new
+        };
+    }
+    let i = index(virt, 12);
+    let old = read(table, i);
+    write(table, i, phys | leaf_flags(rights));
+    let mut flush = TlbFlush::none(root);
+    if old & Flags::PRESENT.bits() != 0 {
+        flush.add(virt);
+    }
+    Ok((added, flush))
+}
+
+fn zero(phys: u64) {
+    // SAFETY: `phys` is a frame the caller just allocated for a table, in
+    // the direct map; nothing else refers to it yet.
+    unsafe { core::ptr::write_bytes(table(phys), 0, ENTRIES) };
+}
+
+/// Clears the leaf at `virt` if it maps `phys` (any page, for `None`).
+pub fn unmap_page(root: u64, virt: u64, phys: Option<u64>) -> TlbFlush {
+    let mut flush = TlbFlush::none(root);
+    if let Ok(leaf) = leaf_table(root, virt) {
+        let i = index(virt, 12);
+        let entry = read(leaf, i);
+        if entry & Flags::PRESENT.bits() != 0 && phys.is_none_or(|p| entry & ADDRESS == p) {
+            write(leaf, i, 0);
+            flush.add(virt);
+        }
+    }
+    flush
+}
+
+/// Applies `change` to every present leaf in `[start, end)` (which must be
+/// inside user space), skipping absent tables; `change` returns the new
+/// entry. Returns the flush for the leaves it changed.
+fn update_range(root: u64, start: u64, end: u64, change: impl Fn(u64) -> u64) -> TlbFlush {
+    let mut flush = TlbFlush::none(root);
+    let mut virt = start;
+    while virt < end {
+        let leaf = match leaf_table(root, virt) {
+            Ok(leaf) => leaf,
+            Err(shift) => {
+                // No table below this entry: skip all it would cover.
+                virt = (virt | ((1 << shift) - 1)) + 1;
+                continue;
+            }
+        };
+        let last = end.min((virt | ((1 << 21) - 1)) + 1);
+        while virt < last {
+            let i = index(virt, 12);
+            let entry = read(leaf, i);
+            if entry & Flags::PRESENT.bits() != 0 {
+                let new = change(entry);
+                if new != entry {
+                    write(leaf, i, new);
+                    flush.add(virt);
+                }
+            }
+            virt += PAGE;
+        }
+    }
+    flush
+}
+
+/// Clears every leaf in `[start, end)`.
+pub fn unmap_range(root: u64, start: u64, end: u64) -> TlbFlush {
+    update_range(root, start, end, |_| 0)
+}
+
+/// Makes every leaf in `[start, end)` read-only.
+pub fn write_protect_range(root: u64, start: u64, end: u64) -> TlbFlush {
+    update_range(root, start, end, |entry| entry & !Flags::WRITABLE.bits())
+}

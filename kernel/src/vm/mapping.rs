@@ -1,0 +1,265 @@
+//! Regions: map, unmap, protect, and destroying an address space.
+
+use abi::SysError;
+use kcore::region::RegionError;
+
+use crate::arch::tlb::TlbFlush;
+use crate::arch::user_tables::{self, PageRights};
+use crate::cap::ObjectRef;
+use crate::kernel::Kernel;
+use crate::mem::frame;
+use crate::mem::kobj::ObjId;
+use crate::object::aspace::{AddressSpace, REGIONS, Region, attrs};
+use crate::object::memory::MemoryObject;
+
+/// The error a region-list failure reports to user space.
+pub fn region_error(error: RegionError) -> SysError {
+    match error {
+        RegionError::Full => SysError::OutOfMemory,
+        RegionError::Unaligned
+        | RegionError::Empty
+        | RegionError::OutOfBounds
+        | RegionError::Overlap
+        | RegionError::NotMapped => SysError::InvalidArg,
+    }
+}
+
+/// Regions an operation touched, collected while the region list is
+/// borrowed.
+struct Pieces {
+    items: [Option<Region>; REGIONS + 1],
+    len: usize,
+}
+
+impl Pieces {
+    fn new() -> Pieces {
+        Pieces {
+            items: [None; REGIONS + 1],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, region: Region) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = Some(region);
+            self.len += 1;
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Region> + '_ {
+        self.items[..self.len].iter().flatten().copied()
+    }
+}
+
+impl Kernel {
+    /// Maps one page (leaf) in `aspace`; page tables are charged to its
+    /// budget.
+    ///
+    /// # Errors
+    /// [`SysError::OutOfMemory`] if a table cannot be paid for.
+    pub fn map_leaf(
+        &mut self,
+        aspace: ObjId<AddressSpace>,
+        virt: u64,
+        phys: u64,
+        rights: PageRights,
+    ) -> Result<(), SysError> {
+        let space = self.objects.get(aspace);
+        let (root, budget) = (space.root, space.budget);
+        let allowance = self.available(budget).min(3);
+        let mut taken = 0;
+        let result = user_tables::map(root, virt, phys, rights, &mut || {
+            if taken >= allowance {
+                return None;
+            }
+            let table = frame::alloc()?;
+            taken += 1;
+            Some(table.addr())
+        });
+        self.charge(budget, taken)
+            .expect("tables were within the allowance");
+        self.objects.get_mut(aspace).tables += taken;
+        match result {
+            Ok((_, flush)) => {
+                flush.run();
+                Ok(())
+            }
+            Err(_) => Err(SysError::OutOfMemory),
+        }
+    }
+
+    /// Changes the number of `aspace`'s regions that map `memory` by
+    /// `delta`, keeping the object's mapping record and references.
+    fn count_regions(
+        &mut self,
+        aspace: ObjId<AddressSpace>,
+        memory: ObjId<MemoryObject>,
+        delta: i64,
+    ) -> Result<(), SysError> {
+        match self.objects.get_mut(memory).count_regions(aspace, delta)? {
+            Some(true) => self.add_ref(ObjectRef::Memory(memory)),
+            Some(false) => self.release(ObjectRef::Memory(memory)),
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Adds a region (its range and access already checked against the
+    /// caller's rights). No page is mapped until it is touched.
+    ///
+    /// # Errors
+    /// [`SysError::InvalidArg`] for a bad or overlapping range;
+    /// [`SysError::OutOfMemory`] if the address space has no free region
+    /// entry or the object is mapped in too many address spaces.
+    pub fn map_region(
+        &mut self,
+        aspace: ObjId<AddressSpace>,
+        region: Region,
+    ) -> Result<(), SysError> {
+        if !self.objects.get(region.object).can_map_in(aspace) {
+            return Err(SysError::OutOfMemory);
+        }
+        self.objects
+            .get_mut(aspace)
+            .regions
+            .insert(region)
+            .map_err(region_error)?;
+        self.count_regions(aspace, region.object, 1)
+            .expect("checked there is room for the mapping");
+        Ok(())
+    }
+
+    /// Unmaps `[start, start + pages)` of `aspace`; returns how many
+    /// pieces of regions went.
+    ///
+    /// # Errors
+    /// [`SysError::InvalidArg`] for a bad range; [`SysError::OutOfMemory`]
+    /// if a split needs a region entry and none is free. Nothing changes
+    /// then.
+    pub fn unmap_range(
+        &mut self,
+        aspace: ObjId<AddressSpace>,
+        start: u64,
+        pages: u64,
+    ) -> Result<usize, SysError> {
+        let space = self.objects.get(aspace);
+        let end = space.regions.check(start, pages).map_err(region_error)?;
+        // Regions cut at the ends stay (trimmed); one cut at both ends
+        // becomes two.
+        let head = space
+            .regions
+            .find(start)
+            .filter(|r| r.start < start)
+            .copied();
+        let tail = space
+            .regions
+            .find(end - 1)
+            .filter(|r| r.end() > end)
+            .copied();
+        let mut pieces = Pieces::new();
+        let count = self
+            .objects
+            .get_mut(aspace)
+            .regions
+            .remove_range(start, pages, |piece| pieces.push(piece))
+            .map_err(region_error)?;
+        let root = self.objects.get(aspace).root;
+        let mut flush = TlbFlush::none(root);
+        for (i, piece) in pieces.iter().enumerate() {
+            flush.merge(user_tables::unmap_range(root, piece.start, piece.end()));
+            let first_cut = i == 0 && head.is_some();
+            let last_cut = i + 1 == count && tail.is_some();
+            let delta = match (first_cut, last_cut) {
+                // A region around the whole range: now two regions.
+                (true, true) if head == tail => 1,
+                // A trimmed region is still there.
+                (true, _) | (_, true) => 0,
+                _ => -1,
+            };
+            self.count_regions(aspace, piece.object, delta)
+                .expect("fewer regions need no new mapping entry; a split keeps its entry");
+        }
+        flush.run();
+        Ok(count)
+    }
+
+    /// Sets the access of `[start, start + pages)` of `aspace` (every page
+    /// mapped) to `access` ([`attrs::ACCESS`] bits); returns how many
+    /// pieces changed. The caller checked the access against each
+    /// region's `MAY_*` bits.
+    ///
+    /// # Errors
+    /// As `kcore::region::RegionList::protect` (nothing changes then).
+    pub fn protect_range(
+        &mut self,
+        aspace: ObjId<AddressSpace>,
+        start: u64,
+        pages: u64,
+        access: u32,
+    ) -> Result<usize, SysError> {
+        let space = self.objects.get(aspace);
+        let end = space.regions.check(start, pages).map_err(region_error)?;
+        let head = space
+            .regions
+            .find(start)
+            .filter(|r| r.start < start)
+            .copied();
+        let tail = space
+            .regions
+            .find(end - 1)
+            .filter(|r| r.end() > end)
+            .copied();
+        let count = self
+            .objects
+            .get_mut(aspace)
+            .regions
+            .protect(start, pages, |old| old & !attrs::ACCESS | access, |_| {})
+            .map_err(region_error)?;
+        // Each split at an end adds a region of the same object (a region
+        // around the whole range is split twice: three regions).
+        for cut in [head, tail].into_iter().flatten() {
+            self.count_regions(aspace, cut.object, 1)
+                .expect("a split keeps its mapping entry");
+        }
+        let root = self.objects.get(aspace).root;
+        user_tables::unmap_range(root, start, end).run();
+        Ok(count)
+    }
+
+    /// Drops every region of `aspace` and frees its page tables and the
+    /// object (its last reference is gone).
+    pub fn destroy_aspace(&mut self, aspace: ObjId<AddressSpace>) {
+        let mut pieces = Pieces::new();
+        self.objects
+            .get_mut(aspace)
+            .regions
+            .clear(|region| pieces.push(region));
+        for region in pieces.iter() {
+            self.count_regions(aspace, region.object, -1)
+                .expect("fewer regions need no new mapping entry");
+        }
+        let space = self.objects.get(aspace);
+        let (root, budget, tables) = (space.root, space.budget, space.tables);
+        let freed = user_tables::free_root(root);
+        debug_assert_eq!(freed, tables, "page-table frames counted");
+        self.free_object(budget, aspace);
+        self.refund(budget, tables);
+    }
+
+    /// Whether any region of `aspace` overlapping `[start, end)` has
+    /// attrs for which `allowed` says no.
+    pub fn any_region_refuses(
+        &self,
+        aspace: ObjId<AddressSpace>,
+        start: u64,
+        end: u64,
+        allowed: impl Fn(u32) -> bool,
+    ) -> bool {
+        self.objects
+            .get(aspace)
+            .regions
+            .iter()
+            .filter(|r| r.start < end && r.end() > start)
+            .any(|r| !allowed(r.attrs))
+    }
+}
