@@ -450,3 +450,89 @@ pub fn aspace_unmap(aspace: CapSlot, vaddr: u64, pages: u64) -> Result<(), SysEr
 pub fn debug_counters(console: CapSlot) -> Result<KernelCounters, SysError> {
     call(&DebugCountersArgs { console })
 }
+
+/// `BudgetSplit`: a child budget of `frames` frames.
+pub fn budget_split(budget: CapSlot, frames: u64) -> Result<CapSlot, SysError> {
+    let r: SlotResult = call(&BudgetSplitArgs { budget, frames })?;
+    Ok(CapSlot(r.slot as u32))
+}
+
+/// `BudgetInfo`: a budget's limit and the frames charged to it.
+pub fn budget_info(budget: CapSlot) -> Result<BudgetStatus, SysError> {
+    call(&BudgetInfoArgs { budget })
+}
+
+/// `MemoryResize`.
+pub fn memory_resize(memory: CapSlot, pages: u64) -> Result<(), SysError> {
+    call::<_, NoResult>(&MemoryResizeArgs { memory, pages }).map(|_| ())
+}
+
+/// `MemoryCreateDevice`: an MMIO object for `pages` pages from `phys`.
+pub fn memory_create_device(
+    budget: CapSlot,
+    device: CapSlot,
+    phys: u64,
+    pages: u64,
+) -> Result<CapSlot, SysError> {
+    let r: SlotResult = call(&MemoryCreateDeviceArgs {
+        budget,
+        device,
+        phys,
+        pages,
+    })?;
+    Ok(CapSlot(r.slot as u32))
+}
+
+/// `AspaceProtect`.
+pub fn aspace_protect(
+    aspace: CapSlot,
+    vaddr: u64,
+    pages: u64,
+    flags: MapFlags,
+) -> Result<(), SysError> {
+    call::<_, NoResult>(&AspaceProtectArgs {
+        aspace,
+        vaddr,
+        pages,
+        flags,
+    })
+    .map(|_| ())
+}
+
+/// `AspaceClone`: a copy-on-write copy of an address space.
+pub fn aspace_clone(budget: CapSlot, aspace: CapSlot) -> Result<CapSlot, SysError> {
+    let r: SlotResult = call(&AspaceCloneArgs { budget, aspace })?;
+    Ok(CapSlot(r.slot as u32))
+}
+
+/// `ThreadExec`: go on in `aspace` at `entry`; returns only on error.
+pub fn thread_exec(aspace: CapSlot, entry: u64, stack: u64, arg: u64) -> SysError {
+    match call::<_, NoResult>(&ThreadExecArgs {
+        aspace,
+        entry,
+        stack,
+        arg,
+    }) {
+        Ok(_) => SysError::UnknownSyscall,
+        Err(error) => error,
+    }
+}
+
+/// `MemoryLend`: a read-only object holding `[addr, addr + len)` of
+/// `aspace`; returns its slot and the offset of the first byte in it.
+pub fn memory_lend(
+    budget: CapSlot,
+    aspace: CapSlot,
+    addr: u64,
+    len: u64,
+    mode: LendMode,
+) -> Result<(CapSlot, u64), SysError> {
+    let r: LendResult = call(&MemoryLendArgs {
+        budget,
+        aspace,
+        addr,
+        len,
+        mode,
+    })?;
+    Ok((CapSlot(r.slot as u32), r.offset))
+}

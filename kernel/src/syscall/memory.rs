@@ -142,7 +142,7 @@ pub fn aspace_protect(
         .check(args.vaddr, args.pages)
         .map_err(crate::vm::mapping::region_error)?;
     if k.any_region_refuses(aspace, args.vaddr, end, |a| {
-        access_bits(args.flags, a).is_err()
+        access_bits(args.flags, a).is_ok()
     }) {
         return Err(SysError::MissingRights);
     }

@@ -247,19 +247,19 @@ impl Kernel {
     }
 
     /// Whether any region of `aspace` overlapping `[start, end)` has
-    /// attrs for which `allowed` says no.
+    /// attrs that `allows` says no to.
     pub fn any_region_refuses(
         &self,
         aspace: ObjId<AddressSpace>,
         start: u64,
         end: u64,
-        allowed: impl Fn(u32) -> bool,
+        allows: impl Fn(u32) -> bool,
     ) -> bool {
         self.objects
             .get(aspace)
             .regions
             .iter()
             .filter(|r| r.start < end && r.end() > start)
-            .any(|r| !allowed(r.attrs))
+            .any(|r| !allows(r.attrs))
     }
 }

@@ -215,3 +215,30 @@ pub extern "C" fn exit_at_once() -> ! {
         exit = const abi::syscall::Syscall::ThreadExit as u64,
     )
 }
+
+/// Reads the word at `addr`, in memory a test mapped for itself (it may be
+/// a lazy page the kernel fills on this access, or fault on purpose).
+pub fn peek(addr: u64) -> u64 {
+    // SAFETY: `addr` is 8-byte aligned in a region the test mapped, where
+    // no Rust object lives; if it is not mapped the thread faults, which
+    // is what such a test checks.
+    unsafe { core::ptr::read_volatile(addr as *const u64) }
+}
+
+/// Writes `value` to the word at `addr` (as [`peek`]).
+pub fn poke(addr: u64, value: u64) {
+    // SAFETY: as in `peek`.
+    unsafe { core::ptr::write_volatile(addr as *mut u64, value) }
+}
+
+/// Writes the byte `value` to `addr` (as [`peek`]).
+pub fn poke_byte(addr: u64, value: u8) {
+    // SAFETY: as in `peek`.
+    unsafe { core::ptr::write_volatile(addr as *mut u8, value) }
+}
+
+/// Reads the byte at `addr` (as [`peek`]).
+pub fn peek_byte(addr: u64) -> u8 {
+    // SAFETY: as in `peek`.
+    unsafe { core::ptr::read_volatile(addr as *const u8) }
+}

@@ -16,6 +16,8 @@ mod support;
 mod syscalls;
 mod threads;
 mod usercopy;
+mod vm;
+mod vm_faults;
 
 use abi::CapSlot;
 use abi::boot::BootInfo;
@@ -496,6 +498,54 @@ pub static ALL: &[Test] = &[
     Test {
         name: "sched_regs_errors",
         run: sched::regs_errors,
+    },
+    Test {
+        name: "vm_lazy_zero_fill",
+        run: vm::lazy_zero_fill,
+    },
+    Test {
+        name: "vm_map_errors",
+        run: vm::map_errors,
+    },
+    Test {
+        name: "vm_unmap_protect_split",
+        run: vm::unmap_protect_split,
+    },
+    Test {
+        name: "vm_cow_clone",
+        run: vm::cow_clone,
+    },
+    Test {
+        name: "vm_shared_clone",
+        run: vm::shared_clone,
+    },
+    Test {
+        name: "vm_resize",
+        run: vm::resize,
+    },
+    Test {
+        name: "vm_device_memory",
+        run: vm::device_memory,
+    },
+    Test {
+        name: "vm_exec_switch",
+        run: vm::exec_switch,
+    },
+    Test {
+        name: "vm_fault_endpoint",
+        run: vm_faults::fault_endpoint,
+    },
+    Test {
+        name: "vm_budget_runs_out",
+        run: vm_faults::budget_runs_out,
+    },
+    Test {
+        name: "vm_budget_bundle_destroyed",
+        run: vm_faults::budget_bundle_destroyed,
+    },
+    Test {
+        name: "vm_lend_head_tail",
+        run: vm_faults::lend_head_tail,
     },
 ];
 

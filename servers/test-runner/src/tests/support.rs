@@ -208,6 +208,9 @@ pub(super) struct Raw {
     buffer: u64,
     suspended: bool,
     own_slot: bool,
+    fault: CapSlot,
+    aspace: CapSlot,
+    budget: CapSlot,
 }
 
 impl Raw {
@@ -223,7 +226,29 @@ impl Raw {
             buffer: 0,
             suspended: false,
             own_slot: false,
+            fault: CapSlot::NULL,
+            aspace: CapSlot::NULL,
+            budget: CapSlot::NULL,
         }
+    }
+
+    /// Runs it in another address space (its stack is the same address
+    /// there: a copy-on-write clone of this program's has it).
+    pub(super) fn aspace(mut self, aspace: CapSlot) -> Raw {
+        self.aspace = aspace;
+        self
+    }
+
+    /// Pays for its thread object from `budget`.
+    pub(super) fn budget(mut self, budget: CapSlot) -> Raw {
+        self.budget = budget;
+        self
+    }
+
+    /// Sends its faults to the endpoint in `slot` of its capability space.
+    pub(super) fn fault_endpoint(mut self, slot: CapSlot) -> Raw {
+        self.fault = slot;
+        self
     }
 
     /// Its priority from the start (above 32 it runs before `start` returns).
@@ -279,7 +304,9 @@ impl Raw {
         } else {
             self.cspace
         };
-        let slot = match sys::thread_create(own.budget, own.aspace, cspace) {
+        let pick = |slot: CapSlot, own: CapSlot| if slot == CapSlot::NULL { own } else { slot };
+        let (budget, aspace) = (pick(self.budget, own.budget), pick(self.aspace, own.aspace));
+        let slot = match sys::thread_create(budget, aspace, cspace) {
             Ok(slot) => slot,
             Err(error) => {
                 release_raw_stack(stack);
@@ -295,7 +322,7 @@ impl Raw {
             self.arg
         };
         let setup = sys::thread_set_priority(slot, self.priority, self.max_priority)
-            .and_then(|()| sys::thread_configure(slot, self.buffer, CapSlot::NULL))
+            .and_then(|()| sys::thread_configure(slot, self.buffer, self.fault))
             .and_then(|()| {
                 if self.suspended {
                     sys::thread_suspend(slot)
@@ -350,6 +377,15 @@ impl RawThread {
         }
         release_raw_stack(self.stack);
         Ok(())
+    }
+
+    /// Waits for it to end, deletes it and returns how it ended.
+    #[track_caller]
+    pub(super) fn wait(self) -> Result<abi::syscall::ThreadStatus, Failure> {
+        let status = must(sys::thread_wait(self.slot))?;
+        must(sys::cap_delete(self.slot))?;
+        release_raw_stack(self.stack);
+        Ok(status)
     }
 
     /// Waits for it to exit, deletes it and returns its exit code.
