@@ -43,10 +43,17 @@ pub enum Backing {
 /// regions show the object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mapping {
-    /// The address space.
-    pub aspace: ObjId<AddressSpace>,
+    /// The address space (`None` only in unused entries).
+    pub aspace: Option<ObjId<AddressSpace>>,
     /// Its regions that map the object.
     pub regions: u32,
+}
+
+impl Mapping {
+    const EMPTY: Mapping = Mapping {
+        aspace: None,
+        regions: 0,
+    };
 }
 
 /// Address spaces one object can be mapped in at once.
@@ -63,8 +70,10 @@ pub struct MemoryObject {
     /// The budget that paid for the object and its tree nodes (pages carry
     /// their own payer).
     pub budget: ObjId<Budget>,
-    /// Where it is mapped.
-    pub mappings: [Option<Mapping>; MAPPINGS],
+    /// Where it is mapped: the first `mapped` entries.
+    mappings: [Mapping; MAPPINGS],
+    /// Entries in use in `mappings`.
+    mapped: usize,
     /// Capabilities and regions that keep it alive.
     pub refs: u32,
     /// Next object on the kernel's destroy list.
@@ -85,7 +94,8 @@ impl MemoryObject {
             size: pages,
             tree,
             budget,
-            mappings: [None; MAPPINGS],
+            mappings: [Mapping::EMPTY; MAPPINGS],
+            mapped: 0,
             refs: 0,
             reap_next: None,
         })
@@ -98,7 +108,8 @@ impl MemoryObject {
             size: pages,
             tree: PageTree::new(0).expect("an empty tree"),
             budget,
-            mappings: [None; MAPPINGS],
+            mappings: [Mapping::EMPTY; MAPPINGS],
+            mapped: 0,
             refs: 0,
             reap_next: None,
         }
@@ -119,44 +130,40 @@ impl MemoryObject {
         if regions == 0 {
             return Ok(None);
         }
-        if let Some(entry) = self
-            .mappings
-            .iter_mut()
-            .find(|m| m.is_some_and(|m| m.aspace == aspace))
-        {
-            let m = entry.as_mut().expect("found a mapping");
-            let count = i64::from(m.regions) + regions;
+        let live = &mut self.mappings[..self.mapped];
+        if let Some(i) = live.iter().position(|m| m.aspace == Some(aspace)) {
+            let count = i64::from(live[i].regions) + regions;
             debug_assert!(count >= 0, "more regions unmapped than mapped");
-            if count <= 0 {
-                *entry = None;
-                return Ok(Some(false));
+            if count > 0 {
+                live[i].regions = count as u32;
+                return Ok(None);
             }
-            m.regions = count as u32;
-            return Ok(None);
+            live.swap(i, self.mapped - 1);
+            self.mapped -= 1;
+            self.mappings[self.mapped] = Mapping::EMPTY;
+            return Ok(Some(false));
         }
         debug_assert!(regions > 0, "unmapping regions that were never mapped");
         let free = self
             .mappings
-            .iter_mut()
-            .find(|m| m.is_none())
+            .get_mut(self.mapped)
             .ok_or(SysError::OutOfMemory)?;
-        *free = Some(Mapping {
-            aspace,
+        *free = Mapping {
+            aspace: Some(aspace),
             regions: regions as u32,
-        });
+        };
+        self.mapped += 1;
         Ok(Some(true))
     }
 
     /// Whether mapping it in `aspace` needs no new [`Mapping`] entry or
     /// finds one free.
     pub fn can_map_in(&self, aspace: ObjId<AddressSpace>) -> bool {
-        self.mappings
-            .iter()
-            .any(|m| m.is_none_or(|m| m.aspace == aspace))
+        self.mapped < MAPPINGS || self.spaces().any(|a| a == aspace)
     }
 
     /// The address spaces it is mapped in.
     pub fn spaces(&self) -> impl Iterator<Item = ObjId<AddressSpace>> + '_ {
-        self.mappings.iter().flatten().map(|m| m.aspace)
+        self.mappings[..self.mapped].iter().filter_map(|m| m.aspace)
     }
 }

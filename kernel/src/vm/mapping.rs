@@ -1,6 +1,8 @@
 //! Regions: map, unmap, protect, and destroying an address space.
 
 use abi::SysError;
+use abi::layout::PAGE_BYTES;
+use kcore::frame::FrameNumber;
 use kcore::region::RegionError;
 
 use crate::arch::tlb::TlbFlush;
@@ -9,8 +11,9 @@ use crate::cap::ObjectRef;
 use crate::kernel::Kernel;
 use crate::mem::frame;
 use crate::mem::kobj::ObjId;
+use crate::mem::nodes::Nodes;
 use crate::object::aspace::{AddressSpace, REGIONS, Region, attrs};
-use crate::object::memory::MemoryObject;
+use crate::object::memory::{Backing, MemoryObject};
 
 /// The error a region-list failure reports to user space.
 pub fn region_error(error: RegionError) -> SysError {
@@ -126,7 +129,53 @@ impl Kernel {
             .map_err(region_error)?;
         self.count_regions(aspace, region.object, 1)
             .expect("checked there is room for the mapping");
+        self.prefault(aspace, &region);
         Ok(())
+    }
+
+    /// Maps the pages a small new region's object already has, so that a
+    /// pager's map is not followed by another fault. Larger regions fill
+    /// lazily; so does anything a page table cannot be paid for.
+    fn prefault(&mut self, aspace: ObjId<AddressSpace>, region: &Region) {
+        const EAGER_PAGES: u64 = 16;
+        if region.pages > EAGER_PAGES {
+            return;
+        }
+        let object = self.objects.get(region.object);
+        let mut present = [(0u64, 0u64, false, false); EAGER_PAGES as usize];
+        let mut count = 0;
+        match object.backing {
+            Backing::Fixed { base, device } => {
+                for page in 0..region.pages.min(object.size.saturating_sub(region.offset)) {
+                    let phys = base + (region.offset + page) * PAGE_BYTES;
+                    present[count] = (page, phys, true, device);
+                    count += 1;
+                }
+            }
+            Backing::Anonymous => {
+                let nodes = Nodes::read_only();
+                object
+                    .tree
+                    .for_each_in(&nodes, region.offset, region.pages, |index, phys| {
+                        let exclusive = frame::page_refs(FrameNumber(phys / PAGE_BYTES)) == 1;
+                        present[count] = (index - region.offset, phys, exclusive, false);
+                        count += 1;
+                    });
+            }
+        }
+        for &(page, phys, exclusive, device) in &present[..count] {
+            let rights = PageRights {
+                write: region.attrs & attrs::WRITE != 0 && exclusive,
+                exec: region.attrs & attrs::EXEC != 0,
+                uncached: device,
+            };
+            if self
+                .map_leaf(aspace, region.start + page * PAGE_BYTES, phys, rights)
+                .is_err()
+            {
+                return;
+            }
+        }
     }
 
     /// Unmaps `[start, start + pages)` of `aspace`; returns how many

@@ -83,9 +83,30 @@ pub fn run(boot: &BootInfo) -> u64 {
         }
     }
 
+    memory_rows(unit, samples, overhead);
+
     println!("BENCH-DONE");
     let _ = rt::sys::debug_exit(CapSlot(boot.debug_cap), 0);
     0
+}
+
+/// The memory rows (`bench_vm`), each reported as soon as it has run.
+fn memory_rows(unit: &str, samples: &mut [u64], overhead: u64) {
+    use crate::bench_vm::{FAULT_PAGES, clone_1000, fault_cow, fault_zero, map_unmap, pager};
+    type Bench = fn(&mut [u64], u64) -> Result<(), SysError>;
+    let rows: [(&str, Bench, usize); 5] = [
+        ("page_fault_zero", fault_zero, FAULT_PAGES),
+        ("page_fault_cow", fault_cow, FAULT_PAGES),
+        ("map_unmap_page", |s, o| map_unmap(s, o, WARMUP), ITERATIONS),
+        ("aspace_clone_1000", |s, o| clone_1000(s, o, 20), 200),
+        ("pager_fault_roundtrip", pager, 1000),
+    ];
+    for (name, bench, count) in rows {
+        match bench(&mut samples[..count], overhead) {
+            Ok(()) => report(name, unit, &mut samples[..count]),
+            Err(e) => println!("bench {name} could not run: {e}"),
+        }
+    }
 }
 
 /// Create, start, exit (the thread's first instruction) and destroy.

@@ -12,6 +12,7 @@
 
 mod bench;
 mod bench_pair;
+mod bench_vm;
 mod cpu;
 mod peer;
 mod tests;

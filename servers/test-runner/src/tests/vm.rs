@@ -72,13 +72,17 @@ pub(super) fn write_word(addr: u64) -> u64 {
     0
 }
 
-/// Maps and touches one page at `vaddr` and takes it away again: the page
-/// tables there stay (until the address space goes), so a frame count
-/// taken afterwards is not thrown off by them.
+/// Maps and touches one page at `vaddr` and takes it away again, and runs
+/// a helper thread: the page tables there stay (until the address space
+/// goes), and so do the pages of the thread's stack (this program's memory
+/// is lazy too), so a frame count taken afterwards is not thrown off by
+/// them.
 pub(super) fn warm_up(vaddr: u64) -> TestResult {
     let memory = map_new(1, vaddr, RW)?;
     poke(vaddr, 1);
-    unmap_delete(memory, vaddr, 1)
+    unmap_delete(memory, vaddr, 1)?;
+    run(|x| x, 0)?;
+    Ok(())
 }
 
 pub fn lazy_zero_fill() -> TestResult {
