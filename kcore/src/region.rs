@@ -253,6 +253,15 @@ impl<T: Copy + Eq, const N: usize> RegionList<T, N> {
         Ok(last - first)
     }
 
+    /// Removes and returns the region at `index` (address order), if any:
+    /// the cheap case of [`RegionList::remove_range`] when a range is
+    /// exactly one region.
+    pub fn remove_at(&mut self, index: usize) -> Option<Region<T>> {
+        let region = *self.get(index)?;
+        self.remove_entries(index, index + 1);
+        Some(region)
+    }
+
     /// Sets `attrs = attrs(old)` on the `pages` pages from `start`, splitting
     /// the regions that cross either end, and calls `changed` with each piece
     /// inside the range (after the change) in address order; returns how many
@@ -321,8 +330,8 @@ impl<T: Copy + Eq, const N: usize> RegionList<T, N> {
         &self.entries[..self.len]
     }
 
-    /// The region at `index`, or `None` past the last one.
-    fn get(&self, index: usize) -> Option<&Region<T>> {
+    /// The region at `index` (address order), or `None` past the last one.
+    pub fn get(&self, index: usize) -> Option<&Region<T>> {
         self.live().get(index)?.as_ref()
     }
 
@@ -332,8 +341,9 @@ impl<T: Copy + Eq, const N: usize> RegionList<T, N> {
             .partition_point(|entry| entry.is_some_and(|region| region.end() <= addr))
     }
 
-    /// The indices `first..last` of the regions meeting `[start, end)`.
-    fn span(&self, start: u64, end: u64) -> (usize, usize) {
+    /// The indices `first..last` (for [`RegionList::get`]) of the regions
+    /// meeting `[start, end)`.
+    pub fn span(&self, start: u64, end: u64) -> (usize, usize) {
         let first = self.first_ending_after(start);
         let count = self.live()[first..]
             .partition_point(|entry| entry.is_some_and(|region| region.start < end));
@@ -352,7 +362,7 @@ impl<T: Copy + Eq, const N: usize> RegionList<T, N> {
     /// Removes the regions `from..to`, shifting the later ones down.
     fn remove_entries(&mut self, from: usize, to: usize) {
         let count = to - from;
-        self.entries[from..self.len].rotate_left(count);
+        self.entries.copy_within(to..self.len, from);
         self.entries[self.len - count..self.len].fill(None);
         self.len -= count;
     }
@@ -386,6 +396,27 @@ impl<T: Copy + Eq, const N: usize> RegionList<T, N> {
 mod tests {
     use super::RegionError::*;
     use super::*;
+
+    #[test]
+    fn remove_at_takes_one_region() {
+        let mut list: RegionList<u32, 4> = RegionList::new(0x1000, 0x10_0000);
+        for (i, start) in [0x1000u64, 0x3000, 0x8000].into_iter().enumerate() {
+            let region = Region {
+                start,
+                pages: 1,
+                offset: 0,
+                attrs: 0,
+                object: i as u32,
+            };
+            list.insert(region).unwrap();
+        }
+        assert_eq!(list.remove_at(1).map(|r| r.object), Some(1));
+        assert_eq!(list.len(), 2);
+        assert_eq!(list.find(0x3000), None);
+        assert_eq!(list.find(0x8000).map(|r| r.object), Some(2));
+        assert_eq!(list.remove_at(5), None);
+        list.check_invariants();
+    }
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 

@@ -8,8 +8,9 @@
 //! - the message has at most `MSG_REG_WORDS` words and no capabilities
 //!   (no IPC buffer is touched);
 //! - the partner is waiting (a receiver for `Call`, a caller for the reply
-//!   of `ReplyRecv`), is not suspended, and no ready thread is more urgent
-//!   than it (so switching to it directly is what the scheduler would do);
+//!   of `ReplyRecv`, or a faulted thread the reply resumes), is not
+//!   suspended, and no ready thread is more urgent than it (so switching to
+//!   it directly is what the scheduler would do);
 //! - for `Call`, the receiver holds no unanswered reply right; for
 //!   `ReplyRecv`, no sender is queued on the endpoint and the bound
 //!   notification (if any) has no bits pending (those receive at once).
@@ -128,8 +129,11 @@ fn call(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<ObjId<T
 fn reply_recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<ObjId<Thread>> {
     // Guards.
     let info = short_info(args[1])?;
-    let ReplyRight::To(target) = k.objects.get(caller).reply else {
-        return None;
+    // A reply to a call, or the answer that resumes a faulted thread.
+    let (target, fault) = match k.objects.get(caller).reply {
+        ReplyRight::To(target) => (target, false),
+        ReplyRight::Fault(target) if info.label() == abi::ipc::fault::RESUME => (target, true),
+        _ => return None,
     };
     let (endpoint, _) = endpoint(k, caller, args[0], Rights::READ)?;
     if k.objects.get(endpoint).kind == QueueKind::Send {
@@ -148,9 +152,13 @@ fn reply_recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<O
     k.objects.get_mut(caller).reply = ReplyRight::None;
     let thread = k.objects.get_mut(target);
     thread.replier = None;
-    thread
-        .context
-        .set_syscall_result(0, [0, info.to_reg(), args[2], args[3], args[4], args[5]]);
+    // A faulted thread runs its faulting instruction again, registers
+    // untouched.
+    if !fault {
+        thread
+            .context
+            .set_syscall_result(0, [0, info.to_reg(), args[2], args[3], args[4], args[5]]);
+    }
     k.objects.get_mut(caller).state = ThreadState::Receiving { endpoint };
     k.endpoint_enqueue(endpoint, caller, QueueKind::Recv);
     switch_to(k, caller, target)

@@ -193,42 +193,58 @@ impl Kernel {
     ) -> Result<usize, SysError> {
         let space = self.objects.get(aspace);
         let end = space.regions.check(start, pages).map_err(region_error)?;
-        // Regions cut at the ends stay (trimmed); one cut at both ends
-        // becomes two.
-        let head = space
-            .regions
-            .find(start)
-            .filter(|r| r.start < start)
-            .copied();
-        let tail = space
-            .regions
-            .find(end - 1)
-            .filter(|r| r.end() > end)
-            .copied();
-        let mut pieces = Pieces::new();
+        let (first, last) = space.regions.span(start, end);
+        // The one failure: a region around the whole range needs a second
+        // entry, and none is free.
+        let around = |r: &Region| r.start < start && r.end() > end;
+        if last == first + 1
+            && space.regions.get(first).is_some_and(around)
+            && space.regions.len() == REGIONS
+        {
+            return Err(SysError::OutOfMemory);
+        }
+        let root = space.root;
+        // The common case: exactly one whole region.
+        if last == first + 1
+            && let Some(&region) = space.regions.get(first)
+            && region.start == start
+            && region.end() == end
+        {
+            user_tables::unmap_range(root, start, end).run();
+            self.count_regions(aspace, region.object, -1)
+                .expect("fewer regions need no new mapping entry");
+            self.objects.get_mut(aspace).regions.remove_at(first);
+            return Ok(1);
+        }
+        let mut flush = TlbFlush::none(root);
+        // Leaves and mapping records first, while the regions are intact.
+        for index in first..last {
+            let region = *self
+                .objects
+                .get(aspace)
+                .regions
+                .get(index)
+                .expect("index inside the span");
+            let from = region.start.max(start);
+            let to = region.end().min(end);
+            flush.merge(user_tables::unmap_range(root, from, to));
+            // A region cut at one end stays (trimmed); one cut at both
+            // becomes two; the others go.
+            let delta = match (region.start < start, region.end() > end) {
+                (true, true) => 1,
+                (true, false) | (false, true) => 0,
+                (false, false) => -1,
+            };
+            self.count_regions(aspace, region.object, delta)
+                .expect("fewer regions need no new mapping entry; a split keeps its entry");
+        }
+        flush.run();
         let count = self
             .objects
             .get_mut(aspace)
             .regions
-            .remove_range(start, pages, |piece| pieces.push(piece))
-            .map_err(region_error)?;
-        let root = self.objects.get(aspace).root;
-        let mut flush = TlbFlush::none(root);
-        for (i, piece) in pieces.iter().enumerate() {
-            flush.merge(user_tables::unmap_range(root, piece.start, piece.end()));
-            let first_cut = i == 0 && head.is_some();
-            let last_cut = i + 1 == count && tail.is_some();
-            let delta = match (first_cut, last_cut) {
-                // A region around the whole range: now two regions.
-                (true, true) if head == tail => 1,
-                // A trimmed region is still there.
-                (true, _) | (_, true) => 0,
-                _ => -1,
-            };
-            self.count_regions(aspace, piece.object, delta)
-                .expect("fewer regions need no new mapping entry; a split keeps its entry");
-        }
-        flush.run();
+            .remove_range(start, pages, |_| {})
+            .expect("checked above");
         Ok(count)
     }
 
