@@ -52,6 +52,7 @@ pub struct SendMode {
 
 /// The physical address of a thread's IPC buffer, if it has one in a
 /// region that allows the access (faulted in if it is not yet mapped).
+#[inline(always)]
 fn buffer_phys(k: &mut Kernel, id: ObjId<Thread>, write: bool) -> Option<u64> {
     let thread = k.objects.get(id);
     let (aspace, buffer) = (thread.aspace, thread.ipc_buffer);
@@ -59,11 +60,24 @@ fn buffer_phys(k: &mut Kernel, id: ObjId<Thread>, write: bool) -> Option<u64> {
         return None;
     }
     let root = k.objects.get(aspace).root;
-    if let Some(phys) = user_tables::translate(root, buffer, write) {
-        return Some(phys);
+    match user_tables::translate(root, buffer, write) {
+        Some(phys) => Some(phys),
+        None => fault_in_buffer(k, aspace, buffer, write),
     }
+}
+
+/// [`buffer_phys`] for a buffer page not mapped yet (or copy-on-write).
+#[cold]
+#[inline(never)]
+fn fault_in_buffer(
+    k: &mut Kernel,
+    aspace: ObjId<crate::object::aspace::AddressSpace>,
+    buffer: u64,
+    write: bool,
+) -> Option<u64> {
     k.populate(aspace, buffer, IPC_BUFFER_BYTES as u64, write)
         .ok()?;
+    let root = k.objects.get(aspace).root;
     user_tables::translate(root, buffer, write)
 }
 
