@@ -93,9 +93,12 @@ pub enum Syscall {
     /// (they become derived from its parent). Deleting the last capability
     /// to an object destroys it: a thread stops (wherever it was blocked)
     /// and is freed, an endpoint or notification wakes its waiters with
-    /// [`SysError::PeerClosed`], a capability space deletes its slots, an
-    /// address space unmaps and frees its pages. (The debug object, the
-    /// root budget and the boot image never go away.)
+    /// [`SysError::PeerClosed`] (a thread waiting to deliver a fault message
+    /// ends with its fault), a capability space deletes its slots, an
+    /// address space drops its regions and frees its page tables, a memory
+    /// object releases its pages, a budget refunds its parent once nothing
+    /// is charged to it. (The debug and device-memory objects and the root
+    /// budget never go away.)
     /// Arguments: [`CapDeleteArgs`].
     CapDelete = 9,
     /// Writes a [`CapInfo`] describing a slot's capability to user memory.
@@ -147,7 +150,9 @@ pub enum Syscall {
     /// [`Rights::WRITE`] on an [`ObjectType::Budget`]. Errors:
     /// [`SysError::OutOfMemory`].
     AspaceCreate = 18,
-    /// Creates an anonymous memory object of `pages` zeroed pages.
+    /// Creates an anonymous memory object of `pages` pages. No page exists
+    /// yet: each is allocated (zeroed, and charged to the budget) when a
+    /// mapping of it is first touched.
     ///
     /// Arguments: [`MemoryCreateArgs`]; results: [`SlotResult`]. Rights:
     /// [`Rights::WRITE`] on an [`ObjectType::Budget`]. Errors:
@@ -155,7 +160,11 @@ pub enum Syscall {
     /// [`MEMORY_MAX_PAGES`]; [`SysError::OutOfMemory`].
     MemoryCreate = 19,
     /// Maps `pages` pages of a memory object, from page `offset`, at
-    /// `vaddr` in an address space.
+    /// `vaddr` in an address space: a region. Pages are mapped when first
+    /// touched (a region of at most 16 pages gets the object's present
+    /// pages at once). Writable and executable together needs
+    /// [`Rights::CONTROL`] on the memory object; an object can be mapped in
+    /// at most 64 address spaces at once.
     ///
     /// Arguments: [`AspaceMapArgs`]. Rights: [`Rights::WRITE`] on the
     /// [`ObjectType::AddressSpace`]; [`Rights::READ`] on the
@@ -173,8 +182,10 @@ pub enum Syscall {
     /// already started, or `entry` or `stack` is not a user address.
     ThreadStart = 21,
     /// Sets a thread's IPC buffer address (page-aligned user address, or 0
-    /// for none) and its fault endpoint slot (0 for none; used by the
-    /// memory issue's fault delivery).
+    /// for none) and its fault endpoint slot (0 for none): an exception the
+    /// kernel cannot resolve is sent there as a fault message
+    /// ([`crate::ipc::fault`]); without one (or if the slot holds no
+    /// endpoint capability with [`Rights::WRITE`]) the thread is killed.
     ///
     /// Arguments: [`ThreadConfigureArgs`]. Rights: [`Rights::WRITE`] on the
     /// [`ObjectType::Thread`]. Errors: [`SysError::InvalidArg`] for an
@@ -369,7 +380,8 @@ pub enum Syscall {
     AspaceClone = 47,
     /// Moves the calling thread into another address space and restarts it
     /// there at `entry` with stack `stack` and `arg` in `rdi` (other
-    /// registers zero): the kernel half of `exec`. Does not return.
+    /// registers zero, FS and GS bases zero; the FPU state is kept): the
+    /// kernel half of `exec`. Does not return.
     ///
     /// Arguments: [`ThreadExecArgs`]. Rights: [`Rights::WRITE`] on the
     /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] if

@@ -571,7 +571,12 @@ impl Kernel {
                 let mut queue = endpoint.queue;
                 endpoint.kind = QueueKind::Idle;
                 while let Some(waiter) = queue.pop_front(&mut self.objects) {
-                    self.wake(waiter, Err(SysError::PeerClosed));
+                    // A thread queued with a fault message is not in a
+                    // syscall: nobody can answer its fault now.
+                    match self.objects.get(waiter).state {
+                        ThreadState::Sending { fault: true, .. } => self.kill_faulted(waiter),
+                        _ => self.wake(waiter, Err(SysError::PeerClosed)),
+                    }
                 }
                 let budget = self.objects.get(id).budget;
                 self.free_object(budget, id);

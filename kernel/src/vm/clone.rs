@@ -161,7 +161,7 @@ impl Kernel {
         len: u64,
         mode: LendMode,
     ) -> Result<(ObjId<MemoryObject>, u64), SysError> {
-        if len == 0 || !is_user_range(addr, len) {
+        if len == 0 || !is_user_range(addr, len) || addr < abi::layout::USER_START {
             return Err(SysError::InvalidArg);
         }
         let first = addr & !(PAGE_BYTES - 1);

@@ -19,9 +19,14 @@ fn ud2(arg: u64) -> u64 {
     crate::cpu::ud2(arg)
 }
 
+fn int3(arg: u64) -> u64 {
+    crate::cpu::int3(arg)
+}
+
 raw_entry! {
     write_entry => write_word;
     ud2_entry => ud2;
+    int3_entry => int3;
 }
 
 /// Receives one fault message on `endpoint` and checks its shape.
@@ -102,8 +107,15 @@ pub fn fault_endpoint() -> TestResult {
         .start()?;
     ensure_eq!(thread.wait()?.kind, exit_kind::FAULTED);
 
+    // A fault message still queued when the endpoint goes: the thread
+    // ends with its fault (it is not in a syscall to fail; were it woken,
+    // it would run on past the breakpoint and exit).
+    let thread = Raw::new(int3_entry, 0).fault_endpoint(badged).start()?;
+    sys::thread_yield();
     must(sys::cap_delete(badged))?;
     must(sys::cap_delete(endpoint))?;
+    let status = thread.wait()?;
+    ensure_eq!((status.kind, status.code), (exit_kind::FAULTED, 3));
     unmap_delete(memory, base, 2)
 }
 
