@@ -547,6 +547,10 @@ pub static ALL: &[Test] = &[
         name: "vm_lend_head_tail",
         run: vm_faults::lend_head_tail,
     },
+    Test {
+        name: "vm_usercopy_lazy_and_cow",
+        run: vm::usercopy_lazy_and_cow,
+    },
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.

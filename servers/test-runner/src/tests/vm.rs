@@ -471,3 +471,37 @@ pub fn exec_switch() -> TestResult {
     ensure_eq!(free_frames()?, before);
     Ok(())
 }
+
+pub fn usercopy_lazy_and_cow() -> TestResult {
+    let base = area(12);
+    let memory = map_new(3, base, RW)?;
+    let debug = debug();
+    // A syscall writes into a page nobody has touched: it is faulted in.
+    must(sys::cap_info_raw(debug, base + 8))?;
+    ensure_eq!(peek(base + 8) as u32, ObjectType::Debug as u32);
+    // ... and reads from one (zero bytes, printed as nothing visible).
+    must(sys::debug_write_raw(debug, base + PAGE, 0))?;
+    must(sys::debug_write_raw(debug, base + PAGE + 64, 1))?;
+    // Into a page shared copy-on-write with a clone: this side gets a copy.
+    poke(base + 2 * PAGE, 0x77);
+    let clone = must(sys::aspace_clone(budget(), aspace_cap()))?;
+    must(sys::cap_info_raw(debug, base + 2 * PAGE))?;
+    ensure_eq!(peek(base + 2 * PAGE) as u32, ObjectType::Debug as u32);
+    let child = Raw::new(read_entry, base + 2 * PAGE)
+        .aspace(clone)
+        .start()?;
+    ensure_eq!(child.join()?, 0x77);
+    must(sys::cap_delete(clone))?;
+    // Outside every region, or a read-only one: BadAddress.
+    ensure_eq!(
+        sys::cap_info_raw(debug, base + (32 << 20)),
+        Err(SysError::BadAddress)
+    );
+    must(sys::aspace_protect(aspace_cap(), base, 1, MapFlags::READ))?;
+    ensure_eq!(sys::cap_info_raw(debug, base), Err(SysError::BadAddress));
+    unmap_delete(memory, base, 3)
+}
+
+raw_entry! {
+    read_entry => read_word;
+}
