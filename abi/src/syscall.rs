@@ -231,7 +231,8 @@ pub enum Syscall {
     ///
     /// Arguments: [`ThreadBindArgs`]. Rights: [`Rights::WRITE`] on the
     /// thread, [`Rights::READ`] on the notification. Errors:
-    /// [`SysError::InvalidArg`] if either is already bound elsewhere.
+    /// [`SysError::InvalidArg`] if either is already bound elsewhere, or the
+    /// thread has ended.
     ThreadBind = 28,
     /// Sends a message and waits until a receiver takes it.
     ///

@@ -469,6 +469,10 @@ impl Kernel {
         if self.tls_owner == Some(id) {
             self.tls_owner = None;
         }
+        // An exited thread can still have been bound since it ended.
+        if let Some(notification) = self.objects.get_mut(id).bound.take() {
+            self.objects.get_mut(notification).bound = None;
+        }
         let thread = self.objects.get(id);
         let (aspace, cspace, budget) = (thread.aspace, thread.cspace, thread.budget);
         self.free_object(budget, id);
@@ -567,14 +571,15 @@ impl Kernel {
             }
             ObjectRef::Thread(id) => self.destroy_thread(id),
             ObjectRef::Endpoint(id) => {
-                let endpoint = self.objects.get_mut(id);
-                let mut queue = endpoint.queue;
-                endpoint.kind = QueueKind::Idle;
-                while let Some(waiter) = queue.pop_front(&mut self.objects) {
+                while let Some(waiter) = self.endpoint_pop(id) {
                     // A thread queued with a fault message is not in a
-                    // syscall: nobody can answer its fault now.
+                    // syscall: nobody can answer its fault now. (It is off
+                    // the queue already, so it ends as if it were running.)
                     match self.objects.get(waiter).state {
-                        ThreadState::Sending { fault: true, .. } => self.kill_faulted(waiter),
+                        ThreadState::Sending { fault: true, .. } => {
+                            self.objects.get_mut(waiter).state = ThreadState::Running;
+                            self.kill_faulted(waiter);
+                        }
                         _ => self.wake(waiter, Err(SysError::PeerClosed)),
                     }
                 }

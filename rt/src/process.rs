@@ -58,7 +58,10 @@ pub struct Child {
     memory: [CapSlot; 4],
 }
 
-fn image_bounds() -> (u64, u64, u64) {
+/// The running program's image: its first byte, the end of its code
+/// (page-aligned; read-only data, data and bss follow) and its end
+/// (page-aligned), from the linker script's symbols.
+pub fn image_bounds() -> (u64, u64, u64) {
     let start = &raw const __image_start as u64;
     let text_end = &raw const __text_end as u64;
     let end = &raw const __image_end as u64;

@@ -1,10 +1,11 @@
 //! `cargo xtask`: the single entry point to build, run, test, benchmark,
-//! debug and check Mica. See README.md.
+//! fuzz, debug and check Mica. See README.md.
 
 mod bench;
 mod build;
 mod check;
 mod cpio;
+mod fuzz;
 mod linux;
 mod qemu;
 mod report;
@@ -70,6 +71,38 @@ enum Cmd {
         /// Skip the Linux side.
         #[arg(long)]
         no_linux: bool,
+        /// Arguments after `--` go to QEMU after the defaults.
+        #[arg(last = true)]
+        qemu_args: Vec<String>,
+    },
+    /// Run the in-OS syscall fuzzer once, for longer, and print what it covered.
+    Fuzz {
+        /// The seed (the same seed replays the same calls).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Syscalls to make, over all workers.
+        #[arg(long, default_value_t = 200_000)]
+        count: u64,
+        /// Worker threads (1-8).
+        #[arg(long, default_value_t = 4)]
+        workers: u64,
+        /// Print every call before it is made (for reproducing a panic).
+        #[arg(long)]
+        trace: bool,
+        /// Stop the workers once they have made this many calls in all: the
+        /// run is the same up to there, so a failure can be bisected.
+        #[arg(long)]
+        stop: Option<u64>,
+        /// Never give partner threads a fault endpoint (to fuzz past a known
+        /// bug in fault delivery).
+        #[arg(long)]
+        no_fault_endpoints: bool,
+        /// Accelerator (default TCG with -icount, which makes runs repeat exactly).
+        #[arg(long, value_enum)]
+        accel: Option<Accel>,
+        /// Kill QEMU after this many seconds.
+        #[arg(long, default_value_t = 3600)]
+        timeout: u64,
         /// Arguments after `--` go to QEMU after the defaults.
         #[arg(last = true)]
         qemu_args: Vec<String>,
@@ -140,6 +173,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
             no_linux,
             qemu_args,
         } => bench::run(accel, no_linux, &qemu_args),
+        Cmd::Fuzz {
+            seed,
+            count,
+            workers,
+            trace,
+            stop,
+            no_fault_endpoints,
+            accel,
+            timeout,
+            qemu_args,
+        } => fuzz::run(&fuzz::Options {
+            seed,
+            count,
+            workers,
+            trace,
+            stop,
+            no_fault_endpoints,
+            accel,
+            timeout_secs: timeout,
+            qemu_args,
+        }),
         Cmd::Gdb { qemu_args } => {
             qemu::ensure_qemu()?;
             let art = build::build_all()?;

@@ -2,9 +2,10 @@
 //! (`kcore::pagetree`), reached through the direct map.
 //!
 //! A store hands out at most `allowance` nodes: the caller sets it to what
-//! the paying budget can afford, and charges the budget for
-//! [`Nodes::taken`] afterwards (frees are refunded by the caller too, from
-//! the tree's node count).
+//! the paying budget can afford, and settles with the budget afterwards by
+//! the change in the tree's own node count (a failed tree operation gives
+//! back the nodes it took, so the store may have handed out more than the
+//! tree kept).
 
 use kcore::frame::{FRAME_BYTES, FrameNumber};
 use kcore::pagetree::{NODE_ENTRIES, NodeStore};
@@ -32,11 +33,6 @@ impl Nodes {
     /// A store for reading and freeing only.
     pub fn read_only() -> Nodes {
         Nodes::new(0)
-    }
-
-    /// Nodes allocated so far.
-    pub fn taken(&self) -> u64 {
-        self.taken
     }
 
     /// Nodes freed so far.

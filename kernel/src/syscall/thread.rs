@@ -267,7 +267,10 @@ pub fn bind(k: &mut Kernel, caller: ObjId<Thread>, args: ThreadBindArgs) -> Resu
     }
     let (notification, _) =
         lookup::<ObjId<Notification>>(k, caller, args.notification, Rights::READ)?;
-    if k.objects.get(id).bound.is_some() || k.objects.get(notification).bound.is_some() {
+    if k.objects.get(id).bound.is_some()
+        || k.objects.get(notification).bound.is_some()
+        || k.objects.get(id).state == ThreadState::Exited
+    {
         return Err(SysError::InvalidArg);
     }
     k.objects.get_mut(id).bound = Some(notification);

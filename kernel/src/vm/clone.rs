@@ -67,7 +67,9 @@ impl Kernel {
                     complete = false;
                 }
             });
-        self.charge(budget, nodes.taken())
+        // The tree's count, not the store's: a failed set gives back the
+        // nodes it took.
+        self.charge(budget, tree.nodes())
             .expect("nodes were within the allowance");
         self.objects.get_mut(copy).tree = tree;
         if !complete {
@@ -241,9 +243,9 @@ impl Kernel {
             return Ok(());
         }
         let root = space.root;
+        let source_phys = user_tables::translate(root, virt, false).ok_or(SysError::BadAddress)?;
         let budget = self.objects.get(lent).budget;
         let fresh = self.new_page(budget)?;
-        let source_phys = user_tables::translate(root, virt, false).ok_or(SysError::BadAddress)?;
         let offset = bytes.start - virt;
         crate::mem::phys::copy_bytes(
             fresh.addr() + offset,

@@ -33,12 +33,13 @@ impl Kernel {
         let needed = object.tree.nodes_needed(&Nodes::read_only(), index);
         self.charge(budget, needed)?;
         let mut nodes = Nodes::new(needed);
-        let result = self
-            .objects
-            .get_mut(memory)
-            .tree
-            .set(&mut nodes, index, page);
-        self.refund(budget, needed - nodes.taken());
+        let tree = &mut self.objects.get_mut(memory).tree;
+        let before = tree.nodes();
+        let result = tree.set(&mut nodes, index, page);
+        // What the tree holds now counts, not what the store handed out: a
+        // failed call gives back the nodes it took.
+        let added = tree.nodes() - before;
+        self.refund(budget, needed - added);
         result.map_err(|_| SysError::OutOfMemory)
     }
 
@@ -161,10 +162,9 @@ impl Kernel {
         });
         let after = tree.nodes();
         self.objects.get_mut(memory).tree = tree;
-        self.refund(budget, needed - nodes.taken());
-        if before > after {
-            self.refund(budget, before - after);
-        }
+        // Charged `needed`; the tree now holds `after - before` more (or
+        // fewer) nodes than it did.
+        self.refund(budget, needed + before - after);
         result.map_err(|error| match error {
             kcore::pagetree::TreeError::NoMemory => SysError::OutOfMemory,
             _ => SysError::InvalidArg,

@@ -5,7 +5,9 @@
 //! [filter=NAME]` runs every test whose name contains NAME, each in its own
 //! thread so a failing or faulting test cannot end the run, prints one line
 //! per test and a summary, and ends QEMU through the debug capability;
-//! `mode=bench` runs the benchmarks and prints `BENCH` rows.
+//! `mode=bench` runs the benchmarks and prints `BENCH` rows; `mode=fuzz
+//! seed=S count=N` runs the syscall fuzzer once (`sysfuzz`), prints what it
+//! covered and ends QEMU with code 0 if it passed.
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
@@ -15,6 +17,7 @@ mod bench_pair;
 mod bench_vm;
 mod cpu;
 mod peer;
+mod sysfuzz;
 mod tests;
 
 use abi::boot::BootInfo;
@@ -36,6 +39,7 @@ fn main() -> u64 {
     match arg(boot.cmdline(), "mode") {
         Some("test") => run_tests(boot, arg(boot.cmdline(), "filter").unwrap_or("")),
         Some("bench") => bench::run(boot),
+        Some("fuzz") => sysfuzz::fuzz_mode(boot),
         _ => banner(boot),
     }
 }

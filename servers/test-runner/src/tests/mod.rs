@@ -551,6 +551,26 @@ pub static ALL: &[Test] = &[
         name: "vm_usercopy_lazy_and_cow",
         run: vm::usercopy_lazy_and_cow,
     },
+    Test {
+        name: "vm_clone_out_of_memory_keeps_nothing",
+        run: vm_faults::clone_out_of_memory_keeps_nothing,
+    },
+    Test {
+        name: "sysfuzz_seed_1",
+        run: crate::sysfuzz::seed_1,
+    },
+    Test {
+        name: "sysfuzz_seed_2",
+        run: crate::sysfuzz::seed_2,
+    },
+    Test {
+        name: "sysfuzz_seed_3",
+        run: crate::sysfuzz::seed_3,
+    },
+    Test {
+        name: "sysfuzz_seed_2024",
+        run: crate::sysfuzz::seed_4,
+    },
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.

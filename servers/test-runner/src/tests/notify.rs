@@ -513,6 +513,18 @@ pub fn bind_errors() -> TestResult {
     ensure_eq!(sys::cap_delete(n3), Ok(()));
     ensure_eq!(sys::thread_bind(other, n), Ok(()));
 
+    // A thread that has ended cannot be bound (found by sysfuzz: the
+    // binding outlived the thread object).
+    let ended = must(rt::thread::spawn(|x| x, 0))?;
+    let n4 = must(sys::notification_create(budget()))?;
+    must(sys::thread_wait(ended.slot()))?;
+    ensure_eq!(
+        sys::thread_bind(ended.slot(), n4),
+        Err(SysError::InvalidArg)
+    );
+    must(ended.join())?;
+    ensure_eq!(sys::cap_delete(n4), Ok(()));
+
     for slot in [other, write_n, read_n, n, ep] {
         ensure_eq!(sys::cap_delete(slot), Ok(()));
     }

@@ -23,10 +23,15 @@ fn int3(arg: u64) -> u64 {
     crate::cpu::int3(arg)
 }
 
+fn send_to(endpoint: u64) -> u64 {
+    super::support::code(sys::send(CapSlot(endpoint as u32), &Message::new(1, &[])))
+}
+
 raw_entry! {
     write_entry => write_word;
     ud2_entry => ud2;
     int3_entry => int3;
+    send_entry => send_to;
 }
 
 /// Receives one fault message on `endpoint` and checks its shape.
@@ -107,15 +112,19 @@ pub fn fault_endpoint() -> TestResult {
         .start()?;
     ensure_eq!(thread.wait()?.kind, exit_kind::FAULTED);
 
-    // A fault message still queued when the endpoint goes: the thread
-    // ends with its fault (it is not in a syscall to fail; were it woken,
-    // it would run on past the breakpoint and exit).
+    // A fault message still queued when the endpoint goes, behind an
+    // ordinary sender: the thread ends with its fault (it is not in a
+    // syscall to fail; were it woken, it would run on past the breakpoint
+    // and exit), the sender gets PeerClosed.
+    let sender = Raw::new(send_entry, u64::from(endpoint.0)).start()?;
+    sys::thread_yield();
     let thread = Raw::new(int3_entry, 0).fault_endpoint(badged).start()?;
     sys::thread_yield();
     must(sys::cap_delete(badged))?;
     must(sys::cap_delete(endpoint))?;
     let status = thread.wait()?;
     ensure_eq!((status.kind, status.code), (exit_kind::FAULTED, 3));
+    ensure_eq!(sender.join()?, SysError::PeerClosed.code());
     unmap_delete(memory, base, 2)
 }
 
@@ -174,6 +183,41 @@ fn touch_and_wait(base: u64) -> u64 {
 
 raw_entry! {
     toucher_entry => touch_and_wait;
+}
+
+pub fn clone_out_of_memory_keeps_nothing() -> TestResult {
+    // An object two tree levels deep with one page far out: copying its
+    // tree needs two nodes, and the budget runs out after the first
+    // (found by sysfuzz: the failed copy used to keep a node's charge).
+    let base = area(13);
+    let pages = 131_073;
+    let memory = must(sys::memory_create(budget(), pages))?;
+    let source = must(sys::aspace_create(budget()))?;
+    must(sys::aspace_map(source, memory, 0, base, pages, RW))?;
+    must(sys::aspace_map(
+        aspace_cap(),
+        memory,
+        pages - 1,
+        base,
+        1,
+        RW,
+    ))?;
+    poke(base, 1);
+    let before = free_frames()?;
+    for frames in 1..8 {
+        let child = must(sys::budget_split(budget(), frames))?;
+        match sys::aspace_clone(child, source) {
+            Ok(clone) => must(sys::cap_delete(clone))?,
+            Err(error) => ensure_eq!(error, SysError::OutOfMemory),
+        }
+        ensure_eq!(must(sys::budget_info(child))?.used, 0);
+        must(sys::cap_delete(child))?;
+        ensure_eq!(free_frames()?, before);
+    }
+    must(sys::aspace_unmap(aspace_cap(), base, 1))?;
+    must(sys::cap_delete(source))?;
+    must(sys::cap_delete(memory))?;
+    Ok(())
 }
 
 pub fn budget_bundle_destroyed() -> TestResult {
