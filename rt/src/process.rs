@@ -2,7 +2,9 @@
 //!
 //! [`spawn_copy`] builds a new address space holding a snapshot of the
 //! running program's image (code read+execute, data and bss read+write, as
-//! they are now: like `fork`, without copy-on-write yet), a fresh stack and
+//! they are now, copied eagerly into objects of its own; `AspaceClone`
+//! would share them copy-on-write instead, but would also copy every other
+//! region of this program), a fresh stack and
 //! an IPC buffer page, a new capability space holding the capabilities the
 //! caller lists, and one thread that starts at a function of the image.
 //! Every frame comes from memory objects the caller holds, so
