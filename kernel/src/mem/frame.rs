@@ -175,10 +175,17 @@ pub fn page_refs(frame: FrameNumber) -> u32 {
 /// A memory object lets go of the page. At the last holder the frame is
 /// freed and the budget that paid for it returned (`Some`, 0 for none).
 pub fn page_release(frame: FrameNumber) -> Option<u32> {
-    let budget = with_meta(frame, |m| {
-        m.refs = m.refs.saturating_sub(1);
-        (m.refs == 0).then_some(m.budget)
-    })?;
-    free(frame);
+    let mut guard = FRAMES.lock();
+    let frames = guard.as_mut().expect("frame allocator initialised");
+    let meta = &mut frames.meta[frame.0 as usize];
+    meta.refs = meta.refs.saturating_sub(1);
+    if meta.refs != 0 {
+        return None;
+    }
+    let budget = meta.budget;
+    frames
+        .bitmap
+        .free(frame)
+        .expect("freeing an allocated frame");
     Some(budget)
 }

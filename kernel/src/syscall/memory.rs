@@ -66,12 +66,13 @@ fn region_attrs(flags: MapFlags, rights: Rights) -> Result<u32, SysError> {
     Ok(bits | access_bits(flags, bits)?)
 }
 
-/// The access bits of `flags`, if a region with `attrs` allows them.
-fn access_bits(flags: MapFlags, attrs: u32) -> Result<u32, SysError> {
+/// The access bits of `flags`, if a region with attributes `region`
+/// allows them.
+fn access_bits(flags: MapFlags, region: u32) -> Result<u32, SysError> {
     let write = flags.contains(MapFlags::WRITE);
     let exec = flags.contains(MapFlags::EXEC);
-    if (write && attrs & attrs::MAY_WRITE == 0)
-        || (write && exec && attrs & attrs::MAY_WRITE_EXEC == 0)
+    if (write && region & attrs::MAY_WRITE == 0)
+        || (write && exec && region & attrs::MAY_WRITE_EXEC == 0)
     {
         return Err(SysError::MissingRights);
     }
@@ -246,13 +247,10 @@ pub fn memory_lend(
     check_new_slot(k, caller)?;
     let (id, offset) = k.lend(budget, aspace, args.addr, args.len, args.mode)?;
     let read_only = Rights::READ | Rights::GRANT;
-    let Next::Reply(slot) = install_new_with(k, caller, ObjectRef::Memory(id), read_only, parent)
-    else {
-        unreachable!("install_new_with returns the slot");
-    };
+    let slot = install_new_with(k, caller, ObjectRef::Memory(id), read_only, parent);
     Ok(Next::Reply(
         LendResult {
-            slot: slot[0],
+            slot: u64::from(slot),
             offset,
         }
         .encode(),

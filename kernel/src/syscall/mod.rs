@@ -150,17 +150,17 @@ fn install_new(
     object: crate::cap::ObjectRef,
     budget: SlotId,
 ) -> Next {
-    install_new_with(k, caller, object, Rights::all(), budget)
+    slot_result(install_new_with(k, caller, object, Rights::all(), budget))
 }
 
-/// [`install_new`] with `rights`.
+/// [`install_new`] with `rights`; returns the slot.
 fn install_new_with(
     k: &mut Kernel,
     caller: ObjId<Thread>,
     object: crate::cap::ObjectRef,
     rights: Rights,
     budget: SlotId,
-) -> Next {
+) -> u32 {
     let cspace = cspace_of(k, caller);
     let index = k
         .objects
@@ -173,5 +173,5 @@ fn install_new_with(
         badge: 0,
     };
     crate::cap::tree::install(k, cspace, index, cap, Some(budget));
-    slot_result(index)
+    index
 }

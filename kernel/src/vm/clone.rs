@@ -10,6 +10,7 @@
 use abi::SysError;
 use abi::layout::{PAGE_BYTES, is_user_range};
 use abi::syscall::{LendMode, MEMORY_MAX_PAGES};
+use kcore::frame::FrameNumber;
 
 use crate::arch::user_tables;
 use crate::kernel::Kernel;
@@ -62,7 +63,7 @@ impl Kernel {
             .tree
             .for_each(&Nodes::read_only(), |index, page| {
                 if complete && tree.set(&mut nodes, index, page).is_ok() {
-                    frame::page_share(kcore::frame::FrameNumber(page / PAGE_BYTES));
+                    frame::page_share(FrameNumber::containing(page));
                 } else {
                     complete = false;
                 }
@@ -234,9 +235,9 @@ impl Kernel {
             _ => None,
         };
         if let Some(phys) = shared {
-            frame::page_share(kcore::frame::FrameNumber(phys / PAGE_BYTES));
+            frame::page_share(FrameNumber::containing(phys));
             if let Err(error) = self.store_page(lent, page, phys) {
-                self.release_page(kcore::frame::FrameNumber(phys / PAGE_BYTES));
+                self.release_page(FrameNumber::containing(phys));
                 return Err(error);
             }
             self.unmap_pages_everywhere(region.object, index, index + 1, true);
@@ -277,7 +278,7 @@ impl Kernel {
         self.refund(budget, before - after);
         if let Some(phys) = taken {
             self.unmap_page_everywhere(memory, index, Some(phys));
-            self.release_page(kcore::frame::FrameNumber(phys / PAGE_BYTES));
+            self.release_page(FrameNumber::containing(phys));
         }
     }
 }

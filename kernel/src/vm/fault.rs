@@ -11,6 +11,7 @@
 use abi::SysError;
 use abi::ipc::fault::kind;
 use abi::layout::PAGE_BYTES;
+use kcore::frame::FrameNumber;
 
 use crate::arch::user_tables::{self, PageRights};
 use crate::kernel::Kernel;
@@ -86,7 +87,9 @@ impl Kernel {
             Backing::Fixed { base, device } => (base + index * PAGE_BYTES, true, device),
             Backing::Anonymous => match object.tree.get(&Nodes::read_only(), index) {
                 None => (self.fill_page(memory, index).map_err(oom)?, true, false),
-                Some(page) if frame::page_refs(frame_of(page)) == 1 => (page, true, false),
+                Some(page) if frame::page_refs(FrameNumber::containing(page)) == 1 => {
+                    (page, true, false)
+                }
                 Some(page) if access == Access::Write => (
                     self.copy_page(memory, index, page).map_err(oom)?,
                     true,
@@ -136,8 +139,4 @@ impl Kernel {
         }
         Ok(())
     }
-}
-
-fn frame_of(phys: u64) -> kcore::frame::FrameNumber {
-    kcore::frame::FrameNumber(phys / PAGE_BYTES)
 }

@@ -27,33 +27,6 @@ pub fn region_error(error: RegionError) -> SysError {
     }
 }
 
-/// Regions an operation touched, collected while the region list is
-/// borrowed.
-struct Pieces {
-    items: [Option<Region>; REGIONS + 1],
-    len: usize,
-}
-
-impl Pieces {
-    fn new() -> Pieces {
-        Pieces {
-            items: [None; REGIONS + 1],
-            len: 0,
-        }
-    }
-
-    fn push(&mut self, region: Region) {
-        if let Some(slot) = self.items.get_mut(self.len) {
-            *slot = Some(region);
-            self.len += 1;
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = Region> + '_ {
-        self.items[..self.len].iter().flatten().copied()
-    }
-}
-
 impl Kernel {
     /// Maps one page (leaf) in `aspace`; page tables are charged to its
     /// budget.
@@ -157,7 +130,7 @@ impl Kernel {
                 object
                     .tree
                     .for_each_in(&nodes, region.offset, region.pages, |index, phys| {
-                        let exclusive = frame::page_refs(FrameNumber(phys / PAGE_BYTES)) == 1;
+                        let exclusive = frame::page_refs(FrameNumber::containing(phys)) == 1;
                         present[count] = (index - region.offset, phys, exclusive, false);
                         count += 1;
                     });
@@ -294,15 +267,13 @@ impl Kernel {
     /// Drops every region of `aspace` and frees its page tables and the
     /// object (its last reference is gone).
     pub fn destroy_aspace(&mut self, aspace: ObjId<AddressSpace>) {
-        let mut pieces = Pieces::new();
-        self.objects
-            .get_mut(aspace)
-            .regions
-            .clear(|region| pieces.push(region));
-        for region in pieces.iter() {
+        let mut index = 0;
+        while let Some(&region) = self.objects.get(aspace).regions.get(index) {
             self.count_regions(aspace, region.object, -1)
                 .expect("fewer regions need no new mapping entry");
+            index += 1;
         }
+        self.objects.get_mut(aspace).regions.clear(|_| {});
         let space = self.objects.get(aspace);
         let (root, budget, tables) = (space.root, space.budget, space.tables);
         let freed = user_tables::free_root(root);

@@ -76,12 +76,15 @@ impl Kernel {
         self.store_page(memory, index, page.addr())
             .expect("a present page needs no new node");
         self.unmap_page_everywhere(memory, index, Some(old));
-        self.release_page(FrameNumber(old / PAGE_BYTES));
+        self.release_page(FrameNumber::containing(old));
         Ok(page.addr())
     }
 
     /// Drops the leaves that show page `index` of `memory` (only those
-    /// mapping `phys`, if given) in every address space that maps it.
+    /// mapping `phys`, if given) in every address space that maps it: the
+    /// one-page case of [`Kernel::unmap_pages_everywhere`], kept apart
+    /// because copy-on-write runs it on every copy (a range walk costs
+    /// about 100 instructions more).
     pub fn unmap_page_everywhere(
         &mut self,
         memory: ObjId<MemoryObject>,
@@ -158,7 +161,7 @@ impl Kernel {
         let mut nodes = Nodes::new(needed);
         let before = tree.nodes();
         let result = tree.resize(&mut nodes, pages, |_, page| {
-            self.release_page(FrameNumber(page / PAGE_BYTES));
+            self.release_page(FrameNumber::containing(page));
         });
         let after = tree.nodes();
         self.objects.get_mut(memory).tree = tree;
@@ -181,7 +184,7 @@ impl Kernel {
         let tree_nodes = tree.nodes();
         let mut nodes = Nodes::read_only();
         tree.clear(&mut nodes, |_, page| {
-            self.release_page(FrameNumber(page / PAGE_BYTES));
+            self.release_page(FrameNumber::containing(page));
         });
         debug_assert_eq!(nodes.freed(), tree_nodes);
         self.free_object(budget, memory);
