@@ -30,6 +30,7 @@ pub type RetRegs = [u64; 6];
 #[repr(u64)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Syscall {
+    // Null and the debug object: 0..16.
     /// Does nothing and returns success: the cost of entering and leaving
     /// the kernel. No arguments, no capability, no errors.
     Null = 0,
@@ -52,30 +53,13 @@ pub enum Syscall {
     /// Arguments: [`DebugFrameCountArgs`]; results: [`FrameCount`]. Rights:
     /// [`Rights::READ`] on a [`ObjectType::Debug`] capability.
     DebugFrameCount = 3,
-    /// Ends the calling thread with an exit code. Never returns.
-    /// Arguments: [`ThreadExitArgs`]. Needs no capability: a thread may
-    /// always end itself.
-    ThreadExit = 4,
-    /// Gives up the rest of the time slice. No arguments, no errors.
-    ThreadYield = 5,
-    /// Creates a thread in an address space and a capability space, and
-    /// puts a capability to it (all rights) in a free slot of the caller's
-    /// capability space. The thread does not run until
-    /// [`Syscall::ThreadStart`]; it has the caller's priority and maximum
-    /// controlled priority.
+    /// Reports kernel event counters (for tests and benchmarks).
     ///
-    /// Arguments: [`ThreadCreateArgs`]; results: [`SlotResult`]. Rights:
-    /// [`Rights::WRITE`] on the [`ObjectType::Budget`], the
-    /// [`ObjectType::AddressSpace`] and the [`ObjectType::CSpace`].
-    /// Errors: [`SysError::OutOfMemory`] if no frame or no free slot is left.
-    ThreadCreate = 6,
-    /// Waits until a thread has ended and reports how.
-    ///
-    /// Arguments: [`ThreadWaitArgs`]; results: [`ThreadStatus`]. Rights:
-    /// [`Rights::READ`] on an [`ObjectType::Thread`] capability. Errors:
-    /// [`SysError::InvalidArg`] if the thread waits for itself;
-    /// [`SysError::WouldBlock`] if another thread already waits for it.
-    ThreadWait = 7,
+    /// Arguments: [`DebugCountersArgs`]; results: [`KernelCounters`].
+    /// Rights: [`Rights::READ`] on a [`ObjectType::Debug`] capability.
+    DebugCounters = 4,
+
+    // Capabilities and capability spaces: 16..32.
     /// Copies a capability (of any type) with the same or fewer rights,
     /// into the caller's or another capability space. The copy is derived
     /// from the source: revoking the source deletes it.
@@ -88,7 +72,22 @@ pub enum Syscall {
     /// source's rights; [`SysError::InvalidCap`] if a named destination
     /// slot is out of range or full; [`SysError::OutOfMemory`] if no slot
     /// is free.
-    CapCopy = 8,
+    CapCopy = 16,
+    /// Like [`Syscall::CapCopy`], and also sets a badge: only on an
+    /// unbadged [`ObjectType::Endpoint`] or [`ObjectType::Notification`]
+    /// capability, and the badge must not be 0.
+    ///
+    /// Arguments: [`CapMintArgs`]; results: [`SlotResult`]. Errors as
+    /// [`Syscall::CapCopy`], plus [`SysError::InvalidArg`] for a badge of 0,
+    /// a badge on another object type or on an already badged capability.
+    CapMint = 17,
+    /// Moves a capability to another slot, of the caller's or another
+    /// capability space; it keeps its place in the derivation tree.
+    ///
+    /// Arguments: [`CapMoveArgs`]; results: [`SlotResult`]. Rights and
+    /// errors as [`Syscall::CapCopy`] (a move to another space needs
+    /// [`Rights::GRANT`] on the capability).
+    CapMove = 18,
     /// Empties a slot (of any type). Capabilities derived from it stay
     /// (they become derived from its parent). Deleting the last capability
     /// to an object destroys it: a thread stops (wherever it was blocked)
@@ -100,35 +99,17 @@ pub enum Syscall {
     /// is charged to it. (The debug and device-memory objects and the root
     /// budget never go away.)
     /// Arguments: [`CapDeleteArgs`].
-    CapDelete = 9,
-    /// Writes a [`CapInfo`] describing a slot's capability to user memory.
-    ///
-    /// Arguments: [`CapInfoArgs`]. Errors: [`SysError::BadAddress`] if the
-    /// destination is not writable user memory.
-    CapInfo = 10,
-    /// Reads the monotonic clock. Results: [`ClockTime`]. Needs no
-    /// capability: time since boot is not authority. No errors.
-    ClockRead = 11,
-    /// Like [`Syscall::CapCopy`], and also sets a badge: only on an
-    /// unbadged [`ObjectType::Endpoint`] or [`ObjectType::Notification`]
-    /// capability, and the badge must not be 0.
-    ///
-    /// Arguments: [`CapMintArgs`]; results: [`SlotResult`]. Errors as
-    /// [`Syscall::CapCopy`], plus [`SysError::InvalidArg`] for a badge of 0,
-    /// a badge on another object type or on an already badged capability.
-    CapMint = 12,
-    /// Moves a capability to another slot, of the caller's or another
-    /// capability space; it keeps its place in the derivation tree.
-    ///
-    /// Arguments: [`CapMoveArgs`]; results: [`SlotResult`]. Rights and
-    /// errors as [`Syscall::CapCopy`] (a move to another space needs
-    /// [`Rights::GRANT`] on the capability).
-    CapMove = 13,
+    CapDelete = 19,
     /// Deletes every capability derived from the one in `slot`, in every
     /// capability space; the capability itself stays. Preemptible: a long
     /// revoke lets interrupts in and carries on where it stopped.
     /// Arguments: [`CapRevokeArgs`].
-    CapRevoke = 14,
+    CapRevoke = 20,
+    /// Writes a [`CapInfo`] describing a slot's capability to user memory.
+    ///
+    /// Arguments: [`CapInfoArgs`]. Errors: [`SysError::BadAddress`] if the
+    /// destination is not writable user memory.
+    CapInfo = 21,
     /// Creates a capability space with room for `slots` capabilities
     /// (slot 0 included, which never holds one).
     ///
@@ -136,51 +117,27 @@ pub enum Syscall {
     /// [`Rights::WRITE`] on an [`ObjectType::Budget`]. Errors:
     /// [`SysError::InvalidArg`] if `slots` is below 2 or above
     /// [`CSPACE_MAX_SLOTS`]; [`SysError::OutOfMemory`].
-    CSpaceCreate = 15,
-    /// Creates an endpoint. Arguments: [`EndpointCreateArgs`]; results:
-    /// [`SlotResult`]. Rights: [`Rights::WRITE`] on an
-    /// [`ObjectType::Budget`]. Errors: [`SysError::OutOfMemory`].
-    EndpointCreate = 16,
-    /// Creates a notification (word 0). Arguments: [`NotificationCreateArgs`];
-    /// results: [`SlotResult`]. Rights: [`Rights::WRITE`] on an
-    /// [`ObjectType::Budget`]. Errors: [`SysError::OutOfMemory`].
-    NotificationCreate = 17,
-    /// Creates an empty address space (the kernel half shared).
-    /// Arguments: [`AspaceCreateArgs`]; results: [`SlotResult`]. Rights:
-    /// [`Rights::WRITE`] on an [`ObjectType::Budget`]. Errors:
-    /// [`SysError::OutOfMemory`].
-    AspaceCreate = 18,
-    /// Creates an anonymous memory object of `pages` pages. No page exists
-    /// yet: each is allocated (zeroed, and charged to the budget) when a
-    /// mapping of it is first touched.
+    CSpaceCreate = 22,
+
+    // Threads: 32..48.
+    /// Creates a thread in an address space and a capability space, and
+    /// puts a capability to it (all rights) in a free slot of the caller's
+    /// capability space. The thread does not run until
+    /// [`Syscall::ThreadStart`]; it has the caller's priority and maximum
+    /// controlled priority.
     ///
-    /// Arguments: [`MemoryCreateArgs`]; results: [`SlotResult`]. Rights:
-    /// [`Rights::WRITE`] on an [`ObjectType::Budget`]. Errors:
-    /// [`SysError::InvalidArg`] if `pages` is 0 or above
-    /// [`MEMORY_MAX_PAGES`]; [`SysError::OutOfMemory`].
-    MemoryCreate = 19,
-    /// Maps `pages` pages of a memory object, from page `offset`, at
-    /// `vaddr` in an address space: a region. Pages are mapped when first
-    /// touched (a region of at most 16 pages gets the object's present
-    /// pages at once). Writable and executable together needs
-    /// [`Rights::CONTROL`] on the memory object; an object can be mapped in
-    /// at most 64 address spaces at once.
-    ///
-    /// Arguments: [`AspaceMapArgs`]. Rights: [`Rights::WRITE`] on the
-    /// [`ObjectType::AddressSpace`]; [`Rights::READ`] on the
-    /// [`ObjectType::MemoryObject`], and [`Rights::WRITE`] too for a
-    /// writable mapping. Errors: [`SysError::InvalidArg`] for bad flags
-    /// (see [`MapFlags::from_reg`]), an unaligned or non-user range, 0
-    /// pages, a range past the object's end, or a page already mapped;
-    /// [`SysError::OutOfMemory`].
-    AspaceMap = 20,
+    /// Arguments: [`ThreadCreateArgs`]; results: [`SlotResult`]. Rights:
+    /// [`Rights::WRITE`] on the [`ObjectType::Budget`], the
+    /// [`ObjectType::AddressSpace`] and the [`ObjectType::CSpace`].
+    /// Errors: [`SysError::OutOfMemory`] if no frame or no free slot is left.
+    ThreadCreate = 32,
     /// Starts a thread made by [`Syscall::ThreadCreate`] at `entry` with
     /// stack `stack` and `arg` in `rdi` (other registers zero).
     ///
     /// Arguments: [`ThreadStartArgs`]. Rights: [`Rights::WRITE`] on the
     /// [`ObjectType::Thread`]. Errors: [`SysError::InvalidArg`] if it has
     /// already started, or `entry` or `stack` is not a user address.
-    ThreadStart = 21,
+    ThreadStart = 33,
     /// Sets a thread's IPC buffer address (page-aligned user address, or 0
     /// for none) and its fault endpoint slot (0 for none): an exception the
     /// kernel cannot resolve is sent there as a fault message
@@ -190,7 +147,7 @@ pub enum Syscall {
     /// Arguments: [`ThreadConfigureArgs`]. Rights: [`Rights::WRITE`] on the
     /// [`ObjectType::Thread`]. Errors: [`SysError::InvalidArg`] for an
     /// unaligned or non-user buffer address.
-    ThreadConfigure = 22,
+    ThreadConfigure = 34,
     /// Sets a thread's priority and maximum controlled priority (the
     /// highest it may give itself or others). Neither may exceed the
     /// caller's own maximum controlled priority.
@@ -199,14 +156,14 @@ pub enum Syscall {
     /// the [`ObjectType::Thread`]. Errors: [`SysError::InvalidArg`] for a
     /// priority at or above [`PRIORITY_LEVELS`];
     /// [`SysError::MissingRights`] for one above the caller's maximum.
-    ThreadSetPriority = 23,
+    ThreadSetPriority = 35,
     /// Copies a thread's user registers (also FS and GS base) into a
     /// [`ThreadRegs`] in user memory. The thread must not be the caller.
     ///
     /// Arguments: [`ThreadReadRegsArgs`]. Rights: [`Rights::READ`] on the
     /// [`ObjectType::Thread`]. Errors: [`SysError::InvalidArg`] for the
     /// caller itself; [`SysError::BadAddress`].
-    ThreadReadRegs = 24,
+    ThreadReadRegs = 36,
     /// Sets a thread's user registers from a [`ThreadRegs`] in user memory.
     /// Only the arithmetic flags and the direction flag of `rflags` are
     /// taken; interrupts stay on. The thread must not be the caller.
@@ -215,16 +172,16 @@ pub enum Syscall {
     /// [`ObjectType::Thread`]. Errors: [`SysError::InvalidArg`] for the
     /// caller itself, or a `rip`, `rsp`, FS or GS base that is not a
     /// canonical user address; [`SysError::BadAddress`].
-    ThreadWriteRegs = 25,
+    ThreadWriteRegs = 37,
     /// Stops a thread from running until [`Syscall::ThreadResume`]. A
     /// blocked thread stays blocked (it can still receive a message or a
     /// reply; it returns from the syscall once resumed). Suspending the
     /// caller itself takes effect at once.
     /// Arguments: [`ThreadSuspendArgs`]. Rights: [`Rights::WRITE`].
-    ThreadSuspend = 26,
+    ThreadSuspend = 38,
     /// Lets a suspended thread run again (no effect on one that is not).
     /// Arguments: [`ThreadResumeArgs`]. Rights: [`Rights::WRITE`].
-    ThreadResume = 27,
+    ThreadResume = 39,
     /// Binds a thread to a notification (or unbinds it, with slot 0): a
     /// receive on any endpoint then also returns when the notification is
     /// signalled, with [`MessageInfo::NOTIFICATION`] and the bits.
@@ -233,7 +190,35 @@ pub enum Syscall {
     /// thread, [`Rights::READ`] on the notification. Errors:
     /// [`SysError::InvalidArg`] if either is already bound elsewhere, or the
     /// thread has ended.
-    ThreadBind = 28,
+    ThreadBind = 40,
+    /// Waits until a thread has ended and reports how.
+    ///
+    /// Arguments: [`ThreadWaitArgs`]; results: [`ThreadStatus`]. Rights:
+    /// [`Rights::READ`] on an [`ObjectType::Thread`] capability. Errors:
+    /// [`SysError::InvalidArg`] if the thread waits for itself;
+    /// [`SysError::WouldBlock`] if another thread already waits for it.
+    ThreadWait = 41,
+    /// Ends the calling thread with an exit code. Never returns.
+    /// Arguments: [`ThreadExitArgs`]. Needs no capability: a thread may
+    /// always end itself.
+    ThreadExit = 42,
+    /// Gives up the rest of the time slice. No arguments, no errors.
+    ThreadYield = 43,
+    /// Moves the calling thread into another address space and restarts it
+    /// there at `entry` with stack `stack` and `arg` in `rdi` (other
+    /// registers zero, FS and GS bases zero; the FPU state is kept): the
+    /// kernel half of `exec`. Does not return.
+    ///
+    /// Arguments: [`ThreadExecArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] if
+    /// `entry` or `stack` is not a user address.
+    ThreadExec = 44,
+
+    // Endpoints (IPC): 48..64.
+    /// Creates an endpoint. Arguments: [`EndpointCreateArgs`]; results:
+    /// [`SlotResult`]. Rights: [`Rights::WRITE`] on an
+    /// [`ObjectType::Budget`]. Errors: [`SysError::OutOfMemory`].
+    EndpointCreate = 48,
     /// Sends a message and waits until a receiver takes it.
     ///
     /// Arguments: [`SendArgs`]. Rights: [`Rights::WRITE`] on the
@@ -245,16 +230,16 @@ pub enum Syscall {
     /// [`SysError::InvalidCap`] for a bad capability to send;
     /// [`SysError::OutOfMemory`] if the receiver's capability space is
     /// full; [`SysError::PeerClosed`] if the endpoint is destroyed.
-    Send = 29,
+    Send = 49,
     /// [`Syscall::Send`] that fails with [`SysError::WouldBlock`] instead
     /// of waiting when no receiver is waiting.
-    NbSend = 30,
+    NbSend = 50,
     /// Sends a message and waits for the reply; the receiver gets a
     /// one-shot reply right. Results: [`RecvResult`] (the reply, badge 0).
     /// Arguments, rights and errors as [`Syscall::Send`], plus
     /// [`SysError::PeerClosed`] if the receiver ends (or drops the reply
     /// right) without replying.
-    Call = 31,
+    Call = 51,
     /// Waits for a message (or a bound notification's signal).
     ///
     /// Arguments: [`RecvArgs`]; results: [`RecvResult`].
@@ -263,21 +248,27 @@ pub enum Syscall {
     /// and the IPC buffer is missing or not writable (the message stays
     /// with its sender); [`SysError::PeerClosed`] if the endpoint is
     /// destroyed.
-    Recv = 32,
+    Recv = 52,
     /// [`Syscall::Recv`] that fails with [`SysError::WouldBlock`] instead
     /// of waiting.
-    NbRecv = 33,
+    NbRecv = 53,
     /// Answers the last call received, through the one-shot reply right.
     ///
     /// Arguments: [`ReplyArgs`]. Errors: as
     /// [`Syscall::Send`] for the message; [`SysError::InvalidCap`] if there
     /// is no reply right (none received, or already used);
     /// [`SysError::PeerClosed`] if the caller has gone.
-    Reply = 34,
+    Reply = 54,
     /// [`Syscall::Reply`], then [`Syscall::Recv`]: the server loop in one
     /// syscall. A reply to a caller that has gone is dropped and the
     /// receive goes ahead. Results: [`RecvResult`].
-    ReplyRecv = 35,
+    ReplyRecv = 55,
+
+    // Notifications: 64..80.
+    /// Creates a notification (word 0). Arguments: [`NotificationCreateArgs`];
+    /// results: [`SlotResult`]. Rights: [`Rights::WRITE`] on an
+    /// [`ObjectType::Budget`]. Errors: [`SysError::OutOfMemory`].
+    NotificationCreate = 64,
     /// ORs bits into a notification's word and wakes a waiter. A badged
     /// capability signals its badge (`bits` must then be 0); an unbadged
     /// one signals `bits` (not 0).
@@ -285,42 +276,18 @@ pub enum Syscall {
     /// Arguments: [`SignalArgs`]. Rights: [`Rights::WRITE`] on the
     /// [`ObjectType::Notification`]. Errors: [`SysError::InvalidArg`] for
     /// bits on a badged capability or 0 bits on an unbadged one.
-    Signal = 36,
+    Signal = 65,
     /// Waits until a notification's word is not 0, then returns it and
     /// clears it. Arguments: [`WaitArgs`]; results: [`Signals`]. Rights:
     /// [`Rights::READ`]. Errors: [`SysError::PeerClosed`] if the
     /// notification is destroyed.
-    Wait = 37,
+    Wait = 66,
     /// Returns a notification's word (possibly 0) and clears it, without
     /// waiting. Arguments: [`PollArgs`]; results: [`Signals`]. Rights:
     /// [`Rights::READ`].
-    Poll = 38,
-    /// Arms a notification's timer: at the first timer tick at or after
-    /// `deadline` (nanoseconds on the [`Syscall::ClockRead`] clock) the
-    /// notification is signalled with `bits`. A deadline of 0 disarms it;
-    /// arming again replaces the previous deadline.
-    ///
-    /// Arguments: [`TimerSetArgs`]. Rights: [`Rights::WRITE`] on the
-    /// [`ObjectType::Notification`]. Errors: [`SysError::InvalidArg`] for 0
-    /// bits with a deadline.
-    TimerSet = 39,
-    /// Unmaps `pages` pages from `vaddr`: regions inside the range go,
-    /// regions that cross its ends are cut (a region around the whole
-    /// range is split in two). Holes in the range are allowed. Each region
-    /// removed drops its reference on its memory object; the pages stay
-    /// with the object.
-    ///
-    /// Arguments: [`AspaceUnmapArgs`]. Rights: [`Rights::WRITE`] on the
-    /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] for
-    /// an unaligned, empty, overflowing or non-user range, or one with
-    /// nothing mapped; [`SysError::OutOfMemory`] if a split needs a region
-    /// entry and the address space has none left.
-    AspaceUnmap = 40,
-    /// Reports kernel event counters (for tests and benchmarks).
-    ///
-    /// Arguments: [`DebugCountersArgs`]; results: [`KernelCounters`].
-    /// Rights: [`Rights::READ`] on a [`ObjectType::Debug`] capability.
-    DebugCounters = 41,
+    Poll = 67,
+
+    // Budgets, memory objects and address spaces: 80..96.
     /// Makes a child budget of `frames` frames from a budget: the child's
     /// frames (and the frame of the child budget object itself) are
     /// charged to the parent until the child is destroyed. The new
@@ -331,22 +298,21 @@ pub enum Syscall {
     /// [`Rights::WRITE`] on the [`ObjectType::Budget`]. Errors:
     /// [`SysError::InvalidArg`] for 0 frames; [`SysError::OutOfMemory`] if
     /// the parent cannot pay `frames + 1` or no slot is free.
-    BudgetSplit = 42,
+    BudgetSplit = 80,
     /// Reports a budget's limit and the frames charged to it.
     ///
     /// Arguments: [`BudgetInfoArgs`]; results: [`BudgetStatus`]. Rights:
     /// [`Rights::READ`] on the [`ObjectType::Budget`].
-    BudgetInfo = 43,
-    /// Changes the number of pages of an anonymous memory object. Shrinking
-    /// unmaps the cut pages from every address space and frees them
-    /// (regions past the new end fault). Growing adds absent pages.
+    BudgetInfo = 81,
+    /// Creates an anonymous memory object of `pages` pages. No page exists
+    /// yet: each is allocated (zeroed, and charged to the budget) when a
+    /// mapping of it is first touched.
     ///
-    /// Arguments: [`MemoryResizeArgs`]. Rights: [`Rights::WRITE`] on the
-    /// [`ObjectType::MemoryObject`]. Errors: [`SysError::InvalidArg`] for 0
-    /// or more than [`MEMORY_MAX_PAGES`] pages, or a device object;
-    /// [`SysError::OutOfMemory`] if the object's budget cannot pay for the
-    /// bookkeeping of the larger size.
-    MemoryResize = 44,
+    /// Arguments: [`MemoryCreateArgs`]; results: [`SlotResult`]. Rights:
+    /// [`Rights::WRITE`] on an [`ObjectType::Budget`]. Errors:
+    /// [`SysError::InvalidArg`] if `pages` is 0 or above
+    /// [`MEMORY_MAX_PAGES`]; [`SysError::OutOfMemory`].
+    MemoryCreate = 82,
     /// Creates a memory object for a range of device registers (MMIO):
     /// `pages` pages of physical memory from `phys`, mapped uncached. The
     /// range must lie outside every RAM range of the memory map.
@@ -356,38 +322,17 @@ pub enum Syscall {
     /// [`ObjectType::DeviceMemory`]. Errors: [`SysError::InvalidArg`] for an
     /// unaligned, empty, overflowing or too large range, or one that
     /// touches RAM; [`SysError::OutOfMemory`].
-    MemoryCreateDevice = 45,
-    /// Changes the access of `pages` pages from `vaddr`, which must all be
-    /// mapped; regions that cross the range's ends are split. The new
-    /// access must be allowed by the rights of the memory-object
-    /// capability each region was mapped with.
+    MemoryCreateDevice = 83,
+    /// Changes the number of pages of an anonymous memory object. Shrinking
+    /// unmaps the cut pages from every address space and frees them
+    /// (regions past the new end fault). Growing adds absent pages.
     ///
-    /// Arguments: [`AspaceProtectArgs`]. Rights: [`Rights::WRITE`] on the
-    /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] for a
-    /// bad range, a hole in it, bad flags or [`MapFlags::SHARE`];
-    /// [`SysError::MissingRights`] for access the mapping's rights do not
-    /// allow; [`SysError::OutOfMemory`] if a split finds no free region entry.
-    AspaceProtect = 46,
-    /// Makes a copy of an address space, as `fork` needs: every region is
-    /// mapped at the same address in the new space, shared if it was mapped
-    /// with [`MapFlags::SHARE`], else as a copy-on-write copy of its memory
-    /// object (both sides then see their own pages; a page is copied on the
-    /// first write by either side). No page is copied here.
-    ///
-    /// Arguments: [`AspaceCloneArgs`]; results: [`SlotResult`]. Rights:
-    /// [`Rights::WRITE`] on the [`ObjectType::Budget`], [`Rights::READ`] and
-    /// [`Rights::WRITE`] on the [`ObjectType::AddressSpace`]. Errors:
-    /// [`SysError::OutOfMemory`] (nothing is kept).
-    AspaceClone = 47,
-    /// Moves the calling thread into another address space and restarts it
-    /// there at `entry` with stack `stack` and `arg` in `rdi` (other
-    /// registers zero, FS and GS bases zero; the FPU state is kept): the
-    /// kernel half of `exec`. Does not return.
-    ///
-    /// Arguments: [`ThreadExecArgs`]. Rights: [`Rights::WRITE`] on the
-    /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] if
-    /// `entry` or `stack` is not a user address.
-    ThreadExec = 48,
+    /// Arguments: [`MemoryResizeArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::MemoryObject`]. Errors: [`SysError::InvalidArg`] for 0
+    /// or more than [`MEMORY_MAX_PAGES`] pages, or a device object;
+    /// [`SysError::OutOfMemory`] if the object's budget cannot pay for the
+    /// bookkeeping of the larger size.
+    MemoryResize = 84,
     /// Makes a read-only memory object from the bytes `[addr, addr + len)`
     /// of an address space, for sending in a message: whole pages are
     /// shared copy-on-write ([`LendMode::Lend`]) or taken from the address
@@ -404,46 +349,140 @@ pub enum Syscall {
     /// [`MEMORY_MAX_PAGES`] pages, or a range outside user space;
     /// [`SysError::BadAddress`] if a byte is not in a readable region (or,
     /// to move, a writable one); [`SysError::OutOfMemory`].
-    MemoryLend = 49,
+    MemoryLend = 85,
+    /// Creates an empty address space (the kernel half shared).
+    /// Arguments: [`AspaceCreateArgs`]; results: [`SlotResult`]. Rights:
+    /// [`Rights::WRITE`] on an [`ObjectType::Budget`]. Errors:
+    /// [`SysError::OutOfMemory`].
+    AspaceCreate = 86,
+    /// Maps `pages` pages of a memory object, from page `offset`, at
+    /// `vaddr` in an address space: a region. Pages are mapped when first
+    /// touched (a region of at most 16 pages gets the object's present
+    /// pages at once). Writable and executable together needs
+    /// [`Rights::CONTROL`] on the memory object; an object can be mapped in
+    /// at most 64 address spaces at once.
+    ///
+    /// Arguments: [`AspaceMapArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::AddressSpace`]; [`Rights::READ`] on the
+    /// [`ObjectType::MemoryObject`], and [`Rights::WRITE`] too for a
+    /// writable mapping. Errors: [`SysError::InvalidArg`] for bad flags
+    /// (see [`MapFlags::from_reg`]), an unaligned or non-user range, 0
+    /// pages, a range past the object's end, or a page already mapped;
+    /// [`SysError::OutOfMemory`].
+    AspaceMap = 87,
+    /// Unmaps `pages` pages from `vaddr`: regions inside the range go,
+    /// regions that cross its ends are cut (a region around the whole
+    /// range is split in two). Holes in the range are allowed. Each region
+    /// removed drops its reference on its memory object; the pages stay
+    /// with the object.
+    ///
+    /// Arguments: [`AspaceUnmapArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] for
+    /// an unaligned, empty, overflowing or non-user range, or one with
+    /// nothing mapped; [`SysError::OutOfMemory`] if a split needs a region
+    /// entry and the address space has none left.
+    AspaceUnmap = 88,
+    /// Changes the access of `pages` pages from `vaddr`, which must all be
+    /// mapped; regions that cross the range's ends are split. The new
+    /// access must be allowed by the rights of the memory-object
+    /// capability each region was mapped with.
+    ///
+    /// Arguments: [`AspaceProtectArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] for a
+    /// bad range, a hole in it, bad flags or [`MapFlags::SHARE`];
+    /// [`SysError::MissingRights`] for access the mapping's rights do not
+    /// allow; [`SysError::OutOfMemory`] if a split finds no free region entry.
+    AspaceProtect = 89,
+    /// Makes a copy of an address space, as `fork` needs: every region is
+    /// mapped at the same address in the new space, shared if it was mapped
+    /// with [`MapFlags::SHARE`], else as a copy-on-write copy of its memory
+    /// object (both sides then see their own pages; a page is copied on the
+    /// first write by either side). No page is copied here.
+    ///
+    /// Arguments: [`AspaceCloneArgs`]; results: [`SlotResult`]. Rights:
+    /// [`Rights::WRITE`] on the [`ObjectType::Budget`], [`Rights::READ`] and
+    /// [`Rights::WRITE`] on the [`ObjectType::AddressSpace`]. Errors:
+    /// [`SysError::OutOfMemory`] (nothing is kept).
+    AspaceClone = 90,
+
+    // Time: 96..112.
+    /// Reads the monotonic clock. Results: [`ClockTime`]. Needs no
+    /// capability: time since boot is not authority. No errors.
+    ClockRead = 96,
+    /// Arms a notification's timer: at the first timer tick at or after
+    /// `deadline` (nanoseconds on the [`Syscall::ClockRead`] clock) the
+    /// notification is signalled with `bits`. A deadline of 0 disarms it;
+    /// arming again replaces the previous deadline.
+    ///
+    /// Arguments: [`TimerSetArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::Notification`]. Errors: [`SysError::InvalidArg`] for 0
+    /// bits with a deadline.
+    TimerSet = 97,
 }
 
-/// The `match` of [`Syscall::arg_kinds`]: one arm per syscall, naming its
-/// argument struct (checked at compile time to be that syscall's).
-macro_rules! arg_table {
-    ($value:expr; $($call:ident => $args:ident),* $(,)?) => {
-        match $value {
-            $(Syscall::$call => {
-                const _: () = assert!(matches!(<$args as SyscallArgs>::SYSCALL, Syscall::$call));
-                <$args as SyscallArgs>::KINDS
-            }),*
+/// The per-syscall tables, from one list: [`Syscall::arg_kinds`] (each
+/// syscall's argument struct, checked at compile time to be that
+/// syscall's) and [`Syscall::name`].
+macro_rules! syscall_table {
+    ($($call:ident => $args:ident),* $(,)?) => {
+        impl Syscall {
+            /// What each argument register holds (from the syscall's
+            /// argument struct: [`SyscallArgs::KINDS`]).
+            pub const fn arg_kinds(self) -> &'static [ArgKind] {
+                match self {
+                    $(Syscall::$call => {
+                        const _: () = assert!(matches!(
+                            <$args as SyscallArgs>::SYSCALL,
+                            Syscall::$call
+                        ));
+                        <$args as SyscallArgs>::KINDS
+                    }),*
+                }
+            }
+
+            /// The syscall's name, as in [`Syscall`].
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Syscall::$call => stringify!($call)),*
+                }
+            }
         }
     };
 }
 
+/// [`Syscall::from_number`]'s table: the syscall with each number.
+const BY_NUMBER: [Option<Syscall>; Syscall::NUMBER_LIMIT as usize] = {
+    let mut table = [None; Syscall::NUMBER_LIMIT as usize];
+    let mut i = 0;
+    while i < Syscall::ALL.len() {
+        let call = Syscall::ALL[i];
+        assert!(
+            table[call as usize].is_none(),
+            "two syscalls with one number"
+        );
+        table[call as usize] = Some(call);
+        i += 1;
+    }
+    table
+};
+
 impl Syscall {
-    /// Every syscall, in number order.
+    /// Every syscall, in number order (grouped by object: each group
+    /// starts at a multiple of 16).
     pub const ALL: [Syscall; 50] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
         Syscall::DebugFrameCount,
-        Syscall::ThreadExit,
-        Syscall::ThreadYield,
-        Syscall::ThreadCreate,
-        Syscall::ThreadWait,
+        Syscall::DebugCounters,
         Syscall::CapCopy,
-        Syscall::CapDelete,
-        Syscall::CapInfo,
-        Syscall::ClockRead,
         Syscall::CapMint,
         Syscall::CapMove,
+        Syscall::CapDelete,
         Syscall::CapRevoke,
+        Syscall::CapInfo,
         Syscall::CSpaceCreate,
-        Syscall::EndpointCreate,
-        Syscall::NotificationCreate,
-        Syscall::AspaceCreate,
-        Syscall::MemoryCreate,
-        Syscall::AspaceMap,
+        Syscall::ThreadCreate,
         Syscall::ThreadStart,
         Syscall::ThreadConfigure,
         Syscall::ThreadSetPriority,
@@ -452,6 +491,11 @@ impl Syscall {
         Syscall::ThreadSuspend,
         Syscall::ThreadResume,
         Syscall::ThreadBind,
+        Syscall::ThreadWait,
+        Syscall::ThreadExit,
+        Syscall::ThreadYield,
+        Syscall::ThreadExec,
+        Syscall::EndpointCreate,
         Syscall::Send,
         Syscall::NbSend,
         Syscall::Call,
@@ -459,20 +503,23 @@ impl Syscall {
         Syscall::NbRecv,
         Syscall::Reply,
         Syscall::ReplyRecv,
+        Syscall::NotificationCreate,
         Syscall::Signal,
         Syscall::Wait,
         Syscall::Poll,
-        Syscall::TimerSet,
-        Syscall::AspaceUnmap,
-        Syscall::DebugCounters,
         Syscall::BudgetSplit,
         Syscall::BudgetInfo,
-        Syscall::MemoryResize,
+        Syscall::MemoryCreate,
         Syscall::MemoryCreateDevice,
+        Syscall::MemoryResize,
+        Syscall::MemoryLend,
+        Syscall::AspaceCreate,
+        Syscall::AspaceMap,
+        Syscall::AspaceUnmap,
         Syscall::AspaceProtect,
         Syscall::AspaceClone,
-        Syscall::ThreadExec,
-        Syscall::MemoryLend,
+        Syscall::ClockRead,
+        Syscall::TimerSet,
     ];
 
     /// The number placed in `rax`.
@@ -480,15 +527,32 @@ impl Syscall {
         self as u64
     }
 
+    /// Numbers are below this (the groups leave gaps for new syscalls).
+    pub const NUMBER_LIMIT: u64 = 112;
+
     /// Decodes `rax`; `None` for an unknown number.
     pub fn from_number(number: u64) -> Option<Syscall> {
-        Syscall::ALL.get(usize::try_from(number).ok()?).copied()
+        BY_NUMBER
+            .get(usize::try_from(number).ok()?)
+            .copied()
+            .flatten()
     }
 
-    /// What each argument register holds (from the syscall's argument
-    /// struct: [`SyscallArgs::KINDS`]).
-    pub const fn arg_kinds(self) -> &'static [ArgKind] {
-        arg_table!(self;
+    /// The syscall's place in [`Syscall::ALL`] (for tables indexed by
+    /// syscall).
+    pub const fn index(self) -> usize {
+        let mut i = 0;
+        while i < Syscall::ALL.len() {
+            if Syscall::ALL[i] as u64 == self as u64 {
+                return i;
+            }
+            i += 1;
+        }
+        unreachable!()
+    }
+}
+
+syscall_table!(
             Null => NullArgs, DebugWrite => DebugWriteArgs, DebugExit => DebugExitArgs,
             DebugFrameCount => DebugFrameCountArgs, ThreadExit => ThreadExitArgs,
             ThreadYield => ThreadYieldArgs, ThreadCreate => ThreadCreateArgs,
@@ -510,9 +574,7 @@ impl Syscall {
             MemoryCreateDevice => MemoryCreateDeviceArgs, AspaceProtect => AspaceProtectArgs,
             AspaceClone => AspaceCloneArgs, ThreadExec => ThreadExecArgs,
             MemoryLend => MemoryLendArgs,
-        )
-    }
-}
+);
 
 /// What an argument register holds. One list per syscall
 /// ([`Syscall::arg_kinds`]), made by the same definitions that decode the
@@ -1405,10 +1467,16 @@ mod tests {
     #[test]
     fn numbers_round_trip_and_unknown_is_none() {
         for (i, s) in Syscall::ALL.iter().enumerate() {
-            assert_eq!(s.number(), i as u64);
+            assert_eq!(s.index(), i);
+            assert!(s.number() < Syscall::NUMBER_LIMIT);
             assert_eq!(Syscall::from_number(s.number()), Some(*s));
         }
-        assert_eq!(Syscall::from_number(Syscall::ALL.len() as u64), None);
+        let known = Syscall::ALL.map(Syscall::number);
+        for number in 0..Syscall::NUMBER_LIMIT + 16 {
+            if !known.contains(&number) {
+                assert_eq!(Syscall::from_number(number), None);
+            }
+        }
         assert_eq!(Syscall::from_number(u64::MAX), None);
     }
 

@@ -28,11 +28,16 @@ use crate::config::{BOOT_CSPACE_SLOTS, BOOT_PRIORITY, DIRECT_MAP_BASE};
 use crate::kernel::Kernel;
 use crate::mem::frame;
 use crate::mem::kobj::ObjId;
+use crate::object::aspace;
 use crate::object::aspace::{AddressSpace, Region, attrs};
+use crate::object::budget;
 use crate::object::budget::Budget;
 use crate::object::cspace;
-use crate::object::memory::MemoryObject;
+use crate::object::lifetime;
+use crate::object::memory::{FixedKind, MemoryObject};
+use crate::object::thread;
 use crate::object::thread::{THREAD_OBJECT_BYTES, Thread};
+use crate::vm;
 
 /// The first program's capability slots (reported in the boot information).
 mod slots {
@@ -116,11 +121,11 @@ fn filled_object(
 ) -> Result<ObjId<MemoryObject>, BootError> {
     let oom = |_| BootError::OutOfMemory;
     let object = MemoryObject::anonymous(pages, budget).map_err(oom)?;
-    let id = k.new_object(budget, object).map_err(oom)?;
+    let id = lifetime::new_object(k, budget, object).map_err(oom)?;
     for (index, chunk) in contents.chunks(PAGE_BYTES as usize).enumerate() {
-        let page = k.new_page(budget).map_err(oom)?;
+        let page = vm::pages::new_page(k, budget).map_err(oom)?;
         crate::mem::phys::copy_in(page.addr(), chunk);
-        k.store_page(id, index as u64, page.addr()).map_err(oom)?;
+        vm::pages::store_page(k, id, index as u64, page.addr()).map_err(oom)?;
     }
     Ok(id)
 }
@@ -140,8 +145,7 @@ fn map(
         attrs: access | attrs::READ,
         object,
     };
-    k.map_region(aspace, region)
-        .map_err(|_| BootError::OutOfMemory)
+    vm::mapping::map_region(k, aspace, region).map_err(|_| BootError::OutOfMemory)
 }
 
 /// Builds the first program and queues its thread.
@@ -155,13 +159,10 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
 
     // The root budget: every free frame, from here on.
     let oom = |_| BootError::OutOfMemory;
-    let root_budget = k
-        .objects
-        .alloc(Budget::new(Account::new(0), None, true))
-        .map_err(|_| BootError::OutOfMemory)?;
+    let root_budget = budget::create_root(&mut k.objects).map_err(oom)?;
     let (free, _) = frame::counts();
     k.objects.get_mut(root_budget).account = Account::new(free);
-    let aspace = k.new_aspace(root_budget).map_err(oom)?;
+    let aspace = aspace::create(k, root_budget).map_err(oom)?;
 
     // The image: copied, so the initramfs stays read-only and shared; code
     // read+execute, the rest read+write.
@@ -191,12 +192,8 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
     // The initramfs, read-only, in place.
     let first = facts.initrd.start / PAGE_BYTES * PAGE_BYTES;
     let initramfs_pages = (facts.initrd.end - first).div_ceil(PAGE_BYTES);
-    let initramfs = k
-        .new_object(
-            root_budget,
-            MemoryObject::fixed(first, initramfs_pages, false, root_budget),
-        )
-        .map_err(oom)?;
+    let object = MemoryObject::fixed(first, initramfs_pages, FixedKind::Ram, root_budget);
+    let initramfs = lifetime::new_object(k, root_budget, object).map_err(oom)?;
     map(
         k,
         aspace,
@@ -206,10 +203,8 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
     )?;
 
     // Capability space and thread.
-    k.charge(root_budget, cspace::frames_for(BOOT_CSPACE_SLOTS))
-        .map_err(oom)?;
-    let cspace = cspace::create(&mut k.objects, BOOT_CSPACE_SLOTS, root_budget).map_err(oom)?;
-    let number = k.new_thread_id();
+    let cspace = cspace::create(k, BOOT_CSPACE_SLOTS, root_budget).map_err(oom)?;
+    let number = thread::new_id(k);
     let mut thread = Thread::new(
         number,
         aspace,
@@ -219,7 +214,7 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         (PRIORITY_LEVELS - 1) as u8,
     );
     thread.context = UserContext::new_user(header.entry, STACK_TOP, BOOT_INFO_ADDR);
-    let thread = k.new_object(root_budget, thread).map_err(oom)?;
+    let thread = lifetime::new_object(k, root_budget, thread).map_err(oom)?;
     let all = Rights::all();
     let read_only = Rights::READ | Rights::GRANT;
     let caps = [
@@ -244,8 +239,8 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         };
         tree::install(k, cspace, index, cap, None);
     }
-    k.add_ref(ObjectRef::AddressSpace(aspace)); // the thread's
-    k.add_ref(ObjectRef::CSpace(cspace));
+    lifetime::add_ref(k, ObjectRef::AddressSpace(aspace)); // the thread's
+    lifetime::add_ref(k, ObjectRef::CSpace(cspace));
 
     // The boot information page.
     let mut info = BootInfo {

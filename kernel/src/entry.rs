@@ -2,12 +2,23 @@
 //! entry takes the kernel lock, does its work, chooses the next thread,
 //! drops the lock and returns to user mode (or idles). Nothing stays on the
 //! kernel stack between entries.
+//!
+//! This is the top layer: the arch entry code calls in here, and it calls
+//! the syscall dispatcher, the IPC fast path, exception handling, timers,
+//! reaping and the switch, in that order.
 
-use crate::arch::{self, UserTrap};
 use spin::MutexGuard;
 
+use crate::arch::{self, ResumeTarget, UserContext, UserTrap};
+use crate::exception;
 use crate::fastpath::FastIpc;
-use crate::kernel::{Exit, KERNEL, Kernel};
+use crate::kernel::{FastPath, KERNEL, Kernel, Next};
+use crate::object::lifetime;
+use crate::switch::{self, Exit};
+use crate::timer;
+
+/// Length of the `syscall` instruction, to run it again.
+const SYSCALL_INSTRUCTION_BYTES: u64 = 2;
 
 /// A `syscall` from the current thread, on the general path.
 #[inline(always)]
@@ -19,7 +30,7 @@ pub fn syscall() -> ! {
 #[inline(always)]
 pub fn null_syscall() -> ! {
     let mut guard = KERNEL.lock();
-    match guard.as_mut().and_then(Kernel::null_syscall) {
+    match guard.as_mut().and_then(null_syscall_kernel) {
         Some(context) => {
             drop(guard);
             arch::resume_caller(context)
@@ -34,7 +45,7 @@ pub fn null_syscall() -> ! {
 pub fn fast_ipc(kind: FastIpc) -> ! {
     let mut guard = KERNEL.lock();
     let target = match guard.as_mut() {
-        Some(k) => k.fast_ipc(kind),
+        Some(k) => fast_ipc_kernel(k, kind),
         None => None,
     };
     match target {
@@ -49,8 +60,8 @@ pub fn fast_ipc(kind: FastIpc) -> ! {
 #[inline(never)]
 fn general_syscall(mut guard: MutexGuard<'_, Option<Kernel>>) -> ! {
     let target = guard.as_mut().and_then(|k| {
-        k.syscall();
-        k.choose_next()
+        handle_syscall(k);
+        switch::choose_next(k)
     });
     drop(guard);
     run(target)
@@ -61,8 +72,8 @@ pub fn user_trap(trap: UserTrap) -> ! {
     let target = {
         let mut guard = KERNEL.lock();
         guard.as_mut().and_then(|k| {
-            k.user_trap(trap);
-            k.choose_next()
+            handle_trap(k, trap);
+            switch::choose_next(k)
         })
     };
     run(target)
@@ -86,12 +97,84 @@ fn leave(exit: Exit) -> ! {
 pub fn idle() -> ! {
     loop {
         let exit = KERNEL.lock().as_mut().and_then(|k| {
-            k.idle_tick();
-            k.choose_next()
+            idle_tick(k);
+            switch::choose_next(k)
         });
         if let Some(exit) = exit {
             leave(exit);
         }
         arch::wait_for_interrupt();
+    }
+}
+
+/// `Null` for the current thread: its results are set, and it goes on
+/// with everything still live (context top, address space, TLS, FPU).
+#[inline(always)]
+fn null_syscall_kernel(k: &mut Kernel) -> Option<*const UserContext> {
+    let context = &mut k.objects.get_mut(k.sched.current?).context;
+    context.set_syscall_result(0, [0; 6]);
+    Some(context)
+}
+
+/// The IPC fast path for the current thread's `Call` or `ReplyRecv`:
+/// the thread to resume, or `None` to take the general path
+/// ([`handle_syscall`], then [`switch::choose_next`]).
+#[inline(always)]
+fn fast_ipc_kernel(k: &mut Kernel, kind: FastIpc) -> Option<ResumeTarget> {
+    let current = k.sched.current?;
+    if k.fastpath == FastPath::Off {
+        return None;
+    }
+    let next = crate::fastpath::try_ipc(k, current, kind)?;
+    Some(switch::resume_target(k, next))
+}
+
+/// Handles the syscall the current thread just made.
+fn handle_syscall(k: &mut Kernel) {
+    let Some(current) = k.sched.current else {
+        return;
+    };
+    let (number, args) = k.objects.get(current).context.syscall_args();
+    let result = match crate::syscall::dispatch(k, current, number, args) {
+        Ok(Next::Success) => Some((0, [0; 6])),
+        Ok(Next::Reply(values)) => Some((0, values)),
+        Err(error) => Some((error.code(), [0; 6])),
+        Ok(Next::Restart) => {
+            k.objects.get_mut(current).context.rip -= SYSCALL_INSTRUCTION_BYTES;
+            timer::on_tick(k);
+            None
+        }
+        // The thread is blocked (its waker sets the results) or done.
+        Ok(Next::Blocked | Next::Done) => None,
+    };
+    if let Some((status, values)) = result {
+        let context = &mut k.objects.get_mut(current).context;
+        context.set_syscall_result(status, values);
+    }
+    lifetime::reap(k);
+}
+
+/// Handles an interrupt or exception from the current thread.
+fn handle_trap(k: &mut Kernel, trap: UserTrap) {
+    match trap {
+        UserTrap::Timer => {
+            crate::time::tick();
+            timer::on_tick(k);
+        }
+        UserTrap::Spurious => {}
+        UserTrap::Fault(fault) => {
+            if let Some(current) = k.sched.current {
+                exception::handle(k, current, fault);
+            }
+        }
+    }
+    lifetime::reap(k);
+}
+
+/// Called by the idle loop after each wake-up: ticks taken while the
+/// CPU idled still fire timers.
+fn idle_tick(k: &mut Kernel) {
+    if timer::tick_pending(k) {
+        timer::on_tick(k);
     }
 }

@@ -15,7 +15,7 @@
 //!   `ReplyRecv`, no sender is queued on the endpoint and the bound
 //!   notification (if any) has no bits pending (those receive at once).
 //!
-//! `Kernel::fastpath` turns it off (kernel command line `fastpath=off`), so
+//! `Kernel::fastpath` (`FastPath::Off`) turns it off (kernel command line `fastpath=off`), so
 //! the whole test suite can run on the general path too.
 
 use abi::ipc::{MSG_REG_WORDS, MessageInfo};
@@ -26,6 +26,7 @@ use crate::cap::Capability;
 use crate::kernel::Kernel;
 use crate::mem::kobj::ObjId;
 use crate::object::cspace;
+use crate::object::endpoint;
 use crate::object::endpoint::{Endpoint, QueueKind};
 use crate::object::thread::{ReplyRight, Thread, ThreadState};
 
@@ -111,7 +112,7 @@ fn call(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<ObjId<T
     }
     // Commit: the receiver takes the message and the reply right; the
     // caller waits for the reply.
-    k.endpoint_pop(endpoint);
+    endpoint::pop(k, endpoint);
     let grant = cap.rights.contains(Rights::GRANT);
     let thread = k.objects.get_mut(caller);
     thread.state = ThreadState::AwaitingReply { grant };
@@ -160,6 +161,6 @@ fn reply_recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<O
             .set_syscall_result(0, [0, info.to_reg(), args[2], args[3], args[4], args[5]]);
     }
     k.objects.get_mut(caller).state = ThreadState::Receiving { endpoint };
-    k.endpoint_enqueue(endpoint, caller, QueueKind::Recv);
+    endpoint::enqueue(k, endpoint, caller, QueueKind::Recv);
     switch_to(k, caller, target)
 }

@@ -19,14 +19,15 @@ use abi::ipc::{
 use abi::syscall::{RecvResult, SyscallResult};
 use abi::{CapSlot, Rights, SysError};
 
-use crate::arch::user_tables;
+use crate::arch::user_tables::{self, Access};
 use crate::cap::{Capability, SlotId, tree};
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
 use crate::mem::phys;
 use crate::object::cspace;
-use crate::object::endpoint::{Endpoint, QueueKind};
-use crate::object::thread::{ReplyRight, Thread, ThreadState};
+use crate::object::endpoint::{self, Endpoint, QueueKind};
+use crate::object::thread::{self, ReplyRight, SendKind, Thread, ThreadState};
+use crate::vm;
 
 /// Which side of a transfer was at fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,25 +45,32 @@ pub struct SendMode {
     pub badge: u64,
     /// Capabilities may go along.
     pub grant: bool,
-    /// It waits for a reply.
-    pub call: bool,
-    /// The message is the sender's fault message (a call, no buffer).
-    pub fault: bool,
+    /// A send, a call or a fault message.
+    pub kind: SendKind,
+}
+
+/// Whether an operation that finds no partner waits for one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blocking {
+    /// Wait in the endpoint's queue.
+    Block,
+    /// Fail with `WouldBlock` at once.
+    Poll,
 }
 
 /// The physical address of a thread's IPC buffer, if it has one in a
 /// region that allows the access (faulted in if it is not yet mapped).
 #[inline(always)]
-fn buffer_phys(k: &mut Kernel, id: ObjId<Thread>, write: bool) -> Option<u64> {
+fn buffer_phys(k: &mut Kernel, id: ObjId<Thread>, access: Access) -> Option<u64> {
     let thread = k.objects.get(id);
     let (aspace, buffer) = (thread.aspace, thread.ipc_buffer);
     if buffer == 0 {
         return None;
     }
     let root = k.objects.get(aspace).root;
-    match user_tables::translate(root, buffer, write) {
+    match user_tables::translate(root, buffer, access) {
         Some(phys) => Some(phys),
-        None => fault_in_buffer(k, aspace, buffer, write),
+        None => fault_in_buffer(k, aspace, buffer, access),
     }
 }
 
@@ -73,12 +81,11 @@ fn fault_in_buffer(
     k: &mut Kernel,
     aspace: ObjId<crate::object::aspace::AddressSpace>,
     buffer: u64,
-    write: bool,
+    access: Access,
 ) -> Option<u64> {
-    k.populate(aspace, buffer, IPC_BUFFER_BYTES as u64, write)
-        .ok()?;
+    vm::fault::populate(k, aspace, buffer, IPC_BUFFER_BYTES as u64, access).ok()?;
     let root = k.objects.get(aspace).root;
-    user_tables::translate(root, buffer, write)
+    user_tables::translate(root, buffer, access)
 }
 
 /// Moves the message `sender` holds to `receiver` and returns the
@@ -92,7 +99,7 @@ pub fn transfer(
     receiver: ObjId<Thread>,
     mode: SendMode,
 ) -> Result<[u64; 6], TransferError> {
-    if mode.fault {
+    if mode.kind == SendKind::Fault {
         let words = k.objects.get(sender).fault;
         return Ok(RecvResult {
             badge: mode.badge,
@@ -112,10 +119,10 @@ pub fn transfer(
     // Check both sides.
     let mut buffers = None;
     if word_count > MSG_REG_WORDS || cap_count > 0 {
-        let source =
-            buffer_phys(k, sender, false).ok_or(TransferError::Sender(SysError::BadAddress))?;
-        let destination =
-            buffer_phys(k, receiver, true).ok_or(TransferError::Receiver(SysError::BadAddress))?;
+        let source = buffer_phys(k, sender, Access::Read)
+            .ok_or(TransferError::Sender(SysError::BadAddress))?;
+        let destination = buffer_phys(k, receiver, Access::Write)
+            .ok_or(TransferError::Receiver(SysError::BadAddress))?;
         buffers = Some((source, destination));
     }
     let mut sent: [Option<(SlotId, Capability)>; MSG_MAX_CAPS] = [None; MSG_MAX_CAPS];
@@ -161,7 +168,7 @@ pub fn transfer(
         }
     }
     let mut received = info.with_caps(cap_count);
-    if mode.call {
+    if mode.kind == SendKind::Call {
         received = received.with_call();
     }
     Ok(RecvResult {
@@ -179,8 +186,8 @@ pub fn transfer(
 /// for the reply, and the receiver holds the right to give it.
 fn link_reply(k: &mut Kernel, caller: ObjId<Thread>, receiver: ObjId<Thread>, mode: SendMode) {
     // An unanswered earlier call: its caller would wait forever.
-    k.drop_reply_right(receiver);
-    k.objects.get_mut(receiver).reply = if mode.fault {
+    thread::drop_reply_right(k, receiver);
+    k.objects.get_mut(receiver).reply = if mode.kind == SendKind::Fault {
         ReplyRight::Fault(caller)
     } else {
         ReplyRight::To(caller)
@@ -197,19 +204,19 @@ pub fn send(
     caller: ObjId<Thread>,
     endpoint: ObjId<Endpoint>,
     mode: SendMode,
-    blocking: bool,
+    blocking: Blocking,
 ) -> Result<Next, SysError> {
     while let Some(receiver) = k.objects.get(endpoint).first(QueueKind::Recv) {
         match transfer(k, caller, receiver, mode) {
             Err(TransferError::Sender(error)) => return Err(error),
             Err(TransferError::Receiver(error)) => {
-                k.endpoint_pop(endpoint);
-                k.wake(receiver, Err(error));
+                endpoint::pop(k, endpoint);
+                thread::wake(k, receiver, Err(error));
             }
             Ok(values) => {
-                k.endpoint_pop(endpoint);
-                k.wake(receiver, Ok(values));
-                if mode.call {
+                endpoint::pop(k, endpoint);
+                thread::wake(k, receiver, Ok(values));
+                if mode.kind.awaits_reply() {
                     k.sched.forget_current(caller);
                     link_reply(k, caller, receiver, mode);
                     return Ok(Next::Blocked);
@@ -218,18 +225,17 @@ pub fn send(
             }
         }
     }
-    if !blocking {
+    if blocking == Blocking::Poll {
         return Err(SysError::WouldBlock);
     }
     k.sched.forget_current(caller);
     k.objects.get_mut(caller).state = ThreadState::Sending {
         endpoint,
         badge: mode.badge,
-        call: mode.call,
+        kind: mode.kind,
         grant: mode.grant,
-        fault: mode.fault,
     };
-    k.endpoint_enqueue(endpoint, caller, QueueKind::Send);
+    endpoint::enqueue(k, endpoint, caller, QueueKind::Send);
     Ok(Next::Blocked)
 }
 
@@ -238,7 +244,7 @@ pub fn recv(
     k: &mut Kernel,
     caller: ObjId<Thread>,
     endpoint: ObjId<Endpoint>,
-    blocking: bool,
+    blocking: Blocking,
 ) -> Result<Next, SysError> {
     if let Some(bound) = k.objects.get(caller).bound {
         let word = core::mem::take(&mut k.objects.get_mut(bound).word);
@@ -253,44 +259,35 @@ pub fn recv(
     }
     while let Some(sender) = k.objects.get(endpoint).first(QueueKind::Send) {
         let ThreadState::Sending {
-            badge,
-            call,
-            grant,
-            fault,
-            ..
+            badge, kind, grant, ..
         } = k.objects.get(sender).state
         else {
             unreachable!("a thread in a send queue is sending");
         };
-        let mode = SendMode {
-            badge,
-            grant,
-            call,
-            fault,
-        };
+        let mode = SendMode { badge, grant, kind };
         match transfer(k, sender, caller, mode) {
             Err(TransferError::Receiver(error)) => return Err(error),
             Err(TransferError::Sender(error)) => {
-                k.endpoint_pop(endpoint);
-                k.wake(sender, Err(error));
+                endpoint::pop(k, endpoint);
+                thread::wake(k, sender, Err(error));
             }
             Ok(values) => {
-                k.endpoint_pop(endpoint);
-                if call {
+                endpoint::pop(k, endpoint);
+                if kind.awaits_reply() {
                     link_reply(k, sender, caller, mode);
                 } else {
-                    k.wake(sender, Ok([0; 6]));
+                    thread::wake(k, sender, Ok([0; 6]));
                 }
                 return Ok(Next::Reply(values));
             }
         }
     }
-    if !blocking {
+    if blocking == Blocking::Poll {
         return Err(SysError::WouldBlock);
     }
     k.sched.forget_current(caller);
     k.objects.get_mut(caller).state = ThreadState::Receiving { endpoint };
-    k.endpoint_enqueue(endpoint, caller, QueueKind::Recv);
+    endpoint::enqueue(k, endpoint, caller, QueueKind::Recv);
     Ok(Next::Blocked)
 }
 
@@ -323,8 +320,7 @@ pub fn reply(k: &mut Kernel, caller: ObjId<Thread>) -> Result<ReplyOutcome, SysE
     let mode = SendMode {
         badge: 0,
         grant,
-        call: false,
-        fault: false,
+        kind: SendKind::Send,
     };
     let result = match transfer(k, caller, target, mode) {
         Err(TransferError::Sender(error)) => return Err(error),
@@ -333,7 +329,7 @@ pub fn reply(k: &mut Kernel, caller: ObjId<Thread>) -> Result<ReplyOutcome, SysE
     };
     k.objects.get_mut(caller).reply = ReplyRight::None;
     k.objects.get_mut(target).replier = None;
-    k.wake(target, result);
+    thread::wake(k, target, result);
     Ok(ReplyOutcome::Delivered)
 }
 
@@ -356,7 +352,7 @@ fn reply_to_fault(
     if label == fault::RESUME {
         k.sched.make_ready(&mut k.objects, target);
     } else {
-        k.kill_faulted(target);
+        thread::kill_faulted(k, target);
     }
     Ok(ReplyOutcome::Delivered)
 }
@@ -367,10 +363,9 @@ pub fn send_fault(k: &mut Kernel, thread: ObjId<Thread>, endpoint: ObjId<Endpoin
     let mode = SendMode {
         badge,
         grant: false,
-        call: true,
-        fault: true,
+        kind: SendKind::Fault,
     };
     // A fault message cannot fail on the sender's side (no buffer, no
     // capabilities) and blocking sends never return WouldBlock.
-    let _ = send(k, thread, endpoint, mode, true);
+    let _ = send(k, thread, endpoint, mode, Blocking::Block);
 }

@@ -5,12 +5,12 @@
 #![no_std]
 #![no_main]
 
-mod account;
 mod arch;
 mod boot_program;
 mod cap;
 mod config;
 mod entry;
+mod exception;
 mod fastpath;
 mod ipc;
 mod kernel;
@@ -18,8 +18,10 @@ mod klog;
 mod mem;
 mod object;
 mod sched;
+mod switch;
 mod syscall;
 mod time;
+mod timer;
 mod usercopy;
 mod vm;
 
@@ -112,14 +114,17 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
     let (_, total) = mem::frame::counts();
     let mut k = kernel::Kernel::new();
     let cmdline = &boot.cmdline[..boot.cmdline_len];
-    k.fastpath = !cmdline
+    if cmdline
         .split(|byte| *byte == b' ')
-        .any(|word| word == b"fastpath=off");
-    klog!(
-        Info,
-        "ipc fast path: {}",
-        if k.fastpath { "on" } else { "off" }
-    );
+        .any(|word| word == b"fastpath=off")
+    {
+        k.fastpath = kernel::FastPath::Off;
+    }
+    let fastpath = match k.fastpath {
+        kernel::FastPath::On => "on",
+        kernel::FastPath::Off => "off",
+    };
+    klog!(Info, "ipc fast path: {fastpath}");
     let facts = boot_program::BootFacts {
         initrd,
         cmdline: &boot.cmdline[..boot.cmdline_len],

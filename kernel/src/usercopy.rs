@@ -7,7 +7,7 @@
 //! read, a `UserSlice<Write>` only written.
 //!
 //! Before copying, the pages of the range are faulted in through the
-//! thread's regions (`Kernel::populate`: a lazy page is filled, a
+//! thread's regions (`vm::fault::populate`: a lazy page is filled, a
 //! copy-on-write page copied), so the copy itself never needs the page
 //! fault handler to do more than report `BadAddress`.
 
@@ -20,6 +20,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 use crate::kernel::Kernel;
 use crate::mem::kobj::ObjId;
 use crate::object::thread::Thread;
+use crate::vm::{self, Access};
 
 /// The kernel only reads.
 pub struct Read;
@@ -66,9 +67,14 @@ impl<Mode> UserSlice<Mode> {
     }
 
     /// Faults in the range in `thread`'s address space.
-    fn populate(&self, k: &mut Kernel, thread: ObjId<Thread>, write: bool) -> Result<(), SysError> {
+    fn populate(
+        &self,
+        k: &mut Kernel,
+        thread: ObjId<Thread>,
+        access: Access,
+    ) -> Result<(), SysError> {
         let aspace = k.objects.get(thread).aspace;
-        k.populate(aspace, self.addr, self.len as u64, write)
+        vm::fault::populate(k, aspace, self.addr, self.len as u64, access)
     }
 }
 
@@ -87,7 +93,7 @@ impl<Mode: Readable> UserSlice<Mode> {
         if dst.len() != self.len {
             return Err(SysError::InvalidArg);
         }
-        self.populate(k, thread, false)?;
+        self.populate(k, thread, Access::Read)?;
         // SAFETY: the user range was checked by `new` (obligation 1); `dst`
         // is a live exclusive kernel buffer of `len` bytes (obligation 2).
         let ok = unsafe {
@@ -116,7 +122,7 @@ impl<Mode: Writable> UserSlice<Mode> {
         if src.len() != self.len {
             return Err(SysError::InvalidArg);
         }
-        self.populate(k, thread, true)?;
+        self.populate(k, thread, Access::Write)?;
         // SAFETY: the user range was checked by `new` (obligation 1); `src`
         // is a live kernel buffer of `len` bytes, only read (obligation 2).
         let ok =

@@ -17,7 +17,7 @@ use core::num::NonZeroU64;
 
 use abi::{ObjectType, Rights};
 
-use crate::mem::kobj::ObjId;
+use crate::mem::kobj::{KernelObject, ObjId};
 use crate::object::aspace::AddressSpace;
 use crate::object::budget::Budget;
 use crate::object::cspace::CSpace;
@@ -50,6 +50,26 @@ pub enum ObjectRef {
 }
 
 impl ObjectRef {
+    /// The physical address of the object's frame and the offset of its
+    /// header in it; `None` for the singletons, which have neither.
+    #[inline(always)]
+    pub fn header_location(self) -> Option<(u64, usize)> {
+        #[inline(always)]
+        fn of<T: KernelObject>(id: ObjId<T>) -> Option<(u64, usize)> {
+            Some((id.phys(), T::HEADER_OFFSET))
+        }
+        match self {
+            ObjectRef::Debug | ObjectRef::DeviceMemory => None,
+            ObjectRef::Budget(id) => of(id),
+            ObjectRef::AddressSpace(id) => of(id),
+            ObjectRef::Thread(id) => of(id),
+            ObjectRef::CSpace(id) => of(id),
+            ObjectRef::Endpoint(id) => of(id),
+            ObjectRef::Notification(id) => of(id),
+            ObjectRef::Memory(id) => of(id),
+        }
+    }
+
     /// The type of the object.
     pub fn object_type(&self) -> ObjectType {
         match self {

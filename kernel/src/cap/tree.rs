@@ -10,6 +10,7 @@ use super::{Capability, SlotId};
 use crate::kernel::Kernel;
 use crate::mem::kobj::{ObjId, Objects};
 use crate::object::cspace::CSpace;
+use crate::object::lifetime;
 
 impl CdtStore for Objects {
     type Id = SlotId;
@@ -51,7 +52,7 @@ pub fn install(
         Some(parent) => cdt::insert_child(&mut k.objects, parent, id),
         None => cdt::insert_root(&mut k.objects, id),
     }
-    k.add_ref(cap.object);
+    lifetime::add_ref(k, cap.object);
     id
 }
 
@@ -66,7 +67,7 @@ pub fn delete(k: &mut Kernel, id: SlotId) {
     let slot = k.objects.slot(id);
     let (owner, index) = (slot.owner, slot.index);
     k.objects.get_mut(owner).release(index);
-    k.release(cap.object);
+    lifetime::release(k, cap.object);
 }
 
 /// Moves the capability in `from` to slot `index` of `cspace` (reserved by

@@ -4,8 +4,14 @@
 //! a frame of its own, reached through the direct map. An [`ObjId<T>`] is
 //! the frame's physical address, typed: it is minted only by
 //! [`Objects::alloc`] for a `T`, so it always names a `T` until
-//! [`Objects::free`] (which the kernel calls only when the object's last
-//! reference is gone: capabilities, scheduler queues, waiters).
+//! [`Objects::free`]. `free` is `unsafe`: its caller promises that nothing
+//! names the object any more, and only `object::lifetime` calls it, when
+//! the object's last reference is gone and its type has taken it out of
+//! every queue. A stale `ObjId` is therefore never dereferenced.
+//!
+//! Every object type holds an `object::lifetime::Header` at a known
+//! offset ([`KernelObject::HEADER_OFFSET`], filled in by `kernel_object!`),
+//! so [`Objects::header_mut`] reaches the header of an object of any type.
 //!
 //! Access goes through the single [`Objects`] token owned by the kernel
 //! state: `get_mut` borrows it mutably, so the borrow checker guarantees at
@@ -16,16 +22,43 @@ use core::num::NonZeroU64;
 use kcore::frame::{FRAME_BYTES, FrameNumber};
 
 use super::frame;
-use crate::cap::{Slot, SlotId};
+use crate::cap::{ObjectRef, Slot, SlotId};
 use crate::config::DIRECT_MAP_BASE;
+use crate::object::lifetime::Header;
 
 /// A kernel object that fits in one frame.
-pub trait KernelObject: Sized {
+///
+/// # Safety
+/// 1. The type has a [`Header`] field named `header` at byte offset
+///    [`KernelObject::HEADER_OFFSET`]. Implement it with
+///    `kernel_object!`, which computes the offset.
+pub unsafe trait KernelObject: Sized {
+    /// Where the header is in the object.
+    const HEADER_OFFSET: usize;
+
     /// Compile-time check that the object fits its frame.
     const FITS: () = assert!(
         core::mem::size_of::<Self>() <= FRAME_BYTES as usize
             && core::mem::align_of::<Self>() <= FRAME_BYTES as usize
     );
+
+    /// The object's header.
+    fn header(&self) -> &Header;
+}
+
+/// Implements [`KernelObject`] for a type with a field `header: Header`.
+#[macro_export]
+macro_rules! kernel_object {
+    ($ty:ty) => {
+        // SAFETY: the offset is the compiler's own for the field.
+        unsafe impl $crate::mem::kobj::KernelObject for $ty {
+            const HEADER_OFFSET: usize = core::mem::offset_of!($ty, header);
+
+            fn header(&self) -> &$crate::object::lifetime::Header {
+                &self.header
+            }
+        }
+    };
 }
 
 /// A typed reference to a kernel object in its frame.
@@ -59,6 +92,11 @@ unsafe impl<T> Send for ObjId<T> {}
 impl<T> ObjId<T> {
     fn ptr(self) -> *mut T {
         (DIRECT_MAP_BASE + self.phys.get()) as *mut T
+    }
+
+    /// The physical address of the object's frame.
+    pub fn phys(self) -> u64 {
+        self.phys.get()
     }
 
     /// The number of the object's frame, to keep in 32 bits (the direct
@@ -113,6 +151,40 @@ impl Objects {
         Ok(id)
     }
 
+    /// Like [`Objects::alloc`], for a value that needs its own id (the
+    /// root budget pays for itself).
+    ///
+    /// # Errors
+    /// `Err(())` if no frame is free.
+    pub fn alloc_with<T: KernelObject>(
+        &mut self,
+        make: impl FnOnce(ObjId<T>) -> T,
+    ) -> Result<ObjId<T>, ()> {
+        let () = T::FITS;
+        let frame = frame::alloc().ok_or(())?;
+        let id: ObjId<T> = ObjId {
+            // The allocator never hands out frame 0.
+            phys: NonZeroU64::new(frame.addr()).expect("frame 0 is never allocated"),
+            _type: PhantomData,
+        };
+        // SAFETY: as in `alloc`.
+        unsafe { id.ptr().write(make(id)) };
+        Ok(id)
+    }
+
+    /// The header of the object `object` names; `None` for the
+    /// singletons, which have none and are never destroyed.
+    #[inline(always)]
+    pub fn header_mut(&mut self, object: ObjectRef) -> Option<&mut Header> {
+        let (phys, offset) = object.header_location()?;
+        // SAFETY: `object` names a live kernel object (module invariant),
+        // whose type holds its `Header` at `offset` (`KernelObject`'s
+        // contract, and `header_location` gives the offset of the type the
+        // variant names); `&mut self` makes this the only live reference
+        // into any kernel object.
+        Some(unsafe { &mut *((DIRECT_MAP_BASE + phys + offset as u64) as *mut Header) })
+    }
+
     /// The object `id` names.
     pub fn get<T: KernelObject>(&self, id: ObjId<T>) -> &T {
         // SAFETY: `id` was minted by `alloc::<T>` and its object is alive
@@ -153,11 +225,16 @@ impl Objects {
         unsafe { ((DIRECT_MAP_BASE + id.0.get()) as *mut Slot).write(slot) };
     }
 
-    /// Destroys the object and returns its frame. The caller has removed
-    /// every reference to `id`.
-    pub fn free<T: KernelObject>(&mut self, id: ObjId<T>) {
-        // SAFETY: `id` names a live T (module invariant) that nothing refers
-        // to any more (caller's obligation), so it is dropped exactly once.
+    /// Destroys the object and returns its frame.
+    ///
+    /// # Safety
+    /// 1. Nothing names `id` any more: no capability, queue, list, other
+    ///    object's field or destroy-list link.
+    /// 2. `id` has not been freed before.
+    pub unsafe fn free<T: KernelObject>(&mut self, id: ObjId<T>) {
+        // SAFETY: `id` names a live T (module invariant and obligation 2)
+        // that nothing refers to any more (obligation 1), so it is dropped
+        // exactly once and its frame can be reused.
         unsafe { core::ptr::drop_in_place(id.ptr()) };
         frame::free(FrameNumber(id.phys.get() / FRAME_BYTES));
     }

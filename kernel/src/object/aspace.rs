@@ -7,17 +7,21 @@
 //! cache of what the regions say, and any leaf may be dropped at any time
 //! (it faults back in).
 //!
-//! Lifetime: `refs` counts capabilities plus threads running in it; at
+//! Lifetime: `header.refs` counts capabilities plus threads running in it; at
 //! zero the kernel drops its regions (each holds a reference on its
 //! memory object) and frees its page tables, refunding `budget` for the
 //! object and the `tables`.
 
+use abi::SysError;
 use kcore::region::RegionList;
 
-use crate::cap::ObjectRef;
-use crate::mem::kobj::{KernelObject, ObjId};
-use crate::object::budget::Budget;
+use crate::arch::user_tables;
+use crate::kernel::Kernel;
+use crate::mem::kobj::ObjId;
+use crate::object::budget::{self, Budget};
+use crate::object::lifetime::{self, Header};
 use crate::object::memory::MemoryObject;
+use crate::vm;
 
 /// Regions one address space holds (its object fits one frame).
 pub const REGIONS: usize = 96;
@@ -47,35 +51,64 @@ pub mod attrs {
 }
 
 /// An address space.
+#[repr(C)]
 pub struct AddressSpace {
+    /// References (capabilities, threads running in it) and the budget
+    /// that paid for it and its page tables.
+    pub header: Header,
     /// Physical address of the root of its page tables (upper half shared
     /// with the kernel).
     pub root: u64,
-    /// The budget that paid for it and its page tables.
-    pub budget: ObjId<Budget>,
     /// Page-table frames it holds, the root included.
     pub tables: u64,
-    /// Capabilities and threads that refer to it.
-    pub refs: u32,
-    /// Next object on the kernel's destroy list.
-    pub reap_next: Option<ObjectRef>,
     /// Mapped regions.
     pub regions: Regions,
 }
 
-impl KernelObject for AddressSpace {}
+crate::kernel_object!(AddressSpace);
 
 impl AddressSpace {
     /// An address space with no regions, whose root (one table) `budget`
     /// paid for.
     pub fn new(root: u64, budget: ObjId<Budget>) -> AddressSpace {
         AddressSpace {
+            header: Header::new(budget),
             root,
-            budget,
             tables: 1,
-            refs: 0,
-            reap_next: None,
             regions: RegionList::new(abi::layout::USER_START, abi::layout::USER_END),
         }
     }
+}
+
+/// A new address space paid for by `budget`, with its root table.
+///
+/// # Errors
+/// [`SysError::OutOfMemory`] (nothing kept).
+pub fn create(k: &mut Kernel, budget: ObjId<Budget>) -> Result<ObjId<AddressSpace>, SysError> {
+    budget::charge(k, budget, 1)?;
+    let Some(root) = user_tables::new_root() else {
+        budget::refund(k, budget, 1);
+        return Err(SysError::OutOfMemory);
+    };
+    lifetime::new_object(k, budget, AddressSpace::new(root, budget)).inspect_err(|_| {
+        user_tables::free_root(root);
+        budget::refund(k, budget, 1);
+    })
+}
+
+/// Before the address space is freed: drops every region (each held a
+/// reference on its memory object) and frees the page tables.
+pub fn teardown(k: &mut Kernel, aspace: ObjId<AddressSpace>) {
+    let mut index = 0;
+    while let Some(&region) = k.objects.get(aspace).regions.get(index) {
+        vm::mapping::count_regions(k, aspace, region.object, -1)
+            .expect("fewer regions need no new mapping entry");
+        index += 1;
+    }
+    k.objects.get_mut(aspace).regions.clear(|_| {});
+    let space = k.objects.get(aspace);
+    let (root, payer, tables) = (space.root, space.header.payer, space.tables);
+    let freed = user_tables::free_root(root);
+    debug_assert_eq!(freed, tables, "page-table frames counted");
+    budget::refund(k, payer, tables);
 }

@@ -9,8 +9,8 @@
 //! [`lookup`] is the one place that turns a slot number into an object: it
 //! checks the slot, the object type and the rights together.
 //!
-//! Lifetime: `refs` counts capabilities to the space and threads using it;
-//! at zero the kernel deletes every slot and frees the pages.
+//! Lifetime: `header.refs` counts capabilities to the space and threads
+//! using it; at zero the kernel deletes every slot and frees the pages.
 
 use core::num::NonZeroU64;
 
@@ -19,10 +19,12 @@ use abi::{CapSlot, Rights, SysError};
 use kcore::frame::{FRAME_BYTES, FrameNumber};
 use kcore::slots::SlotBitmap;
 
-use crate::cap::{CapTarget, Capability, ObjectRef, SLOT_BYTES, Slot, SlotId};
+use crate::cap::{CapTarget, Capability, SLOT_BYTES, Slot, SlotId};
+use crate::kernel::Kernel;
 use crate::mem::frame;
-use crate::mem::kobj::{KernelObject, ObjId, Objects};
-use crate::object::budget::Budget;
+use crate::mem::kobj::{ObjId, Objects};
+use crate::object::budget::{self, Budget};
+use crate::object::lifetime::Header;
 
 /// Slots per slot page.
 pub const SLOTS_PER_PAGE: u32 = (FRAME_BYTES as usize / SLOT_BYTES) as u32;
@@ -30,20 +32,18 @@ const MAX_PAGES: usize = (CSPACE_MAX_SLOTS / SLOTS_PER_PAGE as u64) as usize;
 const BITMAP_WORDS: usize = CSPACE_MAX_SLOTS as usize / 64;
 
 /// A capability space's header.
+#[repr(C)]
 pub struct CSpace {
+    /// References (capabilities and threads using it) and the budget that
+    /// paid for it and its slot pages.
+    pub header: Header,
     /// Physical addresses of the slot pages (0 past the last).
     pages: [u64; MAX_PAGES],
     /// Which slots are full.
     used: SlotBitmap<BITMAP_WORDS>,
-    /// The budget that paid for the header and the slot pages.
-    pub budget: ObjId<Budget>,
-    /// Capabilities naming this space plus threads using it.
-    pub refs: u32,
-    /// Next object on the kernel's destroy list.
-    pub reap_next: Option<ObjectRef>,
 }
 
-impl KernelObject for CSpace {}
+crate::kernel_object!(CSpace);
 
 /// Frames a capability space of `slots` slots takes: its header and its
 /// slot pages.
@@ -58,43 +58,51 @@ fn slot_pages(slots: u64) -> usize {
 }
 
 /// Creates a capability space of `slots` slots (rounded up to a page),
-/// whose [`frames_for`] frames `budget` has already been charged for.
+/// paid for by `budget` ([`frames_for`] frames).
 ///
 /// # Errors
-/// [`SysError::OutOfMemory`] if a frame is missing (nothing is kept).
+/// [`SysError::OutOfMemory`] if the budget cannot pay or a frame is
+/// missing (nothing is kept).
 pub fn create(
-    objects: &mut Objects,
+    k: &mut Kernel,
     slots: u64,
     budget: ObjId<Budget>,
 ) -> Result<ObjId<CSpace>, SysError> {
-    let pages = slot_pages(slots);
-    let limit = pages as u32 * SLOTS_PER_PAGE;
-    let header = CSpace {
-        pages: [0; MAX_PAGES],
-        used: SlotBitmap::new(limit),
-        budget,
-        refs: 0,
-        reap_next: None,
-    };
-    let id = objects.alloc(header).map_err(|_| SysError::OutOfMemory)?;
-    for page in 0..pages {
+    let count = slot_pages(slots);
+    let frames = frames_for(slots);
+    budget::charge(k, budget, frames)?;
+    // The slot pages first, so that a failure frees only frames.
+    let mut pages = [0; MAX_PAGES];
+    for page in 0..count {
         let Some(frame) = frame::alloc() else {
-            free_pages(objects, id);
-            objects.free(id);
+            free_frames(&mut pages);
+            budget::refund(k, budget, frames);
             return Err(SysError::OutOfMemory);
         };
-        objects.get_mut(id).pages[page] = frame.addr();
+        pages[page] = frame.addr();
+    }
+    let limit = count as u32 * SLOTS_PER_PAGE;
+    let header = CSpace {
+        header: Header::new(budget),
+        pages,
+        used: SlotBitmap::new(limit),
+    };
+    let Ok(id) = k.objects.alloc(header) else {
+        free_frames(&mut pages);
+        budget::refund(k, budget, frames);
+        return Err(SysError::OutOfMemory);
+    };
+    for (page, &addr) in pages.iter().enumerate().take(count) {
         for offset in 0..SLOTS_PER_PAGE {
-            let index = page as u32 * SLOTS_PER_PAGE + offset;
             let slot = Slot {
                 cap: None,
                 prev: None,
                 next: None,
                 depth: 0,
-                index,
+                index: page as u32 * SLOTS_PER_PAGE + offset,
                 owner: id,
             };
-            objects.init_slot(slot_at(frame.addr(), offset), slot);
+            k.objects.init_slot(slot_at(addr, offset), slot);
         }
     }
     Ok(id)
@@ -106,13 +114,27 @@ fn slot_at(page: u64, offset: u32) -> SlotId {
     SlotId(NonZeroU64::new(phys).expect("slot pages are never frame 0"))
 }
 
-/// Frees the slot pages (the caller has emptied every slot) and the header.
-pub fn free_pages(objects: &mut Objects, id: ObjId<CSpace>) {
-    let header = objects.get_mut(id);
-    for page in header.pages.iter_mut().filter(|page| **page != 0) {
+/// Frees the frames of slot pages (0 entries are unused).
+fn free_frames(pages: &mut [u64; MAX_PAGES]) {
+    for page in pages.iter_mut().filter(|page| **page != 0) {
         frame::free(FrameNumber(*page / FRAME_BYTES));
         *page = 0;
     }
+}
+
+/// Before the space is freed: deletes every capability in it and frees
+/// its slot pages (its own frame is refunded when it is freed).
+pub fn teardown(k: &mut Kernel, id: ObjId<CSpace>) {
+    let limit = k.objects.get(id).limit();
+    for index in 1..limit {
+        if let Some(slot) = k.objects.get(id).slot_id(index) {
+            crate::cap::tree::delete(k, slot);
+        }
+    }
+    let space = k.objects.get_mut(id);
+    let (payer, slot_pages) = (space.header.payer, space.frames() - 1);
+    free_frames(&mut space.pages);
+    budget::refund(k, payer, slot_pages);
 }
 
 impl CSpace {

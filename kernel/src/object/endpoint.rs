@@ -7,15 +7,17 @@
 //! endpoint: it stays in the blocked sender's registers and IPC buffer
 //! until a receiver takes it (`crate::ipc`).
 //!
-//! Lifetime: `refs` counts capabilities; at zero the kernel wakes every
-//! waiter with `PeerClosed` and frees the endpoint.
+//! Lifetime: `header.refs` counts capabilities; at zero the kernel wakes
+//! every waiter with `PeerClosed` and frees the endpoint.
 
+use abi::SysError;
 use kcore::queue::List;
 
-use crate::cap::ObjectRef;
-use crate::mem::kobj::{KernelObject, ObjId};
+use crate::kernel::Kernel;
+use crate::mem::kobj::ObjId;
 use crate::object::budget::Budget;
-use crate::object::thread::Thread;
+use crate::object::lifetime::Header;
+use crate::object::thread::{self, SendKind, Thread, ThreadState};
 
 /// Who waits in an endpoint's queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,30 +31,25 @@ pub enum QueueKind {
 }
 
 /// An endpoint.
+#[repr(C)]
 pub struct Endpoint {
+    /// References (capabilities) and the budget that paid for it.
+    pub header: Header,
     /// Waiting threads, in priority order.
     pub queue: List<ObjId<Thread>>,
     /// Whether they send or receive.
     pub kind: QueueKind,
-    /// The budget that paid for it.
-    pub budget: ObjId<Budget>,
-    /// Capabilities naming it.
-    pub refs: u32,
-    /// Next object on the kernel's destroy list.
-    pub reap_next: Option<ObjectRef>,
 }
 
-impl KernelObject for Endpoint {}
+crate::kernel_object!(Endpoint);
 
 impl Endpoint {
     /// An endpoint nobody waits on, paid for by `budget`.
     pub const fn new(budget: ObjId<Budget>) -> Endpoint {
         Endpoint {
+            header: Header::new(budget),
             queue: List::new(),
             kind: QueueKind::Idle,
-            budget,
-            refs: 0,
-            reap_next: None,
         }
     }
 
@@ -69,6 +66,60 @@ impl Endpoint {
     pub fn settle(&mut self) {
         if self.queue.is_empty() {
             self.kind = QueueKind::Idle;
+        }
+    }
+}
+
+/// Takes a thread off an endpoint's queue.
+pub fn remove(k: &mut Kernel, endpoint: ObjId<Endpoint>, id: ObjId<Thread>) {
+    let mut queue = k.objects.get(endpoint).queue;
+    queue.remove(&mut k.objects, id);
+    let endpoint = k.objects.get_mut(endpoint);
+    endpoint.queue = queue;
+    endpoint.settle();
+}
+
+/// Takes the first waiter off an endpoint's queue (the one
+/// `Endpoint::first` names).
+#[inline(always)]
+pub fn pop(k: &mut Kernel, endpoint: ObjId<Endpoint>) -> Option<ObjId<Thread>> {
+    let mut queue = k.objects.get(endpoint).queue;
+    let first = queue.pop_front(&mut k.objects);
+    let endpoint = k.objects.get_mut(endpoint);
+    endpoint.queue = queue;
+    endpoint.settle();
+    first
+}
+
+/// Queues a thread on an endpoint (priority order) as `kind`.
+#[inline(always)]
+pub fn enqueue(k: &mut Kernel, endpoint: ObjId<Endpoint>, id: ObjId<Thread>, kind: QueueKind) {
+    let mut queue = k.objects.get(endpoint).queue;
+    let priority = k.objects.get(id).priority;
+    queue.insert_by_priority(&mut k.objects, id, priority, |objects, t| {
+        objects.get(t).priority
+    });
+    let endpoint = k.objects.get_mut(endpoint);
+    endpoint.queue = queue;
+    endpoint.kind = kind;
+}
+
+/// Wakes every waiter with `PeerClosed` before the endpoint is freed; a
+/// thread queued with a fault message ends with its fault (nobody can
+/// answer it now).
+pub fn teardown(k: &mut Kernel, id: ObjId<Endpoint>) {
+    while let Some(waiter) = pop(k, id) {
+        match k.objects.get(waiter).state {
+            ThreadState::Sending {
+                kind: SendKind::Fault,
+                ..
+            } => {
+                // Not in a syscall, and off the queue already: it ends as
+                // if it were running.
+                k.objects.get_mut(waiter).state = ThreadState::Running;
+                thread::kill_faulted(k, waiter);
+            }
+            _ => thread::wake(k, waiter, Err(SysError::PeerClosed)),
         }
     }
 }

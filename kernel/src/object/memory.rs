@@ -12,18 +12,22 @@
 //! with the number of regions there), so that a page it replaces
 //! (copy-on-write) or drops (shrink, move) can be unmapped everywhere.
 //!
-//! Lifetime: `refs` counts capabilities plus address spaces that map it
+//! Lifetime: `header.refs` counts capabilities plus address spaces that map it
 //! (one per [`Mapping`]). At zero
 //! its pages are released (freed with their last holder) and its frame and
 //! tree nodes refunded to `budget`.
 
 use abi::SysError;
+use kcore::frame::FrameNumber;
 use kcore::pagetree::PageTree;
 
-use crate::cap::ObjectRef;
-use crate::mem::kobj::{KernelObject, ObjId};
+use crate::kernel::Kernel;
+use crate::mem::kobj::ObjId;
+use crate::mem::nodes::Nodes;
 use crate::object::aspace::AddressSpace;
-use crate::object::budget::Budget;
+use crate::object::budget::{self, Budget};
+use crate::object::lifetime::Header;
+use crate::vm;
 
 /// Where a memory object's pages are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,9 +38,18 @@ pub enum Backing {
     Fixed {
         /// Physical address of page 0.
         base: u64,
-        /// Device registers: mapped uncached.
-        device: bool,
+        /// RAM or device registers.
+        kind: FixedKind,
     },
+}
+
+/// What a fixed range is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixedKind {
+    /// RAM the kernel does not own (the initramfs): mapped cached.
+    Ram,
+    /// Device registers: mapped uncached.
+    Device,
 }
 
 /// Where an object is mapped: an address space, and how many of its
@@ -60,27 +73,25 @@ impl Mapping {
 pub const MAPPINGS: usize = 64;
 
 /// A memory object.
+#[repr(C)]
 pub struct MemoryObject {
+    /// References (capabilities, and one per address space mapping it)
+    /// and the budget that paid for the object and its tree nodes (pages
+    /// carry their own payer).
+    pub header: Header,
     /// Where its pages are.
     pub backing: Backing,
     /// Number of pages.
     pub size: u64,
     /// Anonymous pages present: physical addresses (unused when fixed).
     pub tree: PageTree,
-    /// The budget that paid for the object and its tree nodes (pages carry
-    /// their own payer).
-    pub budget: ObjId<Budget>,
     /// Where it is mapped: the first `mapped` entries.
     mappings: [Mapping; MAPPINGS],
     /// Entries in use in `mappings`.
     mapped: usize,
-    /// Capabilities and regions that keep it alive.
-    pub refs: u32,
-    /// Next object on the kernel's destroy list.
-    pub reap_next: Option<ObjectRef>,
 }
 
-impl KernelObject for MemoryObject {}
+crate::kernel_object!(MemoryObject);
 
 impl MemoryObject {
     /// An anonymous object of `pages` absent pages.
@@ -90,28 +101,24 @@ impl MemoryObject {
     pub fn anonymous(pages: u64, budget: ObjId<Budget>) -> Result<MemoryObject, SysError> {
         let tree = PageTree::new(pages).map_err(|_| SysError::InvalidArg)?;
         Ok(MemoryObject {
+            header: Header::new(budget),
             backing: Backing::Anonymous,
             size: pages,
             tree,
-            budget,
             mappings: [Mapping::EMPTY; MAPPINGS],
             mapped: 0,
-            refs: 0,
-            reap_next: None,
         })
     }
 
     /// An object for `pages` pages of physical memory from `base`.
-    pub fn fixed(base: u64, pages: u64, device: bool, budget: ObjId<Budget>) -> MemoryObject {
+    pub fn fixed(base: u64, pages: u64, kind: FixedKind, budget: ObjId<Budget>) -> MemoryObject {
         MemoryObject {
-            backing: Backing::Fixed { base, device },
+            header: Header::new(budget),
+            backing: Backing::Fixed { base, kind },
             size: pages,
             tree: PageTree::new(0).expect("an empty tree"),
-            budget,
             mappings: [Mapping::EMPTY; MAPPINGS],
             mapped: 0,
-            refs: 0,
-            reap_next: None,
         }
     }
 
@@ -166,4 +173,24 @@ impl MemoryObject {
     pub fn spaces(&self) -> impl Iterator<Item = ObjId<AddressSpace>> + '_ {
         self.mappings[..self.mapped].iter().filter_map(|m| m.aspace)
     }
+}
+
+/// Before the object is freed: its pages are released (each freed with
+/// its last holder) and its tree nodes refunded.
+pub fn teardown(k: &mut Kernel, memory: ObjId<MemoryObject>) {
+    let payer = k.objects.get(memory).header.payer;
+    let mut tree = take_tree(k, memory);
+    let tree_nodes = tree.nodes();
+    let mut nodes = Nodes::read_only();
+    tree.clear(&mut nodes, |_, page| {
+        vm::pages::release_page(k, FrameNumber::containing(page));
+    });
+    debug_assert_eq!(nodes.freed(), tree_nodes);
+    budget::refund(k, payer, tree_nodes);
+}
+
+/// Moves `memory`'s page tree out (an empty one stays in its place).
+pub fn take_tree(k: &mut Kernel, memory: ObjId<MemoryObject>) -> PageTree {
+    let empty = PageTree::new(0).expect("an empty tree");
+    core::mem::replace(&mut k.objects.get_mut(memory).tree, empty)
 }

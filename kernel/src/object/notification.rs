@@ -7,19 +7,28 @@
 //! word. A notification can also carry a timer deadline: the kernel
 //! signals it at the first tick at or after the deadline.
 //!
-//! Lifetime: `refs` counts capabilities; at zero the kernel wakes the
+//! Lifetime: `header.refs` counts capabilities; at zero the kernel wakes the
 //! waiters with `PeerClosed`, unbinds the bound thread, disarms the timer
 //! and frees it.
 
+use abi::SysError;
+use abi::ipc::MessageInfo;
+use abi::syscall::{RecvResult, SyscallResult};
 use kcore::queue::{Links, List};
 
-use crate::cap::ObjectRef;
-use crate::mem::kobj::{KernelObject, ObjId};
+use crate::kernel::Kernel;
+use crate::mem::kobj::ObjId;
 use crate::object::budget::Budget;
-use crate::object::thread::Thread;
+use crate::object::endpoint;
+use crate::object::lifetime::Header;
+use crate::object::thread::{self, Thread, ThreadState};
+use crate::timer;
 
 /// A notification.
+#[repr(C)]
 pub struct Notification {
+    /// References (capabilities) and the budget that paid for it.
+    pub header: Header,
     /// Signalled bits not yet taken.
     pub word: u64,
     /// Threads in `Wait`, in priority order.
@@ -32,29 +41,78 @@ pub struct Notification {
     pub timer_bits: u64,
     /// Links in the kernel's list of armed timers.
     pub timer_links: Links<ObjId<Notification>>,
-    /// The budget that paid for it.
-    pub budget: ObjId<Budget>,
-    /// Capabilities naming it.
-    pub refs: u32,
-    /// Next object on the kernel's destroy list.
-    pub reap_next: Option<ObjectRef>,
 }
 
-impl KernelObject for Notification {}
+crate::kernel_object!(Notification);
 
 impl Notification {
     /// A notification with no bits set, paid for by `budget`.
     pub const fn new(budget: ObjId<Budget>) -> Notification {
         Notification {
+            header: Header::new(budget),
             word: 0,
             waiters: List::new(),
             bound: None,
             deadline: 0,
             timer_bits: 0,
             timer_links: Links::unlinked(),
-            budget,
-            refs: 0,
-            reap_next: None,
         }
+    }
+}
+
+/// Signals a notification with `bits`: the first waiter takes the
+/// word, else a bound thread receiving on an endpoint, else the bits
+/// stay in the word.
+pub fn signal(k: &mut Kernel, id: ObjId<Notification>, bits: u64) {
+    let notification = k.objects.get_mut(id);
+    notification.word |= bits;
+    let word = notification.word;
+    let mut waiters = notification.waiters;
+    if let Some(waiter) = waiters.pop_front(&mut k.objects) {
+        let notification = k.objects.get_mut(id);
+        notification.waiters = waiters;
+        notification.word = 0;
+        thread::wake(k, waiter, Ok([word, 0, 0, 0, 0, 0]));
+        return;
+    }
+    let Some(bound) = k.objects.get(id).bound else {
+        return;
+    };
+    if let ThreadState::Receiving { endpoint } = k.objects.get(bound).state {
+        k.objects.get_mut(id).word = 0;
+        endpoint::remove(k, endpoint, bound);
+        let result = RecvResult {
+            badge: word,
+            info: MessageInfo::NOTIFICATION.to_reg(),
+            ..RecvResult::default()
+        };
+        thread::wake(k, bound, Ok(result.encode()));
+    }
+}
+
+/// Queues the running thread `caller` as a waiter (priority order,
+/// FIFO among equals) until a signal.
+pub fn block(k: &mut Kernel, id: ObjId<Notification>, caller: ObjId<Thread>) {
+    k.sched.forget_current(caller);
+    let priority = k.objects.get(caller).priority;
+    k.objects.get_mut(caller).state = ThreadState::Waiting { notification: id };
+    let mut waiters = k.objects.get(id).waiters;
+    waiters.insert_by_priority(&mut k.objects, caller, priority, |objects, t| {
+        objects.get(t).priority
+    });
+    k.objects.get_mut(id).waiters = waiters;
+}
+
+/// Before the notification is freed: its timer is disarmed, its waiters
+/// get `PeerClosed`, and its bound thread is unbound.
+pub fn teardown(k: &mut Kernel, id: ObjId<Notification>) {
+    timer::disarm(k, id);
+    let mut waiters = k.objects.get(id).waiters;
+    while let Some(waiter) = waiters.pop_front(&mut k.objects) {
+        thread::wake(k, waiter, Err(SysError::PeerClosed));
+    }
+    k.objects.get_mut(id).waiters = waiters;
+    if let Some(bound) = k.objects.get(id).bound {
+        k.objects.get_mut(bound).bound = None;
     }
 }

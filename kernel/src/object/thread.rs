@@ -10,20 +10,28 @@
 //! when `Ready` and not suspended, an endpoint's queue when blocked there,
 //! a notification's waiters when waiting on one.
 //!
-//! Lifetime: `refs` counts capabilities naming the thread; at zero the
-//! kernel takes it off every queue and frees it.
+//! Life cycle: created inactive, started (ready), blocked and woken
+//! ([`wake`]) any number of times, ended ([`end`]: by `ThreadExit`, a
+//! fault nobody answers, or its destruction), and destroyed when the last
+//! capability naming it goes ([`teardown`]).
+//!
+//! Lifetime: `header.refs` counts capabilities naming the thread; at zero
+//! the kernel takes it off every queue and frees it.
 
-use abi::CapSlot;
-use abi::syscall::ThreadStatus;
+use abi::syscall::{ThreadStatus, exit_kind};
+use abi::{CapSlot, SysError};
 use kcore::queue::Links;
 
-use crate::arch::{FpuArea, UserContext};
+use crate::arch::{self, FpuArea, UserContext};
 use crate::cap::ObjectRef;
-use crate::mem::kobj::{KernelObject, ObjId};
+use crate::kernel::Kernel;
+use crate::klog;
+use crate::mem::kobj::ObjId;
 use crate::object::aspace::AddressSpace;
 use crate::object::budget::Budget;
 use crate::object::cspace::CSpace;
-use crate::object::endpoint::Endpoint;
+use crate::object::endpoint::{self, Endpoint};
+use crate::object::lifetime::{self, Header};
 use crate::object::notification::Notification;
 
 /// What a thread is doing.
@@ -42,12 +50,10 @@ pub enum ThreadState {
         endpoint: ObjId<Endpoint>,
         /// Badge of the capability it sends with.
         badge: u64,
-        /// Whether it called (and will wait for a reply).
-        call: bool,
+        /// A send, a call, or a fault message.
+        kind: SendKind,
         /// Whether its capability allows sending capabilities.
         grant: bool,
-        /// It sends a fault message (its `fault` words), not a syscall's.
-        fault: bool,
     },
     /// Waiting in an endpoint's queue to receive.
     Receiving {
@@ -73,6 +79,25 @@ pub enum ThreadState {
     Exited,
 }
 
+/// What a sender sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendKind {
+    /// A message; the sender goes on once it is delivered.
+    Send,
+    /// A message; the sender then waits for the reply.
+    Call,
+    /// The sender's fault message (its `fault` words, no buffer); it
+    /// waits for the answer (resume or kill).
+    Fault,
+}
+
+impl SendKind {
+    /// Whether the sender waits for an answer once the message is taken.
+    pub fn awaits_reply(self) -> bool {
+        self != SendKind::Send
+    }
+}
+
 /// The one-shot right to answer a call, held by the receiver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplyRight {
@@ -89,8 +114,12 @@ pub enum ReplyRight {
 /// A thread.
 #[repr(C)]
 pub struct Thread {
-    /// Saved user registers; entry code writes here directly.
+    /// Saved user registers; entry code writes here directly. First, so
+    /// that the object's address is the context's (one add fewer on every
+    /// entry and exit).
     pub context: UserContext,
+    /// References (capabilities) and the budget that paid for it.
+    pub header: Header,
     /// User FS base (TLS).
     pub fs_base: u64,
     /// User GS base.
@@ -111,8 +140,6 @@ pub struct Thread {
     pub aspace: ObjId<AddressSpace>,
     /// The capability space its syscalls name slots in.
     pub cspace: ObjId<CSpace>,
-    /// The budget that paid for it.
-    pub budget: ObjId<Budget>,
     /// User address of its IPC buffer (0 = none).
     pub ipc_buffer: u64,
     /// Slot of its fault endpoint in its capability space (0 = none).
@@ -123,8 +150,6 @@ pub struct Thread {
     pub replier: Option<ObjId<Thread>>,
     /// The notification bound to it (signals also end an endpoint receive).
     pub bound: Option<ObjId<Notification>>,
-    /// Capabilities that name this thread.
-    pub refs: u32,
     /// Its last fault message (`abi::ipc::fault` words), kept while it
     /// waits for the fault endpoint's answer.
     pub fault: [u64; 4],
@@ -132,13 +157,11 @@ pub struct Thread {
     pub joiner: Option<ObjId<Thread>>,
     /// How it ended (valid in [`ThreadState::Exited`]).
     pub status: ThreadStatus,
-    /// Next object on the kernel's destroy list.
-    pub reap_next: Option<ObjectRef>,
     /// FPU/SSE/AVX state, saved when another thread takes the CPU.
     pub fpu: FpuArea,
 }
 
-impl KernelObject for Thread {}
+crate::kernel_object!(Thread);
 
 // The entry code saves registers at the context's end (TSS rsp0); the CPU
 // aligns that to 16 bytes, so the context must start the page-aligned
@@ -164,6 +187,7 @@ impl Thread {
         fpu.init();
         Thread {
             context: UserContext::new_user(0, 0, 0),
+            header: Header::new(budget),
             fs_base: 0,
             gs_base: 0,
             state: ThreadState::Inactive,
@@ -174,18 +198,153 @@ impl Thread {
             links: Links::unlinked(),
             aspace,
             cspace,
-            budget,
             ipc_buffer: 0,
             fault_endpoint: CapSlot::NULL,
             reply: ReplyRight::None,
             replier: None,
             bound: None,
-            refs: 0,
             fault: [0; 4],
             joiner: None,
             status: ThreadStatus::default(),
-            reap_next: None,
             fpu,
         }
     }
+}
+
+/// Ends a thread for the fault in its `fault` words, and logs it.
+pub fn kill_faulted(k: &mut Kernel, id: ObjId<Thread>) {
+    let thread = k.objects.get(id);
+    let [vector, kind, rip, addr] = thread.fault;
+    let error_code = kind >> abi::ipc::fault::kind::ERROR_CODE_SHIFT;
+    klog!(
+        Warn,
+        "killed thread {}: {} at rip {:#x} (error {:#x}, address {:#x})",
+        thread.id,
+        arch::exception_name(vector),
+        rip,
+        error_code,
+        addr
+    );
+    let status = ThreadStatus {
+        kind: exit_kind::FAULTED,
+        code: vector,
+        error_code,
+        rip,
+        addr,
+    };
+    end(k, id, status);
+}
+
+/// Gives up `id`'s reply right, if it holds one: the caller it owed a
+/// reply gets `PeerClosed`; a thread whose fault it owed an answer
+/// ends with that fault.
+pub fn drop_reply_right(k: &mut Kernel, id: ObjId<Thread>) {
+    match core::mem::replace(&mut k.objects.get_mut(id).reply, ReplyRight::None) {
+        ReplyRight::To(caller) => {
+            k.objects.get_mut(caller).replier = None;
+            wake(k, caller, Err(SysError::PeerClosed));
+        }
+        ReplyRight::Fault(thread) => {
+            k.objects.get_mut(thread).replier = None;
+            kill_faulted(k, thread);
+        }
+        ReplyRight::None | ReplyRight::CallerGone => {}
+    }
+}
+
+/// Sets a blocked thread's syscall results and makes it ready.
+pub fn wake(k: &mut Kernel, id: ObjId<Thread>, result: Result<[u64; 6], SysError>) {
+    let (status, values) = match result {
+        Ok(values) => (0, values),
+        Err(error) => (error.code(), [0; 6]),
+    };
+    k.objects
+        .get_mut(id)
+        .context
+        .set_syscall_result(status, values);
+    k.sched.make_ready(&mut k.objects, id);
+}
+
+/// Takes a thread out of whatever it waits in, and cuts its reply
+/// relations: a caller it owes a reply gets `PeerClosed`; a server
+/// that owes it one finds the right gone.
+fn detach(k: &mut Kernel, id: ObjId<Thread>) {
+    k.sched.forget_current(id);
+    k.sched.unqueue(&mut k.objects, id);
+    match k.objects.get(id).state {
+        ThreadState::Sending { endpoint, .. } | ThreadState::Receiving { endpoint } => {
+            endpoint::remove(k, endpoint, id);
+        }
+        ThreadState::Waiting { notification } => {
+            let mut waiters = k.objects.get(notification).waiters;
+            waiters.remove(&mut k.objects, id);
+            k.objects.get_mut(notification).waiters = waiters;
+        }
+        ThreadState::Joining { target } => k.objects.get_mut(target).joiner = None,
+        ThreadState::AwaitingReply { .. } => {
+            if let Some(server) = k.objects.get_mut(id).replier.take() {
+                k.objects.get_mut(server).reply = ReplyRight::CallerGone;
+            }
+        }
+        ThreadState::Inactive | ThreadState::Ready | ThreadState::Running | ThreadState::Exited => {
+        }
+    }
+    drop_reply_right(k, id);
+    let thread = k.objects.get_mut(id);
+    thread.state = ThreadState::Inactive;
+    if let Some(notification) = thread.bound.take() {
+        k.objects.get_mut(notification).bound = None;
+    }
+}
+
+/// Ends a thread: records how, wakes its joiner, and leaves the object
+/// for its capabilities to release.
+pub fn end(k: &mut Kernel, id: ObjId<Thread>, status: ThreadStatus) {
+    let started = !matches!(
+        k.objects.get(id).state,
+        ThreadState::Inactive | ThreadState::Exited
+    );
+    detach(k, id);
+    if started {
+        k.live_threads = k.live_threads.saturating_sub(1);
+    }
+    let thread = k.objects.get_mut(id);
+    thread.state = ThreadState::Exited;
+    thread.status = status;
+    if let Some(joiner) = thread.joiner.take() {
+        wake(k, joiner, Ok(abi::syscall::SyscallResult::encode(&status)));
+    }
+}
+
+/// Undoes what a thread holds before its frame is freed: it ends if it
+/// has not, its joiner learns it is gone, the CPU forgets its registers,
+/// a bound notification is unbound, and its address space and capability
+/// space lose a reference.
+pub fn teardown(k: &mut Kernel, id: ObjId<Thread>) {
+    if k.objects.get(id).state != ThreadState::Exited {
+        let status = ThreadStatus {
+            kind: exit_kind::EXITED,
+            ..ThreadStatus::default()
+        };
+        end(k, id, status);
+    }
+    if let Some(joiner) = k.objects.get_mut(id).joiner.take() {
+        wake(k, joiner, Err(SysError::PeerClosed));
+    }
+    k.cpu.forget(id);
+    // An exited thread can still have been bound since it ended.
+    if let Some(notification) = k.objects.get_mut(id).bound.take() {
+        k.objects.get_mut(notification).bound = None;
+    }
+    let thread = k.objects.get(id);
+    let (aspace, cspace) = (thread.aspace, thread.cspace);
+    lifetime::release(k, ObjectRef::AddressSpace(aspace));
+    lifetime::release(k, ObjectRef::CSpace(cspace));
+}
+
+/// Gives a thread number.
+pub fn new_id(k: &mut Kernel) -> u64 {
+    let id = k.next_thread_id;
+    k.next_thread_id += 1;
+    id
 }

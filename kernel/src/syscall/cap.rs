@@ -177,10 +177,6 @@ pub fn cspace_create(
         return Err(SysError::InvalidArg);
     }
     check_new_slot(k, caller)?;
-    let frames = cspace::frames_for(args.slots);
-    k.charge(budget, frames)?;
-    let id = cspace::create(&mut k.objects, args.slots, budget).inspect_err(|_| {
-        k.refund(budget, frames);
-    })?;
+    let id = cspace::create(k, args.slots, budget)?;
     Ok(install_new(k, caller, ObjectRef::CSpace(id), parent))
 }

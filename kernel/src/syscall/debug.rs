@@ -9,7 +9,7 @@ use abi::{Rights, SysError};
 
 use super::lookup;
 use crate::cap::DebugObject;
-use crate::kernel::{Kernel, Next};
+use crate::kernel::{FastPath, Kernel, Next};
 use crate::mem::kobj::ObjId;
 use crate::object::thread::Thread;
 use crate::usercopy::{Read, UserSlice};
@@ -66,7 +66,7 @@ pub fn counters(
     lookup::<DebugObject>(k, caller, args.console, Rights::READ)?;
     let counters = KernelCounters {
         fastpath_ipc: k.fastpath_hits,
-        fastpath_enabled: u64::from(k.fastpath),
+        fastpath_enabled: u64::from(k.fastpath == FastPath::On),
     };
     Ok(Next::Reply(counters.encode()))
 }

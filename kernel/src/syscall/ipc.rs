@@ -10,11 +10,12 @@ use abi::{CapSlot, Rights, SysError};
 
 use super::{check_new_slot, install_new, lookup, payer};
 use crate::cap::ObjectRef;
-use crate::ipc::{self, ReplyOutcome, SendMode};
+use crate::ipc::{self, Blocking, ReplyOutcome, SendMode};
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
 use crate::object::endpoint::Endpoint;
-use crate::object::thread::Thread;
+use crate::object::lifetime;
+use crate::object::thread::{SendKind, Thread};
 
 /// `EndpointCreate`.
 pub fn endpoint_create(
@@ -24,7 +25,7 @@ pub fn endpoint_create(
 ) -> Result<Next, SysError> {
     let (budget, parent) = payer(k, caller, args.budget)?;
     check_new_slot(k, caller)?;
-    let id = k.new_object(budget, Endpoint::new(budget))?;
+    let id = lifetime::new_object(k, budget, Endpoint::new(budget))?;
     Ok(install_new(k, caller, ObjectRef::Endpoint(id), parent))
 }
 
@@ -43,7 +44,7 @@ fn decode_send(
     caller: ObjId<Thread>,
     slot: CapSlot,
     info: MessageInfo,
-    call: bool,
+    kind: SendKind,
 ) -> Result<(ObjId<Endpoint>, SendMode), SysError> {
     let (endpoint, cap) = lookup::<ObjId<Endpoint>>(k, caller, slot, Rights::WRITE)?;
     let grant = cap.rights.contains(Rights::GRANT);
@@ -54,40 +55,39 @@ fn decode_send(
     let mode = SendMode {
         badge: cap.badge,
         grant,
-        call,
-        fault: false,
+        kind,
     };
     Ok((endpoint, mode))
 }
 
 /// `Send`.
 pub fn send(k: &mut Kernel, caller: ObjId<Thread>, args: SendArgs) -> Result<Next, SysError> {
-    let (endpoint, mode) = decode_send(k, caller, args.endpoint, args.info, false)?;
-    ipc::send(k, caller, endpoint, mode, true)
+    let (endpoint, mode) = decode_send(k, caller, args.endpoint, args.info, SendKind::Send)?;
+    ipc::send(k, caller, endpoint, mode, Blocking::Block)
 }
 
 /// `NbSend`.
 pub fn nb_send(k: &mut Kernel, caller: ObjId<Thread>, args: NbSendArgs) -> Result<Next, SysError> {
-    let (endpoint, mode) = decode_send(k, caller, args.endpoint, args.info, false)?;
-    ipc::send(k, caller, endpoint, mode, false)
+    let (endpoint, mode) = decode_send(k, caller, args.endpoint, args.info, SendKind::Send)?;
+    ipc::send(k, caller, endpoint, mode, Blocking::Poll)
 }
 
 /// `Call`.
 pub fn call(k: &mut Kernel, caller: ObjId<Thread>, args: CallArgs) -> Result<Next, SysError> {
-    let (endpoint, mode) = decode_send(k, caller, args.endpoint, args.info, true)?;
-    ipc::send(k, caller, endpoint, mode, true)
+    let (endpoint, mode) = decode_send(k, caller, args.endpoint, args.info, SendKind::Call)?;
+    ipc::send(k, caller, endpoint, mode, Blocking::Block)
 }
 
 /// `Recv`.
 pub fn recv(k: &mut Kernel, caller: ObjId<Thread>, args: RecvArgs) -> Result<Next, SysError> {
     let (endpoint, _) = lookup::<ObjId<Endpoint>>(k, caller, args.endpoint, Rights::READ)?;
-    ipc::recv(k, caller, endpoint, true)
+    ipc::recv(k, caller, endpoint, Blocking::Block)
 }
 
 /// `NbRecv`.
 pub fn nb_recv(k: &mut Kernel, caller: ObjId<Thread>, args: NbRecvArgs) -> Result<Next, SysError> {
     let (endpoint, _) = lookup::<ObjId<Endpoint>>(k, caller, args.endpoint, Rights::READ)?;
-    ipc::recv(k, caller, endpoint, false)
+    ipc::recv(k, caller, endpoint, Blocking::Poll)
 }
 
 /// `Reply`.
@@ -108,5 +108,5 @@ pub fn reply_recv(
     let (endpoint, _) = lookup::<ObjId<Endpoint>>(k, caller, args.endpoint, Rights::READ)?;
     check_message(k, caller, args.info)?;
     ipc::reply(k, caller)?;
-    ipc::recv(k, caller, endpoint, true)
+    ipc::recv(k, caller, endpoint, Blocking::Block)
 }

@@ -15,10 +15,14 @@ use crate::arch::UserContext;
 use crate::cap::{DeviceObject, ObjectRef};
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
+use crate::object::aspace;
 use crate::object::aspace::{AddressSpace, Region, attrs};
-use crate::object::budget::Budget;
-use crate::object::memory::MemoryObject;
+use crate::object::budget::{self, Budget};
+use crate::object::lifetime;
+use crate::object::memory::{FixedKind, MemoryObject};
 use crate::object::thread::Thread;
+use crate::switch;
+use crate::vm;
 
 /// `AspaceCreate`.
 pub fn aspace_create(
@@ -28,7 +32,7 @@ pub fn aspace_create(
 ) -> Result<Next, SysError> {
     let (budget, parent) = payer(k, caller, args.budget)?;
     check_new_slot(k, caller)?;
-    let id = k.new_aspace(budget)?;
+    let id = aspace::create(k, budget)?;
     Ok(install_new(k, caller, ObjectRef::AddressSpace(id), parent))
 }
 
@@ -43,7 +47,7 @@ pub fn memory_create(
         return Err(SysError::InvalidArg);
     }
     check_new_slot(k, caller)?;
-    let id = k.new_object(budget, MemoryObject::anonymous(args.pages, budget)?)?;
+    let id = lifetime::new_object(k, budget, MemoryObject::anonymous(args.pages, budget)?)?;
     Ok(install_new(k, caller, ObjectRef::Memory(id), parent))
 }
 
@@ -109,7 +113,7 @@ pub fn aspace_map(
         attrs: bits,
         object: memory,
     };
-    k.map_region(aspace, region)?;
+    vm::mapping::map_region(k, aspace, region)?;
     Ok(Next::Success)
 }
 
@@ -120,7 +124,7 @@ pub fn aspace_unmap(
     args: AspaceUnmapArgs,
 ) -> Result<Next, SysError> {
     let (aspace, _) = lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, Rights::WRITE)?;
-    match k.unmap_range(aspace, args.vaddr, args.pages)? {
+    match vm::mapping::unmap_range(k, aspace, args.vaddr, args.pages)? {
         0 => Err(SysError::InvalidArg),
         _ => Ok(Next::Success),
     }
@@ -142,13 +146,13 @@ pub fn aspace_protect(
         .regions
         .check(args.vaddr, args.pages)
         .map_err(crate::vm::mapping::region_error)?;
-    if k.any_region_refuses(aspace, args.vaddr, end, |a| {
+    if vm::mapping::any_region_refuses(k, aspace, args.vaddr, end, |a| {
         access_bits(args.flags, a).is_ok()
     }) {
         return Err(SysError::MissingRights);
     }
     let access = access_bits(args.flags, attrs::MAY_WRITE | attrs::MAY_WRITE_EXEC)?;
-    k.protect_range(aspace, args.vaddr, args.pages, access)?;
+    vm::mapping::protect_range(k, aspace, args.vaddr, args.pages, access)?;
     Ok(Next::Success)
 }
 
@@ -162,7 +166,7 @@ pub fn aspace_clone(
     let (source, _) =
         lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, Rights::READ | Rights::WRITE)?;
     check_new_slot(k, caller)?;
-    let id = k.clone_aspace(budget, source)?;
+    let id = vm::clone::clone_aspace(k, budget, source)?;
     Ok(install_new(k, caller, ObjectRef::AddressSpace(id), parent))
 }
 
@@ -180,14 +184,14 @@ pub fn thread_exec(
         return Err(SysError::InvalidArg);
     }
     let old = k.objects.get(caller).aspace;
-    k.add_ref(ObjectRef::AddressSpace(aspace));
+    lifetime::add_ref(k, ObjectRef::AddressSpace(aspace));
     let thread = k.objects.get_mut(caller);
     thread.aspace = aspace;
     thread.context = UserContext::new_user(args.entry, args.stack, args.arg);
     let root = k.objects.get(aspace).root;
     crate::arch::paging::activate_phys(root);
-    k.set_tls_bases(caller, 0, 0);
-    k.release(ObjectRef::AddressSpace(old));
+    switch::set_tls_bases(k, caller, 0, 0);
+    lifetime::release(k, ObjectRef::AddressSpace(old));
     Ok(Next::Done)
 }
 
@@ -201,7 +205,7 @@ pub fn memory_resize(
     if !(1..=MEMORY_MAX_PAGES).contains(&args.pages) {
         return Err(SysError::InvalidArg);
     }
-    k.resize_memory(memory, args.pages)?;
+    vm::pages::resize_memory(k, memory, args.pages)?;
     Ok(Next::Success)
 }
 
@@ -227,8 +231,8 @@ pub fn memory_create_device(
         return Err(SysError::InvalidArg);
     }
     check_new_slot(k, caller)?;
-    let object = MemoryObject::fixed(args.phys, args.pages, true, budget);
-    let id = k.new_object(budget, object)?;
+    let object = MemoryObject::fixed(args.phys, args.pages, FixedKind::Device, budget);
+    let id = lifetime::new_object(k, budget, object)?;
     Ok(install_new(k, caller, ObjectRef::Memory(id), parent))
 }
 
@@ -245,7 +249,7 @@ pub fn memory_lend(
     };
     let (aspace, _) = lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, rights)?;
     check_new_slot(k, caller)?;
-    let (id, offset) = k.lend(budget, aspace, args.addr, args.len, args.mode)?;
+    let (id, offset) = vm::clone::lend(k, budget, aspace, args.addr, args.len, args.mode)?;
     let read_only = Rights::READ | Rights::GRANT;
     let slot = install_new_with(k, caller, ObjectRef::Memory(id), read_only, parent);
     Ok(Next::Reply(
@@ -268,20 +272,7 @@ pub fn budget_split(
         return Err(SysError::InvalidArg);
     }
     check_new_slot(k, caller)?;
-    let account = k
-        .objects
-        .get_mut(budget)
-        .account
-        .split(args.frames)
-        .map_err(|_| SysError::OutOfMemory)?;
-    let Ok(id) = k.objects.alloc(Budget::new(account, Some(budget), false)) else {
-        k.objects
-            .get_mut(budget)
-            .account
-            .join(&account)
-            .expect("the split was charged");
-        return Err(SysError::OutOfMemory);
-    };
+    let id = budget::split(k, budget, args.frames)?;
     Ok(install_new(k, caller, ObjectRef::Budget(id), parent))
 }
 

@@ -9,8 +9,11 @@ use super::{check_new_slot, install_new, lookup, payer};
 use crate::cap::ObjectRef;
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
+use crate::object::lifetime;
+use crate::object::notification;
 use crate::object::notification::Notification;
-use crate::object::thread::{Thread, ThreadState};
+use crate::object::thread::Thread;
+use crate::timer;
 
 /// `NotificationCreate`.
 pub fn create(
@@ -20,7 +23,7 @@ pub fn create(
 ) -> Result<Next, SysError> {
     let (budget, parent) = payer(k, caller, args.budget)?;
     check_new_slot(k, caller)?;
-    let id = k.new_object(budget, Notification::new(budget))?;
+    let id = lifetime::new_object(k, budget, Notification::new(budget))?;
     Ok(install_new(k, caller, ObjectRef::Notification(id), parent))
 }
 
@@ -33,7 +36,7 @@ pub fn signal(k: &mut Kernel, caller: ObjId<Thread>, args: SignalArgs) -> Result
         (badge, 0) => badge,
         (_, _) => return Err(SysError::InvalidArg),
     };
-    k.signal(id, bits);
+    notification::signal(k, id, bits);
     Ok(Next::Success)
 }
 
@@ -44,14 +47,7 @@ pub fn wait(k: &mut Kernel, caller: ObjId<Thread>, args: WaitArgs) -> Result<Nex
     if word != 0 {
         return Ok(Next::Reply(Signals { bits: word }.encode()));
     }
-    k.sched.forget_current(caller);
-    let priority = k.objects.get(caller).priority;
-    k.objects.get_mut(caller).state = ThreadState::Waiting { notification: id };
-    let mut waiters = k.objects.get(id).waiters;
-    waiters.insert_by_priority(&mut k.objects, caller, priority, |objects, t| {
-        objects.get(t).priority
-    });
-    k.objects.get_mut(id).waiters = waiters;
+    notification::block(k, id, caller);
     Ok(Next::Blocked)
 }
 
@@ -72,14 +68,10 @@ pub fn timer_set(
     if args.deadline != 0 && args.bits == 0 {
         return Err(SysError::InvalidArg);
     }
-    k.disarm_timer(id);
-    if args.deadline != 0 {
-        let notification = k.objects.get_mut(id);
-        notification.deadline = args.deadline;
-        notification.timer_bits = args.bits;
-        let mut timers = k.timers;
-        timers.push_back(&mut k.objects, id);
-        k.timers = timers;
+    if args.deadline == 0 {
+        timer::disarm(k, id);
+    } else {
+        timer::arm(k, id, args.deadline, args.bits);
     }
     Ok(Next::Success)
 }

@@ -17,8 +17,11 @@ use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
 use crate::object::aspace::AddressSpace;
 use crate::object::cspace::CSpace;
+use crate::object::lifetime;
 use crate::object::notification::Notification;
+use crate::object::thread;
 use crate::object::thread::{Thread, ThreadState};
+use crate::switch;
 use crate::usercopy::{Read, UserPtr, Write};
 
 /// `ThreadExit`.
@@ -28,7 +31,7 @@ pub fn exit(k: &mut Kernel, caller: ObjId<Thread>, args: ThreadExitArgs) -> Resu
         code: args.code,
         ..ThreadStatus::default()
     };
-    k.end_thread(caller, status);
+    thread::end(k, caller, status);
     Ok(Next::Done)
 }
 
@@ -52,12 +55,12 @@ pub fn create(
     check_new_slot(k, caller)?;
     let parent = k.objects.get(caller);
     let (priority, max_priority) = (parent.priority, parent.max_priority);
-    let number = k.new_thread_id();
+    let number = thread::new_id(k);
     let thread = Thread::new(number, aspace, cspace, budget, priority, max_priority);
-    let id = k.new_object(budget, thread)?;
+    let id = lifetime::new_object(k, budget, thread)?;
     // invoke
-    k.add_ref(ObjectRef::AddressSpace(aspace));
-    k.add_ref(ObjectRef::CSpace(cspace));
+    lifetime::add_ref(k, ObjectRef::AddressSpace(aspace));
+    lifetime::add_ref(k, ObjectRef::CSpace(cspace));
     Ok(install_new(k, caller, ObjectRef::Thread(id), payer_slot))
 }
 
@@ -149,7 +152,7 @@ pub fn read_regs(
     let id = other_thread(k, caller, args.thread, Rights::READ)?;
     let out = UserPtr::<ThreadRegs, Write>::new(args.out)?;
     let c = &k.objects.get(id).context;
-    let (fs_base, gs_base) = k.tls_bases(id);
+    let (fs_base, gs_base) = switch::tls_bases(k, id);
     let regs = ThreadRegs {
         rip: c.rip,
         rsp: c.rsp,
@@ -210,7 +213,7 @@ pub fn write_regs(
     c.r15 = regs.r15;
     // Return with iretq: sysret would clobber rcx and r11.
     c.vector = 0;
-    k.set_tls_bases(id, regs.fs_base, regs.gs_base);
+    switch::set_tls_bases(k, id, regs.fs_base, regs.gs_base);
     Ok(Next::Success)
 }
 

@@ -13,24 +13,14 @@ use abi::ipc::fault::kind;
 use abi::layout::PAGE_BYTES;
 use kcore::frame::FrameNumber;
 
-use crate::arch::user_tables::{self, PageRights};
+use crate::arch::user_tables::{self, Access, PageRights};
 use crate::kernel::Kernel;
 use crate::mem::frame;
 use crate::mem::kobj::ObjId;
 use crate::mem::nodes::Nodes;
 use crate::object::aspace::{AddressSpace, attrs};
-use crate::object::memory::Backing;
-
-/// What a faulting access tried.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// A read.
-    Read,
-    /// A write.
-    Write,
-    /// An instruction fetch.
-    Exec,
-}
+use crate::object::memory::{Backing, FixedKind};
+use crate::vm;
 
 /// Why the kernel could not resolve a fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,89 +44,91 @@ impl FaultError {
     }
 }
 
-impl Kernel {
-    /// Resolves a fault at `addr` in `aspace`.
-    ///
-    /// # Errors
-    /// [`FaultError`] when the kernel cannot.
-    pub fn resolve_fault(
-        &mut self,
-        aspace: ObjId<AddressSpace>,
-        addr: u64,
-        access: Access,
-    ) -> Result<(), FaultError> {
-        let space = self.objects.get(aspace);
-        let region = *space.regions.find(addr).ok_or(FaultError::Unmapped)?;
-        let allowed = match access {
-            Access::Read => true,
-            Access::Write => region.attrs & attrs::WRITE != 0,
-            Access::Exec => region.attrs & attrs::EXEC != 0,
-        };
-        if !allowed {
-            return Err(FaultError::Protection);
-        }
-        let virt = addr & !(PAGE_BYTES - 1);
-        let index = region.object_page(virt);
-        let memory = region.object;
-        let object = self.objects.get(memory);
-        if index >= object.size {
-            return Err(FaultError::Unmapped);
-        }
-        let oom = |_| FaultError::OutOfMemory;
-        let (phys, exclusive, device) = match object.backing {
-            Backing::Fixed { base, device } => (base + index * PAGE_BYTES, true, device),
-            Backing::Anonymous => match object.tree.get(&Nodes::read_only(), index) {
-                None => (self.fill_page(memory, index).map_err(oom)?, true, false),
-                Some(page) if frame::page_refs(FrameNumber::containing(page)) == 1 => {
-                    (page, true, false)
-                }
-                Some(page) if access == Access::Write => (
-                    self.copy_page(memory, index, page).map_err(oom)?,
-                    true,
-                    false,
-                ),
-                Some(page) => (page, false, false),
-            },
-        };
-        let rights = PageRights {
-            write: region.attrs & attrs::WRITE != 0 && exclusive,
-            exec: region.attrs & attrs::EXEC != 0,
-            uncached: device,
-        };
-        self.map_leaf(aspace, virt, phys, rights).map_err(oom)
+/// Resolves a fault at `addr` in `aspace`.
+///
+/// # Errors
+/// [`FaultError`] when the kernel cannot.
+pub fn resolve(
+    k: &mut Kernel,
+    aspace: ObjId<AddressSpace>,
+    addr: u64,
+    access: Access,
+) -> Result<(), FaultError> {
+    let space = k.objects.get(aspace);
+    let region = *space.regions.find(addr).ok_or(FaultError::Unmapped)?;
+    let allowed = match access {
+        Access::Read => true,
+        Access::Write => region.attrs & attrs::WRITE != 0,
+        Access::Exec => region.attrs & attrs::EXEC != 0,
+    };
+    if !allowed {
+        return Err(FaultError::Protection);
     }
-
-    /// Faults in every page of `[addr, addr + len)` of `aspace` that is
-    /// not yet mapped for the access, as a syscall's user copy needs.
-    ///
-    /// # Errors
-    /// [`SysError::BadAddress`] for a page the kernel cannot make
-    /// accessible (outside every region, or not allowed);
-    /// [`SysError::OutOfMemory`] if a page cannot be paid for.
-    pub fn populate(
-        &mut self,
-        aspace: ObjId<AddressSpace>,
-        addr: u64,
-        len: u64,
-        write: bool,
-    ) -> Result<(), SysError> {
-        if len == 0 {
-            return Ok(());
+    let virt = addr & !(PAGE_BYTES - 1);
+    let index = region.object_page(virt);
+    let memory = region.object;
+    let object = k.objects.get(memory);
+    if index >= object.size {
+        return Err(FaultError::Unmapped);
+    }
+    let oom = |_| FaultError::OutOfMemory;
+    let (phys, exclusive, device) = match object.backing {
+        Backing::Fixed { base, kind } => {
+            (base + index * PAGE_BYTES, true, kind == FixedKind::Device)
         }
-        let end = addr.checked_add(len).ok_or(SysError::BadAddress)?;
-        let access = if write { Access::Write } else { Access::Read };
-        let mut page = addr & !(PAGE_BYTES - 1);
-        while page < end {
-            let root = self.objects.get(aspace).root;
-            if user_tables::translate(root, page, write).is_none() {
-                self.resolve_fault(aspace, page, access)
-                    .map_err(|error| match error {
-                        FaultError::OutOfMemory => SysError::OutOfMemory,
-                        FaultError::Unmapped | FaultError::Protection => SysError::BadAddress,
-                    })?;
+        Backing::Anonymous => match object.tree.get(&Nodes::read_only(), index) {
+            None => (
+                vm::pages::fill_page(k, memory, index).map_err(oom)?,
+                true,
+                false,
+            ),
+            Some(page) if frame::page_refs(FrameNumber::containing(page)) == 1 => {
+                (page, true, false)
             }
-            page += PAGE_BYTES;
-        }
-        Ok(())
+            Some(page) if access == Access::Write => (
+                vm::pages::copy_page(k, memory, index, page).map_err(oom)?,
+                true,
+                false,
+            ),
+            Some(page) => (page, false, false),
+        },
+    };
+    let rights = PageRights {
+        write: region.attrs & attrs::WRITE != 0 && exclusive,
+        exec: region.attrs & attrs::EXEC != 0,
+        uncached: device,
+    };
+    vm::mapping::map_leaf(k, aspace, virt, phys, rights).map_err(oom)
+}
+
+/// Faults in every page of `[addr, addr + len)` of `aspace` that is
+/// not yet mapped for the access, as a syscall's user copy needs.
+///
+/// # Errors
+/// [`SysError::BadAddress`] for a page the kernel cannot make
+/// accessible (outside every region, or not allowed);
+/// [`SysError::OutOfMemory`] if a page cannot be paid for.
+pub fn populate(
+    k: &mut Kernel,
+    aspace: ObjId<AddressSpace>,
+    addr: u64,
+    len: u64,
+    access: Access,
+) -> Result<(), SysError> {
+    if len == 0 {
+        return Ok(());
     }
+    let end = addr.checked_add(len).ok_or(SysError::BadAddress)?;
+    let mut page = addr & !(PAGE_BYTES - 1);
+    while page < end {
+        let root = k.objects.get(aspace).root;
+        if user_tables::translate(root, page, access).is_none() {
+            resolve(k, aspace, page, access).map_err(|error| match error {
+                FaultError::OutOfMemory => SysError::OutOfMemory,
+                FaultError::Unmapped | FaultError::Protection => SysError::BadAddress,
+            })?;
+        }
+        page += PAGE_BYTES;
+    }
+    Ok(())
 }

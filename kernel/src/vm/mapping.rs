@@ -13,7 +13,9 @@ use crate::mem::frame;
 use crate::mem::kobj::ObjId;
 use crate::mem::nodes::Nodes;
 use crate::object::aspace::{AddressSpace, REGIONS, Region, attrs};
-use crate::object::memory::{Backing, MemoryObject};
+use crate::object::budget;
+use crate::object::lifetime;
+use crate::object::memory::{Backing, FixedKind, MemoryObject};
 
 /// The error a region-list failure reports to user space.
 pub fn region_error(error: RegionError) -> SysError {
@@ -27,275 +29,250 @@ pub fn region_error(error: RegionError) -> SysError {
     }
 }
 
-impl Kernel {
-    /// Maps one page (leaf) in `aspace`; page tables are charged to its
-    /// budget.
-    ///
-    /// # Errors
-    /// [`SysError::OutOfMemory`] if a table cannot be paid for.
-    pub fn map_leaf(
-        &mut self,
-        aspace: ObjId<AddressSpace>,
-        virt: u64,
-        phys: u64,
-        rights: PageRights,
-    ) -> Result<(), SysError> {
-        let space = self.objects.get(aspace);
-        let (root, budget) = (space.root, space.budget);
-        let allowance = self.available(budget).min(3);
-        let mut taken = 0;
-        let result = user_tables::map(root, virt, phys, rights, &mut || {
-            if taken >= allowance {
-                return None;
+/// Maps one page (leaf) in `aspace`; page tables are charged to its
+/// budget.
+///
+/// # Errors
+/// [`SysError::OutOfMemory`] if a table cannot be paid for.
+pub fn map_leaf(
+    k: &mut Kernel,
+    aspace: ObjId<AddressSpace>,
+    virt: u64,
+    phys: u64,
+    rights: PageRights,
+) -> Result<(), SysError> {
+    let space = k.objects.get(aspace);
+    let (root, budget) = (space.root, space.header.payer);
+    let allowance = budget::available(k, budget).min(3);
+    let mut taken = 0;
+    let result = user_tables::map(root, virt, phys, rights, &mut || {
+        if taken >= allowance {
+            return None;
+        }
+        let table = frame::alloc()?;
+        taken += 1;
+        Some(table.addr())
+    });
+    budget::charge(k, budget, taken).expect("tables were within the allowance");
+    k.objects.get_mut(aspace).tables += taken;
+    match result {
+        Ok((_, flush)) => {
+            flush.run();
+            Ok(())
+        }
+        Err(_) => Err(SysError::OutOfMemory),
+    }
+}
+
+/// Changes the number of `aspace`'s regions that map `memory` by
+/// `delta`, keeping the object's mapping record and references.
+pub fn count_regions(
+    k: &mut Kernel,
+    aspace: ObjId<AddressSpace>,
+    memory: ObjId<MemoryObject>,
+    delta: i64,
+) -> Result<(), SysError> {
+    match k.objects.get_mut(memory).count_regions(aspace, delta)? {
+        Some(true) => lifetime::add_ref(k, ObjectRef::Memory(memory)),
+        Some(false) => lifetime::release(k, ObjectRef::Memory(memory)),
+        None => {}
+    }
+    Ok(())
+}
+
+/// Adds a region (its range and access already checked against the
+/// caller's rights). No page is mapped until it is touched.
+///
+/// # Errors
+/// [`SysError::InvalidArg`] for a bad or overlapping range;
+/// [`SysError::OutOfMemory`] if the address space has no free region
+/// entry or the object is mapped in too many address spaces.
+pub fn map_region(
+    k: &mut Kernel,
+    aspace: ObjId<AddressSpace>,
+    region: Region,
+) -> Result<(), SysError> {
+    if !k.objects.get(region.object).can_map_in(aspace) {
+        return Err(SysError::OutOfMemory);
+    }
+    k.objects
+        .get_mut(aspace)
+        .regions
+        .insert(region)
+        .map_err(region_error)?;
+    count_regions(k, aspace, region.object, 1).expect("checked there is room for the mapping");
+    prefault(k, aspace, &region);
+    Ok(())
+}
+
+/// Maps the pages a small new region's object already has, so that a
+/// pager's map is not followed by another fault. Larger regions fill
+/// lazily; so does anything a page table cannot be paid for.
+fn prefault(k: &mut Kernel, aspace: ObjId<AddressSpace>, region: &Region) {
+    const EAGER_PAGES: u64 = 16;
+    if region.pages > EAGER_PAGES {
+        return;
+    }
+    let object = k.objects.get(region.object);
+    let mut present = [(0u64, 0u64, false, false); EAGER_PAGES as usize];
+    let mut count = 0;
+    match object.backing {
+        Backing::Fixed { base, kind } => {
+            let device = kind == FixedKind::Device;
+            for page in 0..region.pages.min(object.size.saturating_sub(region.offset)) {
+                let phys = base + (region.offset + page) * PAGE_BYTES;
+                present[count] = (page, phys, true, device);
+                count += 1;
             }
-            let table = frame::alloc()?;
-            taken += 1;
-            Some(table.addr())
-        });
-        self.charge(budget, taken)
-            .expect("tables were within the allowance");
-        self.objects.get_mut(aspace).tables += taken;
-        match result {
-            Ok((_, flush)) => {
-                flush.run();
-                Ok(())
-            }
-            Err(_) => Err(SysError::OutOfMemory),
+        }
+        Backing::Anonymous => {
+            let nodes = Nodes::read_only();
+            object
+                .tree
+                .for_each_in(&nodes, region.offset, region.pages, |index, phys| {
+                    let exclusive = frame::page_refs(FrameNumber::containing(phys)) == 1;
+                    present[count] = (index - region.offset, phys, exclusive, false);
+                    count += 1;
+                });
         }
     }
-
-    /// Changes the number of `aspace`'s regions that map `memory` by
-    /// `delta`, keeping the object's mapping record and references.
-    fn count_regions(
-        &mut self,
-        aspace: ObjId<AddressSpace>,
-        memory: ObjId<MemoryObject>,
-        delta: i64,
-    ) -> Result<(), SysError> {
-        match self.objects.get_mut(memory).count_regions(aspace, delta)? {
-            Some(true) => self.add_ref(ObjectRef::Memory(memory)),
-            Some(false) => self.release(ObjectRef::Memory(memory)),
-            None => {}
-        }
-        Ok(())
-    }
-
-    /// Adds a region (its range and access already checked against the
-    /// caller's rights). No page is mapped until it is touched.
-    ///
-    /// # Errors
-    /// [`SysError::InvalidArg`] for a bad or overlapping range;
-    /// [`SysError::OutOfMemory`] if the address space has no free region
-    /// entry or the object is mapped in too many address spaces.
-    pub fn map_region(
-        &mut self,
-        aspace: ObjId<AddressSpace>,
-        region: Region,
-    ) -> Result<(), SysError> {
-        if !self.objects.get(region.object).can_map_in(aspace) {
-            return Err(SysError::OutOfMemory);
-        }
-        self.objects
-            .get_mut(aspace)
-            .regions
-            .insert(region)
-            .map_err(region_error)?;
-        self.count_regions(aspace, region.object, 1)
-            .expect("checked there is room for the mapping");
-        self.prefault(aspace, &region);
-        Ok(())
-    }
-
-    /// Maps the pages a small new region's object already has, so that a
-    /// pager's map is not followed by another fault. Larger regions fill
-    /// lazily; so does anything a page table cannot be paid for.
-    fn prefault(&mut self, aspace: ObjId<AddressSpace>, region: &Region) {
-        const EAGER_PAGES: u64 = 16;
-        if region.pages > EAGER_PAGES {
+    for &(page, phys, exclusive, device) in &present[..count] {
+        let rights = PageRights {
+            write: region.attrs & attrs::WRITE != 0 && exclusive,
+            exec: region.attrs & attrs::EXEC != 0,
+            uncached: device,
+        };
+        if map_leaf(k, aspace, region.start + page * PAGE_BYTES, phys, rights).is_err() {
             return;
         }
-        let object = self.objects.get(region.object);
-        let mut present = [(0u64, 0u64, false, false); EAGER_PAGES as usize];
-        let mut count = 0;
-        match object.backing {
-            Backing::Fixed { base, device } => {
-                for page in 0..region.pages.min(object.size.saturating_sub(region.offset)) {
-                    let phys = base + (region.offset + page) * PAGE_BYTES;
-                    present[count] = (page, phys, true, device);
-                    count += 1;
-                }
-            }
-            Backing::Anonymous => {
-                let nodes = Nodes::read_only();
-                object
-                    .tree
-                    .for_each_in(&nodes, region.offset, region.pages, |index, phys| {
-                        let exclusive = frame::page_refs(FrameNumber::containing(phys)) == 1;
-                        present[count] = (index - region.offset, phys, exclusive, false);
-                        count += 1;
-                    });
-            }
-        }
-        for &(page, phys, exclusive, device) in &present[..count] {
-            let rights = PageRights {
-                write: region.attrs & attrs::WRITE != 0 && exclusive,
-                exec: region.attrs & attrs::EXEC != 0,
-                uncached: device,
-            };
-            if self
-                .map_leaf(aspace, region.start + page * PAGE_BYTES, phys, rights)
-                .is_err()
-            {
-                return;
-            }
-        }
     }
+}
 
-    /// Unmaps `[start, start + pages)` of `aspace`; returns how many
-    /// pieces of regions went.
-    ///
-    /// # Errors
-    /// [`SysError::InvalidArg`] for a bad range; [`SysError::OutOfMemory`]
-    /// if a split needs a region entry and none is free. Nothing changes
-    /// then.
-    pub fn unmap_range(
-        &mut self,
-        aspace: ObjId<AddressSpace>,
-        start: u64,
-        pages: u64,
-    ) -> Result<usize, SysError> {
-        let space = self.objects.get(aspace);
-        let end = space.regions.check(start, pages).map_err(region_error)?;
-        let (first, last) = space.regions.span(start, end);
-        // The one failure: a region around the whole range needs a second
-        // entry, and none is free.
-        let around = |r: &Region| r.start < start && r.end() > end;
-        if last == first + 1
-            && space.regions.get(first).is_some_and(around)
-            && space.regions.len() == REGIONS
-        {
-            return Err(SysError::OutOfMemory);
-        }
-        let root = space.root;
-        // The common case: exactly one whole region.
-        if last == first + 1
-            && let Some(&region) = space.regions.get(first)
-            && region.start == start
-            && region.end() == end
-        {
-            user_tables::unmap_range(root, start, end).run();
-            self.count_regions(aspace, region.object, -1)
-                .expect("fewer regions need no new mapping entry");
-            self.objects.get_mut(aspace).regions.remove_at(first);
-            return Ok(1);
-        }
-        let mut flush = TlbFlush::none(root);
-        // Leaves and mapping records first, while the regions are intact.
-        for index in first..last {
-            let region = *self
-                .objects
-                .get(aspace)
-                .regions
-                .get(index)
-                .expect("index inside the span");
-            let from = region.start.max(start);
-            let to = region.end().min(end);
-            flush.merge(user_tables::unmap_range(root, from, to));
-            // A region cut at one end stays (trimmed); one cut at both
-            // becomes two; the others go.
-            let delta = match (region.start < start, region.end() > end) {
-                (true, true) => 1,
-                (true, false) | (false, true) => 0,
-                (false, false) => -1,
-            };
-            self.count_regions(aspace, region.object, delta)
-                .expect("fewer regions need no new mapping entry; a split keeps its entry");
-        }
-        flush.run();
-        let count = self
-            .objects
-            .get_mut(aspace)
-            .regions
-            .remove_range(start, pages, |_| {})
-            .expect("checked above");
-        Ok(count)
+/// Unmaps `[start, start + pages)` of `aspace`; returns how many
+/// pieces of regions went.
+///
+/// # Errors
+/// [`SysError::InvalidArg`] for a bad range; [`SysError::OutOfMemory`]
+/// if a split needs a region entry and none is free. Nothing changes
+/// then.
+pub fn unmap_range(
+    k: &mut Kernel,
+    aspace: ObjId<AddressSpace>,
+    start: u64,
+    pages: u64,
+) -> Result<usize, SysError> {
+    let space = k.objects.get(aspace);
+    let end = space.regions.check(start, pages).map_err(region_error)?;
+    let (first, last) = space.regions.span(start, end);
+    // The one failure: a region around the whole range needs a second
+    // entry, and none is free.
+    let around = |r: &Region| r.start < start && r.end() > end;
+    if last == first + 1
+        && space.regions.get(first).is_some_and(around)
+        && space.regions.len() == REGIONS
+    {
+        return Err(SysError::OutOfMemory);
     }
-
-    /// Sets the access of `[start, start + pages)` of `aspace` (every page
-    /// mapped) to `access` ([`attrs::ACCESS`] bits); returns how many
-    /// pieces changed. The caller checked the access against each
-    /// region's `MAY_*` bits.
-    ///
-    /// # Errors
-    /// As `kcore::region::RegionList::protect` (nothing changes then).
-    pub fn protect_range(
-        &mut self,
-        aspace: ObjId<AddressSpace>,
-        start: u64,
-        pages: u64,
-        access: u32,
-    ) -> Result<usize, SysError> {
-        let space = self.objects.get(aspace);
-        let end = space.regions.check(start, pages).map_err(region_error)?;
-        let head = space
-            .regions
-            .find(start)
-            .filter(|r| r.start < start)
-            .copied();
-        let tail = space
-            .regions
-            .find(end - 1)
-            .filter(|r| r.end() > end)
-            .copied();
-        let count = self
-            .objects
-            .get_mut(aspace)
-            .regions
-            .protect(start, pages, |old| old & !attrs::ACCESS | access, |_| {})
-            .map_err(region_error)?;
-        // Each split at an end adds a region of the same object (a region
-        // around the whole range is split twice: three regions).
-        for cut in [head, tail].into_iter().flatten() {
-            self.count_regions(aspace, cut.object, 1)
-                .expect("a split keeps its mapping entry");
-        }
-        let root = self.objects.get(aspace).root;
+    let root = space.root;
+    // The common case: exactly one whole region.
+    if last == first + 1
+        && let Some(&region) = space.regions.get(first)
+        && region.start == start
+        && region.end() == end
+    {
         user_tables::unmap_range(root, start, end).run();
-        Ok(count)
+        count_regions(k, aspace, region.object, -1)
+            .expect("fewer regions need no new mapping entry");
+        k.objects.get_mut(aspace).regions.remove_at(first);
+        return Ok(1);
     }
-
-    /// Drops every region of `aspace` and frees its page tables and the
-    /// object (its last reference is gone).
-    pub fn destroy_aspace(&mut self, aspace: ObjId<AddressSpace>) {
-        let mut index = 0;
-        while let Some(&region) = self.objects.get(aspace).regions.get(index) {
-            self.count_regions(aspace, region.object, -1)
-                .expect("fewer regions need no new mapping entry");
-            index += 1;
-        }
-        self.objects.get_mut(aspace).regions.clear(|_| {});
-        let space = self.objects.get(aspace);
-        let (root, budget, tables) = (space.root, space.budget, space.tables);
-        let freed = user_tables::free_root(root);
-        debug_assert_eq!(freed, tables, "page-table frames counted");
-        self.free_object(budget, aspace);
-        self.refund(budget, tables);
-    }
-
-    /// Whether any region of `aspace` overlapping `[start, end)` has
-    /// attrs that `allows` says no to.
-    pub fn any_region_refuses(
-        &self,
-        aspace: ObjId<AddressSpace>,
-        start: u64,
-        end: u64,
-        allows: impl Fn(u32) -> bool,
-    ) -> bool {
-        self.objects
+    let mut flush = TlbFlush::none(root);
+    // Leaves and mapping records first, while the regions are intact.
+    for index in first..last {
+        let region = *k
+            .objects
             .get(aspace)
             .regions
-            .iter()
-            .filter(|r| r.start < end && r.end() > start)
-            .any(|r| !allows(r.attrs))
+            .get(index)
+            .expect("index inside the span");
+        let from = region.start.max(start);
+        let to = region.end().min(end);
+        flush.merge(user_tables::unmap_range(root, from, to));
+        // A region cut at one end stays (trimmed); one cut at both
+        // becomes two; the others go.
+        let delta = match (region.start < start, region.end() > end) {
+            (true, true) => 1,
+            (true, false) | (false, true) => 0,
+            (false, false) => -1,
+        };
+        count_regions(k, aspace, region.object, delta)
+            .expect("fewer regions need no new mapping entry; a split keeps its entry");
     }
+    flush.run();
+    let count = k
+        .objects
+        .get_mut(aspace)
+        .regions
+        .remove_range(start, pages, |_| {})
+        .expect("checked above");
+    Ok(count)
+}
+
+/// Sets the access of `[start, start + pages)` of `aspace` (every page
+/// mapped) to `access` ([`attrs::ACCESS`] bits); returns how many
+/// pieces changed. The caller checked the access against each
+/// region's `MAY_*` bits.
+///
+/// # Errors
+/// As `kcore::region::RegionList::protect` (nothing changes then).
+pub fn protect_range(
+    k: &mut Kernel,
+    aspace: ObjId<AddressSpace>,
+    start: u64,
+    pages: u64,
+    access: u32,
+) -> Result<usize, SysError> {
+    let space = k.objects.get(aspace);
+    let end = space.regions.check(start, pages).map_err(region_error)?;
+    let head = space
+        .regions
+        .find(start)
+        .filter(|r| r.start < start)
+        .copied();
+    let tail = space
+        .regions
+        .find(end - 1)
+        .filter(|r| r.end() > end)
+        .copied();
+    let count = k
+        .objects
+        .get_mut(aspace)
+        .regions
+        .protect(start, pages, |old| old & !attrs::ACCESS | access, |_| {})
+        .map_err(region_error)?;
+    // Each split at an end adds a region of the same object (a region
+    // around the whole range is split twice: three regions).
+    for cut in [head, tail].into_iter().flatten() {
+        count_regions(k, aspace, cut.object, 1).expect("a split keeps its mapping entry");
+    }
+    let root = k.objects.get(aspace).root;
+    user_tables::unmap_range(root, start, end).run();
+    Ok(count)
+}
+
+/// Whether any region of `aspace` overlapping `[start, end)` has
+/// attrs that `allows` says no to.
+pub fn any_region_refuses(
+    k: &Kernel,
+    aspace: ObjId<AddressSpace>,
+    start: u64,
+    end: u64,
+    allows: impl Fn(u32) -> bool,
+) -> bool {
+    k.objects
+        .get(aspace)
+        .regions
+        .iter()
+        .filter(|r| r.start < end && r.end() > start)
+        .any(|r| !allows(r.attrs))
 }

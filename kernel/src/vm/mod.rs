@@ -20,4 +20,4 @@ pub mod fault;
 pub mod mapping;
 pub mod pages;
 
-pub use fault::Access;
+pub use crate::arch::user_tables::Access;

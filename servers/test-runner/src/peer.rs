@@ -212,7 +212,13 @@ pub extern "C" fn fuzz_client(seed: u64) -> ! {
         u64::MAX,
     ];
     loop {
-        let number = next() % (abi::syscall::Syscall::ALL.len() as u64 + 3);
+        let calls = abi::syscall::Syscall::ALL;
+        let pick = next() % (calls.len() as u64 + 3);
+        let number = calls
+            .get(pick as usize)
+            .map_or(abi::syscall::Syscall::NUMBER_LIMIT + pick, |call| {
+                call.number()
+            });
         if number == abi::syscall::Syscall::ThreadExit.number() {
             continue;
         }

@@ -127,17 +127,28 @@ fn leaf_table(root: u64, virt: u64) -> Result<u64, u32> {
     Ok(table)
 }
 
+/// What an access to user memory does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A read.
+    Read,
+    /// A write.
+    Write,
+    /// An instruction fetch.
+    Exec,
+}
+
 /// The physical address `virt` maps to, if its page is present and
-/// user-accessible (and writable, with `write`) at every level. (Only this
+/// user-accessible (and writable, for [`Access::Write`]) at every level. (Only this
 /// module writes the user half, and it never makes a huge page, so every
 /// present interior entry points to a table.)
 #[inline(always)]
-pub fn translate(root: u64, virt: u64, write: bool) -> Option<u64> {
+pub fn translate(root: u64, virt: u64, access: Access) -> Option<u64> {
     if virt >= abi::layout::USER_END {
         return None;
     }
     let mut required = (Flags::PRESENT | Flags::USER_ACCESSIBLE).bits();
-    if write {
+    if access == Access::Write {
         required |= Flags::WRITABLE.bits();
     }
     let mut table = root;

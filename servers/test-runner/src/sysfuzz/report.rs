@@ -130,7 +130,7 @@ pub fn clear() {
 
 /// Counts one call of `number` that returned `status`.
 pub fn record(number: u64, status: u64) {
-    let row = Syscall::from_number(number).map_or(ROWS - 1, |s| s.number() as usize);
+    let row = Syscall::from_number(number).map_or(ROWS - 1, Syscall::index);
     let column = match status {
         0 => 0,
         code if SysError::from_code(code).is_some() => code as usize,
@@ -227,64 +227,14 @@ const HEADINGS: [&str; OUTCOMES] = [
 ];
 
 fn row_name(row: usize) -> &'static str {
-    const NAMES: [&str; Syscall::ALL.len()] = [
-        "Null",
-        "DebugWrite",
-        "DebugExit",
-        "DebugFrameCount",
-        "ThreadExit",
-        "ThreadYield",
-        "ThreadCreate",
-        "ThreadWait",
-        "CapCopy",
-        "CapDelete",
-        "CapInfo",
-        "ClockRead",
-        "CapMint",
-        "CapMove",
-        "CapRevoke",
-        "CSpaceCreate",
-        "EndpointCreate",
-        "NotificationCreate",
-        "AspaceCreate",
-        "MemoryCreate",
-        "AspaceMap",
-        "ThreadStart",
-        "ThreadConfigure",
-        "ThreadSetPriority",
-        "ThreadReadRegs",
-        "ThreadWriteRegs",
-        "ThreadSuspend",
-        "ThreadResume",
-        "ThreadBind",
-        "Send",
-        "NbSend",
-        "Call",
-        "Recv",
-        "NbRecv",
-        "Reply",
-        "ReplyRecv",
-        "Signal",
-        "Wait",
-        "Poll",
-        "TimerSet",
-        "AspaceUnmap",
-        "DebugCounters",
-        "BudgetSplit",
-        "BudgetInfo",
-        "MemoryResize",
-        "MemoryCreateDevice",
-        "AspaceProtect",
-        "AspaceClone",
-        "ThreadExec",
-        "MemoryLend",
-    ];
-    NAMES.get(row).copied().unwrap_or("(unknown number)")
+    Syscall::ALL
+        .get(row)
+        .map_or("(unknown number)", |call| call.name())
 }
 
 /// The name of syscall `number`, for traces.
 pub fn name(number: u64) -> &'static str {
-    Syscall::from_number(number).map_or("(unknown number)", |s| row_name(s.number() as usize))
+    Syscall::from_number(number).map_or("(unknown number)", Syscall::name)
 }
 
 /// Prints the outcome table (calls per syscall number and per result),
@@ -300,7 +250,13 @@ pub fn print_table() {
         if row + 1 == ROWS {
             rt::print!("  {:>3} {:<19} {:>9}", "-", row_name(row), row_total(row));
         } else {
-            rt::print!("  {:>3} {:<19} {:>9}", row, row_name(row), row_total(row));
+            let number = Syscall::ALL[row].number();
+            rt::print!(
+                "  {:>3} {:<19} {:>9}",
+                number,
+                row_name(row),
+                row_total(row)
+            );
         }
         for column in 0..OUTCOMES {
             rt::print!(" {:>8}", cell(row, column));

@@ -70,10 +70,10 @@ const ALARM_BIT: u64 = 1 << 63;
 
 /// Syscall numbers the kernel does not know.
 const UNKNOWN_NUMBERS: [u64; 10] = [
-    Syscall::ALL.len() as u64,
-    Syscall::ALL.len() as u64 + 1,
-    63,
-    64,
+    Syscall::NUMBER_LIMIT,
+    Syscall::NUMBER_LIMIT + 1,
+    15,
+    31,
     255,
     256,
     1 << 16,
