@@ -17,3 +17,4 @@ pub mod queue;
 pub mod region;
 pub mod slots;
 pub mod tar;
+pub mod timerq;
