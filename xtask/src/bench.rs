@@ -61,6 +61,7 @@ pub fn run(accel: Option<Accel>, no_linux: bool, extra: &[String]) -> Result<Exi
             extra_qemu_args: extra.to_vec(),
             unit: unit.into(),
             workdir: build::root().join("target/linux"),
+            serial_log: out.join("linux-serial.log"),
         };
         match run_linux_bench(&cfg) {
             Ok(rows) => {
