@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: the benchmarks on Mica and on Linux, booted in the
 //! same QEMU configuration, printed side by side with seL4's figures from
 //! `bench/sel4.toml` and the ratios. Writes `target/bench/mica.json`,
-//! `linux.json` and `summary.json` (all three per row). Never
+//! `linux.json`, `summary.json` (all three per row) and `chart.svg`. Never
 //! fails on a number: a side without a figure prints as `-`.
 
 use std::path::Path;
@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use crate::build;
+use crate::chart;
 use crate::linux::{LinuxBenchConfig, run_linux_bench};
 use crate::qemu::{self, Accel};
 use crate::report::{Row, Sel4Reference, Summary};
@@ -80,7 +81,12 @@ pub fn run(accel: Option<Accel>, sides: &Sides, extra: &[String]) -> Result<Exit
         out.join("summary.json"),
         serde_json::to_string_pretty(&summary)?,
     )?;
-    println!("xtask: wrote {} (summary.json)", out.display());
+    let config = format!(
+        "QEMU {} -smp 1 -m 512M; Linux with mitigations=off; seL4 from {SEL4_FIGURES}",
+        accel_args.join(" ")
+    );
+    std::fs::write(out.join("chart.svg"), chart::render(&summary, &config))?;
+    println!("xtask: wrote {} (summary.json, chart.svg)", out.display());
     Ok(ExitCode::SUCCESS)
 }
 

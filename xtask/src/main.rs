@@ -3,6 +3,7 @@
 
 mod bench;
 mod build;
+mod chart;
 mod check;
 mod cpio;
 mod fuzz;
