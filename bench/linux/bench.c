@@ -18,6 +18,13 @@
  * `-icount shift=0,sleep=off` the TSC advances once per guest instruction,
  * so the default unit is "instructions"; pass `unit=cycles` on the kernel
  * command line after `--` (it reaches us as an argument) for KVM runs.
+ * One row is not a TSC interval: timer_deadline_error_us reads
+ * CLOCK_MONOTONIC and is in microseconds whatever the unit.
+ *
+ * Row names are Mica's (servers/test-runner/src/bench*.rs): the same name
+ * on both sides means the same operation, and xtask/src/report.rs lines
+ * them up. A row Linux cannot measure prints a "#" comment saying why and
+ * no BENCH line.
  *
  * Everything, children included, is pinned to CPU 0, so the two-process
  * rows always measure a same-CPU switch even when the VM has several CPUs.
@@ -28,17 +35,25 @@
 #define _GNU_SOURCE
 #include <cpuid.h>
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/io.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAGE 4096UL
@@ -119,17 +134,23 @@ static uint64_t sorted_median(uint64_t *s, size_t n)
 	return s[n / 2];
 }
 
-/* Print one BENCH row from n samples (sorts them). */
-static void report(const char *name, uint64_t *s, size_t n)
+/* Print one BENCH row in `row_unit` from n samples (sorts them). */
+static void report_in(const char *name, const char *row_unit, uint64_t *s, size_t n)
 {
 	if (n == 0) {
 		printf("BENCH-ERROR %s: no samples\n", name);
 		finish(1);
 	}
 	uint64_t median = sorted_median(s, n);
-	printf("BENCH %s %s %llu %llu %llu %zu\n", name, unit, (unsigned long long)median,
+	printf("BENCH %s %s %llu %llu %llu %zu\n", name, row_unit, (unsigned long long)median,
 	       (unsigned long long)s[n * 10 / 100], (unsigned long long)s[n * 90 / 100], n);
 	fflush(stdout);
+}
+
+/* Print one BENCH row in the run's unit (instructions or cycles). */
+static void report(const char *name, uint64_t *s, size_t n)
+{
+	report_in(name, unit, s, n);
 }
 
 /* Median of 10,000 empty samples: what every sample pays for the timer itself. */
@@ -211,6 +232,123 @@ static void bench_null_syscall(void)
 		samples[i] = elapsed(t0, stamp_end());
 	}
 	report("null_syscall", samples, ITERS);
+}
+
+/*
+ * Whether glibc's clock_gettime(CLOCK_MONOTONIC) enters the kernel. A child
+ * installs a seccomp filter under which the clock_gettime syscall fails
+ * with errno ENOTUNIQ (an errno that call never returns otherwise), then
+ * calls glibc. Returns 1 if the call made the syscall, 0 if it did not
+ * (it was answered in user space by the vDSO), -1 if the check itself
+ * failed.
+ */
+static int clock_read_enters_kernel(void)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		fail("fork");
+	if (pid == 0) {
+		struct sock_filter filter[] = {
+			/* Another architecture's syscall numbers mean nothing here: allow. */
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clock_gettime, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOTUNIQ),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = {
+			.len = sizeof filter / sizeof filter[0],
+			.filter = filter,
+		};
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+			_exit(2);
+		struct timespec ts;
+		if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
+			_exit(0);
+		_exit(errno == ENOTUNIQ ? 1 : 3);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("waitpid");
+	if (!WIFEXITED(status))
+		return -1;
+	switch (WEXITSTATUS(status)) {
+	case 0:
+		return 0;
+	case 1:
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * clock_read: glibc's clock_gettime(CLOCK_MONOTONIC), the call a program
+ * makes. glibc answers it from the vDSO without entering the kernel, in a
+ * static binary too (since glibc 2.31, which finds the vDSO through
+ * AT_SYSINFO_EHDR at start-up), as long as the clocksource can be read in
+ * user space (here: tsc). Both are checked first; if either fails the row
+ * would time a syscall instead, so it says why in a comment and prints
+ * nothing.
+ */
+static void bench_clock_read(void)
+{
+	unsigned long vdso = getauxval(AT_SYSINFO_EHDR);
+	if (vdso == 0) {
+		printf("# clock_read skipped: the kernel mapped no vDSO\n");
+		return;
+	}
+	int enters = clock_read_enters_kernel();
+	if (enters != 0) {
+		printf("# clock_read skipped: %s\n",
+		       enters > 0 ? "glibc's clock_gettime makes a syscall (clocksource not "
+				    "readable from user space?)"
+				  : "the seccomp check failed");
+		return;
+	}
+	printf("# clock_read: vDSO at %#lx; glibc's clock_gettime makes no syscall\n", vdso);
+	struct timespec ts;
+	uint64_t sink = 0;
+	for (int i = 0; i < WARMUP + ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t t = elapsed(t0, stamp_end());
+		sink += (uint64_t)ts.tv_nsec;
+		if (i >= WARMUP)
+			samples[i - WARMUP] = t;
+	}
+	/* Keeps the reads from being optimised out (they are not: glibc's
+	 * function is opaque to the compiler), and is a sanity check. */
+	if (sink == 0)
+		printf("# clock_read: every tv_nsec read was 0\n");
+	report("clock_read", samples, ITERS);
+}
+
+/*
+ * ioport_out: one `outb` to port 0x80 (the POST diagnostic port, which
+ * QEMU's PC ignores) from user space, after ioperm(0x80, 1, 1) has opened
+ * that port in this process's I/O bitmap. Needs CAP_SYS_RAWIO, which /init
+ * (root) has; otherwise the row is skipped with a comment.
+ */
+static void bench_ioport_out(void)
+{
+	if (ioperm(0x80, 1, 1) != 0) {
+		printf("# ioport_out skipped: ioperm(0x80): %s\n", strerror(errno));
+		return;
+	}
+	for (int i = 0; i < WARMUP + ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		__asm__ volatile("outb %%al, $0x80" : : "a"(0) : "memory");
+		uint64_t t = elapsed(t0, stamp_end());
+		if (i >= WARMUP)
+			samples[i - WARMUP] = t;
+	}
+	if (ioperm(0x80, 1, 0) != 0)
+		fail("ioperm off");
+	report("ioport_out", samples, ITERS);
 }
 
 /*
@@ -338,6 +476,86 @@ static void bench_yield_roundtrip(void)
 	reap(pid);
 	munmap(sh, PAGE);
 	report("yield_roundtrip", samples, kept);
+}
+
+/* timer_deadline_error_us: samples and the deadline distance. */
+#define TIMER_ITERS 1000
+#define TIMER_WARMUP 20
+#define TIMER_AHEAD_NS 1000000L
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		fail("clock_gettime");
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Fills samples[0..TIMER_ITERS) with how many nanoseconds past an absolute
+ * deadline TIMER_AHEAD_NS ahead the clock reads right after waking. */
+static void sample_deadline_lateness_ns(void)
+{
+	for (int i = 0; i < TIMER_WARMUP + TIMER_ITERS; i++) {
+		uint64_t deadline = monotonic_ns() + TIMER_AHEAD_NS;
+		struct timespec ts = {
+			.tv_sec = (time_t)(deadline / 1000000000u),
+			.tv_nsec = (long)(deadline % 1000000000u),
+		};
+		int err;
+		while ((err = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) == EINTR)
+			;
+		uint64_t woke = monotonic_ns();
+		if (err != 0) {
+			errno = err;
+			fail("clock_nanosleep");
+		}
+		if (i >= TIMER_WARMUP)
+			samples[i - TIMER_WARMUP] = woke > deadline ? woke - deadline : 0;
+	}
+}
+
+/*
+ * timer_deadline_error_us: how late a sleep until an absolute deadline
+ * 1 ms ahead ends. A sample reads CLOCK_MONOTONIC, calls
+ * clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME) for that reading plus
+ * 1 ms, reads the clock again as soon as it returns, and keeps how far
+ * past the deadline that second reading is, in microseconds, rounded to
+ * the nearest. The lateness covers the timer interrupt, the wake-up, the
+ * switch back and the return to user space, plus the timer slack Linux
+ * may add to a normal thread's sleep (50 us by default, which the row
+ * keeps: it is what a program gets). The same with the slack set to 1 ns
+ * (PR_SET_TIMERSLACK) is printed as a comment, both in nanoseconds.
+ *
+ * Under -icount shift=0,sleep=off the virtual clock advances one
+ * nanosecond per guest instruction and jumps straight to the next timer
+ * while the CPU idles, so the figures are exact and a 1 ms sleep costs
+ * no real time.
+ */
+static void bench_timer_deadline_error(void)
+{
+	long slack_ns = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	if (slack_ns < 0)
+		fail("PR_GET_TIMERSLACK");
+
+	if (prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0) != 0)
+		fail("PR_SET_TIMERSLACK");
+	sample_deadline_lateness_ns();
+	uint64_t tight_median = sorted_median(samples, TIMER_ITERS);
+	printf("# timer_deadline_error with timer slack 1 ns: median %llu ns, p10 %llu, p90 %llu\n",
+	       (unsigned long long)tight_median, (unsigned long long)samples[TIMER_ITERS / 10],
+	       (unsigned long long)samples[TIMER_ITERS * 9 / 10]);
+
+	if (prctl(PR_SET_TIMERSLACK, (unsigned long)slack_ns, 0, 0, 0) != 0)
+		fail("PR_SET_TIMERSLACK");
+	sample_deadline_lateness_ns();
+	uint64_t median = sorted_median(samples, TIMER_ITERS);
+	printf("# timer_deadline_error with timer slack %ld ns (the default): median %llu ns, "
+	       "p10 %llu, p90 %llu\n",
+	       slack_ns, (unsigned long long)median, (unsigned long long)samples[TIMER_ITERS / 10],
+	       (unsigned long long)samples[TIMER_ITERS * 9 / 10]);
+	for (size_t i = 0; i < TIMER_ITERS; i++)
+		samples[i] = (samples[i] + 500) / 1000;
+	report_in("timer_deadline_error_us", "us", samples, TIMER_ITERS);
 }
 
 /*
@@ -479,9 +697,12 @@ int main(int argc, char **argv)
 	measure_overhead();
 
 	bench_null_syscall();
+	bench_clock_read();
+	bench_ioport_out();
 	bench_pipe_pingpong();
 	bench_futex_pingpong();
 	bench_yield_roundtrip();
+	bench_timer_deadline_error();
 	bench_page_fault_zero();
 	bench_page_fault_cow();
 	bench_map_unmap_page();

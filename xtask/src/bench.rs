@@ -1,21 +1,38 @@
 //! `cargo xtask bench`: the benchmarks on Mica and on Linux, booted in the
-//! same QEMU configuration, printed side by side with their ratio and
-//! written to `target/bench/{mica,linux}.json`. Never fails on a number.
+//! same QEMU configuration, printed side by side with seL4's figures from
+//! `bench/sel4.toml` and the ratios. Writes `target/bench/mica.json`,
+//! `linux.json`, `summary.json` (all three per row) and `chart.svg`. Never
+//! fails on a number: a side without a figure prints as `-`.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
 use crate::build;
+use crate::chart;
 use crate::linux::{LinuxBenchConfig, run_linux_bench};
 use crate::qemu::{self, Accel};
-use crate::report::Row;
+use crate::report::{Row, Sel4Reference, Summary};
 
 const TIMEOUT: Duration = Duration::from_secs(600);
 
-/// Runs both sides and prints the table.
-pub fn run(accel: Option<Accel>, no_linux: bool, extra: &[String]) -> Result<ExitCode> {
+/// seL4's figures, relative to the repository root.
+const SEL4_FIGURES: &str = "bench/sel4.toml";
+
+/// Which sides `run` measures.
+pub struct Sides {
+    /// Boot Mica (`--no-mica` clears it).
+    pub mica: bool,
+    /// Boot Linux (`--no-linux` clears it).
+    pub linux: bool,
+}
+
+/// Runs the sides asked for and prints the table.
+pub fn run(accel: Option<Accel>, sides: &Sides, extra: &[String]) -> Result<ExitCode> {
+    // A bad reference file should stop the run before minutes of booting.
+    let sel4 = Sel4Reference::load(&build::root().join(SEL4_FIGURES))?;
     qemu::ensure_qemu()?;
     let accel = accel.unwrap_or(Accel::Tcg);
     let accel_args = qemu::accel_args(Some(accel), true);
@@ -24,13 +41,61 @@ pub fn run(accel: Option<Accel>, no_linux: bool, extra: &[String]) -> Result<Exi
     } else {
         "instructions"
     };
-    let art = build::build_all()?;
     let out = build::root().join("target/bench");
     std::fs::create_dir_all(&out)?;
 
+    let mica = if sides.mica {
+        run_mica(&accel_args, unit, extra, &out)?
+    } else {
+        Vec::new()
+    };
+    let linux = if sides.linux {
+        let (cpu_args, cpu) = split_cpu(&accel_args)?;
+        let cfg = LinuxBenchConfig {
+            accel_args: cpu_args,
+            cpu,
+            memory: "512M".into(),
+            smp: 1,
+            extra_qemu_args: extra.to_vec(),
+            unit: unit.into(),
+            workdir: build::root().join("target/linux"),
+            serial_log: out.join("linux-serial.log"),
+        };
+        match run_linux_bench(&cfg) {
+            Ok(rows) => {
+                std::fs::write(out.join("linux.json"), serde_json::to_string_pretty(&rows)?)?;
+                rows
+            }
+            Err(e) => {
+                println!("xtask: the Linux side failed, showing Mica only: {e:#}");
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+
+    let summary = Summary::new(unit, &mica, &linux, Some(&sel4));
+    print_table(&summary);
+    std::fs::write(
+        out.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?,
+    )?;
+    let config = format!(
+        "QEMU {} -smp 1 -m 512M; Linux with mitigations=off; seL4 from {SEL4_FIGURES}",
+        accel_args.join(" ")
+    );
+    std::fs::write(out.join("chart.svg"), chart::render(&summary, &config))?;
+    println!("xtask: wrote {} (summary.json, chart.svg)", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds and boots Mica's benchmark run; writes `mica.json`.
+fn run_mica(accel_args: &[String], unit: &str, extra: &[String], out: &Path) -> Result<Vec<Row>> {
+    let art = build::build_all()?;
     let cmd = qemu::command(
         &art,
-        &accel_args,
+        accel_args,
         &format!("mode=bench unit={unit}"),
         false,
         extra,
@@ -48,34 +113,7 @@ pub fn run(accel: Option<Accel>, no_linux: bool, extra: &[String]) -> Result<Exi
         )
     })?;
     std::fs::write(out.join("mica.json"), serde_json::to_string_pretty(&mica)?)?;
-
-    let linux = if no_linux {
-        Vec::new()
-    } else {
-        let (cpu_args, cpu) = split_cpu(&accel_args)?;
-        let cfg = LinuxBenchConfig {
-            accel_args: cpu_args,
-            cpu,
-            memory: "512M".into(),
-            smp: 1,
-            extra_qemu_args: extra.to_vec(),
-            unit: unit.into(),
-            workdir: build::root().join("target/linux"),
-        };
-        match run_linux_bench(&cfg) {
-            Ok(rows) => {
-                std::fs::write(out.join("linux.json"), serde_json::to_string_pretty(&rows)?)?;
-                rows
-            }
-            Err(e) => {
-                println!("xtask: the Linux side failed, showing Mica only: {e:#}");
-                Vec::new()
-            }
-        }
-    };
-    print_table(&mica, &linux);
-    println!("xtask: wrote {}", out.display());
-    Ok(ExitCode::SUCCESS)
+    Ok(mica)
 }
 
 /// Separates `-cpu X` from the accelerator arguments.
@@ -89,61 +127,55 @@ fn split_cpu(args: &[String]) -> Result<(Vec<String>, String)> {
     Ok((rest, cpu))
 }
 
-/// Mica rows measured against a Linux row of another name (the closest
-/// Linux mechanism for the same job).
-const COUNTERPARTS: &[(&str, &str)] = &[
-    ("ipc_call_reply_fast", "pipe_pingpong"),
-    ("ipc_call_reply_fast_4w", "pipe_pingpong"),
-    ("ipc_call_reply_slow", "pipe_pingpong"),
-    ("ipc_call_reply_cap", "pipe_pingpong"),
-    ("notify_roundtrip", "futex_pingpong"),
-];
-
-/// The Linux row a Mica row is compared with.
-fn counterpart(name: &str) -> &str {
-    COUNTERPARTS
-        .iter()
-        .find(|(mica, _)| *mica == name)
-        .map_or(name, |(_, linux)| linux)
+/// `-` for a missing figure.
+fn cell<T: ToString>(value: Option<T>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
 }
 
-fn print_table(mica: &[Row], linux: &[Row]) {
+fn print_table(summary: &Summary) {
     println!();
     println!(
-        "{:<24} {:>12} {:>10} {:>10} {:>8}   {:>12} {:>10}",
-        "benchmark", "mica median", "p10", "p90", "iters", "linux median", "mica/linux"
+        "{:<24} {:>12} {:>10} {:>10} {:>8}   {:>12} {:>10}   {:>10} {:>10}",
+        "benchmark",
+        "mica median",
+        "p10",
+        "p90",
+        "iters",
+        "linux median",
+        "mica/linux",
+        "sel4",
+        "mica/sel4"
     );
-    let mut names: Vec<&str> = mica.iter().map(|r| r.name.as_str()).collect();
-    for r in linux {
-        if !names.contains(&r.name.as_str()) {
-            names.push(&r.name);
-        }
-    }
-    for name in names {
-        let m = mica.iter().find(|r| r.name == name);
-        let linux_name = if m.is_some() { counterpart(name) } else { name };
-        let l = linux.iter().find(|r| r.name == linux_name);
-        let cell = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
-        let ratio = match (m, l) {
-            (Some(m), Some(l)) if l.median > 0 => {
-                format!("{:.2}", m.median as f64 / l.median as f64)
-            }
-            _ => "-".into(),
-        };
+    for row in &summary.rows {
+        let m = row.mica.as_ref();
         println!(
-            "{:<24} {:>12} {:>10} {:>10} {:>8}   {:>12} {:>10}",
-            name,
+            "{:<24} {:>12} {:>10} {:>10} {:>8}   {:>12} {:>10}   {:>10} {:>10}",
+            row.name,
             cell(m.map(|r| r.median)),
             cell(m.map(|r| r.p10)),
             cell(m.map(|r| r.p90)),
             cell(m.map(|r| r.iterations)),
-            cell(l.map(|r| r.median)),
-            ratio
+            cell(row.linux.as_ref().map(|r| r.median)),
+            cell(row.mica_over_linux.map(|r| format!("{r:.2}"))),
+            cell(row.sel4.as_ref().map(|r| r.median)),
+            cell(row.mica_over_sel4.map(|r| format!("{r:.2}"))),
         );
     }
-    let unit = mica.first().map_or("instructions", |r| r.unit.as_str());
-    println!("(unit: {unit}; bytes rows are sizes)");
-    for (mica, linux) in COUNTERPARTS {
+    println!(
+        "(unit: {}, except *_bytes rows (sizes in bytes) and *_us rows (microseconds))",
+        summary.unit
+    );
+    for (mica, linux) in summary.counterparts_used() {
         println!("({mica} is compared with Linux {linux})");
+    }
+    match &summary.sel4_source {
+        Some(source) => println!(
+            "(seL4: {SEL4_FIGURES}, {}, {}; {})",
+            source.kernel, source.build, source.qemu
+        ),
+        None => println!(
+            "(no seL4 column: {SEL4_FIGURES} holds instructions under icount, this run measured {})",
+            summary.unit
+        ),
     }
 }

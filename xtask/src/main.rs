@@ -3,6 +3,7 @@
 
 mod bench;
 mod build;
+mod chart;
 mod check;
 mod cpio;
 mod fuzz;
@@ -71,6 +72,9 @@ enum Cmd {
         /// Skip the Linux side.
         #[arg(long)]
         no_linux: bool,
+        /// Skip the Mica side (to iterate on the Linux benchmark alone).
+        #[arg(long)]
+        no_mica: bool,
         /// Arguments after `--` go to QEMU after the defaults.
         #[arg(last = true)]
         qemu_args: Vec<String>,
@@ -171,8 +175,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Bench {
             accel,
             no_linux,
+            no_mica,
             qemu_args,
-        } => bench::run(accel, no_linux, &qemu_args),
+        } => bench::run(
+            accel,
+            &bench::Sides {
+                mica: !no_mica,
+                linux: !no_linux,
+            },
+            &qemu_args,
+        ),
         Cmd::Fuzz {
             seed,
             count,
