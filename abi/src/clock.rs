@@ -50,13 +50,19 @@
 //!
 //! # When the page must not be used
 //!
-//! The formula is only valid if the TSC ticks at a constant rate on every
-//! CPU, in every power state: an *invariant* TSC (CPUID.80000007H:EDX bit 8,
-//! Intel SDM Vol. 3B, "Invariant TSC"). The kernel sets
-//! [`flags::TSC_INVARIANT`] only then. When the flag is clear — including
-//! on a page the kernel never filled, which is all zeros — readers must
-//! not use the TSC and fall back to the clock syscall;
-//! [`ClockPage::read_ns`] returns `None` in that case.
+//! The formula gives the kernel's own monotonic clock, which is the TSC
+//! scaled as above; the kernel sets [`flags::TSC_CLOCK`] when that is so.
+//! When the flag is clear (a page the kernel never filled is all zeros, and
+//! a kernel whose clock is not the TSC clears it) readers must fall back to
+//! the clock syscall; [`ClockPage::read_ns`] returns `None` then.
+//!
+//! [`flags::TSC_INVARIANT`] says more: the TSC ticks at a constant rate in
+//! every power state and on every CPU (CPUID.80000007H:EDX bit 8, Intel SDM
+//! Vol. 3B, "Invariant TSC"). Without it (QEMU's TCG never reports it), the
+//! clock is still monotonic on one CPU and still the kernel's, but its rate
+//! can follow frequency changes and deep sleep states can stop it; and with
+//! several CPUs their TSCs need not agree, so a kernel running on more than
+//! one CPU without it clears `TSC_CLOCK` and keeps time another way.
 //!
 //! Where the page is mapped is decided by the address-space layout, not
 //! here; this module owns only its contents.
@@ -78,10 +84,34 @@ const MAX_SHIFT: u32 = 98;
 
 /// Bits of [`ClockPage::flags`].
 pub mod flags {
+    /// The page's formula is the kernel's monotonic clock: readers use it.
+    /// When clear, they must call the kernel instead.
+    pub const TSC_CLOCK: u64 = 1 << 0;
     /// The TSC is invariant (constant rate on every CPU and in every power
-    /// state), so the page's formula gives the time. When clear, readers
-    /// must call the kernel instead.
-    pub const TSC_INVARIANT: u64 = 1 << 0;
+    /// state). Information only; see the module documentation.
+    pub const TSC_INVARIANT: u64 = 1 << 1;
+}
+
+/// `(delta * mult) >> shift` in `u128`, saturating at `u64::MAX`; 0 for a
+/// `shift` of 128 or more. Written for the reader's hot path: one
+/// multiply, then one or two shifts and a compare, whichever side of 64
+/// the shift is (a 1 GHz TSC, as under QEMU's icount, needs a shift just
+/// below 64; faster ones just above).
+#[inline(always)]
+const fn scale(delta: u64, mult: u64, shift: u64) -> u64 {
+    let product = delta as u128 * mult as u128;
+    let high = (product >> 64) as u64;
+    if shift < 64 {
+        if high >> shift != 0 {
+            u64::MAX
+        } else {
+            (product >> shift) as u64
+        }
+    } else if shift < 128 {
+        high >> (shift - 64)
+    } else {
+        0
+    }
 }
 
 /// How TSC ticks turn into nanoseconds: `ns = (ticks * mult) >> shift`,
@@ -131,18 +161,9 @@ impl ClockParams {
     /// Nanoseconds in `delta_tsc` ticks: `(delta_tsc * mult) >> shift`,
     /// computed in `u128` so that it cannot overflow, saturating at
     /// `u64::MAX`. A `shift` of 128 or more gives 0. Never panics.
+    #[inline]
     pub const fn delta_to_ns(&self, delta_tsc: u64) -> u64 {
-        let product = delta_tsc as u128 * self.mult as u128;
-        let ns = if self.shift >= u128::BITS {
-            0
-        } else {
-            product >> self.shift
-        };
-        if ns > u64::MAX as u128 {
-            u64::MAX
-        } else {
-            ns as u64
-        }
+        scale(delta_tsc, self.mult, self.shift as u64)
     }
 }
 
@@ -194,6 +215,7 @@ const SEQUENCE_OFFSET: usize = offset_of!(ClockPage, sequence);
 impl ClockPage {
     /// The conversion factor held in the page. A `shift` that does not fit
     /// in a `u32` becomes `u32::MAX` (and then converts everything to 0).
+    #[inline]
     pub const fn params(&self) -> ClockParams {
         ClockParams {
             tsc_hz: self.tsc_hz,
@@ -216,18 +238,20 @@ impl ClockPage {
     }
 
     /// Whether the flags allow computing the time from the TSC
-    /// ([`flags::TSC_INVARIANT`]).
+    /// ([`flags::TSC_CLOCK`]).
+    #[inline]
     pub const fn is_tsc_usable(&self) -> bool {
-        self.flags & flags::TSC_INVARIANT != 0
+        self.flags & flags::TSC_CLOCK != 0
     }
 
     /// The monotonic clock, in nanoseconds, at TSC value `tsc`. A `tsc`
     /// before `tsc_base` gives `ns_base`; the result saturates at
     /// `u64::MAX`. Non-decreasing in `tsc`; never panics.
+    #[inline]
     pub const fn tsc_to_ns(&self, tsc: u64) -> u64 {
         let delta = tsc.saturating_sub(self.tsc_base);
         self.ns_base
-            .saturating_add(self.params().delta_to_ns(delta))
+            .saturating_add(scale(delta, self.mult, self.shift))
     }
 
     /// The first TSC value at which [`ClockPage::tsc_to_ns`] reaches `ns`:
@@ -335,17 +359,48 @@ impl ClockPage {
     /// so that the TSC value and the bases belong together. `rdtsc` is not
     /// ordered with earlier loads: use `lfence; rdtsc` or `rdtscp` (Intel
     /// SDM Vol. 2B, RDTSC).
+    ///
+    /// It loads only the words the conversion needs (a read is on every
+    /// program's hot path, so it is always inlined).
+    #[inline(always)]
     pub fn read_ns(load: impl FnMut(usize) -> u64, read_tsc: impl FnMut() -> u64) -> Option<u64> {
-        let (page, tsc) = Self::read_with(load, read_tsc);
+        const CONVERSION: [usize; 5] = [
+            offset_of!(ClockPage, flags),
+            offset_of!(ClockPage, tsc_base),
+            offset_of!(ClockPage, ns_base),
+            offset_of!(ClockPage, mult),
+            offset_of!(ClockPage, shift),
+        ];
+        let (_, words, tsc) = Self::read_words(CONVERSION, load, read_tsc);
+        let [flags, tsc_base, ns_base, mult, shift] = words;
+        let page = ClockPage {
+            flags,
+            tsc_base,
+            ns_base,
+            mult,
+            shift,
+            ..ClockPage::default()
+        };
         page.is_tsc_usable().then(|| page.tsc_to_ns(tsc))
     }
 
-    /// The sequence-lock read loop: the page's words, then `inside()`, both
-    /// retried until they were read while no update was under way.
-    fn read_with<R>(
+    /// The sequence-lock read loop over every word: the page, then
+    /// `inside()`, both retried until they were read while no update was
+    /// under way.
+    fn read_with<R>(load: impl FnMut(usize) -> u64, inside: impl FnMut() -> R) -> (ClockPage, R) {
+        let (sequence, words, extra) = Self::read_words(PAYLOAD_OFFSETS, load, inside);
+        (Self::from_payload(sequence, words), extra)
+    }
+
+    /// The sequence-lock read loop: the words at `offsets`, then
+    /// `inside()`, retried until they were read while no update was under
+    /// way; with the (even) sequence they were read under.
+    #[inline(always)]
+    fn read_words<const N: usize, R>(
+        offsets: [usize; N],
         mut load: impl FnMut(usize) -> u64,
         mut inside: impl FnMut() -> R,
-    ) -> (ClockPage, R) {
+    ) -> (u64, [u64; N], R) {
         loop {
             let before = load(SEQUENCE_OFFSET);
             if before & 1 != 0 {
@@ -354,15 +409,15 @@ impl ClockPage {
             }
             // Nothing below is loaded before the sequence above.
             fence(Ordering::Acquire);
-            let mut words = [0u64; PAYLOAD_OFFSETS.len()];
-            for (word, offset) in words.iter_mut().zip(PAYLOAD_OFFSETS) {
+            let mut words = [0u64; N];
+            for (word, offset) in words.iter_mut().zip(offsets) {
                 *word = load(offset);
             }
             let extra = inside();
             // Nothing above is loaded after the sequence below.
             fence(Ordering::Acquire);
             if load(SEQUENCE_OFFSET) == before {
-                return (Self::from_payload(before, words), extra);
+                return (before, words, extra);
             }
         }
     }
@@ -422,7 +477,7 @@ mod tests {
     /// A page as the kernel would fill it.
     fn page_for(hz: u64, tsc_base: u64, ns_base: u64) -> ClockPage {
         let mut page = ClockPage {
-            flags: flags::TSC_INVARIANT,
+            flags: flags::TSC_CLOCK,
             tsc_base,
             ns_base,
             ..ClockPage::default()
@@ -667,7 +722,7 @@ mod tests {
         fn page_at(k: u64) -> ClockPage {
             ClockPage {
                 sequence: 0,
-                flags: flags::TSC_INVARIANT,
+                flags: flags::TSC_CLOCK,
                 tsc_base: k,
                 ns_base: k.wrapping_mul(3),
                 mult: k ^ 0x5555,
@@ -679,9 +734,15 @@ mod tests {
         let shared: [AtomicU64; 8] = Default::default();
         let load = |offset: usize| shared[offset / 8].load(Ordering::Relaxed);
         let done = AtomicU64::new(0);
+        // The page readers may see first is page 0, published before they
+        // start (an all-zero page is no page of the sequence).
+        let mut master = page_at(0);
+        master.publish(
+            |_| {},
+            |offset, value| shared[offset / 8].store(value, Ordering::Relaxed),
+        );
         std::thread::scope(|scope| {
             scope.spawn(|| {
-                let mut master = page_at(0);
                 for k in 1..=UPDATES {
                     master.publish(
                         |page| *page = page_at(k),

@@ -9,10 +9,17 @@ pub const PAGE_BYTES: u64 = 4096;
 /// First address user space may map.
 pub const USER_START: u64 = 0x1000;
 
-/// One past the last byte user space may map. The last page of the lower
-/// canonical half is never mapped, so a `syscall` instruction can never end
-/// at the canonical boundary (the SYSRET non-canonical RCX pitfall).
-pub const USER_END: u64 = 0x0000_7fff_ffff_f000;
+/// One past the last byte user space may map: the top 512 GiB of the lower
+/// half (the last PML4 entry of the user half) hold the pages the kernel
+/// shares read-only with every address space ([`CLOCK_PAGE_ADDR`]). So the
+/// last page of the lower canonical half is never mapped either, and a
+/// `syscall` instruction can never end at the canonical boundary (the
+/// SYSRET non-canonical RCX pitfall).
+pub const USER_END: u64 = 0x0000_7f80_0000_0000;
+
+/// Where the read-only clock page ([`crate::clock::ClockPage`]) is mapped
+/// in every address space: the monotonic clock without a syscall.
+pub const CLOCK_PAGE_ADDR: u64 = 0x0000_7f80_0000_0000;
 
 /// Where the bootstrap image is loaded and linked.
 pub const IMAGE_BASE: u64 = 0x0040_0000;
@@ -25,7 +32,7 @@ pub const INITRAMFS_ADDR: u64 = 0x0000_0020_0000_0000;
 
 /// Top of the first thread's stack (exclusive). One unmapped guard page
 /// lies below the stack.
-pub const STACK_TOP: u64 = 0x0000_7fff_fff0_0000;
+pub const STACK_TOP: u64 = 0x0000_7f7f_fff0_0000;
 
 /// Whether `[addr, addr + len)` lies inside user space, computed without
 /// overflow. Zero-length ranges are inside when `addr` is.

@@ -95,13 +95,14 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
     arch::syscall_entry::init(); // SYSCALL/SYSRET
     let fpu_bytes = arch::fpu::init(features.xsave); // XCR0
     let (source, tsc_hz) = arch::apic::init(features.apic); // the tick
-    time::init(tsc_hz, entry_tsc);
+    time::init(tsc_hz, entry_tsc, features.invariant_tsc); // the clock page
     klog!(
         Info,
-        "tick: {:?} at {} Hz, tsc {} MHz, fpu state {} bytes",
+        "tick: {:?} at {} Hz, tsc {} MHz (invariant: {}), fpu state {} bytes",
         source,
         config::TICK_HZ,
         tsc_hz / 1_000_000,
+        on(features.invariant_tsc),
         fpu_bytes
     );
     klog!(

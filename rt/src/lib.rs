@@ -19,6 +19,7 @@ pub mod process;
 pub mod start;
 pub mod sys;
 pub mod thread;
+pub mod time;
 
 pub use abi;
 pub use abi::SysError;

@@ -66,6 +66,20 @@ pub fn run(boot: &BootInfo) -> u64 {
     measure(&mut samples[..1000], overhead, thread_lifecycle);
     report("thread_lifecycle", unit, &mut samples[..1000]);
 
+    // User space only: the clock page, no syscall. Eight reads per sample
+    // (each kept with `black_box`), so that how the compiler schedules the
+    // instructions around the TSC reads does not show in the figure.
+    const READS: u64 = 8;
+    measure(samples, overhead, || {
+        for _ in 0..READS {
+            core::hint::black_box(rt::time::now_ns());
+        }
+    });
+    for sample in samples.iter_mut() {
+        *sample /= READS;
+    }
+    report("clock_read", unit, samples);
+
     let pairs = [
         ("ipc_call_reply_fast", BenchKind::Call0),
         ("ipc_call_reply_fast_4w", BenchKind::Call4),

@@ -16,7 +16,14 @@ pub fn read_at(addr: u64) -> u64 {
     u64::from(unsafe { core::ptr::read_volatile(addr as *const u8) })
 }
 
-/// Writes a byte at `addr` (expected to fault).
+/// Reads a whole word at `addr` (the clock page's words).
+pub fn read_u64_at(addr: u64) -> u64 {
+    // SAFETY: the callers read the clock page, mapped read-only in every
+    // address space; a bad address faults and the kernel kills the thread.
+    unsafe { core::ptr::read_volatile(addr as *const u64) }
+}
+
+/// Writes a byte at `addr` (to make it fault).
 pub fn write_at(addr: u64) -> u64 {
     // SAFETY: deliberately unsound, as in `read_at`.
     unsafe { core::ptr::write_volatile(addr as *mut u8, 0x5a) };

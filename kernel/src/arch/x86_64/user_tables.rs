@@ -2,7 +2,10 @@
 //!
 //! Four levels (SDM Vol. 3A §5.5), 4 KiB leaf pages only. The upper half
 //! of every root is a copy of the kernel's entries (made by [`new_root`]),
-//! and nothing here ever looks at it. Tables are reached through the
+//! and nothing here ever looks at it. So is the last entry of the lower
+//! half ([`SHARED_ROOT_ENTRY`]): tables the kernel owns, mapping the pages
+//! it shares read-only with every address space (the clock page), built
+//! once by [`map_shared_page`] and never freed with an address space. Tables are reached through the
 //! direct map; a new table comes from the caller (who charges a budget
 //! for it) and is zeroed here. Interior entries are present, writable and
 //! user-accessible; the leaf decides the access. Leaves are written with
@@ -19,8 +22,12 @@ use crate::mem::frame;
 const ENTRIES: usize = 512;
 const ADDRESS: u64 = 0x000f_ffff_ffff_f000;
 const PAGE: u64 = 4096;
-/// User half of the root: PML4 entries 0..256.
-const USER_ROOT_ENTRIES: usize = 256;
+/// The root entries an address space owns: PML4 entries 0..255.
+const USER_ROOT_ENTRIES: usize = 255;
+/// The root entry of the shared read-only pages (`abi::layout::USER_END`
+/// up to the canonical boundary).
+pub const SHARED_ROOT_ENTRY: usize = 255;
+const _: () = assert!(abi::layout::USER_END == (SHARED_ROOT_ENTRY as u64) << 39);
 
 /// How a user page may be accessed (always readable).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +60,8 @@ fn read(table_phys: u64, index: usize) -> u64 {
 fn write(table_phys: u64, index: usize, entry: u64) {
     debug_assert!(index < ENTRIES);
     // SAFETY: as in `read`; a user-half entry is written (callers never
-    // pass a root index of 256 or more), so the kernel's mappings stay.
+    // pass a root index of 256 or more, and only `map_shared_page` writes
+    // entry 255, of the kernel's root), so the kernel's mappings stay.
     unsafe { table(table_phys).add(index).write(entry) }
 }
 
@@ -82,10 +90,38 @@ const INTERIOR: u64 =
 pub fn new_root() -> Option<u64> {
     let root = frame::alloc_zeroed()?.addr();
     let kernel = paging::kernel_root();
-    for i in USER_ROOT_ENTRIES..ENTRIES {
+    for i in SHARED_ROOT_ENTRY..ENTRIES {
         write(root, i, read(kernel, i));
     }
     Some(root)
+}
+
+/// Maps `phys` read-only, not executable, at `virt` in the shared entry of
+/// the kernel's root, which every later [`new_root`] copies. Boot only,
+/// before any address space exists; the tables come from the frame
+/// allocator and are never freed.
+///
+/// # Panics
+/// If `virt` is outside the shared entry or no frame is free (at boot).
+pub fn map_shared_page(virt: u64, phys: u64) {
+    assert!(index(virt, 39) == SHARED_ROOT_ENTRY && virt < 1 << 47);
+    let interior = Flags::PRESENT.bits() | Flags::USER_ACCESSIBLE.bits();
+    let mut table = paging::kernel_root();
+    for shift in [39, 30, 21] {
+        let i = index(virt, shift);
+        let entry = read(table, i);
+        table = if entry & Flags::PRESENT.bits() != 0 {
+            entry & ADDRESS
+        } else {
+            let next = frame::alloc_zeroed()
+                .expect("a frame for the shared page tables at boot")
+                .addr();
+            write(table, i, next | interior);
+            next
+        };
+    }
+    let leaf = Flags::PRESENT | Flags::USER_ACCESSIBLE | Flags::ACCESSED | paging::nx_flag();
+    write(table, index(virt, 12), phys | leaf.bits());
 }
 
 /// Frees the user half's tables and the root; returns how many frames

@@ -2,6 +2,7 @@
 //! A test returns `Err` with a message, or faults, to fail.
 
 mod caps;
+mod clock;
 mod cspace;
 mod faults;
 mod ipc;
@@ -98,6 +99,26 @@ pub static ALL: &[Test] = &[
     Test {
         name: "clock_read_monotonic",
         run: syscalls::clock_read,
+    },
+    Test {
+        name: "clock_page_matches_syscall",
+        run: clock::matches_syscall,
+    },
+    Test {
+        name: "clock_page_contents",
+        run: clock::contents,
+    },
+    Test {
+        name: "clock_page_other_threads_and_spaces",
+        run: clock::other_threads_and_spaces,
+    },
+    Test {
+        name: "clock_page_read_only",
+        run: clock::read_only,
+    },
+    Test {
+        name: "clock_page_not_mappable",
+        run: clock::not_mappable,
     },
     Test {
         name: "thread_create_and_wait",
