@@ -101,7 +101,7 @@ impl FlatImageHeader {
 /// Magic value of [`BootInfo`].
 pub const BOOT_INFO_MAGIC: u64 = 0x4d49_4341_424f_4f54; // "MICABOOT"
 /// Version of [`BootInfo`].
-pub const BOOT_INFO_VERSION: u32 = 3;
+pub const BOOT_INFO_VERSION: u32 = 4;
 /// Bytes of kernel command line kept in [`BootInfo::cmdline`].
 pub const CMDLINE_BYTES: usize = 512;
 
@@ -166,8 +166,9 @@ pub struct BootInfo {
     /// Slot of the [`crate::ObjectType::DeviceMemory`] capability (the
     /// physical ranges that are not RAM, for MMIO memory objects).
     pub device_cap: u32,
-    /// Reserved (zero).
-    pub reserved: u32,
+    /// Slot of the [`crate::ObjectType::IoSpace`] capability (the I/O
+    /// ports the kernel does not use, for I/O port ranges).
+    pub io_space_cap: u32,
     /// The kernel command line (not NUL-terminated; see `cmdline_len`).
     pub cmdline: [u8; CMDLINE_BYTES],
 }

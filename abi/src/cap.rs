@@ -117,6 +117,13 @@ pub enum ObjectType {
     /// Physical address ranges that are not RAM (device registers), from
     /// which MMIO memory objects are made. Held only by the first program.
     DeviceMemory = 9,
+    /// Every x86 I/O port the kernel does not use itself, from which
+    /// [`ObjectType::IoPorts`] ranges are made. Held only by the first
+    /// program.
+    IoSpace = 10,
+    /// A range of x86 I/O ports that threads bound to it may use with
+    /// `in` and `out` directly.
+    IoPorts = 11,
 }
 
 impl ObjectType {
@@ -142,6 +149,8 @@ impl ObjectType {
             7 => Ok(ObjectType::MemoryObject),
             8 => Ok(ObjectType::Budget),
             9 => Ok(ObjectType::DeviceMemory),
+            10 => Ok(ObjectType::IoSpace),
+            11 => Ok(ObjectType::IoPorts),
             _ => Err(crate::SysError::InvalidArg),
         }
     }

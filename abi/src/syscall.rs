@@ -418,7 +418,62 @@ pub enum Syscall {
     /// [`ObjectType::Notification`]. Errors: [`SysError::InvalidArg`] for 0
     /// bits with a deadline.
     TimerSet = 97,
+
+    // Devices: 128..144.
+    /// Makes an [`ObjectType::IoPorts`] object for the `count` ports from
+    /// `base`, inside the range of `parent`: the [`ObjectType::IoSpace`]
+    /// (every port) or another [`ObjectType::IoPorts`] (so a supervisor
+    /// can hand out part of a range it holds). Threads bound to it ([`Syscall::IoPortsBind`]) run `in` and
+    /// `out` on those ports directly (the TSS I/O permission bitmap), with
+    /// no syscall; any other port faults them (#GP, to their fault
+    /// endpoint). Ports the kernel uses itself ([`KERNEL_IO_PORTS`]) are
+    /// never granted.
+    ///
+    /// Arguments: [`IoPortsCreateArgs`]; results: [`SlotResult`]. Rights:
+    /// [`Rights::WRITE`] on the parent and on the [`ObjectType::Budget`].
+    /// Errors: [`SysError::WrongType`] for a parent of another type;
+    /// [`SysError::InvalidArg`] if `count` is 0, or the range passes port
+    /// 0xffff, leaves the parent's range or overlaps a kernel port;
+    /// [`SysError::OutOfMemory`].
+    IoPortsCreate = 128,
+    /// Lets a thread use an I/O port range. A thread holds at most
+    /// [`IO_PORTS_PER_THREAD`] ranges, and a range is bound to at most
+    /// [`THREADS_PER_IO_PORTS`] threads. Deleting the last capability to
+    /// the range unbinds it from every thread at once.
+    ///
+    /// Arguments: [`IoPortsBindArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::IoPorts`] and on the [`ObjectType::Thread`]. Errors:
+    /// [`SysError::InvalidArg`] if the thread already holds this range or
+    /// has ended; [`SysError::OutOfMemory`] if either side is full.
+    IoPortsBind = 129,
+    /// Takes an I/O port range away from a thread: its next `in` or `out`
+    /// on those ports faults.
+    ///
+    /// Arguments: [`IoPortsUnbindArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::IoPorts`] and on the [`ObjectType::Thread`]. Errors:
+    /// [`SysError::InvalidArg`] if the thread does not hold the range.
+    IoPortsUnbind = 130,
 }
+
+/// I/O ports the kernel drives itself and never grants: the 8259 PICs
+/// (0x20-0x21, 0xa0-0xa1), the PIT and the speaker gate it calibrates with
+/// (0x40-0x43, 0x61), QEMU's `isa-debug-exit` (0xf4) and the COM1 UART of
+/// the kernel log (0x3f8-0x3ff). As `(first, count)`.
+pub const KERNEL_IO_PORTS: [(u16, u16); 6] = [
+    (0x20, 2),
+    (0x40, 4),
+    (0x61, 1),
+    (0xa0, 2),
+    (0xf4, 1),
+    (0x3f8, 8),
+];
+
+/// I/O port ranges one thread may hold.
+pub const IO_PORTS_PER_THREAD: usize = 4;
+/// Threads one I/O port range may be bound to.
+pub const THREADS_PER_IO_PORTS: usize = 8;
+/// Ports in the x86 I/O space.
+pub const IO_PORT_COUNT: u64 = 1 << 16;
 
 /// The per-syscall tables, from one list: [`Syscall::arg_kinds`] (each
 /// syscall's argument struct, checked at compile time to be that
@@ -469,7 +524,7 @@ const BY_NUMBER: [Option<Syscall>; Syscall::NUMBER_LIMIT as usize] = {
 impl Syscall {
     /// Every syscall, in number order (grouped by object: each group
     /// starts at a multiple of 16).
-    pub const ALL: [Syscall; 50] = [
+    pub const ALL: [Syscall; 53] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
@@ -520,6 +575,9 @@ impl Syscall {
         Syscall::AspaceClone,
         Syscall::ClockRead,
         Syscall::TimerSet,
+        Syscall::IoPortsCreate,
+        Syscall::IoPortsBind,
+        Syscall::IoPortsUnbind,
     ];
 
     /// The number placed in `rax`.
@@ -528,7 +586,7 @@ impl Syscall {
     }
 
     /// Numbers are below this (the groups leave gaps for new syscalls).
-    pub const NUMBER_LIMIT: u64 = 112;
+    pub const NUMBER_LIMIT: u64 = 144;
 
     /// Decodes `rax`; `None` for an unknown number.
     pub fn from_number(number: u64) -> Option<Syscall> {
@@ -573,7 +631,8 @@ syscall_table!(
             BudgetInfo => BudgetInfoArgs, MemoryResize => MemoryResizeArgs,
             MemoryCreateDevice => MemoryCreateDeviceArgs, AspaceProtect => AspaceProtectArgs,
             AspaceClone => AspaceCloneArgs, ThreadExec => ThreadExecArgs,
-            MemoryLend => MemoryLendArgs,
+            MemoryLend => MemoryLendArgs, IoPortsCreate => IoPortsCreateArgs,
+            IoPortsBind => IoPortsBindArgs, IoPortsUnbind => IoPortsUnbindArgs,
 );
 
 /// What an argument register holds. One list per syscall
@@ -1107,6 +1166,38 @@ args!(
     }
 );
 args!(
+    /// Arguments of [`Syscall::IoPortsCreate`].
+    IoPortsCreateArgs for IoPortsCreate {
+        /// The [`ObjectType::IoSpace`] or an [`ObjectType::IoPorts`] whose
+        /// range holds the new one, with [`Rights::WRITE`].
+        parent: CapSlot,
+        /// An [`ObjectType::Budget`] with [`Rights::WRITE`].
+        budget: CapSlot,
+        /// The first port.
+        base: u64 as Value,
+        /// Number of ports (not 0; `base + count` at most 0x10000).
+        count: u64 as Count,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::IoPortsBind`].
+    IoPortsBindArgs for IoPortsBind {
+        /// An [`ObjectType::IoPorts`] with [`Rights::WRITE`].
+        ports: CapSlot,
+        /// An [`ObjectType::Thread`] with [`Rights::WRITE`].
+        thread: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::IoPortsUnbind`].
+    IoPortsUnbindArgs for IoPortsUnbind {
+        /// An [`ObjectType::IoPorts`] with [`Rights::WRITE`].
+        ports: CapSlot,
+        /// An [`ObjectType::Thread`] with [`Rights::WRITE`].
+        thread: CapSlot,
+    }
+);
+args!(
     /// Arguments of [`Syscall::AspaceProtect`].
     AspaceProtectArgs for AspaceProtect {
         /// An [`ObjectType::AddressSpace`] with [`Rights::WRITE`].
@@ -1483,6 +1574,20 @@ mod tests {
     #[test]
     fn every_args_struct_round_trips() {
         let slot = CapSlot(7);
+        round_trip(IoPortsCreateArgs {
+            parent: slot,
+            budget: slot,
+            base: 0x80,
+            count: 8,
+        });
+        round_trip(IoPortsBindArgs {
+            ports: slot,
+            thread: slot,
+        });
+        round_trip(IoPortsUnbindArgs {
+            ports: slot,
+            thread: slot,
+        });
         round_trip(NullArgs {});
         round_trip(DebugWriteArgs {
             console: slot,

@@ -313,6 +313,13 @@ args_properties!(memory_resize_args: MemoryResizeArgs for MemoryResize {
 args_properties!(memory_create_device_args: MemoryCreateDeviceArgs for MemoryCreateDevice {
     budget: Slot, device: Slot, phys: Word, pages: Word
 });
+args_properties!(io_ports_create_args: IoPortsCreateArgs for IoPortsCreate {
+    parent: Slot, budget: Slot, base: Word, count: Word
+});
+args_properties!(io_ports_bind_args: IoPortsBindArgs for IoPortsBind { ports: Slot, thread: Slot });
+args_properties!(io_ports_unbind_args: IoPortsUnbindArgs for IoPortsUnbind {
+    ports: Slot, thread: Slot
+});
 args_properties!(aspace_protect_args: AspaceProtectArgs for AspaceProtect {
     aspace: Slot, vaddr: Word, pages: Word, flags: Flags
 });
@@ -381,6 +388,9 @@ fn decode_as(call: Syscall, regs: &ArgRegs) -> Result<ArgRegs, SysError> {
         Syscall::BudgetInfo => go::<BudgetInfoArgs>(call, regs),
         Syscall::MemoryResize => go::<MemoryResizeArgs>(call, regs),
         Syscall::MemoryCreateDevice => go::<MemoryCreateDeviceArgs>(call, regs),
+        Syscall::IoPortsCreate => go::<IoPortsCreateArgs>(call, regs),
+        Syscall::IoPortsBind => go::<IoPortsBindArgs>(call, regs),
+        Syscall::IoPortsUnbind => go::<IoPortsUnbindArgs>(call, regs),
         Syscall::AspaceProtect => go::<AspaceProtectArgs>(call, regs),
         Syscall::AspaceClone => go::<AspaceCloneArgs>(call, regs),
         Syscall::ThreadExec => go::<ThreadExecArgs>(call, regs),
@@ -528,7 +538,7 @@ proptest! {
     }
 
     #[test]
-    fn any_object_type_register_decodes_1_to_9(reg in reg()) {
+    fn any_object_type_register_decodes_1_to_11(reg in reg()) {
         let want = match reg {
             1 => Ok(ObjectType::Debug),
             2 => Ok(ObjectType::AddressSpace),
@@ -539,6 +549,8 @@ proptest! {
             7 => Ok(ObjectType::MemoryObject),
             8 => Ok(ObjectType::Budget),
             9 => Ok(ObjectType::DeviceMemory),
+            10 => Ok(ObjectType::IoSpace),
+            11 => Ok(ObjectType::IoPorts),
             _ => Err(SysError::InvalidArg),
         };
         let got = ObjectType::from_reg(reg);

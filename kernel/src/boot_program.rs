@@ -48,6 +48,7 @@ mod slots {
     pub const BUDGET: u32 = 5;
     pub const INITRAMFS: u32 = 6;
     pub const DEVICE: u32 = 7;
+    pub const IO_SPACE: u32 = 8;
 }
 
 /// Name of the first program in the initramfs.
@@ -225,6 +226,7 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         (slots::BUDGET, ObjectRef::Budget(root_budget), all),
         (slots::INITRAMFS, ObjectRef::Memory(initramfs), read_only),
         (slots::DEVICE, ObjectRef::DeviceMemory, all),
+        (slots::IO_SPACE, ObjectRef::IoSpace, all),
     ];
     for (slot, object, rights) in caps {
         let index = k
@@ -262,7 +264,7 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         thread_object_bytes: THREAD_OBJECT_BYTES as u32,
         fpu_area_bytes: crate::arch::fpu::FPU_AREA_BYTES as u32,
         device_cap: slots::DEVICE,
-        reserved: 0,
+        io_space_cap: slots::IO_SPACE,
         cmdline: [0; abi::boot::CMDLINE_BYTES],
     };
     let len = facts.cmdline.len().min(info.cmdline.len());

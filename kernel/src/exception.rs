@@ -7,12 +7,15 @@ use crate::arch::Fault;
 use crate::kernel::Kernel;
 use crate::mem::kobj::ObjId;
 use crate::object::endpoint::Endpoint;
+use crate::object::ioports;
 use crate::object::thread::{self, Thread};
 use crate::switch;
 use crate::vm::{self, Access};
 
 /// The #NM exception: an FPU instruction while CR0.TS is set.
 const DEVICE_NOT_AVAILABLE: u64 = 7;
+/// The #GP exception (also an `in`/`out` the I/O bitmap does not allow).
+const GENERAL_PROTECTION: u64 = 13;
 /// The page-fault exception.
 const PAGE_FAULT: u64 = 14;
 /// Page-fault error code: the access was a write.
@@ -25,6 +28,9 @@ const PF_INSTRUCTION: u64 = 1 << 4;
 pub fn handle(k: &mut Kernel, current: ObjId<Thread>, fault: Fault) {
     if fault.vector == DEVICE_NOT_AVAILABLE && k.cpu.fpu_trapping() {
         switch::take_fpu(k, current);
+    } else if fault.vector == GENERAL_PROTECTION && ioports::take_ports(k, current) {
+        // The thread's ports were not open: they are now; it runs the
+        // instruction again.
     } else {
         user_fault(k, current, fault);
     }

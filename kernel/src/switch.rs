@@ -11,6 +11,7 @@ use crate::arch::{self, ResumeTarget, UserContext};
 use crate::kernel::Kernel;
 use crate::klog;
 use crate::mem::kobj::ObjId;
+use crate::object::ioports::PortOwner;
 use crate::object::thread::{Thread, ThreadState};
 
 /// The registers the CPU holds for threads other than the running one.
@@ -21,6 +22,8 @@ pub struct CpuState {
     fpu_trapping: bool,
     /// The thread whose FS/GS bases are live in the CPU.
     tls_owner: Option<ObjId<Thread>>,
+    /// The thread whose I/O ports the TSS bitmap has open.
+    pub ports: PortOwner,
 }
 
 impl CpuState {
@@ -30,6 +33,7 @@ impl CpuState {
             fpu_owner: None,
             fpu_trapping: false,
             tls_owner: None,
+            ports: PortOwner::new(),
         }
     }
 
@@ -109,6 +113,10 @@ fn switch_registers(k: &mut Kernel, next: ObjId<Thread>) {
             arch::write_tls_bases(thread.fs_base, thread.gs_base);
         }
         k.cpu.tls_owner = Some(next);
+    }
+    // Only while some thread holds I/O ports: the bitmap is for it alone.
+    if k.cpu.ports.is_some() {
+        k.cpu.ports.switch_to(next);
     }
     let trap = k.cpu.fpu_owner != Some(next);
     if trap != k.cpu.fpu_trapping {

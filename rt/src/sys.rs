@@ -536,3 +536,30 @@ pub fn memory_lend(
     })?;
     Ok((CapSlot(r.slot as u32), r.offset))
 }
+
+/// `IoPortsCreate`: a range of `count` I/O ports from `base`, made from
+/// `parent` (the I/O space or a range holding it).
+pub fn io_ports_create(
+    parent: CapSlot,
+    budget: CapSlot,
+    base: u64,
+    count: u64,
+) -> Result<CapSlot, SysError> {
+    let r: SlotResult = call(&IoPortsCreateArgs {
+        parent,
+        budget,
+        base,
+        count,
+    })?;
+    Ok(CapSlot(r.slot as u32))
+}
+
+/// `IoPortsBind`: lets `thread` use the ports of `ports` with `in`/`out`.
+pub fn io_ports_bind(ports: CapSlot, thread: CapSlot) -> Result<(), SysError> {
+    call::<_, NoResult>(&IoPortsBindArgs { ports, thread }).map(|_| ())
+}
+
+/// `IoPortsUnbind`: takes the ports of `ports` away from `thread`.
+pub fn io_ports_unbind(ports: CapSlot, thread: CapSlot) -> Result<(), SysError> {
+    call::<_, NoResult>(&IoPortsUnbindArgs { ports, thread }).map(|_| ())
+}

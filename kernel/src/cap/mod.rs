@@ -22,6 +22,7 @@ use crate::object::aspace::AddressSpace;
 use crate::object::budget::Budget;
 use crate::object::cspace::CSpace;
 use crate::object::endpoint::Endpoint;
+use crate::object::ioports::IoPorts;
 use crate::object::memory::MemoryObject;
 use crate::object::notification::Notification;
 use crate::object::thread::Thread;
@@ -47,6 +48,11 @@ pub enum ObjectRef {
     Notification(ObjId<Notification>),
     /// A memory object.
     Memory(ObjId<MemoryObject>),
+    /// Every I/O port the kernel does not use (a singleton, never
+    /// destroyed).
+    IoSpace,
+    /// A range of I/O ports.
+    IoPorts(ObjId<IoPorts>),
 }
 
 impl ObjectRef {
@@ -59,7 +65,7 @@ impl ObjectRef {
             Some((id.phys(), T::HEADER_OFFSET))
         }
         match self {
-            ObjectRef::Debug | ObjectRef::DeviceMemory => None,
+            ObjectRef::Debug | ObjectRef::DeviceMemory | ObjectRef::IoSpace => None,
             ObjectRef::Budget(id) => of(id),
             ObjectRef::AddressSpace(id) => of(id),
             ObjectRef::Thread(id) => of(id),
@@ -67,6 +73,7 @@ impl ObjectRef {
             ObjectRef::Endpoint(id) => of(id),
             ObjectRef::Notification(id) => of(id),
             ObjectRef::Memory(id) => of(id),
+            ObjectRef::IoPorts(id) => of(id),
         }
     }
 
@@ -76,6 +83,8 @@ impl ObjectRef {
             ObjectRef::Debug => ObjectType::Debug,
             ObjectRef::Budget(_) => ObjectType::Budget,
             ObjectRef::DeviceMemory => ObjectType::DeviceMemory,
+            ObjectRef::IoSpace => ObjectType::IoSpace,
+            ObjectRef::IoPorts(_) => ObjectType::IoPorts,
             ObjectRef::AddressSpace(_) => ObjectType::AddressSpace,
             ObjectRef::Thread(_) => ObjectType::Thread,
             ObjectRef::CSpace(_) => ObjectType::CSpace,
@@ -169,3 +178,4 @@ cap_target!(CSpace, CSpace);
 cap_target!(Endpoint, Endpoint);
 cap_target!(Notification, Notification);
 cap_target!(Memory, MemoryObject);
+cap_target!(IoPorts, IoPorts);

@@ -19,7 +19,7 @@ use abi::SysError;
 use crate::cap::ObjectRef;
 use crate::kernel::Kernel;
 use crate::mem::kobj::{KernelObject, ObjId};
-use crate::object::{aspace, budget, cspace, endpoint, memory, notification, thread};
+use crate::object::{aspace, budget, cspace, endpoint, ioports, memory, notification, thread};
 use budget::Budget;
 
 /// What every kernel object starts with.
@@ -117,7 +117,7 @@ fn reap_all(k: &mut Kernel) {
 /// queue and every other object, then its frame is freed.
 fn destroy(k: &mut Kernel, object: ObjectRef) {
     match object {
-        ObjectRef::Debug | ObjectRef::DeviceMemory => {}
+        ObjectRef::Debug | ObjectRef::DeviceMemory | ObjectRef::IoSpace => {}
         ObjectRef::Budget(id) => {
             budget::teardown(k, id);
             free(k, id);
@@ -144,6 +144,10 @@ fn destroy(k: &mut Kernel, object: ObjectRef) {
         }
         ObjectRef::Memory(id) => {
             memory::teardown(k, id);
+            free(k, id);
+        }
+        ObjectRef::IoPorts(id) => {
+            ioports::teardown(k, id);
             free(k, id);
         }
     }

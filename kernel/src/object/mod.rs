@@ -4,6 +4,7 @@ pub mod aspace;
 pub mod budget;
 pub mod cspace;
 pub mod endpoint;
+pub mod ioports;
 pub mod lifetime;
 pub mod memory;
 pub mod notification;

@@ -18,7 +18,7 @@
 //! Lifetime: `header.refs` counts capabilities naming the thread; at zero
 //! the kernel takes it off every queue and frees it.
 
-use abi::syscall::{ThreadStatus, exit_kind};
+use abi::syscall::{IO_PORTS_PER_THREAD, ThreadStatus, exit_kind};
 use abi::{CapSlot, SysError};
 use kcore::queue::Links;
 
@@ -31,6 +31,7 @@ use crate::object::aspace::AddressSpace;
 use crate::object::budget::Budget;
 use crate::object::cspace::CSpace;
 use crate::object::endpoint::{self, Endpoint};
+use crate::object::ioports::{self, IoPorts};
 use crate::object::lifetime::{self, Header};
 use crate::object::notification::Notification;
 
@@ -150,6 +151,8 @@ pub struct Thread {
     pub replier: Option<ObjId<Thread>>,
     /// The notification bound to it (signals also end an endpoint receive).
     pub bound: Option<ObjId<Notification>>,
+    /// The I/O port ranges it may use (`object::ioports`).
+    pub io_ports: [Option<ObjId<IoPorts>>; IO_PORTS_PER_THREAD],
     /// Its last fault message (`abi::ipc::fault` words), kept while it
     /// waits for the fault endpoint's answer.
     pub fault: [u64; 4],
@@ -203,6 +206,7 @@ impl Thread {
             reply: ReplyRight::None,
             replier: None,
             bound: None,
+            io_ports: [None; IO_PORTS_PER_THREAD],
             fault: [0; 4],
             joiner: None,
             status: ThreadStatus::default(),
@@ -332,6 +336,7 @@ pub fn teardown(k: &mut Kernel, id: ObjId<Thread>) {
         wake(k, joiner, Err(SysError::PeerClosed));
     }
     k.cpu.forget(id);
+    ioports::release_thread(k, id);
     // An exited thread can still have been bound since it ended.
     if let Some(notification) = k.objects.get_mut(id).bound.take() {
         k.objects.get_mut(notification).bound = None;

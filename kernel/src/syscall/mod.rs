@@ -7,6 +7,7 @@
 mod cap;
 mod clock;
 mod debug;
+mod ioports;
 mod ipc;
 mod memory;
 mod notification;
@@ -75,6 +76,9 @@ pub fn dispatch(
         Syscall::Poll => notification::poll(k, caller, decode(&args)?),
         Syscall::TimerSet => notification::timer_set(k, caller, decode(&args)?),
         Syscall::AspaceUnmap => memory::aspace_unmap(k, caller, decode(&args)?),
+        Syscall::IoPortsCreate => ioports::create(k, caller, decode(&args)?),
+        Syscall::IoPortsBind => ioports::bind(k, caller, decode(&args)?),
+        Syscall::IoPortsUnbind => ioports::unbind(k, caller, decode(&args)?),
         Syscall::DebugCounters => debug::counters(k, caller, decode(&args)?),
         Syscall::BudgetSplit => memory::budget_split(k, caller, decode(&args)?),
         Syscall::BudgetInfo => memory::budget_info(k, caller, decode(&args)?),

@@ -80,6 +80,11 @@ pub fn run(boot: &BootInfo) -> u64 {
     }
     report("clock_read", unit, samples);
 
+    match ioport_out(boot, samples, overhead) {
+        Ok(()) => report("ioport_out", unit, samples),
+        Err(e) => println!("bench ioport_out could not run: {e}"),
+    }
+
     let pairs = [
         ("ipc_call_reply_fast", BenchKind::Call0),
         ("ipc_call_reply_fast_4w", BenchKind::Call4),
@@ -121,6 +126,19 @@ fn memory_rows(unit: &str, samples: &mut [u64], overhead: u64) {
             Err(e) => println!("bench {name} could not run: {e}"),
         }
     }
+}
+
+/// One `out` to the POST port by a thread bound to it, as the driver sees
+/// it (the bitmap already open: the first access of a run opens it).
+fn ioport_out(boot: &BootInfo, samples: &mut [u64], overhead: u64) -> Result<(), SysError> {
+    const POST: u16 = 0x80;
+    let own = rt::thread::own_caps();
+    let me = CapSlot(boot.thread_cap);
+    let ports = sys::io_ports_create(CapSlot(boot.io_space_cap), own.budget, POST.into(), 1)?;
+    sys::io_ports_bind(ports, me)?;
+    measure(samples, overhead, || crate::cpu::port_out_once(POST));
+    sys::io_ports_unbind(ports, me)?;
+    sys::cap_delete(ports)
 }
 
 /// Create, start, exit (the thread's first instruction) and destroy.

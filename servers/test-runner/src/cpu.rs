@@ -249,3 +249,21 @@ pub fn peek_byte(addr: u64) -> u8 {
     // SAFETY: as in `peek`.
     unsafe { core::ptr::read_volatile(addr as *const u8) }
 }
+
+/// `out dx, al` then `in al, dx` on port `port` (allowed only to a thread
+/// bound to an I/O port range holding it; else #GP). Returns 0.
+pub fn port_out_in(port: u64) -> u64 {
+    // SAFETY: port I/O has no memory effect; the tests use harmless ports
+    // (0x80, the POST port, and 0x60 read); without permission it faults.
+    unsafe {
+        asm!("out dx, al", "in al, dx", in("dx") port as u16, inout("al") 0u8 => _);
+    }
+    0
+}
+
+/// One `out dx, al` on `port`, for the `ioport_out` benchmark.
+#[inline(always)]
+pub fn port_out_once(port: u16) {
+    // SAFETY: as in `port_out_in`.
+    unsafe { asm!("out dx, al", in("dx") port, in("al") 0u8, options(nomem, nostack)) };
+}

@@ -1,8 +1,15 @@
-//! The GDT and TSS of the boot CPU (SDM Vol. 3A §3.4.5, §8.7).
+//! The GDT and TSS of the boot CPU (SDM Vol. 3A §3.4.5, §8.7), and the
+//! TSS's I/O permission bitmap (SDM Vol. 1 §19.5.2).
 //!
 //! Selector order is fixed by SYSCALL/SYSRET: STAR holds the kernel code
 //! selector (data follows it) and a base from which SYSRET derives user data
 //! (+8) and 64-bit user code (+16).
+//!
+//! The I/O bitmap follows the TSS: one bit per port, 0 = the port is
+//! allowed in ring 3, then a terminating 0xff byte. It starts all ones, and
+//! the TSS's `iomap_base` points past the segment limit ([`io_disable`]),
+//! so every `in`/`out` from ring 3 faults (#GP) until the kernel opens
+//! ports for the thread that runs ([`io_allow`], [`io_enable`]).
 
 use core::ptr::addr_of;
 use x86_64::VirtAddr;
@@ -35,7 +42,26 @@ struct IstStack([u8; IST_STACK_BYTES]);
 
 static mut IST_STACKS: [IstStack; 3] = [const { IstStack([0; IST_STACK_BYTES]) }; 3];
 
-static mut TSS: TaskStateSegment = TaskStateSegment::new();
+/// Bytes of the I/O permission bitmap: one bit for each of the 65,536 ports.
+const IOMAP_BYTES: usize = 8192;
+
+/// The TSS with its I/O permission bitmap right after it.
+#[repr(C)]
+struct TssWithIoMap {
+    tss: TaskStateSegment,
+    /// The bitmap and its terminating 0xff byte.
+    iomap: [u8; IOMAP_BYTES + 1],
+}
+
+static mut TSS: TssWithIoMap = TssWithIoMap {
+    tss: TaskStateSegment::new(),
+    iomap: [0xff; IOMAP_BYTES + 1],
+};
+
+/// `iomap_base` when the bitmap is in use: right after the TSS.
+const IOMAP_BASE: u16 = core::mem::offset_of!(TssWithIoMap, iomap) as u16;
+/// `iomap_base` past the segment limit: no bitmap, every port faults.
+const IOMAP_DISABLED: u16 = u16::MAX;
 
 static GDT: spin::Once<GlobalDescriptorTable> = spin::Once::new();
 
@@ -44,15 +70,16 @@ pub fn init() {
     let ist_base = addr_of!(IST_STACKS) as u64;
     // SAFETY: called once on the boot CPU before interrupts are enabled and
     // before anything reads the TSS, so this is the only access.
-    let tss: &'static TaskStateSegment = unsafe {
-        let tss = &mut *core::ptr::addr_of_mut!(TSS);
+    let (tss, iomap): (&'static TaskStateSegment, &'static [u8]) = unsafe {
+        let both = &mut *core::ptr::addr_of_mut!(TSS);
         for i in 0..3 {
             let top = ist_base + ((i + 1) * IST_STACK_BYTES) as u64;
-            tss.interrupt_stack_table[i] = VirtAddr::new(top);
+            both.tss.interrupt_stack_table[i] = VirtAddr::new(top);
         }
-        // No I/O permission bitmap: in/out from ring 3 always fault.
-        tss.iomap_base = core::mem::size_of::<TaskStateSegment>() as u16;
-        &*tss
+        // The descriptor's limit covers the bitmap; `io_disable` below
+        // then points `iomap_base` past it until a thread needs ports.
+        both.tss.iomap_base = IOMAP_BASE;
+        (&both.tss, &both.iomap)
     };
     let gdt = GDT.call_once(|| {
         let mut gdt = GlobalDescriptorTable::new();
@@ -62,7 +89,10 @@ pub fn init() {
         gdt.append(Descriptor::UserSegment(0x00cf_fa00_0000_ffff));
         gdt.append(Descriptor::user_data_segment());
         gdt.append(Descriptor::user_code_segment());
-        gdt.append(Descriptor::tss_segment(tss));
+        gdt.append(
+            Descriptor::tss_segment_with_iomap(tss, iomap)
+                .expect("the I/O bitmap follows the TSS and ends with 0xff"),
+        );
         gdt
     });
     gdt.load();
@@ -77,6 +107,7 @@ pub fn init() {
         ES::set_reg(kdata);
         load_tss(SegmentSelector(0x30));
     }
+    io_disable();
     Star::write(
         SegmentSelector(USER_CODE_SELECTOR),
         SegmentSelector(USER_DATA_SELECTOR),
@@ -97,6 +128,54 @@ pub fn set_user_entry_stack(top: u64) {
     // canonical kernel address.
     unsafe {
         let tss = core::ptr::addr_of_mut!(TSS);
-        (*tss).privilege_stack_table[0] = VirtAddr::new_unsafe(top);
+        (*tss).tss.privilege_stack_table[0] = VirtAddr::new_unsafe(top);
+    }
+}
+
+/// Lets ring 3 use the `count` ports from `first` (once the bitmap is
+/// enabled).
+pub fn io_allow(first: u16, count: u32) {
+    set_io_bits(first, count, false);
+}
+
+/// Takes the `count` ports from `first` away from ring 3 again.
+pub fn io_deny(first: u16, count: u32) {
+    set_io_bits(first, count, true);
+}
+
+fn set_io_bits(first: u16, count: u32, deny: bool) {
+    let end = (u32::from(first) + count).min(IOMAP_BYTES as u32 * 8);
+    for port in u32::from(first)..end {
+        let (byte, bit) = ((port / 8) as usize, port % 8);
+        // SAFETY: one CPU, kernel lock held, interrupts off: nothing else
+        // touches the bitmap; the CPU reads it only on `in`/`out` in ring
+        // 3, which cannot run during this store. `byte` < IOMAP_BYTES.
+        unsafe {
+            let iomap = &mut (*core::ptr::addr_of_mut!(TSS)).iomap;
+            if deny {
+                iomap[byte] |= 1 << bit;
+            } else {
+                iomap[byte] &= !(1 << bit);
+            }
+        }
+    }
+}
+
+/// Makes the CPU consult the bitmap for ring-3 `in`/`out`.
+pub fn io_enable() {
+    set_iomap_base(IOMAP_BASE);
+}
+
+/// Makes every ring-3 `in`/`out` fault, whatever the bitmap says (one
+/// store: what a switch to a thread without ports costs).
+pub fn io_disable() {
+    set_iomap_base(IOMAP_DISABLED);
+}
+
+fn set_iomap_base(base: u16) {
+    // SAFETY: as in `set_io_bits`; the CPU reads `iomap_base` only on a
+    // ring-3 `in`/`out`.
+    unsafe {
+        (*core::ptr::addr_of_mut!(TSS)).tss.iomap_base = base;
     }
 }

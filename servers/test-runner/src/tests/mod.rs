@@ -5,6 +5,7 @@ mod caps;
 mod clock;
 mod cspace;
 mod faults;
+mod ioports;
 mod ipc;
 mod ipc_caps;
 mod memory;
@@ -119,6 +120,34 @@ pub static ALL: &[Test] = &[
     Test {
         name: "clock_page_not_mappable",
         run: clock::not_mappable,
+    },
+    Test {
+        name: "ioports_create",
+        run: ioports::create,
+    },
+    Test {
+        name: "ioports_create_errors",
+        run: ioports::create_errors,
+    },
+    Test {
+        name: "ioports_access",
+        run: ioports::access,
+    },
+    Test {
+        name: "ioports_fault_to_endpoint",
+        run: ioports::fault_to_endpoint,
+    },
+    Test {
+        name: "ioports_revoked",
+        run: ioports::revoked,
+    },
+    Test {
+        name: "ioports_bind_errors",
+        run: ioports::bind_errors,
+    },
+    Test {
+        name: "ioports_bind_ended",
+        run: ioports::bind_ended,
     },
     Test {
         name: "thread_create_and_wait",
