@@ -15,6 +15,10 @@ pub const KERNEL_STACK_BYTES: usize = 64 * 1024;
 pub const IST_STACK_BYTES: usize = 16 * 1024;
 /// Timer interrupts per second (the scheduler's time slice is one tick).
 pub const TICK_HZ: u64 = 100;
+/// Clock calibration stops once its error bound is this many parts per million or less...
+pub const CALIBRATION_TARGET_PPM: u64 = 500;
+/// ...or after this many microseconds, whichever comes first.
+pub const CALIBRATION_MAX_US: u64 = 20_000;
 /// Capability slots in the first program's capability space.
 pub const BOOT_CSPACE_SLOTS: u64 = 4096;
 /// Capabilities a revoke deletes between checks for a pending interrupt.

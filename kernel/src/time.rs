@@ -37,7 +37,7 @@ pub fn tsc_hz() -> u64 {
 
 /// Nanoseconds since boot; never goes backwards on one CPU.
 pub fn now_ns() -> u64 {
-    let elapsed = crate::arch::apic::tsc().saturating_sub(TSC_AT_BOOT.load(Ordering::Relaxed));
+    let elapsed = crate::arch::tsc::now().saturating_sub(TSC_AT_BOOT.load(Ordering::Relaxed));
     let ns = u128::from(elapsed) * 1_000_000_000 / u128::from(tsc_hz());
     u64::try_from(ns).unwrap_or(u64::MAX)
 }
