@@ -6,6 +6,8 @@ pub const DIRECT_MAP_BASE: u64 = 0xffff_8000_0000_0000;
 pub const DIRECT_MAP_MAX_BYTES: u64 = 512 << 30;
 /// Where the local APIC's registers are mapped (uncached), below the kernel image.
 pub const LAPIC_VIRT: u64 = 0xffff_ff00_0000_0000;
+/// Where the I/O APICs' registers are mapped (uncached), one 4 KiB page each after the LAPIC's.
+pub const IOAPIC_VIRT: u64 = LAPIC_VIRT + 0x1000;
 /// Physical addresses device memory objects may name are below this
 /// (64 TiB, more than any x86_64 CPU's physical address width needs here).
 pub const PHYS_LIMIT: u64 = 1 << 46;

@@ -187,6 +187,7 @@ impl Kernel {
                 crate::time::tick();
                 self.on_tick();
             }
+            UserTrap::Irq(irq) => arch::irq::acknowledge(irq),
             UserTrap::Spurious => {}
             UserTrap::Fault(fault) => {
                 if let Some(current) = self.sched.current {

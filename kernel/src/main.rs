@@ -56,6 +56,10 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
         on(features.apic)
     );
 
+    // Firmware tables live outside the direct map: read them while the
+    // boot code's map of the first 4 GiB is still there.
+    arch::acpi::discover(boot.rsdp); // interrupt controllers (MADT)
+
     let ram = &boot.ram[..boot.ram_count];
     // Both symbols are physical addresses (linker.ld).
     let kernel_image = PhysRange::new(
@@ -95,6 +99,7 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
     arch::irq::init(features.apic); // 8259s remapped and masked, local APIC on
     let clocks = arch::timer::init(features.apic); // clock frequencies, the tick
     time::init(clocks.tsc.hz, entry_tsc);
+    arch::ioapic::init(features.apic); // I/O APICs mapped, every input masked
     let cpuid = clocks.cpuid;
     klog!(
         Info,
@@ -133,7 +138,7 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
     );
     let cmdline = &boot.cmdline[..boot.cmdline_len];
     if has_word(cmdline, b"mode=test") {
-        arch_self_test(); // timer deadlines, for the test suite
+        arch_self_test(); // deadline and I/O APIC delivery, for the test suite
     }
     klog!(
         Info,
@@ -170,8 +175,9 @@ fn has_word(cmdline: &[u8], word: &[u8]) -> bool {
     cmdline.split(|byte| *byte == b' ').any(|w| w == word)
 }
 
-/// Checks, on the hardware at hand, that a timer deadline fires; a
-/// failure panics, so the test run fails. Runs before the first thread.
+/// Checks, on the hardware at hand, that a timer deadline fires and that
+/// a device interrupt arrives through the I/O APIC; a failure panics, so
+/// the test run fails. Runs before the first thread.
 fn arch_self_test() {
     match arch::timer::self_test() {
         Ok(check) => klog!(
@@ -188,6 +194,17 @@ fn arch_self_test() {
             "self-test: interrupts counted so far: {:?}",
             arch::irq::counts()
         );
+    }
+    match arch::ioapic::self_test() {
+        Ok(gsi) => klog!(
+            Info,
+            "self-test: the PIT's interrupt arrived through {:?}",
+            gsi
+        ),
+        Err(arch::ioapic::SelfTestError::NoIoApic) => {
+            klog!(Info, "self-test: no I/O APIC in use, delivery not checked");
+        }
+        Err(why) => panic!("I/O APIC self-test: {why:?}"),
     }
 }
 

@@ -29,6 +29,7 @@ use crate::config::LAPIC_VIRT;
 
 const IA32_APIC_BASE: u32 = 0x1b;
 const IA32_TSC_DEADLINE: u32 = 0x6e0;
+const REG_ID: u64 = 0x20;
 const REG_TASK_PRIORITY: u64 = 0x80;
 const REG_EOI: u64 = 0xb0;
 const REG_SPURIOUS: u64 = 0xf0;
@@ -80,6 +81,11 @@ pub fn init(spurious_vector: u8) {
 /// Whether [`init`] ran (interrupts are then acknowledged here, not at the 8259).
 pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
+}
+
+/// This CPU's local APIC ID (xAPIC: 8 bits).
+pub fn id() -> u8 {
+    (read(REG_ID) >> 24) as u8
 }
 
 /// Acknowledges the interrupt being handled.

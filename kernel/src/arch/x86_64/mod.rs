@@ -17,6 +17,7 @@ macro_rules! pop_gprs {
     };
 }
 
+pub mod acpi;
 pub mod apic;
 pub mod boot;
 pub mod context;
@@ -24,6 +25,7 @@ pub mod cpu;
 pub mod fpu;
 pub mod gdt;
 pub mod idt;
+pub mod ioapic;
 pub mod irq;
 pub mod paging;
 mod pic;

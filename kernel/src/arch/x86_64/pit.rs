@@ -1,6 +1,7 @@
 //! The 8254 programmable interval timer: the reference clock for
-//! calibrating the TSC (channel 2) and the tick on machines without a
-//! local APIC (channel 0, periodic, on IRQ 0).
+//! calibrating the TSC (channel 2), the tick on machines without a local
+//! APIC (channel 0, periodic, on IRQ 0), and a one-shot interrupt source
+//! for the I/O APIC self-test (channel 0).
 //!
 //! Ports (Intel 8254 datasheet, "Control Word Format"): 0x40 and 0x42 are
 //! the data ports of channels 0 and 2, 0x43 the control word
@@ -41,6 +42,7 @@ const SPEAKER: u8 = 1 << 1;
 /// byte, 00 = latch), mode in 3:1.
 const CH2_LOHI_MODE0: u8 = 0b1011_0000;
 const CH2_LATCH: u8 = 0b1000_0000;
+const CH0_LOHI_MODE0: u8 = 0b0011_0000;
 const CH0_LOHI_MODE2: u8 = 0b0011_0100;
 /// Samples without a change before the PIT counts as absent.
 const MAX_SAMPLES_PER_TICK: u32 = 1_000_000;
@@ -63,6 +65,14 @@ pub fn start_periodic(hz: u64) {
     outb(CONTROL, CH0_LOHI_MODE2);
     outb(CHANNEL_0, divisor as u8);
     outb(CHANNEL_0, (divisor >> 8) as u8);
+}
+
+/// Makes channel 0 raise IRQ 0 once, `ticks` PIT ticks from now (mode 0:
+/// the output rises at terminal count and stays high).
+pub fn one_shot(ticks: u16) {
+    outb(CONTROL, CH0_LOHI_MODE0);
+    outb(CHANNEL_0, ticks as u8);
+    outb(CHANNEL_0, (ticks >> 8) as u8);
 }
 
 /// One latched read of channel 2, bracketed by TSC reads.

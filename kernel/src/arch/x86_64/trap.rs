@@ -2,10 +2,12 @@
 //! user mode and from kernel mode.
 //!
 //! From user mode, an exception is the thread's fault (the portable kernel
-//! kills it and reports it; fault endpoints come later) and the timer is a
-//! preemption point. From kernel mode, only these are expected: a fault
-//! inside the usercopy routine (resumed at its fixup), the timer while the
-//! CPU idles or at a preemption point, and spurious interrupts (counted by
+//! kills it and reports it; fault endpoints come later), the timer is a
+//! preemption point and a device vector is reported as `UserTrap::Irq`.
+//! From kernel mode, only these are expected: a fault inside the usercopy
+//! routine (resumed at its fixup), the timer and device interrupts while
+//! the CPU idles or at a preemption point (a device vector is then left
+//! pending for `irq::take_pending`), and spurious interrupts (counted by
 //! `irq`). Any other exception is a kernel bug: it is reported with
 //! vector, error code, RIP and CR2, and the kernel halts.
 
@@ -13,7 +15,7 @@ use x86_64::registers::control::Cr2;
 
 use super::context::UserContext;
 use super::idt::{SPURIOUS_VECTOR, TIMER_VECTOR};
-use super::irq;
+use super::irq::{self, IrqVector};
 use super::{timer, usercopy};
 
 const PAGE_FAULT: u64 = 14;
@@ -65,6 +67,9 @@ pub enum UserTrap {
     /// The timer: a tick or the deadline was due (`timer::take_events`
     /// says which). Already acknowledged.
     Timer,
+    /// A device interrupt on this vector. Already acknowledged; a
+    /// level-triggered GSI stays masked until `irq::acknowledge`.
+    Irq(IrqVector),
     /// Nothing to do (spurious, early or unexpected interrupt).
     Spurious,
     /// An exception.
@@ -98,10 +103,10 @@ extern "C" fn trap_from_user(context: *const UserContext) -> ! {
             irq::spurious();
             UserTrap::Spurious
         }
-        vector => {
-            irq::interrupt(vector);
-            UserTrap::Spurious
-        }
+        vector => match irq::interrupt(vector) {
+            Some(irq) => UserTrap::Irq(irq),
+            None => UserTrap::Spurious,
+        },
     };
     crate::entry::user_trap(trap)
 }
@@ -143,7 +148,11 @@ extern "C" fn trap_from_kernel(frame: &mut UserContext) {
         }
         v if v == u64::from(SPURIOUS_VECTOR) => irq::spurious(),
         0..=31 => fatal(frame),
-        vector => irq::interrupt(vector),
+        vector => {
+            if let Some(irq) = irq::interrupt(vector) {
+                irq::mark_pending(irq);
+            }
+        }
     }
 }
 
