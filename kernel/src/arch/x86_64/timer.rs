@@ -46,15 +46,18 @@
 //! two TSC reads narrows that to one sampling loop (~30 ns under TCG with
 //! `-icount shift=0`), so 60 us suffice there for ±500 ppm.
 //!
-//! What QEMU reports (7.2): under TCG, `-cpu max` and `qemu64` have no
-//! leaf 0x15 or 0x16 (max basic leaf 0xd), a hypervisor range ending at
-//! 0x40000001, no TSC-deadline and no invariant TSC, so both clocks are
-//! measured: with icount the TSC comes out 1000.1 MHz ±498 ppm over 60 us
-//! (true: 1000.000) and the APIC timer 1000.2 MHz ±611 ppm; without
-//! icount the PIT's port accesses are slow, the window hits the 20 ms cap
-//! and the bound is about ±850 ppm. Under KVM `-cpu host` adds
-//! TSC-deadline, and `+invtsc` adds the invariant TSC and leaf 0x40000010
-//! (TSC and APIC kHz, ±1 ppm).
+//! What QEMU 7.2 reports, booted and logged: under TCG, `-cpu max` and
+//! `qemu64` have max basic leaf 0xd (no 0x15, no 0x16), the hypervisor
+//! bit with a range ending at 0x40000001 (no 0x40000010), no TSC-deadline
+//! and no invariant TSC, so both clocks are measured. With
+//! `-icount shift=0` (TSC = 1 GHz exactly): TSC 999.969 MHz ±498 ppm over
+//! 60 us, APIC timer 999.969 MHz ±595 ppm, and the self-test's 20 us
+//! deadline fires 34 ns late. Without icount (TSC = the host's,
+//! 2445.424 MHz here): about 1 ms for ±500 ppm, off by a few ppm in
+//! practice; the deadline fires 0.1-5 ms late, as the host schedules
+//! QEMU. Under KVM `-cpu host` adds TSC-deadline, and `+invtsc` adds the
+//! invariant TSC and leaf 0x40000010 (2445424 kHz TSC, 1000000 kHz APIC
+//! bus: ±1 ppm).
 
 use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
