@@ -321,7 +321,8 @@ pub enum Syscall {
     /// Rights: [`Rights::WRITE`] on the [`ObjectType::Budget`] and on the
     /// [`ObjectType::DeviceMemory`]. Errors: [`SysError::InvalidArg`] for an
     /// unaligned, empty, overflowing or too large range, or one that
-    /// touches RAM; [`SysError::OutOfMemory`].
+    /// touches RAM or the local APIC's or an I/O APIC's registers (the
+    /// kernel drives those); [`SysError::OutOfMemory`].
     MemoryCreateDevice = 83,
     /// Changes the number of pages of an anonymous memory object. Shrinking
     /// unmaps the cut pages from every address space and frees them

@@ -6,6 +6,8 @@ pub const DIRECT_MAP_BASE: u64 = 0xffff_8000_0000_0000;
 pub const DIRECT_MAP_MAX_BYTES: u64 = 512 << 30;
 /// Where the local APIC's registers are mapped (uncached), below the kernel image.
 pub const LAPIC_VIRT: u64 = 0xffff_ff00_0000_0000;
+/// Where the I/O APICs' registers are mapped (uncached), one 4 KiB page each after the LAPIC's.
+pub const IOAPIC_VIRT: u64 = LAPIC_VIRT + 0x1000;
 /// Physical addresses device memory objects may name are below this
 /// (64 TiB, more than any x86_64 CPU's physical address width needs here).
 pub const PHYS_LIMIT: u64 = 1 << 46;
@@ -15,6 +17,10 @@ pub const KERNEL_STACK_BYTES: usize = 64 * 1024;
 pub const IST_STACK_BYTES: usize = 16 * 1024;
 /// Timer interrupts per second (the scheduler's time slice is one tick).
 pub const TICK_HZ: u64 = 100;
+/// Clock calibration stops once its error bound is this many parts per million or less...
+pub const CALIBRATION_TARGET_PPM: u64 = 500;
+/// ...or after this many microseconds, whichever comes first.
+pub const CALIBRATION_MAX_US: u64 = 20_000;
 /// Capability slots in the first program's capability space.
 pub const BOOT_CSPACE_SLOTS: u64 = 4096;
 /// Capabilities a revoke deletes between checks for a pending interrupt.

@@ -162,6 +162,7 @@ fn handle_trap(k: &mut Kernel, trap: UserTrap) {
             timer::on_tick(k);
         }
         UserTrap::Spurious => {}
+        UserTrap::Irq(irq) => arch::irq::acknowledge(irq),
         UserTrap::Fault(fault) => {
             if let Some(current) = k.sched.current {
                 exception::handle(k, current, fault);

@@ -58,6 +58,10 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
         on(features.apic)
     );
 
+    // Firmware tables live outside the direct map: read them while the
+    // boot code's map of the first 4 GiB is still there.
+    arch::acpi::discover(boot.rsdp); // interrupt controllers (MADT)
+
     let ram = &boot.ram[..boot.ram_count];
     // Both symbols are physical addresses (linker.ld).
     let kernel_image = PhysRange::new(
@@ -94,17 +98,50 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
     arch::cpu::init_percpu(stack, features.smap); // gs-based per-CPU block
     arch::syscall_entry::init(); // SYSCALL/SYSRET
     let fpu_bytes = arch::fpu::init(features.xsave); // XCR0
-    let (source, tsc_hz) = arch::apic::init(features.apic); // the tick
-    time::init(tsc_hz, entry_tsc, features.invariant_tsc); // the clock page
+    arch::irq::init(features.apic); // 8259s remapped and masked, local APIC on
+    let clocks = arch::timer::init(features.apic); // clock frequencies, the tick
+    time::init(clocks.tsc.hz, entry_tsc, arch::tsc::invariant()); // the clock page
+    arch::ioapic::init(features.apic); // I/O APICs mapped, every input masked
+    let cpuid = clocks.cpuid;
     klog!(
         Info,
-        "tick: {:?} at {} Hz, tsc {} MHz (invariant: {}), fpu state {} bytes",
-        source,
+        "cpuid: max leaf {:#x}, 0x15 = {:#x}/{:#x}/{:#x}, 0x16 base {} MHz, hypervisor {} \
+         (max leaf {:#x}), 0x40000010 = {}/{} kHz, tsc-deadline={}",
+        cpuid.max_basic_leaf,
+        cpuid.leaf_15[0],
+        cpuid.leaf_15[1],
+        cpuid.leaf_15[2],
+        cpuid.base_mhz,
+        on(cpuid.hypervisor),
+        cpuid.max_hypervisor_leaf,
+        cpuid.leaf_40000010[0],
+        cpuid.leaf_40000010[1],
+        on(cpuid.tsc_deadline)
+    );
+    klog!(
+        Info,
+        "tsc: {}, invariant: {}",
+        clocks.tsc,
+        if arch::tsc::invariant() {
+            "yes"
+        } else {
+            "no (user space must not trust it)"
+        }
+    );
+    if let Some(lapic) = clocks.lapic {
+        klog!(Info, "apic timer: {}", lapic);
+    }
+    klog!(
+        Info,
+        "tick: {:?} at {} Hz, fpu state {} bytes",
+        clocks.hardware,
         config::TICK_HZ,
-        tsc_hz / 1_000_000,
-        on(features.invariant_tsc),
         fpu_bytes
     );
+    let cmdline = &boot.cmdline[..boot.cmdline_len];
+    if has_word(cmdline, b"mode=test") {
+        arch_self_test(); // deadline and I/O APIC delivery, for the test suite
+    }
     klog!(
         Info,
         "thread object: {} bytes + {} bytes FPU area",
@@ -114,11 +151,7 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
 
     let (_, total) = mem::frame::counts();
     let mut k = kernel::Kernel::new();
-    let cmdline = &boot.cmdline[..boot.cmdline_len];
-    if cmdline
-        .split(|byte| *byte == b' ')
-        .any(|word| word == b"fastpath=off")
-    {
+    if has_word(cmdline, b"fastpath=off") {
         k.fastpath = kernel::FastPath::Off;
     }
     let fastpath = match k.fastpath {
@@ -139,6 +172,44 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
     }
     *kernel::KERNEL.lock() = Some(k);
     entry::idle() // runs the first thread
+}
+
+/// Whether the command line has `word` (space-separated).
+fn has_word(cmdline: &[u8], word: &[u8]) -> bool {
+    cmdline.split(|byte| *byte == b' ').any(|w| w == word)
+}
+
+/// Checks, on the hardware at hand, that a timer deadline fires and that
+/// a device interrupt arrives through the I/O APIC; a failure panics, so
+/// the test run fails. Runs before the first thread.
+fn arch_self_test() {
+    match arch::timer::self_test() {
+        Ok(check) => klog!(
+            Info,
+            "self-test: deadline fired {} ns late after {} early interrupts",
+            check.late_ns,
+            check.early_interrupts
+        ),
+        Err(why) => panic!("timer self-test: {why}"),
+    }
+    if arch::irq::counts() != arch::irq::IrqCounts::default() {
+        klog!(
+            Info,
+            "self-test: interrupts counted so far: {:?}",
+            arch::irq::counts()
+        );
+    }
+    match arch::ioapic::self_test() {
+        Ok(gsi) => klog!(
+            Info,
+            "self-test: the PIT's interrupt arrived through {:?}",
+            gsi
+        ),
+        Err(arch::ioapic::SelfTestError::NoIoApic) => {
+            klog!(Info, "self-test: no I/O APIC in use, delivery not checked");
+        }
+        Err(why) => panic!("I/O APIC self-test: {why:?}"),
+    }
 }
 
 fn on(flag: bool) -> &'static str {

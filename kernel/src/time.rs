@@ -88,6 +88,6 @@ pub fn now_ns() -> u64 {
         mult: MULT.load(Ordering::Relaxed),
         shift: SHIFT.load(Ordering::Relaxed) as u32,
     };
-    let elapsed = crate::arch::apic::tsc().saturating_sub(TSC_AT_BOOT.load(Ordering::Relaxed));
+    let elapsed = crate::arch::tsc::now().saturating_sub(TSC_AT_BOOT.load(Ordering::Relaxed));
     params.delta_to_ns(elapsed)
 }

@@ -227,6 +227,7 @@ pub fn memory_create_device(
         || !args.phys.is_multiple_of(abi::layout::PAGE_BYTES)
         || end > crate::config::PHYS_LIMIT
         || crate::mem::frame::touches_ram(args.phys, end)
+        || crate::arch::acpi::touches_kernel_mmio(args.phys, end)
     {
         return Err(SysError::InvalidArg);
     }

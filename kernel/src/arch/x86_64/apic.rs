@@ -1,38 +1,49 @@
-//! The tick: the local APIC timer in periodic mode, calibrated against the
-//! PIT; or the PIT itself on IRQ 0 when the CPU has no local APIC. Also
-//! calibrates the TSC for the clock.
+//! The boot CPU's local APIC in xAPIC mode: enabling it, acknowledging
+//! interrupts, and its timer's three modes. The policy (which mode, when
+//! to fire) is `timer.rs`'s.
 //!
-//! The legacy 8259 PICs are remapped to vectors 32-47 and masked (all of
-//! them with an APIC; all but IRQ 0 without). SDM Vol. 3A §12.5.4 (APIC
-//! timer); Intel 8254 datasheet (PIT).
+//! The registers are a 4 KiB page of 32-bit registers at 16-byte strides
+//! (SDM Vol. 3A §12.4.1, Table 12-1), mapped uncached at
+//! [`LAPIC_VIRT`] by `paging::init_kernel_space`. Used here:
+//!
+//! | offset | register | use |
+//! |---|---|---|
+//! | 0x020 | local APIC ID | bits 31:24: the destination for I/O APIC routes |
+//! | 0x080 | task priority | 0: accept every vector |
+//! | 0x0b0 | EOI | write 0 to acknowledge |
+//! | 0x0f0 | spurious vector | bit 8 software enable, bits 7:0 the spurious vector (§12.9) |
+//! | 0x320 | LVT timer | vector, bit 16 mask, bits 18:17 mode: 00 one-shot, 01 periodic, 10 TSC-deadline (§12.5.1, §12.5.4) |
+//! | 0x350 | LVT LINT0 | masked: the 8259s are not used through it |
+//! | 0x380 / 0x390 | initial / current count | one-shot: counts down from the initial count, interrupts at 0 |
+//! | 0x3e0 | divide configuration | 0b1011: divide by 1 |
+//!
+//! TSC-deadline mode (§12.5.4.1) fires when the TSC reaches the value in
+//! IA32_TSC_DEADLINE (MSR 0x6E0); writing 0 disarms it, and it disarms
+//! itself when it fires. The LVT write that selects the mode and a later
+//! WRMSR are not ordered in xAPIC mode, so an MFENCE separates them.
 
 use core::sync::atomic::{AtomicBool, Ordering};
-use x86_64::instructions::port::Port;
 use x86_64::registers::model_specific::Msr;
 
-use crate::config::{LAPIC_VIRT, TICK_HZ};
+use crate::config::LAPIC_VIRT;
 
-const PIT_HZ: u64 = 1_193_182;
 const IA32_APIC_BASE: u32 = 0x1b;
+const IA32_TSC_DEADLINE: u32 = 0x6e0;
+const REG_ID: u64 = 0x20;
+const REG_TASK_PRIORITY: u64 = 0x80;
 const REG_EOI: u64 = 0xb0;
 const REG_SPURIOUS: u64 = 0xf0;
 const REG_LVT_TIMER: u64 = 0x320;
+const REG_LVT_LINT0: u64 = 0x350;
 const REG_TIMER_INITIAL: u64 = 0x380;
 const REG_TIMER_CURRENT: u64 = 0x390;
 const REG_TIMER_DIVIDE: u64 = 0x3e0;
-const LVT_PERIODIC: u32 = 1 << 17;
+const SPURIOUS_SOFTWARE_ENABLE: u32 = 1 << 8;
 const LVT_MASKED: u32 = 1 << 16;
+const DIVIDE_BY_1: u32 = 0b1011;
 
-static USING_APIC: AtomicBool = AtomicBool::new(false);
-
-/// Which timer drives the tick.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TickSource {
-    /// The local APIC timer.
-    Apic,
-    /// The PIT on IRQ 0 (fallback).
-    Pit,
-}
+/// Set once the local APIC is enabled and mapped.
+static ENABLED: AtomicBool = AtomicBool::new(false);
 
 /// The physical address of the local APIC's registers, if the CPU has one.
 pub fn lapic_phys(has_apic: bool) -> Option<u64> {
@@ -40,113 +51,87 @@ pub fn lapic_phys(has_apic: bool) -> Option<u64> {
     has_apic.then(|| unsafe { Msr::new(IA32_APIC_BASE).read() } & 0x000f_ffff_ffff_f000)
 }
 
-fn outb(port: u16, value: u8) {
-    // SAFETY: the PIT (0x40-0x43, 0x61) and PIC (0x20/0x21, 0xa0/0xa1)
-    // ports belong to the kernel; writes have no memory effect.
-    unsafe { Port::<u8>::new(port).write(value) }
-}
-
-fn inb(port: u16) -> u8 {
-    // SAFETY: as for `outb`; reads have no side effect on memory.
-    unsafe { Port::<u8>::new(port).read() }
-}
-
-fn lapic_read(reg: u64) -> u32 {
-    // SAFETY: LAPIC_VIRT maps the local APIC's 4 KiB register page
-    // (uncached) when USING_APIC or during `init`; `reg` is a register offset.
+fn read(reg: u64) -> u32 {
+    // SAFETY: LAPIC_VIRT maps the local APIC's register page uncached
+    // (callers run only after `init`, which needs the mapping); `reg` is
+    // one of the register offsets above, 16-byte aligned, inside the page.
     unsafe { core::ptr::read_volatile((LAPIC_VIRT + reg) as *const u32) }
 }
 
-fn lapic_write(reg: u64, value: u32) {
-    // SAFETY: as for `lapic_read`.
+fn write(reg: u64, value: u32) {
+    // SAFETY: as for `read`.
     unsafe { core::ptr::write_volatile((LAPIC_VIRT + reg) as *mut u32, value) }
 }
 
-/// Remaps the PICs to 32-47 and masks them except the IRQs in `unmasked`.
-fn init_pic(unmasked: u16) {
-    for (port, value) in [
-        (0x20, 0x11),
-        (0xa0, 0x11), // ICW1: init, ICW4 follows
-        (0x21, 32),
-        (0xa1, 40), // ICW2: vector bases
-        (0x21, 4),
-        (0xa1, 2), // ICW3: cascade on IRQ 2
-        (0x21, 1),
-        (0xa1, 1), // ICW4: 8086 mode
-    ] {
-        outb(port, value);
-    }
-    outb(0x21, !(unmasked as u8));
-    outb(0xa1, !((unmasked >> 8) as u8));
+/// Enables the local APIC with `spurious_vector`, accepts every priority,
+/// masks LINT0 and the timer. Call after `paging::init_kernel_space`
+/// mapped it.
+pub fn init(spurious_vector: u8) {
+    write(REG_TASK_PRIORITY, 0);
+    write(
+        REG_SPURIOUS,
+        SPURIOUS_SOFTWARE_ENABLE | u32::from(spurious_vector),
+    );
+    write(REG_LVT_LINT0, LVT_MASKED);
+    write(REG_LVT_TIMER, LVT_MASKED);
+    write(REG_TIMER_DIVIDE, DIVIDE_BY_1);
+    ENABLED.store(true, Ordering::Relaxed);
 }
 
-/// Runs PIT channel 2 for 1/500 s and returns the TSC ticks and APIC timer
-/// counts that passed (SDM Vol. 3A §12.5.4 suggests this calibration).
-fn calibrate(with_apic: bool) -> (u64, u64) {
-    // 2 ms: long enough for 0.05% precision, short enough to keep boot fast.
-    let count = PIT_HZ / 500;
-    outb(0x61, (inb(0x61) & !0x02) & !0x01); // gate off, speaker off
-    outb(0x43, 0b1011_0000); // channel 2, lo/hi byte, mode 0
-    outb(0x42, count as u8);
-    outb(0x42, (count >> 8) as u8);
-    if with_apic {
-        lapic_write(REG_TIMER_DIVIDE, 0b0011); // divide by 16
-        lapic_write(REG_LVT_TIMER, LVT_MASKED);
-        lapic_write(REG_TIMER_INITIAL, u32::MAX);
-    }
-    let tsc0 = tsc();
-    outb(0x61, inb(0x61) | 0x01); // gate on: count down
-    let mut spins = 0u64;
-    while inb(0x61) & 0x20 == 0 && spins < 100_000_000 {
-        spins += 1;
-    }
-    let tsc1 = tsc();
-    let apic = if with_apic {
-        u64::from(u32::MAX - lapic_read(REG_TIMER_CURRENT))
-    } else {
-        0
-    };
-    ((tsc1 - tsc0) * 500, apic * 500)
+/// Whether [`init`] ran (interrupts are then acknowledged here, not at the 8259).
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
 }
 
-/// Reads the time-stamp counter.
-pub fn tsc() -> u64 {
-    // SAFETY: RDTSC has no side effects (CR4.TSD is clear).
-    unsafe { core::arch::x86_64::_rdtsc() }
-}
-
-/// Starts the tick; returns its source and the TSC frequency in Hz.
-/// Call after `paging::init_kernel_space` (which maps the APIC).
-pub fn init(has_apic: bool) -> (TickSource, u64) {
-    if has_apic {
-        init_pic(0);
-        lapic_write(REG_SPURIOUS, 0x100 | u32::from(super::idt::SPURIOUS_VECTOR));
-        let (tsc_hz, apic_hz) = calibrate(true);
-        let initial = (apic_hz / TICK_HZ).clamp(1, u64::from(u32::MAX)) as u32;
-        lapic_write(REG_TIMER_DIVIDE, 0b0011);
-        lapic_write(
-            REG_LVT_TIMER,
-            LVT_PERIODIC | u32::from(super::idt::TIMER_VECTOR),
-        );
-        lapic_write(REG_TIMER_INITIAL, initial);
-        USING_APIC.store(true, Ordering::Relaxed);
-        (TickSource::Apic, tsc_hz)
-    } else {
-        let (tsc_hz, _) = calibrate(false);
-        let divisor = (PIT_HZ / TICK_HZ) as u16;
-        outb(0x43, 0b0011_0100); // channel 0, lo/hi byte, mode 2 (rate generator)
-        outb(0x40, divisor as u8);
-        outb(0x40, (divisor >> 8) as u8);
-        init_pic(1);
-        (TickSource::Pit, tsc_hz)
-    }
+/// This CPU's local APIC ID (xAPIC: 8 bits).
+pub fn id() -> u8 {
+    (read(REG_ID) >> 24) as u8
 }
 
 /// Acknowledges the interrupt being handled.
 pub fn eoi() {
-    if USING_APIC.load(Ordering::Relaxed) {
-        lapic_write(REG_EOI, 0);
-    } else {
-        outb(0x20, 0x20);
+    write(REG_EOI, 0);
+}
+
+/// The timer modes the kernel uses (LVT timer bits 18:17; 0b01, periodic,
+/// is not: ticks are one-shot too, see `timer.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerMode {
+    /// Counts the initial count down once.
+    OneShot = 0b00,
+    /// Fires when the TSC reaches IA32_TSC_DEADLINE.
+    TscDeadline = 0b10,
+}
+
+/// Sets the timer's mode and vector (which disarms it), masked or not.
+pub fn timer_mode(mode: TimerMode, vector: u8, masked: bool) {
+    let mask = if masked { LVT_MASKED } else { 0 };
+    write(
+        REG_LVT_TIMER,
+        ((mode as u32) << 17) | mask | u32::from(vector),
+    );
+    if mode == TimerMode::TscDeadline {
+        // SAFETY: MFENCE only orders memory accesses: the LVT write above
+        // reaches the APIC before any later WRMSR to IA32_TSC_DEADLINE.
+        unsafe { core::arch::asm!("mfence", options(nostack, preserves_flags)) };
     }
+}
+
+/// One-shot mode: starts counting down from `count` (0 stops).
+pub fn timer_start(count: u32) {
+    write(REG_TIMER_INITIAL, count);
+}
+
+/// One-shot mode: the current count.
+pub fn timer_current() -> u32 {
+    read(REG_TIMER_CURRENT)
+}
+
+/// TSC-deadline mode: fire when the TSC reaches `tsc` (0 disarms; a value
+/// already past fires at once).
+pub fn timer_deadline(tsc: u64) {
+    // SAFETY: IA32_TSC_DEADLINE exists when CPUID.01H:ECX[24] is set,
+    // which the caller checked before choosing TSC-deadline mode; writing
+    // it only arms the timer.
+    unsafe { Msr::new(IA32_TSC_DEADLINE).write(tsc) };
 }

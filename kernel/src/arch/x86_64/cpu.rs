@@ -32,9 +32,6 @@ pub struct Features {
     pub pge: bool,
     /// Local APIC present.
     pub apic: bool,
-    /// The TSC runs at a constant rate in every power state
-    /// (CPUID.80000007H:EDX bit 8).
-    pub invariant_tsc: bool,
 }
 
 impl Features {
@@ -80,9 +77,6 @@ pub fn init() -> Features {
         fsgsbase: extended.as_ref().is_some_and(|e| e.has_fsgsbase()),
         pge: basic.as_ref().is_some_and(|b| b.has_pge()),
         apic: basic.as_ref().is_some_and(|b| b.has_apic()),
-        invariant_tsc: cpuid
-            .get_advanced_power_mgmt_info()
-            .is_some_and(|p| p.has_invariant_tsc()),
     };
 
     let mut cr4 = Cr4::read() | Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE;

@@ -17,6 +17,7 @@ macro_rules! pop_gprs {
     };
 }
 
+pub mod acpi;
 pub mod apic;
 pub mod boot;
 pub mod context;
@@ -24,14 +25,20 @@ pub mod cpu;
 pub mod fpu;
 pub mod gdt;
 pub mod idt;
+pub mod ioapic;
+pub mod irq;
 pub mod paging;
+mod pic;
+mod pit;
 pub mod pvh;
 pub mod qemu;
 pub mod serial;
 pub mod switch;
 pub mod syscall_entry;
+pub mod timer;
 pub mod tlb;
 pub mod trap;
+pub mod tsc;
 pub mod user_tables;
 pub mod usercopy;
 

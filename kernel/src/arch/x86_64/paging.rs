@@ -4,7 +4,7 @@
 //! Built on the `x86_64` crate's `OffsetPageTable`, which walks and creates
 //! tables through the direct map at [`DIRECT_MAP_BASE`]. Layout of the upper
 //! half, shared by every address space (SDM Vol. 3A §5.5):
-//! PML4 slot 256 = direct map, 510 = local APIC, 511 = kernel image. All
+//! PML4 slot 256 = direct map, 510 = local APIC and I/O APICs, 511 = kernel image. All
 //! three are created at boot, before any user root copies them, and the
 //! kernel never adds an upper-half PML4 entry afterwards.
 
@@ -190,6 +190,24 @@ pub fn init_kernel_space(ram: &[PhysRange], lapic_phys: Option<u64>, nx: bool) {
     // at, the direct map (boot stack, per-CPU data, allocator bitmap) and the
     // APIC, so every address the kernel uses stays valid after the switch.
     unsafe { Cr3::write(root, Cr3Flags::empty()) };
+}
+
+/// Maps the 4 KiB page of device registers at physical `phys` at `virt` in
+/// the kernel's upper half, uncached like the local APIC (the I/O APICs,
+/// at `IOAPIC_VIRT`). Boot only: after [`init_kernel_space`], before any
+/// user root copies the upper half.
+///
+/// # Panics
+/// If `virt` is already mapped or no frame is left for a page table.
+pub fn map_device_page(virt: u64, phys: u64) {
+    let root = PhysFrame::containing_address(PhysAddr::new(kernel_root()));
+    let mmio = Flags::PRESENT
+        | Flags::WRITABLE
+        | Flags::GLOBAL
+        | Flags::NO_CACHE
+        | Flags::WRITE_THROUGH
+        | nx_flag();
+    with_tables(root, |t| map_4k(t, virt, phys, mmio)).expect("device register mapping");
 }
 
 /// Switches to the address space rooted at `root` if it is not current.

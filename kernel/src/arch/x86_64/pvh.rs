@@ -1,6 +1,6 @@
 //! The PVH boot protocol's start info (Xen `arch/x86/hvm/start_info.h`,
-//! as QEMU's PVH option ROM fills it): memory map, modules (the initramfs)
-//! and command line.
+//! as QEMU's PVH option ROM fills it): memory map, modules (the initramfs),
+//! command line and the ACPI RSDP's address.
 //!
 //! Read once at boot through the boot code's direct map of the first 4 GiB.
 //! Nothing here trusts the structure: every pointer and count is checked
@@ -30,6 +30,8 @@ pub struct BootParams {
     pub cmdline: [u8; CMDLINE_BYTES],
     /// Bytes used in `cmdline`.
     pub cmdline_len: usize,
+    /// Physical address of the ACPI RSDP (`rsdp_paddr`), if given.
+    pub rsdp: Option<u64>,
 }
 
 /// Why the start info could not be used.
@@ -43,15 +45,21 @@ pub enum PvhError {
     NoMemoryMap,
 }
 
-/// Reads `len` bytes of physical memory below 4 GiB.
-fn phys_bytes(phys: u64, len: u64) -> Result<&'static [u8], PvhError> {
+/// Reads `len` bytes of physical memory below 4 GiB, through the boot
+/// code's map. The slice is only valid until `paging::init_kernel_space`
+/// drops that map: callers copy what they keep (this module and `acpi`).
+///
+/// # Errors
+/// [`PvhError::OutOfRange`] when the range starts at 0 or ends past 4 GiB.
+pub(super) fn early_phys_bytes(phys: u64, len: u64) -> Result<&'static [u8], PvhError> {
     let end = phys.checked_add(len).ok_or(PvhError::OutOfRange)?;
     if end > EARLY_MAP_BYTES || phys == 0 {
         return Err(PvhError::OutOfRange);
     }
     // SAFETY: the boot page tables map physical 0..4 GiB at DIRECT_MAP_BASE
-    // and [phys, end) lies inside it; the start info structures are
-    // read-only boot data nothing writes while the kernel reads them.
+    // and [phys, end) lies inside it; what is read there (the start info,
+    // ACPI tables, the BIOS area) is firmware data nothing writes while the
+    // kernel reads it, and no caller keeps the slice past the boot map.
     Ok(unsafe { core::slice::from_raw_parts((DIRECT_MAP_BASE + phys) as *const u8, len as usize) })
 }
 
@@ -73,7 +81,7 @@ fn u64_at(bytes: &[u8], offset: usize) -> u64 {
 /// [`PvhError`] when the structure is missing, malformed or lacks a memory map.
 pub fn parse(start_info: u64) -> Result<BootParams, PvhError> {
     // Version 1 layout: 56 bytes.
-    let info = phys_bytes(start_info, 56)?;
+    let info = early_phys_bytes(start_info, 56)?;
     if u32_at(info, 0) != START_INFO_MAGIC {
         return Err(PvhError::BadMagic);
     }
@@ -81,6 +89,7 @@ pub fn parse(start_info: u64) -> Result<BootParams, PvhError> {
     let nr_modules = u32_at(info, 12);
     let modlist = u64_at(info, 16);
     let cmdline_paddr = u64_at(info, 24);
+    let rsdp_paddr = u64_at(info, 32);
     if version < 1 {
         return Err(PvhError::NoMemoryMap);
     }
@@ -94,10 +103,11 @@ pub fn parse(start_info: u64) -> Result<BootParams, PvhError> {
         start_info: PhysRange::new(start_info, start_info + 56),
         cmdline: [0; CMDLINE_BYTES],
         cmdline_len: 0,
+        rsdp: (rsdp_paddr != 0).then_some(rsdp_paddr),
     };
 
     // Memory map: entries of {addr u64, size u64, type u32, reserved u32}.
-    let table = phys_bytes(
+    let table = early_phys_bytes(
         memmap,
         memmap_entries.checked_mul(24).ok_or(PvhError::OutOfRange)?,
     )?;
@@ -120,7 +130,7 @@ pub fn parse(start_info: u64) -> Result<BootParams, PvhError> {
 
     // Module 0 is the initramfs: {paddr u64, size u64, cmdline u64, reserved u64}.
     if nr_modules > 0 {
-        let module = phys_bytes(modlist, 32)?;
+        let module = early_phys_bytes(modlist, 32)?;
         let (addr, size) = (u64_at(module, 0), u64_at(module, 8));
         if size > 0 {
             params.initrd = Some(PhysRange::new(
@@ -133,7 +143,7 @@ pub fn parse(start_info: u64) -> Result<BootParams, PvhError> {
     if cmdline_paddr != 0 {
         // Read up to CMDLINE_BYTES, stopping at the terminating NUL.
         let available = (EARLY_MAP_BYTES.saturating_sub(cmdline_paddr)).min(CMDLINE_BYTES as u64);
-        let bytes = phys_bytes(cmdline_paddr, available)?;
+        let bytes = early_phys_bytes(cmdline_paddr, available)?;
         let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
         params.cmdline[..len].copy_from_slice(&bytes[..len]);
         params.cmdline_len = len;

@@ -2,17 +2,21 @@
 //! user mode and from kernel mode.
 //!
 //! From user mode, an exception is the thread's fault (the portable kernel
-//! kills it and reports it; fault endpoints come later) and the timer is a
-//! preemption point. From kernel mode, only three things are expected: a
-//! fault inside the usercopy routine (resumed at its fixup), the tick while
-//! the CPU idles, and spurious interrupts. Anything else is a kernel bug:
-//! it is reported with vector, error code, RIP and CR2, and the kernel halts.
+//! kills it and reports it; fault endpoints come later), the timer is a
+//! preemption point and a device vector is reported as `UserTrap::Irq`.
+//! From kernel mode, only these are expected: a fault inside the usercopy
+//! routine (resumed at its fixup), the timer and device interrupts while
+//! the CPU idles or at a preemption point (a device vector is then left
+//! pending for `irq::take_pending`), and spurious interrupts (counted by
+//! `irq`). Any other exception is a kernel bug: it is reported with
+//! vector, error code, RIP and CR2, and the kernel halts.
 
 use x86_64::registers::control::Cr2;
 
 use super::context::UserContext;
 use super::idt::{SPURIOUS_VECTOR, TIMER_VECTOR};
-use super::{apic, usercopy};
+use super::irq::{self, IrqVector};
+use super::{timer, usercopy};
 
 const PAGE_FAULT: u64 = 14;
 const GENERAL_PROTECTION: u64 = 13;
@@ -60,9 +64,13 @@ pub struct Fault {
 /// Why a user thread entered the kernel other than by `syscall`.
 #[derive(Clone, Copy, Debug)]
 pub enum UserTrap {
-    /// The scheduler tick.
+    /// The timer: a tick or the deadline was due (`timer::take_events`
+    /// says which). Already acknowledged.
     Timer,
-    /// Nothing to do (spurious or unexpected interrupt).
+    /// A device interrupt on this vector. Already acknowledged; a
+    /// level-triggered GSI stays masked until `irq::acknowledge`.
+    Irq(IrqVector),
+    /// Nothing to do (spurious, early or unexpected interrupt).
     Spurious,
     /// An exception.
     Fault(Fault),
@@ -85,14 +93,20 @@ extern "C" fn trap_from_user(context: *const UserContext) -> ! {
             },
         }),
         v if v == u64::from(TIMER_VECTOR) => {
-            apic::eoi();
-            UserTrap::Timer
+            if timer::interrupt() {
+                UserTrap::Timer
+            } else {
+                UserTrap::Spurious
+            }
         }
-        v if v == u64::from(SPURIOUS_VECTOR) => UserTrap::Spurious,
-        _ => {
-            apic::eoi();
+        v if v == u64::from(SPURIOUS_VECTOR) => {
+            irq::spurious();
             UserTrap::Spurious
         }
+        vector => match irq::interrupt(vector) {
+            Some(irq) => UserTrap::Irq(irq),
+            None => UserTrap::Spurious,
+        },
     };
     crate::entry::user_trap(trap)
 }
@@ -128,12 +142,17 @@ extern "C" fn trap_from_kernel(frame: &mut UserContext) {
             fatal(frame)
         }
         v if v == u64::from(TIMER_VECTOR) => {
-            apic::eoi();
-            crate::time::tick();
+            if timer::interrupt() {
+                crate::time::tick();
+            }
         }
-        v if v == u64::from(SPURIOUS_VECTOR) => {}
+        v if v == u64::from(SPURIOUS_VECTOR) => irq::spurious(),
         0..=31 => fatal(frame),
-        _ => apic::eoi(),
+        vector => {
+            if let Some(irq) = irq::interrupt(vector) {
+                irq::mark_pending(irq);
+            }
+        }
     }
 }
 

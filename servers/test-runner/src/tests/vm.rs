@@ -409,19 +409,23 @@ pub fn device_memory() -> TestResult {
         sys::memory_create_device(budget(), budget(), 0xfee0_0000, 1),
         Err(SysError::WrongType)
     );
-    // The local APIC's registers: not RAM, so an object can show them.
-    let apic = must(create(0xfee0_0000, 1))?;
-    ensure_eq!(sys::memory_resize(apic, 2), Err(SysError::InvalidArg));
+    // The local APIC's and the I/O APIC's registers are the kernel's.
+    ensure_eq!(create(0xfee0_0000, 1), bad);
+    ensure_eq!(create(0xfec0_0000, 1), bad);
+    ensure_eq!(create(0xfeb0_0000, 0x200), bad);
+    // The HPET's registers: not RAM, so an object can show them.
+    let hpet = must(create(0xfed0_0000, 1))?;
+    ensure_eq!(sys::memory_resize(hpet, 2), Err(SysError::InvalidArg));
     let base = area(7);
     must(sys::aspace_map(
         aspace_cap(),
-        apic,
+        hpet,
         0,
         base,
         1,
         MapFlags::READ,
     ))?;
-    let _version = peek(base + 0x30);
+    let _capabilities = peek(base);
     ensure_eq!(
         sys::memory_lend(
             budget(),
@@ -432,7 +436,7 @@ pub fn device_memory() -> TestResult {
         ),
         Err(SysError::BadAddress)
     );
-    unmap_delete(apic, base, 1)
+    unmap_delete(hpet, base, 1)
 }
 
 static EXEC_MARK: AtomicU64 = AtomicU64::new(0);
