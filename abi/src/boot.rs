@@ -101,7 +101,7 @@ impl FlatImageHeader {
 /// Magic value of [`BootInfo`].
 pub const BOOT_INFO_MAGIC: u64 = 0x4d49_4341_424f_4f54; // "MICABOOT"
 /// Version of [`BootInfo`].
-pub const BOOT_INFO_VERSION: u32 = 4;
+pub const BOOT_INFO_VERSION: u32 = 5;
 /// Bytes of kernel command line kept in [`BootInfo::cmdline`].
 pub const CMDLINE_BYTES: usize = 512;
 
@@ -119,6 +119,8 @@ pub mod cpu {
     pub const NX: u64 = 1 << 4;
     /// `rdfsbase`/`wrgsbase` usable from ring 3.
     pub const FSGSBASE: u64 = 1 << 5;
+    /// A local APIC (and so I/O APICs and `IrqCreate`).
+    pub const APIC: u64 = 1 << 6;
 }
 
 /// The page the kernel maps read-only at [`crate::layout::BOOT_INFO_ADDR`]
@@ -169,6 +171,10 @@ pub struct BootInfo {
     /// Slot of the [`crate::ObjectType::IoSpace`] capability (the I/O
     /// ports the kernel does not use, for I/O port ranges).
     pub io_space_cap: u32,
+    /// Slot of the [`crate::ObjectType::IrqControl`] capability.
+    pub irq_control_cap: u32,
+    /// Reserved (zero).
+    pub reserved: u32,
     /// The kernel command line (not NUL-terminated; see `cmdline_len`).
     pub cmdline: [u8; CMDLINE_BYTES],
 }
@@ -219,8 +225,10 @@ mod tests {
         assert_eq!(offset_of!(BootInfo, debug_cap), 32);
         assert_eq!(offset_of!(BootInfo, kernel_entry_tsc), 48);
         assert_eq!(offset_of!(BootInfo, device_cap), 96);
-        assert_eq!(offset_of!(BootInfo, cmdline), 104);
-        assert_eq!(size_of::<BootInfo>(), 104 + CMDLINE_BYTES);
+        assert_eq!(offset_of!(BootInfo, io_space_cap), 100);
+        assert_eq!(offset_of!(BootInfo, irq_control_cap), 104);
+        assert_eq!(offset_of!(BootInfo, cmdline), 112);
+        assert_eq!(size_of::<BootInfo>(), 112 + CMDLINE_BYTES);
     }
 
     #[test]

@@ -124,6 +124,11 @@ pub enum ObjectType {
     /// A range of x86 I/O ports that threads bound to it may use with
     /// `in` and `out` directly.
     IoPorts = 11,
+    /// The right to make [`ObjectType::Irq`] objects for interrupt lines.
+    /// Held only by the first program.
+    IrqControl = 12,
+    /// One interrupt line, delivered to a notification.
+    Irq = 13,
 }
 
 impl ObjectType {
@@ -151,6 +156,8 @@ impl ObjectType {
             9 => Ok(ObjectType::DeviceMemory),
             10 => Ok(ObjectType::IoSpace),
             11 => Ok(ObjectType::IoPorts),
+            12 => Ok(ObjectType::IrqControl),
+            13 => Ok(ObjectType::Irq),
             _ => Err(crate::SysError::InvalidArg),
         }
     }

@@ -320,6 +320,10 @@ args_properties!(io_ports_bind_args: IoPortsBindArgs for IoPortsBind { ports: Sl
 args_properties!(io_ports_unbind_args: IoPortsUnbindArgs for IoPortsUnbind {
     ports: Slot, thread: Slot
 });
+args_properties!(irq_bind_args: IrqBindArgs for IrqBind {
+    irq: Slot, notification: Slot, bits: Word
+});
+args_properties!(irq_ack_args: IrqAckArgs for IrqAck { irq: Slot });
 args_properties!(aspace_protect_args: AspaceProtectArgs for AspaceProtect {
     aspace: Slot, vaddr: Word, pages: Word, flags: Flags
 });
@@ -391,6 +395,9 @@ fn decode_as(call: Syscall, regs: &ArgRegs) -> Result<ArgRegs, SysError> {
         Syscall::IoPortsCreate => go::<IoPortsCreateArgs>(call, regs),
         Syscall::IoPortsBind => go::<IoPortsBindArgs>(call, regs),
         Syscall::IoPortsUnbind => go::<IoPortsUnbindArgs>(call, regs),
+        Syscall::IrqCreate => go::<IrqCreateArgs>(call, regs),
+        Syscall::IrqBind => go::<IrqBindArgs>(call, regs),
+        Syscall::IrqAck => go::<IrqAckArgs>(call, regs),
         Syscall::AspaceProtect => go::<AspaceProtectArgs>(call, regs),
         Syscall::AspaceClone => go::<AspaceCloneArgs>(call, regs),
         Syscall::ThreadExec => go::<ThreadExecArgs>(call, regs),
@@ -444,7 +451,10 @@ result_properties!(slot_result: SlotResult { slot });
 result_properties!(clock_time: ClockTime { nanos });
 result_properties!(thread_status: ThreadStatus { kind, code, error_code, rip, addr });
 result_properties!(signals: Signals { bits });
-result_properties!(kernel_counters: KernelCounters { fastpath_ipc, fastpath_enabled });
+result_properties!(kernel_counters: KernelCounters {
+    fastpath_ipc, fastpath_enabled, spurious_interrupts, unexpected_interrupts, irq_deliveries,
+    last_irq_tsc
+});
 result_properties!(recv_result: RecvResult { badge, info, mr0, mr1, mr2, mr3 });
 
 /// A `u64` that is often small or near a limit.
@@ -538,7 +548,7 @@ proptest! {
     }
 
     #[test]
-    fn any_object_type_register_decodes_1_to_11(reg in reg()) {
+    fn any_object_type_register_decodes_1_to_13(reg in reg()) {
         let want = match reg {
             1 => Ok(ObjectType::Debug),
             2 => Ok(ObjectType::AddressSpace),
@@ -551,6 +561,8 @@ proptest! {
             9 => Ok(ObjectType::DeviceMemory),
             10 => Ok(ObjectType::IoSpace),
             11 => Ok(ObjectType::IoPorts),
+            12 => Ok(ObjectType::IrqControl),
+            13 => Ok(ObjectType::Irq),
             _ => Err(SysError::InvalidArg),
         };
         let got = ObjectType::from_reg(reg);
@@ -939,5 +951,19 @@ proptest! {
     #[test]
     fn user_canonical_is_bit_47_and_up_clear(addr in address()) {
         prop_assert_eq!(is_user_canonical(addr), addr >> 47 == 0);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// Any register decodes to an `IrqSource` that encodes back to it, or
+    /// is refused with `InvalidArg`; never a panic.
+    #[test]
+    fn any_irq_source_register_round_trips_or_is_refused(reg in reg()) {
+        match abi::syscall::IrqSource::from_reg(reg) {
+            Ok(source) => prop_assert_eq!(source.to_reg(), reg),
+            Err(error) => prop_assert_eq!(error, SysError::InvalidArg),
+        }
     }
 }

@@ -49,6 +49,7 @@ mod slots {
     pub const INITRAMFS: u32 = 6;
     pub const DEVICE: u32 = 7;
     pub const IO_SPACE: u32 = 8;
+    pub const IRQ_CONTROL: u32 = 9;
 }
 
 /// Name of the first program in the initramfs.
@@ -227,6 +228,7 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         (slots::INITRAMFS, ObjectRef::Memory(initramfs), read_only),
         (slots::DEVICE, ObjectRef::DeviceMemory, all),
         (slots::IO_SPACE, ObjectRef::IoSpace, all),
+        (slots::IRQ_CONTROL, ObjectRef::IrqControl, all),
     ];
     for (slot, object, rights) in caps {
         let index = k
@@ -265,6 +267,8 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         fpu_area_bytes: crate::arch::fpu::FPU_AREA_BYTES as u32,
         device_cap: slots::DEVICE,
         io_space_cap: slots::IO_SPACE,
+        irq_control_cap: slots::IRQ_CONTROL,
+        reserved: 0,
         cmdline: [0; abi::boot::CMDLINE_BYTES],
     };
     let len = facts.cmdline.len().min(info.cmdline.len());

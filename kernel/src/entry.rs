@@ -13,7 +13,7 @@ use crate::arch::{self, ResumeTarget, UserContext, UserTrap};
 use crate::exception;
 use crate::fastpath::FastIpc;
 use crate::kernel::{FastPath, KERNEL, Kernel, Next};
-use crate::object::lifetime;
+use crate::object::{irq, lifetime};
 use crate::switch::{self, Exit};
 use crate::timer;
 
@@ -141,6 +141,10 @@ fn handle_syscall(k: &mut Kernel) {
         Err(error) => Some((error.code(), [0; 6])),
         Ok(Next::Restart) => {
             k.objects.get_mut(current).context.rip -= SYSCALL_INSTRUCTION_BYTES;
+            // A preemption point let interrupts in.
+            while let Some(vector) = arch::irq::take_pending() {
+                irq::fire(k, vector);
+            }
             timer::on_tick(k);
             None
         }
@@ -162,7 +166,7 @@ fn handle_trap(k: &mut Kernel, trap: UserTrap) {
             timer::on_tick(k);
         }
         UserTrap::Spurious => {}
-        UserTrap::Irq(irq) => arch::irq::acknowledge(irq),
+        UserTrap::Irq(vector) => irq::fire(k, vector),
         UserTrap::Fault(fault) => {
             if let Some(current) = k.sched.current {
                 exception::handle(k, current, fault);
@@ -175,6 +179,11 @@ fn handle_trap(k: &mut Kernel, trap: UserTrap) {
 /// Called by the idle loop after each wake-up: ticks taken while the
 /// CPU idled still fire timers.
 fn idle_tick(k: &mut Kernel) {
+    // Interrupts that arrived while the CPU idled (or at a preemption
+    // point) wait in the arch layer's pending set.
+    while let Some(vector) = arch::irq::take_pending() {
+        irq::fire(k, vector);
+    }
     if timer::tick_pending(k) {
         timer::on_tick(k);
     }

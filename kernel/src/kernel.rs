@@ -13,6 +13,7 @@
 //! `crate::timer`, the CPU's live registers in `crate::switch`.
 
 use crate::mem::kobj::Objects;
+use crate::object::irq::IrqTable;
 use crate::object::lifetime::Reaper;
 use crate::sched::Scheduler;
 use crate::switch::CpuState;
@@ -30,6 +31,8 @@ pub struct Kernel {
     pub reaper: Reaper,
     /// Armed timers.
     pub timers: Timers,
+    /// Interrupt lines, by vector.
+    pub irqs: IrqTable,
     /// Threads started and not yet ended.
     pub live_threads: u64,
     /// Next thread number (for logs).
@@ -79,6 +82,7 @@ impl Kernel {
             cpu: CpuState::new(),
             reaper: Reaper::new(),
             timers: Timers::new(),
+            irqs: IrqTable::new(),
             live_threads: 0,
             next_thread_id: 1,
             announced_idle: false,

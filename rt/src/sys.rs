@@ -563,3 +563,33 @@ pub fn io_ports_bind(ports: CapSlot, thread: CapSlot) -> Result<(), SysError> {
 pub fn io_ports_unbind(ports: CapSlot, thread: CapSlot) -> Result<(), SysError> {
     call::<_, NoResult>(&IoPortsUnbindArgs { ports, thread }).map(|_| ())
 }
+
+/// `IrqCreate`: an interrupt line from `control`, paid by `budget`.
+pub fn irq_create(
+    control: CapSlot,
+    budget: CapSlot,
+    source: IrqSource,
+) -> Result<CapSlot, SysError> {
+    let r: SlotResult = call(&IrqCreateArgs {
+        control,
+        budget,
+        source,
+    })?;
+    Ok(CapSlot(r.slot as u32))
+}
+
+/// `IrqBind`: deliver the line to `notification` (its badge, or `bits`
+/// when unbadged); `CapSlot::NULL` unbinds.
+pub fn irq_bind(irq: CapSlot, notification: CapSlot, bits: u64) -> Result<(), SysError> {
+    call::<_, NoResult>(&IrqBindArgs {
+        irq,
+        notification,
+        bits,
+    })
+    .map(|_| ())
+}
+
+/// `IrqAck`: the device is served; unmask the line.
+pub fn irq_ack(irq: CapSlot) -> Result<(), SysError> {
+    call::<_, NoResult>(&IrqAckArgs { irq }).map(|_| ())
+}

@@ -23,6 +23,7 @@ use crate::object::budget::Budget;
 use crate::object::cspace::CSpace;
 use crate::object::endpoint::Endpoint;
 use crate::object::ioports::IoPorts;
+use crate::object::irq::Irq;
 use crate::object::memory::MemoryObject;
 use crate::object::notification::Notification;
 use crate::object::thread::Thread;
@@ -53,6 +54,10 @@ pub enum ObjectRef {
     IoSpace,
     /// A range of I/O ports.
     IoPorts(ObjId<IoPorts>),
+    /// The right to make interrupt lines (a singleton, never destroyed).
+    IrqControl,
+    /// An interrupt line.
+    Irq(ObjId<Irq>),
 }
 
 impl ObjectRef {
@@ -65,7 +70,10 @@ impl ObjectRef {
             Some((id.phys(), T::HEADER_OFFSET))
         }
         match self {
-            ObjectRef::Debug | ObjectRef::DeviceMemory | ObjectRef::IoSpace => None,
+            ObjectRef::Debug
+            | ObjectRef::DeviceMemory
+            | ObjectRef::IoSpace
+            | ObjectRef::IrqControl => None,
             ObjectRef::Budget(id) => of(id),
             ObjectRef::AddressSpace(id) => of(id),
             ObjectRef::Thread(id) => of(id),
@@ -74,6 +82,7 @@ impl ObjectRef {
             ObjectRef::Notification(id) => of(id),
             ObjectRef::Memory(id) => of(id),
             ObjectRef::IoPorts(id) => of(id),
+            ObjectRef::Irq(id) => of(id),
         }
     }
 
@@ -85,6 +94,8 @@ impl ObjectRef {
             ObjectRef::DeviceMemory => ObjectType::DeviceMemory,
             ObjectRef::IoSpace => ObjectType::IoSpace,
             ObjectRef::IoPorts(_) => ObjectType::IoPorts,
+            ObjectRef::IrqControl => ObjectType::IrqControl,
+            ObjectRef::Irq(_) => ObjectType::Irq,
             ObjectRef::AddressSpace(_) => ObjectType::AddressSpace,
             ObjectRef::Thread(_) => ObjectType::Thread,
             ObjectRef::CSpace(_) => ObjectType::CSpace,
@@ -140,6 +151,16 @@ pub struct DebugObject;
 #[derive(Clone, Copy, Debug)]
 pub struct DeviceObject;
 
+/// The marker for the interrupt-control object in typed lookups.
+#[derive(Clone, Copy, Debug)]
+pub struct IrqControlObject;
+
+impl CapTarget for IrqControlObject {
+    fn from_ref(object: ObjectRef) -> Option<Self> {
+        matches!(object, ObjectRef::IrqControl).then_some(IrqControlObject)
+    }
+}
+
 /// An object type a typed capability lookup can return.
 pub trait CapTarget: Sized {
     /// The reference, if `object` is of this type.
@@ -179,3 +200,4 @@ cap_target!(Endpoint, Endpoint);
 cap_target!(Notification, Notification);
 cap_target!(Memory, MemoryObject);
 cap_target!(IoPorts, IoPorts);
+cap_target!(Irq, Irq);

@@ -19,7 +19,7 @@ use abi::SysError;
 use crate::cap::ObjectRef;
 use crate::kernel::Kernel;
 use crate::mem::kobj::{KernelObject, ObjId};
-use crate::object::{aspace, budget, cspace, endpoint, ioports, memory, notification, thread};
+use crate::object::{aspace, budget, cspace, endpoint, ioports, irq, memory, notification, thread};
 use budget::Budget;
 
 /// What every kernel object starts with.
@@ -117,7 +117,8 @@ fn reap_all(k: &mut Kernel) {
 /// queue and every other object, then its frame is freed.
 fn destroy(k: &mut Kernel, object: ObjectRef) {
     match object {
-        ObjectRef::Debug | ObjectRef::DeviceMemory | ObjectRef::IoSpace => {}
+        ObjectRef::Debug | ObjectRef::DeviceMemory | ObjectRef::IoSpace | ObjectRef::IrqControl => {
+        }
         ObjectRef::Budget(id) => {
             budget::teardown(k, id);
             free(k, id);
@@ -148,6 +149,10 @@ fn destroy(k: &mut Kernel, object: ObjectRef) {
         }
         ObjectRef::IoPorts(id) => {
             ioports::teardown(k, id);
+            free(k, id);
+        }
+        ObjectRef::Irq(id) => {
+            irq::teardown(k, id);
             free(k, id);
         }
     }

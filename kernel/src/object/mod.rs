@@ -5,6 +5,7 @@ pub mod budget;
 pub mod cspace;
 pub mod endpoint;
 pub mod ioports;
+pub mod irq;
 pub mod lifetime;
 pub mod memory;
 pub mod notification;

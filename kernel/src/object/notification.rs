@@ -20,6 +20,7 @@ use crate::kernel::Kernel;
 use crate::mem::kobj::ObjId;
 use crate::object::budget::Budget;
 use crate::object::endpoint;
+use crate::object::irq::{self, Irq};
 use crate::object::lifetime::Header;
 use crate::object::thread::{self, Thread, ThreadState};
 use crate::timer;
@@ -35,6 +36,8 @@ pub struct Notification {
     pub waiters: List<ObjId<Thread>>,
     /// The thread bound to it, if any.
     pub bound: Option<ObjId<Thread>>,
+    /// The interrupt lines that signal it (a list through the lines).
+    pub irqs: Option<ObjId<Irq>>,
     /// Timer deadline in nanoseconds (0 = not armed).
     pub deadline: u64,
     /// Bits the timer signals.
@@ -53,6 +56,7 @@ impl Notification {
             word: 0,
             waiters: List::new(),
             bound: None,
+            irqs: None,
             deadline: 0,
             timer_bits: 0,
             timer_links: Links::unlinked(),
@@ -107,6 +111,7 @@ pub fn block(k: &mut Kernel, id: ObjId<Notification>, caller: ObjId<Thread>) {
 /// get `PeerClosed`, and its bound thread is unbound.
 pub fn teardown(k: &mut Kernel, id: ObjId<Notification>) {
     timer::disarm(k, id);
+    irq::forget_notification(k, id);
     let mut waiters = k.objects.get(id).waiters;
     while let Some(waiter) = waiters.pop_front(&mut k.objects) {
         thread::wake(k, waiter, Err(SysError::PeerClosed));

@@ -64,9 +64,14 @@ pub fn counters(
     args: DebugCountersArgs,
 ) -> Result<Next, SysError> {
     lookup::<DebugObject>(k, caller, args.console, Rights::READ)?;
+    let irq_counts = crate::arch::irq::counts();
     let counters = KernelCounters {
         fastpath_ipc: k.fastpath_hits,
         fastpath_enabled: u64::from(k.fastpath == FastPath::On),
+        spurious_interrupts: irq_counts.spurious_apic + irq_counts.spurious_pic,
+        unexpected_interrupts: irq_counts.unexpected,
+        irq_deliveries: k.irqs.deliveries,
+        last_irq_tsc: crate::arch::irq::last_arrival_tsc(),
     };
     Ok(Next::Reply(counters.encode()))
 }

@@ -9,6 +9,7 @@ mod clock;
 mod debug;
 mod ioports;
 mod ipc;
+mod irq;
 mod memory;
 mod notification;
 mod thread;
@@ -79,6 +80,9 @@ pub fn dispatch(
         Syscall::IoPortsCreate => ioports::create(k, caller, decode(&args)?),
         Syscall::IoPortsBind => ioports::bind(k, caller, decode(&args)?),
         Syscall::IoPortsUnbind => ioports::unbind(k, caller, decode(&args)?),
+        Syscall::IrqCreate => irq::create(k, caller, decode(&args)?),
+        Syscall::IrqBind => irq::bind(k, caller, decode(&args)?),
+        Syscall::IrqAck => irq::ack(k, caller, decode(&args)?),
         Syscall::DebugCounters => debug::counters(k, caller, decode(&args)?),
         Syscall::BudgetSplit => memory::budget_split(k, caller, decode(&args)?),
         Syscall::BudgetInfo => memory::budget_info(k, caller, decode(&args)?),

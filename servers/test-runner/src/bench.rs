@@ -84,6 +84,10 @@ pub fn run(boot: &BootInfo) -> u64 {
         Ok(()) => report("ioport_out", unit, samples),
         Err(e) => println!("bench ioport_out could not run: {e}"),
     }
+    match irq_to_user(boot, &mut samples[..IRQ_SAMPLES]) {
+        Ok(()) => report("irq_to_user", unit, &mut samples[..IRQ_SAMPLES]),
+        Err(e) => println!("bench irq_to_user could not run: {e}"),
+    }
 
     let pairs = [
         ("ipc_call_reply_fast", BenchKind::Call0),
@@ -139,6 +143,64 @@ fn ioport_out(boot: &BootInfo, samples: &mut [u64], overhead: u64) -> Result<(),
     measure(samples, overhead, || crate::cpu::port_out_once(POST));
     sys::io_ports_unbind(ports, me)?;
     sys::cap_delete(ports)
+}
+
+/// Interrupts measured by `irq_to_user`.
+const IRQ_SAMPLES: usize = 200;
+
+/// From a device interrupt reaching the kernel (the TSC the trap records
+/// first thing, `KernelCounters::last_irq_tsc`) to the first instruction
+/// of the driver thread waiting for it, the CPU idle before: the RTC's
+/// periodic interrupt (ISA IRQ 8) through the I/O APIC, delivered to a
+/// notification the thread waits on.
+fn irq_to_user(boot: &BootInfo, samples: &mut [u64]) -> Result<(), SysError> {
+    use crate::cpu::{inb, outb};
+    let own = rt::thread::own_caps();
+    let me = CapSlot(boot.thread_cap);
+    let debug = CapSlot(boot.debug_cap);
+    let ports = sys::io_ports_create(CapSlot(boot.io_space_cap), own.budget, 0x70, 2)?;
+    sys::io_ports_bind(ports, me)?;
+    let irq = sys::irq_create(
+        CapSlot(boot.irq_control_cap),
+        own.budget,
+        abi::syscall::IrqSource::Isa(8),
+    )?;
+    let notification = sys::notification_create(own.budget)?;
+    sys::irq_bind(irq, notification, 1)?;
+    // RTC: 1,024 Hz periodic interrupt on (register B bit 6), flags clear.
+    let read = |register: u8| {
+        outb(0x70, register);
+        inb(0x71)
+    };
+    let b = read(0x8b);
+    outb(0x70, 0x8b);
+    outb(0x71, b | 0x40);
+    read(0x8c);
+    let mut result = Ok(());
+    for (i, sample) in samples.iter_mut().enumerate() {
+        result = sys::wait(notification).map(|_| ());
+        let arrived = tsc_end();
+        let counters = sys::debug_counters(debug);
+        read(0x8c);
+        let _ = sys::irq_ack(irq);
+        match (result, counters) {
+            (Ok(()), Ok(counters)) => *sample = arrived.saturating_sub(counters.last_irq_tsc),
+            (Err(e), _) | (_, Err(e)) => {
+                result = Err(e);
+                *sample = i as u64;
+                break;
+            }
+        }
+    }
+    outb(0x70, 0x8b);
+    outb(0x71, b & !0x40);
+    read(0x8c);
+    for slot in [irq, notification] {
+        sys::cap_delete(slot)?;
+    }
+    sys::io_ports_unbind(ports, me)?;
+    sys::cap_delete(ports)?;
+    result
 }
 
 /// Create, start, exit (the thread's first instruction) and destroy.

@@ -267,3 +267,18 @@ pub fn port_out_once(port: u16) {
     // SAFETY: as in `port_out_in`.
     unsafe { asm!("out dx, al", in("dx") port, in("al") 0u8, options(nomem, nostack)) };
 }
+
+/// `out port, value` (a thread bound to an I/O port range holding `port`).
+pub fn outb(port: u16, value: u8) {
+    // SAFETY: port I/O has no memory effect; callers use the RTC's index
+    // and data ports (0x70-0x71), which only change the RTC's registers.
+    unsafe { asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack)) };
+}
+
+/// `in port` (as for [`outb`]).
+pub fn inb(port: u16) -> u8 {
+    let value: u8;
+    // SAFETY: as in `outb`.
+    unsafe { asm!("in al, dx", in("dx") port, out("al") value, options(nomem, nostack)) };
+    value
+}

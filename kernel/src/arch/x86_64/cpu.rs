@@ -46,6 +46,7 @@ impl Features {
             (self.xsave, cpu::XSAVE),
             (self.nx, cpu::NX),
             (self.fsgsbase, cpu::FSGSBASE),
+            (self.apic, cpu::APIC),
         ] {
             if on {
                 bits |= bit;

@@ -61,6 +61,9 @@ static PENDING: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
 static SPURIOUS_APIC: AtomicU64 = AtomicU64::new(0);
 static SPURIOUS_PIC: AtomicU64 = AtomicU64::new(0);
 static UNEXPECTED: AtomicU64 = AtomicU64::new(0);
+/// TSC when the last device vector arrived (for the `irq_to_user`
+/// benchmark: the trap records it before anything else of the delivery).
+static LAST_ARRIVAL_TSC: AtomicU64 = AtomicU64::new(0);
 
 /// A device interrupt vector, allocated by [`alloc_vector`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -173,6 +176,11 @@ pub struct IrqCounts {
     pub unexpected: u64,
 }
 
+/// TSC value when the last device vector arrived.
+pub fn last_arrival_tsc() -> u64 {
+    LAST_ARRIVAL_TSC.load(Ordering::Relaxed)
+}
+
 /// The counts so far.
 pub fn counts() -> IrqCounts {
     IrqCounts {
@@ -192,6 +200,7 @@ pub(super) fn spurious() {
 /// that something is bound to.
 pub(super) fn interrupt(vector: u64) -> Option<IrqVector> {
     if let Some(irq) = IrqVector::from_number(vector) {
+        LAST_ARRIVAL_TSC.store(super::tsc::now(), Ordering::Relaxed);
         let binding = BINDINGS[irq.index()].load(Ordering::Relaxed);
         if let Some((gsi, true)) = bound_gsi(irq) {
             let _ = ioapic::mask(ioapic::Gsi(gsi));

@@ -8,6 +8,7 @@ mod faults;
 mod ioports;
 mod ipc;
 mod ipc_caps;
+mod irq;
 mod memory;
 mod notify;
 mod preempt;
@@ -148,6 +149,22 @@ pub static ALL: &[Test] = &[
     Test {
         name: "ioports_bind_ended",
         run: ioports::bind_ended,
+    },
+    Test {
+        name: "irq_delivery",
+        run: irq::delivery,
+    },
+    Test {
+        name: "irq_badged_delivery",
+        run: irq::badged_delivery,
+    },
+    Test {
+        name: "irq_dead_handler",
+        run: irq::dead_handler,
+    },
+    Test {
+        name: "irq_errors",
+        run: irq::errors,
     },
     Test {
         name: "thread_create_and_wait",
