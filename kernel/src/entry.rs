@@ -44,7 +44,8 @@ pub fn null_syscall() -> ! {
 /// path, under the same hold of the lock.
 #[inline(always)]
 pub fn fast_syscall(kind: FastSyscall) -> ! {
-    let mut guard = KERNEL.lock();
+    // Uncontended on one CPU: one compare-exchange, no spin loop to enter.
+    let mut guard = KERNEL.try_lock().unwrap_or_else(|| KERNEL.lock());
     let exit = match guard.as_mut() {
         Some(k) => fast_syscall_kernel(k, kind),
         None => None,

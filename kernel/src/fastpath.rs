@@ -39,11 +39,13 @@
 //!
 //! [`Scheduler::make_ready`]: crate::sched::Scheduler::make_ready
 
-use abi::ipc::{MSG_REG_WORDS, MessageInfo};
+use abi::ipc::{MSG_MAX_WORDS, MSG_REG_WORDS, MessageInfo};
 use abi::syscall::ArgRegs;
 use abi::{CapSlot, Rights};
 
-use crate::cap::{CapTarget, Capability};
+use crate::arch::user_tables::Access;
+use crate::cap::{Capability, ObjectRef, Slot};
+use crate::ipc;
 use crate::kernel::Kernel;
 use crate::mem::kobj::ObjId;
 use crate::object::endpoint::{self, Endpoint, QueueKind};
@@ -72,49 +74,114 @@ pub enum FastSyscall {
 #[inline(always)]
 pub fn try_syscall(k: &mut Kernel, caller: ObjId<Thread>, kind: FastSyscall) -> Option<Exit> {
     let (_, args) = k.objects.get(caller).context.syscall_args();
+    let short = plain_message(args[1], MSG_REG_WORDS);
     match kind {
-        FastSyscall::Call => call(k, caller, &args),
-        FastSyscall::ReplyRecv => reply_recv(k, caller, &args),
+        FastSyscall::Call if short => call::<InRegisters>(k, caller, &args),
+        FastSyscall::Call => call::<InBuffers>(k, caller, &args),
+        FastSyscall::ReplyRecv if short => reply_recv::<InRegisters>(k, caller, &args),
+        FastSyscall::ReplyRecv => reply_recv::<InBuffers>(k, caller, &args),
         FastSyscall::Signal => signal(k, caller, &args),
         FastSyscall::Wait => wait(k, caller, &args),
         FastSyscall::Yield => yield_now(k, caller),
     }
 }
 
-/// The info register, if the message fits in registers: bits 0-15 hold
-/// the length, the capability count, reserved and kernel-only bits, so a
-/// register-only message with no capabilities has them at most
-/// `MSG_REG_WORDS` (one compare instead of a full decode).
-#[inline(always)]
-fn short_info(reg: u64) -> Option<MessageInfo> {
-    if reg & 0xffff <= MSG_REG_WORDS as u64 {
-        Some(MessageInfo::from_received(reg))
-    } else {
-        None
-    }
+/// Where the words of a `Call` or `ReplyRecv` message are: the fast path
+/// is built once for each, so that the register-only case (the common
+/// one) carries none of the buffer case's checks.
+trait Words {
+    /// Whether some words are in the IPC buffers.
+    const IN_BUFFERS: bool;
 }
 
-/// The `T` in the caller's slot `reg` (the raw argument register), with
-/// its capability, if that capability has `needed`: the checks of
-/// decoding the slot number and of `cspace::lookup`, in fewer
-/// instructions. The compare with the space's size also rules out a
-/// register value that is no slot number at all (2^32 or more).
+/// At most `MSG_REG_WORDS` words, all in registers.
+struct InRegisters;
+
+impl Words for InRegisters {
+    const IN_BUFFERS: bool = false;
+}
+
+/// More than `MSG_REG_WORDS` words: the rest in the IPC buffers.
+struct InBuffers;
+
+impl Words for InBuffers {
+    const IN_BUFFERS: bool = true;
+}
+
+/// Bits 0-15 of the info register hold the length, the capability count,
+/// reserved and kernel-only bits, so a valid message without capabilities
+/// of at most `words` words has them at most `words`: one compare instead
+/// of a full decode.
 #[inline(always)]
-fn lookup<T: CapTarget>(
-    k: &Kernel,
-    caller: ObjId<Thread>,
-    reg: u64,
-    needed: Rights,
-) -> Option<(T, Capability)> {
+fn plain_message(reg: u64, words: usize) -> bool {
+    reg & 0xffff <= words as u64
+}
+
+/// The physical addresses of the IPC buffers of `sender` (to read words
+/// past the registers from) and `receiver` (to write them to), if both
+/// are mapped with that access (else the general path faults pages in,
+/// or reports the error to the side at fault).
+#[inline(always)]
+fn buffers(k: &Kernel, sender: ObjId<Thread>, receiver: ObjId<Thread>) -> Option<(u64, u64)> {
+    let source = ipc::mapped_buffer(k, sender, Access::Read)?;
+    let destination = ipc::mapped_buffer(k, receiver, Access::Write)?;
+    Some((source, destination))
+}
+
+/// The slot the caller names with `reg` (the raw argument register), if
+/// that is a slot of its space other than slot 0: the checks of decoding
+/// the slot number and of `cspace::get`, in fewer instructions (the
+/// compare with the space's size also rules out a register value that is
+/// no slot number at all, 2^32 or more).
+#[inline(always)]
+fn slot(k: &Kernel, caller: ObjId<Thread>, reg: u64) -> Option<&Slot> {
     let space = k.objects.get(k.objects.get(caller).cspace);
     if reg == u64::from(CapSlot::NULL.0) || reg >= u64::from(space.limit()) {
         return None;
     }
     // In range, so it fits in a u32.
     let slot = space.slot_id(reg as u32)?;
-    let cap = k.objects.slot(slot).cap?;
-    let object = T::from_ref(cap.object)?;
-    cap.rights.contains(needed).then_some((object, cap))
+    Some(k.objects.slot(slot))
+}
+
+/// The endpoint in the caller's slot `reg`, with its capability, if that
+/// capability has `needed` (`cspace::lookup`'s checks: one compare of the
+/// slot's contents does for "empty" and "wrong type").
+#[inline(always)]
+fn endpoint_cap(
+    k: &Kernel,
+    caller: ObjId<Thread>,
+    reg: u64,
+    needed: Rights,
+) -> Option<(ObjId<Endpoint>, Capability)> {
+    match slot(k, caller, reg)?.cap {
+        Some(
+            cap @ Capability {
+                object: ObjectRef::Endpoint(id),
+                ..
+            },
+        ) if cap.rights.contains(needed) => Some((id, cap)),
+        _ => None,
+    }
+}
+
+/// The notification in the caller's slot `reg`: as [`endpoint_cap`].
+#[inline(always)]
+fn notification_cap(
+    k: &Kernel,
+    caller: ObjId<Thread>,
+    reg: u64,
+    needed: Rights,
+) -> Option<(ObjId<Notification>, Capability)> {
+    match slot(k, caller, reg)?.cap {
+        Some(
+            cap @ Capability {
+                object: ObjectRef::Notification(id),
+                ..
+            },
+        ) if cap.rights.contains(needed) => Some((id, cap)),
+        _ => None,
+    }
 }
 
 /// Whether `thread` may run now in the caller's place: it is not
@@ -143,10 +210,13 @@ fn switch_to(k: &mut Kernel, caller: ObjId<Thread>, thread: ObjId<Thread>) -> Ex
 }
 
 #[inline(always)]
-fn call(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
+fn call<W: Words>(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
     // Guards.
-    let info = short_info(args[1])?;
-    let (endpoint, cap) = lookup::<ObjId<Endpoint>>(k, caller, args[0], Rights::WRITE)?;
+    if W::IN_BUFFERS && !plain_message(args[1], MSG_MAX_WORDS) {
+        return None;
+    }
+    let info = MessageInfo::from_received(args[1]);
+    let (endpoint, cap) = endpoint_cap(k, caller, args[0], Rights::WRITE)?;
     let receiver = k.objects.get(endpoint).first(QueueKind::Recv)?;
     let owes_reply = matches!(
         k.objects.get(receiver).reply,
@@ -155,8 +225,16 @@ fn call(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
     if owes_reply || !can_switch_to(k, receiver) {
         return None;
     }
+    let buffers = if W::IN_BUFFERS {
+        Some(buffers(k, caller, receiver)?)
+    } else {
+        None
+    };
     // Commit: the receiver takes the message and the reply right; the
     // caller waits for the reply.
+    if let Some((source, destination)) = buffers {
+        ipc::copy_buffer_words(source, destination, info.words());
+    }
     endpoint::pop(k, endpoint);
     let grant = cap.rights.contains(Rights::GRANT);
     let thread = k.objects.get_mut(caller);
@@ -173,16 +251,22 @@ fn call(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
 }
 
 #[inline(always)]
-fn reply_recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
+fn reply_recv<W: Words>(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
     // Guards.
-    let info = short_info(args[1])?;
-    // A reply to a call, or the answer that resumes a faulted thread.
+    if W::IN_BUFFERS && !plain_message(args[1], MSG_MAX_WORDS) {
+        return None;
+    }
+    let info = MessageInfo::from_received(args[1]);
+    // A reply to a call, or the answer that resumes a faulted thread (its
+    // words are ignored; a register-only one needs no buffer check).
     let (target, fault) = match k.objects.get(caller).reply {
         ReplyRight::To(target) => (target, false),
-        ReplyRight::Fault(target) if info.label() == abi::ipc::fault::RESUME => (target, true),
+        ReplyRight::Fault(target) if !W::IN_BUFFERS && info.label() == abi::ipc::fault::RESUME => {
+            (target, true)
+        }
         _ => return None,
     };
-    let (endpoint, _) = lookup::<ObjId<Endpoint>>(k, caller, args[0], Rights::READ)?;
+    let (endpoint, _) = endpoint_cap(k, caller, args[0], Rights::READ)?;
     if k.objects.get(endpoint).kind == QueueKind::Send {
         return None;
     }
@@ -194,8 +278,16 @@ fn reply_recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<E
     if !can_switch_to(k, target) {
         return None;
     }
+    let buffers = if W::IN_BUFFERS {
+        Some(buffers(k, caller, target)?)
+    } else {
+        None
+    };
     // Commit: the reply goes to the caller, which runs; this thread waits
     // on the endpoint.
+    if let Some((source, destination)) = buffers {
+        ipc::copy_buffer_words(source, destination, info.words());
+    }
     k.objects.get_mut(caller).reply = ReplyRight::None;
     let thread = k.objects.get_mut(target);
     thread.replier = None;
@@ -224,7 +316,7 @@ fn reply_recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<E
 #[inline(always)]
 fn signal(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
     // Guards.
-    let (id, cap) = lookup::<ObjId<Notification>>(k, caller, args[0], Rights::WRITE)?;
+    let (id, cap) = notification_cap(k, caller, args[0], Rights::WRITE)?;
     // A badged capability signals its badge, an unbadged one the bits
     // named; anything else is an error (the general path reports it).
     let bits = match (cap.badge, args[1]) {
@@ -288,7 +380,7 @@ fn signal(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit>
 #[inline(always)]
 fn wait(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
     // Guards.
-    let (id, _) = lookup::<ObjId<Notification>>(k, caller, args[0], Rights::READ)?;
+    let (id, _) = notification_cap(k, caller, args[0], Rights::READ)?;
     let word = k.objects.get(id).word;
     if word != 0 {
         // Pending bits: they return at once, if the caller goes on.
