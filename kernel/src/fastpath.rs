@@ -44,7 +44,7 @@ use abi::syscall::ArgRegs;
 use abi::{CapSlot, Rights};
 
 use crate::arch::user_tables::Access;
-use crate::cap::{Capability, ObjectRef, Slot};
+use crate::cap::{Capability, ObjectRef, SlotId};
 use crate::ipc;
 use crate::kernel::Kernel;
 use crate::mem::kobj::ObjId;
@@ -134,14 +134,13 @@ fn buffers(k: &Kernel, sender: ObjId<Thread>, receiver: ObjId<Thread>) -> Option
 /// compare with the space's size also rules out a register value that is
 /// no slot number at all, 2^32 or more).
 #[inline(always)]
-fn slot(k: &Kernel, caller: ObjId<Thread>, reg: u64) -> Option<&Slot> {
+fn slot(k: &Kernel, caller: ObjId<Thread>, reg: u64) -> Option<SlotId> {
     let space = k.objects.get(k.objects.get(caller).cspace);
     if reg == u64::from(CapSlot::NULL.0) || reg >= u64::from(space.limit()) {
         return None;
     }
     // In range, so it fits in a u32.
-    let slot = space.slot_id(reg as u32)?;
-    Some(k.objects.slot(slot))
+    space.slot_id(reg as u32)
 }
 
 /// The endpoint in the caller's slot `reg`, with its capability, if that
@@ -154,15 +153,24 @@ fn endpoint_cap(
     reg: u64,
     needed: Rights,
 ) -> Option<(ObjId<Endpoint>, Capability)> {
-    match slot(k, caller, reg)?.cap {
-        Some(
-            cap @ Capability {
+    let cap = k.objects.slot(slot(k, caller, reg)?).cap;
+    if let Some(Capability {
+        object: ObjectRef::Endpoint(id),
+        rights,
+        badge,
+    }) = cap
+        && rights.contains(needed)
+    {
+        return Some((
+            id,
+            Capability {
                 object: ObjectRef::Endpoint(id),
-                ..
+                rights,
+                badge,
             },
-        ) if cap.rights.contains(needed) => Some((id, cap)),
-        _ => None,
+        ));
     }
+    None
 }
 
 /// The notification in the caller's slot `reg`: as [`endpoint_cap`].
@@ -173,15 +181,24 @@ fn notification_cap(
     reg: u64,
     needed: Rights,
 ) -> Option<(ObjId<Notification>, Capability)> {
-    match slot(k, caller, reg)?.cap {
-        Some(
-            cap @ Capability {
+    let cap = k.objects.slot(slot(k, caller, reg)?).cap;
+    if let Some(Capability {
+        object: ObjectRef::Notification(id),
+        rights,
+        badge,
+    }) = cap
+        && rights.contains(needed)
+    {
+        return Some((
+            id,
+            Capability {
                 object: ObjectRef::Notification(id),
-                ..
+                rights,
+                badge,
             },
-        ) if cap.rights.contains(needed) => Some((id, cap)),
-        _ => None,
+        ));
     }
+    None
 }
 
 /// Whether `thread` may run now in the caller's place: it is not
