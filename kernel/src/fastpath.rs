@@ -1,5 +1,5 @@
-//! The fast paths: the common cases of `Call` and `ReplyRecv` (a
-//! register-only message to a partner that is already waiting, switching
+//! The fast paths: the common cases of `Call` and `ReplyRecv` (a message
+//! without capabilities to a partner that is already waiting, switching
 //! straight to it), `Signal`, `Wait` and `ThreadYield`.
 //!
 //! Each function is a list of guards, then one commit. Any guard that
@@ -10,9 +10,11 @@
 //! capability's slot, type and rights, the badge rules, the priorities
 //! (the thread that runs next is the one `sched::Scheduler::pick` would
 //! choose), suspended threads, bound notifications and queued senders.
-//! - `Call` and `ReplyRecv`: the message has at most `MSG_REG_WORDS` words
-//!   and no capabilities (no IPC buffer is touched); the partner is
-//!   waiting (a receiver for `Call`, a caller for the reply of `ReplyRecv`,
+//! - `Call` and `ReplyRecv`: the message has no capabilities; words past
+//!   the registers (up to `MSG_MAX_WORDS` in all) need both IPC buffers
+//!   mapped with the access the copy needs (a register-only message
+//!   touches no buffer, and its path is built without these checks); the
+//!   partner is waiting (a receiver for `Call`, a caller for the reply of `ReplyRecv`,
 //!   or a faulted thread the reply resumes), is not suspended, and no ready
 //!   thread is more urgent than it; for `Call`, the receiver holds no
 //!   unanswered reply right; for `ReplyRecv`, no sender is queued on the
