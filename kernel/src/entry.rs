@@ -9,9 +9,9 @@
 
 use spin::MutexGuard;
 
-use crate::arch::{self, ResumeTarget, UserContext, UserTrap};
+use crate::arch::{self, UserContext, UserTrap};
 use crate::exception;
-use crate::fastpath::FastIpc;
+use crate::fastpath::FastSyscall;
 use crate::kernel::{FastPath, KERNEL, Kernel, Next};
 use crate::object::{irq, lifetime};
 use crate::switch::{self, Exit};
@@ -39,19 +39,21 @@ pub fn null_syscall() -> ! {
     }
 }
 
-/// `Call` or `ReplyRecv`: the fast path if its guards pass, else the
-/// general path, under the same hold of the lock.
+/// A syscall with a fast path (`Call`, `ReplyRecv`, `Signal`, `Wait`,
+/// `ThreadYield`): the fast path if its guards pass, else the general
+/// path, under the same hold of the lock.
 #[inline(always)]
-pub fn fast_ipc(kind: FastIpc) -> ! {
-    let mut guard = KERNEL.lock();
-    let target = match guard.as_mut() {
-        Some(k) => fast_ipc_kernel(k, kind),
+pub fn fast_syscall(kind: FastSyscall) -> ! {
+    // Uncontended on one CPU: one compare-exchange, no spin loop to enter.
+    let mut guard = KERNEL.try_lock().unwrap_or_else(|| KERNEL.lock());
+    let exit = match guard.as_mut() {
+        Some(k) => fast_syscall_kernel(k, kind),
         None => None,
     };
-    match target {
-        Some(target) => {
+    match exit {
+        Some(exit) => {
             drop(guard);
-            arch::resume(target)
+            leave(exit)
         }
         None => general_syscall(guard),
     }
@@ -86,6 +88,7 @@ fn run(exit: Option<Exit>) -> ! {
     }
 }
 
+#[inline(always)]
 fn leave(exit: Exit) -> ! {
     match exit {
         Exit::Same(context) => arch::resume_caller(context),
@@ -116,17 +119,16 @@ fn null_syscall_kernel(k: &mut Kernel) -> Option<*const UserContext> {
     Some(context)
 }
 
-/// The IPC fast path for the current thread's `Call` or `ReplyRecv`:
-/// the thread to resume, or `None` to take the general path
-/// ([`handle_syscall`], then [`switch::choose_next`]).
+/// The fast path for the current thread's `kind` syscall: how to leave,
+/// or `None` to take the general path ([`handle_syscall`], then
+/// [`switch::choose_next`]).
 #[inline(always)]
-fn fast_ipc_kernel(k: &mut Kernel, kind: FastIpc) -> Option<ResumeTarget> {
+fn fast_syscall_kernel(k: &mut Kernel, kind: FastSyscall) -> Option<Exit> {
     let current = k.sched.current?;
     if k.fastpath == FastPath::Off {
         return None;
     }
-    let next = crate::fastpath::try_ipc(k, current, kind)?;
-    Some(switch::resume_target(k, next))
+    crate::fastpath::try_syscall(k, current, kind)
 }
 
 /// Handles the syscall the current thread just made.

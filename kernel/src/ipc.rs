@@ -74,6 +74,29 @@ fn buffer_phys(k: &mut Kernel, id: ObjId<Thread>, access: Access) -> Option<u64>
     }
 }
 
+/// The physical address of a thread's IPC buffer, if it has one and its
+/// page is mapped with the access (nothing is faulted in: the fast path's
+/// check, which leaves every other case to [`transfer`]).
+#[inline(always)]
+pub fn mapped_buffer(k: &Kernel, id: ObjId<Thread>, access: Access) -> Option<u64> {
+    let thread = k.objects.get(id);
+    if thread.ipc_buffer == 0 {
+        return None;
+    }
+    let root = k.objects.get(thread.aspace).root;
+    user_tables::translate(root, thread.ipc_buffer, access)
+}
+
+/// Copies message words `MSG_REG_WORDS..words` from the IPC buffer at
+/// physical `source` to the one at `destination` (both checked by
+/// [`buffer_phys`] or [`mapped_buffer`]).
+#[inline(always)]
+pub fn copy_buffer_words(source: u64, destination: u64, words: usize) {
+    let first = (MSG_REG_WORDS * 8) as u64;
+    let count = words.saturating_sub(MSG_REG_WORDS);
+    phys::copy_words(destination + first, source + first, count);
+}
+
 /// [`buffer_phys`] for a buffer page not mapped yet (or copy-on-write).
 #[cold]
 #[inline(never)]
@@ -151,10 +174,7 @@ pub fn transfer(
 
     // Copy.
     if let Some((source, destination)) = buffers {
-        for index in MSG_REG_WORDS..word_count {
-            let offset = (index * 8) as u64;
-            phys::write_u64(destination + offset, phys::read_u64(source + offset));
-        }
+        copy_buffer_words(source, destination, word_count);
         let receiver_cspace = k.objects.get(receiver).cspace;
         for (i, (parent, cap)) in sent.iter().take(cap_count).flatten().copied().enumerate() {
             let index = k

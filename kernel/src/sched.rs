@@ -90,17 +90,30 @@ impl Scheduler {
     /// its turn), else the first of the most urgent queue.
     pub fn pick(&mut self, objects: &mut Objects) -> Option<ObjId<Thread>> {
         if let Some(current) = self.current {
-            let priority = objects.get(current).priority;
-            if self
-                .queues
-                .highest()
-                .is_none_or(|highest| highest <= priority)
-            {
+            if self.none_ready_above(objects.get(current).priority) {
                 return Some(current);
             }
-            objects.get_mut(current).state = ThreadState::Ready;
-            self.queues.push_front(objects, current, priority);
+            self.preempt(objects, current);
         }
+        self.run_first_ready(objects)
+    }
+
+    /// The running thread `id` gives way to a more urgent one: it is
+    /// ready again, at the front of its queue (it keeps its turn), and no
+    /// longer current.
+    #[inline(always)]
+    pub fn preempt(&mut self, objects: &mut Objects, id: ObjId<Thread>) {
+        let thread = objects.get_mut(id);
+        thread.state = ThreadState::Ready;
+        let priority = thread.priority;
+        self.queues.push_front(objects, id, priority);
+        self.forget_current(id);
+    }
+
+    /// Takes the first thread of the most urgent queue off it and makes it
+    /// current (its caller sets it `Running`); `None` if none is ready.
+    #[inline(always)]
+    pub fn run_first_ready(&mut self, objects: &mut Objects) -> Option<ObjId<Thread>> {
         let (next, _) = self.queues.pop_highest(objects)?;
         self.current = Some(next);
         Some(next)
@@ -109,5 +122,21 @@ impl Scheduler {
     /// The most urgent ready priority, if any thread is ready.
     pub fn highest_ready(&self) -> Option<u8> {
         self.queues.highest()
+    }
+
+    /// Whether no ready thread is more urgent than `priority`.
+    #[inline(always)]
+    pub fn none_ready_above(&self, priority: u8) -> bool {
+        self.queues
+            .highest()
+            .is_none_or(|highest| highest <= priority)
+    }
+
+    /// Whether no ready thread is as urgent as `priority` or more.
+    #[inline(always)]
+    pub fn none_ready_at_or_above(&self, priority: u8) -> bool {
+        self.queues
+            .highest()
+            .is_none_or(|highest| highest < priority)
     }
 }

@@ -3,9 +3,9 @@
 //! (switched lazily: CR0.TS makes the next FPU instruction trap, and
 //! [`take_fpu`] moves the registers then).
 //!
-//! Called at the end of every kernel entry (`crate::entry`), by the IPC
-//! fast path (`resume_target`), and by the thread syscalls that read or
-//! write another thread's TLS bases.
+//! Called at the end of every kernel entry (`crate::entry`), by the fast
+//! paths (`resume_target`, `run_first_ready`), and by the thread syscalls
+//! that read or write another thread's TLS bases.
 
 use crate::arch::{self, ResumeTarget, UserContext};
 use crate::kernel::Kernel;
@@ -82,8 +82,24 @@ pub fn choose_next(k: &mut Kernel) -> Option<Exit> {
         // The thread that entered goes on: nothing to switch.
         return Some(Exit::Same(&k.objects.get(next).context));
     }
+    Some(run(k, next))
+}
+
+/// [`choose_next`] when the thread that entered is no longer current
+/// (it has blocked or yielded), for the fast paths: the first thread of
+/// the most urgent queue runs; `None` (and nothing changed) when none is
+/// ready.
+#[inline(always)]
+pub fn run_first_ready(k: &mut Kernel) -> Option<Exit> {
+    let next = k.sched.run_first_ready(&mut k.objects)?;
+    Some(run(k, next))
+}
+
+/// `next`, now current, runs.
+#[inline(always)]
+fn run(k: &mut Kernel, next: ObjId<Thread>) -> Exit {
     k.objects.get_mut(next).state = ThreadState::Running;
-    Some(Exit::Switch(resume_target(k, next)))
+    Exit::Switch(resume_target(k, next))
 }
 
 /// Makes `next`'s registers live and says where to resume it.

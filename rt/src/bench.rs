@@ -40,15 +40,30 @@ pub fn tsc_end() -> u64 {
 /// the thread that runs next ends the interval (a leg).
 #[inline(always)]
 pub fn timed_syscall(number: u64, args: ArgRegs) -> Timed {
-    timed::<true>(number, args)
+    timed::<SYSCALL>(number, args)
 }
 
 /// [`timed_syscall`] with the `syscall` replaced by a two-byte nop: the
 /// measurement overhead.
 #[inline(always)]
 pub fn timed_nop(number: u64, args: ArgRegs) -> Timed {
-    timed::<false>(number, args)
+    timed::<NOP>(number, args)
 }
+
+/// The same block as [`timed_syscall`] with `int3` in place of `syscall`:
+/// a breakpoint exception (a trap, so the thread goes on after it when its
+/// fault handler answers `RESUME`). Its overhead is [`timed_overhead`]'s,
+/// one instruction for another. The result registers are whatever the
+/// thread held (the kernel restores them all).
+#[inline(always)]
+pub fn timed_breakpoint() -> Timed {
+    timed::<BREAKPOINT>(0, [0; 6])
+}
+
+/// What the timed block runs between its two TSC reads.
+const NOP: u8 = 0;
+const SYSCALL: u8 = 1;
+const BREAKPOINT: u8 = 2;
 
 /// The median overhead of one [`timed_syscall`] (from [`timed_nop`]).
 pub fn timed_overhead() -> u64 {
@@ -74,14 +89,15 @@ pub struct Timed {
 }
 
 #[inline(always)]
-fn timed<const REAL: bool>(number: u64, args: ArgRegs) -> Timed {
+fn timed<const OP: u8>(number: u64, args: ArgRegs) -> Timed {
     let (before, after, status, r2): (u64, u64, u64, u64);
     let (r0, r1, r3, r4, r5): (u64, u64, u64, u64, u64);
     macro_rules! block {
         ($op:literal) => {
             // SAFETY: as `sys::raw_syscall` (the kernel preserves every
-            // register but rax, the result registers, rcx and r11), plus
-            // two TSC reads; the block names every register it changes.
+            // register but rax, the result registers, rcx and r11; after
+            // `int3` it restores every register), plus two TSC reads; the
+            // block names every register it changes.
             unsafe {
                 core::arch::asm!(
                     "lfence",
@@ -115,10 +131,10 @@ fn timed<const REAL: bool>(number: u64, args: ArgRegs) -> Timed {
             }
         };
     }
-    if REAL {
-        block!("syscall");
-    } else {
-        block!(".byte 0x66, 0x90");
+    match OP {
+        SYSCALL => block!("syscall"),
+        BREAKPOINT => block!("int3"),
+        _ => block!(".byte 0x66, 0x90"),
     }
     Timed {
         before,

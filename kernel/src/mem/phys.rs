@@ -26,6 +26,24 @@ pub fn write_u64(phys: u64, value: u64) {
     unsafe { core::ptr::write_volatile((DIRECT_MAP_BASE + phys) as *mut u64, value) }
 }
 
+/// Copies the `count` aligned words at `src` to `dst` (IPC buffer words:
+/// each range inside one user page, the two in different pages or the
+/// same range).
+#[inline(always)]
+pub fn copy_words(dst: u64, src: u64, count: usize) {
+    debug_assert!(dst.is_multiple_of(8) && src.is_multiple_of(8));
+    debug_assert!(dst % 4096 + 8 * count as u64 <= 4096 && src % 4096 + 8 * count as u64 <= 4096);
+    let src = (DIRECT_MAP_BASE + src) as *const u64;
+    let dst = (DIRECT_MAP_BASE + dst) as *mut u64;
+    for i in 0..count {
+        // SAFETY: as in `read_u64` and `write_u64`, for each word of the
+        // two ranges, which lie in single user pages (`dst` translated as
+        // writable); a word is read before it is written, so even the same
+        // range copies correctly.
+        unsafe { dst.add(i).write_volatile(src.add(i).read_volatile()) };
+    }
+}
+
 /// Copies the 4 KiB page at `src` to the page at `dst`.
 pub fn copy_page(dst: u64, src: u64) {
     debug_assert!(dst.is_multiple_of(4096) && src.is_multiple_of(4096) && dst != src);

@@ -164,7 +164,10 @@ impl CSpace {
         if index >= self.limit() {
             return None;
         }
-        let page = self.pages[(index / SLOTS_PER_PAGE) as usize];
+        // `limit <= CSPACE_MAX_SLOTS`, so the page index is below
+        // MAX_PAGES already; the mask only spares the compiler's bounds
+        // check.
+        let page = self.pages[(index / SLOTS_PER_PAGE) as usize % MAX_PAGES];
         Some(slot_at(page, index % SLOTS_PER_PAGE))
     }
 

@@ -71,11 +71,7 @@ pub fn signal(k: &mut Kernel, id: ObjId<Notification>, bits: u64) {
     let notification = k.objects.get_mut(id);
     notification.word |= bits;
     let word = notification.word;
-    let mut waiters = notification.waiters;
-    if let Some(waiter) = waiters.pop_front(&mut k.objects) {
-        let notification = k.objects.get_mut(id);
-        notification.waiters = waiters;
-        notification.word = 0;
+    if let Some(waiter) = take_first_waiter(k, id) {
         thread::wake(k, waiter, Ok([word, 0, 0, 0, 0, 0]));
         return;
     }
@@ -94,16 +90,34 @@ pub fn signal(k: &mut Kernel, id: ObjId<Notification>, bits: u64) {
     }
 }
 
+/// Takes the first waiter off the queue, if there is one: it takes the
+/// whole word (which is cleared), and its waker sets its results.
+#[inline(always)]
+pub fn take_first_waiter(k: &mut Kernel, id: ObjId<Notification>) -> Option<ObjId<Thread>> {
+    let mut waiters = k.objects.get(id).waiters;
+    let waiter = waiters.pop_front(&mut k.objects)?;
+    let notification = k.objects.get_mut(id);
+    notification.waiters = waiters;
+    notification.word = 0;
+    Some(waiter)
+}
+
 /// Queues the running thread `caller` as a waiter (priority order,
 /// FIFO among equals) until a signal.
+#[inline(always)]
 pub fn block(k: &mut Kernel, id: ObjId<Notification>, caller: ObjId<Thread>) {
     k.sched.forget_current(caller);
     let priority = k.objects.get(caller).priority;
     k.objects.get_mut(caller).state = ThreadState::Waiting { notification: id };
     let mut waiters = k.objects.get(id).waiters;
-    waiters.insert_by_priority(&mut k.objects, caller, priority, |objects, t| {
-        objects.get(t).priority
-    });
+    if waiters.is_empty() {
+        // Alone: no priority order to keep.
+        waiters.push_back(&mut k.objects, caller);
+    } else {
+        waiters.insert_by_priority(&mut k.objects, caller, priority, |objects, t| {
+            objects.get(t).priority
+        });
+    }
     k.objects.get_mut(id).waiters = waiters;
 }
 

@@ -9,7 +9,7 @@ use rt::println;
 use rt::process::spawn_copy;
 use rt::sys;
 
-use crate::bench_pair::{self, BenchKind, CLIENT_REPORT, PARTNER_REPORT};
+use crate::bench_pair::{self, BenchKind, CLIENT_REPORT, GO, PARTNER_REPORT};
 use crate::peer::{self, grant};
 
 const ITERATIONS: usize = 10_000;
@@ -32,12 +32,25 @@ fn measure(samples: &mut [u64], overhead: u64, mut op: impl FnMut()) {
     }
 }
 
-/// Runs every benchmark and ends the run.
+/// The value of the kernel command-line word `key=value`.
+fn cmdline_word<'a>(boot: &'a BootInfo, key: &str) -> Option<&'a str> {
+    core::str::from_utf8(boot.cmdline())
+        .ok()?
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// Runs every benchmark (or, with `only=TEXT` on the kernel command line,
+/// the cross-address-space rows whose names contain TEXT) and ends the
+/// run.
 pub fn run(boot: &BootInfo) -> u64 {
-    let unit = core::str::from_utf8(boot.cmdline())
-        .ok()
-        .and_then(|c| c.split_whitespace().find_map(|w| w.strip_prefix("unit=")))
-        .unwrap_or("instructions");
+    let unit = cmdline_word(boot, "unit").unwrap_or("instructions");
+    if let Some(only) = cmdline_word(boot, "only") {
+        pair_rows(unit, only);
+        println!("BENCH-DONE");
+        let _ = rt::sys::debug_exit(CapSlot(boot.debug_cap), 0);
+        return 0;
+    }
     let mut samples = [0u64; ITERATIONS];
     let samples = &mut samples[..];
 
@@ -89,6 +102,17 @@ pub fn run(boot: &BootInfo) -> u64 {
         Err(e) => println!("bench irq_to_user could not run: {e}"),
     }
 
+    pair_rows(unit, "");
+
+    memory_rows(unit, samples, overhead);
+
+    println!("BENCH-DONE");
+    let _ = rt::sys::debug_exit(CapSlot(boot.debug_cap), 0);
+    0
+}
+
+/// The cross-address-space rows whose names contain `only`.
+fn pair_rows(unit: &str, only: &str) {
     let pairs = [
         ("ipc_call_reply_fast", BenchKind::Call0),
         ("ipc_call_reply_fast_4w", BenchKind::Call4),
@@ -96,8 +120,11 @@ pub fn run(boot: &BootInfo) -> u64 {
         ("ipc_call_reply_cap", BenchKind::CallCap),
         ("notify_roundtrip", BenchKind::Notify),
         ("yield_roundtrip", BenchKind::Yield),
+        ("signal_wake_higher", BenchKind::SignalHigher),
+        ("signal_no_switch", BenchKind::SignalLower),
+        ("fault_roundtrip", BenchKind::Fault),
     ];
-    for (name, kind) in pairs {
+    for (name, kind) in pairs.into_iter().filter(|(name, _)| name.contains(only)) {
         match cross_space(kind) {
             Ok([median, p10, p90, count]) => {
                 println!("BENCH {name} {unit} {median} {p10} {p90} {count}")
@@ -105,12 +132,6 @@ pub fn run(boot: &BootInfo) -> u64 {
             Err(e) => println!("bench {name} could not run: {e}"),
         }
     }
-
-    memory_rows(unit, samples, overhead);
-
-    println!("BENCH-DONE");
-    let _ = rt::sys::debug_exit(CapSlot(boot.debug_cap), 0);
-    0
 }
 
 /// The memory rows (`bench_vm`), each reported as soon as it has run.
@@ -224,24 +245,34 @@ fn cross_space(kind: BenchKind) -> Result<[u64; 4], SysError> {
     let results = sys::endpoint_create(own.budget)?;
     let ping = sys::notification_create(own.budget)?;
     let pong = sys::notification_create(own.budget)?;
+    let go_client = sys::notification_create(own.budget)?;
+    let go_partner = sys::notification_create(own.budget)?;
     let all = Rights::all();
-    let grants = [
-        grant(peer::DEBUG, peer::DEBUG, all),
-        grant(endpoint, peer::ENDPOINT, all),
-        grant(results, peer::RESULTS, Rights::WRITE),
-        grant(ping, peer::SPARE, all),
-        grant(ping, peer::PING, all),
-        grant(pong, peer::PONG, all),
-    ];
+    let grants = |go| {
+        [
+            grant(peer::DEBUG, peer::DEBUG, all),
+            grant(endpoint, peer::ENDPOINT, all),
+            grant(results, peer::RESULTS, Rights::WRITE),
+            grant(ping, peer::SPARE, all),
+            grant(ping, peer::PING, all),
+            grant(pong, peer::PONG, all),
+            grant(go, GO, all),
+        ]
+    };
     let outcome = (|| {
-        let partner = spawn_copy(bench_pair::partner, kind as u64, &grants)?;
-        let client = match spawn_copy(bench_pair::client, kind as u64, &grants) {
+        let partner = spawn_copy(bench_pair::partner, kind as u64, &grants(go_partner))?;
+        let client = match spawn_copy(bench_pair::client, kind as u64, &grants(go_client)) {
             Ok(client) => client,
             Err(e) => {
                 partner.destroy();
                 return Err(e);
             }
         };
+        if let Err(e) = start_on_go(kind, &client, &partner, go_client, go_partner) {
+            client.destroy();
+            partner.destroy();
+            return Err(e);
+        }
         // Both report, in either order.
         let (mut figures, mut partner_time) = (None, None);
         for _ in 0..2 {
@@ -267,8 +298,35 @@ fn cross_space(kind: BenchKind) -> Result<[u64; 4], SysError> {
             count,
         ])
     })();
-    for slot in [endpoint, results, ping, pong] {
+    for slot in [endpoint, results, ping, pong, go_client, go_partner] {
         let _ = sys::cap_delete(slot);
     }
     outcome
+}
+
+/// For the kinds that start on [`GO`]: gives the client its fault
+/// endpoint (for [`BenchKind::Fault`]), runs the partner alone until it
+/// blocks in its loop (above this thread's priority, so that it runs at
+/// once), then gives both their benchmark priorities (below this
+/// thread's) and lets the client go, which runs as soon as this thread
+/// waits for the reports.
+fn start_on_go(
+    kind: BenchKind,
+    client: &rt::process::Child,
+    partner: &rt::process::Child,
+    go_client: CapSlot,
+    go_partner: CapSlot,
+) -> Result<(), SysError> {
+    let Some((client_priority, partner_priority)) = kind.priorities() else {
+        return Ok(());
+    };
+    if kind == BenchKind::Fault {
+        sys::thread_configure(client.thread, rt::process::CHILD_IPC_BUFFER, peer::ENDPOINT)?;
+    }
+    const ABOVE_RUNNER: u64 = 40;
+    sys::thread_set_priority(partner.thread, ABOVE_RUNNER, ABOVE_RUNNER)?;
+    sys::signal(go_partner, 1)?;
+    sys::thread_set_priority(partner.thread, partner_priority, partner_priority)?;
+    sys::thread_set_priority(client.thread, client_priority, client_priority)?;
+    sys::signal(go_client, 1)
 }

@@ -1,6 +1,7 @@
 //! The two programs of a cross-address-space benchmark: a client that
-//! times round trips, and its partner (an IPC server, a notification
-//! ping-pong, or a yielder).
+//! times round trips (or single legs), and its partner (an IPC server, a
+//! notification ping-pong, a yielder, a waiter for signals, or a fault
+//! handler).
 //!
 //! Figures count kernel instructions only, as sel4bench does: every
 //! syscall runs inside `rt::bench::timed_syscall`, whose overhead (the same
@@ -12,10 +13,17 @@
 //! [`RESULTS`] with label [`CLIENT_REPORT`]; the partner sends its median
 //! user time with label [`PARTNER_REPORT`]; `bench::cross_space` subtracts
 //! it.
+//!
+//! The signal and fault rows time what sel4bench's `signal` and `fault`
+//! applications time, with the priorities they use (see [`BenchKind`]).
+//! For them both programs first wait on [`GO`], and `bench::cross_space`
+//! starts the partner first, so that it is blocked in its loop (waiting
+//! for a signal or a fault message) before the client's first sample.
 
-use abi::ipc::MessageInfo;
+use abi::CapSlot;
+use abi::ipc::{MessageInfo, fault};
 use abi::syscall::{RecvResult, Syscall, SyscallResult};
-use rt::bench::{Timed, summarize, timed_overhead, timed_syscall};
+use rt::bench::{Timed, summarize, timed_breakpoint, timed_overhead, timed_syscall};
 use rt::sys::{self, Message};
 
 use crate::peer::{ENDPOINT, PING, PONG, RESULTS, SPARE};
@@ -36,6 +44,25 @@ pub enum BenchKind {
     Notify = 4,
     /// Yield to the partner, which yields back.
     Yield = 5,
+    /// One leg: signal a notification the partner, at a higher priority,
+    /// waits on; from the client's `Signal` to the partner's return from
+    /// `Wait` (sel4bench "Signal to high prio thread": the waiter at
+    /// `seL4_MaxPrio`, the signaller one below).
+    SignalHigher = 6,
+    /// One `Signal` by the client to a notification the partner, at a
+    /// lower priority, waits on; no switch (sel4bench "Signal to low prio
+    /// thread"). As there, only the first signal finds the waiter blocked:
+    /// woken, it stays ready behind the more urgent client until the loop
+    /// ends, so the other signals set bits in the word.
+    SignalLower = 7,
+    /// A round trip: the client, at a higher priority, runs `int3`; the
+    /// fault goes to the partner (its fault handler, one priority below)
+    /// as a message, and the partner's `ReplyRecv` with `RESUME` lets it go
+    /// on (sel4bench "fault round trip": the faulter at `seL4_MinPrio + 1`,
+    /// the handler at `seL4_MinPrio`; there an undefined instruction whose
+    /// reply moves the instruction pointer past it, here a breakpoint,
+    /// which the CPU reports after the instruction).
+    Fault = 8,
 }
 
 impl BenchKind {
@@ -46,10 +73,27 @@ impl BenchKind {
             3 => BenchKind::CallCap,
             4 => BenchKind::Notify,
             5 => BenchKind::Yield,
+            6 => BenchKind::SignalHigher,
+            7 => BenchKind::SignalLower,
+            8 => BenchKind::Fault,
             _ => BenchKind::Call0,
         }
     }
+
+    /// For the kinds that start on [`GO`]: the priorities of the client
+    /// and of the partner (both below the benchmark runner's).
+    pub fn priorities(self) -> Option<(u64, u64)> {
+        match self {
+            BenchKind::SignalHigher => Some((30, 31)),
+            BenchKind::SignalLower | BenchKind::Fault => Some((31, 30)),
+            _ => None,
+        }
+    }
 }
+
+/// The notification each program of a [`BenchKind::priorities`] kind
+/// waits on before it starts (one per program).
+pub const GO: CapSlot = CapSlot(7);
 
 /// Timed round trips per benchmark.
 pub const SAMPLES: usize = 500;
@@ -95,6 +139,9 @@ pub extern "C" fn client(kind: u64) -> ! {
     if kind == BenchKind::Yield {
         let _ = sys::signal(PING, 1);
     }
+    if kind.priorities().is_some() {
+        let _ = sys::wait(GO);
+    }
     for round in 0..TOTAL {
         // Kernel instructions of this round trip, plus the partner's user time.
         let elapsed = match kind {
@@ -108,6 +155,20 @@ pub extern "C" fn client(kind: u64) -> ! {
                 let t = raw(Syscall::ThreadYield, [0; 6]);
                 t.after - t.before - 2 * overhead
             }
+            BenchKind::SignalHigher => {
+                let t = raw(Syscall::Signal, [PING.to_reg(), 1, 0, 0, 0, 0]);
+                // The partner ran, and signalled the TSC after its `Wait`.
+                let woken = sys::poll(PONG).unwrap_or(0);
+                woken.wrapping_sub(t.before).wrapping_sub(overhead)
+            }
+            BenchKind::SignalLower => {
+                let t = raw(Syscall::Signal, [PING.to_reg(), 1, 0, 0, 0, 0]);
+                t.after - t.before - overhead
+            }
+            BenchKind::Fault => {
+                let t = timed_breakpoint();
+                t.after - t.before - 2 * overhead
+            }
             _ => {
                 let t = raw(Syscall::Call, [endpoint, info, 1, 2, 3, 4]);
                 t.after - t.before - 2 * overhead
@@ -117,7 +178,10 @@ pub extern "C" fn client(kind: u64) -> ! {
             samples[round - WARMUP] = elapsed;
         }
     }
-    if !matches!(kind, BenchKind::Notify | BenchKind::Yield) {
+    if matches!(
+        kind,
+        BenchKind::Call0 | BenchKind::Call4 | BenchKind::Call10 | BenchKind::CallCap
+    ) {
         let finish = Message::new(FINISH, &[]);
         let _ = sys::call_endpoint(ENDPOINT, &finish);
     }
@@ -130,9 +194,20 @@ pub extern "C" fn client(kind: u64) -> ! {
 pub extern "C" fn partner(kind: u64) -> ! {
     let kind = BenchKind::from_arg(kind);
     let mut gaps = [0u64; TOTAL];
+    if kind.priorities().is_some() {
+        let _ = sys::wait(GO);
+    }
     let gaps = match kind {
         BenchKind::Notify => notify_partner(&mut gaps),
         BenchKind::Yield => yield_partner(&mut gaps),
+        BenchKind::SignalHigher => signalled_partner(),
+        BenchKind::SignalLower => {
+            // Woken by the first signal; runs again only when the client
+            // has finished.
+            let _ = sys::wait(PING);
+            &mut []
+        }
+        BenchKind::Fault => fault_partner(&mut gaps),
         _ => call_partner(&mut gaps),
     };
     let (median, _, _) = summarize(gaps);
@@ -187,6 +262,43 @@ fn notify_partner(gaps: &mut [u64]) -> &mut [u64] {
         previous_signal = Some(signal);
     }
     &mut gaps[..TOTAL - 1]
+}
+
+/// Waits for [`PING`] [`TOTAL`] times, each time signalling the TSC read
+/// right after the `Wait` returned (the end of the client's leg) on
+/// [`PONG`]. Its user time is outside the leg, so there is none to report.
+fn signalled_partner() -> &'static mut [u64] {
+    for _ in 0..TOTAL {
+        let wait = raw(Syscall::Wait, [PING.to_reg(), 0, 0, 0, 0, 0]);
+        let _ = sys::signal(PONG, wait.after);
+    }
+    &mut []
+}
+
+/// The client's fault handler: answers each of its [`TOTAL`] faults with
+/// `RESUME`, through `ReplyRecv` but for the last; returns the user time of
+/// each round.
+fn fault_partner(gaps: &mut [u64]) -> &mut [u64] {
+    let endpoint = ENDPOINT.to_reg();
+    let resume = MessageInfo::new(fault::RESUME, 0, 0).to_reg();
+    if sys::recv(ENDPOINT).is_err() {
+        return &mut gaps[..0];
+    }
+    let mut arrived: Option<u64> = None;
+    let mut count = 0;
+    for _ in 1..TOTAL {
+        let t = raw(Syscall::ReplyRecv, [endpoint, resume, 0, 0, 0, 0]);
+        if let Some(arrived) = arrived {
+            gaps[count] = t.before - arrived;
+            count += 1;
+        }
+        if t.status != 0 {
+            break;
+        }
+        arrived = Some(t.after);
+    }
+    let _ = sys::reply(&Message::new(fault::RESUME, &[]));
+    &mut gaps[..count]
 }
 
 /// Yields [`TOTAL`] times.

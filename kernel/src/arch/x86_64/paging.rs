@@ -222,11 +222,16 @@ pub fn activate_phys(root_addr: u64) {
     // The loaded root is remembered rather than read back from CR3.
     if ACTIVE_ROOT.load(Ordering::Relaxed) != root_addr {
         ACTIVE_ROOT.store(root_addr, Ordering::Relaxed);
-        let root = PhysFrame::containing_address(PhysAddr::new(root_addr));
-        // SAFETY: every root the kernel creates shares the kernel's upper
-        // half (`user_tables::new_root`), so the kernel keeps running
-        // unchanged.
-        unsafe { Cr3::write(root, Cr3Flags::empty()) };
+        // SAFETY: `root_addr` is the frame-aligned physical address of a
+        // root the kernel created (no flag bits: PCID is off), and every
+        // such root shares the kernel's upper half
+        // (`user_tables::new_root`), so the kernel keeps running
+        // unchanged. Written directly rather than through `Cr3::write`,
+        // which would check the address again on every switch.
+        unsafe {
+            core::arch::asm!("mov cr3, {root}", root = in(reg) root_addr,
+                             options(nostack, preserves_flags))
+        };
     }
 }
 

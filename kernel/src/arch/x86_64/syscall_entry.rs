@@ -2,10 +2,12 @@
 //!
 //! `syscall_entry` saves the user registers straight into the running
 //! thread's [`UserContext`] in the same layout the interrupt path uses, with
-//! `vector` = [`SYSCALL_VECTOR`], then calls `syscall_from_user` on the
-//! per-CPU kernel stack, or for the syscalls with a fast path
-//! (`Null`, `Call`, `ReplyRecv`) `null_from_user`, `call_from_user` or
-//! `reply_recv_from_user`. Interrupts are off throughout (FMASK clears IF).
+//! `vector` = [`SYSCALL_VECTOR`], then calls, on the per-CPU kernel stack,
+//! the entry its table names for the number: `syscall_from_user` (the
+//! general path) for most, and for the syscalls with a fast path (`Null`,
+//! `Call`, `ReplyRecv`, `Signal`, `Wait`, `ThreadYield`) `null_from_user`,
+//! `call_from_user` and so on. Interrupts are off throughout (FMASK
+//! clears IF).
 //!
 //! Returning: [`resume_user`] restores a context with SYSRET when it was
 //! saved by `syscall` and its `rip` is a canonical user address, and with
@@ -45,22 +47,40 @@ syscall_entry:
     mov rdi, rsp
     mov rsp, gs:[{kstack}]
     xor ebp, ebp
-    /* The syscalls with a fast path go straight to it (rax is still the
-       number); the general path takes the rest. */
-    cmp rax, {call}
-    je 3f
-    cmp rax, {reply_recv}
-    je 4f
-    test rax, rax
-    jz 2f
-    call syscall_from_user
+    /* One indirect call on the number still in rax: the syscalls with a
+       fast path go straight to it, every other number below the table's
+       end to the general path; numbers past it are unknown (the general
+       path reports that). */
+    cmp rax, {limit}
+    jae 2f
+    call qword ptr [8 * rax + syscall_table]
     ud2
-2:  call null_from_user
+2:  call syscall_from_user
     ud2
-3:  call call_from_user
-    ud2
-4:  call reply_recv_from_user
-    ud2
+
+    .pushsection .rodata.syscall_table, "a"
+    .balign 8
+syscall_table:
+    .set syscall_number, 0
+    .rept {limit}
+    .if syscall_number == {null}
+    .quad null_from_user
+    .elseif syscall_number == {call}
+    .quad call_from_user
+    .elseif syscall_number == {reply_recv}
+    .quad reply_recv_from_user
+    .elseif syscall_number == {signal}
+    .quad signal_from_user
+    .elseif syscall_number == {wait}
+    .quad wait_from_user
+    .elseif syscall_number == {thread_yield}
+    .quad yield_from_user
+    .else
+    .quad syscall_from_user
+    .endif
+    .set syscall_number, syscall_number + 1
+    .endr
+    .popsection
 
     .global resume_sysret
 resume_sysret:
@@ -91,11 +111,14 @@ resume_iret:
     user_ss = const USER_DATA_SELECTOR as u64,
     user_cs = const USER_CODE_SELECTOR as u64,
     syscall_vector = const SYSCALL_VECTOR,
+    limit = const Syscall::NUMBER_LIMIT,
+    null = const Syscall::Null as u64,
     call = const Syscall::Call as u64,
     reply_recv = const Syscall::ReplyRecv as u64,
+    signal = const Syscall::Signal as u64,
+    wait = const Syscall::Wait as u64,
+    thread_yield = const Syscall::ThreadYield as u64,
 );
-
-const _: () = assert!(Syscall::Null as u64 == 0);
 
 unsafe extern "C" {
     fn syscall_entry();

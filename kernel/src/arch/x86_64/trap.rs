@@ -123,12 +123,27 @@ extern "C" fn null_from_user(_context: *const UserContext) -> ! {
 
 #[unsafe(no_mangle)]
 extern "C" fn call_from_user(_context: *const UserContext) -> ! {
-    crate::entry::fast_ipc(crate::fastpath::FastIpc::Call)
+    crate::entry::fast_syscall(crate::fastpath::FastSyscall::Call)
 }
 
 #[unsafe(no_mangle)]
 extern "C" fn reply_recv_from_user(_context: *const UserContext) -> ! {
-    crate::entry::fast_ipc(crate::fastpath::FastIpc::ReplyRecv)
+    crate::entry::fast_syscall(crate::fastpath::FastSyscall::ReplyRecv)
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn signal_from_user(_context: *const UserContext) -> ! {
+    crate::entry::fast_syscall(crate::fastpath::FastSyscall::Signal)
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn wait_from_user(_context: *const UserContext) -> ! {
+    crate::entry::fast_syscall(crate::fastpath::FastSyscall::Wait)
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn yield_from_user(_context: *const UserContext) -> ! {
+    crate::entry::fast_syscall(crate::fastpath::FastSyscall::Yield)
 }
 
 #[unsafe(no_mangle)]

@@ -343,6 +343,10 @@ pub static ALL: &[Test] = &[
         run: process::fast_path_taken,
     },
     Test {
+        name: "process_long_fast_path_taken",
+        run: process::long_fast_path_taken,
+    },
+    Test {
         name: "preempt_revoke_by_timer",
         run: preempt::revoke_preempted_by_timer,
     },
