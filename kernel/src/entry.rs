@@ -172,9 +172,12 @@ fn handle_trap(k: &mut Kernel, trap: UserTrap) {
 }
 
 /// Called by the idle loop after each wake-up: ticks taken while the
-/// CPU idled still fire timers.
+/// CPU idled still fire timers, and so does any other wake-up once the
+/// earliest deadline has passed.
 fn idle_tick(k: &mut Kernel) {
     if timer::tick_pending(k) {
         timer::on_tick(k);
+    } else if timer::next_deadline(k).is_some_and(|due| due <= crate::time::now_ns()) {
+        timer::fire_due(k);
     }
 }

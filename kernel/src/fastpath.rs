@@ -107,7 +107,7 @@ fn call(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<ObjId<T
         k.objects.get(receiver).reply,
         ReplyRight::To(_) | ReplyRight::Fault(_)
     );
-    if owes_reply || !can_switch_to(k, receiver) {
+    if owes_reply || !can_switch_to(k, receiver) || crate::timer::thread_armed(k, receiver) {
         return None;
     }
     // Commit: the receiver takes the message and the reply right; the

@@ -40,14 +40,18 @@ pub fn signal(k: &mut Kernel, caller: ObjId<Thread>, args: SignalArgs) -> Result
     Ok(Next::Success)
 }
 
-/// `Wait`.
+/// `Wait`, until the deadline if there is one.
 pub fn wait(k: &mut Kernel, caller: ObjId<Thread>, args: WaitArgs) -> Result<Next, SysError> {
     let (id, _) = lookup::<ObjId<Notification>>(k, caller, args.notification, Rights::READ)?;
     let word = core::mem::take(&mut k.objects.get_mut(id).word);
     if word != 0 {
         return Ok(Next::Reply(Signals { bits: word }.encode()));
     }
+    if timer::expired(args.deadline) {
+        return Err(SysError::TimedOut);
+    }
     notification::block(k, id, caller);
+    timer::arm_thread(k, caller, args.deadline);
     Ok(Next::Blocked)
 }
 

@@ -242,3 +242,15 @@ pub fn peek_byte(addr: u64) -> u8 {
     // SAFETY: as in `peek`.
     unsafe { core::ptr::read_volatile(addr as *const u8) }
 }
+
+/// The 32-bit word at `addr` (4-byte aligned, in memory a test or the
+/// fuzzer mapped for itself and keeps mapped while it uses the reference),
+/// as an atomic: futex words shared with other programs.
+pub fn word_at(addr: u64) -> &'static core::sync::atomic::AtomicU32 {
+    debug_assert!(addr.is_multiple_of(4));
+    // SAFETY: `addr` is aligned and lies in a writable mapping the caller
+    // made for this and does not remove while it uses the word; no Rust
+    // object lives there, and every access to it (here and in other
+    // programs) is atomic, so the shared reference aliases nothing.
+    unsafe { &*(addr as *const core::sync::atomic::AtomicU32) }
+}

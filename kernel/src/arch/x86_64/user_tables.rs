@@ -144,6 +144,21 @@ pub enum Access {
 /// present interior entry points to a table.)
 #[inline(always)]
 pub fn translate(root: u64, virt: u64, access: Access) -> Option<u64> {
+    walk(root, virt, access, 0)
+}
+
+/// [`translate`] for a page the kernel may read through the direct map
+/// (futex words): `None` also for an uncached leaf, which only device
+/// memory has.
+#[inline(always)]
+pub fn translate_ram(root: u64, virt: u64, access: Access) -> Option<u64> {
+    walk(root, virt, access, Flags::NO_CACHE.bits())
+}
+
+/// The walk of [`translate`]; a leaf with any of the `refused` bits set
+/// counts as absent.
+#[inline(always)]
+fn walk(root: u64, virt: u64, access: Access, refused: u64) -> Option<u64> {
     if virt >= abi::layout::USER_END {
         return None;
     }
@@ -152,12 +167,16 @@ pub fn translate(root: u64, virt: u64, access: Access) -> Option<u64> {
         required |= Flags::WRITABLE.bits();
     }
     let mut table = root;
+    let mut entry = 0;
     for shift in [39, 30, 21, 12] {
-        let entry = read(table, index(virt, shift));
+        entry = read(table, index(virt, shift));
         if entry & required != required {
             return None;
         }
         table = entry & ADDRESS;
+    }
+    if entry & refused != 0 {
+        return None;
     }
     Some(table + (virt & (PAGE - 1)))
 }

@@ -223,7 +223,8 @@ pub fn unknown_statuses() -> u64 {
 }
 
 const HEADINGS: [&str; OUTCOMES] = [
-    "ok", "cap", "type", "rights", "arg", "oom", "block", "closed", "addr", "nosys", "other",
+    "ok", "cap", "type", "rights", "arg", "oom", "block", "closed", "addr", "nosys", "timeout",
+    "other",
 ];
 
 fn row_name(row: usize) -> &'static str {
