@@ -472,6 +472,11 @@ impl Worker {
             Syscall::FutexRequeue => 4,
             _ => return,
         };
+        // Mostly a value that fits the 32-bit word (wider ones stop at the
+        // decoder with `InvalidArg`).
+        if self.rng.chance(80) {
+            args[expected] &= u64::from(u32::MAX);
+        }
         let scratch = OWN_SCRATCH..OWN_SCRATCH + OWN_SCRATCH_PAGES * abi::layout::PAGE_BYTES;
         if scratch.contains(&args[0]) && args[0].is_multiple_of(4) && self.rng.chance(50) {
             args[expected] = u64::from(crate::cpu::word_at(args[0]).load(Ordering::SeqCst));

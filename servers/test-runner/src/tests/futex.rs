@@ -660,7 +660,7 @@ fn storm_step(rng: &mut Rng, shared: u64, doomed: u64, forever: bool) -> bool {
         0..35 => {
             let address = pick(rng, shared);
             let mut value = word_at(address).load(Ordering::SeqCst);
-            if rng.next() % 8 == 0 {
+            if rng.next().is_multiple_of(8) {
                 value = value.wrapping_add(1);
             }
             let deadline = storm_deadline(rng, forever);
@@ -686,7 +686,7 @@ fn storm_step(rng: &mut Rng, shared: u64, doomed: u64, forever: bool) -> bool {
         50..75 => {
             let address = pick(rng, shared);
             word_at(address).fetch_add(1, Ordering::SeqCst);
-            let count = if rng.next() % 3 == 0 {
+            let count = if rng.next().is_multiple_of(3) {
                 FUTEX_ALL
             } else {
                 1 + rng.next() % 3
@@ -702,7 +702,7 @@ fn storm_step(rng: &mut Rng, shared: u64, doomed: u64, forever: bool) -> bool {
         },
         // Requeue between shared words (or from the doomed page).
         _ => {
-            let from = if rng.next() % 4 == 0 {
+            let from = if rng.next().is_multiple_of(4) {
                 pick(rng, doomed)
             } else {
                 pick(rng, shared)
@@ -745,9 +745,13 @@ extern "C" fn storm_child(seed: u64) -> ! {
     let mut rng = Rng::new(seed);
     let private = AtomicU32::new(0);
     loop {
-        if rng.next() % 50 == 0 {
+        if rng.next().is_multiple_of(50) {
             // Nobody ever wakes this one: it waits until destroyed.
-            let _ = sys::futex_wait(&private, 0, if rng.next() % 2 == 0 { 0 } else { 1 });
+            let _ = sys::futex_wait(
+                &private,
+                0,
+                if rng.next().is_multiple_of(2) { 0 } else { 1 },
+            );
         }
         let _ = storm_step(&mut rng, CHILD_SHARED, CHILD_DOOMED, false);
     }
