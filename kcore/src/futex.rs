@@ -125,10 +125,19 @@ impl<Id: Copy + Eq, const BUCKETS: usize> FutexTable<Id, BUCKETS> {
 
     /// Takes out the first waiter on `key` (the most urgent, and of those
     /// the one that has waited longest), if any.
+    #[inline]
     pub fn pop<S: FutexStore<Id>>(&mut self, store: &mut S, key: u64) -> Option<Id> {
         let bucket = &mut self.buckets[Self::bucket(key)];
-        let id = bucket.iter(store).find(|&id| store.key(id) == key)?;
-        bucket.remove(store, id);
+        let front = bucket.front()?;
+        // Usually the bucket's first waiter is the one.
+        let id = if store.key(front) == key {
+            bucket.pop_front(store);
+            front
+        } else {
+            let id = bucket.iter(store).find(|&id| store.key(id) == key)?;
+            bucket.remove(store, id);
+            id
+        };
         self.waiters -= 1;
         Some(id)
     }

@@ -43,7 +43,7 @@
 //! which the rules above cover.
 
 use abi::SysError;
-use abi::layout::{USER_END, USER_START};
+use abi::layout::{PAGE_BYTES, USER_END, USER_START};
 use kcore::frame::FrameNumber;
 use kcore::futex::{FutexStore, FutexTable, page_of};
 
@@ -52,7 +52,7 @@ use crate::config::FUTEX_BUCKETS;
 use crate::kernel::Kernel;
 use crate::mem::kobj::{ObjId, Objects};
 use crate::mem::phys;
-use crate::object::aspace::{AddressSpace, attrs};
+use crate::object::aspace::{AddressSpace, FutexTlb, attrs};
 use crate::object::memory::{Backing, FixedKind, MemoryObject};
 use crate::object::thread::{self, Thread, ThreadState};
 use crate::timer;
@@ -96,9 +96,22 @@ pub fn key(k: &mut Kernel, aspace: ObjId<AddressSpace>, addr: u64) -> Result<u64
     if !addr.is_multiple_of(WORD_BYTES) || !(USER_START..USER_END).contains(&addr) {
         return Err(SysError::BadAddress);
     }
-    let root = k.objects.get(aspace).root;
-    match user_tables::translate_ram(root, addr, Access::Write) {
-        Some(phys) => Ok(phys),
+    let (page, offset) = (addr & !(PAGE_BYTES - 1), addr & (PAGE_BYTES - 1));
+    let generation = user_tables::generation();
+    let space = k.objects.get(aspace);
+    let cached = space.futex_tlb;
+    if cached.page == page && cached.generation == generation {
+        return Ok(cached.frame | offset);
+    }
+    match user_tables::translate_ram(space.root, addr, Access::Write) {
+        Some(phys) => {
+            k.objects.get_mut(aspace).futex_tlb = FutexTlb {
+                page,
+                frame: phys - offset,
+                generation,
+            };
+            Ok(phys)
+        }
         None => fault_in(k, aspace, addr),
     }
 }
@@ -151,6 +164,7 @@ pub fn wait(k: &mut Kernel, caller: ObjId<Thread>, key: u64, vaddr: u64, deadlin
 
 /// Wakes up to `count` waiters on `key` (their `FutexWait` returns 0);
 /// returns how many.
+#[inline(always)]
 pub fn wake(k: &mut Kernel, key: u64, count: u64) -> u64 {
     let mut woken = 0;
     while woken < count {

@@ -9,6 +9,13 @@
 //! the accessed and dirty bits already set, so the CPU never writes them.
 //!
 //! Changes that remove or downgrade a leaf return a [`TlbFlush`].
+//!
+//! Every entry written goes through one function, which also counts the
+//! writes ([`generation`]): a translation read while the count stays the
+//! same is still valid, so callers may cache one (the futex key of the
+//! last word an address space used, `object::aspace::FutexTlb`).
+
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use x86_64::structures::paging::PageTableFlags as Flags;
 
@@ -50,7 +57,22 @@ fn read(table_phys: u64, index: usize) -> u64 {
     unsafe { table(table_phys).add(index).read() }
 }
 
+/// Entries written so far (any table, any address space).
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// The number of page-table entries written so far: unchanged means no
+/// translation has changed since (the caller holds the kernel lock).
+#[inline(always)]
+pub fn generation() -> u64 {
+    WRITES.load(Ordering::Relaxed)
+}
+
 fn write(table_phys: u64, index: usize, entry: u64) {
+    // Under the kernel lock: a plain increment, no locked instruction.
+    WRITES.store(
+        WRITES.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
     debug_assert!(index < ENTRIES);
     // SAFETY: as in `read`; a user-half entry is written (callers never
     // pass a root index of 256 or more), so the kernel's mappings stay.
