@@ -84,6 +84,7 @@ pub fn run(boot: &BootInfo) -> u64 {
     }
 
     memory_rows(unit, samples, overhead);
+    crate::bench_futex::row(unit);
 
     println!("BENCH-DONE");
     let _ = rt::sys::debug_exit(CapSlot(boot.debug_cap), 0);
