@@ -788,12 +788,7 @@ fn run_storm(rounds: u64, run_ms: u64) -> TestResult {
     for word in 0..STORM_WORDS {
         word_at(STORM_SHARED + word * 4).store(0, Ordering::SeqCst);
     }
-    let ping = must(sys::notification_create(own.budget))?;
     let sleep = must(sys::notification_create(own.budget))?;
-    let grants = [
-        grant(peer::DEBUG, peer::DEBUG, Rights::all()),
-        grant(ping, peer::PING, Rights::all()),
-    ];
     let mut threads = [const { None }; STORM_THREADS];
     for (i, thread) in threads.iter_mut().enumerate() {
         *thread = Some(must(rt::thread::spawn(storm_thread, 0x5eed + i as u64))?);
@@ -802,13 +797,21 @@ fn run_storm(rounds: u64, run_ms: u64) -> TestResult {
     for round in 0..rounds {
         let doomed = map_new(1, STORM_DOOMED, RW)?;
         let mut children = [const { None }; STORM_CHILDREN];
-        for child in children.iter_mut() {
+        // Each program its own start signal (a notification's bits do not
+        // count, so one shared would start only one of them).
+        let mut starts = [CapSlot::NULL; STORM_CHILDREN];
+        for (child, start) in children.iter_mut().zip(starts.iter_mut()) {
             seed += 1;
+            *start = must(sys::notification_create(own.budget))?;
+            let grants = [
+                grant(peer::DEBUG, peer::DEBUG, Rights::all()),
+                grant(*start, peer::PING, Rights::all()),
+            ];
             let made = spawn_copy(storm_child, seed * 7919 + round, &grants)
                 .map_err(|_| fail("spawn_copy"))?;
             must(sys::aspace_map(made.aspace, shared, 0, CHILD_SHARED, 1, RW))?;
             must(sys::aspace_map(made.aspace, doomed, 0, CHILD_DOOMED, 1, RW))?;
-            must(sys::signal(ping, 1))?;
+            must(sys::signal(*start, 1))?;
             *child = Some(made);
         }
         // Let everyone run for a while (this thread sleeps with a deadline).
@@ -823,6 +826,9 @@ fn run_storm(rounds: u64, run_ms: u64) -> TestResult {
         let _ = sys::wait_until(sleep, now() + 10 * MS);
         for child in children.into_iter().flatten() {
             child.destroy();
+        }
+        for start in starts {
+            must(sys::cap_delete(start))?;
         }
     }
     // Stop the threads: wake every word until they have all finished.
@@ -860,7 +866,6 @@ fn run_storm(rounds: u64, run_ms: u64) -> TestResult {
         );
     }
     unmap_delete(shared, STORM_SHARED, 1)?;
-    ensure_eq!(sys::cap_delete(ping), Ok(()));
     ensure_eq!(sys::cap_delete(sleep), Ok(()));
     Ok(())
 }
