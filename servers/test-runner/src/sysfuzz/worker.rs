@@ -21,9 +21,11 @@
 //!   object (`Send`, `Call`, `Recv`, `ReplyRecv`, `Wait`, `ThreadWait`)
 //!   is made only [`BLOCK_PERCENT`] of the time (else with an invalid
 //!   slot, so it fails at once). A `FutexWait` always gets a deadline at
-//!   most `args::NEAR_NS` away (no rescue can reach a futex waiter: it
-//!   waits on memory, not on an object), and half the time the value its
-//!   word holds, so that it really waits. A receive arms the worker's alarm, a
+//!   most `args::NEAR_NS` away, and half the time the value its word
+//!   holds, so that it really waits; a revoke cannot reach a futex waiter
+//!   (it waits on memory, not on an object), so if it still waits after a
+//!   few ticks (under `-icount` the clock hardly moves while the CPU
+//!   idles), the supervisor wakes its word. A receive arms the worker's alarm, a
 //!   notification bound to it whose timer ends the receive at the next
 //!   tick; `Wait` first arms the timer of the notification it waits on;
 //!   `Send`, `Call` and `ThreadWait` often find a partner thread that
@@ -442,7 +444,7 @@ impl Worker {
             self.alarm(true);
         }
         // What may still block after the guards above (an invalid slot fails).
-        let blocks = matches!(
+        let blocks = (matches!(
             call,
             Syscall::Send
                 | Syscall::Call
@@ -451,7 +453,8 @@ impl Worker {
                 | Syscall::Wait
                 | Syscall::ThreadWait
         ) && args[0] != 0
-            && args[0] < u64::from(CSPACE_SLOTS);
+            && args[0] < u64::from(CSPACE_SLOTS))
+            || call == Syscall::FutexWait;
         let (status, results) = if blocks {
             self.blocking(call.number(), args)
         } else {
