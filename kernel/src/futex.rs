@@ -212,11 +212,17 @@ pub fn remove(k: &mut Kernel, id: ObjId<Thread>) {
 
 /// Copy-on-write gave `memory` the page `new` at `index` in place of
 /// `old`: waiters on `old` that see it through `memory` at their own
-/// address move to the same word in `new`.
+/// address move to the same word in `new`. (The test is inline: usually
+/// nobody waits at all.)
+#[inline(always)]
 pub fn page_replaced(k: &mut Kernel, memory: ObjId<MemoryObject>, index: u64, old: u64, new: u64) {
-    if k.futex.is_empty() {
-        return;
+    if !k.futex.is_empty() {
+        rekey(k, memory, index, old, new);
     }
+}
+
+#[inline(never)]
+fn rekey(k: &mut Kernel, memory: ObjId<MemoryObject>, index: u64, old: u64, new: u64) {
     k.futex
         .rekey_page(&mut k.objects, page_of(old), page_of(new), |objects, id| {
             let thread = objects.get(id);
@@ -233,11 +239,17 @@ pub fn page_replaced(k: &mut Kernel, memory: ObjId<MemoryObject>, index: u64, ol
 }
 
 /// The user page `frame` has been freed: its waiters are woken with
-/// `BadAddress`, and no key names it any more.
+/// `BadAddress`, and no key names it any more. (The test is inline:
+/// usually nobody waits at all.)
+#[inline(always)]
 pub fn page_freed(k: &mut Kernel, frame: FrameNumber) {
-    if k.futex.is_empty() {
-        return;
+    if !k.futex.is_empty() {
+        wake_freed(k, frame);
     }
+}
+
+#[inline(never)]
+fn wake_freed(k: &mut Kernel, frame: FrameNumber) {
     while let Some(waiter) = k.futex.pop_page(&mut k.objects, frame.0) {
         thread::wake(k, waiter, Err(SysError::BadAddress));
     }

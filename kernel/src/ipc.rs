@@ -97,6 +97,7 @@ impl Blocking {
 /// # Errors
 /// [`SysError::InvalidArg`] without an IPC buffer; [`SysError::BadAddress`]
 /// if it is not mapped readable.
+#[inline(never)]
 pub fn buffer_deadline(k: &mut Kernel, caller: ObjId<Thread>) -> Result<u64, SysError> {
     if k.objects.get(caller).ipc_buffer == 0 {
         return Err(SysError::InvalidArg);

@@ -112,9 +112,17 @@ pub fn tick_pending(k: &Kernel) -> bool {
     crate::time::ticks() != k.timers.checked_at
 }
 
-/// Whether a deadline (0 = none) has passed already.
+/// Whether a deadline (0 = none) has passed already. (The clock is read
+/// out of line: most calls have no deadline, and the read's division
+/// would cost every caller registers.)
+#[inline(always)]
 pub fn expired(deadline_ns: u64) -> bool {
-    deadline_ns != 0 && deadline_ns <= crate::time::now_ns()
+    deadline_ns != 0 && passed(deadline_ns)
+}
+
+#[inline(never)]
+fn passed(deadline_ns: u64) -> bool {
+    deadline_ns <= crate::time::now_ns()
 }
 
 /// Arms a notification's timer: at `deadline_ns` (not 0) it is signalled
@@ -134,20 +142,32 @@ pub fn disarm(k: &mut Kernel, id: ObjId<Notification>) {
 
 /// Arms the timeout of `id`, which has just blocked: at `deadline_ns` it
 /// is woken with `TimedOut`. A deadline of 0 arms nothing.
+#[inline(always)]
 pub fn arm_thread(k: &mut Kernel, id: ObjId<Thread>, deadline_ns: u64) {
     if deadline_ns != 0 {
-        k.timers
-            .queue
-            .insert(&mut k.objects, TimerId::Thread(id), deadline_ns);
+        insert_thread(k, id, deadline_ns);
     }
 }
 
+#[inline(never)]
+fn insert_thread(k: &mut Kernel, id: ObjId<Thread>, deadline_ns: u64) {
+    k.timers
+        .queue
+        .insert(&mut k.objects, TimerId::Thread(id), deadline_ns);
+}
+
 /// Disarms the timeout of `id`, if one is armed (its wait has ended).
+/// Every wake-up runs it, so the test is inline and the removal is not.
 #[inline(always)]
 pub fn disarm_thread(k: &mut Kernel, id: ObjId<Thread>) {
     if k.objects.get(id).timer_links.queued {
-        k.timers.queue.remove(&mut k.objects, TimerId::Thread(id));
+        remove_thread(k, id);
     }
+}
+
+#[inline(never)]
+fn remove_thread(k: &mut Kernel, id: ObjId<Thread>) {
+    k.timers.queue.remove(&mut k.objects, TimerId::Thread(id));
 }
 
 /// Whether `id` has a timeout armed.

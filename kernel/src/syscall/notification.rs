@@ -47,11 +47,27 @@ pub fn wait(k: &mut Kernel, caller: ObjId<Thread>, args: WaitArgs) -> Result<Nex
     if word != 0 {
         return Ok(Next::Reply(Signals { bits: word }.encode()));
     }
-    if timer::expired(args.deadline) {
+    if args.deadline != 0 {
+        return wait_until(k, id, caller, args.deadline);
+    }
+    notification::block(k, id, caller);
+    Ok(Next::Blocked)
+}
+
+/// The rest of a `Wait` with a deadline (out of line: it reads the clock
+/// and arms a timer, which would cost the common wait registers).
+#[inline(never)]
+fn wait_until(
+    k: &mut Kernel,
+    id: ObjId<Notification>,
+    caller: ObjId<Thread>,
+    deadline: u64,
+) -> Result<Next, SysError> {
+    if timer::expired(deadline) {
         return Err(SysError::TimedOut);
     }
     notification::block(k, id, caller);
-    timer::arm_thread(k, caller, args.deadline);
+    timer::arm_thread(k, caller, deadline);
     Ok(Next::Blocked)
 }
 
