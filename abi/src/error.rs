@@ -25,11 +25,13 @@ pub enum SysError {
     BadAddress = 8,
     /// The syscall number is not one the kernel knows.
     UnknownSyscall = 9,
+    /// A blocking call's deadline passed before it could complete.
+    TimedOut = 10,
 }
 
 impl SysError {
     /// Every error, in code order.
-    pub const ALL: [SysError; 9] = [
+    pub const ALL: [SysError; 10] = [
         SysError::InvalidCap,
         SysError::WrongType,
         SysError::MissingRights,
@@ -39,6 +41,7 @@ impl SysError {
         SysError::PeerClosed,
         SysError::BadAddress,
         SysError::UnknownSyscall,
+        SysError::TimedOut,
     ];
 
     /// The code placed in `rax`.
@@ -63,6 +66,7 @@ impl SysError {
             SysError::PeerClosed => "peer closed",
             SysError::BadAddress => "bad address",
             SysError::UnknownSyscall => "unknown syscall",
+            SysError::TimedOut => "timed out",
         }
     }
 }

@@ -21,9 +21,15 @@ pub const MSG_MAX_CAPS: usize = 3;
 /// plus flags the kernel sets on receive.
 ///
 /// Bits 0-7: length in words (`0..=MSG_MAX_WORDS`); bits 8-9: capability
-/// count (`0..=MSG_MAX_CAPS`); bit 12: notification ([`MessageInfo::NOTIFICATION`]);
+/// count (`0..=MSG_MAX_CAPS`); bit 11: deadline ([`MessageInfo::with_deadline`],
+/// senders only); bit 12: notification ([`MessageInfo::NOTIFICATION`]);
 /// bit 13: call; bit 14: fault ([`MessageInfo::FAULT`]); bits 16-63: label.
-/// Other bits must be zero, and senders may not set bits 12-14.
+/// Other bits must be zero, and senders may not set bits 12-14. A receiver
+/// never sees bit 11.
+///
+/// Every flag lies in bits 0-15 above the length, so a register-only
+/// message without flags is exactly one whose low 16 bits are at most
+/// [`MSG_REG_WORDS`] (the IPC fast path's one-compare test).
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct MessageInfo(u64);
@@ -35,7 +41,9 @@ const LABEL_SHIFT: u32 = 16;
 const FLAG_NOTIFICATION: u64 = 1 << 12;
 const FLAG_CALL: u64 = 1 << 13;
 const FLAG_FAULT: u64 = 1 << 14;
-const RESERVED: u64 = !(LENGTH_MASK | (CAPS_MASK << CAPS_SHIFT) | (!0u64 << LABEL_SHIFT));
+const FLAG_DEADLINE: u64 = 1 << 11;
+const RESERVED: u64 =
+    !(LENGTH_MASK | (CAPS_MASK << CAPS_SHIFT) | (!0u64 << LABEL_SHIFT) | FLAG_DEADLINE);
 const SENDER_RESERVED: u64 = RESERVED | FLAG_NOTIFICATION | FLAG_CALL | FLAG_FAULT;
 
 /// Largest label (48 bits).
@@ -126,6 +134,25 @@ impl MessageInfo {
         MessageInfo(self.0 | FLAG_CALL)
     }
 
+    /// The same info with the deadline flag: the `Send`, `Call` or
+    /// `ReplyRecv` that sends it gives up with `SysError::TimedOut` once
+    /// the deadline in the sender's IPC buffer ([`IpcBuffer::deadline`])
+    /// passes. Senders only; the receiver's info never has it.
+    pub const fn with_deadline(self) -> MessageInfo {
+        MessageInfo(self.0 | FLAG_DEADLINE)
+    }
+
+    /// Whether the sender gave a deadline ([`MessageInfo::with_deadline`]).
+    pub const fn has_deadline(self) -> bool {
+        self.0 & FLAG_DEADLINE != 0
+    }
+
+    /// The same info without the deadline flag (the kernel clears it
+    /// before the receiver sees the info).
+    pub const fn without_deadline(self) -> MessageInfo {
+        MessageInfo(self.0 & !FLAG_DEADLINE)
+    }
+
     /// The same info with another capability count (the kernel reports
     /// the number transferred).
     pub const fn with_caps(self, caps: usize) -> MessageInfo {
@@ -192,7 +219,9 @@ pub mod fault {
 /// message of `n` words carries words `MSG_REG_WORDS..n` in `msg` at the
 /// same indices. A sender lists the slots of the capabilities it sends in
 /// `caps`; the kernel writes the slots where it put received capabilities
-/// into the receiver's `caps`.
+/// into the receiver's `caps`. A sender whose info has
+/// [`MessageInfo::has_deadline`] puts the deadline in `deadline`; the kernel
+/// never writes it.
 #[repr(C)]
 #[derive(
     Clone,
@@ -210,14 +239,20 @@ pub struct IpcBuffer {
     pub msg: [u64; MSG_MAX_WORDS],
     /// Capability slots sent or received.
     pub caps: [u64; MSG_MAX_CAPS],
-    /// Reserved; keeps the layout a multiple of 16 bytes.
-    pub reserved: u64,
+    /// The deadline of a `Send`, `Call` or `ReplyRecv` whose info has
+    /// [`MessageInfo::has_deadline`]: nanoseconds on the monotonic clock
+    /// (`ClockRead`), 0 for none. Word [`IPC_BUFFER_DEADLINE_WORD`].
+    pub deadline: u64,
 }
 
 /// Bytes of an [`IpcBuffer`] (the rest of its page is the thread's).
 pub const IPC_BUFFER_BYTES: usize = core::mem::size_of::<IpcBuffer>();
 /// Offset of [`IpcBuffer::caps`].
 pub const IPC_BUFFER_CAPS_OFFSET: usize = core::mem::offset_of!(IpcBuffer, caps);
+/// Offset of [`IpcBuffer::deadline`].
+pub const IPC_BUFFER_DEADLINE_OFFSET: usize = core::mem::offset_of!(IpcBuffer, deadline);
+/// Index of [`IpcBuffer::deadline`] among the buffer's 64-bit words (67).
+pub const IPC_BUFFER_DEADLINE_WORD: usize = IPC_BUFFER_DEADLINE_OFFSET / 8;
 
 impl IpcBuffer {
     /// An empty buffer.
@@ -225,7 +260,7 @@ impl IpcBuffer {
         IpcBuffer {
             msg: [0; MSG_MAX_WORDS],
             caps: [0; MSG_MAX_CAPS],
-            reserved: 0,
+            deadline: 0,
         }
     }
 }
@@ -274,6 +309,21 @@ mod tests {
             Err(SysError::InvalidArg)
         );
         assert_eq!(MessageInfo::from_reg(1 << 10), Err(SysError::InvalidArg));
+        assert_eq!(MessageInfo::from_reg(1 << 15), Err(SysError::InvalidArg));
+    }
+
+    #[test]
+    fn deadline_flag() {
+        let info = MessageInfo::new(9, 2, 1).with_deadline();
+        assert!(info.has_deadline());
+        assert_eq!(MessageInfo::from_reg(info.to_reg()), Ok(info));
+        assert_eq!((info.label(), info.words(), info.caps()), (9, 2, 1));
+        let plain = info.without_deadline();
+        assert!(!plain.has_deadline());
+        assert_eq!(plain, MessageInfo::new(9, 2, 1));
+        // The fast path's test (`reg & 0xffff <= MSG_REG_WORDS`) turns down
+        // every message with a deadline.
+        assert!(MessageInfo::new(0, 0, 0).with_deadline().to_reg() & 0xffff > MSG_REG_WORDS as u64);
     }
 
     #[test]
@@ -295,6 +345,8 @@ mod tests {
     #[test]
     fn buffer_layout() {
         assert_eq!(IPC_BUFFER_CAPS_OFFSET, 512);
+        assert_eq!(IPC_BUFFER_DEADLINE_OFFSET, 536);
+        assert_eq!(IPC_BUFFER_DEADLINE_WORD, 67);
         assert_eq!(core::mem::align_of::<IpcBuffer>(), 8);
     }
 }

@@ -229,25 +229,36 @@ pub enum Syscall {
     /// [`SysError::BadAddress`] if the sender's IPC buffer is not mapped;
     /// [`SysError::InvalidCap`] for a bad capability to send;
     /// [`SysError::OutOfMemory`] if the receiver's capability space is
-    /// full; [`SysError::PeerClosed`] if the endpoint is destroyed.
+    /// full; [`SysError::PeerClosed`] if the endpoint is destroyed;
+    /// [`SysError::TimedOut`] if the info has [`MessageInfo::with_deadline`]
+    /// and the deadline in the IPC buffer ([`crate::ipc::IpcBuffer::deadline`])
+    /// passes before a receiver takes the message (at once if it has
+    /// passed and no receiver waits). The deadline needs an IPC buffer
+    /// ([`SysError::InvalidArg`] without one, [`SysError::BadAddress`] if
+    /// it is not mapped).
     Send = 49,
     /// [`Syscall::Send`] that fails with [`SysError::WouldBlock`] instead
-    /// of waiting when no receiver is waiting.
+    /// of waiting when no receiver is waiting (a deadline flag is ignored).
     NbSend = 50,
     /// Sends a message and waits for the reply; the receiver gets a
     /// one-shot reply right. Results: [`RecvResult`] (the reply, badge 0).
     /// Arguments, rights and errors as [`Syscall::Send`], plus
     /// [`SysError::PeerClosed`] if the receiver ends (or drops the reply
-    /// right) without replying.
+    /// right) without replying. A deadline bounds only the wait for a
+    /// receiver: once one has taken the call, the caller waits for the
+    /// reply however long it takes (the server may already have acted on
+    /// the call; see `docs/ipc.md`).
     Call = 51,
-    /// Waits for a message (or a bound notification's signal).
+    /// Waits for a message (or a bound notification's signal), until a
+    /// deadline if one is given.
     ///
     /// Arguments: [`RecvArgs`]; results: [`RecvResult`].
     /// Rights: [`Rights::READ`] on the [`ObjectType::Endpoint`]. Errors:
     /// [`SysError::BadAddress`] if a long message or capabilities arrive
     /// and the IPC buffer is missing or not writable (the message stays
     /// with its sender); [`SysError::PeerClosed`] if the endpoint is
-    /// destroyed.
+    /// destroyed; [`SysError::TimedOut`] if the deadline passes first (at
+    /// once if it has passed and nothing is there to receive).
     Recv = 52,
     /// [`Syscall::Recv`] that fails with [`SysError::WouldBlock`] instead
     /// of waiting.
@@ -261,7 +272,9 @@ pub enum Syscall {
     Reply = 54,
     /// [`Syscall::Reply`], then [`Syscall::Recv`]: the server loop in one
     /// syscall. A reply to a caller that has gone is dropped and the
-    /// receive goes ahead. Results: [`RecvResult`].
+    /// receive goes ahead. Results: [`RecvResult`]. With
+    /// [`MessageInfo::with_deadline`], the deadline in the IPC buffer
+    /// bounds the receive ([`SysError::TimedOut`]; the reply has gone by then).
     ReplyRecv = 55,
 
     // Notifications: 64..80.
@@ -277,10 +290,12 @@ pub enum Syscall {
     /// [`ObjectType::Notification`]. Errors: [`SysError::InvalidArg`] for
     /// bits on a badged capability or 0 bits on an unbadged one.
     Signal = 65,
-    /// Waits until a notification's word is not 0, then returns it and
-    /// clears it. Arguments: [`WaitArgs`]; results: [`Signals`]. Rights:
-    /// [`Rights::READ`]. Errors: [`SysError::PeerClosed`] if the
-    /// notification is destroyed.
+    /// Waits until a notification's word is not 0 (or a deadline passes),
+    /// then returns it and clears it. Arguments: [`WaitArgs`]; results:
+    /// [`Signals`]. Rights: [`Rights::READ`]. Errors:
+    /// [`SysError::PeerClosed`] if the notification is destroyed;
+    /// [`SysError::TimedOut`] if the deadline passes first (at once if it
+    /// has passed and the word is 0).
     Wait = 66,
     /// Returns a notification's word (possibly 0) and clears it, without
     /// waiting. Arguments: [`PollArgs`]; results: [`Signals`]. Rights:
@@ -420,6 +435,56 @@ pub enum Syscall {
     /// bits with a deadline.
     TimerSet = 97,
 
+    // Futexes: 112..128.
+    /// Waits on the 32-bit word at `addr` while it holds `expected`, until
+    /// a [`Syscall::FutexWake`] (or [`Syscall::FutexRequeue`]) on the same
+    /// word wakes it or the deadline passes. The word is found by its
+    /// physical page and offset, so every address space that maps the page
+    /// shares the futex; a private page that copy-on-write later copies is
+    /// another page, and another futex. The comparison and the wait happen
+    /// under the kernel lock, so a wake that follows a change of the word
+    /// is never missed. Waiters wake in priority order, FIFO among equals.
+    ///
+    /// Needs no capability: the caller's address space is the authority
+    /// (it can only wait on memory it can read). The page is faulted in as
+    /// a write would (as a read in a read-only region), so a copy-on-write
+    /// page becomes the caller's own first.
+    ///
+    /// Arguments: [`FutexWaitArgs`]. Errors: [`SysError::InvalidArg`] if
+    /// `expected` does not fit in 32 bits; [`SysError::BadAddress`] if
+    /// `addr` is not 4-byte aligned, not a user address, in no region (or
+    /// past its object's end), or in device memory;
+    /// [`SysError::OutOfMemory`] if the page cannot be paid for;
+    /// [`SysError::WouldBlock`] if the word is not `expected` (at once);
+    /// [`SysError::TimedOut`] if the deadline passes first (at once if it
+    /// has passed); [`SysError::BadAddress`] also if the word's page is
+    /// freed while the caller waits (its memory object shrank or was
+    /// destroyed after it was unmapped).
+    FutexWait = 112,
+    /// Wakes up to `count` threads waiting on the word at `addr` (by
+    /// [`Syscall::FutexWait`]), the most urgent first, FIFO among equals.
+    /// Needs no capability.
+    ///
+    /// Arguments: [`FutexWakeArgs`]; results: [`FutexWoken`]. Errors:
+    /// [`SysError::InvalidArg`] for a `count` of 0 ([`FUTEX_ALL`] wakes
+    /// every waiter); [`SysError::BadAddress`] and
+    /// [`SysError::OutOfMemory`] as for [`Syscall::FutexWait`].
+    FutexWake = 113,
+    /// If the word at `addr` holds `expected`, wakes up to `wake_count` of
+    /// its waiters and moves up to `requeue_count` of the rest to wait on
+    /// the word at `addr2` instead (behind that word's waiters of equal or
+    /// higher priority; their deadlines stay). A condition variable's
+    /// broadcast uses it to move the waiters to the mutex word rather than
+    /// wake them all at once. Needs no capability.
+    ///
+    /// Arguments: [`FutexRequeueArgs`]; results: [`FutexRequeued`].
+    /// Errors: [`SysError::InvalidArg`] if both counts are 0, `expected`
+    /// does not fit in 32 bits, or both addresses name the same word;
+    /// [`SysError::BadAddress`] and [`SysError::OutOfMemory`] as for
+    /// [`Syscall::FutexWait`] (for either address);
+    /// [`SysError::WouldBlock`] if the word at `addr` is not `expected`
+    /// (nothing is woken or moved).
+    FutexRequeue = 114,
     // Devices: 128..144.
     /// Makes an [`ObjectType::IoPorts`] object for the `count` ports from
     /// `base`, inside the range of `parent`: the [`ObjectType::IoSpace`]
@@ -638,7 +703,7 @@ const BY_NUMBER: [Option<Syscall>; Syscall::NUMBER_LIMIT as usize] = {
 impl Syscall {
     /// Every syscall, in number order (grouped by object: each group
     /// starts at a multiple of 16).
-    pub const ALL: [Syscall; 56] = [
+    pub const ALL: [Syscall; 59] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
@@ -689,6 +754,9 @@ impl Syscall {
         Syscall::AspaceClone,
         Syscall::ClockRead,
         Syscall::TimerSet,
+        Syscall::FutexWait,
+        Syscall::FutexWake,
+        Syscall::FutexRequeue,
         Syscall::IoPortsCreate,
         Syscall::IoPortsBind,
         Syscall::IoPortsUnbind,
@@ -748,7 +816,9 @@ syscall_table!(
             BudgetInfo => BudgetInfoArgs, MemoryResize => MemoryResizeArgs,
             MemoryCreateDevice => MemoryCreateDeviceArgs, AspaceProtect => AspaceProtectArgs,
             AspaceClone => AspaceCloneArgs, ThreadExec => ThreadExecArgs,
-            MemoryLend => MemoryLendArgs, IoPortsCreate => IoPortsCreateArgs,
+            MemoryLend => MemoryLendArgs, FutexWait => FutexWaitArgs,
+            FutexWake => FutexWakeArgs, FutexRequeue => FutexRequeueArgs,
+            IoPortsCreate => IoPortsCreateArgs,
             IoPortsBind => IoPortsBindArgs, IoPortsUnbind => IoPortsUnbindArgs,
             IrqCreate => IrqCreateArgs, IrqBind => IrqBindArgs, IrqAck => IrqAckArgs,
 );
@@ -776,7 +846,10 @@ pub enum ArgKind {
     Count,
     /// A small mode number ([`LendMode`]).
     Mode,
-    /// Any value: codes, badges, bits, priorities, deadlines, message words.
+    /// An absolute deadline in nanoseconds on the [`Syscall::ClockRead`]
+    /// clock; 0 for none.
+    Deadline,
+    /// Any value: codes, badges, bits, priorities, message words.
     Value,
 }
 
@@ -887,6 +960,18 @@ impl Reg for u64 {
     }
     fn from_reg(reg: u64) -> Result<Self, SysError> {
         Ok(reg)
+    }
+}
+
+/// A 32-bit value (a futex word): [`SysError::InvalidArg`] for a register
+/// above `u32::MAX`.
+impl Reg for u32 {
+    const KIND: ArgKind = ArgKind::Value;
+    fn to_reg(self) -> u64 {
+        u64::from(self)
+    }
+    fn from_reg(reg: u64) -> Result<Self, SysError> {
+        u32::try_from(reg).map_err(|_| SysError::InvalidArg)
     }
 }
 
@@ -1503,6 +1588,9 @@ args!(
     RecvArgs for Recv {
         /// An [`ObjectType::Endpoint`] capability with [`Rights::READ`].
         endpoint: CapSlot,
+        /// When to give up ([`SysError::TimedOut`]), in nanoseconds on the
+        /// [`Syscall::ClockRead`] clock; 0 waits for ever.
+        deadline: u64 as Deadline,
     }
 );
 args!(
@@ -1526,6 +1614,9 @@ args!(
     WaitArgs for Wait {
         /// An [`ObjectType::Notification`] capability with [`Rights::READ`].
         notification: CapSlot,
+        /// When to give up ([`SysError::TimedOut`]), in nanoseconds on the
+        /// [`Syscall::ClockRead`] clock; 0 waits for ever.
+        deadline: u64 as Deadline,
     }
 );
 args!(
@@ -1542,9 +1633,66 @@ args!(
         /// An [`ObjectType::Notification`] capability with [`Rights::WRITE`].
         notification: CapSlot,
         /// When, in nanoseconds since boot; 0 disarms.
-        deadline: u64,
+        deadline: u64 as Deadline,
         /// Bits to signal.
         bits: u64,
+    }
+);
+
+/// A count that wakes (or moves) every waiter ([`Syscall::FutexWake`],
+/// [`Syscall::FutexRequeue`]).
+pub const FUTEX_ALL: u64 = u64::MAX;
+
+args!(
+    /// Arguments of [`Syscall::FutexWait`].
+    FutexWaitArgs for FutexWait {
+        /// User address of the 32-bit word, 4-byte aligned.
+        addr: u64 as Address,
+        /// The value the word must hold for the caller to wait.
+        expected: u32,
+        /// When to give up ([`SysError::TimedOut`]), in nanoseconds on the
+        /// [`Syscall::ClockRead`] clock; 0 waits for ever.
+        deadline: u64 as Deadline,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::FutexWake`].
+    FutexWakeArgs for FutexWake {
+        /// User address of the 32-bit word, 4-byte aligned.
+        addr: u64 as Address,
+        /// Most threads to wake (not 0; [`FUTEX_ALL`] for every one).
+        count: u64 as Count,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::FutexRequeue`].
+    FutexRequeueArgs for FutexRequeue {
+        /// User address of the 32-bit word whose waiters are woken or moved.
+        addr: u64 as Address,
+        /// Most of them to wake.
+        wake_count: u64 as Count,
+        /// User address of the 32-bit word the others move to.
+        addr2: u64 as Address,
+        /// Most of them to move ([`FUTEX_ALL`] for every one).
+        requeue_count: u64 as Count,
+        /// The value the word at `addr` must hold.
+        expected: u32,
+    }
+);
+results!(
+    /// Results of [`Syscall::FutexWake`].
+    FutexWoken {
+        /// Threads woken.
+        woken: u64,
+    }
+);
+results!(
+    /// Results of [`Syscall::FutexRequeue`].
+    FutexRequeued {
+        /// Threads woken.
+        woken: u64,
+        /// Threads moved to the second word.
+        requeued: u64,
     }
 );
 
@@ -1846,6 +1994,48 @@ mod tests {
         round_trip(CapDeleteArgs { slot });
         round_trip(CapInfoArgs { slot, out: 0x1000 });
         round_trip(ClockReadArgs {});
+        round_trip(RecvArgs {
+            endpoint: slot,
+            deadline: 5,
+        });
+        round_trip(WaitArgs {
+            notification: slot,
+            deadline: u64::MAX,
+        });
+        round_trip(FutexWaitArgs {
+            addr: 0x40_0004,
+            expected: u32::MAX,
+            deadline: 7,
+        });
+        round_trip(FutexWakeArgs {
+            addr: 0x40_0000,
+            count: FUTEX_ALL,
+        });
+        round_trip(FutexRequeueArgs {
+            addr: 0x40_0000,
+            wake_count: 1,
+            addr2: 0x40_0008,
+            requeue_count: FUTEX_ALL,
+            expected: 3,
+        });
+    }
+
+    #[test]
+    fn futex_values_are_32_bits() {
+        assert_eq!(
+            FutexWaitArgs::decode(&[0x1000, 1 << 32, 0, 0, 0, 0]),
+            Err(SysError::InvalidArg)
+        );
+        assert_eq!(
+            FutexRequeueArgs::decode(&[0x1000, 1, 0x2000, 1, u64::MAX, 0]),
+            Err(SysError::InvalidArg)
+        );
+        assert_eq!(
+            Syscall::FutexWait.arg_kinds(),
+            &[ArgKind::Address, ArgKind::Value, ArgKind::Deadline]
+        );
+        assert_eq!(Syscall::Recv.arg_kinds()[1], ArgKind::Deadline);
+        assert_eq!(Syscall::Wait.arg_kinds()[1], ArgKind::Deadline);
     }
 
     #[test]
@@ -1938,6 +2128,11 @@ mod tests {
         round_trip_result(SlotResult { slot: 9 });
         round_trip_result(ClockTime { nanos: 1 << 40 });
         round_trip_result(Signals { bits: 5 });
+        round_trip_result(FutexWoken { woken: 2 });
+        round_trip_result(FutexRequeued {
+            woken: 1,
+            requeued: 9,
+        });
         round_trip_result(RecvResult {
             badge: 1,
             info: 2,

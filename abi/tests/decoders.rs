@@ -81,9 +81,11 @@ enum Field {
     Flags,
     /// A [`LendMode`]: 0 or 1.
     Mode,
-    /// A sender's [`MessageInfo`]: no reserved or kernel bits, at most 64
-    /// words and 3 capabilities.
+    /// A sender's [`MessageInfo`]: no reserved or kernel bits (bit 11, the
+    /// deadline flag, is allowed), at most 64 words and 3 capabilities.
     Info,
+    /// A 32-bit value (a futex word), else [`SysError::InvalidArg`].
+    Word32,
 }
 
 impl Field {
@@ -94,13 +96,15 @@ impl Field {
             Field::Rights if reg & !KNOWN_RIGHTS != 0 => Err(SysError::InvalidArg),
             Field::Flags if reg > 15 || reg & 1 == 0 => Err(SysError::InvalidArg),
             Field::Mode if reg > 1 => Err(SysError::InvalidArg),
-            Field::Info if reg & 0xff > 64 || reg & 0xfc00 != 0 => Err(SysError::InvalidArg),
+            Field::Info if reg & 0xff > 64 || reg & 0xf400 != 0 => Err(SysError::InvalidArg),
+            Field::Word32 if reg > u64::from(u32::MAX) => Err(SysError::InvalidArg),
             Field::Slot
             | Field::Rights
             | Field::Word
             | Field::Flags
             | Field::Mode
-            | Field::Info => Ok(()),
+            | Field::Info
+            | Field::Word32 => Ok(()),
         }
     }
 }
@@ -157,8 +161,15 @@ macro_rules! valid {
         proptest::sample::select(vec![LendMode::Lend, LendMode::Move])
     };
     (Info) => {
-        (any::<u64>(), 0usize..=64, 0usize..=3)
-            .prop_map(|(label, words, caps)| MessageInfo::new(label, words, caps))
+        (any::<u64>(), 0usize..=64, 0usize..=3, any::<bool>()).prop_map(
+            |(label, words, caps, deadline)| {
+                let info = MessageInfo::new(label, words, caps);
+                if deadline { info.with_deadline() } else { info }
+            },
+        )
+    };
+    (Word32) => {
+        any::<u32>()
     };
 }
 
@@ -291,10 +302,10 @@ args_properties!(reply_args: ReplyArgs for Reply {
 args_properties!(reply_recv_args: ReplyRecvArgs for ReplyRecv {
     endpoint: Slot, info: Info, mr0: Word, mr1: Word, mr2: Word, mr3: Word
 });
-args_properties!(recv_args: RecvArgs for Recv { endpoint: Slot });
+args_properties!(recv_args: RecvArgs for Recv { endpoint: Slot, deadline: Word });
 args_properties!(nb_recv_args: NbRecvArgs for NbRecv { endpoint: Slot });
 args_properties!(signal_args: SignalArgs for Signal { notification: Slot, bits: Word });
-args_properties!(wait_args: WaitArgs for Wait { notification: Slot });
+args_properties!(wait_args: WaitArgs for Wait { notification: Slot, deadline: Word });
 args_properties!(poll_args: PollArgs for Poll { notification: Slot });
 args_properties!(debug_counters_args: DebugCountersArgs for DebugCounters { console: Slot });
 args_properties!(aspace_unmap_args: AspaceUnmapArgs for AspaceUnmap {
@@ -335,6 +346,13 @@ args_properties!(thread_exec_args: ThreadExecArgs for ThreadExec {
 });
 args_properties!(memory_lend_args: MemoryLendArgs for MemoryLend {
     budget: Slot, aspace: Slot, addr: Word, len: Word, mode: Mode
+});
+args_properties!(futex_wait_args: FutexWaitArgs for FutexWait {
+    addr: Word, expected: Word32, deadline: Word
+});
+args_properties!(futex_wake_args: FutexWakeArgs for FutexWake { addr: Word, count: Word });
+args_properties!(futex_requeue_args: FutexRequeueArgs for FutexRequeue {
+    addr: Word, wake_count: Word, addr2: Word, requeue_count: Word, expected: Word32
 });
 
 /// Decodes and re-encodes `regs` with the argument type of `call`. The match
@@ -402,6 +420,9 @@ fn decode_as(call: Syscall, regs: &ArgRegs) -> Result<ArgRegs, SysError> {
         Syscall::AspaceClone => go::<AspaceCloneArgs>(call, regs),
         Syscall::ThreadExec => go::<ThreadExecArgs>(call, regs),
         Syscall::MemoryLend => go::<MemoryLendArgs>(call, regs),
+        Syscall::FutexWait => go::<FutexWaitArgs>(call, regs),
+        Syscall::FutexWake => go::<FutexWakeArgs>(call, regs),
+        Syscall::FutexRequeue => go::<FutexRequeueArgs>(call, regs),
     }
 }
 
@@ -456,6 +477,8 @@ result_properties!(kernel_counters: KernelCounters {
     last_irq_tsc
 });
 result_properties!(recv_result: RecvResult { badge, info, mr0, mr1, mr2, mr3 });
+result_properties!(futex_woken: FutexWoken { woken });
+result_properties!(futex_requeued: FutexRequeued { woken, requeued });
 
 /// A `u64` that is often small or near a limit.
 fn small_or_any() -> impl Strategy<Value = u64> {
@@ -508,8 +531,8 @@ proptest! {
     #[test]
     fn any_error_code_decodes_in_the_documented_range(code in small_or_any()) {
         let got = SysError::from_code(code);
-        // Codes are 1 (InvalidCap) through 9 (UnknownSyscall); 0 is success.
-        prop_assert_eq!(got.is_some(), (1..=9).contains(&code));
+        // Codes are 1 (InvalidCap) through 10 (TimedOut); 0 is success.
+        prop_assert_eq!(got.is_some(), (1..=10).contains(&code));
         if let Some(error) = got {
             prop_assert_eq!(error.code(), code);
             prop_assert_eq!(Some(error), usize::try_from(code - 1).ok().map(|i| SysError::ALL[i]));

@@ -11,6 +11,7 @@
 pub mod budget;
 pub mod cdt;
 pub mod frame;
+pub mod futex;
 pub mod madt;
 pub mod memmap;
 pub mod pagetree;

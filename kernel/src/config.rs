@@ -31,3 +31,5 @@ pub const BOOT_PRIORITY: u8 = 32;
 pub const MAX_MEMMAP_ENTRIES: usize = 64;
 /// Log level: messages at this level or more severe are printed.
 pub const LOG_LEVEL: crate::klog::Level = crate::klog::Level::Info;
+/// Buckets of the futex wait table (hashed by page; a power of two).
+pub const FUTEX_BUCKETS: usize = 256;

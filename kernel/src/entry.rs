@@ -158,14 +158,23 @@ fn handle_syscall(k: &mut Kernel) {
         context.set_syscall_result(status, values);
     }
     lifetime::reap(k);
+    timer::reprogram(k);
 }
 
 /// Handles an interrupt or exception from the current thread.
 fn handle_trap(k: &mut Kernel, trap: UserTrap) {
     match trap {
         UserTrap::Timer => {
-            crate::time::tick();
-            timer::on_tick(k);
+            // A tick, a deadline, or both (`arch::timer`): only a tick
+            // ends the time slice.
+            let events = arch::timer::take_events();
+            if events.deadline {
+                timer::deadline_reached(k);
+            }
+            if events.tick {
+                crate::time::tick();
+                timer::on_tick(k);
+            }
         }
         UserTrap::Spurious => {}
         UserTrap::Irq(vector) => irq::fire(k, vector),
@@ -176,17 +185,25 @@ fn handle_trap(k: &mut Kernel, trap: UserTrap) {
         }
     }
     lifetime::reap(k);
+    timer::reprogram(k);
 }
 
 /// Called by the idle loop after each wake-up: ticks taken while the
-/// CPU idled still fire timers.
+/// CPU idled still fire timers, and so does any other wake-up once the
+/// earliest deadline has passed.
 fn idle_tick(k: &mut Kernel) {
     // Interrupts that arrived while the CPU idled (or at a preemption
     // point) wait in the arch layer's pending set.
     while let Some(vector) = arch::irq::take_pending() {
         irq::fire(k, vector);
     }
+    if arch::timer::take_events().deadline {
+        timer::deadline_reached(k);
+    }
     if timer::tick_pending(k) {
         timer::on_tick(k);
+    } else if timer::next_deadline(k).is_some_and(|due| due <= crate::time::now_ns()) {
+        timer::fire_due(k);
     }
+    timer::reprogram(k);
 }

@@ -241,7 +241,7 @@ fn call<W: Words>(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Opti
         k.objects.get(receiver).reply,
         ReplyRight::To(_) | ReplyRight::Fault(_)
     );
-    if owes_reply || !can_switch_to(k, receiver) {
+    if owes_reply || !can_switch_to(k, receiver) || crate::timer::thread_armed(k, receiver) {
         return None;
     }
     let buffers = if W::IN_BUFFERS {
@@ -369,8 +369,11 @@ fn signal(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit>
     let preempts = waiter_thread.priority > priority;
     // A waiter that runs at once must be the first thread `pick` finds:
     // alone at its priority once woken.
+    // A waiter with a timeout armed is the general path's (`thread::wake`
+    // disarms it).
     if waiter_thread.suspended
         || (preempts && !k.sched.none_ready_at_or_above(waiter_thread.priority))
+        || crate::timer::thread_armed(k, waiter)
     {
         return None;
     }
@@ -414,7 +417,11 @@ fn wait(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
             .set_syscall_result(0, [word, 0, 0, 0, 0, 0]);
         return Some(back_to(k, caller));
     }
-    // The caller waits; some thread must be ready to take the CPU.
+    // The caller waits, with no deadline (a deadline arms a timeout: the
+    // general path's); some thread must be ready to take the CPU.
+    if args[1] != 0 {
+        return None;
+    }
     k.sched.highest_ready()?;
     // Commit.
     notification::block(k, id, caller);

@@ -12,9 +12,17 @@
 //! The IPC buffers are reached through the two threads' page tables and
 //! the kernel's direct map, so either thread may be in another address
 //! space.
+//!
+//! Deadlines: a blocking send or receive may carry one
+//! ([`Blocking::Until`]). If no partner is there and it has passed, the
+//! call fails with `TimedOut` at once; otherwise the thread blocks with its
+//! timeout armed (`crate::timer`). Taking its message or waking it disarms
+//! the timeout; for a caller, the deadline covers only the wait for a
+//! receiver, never the wait for the reply ([`link_reply`]).
 
 use abi::ipc::{
-    IPC_BUFFER_BYTES, IPC_BUFFER_CAPS_OFFSET, MSG_MAX_CAPS, MSG_REG_WORDS, MessageInfo, fault,
+    IPC_BUFFER_BYTES, IPC_BUFFER_CAPS_OFFSET, IPC_BUFFER_DEADLINE_OFFSET, MSG_MAX_CAPS,
+    MSG_REG_WORDS, MessageInfo, fault,
 };
 use abi::syscall::{RecvResult, SyscallResult};
 use abi::{CapSlot, Rights, SysError};
@@ -27,6 +35,7 @@ use crate::mem::phys;
 use crate::object::cspace;
 use crate::object::endpoint::{self, Endpoint, QueueKind};
 use crate::object::thread::{self, ReplyRight, SendKind, Thread, ThreadState};
+use crate::timer;
 use crate::vm;
 
 /// Which side of a transfer was at fault.
@@ -54,8 +63,47 @@ pub struct SendMode {
 pub enum Blocking {
     /// Wait in the endpoint's queue.
     Block,
+    /// Wait in the endpoint's queue until this deadline (nanoseconds on
+    /// the monotonic clock, not 0), then fail with `TimedOut`.
+    Until(u64),
     /// Fail with `WouldBlock` at once.
     Poll,
+}
+
+impl Blocking {
+    /// A blocking wait until `deadline_ns`, or for ever for 0.
+    pub fn until(deadline_ns: u64) -> Blocking {
+        match deadline_ns {
+            0 => Blocking::Block,
+            deadline => Blocking::Until(deadline),
+        }
+    }
+
+    /// Where no partner is waiting: `Ok` with the deadline to arm (0 for
+    /// none) if the caller may block, else the error it gets at once.
+    fn may_block(self) -> Result<u64, SysError> {
+        match self {
+            Blocking::Block => Ok(0),
+            Blocking::Until(deadline) if timer::expired(deadline) => Err(SysError::TimedOut),
+            Blocking::Until(deadline) => Ok(deadline),
+            Blocking::Poll => Err(SysError::WouldBlock),
+        }
+    }
+}
+
+/// The deadline the running thread `caller` put in its IPC buffer for a
+/// message whose info has the deadline flag.
+///
+/// # Errors
+/// [`SysError::InvalidArg`] without an IPC buffer; [`SysError::BadAddress`]
+/// if it is not mapped readable.
+#[inline(never)]
+pub fn buffer_deadline(k: &mut Kernel, caller: ObjId<Thread>) -> Result<u64, SysError> {
+    if k.objects.get(caller).ipc_buffer == 0 {
+        return Err(SysError::InvalidArg);
+    }
+    let buffer = buffer_phys(k, caller, Access::Read).ok_or(SysError::BadAddress)?;
+    Ok(phys::read_u64(buffer + IPC_BUFFER_DEADLINE_OFFSET as u64))
 }
 
 /// The physical address of a thread's IPC buffer, if it has one in a
@@ -187,7 +235,8 @@ pub fn transfer(
             phys::write_u64(destination + offset, u64::from(index));
         }
     }
-    let mut received = info.with_caps(cap_count);
+    // The deadline was the sender's business.
+    let mut received = info.with_caps(cap_count).without_deadline();
     if mode.kind == SendKind::Call {
         received = received.with_call();
     }
@@ -203,8 +252,12 @@ pub fn transfer(
 }
 
 /// After a call (or a fault message) has been delivered: the caller waits
-/// for the reply, and the receiver holds the right to give it.
+/// for the reply, and the receiver holds the right to give it. A deadline
+/// the caller sent with covered only the wait for a receiver: it is
+/// disarmed (the server may already act on the call; a reply that could
+/// no longer be delivered would lose its result).
 fn link_reply(k: &mut Kernel, caller: ObjId<Thread>, receiver: ObjId<Thread>, mode: SendMode) {
+    timer::disarm_thread(k, caller);
     // An unanswered earlier call: its caller would wait forever.
     thread::drop_reply_right(k, receiver);
     k.objects.get_mut(receiver).reply = if mode.kind == SendKind::Fault {
@@ -245,9 +298,7 @@ pub fn send(
             }
         }
     }
-    if blocking == Blocking::Poll {
-        return Err(SysError::WouldBlock);
-    }
+    let deadline = blocking.may_block()?;
     k.sched.forget_current(caller);
     k.objects.get_mut(caller).state = ThreadState::Sending {
         endpoint,
@@ -256,6 +307,7 @@ pub fn send(
         grant: mode.grant,
     };
     endpoint::enqueue(k, endpoint, caller, QueueKind::Send);
+    timer::arm_thread(k, caller, deadline);
     Ok(Next::Blocked)
 }
 
@@ -302,12 +354,11 @@ pub fn recv(
             }
         }
     }
-    if blocking == Blocking::Poll {
-        return Err(SysError::WouldBlock);
-    }
+    let deadline = blocking.may_block()?;
     k.sched.forget_current(caller);
     k.objects.get_mut(caller).state = ThreadState::Receiving { endpoint };
     endpoint::enqueue(k, endpoint, caller, QueueKind::Recv);
+    timer::arm_thread(k, caller, deadline);
     Ok(Next::Blocked)
 }
 

@@ -10,8 +10,10 @@
 //! This is the bottom layer: it holds state and calls nothing. The
 //! operations on each part live with that part: object operations in
 //! `crate::object::<type>`, scheduling in `crate::sched`, timers in
-//! `crate::timer`, the CPU's live registers in `crate::switch`.
+//! `crate::timer`, futex waits in `crate::futex`, the CPU's live
+//! registers in `crate::switch`.
 
+use crate::futex;
 use crate::mem::kobj::Objects;
 use crate::object::irq::IrqTable;
 use crate::object::lifetime::Reaper;
@@ -29,10 +31,12 @@ pub struct Kernel {
     pub cpu: CpuState,
     /// Objects whose last reference is gone, to destroy.
     pub reaper: Reaper,
-    /// Armed timers.
+    /// Armed deadlines: notification timers and thread timeouts.
     pub timers: Timers,
     /// Interrupt lines, by vector.
     pub irqs: IrqTable,
+    /// Threads waiting on futex words.
+    pub futex: futex::Table,
     /// Threads started and not yet ended.
     pub live_threads: u64,
     /// Next thread number (for logs).
@@ -83,6 +87,7 @@ impl Kernel {
             reaper: Reaper::new(),
             timers: Timers::new(),
             irqs: IrqTable::new(),
+            futex: futex::Table::new(),
             live_threads: 0,
             next_thread_id: 1,
             announced_idle: false,

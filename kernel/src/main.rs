@@ -12,6 +12,7 @@ mod config;
 mod entry;
 mod exception;
 mod fastpath;
+mod futex;
 mod ipc;
 mod kernel;
 mod klog;

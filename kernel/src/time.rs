@@ -80,6 +80,19 @@ pub fn tsc_hz() -> u64 {
     TSC_HZ.load(Ordering::Relaxed)
 }
 
+/// The first TSC value at which [`now_ns`] reaches `ns` (what a deadline
+/// timer is armed for, so that it never fires early).
+pub fn tsc_at(ns: u64) -> u64 {
+    let mut clock = ClockPage::default();
+    clock.set_params(ClockParams {
+        tsc_hz: tsc_hz(),
+        mult: MULT.load(Ordering::Relaxed),
+        shift: SHIFT.load(Ordering::Relaxed) as u32,
+    });
+    clock.tsc_base = TSC_AT_BOOT.load(Ordering::Relaxed);
+    clock.ns_to_tsc(ns)
+}
+
 /// Nanoseconds since boot, by the clock page's formula; never goes
 /// backwards on one CPU.
 pub fn now_ns() -> u64 {

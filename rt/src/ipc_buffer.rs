@@ -2,7 +2,7 @@
 //! kernel reads and writes behind the program's back during IPC.
 
 use abi::CapSlot;
-use abi::ipc::{IPC_BUFFER_CAPS_OFFSET, MSG_MAX_CAPS, MSG_MAX_WORDS};
+use abi::ipc::{IPC_BUFFER_CAPS_OFFSET, IPC_BUFFER_DEADLINE_OFFSET, MSG_MAX_CAPS, MSG_MAX_WORDS};
 
 /// The IPC buffer at a fixed address of this address space.
 #[derive(Clone, Copy, Debug)]
@@ -54,6 +54,16 @@ impl IpcBufferPtr {
                 .read_volatile()
         };
         CapSlot(raw as u32)
+    }
+
+    /// Sets the deadline a message with the deadline flag carries
+    /// (`abi::ipc::IpcBuffer::deadline`).
+    pub fn set_deadline(&self, deadline: u64) {
+        // SAFETY: as in `set_word`.
+        unsafe {
+            self.word_ptr(IPC_BUFFER_DEADLINE_OFFSET)
+                .write_volatile(deadline)
+        }
     }
 
     /// Sets capability slot `index` to send.

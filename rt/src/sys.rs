@@ -1,10 +1,19 @@
 //! Syscall stubs: one raw `syscall` instruction, and a typed wrapper per
 //! syscall with the same name as its `abi::syscall::Syscall` variant.
 //! Encoding and decoding come from `abi`, so they match the kernel's.
+//!
+//! Deadlines are absolute nanoseconds on the [`clock_read`] clock (0: wait
+//! for ever). The blocking calls that take one have an `_until` form
+//! ([`recv_until`], [`wait_until`], [`send_until`], [`call_until`],
+//! [`reply_recv_until`], [`futex_wait`]); the forms without it wait for ever.
+
+use core::sync::atomic::AtomicU32;
 
 use abi::ipc::MessageInfo;
 use abi::syscall::*;
 use abi::{CapSlot, MapFlags, Rights, SysError};
+
+use crate::ipc_buffer::IpcBufferPtr;
 
 /// Makes syscall `number` with argument registers `args`; returns the
 /// status word and the result registers.
@@ -336,6 +345,13 @@ impl Message {
         self.info = self.info.with_caps(caps);
         self
     }
+
+    /// The same message with the deadline flag: the kernel reads the
+    /// deadline from the sender's IPC buffer ([`IpcBufferPtr::set_deadline`]).
+    pub fn with_deadline(mut self) -> Message {
+        self.info = self.info.with_deadline();
+        self
+    }
 }
 
 /// What a receive returns.
@@ -381,6 +397,19 @@ pub fn send(endpoint: CapSlot, message: &Message) -> Result<(), SysError> {
     ipc(Syscall::Send, endpoint.to_reg(), message).map(|_| ())
 }
 
+/// `Send` that gives up with [`SysError::TimedOut`] if no receiver has
+/// taken the message by `deadline`; `buffer` is the calling thread's IPC
+/// buffer, which carries the deadline.
+pub fn send_until(
+    endpoint: CapSlot,
+    message: &Message,
+    buffer: &IpcBufferPtr,
+    deadline: u64,
+) -> Result<(), SysError> {
+    buffer.set_deadline(deadline);
+    ipc(Syscall::Send, endpoint.to_reg(), &message.with_deadline()).map(|_| ())
+}
+
 /// `NbSend`.
 pub fn nb_send(endpoint: CapSlot, message: &Message) -> Result<(), SysError> {
     ipc(Syscall::NbSend, endpoint.to_reg(), message).map(|_| ())
@@ -392,9 +421,36 @@ pub fn call_endpoint(endpoint: CapSlot, message: &Message) -> Result<Received, S
     ipc(Syscall::Call, endpoint.to_reg(), message)
 }
 
+/// `Call` that gives up with [`SysError::TimedOut`] if no receiver has
+/// taken the call by `deadline` (the wait for the reply has no deadline);
+/// `buffer` is the calling thread's IPC buffer, which carries the deadline.
+pub fn call_until(
+    endpoint: CapSlot,
+    message: &Message,
+    buffer: &IpcBufferPtr,
+    deadline: u64,
+) -> Result<Received, SysError> {
+    buffer.set_deadline(deadline);
+    ipc(Syscall::Call, endpoint.to_reg(), &message.with_deadline())
+}
+
 /// `Recv`.
 pub fn recv(endpoint: CapSlot) -> Result<Received, SysError> {
-    ipc(Syscall::Recv, endpoint.to_reg(), &Message::default())
+    recv_until(endpoint, 0)
+}
+
+/// `Recv` that gives up with [`SysError::TimedOut`] at `deadline` (0:
+/// never).
+pub fn recv_until(endpoint: CapSlot, deadline: u64) -> Result<Received, SysError> {
+    let (status, regs) = raw_syscall(
+        Syscall::Recv.number(),
+        RecvArgs { endpoint, deadline }.encode(),
+    );
+    if status == 0 {
+        received(Ok(RecvResult::decode(&regs)))
+    } else {
+        Err(SysError::from_code(status).unwrap_or(SysError::UnknownSyscall))
+    }
 }
 
 /// `NbRecv`.
@@ -413,6 +469,23 @@ pub fn reply_recv(endpoint: CapSlot, message: &Message) -> Result<Received, SysE
     ipc(Syscall::ReplyRecv, endpoint.to_reg(), message)
 }
 
+/// `ReplyRecv` whose receive gives up with [`SysError::TimedOut`] at
+/// `deadline`; `buffer` is the calling thread's IPC buffer, which carries
+/// the deadline.
+pub fn reply_recv_until(
+    endpoint: CapSlot,
+    message: &Message,
+    buffer: &IpcBufferPtr,
+    deadline: u64,
+) -> Result<Received, SysError> {
+    buffer.set_deadline(deadline);
+    ipc(
+        Syscall::ReplyRecv,
+        endpoint.to_reg(),
+        &message.with_deadline(),
+    )
+}
+
 /// `Signal`.
 pub fn signal(notification: CapSlot, bits: u64) -> Result<(), SysError> {
     unit(call(&SignalArgs { notification, bits }))
@@ -420,7 +493,17 @@ pub fn signal(notification: CapSlot, bits: u64) -> Result<(), SysError> {
 
 /// `Wait`: the bits.
 pub fn wait(notification: CapSlot) -> Result<u64, SysError> {
-    call::<_, Signals>(&WaitArgs { notification }).map(|s| s.bits)
+    wait_until(notification, 0)
+}
+
+/// `Wait` that gives up with [`SysError::TimedOut`] at `deadline` (0:
+/// never): the bits.
+pub fn wait_until(notification: CapSlot, deadline: u64) -> Result<u64, SysError> {
+    call::<_, Signals>(&WaitArgs {
+        notification,
+        deadline,
+    })
+    .map(|s| s.bits)
 }
 
 /// `Poll`: the bits (possibly 0).
@@ -592,4 +675,77 @@ pub fn irq_bind(irq: CapSlot, notification: CapSlot, bits: u64) -> Result<(), Sy
 /// `IrqAck`: the device is served; unmask the line.
 pub fn irq_ack(irq: CapSlot) -> Result<(), SysError> {
     call::<_, NoResult>(&IrqAckArgs { irq }).map(|_| ())
+}
+
+/// `FutexWait`: sleeps while `word` holds `expected`, until a
+/// [`futex_wake`] on it or `deadline` (0: never). Returns `Ok` when woken;
+/// [`SysError::WouldBlock`] at once if the word differs,
+/// [`SysError::TimedOut`] at the deadline. A wake-up says nothing about
+/// the word: callers check it again.
+pub fn futex_wait(word: &AtomicU32, expected: u32, deadline: u64) -> Result<(), SysError> {
+    unit(call(&FutexWaitArgs {
+        addr: word.as_ptr() as u64,
+        expected,
+        deadline,
+    }))
+}
+
+/// `FutexWait` with raw registers (tests pass bad addresses and values).
+pub fn futex_wait_raw(addr: u64, expected: u64, deadline: u64) -> Result<(), SysError> {
+    let (status, _) = raw_syscall(
+        Syscall::FutexWait.number(),
+        [addr, expected, deadline, 0, 0, 0],
+    );
+    match status {
+        0 => Ok(()),
+        code => Err(SysError::from_code(code).unwrap_or(SysError::UnknownSyscall)),
+    }
+}
+
+/// `FutexWake`: wakes up to `count` waiters on `word` ([`FUTEX_ALL`]: all);
+/// returns how many.
+pub fn futex_wake(word: &AtomicU32, count: u64) -> Result<u64, SysError> {
+    futex_wake_raw(word.as_ptr() as u64, count)
+}
+
+/// `FutexWake` with a raw address.
+pub fn futex_wake_raw(addr: u64, count: u64) -> Result<u64, SysError> {
+    call::<_, FutexWoken>(&FutexWakeArgs { addr, count }).map(|r| r.woken)
+}
+
+/// `FutexRequeue`: if `word` holds `expected`, wakes up to `wake_count` of
+/// its waiters and moves up to `requeue_count` others to `target`;
+/// returns (woken, moved).
+pub fn futex_requeue(
+    word: &AtomicU32,
+    wake_count: u64,
+    target: &AtomicU32,
+    requeue_count: u64,
+    expected: u32,
+) -> Result<(u64, u64), SysError> {
+    futex_requeue_raw(
+        word.as_ptr() as u64,
+        wake_count,
+        target.as_ptr() as u64,
+        requeue_count,
+        expected,
+    )
+}
+
+/// `FutexRequeue` with raw addresses.
+pub fn futex_requeue_raw(
+    addr: u64,
+    wake_count: u64,
+    addr2: u64,
+    requeue_count: u64,
+    expected: u32,
+) -> Result<(u64, u64), SysError> {
+    call::<_, FutexRequeued>(&FutexRequeueArgs {
+        addr,
+        wake_count,
+        addr2,
+        requeue_count,
+        expected,
+    })
+    .map(|r| (r.woken, r.requeued))
 }

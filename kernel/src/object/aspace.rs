@@ -63,6 +63,32 @@ pub struct AddressSpace {
     pub tables: u64,
     /// Mapped regions.
     pub regions: Regions,
+    /// The translation of the last futex word's page (`crate::futex::key`).
+    pub futex_tlb: FutexTlb,
+}
+
+/// A one-entry cache in front of the page-table walk of `crate::futex::key`:
+/// the page of the last futex word an address space used and the frame it
+/// maps to, writable and cached. It holds while no page-table entry has
+/// been written since (`user_tables::generation`): every unmap, downgrade,
+/// copy-on-write copy or remap writes one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FutexTlb {
+    /// The virtual page (address of its first byte); `u64::MAX` for none.
+    pub page: u64,
+    /// The physical address of the frame it maps to.
+    pub frame: u64,
+    /// `user_tables::generation()` when the walk was made.
+    pub generation: u64,
+}
+
+impl FutexTlb {
+    /// Nothing cached.
+    pub const EMPTY: FutexTlb = FutexTlb {
+        page: u64::MAX,
+        frame: 0,
+        generation: 0,
+    };
 }
 
 crate::kernel_object!(AddressSpace);
@@ -76,6 +102,7 @@ impl AddressSpace {
             root,
             tables: 1,
             regions: RegionList::new(abi::layout::USER_START, abi::layout::USER_END),
+            futex_tlb: FutexTlb::EMPTY,
         }
     }
 }

@@ -5,7 +5,9 @@
 //! takes and clears the whole word; with no waiter, a bound thread blocked
 //! in an endpoint receive gets the bits instead; otherwise they stay in the
 //! word. A notification can also carry a timer deadline: the kernel
-//! signals it at the first tick at or after the deadline.
+//! signals it at the first tick at or after the deadline (`crate::timer`).
+//! A waiter may have a deadline of its own: it then leaves the waiters
+//! with `TimedOut` ([`remove_waiter`], called by `thread::time_out`).
 //!
 //! Lifetime: `header.refs` counts capabilities; at zero the kernel wakes the
 //! waiters with `PeerClosed`, unbinds the bound thread, disarms the timer
@@ -14,7 +16,8 @@
 use abi::SysError;
 use abi::ipc::MessageInfo;
 use abi::syscall::{RecvResult, SyscallResult};
-use kcore::queue::{Links, List};
+use kcore::queue::List;
+use kcore::timerq::TimerLinks;
 
 use crate::kernel::Kernel;
 use crate::mem::kobj::ObjId;
@@ -23,7 +26,7 @@ use crate::object::endpoint;
 use crate::object::irq::{self, Irq};
 use crate::object::lifetime::Header;
 use crate::object::thread::{self, Thread, ThreadState};
-use crate::timer;
+use crate::timer::{self, TimerId};
 
 /// A notification.
 #[repr(C)]
@@ -38,12 +41,10 @@ pub struct Notification {
     pub bound: Option<ObjId<Thread>>,
     /// The interrupt lines that signal it (a list through the lines).
     pub irqs: Option<ObjId<Irq>>,
-    /// Timer deadline in nanoseconds (0 = not armed).
-    pub deadline: u64,
     /// Bits the timer signals.
     pub timer_bits: u64,
-    /// Links in the kernel's list of armed timers.
-    pub timer_links: Links<ObjId<Notification>>,
+    /// Links in the kernel's timer queue, and the deadline when armed.
+    pub timer_links: TimerLinks<TimerId>,
 }
 
 crate::kernel_object!(Notification);
@@ -57,9 +58,8 @@ impl Notification {
             waiters: List::new(),
             bound: None,
             irqs: None,
-            deadline: 0,
             timer_bits: 0,
-            timer_links: Links::unlinked(),
+            timer_links: TimerLinks::unlinked(),
         }
     }
 }
@@ -118,6 +118,13 @@ pub fn block(k: &mut Kernel, id: ObjId<Notification>, caller: ObjId<Thread>) {
             objects.get(t).priority
         });
     }
+    k.objects.get_mut(id).waiters = waiters;
+}
+
+/// Takes `waiter` (in `Waiting` on it) off the waiters.
+pub fn remove_waiter(k: &mut Kernel, id: ObjId<Notification>, waiter: ObjId<Thread>) {
+    let mut waiters = k.objects.get(id).waiters;
+    waiters.remove(&mut k.objects, waiter);
     k.objects.get_mut(id).waiters = waiters;
 }
 

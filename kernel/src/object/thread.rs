@@ -8,7 +8,10 @@
 //!
 //! Links: `links` threads it onto exactly one queue at a time: a run queue
 //! when `Ready` and not suspended, an endpoint's queue when blocked there,
-//! a notification's waiters when waiting on one.
+//! a notification's waiters when waiting on one, a futex bucket when in
+//! `FutexWait`. `timer_links` put it in the kernel's timer queue as well
+//! while it is blocked with a deadline (`crate::timer`): [`wake`] and
+//! [`end`] disarm that timeout, and [`time_out`] is what it does when due.
 //!
 //! Life cycle: created inactive, started (ready), blocked and woken
 //! ([`wake`]) any number of times, ended ([`end`]: by `ThreadExit`, a
@@ -21,6 +24,7 @@
 use abi::syscall::{IO_PORTS_PER_THREAD, ThreadStatus, exit_kind};
 use abi::{CapSlot, SysError};
 use kcore::queue::Links;
+use kcore::timerq::TimerLinks;
 
 use crate::arch::{self, FpuArea, UserContext};
 use crate::cap::ObjectRef;
@@ -33,7 +37,8 @@ use crate::object::cspace::CSpace;
 use crate::object::endpoint::{self, Endpoint};
 use crate::object::ioports::{self, IoPorts};
 use crate::object::lifetime::{self, Header};
-use crate::object::notification::Notification;
+use crate::object::notification::{self, Notification};
+use crate::timer::{self, TimerId};
 
 /// What a thread is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +75,16 @@ pub enum ThreadState {
     Waiting {
         /// The notification.
         notification: ObjId<Notification>,
+    },
+    /// Waiting in `FutexWait` for a wake on a futex word.
+    Futex {
+        /// The word's key (its physical address): where the thread waits
+        /// in the kernel's futex table.
+        key: u64,
+        /// The word's address in the thread's own address space, to follow
+        /// the page if copy-on-write gives the space a copy of it; 0 when
+        /// not known (moved here by another space's `FutexRequeue`).
+        vaddr: u64,
     },
     /// Waiting in `ThreadWait` for another thread to end.
     Joining {
@@ -137,6 +152,9 @@ pub struct Thread {
     pub id: u64,
     /// Links in the one queue it is on.
     pub links: Links<ObjId<Thread>>,
+    /// Links in the timer queue, and the deadline, while it is blocked
+    /// with a timeout.
+    pub timer_links: TimerLinks<TimerId>,
     /// The address space it runs in.
     pub aspace: ObjId<AddressSpace>,
     /// The capability space its syscalls name slots in.
@@ -199,6 +217,7 @@ impl Thread {
             max_priority,
             id,
             links: Links::unlinked(),
+            timer_links: TimerLinks::unlinked(),
             aspace,
             cspace,
             ipc_buffer: 0,
@@ -256,8 +275,10 @@ pub fn drop_reply_right(k: &mut Kernel, id: ObjId<Thread>) {
     }
 }
 
-/// Sets a blocked thread's syscall results and makes it ready.
+/// Sets a blocked thread's syscall results and makes it ready (its
+/// timeout, if any, is disarmed).
 pub fn wake(k: &mut Kernel, id: ObjId<Thread>, result: Result<[u64; 6], SysError>) {
+    timer::disarm_thread(k, id);
     let (status, values) = match result {
         Ok(values) => (0, values),
         Err(error) => (error.code(), [0; 6]),
@@ -269,21 +290,38 @@ pub fn wake(k: &mut Kernel, id: ObjId<Thread>, result: Result<[u64; 6], SysError
     k.sched.make_ready(&mut k.objects, id);
 }
 
+/// A blocked thread's deadline has passed (its timer has just been taken
+/// out of the queue): it leaves the queue it waits in and returns
+/// `TimedOut`. Only the waits that take a deadline arm one.
+pub fn time_out(k: &mut Kernel, id: ObjId<Thread>) {
+    match k.objects.get(id).state {
+        ThreadState::Sending { endpoint, .. } | ThreadState::Receiving { endpoint } => {
+            endpoint::remove(k, endpoint, id);
+        }
+        ThreadState::Waiting { notification } => notification::remove_waiter(k, notification, id),
+        ThreadState::Futex { .. } => crate::futex::remove(k, id),
+        state => {
+            // Every way out of those waits disarms the timeout first.
+            debug_assert!(false, "a timeout fired on a thread in {state:?}");
+            return;
+        }
+    }
+    wake(k, id, Err(SysError::TimedOut));
+}
+
 /// Takes a thread out of whatever it waits in, and cuts its reply
 /// relations: a caller it owes a reply gets `PeerClosed`; a server
 /// that owes it one finds the right gone.
 fn detach(k: &mut Kernel, id: ObjId<Thread>) {
     k.sched.forget_current(id);
     k.sched.unqueue(&mut k.objects, id);
+    timer::disarm_thread(k, id);
     match k.objects.get(id).state {
         ThreadState::Sending { endpoint, .. } | ThreadState::Receiving { endpoint } => {
             endpoint::remove(k, endpoint, id);
         }
-        ThreadState::Waiting { notification } => {
-            let mut waiters = k.objects.get(notification).waiters;
-            waiters.remove(&mut k.objects, id);
-            k.objects.get_mut(notification).waiters = waiters;
-        }
+        ThreadState::Waiting { notification } => notification::remove_waiter(k, notification, id),
+        ThreadState::Futex { .. } => crate::futex::remove(k, id),
         ThreadState::Joining { target } => k.objects.get_mut(target).joiner = None,
         ThreadState::AwaitingReply { .. } => {
             if let Some(server) = k.objects.get_mut(id).replier.take() {

@@ -1,5 +1,11 @@
 //! Endpoint syscalls: create, send, call, receive, reply. The checks are
 //! here; the rendezvous and message transfer are in `crate::ipc`.
+//!
+//! Deadlines: `Recv` takes one in a register; `Send`, `Call` and
+//! `ReplyRecv` (registers full) take one from the IPC buffer when the info
+//! has the deadline flag (`MessageInfo::has_deadline`), read before
+//! anything else happens. `NbSend` and `Reply` never wait, so they ignore
+//! the flag.
 
 use abi::ipc::{MSG_REG_WORDS, MessageInfo};
 use abi::syscall::{
@@ -60,10 +66,24 @@ fn decode_send(
     Ok((endpoint, mode))
 }
 
+/// How long a blocking `Send`, `Call` or `ReplyRecv` may wait: until the
+/// deadline in the caller's IPC buffer if the info asks for one.
+fn blocking(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    info: MessageInfo,
+) -> Result<Blocking, SysError> {
+    if !info.has_deadline() {
+        return Ok(Blocking::Block);
+    }
+    Ok(Blocking::until(ipc::buffer_deadline(k, caller)?))
+}
+
 /// `Send`.
 pub fn send(k: &mut Kernel, caller: ObjId<Thread>, args: SendArgs) -> Result<Next, SysError> {
     let (endpoint, mode) = decode_send(k, caller, args.endpoint, args.info, SendKind::Send)?;
-    ipc::send(k, caller, endpoint, mode, Blocking::Block)
+    let blocking = blocking(k, caller, args.info)?;
+    ipc::send(k, caller, endpoint, mode, blocking)
 }
 
 /// `NbSend`.
@@ -75,13 +95,14 @@ pub fn nb_send(k: &mut Kernel, caller: ObjId<Thread>, args: NbSendArgs) -> Resul
 /// `Call`.
 pub fn call(k: &mut Kernel, caller: ObjId<Thread>, args: CallArgs) -> Result<Next, SysError> {
     let (endpoint, mode) = decode_send(k, caller, args.endpoint, args.info, SendKind::Call)?;
-    ipc::send(k, caller, endpoint, mode, Blocking::Block)
+    let blocking = blocking(k, caller, args.info)?;
+    ipc::send(k, caller, endpoint, mode, blocking)
 }
 
 /// `Recv`.
 pub fn recv(k: &mut Kernel, caller: ObjId<Thread>, args: RecvArgs) -> Result<Next, SysError> {
     let (endpoint, _) = lookup::<ObjId<Endpoint>>(k, caller, args.endpoint, Rights::READ)?;
-    ipc::recv(k, caller, endpoint, Blocking::Block)
+    ipc::recv(k, caller, endpoint, Blocking::until(args.deadline))
 }
 
 /// `NbRecv`.
@@ -99,7 +120,8 @@ pub fn reply(k: &mut Kernel, caller: ObjId<Thread>, args: ReplyArgs) -> Result<N
     }
 }
 
-/// `ReplyRecv`: a reply to a caller that has gone is dropped.
+/// `ReplyRecv`: a reply to a caller that has gone is dropped; a deadline
+/// bounds the receive.
 pub fn reply_recv(
     k: &mut Kernel,
     caller: ObjId<Thread>,
@@ -107,6 +129,7 @@ pub fn reply_recv(
 ) -> Result<Next, SysError> {
     let (endpoint, _) = lookup::<ObjId<Endpoint>>(k, caller, args.endpoint, Rights::READ)?;
     check_message(k, caller, args.info)?;
+    let blocking = blocking(k, caller, args.info)?;
     ipc::reply(k, caller)?;
-    ipc::recv(k, caller, endpoint, Blocking::Block)
+    ipc::recv(k, caller, endpoint, blocking)
 }

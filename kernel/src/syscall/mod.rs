@@ -7,6 +7,7 @@
 mod cap;
 mod clock;
 mod debug;
+mod futex;
 mod ioports;
 mod ipc;
 mod irq;
@@ -92,6 +93,9 @@ pub fn dispatch(
         Syscall::AspaceClone => memory::aspace_clone(k, caller, decode(&args)?),
         Syscall::ThreadExec => memory::thread_exec(k, caller, decode(&args)?),
         Syscall::MemoryLend => memory::memory_lend(k, caller, decode(&args)?),
+        Syscall::FutexWait => futex::wait(k, caller, decode(&args)?),
+        Syscall::FutexWake => futex::wake(k, caller, decode(&args)?),
+        Syscall::FutexRequeue => futex::requeue(k, caller, decode(&args)?),
     }
 }
 

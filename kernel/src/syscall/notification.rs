@@ -40,14 +40,34 @@ pub fn signal(k: &mut Kernel, caller: ObjId<Thread>, args: SignalArgs) -> Result
     Ok(Next::Success)
 }
 
-/// `Wait`.
+/// `Wait`, until the deadline if there is one.
 pub fn wait(k: &mut Kernel, caller: ObjId<Thread>, args: WaitArgs) -> Result<Next, SysError> {
     let (id, _) = lookup::<ObjId<Notification>>(k, caller, args.notification, Rights::READ)?;
     let word = core::mem::take(&mut k.objects.get_mut(id).word);
     if word != 0 {
         return Ok(Next::Reply(Signals { bits: word }.encode()));
     }
+    if args.deadline != 0 {
+        return wait_until(k, id, caller, args.deadline);
+    }
     notification::block(k, id, caller);
+    Ok(Next::Blocked)
+}
+
+/// The rest of a `Wait` with a deadline (out of line: it reads the clock
+/// and arms a timer, which would cost the common wait registers).
+#[inline(never)]
+fn wait_until(
+    k: &mut Kernel,
+    id: ObjId<Notification>,
+    caller: ObjId<Thread>,
+    deadline: u64,
+) -> Result<Next, SysError> {
+    if timer::expired(deadline) {
+        return Err(SysError::TimedOut);
+    }
+    notification::block(k, id, caller);
+    timer::arm_thread(k, caller, deadline);
     Ok(Next::Blocked)
 }
 

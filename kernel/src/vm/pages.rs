@@ -33,9 +33,10 @@ pub fn new_page(k: &mut Kernel, budget: ObjId<Budget>) -> Result<FrameNumber, Sy
 }
 
 /// A memory object lets go of a user page; the last one frees it and
-/// refunds whoever paid.
+/// refunds whoever paid (and wakes its futex waiters: `futex::page_freed`).
 pub fn release_page(k: &mut Kernel, page: FrameNumber) {
     if let Some(payer) = frame::page_release(page) {
+        crate::futex::page_freed(k, page);
         // SAFETY: the number was stored by `new_page` from a live
         // budget, and a budget lives while anything is charged to it
         // (this page was, until now).
@@ -90,7 +91,9 @@ pub fn fill_page(k: &mut Kernel, memory: ObjId<MemoryObject>, index: u64) -> Res
 
 /// Gives `memory` its own copy of the shared page `old` at `index`
 /// (paid for by the object's budget), unmapping the old one wherever
-/// the object is mapped; the copy is returned.
+/// the object is mapped; the copy is returned. Futex waiters that see
+/// the page through `memory` follow it to the copy
+/// (`futex::page_replaced`).
 ///
 /// # Errors
 /// [`SysError::OutOfMemory`] (nothing changes).
@@ -104,6 +107,7 @@ pub fn copy_page(
     let page = new_page(k, budget)?;
     phys::copy_page(page.addr(), old);
     store_page(k, memory, index, page.addr()).expect("a present page needs no new node");
+    crate::futex::page_replaced(k, memory, index, old, page.addr());
     unmap_page_everywhere(k, memory, index, Some(old));
     release_page(k, FrameNumber::containing(old));
     Ok(page.addr())

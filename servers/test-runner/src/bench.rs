@@ -97,6 +97,14 @@ pub fn run(boot: &BootInfo) -> u64 {
         Ok(()) => report("ioport_out", unit, samples),
         Err(e) => println!("bench ioport_out could not run: {e}"),
     }
+    match deadline_error_us(&mut samples[..DEADLINE_SAMPLES]) {
+        Ok(()) => report(
+            "timer_deadline_error_us",
+            "us",
+            &mut samples[..DEADLINE_SAMPLES],
+        ),
+        Err(e) => println!("bench timer_deadline_error_us could not run: {e}"),
+    }
     match irq_to_user(boot, &mut samples[..IRQ_SAMPLES]) {
         Ok(()) => report("irq_to_user", unit, &mut samples[..IRQ_SAMPLES]),
         Err(e) => println!("bench irq_to_user could not run: {e}"),
@@ -105,6 +113,7 @@ pub fn run(boot: &BootInfo) -> u64 {
     pair_rows(unit, "");
 
     memory_rows(unit, samples, overhead);
+    crate::bench_futex::row(unit);
 
     println!("BENCH-DONE");
     let _ = rt::sys::debug_exit(CapSlot(boot.debug_cap), 0);
@@ -164,6 +173,30 @@ fn ioport_out(boot: &BootInfo, samples: &mut [u64], overhead: u64) -> Result<(),
     measure(samples, overhead, || crate::cpu::port_out_once(POST));
     sys::io_ports_unbind(ports, me)?;
     sys::cap_delete(ports)
+}
+
+/// Deadlines measured by `timer_deadline_error_us`.
+const DEADLINE_SAMPLES: usize = 200;
+
+/// How late a deadline wakes its waiter, in microseconds (rounded up):
+/// a `Wait` with a deadline 1 ms ahead on a notification nobody signals,
+/// from the deadline to the clock read right after `TimedOut` returns.
+fn deadline_error_us(samples: &mut [u64]) -> Result<(), SysError> {
+    let own = rt::thread::own_caps();
+    let notification = sys::notification_create(own.budget)?;
+    let mut result = Ok(());
+    for sample in samples.iter_mut() {
+        let deadline = rt::time::now_ns() + 1_000_000;
+        match sys::wait_until(notification, deadline) {
+            Err(SysError::TimedOut) => {}
+            Err(e) => result = Err(e),
+            Ok(_) => result = Err(SysError::InvalidArg),
+        }
+        let late = rt::time::now_ns().saturating_sub(deadline);
+        *sample = late.div_ceil(1000);
+    }
+    sys::cap_delete(notification)?;
+    result
 }
 
 /// Interrupts measured by `irq_to_user`.

@@ -282,3 +282,15 @@ pub fn inb(port: u16) -> u8 {
     unsafe { asm!("in al, dx", in("dx") port, out("al") value, options(nomem, nostack)) };
     value
 }
+
+/// The 32-bit word at `addr` (4-byte aligned, in memory a test or the
+/// fuzzer mapped for itself and keeps mapped while it uses the reference),
+/// as an atomic: futex words shared with other programs.
+pub fn word_at(addr: u64) -> &'static core::sync::atomic::AtomicU32 {
+    debug_assert!(addr.is_multiple_of(4));
+    // SAFETY: `addr` is aligned and lies in a writable mapping the caller
+    // made for this and does not remove while it uses the word; no Rust
+    // object lives there, and every access to it (here and in other
+    // programs) is atomic, so the shared reference aliases nothing.
+    unsafe { &*(addr as *const core::sync::atomic::AtomicU32) }
+}

@@ -13,6 +13,7 @@
 #![deny(unsafe_code)]
 
 mod bench;
+mod bench_futex;
 mod bench_pair;
 mod bench_vm;
 mod cpu;

@@ -12,6 +12,13 @@
 //! the accessed and dirty bits already set, so the CPU never writes them.
 //!
 //! Changes that remove or downgrade a leaf return a [`TlbFlush`].
+//!
+//! Every entry written goes through one function, which also counts the
+//! writes ([`generation`]): a translation read while the count stays the
+//! same is still valid, so callers may cache one (the futex key of the
+//! last word an address space used, `object::aspace::FutexTlb`).
+
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use x86_64::structures::paging::PageTableFlags as Flags;
 
@@ -57,7 +64,22 @@ fn read(table_phys: u64, index: usize) -> u64 {
     unsafe { table(table_phys).add(index).read() }
 }
 
+/// Entries written so far (any table, any address space).
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// The number of page-table entries written so far: unchanged means no
+/// translation has changed since (the caller holds the kernel lock).
+#[inline(always)]
+pub fn generation() -> u64 {
+    WRITES.load(Ordering::Relaxed)
+}
+
 fn write(table_phys: u64, index: usize, entry: u64) {
+    // Under the kernel lock: a plain increment, no locked instruction.
+    WRITES.store(
+        WRITES.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
     debug_assert!(index < ENTRIES);
     // SAFETY: as in `read`; a user-half entry is written (callers never
     // pass a root index of 256 or more, and only `map_shared_page` writes
@@ -180,6 +202,21 @@ pub enum Access {
 /// present interior entry points to a table.)
 #[inline(always)]
 pub fn translate(root: u64, virt: u64, access: Access) -> Option<u64> {
+    walk(root, virt, access, 0)
+}
+
+/// [`translate`] for a page the kernel may read through the direct map
+/// (futex words): `None` also for an uncached leaf, which only device
+/// memory has.
+#[inline(always)]
+pub fn translate_ram(root: u64, virt: u64, access: Access) -> Option<u64> {
+    walk(root, virt, access, Flags::NO_CACHE.bits())
+}
+
+/// The walk of [`translate`]; a leaf with any of the `refused` bits set
+/// counts as absent.
+#[inline(always)]
+fn walk(root: u64, virt: u64, access: Access, refused: u64) -> Option<u64> {
     if virt >= abi::layout::USER_END {
         return None;
     }
@@ -188,12 +225,16 @@ pub fn translate(root: u64, virt: u64, access: Access) -> Option<u64> {
         required |= Flags::WRITABLE.bits();
     }
     let mut table = root;
+    let mut entry = 0;
     for shift in [39, 30, 21, 12] {
-        let entry = read(table, index(virt, shift));
+        entry = read(table, index(virt, shift));
         if entry & required != required {
             return None;
         }
         table = entry & ADDRESS;
+    }
+    if entry & refused != 0 {
+        return None;
     }
     Some(table + (virt & (PAGE - 1)))
 }

@@ -12,6 +12,13 @@
 //!   caller's own memory, "valid" is the scratch buffer only, so the
 //!   kernel never writes into the fuzzer's image.
 //! - Lengths: 0, 4095, 4096, 4097, huge, and a few others.
+//! - Deadlines: none (0), past (1, or a little before the last clock
+//!   reading), near (within a few milliseconds of it) and far (seconds
+//!   away, or `u64::MAX`).
+//! - Futex words: in the child's own address space (the scratch buffer,
+//!   any worker's window, which scripts map and unmap under other
+//!   workers' waits, the read-only page, the image), misaligned, or any
+//!   bad address.
 //! - Counts, rights, map flags, message infos, modes, physical addresses
 //!   and plain values: edges and in-range values.
 //!
@@ -24,8 +31,9 @@ use abi::syscall::{ArgKind, CSPACE_MAX_SLOTS, MEMORY_MAX_PAGES, Syscall};
 use abi::{ObjectType, Rights};
 
 use super::layout::{
-    CSPACE_SLOTS, FIRST_RANDOM_SLOT, OWN_READ_ONLY, OWN_SCRATCH, OWN_SCRATCH_PAGES, PARTNER_IPC,
-    PARTNER_STACKS, WINDOW, WINDOW_PAGES, partner_stack_top,
+    CSPACE_SLOTS, FIRST_RANDOM_SLOT, OWN_READ_ONLY, OWN_SCRATCH, OWN_SCRATCH_PAGES, OWN_WINDOW,
+    OWN_WINDOW_PAGES, OWN_WINDOW_STRIDE, PARTNER_IPC, PARTNER_STACKS, WINDOW, WINDOW_PAGES,
+    partner_stack_top,
 };
 use super::pool::Pool;
 use super::rng::Rng;
@@ -198,8 +206,9 @@ fn map_flags(rng: &mut Rng) -> u64 {
     }
 }
 
-/// A message-info register: label, words, capabilities; sometimes too
-/// many words or reserved and kernel-only bits.
+/// A message-info register: label, words, capabilities; often the
+/// deadline flag (the worker puts a deadline in its IPC buffer); sometimes
+/// too many words or reserved and kernel-only bits.
 pub fn info(rng: &mut Rng) -> u64 {
     let label = match rng.below(4) {
         0 => rng.below(4),
@@ -215,7 +224,11 @@ pub fn info(rng: &mut Rng) -> u64 {
         0..60 => 0,
         _ => rng.range(1, 3) as usize,
     };
-    let mut info = MessageInfo::new(label, words, caps).to_reg();
+    let mut info = MessageInfo::new(label, words, caps);
+    if rng.chance(20) {
+        info = info.with_deadline();
+    }
+    let mut info = info.to_reg();
     if rng.chance(6) {
         info |= rng.pick(&[1 << 10, 1 << 12, 1 << 13, 1 << 14, 1 << 15]);
     }
@@ -287,6 +300,32 @@ pub fn address(rng: &mut Rng, cx: &Context, own: bool) -> u64 {
     }
 }
 
+/// The address of a futex word, for the futex syscalls (which act on the
+/// caller's own address space).
+fn futex_address(rng: &mut Rng, cx: &Context) -> u64 {
+    let page = PAGE_BYTES;
+    match rng.below(100) {
+        0..35 => OWN_SCRATCH + (rng.below(OWN_SCRATCH_PAGES * page) & !3),
+        35..55 => {
+            let window =
+                OWN_WINDOW + rng.below(super::report::MAX_WORKERS as u64) * OWN_WINDOW_STRIDE;
+            window + (rng.below(OWN_WINDOW_PAGES * page) & !3)
+        }
+        55..61 => OWN_READ_ONLY + (rng.below(page) & !3),
+        61..66 => abi::layout::IMAGE_BASE + (rng.below(cx.image_pages.max(1) * page) & !3),
+        66..78 => OWN_SCRATCH + (rng.below(OWN_SCRATCH_PAGES * page) & !3) + rng.range(1, 3),
+        _ => address(rng, cx, true),
+    }
+}
+
+/// Whether `call` is a futex syscall.
+pub fn is_futex(call: Syscall) -> bool {
+    matches!(
+        call,
+        Syscall::FutexWait | Syscall::FutexWake | Syscall::FutexRequeue
+    )
+}
+
 /// A physical address (only device-memory objects take one; the child
 /// holds no device capability, so these reach the argument checks only).
 fn phys(rng: &mut Rng) -> u64 {
@@ -338,7 +377,23 @@ pub fn count(rng: &mut Rng) -> u64 {
     }
 }
 
-/// A plain value: codes, badges, bits, priorities, deadlines, words.
+/// Nanoseconds ahead of the last clock reading that count as "near".
+pub const NEAR_NS: u64 = 3_000_000;
+
+/// A deadline: none, past, near or far.
+pub fn deadline(rng: &mut Rng, cx: &Context) -> u64 {
+    match rng.below(100) {
+        0..30 => 0,
+        30..45 => {
+            let before = cx.now.saturating_sub(rng.below(NEAR_NS)).max(1);
+            rng.pick(&[1, before])
+        }
+        45..85 => cx.now.wrapping_add(rng.below(NEAR_NS)).max(1),
+        _ => rng.pick(&[cx.now.wrapping_add(1_000_000_000), u64::MAX]),
+    }
+}
+
+/// A plain value: codes, badges, bits, priorities, words.
 pub fn value(rng: &mut Rng, cx: &Context) -> u64 {
     match rng.below(100) {
         0..15 => 0,
@@ -367,11 +422,13 @@ pub fn generate(rng: &mut Rng, pool: &Pool, cx: &Context, call: Syscall) -> [u64
             ArgKind::Rights => rights(rng),
             ArgKind::MapFlags => map_flags(rng),
             ArgKind::Info => info(rng),
+            ArgKind::Address if is_futex(call) => futex_address(rng, cx),
             ArgKind::Address => address(rng, cx, own),
             ArgKind::PhysAddress => phys(rng),
             ArgKind::Length => length(rng),
             ArgKind::Count => count(rng),
             ArgKind::Mode => rng.pick(&[0, 0, 1, 1, 2, u64::MAX]),
+            ArgKind::Deadline => deadline(rng, cx),
             ArgKind::Value => value(rng, cx),
         };
     }

@@ -7,8 +7,9 @@
 //! above the workers and their partners, and wakes every timer tick: a
 //! worker that made no progress for [`RESCUE_TICKS`] inside a call that
 //! may block gets its budget revoked (which destroys every object it made,
-//! so whatever it waits on goes and it returns `PeerClosed`); if the
-//! worker stays blocked, or no worker at all makes progress (say a
+//! so whatever it waits on goes and it returns `PeerClosed`; a worker in
+//! `FutexWait` waits on memory, not on an object, so it is woken by a wake
+//! on its word instead); if the worker stays blocked, or no worker at all makes progress (say a
 //! partner at a high priority spins), the whole fuzz budget is revoked.
 //!
 //! The child's own slots (below `layout::FIRST_RANDOM_SLOT`) are all
@@ -207,6 +208,14 @@ fn rescue(worker: Option<usize>, workers: usize) {
             report::bump(stat::RESCUES, 1);
             let calls = PROGRESS[worker].load(Ordering::Relaxed);
             let blocked_in = report::remembered_number(worker, calls);
+            if blocked_in == Syscall::FutexWait.number() {
+                // Its deadline may lie far ahead on the clock (under
+                // `-icount` the TSC hardly moves while the CPU idles).
+                report::bump(stat::RESCUED_FUTEX, 1);
+                let word = report::remembered_arg(worker, calls, 0);
+                let _ = sys::futex_wake_raw(word, abi::syscall::FUTEX_ALL);
+                return;
+            }
             let which = match Syscall::from_number(blocked_in) {
                 Some(Syscall::Send) => Some(stat::RESCUED_SEND),
                 Some(Syscall::Call) => Some(stat::RESCUED_CALL),

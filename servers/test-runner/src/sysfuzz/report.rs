@@ -96,6 +96,8 @@ pub mod stat {
     pub const RESCUED_WAIT: usize = 25;
     /// ... in `ThreadWait`.
     pub const RESCUED_THREAD_WAIT: usize = 26;
+    /// ... in `FutexWait` (woken by a wake on its word).
+    pub const RESCUED_FUTEX: usize = 27;
     /// Number of counters.
     pub const COUNT: usize = 28;
 }
@@ -179,6 +181,11 @@ pub fn remembered_number(worker: usize, sequence: u64) -> u64 {
     word(LAST + (worker * RING + (sequence as usize % RING)) * CALL_WORDS)
 }
 
+/// Argument register `index` of worker `worker`'s call number `sequence`.
+pub fn remembered_arg(worker: usize, sequence: u64, index: usize) -> u64 {
+    word(LAST + (worker * RING + (sequence as usize % RING)) * CALL_WORDS + 1 + index)
+}
+
 /// Records an anomaly: worker `worker` saw `call` break the rule checked
 /// at source line `line`.
 pub fn anomaly(worker: usize, line: u32, call: [u64; CALL_WORDS]) {
@@ -223,7 +230,8 @@ pub fn unknown_statuses() -> u64 {
 }
 
 const HEADINGS: [&str; OUTCOMES] = [
-    "ok", "cap", "type", "rights", "arg", "oom", "block", "closed", "addr", "nosys", "other",
+    "ok", "cap", "type", "rights", "arg", "oom", "block", "closed", "addr", "nosys", "timeout",
+    "other",
 ];
 
 fn row_name(row: usize) -> &'static str {
@@ -299,12 +307,13 @@ pub fn print_counters() {
         stat(stat::ANOMALIES),
     );
     println!(
-        "  rescued while blocked in: Send {}, Call {}, Recv/ReplyRecv {}, Wait {}, ThreadWait {}",
+        "  rescued while blocked in: Send {}, Call {}, Recv/ReplyRecv {}, Wait {}, ThreadWait {}, FutexWait {}",
         stat(stat::RESCUED_SEND),
         stat(stat::RESCUED_CALL),
         stat(stat::RESCUED_RECV),
         stat(stat::RESCUED_WAIT),
         stat(stat::RESCUED_THREAD_WAIT),
+        stat(stat::RESCUED_FUTEX),
     );
 }
 

@@ -874,10 +874,18 @@ impl Worker {
         };
         let (status, results) = self.raw(number.number(), args);
         if status == SysError::OutOfMemory.code() {
-            // Nothing kept: the probe budget must be as new.
+            // Nothing kept: the probe budget must be as new. Another worker
+            // may have paid with it meanwhile, though, through a stale pool
+            // entry for a slot this budget now holds; what it made derives
+            // from the budget's capability, so a revoke takes it back
+            // first, and only a charge that outlives it counts.
             let info = BudgetInfoArgs { budget };
-            if let Ok(after) = self.call(&info)
-                && after[1] != 0
+            let charged = |worker: &mut Self| worker.call(&info).map(|r| r[1]) != Ok(0);
+            if charged(self) {
+                let _ = self.call(&CapRevokeArgs { slot: budget });
+            }
+            if charged(self)
+                && let Ok(after) = self.call(&info)
             {
                 self.anomaly(line!(), number.number(), args, status);
                 rt::println!(

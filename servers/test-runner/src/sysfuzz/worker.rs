@@ -20,7 +20,12 @@
 //! - Block with nobody to wake it. A call that could wait on a live
 //!   object (`Send`, `Call`, `Recv`, `ReplyRecv`, `Wait`, `ThreadWait`)
 //!   is made only [`BLOCK_PERCENT`] of the time (else with an invalid
-//!   slot, so it fails at once). A receive arms the worker's alarm, a
+//!   slot, so it fails at once). A `FutexWait` always gets a deadline at
+//!   most `args::NEAR_NS` away, and half the time the value its word
+//!   holds, so that it really waits; a revoke cannot reach a futex waiter
+//!   (it waits on memory, not on an object), so if it still waits after a
+//!   few ticks (under `-icount` the clock hardly moves while the CPU
+//!   idles), the supervisor wakes its word. A receive arms the worker's alarm, a
 //!   notification bound to it whose timer ends the receive at the next
 //!   tick; `Wait` first arms the timer of the notification it waits on;
 //!   `Send`, `Call` and `ThreadWait` often find a partner thread that
@@ -33,18 +38,18 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use abi::ipc::{IPC_BUFFER_CAPS_OFFSET, MessageInfo};
+use abi::ipc::{IPC_BUFFER_CAPS_OFFSET, IPC_BUFFER_DEADLINE_WORD, MessageInfo};
 use abi::layout::USER_END;
 use abi::syscall::{
     BudgetInfoArgs, BudgetSplitArgs, CapCopyArgs, CapDeleteArgs, CapInfoArgs, CapRevokeArgs,
-    LendMode, MemoryLendArgs, PollArgs, Syscall, SyscallArgs, TimerSetArgs,
+    ClockReadArgs, LendMode, MemoryLendArgs, PollArgs, Syscall, SyscallArgs, TimerSetArgs,
 };
 use abi::{CapSlot, ObjectType, Rights, SysError};
 use rt::sys;
 
 use super::args::{self, Context};
 use super::child;
-use super::layout::{CSPACE_SLOTS, G_ASPACE, G_DEBUG};
+use super::layout::{CSPACE_SLOTS, G_ASPACE, G_DEBUG, OWN_SCRATCH, OWN_SCRATCH_PAGES};
 use super::pool::{Pool, State};
 use super::recorder;
 use super::report::{self, CALL_WORDS, MAX_WORKERS, stat};
@@ -432,11 +437,14 @@ impl Worker {
         ) {
             self.fill_buffer(args[1]);
         }
+        if args::is_futex(call) {
+            self.futex_args(call, &mut args);
+        }
         if alarm {
             self.alarm(true);
         }
         // What may still block after the guards above (an invalid slot fails).
-        let blocks = matches!(
+        let blocks = (matches!(
             call,
             Syscall::Send
                 | Syscall::Call
@@ -445,7 +453,8 @@ impl Worker {
                 | Syscall::Wait
                 | Syscall::ThreadWait
         ) && args[0] != 0
-            && args[0] < u64::from(CSPACE_SLOTS);
+            && args[0] < u64::from(CSPACE_SLOTS))
+            || call == Syscall::FutexWait;
         let (status, results) = if blocks {
             self.blocking(call.number(), args)
         } else {
@@ -455,6 +464,37 @@ impl Worker {
             self.alarm(false);
         }
         self.observe(call, &args, status, &results);
+    }
+
+    /// Makes a futex call's arguments bite: half the time the value its
+    /// word holds (when the worker can read it: the scratch buffer), and a
+    /// `FutexWait` always a deadline no further than `args::NEAR_NS`.
+    fn futex_args(&mut self, call: Syscall, args: &mut [u64; 6]) {
+        let expected = match call {
+            Syscall::FutexWait => 1,
+            Syscall::FutexRequeue => 4,
+            _ => return,
+        };
+        // Mostly a value that fits the 32-bit word (wider ones stop at the
+        // decoder with `InvalidArg`).
+        if self.rng.chance(80) {
+            args[expected] &= u64::from(u32::MAX);
+        }
+        let scratch = OWN_SCRATCH..OWN_SCRATCH + OWN_SCRATCH_PAGES * abi::layout::PAGE_BYTES;
+        if scratch.contains(&args[0]) && args[0].is_multiple_of(4) && self.rng.chance(50) {
+            args[expected] = u64::from(crate::cpu::word_at(args[0]).load(Ordering::SeqCst));
+        }
+        if call == Syscall::FutexWait {
+            let tag = core::mem::replace(&mut self.tag, Tag::Upkeep);
+            if let Ok(results) = self.call(&ClockReadArgs {}) {
+                self.cx.now = results[0];
+            }
+            self.tag = tag;
+            let latest = self.cx.now + args::NEAR_NS;
+            if args[2] == 0 || args[2] > latest {
+                args[2] = self.cx.now + 1 + self.rng.below(args::NEAR_NS);
+            }
+        }
     }
 
     /// Arms (`on`) or disarms and drains the worker's alarm.
@@ -501,9 +541,12 @@ impl Worker {
         }
     }
 
-    /// Puts capabilities (and some words) to send in the IPC buffer.
+    /// Puts capabilities (and some words, and a deadline) to send in the
+    /// IPC buffer.
     fn fill_buffer(&mut self, info: u64) {
         let page = &IPC_PAGES[self.index];
+        let deadline = args::deadline(&mut self.rng, &self.cx);
+        page.set_word(IPC_BUFFER_DEADLINE_WORD, deadline);
         let caps = MessageInfo::from_received(info).caps().min(3);
         for index in 0..caps {
             let slot = args::cap_to_send(&mut self.rng, &self.pool);

@@ -962,12 +962,24 @@ pub fn errors() -> TestResult {
         sys::call_endpoint(ep, &too_long).map(|_| ()),
         Err(SysError::InvalidArg)
     );
-    for bits in [1 << 10, 1 << 11, 1 << 12, 1 << 13, 1 << 14, 1 << 15, 0xff] {
+    for bits in [1 << 10, 1 << 12, 1 << 13, 1 << 14, 1 << 15, 0xff] {
         for number in [Syscall::Send, Syscall::NbSend, Syscall::Call] {
             let (status, _) =
                 sys::raw_syscall(number.number(), [u64::from(ep.0), bits, 0, 0, 0, 0]);
             ensure_eq!(SysError::from_code(status), Some(SysError::InvalidArg));
         }
+    }
+    // Bit 11 is the deadline flag: its deadline is in the IPC buffer, which
+    // this thread lacks (`NbSend` never waits and ignores it).
+    let deadline = MessageInfo::new(0, 0, 0).with_deadline().to_reg();
+    for (number, error) in [
+        (Syscall::Send, SysError::InvalidArg),
+        (Syscall::NbSend, SysError::WouldBlock),
+        (Syscall::Call, SysError::InvalidArg),
+    ] {
+        let (status, _) =
+            sys::raw_syscall(number.number(), [u64::from(ep.0), deadline, 0, 0, 0, 0]);
+        ensure_eq!(SysError::from_code(status), Some(error));
     }
 
     // Long messages and capabilities need an IPC buffer (this thread has none).

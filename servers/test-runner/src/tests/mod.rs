@@ -5,6 +5,7 @@ mod caps;
 mod clock;
 mod cspace;
 mod faults;
+mod futex;
 mod ioports;
 mod ipc;
 mod ipc_caps;
@@ -18,6 +19,7 @@ mod stress;
 mod support;
 mod syscalls;
 mod threads;
+mod timeouts;
 mod usercopy;
 mod vm;
 mod vm_faults;
@@ -625,6 +627,86 @@ pub static ALL: &[Test] = &[
     Test {
         name: "vm_clone_out_of_memory_keeps_nothing",
         run: vm_faults::clone_out_of_memory_keeps_nothing,
+    },
+    Test {
+        name: "timeout_recv",
+        run: timeouts::recv,
+    },
+    Test {
+        name: "timeout_wait",
+        run: timeouts::wait,
+    },
+    Test {
+        name: "timeout_send",
+        run: timeouts::send,
+    },
+    Test {
+        name: "timeout_call",
+        run: timeouts::call,
+    },
+    Test {
+        name: "timeout_reply_recv",
+        run: timeouts::reply_recv,
+    },
+    Test {
+        name: "timeout_order",
+        run: timeouts::order,
+    },
+    Test {
+        name: "timeout_waiter_gone",
+        run: timeouts::waiter_gone,
+    },
+    Test {
+        name: "timeout_suspended",
+        run: timeouts::suspended,
+    },
+    Test {
+        name: "timeout_fast_path_declines",
+        run: timeouts::fast_path_declines,
+    },
+    Test {
+        name: "futex_wait_wake",
+        run: futex::wait_wake,
+    },
+    Test {
+        name: "futex_value_mismatch",
+        run: futex::value_mismatch,
+    },
+    Test {
+        name: "futex_wait_timeout",
+        run: futex::wait_timeout,
+    },
+    Test {
+        name: "futex_errors",
+        run: futex::wait_errors,
+    },
+    Test {
+        name: "futex_wake_counts",
+        run: futex::wake_errors_and_counts,
+    },
+    Test {
+        name: "futex_priority_order",
+        run: futex::priority_order,
+    },
+    Test {
+        name: "futex_requeue",
+        run: futex::requeue,
+    },
+    Test {
+        name: "futex_cross_process",
+        run: futex::cross_process,
+    },
+    Test {
+        name: "futex_cow_separation",
+        run: futex::cow_separation,
+    },
+    Test {
+        name: "futex_memory_gone",
+        run: futex::memory_gone,
+    },
+    Test {
+        name: "futex_storm",
+        run: futex::storm,
     },
     Test {
         name: "sysfuzz_seed_1",

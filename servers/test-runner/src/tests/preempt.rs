@@ -25,7 +25,9 @@ const TICK_NS: u64 = 10_000_000;
 /// and records whether the revoke was still running when it woke.
 fn sleeper(_: u64) -> u64 {
     let alarm = CapSlot(ALARM.load(Ordering::Relaxed));
-    let deadline = sys::clock_read() + 1;
+    // Deadlines are precise (a one-shot timer, not the next tick): 2 ms
+    // ahead, well inside the revoke, which takes several ticks.
+    let deadline = sys::clock_read() + TICK_NS / 5;
     if sys::timer_set(alarm, deadline, 1).is_err() || sys::wait(alarm).is_err() {
         return 1;
     }
