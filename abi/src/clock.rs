@@ -102,6 +102,8 @@ const fn scale(delta: u64, mult: u64, shift: u64) -> u64 {
     let product = delta as u128 * mult as u128;
     let high = (product >> 64) as u64;
     if shift < 64 {
+        // Masked, so that the compiler knows the shift is below 64.
+        let shift = (shift & 63) as u32;
         if high >> shift != 0 {
             u64::MAX
         } else {
