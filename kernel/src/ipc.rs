@@ -116,7 +116,7 @@ fn buffer_phys(k: &mut Kernel, id: ObjId<Thread>, access: Access) -> Option<u64>
         return None;
     }
     let root = k.objects.get(aspace).root;
-    match user_tables::translate(root, buffer, access) {
+    match user_tables::translate_ram(root, buffer, access) {
         Some(phys) => Some(phys),
         None => fault_in_buffer(k, aspace, buffer, access),
     }
@@ -132,7 +132,7 @@ pub fn mapped_buffer(k: &Kernel, id: ObjId<Thread>, access: Access) -> Option<u6
         return None;
     }
     let root = k.objects.get(thread.aspace).root;
-    user_tables::translate(root, thread.ipc_buffer, access)
+    user_tables::translate_ram(root, thread.ipc_buffer, access)
 }
 
 /// Copies message words `MSG_REG_WORDS..words` from the IPC buffer at
@@ -156,7 +156,7 @@ fn fault_in_buffer(
 ) -> Option<u64> {
     vm::fault::populate(k, aspace, buffer, IPC_BUFFER_BYTES as u64, access).ok()?;
     let root = k.objects.get(aspace).root;
-    user_tables::translate(root, buffer, access)
+    user_tables::translate_ram(root, buffer, access)
 }
 
 /// Moves the message `sender` holds to `receiver` and returns the

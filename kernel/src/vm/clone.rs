@@ -233,7 +233,7 @@ fn lend_page(
     }
     let root = space.root;
     let source_phys =
-        user_tables::translate(root, virt, Access::Read).ok_or(SysError::BadAddress)?;
+        user_tables::translate_ram(root, virt, Access::Read).ok_or(SysError::BadAddress)?;
     let budget = k.objects.get(lent).header.payer;
     let fresh = vm::pages::new_page(k, budget)?;
     let offset = bytes.start - virt;

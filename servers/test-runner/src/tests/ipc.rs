@@ -552,6 +552,51 @@ fn nb_send_long(arg: u64) -> u64 {
     code(sys::nb_send(low_slot(arg), &long))
 }
 
+/// IPC buffers on device memory: the kernel copies message words through
+/// its direct map, which holds RAM only, so a buffer page that is device
+/// memory (here the HPET's registers, mapped read-write) counts as
+/// unmapped: the side it belongs to gets `BadAddress`, the other side's
+/// operation goes on, and the kernel is unharmed.
+pub fn device_memory_buffers() -> TestResult {
+    let device = CapSlot(super::boot().device_cap);
+    let hpet = must(sys::memory_create_device(budget(), device, 0xfed0_0000, 1))?;
+    let base = super::vm::area(29);
+    let rw = abi::MapFlags::READ | abi::MapFlags::WRITE;
+    must(sys::aspace_map(super::aspace_cap(), hpet, 0, base, 1, rw))?;
+    let ep = must(sys::endpoint_create(budget()))?;
+    let arg = |label: u64| pack(u64::from(ep.0), label);
+
+    // A sender whose buffer is the device page.
+    let bad = Raw::new(send_long_entry, arg(1))
+        .priority(33)
+        .buffer_at(base)
+        .start()?;
+    let good = Raw::new(send_label_entry, arg(2)).priority(33).start()?;
+    ensure_eq!(must(sys::recv(ep))?.message.info.label(), 2);
+    ensure_eq!(bad.join()?, SysError::BadAddress.code());
+    ensure_eq!(good.join()?, 0);
+
+    // A receiver whose buffer is the device page.
+    clear_out();
+    let unfit = Raw::new(recv_one_entry, arg(0))
+        .priority(33)
+        .buffer_at(base)
+        .start()?;
+    let fit = Raw::new(recv_one_entry, arg(1))
+        .priority(33)
+        .buffer(&PAGES[1])
+        .start()?;
+    let sender = Raw::new(send_long_entry, arg(3))
+        .buffer(&PAGES[0])
+        .start()?;
+    ensure_eq!(sender.join()?, 0);
+    ensure_eq!(unfit.join()?, SysError::BadAddress.code());
+    ensure_eq!(fit.join()?, 0);
+
+    must(sys::cap_delete(ep))?;
+    super::vm::unmap_delete(hpet, base, 1)
+}
+
 pub fn transfer_error_sides() -> TestResult {
     let before = free_frames()?;
     let ep = must(sys::endpoint_create(budget()))?;

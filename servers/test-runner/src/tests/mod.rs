@@ -401,6 +401,10 @@ pub static ALL: &[Test] = &[
         run: ipc::reply_recv_with_sender_queued,
     },
     Test {
+        name: "ipc_device_memory_buffers",
+        run: ipc::device_memory_buffers,
+    },
+    Test {
         name: "ipc_transfer_error_sides",
         run: ipc::transfer_error_sides,
     },
