@@ -145,11 +145,27 @@ impl<'a> FrameBitmap<'a> {
     /// clipped, and `start + count` saturates); frames that are already free
     /// are not counted twice.
     pub fn add_free_range(&mut self, start: FrameNumber, count: u64) {
-        let mut newly_free = 0;
-        self.for_each_word_in(start, count, |word, mask| {
-            newly_free += u64::from((mask & !*word).count_ones());
-            *word |= mask;
-        });
+        let newly_free = self.for_each_word_in(
+            start,
+            count,
+            |word, mask| {
+                let newly_free = u64::from((mask & !*word).count_ones());
+                *word |= mask;
+                newly_free
+            },
+            |run| {
+                // Whole words: 64 frames each, less those already free
+                // (none, in the usual boot order, so the count is skipped).
+                let mut already_free = 0;
+                for word in run.iter_mut() {
+                    if *word != 0 {
+                        already_free += u64::from(word.count_ones());
+                    }
+                    *word = u64::MAX;
+                }
+                run.len() as u64 * BITS_PER_WORD - already_free
+            },
+        );
         // Cannot overflow: the set bits never exceed `frames`.
         self.free_count += newly_free;
     }
@@ -160,11 +176,25 @@ impl<'a> FrameBitmap<'a> {
     /// The range is clipped like in [`FrameBitmap::add_free_range`]. Returns
     /// how many frames were free and now are used.
     pub fn reserve_range(&mut self, start: FrameNumber, count: u64) -> u64 {
-        let mut newly_used = 0;
-        self.for_each_word_in(start, count, |word, mask| {
-            newly_used += u64::from((mask & *word).count_ones());
-            *word &= !mask;
-        });
+        let newly_used = self.for_each_word_in(
+            start,
+            count,
+            |word, mask| {
+                let newly_used = u64::from((mask & *word).count_ones());
+                *word &= !mask;
+                newly_used
+            },
+            |run| {
+                let mut newly_used = 0;
+                for word in run.iter_mut() {
+                    if *word != 0 {
+                        newly_used += u64::from(word.count_ones());
+                    }
+                    *word = 0;
+                }
+                newly_used
+            },
+        );
         // Cannot underflow: only set bits were counted.
         self.free_count -= newly_used;
         newly_used
@@ -249,15 +279,21 @@ impl<'a> FrameBitmap<'a> {
         Some((index, 1u64 << (frame.0 % BITS_PER_WORD)))
     }
 
-    /// Calls `apply(word, mask)` for every word that overlaps the frames
-    /// `[start, start + count)` clipped to `0..frames`, where `mask` has the
-    /// bits of the frames in the range set.
+    /// Visits the words that overlap the frames `[start, start + count)`
+    /// clipped to `0..frames`: `partial(word, mask)` for a word only part
+    /// of which is in the range, where `mask` has the bits of the frames
+    /// in the range set, and `whole(words)` for each run of words that lie
+    /// entirely inside it (one call per run, so a large range costs a
+    /// tight loop over its words rather than a call per word). Returns the
+    /// sum of what the calls return (frames whose state changed).
     fn for_each_word_in(
         &mut self,
         start: FrameNumber,
         count: u64,
-        mut apply: impl FnMut(&mut u64, u64),
-    ) {
+        mut partial: impl FnMut(&mut u64, u64) -> u64,
+        mut whole: impl FnMut(&mut [u64]) -> u64,
+    ) -> u64 {
+        let mut changed = 0;
         let end = start.0.saturating_add(count).min(self.frames);
         let mut frame = start.0;
         while frame < end {
@@ -265,13 +301,24 @@ impl<'a> FrameBitmap<'a> {
             // `base <= frame < end`, so neither subtraction can underflow and
             // `base + width <= end` cannot overflow.
             let base = frame - low_bit;
+            if low_bit == 0 && end - base >= BITS_PER_WORD {
+                // Lossless like `word_index`: the words end below `frames`.
+                let words = ((end - base) / BITS_PER_WORD) as usize;
+                let first = word_index(frame);
+                if let Some(run) = self.words.get_mut(first..first + words) {
+                    changed += whole(run);
+                }
+                frame = base + words as u64 * BITS_PER_WORD;
+                continue;
+            }
             let high_bit = (end - base).min(BITS_PER_WORD);
             let mask = bit_range_mask(low_bit, high_bit);
             if let Some(word) = self.words.get_mut(word_index(frame)) {
-                apply(word, mask);
+                changed += partial(word, mask);
             }
             frame = base + high_bit;
         }
+        changed
     }
 }
 
