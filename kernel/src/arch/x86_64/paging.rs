@@ -126,12 +126,14 @@ fn map_range(root: u64, virt: u64, phys: u64, bytes: u64, flags: Flags, largest:
                     flags | Flags::HUGE_PAGE
                 };
                 let count = (ENTRIES - index).min(left / size);
-                for i in 0..count {
+                let mut value = pa | leaf.bits();
+                for slot in index..index + count {
                     assert!(
-                        read(table, index + i) & Flags::PRESENT.bits() == 0,
+                        read(table, slot) & Flags::PRESENT.bits() == 0,
                         "kernel mapping over a present entry"
                     );
-                    write(table, index + i, (pa + i * size) | leaf.bits());
+                    write(table, slot, value);
+                    value += size;
                 }
                 done += count * size;
                 break;
