@@ -8,16 +8,24 @@ use crate::layout::{IMAGE_BASE, PAGE_BYTES};
 
 /// Magic bytes at the start of a flat image.
 pub const FLAT_MAGIC: [u8; 8] = *b"MICAFLAT";
-/// Version of [`FlatImageHeader`].
-pub const FLAT_VERSION: u32 = 1;
+/// Version of [`FlatImageHeader`] (2: `header_bytes` may exceed the header,
+/// so that the data can start on a page boundary of the initramfs).
+pub const FLAT_VERSION: u32 = 2;
+/// Largest `header_bytes`: the padding after the header is less than a page.
+pub const FLAT_MAX_HEADER_BYTES: u32 = PAGE_BYTES as u32;
 /// Largest image (code, data and zero-filled bss) the kernel will map.
 pub const FLAT_MAX_MEM_BYTES: u64 = 256 << 20;
 /// Largest initial stack the kernel will map.
 pub const FLAT_MAX_STACK_BYTES: u64 = 16 << 20;
 
-/// Header of the flat `bootstrap` image, followed by `file_bytes` of image
-/// data to be placed at `load_addr`. Memory from `load_addr + file_bytes`
-/// to `load_addr + mem_bytes` is zero-filled (bss).
+/// Header of the flat `bootstrap` image, followed (after padding up to
+/// `header_bytes`) by `file_bytes` of image data to be placed at
+/// `load_addr`. Memory from `load_addr + file_bytes` to
+/// `load_addr + mem_bytes` is zero-filled (bss).
+///
+/// The build pads the header so that the data starts on a page boundary
+/// of the initramfs; the kernel then maps those pages of the initramfs
+/// themselves (copy-on-write) instead of copying them.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct FlatImageHeader {
@@ -25,13 +33,15 @@ pub struct FlatImageHeader {
     pub magic: [u8; 8],
     /// [`FLAT_VERSION`].
     pub version: u32,
-    /// `size_of::<FlatImageHeader>()`; the image data starts right after.
+    /// Where the image data starts, from the start of the header: the
+    /// header, then padding that is ignored. At least
+    /// `size_of::<FlatImageHeader>()`, at most [`FLAT_MAX_HEADER_BYTES`].
     pub header_bytes: u32,
     /// Virtual address of the first data byte; must be [`IMAGE_BASE`].
     pub load_addr: u64,
     /// Entry point; inside the loaded data.
     pub entry: u64,
-    /// Bytes of data that follow the header.
+    /// Bytes of data, from `header_bytes` on.
     pub file_bytes: u64,
     /// Bytes of memory the image occupies, bss included (>= `file_bytes`).
     pub mem_bytes: u64,
@@ -59,14 +69,19 @@ impl FlatImageHeader {
     /// # Errors
     /// [`ImageError`] for anything that does not describe a loadable image.
     pub fn parse(image: &[u8]) -> Result<(FlatImageHeader, &[u8]), ImageError> {
-        let (header, rest) =
+        let (header, _) =
             FlatImageHeader::read_from_prefix(image).map_err(|_| ImageError::Truncated)?;
         if header.magic != FLAT_MAGIC || header.version != FLAT_VERSION {
             return Err(ImageError::BadMagic);
         }
-        if header.header_bytes as usize != core::mem::size_of::<FlatImageHeader>() {
+        if (header.header_bytes as usize) < core::mem::size_of::<FlatImageHeader>()
+            || header.header_bytes > FLAT_MAX_HEADER_BYTES
+        {
             return Err(ImageError::BadField("header_bytes"));
         }
+        let rest = image
+            .get(header.header_bytes as usize..)
+            .ok_or(ImageError::Truncated)?;
         if header.load_addr != IMAGE_BASE {
             return Err(ImageError::BadField("load_addr"));
         }
@@ -241,6 +256,32 @@ mod tests {
     }
 
     #[test]
+    fn data_starts_after_the_padding() {
+        for pad in [1usize, 448, 4096 - 64] {
+            let mut h = header();
+            h.header_bytes = (64 + pad) as u32;
+            let mut img = h.as_bytes().to_vec();
+            img.extend(std::iter::repeat_n(0xee, pad));
+            img.extend(std::iter::repeat_n(0xcc, 16));
+            let (parsed, data) = FlatImageHeader::parse(&img).unwrap();
+            assert_eq!(parsed, h);
+            assert_eq!(data, &[0xcc; 16]);
+            assert_eq!(
+                FlatImageHeader::parse(&img[..img.len() - 1]),
+                Err(ImageError::Truncated)
+            );
+        }
+        let mut h = header();
+        h.header_bytes = FLAT_MAX_HEADER_BYTES + 1;
+        let mut img = h.as_bytes().to_vec();
+        img.resize(8192, 0xcc);
+        assert_eq!(
+            FlatImageHeader::parse(&img),
+            Err(ImageError::BadField("header_bytes"))
+        );
+    }
+
+    #[test]
     fn bad_images_are_rejected() {
         let h = header();
         assert_eq!(FlatImageHeader::parse(&[]), Err(ImageError::Truncated));
@@ -253,8 +294,11 @@ mod tests {
             (|h| h.exec_bytes = 100, ImageError::BadField("exec_bytes")),
             (|h| h.exec_bytes = 0, ImageError::BadField("exec_bytes")),
             (|h| h.magic[0] = b'X', ImageError::BadMagic),
-            (|h| h.version = 2, ImageError::BadMagic),
-            (|h| h.header_bytes = 8, ImageError::BadField("header_bytes")),
+            (|h| h.version = 1, ImageError::BadMagic),
+            (
+                |h| h.header_bytes = 63,
+                ImageError::BadField("header_bytes"),
+            ),
             (|h| h.load_addr = 0x1000, ImageError::BadField("load_addr")),
             (|h| h.mem_bytes = 8, ImageError::BadField("mem_bytes")),
             (|h| h.entry = IMAGE_BASE + 16, ImageError::BadField("entry")),

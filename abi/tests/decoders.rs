@@ -8,7 +8,8 @@
 use std::fmt::Debug;
 
 use abi::boot::{
-    FLAT_MAGIC, FLAT_MAX_MEM_BYTES, FLAT_MAX_STACK_BYTES, FLAT_VERSION, FlatImageHeader, ImageError,
+    FLAT_MAGIC, FLAT_MAX_HEADER_BYTES, FLAT_MAX_MEM_BYTES, FLAT_MAX_STACK_BYTES, FLAT_VERSION,
+    FlatImageHeader, ImageError,
 };
 use abi::ipc::MessageInfo;
 use abi::layout::{IMAGE_BASE, PAGE_BYTES, USER_END, is_user_canonical, is_user_range};
@@ -596,7 +597,7 @@ proptest! {
     }
 }
 
-/// Size of the flat image header.
+/// Size of the flat image header (`header_bytes` may add padding).
 const HEADER_BYTES: usize = 64;
 
 /// The header's documented byte layout: all fields little-endian, in
@@ -654,9 +655,10 @@ fn model_accepts(image: &[u8]) -> bool {
     let stack = u128::from(h.stack_bytes);
     h.magic == FLAT_MAGIC
         && h.version == FLAT_VERSION
-        && h.header_bytes as usize == HEADER_BYTES
+        && h.header_bytes as usize >= HEADER_BYTES
+        && h.header_bytes <= FLAT_MAX_HEADER_BYTES
         && h.load_addr == IMAGE_BASE
-        && (HEADER_BYTES as u128) + file <= image.len() as u128
+        && u128::from(h.header_bytes) + file <= image.len() as u128
         && file <= mem
         && mem <= u128::from(FLAT_MAX_MEM_BYTES)
         && load <= entry
@@ -683,7 +685,7 @@ fn check_parsed(image: &[u8], h: &FlatImageHeader, data: &[u8]) -> Result<(), Te
     prop_assert_eq!(h.stack_bytes % PAGE_BYTES, 0);
     prop_assert!(h.stack_bytes != 0 && h.stack_bytes <= FLAT_MAX_STACK_BYTES);
     prop_assert_eq!(data.len() as u64, h.file_bytes);
-    prop_assert_eq!(data.as_ptr(), image[HEADER_BYTES..].as_ptr());
+    prop_assert_eq!(data.as_ptr(), image[h.header_bytes as usize..].as_ptr());
     Ok(())
 }
 
@@ -715,10 +717,16 @@ fn check_parse(image: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// A loadable image: a valid header, its data and up to 16 trailing bytes.
+/// A loadable image: a valid header (mostly without padding), its data
+/// and up to 16 trailing bytes.
 fn valid_image() -> impl Strategy<Value = (FlatImageHeader, Vec<u8>)> {
     let max_stack_pages = FLAT_MAX_STACK_BYTES / PAGE_BYTES;
+    let header_bytes = prop_oneof![
+        3 => Just(HEADER_BYTES as u32),
+        1 => HEADER_BYTES as u32..=FLAT_MAX_HEADER_BYTES,
+    ];
     (
+        header_bytes,
         1..=3 * PAGE_BYTES,
         any::<u64>(),
         0u64..4,
@@ -729,6 +737,7 @@ fn valid_image() -> impl Strategy<Value = (FlatImageHeader, Vec<u8>)> {
     )
         .prop_map(
             move |(
+                header_bytes,
                 file_bytes,
                 entry_seed,
                 extra_exec_pages,
@@ -749,7 +758,7 @@ fn valid_image() -> impl Strategy<Value = (FlatImageHeader, Vec<u8>)> {
                 let header = FlatImageHeader {
                     magic: FLAT_MAGIC,
                     version: FLAT_VERSION,
-                    header_bytes: HEADER_BYTES as u32,
+                    header_bytes,
                     load_addr: IMAGE_BASE,
                     entry: IMAGE_BASE + entry_offset,
                     file_bytes,
@@ -763,9 +772,12 @@ fn valid_image() -> impl Strategy<Value = (FlatImageHeader, Vec<u8>)> {
         )
 }
 
-/// Concatenates a header and the bytes after it.
+/// Concatenates a header, its padding (zeros up to `header_bytes`, at
+/// most up to [`FLAT_MAX_HEADER_BYTES`]) and the bytes after it.
 fn image_of(header: &FlatImageHeader, data: &[u8]) -> Vec<u8> {
     let mut image = header_to_bytes(header);
+    let padded = header.header_bytes.min(FLAT_MAX_HEADER_BYTES) as usize;
+    image.resize(padded.max(HEADER_BYTES), 0);
     image.extend_from_slice(data);
     image
 }

@@ -2,10 +2,15 @@
 //! build its address space and capability space, and make its thread ready.
 //!
 //! The kernel has no ELF loader. `xtask` turns the program into a flat
-//! image with an `abi::boot::FlatImageHeader`; the kernel copies it to
-//! fresh frames at `abi::layout::IMAGE_BASE` (code read+execute, the rest
-//! read+write), maps the boot information page, the initramfs (read-only)
-//! and a stack, and hands the thread seven capabilities: the debug object,
+//! image with an `abi::boot::FlatImageHeader` and places its data on a page
+//! boundary of the initramfs; the kernel maps it at
+//! `abi::layout::IMAGE_BASE` (code read+execute, the rest read+write) as an
+//! anonymous memory object whose pages are the initramfs pages themselves,
+//! pinned and shared copy-on-write, so nothing is copied until the
+//! program writes a page (only a partial last page, or every page if the
+//! data is not page-aligned in memory, is copied at boot). It maps the
+//! boot information page, the initramfs (read-only) and a stack, and
+//! hands the thread seven capabilities: the debug object,
 //! its own address space, itself, its capability space, the root budget
 //! (every frame free at this point; the first program's own objects are
 //! paid from it), the initramfs pages and the device memory (the physical
@@ -17,6 +22,7 @@ use abi::boot::{BOOT_INFO_MAGIC, BOOT_INFO_VERSION, BootInfo, FlatImageHeader};
 use abi::layout::{BOOT_INFO_ADDR, INITRAMFS_ADDR, PAGE_BYTES, STACK_TOP};
 use abi::syscall::PRIORITY_LEVELS;
 use abi::{CapSlot, Rights};
+use kcore::frame::FrameNumber;
 use kcore::memmap::PhysRange;
 use zerocopy::IntoBytes;
 
@@ -112,21 +118,37 @@ fn phys_slice(range: PhysRange) -> &'static [u8] {
     }
 }
 
-/// An anonymous object of `pages` pages paid for by `budget`, with
-/// `contents` copied into its first pages (the rest stay holes, zero on
-/// first touch).
+/// An anonymous object of `pages` pages paid for by `budget`, holding
+/// `contents` in its first pages (the rest stay holes, zero on first
+/// touch). If `contents` lies at physical `contents_phys` (RAM the
+/// allocator never hands out: the initramfs) and that is page-aligned,
+/// each whole page of it is that page itself, pinned and shared
+/// copy-on-write (`frame::page_init_pinned`); every other page is a
+/// fresh copy.
 fn filled_object(
     k: &mut Kernel,
     budget: ObjId<Budget>,
     pages: u64,
     contents: &[u8],
+    contents_phys: Option<u64>,
 ) -> Result<ObjId<MemoryObject>, BootError> {
     let oom = |_| BootError::OutOfMemory;
     let object = MemoryObject::anonymous(pages, budget).map_err(oom)?;
     let id = lifetime::new_object(k, budget, object).map_err(oom)?;
+    let shared_from = contents_phys.filter(|phys| phys.is_multiple_of(PAGE_BYTES));
     for (index, chunk) in contents.chunks(PAGE_BYTES as usize).enumerate() {
-        let page = vm::pages::new_page(k, budget).map_err(oom)?;
-        crate::mem::phys::copy_in(page.addr(), chunk);
+        let offset = index as u64 * PAGE_BYTES;
+        let pinned = shared_from
+            .map(|phys| FrameNumber::containing(phys + offset))
+            .filter(|frame| chunk.len() as u64 == PAGE_BYTES && frame::page_init_pinned(*frame));
+        let page = match pinned {
+            Some(frame) => frame,
+            None => {
+                let page = vm::pages::new_page(k, budget).map_err(oom)?;
+                crate::mem::phys::copy_in(page.addr(), chunk);
+                page
+            }
+        };
         vm::pages::store_page(k, id, index as u64, page.addr()).map_err(oom)?;
     }
     Ok(id)
@@ -158,6 +180,8 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
     let archive = phys_slice(facts.initrd);
     let image = kcore::tar::find(archive, BOOTSTRAP_NAME).map_err(BootError::Initramfs)?;
     let (header, data) = FlatImageHeader::parse(image).map_err(BootError::Image)?;
+    // `data` borrows the archive, which lies at `facts.initrd.start`.
+    let data_phys = facts.initrd.start + (data.as_ptr() as u64 - archive.as_ptr() as u64);
 
     // The root budget: every free frame, from here on.
     let oom = |_| BootError::OutOfMemory;
@@ -166,11 +190,12 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
     k.objects.get_mut(root_budget).account = Account::new(free);
     let aspace = aspace::create(k, root_budget).map_err(oom)?;
 
-    // The image: copied, so the initramfs stays read-only and shared; code
-    // read+execute, the rest read+write.
+    // The image: the initramfs pages, shared copy-on-write, so the
+    // initramfs stays read-only and unchanged; code read+execute, the rest
+    // read+write.
     let pages = header.mem_bytes.div_ceil(PAGE_BYTES);
     let exec_pages = header.exec_bytes / PAGE_BYTES;
-    let image = filled_object(k, root_budget, pages, data)?;
+    let image = filled_object(k, root_budget, pages, data, Some(data_phys))?;
     let code = attrs::EXEC | attrs::MAY_WRITE;
     let writable = attrs::WRITE | attrs::MAY_WRITE;
     map(k, aspace, image, (header.load_addr, exec_pages, 0), code)?;
@@ -187,7 +212,7 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
 
     // The stack, with an unmapped guard page below it (touched lazily).
     let stack_pages = header.stack_bytes / PAGE_BYTES;
-    let stack = filled_object(k, root_budget, stack_pages, &[])?;
+    let stack = filled_object(k, root_budget, stack_pages, &[], None)?;
     let stack_start = STACK_TOP - header.stack_bytes;
     map(k, aspace, stack, (stack_start, stack_pages, 0), writable)?;
 
@@ -274,7 +299,7 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
     let len = facts.cmdline.len().min(info.cmdline.len());
     info.cmdline[..len].copy_from_slice(&facts.cmdline[..len]);
     info.cmdline_len = len as u32;
-    let info_page = filled_object(k, root_budget, 1, info.as_bytes())?;
+    let info_page = filled_object(k, root_budget, 1, info.as_bytes(), None)?;
     map(k, aspace, info_page, (BOOT_INFO_ADDR, 1, 0), 0)?;
 
     k.live_threads += 1;

@@ -15,6 +15,8 @@ use object::read::elf::{ElfFile64, ProgramHeader};
 pub const TARGET: &str = "x86_64-unknown-none";
 /// Stack the first program gets.
 const BOOTSTRAP_STACK_BYTES: u64 = 256 * 1024;
+/// A ustar member's data follows its 512-byte header (`crate::tar`).
+const TAR_HEADER_BYTES: usize = 512;
 
 /// Paths of a finished build.
 pub struct Artifacts {
@@ -102,9 +104,12 @@ pub fn build_all() -> Result<Artifacts> {
     let runner = build_package("test-runner", "target/user")?;
     let out = root().join("target/mica");
     std::fs::create_dir_all(&out)?;
-    let image =
-        flatten(&std::fs::read(&runner).with_context(|| format!("reading {}", runner.display()))?)?;
+    let elf = std::fs::read(&runner).with_context(|| format!("reading {}", runner.display()))?;
+    // `bootstrap` first, its image data on a page boundary of the archive
+    // (which the loader places on a page boundary), so that the kernel
+    // maps the initramfs pages instead of copying them.
     let mut archive = Vec::new();
+    let image = flatten(&elf, archive.len() + TAR_HEADER_BYTES)?;
     crate::tar::append_file(&mut archive, "bootstrap", 0o755, &image)?;
     crate::tar::append_file(
         &mut archive,
@@ -124,8 +129,11 @@ pub fn build_all() -> Result<Artifacts> {
 }
 
 /// Turns a user ELF linked at IMAGE_BASE (rt/user.ld) into a flat image:
-/// an `abi::boot::FlatImageHeader` followed by the loaded bytes.
-pub fn flatten(elf: &[u8]) -> Result<Vec<u8>> {
+/// an `abi::boot::FlatImageHeader`, zeros up to `header_bytes`, then the
+/// loaded bytes. The image will start at byte `archive_offset` of the
+/// initramfs; `header_bytes` is chosen so that the loaded bytes start on
+/// a page boundary there.
+pub fn flatten(elf: &[u8], archive_offset: usize) -> Result<Vec<u8>> {
     let file = ElfFile64::<Endianness>::parse(elf).context("parsing the user ELF")?;
     let endian = file.endian();
     let mut file_end = IMAGE_BASE;
@@ -166,10 +174,13 @@ pub fn flatten(elf: &[u8]) -> Result<Vec<u8>> {
         );
     }
     data.truncate((file_end - IMAGE_BASE) as usize);
+    let page = PAGE_BYTES as usize;
+    let least = size_of::<FlatImageHeader>();
+    let header_bytes = least + (page - (archive_offset + least) % page) % page;
     let header = FlatImageHeader {
         magic: FLAT_MAGIC,
         version: FLAT_VERSION,
-        header_bytes: size_of::<FlatImageHeader>() as u32,
+        header_bytes: u32::try_from(header_bytes)?,
         load_addr: IMAGE_BASE,
         entry: file.entry(),
         file_bytes: data.len() as u64,
@@ -178,6 +189,7 @@ pub fn flatten(elf: &[u8]) -> Result<Vec<u8>> {
         exec_bytes,
     };
     let mut image = zerocopy::IntoBytes::as_bytes(&header).to_vec();
+    image.resize(header_bytes, 0);
     image.extend_from_slice(&data);
     FlatImageHeader::parse(&image).map_err(|e| anyhow::anyhow!("flat image rejected: {e:?}"))?;
     Ok(image)

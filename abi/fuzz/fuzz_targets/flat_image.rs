@@ -5,7 +5,7 @@
 //! documentation describes (a model computed in `u128`), and that an accepted
 //! image keeps its promises: the entry point inside the loaded data and the
 //! executable part, `mem_bytes >= file_bytes`, page-multiple `exec_bytes` and
-//! `stack_bytes`, and data of exactly `file_bytes` right after the header.
+//! `stack_bytes`, and data of exactly `file_bytes` from `header_bytes` on.
 //!
 //! Random bytes almost never start with the magic, version, header size and
 //! load address, so each input is also checked a second time behind a valid
@@ -14,12 +14,14 @@
 #![no_main]
 
 use abi::boot::{
-    FLAT_MAGIC, FLAT_MAX_MEM_BYTES, FLAT_MAX_STACK_BYTES, FLAT_VERSION, FlatImageHeader,
+    FLAT_MAGIC, FLAT_MAX_HEADER_BYTES, FLAT_MAX_MEM_BYTES, FLAT_MAX_STACK_BYTES, FLAT_VERSION,
+    FlatImageHeader,
 };
 use abi::layout::{IMAGE_BASE, PAGE_BYTES};
 use libfuzzer_sys::fuzz_target;
 
-/// Size of the header; the data follows it.
+/// Size of the header; the data follows it after `header_bytes` of header
+/// and padding.
 const HEADER_BYTES: usize = 64;
 
 /// Reads a header from its documented layout (little-endian fields in
@@ -56,9 +58,10 @@ fn loadable(image: &[u8]) -> bool {
     let stack = u128::from(h.stack_bytes);
     h.magic == FLAT_MAGIC
         && h.version == FLAT_VERSION
-        && h.header_bytes as usize == HEADER_BYTES
+        && h.header_bytes as usize >= HEADER_BYTES
+        && h.header_bytes <= FLAT_MAX_HEADER_BYTES
         && h.load_addr == IMAGE_BASE
-        && HEADER_BYTES as u128 + file <= image.len() as u128
+        && u128::from(h.header_bytes) + file <= image.len() as u128
         && file <= mem
         && mem <= u128::from(FLAT_MAX_MEM_BYTES)
         && load <= entry
@@ -104,5 +107,5 @@ fn check(image: &[u8]) {
     assert_eq!(h.exec_bytes % PAGE_BYTES, 0);
     assert_eq!(h.stack_bytes % PAGE_BYTES, 0);
     assert_eq!(data.len() as u64, h.file_bytes);
-    assert_eq!(data.as_ptr(), image[HEADER_BYTES..].as_ptr());
+    assert_eq!(data.as_ptr(), image[h.header_bytes as usize..].as_ptr());
 }

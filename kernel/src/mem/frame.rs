@@ -9,17 +9,30 @@
 //! each, in an array beside the bitmap: how many memory objects hold the
 //! page (copy-on-write clones and lent buffers share pages), and which
 //! budget paid for it, to refund when the last holder lets go.
+//!
+//! The array is not cleared at boot (at 8 bytes a frame that is 1 MiB of
+//! stores for 512 MiB of RAM, and 32 MiB for 16 GiB): an entry means
+//! something only while its frame is a user page, [`page_init`] writes
+//! all of it when the frame becomes one, and nothing reads an entry
+//! before that. Every bit pattern is a valid `PageMeta`.
+//!
+//! The array covers all RAM in the direct map's reach, not only the frames
+//! the allocator manages: pages of the initramfs become user pages too
+//! ([`page_init_pinned`]: the first program's image is mapped from there,
+//! copy-on-write). Such a page holds one reference that is never
+//! released, so it is never freed and never written in place.
 
 use kcore::frame::{FRAME_BYTES, FrameBitmap, FrameNumber};
 use kcore::memmap::{PhysRange, usable_ranges};
 
-use crate::config::{DIRECT_MAP_BASE, MAX_MEMMAP_ENTRIES};
+use crate::config::{DIRECT_MAP_BASE, DIRECT_MAP_MAX_BYTES, MAX_MEMMAP_ENTRIES};
 
 /// Bookkeeping of one frame while it holds a user page.
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C)]
 pub struct PageMeta {
-    /// Memory objects holding the page.
+    /// Memory objects holding the page, plus one if it is pinned
+    /// ([`page_init_pinned`]).
     pub refs: u32,
     /// The budget that paid for it (`ObjId::frame_number`), 0 for none.
     pub budget: u32,
@@ -58,10 +71,14 @@ pub fn init(ram: &[PhysRange], reserved: &[PhysRange]) -> (u64, u64) {
     let usable = &usable[..count];
     let top = usable.iter().map(|r| r.end).max().unwrap_or(0);
     let frames = top / FRAME_BYTES;
+    // Page bookkeeping for every RAM frame in the direct map (boot modules
+    // lie above the last usable frame when they end RAM).
+    let ram_top = ram.iter().map(|r| r.end).max().unwrap_or(0);
+    let meta_frames = (ram_top.min(DIRECT_MAP_MAX_BYTES) / FRAME_BYTES).max(frames);
     let words = FrameBitmap::words_needed(frames);
     let bitmap_bytes = (words as u64 * 8).div_ceil(FRAME_BYTES) * FRAME_BYTES;
     let meta_bytes =
-        (frames * core::mem::size_of::<PageMeta>() as u64).div_ceil(FRAME_BYTES) * FRAME_BYTES;
+        (meta_frames * core::mem::size_of::<PageMeta>() as u64).div_ceil(FRAME_BYTES) * FRAME_BYTES;
     let bytes = bitmap_bytes + meta_bytes;
     let home = usable
         .iter()
@@ -73,16 +90,17 @@ pub fn init(ram: &[PhysRange], reserved: &[PhysRange]) -> (u64, u64) {
     // DIRECT_MAP_BASE and by the kernel's direct map afterwards; it is
     // reserved below before any frame is handed out, so the two slices
     // (bitmap words, then the page bookkeeping, not overlapping) are its
-    // only users for the life of the kernel. Zeroed bytes are valid
-    // `PageMeta`s.
+    // only users for the life of the kernel. Neither is cleared here:
+    // `FrameBitmap::new` clears its words, and any bytes are valid
+    // `PageMeta`s, each written by `page_init` before it is read (module
+    // header).
     let (storage, meta) = unsafe {
         let base = DIRECT_MAP_BASE + home;
-        core::ptr::write_bytes(base as *mut u8, 0, bytes as usize);
         (
             core::slice::from_raw_parts_mut(base as *mut u64, words),
             core::slice::from_raw_parts_mut(
                 (base + bitmap_bytes) as *mut PageMeta,
-                frames as usize,
+                meta_frames as usize,
             ),
         )
     };
@@ -157,9 +175,31 @@ fn with_meta<R>(frame: FrameNumber, f: impl FnOnce(&mut PageMeta) -> R) -> R {
 }
 
 /// Makes a freshly allocated frame a user page held once, paid for by
-/// `budget` (0 for none).
+/// `budget` (0 for none). Writes the whole [`PageMeta`]: the other
+/// `page_*` functions are only for frames this has been called on.
 pub fn page_init(frame: FrameNumber, budget: u32) {
     with_meta(frame, |m| *m = PageMeta { refs: 1, budget });
+}
+
+/// Makes `frame`, RAM the allocator never hands out (a page of the
+/// initramfs), a user page held once and pinned: a second reference that
+/// is never released, so the page is never freed (nor its budget
+/// refunded: none paid) and, held twice or more, always shared, so a write
+/// copies it. Boot only, once per frame. `false` if the frame has no
+/// bookkeeping (not RAM in the direct map) or is free; nothing changes
+/// then.
+pub fn page_init_pinned(frame: FrameNumber) -> bool {
+    let mut guard = FRAMES.lock();
+    let frames = guard.as_mut().expect("frame allocator initialised");
+    // A free frame would be handed out while mapped: never pin one.
+    if frames.bitmap.is_free(frame) {
+        return false;
+    }
+    let Some(meta) = frames.meta.get_mut(frame.0 as usize) else {
+        return false;
+    };
+    *meta = PageMeta { refs: 2, budget: 0 };
+    true
 }
 
 /// One more memory object holds the page.

@@ -1,31 +1,41 @@
 //! Page tables: the kernel's address space (direct map of RAM, the kernel
 //! image with per-section rights, the local APIC) and user mappings.
 //!
-//! Built on the `x86_64` crate's `OffsetPageTable`, which walks and creates
-//! tables through the direct map at [`DIRECT_MAP_BASE`]. Layout of the upper
-//! half, shared by every address space (SDM Vol. 3A §5.5):
-//! PML4 slot 256 = direct map, 510 = local APIC and I/O APICs, 511 = kernel image. All
-//! three are created at boot, before any user root copies them, and the
-//! kernel never adds an upper-half PML4 entry afterwards.
+//! The kernel's tables are built by hand through the direct map at
+//! [`DIRECT_MAP_BASE`] (four levels, SDM Vol. 3A §4.5): [`map_range`]
+//! fills each run of entries that falls in one table in one loop, with
+//! the largest leaves the alignment allows. Layout of the upper half,
+//! shared by every address space: PML4 slot 256 = direct map, 510 = local
+//! APIC and I/O APICs, 511 = kernel image. All three are created at boot,
+//! before any user root copies them, and the kernel never adds an
+//! upper-half PML4 entry afterwards.
+//!
+//! The direct map covers exactly the RAM of the memory map (merged and
+//! shrunk to whole pages): 1 GiB leaves where the CPU has them and a
+//! whole aligned GiB is RAM, 2 MiB leaves where a whole aligned 2 MiB is,
+//! 4 KiB leaves only at the ragged ends of the ranges. A large leaf never
+//! covers anything that is not RAM, so device registers and firmware
+//! holes are never mapped write-back.
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kcore::memmap::PhysRange;
+use x86_64::PhysAddr;
 use x86_64::registers::control::{Cr3, Cr3Flags};
-use x86_64::structures::paging::mapper::{MapToError, Mapper};
-use x86_64::structures::paging::{
-    FrameAllocator, OffsetPageTable, Page, PageTable, PageTableFlags as Flags, PhysFrame, Size2MiB,
-    Size4KiB,
-};
-use x86_64::{PhysAddr, VirtAddr};
+use x86_64::structures::paging::{PageTableFlags as Flags, PhysFrame};
 
-use crate::config::{DIRECT_MAP_BASE, DIRECT_MAP_MAX_BYTES, LAPIC_VIRT};
+use crate::config::{DIRECT_MAP_BASE, DIRECT_MAP_MAX_BYTES, LAPIC_VIRT, MAX_MEMMAP_ENTRIES};
 use crate::mem::frame;
 
 /// Where the kernel image is linked: virtual = physical + this.
 pub const KERNEL_VMA: u64 = 0xffff_ffff_8000_0000;
 
+const GIB1: u64 = 1 << 30;
 const MIB2: u64 = 2 << 20;
 const KIB4: u64 = 4096;
+/// Entries in one page table.
+const ENTRIES: u64 = 512;
+/// Bits 12..52 of an entry: the physical address it points to.
+const ADDRESS: u64 = 0x000f_ffff_ffff_f000;
 
 static NX: AtomicBool = AtomicBool::new(false);
 static KERNEL_ROOT: spin::Once<PhysFrame> = spin::Once::new();
@@ -46,76 +56,138 @@ pub fn phys_to_virt(phys: u64) -> u64 {
     DIRECT_MAP_BASE + phys
 }
 
-struct KernelFrames;
+/// Entry `index` of the kernel page table at physical `table`.
+fn entry(table: u64, index: u64) -> *mut u64 {
+    debug_assert!(index < ENTRIES && table.is_multiple_of(KIB4));
+    (phys_to_virt(table) + index * 8) as *mut u64
+}
 
-// SAFETY: `frame::alloc` hands out each free frame once and never a frame
-// in use, which is what `FrameAllocator` requires.
-unsafe impl FrameAllocator<Size4KiB> for KernelFrames {
-    fn allocate_frame(&mut self) -> Option<PhysFrame> {
-        frame::alloc().map(|f| PhysFrame::containing_address(PhysAddr::new(f.addr())))
+fn read(table: u64, index: u64) -> u64 {
+    // SAFETY: `table` is a frame of the kernel's own tables (its root or a
+    // table reached from a present interior entry), in the direct map
+    // (the boot map's first 4 GiB before the switch: every table comes
+    // from the lowest free frames); `index` is below 512. Only the boot
+    // CPU touches these tables, at boot, so nothing changes them meanwhile.
+    unsafe { entry(table, index).read() }
+}
+
+fn write(table: u64, index: u64, value: u64) {
+    // SAFETY: as in `read`. Callers write only entries that were empty
+    // (checked) in the kernel's upper half, so no live mapping changes.
+    unsafe { entry(table, index).write(value) }
+}
+
+/// The table under entry `index` of `table`, made (zeroed) if the entry
+/// is empty. Interior entries are present and writable; the leaf decides.
+///
+/// # Panics
+/// If the entry is a large leaf (mappings overlap) or no frame is free.
+fn table_below(table: u64, index: u64) -> u64 {
+    let value = read(table, index);
+    if value & Flags::PRESENT.bits() == 0 {
+        let next = frame::alloc_zeroed()
+            .expect("a frame for a kernel page table")
+            .addr();
+        let interior = Flags::PRESENT | Flags::WRITABLE;
+        write(table, index, next | interior.bits());
+        return next;
     }
+    assert!(
+        value & Flags::HUGE_PAGE.bits() == 0,
+        "kernel mapping inside a large page"
+    );
+    value & ADDRESS
 }
 
-/// Why a kernel mapping could not be made (boot only).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum MapError {
-    /// No frame for a page table.
-    OutOfMemory,
-    /// Something is already mapped there.
-    AlreadyMapped,
-}
-
-fn to_map_error<S: x86_64::structures::paging::PageSize>(e: MapToError<S>) -> MapError {
-    match e {
-        MapToError::FrameAllocationFailed => MapError::OutOfMemory,
-        MapToError::ParentEntryHugePage | MapToError::PageAlreadyMapped(_) => {
-            MapError::AlreadyMapped
+/// Maps `bytes` (a page multiple) at `virt` to `phys` in the tables under
+/// `root` with leaf `flags`, using leaves of up to `largest` bytes (4 KiB,
+/// 2 MiB or 1 GiB) wherever both addresses are aligned to them and the
+/// range covers them whole, 4 KiB leaves elsewhere. Each run of leaves in
+/// one table is written in one loop, without walking from the root again.
+///
+/// # Panics
+/// If anything in the range is mapped already, or no frame is left for a
+/// table (boot only).
+fn map_range(root: u64, virt: u64, phys: u64, bytes: u64, flags: Flags, largest: u64) {
+    debug_assert!((virt | phys | bytes).is_multiple_of(KIB4));
+    let mut done = 0;
+    while done < bytes {
+        let (va, pa, left) = (virt + done, phys + done, bytes - done);
+        let mut table = root;
+        // PML4, PDPT, PD, PT: a leaf at the first level whose size fits.
+        for shift in [39u32, 30, 21, 12] {
+            let size = 1u64 << shift;
+            let index = (va >> shift) % ENTRIES;
+            let fits = size <= largest && (va | pa).is_multiple_of(size) && left >= size;
+            if shift == 12 || (shift <= 30 && fits) {
+                let leaf = if shift == 12 {
+                    flags
+                } else {
+                    flags | Flags::HUGE_PAGE
+                };
+                let count = (ENTRIES - index).min(left / size);
+                let mut value = pa | leaf.bits();
+                for slot in index..index + count {
+                    assert!(
+                        read(table, slot) & Flags::PRESENT.bits() == 0,
+                        "kernel mapping over a present entry"
+                    );
+                    write(table, slot, value);
+                    value += size;
+                }
+                done += count * size;
+                break;
+            }
+            table = table_below(table, index);
         }
     }
 }
 
-/// Runs `f` on the page tables rooted at `root`.
-fn with_tables<R>(root: PhysFrame, f: impl FnOnce(&mut OffsetPageTable<'_>) -> R) -> R {
-    let pml4 = phys_to_virt(root.start_address().as_u64()) as *mut PageTable;
-    // SAFETY: `root` is a PML4 frame owned by the kernel (the kernel root or
-    // a user root from `new_user_root`), reachable through the direct map,
-    // which covers all RAM at DIRECT_MAP_BASE; the kernel runs on one CPU
-    // with interrupts off, so no other reference to these tables is live
-    // during `f`.
-    let mut tables = unsafe { OffsetPageTable::new(&mut *pml4, VirtAddr::new(DIRECT_MAP_BASE)) };
-    f(&mut tables)
+/// Whether the CPU has 1 GiB pages (CPUID 0x80000001 EDX bit 26).
+fn has_gib_pages() -> bool {
+    raw_cpuid::CpuId::new()
+        .get_extended_processor_and_feature_identifiers()
+        .is_some_and(|f| f.has_1gib_pages())
 }
 
-fn map_4k(
-    tables: &mut OffsetPageTable<'_>,
-    virt: u64,
-    phys: u64,
-    flags: Flags,
-) -> Result<(), MapError> {
-    let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virt));
-    let frame = PhysFrame::containing_address(PhysAddr::new(phys));
-    let parent = flags & (Flags::PRESENT | Flags::WRITABLE | Flags::USER_ACCESSIBLE);
-    // SAFETY: mapping a frame the caller owns (RAM from the allocator, the
-    // kernel image, the initramfs or the local APIC) at an address that is
-    // not yet mapped (map_to refuses otherwise), so no existing reference
-    // changes meaning.
-    unsafe { tables.map_to_with_table_flags(page, frame, flags, parent, &mut KernelFrames) }
-        .map(|flush| flush.ignore())
-        .map_err(to_map_error)
-}
-
-fn map_2m(
-    tables: &mut OffsetPageTable<'_>,
-    virt: u64,
-    phys: u64,
-    flags: Flags,
-) -> Result<(), MapError> {
-    let page = Page::<Size2MiB>::containing_address(VirtAddr::new(virt));
-    let frame = PhysFrame::<Size2MiB>::containing_address(PhysAddr::new(phys));
-    // SAFETY: as in `map_4k`; the 2 MiB range is RAM inside one memory-map entry.
-    unsafe { tables.map_to(page, frame, flags, &mut KernelFrames) }
-        .map(|flush| flush.ignore())
-        .map_err(to_map_error)
+/// The RAM ranges the direct map covers: sorted, overlapping or touching
+/// ranges merged, each shrunk inward to whole pages and cut at
+/// [`DIRECT_MAP_MAX_BYTES`]. Returns how many of `out` are used.
+fn direct_map_ranges(ram: &[PhysRange], out: &mut [PhysRange; MAX_MEMMAP_ENTRIES]) -> usize {
+    let mut count = 0;
+    for r in ram.iter().filter(|r| r.start < r.end) {
+        // Insertion sort by start: at most a few dozen ranges.
+        let Some(slot) = out.get_mut(count) else {
+            break;
+        };
+        *slot = *r;
+        let mut at = count;
+        while at > 0 && out[at - 1].start > out[at].start {
+            out.swap(at - 1, at);
+            at -= 1;
+        }
+        count += 1;
+    }
+    let mut merged = 0;
+    for i in 0..count {
+        let r = out[i];
+        if merged > 0 && r.start <= out[merged - 1].end {
+            out[merged - 1].end = out[merged - 1].end.max(r.end);
+        } else {
+            out[merged] = r;
+            merged += 1;
+        }
+    }
+    let mut kept = 0;
+    for i in 0..merged {
+        let start = out[i].start.div_ceil(KIB4) * KIB4;
+        let end = (out[i].end / KIB4 * KIB4).min(DIRECT_MAP_MAX_BYTES);
+        if start < end {
+            out[kept] = PhysRange::new(start, end);
+            kept += 1;
+        }
+    }
+    kept
 }
 
 /// The no-execute bit, if the CPU has it (else nothing).
@@ -135,55 +207,40 @@ pub fn nx_flag() -> Flags {
 /// If the boot memory cannot hold the page tables (a broken boot).
 pub fn init_kernel_space(ram: &[PhysRange], lapic_phys: Option<u64>, nx: bool) {
     NX.store(nx, Ordering::Relaxed);
-    let root = frame::alloc_zeroed().expect("a frame for the kernel PML4");
-    let root = PhysFrame::containing_address(PhysAddr::new(root.addr()));
+    let root = frame::alloc_zeroed()
+        .expect("a frame for the kernel PML4")
+        .addr();
     let nx = nx_flag();
-    with_tables(root, |t| {
-        let data = Flags::PRESENT | Flags::WRITABLE | Flags::GLOBAL | nx;
-        for r in ram {
-            let start = r.start.div_ceil(KIB4) * KIB4;
-            let end = (r.end / KIB4 * KIB4).min(DIRECT_MAP_MAX_BYTES);
-            let mut pa = start;
-            while pa < end {
-                let step = if pa.is_multiple_of(MIB2) && pa + MIB2 <= end {
-                    MIB2
-                } else {
-                    KIB4
-                };
-                let result = if step == MIB2 {
-                    map_2m(t, phys_to_virt(pa), pa, data)
-                } else {
-                    map_4k(t, phys_to_virt(pa), pa, data)
-                };
-                result.expect("direct map of RAM");
-                pa += step;
-            }
-        }
-        let sections = [
-            (
-                &raw const __text_start,
-                &raw const __text_end,
-                Flags::PRESENT | Flags::GLOBAL,
-            ),
-            (
-                &raw const __rodata_start,
-                &raw const __rodata_end,
-                Flags::PRESENT | Flags::GLOBAL | nx,
-            ),
-            (&raw const __data_start, &raw const __data_end, data),
-        ];
-        for (start, end, flags) in sections {
-            let mut va = start as u64;
-            while va < end as u64 {
-                map_4k(t, va, va - KERNEL_VMA, flags).expect("kernel image mapping");
-                va += KIB4;
-            }
-        }
-        if let Some(phys) = lapic_phys {
-            let mmio = data | Flags::NO_CACHE | Flags::WRITE_THROUGH;
-            map_4k(t, LAPIC_VIRT, phys, mmio).expect("local APIC mapping");
-        }
-    });
+    let data = Flags::PRESENT | Flags::WRITABLE | Flags::GLOBAL | nx;
+    let largest = if has_gib_pages() { GIB1 } else { MIB2 };
+    let mut ranges = [PhysRange::new(0, 0); MAX_MEMMAP_ENTRIES];
+    let count = direct_map_ranges(ram, &mut ranges);
+    for r in &ranges[..count] {
+        map_range(root, phys_to_virt(r.start), r.start, r.len(), data, largest);
+    }
+    let sections = [
+        (
+            &raw const __text_start,
+            &raw const __text_end,
+            Flags::PRESENT | Flags::GLOBAL,
+        ),
+        (
+            &raw const __rodata_start,
+            &raw const __rodata_end,
+            Flags::PRESENT | Flags::GLOBAL | nx,
+        ),
+        (&raw const __data_start, &raw const __data_end, data),
+    ];
+    for (start, end, flags) in sections {
+        // linker.ld pads every section to 4 KiB.
+        let (start, end) = (start as u64, end as u64);
+        map_range(root, start, start - KERNEL_VMA, end - start, flags, KIB4);
+    }
+    if let Some(phys) = lapic_phys {
+        let mmio = data | Flags::NO_CACHE | Flags::WRITE_THROUGH;
+        map_range(root, LAPIC_VIRT, phys, KIB4, mmio, KIB4);
+    }
+    let root = PhysFrame::containing_address(PhysAddr::new(root));
     KERNEL_ROOT.call_once(|| root);
     ACTIVE_ROOT.store(root.start_address().as_u64(), Ordering::Relaxed);
     // SAFETY: the new tables map the kernel image at the addresses it runs
@@ -200,14 +257,13 @@ pub fn init_kernel_space(ram: &[PhysRange], lapic_phys: Option<u64>, nx: bool) {
 /// # Panics
 /// If `virt` is already mapped or no frame is left for a page table.
 pub fn map_device_page(virt: u64, phys: u64) {
-    let root = PhysFrame::containing_address(PhysAddr::new(kernel_root()));
     let mmio = Flags::PRESENT
         | Flags::WRITABLE
         | Flags::GLOBAL
         | Flags::NO_CACHE
         | Flags::WRITE_THROUGH
         | nx_flag();
-    with_tables(root, |t| map_4k(t, virt, phys, mmio)).expect("device register mapping");
+    map_range(kernel_root(), virt, phys, KIB4, mmio, KIB4);
 }
 
 /// Switches to the address space rooted at `root` if it is not current.
