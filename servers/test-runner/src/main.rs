@@ -68,6 +68,7 @@ fn banner(boot: &BootInfo) -> u64 {
 fn run_tests(boot: &BootInfo, filter: &str) -> u64 {
     let debug = abi::CapSlot(boot.debug_cap);
     let (mut passed, mut failed) = (0u32, 0u32);
+    tests::warm_up();
     for (index, test) in tests::ALL.iter().enumerate() {
         if !test.name.contains(filter) {
             continue;

@@ -26,6 +26,7 @@ mod vm_faults;
 
 use abi::CapSlot;
 use abi::boot::BootInfo;
+pub use support::warm_up;
 
 /// A failed check: what was expected, where.
 pub struct Failure {

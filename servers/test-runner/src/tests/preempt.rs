@@ -25,9 +25,9 @@ const TICK_NS: u64 = 10_000_000;
 /// and records whether the revoke was still running when it woke.
 fn sleeper(_: u64) -> u64 {
     let alarm = CapSlot(ALARM.load(Ordering::Relaxed));
-    // Deadlines are precise (a one-shot timer, not the next tick): 2 ms
-    // ahead, well inside the revoke, which takes several ticks.
-    let deadline = sys::clock_read() + TICK_NS / 5;
+    // Deadlines are precise (a one-shot timer, not the next tick): one tick
+    // ahead, inside the revoke, which takes several ticks.
+    let deadline = sys::clock_read() + TICK_NS;
     if sys::timer_set(alarm, deadline, 1).is_err() || sys::wait(alarm).is_err() {
         return 1;
     }
@@ -74,13 +74,17 @@ pub fn revoke_preempted_by_timer() -> TestResult {
         let high = rt::thread::spawn(sleeper, 0).map_err(|_| fail())?;
         // Above our priority, it runs at once, arms the timer and sleeps.
         ensure_eq!(sys::thread_set_priority(high.slot(), 40, 40), Ok(()));
-        ensure!(!WOKEN.load(Ordering::Relaxed));
+        // On a loaded host the deadline may pass before the revoke starts:
+        // then this round says nothing.
+        let early = WOKEN.load(Ordering::Relaxed);
         let started = sys::clock_read();
         ensure_eq!(sys::cap_revoke(root), Ok(()));
         let took = sys::clock_read() - started;
         REVOKE_DONE.store(true, Ordering::Relaxed);
         ensure_eq!(high.join().map(|s| s.code), Ok(0));
-        if RAN_DURING_REVOKE.load(Ordering::Relaxed) {
+        if early {
+            count *= 2;
+        } else if RAN_DURING_REVOKE.load(Ordering::Relaxed) {
             conclusive = true;
         } else {
             // The timer must have fired within the revoke if it took two ticks.
