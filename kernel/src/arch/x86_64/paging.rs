@@ -43,7 +43,9 @@ unsafe extern "C" {
 
 /// The direct-map address of a physical address.
 pub fn phys_to_virt(phys: u64) -> u64 {
-    DIRECT_MAP_BASE + phys
+    // Physical addresses the kernel maps are below DIRECT_MAP_MAX_BYTES,
+    // so the sum stays in the upper half.
+    DIRECT_MAP_BASE.wrapping_add(phys)
 }
 
 struct KernelFrames;
@@ -141,11 +143,13 @@ pub fn init_kernel_space(ram: &[PhysRange], lapic_phys: Option<u64>, nx: bool) {
     with_tables(root, |t| {
         let data = Flags::PRESENT | Flags::WRITABLE | Flags::GLOBAL | nx;
         for r in ram {
-            let start = r.start.div_ceil(KIB4) * KIB4;
-            let end = (r.end / KIB4 * KIB4).min(DIRECT_MAP_MAX_BYTES);
+            // Firmware ranges may reach the top of the address space; after
+            // the clamp to the direct map's size nothing below can wrap.
+            let end = (r.end & !(KIB4 - 1)).min(DIRECT_MAP_MAX_BYTES);
+            let start = r.start.min(end).next_multiple_of(KIB4);
             let mut pa = start;
             while pa < end {
-                let step = if pa.is_multiple_of(MIB2) && pa + MIB2 <= end {
+                let step = if pa.is_multiple_of(MIB2) && end.wrapping_sub(pa) >= MIB2 {
                     MIB2
                 } else {
                     KIB4
@@ -156,7 +160,7 @@ pub fn init_kernel_space(ram: &[PhysRange], lapic_phys: Option<u64>, nx: bool) {
                     map_4k(t, phys_to_virt(pa), pa, data)
                 };
                 result.expect("direct map of RAM");
-                pa += step;
+                pa = pa.wrapping_add(step);
             }
         }
         let sections = [
@@ -175,8 +179,10 @@ pub fn init_kernel_space(ram: &[PhysRange], lapic_phys: Option<u64>, nx: bool) {
         for (start, end, flags) in sections {
             let mut va = start as u64;
             while va < end as u64 {
-                map_4k(t, va, va - KERNEL_VMA, flags).expect("kernel image mapping");
-                va += KIB4;
+                // The image is linked above KERNEL_VMA and ends below the
+                // last page of the address space.
+                map_4k(t, va, va.wrapping_sub(KERNEL_VMA), flags).expect("kernel image mapping");
+                va = va.wrapping_add(KIB4);
             }
         }
         if let Some(phys) = lapic_phys {
