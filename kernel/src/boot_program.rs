@@ -106,7 +106,7 @@ fn phys_slice(range: PhysRange) -> &'static [u8] {
     // covers all RAM.
     unsafe {
         core::slice::from_raw_parts(
-            (DIRECT_MAP_BASE + range.start) as *const u8,
+            DIRECT_MAP_BASE.wrapping_add(range.start) as *const u8,
             range.len() as usize,
         )
     }
@@ -174,13 +174,16 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
     let code = attrs::EXEC | attrs::MAY_WRITE;
     let writable = attrs::WRITE | attrs::MAY_WRITE;
     map(k, aspace, image, (header.load_addr, exec_pages, 0), code)?;
+    // `FlatImageHeader::parse` bounds the image: `load_addr` is
+    // IMAGE_BASE, `exec_bytes <= mem_bytes <= FLAT_MAX_MEM_BYTES` and
+    // `stack_bytes <= FLAT_MAX_STACK_BYTES`, so none of this wraps.
     if pages > exec_pages {
-        let data_start = header.load_addr + header.exec_bytes;
+        let data_start = header.load_addr.wrapping_add(header.exec_bytes);
         map(
             k,
             aspace,
             image,
-            (data_start, pages - exec_pages, exec_pages),
+            (data_start, pages.wrapping_sub(exec_pages), exec_pages),
             writable,
         )?;
     }
@@ -188,12 +191,12 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
     // The stack, with an unmapped guard page below it (touched lazily).
     let stack_pages = header.stack_bytes / PAGE_BYTES;
     let stack = filled_object(k, root_budget, stack_pages, &[])?;
-    let stack_start = STACK_TOP - header.stack_bytes;
+    let stack_start = STACK_TOP.wrapping_sub(header.stack_bytes);
     map(k, aspace, stack, (stack_start, stack_pages, 0), writable)?;
 
     // The initramfs, read-only, in place.
-    let first = facts.initrd.start / PAGE_BYTES * PAGE_BYTES;
-    let initramfs_pages = (facts.initrd.end - first).div_ceil(PAGE_BYTES);
+    let first = facts.initrd.start & !(PAGE_BYTES - 1);
+    let initramfs_pages = facts.initrd.end.saturating_sub(first).div_ceil(PAGE_BYTES);
     let object = MemoryObject::fixed(first, initramfs_pages, FixedKind::Ram, root_budget);
     let initramfs = lifetime::new_object(k, root_budget, object).map_err(oom)?;
     map(
@@ -251,7 +254,8 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         magic: BOOT_INFO_MAGIC,
         version: BOOT_INFO_VERSION,
         cmdline_len: 0,
-        initramfs_addr: INITRAMFS_ADDR + (facts.initrd.start - first),
+        // The initramfs' offset in its first page.
+        initramfs_addr: INITRAMFS_ADDR.wrapping_add(facts.initrd.start & (PAGE_BYTES - 1)),
         initramfs_bytes: facts.initrd.len(),
         debug_cap: slots::DEBUG,
         aspace_cap: slots::ASPACE,
@@ -277,7 +281,8 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
     let info_page = filled_object(k, root_budget, 1, info.as_bytes())?;
     map(k, aspace, info_page, (BOOT_INFO_ADDR, 1, 0), 0)?;
 
-    k.live_threads += 1;
+    // Threads live in frames: the count is far below its type's range.
+    k.live_threads = k.live_threads.wrapping_add(1);
     k.sched.make_ready(&mut k.objects, thread);
     crate::klog!(
         Info,
