@@ -74,7 +74,10 @@ pub fn resolve(
     let oom = |_| FaultError::OutOfMemory;
     let (phys, exclusive, device) = match object.backing {
         Backing::Fixed { base, kind } => {
-            (base + index * PAGE_BYTES, true, kind == FixedKind::Device)
+            // `index < size`, and a fixed object's pages are a physical
+            // range checked when it was made: no wrap.
+            let phys = base.wrapping_add(index.wrapping_mul(PAGE_BYTES));
+            (phys, true, kind == FixedKind::Device)
         }
         Backing::Anonymous => match object.tree.get(&Nodes::read_only(), index) {
             None => (
@@ -128,7 +131,12 @@ pub fn populate(
                 FaultError::Unmapped | FaultError::Protection => SysError::BadAddress,
             })?;
         }
-        page += PAGE_BYTES;
+        // User values: past the top of the address space every page up
+        // to `end` was done.
+        let Some(next) = page.checked_add(PAGE_BYTES) else {
+            break;
+        };
+        page = next;
     }
     Ok(())
 }
