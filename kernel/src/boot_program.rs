@@ -196,7 +196,8 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
 
     // The initramfs, read-only, in place.
     let first = facts.initrd.start & !(PAGE_BYTES - 1);
-    let initramfs_pages = facts.initrd.end.saturating_sub(first).div_ceil(PAGE_BYTES);
+    // `pvh` made the initramfs range non-empty: `end > start >= first`.
+    let initramfs_pages = facts.initrd.end.wrapping_sub(first).div_ceil(PAGE_BYTES);
     let object = MemoryObject::fixed(first, initramfs_pages, FixedKind::Ram, root_budget);
     let initramfs = lifetime::new_object(k, root_budget, object).map_err(oom)?;
     map(

@@ -62,10 +62,14 @@ pub fn init(ram: &[PhysRange], reserved: &[PhysRange]) -> (u64, u64) {
     // `frames` is a u64 over 4096, below 2^52, and a `PageMeta` is 8
     // bytes: these sizes stay below 2^56 and cannot wrap.
     const _: () = assert!(core::mem::size_of::<PageMeta>() <= 8);
-    let bitmap_bytes = (words as u64).wrapping_mul(8).next_multiple_of(FRAME_BYTES);
+    let bitmap_bytes = (words as u64)
+        .wrapping_mul(8)
+        .div_ceil(FRAME_BYTES)
+        .wrapping_mul(FRAME_BYTES);
     let meta_bytes = frames
         .wrapping_mul(core::mem::size_of::<PageMeta>() as u64)
-        .next_multiple_of(FRAME_BYTES);
+        .div_ceil(FRAME_BYTES)
+        .wrapping_mul(FRAME_BYTES);
     let bytes = bitmap_bytes.wrapping_add(meta_bytes);
     let home = usable
         .iter()

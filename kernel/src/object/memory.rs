@@ -155,9 +155,8 @@ impl MemoryObject {
                 return Ok(None);
             }
             // `live` is not empty: it holds entry `i`.
-            let last = self.mapped.wrapping_sub(1);
-            live.swap(i, last);
-            self.mapped = last;
+            live.swap(i, self.mapped.wrapping_sub(1));
+            self.mapped = self.mapped.wrapping_sub(1);
             self.mappings[self.mapped] = Mapping::EMPTY;
             return Ok(Some(false));
         }

@@ -105,7 +105,9 @@ pub fn resolve(
 }
 
 /// Faults in every page of `[addr, addr + len)` of `aspace` that is
-/// not yet mapped for the access, as a syscall's user copy needs.
+/// not yet mapped for the access, as a syscall's user copy needs. The
+/// range is a user range (`abi::layout::is_user_range`): every caller
+/// checked it.
 ///
 /// # Errors
 /// [`SysError::BadAddress`] for a page the kernel cannot make
@@ -121,6 +123,7 @@ pub fn populate(
     if len == 0 {
         return Ok(());
     }
+    debug_assert!(abi::layout::is_user_range(addr, len));
     let end = addr.checked_add(len).ok_or(SysError::BadAddress)?;
     let mut page = addr & !(PAGE_BYTES - 1);
     while page < end {
@@ -131,12 +134,9 @@ pub fn populate(
                 FaultError::Unmapped | FaultError::Protection => SysError::BadAddress,
             })?;
         }
-        // User values: past the top of the address space every page up
-        // to `end` was done.
-        let Some(next) = page.checked_add(PAGE_BYTES) else {
-            break;
-        };
-        page = next;
+        // Callers pass user ranges (`end <= USER_END`), so the next page
+        // does not wrap.
+        page = page.wrapping_add(PAGE_BYTES);
     }
     Ok(())
 }

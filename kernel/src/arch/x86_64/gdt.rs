@@ -149,8 +149,9 @@ pub fn io_deny(first: u16, count: u32) {
 }
 
 fn set_io_bits(first: u16, count: u32, deny: bool) {
-    // `count` comes from a port range object; the bitmap's end clamps it.
-    let end = u32::from(first).saturating_add(count).min(IOMAP_PORTS);
+    // An I/O port range object: `first + count <= 2^16` (checked when it
+    // was made), so the sum cannot wrap; the bitmap's end clamps it.
+    let end = u32::from(first).wrapping_add(count).min(IOMAP_PORTS);
     for port in u32::from(first)..end {
         let (byte, bit) = ((port / 8) as usize, port % 8);
         // SAFETY: one CPU, kernel lock held, interrupts off: nothing else

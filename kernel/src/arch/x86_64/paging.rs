@@ -145,11 +145,11 @@ pub fn init_kernel_space(ram: &[PhysRange], lapic_phys: Option<u64>, nx: bool) {
         for r in ram {
             // Firmware ranges may reach the top of the address space; after
             // the clamp to the direct map's size nothing below can wrap.
-            let end = (r.end & !(KIB4 - 1)).min(DIRECT_MAP_MAX_BYTES);
-            let start = r.start.min(end).next_multiple_of(KIB4);
+            let end = (r.end / KIB4).wrapping_mul(KIB4).min(DIRECT_MAP_MAX_BYTES);
+            let start = r.start.min(end).div_ceil(KIB4).wrapping_mul(KIB4);
             let mut pa = start;
             while pa < end {
-                let step = if pa.is_multiple_of(MIB2) && end.wrapping_sub(pa) >= MIB2 {
+                let step = if pa.is_multiple_of(MIB2) && pa.wrapping_add(MIB2) <= end {
                     MIB2
                 } else {
                     KIB4

@@ -178,7 +178,8 @@ pub fn measure(target_ppm: u64, max_ticks: u16) -> Option<Measurement> {
         }
         let pit_ticks = u64::from(start.count.wrapping_sub(end.count));
         let tsc_ticks = end.middle().saturating_sub(start.middle());
-        let tsc_error = start.width().saturating_add(end.width()).div_ceil(2);
+        // Two brackets of a few TSC reads each: far from 2^64.
+        let tsc_error = start.width().wrapping_add(end.width()).div_ceil(2);
         // 64-bit factors: the products fit in 128 bits.
         let precise = u128::from(tsc_error).wrapping_mul(1_000_000)
             <= u128::from(target_ppm).wrapping_mul(u128::from(tsc_ticks));

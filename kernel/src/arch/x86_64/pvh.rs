@@ -106,7 +106,8 @@ pub fn parse(start_info: u64) -> Result<BootParams, PvhError> {
         ram: [PhysRange::new(0, 0); MAX_MEMMAP_ENTRIES],
         ram_count: 0,
         initrd: None,
-        start_info: PhysRange::new(start_info, start_info.saturating_add(56)),
+        // `early_phys_bytes` read those 56 bytes, so the end does not wrap.
+        start_info: PhysRange::new(start_info, start_info.wrapping_add(56)),
         cmdline: [0; CMDLINE_BYTES],
         cmdline_len: 0,
         rsdp: (rsdp_paddr != 0).then_some(rsdp_paddr),

@@ -314,11 +314,13 @@ fn finish_lapic(start: LapicSample, end: LapicSample, tsc_frequency: Frequency) 
 
 /// Bound on the error of a LAPIC measurement, in TSC ticks.
 fn lapic_error(start: &LapicSample, end: &LapicSample, tsc_ticks: u64, counts: u64) -> u64 {
+    // Bracket widths and a calibration window: TSC intervals of
+    // milliseconds at most, far from 2^64.
     start
         .width()
-        .saturating_add(end.width())
+        .wrapping_add(end.width())
         .div_ceil(2)
-        .saturating_add(tsc_ticks.div_ceil(counts.max(1)))
+        .wrapping_add(tsc_ticks.div_ceil(counts.max(1)))
 }
 
 /// Measures the APIC timer against the TSC alone, until the bound is met
@@ -330,7 +332,8 @@ fn measure_lapic(tsc_frequency: Frequency) -> Frequency {
     loop {
         let end = LapicSample::take();
         if end.width() < start.width() / 2
-            && end.middle().saturating_sub(first.middle()) < max_ticks
+            // `end` was taken after `first`, on the same CPU.
+            && end.middle().wrapping_sub(first.middle()) < max_ticks
         {
             start = end; // as in `pit::measure`: the start was disturbed
             continue;
@@ -470,8 +473,9 @@ pub struct DeadlineCheck {
 /// A description when the deadline does not fire within 50 ms.
 pub fn self_test() -> Result<DeadlineCheck, &'static str> {
     let early_before = early_interrupts();
-    let target = tsc::now().saturating_add(tsc::ticks_from_ns(SELF_TEST_DELAY_NS));
-    let give_up = target.saturating_add(tsc::ticks_from_ns(SELF_TEST_TIMEOUT_NS));
+    // The TSC counts from boot; these add milliseconds to it.
+    let target = tsc::now().wrapping_add(tsc::ticks_from_ns(SELF_TEST_DELAY_NS));
+    let give_up = target.wrapping_add(tsc::ticks_from_ns(SELF_TEST_TIMEOUT_NS));
     take_events();
     arm_deadline(target);
     while !take_events().deadline {

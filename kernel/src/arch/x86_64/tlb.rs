@@ -44,13 +44,12 @@ impl TlbFlush {
         let page = virt & !(PAGE - 1);
         // A mapped page is never the last of the address space, so its end
         // does not wrap.
-        let page_end = page.wrapping_add(PAGE);
         if self.first == self.end {
             self.first = page;
-            self.end = page_end;
+            self.end = page.wrapping_add(PAGE);
         } else {
             self.first = self.first.min(page);
-            self.end = self.end.max(page_end);
+            self.end = self.end.max(page.wrapping_add(PAGE));
         }
     }
 

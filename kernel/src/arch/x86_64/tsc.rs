@@ -24,7 +24,6 @@
 //! [`invariant`] says which; the clock page will pass it on.
 
 use core::fmt;
-use core::num::NonZeroU128;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use raw_cpuid::cpuid;
 
@@ -121,7 +120,8 @@ impl CpuidTiming {
             return Some((u64::from(crystal), FrequencySource::CrystalRatio));
         }
         // CPUID values: a hypervisor may report anything.
-        let base_hz = u64::from(self.base_mhz).checked_mul(1_000_000)?;
+        // A 32-bit MHz figure in Hz fits in 52 bits.
+        let base_hz = u64::from(self.base_mhz).wrapping_mul(1_000_000);
         let derived = base_hz
             .checked_mul(u64::from(denominator))?
             .checked_div(u64::from(numerator))?;
@@ -267,11 +267,6 @@ pub fn hz() -> u64 {
     HZ.load(Ordering::Relaxed)
 }
 
-/// `hz()` as a divisor; `set_hz` keeps it at least 1.
-fn hz_non_zero() -> NonZeroU128 {
-    NonZeroU128::new(u128::from(hz())).unwrap_or(NonZeroU128::MIN)
-}
-
 /// Whether the TSC runs at a constant rate in every power state (so that
 /// user space may use it as a clock).
 pub fn invariant() -> bool {
@@ -287,6 +282,10 @@ pub fn ticks_from_ns(ns: u64) -> u64 {
 
 /// Nanoseconds in `ticks` TSC ticks (saturating).
 pub fn ns_from_ticks(ticks: u64) -> u64 {
-    let ns = u128::from(ticks).wrapping_mul(u128::from(NS_PER_SECOND)) / hz_non_zero();
+    // `set_hz` keeps the frequency at least 1; were it 0, saturate.
+    let ns = u128::from(ticks)
+        .wrapping_mul(u128::from(NS_PER_SECOND))
+        .checked_div(u128::from(hz()))
+        .unwrap_or(u128::MAX);
     u64::try_from(ns).unwrap_or(u64::MAX)
 }

@@ -243,7 +243,7 @@ fn walk(root: u64, virt: u64, access: Access, refused: u64) -> Option<u64> {
         return None;
     }
     // `table` is the page's frame, page-aligned: `|` adds the offset.
-    Some(table | (virt & (PAGE - 1)))
+    Some(table.wrapping_add(virt & (PAGE - 1)))
 }
 
 /// Maps the user page `virt` to `phys`, replacing whatever was there.
@@ -321,7 +321,7 @@ fn update_range(root: u64, start: u64, end: u64, change: impl Fn(u64) -> u64) ->
             Err(shift) => {
                 // No table below this entry: skip all it would cover.
                 // `virt` is in user space, far below 2^64.
-                virt = (virt | !(u64::MAX << shift)).wrapping_add(1);
+                virt = (virt | (1_u64 << shift).wrapping_sub(1)).wrapping_add(1);
                 continue;
             }
         };
