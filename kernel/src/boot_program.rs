@@ -112,7 +112,7 @@ fn phys_slice(range: PhysRange) -> &'static [u8] {
     // covers all RAM.
     unsafe {
         core::slice::from_raw_parts(
-            (DIRECT_MAP_BASE + range.start) as *const u8,
+            DIRECT_MAP_BASE.wrapping_add(range.start) as *const u8,
             range.len() as usize,
         )
     }
@@ -137,9 +137,10 @@ fn filled_object(
     let id = lifetime::new_object(k, budget, object).map_err(oom)?;
     let shared_from = contents_phys.filter(|phys| phys.is_multiple_of(PAGE_BYTES));
     for (index, chunk) in contents.chunks(PAGE_BYTES as usize).enumerate() {
-        let offset = index as u64 * PAGE_BYTES;
+        // Offsets inside the image, which lies in RAM: no wrap.
+        let offset = (index as u64).wrapping_mul(PAGE_BYTES);
         let pinned = shared_from
-            .map(|phys| FrameNumber::containing(phys + offset))
+            .map(|phys| FrameNumber::containing(phys.wrapping_add(offset)))
             .filter(|frame| chunk.len() as u64 == PAGE_BYTES && frame::page_init_pinned(*frame));
         let page = match pinned {
             Some(frame) => frame,
@@ -181,7 +182,10 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
     let image = kcore::tar::find(archive, BOOTSTRAP_NAME).map_err(BootError::Initramfs)?;
     let (header, data) = FlatImageHeader::parse(image).map_err(BootError::Image)?;
     // `data` borrows the archive, which lies at `facts.initrd.start`.
-    let data_phys = facts.initrd.start + (data.as_ptr() as u64 - archive.as_ptr() as u64);
+    let data_phys = facts
+        .initrd
+        .start
+        .wrapping_add((data.as_ptr() as u64).wrapping_sub(archive.as_ptr() as u64));
 
     // The root budget: every free frame, from here on.
     let oom = |_| BootError::OutOfMemory;
@@ -199,13 +203,16 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
     let code = attrs::EXEC | attrs::MAY_WRITE;
     let writable = attrs::WRITE | attrs::MAY_WRITE;
     map(k, aspace, image, (header.load_addr, exec_pages, 0), code)?;
+    // `FlatImageHeader::parse` bounds the image: `load_addr` is
+    // IMAGE_BASE, `exec_bytes <= mem_bytes <= FLAT_MAX_MEM_BYTES` and
+    // `stack_bytes <= FLAT_MAX_STACK_BYTES`, so none of this wraps.
     if pages > exec_pages {
-        let data_start = header.load_addr + header.exec_bytes;
+        let data_start = header.load_addr.wrapping_add(header.exec_bytes);
         map(
             k,
             aspace,
             image,
-            (data_start, pages - exec_pages, exec_pages),
+            (data_start, pages.wrapping_sub(exec_pages), exec_pages),
             writable,
         )?;
     }
@@ -213,12 +220,14 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
     // The stack, with an unmapped guard page below it (touched lazily).
     let stack_pages = header.stack_bytes / PAGE_BYTES;
     let stack = filled_object(k, root_budget, stack_pages, &[], None)?;
-    let stack_start = STACK_TOP - header.stack_bytes;
+    // `FlatImageHeader::parse` bounds the stack size.
+    let stack_start = STACK_TOP.wrapping_sub(header.stack_bytes);
     map(k, aspace, stack, (stack_start, stack_pages, 0), writable)?;
 
     // The initramfs, read-only, in place.
-    let first = facts.initrd.start / PAGE_BYTES * PAGE_BYTES;
-    let initramfs_pages = (facts.initrd.end - first).div_ceil(PAGE_BYTES);
+    let first = facts.initrd.start & !(PAGE_BYTES - 1);
+    // `pvh` made the initramfs range non-empty: `end > start >= first`.
+    let initramfs_pages = facts.initrd.end.wrapping_sub(first).div_ceil(PAGE_BYTES);
     let object = MemoryObject::fixed(first, initramfs_pages, FixedKind::Ram, root_budget);
     let initramfs = lifetime::new_object(k, root_budget, object).map_err(oom)?;
     map(
@@ -276,7 +285,8 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         magic: BOOT_INFO_MAGIC,
         version: BOOT_INFO_VERSION,
         cmdline_len: 0,
-        initramfs_addr: INITRAMFS_ADDR + (facts.initrd.start - first),
+        // The initramfs' offset in its first page.
+        initramfs_addr: INITRAMFS_ADDR.wrapping_add(facts.initrd.start & (PAGE_BYTES - 1)),
         initramfs_bytes: facts.initrd.len(),
         debug_cap: slots::DEBUG,
         aspace_cap: slots::ASPACE,
@@ -302,7 +312,8 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
     let info_page = filled_object(k, root_budget, 1, info.as_bytes(), None)?;
     map(k, aspace, info_page, (BOOT_INFO_ADDR, 1, 0), 0)?;
 
-    k.live_threads += 1;
+    // Threads live in frames: the count is far below its type's range.
+    k.live_threads = k.live_threads.wrapping_add(1);
     k.sched.make_ready(&mut k.objects, thread);
     crate::klog!(
         Info,

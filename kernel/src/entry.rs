@@ -142,7 +142,9 @@ fn handle_syscall(k: &mut Kernel) {
         Ok(Next::Reply(values)) => Some((0, values)),
         Err(error) => Some((error.code(), [0; 6])),
         Ok(Next::Restart) => {
-            k.objects.get_mut(current).context.rip -= SYSCALL_INSTRUCTION_BYTES;
+            // `rip` is just past the `syscall` instruction that entered.
+            let context = &mut k.objects.get_mut(current).context;
+            context.rip = context.rip.wrapping_sub(SYSCALL_INSTRUCTION_BYTES);
             // A preemption point let interrupts in.
             while let Some(vector) = arch::irq::take_pending() {
                 irq::fire(k, vector);

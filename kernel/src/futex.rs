@@ -107,7 +107,8 @@ pub fn key(k: &mut Kernel, aspace: ObjId<AddressSpace>, addr: u64) -> Result<u64
         Some(phys) => {
             k.objects.get_mut(aspace).futex_tlb = FutexTlb {
                 page,
-                frame: phys - offset,
+                // `phys` is the frame's address with `offset` in it.
+                frame: phys & !(PAGE_BYTES - 1),
                 generation,
             };
             Ok(phys)
@@ -149,7 +150,7 @@ fn fault_in(k: &mut Kernel, aspace: ObjId<AddressSpace>, addr: u64) -> Result<u6
 pub fn read_word(key: u64) -> u32 {
     let pair = phys::read_u64(key & !7);
     // Little-endian: the word at offset 4 of the pair is its high half.
-    (pair >> ((key & 4) * 8)) as u32
+    (pair >> ((key & 4) << 3)) as u32
 }
 
 /// Blocks the running thread `caller` on `key` (whose word it has just
@@ -172,7 +173,8 @@ pub fn wake(k: &mut Kernel, key: u64, count: u64) -> u64 {
             break;
         };
         thread::wake(k, waiter, Ok([0; 6]));
-        woken += 1;
+        // Below `count` (the loop condition).
+        woken = woken.wrapping_add(1);
     }
     woken
 }
@@ -200,7 +202,8 @@ pub fn requeue(
             vaddr: if own { vaddr } else { 0 },
         };
         k.futex.enqueue(&mut k.objects, waiter, to);
-        moved += 1;
+        // Below `count` (the loop condition).
+        moved = moved.wrapping_add(1);
     }
     moved
 }

@@ -103,7 +103,10 @@ pub fn buffer_deadline(k: &mut Kernel, caller: ObjId<Thread>) -> Result<u64, Sys
         return Err(SysError::InvalidArg);
     }
     let buffer = buffer_phys(k, caller, Access::Read).ok_or(SysError::BadAddress)?;
-    Ok(phys::read_u64(buffer + IPC_BUFFER_DEADLINE_OFFSET as u64))
+    Ok(phys::read_u64(buffer_word(
+        buffer,
+        IPC_BUFFER_DEADLINE_OFFSET,
+    )))
 }
 
 /// The physical address of a thread's IPC buffer, if it has one in a
@@ -140,9 +143,28 @@ pub fn mapped_buffer(k: &Kernel, id: ObjId<Thread>, access: Access) -> Option<u6
 /// [`buffer_phys`] or [`mapped_buffer`]).
 #[inline(always)]
 pub fn copy_buffer_words(source: u64, destination: u64, words: usize) {
-    let first = (MSG_REG_WORDS * 8) as u64;
+    let first = MSG_REG_WORDS * 8;
     let count = words.saturating_sub(MSG_REG_WORDS);
-    phys::copy_words(destination + first, source + first, count);
+    phys::copy_words(
+        buffer_word(destination, first),
+        buffer_word(source, first),
+        count,
+    );
+}
+
+/// The physical address of the byte at `offset` of the IPC buffer at
+/// physical `buffer`: the buffer lies in one RAM page, the offset inside
+/// the buffer, so the sum cannot wrap.
+#[inline(always)]
+fn buffer_word(buffer: u64, offset: usize) -> u64 {
+    debug_assert!(offset < core::mem::size_of::<abi::ipc::IpcBuffer>());
+    buffer.wrapping_add(offset as u64)
+}
+
+/// The offset in the IPC buffer of capability `i` (below `MSG_MAX_CAPS`).
+fn cap_offset(i: usize) -> usize {
+    debug_assert!(i < MSG_MAX_CAPS);
+    IPC_BUFFER_CAPS_OFFSET.wrapping_add(i.wrapping_mul(8))
 }
 
 /// [`buffer_phys`] for a buffer page not mapped yet (or copy-on-write).
@@ -205,7 +227,7 @@ pub fn transfer(
         }
         let sender_cspace = k.objects.get(sender).cspace;
         for (i, entry) in sent.iter_mut().enumerate().take(cap_count) {
-            let raw = phys::read_u64(source + (IPC_BUFFER_CAPS_OFFSET + i * 8) as u64);
+            let raw = phys::read_u64(buffer_word(source, cap_offset(i)));
             let slot = CapSlot::from_reg(raw).map_err(TransferError::Sender)?;
             let (id, cap) =
                 cspace::get(&k.objects, sender_cspace, slot).map_err(TransferError::Sender)?;
@@ -231,8 +253,7 @@ pub fn transfer(
                 .reserve(CapSlot::NULL)
                 .expect("free slots were counted");
             tree::install(k, receiver_cspace, index, cap, Some(parent));
-            let offset = (IPC_BUFFER_CAPS_OFFSET + i * 8) as u64;
-            phys::write_u64(destination + offset, u64::from(index));
+            phys::write_u64(buffer_word(destination, cap_offset(i)), u64::from(index));
         }
     }
     // The deadline was the sender's business.

@@ -4,6 +4,15 @@
 //! the kernel only runs when user mode enters it (`entry`).
 #![no_std]
 #![no_main]
+// STYLE.md §11: the kernel-only lints, on top of `[workspace.lints]`.
+#![warn(
+    clippy::unwrap_used,
+    reason = "a kernel panic only on a broken invariant, said with `expect`"
+)]
+#![warn(
+    clippy::arithmetic_side_effects,
+    reason = "every overflow is ruled out: checked on user values, wrapping where the bound is known"
+)]
 
 mod arch;
 mod boot_program;

@@ -52,7 +52,8 @@ pub fn init(tsc_hz: u64, tsc_at_boot: u64, tsc_invariant: bool) {
                 clock.flags |= flags::TSC_INVARIANT;
             }
         },
-        |offset, value| phys::write_u64(page + offset as u64, value),
+        // `offset` is a field's offset inside the clock page.
+        |offset, value| phys::write_u64(page.wrapping_add(offset as u64), value),
     );
     crate::arch::user_tables::map_shared_page(abi::layout::CLOCK_PAGE_ADDR, page);
 }

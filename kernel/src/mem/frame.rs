@@ -76,10 +76,18 @@ pub fn init(ram: &[PhysRange], reserved: &[PhysRange]) -> (u64, u64) {
     let ram_top = ram.iter().map(|r| r.end).max().unwrap_or(0);
     let meta_frames = (ram_top.min(DIRECT_MAP_MAX_BYTES) / FRAME_BYTES).max(frames);
     let words = FrameBitmap::words_needed(frames);
-    let bitmap_bytes = (words as u64 * 8).div_ceil(FRAME_BYTES) * FRAME_BYTES;
-    let meta_bytes =
-        (meta_frames * core::mem::size_of::<PageMeta>() as u64).div_ceil(FRAME_BYTES) * FRAME_BYTES;
-    let bytes = bitmap_bytes + meta_bytes;
+    // `words` and `meta_frames` count frames below 2^52 and a `PageMeta`
+    // is 8 bytes: these sizes stay below 2^56 and cannot wrap.
+    const _: () = assert!(core::mem::size_of::<PageMeta>() <= 8);
+    let bitmap_bytes = (words as u64)
+        .wrapping_mul(8)
+        .div_ceil(FRAME_BYTES)
+        .wrapping_mul(FRAME_BYTES);
+    let meta_bytes = meta_frames
+        .wrapping_mul(core::mem::size_of::<PageMeta>() as u64)
+        .div_ceil(FRAME_BYTES)
+        .wrapping_mul(FRAME_BYTES);
+    let bytes = bitmap_bytes.wrapping_add(meta_bytes);
     let home = usable
         .iter()
         .find(|r| r.end <= EARLY_MAP_BYTES && r.len() >= bytes)
@@ -95,11 +103,11 @@ pub fn init(ram: &[PhysRange], reserved: &[PhysRange]) -> (u64, u64) {
     // `PageMeta`s, each written by `page_init` before it is read (module
     // header).
     let (storage, meta) = unsafe {
-        let base = DIRECT_MAP_BASE + home;
+        let base = DIRECT_MAP_BASE.wrapping_add(home);
         (
             core::slice::from_raw_parts_mut(base as *mut u64, words),
             core::slice::from_raw_parts_mut(
-                (base + bitmap_bytes) as *mut PageMeta,
+                base.wrapping_add(bitmap_bytes) as *mut PageMeta,
                 meta_frames as usize,
             ),
         )
@@ -136,7 +144,7 @@ pub fn alloc_zeroed() -> Option<FrameNumber> {
     // refers to it, and the direct map covers all RAM.
     unsafe {
         core::ptr::write_bytes(
-            (DIRECT_MAP_BASE + frame.addr()) as *mut u8,
+            DIRECT_MAP_BASE.wrapping_add(frame.addr()) as *mut u8,
             0,
             FRAME_BYTES as usize,
         )
@@ -204,7 +212,9 @@ pub fn page_init_pinned(frame: FrameNumber) -> bool {
 
 /// One more memory object holds the page.
 pub fn page_share(frame: FrameNumber) {
-    with_meta(frame, |m| m.refs += 1);
+    // Each holder is a memory object in the direct map, and fewer than
+    // 2^32 of them fit there (asserted in `object::memory`).
+    with_meta(frame, |m| m.refs = m.refs.wrapping_add(1));
 }
 
 /// How many memory objects hold the page.

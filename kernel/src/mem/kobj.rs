@@ -89,9 +89,16 @@ impl<T> core::fmt::Debug for ObjId<T> {
 // touched under the kernel lock, whichever CPU holds the id.
 unsafe impl<T> Send for ObjId<T> {}
 
+/// The direct-map address of kernel-object memory at `phys` (RAM, below
+/// the direct map's size, so the sum stays in the upper half).
+#[inline(always)]
+fn direct(phys: u64) -> u64 {
+    DIRECT_MAP_BASE.wrapping_add(phys)
+}
+
 impl<T> ObjId<T> {
     fn ptr(self) -> *mut T {
-        (DIRECT_MAP_BASE + self.phys.get()) as *mut T
+        direct(self.phys.get()) as *mut T
     }
 
     /// The physical address of the object's frame.
@@ -182,7 +189,7 @@ impl Objects {
         // contract, and `header_location` gives the offset of the type the
         // variant names); `&mut self` makes this the only live reference
         // into any kernel object.
-        Some(unsafe { &mut *((DIRECT_MAP_BASE + phys + offset as u64) as *mut Header) })
+        Some(unsafe { &mut *(direct(phys.wrapping_add(offset as u64)) as *mut Header) })
     }
 
     /// The object `id` names.
@@ -205,14 +212,14 @@ impl Objects {
         // its slot pages, which stay allocated (and initialised) until the
         // space is destroyed, after its slots have left every list; `&self`
         // excludes a concurrent `slot_mut`.
-        unsafe { &*((DIRECT_MAP_BASE + id.0.get()) as *const Slot) }
+        unsafe { &*(direct(id.0.get()) as *const Slot) }
     }
 
     /// The slot `id` names, mutably.
     pub fn slot_mut(&mut self, id: SlotId) -> &mut Slot {
         // SAFETY: as in `slot`; `&mut self` makes this the only live
         // reference into any kernel object or slot.
-        unsafe { &mut *((DIRECT_MAP_BASE + id.0.get()) as *mut Slot) }
+        unsafe { &mut *(direct(id.0.get()) as *mut Slot) }
     }
 
     /// Writes a slot of a fresh slot page (whose bytes are not yet a
@@ -222,7 +229,7 @@ impl Objects {
         // (nothing else refers to it); the direct map covers it, and slot
         // addresses are multiples of SLOT_BYTES (Slot's alignment). `write`
         // does not drop the old bytes, which are not a valid Slot yet.
-        unsafe { ((DIRECT_MAP_BASE + id.0.get()) as *mut Slot).write(slot) };
+        unsafe { (direct(id.0.get()) as *mut Slot).write(slot) };
     }
 
     /// Destroys the object and returns its frame.

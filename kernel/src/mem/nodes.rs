@@ -42,7 +42,8 @@ impl Nodes {
 }
 
 fn entries(node: u64) -> *mut [u64; NODE_ENTRIES] {
-    (DIRECT_MAP_BASE + node) as *mut [u64; NODE_ENTRIES]
+    // A node is a RAM frame, below the direct map's size.
+    DIRECT_MAP_BASE.wrapping_add(node) as *mut [u64; NODE_ENTRIES]
 }
 
 impl NodeStore for Nodes {
@@ -51,12 +52,14 @@ impl NodeStore for Nodes {
             return None;
         }
         let frame = frame::alloc_zeroed()?;
-        self.taken += 1;
+        // Below `allowance` (checked above).
+        self.taken = self.taken.wrapping_add(1);
         Some(frame.addr())
     }
 
     fn free(&mut self, node: u64) {
-        self.freed += 1;
+        // Each freed node was taken: a count of frames.
+        self.freed = self.freed.wrapping_add(1);
         frame::free(FrameNumber(node / FRAME_BYTES));
     }
 

@@ -126,11 +126,12 @@ pub fn create(k: &mut Kernel, budget: ObjId<Budget>) -> Result<ObjId<AddressSpac
 /// Before the address space is freed: drops every region (each held a
 /// reference on its memory object) and frees the page tables.
 pub fn teardown(k: &mut Kernel, aspace: ObjId<AddressSpace>) {
-    let mut index = 0;
+    let mut index: usize = 0;
     while let Some(&region) = k.objects.get(aspace).regions.get(index) {
         vm::mapping::count_regions(k, aspace, region.object, -1)
             .expect("fewer regions need no new mapping entry");
-        index += 1;
+        // `index` named a region of the list, so it is below its length.
+        index = index.wrapping_add(1);
     }
     k.objects.get_mut(aspace).regions.clear(|_| {});
     let space = k.objects.get(aspace);

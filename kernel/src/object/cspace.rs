@@ -48,7 +48,8 @@ crate::kernel_object!(CSpace);
 /// Frames a capability space of `slots` slots takes: its header and its
 /// slot pages.
 pub fn frames_for(slots: u64) -> u64 {
-    1 + slot_pages(slots) as u64
+    // At most MAX_PAGES slot pages.
+    (slot_pages(slots) as u64).wrapping_add(1)
 }
 
 fn slot_pages(slots: u64) -> usize {
@@ -81,7 +82,8 @@ pub fn create(
         };
         pages[page] = frame.addr();
     }
-    let limit = count as u32 * SLOTS_PER_PAGE;
+    // `count` is at most MAX_PAGES, so this is at most CSPACE_MAX_SLOTS.
+    let limit = (count as u32).wrapping_mul(SLOTS_PER_PAGE);
     let header = CSpace {
         header: Header::new(budget),
         pages,
@@ -99,7 +101,10 @@ pub fn create(
                 prev: None,
                 next: None,
                 depth: 0,
-                index: page as u32 * SLOTS_PER_PAGE + offset,
+                // Below `limit`, as `page < count`.
+                index: (page as u32)
+                    .wrapping_mul(SLOTS_PER_PAGE)
+                    .wrapping_add(offset),
                 owner: id,
             };
             k.objects.init_slot(slot_at(addr, offset), slot);
@@ -109,7 +114,9 @@ pub fn create(
 }
 
 fn slot_at(page: u64, offset: u32) -> SlotId {
-    let phys = page + u64::from(offset) * SLOT_BYTES as u64;
+    // `offset < SLOTS_PER_PAGE`: the slot lies inside the page.
+    debug_assert!(offset < SLOTS_PER_PAGE);
+    let phys = page.wrapping_add(u64::from(offset).wrapping_mul(SLOT_BYTES as u64));
     // Slot pages come from the frame allocator, which never hands out frame 0.
     SlotId(NonZeroU64::new(phys).expect("slot pages are never frame 0"))
 }
@@ -132,7 +139,8 @@ pub fn teardown(k: &mut Kernel, id: ObjId<CSpace>) {
         }
     }
     let space = k.objects.get_mut(id);
-    let (payer, slot_pages) = (space.header.payer, space.frames() - 1);
+    // `frames` counts the header frame too, so it is at least 1.
+    let (payer, slot_pages) = (space.header.payer, space.frames().wrapping_sub(1));
     free_frames(&mut space.pages);
     budget::refund(k, payer, slot_pages);
 }
@@ -140,7 +148,7 @@ pub fn teardown(k: &mut Kernel, id: ObjId<CSpace>) {
 impl CSpace {
     /// Frames it holds (header and slot pages), as [`frames_for`] counted.
     pub fn frames(&self) -> u64 {
-        1 + u64::from(self.limit() / SLOTS_PER_PAGE)
+        u64::from(self.limit() / SLOTS_PER_PAGE).wrapping_add(1)
     }
 
     /// Number of slots (slot 0 included).
@@ -155,7 +163,10 @@ impl CSpace {
 
     /// Free slots left.
     pub fn free(&self) -> u32 {
-        self.limit() - 1 - self.used()
+        // Slots `1..limit` are usable and `used` counts only those, so
+        // `used <= limit - 1` (and `limit` is at least a page of slots).
+        debug_assert!(self.used() < self.limit());
+        self.limit().wrapping_sub(1).wrapping_sub(self.used())
     }
 
     /// The slot at `index`, if in range (slot 0 included).

@@ -63,7 +63,8 @@ impl IoPorts {
     pub fn covers(&self, first: u64, count: u64) -> bool {
         let (own_first, own_end) = (
             u64::from(self.first),
-            u64::from(self.first) + u64::from(self.count),
+            // A u16 plus a u32 in a u64: no wrap.
+            u64::from(self.first).wrapping_add(u64::from(self.count)),
         );
         own_first <= first && first.saturating_add(count) <= own_end
     }
@@ -216,7 +217,9 @@ pub fn take_ports(k: &mut Kernel, thread: ObjId<Thread>) -> bool {
             gdt::io_allow(first, count);
             let owner = &mut k.cpu.ports;
             owner.open[owner.open_count] = (first, count);
-            owner.open_count += 1;
+            // One entry per range a thread holds; indexing `open` above
+            // bounded it.
+            owner.open_count = owner.open_count.wrapping_add(1);
         }
         k.cpu.ports.thread = Some(thread);
     }

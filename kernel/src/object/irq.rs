@@ -75,7 +75,8 @@ impl IrqTable {
     }
 
     fn slot(&mut self, vector: IrqVector) -> &mut Option<ObjId<Irq>> {
-        let index = usize::from(vector.number() - vectors::DEVICE_VECTOR_FIRST);
+        // An `IrqVector` is a device vector.
+        let index = usize::from(vector.number().wrapping_sub(vectors::DEVICE_VECTOR_FIRST));
         &mut self.by_vector[index]
     }
 }
@@ -223,7 +224,8 @@ pub fn fire(k: &mut Kernel, vector: IrqVector) {
     match line.notification {
         Some(notification) => {
             let bits = line.bits;
-            k.irqs.deliveries += 1;
+            // A statistics counter; one per interrupt, it cannot reach 2^64.
+            k.irqs.deliveries = k.irqs.deliveries.wrapping_add(1);
             notification::signal(k, notification, bits);
         }
         None if !line.orphan_logged => {

@@ -26,14 +26,21 @@ use budget::Budget;
 #[repr(C)]
 #[derive(Debug)]
 pub struct Header {
-    /// References that keep the object alive.
-    pub refs: u32,
+    /// References that keep the object alive. A u64 (in what was padding
+    /// before `payer`): each reference is held in memory, so the count
+    /// cannot reach 2^64, while a u32 could be overrun by 2^32 capability
+    /// slots (256 GiB, inside the direct map).
+    pub refs: u64,
     /// The budget that paid for the object's frame (a budget's parent; the
     /// root budget pays for itself).
     pub payer: ObjId<Budget>,
     /// Next object on the destroy list.
     pub reap_next: Option<ObjectRef>,
 }
+
+// Widening `refs` took the padding: the header is still four words.
+const _: () = assert!(core::mem::size_of::<Header>() == HEADER_BYTES);
+const HEADER_BYTES: usize = 32;
 
 impl Header {
     /// A header for an object `payer` paid for, with no references yet.
@@ -62,7 +69,8 @@ impl Reaper {
 #[inline]
 pub fn add_ref(k: &mut Kernel, object: ObjectRef) {
     if let Some(header) = k.objects.header_mut(object) {
-        header.refs += 1;
+        // Each reference is held in memory: far below 2^64 (see `refs`).
+        header.refs = header.refs.wrapping_add(1);
     }
 }
 

@@ -93,6 +93,13 @@ pub struct MemoryObject {
 
 crate::kernel_object!(MemoryObject);
 
+// `mem::frame::page_share` counts a page's holders, memory objects, in a
+// u32: fewer than 2^32 of them fit in the direct map.
+const _: () = assert!(
+    crate::config::DIRECT_MAP_MAX_BYTES / core::mem::size_of::<MemoryObject>() as u64
+        <= u32::MAX as u64
+);
+
 impl MemoryObject {
     /// An anonymous object of `pages` absent pages.
     ///
@@ -139,14 +146,17 @@ impl MemoryObject {
         }
         let live = &mut self.mappings[..self.mapped];
         if let Some(i) = live.iter().position(|m| m.aspace == Some(aspace)) {
-            let count = i64::from(live[i].regions) + regions;
+            // A u32 count plus a change of a few regions: far from i64's
+            // limits.
+            let count = i64::from(live[i].regions).wrapping_add(regions);
             debug_assert!(count >= 0, "more regions unmapped than mapped");
             if count > 0 {
                 live[i].regions = count as u32;
                 return Ok(None);
             }
-            live.swap(i, self.mapped - 1);
-            self.mapped -= 1;
+            // `live` is not empty: it holds entry `i`.
+            live.swap(i, self.mapped.wrapping_sub(1));
+            self.mapped = self.mapped.wrapping_sub(1);
             self.mappings[self.mapped] = Mapping::EMPTY;
             return Ok(Some(false));
         }
@@ -159,7 +169,8 @@ impl MemoryObject {
             aspace: Some(aspace),
             regions: regions as u32,
         };
-        self.mapped += 1;
+        // Entry `mapped` existed (the `get_mut` above): still within MAPPINGS.
+        self.mapped = self.mapped.wrapping_add(1);
         Ok(Some(true))
     }
 

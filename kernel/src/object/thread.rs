@@ -388,6 +388,7 @@ pub fn teardown(k: &mut Kernel, id: ObjId<Thread>) {
 /// Gives a thread number.
 pub fn new_id(k: &mut Kernel) -> u64 {
     let id = k.next_thread_id;
-    k.next_thread_id += 1;
+    // One per thread created: a u64 cannot run out.
+    k.next_thread_id = k.next_thread_id.wrapping_add(1);
     id
 }

@@ -68,7 +68,9 @@ pub fn counters(
     let counters = KernelCounters {
         fastpath_ipc: k.fastpath_hits,
         fastpath_enabled: u64::from(k.fastpath == FastPath::On),
-        spurious_interrupts: irq_counts.spurious_apic + irq_counts.spurious_pic,
+        spurious_interrupts: irq_counts
+            .spurious_apic
+            .saturating_add(irq_counts.spurious_pic),
         unexpected_interrupts: irq_counts.unexpected,
         irq_deliveries: k.irqs.deliveries,
         last_irq_tsc: crate::arch::irq::last_arrival_tsc(),

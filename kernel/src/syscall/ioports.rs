@@ -38,7 +38,11 @@ pub fn create(
         .checked_add(args.count)
         .ok_or(SysError::InvalidArg)?;
     let kernel_port = KERNEL_IO_PORTS.iter().any(|&(first, count)| {
-        let (first, last) = (u64::from(first), u64::from(first) + u64::from(count));
+        // Kernel constants, 16 and 32 bits wide, added in 64 bits.
+        let (first, last) = (
+            u64::from(first),
+            u64::from(first).wrapping_add(u64::from(count)),
+        );
         args.base < last && first < end
     });
     if args.count == 0 || end > IO_PORT_COUNT || !inside_parent || kernel_port {

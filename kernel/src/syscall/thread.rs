@@ -78,7 +78,8 @@ pub fn start(
         return Err(SysError::InvalidArg);
     }
     k.objects.get_mut(id).context = UserContext::new_user(args.entry, args.stack, args.arg);
-    k.live_threads += 1;
+    // Threads live in frames: the count is far below its type's range.
+    k.live_threads = k.live_threads.wrapping_add(1);
     k.sched.make_ready(&mut k.objects, id);
     Ok(Next::Success)
 }

@@ -153,11 +153,17 @@ pub fn lend(
         return Err(SysError::InvalidArg);
     }
     let first = addr & !(PAGE_BYTES - 1);
-    let end = addr + len;
-    let pages = (end - first).div_ceil(PAGE_BYTES);
+    // User values: `is_user_range` checked the sum already, and this
+    // says so where it is computed.
+    let end = addr.checked_add(len).ok_or(SysError::InvalidArg)?;
+    // `first <= addr < end`.
+    let pages = end.wrapping_sub(first).div_ceil(PAGE_BYTES);
     if pages > MEMORY_MAX_PAGES {
         return Err(SysError::InvalidArg);
     }
+    // Page `page` (below `pages`) of the range: inside user space, as
+    // `end <= USER_END`, so none of these sums wraps.
+    let page_at = |page: u64| first.wrapping_add(page.wrapping_mul(PAGE_BYTES));
     // Every page in a region that allows the access, faulted in.
     let needed = match mode {
         LendMode::Lend => attrs::READ,
@@ -167,19 +173,25 @@ pub fn lend(
     for page in 0..pages {
         let region = space
             .regions
-            .find(first + page * PAGE_BYTES)
+            .find(page_at(page))
             .ok_or(SysError::BadAddress)?;
         if region.attrs & needed != needed {
             return Err(SysError::BadAddress);
         }
     }
-    vm::fault::populate(k, aspace, first, pages * PAGE_BYTES, Access::Read)?;
+    vm::fault::populate(
+        k,
+        aspace,
+        first,
+        pages.wrapping_mul(PAGE_BYTES),
+        Access::Read,
+    )?;
 
     let lent = lifetime::new_object(k, budget, MemoryObject::anonymous(pages, budget)?)?;
     for page in 0..pages {
-        let virt = first + page * PAGE_BYTES;
+        let virt = page_at(page);
         let from = addr.max(virt);
-        let to = end.min(virt + PAGE_BYTES);
+        let to = end.min(virt.wrapping_add(PAGE_BYTES));
         if let Err(error) = lend_page(k, lent, page, aspace, virt, from..to) {
             lifetime::discard(k, ObjectRef::Memory(lent));
             return Err(error);
@@ -189,13 +201,13 @@ pub fn lend(
     // object holds them now), and see fresh zero pages there later.
     if mode == LendMode::Move {
         for page in 0..pages {
-            let virt = first + page * PAGE_BYTES;
-            if virt >= addr && virt + PAGE_BYTES <= end {
+            let virt = page_at(page);
+            if virt >= addr && virt.wrapping_add(PAGE_BYTES) <= end {
                 drop_sender_page(k, aspace, virt);
             }
         }
     }
-    Ok((lent, addr - first))
+    Ok((lent, addr.wrapping_sub(first)))
 }
 
 /// Page `page` of `lent`: the sender's page at `virt` shared, or, when
@@ -213,7 +225,9 @@ fn lend_page(
     let region = *space.regions.find(virt).ok_or(SysError::BadAddress)?;
     let index = region.object_page(virt);
     let source = k.objects.get(region.object);
-    let whole = bytes.start == virt && bytes.end == virt + PAGE_BYTES;
+    // `virt` is a user page and `bytes` lies inside it.
+    debug_assert!(virt <= bytes.start && bytes.start <= bytes.end);
+    let whole = bytes.start == virt && bytes.end == virt.wrapping_add(PAGE_BYTES);
     let shared = match source.backing {
         Backing::Anonymous if whole => source.tree.get(&Nodes::read_only(), index),
         Backing::Fixed {
@@ -228,7 +242,9 @@ fn lend_page(
             vm::pages::release_page(k, FrameNumber::containing(phys));
             return Err(error);
         }
-        vm::pages::unmap_pages_everywhere(k, region.object, index, index + 1, Unmap::WriteProtect);
+        // A page index of an object, below MEMORY_MAX_PAGES.
+        let next = index.wrapping_add(1);
+        vm::pages::unmap_pages_everywhere(k, region.object, index, next, Unmap::WriteProtect);
         return Ok(());
     }
     let root = space.root;
@@ -236,11 +252,12 @@ fn lend_page(
         user_tables::translate_ram(root, virt, Access::Read).ok_or(SysError::BadAddress)?;
     let budget = k.objects.get(lent).header.payer;
     let fresh = vm::pages::new_page(k, budget)?;
-    let offset = bytes.start - virt;
+    // Offsets inside one page, added to page-aligned frames.
+    let offset = bytes.start.wrapping_sub(virt);
     crate::mem::phys::copy_bytes(
-        fresh.addr() + offset,
-        source_phys + offset,
-        bytes.end - bytes.start,
+        fresh.addr().wrapping_add(offset),
+        source_phys.wrapping_add(offset),
+        bytes.end.wrapping_sub(bytes.start),
     );
     if let Err(error) = vm::pages::store_page(k, lent, page, fresh.addr()) {
         vm::pages::release_page(k, fresh);
@@ -264,7 +281,8 @@ fn drop_sender_page(k: &mut Kernel, aspace: ObjId<AddressSpace>, virt: u64) {
     let taken = k.objects.get_mut(memory).tree.take(&mut nodes, index);
     let after = k.objects.get(memory).tree.nodes();
     let budget = k.objects.get(memory).header.payer;
-    budget::refund(k, budget, before - after);
+    // Taking a page only frees nodes.
+    budget::refund(k, budget, before.wrapping_sub(after));
     if let Some(phys) = taken {
         vm::pages::unmap_page_everywhere(k, memory, index, Some(phys));
         vm::pages::release_page(k, FrameNumber::containing(phys));

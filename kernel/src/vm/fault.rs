@@ -74,7 +74,10 @@ pub fn resolve(
     let oom = |_| FaultError::OutOfMemory;
     let (phys, exclusive, device) = match object.backing {
         Backing::Fixed { base, kind } => {
-            (base + index * PAGE_BYTES, true, kind == FixedKind::Device)
+            // `index < size`, and a fixed object's pages are a physical
+            // range checked when it was made: no wrap.
+            let phys = base.wrapping_add(index.wrapping_mul(PAGE_BYTES));
+            (phys, true, kind == FixedKind::Device)
         }
         Backing::Anonymous => match object.tree.get(&Nodes::read_only(), index) {
             None => (
@@ -102,7 +105,9 @@ pub fn resolve(
 }
 
 /// Faults in every page of `[addr, addr + len)` of `aspace` that is
-/// not yet mapped for the access, as a syscall's user copy needs.
+/// not yet mapped for the access, as a syscall's user copy needs. The
+/// range is a user range (`abi::layout::is_user_range`): every caller
+/// checked it.
 ///
 /// # Errors
 /// [`SysError::BadAddress`] for a page the kernel cannot make
@@ -118,6 +123,7 @@ pub fn populate(
     if len == 0 {
         return Ok(());
     }
+    debug_assert!(abi::layout::is_user_range(addr, len));
     let end = addr.checked_add(len).ok_or(SysError::BadAddress)?;
     let mut page = addr & !(PAGE_BYTES - 1);
     while page < end {
@@ -128,7 +134,9 @@ pub fn populate(
                 FaultError::Unmapped | FaultError::Protection => SysError::BadAddress,
             })?;
         }
-        page += PAGE_BYTES;
+        // Callers pass user ranges (`end <= USER_END`), so the next page
+        // does not wrap.
+        page = page.wrapping_add(PAGE_BYTES);
     }
     Ok(())
 }

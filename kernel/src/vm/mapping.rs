@@ -50,11 +50,14 @@ pub fn map_leaf(
             return None;
         }
         let table = frame::alloc()?;
-        taken += 1;
+        // Below `allowance`, at most 3.
+        taken = taken.wrapping_add(1);
         Some(table.addr())
     });
     budget::charge(k, budget, taken).expect("tables were within the allowance");
-    k.objects.get_mut(aspace).tables += taken;
+    // A count of page-table frames, bounded by RAM.
+    let space = k.objects.get_mut(aspace);
+    space.tables = space.tables.wrapping_add(taken);
     match result {
         Ok((_, flush)) => {
             flush.run();
@@ -120,9 +123,12 @@ fn prefault(k: &mut Kernel, aspace: ObjId<AddressSpace>, region: &Region) {
         Backing::Fixed { base, kind } => {
             let device = kind == FixedKind::Device;
             for page in 0..region.pages.min(object.size.saturating_sub(region.offset)) {
-                let phys = base + (region.offset + page) * PAGE_BYTES;
+                // `offset + page < size` (the bound of the loop), inside
+                // the object's physical range; `count` indexes `present`.
+                let index = region.offset.wrapping_add(page);
+                let phys = base.wrapping_add(index.wrapping_mul(PAGE_BYTES));
                 present[count] = (page, phys, true, device);
-                count += 1;
+                count = count.wrapping_add(1);
             }
         }
         Backing::Anonymous => {
@@ -131,8 +137,10 @@ fn prefault(k: &mut Kernel, aspace: ObjId<AddressSpace>, region: &Region) {
                 .tree
                 .for_each_in(&nodes, region.offset, region.pages, |index, phys| {
                     let exclusive = frame::page_refs(FrameNumber::containing(phys)) == 1;
-                    present[count] = (index - region.offset, phys, exclusive, false);
-                    count += 1;
+                    // `for_each_in` gives indexes from `region.offset` on,
+                    // at most `region.pages` of them.
+                    present[count] = (index.wrapping_sub(region.offset), phys, exclusive, false);
+                    count = count.wrapping_add(1);
                 });
         }
     }
@@ -142,7 +150,9 @@ fn prefault(k: &mut Kernel, aspace: ObjId<AddressSpace>, region: &Region) {
             exec: region.attrs & attrs::EXEC != 0,
             uncached: device,
         };
-        if map_leaf(k, aspace, region.start + page * PAGE_BYTES, phys, rights).is_err() {
+        // `page < region.pages`: inside the region, which `check` bounded.
+        let virt = region.start.wrapping_add(page.wrapping_mul(PAGE_BYTES));
+        if map_leaf(k, aspace, virt, phys, rights).is_err() {
             return;
         }
     }
@@ -167,15 +177,15 @@ pub fn unmap_range(
     // The one failure: a region around the whole range needs a second
     // entry, and none is free.
     let around = |r: &Region| r.start < start && r.end() > end;
-    if last == first + 1
-        && space.regions.get(first).is_some_and(around)
-        && space.regions.len() == REGIONS
+    // Indexes into the region list (at most REGIONS entries).
+    let one_region = last == first.wrapping_add(1);
+    if one_region && space.regions.get(first).is_some_and(around) && space.regions.len() == REGIONS
     {
         return Err(SysError::OutOfMemory);
     }
     let root = space.root;
     // The common case: exactly one whole region.
-    if last == first + 1
+    if one_region
         && let Some(&region) = space.regions.get(first)
         && region.start == start
         && region.end() == end
@@ -241,7 +251,8 @@ pub fn protect_range(
         .copied();
     let tail = space
         .regions
-        .find(end - 1)
+        // `check` returned an end above `start`, so at least a page.
+        .find(end.wrapping_sub(1))
         .filter(|r| r.end() > end)
         .copied();
     let count = k

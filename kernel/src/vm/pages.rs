@@ -69,8 +69,10 @@ pub fn store_page(
     let result = tree.set(&mut nodes, index, page);
     // What the tree holds now counts, not what the store handed out: a
     // failed call gives back the nodes it took.
-    let added = tree.nodes() - before;
-    budget::refund(k, budget, needed - added);
+    // `set` only adds nodes, at most the `needed` the store allows.
+    let added = tree.nodes().wrapping_sub(before);
+    debug_assert!(added <= needed);
+    budget::refund(k, budget, needed.wrapping_sub(added));
     result.map_err(|_| SysError::OutOfMemory)
 }
 
@@ -128,8 +130,11 @@ pub fn unmap_page_everywhere(
     for aspace in object.spaces() {
         let space = k.objects.get(aspace);
         for region in space.regions.regions_of(memory) {
-            if (region.offset..region.offset + region.pages).contains(&index) {
-                let virt = region.start + (index - region.offset) * PAGE_BYTES;
+            // A region's `offset + pages` does not wrap (the region list's
+            // invariant), and the page is inside the region.
+            if (region.offset..region.offset.wrapping_add(region.pages)).contains(&index) {
+                let page = index.wrapping_sub(region.offset);
+                let virt = region.start.wrapping_add(page.wrapping_mul(PAGE_BYTES));
                 user_tables::unmap_page(space.root, virt, phys).run();
             }
         }
@@ -160,12 +165,17 @@ pub fn unmap_pages_everywhere(
         let mut flush = TlbFlush::none(space.root);
         for region in space.regions.regions_of(memory) {
             let lo = first.max(region.offset);
-            let hi = end.min(region.offset + region.pages);
+            // As in `unmap_page_everywhere`: `offset <= lo < hi <= offset
+            // + pages`, all inside the region.
+            let hi = end.min(region.offset.wrapping_add(region.pages));
             if lo >= hi {
                 continue;
             }
-            let start = region.start + (lo - region.offset) * PAGE_BYTES;
-            let stop = region.start + (hi - region.offset) * PAGE_BYTES;
+            let at = |page: u64| {
+                let bytes = page.wrapping_sub(region.offset).wrapping_mul(PAGE_BYTES);
+                region.start.wrapping_add(bytes)
+            };
+            let (start, stop) = (at(lo), at(hi));
             flush.merge(match what {
                 Unmap::WriteProtect => user_tables::write_protect_range(space.root, start, stop),
                 Unmap::Drop => user_tables::unmap_range(space.root, start, stop),
@@ -208,7 +218,9 @@ pub fn resize_memory(
     k.objects.get_mut(memory).tree = tree;
     // Charged `needed`; the tree now holds `after - before` more (or
     // fewer) nodes than it did.
-    budget::refund(k, budget, needed + before - after);
+    // `after <= before + needed` (the store gave at most `needed`), so
+    // the result is in range; node counts are far from 2^64.
+    budget::refund(k, budget, needed.wrapping_add(before).wrapping_sub(after));
     result.map_err(|error| match error {
         kcore::pagetree::TreeError::NoMemory => SysError::OutOfMemory,
         _ => SysError::InvalidArg,

@@ -68,7 +68,8 @@ fn find_rsdp(hint: Option<u64>) -> Option<(u64, Rsdp, RsdpOrigin)> {
     areas.into_iter().find_map(|(start, len, origin)| {
         let start = start?;
         let (offset, rsdp) = Rsdp::scan(read(start, len as usize)?)?;
-        Some((start + offset as u64, rsdp, origin))
+        // The areas lie below 1 MiB and `offset` inside one of them.
+        Some((start.wrapping_add(offset as u64), rsdp, origin))
     })
 }
 
@@ -157,7 +158,9 @@ pub fn touches_kernel_mmio(start: u64, end: u64) -> bool {
     let layout = layout();
     let page = |address: u64| {
         let first = address & !0xfff;
-        start < first + 0x1000 && first < end
+        // `start <= last byte of the page`, written so the last page of
+        // the address space does not wrap.
+        start <= (first | 0xfff) && first < end
     };
     page(layout.local_apic_address)
         || layout

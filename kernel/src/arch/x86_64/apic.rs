@@ -55,12 +55,12 @@ fn read(reg: u64) -> u32 {
     // SAFETY: LAPIC_VIRT maps the local APIC's register page uncached
     // (callers run only after `init`, which needs the mapping); `reg` is
     // one of the register offsets above, 16-byte aligned, inside the page.
-    unsafe { core::ptr::read_volatile((LAPIC_VIRT + reg) as *const u32) }
+    unsafe { core::ptr::read_volatile(LAPIC_VIRT.wrapping_add(reg) as *const u32) }
 }
 
 fn write(reg: u64, value: u32) {
     // SAFETY: as for `read`.
-    unsafe { core::ptr::write_volatile((LAPIC_VIRT + reg) as *mut u32, value) }
+    unsafe { core::ptr::write_volatile(LAPIC_VIRT.wrapping_add(reg) as *mut u32, value) }
 }
 
 /// Enables the local APIC with `spurious_vector`, accepts every priority,

@@ -117,7 +117,8 @@ pub fn init_percpu(kernel_stack_base: u64, smap: bool) {
     // SAFETY: boot CPU, once, interrupts off: no other reference to PERCPU
     // exists; afterwards only the entry assembly and `set_context_top` use it.
     let percpu = unsafe { &mut *addr_of_mut!(PERCPU) };
-    percpu.kernel_stack_top = kernel_stack_base + KERNEL_STACK_BYTES as u64;
+    // The base is a kernel stack's address, its end inside the image.
+    percpu.kernel_stack_top = kernel_stack_base.wrapping_add(KERNEL_STACK_BYTES as u64);
     percpu.smap = u64::from(smap);
     GsBase::write(VirtAddr::new(percpu as *mut PerCpu as u64));
     KernelGsBase::write(VirtAddr::new(0));

@@ -44,6 +44,8 @@ static mut IST_STACKS: [IstStack; 3] = [const { IstStack([0; IST_STACK_BYTES]) }
 
 /// Bytes of the I/O permission bitmap: one bit for each of the 65,536 ports.
 const IOMAP_BYTES: usize = 8192;
+/// The ports the bitmap covers, one bit each.
+const IOMAP_PORTS: u32 = IOMAP_BYTES as u32 * 8;
 
 /// The TSS with its I/O permission bitmap right after it.
 #[repr(C)]
@@ -72,8 +74,11 @@ pub fn init() {
     // before anything reads the TSS, so this is the only access.
     let (tss, iomap): (&'static TaskStateSegment, &'static [u8]) = unsafe {
         let both = &mut *core::ptr::addr_of_mut!(TSS);
+        // The stacks are a static array in the kernel image, so their
+        // ends do not wrap.
+        let mut top = ist_base;
         for i in 0..3 {
-            let top = ist_base + ((i + 1) * IST_STACK_BYTES) as u64;
+            top = top.wrapping_add(IST_STACK_BYTES as u64);
             both.tss.interrupt_stack_table[i] = VirtAddr::new(top);
         }
         // The descriptor's limit covers the bitmap; `io_disable` below
@@ -144,7 +149,9 @@ pub fn io_deny(first: u16, count: u32) {
 }
 
 fn set_io_bits(first: u16, count: u32, deny: bool) {
-    let end = (u32::from(first) + count).min(IOMAP_BYTES as u32 * 8);
+    // An I/O port range object: `first + count <= 2^16` (checked when it
+    // was made), so the sum cannot wrap; the bitmap's end clamps it.
+    let end = u32::from(first).wrapping_add(count).min(IOMAP_PORTS);
     for port in u32::from(first)..end {
         let (byte, bit) = ((port / 8) as usize, port % 8);
         // SAFETY: one CPU, kernel lock held, interrupts off: nothing else

@@ -118,6 +118,9 @@ const GATE_DPL3: u8 = 0x60;
 #[repr(C, align(16))]
 struct Idt([Gate; 256]);
 
+/// The IDTR limit: the table's size less one.
+const IDT_LIMIT: u16 = (core::mem::size_of::<Idt>() - 1) as u16;
+
 static IDT: spin::Once<Idt> = spin::Once::new();
 
 /// Builds and loads the IDT. Boot CPU, once; other CPUs will load the same table.
@@ -134,7 +137,8 @@ pub fn init() {
             reserved: 0,
         }; 256];
         for (vector, gate) in gates.iter_mut().enumerate() {
-            let handler = base + (vector as u64) * 16;
+            // The 256 stubs are 16 bytes apart inside the kernel image.
+            let handler = base.wrapping_add((vector as u64) << 4);
             let ist = match vector {
                 2 => IST_NMI,
                 8 => IST_DOUBLE_FAULT,
@@ -159,7 +163,7 @@ pub fn init() {
         Idt(gates)
     });
     let pointer = DescriptorTablePointer {
-        limit: (core::mem::size_of::<Idt>() - 1) as u16,
+        limit: IDT_LIMIT,
         base: x86_64::VirtAddr::new(idt as *const Idt as u64),
     };
     // SAFETY: the table is 'static, every gate points at a stub in

@@ -44,6 +44,14 @@ const REG_SELECT: u64 = 0x00;
 const REG_WINDOW: u64 = 0x10;
 const INDEX_VERSION: u32 = 0x01;
 const INDEX_REDIRECTION: u32 = 0x10;
+
+/// The register index of `input`'s redirection entry (its low half; the
+/// high half is the next index). Inputs are below 256 (an 8-bit field of
+/// the version register), so this cannot wrap.
+fn redirection(input: u32) -> u32 {
+    debug_assert!(input < 256);
+    INDEX_REDIRECTION.wrapping_add(input.wrapping_mul(2))
+}
 const ENTRY_ACTIVE_LOW: u32 = 1 << 13;
 const ENTRY_LEVEL: u32 = 1 << 15;
 const ENTRY_MASKED: u32 = 1 << 16;
@@ -81,17 +89,23 @@ impl Chip {
         // chip; IOREGSEL and IOWIN are 32-bit registers inside it, and the
         // caller holds CHIPS' lock, so no other select intervenes.
         unsafe {
-            core::ptr::write_volatile((self.registers + REG_SELECT) as *mut u32, index);
-            core::ptr::read_volatile((self.registers + REG_WINDOW) as *const u32)
+            core::ptr::write_volatile(self.register(REG_SELECT) as *mut u32, index);
+            core::ptr::read_volatile(self.register(REG_WINDOW) as *const u32)
         }
     }
 
     fn write(&self, index: u32, value: u32) {
         // SAFETY: as for `read`.
         unsafe {
-            core::ptr::write_volatile((self.registers + REG_SELECT) as *mut u32, index);
-            core::ptr::write_volatile((self.registers + REG_WINDOW) as *mut u32, value);
+            core::ptr::write_volatile(self.register(REG_SELECT) as *mut u32, index);
+            core::ptr::write_volatile(self.register(REG_WINDOW) as *mut u32, value);
         }
+    }
+
+    /// The address of the register at `offset` (`REG_SELECT` or
+    /// `REG_WINDOW`), inside the chip's mapped page.
+    fn register(&self, offset: u64) -> u64 {
+        self.registers.wrapping_add(offset)
     }
 
     fn covers(&self, gsi: Gsi) -> Option<u32> {
@@ -142,10 +156,13 @@ pub fn init(has_apic: bool) -> usize {
     chips.destination = apic::id();
     for (index, found) in acpi::layout().io_apics().iter().enumerate() {
         let phys = u64::from(found.address);
-        let page = IOAPIC_VIRT + index as u64 * PAGE_BYTES;
+        // `acpi` keeps at most MAX_IO_APICS chips, one page each.
+        debug_assert!(index < MAX_IO_APICS);
+        let page = IOAPIC_VIRT.wrapping_add((index as u64).wrapping_mul(PAGE_BYTES));
         paging::map_device_page(page, phys & !(PAGE_BYTES - 1));
         let mut chip = Chip {
-            registers: page + (phys & (PAGE_BYTES - 1)),
+            // `page` is page-aligned, so `|` adds the offset in the page.
+            registers: page | (phys & (PAGE_BYTES - 1)),
             gsi_base: found.gsi_base,
             inputs: 0,
         };
@@ -155,10 +172,12 @@ pub fn init(has_apic: bool) -> usize {
             crate::klog!(Warn, "no I/O APIC answers at {:#x}; ignored", phys);
             continue;
         }
-        chip.inputs = ((version >> 16) & 0xff) + 1;
+        // The highest input's number, an 8-bit field.
+        let last = (version >> 16) & 0xff;
+        chip.inputs = last.wrapping_add(1);
         for input in 0..chip.inputs {
-            chip.write(INDEX_REDIRECTION + 2 * input, ENTRY_MASKED);
-            chip.write(INDEX_REDIRECTION + 2 * input + 1, 0);
+            chip.write(redirection(input), ENTRY_MASKED);
+            chip.write(redirection(input).wrapping_add(1), 0);
         }
         crate::klog!(
             Info,
@@ -166,11 +185,12 @@ pub fn init(has_apic: bool) -> usize {
             found.id,
             phys,
             chip.gsi_base,
-            chip.gsi_base + chip.inputs - 1
+            chip.gsi_base.saturating_add(last)
         );
         let slot = chips.count;
         chips.chips[slot] = chip;
-        chips.count += 1;
+        // `slot` indexed the array just above, so this stays within it.
+        chips.count = slot.wrapping_add(1);
     }
     chips.count
 }
@@ -202,12 +222,12 @@ pub fn route(
         if level {
             low |= ENTRY_LEVEL;
         }
-        chip.write(INDEX_REDIRECTION + 2 * input, ENTRY_MASKED);
+        chip.write(redirection(input), ENTRY_MASKED);
         chip.write(
-            INDEX_REDIRECTION + 2 * input + 1,
+            redirection(input).wrapping_add(1),
             u32::from(destination) << 24,
         );
-        chip.write(INDEX_REDIRECTION + 2 * input, low);
+        chip.write(redirection(input), low);
     })?;
     irq::bind_gsi(vector, gsi.0, level);
     Ok(())
@@ -220,7 +240,7 @@ pub fn route(
 /// [`IoApicError`] when no I/O APIC has that input.
 pub fn unroute(gsi: Gsi, vector: IrqVector) -> Result<(), IoApicError> {
     with_input(gsi, |chip, input, _| {
-        chip.write(INDEX_REDIRECTION + 2 * input, ENTRY_MASKED);
+        chip.write(redirection(input), ENTRY_MASKED);
     })?;
     irq::unbind(vector);
     Ok(())
@@ -228,7 +248,7 @@ pub fn unroute(gsi: Gsi, vector: IrqVector) -> Result<(), IoApicError> {
 
 fn set_masked(gsi: Gsi, masked: bool) -> Result<(), IoApicError> {
     with_input(gsi, |chip, input, _| {
-        let index = INDEX_REDIRECTION + 2 * input;
+        let index = redirection(input);
         let low = chip.read(index);
         let low = if masked {
             low | ENTRY_MASKED
@@ -284,7 +304,8 @@ pub fn self_test() -> Result<Gsi, SelfTestError> {
             .map_err(|_| Failed("no I/O APIC input for the PIT's GSI"))?;
         unmask(gsi).map_err(|_| Failed("cannot unmask"))?;
         pit::one_shot(SELF_TEST_PIT_TICKS);
-        let give_up = tsc::now() + tsc::ticks_from_ns(SELF_TEST_TIMEOUT_NS);
+        // The TSC counts from boot and cannot reach 2^64 in centuries.
+        let give_up = tsc::now().wrapping_add(tsc::ticks_from_ns(SELF_TEST_TIMEOUT_NS));
         loop {
             super::switch::wait_for_interrupt();
             match irq::take_pending() {

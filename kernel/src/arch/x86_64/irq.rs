@@ -76,7 +76,8 @@ impl IrqVector {
     }
 
     fn index(self) -> usize {
-        usize::from(self.0 - DEVICE_VECTOR_FIRST)
+        // An `IrqVector` is a device vector (see `from_number`).
+        usize::from(self.0.wrapping_sub(DEVICE_VECTOR_FIRST))
     }
 
     fn from_number(vector: u64) -> Option<IrqVector> {
@@ -102,7 +103,7 @@ pub fn alloc_vector() -> Option<IrqVector> {
         BINDINGS[index]
             .compare_exchange(FREE, ALLOCATED, Ordering::Relaxed, Ordering::Relaxed)
             .ok()
-            .map(|_| IrqVector(DEVICE_VECTOR_FIRST + index as u8))
+            .map(|_| IrqVector(DEVICE_VECTOR_FIRST.wrapping_add(index as u8)))
     })
 }
 
@@ -155,7 +156,8 @@ pub fn take_pending() -> Option<IrqVector> {
         }
         let bit = bits.trailing_zeros();
         word.fetch_and(!(1 << bit), Ordering::Relaxed);
-        Some(IrqVector((word_index * 64) as u8 + bit as u8))
+        // 256 vectors: four words of 64 bits.
+        Some(IrqVector(((word_index << 6) | bit as usize) as u8))
     })
 }
 
@@ -214,7 +216,7 @@ pub(super) fn interrupt(vector: u64) -> Option<IrqVector> {
     }
     match u8::try_from(vector) {
         Ok(v @ pic::PIC_VECTOR_BASE..=PIC_VECTOR_LAST) => {
-            let line = v - pic::PIC_VECTOR_BASE;
+            let line = v.wrapping_sub(pic::PIC_VECTOR_BASE);
             if pic::take_spurious(line) {
                 SPURIOUS_PIC.fetch_add(1, Ordering::Relaxed);
             } else {

@@ -53,13 +53,16 @@ unsafe extern "C" {
 
 /// The direct-map address of a physical address.
 pub fn phys_to_virt(phys: u64) -> u64 {
-    DIRECT_MAP_BASE + phys
+    // Physical addresses the kernel maps are below DIRECT_MAP_MAX_BYTES,
+    // so the sum stays in the upper half.
+    DIRECT_MAP_BASE.wrapping_add(phys)
 }
 
 /// Entry `index` of the kernel page table at physical `table`.
 fn entry(table: u64, index: u64) -> *mut u64 {
     debug_assert!(index < ENTRIES && table.is_multiple_of(KIB4));
-    (phys_to_virt(table) + index * 8) as *mut u64
+    // index < 512: the entry lies inside the table's frame.
+    phys_to_virt(table).wrapping_add(index.wrapping_mul(8)) as *mut u64
 }
 
 fn read(table: u64, index: u64) -> u64 {
@@ -110,9 +113,15 @@ fn table_below(table: u64, index: u64) -> u64 {
 /// table (boot only).
 fn map_range(root: u64, virt: u64, phys: u64, bytes: u64, flags: Flags, largest: u64) {
     debug_assert!((virt | phys | bytes).is_multiple_of(KIB4));
-    let mut done = 0;
+    // Boot only, over ranges the memory map and the linker gave, all below
+    // the direct map's end: no sum below can wrap (`done <= bytes`).
+    let mut done: u64 = 0;
     while done < bytes {
-        let (va, pa, left) = (virt + done, phys + done, bytes - done);
+        let (va, pa, left) = (
+            virt.wrapping_add(done),
+            phys.wrapping_add(done),
+            bytes.wrapping_sub(done),
+        );
         let mut table = root;
         // PML4, PDPT, PD, PT: a leaf at the first level whose size fits.
         for shift in [39u32, 30, 21, 12] {
@@ -125,17 +134,17 @@ fn map_range(root: u64, virt: u64, phys: u64, bytes: u64, flags: Flags, largest:
                 } else {
                     flags | Flags::HUGE_PAGE
                 };
-                let count = (ENTRIES - index).min(left / size);
+                let count = ENTRIES.wrapping_sub(index).min(left >> shift);
                 let mut value = pa | leaf.bits();
-                for slot in index..index + count {
+                for slot in index..index.wrapping_add(count) {
                     assert!(
                         read(table, slot) & Flags::PRESENT.bits() == 0,
                         "kernel mapping over a present entry"
                     );
                     write(table, slot, value);
-                    value += size;
+                    value = value.wrapping_add(size);
                 }
-                done += count * size;
+                done = done.wrapping_add(count.wrapping_mul(size));
                 break;
             }
             table = table_below(table, index);
@@ -154,7 +163,7 @@ fn has_gib_pages() -> bool {
 /// ranges merged, each shrunk inward to whole pages and cut at
 /// [`DIRECT_MAP_MAX_BYTES`]. Returns how many of `out` are used.
 fn direct_map_ranges(ram: &[PhysRange], out: &mut [PhysRange; MAX_MEMMAP_ENTRIES]) -> usize {
-    let mut count = 0;
+    let mut count: usize = 0;
     for r in ram.iter().filter(|r| r.start < r.end) {
         // Insertion sort by start: at most a few dozen ranges.
         let Some(slot) = out.get_mut(count) else {
@@ -162,29 +171,35 @@ fn direct_map_ranges(ram: &[PhysRange], out: &mut [PhysRange; MAX_MEMMAP_ENTRIES
         };
         *slot = *r;
         let mut at = count;
-        while at > 0 && out[at - 1].start > out[at].start {
-            out.swap(at - 1, at);
-            at -= 1;
+        // `at` and `count` stay below `out.len()` (64).
+        while at > 0 && out[at.wrapping_sub(1)].start > out[at].start {
+            out.swap(at.wrapping_sub(1), at);
+            at = at.wrapping_sub(1);
         }
-        count += 1;
+        count = count.wrapping_add(1);
     }
-    let mut merged = 0;
+    let mut merged: usize = 0;
     for i in 0..count {
         let r = out[i];
-        if merged > 0 && r.start <= out[merged - 1].end {
-            out[merged - 1].end = out[merged - 1].end.max(r.end);
+        let last = merged.wrapping_sub(1);
+        if merged > 0 && r.start <= out[last].end {
+            out[last].end = out[last].end.max(r.end);
         } else {
             out[merged] = r;
-            merged += 1;
+            merged = merged.wrapping_add(1);
         }
     }
-    let mut kept = 0;
+    let mut kept: usize = 0;
     for i in 0..merged {
-        let start = out[i].start.div_ceil(KIB4) * KIB4;
-        let end = (out[i].end / KIB4 * KIB4).min(DIRECT_MAP_MAX_BYTES);
+        // Rounding to pages: `div_ceil` of an address below 2^64 times 4 KiB
+        // wraps only for the very last page, which no RAM range reaches.
+        let start = out[i].start.div_ceil(KIB4).wrapping_mul(KIB4);
+        let end = (out[i].end / KIB4)
+            .wrapping_mul(KIB4)
+            .min(DIRECT_MAP_MAX_BYTES);
         if start < end {
             out[kept] = PhysRange::new(start, end);
-            kept += 1;
+            kept = kept.wrapping_add(1);
         }
     }
     kept
@@ -234,7 +249,15 @@ pub fn init_kernel_space(ram: &[PhysRange], lapic_phys: Option<u64>, nx: bool) {
     for (start, end, flags) in sections {
         // linker.ld pads every section to 4 KiB.
         let (start, end) = (start as u64, end as u64);
-        map_range(root, start, start - KERNEL_VMA, end - start, flags, KIB4);
+        // The sections lie above KERNEL_VMA, `end` after `start`.
+        map_range(
+            root,
+            start,
+            start.wrapping_sub(KERNEL_VMA),
+            end.wrapping_sub(start),
+            flags,
+            KIB4,
+        );
     }
     if let Some(phys) = lapic_phys {
         let mmio = data | Flags::NO_CACHE | Flags::WRITE_THROUGH;

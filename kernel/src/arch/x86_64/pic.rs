@@ -63,7 +63,7 @@ pub fn unmask(irq: u8) {
     let (port, bit) = if irq < 8 {
         (MASTER_DATA, irq)
     } else {
-        (SLAVE_DATA, irq - 8)
+        (SLAVE_DATA, irq.wrapping_sub(8))
     };
     outb(port, inb(port) & !(1 << bit));
 }

@@ -61,7 +61,7 @@ fn inb(port: u16) -> u8 {
 /// Starts channel 0 as a rate generator (mode 2) at `hz` (the tick on
 /// machines without a local APIC).
 pub fn start_periodic(hz: u64) {
-    let divisor = (PIT_HZ / hz.max(1)).clamp(1, 0xffff) as u16;
+    let divisor = PIT_HZ.checked_div(hz).unwrap_or(PIT_HZ).clamp(1, 0xffff) as u16;
     outb(CONTROL, CH0_LOHI_MODE2);
     outb(CHANNEL_0, divisor as u8);
     outb(CHANNEL_0, (divisor >> 8) as u8);
@@ -109,12 +109,15 @@ struct Edge {
 }
 
 impl Edge {
+    // `earliest` and `latest` are TSC reads on one CPU, in that order, so
+    // `latest >= earliest` and the width does not wrap.
     fn middle(&self) -> u64 {
-        self.earliest + (self.latest - self.earliest) / 2
+        self.earliest.wrapping_add(self.width() / 2)
     }
 
     fn width(&self) -> u64 {
-        self.latest - self.earliest
+        debug_assert!(self.latest >= self.earliest);
+        self.latest.wrapping_sub(self.earliest)
     }
 }
 
@@ -175,9 +178,11 @@ pub fn measure(target_ppm: u64, max_ticks: u16) -> Option<Measurement> {
         }
         let pit_ticks = u64::from(start.count.wrapping_sub(end.count));
         let tsc_ticks = end.middle().saturating_sub(start.middle());
-        let tsc_error = (start.width() + end.width()).div_ceil(2);
-        let precise =
-            u128::from(tsc_error) * 1_000_000 <= u128::from(target_ppm) * u128::from(tsc_ticks);
+        // Two brackets of a few TSC reads each: far from 2^64.
+        let tsc_error = start.width().wrapping_add(end.width()).div_ceil(2);
+        // 64-bit factors: the products fit in 128 bits.
+        let precise = u128::from(tsc_error).wrapping_mul(1_000_000)
+            <= u128::from(target_ppm).wrapping_mul(u128::from(tsc_ticks));
         if precise || pit_ticks >= u64::from(max_ticks) {
             break Measurement {
                 pit_ticks,

@@ -60,18 +60,24 @@ pub(super) fn early_phys_bytes(phys: u64, len: u64) -> Result<&'static [u8], Pvh
     // and [phys, end) lies inside it; what is read there (the start info,
     // ACPI tables, the BIOS area) is firmware data nothing writes while the
     // kernel reads it, and no caller keeps the slice past the boot map.
-    Ok(unsafe { core::slice::from_raw_parts((DIRECT_MAP_BASE + phys) as *const u8, len as usize) })
+    Ok(unsafe {
+        core::slice::from_raw_parts(
+            DIRECT_MAP_BASE.wrapping_add(phys) as *const u8,
+            len as usize,
+        )
+    })
 }
 
 fn u32_at(bytes: &[u8], offset: usize) -> u32 {
     let mut b = [0u8; 4];
-    b.copy_from_slice(&bytes[offset..offset + 4]);
+    // Offsets are small constants; the slice index checks the bounds.
+    b.copy_from_slice(&bytes[offset..offset.wrapping_add(4)]);
     u32::from_le_bytes(b)
 }
 
 fn u64_at(bytes: &[u8], offset: usize) -> u64 {
     let mut b = [0u8; 8];
-    b.copy_from_slice(&bytes[offset..offset + 8]);
+    b.copy_from_slice(&bytes[offset..offset.wrapping_add(8)]);
     u64::from_le_bytes(b)
 }
 
@@ -100,7 +106,8 @@ pub fn parse(start_info: u64) -> Result<BootParams, PvhError> {
         ram: [PhysRange::new(0, 0); MAX_MEMMAP_ENTRIES],
         ram_count: 0,
         initrd: None,
-        start_info: PhysRange::new(start_info, start_info + 56),
+        // `early_phys_bytes` read those 56 bytes, so the end does not wrap.
+        start_info: PhysRange::new(start_info, start_info.wrapping_add(56)),
         cmdline: [0; CMDLINE_BYTES],
         cmdline_len: 0,
         rsdp: (rsdp_paddr != 0).then_some(rsdp_paddr),
@@ -125,7 +132,8 @@ pub fn parse(start_info: u64) -> Result<BootParams, PvhError> {
             break;
         }
         params.ram[params.ram_count] = PhysRange::new(addr, addr.saturating_add(size));
-        params.ram_count += 1;
+        // Below MAX_MEMMAP_ENTRIES (checked above).
+        params.ram_count = params.ram_count.wrapping_add(1);
     }
 
     // Module 0 is the initramfs: {paddr u64, size u64, cmdline u64, reserved u64}.

@@ -16,7 +16,7 @@ pub fn init() {
         (4, 0x03), // DTR and RTS
     ];
     for (offset, value) in regs {
-        let mut port = Port::<u8>::new(COM1 + offset);
+        let mut port = Port::<u8>::new(COM1.wrapping_add(offset));
         // SAFETY: COM1's registers are I/O ports owned by the kernel log
         // until the serial driver takes over; writing them has no memory effect.
         unsafe { port.write(value) };

@@ -20,7 +20,8 @@ pub struct ResumeTarget {
 /// Runs the user thread described by `target`; never returns.
 #[inline(always)]
 pub fn resume(target: ResumeTarget) -> ! {
-    let top = target.context as u64 + core::mem::size_of::<UserContext>() as u64;
+    // The context is inside a `Thread` in the direct map.
+    let top = (target.context as u64).wrapping_add(core::mem::size_of::<UserContext>() as u64);
     super::cpu::set_context_top(top);
     super::paging::activate_phys(target.root);
     // SAFETY: the scheduler chose this thread under the kernel lock and

@@ -164,10 +164,17 @@ pub fn init(has_apic: bool) -> Clocks {
             Hardware::PitPeriodic
         }
         (true, Some(lapic)) if one_shot => {
-            let margin = (2 * lapic.error_ppm().unwrap_or(0))
+            let margin = lapic
+                .error_ppm()
+                .unwrap_or(0)
+                .saturating_mul(2)
                 .clamp(MIN_EARLY_MARGIN_PPM, MAX_EARLY_MARGIN_PPM);
-            let counts_per_tsc = (u128::from(lapic.hz) << 32) * u128::from(1_000_000 - margin)
-                / (u128::from(tsc_frequency.hz) * 1_000_000);
+            // The margin is below a million (the clamp); a 96-bit by a
+            // 20-bit and a 64-bit by a 20-bit factor fit in 128 bits.
+            let counts_per_tsc = (u128::from(lapic.hz) << 32)
+                .wrapping_mul(u128::from(1_000_000_u64.wrapping_sub(margin)))
+                .checked_div(u128::from(tsc_frequency.hz).wrapping_mul(1_000_000))
+                .unwrap_or(0);
             COUNTS_PER_TSC.store(
                 u64::try_from(counts_per_tsc).unwrap_or(u64::MAX),
                 Ordering::Relaxed,
@@ -185,7 +192,8 @@ pub fn init(has_apic: bool) -> Clocks {
             Hardware::TscDeadline
         }
     };
-    NEXT_TICK.store(tsc::now() + period, Ordering::Relaxed);
+    // The TSC counts from boot and cannot reach 2^64 in centuries.
+    NEXT_TICK.store(tsc::now().wrapping_add(period), Ordering::Relaxed);
     rearm();
     Clocks {
         hardware,
@@ -267,12 +275,14 @@ impl LapicSample {
         })
     }
 
+    // Two TSC reads on one CPU, in that order: the width does not wrap.
     fn middle(&self) -> u64 {
-        self.tsc_before + (self.tsc_after - self.tsc_before) / 2
+        self.tsc_before.wrapping_add(self.width() / 2)
     }
 
     fn width(&self) -> u64 {
-        self.tsc_after - self.tsc_before
+        debug_assert!(self.tsc_after >= self.tsc_before);
+        self.tsc_after.wrapping_sub(self.tsc_before)
     }
 }
 
@@ -297,14 +307,20 @@ fn finish_lapic(start: LapicSample, end: LapicSample, tsc_frequency: Frequency) 
         source: FrequencySource::Measured {
             against: Reference::Tsc,
             window_ns: mul_div(tsc_ticks, 1_000_000_000, tsc_frequency.hz),
-            error_ppm: ppm(error, tsc_ticks) + tsc_frequency.error_ppm().unwrap_or(0),
+            error_ppm: ppm(error, tsc_ticks).saturating_add(tsc_frequency.error_ppm().unwrap_or(0)),
         },
     }
 }
 
 /// Bound on the error of a LAPIC measurement, in TSC ticks.
 fn lapic_error(start: &LapicSample, end: &LapicSample, tsc_ticks: u64, counts: u64) -> u64 {
-    (start.width() + end.width()).div_ceil(2) + tsc_ticks.div_ceil(counts.max(1))
+    // Bracket widths and a calibration window: TSC intervals of
+    // milliseconds at most, far from 2^64.
+    start
+        .width()
+        .wrapping_add(end.width())
+        .div_ceil(2)
+        .wrapping_add(tsc_ticks.div_ceil(counts.max(1)))
 }
 
 /// Measures the APIC timer against the TSC alone, until the bound is met
@@ -315,15 +331,19 @@ fn measure_lapic(tsc_frequency: Frequency) -> Frequency {
     let max_ticks = mul_div(CALIBRATION_MAX_US, tsc_frequency.hz, 1_000_000);
     loop {
         let end = LapicSample::take();
-        if end.width() < start.width() / 2 && end.middle() - first.middle() < max_ticks {
+        if end.width() < start.width() / 2
+            // `end` was taken after `first`, on the same CPU.
+            && end.middle().wrapping_sub(first.middle()) < max_ticks
+        {
             start = end; // as in `pit::measure`: the start was disturbed
             continue;
         }
         let tsc_ticks = end.middle().saturating_sub(start.middle());
         let counts = u64::from(start.count.wrapping_sub(end.count));
         let error = lapic_error(&start, &end, tsc_ticks, counts);
-        if u128::from(error) * 1_000_000
-            <= u128::from(CALIBRATION_TARGET_PPM) * u128::from(tsc_ticks)
+        // 64-bit factors: the products fit in 128 bits.
+        if u128::from(error).wrapping_mul(1_000_000)
+            <= u128::from(CALIBRATION_TARGET_PPM).wrapping_mul(u128::from(tsc_ticks))
             || tsc_ticks >= max_ticks
         {
             return finish_lapic(start, end, tsc_frequency);
@@ -334,16 +354,21 @@ fn measure_lapic(tsc_frequency: Frequency) -> Frequency {
 /// `value * numerator / denominator` without overflow, saturating; 0 for
 /// a zero denominator.
 fn mul_div(value: u64, numerator: u64, denominator: u64) -> u64 {
-    if denominator == 0 {
+    // Two 64-bit factors: the product fits in 128 bits.
+    let Some(result) = u128::from(value)
+        .wrapping_mul(u128::from(numerator))
+        .checked_div(u128::from(denominator))
+    else {
         return 0;
-    }
-    let result = u128::from(value) * u128::from(numerator) / u128::from(denominator);
+    };
     u64::try_from(result).unwrap_or(u64::MAX)
 }
 
 /// `error / total` in parts per million, rounded up.
 fn ppm(error: u64, total: u64) -> u64 {
-    let result = (u128::from(error) * 1_000_000).div_ceil(u128::from(total.max(1)));
+    let result = u128::from(error)
+        .wrapping_mul(1_000_000)
+        .div_ceil(u128::from(total.max(1)));
     u64::try_from(result).unwrap_or(u64::MAX)
 }
 
@@ -356,8 +381,10 @@ fn rearm() {
         TSC_DEADLINE => apic::timer_deadline(target.max(1)),
         APIC_ONE_SHOT => {
             let delta = target.saturating_sub(tsc::now());
-            let counts =
-                (u128::from(delta) * u128::from(COUNTS_PER_TSC.load(Ordering::Relaxed))) >> 32;
+            // Two 64-bit factors: the product fits in 128 bits.
+            let counts = u128::from(delta)
+                .wrapping_mul(u128::from(COUNTS_PER_TSC.load(Ordering::Relaxed)))
+                >> 32;
             apic::timer_start(counts.clamp(1, u128::from(u32::MAX)) as u32);
         }
         _ => {}
@@ -402,7 +429,7 @@ pub(super) fn interrupt() -> bool {
     let deadline = DEADLINE.load(Ordering::Relaxed);
     if deadline <= now {
         DEADLINE.store(NO_DEADLINE, Ordering::Relaxed);
-        LAST_DEADLINE_LATENESS.store(now - deadline, Ordering::Relaxed);
+        LAST_DEADLINE_LATENESS.store(now.wrapping_sub(deadline), Ordering::Relaxed);
         events |= EVENT_DEADLINE;
     }
     if HARDWARE.load(Ordering::Relaxed) == PIT_PERIODIC {
@@ -446,8 +473,9 @@ pub struct DeadlineCheck {
 /// A description when the deadline does not fire within 50 ms.
 pub fn self_test() -> Result<DeadlineCheck, &'static str> {
     let early_before = early_interrupts();
-    let target = tsc::now() + tsc::ticks_from_ns(SELF_TEST_DELAY_NS);
-    let give_up = target + tsc::ticks_from_ns(SELF_TEST_TIMEOUT_NS);
+    // The TSC counts from boot; these add milliseconds to it.
+    let target = tsc::now().wrapping_add(tsc::ticks_from_ns(SELF_TEST_DELAY_NS));
+    let give_up = target.wrapping_add(tsc::ticks_from_ns(SELF_TEST_TIMEOUT_NS));
     take_events();
     arm_deadline(target);
     while !take_events().deadline {
@@ -459,6 +487,7 @@ pub fn self_test() -> Result<DeadlineCheck, &'static str> {
     }
     Ok(DeadlineCheck {
         late_ns: tsc::ns_from_ticks(LAST_DEADLINE_LATENESS.load(Ordering::Relaxed)),
-        early_interrupts: early_interrupts() - early_before,
+        // A counter that only grows (and cannot reach 2^64).
+        early_interrupts: early_interrupts().wrapping_sub(early_before),
     })
 }

@@ -42,12 +42,14 @@ impl TlbFlush {
     /// Adds the page at `virt`.
     pub fn add(&mut self, virt: u64) {
         let page = virt & !(PAGE - 1);
+        // A mapped page is never the last of the address space, so its end
+        // does not wrap.
         if self.first == self.end {
             self.first = page;
-            self.end = page + PAGE;
+            self.end = page.wrapping_add(PAGE);
         } else {
             self.first = self.first.min(page);
-            self.end = self.end.max(page + PAGE);
+            self.end = self.end.max(page.wrapping_add(PAGE));
         }
     }
 
@@ -56,7 +58,8 @@ impl TlbFlush {
         debug_assert_eq!(self.root, other.root, "merging flushes of two spaces");
         if other.first != other.end {
             self.add(other.first);
-            self.add(other.end - PAGE);
+            // Not empty: `end` is at least a page above `first`.
+            self.add(other.end.wrapping_sub(PAGE));
         }
         other.skip();
     }
@@ -71,7 +74,8 @@ impl TlbFlush {
         if self.is_empty() || paging::active_root() != self.root {
             return;
         }
-        let pages = (self.end - self.first) / PAGE;
+        // Not empty: `first < end`.
+        let pages = self.end.wrapping_sub(self.first) / PAGE;
         if pages > INVLPG_LIMIT {
             tlb::flush_all();
             return;
@@ -79,7 +83,7 @@ impl TlbFlush {
         let mut page = self.first;
         while page < self.end {
             tlb::flush(VirtAddr::new(page));
-            page += PAGE;
+            page = page.wrapping_add(PAGE);
         }
     }
 

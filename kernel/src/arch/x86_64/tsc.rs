@@ -28,6 +28,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use raw_cpuid::cpuid;
 
 const NS_PER_SECOND: u64 = 1_000_000_000;
+const NS_PER_SECOND_WIDE: u128 = NS_PER_SECOND as u128;
 /// CPUID leaves (SDM Vol. 2A, CPUID).
 const LEAF_FEATURES: u32 = 0x1;
 const LEAF_TSC_CRYSTAL: u32 = 0x15;
@@ -118,8 +119,12 @@ impl CpuidTiming {
         if crystal != 0 {
             return Some((u64::from(crystal), FrequencySource::CrystalRatio));
         }
-        let base_hz = u64::from(self.base_mhz) * 1_000_000;
-        let derived = base_hz * u64::from(denominator) / u64::from(numerator);
+        // CPUID values: a hypervisor may report anything.
+        // A 32-bit MHz figure in Hz fits in 52 bits.
+        let base_hz = u64::from(self.base_mhz).wrapping_mul(1_000_000);
+        let derived = base_hz
+            .checked_mul(u64::from(denominator))?
+            .checked_div(u64::from(numerator))?;
         (derived != 0).then_some((derived, FrequencySource::BaseFrequency))
     }
 
@@ -127,13 +132,16 @@ impl CpuidTiming {
     pub fn tsc(&self) -> Option<Frequency> {
         if self.leaf_40000010[0] != 0 {
             return Some(Frequency {
-                hz: u64::from(self.leaf_40000010[0]) * 1000,
+                // kHz from a 32-bit register: fits in 42 bits.
+                hz: u64::from(self.leaf_40000010[0]).wrapping_mul(1000),
                 source: FrequencySource::Hypervisor,
             });
         }
         let [denominator, numerator, _] = self.leaf_15;
         let (crystal, source) = self.crystal_hz()?;
-        let hz = crystal * u64::from(numerator) / u64::from(denominator);
+        let hz = crystal
+            .checked_mul(u64::from(numerator))?
+            .checked_div(u64::from(denominator))?;
         Some(Frequency { hz, source })
     }
 
@@ -267,12 +275,17 @@ pub fn invariant() -> bool {
 
 /// TSC ticks in `ns` nanoseconds (saturating).
 pub fn ticks_from_ns(ns: u64) -> u64 {
-    let ticks = u128::from(ns) * u128::from(hz()) / u128::from(NS_PER_SECOND);
+    // Two 64-bit factors: the product fits in 128 bits.
+    let ticks = u128::from(ns).wrapping_mul(u128::from(hz())) / NS_PER_SECOND_WIDE;
     u64::try_from(ticks).unwrap_or(u64::MAX)
 }
 
 /// Nanoseconds in `ticks` TSC ticks (saturating).
 pub fn ns_from_ticks(ticks: u64) -> u64 {
-    let ns = u128::from(ticks) * u128::from(NS_PER_SECOND) / u128::from(hz());
+    // `set_hz` keeps the frequency at least 1; were it 0, saturate.
+    let ns = u128::from(ticks)
+        .wrapping_mul(u128::from(NS_PER_SECOND))
+        .checked_div(u128::from(hz()))
+        .unwrap_or(u128::MAX);
     u64::try_from(ns).unwrap_or(u64::MAX)
 }

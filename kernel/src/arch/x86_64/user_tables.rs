@@ -27,6 +27,10 @@ use super::tlb::TlbFlush;
 use crate::mem::frame;
 
 const ENTRIES: usize = 512;
+/// The bits of a table index.
+const INDEX_MASK: u64 = ENTRIES as u64 - 1;
+/// The offset bits inside a 2 MiB range (what one leaf table covers).
+const LEAF_TABLE_SPAN_MASK: u64 = (1 << 21) - 1;
 const ADDRESS: u64 = 0x000f_ffff_ffff_f000;
 const PAGE: u64 = 4096;
 /// The root entries an address space owns: PML4 entries 0..255.
@@ -88,7 +92,7 @@ fn write(table_phys: u64, index: usize, entry: u64) {
 }
 
 fn index(virt: u64, shift: u32) -> usize {
-    ((virt >> shift) & (ENTRIES as u64 - 1)) as usize
+    ((virt >> shift) & INDEX_MASK) as usize
 }
 
 fn leaf_flags(rights: PageRights) -> u64 {
@@ -158,12 +162,14 @@ pub fn free_root(root: u64) -> u64 {
 }
 
 fn free_table(phys: u64, level: u8, entries: usize) -> u64 {
-    let mut freed = 1;
+    let mut freed: u64 = 1;
     if level > 1 {
         for i in 0..entries {
             let entry = read(phys, i);
             if entry & Flags::PRESENT.bits() != 0 {
-                freed += free_table(entry & ADDRESS, level - 1, ENTRIES);
+                // `level > 1`; the count is of tables, bounded by RAM.
+                freed =
+                    freed.wrapping_add(free_table(entry & ADDRESS, level.wrapping_sub(1), ENTRIES));
             }
         }
     }
@@ -236,7 +242,8 @@ fn walk(root: u64, virt: u64, access: Access, refused: u64) -> Option<u64> {
     if entry & refused != 0 {
         return None;
     }
-    Some(table + (virt & (PAGE - 1)))
+    // `table` is the page's frame, page-aligned: `|` adds the offset.
+    Some(table.wrapping_add(virt & (PAGE - 1)))
 }
 
 /// Maps the user page `virt` to `phys`, replacing whatever was there.
@@ -267,7 +274,8 @@ pub fn map(
             };
             zero(new);
             write(table, i, new | INTERIOR);
-            added += 1;
+            // At most one table per level.
+            added = added.wrapping_add(1);
             new
         };
     }
@@ -312,11 +320,12 @@ fn update_range(root: u64, start: u64, end: u64, change: impl Fn(u64) -> u64) ->
             Ok(leaf) => leaf,
             Err(shift) => {
                 // No table below this entry: skip all it would cover.
-                virt = (virt | ((1 << shift) - 1)) + 1;
+                // `virt` is in user space, far below 2^64.
+                virt = (virt | (1_u64 << shift).wrapping_sub(1)).wrapping_add(1);
                 continue;
             }
         };
-        let last = end.min((virt | ((1 << 21) - 1)) + 1);
+        let last = end.min((virt | LEAF_TABLE_SPAN_MASK).wrapping_add(1));
         while virt < last {
             let i = index(virt, 12);
             let entry = read(leaf, i);
@@ -327,7 +336,7 @@ fn update_range(root: u64, start: u64, end: u64, change: impl Fn(u64) -> u64) ->
                     flush.add(virt);
                 }
             }
-            virt += PAGE;
+            virt = virt.wrapping_add(PAGE);
         }
     }
     flush
