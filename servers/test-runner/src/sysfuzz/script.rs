@@ -30,8 +30,10 @@
 //!   partner's `ThreadExec` and `ThreadExit` from its exit code.
 //! - `devices`: a sub-range of the fuzzer's I/O ports bound to and
 //!   unbound from a thread, its interrupt line bound to a notification,
-//!   acked and unbound, device memory (where nothing answers) made and
-//!   mapped. (`window` maps device memory now and then too.)
+//!   acked and unbound, device memory (where nothing answers) made.
+//!   (`window` maps device memory in the worker's window now and then.)
+//! - `futex`: a `FutexWait` in the worker's window that a partner, in a
+//!   scratch space sharing the page, ends with `FutexWake`.
 
 use abi::layout::PAGE_BYTES;
 use abi::syscall::{
@@ -165,18 +167,20 @@ impl Worker {
             pages,
         };
         // Now and then device memory where nothing answers: the touches
-        // below write there through the kernel.
-        let device = self.infra.device;
-        let memory = if device != 0 && self.rng.chance(15) {
-            let args = MemoryCreateDeviceArgs {
-                budget: slot(budget),
-                device: slot(device),
-                phys: FUZZ_MMIO + self.rng.below(FUZZ_MMIO_PAGES - pages) * PAGE_BYTES,
-                pages,
-            };
-            self.make(&args, ObjectType::MemoryObject, budget)
-        } else {
-            self.make(&args, ObjectType::MemoryObject, budget)
+        // below write there through the kernel. It stays out of the pool
+        // (see `Worker::forget_device`) and goes at the end.
+        let device = (self.infra.device != 0 && self.rng.chance(15)).then_some(self.infra.device);
+        let memory = match device {
+            Some(device) => {
+                let args = MemoryCreateDeviceArgs {
+                    budget: slot(budget),
+                    device: slot(device),
+                    phys: FUZZ_MMIO + self.rng.below(FUZZ_MMIO_PAGES - pages) * PAGE_BYTES,
+                    pages,
+                };
+                self.call(&args).ok().map(|results| results[0])
+            }
+            None => self.make(&args, ObjectType::MemoryObject, budget),
         };
         let Some(memory) = memory else {
             return;
@@ -263,6 +267,12 @@ impl Worker {
             if unmapped {
                 self.expect_unwritable(window, line!());
             }
+        }
+        if device.is_some() {
+            // Its copy (never in the pool) goes with it.
+            let _ = self.call(&CapRevokeArgs { slot: slot(memory) });
+            let _ = self.call(&CapDeleteArgs { slot: slot(memory) });
+            return;
         }
         if self.rng.chance(50) && self.call(&CapRevokeArgs { slot: slot(memory) }).is_ok() {
             self.pool.revoked(memory);
@@ -1361,30 +1371,23 @@ impl Worker {
                 }
             }
         }
+        // Device memory (mapped only by `window`, see `forget_device`).
         let pages = self.rng.range(1, 4);
         let phys = FUZZ_MMIO + self.rng.below(FUZZ_MMIO_PAGES - pages) * PAGE_BYTES;
-        let memory = self.make(
-            &MemoryCreateDeviceArgs {
+        let (status, results) = self.raw(
+            Syscall::MemoryCreateDevice.number(),
+            MemoryCreateDeviceArgs {
                 budget: slot(budget),
                 device: slot(self.infra.device),
                 phys,
                 pages,
-            },
-            ObjectType::MemoryObject,
-            budget,
+            }
+            .encode(),
         );
-        if let (Some(memory), Some(aspace)) = (memory, aspace) {
-            let vaddr = WINDOW + self.rng.below(WINDOW_PAGES - pages) * PAGE_BYTES;
-            let _ = self.call(&AspaceMapArgs {
-                aspace: slot(aspace),
-                memory: slot(memory),
-                offset: 0,
-                vaddr,
-                pages,
-                flags: MapFlags::READ | MapFlags::WRITE,
-            });
+        if status == 0 {
+            self.forget_device(results[0]);
         }
-        for made in [range, thread, notification, memory].into_iter().flatten() {
+        for made in [range, thread, notification].into_iter().flatten() {
             if self.rng.chance(60) {
                 self.drop_slot(made);
             }

@@ -617,6 +617,10 @@ impl Worker {
             S::IrqCreate => Some(ObjectType::Irq),
             _ => None,
         };
+        if call == S::MemoryCreateDevice {
+            self.forget_device(results[0]);
+            return;
+        }
         if let Some(kind) = created {
             self.learn(results[0], Some(kind), Some(Rights::all()), args[0]);
             return;
@@ -653,6 +657,23 @@ impl Worker {
             }
             _ => {}
         }
+    }
+
+    /// Deletes a device-memory object just made, so that it never joins
+    /// the pool. The kernel copies IPC messages through its direct map of
+    /// RAM, which has no device pages: a device page mapped where a thread
+    /// has its IPC buffer (a random `AspaceMap` of a pool object at a
+    /// partner's IPC address, say) panics it on the next message (a kernel
+    /// bug, reported; `ipc::transfer`). Until it is fixed, device memory
+    /// is mapped only by the `window` script, in the worker's own window,
+    /// and unmapped and deleted there.
+    pub fn forget_device(&mut self, slot: u64) {
+        let tag = core::mem::replace(&mut self.tag, Tag::Upkeep);
+        let _ = self.call(&CapDeleteArgs {
+            slot: CapSlot(slot as u32),
+        });
+        self.pool.deleted(slot);
+        self.tag = tag;
     }
 
     /// Learns from a received message: a reply right, capabilities.
