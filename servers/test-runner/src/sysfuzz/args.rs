@@ -19,8 +19,13 @@
 //!   any worker's window, which scripts map and unmap under other
 //!   workers' waits, the read-only page, the image), misaligned, or any
 //!   bad address.
-//! - Counts, rights, map flags, message infos, modes, physical addresses
-//!   and plain values: edges and in-range values.
+//! - Physical addresses: pages where nothing answers
+//!   (`layout::FUZZ_MMIO`) or ones the kernel refuses (see [`phys`]).
+//! - I/O ports: mostly inside the fuzzer's range (`layout::FUZZ_PORTS`),
+//!   else outside it, kernel ports, the end of the port space.
+//! - Interrupt sources: ISA lines, GSIs with flags, malformed ones.
+//! - Counts, rights, map flags, message infos, modes and plain values:
+//!   edges and in-range values.
 //!
 //! Slot arguments never name the child's own capabilities
 //! (`layout::FIRST_RANDOM_SLOT`).
@@ -31,9 +36,9 @@ use abi::syscall::{ArgKind, CSPACE_MAX_SLOTS, MEMORY_MAX_PAGES, Syscall};
 use abi::{ObjectType, Rights};
 
 use super::layout::{
-    CSPACE_SLOTS, FIRST_RANDOM_SLOT, OWN_READ_ONLY, OWN_SCRATCH, OWN_SCRATCH_PAGES, OWN_WINDOW,
-    OWN_WINDOW_PAGES, OWN_WINDOW_STRIDE, PARTNER_IPC, PARTNER_STACKS, WINDOW, WINDOW_PAGES,
-    partner_stack_top,
+    CSPACE_SLOTS, FIRST_RANDOM_SLOT, FUZZ_MMIO, FUZZ_MMIO_PAGES, FUZZ_PORTS, OWN_READ_ONLY,
+    OWN_SCRATCH, OWN_SCRATCH_PAGES, OWN_WINDOW, OWN_WINDOW_PAGES, OWN_WINDOW_STRIDE, PARTNER_IPC,
+    PARTNER_STACKS, WINDOW, WINDOW_PAGES, partner_stack_top,
 };
 use super::pool::Pool;
 use super::rng::Rng;
@@ -110,6 +115,10 @@ fn want(call: Syscall, index: usize) -> Want {
         (S::IoPortsCreate | S::IoPortsBind | S::IoPortsUnbind, 0) => IoPorts,
         (S::IoPortsCreate, 1) => Budget,
         (S::IoPortsBind | S::IoPortsUnbind, 1) => Thread,
+        (S::IrqCreate, 0) => IrqControl,
+        (S::IrqCreate, 1) => Budget,
+        (S::IrqBind | S::IrqAck, 0) => Irq,
+        (S::IrqBind, 1) => Notification,
         (S::Send | S::NbSend | S::Call | S::Recv | S::NbRecv | S::ReplyRecv, 0) => Endpoint,
         (S::Signal | S::Wait | S::Poll | S::TimerSet, 0) => Notification,
         _ => return Want::Any,
@@ -326,23 +335,70 @@ pub fn is_futex(call: Syscall) -> bool {
     )
 }
 
-/// A physical address (only device-memory objects take one; the child
-/// holds no device capability, so these reach the argument checks only).
+/// A physical address (only device-memory objects take one). The child
+/// holds the device-memory capability, so an address the kernel accepts
+/// becomes an object that scripts and random calls map and write: those
+/// are pages of `layout::FUZZ_MMIO`, where nothing answers. The rest are
+/// addresses the kernel must refuse: RAM, the APICs' registers, unaligned,
+/// at or past its physical limit (2^46), ranges that run into RAM or the
+/// I/O APIC. Never other MMIO (the HPET, the BIOS flash), and never
+/// 2^40..2^46 (past the physical address width of QEMU's CPUs: a page
+/// there would be mapped with reserved bits set).
 fn phys(rng: &mut Rng) -> u64 {
-    let random = rng.next() & !0xfff;
-    rng.pick(&[
-        0,
-        0x1000,
-        0xa_0000,
-        0x10_0000,
-        0x1000_0000,
-        0xfec0_0000,
-        0xfee0_0000,
-        0xfee0_0001,
-        1 << 46,
-        0xffff_ffff_ffff_f000,
-        random,
-    ])
+    let far = (rng.next() | 1 << 46) & !0xfff;
+    match rng.below(100) {
+        0..65 => FUZZ_MMIO + rng.below(FUZZ_MMIO_PAGES) * PAGE_BYTES,
+        65..72 => rng.pick(&[
+            FUZZ_MMIO,
+            FUZZ_MMIO + (FUZZ_MMIO_PAGES - 1) * PAGE_BYTES,
+            FUZZ_MMIO + (FUZZ_MMIO_PAGES - 8) * PAGE_BYTES,
+        ]),
+        _ => rng.pick(&[
+            0,
+            0x1000,
+            0x10_0000,
+            0x1000_0000,
+            0x1fff_f000,
+            0xfec0_0000,
+            0xfee0_0000,
+            0xfee0_0001,
+            FUZZ_MMIO + 1,
+            FUZZ_MMIO + 0x800,
+            1 << 46,
+            (1 << 46) - PAGE_BYTES,
+            0xffff_ffff_ffff_f000,
+            far,
+        ]),
+    }
+}
+
+/// A first I/O port: mostly inside `layout::FUZZ_PORTS` (sub-ranges of the
+/// fuzzer's range succeed), else ports the range does not hold, kernel
+/// ports, the last port, and past it.
+fn port(rng: &mut Rng) -> u64 {
+    let (first, count) = FUZZ_PORTS;
+    let (first, count) = (u64::from(first), u64::from(count));
+    match rng.below(100) {
+        0..70 => first + rng.below(count),
+        70..80 => rng.pick(&[first - 1, first + count, first + count - 1]),
+        80..88 => rng.pick(&[0, 0x20, 0x40, 0x61, 0xf4, 0x3f8, 0x60, 0x64, 0xcf8]),
+        88..94 => rng.pick(&[0xffff, 0x1_0000, 0x1_0001]),
+        _ => rng.next(),
+    }
+}
+
+/// An interrupt source register ([`abi::syscall::IrqSource`]): ISA lines
+/// (the kernel's own, the fuzzer's, others), GSIs with flags, unknown
+/// kinds and stray bits. `IrqCreate` needs the IRQ control, which the
+/// fuzzer never holds, so these reach the checks before it only.
+fn irq_source(rng: &mut Rng) -> u64 {
+    match rng.below(100) {
+        0..40 => rng.below(18),
+        40..70 => 1 << 32 | rng.below(3) << 40 | rng.below(30),
+        70..80 => 2 << 32 | rng.below(16),
+        80..90 => 1 << 43 | rng.below(16),
+        _ => rng.next(),
+    }
 }
 
 /// A length in bytes.
@@ -429,7 +485,11 @@ pub fn generate(rng: &mut Rng, pool: &Pool, cx: &Context, call: Syscall) -> [u64
             ArgKind::Count => count(rng),
             ArgKind::Mode => rng.pick(&[0, 0, 1, 1, 2, u64::MAX]),
             ArgKind::Deadline => deadline(rng, cx),
-            ArgKind::Value => value(rng, cx),
+            ArgKind::Value => match (call, index) {
+                (Syscall::IoPortsCreate, 2) => port(rng),
+                (Syscall::IrqCreate, 2) => irq_source(rng),
+                _ => value(rng, cx),
+            },
         };
     }
     if rng.chance(20) {

@@ -191,9 +191,10 @@ fn setup(workers: usize) -> Result<(CapSlot, Handles), (u32, SysError)> {
     Ok((alarm, handles))
 }
 
-/// Sleeps until the next timer tick.
+/// Sleeps a timer tick. (Deadlines are precise: one already past, such
+/// as 1, fires at once, so the deadline is a tick ahead of now.)
 fn tick(alarm: CapSlot) {
-    if sys::timer_set(alarm, 1, 1).is_ok() {
+    if sys::timer_set(alarm, sys::clock_read() + super::TICK_NS, 1).is_ok() {
         let _ = sys::wait(alarm);
     } else {
         sys::thread_yield();

@@ -31,6 +31,47 @@ pub const G_GO: CapSlot = CapSlot(5);
 pub const G_ASPACE: CapSlot = CapSlot(6);
 /// The child's own capability space (to start workers). Never in the pool.
 pub const G_CSPACE: CapSlot = CapSlot(7);
+/// An I/O port range of harmless ports ([`FUZZ_PORTS`]), made by the
+/// runner from the I/O space (which the child never sees): the pool's
+/// port ranges derive from it or are made from it (`IoPortsCreate` of
+/// sub-ranges).
+pub const G_IO_PORTS: CapSlot = CapSlot(8);
+/// An interrupt line with no device behind it ([`FUZZ_IRQ`]), made by the
+/// runner from the IRQ control (which the child never sees): the pool's
+/// `Irq` capabilities derive from it.
+pub const G_IRQ: CapSlot = CapSlot(9);
+/// The device-memory capability (`MemoryCreateDevice`). The kernel lets it
+/// make objects for any range that is not RAM and not the APICs'; the
+/// fuzzer's physical addresses (`args::phys`) keep to [`FUZZ_MMIO`], where
+/// nothing answers, or to ranges the kernel refuses.
+pub const G_DEVICE: CapSlot = CapSlot(10);
+
+/// The ports of [`G_IO_PORTS`], as `(first, count)`: the POST port and
+/// the DMA page registers next to it (0x80-0x87). Nothing the run needs
+/// is there, and no fuzzer thread runs `in` or `out` anyway (ranges are
+/// bound to partner threads, which never touch ports). Never near: the
+/// keyboard controller (0x60-0x64; 0x64 can reset the machine), the RTC
+/// (0x70-0x71), PCI configuration (0xcf8-0xcff), `isa-debug-exit` (0xf4)
+/// or the COM ports.
+pub const FUZZ_PORTS: (u16, u16) = (0x80, 8);
+/// The ISA IRQ of [`G_IRQ`]: IRQ 5. QEMU 7.2's `pc` machine with
+/// `-nodefaults` (and the run's `isa-debug-exit` and COM1 on `-serial`)
+/// wires nothing to it: the keyboard and mouse are on 1 and 12, COM1 on
+/// 4, the floppy controller on 6, the RTC on 8, ACPI's SCI on 9, IDE on
+/// 14 and 15; 5, 10 and 11 are PCI link lines no device of this machine
+/// uses. So the line never fires: binding, unbinding and acking it are
+/// safe in any order.
+pub const FUZZ_IRQ: u8 = 5;
+/// Physical pages the fuzzer makes device memory from: the top of the
+/// PCI hole below the I/O APIC, unassigned on QEMU's `pc` with
+/// `-nodefaults` (no device with a memory BAR), so reads return nothing
+/// and writes go nowhere. Not the HPET (0xfed00000): a write there (a
+/// partner's stack mapped over it, say) could enable it or its legacy
+/// replacement routing, which takes IRQ 8 from the RTC the IRQ tests use,
+/// and its timers could raise interrupts on lines the kernel routes.
+pub const FUZZ_MMIO: u64 = 0xfe00_0000;
+/// Pages of [`FUZZ_MMIO`] (up to the I/O APIC at 0xfec00000).
+pub const FUZZ_MMIO_PAGES: u64 = 0xc00;
 
 /// Slots below this hold the child's own capabilities (the grants above,
 /// its workers' threads and alarms, its scratch memory). They are filled

@@ -18,8 +18,23 @@
 //! The fuzzer runs in a child program (`child.rs`) with an address space
 //! and capability space of its own, holding only a small budget split from
 //! the runner's (so `OutOfMemory` paths are hit everywhere), the debug
-//! object read-only, a write-only console (never in the pool) and an
-//! endpoint for its report.
+//! object read-only, a write-only console (never in the pool), an
+//! endpoint for its report, and devices that are safe to touch
+//! (`layout.rs`): an I/O port range of harmless ports (0x80-0x87) and one
+//! interrupt line with no device behind it (ISA IRQ 5), both made by the
+//! runner (never the I/O space or the IRQ control themselves), and the
+//! device-memory capability, used only on pages where nothing answers.
+//! Every worker keeps a copy of each, like the debug capability, so
+//! sub-ranges are made, ranges bound and unbound, the line bound, acked
+//! and unbound, and device memory made and mapped.
+//!
+//! Every run's summary names the syscalls that never succeeded. A few
+//! cannot by design (`report::NEVER_OK`: `DebugWrite` and `DebugExit` with
+//! the read-only debug capability, `IrqCreate` without the IRQ control);
+//! a run of the suite's length or longer fails if any other is left
+//! without a success. `ThreadExec` and `ThreadExit` succeed in partner
+//! threads only (a worker would leave or end); the `exec` script waits for
+//! its partner and counts them from how it ended.
 //!
 //! Checks, besides "the kernel does not panic" (a panic ends the QEMU run
 //! without the suite's summary line, which `cargo xtask test` reports):
@@ -63,7 +78,9 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::boot::BootInfo;
 use abi::ipc::MessageInfo;
-use abi::syscall::{BudgetInfoArgs, BudgetSplitArgs, BudgetStatus, SlotResult, exit_kind};
+use abi::syscall::{
+    BudgetInfoArgs, BudgetSplitArgs, BudgetStatus, IrqSource, SlotResult, exit_kind,
+};
 use abi::{CapSlot, Rights};
 use rt::println;
 use rt::process::{Grant, spawn_copy};
@@ -82,12 +99,20 @@ pub const WORKER_PRIORITY: u64 = 20;
 pub const WORKER_MAX_PRIORITY: u64 = 21;
 /// Workers in a run.
 pub const DEFAULT_WORKERS: u64 = 4;
+/// Nanoseconds of a timer tick (the kernel ticks at 100 Hz): how far
+/// ahead the supervisor's and the workers' alarms are armed.
+pub const TICK_NS: u64 = 10_000_000;
 
-/// Seeds `cargo xtask test` runs (`sysfuzz_seed_<S>`).
+/// Seeds `cargo xtask test` runs (`sysfuzz_seed_<S>`), besides
+/// [`LONG_SEED`].
 pub const TEST_SEEDS: [u64; 4] = [1, 2, 3, 2024];
 /// Calls per fixed seed: four seeds make two million calls, about 45 s
 /// under TCG.
 pub const TEST_CALLS: u64 = 500_000;
+/// The suite's long seed (`sysfuzz_seed_<S>_long`), of [`LONG_CALLS`].
+pub const LONG_SEED: u64 = 7;
+/// Calls of the long seed.
+pub const LONG_CALLS: u64 = 2_000_000;
 
 /// Calls of the flight recorder a failing test prints.
 const TEST_DUMP: u64 = 64;
@@ -249,6 +274,23 @@ pub fn run(config: &Config) -> Result<Outcome, Problem> {
         .map_err(|_| problem("CapMint", line!()))?;
     let go =
         sys::notification_create(own.budget).map_err(|_| problem("NotificationCreate", line!()))?;
+    // The devices the child may touch: harmless ports and a line with no
+    // device (`layout::FUZZ_PORTS`, `layout::FUZZ_IRQ`), never the I/O
+    // space or the IRQ control themselves.
+    let (first, count) = layout::FUZZ_PORTS;
+    let ports = sys::io_ports_create(
+        CapSlot(boot.io_space_cap),
+        own.budget,
+        u64::from(first),
+        u64::from(count),
+    )
+    .map_err(|_| problem("IoPortsCreate for the child failed", line!()))?;
+    let irq = sys::irq_create(
+        CapSlot(boot.irq_control_cap),
+        own.budget,
+        IrqSource::Isa(layout::FUZZ_IRQ),
+    )
+    .map_err(|_| problem("IrqCreate for the child failed", line!()))?;
 
     report::clear();
     config.store();
@@ -259,6 +301,9 @@ pub fn run(config: &Config) -> Result<Outcome, Problem> {
         grant(debug, layout::G_DEBUG, Rights::READ),
         grant(debug, layout::G_CONSOLE, Rights::WRITE),
         grant(go, layout::G_GO, Rights::READ),
+        grant(ports, layout::G_IO_PORTS, Rights::all()),
+        grant(irq, layout::G_IRQ, Rights::all()),
+        grant(CapSlot(boot.device_cap), layout::G_DEVICE, Rights::all()),
     ];
     let child = spawn_copy(child::entry, 0, &grants).map_err(|e| {
         println!("    spawn_copy: {e:?}");
@@ -313,7 +358,15 @@ pub fn run(config: &Config) -> Result<Outcome, Problem> {
         let _ = watcher.join();
     }
     let _ = sys::cap_revoke(budget);
-    for slot in [budget, child_results, watch_results, results, go] {
+    for slot in [
+        budget,
+        child_results,
+        watch_results,
+        results,
+        go,
+        ports,
+        irq,
+    ] {
         let _ = sys::cap_delete(slot);
     }
     outcome.elapsed_ns = sys::clock_read() - started;
@@ -323,8 +376,12 @@ pub fn run(config: &Config) -> Result<Outcome, Problem> {
     Ok(outcome)
 }
 
+/// Calls from which on a run must leave no syscall without a success
+/// (besides those of `report::NEVER_OK`): the suite's seeds and longer.
+const COVERAGE_CALLS: u64 = TEST_CALLS;
+
 /// What is wrong with a finished run, if anything.
-fn verdict(outcome: &Outcome) -> Result<(), Problem> {
+fn verdict(config: &Config, outcome: &Outcome) -> Result<(), Problem> {
     check!(
         report::stat(report::stat::COMPLETE) == 1,
         "the child's report is incomplete"
@@ -363,6 +420,12 @@ fn verdict(outcome: &Outcome) -> Result<(), Problem> {
     );
     check!(sys::null() == Ok(()), "the kernel stopped answering");
     check!(
+        config.count < COVERAGE_CALLS
+            || config.stop != u64::MAX
+            || report::unexpected_never_succeeded() == 0,
+        "a syscall never succeeded (see \"never succeeded\")"
+    );
+    check!(
         outcome.frames_after == outcome.frames_before,
         "free frames did not come back"
     );
@@ -385,6 +448,7 @@ fn print_outcome(config: &Config, outcome: &Outcome) {
         abi::syscall::Syscall::ALL.len(),
     );
     report::print_counters();
+    report::print_never_succeeded();
     println!(
         "  frames free before {} after {}; runner budget used before {} after {}; fuzz budget used after revoke {}",
         outcome.frames_before,
@@ -418,10 +482,10 @@ fn print_problem(config: &Config, outcome: Option<&Outcome>, problem: Problem) {
 
 /// Runs one seed as an in-OS test, printing a summary (and the details
 /// of a failure).
-fn test_seed(seed: u64) -> TestResult {
+fn test_seed(seed: u64, count: u64) -> TestResult {
     let config = Config {
         seed,
-        count: TEST_CALLS,
+        count,
         workers: DEFAULT_WORKERS,
         trace: false,
         dump: TEST_DUMP,
@@ -430,12 +494,12 @@ fn test_seed(seed: u64) -> TestResult {
     };
     // Said first: a kernel panic ends the run before anything else is.
     println!(
-        "    sysfuzz seed {seed}: {TEST_CALLS} calls (replay: cargo xtask fuzz --seed {seed} --count {TEST_CALLS})"
+        "    sysfuzz seed {seed}: {count} calls (replay: cargo xtask fuzz --seed {seed} --count {count})"
     );
     let result = match run(&config) {
         Ok(outcome) => {
             print_outcome(&config, &outcome);
-            verdict(&outcome).map_err(|p| (p, Some(outcome)))
+            verdict(&config, &outcome).map_err(|p| (p, Some(outcome)))
         }
         Err(p) => Err((p, None)),
     };
@@ -450,22 +514,27 @@ fn test_seed(seed: u64) -> TestResult {
 
 /// Test entry: the first fixed seed.
 pub fn seed_1() -> TestResult {
-    test_seed(TEST_SEEDS[0])
+    test_seed(TEST_SEEDS[0], TEST_CALLS)
 }
 
 /// Test entry: the second fixed seed.
 pub fn seed_2() -> TestResult {
-    test_seed(TEST_SEEDS[1])
+    test_seed(TEST_SEEDS[1], TEST_CALLS)
 }
 
 /// Test entry: the third fixed seed.
 pub fn seed_3() -> TestResult {
-    test_seed(TEST_SEEDS[2])
+    test_seed(TEST_SEEDS[2], TEST_CALLS)
 }
 
 /// Test entry: the fourth fixed seed.
 pub fn seed_4() -> TestResult {
-    test_seed(TEST_SEEDS[3])
+    test_seed(TEST_SEEDS[3], TEST_CALLS)
+}
+
+/// Test entry: the long seed.
+pub fn seed_long() -> TestResult {
+    test_seed(LONG_SEED, LONG_CALLS)
 }
 
 /// The value of `key=value` on the kernel command line, as a number
@@ -524,7 +593,7 @@ fn fuzz_thread(_: u64) -> u64 {
     let verdict = match &outcome {
         Ok(outcome) => {
             print_outcome(&config, outcome);
-            verdict(outcome).map_err(|p| (p, Some(*outcome)))
+            verdict(&config, outcome).map_err(|p| (p, Some(*outcome)))
         }
         Err(p) => Err((*p, None)),
     };

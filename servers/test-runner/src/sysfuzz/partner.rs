@@ -35,10 +35,31 @@ pub const WAITER: u64 = 5;
 /// Touches pages of its stack (faulting them in), then ends.
 pub const TOUCHER: u64 = 6;
 /// Moves itself into the address space at [`TARGET`] with `ThreadExec`
-/// and goes on there as [`TINY`].
+/// and goes on there as [`EXECED`].
 pub const EXEC: u64 = 7;
+/// What an [`EXEC`] partner runs as once it has moved: yields a few times,
+/// then ends with [`EXECED_CODE`].
+pub const EXECED: u64 = 8;
+/// Sleeps [`WAKER_SLEEP_NS`] (a `FutexWait` on [`WAKER_IDLE_WORD`] that
+/// times out), then wakes every waiter on [`WAKER_WORD`]: the word a
+/// worker waits on through a memory object mapped in both address spaces.
+pub const WAKER: u64 = 9;
 /// Number of modes.
-pub const MODES: u64 = 8;
+pub const MODES: u64 = 10;
+
+/// Where a [`WAKER`] partner finds the word to wake, in its address space.
+pub const WAKER_WORD: u64 = super::layout::WINDOW;
+/// The word a [`WAKER`] partner sleeps on (it stays 0).
+pub const WAKER_IDLE_WORD: u64 = super::layout::WINDOW + 64;
+/// How long a [`WAKER`] partner sleeps before it wakes the worker.
+pub const WAKER_SLEEP_NS: u64 = 1_000_000;
+
+/// The exit code of a partner that moved with `ThreadExec` and ran on in
+/// its new address space (no other mode ends with it). An [`EXEC`] partner
+/// whose `ThreadExec` failed ends with [`EXEC_FAILED`] plus the error code.
+pub const EXECED_CODE: u64 = 0xe8ec;
+/// See [`EXECED_CODE`].
+pub const EXEC_FAILED: u64 = 100;
 
 /// The endpoint or notification a partner works with.
 pub const OBJECT: CapSlot = CapSlot(1);
@@ -63,6 +84,11 @@ pub extern "C" fn entry(arg: u64) -> ! {
         WAITER => waiter(rounds),
         TOUCHER => touch(rounds % 3 + 1),
         EXEC => exec(arg),
+        EXECED => {
+            tiny(rounds);
+            EXECED_CODE
+        }
+        WAKER => waker(),
         _ => u64::MAX,
     };
     sys::thread_exit(code)
@@ -139,6 +165,15 @@ fn touch(pages: u64) -> u64 {
     u64::from(buffer[0])
 }
 
+fn waker() -> u64 {
+    let deadline = sys::clock_read() + WAKER_SLEEP_NS;
+    let _ = sys::futex_wait_raw(WAKER_IDLE_WORD, 0, deadline);
+    match sys::futex_wake_raw(WAKER_WORD, abi::syscall::FUTEX_ALL) {
+        Ok(woken) => WAKER + woken,
+        Err(error) => 100 + error.code(),
+    }
+}
+
 fn exec(arg: u64) -> u64 {
     let stack = partner_stack_top(arg >> 16 & 0xff);
     let entry_point = entry as extern "C" fn(u64) -> ! as usize as u64;
@@ -146,11 +181,11 @@ fn exec(arg: u64) -> u64 {
         aspace: TARGET,
         entry: entry_point,
         stack,
-        arg: self::arg(TINY, arg >> 8, arg >> 16),
+        arg: self::arg(EXECED, arg >> 8, arg >> 16),
     };
     // Returns only on an error.
     match sys::call::<_, NoResult>(&args) {
         Ok(_) => 99,
-        Err(error) => 100 + error.code(),
+        Err(error) => EXEC_FAILED + error.code(),
     }
 }

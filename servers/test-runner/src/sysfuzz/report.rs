@@ -98,8 +98,11 @@ pub mod stat {
     pub const RESCUED_THREAD_WAIT: usize = 26;
     /// ... in `FutexWait` (woken by a wake on its word).
     pub const RESCUED_FUTEX: usize = 27;
+    /// Calls made by partner threads and counted in the table from how
+    /// the partner ended (`ThreadExec` and `ThreadExit` of `exec` scripts).
+    pub const PARTNER_CALLS: usize = 28;
     /// Number of counters.
-    pub const COUNT: usize = 28;
+    pub const COUNT: usize = 29;
 }
 
 const STATS: usize = TABLE_WORDS;
@@ -219,6 +222,71 @@ pub fn total_ok() -> u64 {
     (0..ROWS).map(|r| cell(r, 0)).sum()
 }
 
+/// Syscalls that cannot succeed under the fuzzer by design, and why. Every
+/// other syscall must succeed at least once in a run of the suite's seeds.
+pub const NEVER_OK: [(Syscall, &str); 3] = [
+    (
+        Syscall::DebugExit,
+        "would end the QEMU run (the child's debug capability is read only)",
+    ),
+    (
+        Syscall::DebugWrite,
+        "would write random bytes to the run's console (the child's debug capability is read only)",
+    ),
+    (
+        Syscall::IrqCreate,
+        "needs the IRQ control, which the child never holds (it could take lines with devices behind them); no other capability makes an Irq",
+    ),
+];
+
+/// Whether `call` is in [`NEVER_OK`].
+pub fn never_ok_by_design(call: Syscall) -> bool {
+    NEVER_OK.iter().any(|&(never, _)| never == call)
+}
+
+/// The syscalls that did not succeed once in the run, those of
+/// [`NEVER_OK`] included.
+pub fn never_succeeded() -> impl Iterator<Item = Syscall> {
+    Syscall::ALL
+        .iter()
+        .copied()
+        .filter(|call| cell(call.index(), 0) == 0)
+}
+
+/// Syscalls that did not succeed once although they could (not in
+/// [`NEVER_OK`]).
+pub fn unexpected_never_succeeded() -> usize {
+    never_succeeded()
+        .filter(|&call| !never_ok_by_design(call))
+        .count()
+}
+
+/// Prints the syscalls that never succeeded: those that could, then those
+/// of [`NEVER_OK`].
+pub fn print_never_succeeded() {
+    rt::print!("  never succeeded:");
+    let mut any = false;
+    for call in never_succeeded().filter(|&call| !never_ok_by_design(call)) {
+        rt::print!(" {}", call.name());
+        any = true;
+    }
+    if !any {
+        rt::print!(" none");
+    }
+    rt::print!("; by design:");
+    for call in never_succeeded().filter(|&call| never_ok_by_design(call)) {
+        rt::print!(" {}", call.name());
+    }
+    println!();
+}
+
+/// Prints why each syscall of [`NEVER_OK`] cannot succeed.
+pub fn print_never_ok_reasons() {
+    for (call, why) in NEVER_OK {
+        println!("    {}: {why}", call.name());
+    }
+}
+
 /// Rows with at least one call, out of the syscall numbers.
 pub fn syscalls_covered() -> usize {
     (0..ROWS - 1).filter(|&r| row_total(r) > 0).count()
@@ -278,16 +346,19 @@ pub fn print_table() {
     }
     println!();
     println!(
-        "  calls: {} ({} ok) = random {} + scripts {} + upkeep {}; {} of {} syscall numbers reached",
+        "  calls: {} ({} ok) = random {} + scripts {} + upkeep {} + partners' {}; {} of {} syscall numbers reached",
         total_calls(),
         total_ok(),
         stat(stat::RANDOM_CALLS),
         stat(stat::SCRIPT_CALLS),
         stat(stat::INFRA_CALLS),
+        stat(stat::PARTNER_CALLS),
         syscalls_covered(),
         Syscall::ALL.len()
     );
     print_counters();
+    println!("  syscalls that cannot succeed under the fuzzer, by design:");
+    print_never_ok_reasons();
 }
 
 /// Prints the counters on one line.

@@ -24,22 +24,34 @@
 //! - `ipc`: calls and sends to an endpoint an echo partner serves, with
 //!   random message infos and capabilities.
 //! - `relocate`: move capabilities to other slots and spaces.
+//! - `exec`: a partner in a scratch address space moves with `ThreadExec`
+//!   into another (a fresh one with the image and a stack mapped, or a
+//!   clone) and ends there; the worker waits for it and counts the
+//!   partner's `ThreadExec` and `ThreadExit` from its exit code.
+//! - `devices`: a sub-range of the fuzzer's I/O ports bound to and
+//!   unbound from a thread, its interrupt line bound to a notification,
+//!   acked and unbound, device memory (where nothing answers) made.
+//!   (`window` maps device memory in the worker's window now and then.)
+//! - `futex`: a `FutexWait` in the worker's window that a partner, in a
+//!   scratch space sharing the page, ends with `FutexWake`.
 
 use abi::layout::PAGE_BYTES;
 use abi::syscall::{
     AspaceCloneArgs, AspaceCreateArgs, AspaceMapArgs, AspaceProtectArgs, AspaceUnmapArgs,
     BudgetInfoArgs, BudgetSplitArgs, CSpaceCreateArgs, CapCopyArgs, CapDeleteArgs, CapInfoArgs,
-    CapMintArgs, CapMoveArgs, CapRevokeArgs, EndpointCreateArgs, LendMode, MemoryCreateArgs,
-    MemoryLendArgs, MemoryResizeArgs, NotificationCreateArgs, Syscall, SyscallArgs,
-    ThreadConfigureArgs, ThreadCreateArgs, ThreadSetPriorityArgs, ThreadStartArgs,
+    CapMintArgs, CapMoveArgs, CapRevokeArgs, ClockReadArgs, EndpointCreateArgs, FutexWaitArgs,
+    IoPortsBindArgs, IoPortsCreateArgs, IoPortsUnbindArgs, IrqAckArgs, IrqBindArgs, LendMode,
+    MemoryCreateArgs, MemoryCreateDeviceArgs, MemoryLendArgs, MemoryResizeArgs,
+    NotificationCreateArgs, Syscall, SyscallArgs, ThreadConfigureArgs, ThreadCreateArgs,
+    ThreadSetPriorityArgs, ThreadStartArgs, ThreadWaitArgs, exit_kind,
 };
 use abi::{CapSlot, MapFlags, ObjectType, Rights, SysError};
 
 use super::args;
 use super::layout::{
-    CSPACE_SLOTS, FIRST_RANDOM_SLOT, G_ASPACE, G_CONSOLE, OWN_WINDOW, OWN_WINDOW_PAGES,
-    OWN_WINDOW_STRIDE, PARTNER_IPC, PARTNER_STACK_PAGES, PARTNER_STACKS, WINDOW, WINDOW_PAGES,
-    partner_stack_top,
+    CSPACE_SLOTS, FIRST_RANDOM_SLOT, FUZZ_MMIO, FUZZ_MMIO_PAGES, FUZZ_PORTS, G_ASPACE, G_CONSOLE,
+    OWN_WINDOW, OWN_WINDOW_PAGES, OWN_WINDOW_STRIDE, PARTNER_IPC, PARTNER_STACK_PAGES,
+    PARTNER_STACKS, WINDOW, WINDOW_PAGES, partner_stack_top,
 };
 use super::partner;
 use super::report::{self, stat};
@@ -59,8 +71,9 @@ impl Worker {
     /// Runs one script, chosen at random.
     pub fn script(&mut self) {
         match self.rng.below(100) {
-            0..22 => self.script_partner(),
-            22..40 => self.script_window(),
+            0..20 => self.script_partner(),
+            20..24 => self.script_exec(),
+            24..40 => self.script_window(),
             40..50 => self.script_clone(),
             50..59 => self.script_lend(),
             59..66 => self.script_resize(),
@@ -68,7 +81,9 @@ impl Worker {
             75..81 => self.script_derive(),
             81..88 => self.script_probe(),
             88..94 => self.script_ipc(),
-            _ => self.script_relocate(),
+            94..96 => self.script_relocate(),
+            96..98 => self.script_futex(),
+            _ => self.script_devices(),
         }
     }
 
@@ -151,7 +166,23 @@ impl Worker {
             budget: slot(budget),
             pages,
         };
-        let Some(memory) = self.make(&args, ObjectType::MemoryObject, budget) else {
+        // Now and then device memory where nothing answers: the touches
+        // below write there through the kernel. It stays out of the pool
+        // (see `Worker::forget_device`) and goes at the end.
+        let device = (self.infra.device != 0 && self.rng.chance(15)).then_some(self.infra.device);
+        let memory = match device {
+            Some(device) => {
+                let args = MemoryCreateDeviceArgs {
+                    budget: slot(budget),
+                    device: slot(device),
+                    phys: FUZZ_MMIO + self.rng.below(FUZZ_MMIO_PAGES - pages) * PAGE_BYTES,
+                    pages,
+                };
+                self.call(&args).ok().map(|results| results[0])
+            }
+            None => self.make(&args, ObjectType::MemoryObject, budget),
+        };
+        let Some(memory) = memory else {
             return;
         };
         let rights = if self.rng.chance(75) {
@@ -236,6 +267,12 @@ impl Worker {
             if unmapped {
                 self.expect_unwritable(window, line!());
             }
+        }
+        if device.is_some() {
+            // Its copy (never in the pool) goes with it.
+            let _ = self.call(&CapRevokeArgs { slot: slot(memory) });
+            let _ = self.call(&CapDeleteArgs { slot: slot(memory) });
+            return;
         }
         if self.rng.chance(50) && self.call(&CapRevokeArgs { slot: slot(memory) }).is_ok() {
             self.pool.revoked(memory);
@@ -969,6 +1006,390 @@ impl Worker {
                         self.pool.moved(source, results[0]);
                     }
                 }
+            }
+        }
+    }
+    /// A scratch address space with the child's image (read and execute)
+    /// and a partner stack object mapped, paid by `budget`; `None` if the
+    /// image could not be mapped (a partner could not run there).
+    fn scratch_space(&mut self, budget: u64) -> Option<u64> {
+        let aspace = self.make(
+            &AspaceCreateArgs {
+                budget: slot(budget),
+            },
+            ObjectType::AddressSpace,
+            budget,
+        )?;
+        let image = self.call(&AspaceMapArgs {
+            aspace: slot(aspace),
+            memory: slot(self.infra.text),
+            offset: 0,
+            vaddr: abi::layout::IMAGE_BASE,
+            pages: self.cx.image_pages,
+            flags: MapFlags::READ | MapFlags::EXEC,
+        });
+        if image.is_err() {
+            self.drop_slot(aspace);
+            return None;
+        }
+        let stack = self.make(
+            &MemoryCreateArgs {
+                budget: slot(budget),
+                pages: PARTNER_STACK_PAGES,
+            },
+            ObjectType::MemoryObject,
+            budget,
+        );
+        if let Some(stack) = stack {
+            let _ = self.call(&AspaceMapArgs {
+                aspace: slot(aspace),
+                memory: slot(stack),
+                offset: 0,
+                vaddr: PARTNER_STACKS,
+                pages: PARTNER_STACK_PAGES,
+                flags: MapFlags::READ | MapFlags::WRITE,
+            });
+            // The mapping keeps it.
+            if self.rng.chance(70) {
+                self.drop_slot(stack);
+            }
+        }
+        Some(aspace)
+    }
+
+    /// A partner that moves with `ThreadExec` into another address space
+    /// (a fresh one with the image and a stack, or a clone of its own) and
+    /// ends there; the worker waits for it, and counts the partner's
+    /// `ThreadExec` and `ThreadExit` in the table from how it ended.
+    fn script_exec(&mut self) {
+        let Some(budget) = self.payer() else {
+            return;
+        };
+        let Some(aspace) = self.scratch_space(budget) else {
+            return;
+        };
+        let target = if self.rng.chance(60) {
+            self.scratch_space(budget)
+        } else {
+            self.make(
+                &AspaceCloneArgs {
+                    budget: slot(budget),
+                    aspace: slot(aspace),
+                },
+                ObjectType::AddressSpace,
+                budget,
+            )
+        };
+        let cspace = self.make(
+            &CSpaceCreateArgs {
+                budget: slot(budget),
+                slots: 4,
+            },
+            ObjectType::CSpace,
+            budget,
+        );
+        let thread = match (target, cspace) {
+            (Some(target), Some(cspace)) => {
+                // Now and then without WRITE: the exec is refused.
+                let rights = if self.rng.chance(90) {
+                    Rights::all()
+                } else {
+                    self.some_rights()
+                };
+                let _ = self.call(&CapCopyArgs {
+                    src: slot(target),
+                    rights,
+                    cspace: slot(cspace),
+                    dst: partner::TARGET,
+                });
+                self.make(
+                    &ThreadCreateArgs {
+                        budget: slot(budget),
+                        aspace: slot(aspace),
+                        cspace: slot(cspace),
+                    },
+                    ObjectType::Thread,
+                    budget,
+                )
+            }
+            _ => None,
+        };
+        if let Some(thread) = thread {
+            self.exec_partner(thread);
+        }
+        // The thread holds what it runs in; what is left goes mostly.
+        for made in [thread, cspace, target, Some(aspace)].into_iter().flatten() {
+            if self.rng.chance(80) {
+                self.drop_slot(made);
+            }
+        }
+    }
+
+    /// Starts `thread` as an [`partner::EXEC`] partner, waits for it, and
+    /// counts its calls.
+    fn exec_partner(&mut self, thread: u64) {
+        let _ = self.call(&ThreadSetPriorityArgs {
+            thread: slot(thread),
+            priority: PARTNER_PRIORITY,
+            max_priority: PARTNER_PRIORITY,
+        });
+        let stack_index = self.rng.below(8);
+        let rounds = self.rng.below(4);
+        let started = self.call(&ThreadStartArgs {
+            thread: slot(thread),
+            entry: self.cx.partner_entry,
+            stack: partner_stack_top(stack_index),
+            arg: partner::arg(partner::EXEC, rounds, stack_index),
+        });
+        if started.is_err() {
+            return;
+        }
+        report::bump(stat::PARTNERS, 1);
+        // It runs above the worker and ends at once; if something holds
+        // it (a random suspend), the supervisor rescues the worker.
+        let wait = ThreadWaitArgs {
+            thread: slot(thread),
+        };
+        let (status, results) = self.blocking(Syscall::ThreadWait.number(), wait.encode());
+        if status != 0 || results[0] != exit_kind::EXITED {
+            return;
+        }
+        let code = results[1];
+        let exec_status = if code == partner::EXECED_CODE {
+            0
+        } else if code > partner::EXEC_FAILED
+            && SysError::from_code(code - partner::EXEC_FAILED).is_some()
+        {
+            code - partner::EXEC_FAILED
+        } else {
+            return;
+        };
+        report::record(Syscall::ThreadExec.number(), exec_status);
+        report::record(Syscall::ThreadExit.number(), 0);
+        report::bump(stat::PARTNER_CALLS, 2);
+    }
+
+    /// A `FutexWait` that a partner ends with `FutexWake`: a page mapped
+    /// in the worker's window and in a scratch address space, where a
+    /// [`partner::WAKER`] sleeps a little, then wakes the word the worker
+    /// waits on meanwhile (keyed by physical address, so across spaces).
+    fn script_futex(&mut self) {
+        let Some(budget) = self.payer() else {
+            return;
+        };
+        let Some(memory) = self.make(
+            &MemoryCreateArgs {
+                budget: slot(budget),
+                pages: 1,
+            },
+            ObjectType::MemoryObject,
+            budget,
+        ) else {
+            return;
+        };
+        let read_write = MapFlags::READ | MapFlags::WRITE;
+        let window = OWN_WINDOW + self.index as u64 * OWN_WINDOW_STRIDE;
+        let own = AspaceMapArgs {
+            aspace: G_ASPACE,
+            memory: slot(memory),
+            offset: 0,
+            vaddr: window,
+            pages: 1,
+            flags: read_write,
+        };
+        if self.call(&own).is_err() {
+            self.drop_slot(memory);
+            return;
+        }
+        let space = self.scratch_space(budget);
+        let cspace = self.make(
+            &CSpaceCreateArgs {
+                budget: slot(budget),
+                slots: 2,
+            },
+            ObjectType::CSpace,
+            budget,
+        );
+        let mut started = false;
+        let mut thread = None;
+        if let (Some(space), Some(cspace)) = (space, cspace) {
+            let shared = self.call(&AspaceMapArgs {
+                aspace: slot(space),
+                memory: slot(memory),
+                offset: 0,
+                vaddr: WINDOW,
+                pages: 1,
+                flags: read_write,
+            });
+            thread = self.make(
+                &ThreadCreateArgs {
+                    budget: slot(budget),
+                    aspace: slot(space),
+                    cspace: slot(cspace),
+                },
+                ObjectType::Thread,
+                budget,
+            );
+            if let (Ok(_), Some(thread)) = (shared, thread) {
+                let _ = self.call(&ThreadSetPriorityArgs {
+                    thread: slot(thread),
+                    priority: PARTNER_PRIORITY,
+                    max_priority: PARTNER_PRIORITY,
+                });
+                let stack_index = self.rng.below(8);
+                started = self
+                    .call(&ThreadStartArgs {
+                        thread: slot(thread),
+                        entry: self.cx.partner_entry,
+                        stack: partner_stack_top(stack_index),
+                        arg: partner::arg(partner::WAKER, 0, stack_index),
+                    })
+                    .is_ok();
+            }
+        }
+        if started {
+            report::bump(stat::PARTNERS, 1);
+            // The partner sleeps first (it runs above the worker): the
+            // worker waits meanwhile, on a word that holds 0, until the
+            // partner wakes it (else its deadline, or the supervisor).
+            let tag = core::mem::replace(&mut self.tag, Tag::Upkeep);
+            if let Ok(results) = self.call(&ClockReadArgs {}) {
+                self.cx.now = results[0];
+            }
+            self.tag = tag;
+            let wait = FutexWaitArgs {
+                addr: window,
+                expected: 0,
+                deadline: self.cx.now + 10 * partner::WAKER_SLEEP_NS,
+            };
+            self.blocking(Syscall::FutexWait.number(), wait.encode());
+        }
+        // The window must be empty again.
+        let unmap = AspaceUnmapArgs {
+            aspace: G_ASPACE,
+            vaddr: window,
+            pages: 1,
+        };
+        if let Err(error) = self.call(&unmap) {
+            self.anomaly(
+                line!(),
+                Syscall::AspaceUnmap.number(),
+                unmap.encode(),
+                error.code(),
+            );
+        }
+        // (Deleting the thread's last capability destroys it: only now.)
+        for made in [thread, Some(memory), cspace, space].into_iter().flatten() {
+            if self.rng.chance(80) {
+                self.drop_slot(made);
+            }
+        }
+    }
+
+    /// The fuzzer's devices on their success paths: a sub-range of its
+    /// ports bound to and unbound from a thread that never runs, its
+    /// interrupt line bound to a notification, acked and unbound, and
+    /// device memory mapped in a scratch address space.
+    fn script_devices(&mut self) {
+        let Some(budget) = self.payer() else {
+            return;
+        };
+        let ports = self
+            .live(ObjectType::IoPorts, Rights::WRITE)
+            .filter(|_| self.rng.chance(50))
+            .unwrap_or(self.infra.ports);
+        let (first, count) = FUZZ_PORTS;
+        let base = u64::from(first) + self.rng.below(u64::from(count));
+        let length = self
+            .rng
+            .range(1, u64::from(first) + u64::from(count) - base);
+        let range = self.make(
+            &IoPortsCreateArgs {
+                parent: slot(ports),
+                budget: slot(budget),
+                base,
+                count: length,
+            },
+            ObjectType::IoPorts,
+            ports,
+        );
+        let aspace = self.live(ObjectType::AddressSpace, Rights::empty());
+        let cspace = self.live(ObjectType::CSpace, Rights::empty());
+        let thread = match (aspace, cspace) {
+            (Some(aspace), Some(cspace)) => self.make(
+                &ThreadCreateArgs {
+                    budget: slot(budget),
+                    aspace: slot(aspace),
+                    cspace: slot(cspace),
+                },
+                ObjectType::Thread,
+                budget,
+            ),
+            _ => None,
+        };
+        if let (Some(range), Some(thread)) = (range, thread) {
+            for _ in 0..self.rng.range(1, 3) {
+                let _ = self.call(&IoPortsBindArgs {
+                    ports: slot(range),
+                    thread: slot(thread),
+                });
+                if self.rng.chance(70) {
+                    let _ = self.call(&IoPortsUnbindArgs {
+                        ports: slot(range),
+                        thread: slot(thread),
+                    });
+                }
+            }
+        }
+        let irq = self
+            .live(ObjectType::Irq, Rights::WRITE)
+            .unwrap_or(self.infra.irq);
+        let notification = self.make(
+            &NotificationCreateArgs {
+                budget: slot(budget),
+            },
+            ObjectType::Notification,
+            budget,
+        );
+        if let Some(notification) = notification {
+            let bits = 1 << self.rng.below(64);
+            if self
+                .call(&IrqBindArgs {
+                    irq: slot(irq),
+                    notification: slot(notification),
+                    bits,
+                })
+                .is_ok()
+            {
+                let _ = self.call(&IrqAckArgs { irq: slot(irq) });
+                if self.rng.chance(50) {
+                    let _ = self.call(&IrqBindArgs {
+                        irq: slot(irq),
+                        notification: CapSlot::NULL,
+                        bits: 0,
+                    });
+                }
+            }
+        }
+        // Device memory (mapped only by `window`, see `forget_device`).
+        let pages = self.rng.range(1, 4);
+        let phys = FUZZ_MMIO + self.rng.below(FUZZ_MMIO_PAGES - pages) * PAGE_BYTES;
+        let (status, results) = self.raw(
+            Syscall::MemoryCreateDevice.number(),
+            MemoryCreateDeviceArgs {
+                budget: slot(budget),
+                device: slot(self.infra.device),
+                phys,
+                pages,
+            }
+            .encode(),
+        );
+        if status == 0 {
+            self.forget_device(results[0]);
+        }
+        for made in [range, thread, notification].into_iter().flatten() {
+            if self.rng.chance(60) {
+                self.drop_slot(made);
             }
         }
     }

@@ -12,7 +12,13 @@
 //! - `ThreadExit`: the worker would end. (Partner threads exercise it.)
 //! - `ThreadExec` that succeeds: the worker would leave its address
 //!   space. Its arguments always carry an entry or stack outside user
-//!   space, so only the checks run. (Partner threads exec for real.)
+//!   space, so only the checks run. Partner threads exec for real; the
+//!   `exec` script waits for its partner and counts the partner's
+//!   `ThreadExec` (and `ThreadExit`) in the table from how it ended.
+//! - `IrqCreate` that succeeds: the child never holds the IRQ control
+//!   (one would let it take lines with devices behind them), and there is
+//!   no other way to make an `Irq`. The runner makes one line for it
+//!   (`layout::G_IRQ`), which `IrqBind` and `IrqAck` work on.
 //! - Name its own thread, address space or capability space, or any of
 //!   the child's own slots: random slot arguments come from the pool or
 //!   lie at or above `layout::FIRST_RANDOM_SLOT`, so no random
@@ -35,6 +41,7 @@
 //!
 //! `DebugExit` and `DebugWrite` are made like any other call: the child
 //! holds the debug object only with READ, so they stop at the rights check.
+//! `report::NEVER_OK` lists the syscalls that cannot succeed here by design.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -49,7 +56,9 @@ use rt::sys;
 
 use super::args::{self, Context};
 use super::child;
-use super::layout::{CSPACE_SLOTS, G_ASPACE, G_DEBUG, OWN_SCRATCH, OWN_SCRATCH_PAGES};
+use super::layout::{
+    CSPACE_SLOTS, G_ASPACE, G_DEBUG, G_DEVICE, G_IO_PORTS, G_IRQ, OWN_SCRATCH, OWN_SCRATCH_PAGES,
+};
 use super::pool::{Pool, State};
 use super::recorder;
 use super::report::{self, CALL_WORDS, MAX_WORKERS, stat};
@@ -139,6 +148,12 @@ pub struct Infra {
     pub text: u64,
     /// Its alarm (bound to it, made by the supervisor).
     pub alarm: u64,
+    /// Its copy of the fuzzer's I/O port range (the pool's derive from it).
+    pub ports: u64,
+    /// Its copy of the fuzzer's interrupt line (the pool's derive from it).
+    pub irq: u64,
+    /// Its copy of the device-memory capability (the pool's derive from it).
+    pub device: u64,
 }
 
 /// A worker.
@@ -209,6 +224,9 @@ pub fn run(index: u64) -> u64 {
             debug: 0,
             text: 0,
             alarm: u64::from(child::WORKER_ALARM[index].load(Ordering::Relaxed)),
+            ports: 0,
+            irq: 0,
+            device: 0,
         },
         budget_frames: super::FUZZ_FRAMES / workers - 1,
         alone: workers == 1,
@@ -277,7 +295,7 @@ impl Worker {
     }
 
     /// [`Worker::raw`] for a call that may block: the supervisor watches it.
-    fn blocking(&mut self, number: u64, args: [u64; 6]) -> (u64, [u64; 6]) {
+    pub fn blocking(&mut self, number: u64, args: [u64; 6]) -> (u64, [u64; 6]) {
         report::bump(stat::BLOCKING, 1);
         child::BLOCKED[self.index].store(1, Ordering::Release);
         let result = self.raw(number, args);
@@ -419,9 +437,10 @@ impl Worker {
             Syscall::Wait if live => {
                 // Its own timer ends the wait at the next tick.
                 self.tag = Tag::Upkeep;
+                let deadline = self.tick_ahead();
                 let armed = self.call(&TimerSetArgs {
                     notification: CapSlot(args[0] as u32),
-                    deadline: 1,
+                    deadline,
                     bits: 1,
                 });
                 self.tag = Tag::Random;
@@ -497,14 +516,26 @@ impl Worker {
         }
     }
 
+    /// A deadline a timer tick from now (read as upkeep). Deadlines are
+    /// precise: one already past fires at once.
+    fn tick_ahead(&mut self) -> u64 {
+        let tag = core::mem::replace(&mut self.tag, Tag::Upkeep);
+        if let Ok(results) = self.call(&ClockReadArgs {}) {
+            self.cx.now = results[0];
+        }
+        self.tag = tag;
+        self.cx.now + super::TICK_NS
+    }
+
     /// Arms (`on`) or disarms and drains the worker's alarm.
     fn alarm(&mut self, on: bool) {
         let tag = core::mem::replace(&mut self.tag, Tag::Upkeep);
         let notification = CapSlot(self.infra.alarm as u32);
         if on {
+            let deadline = self.tick_ahead();
             let _ = self.call(&TimerSetArgs {
                 notification,
-                deadline: 1,
+                deadline,
                 bits: ALARM_BIT,
             });
         } else {
@@ -582,8 +613,14 @@ impl Worker {
             S::AspaceCreate | S::AspaceClone => Some(ObjectType::AddressSpace),
             S::MemoryCreate | S::MemoryCreateDevice => Some(ObjectType::MemoryObject),
             S::BudgetSplit => Some(ObjectType::Budget),
+            S::IoPortsCreate => Some(ObjectType::IoPorts),
+            S::IrqCreate => Some(ObjectType::Irq),
             _ => None,
         };
+        if call == S::MemoryCreateDevice {
+            self.forget_device(results[0]);
+            return;
+        }
         if let Some(kind) = created {
             self.learn(results[0], Some(kind), Some(Rights::all()), args[0]);
             return;
@@ -620,6 +657,23 @@ impl Worker {
             }
             _ => {}
         }
+    }
+
+    /// Deletes a device-memory object just made, so that it never joins
+    /// the pool. The kernel copies IPC messages through its direct map of
+    /// RAM, which has no device pages: a device page mapped where a thread
+    /// has its IPC buffer (a random `AspaceMap` of a pool object at a
+    /// partner's IPC address, say) panics it on the next message (a kernel
+    /// bug, reported; `ipc::transfer`). Until it is fixed, device memory
+    /// is mapped only by the `window` script, in the worker's own window,
+    /// and unmapped and deleted there.
+    pub fn forget_device(&mut self, slot: u64) {
+        let tag = core::mem::replace(&mut self.tag, Tag::Upkeep);
+        let _ = self.call(&CapDeleteArgs {
+            slot: CapSlot(slot as u32),
+        });
+        self.pool.deleted(slot);
+        self.tag = tag;
     }
 
     /// Learns from a received message: a reply right, capabilities.
@@ -668,7 +722,16 @@ impl Worker {
     pub fn reset(&mut self) {
         self.tag = Tag::Upkeep;
         report::bump(stat::RESETS, 1);
-        for slot in [self.infra.budget, self.infra.debug, self.infra.text] {
+        let infra = &self.infra;
+        let revoked = [
+            infra.budget,
+            infra.debug,
+            infra.text,
+            infra.ports,
+            infra.irq,
+            infra.device,
+        ];
+        for slot in revoked {
             if slot != 0 {
                 let _ = self.call(&CapRevokeArgs {
                     slot: CapSlot(slot as u32),
@@ -711,6 +774,9 @@ impl Worker {
                 ObjectType::MemoryObject,
                 Rights::READ | Rights::GRANT,
             ),
+            (self.infra.ports, ObjectType::IoPorts, Rights::all()),
+            (self.infra.irq, ObjectType::Irq, Rights::all()),
+            (self.infra.device, ObjectType::DeviceMemory, Rights::all()),
         ];
         for (source, kind, rights) in seeds {
             if source == 0 {
@@ -728,8 +794,24 @@ impl Worker {
         self.next_reset = self.calls + RESET_EVERY / 2 + self.rng.below(RESET_EVERY);
     }
 
-    /// Makes sure the worker's budget, debug and image capabilities are
-    /// there (a random call may have deleted or moved them).
+    /// `slot` if it still holds a full copy of the child's `source` (of
+    /// type `kind`), else a new copy of it (0 if that fails).
+    fn ensure_copy(&mut self, slot: u64, source: CapSlot, kind: ObjectType) -> u64 {
+        if slot != 0 && self.describe(slot) == (Some(kind), Some(Rights::all())) {
+            return slot;
+        }
+        self.call(&CapCopyArgs {
+            src: source,
+            rights: Rights::all(),
+            cspace: CapSlot::NULL,
+            dst: CapSlot::NULL,
+        })
+        .map_or(0, |results| results[0])
+    }
+
+    /// Makes sure the worker's budget, debug, device and image
+    /// capabilities are there (a random call may have deleted or moved
+    /// them).
     fn ensure_infra(&mut self) {
         let budget_ok = self.infra.budget != 0
             && self
@@ -777,6 +859,9 @@ impl Worker {
                 })
                 .map_or(0, |results| results[0]);
         }
+        self.infra.ports = self.ensure_copy(self.infra.ports, G_IO_PORTS, ObjectType::IoPorts);
+        self.infra.irq = self.ensure_copy(self.infra.irq, G_IRQ, ObjectType::Irq);
+        self.infra.device = self.ensure_copy(self.infra.device, G_DEVICE, ObjectType::DeviceMemory);
         let lent = Some(ObjectType::MemoryObject);
         let text_ok = self.infra.text != 0
             && self.describe(self.infra.text) == (lent, Some(Rights::READ | Rights::GRANT));

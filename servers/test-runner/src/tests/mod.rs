@@ -729,6 +729,10 @@ pub static ALL: &[Test] = &[
         name: "sysfuzz_seed_2024",
         run: crate::sysfuzz::seed_4,
     },
+    Test {
+        name: "sysfuzz_seed_7_long",
+        run: crate::sysfuzz::seed_long,
+    },
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.
