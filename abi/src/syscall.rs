@@ -425,9 +425,9 @@ pub enum Syscall {
     /// Reads the monotonic clock. Results: [`ClockTime`]. Needs no
     /// capability: time since boot is not authority. No errors.
     ClockRead = 96,
-    /// Arms a notification's timer: at the first timer tick at or after
-    /// `deadline` (nanoseconds on the [`Syscall::ClockRead`] clock) the
-    /// notification is signalled with `bits`. A deadline of 0 disarms it;
+    /// Arms a notification's timer: when the clock reaches `deadline`
+    /// (nanoseconds on the [`Syscall::ClockRead`] clock; a one-shot timer,
+    /// never early) the notification is signalled with `bits`. A deadline of 0 disarms it;
     /// arming again replaces the previous deadline.
     ///
     /// Arguments: [`TimerSetArgs`]. Rights: [`Rights::WRITE`] on the
