@@ -98,10 +98,10 @@ pub fn init(ram: &[PhysRange], reserved: &[PhysRange]) -> (u64, u64) {
     // DIRECT_MAP_BASE and by the kernel's direct map afterwards; it is
     // reserved below before any frame is handed out, so the two slices
     // (bitmap words, then the page bookkeeping, not overlapping) are its
-    // only users for the life of the kernel. Neither is cleared here:
-    // `FrameBitmap::new` clears its words, and any bytes are valid
-    // `PageMeta`s, each written by `page_init` before it is read (module
-    // header).
+    // only users for the life of the kernel. Neither is cleared here: the
+    // bitmap writes each word when a range first reaches it
+    // (`FrameBitmap::new`), and any bytes are valid `PageMeta`s, each
+    // written by `page_init` before it is read (module header).
     let (storage, meta) = unsafe {
         let base = DIRECT_MAP_BASE.wrapping_add(home);
         (

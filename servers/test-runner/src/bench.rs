@@ -148,6 +148,23 @@ fn pair_rows(unit: &str, only: &str) {
     }
 }
 
+/// The two reports of a cross-address-space pair, in either order: the
+/// client's figures and the partner's own user time.
+pub(crate) fn collect_reports(results: CapSlot) -> (Option<[u64; 4]>, Option<u64>) {
+    let (mut figures, mut partner_time) = (None, None);
+    for _ in 0..2 {
+        let Ok(report) = sys::recv(results) else {
+            break;
+        };
+        match report.message.info.label() {
+            CLIENT_REPORT => figures = Some(report.message.words),
+            PARTNER_REPORT => partner_time = Some(report.message.words[0]),
+            _ => {}
+        }
+    }
+    (figures, partner_time)
+}
+
 /// The memory rows (`bench_vm`), each reported as soon as it has run.
 fn memory_rows(unit: &str, samples: &mut [u64], overhead: u64) {
     use crate::bench_vm::{FAULT_PAGES, clone_1000, fault_cow, fault_zero, map_unmap, pager};
@@ -225,11 +242,15 @@ const IRQ_SAMPLES: usize = 200;
 /// periodic interrupt (ISA IRQ 8) through the I/O APIC, delivered to a
 /// notification the thread waits on.
 fn irq_to_user(boot: &BootInfo, samples: &mut [u64]) -> Result<(), SysError> {
-    use crate::cpu::{inb, outb};
     let own = rt::thread::own_caps();
     let me = CapSlot(boot.thread_cap);
     let debug = CapSlot(boot.debug_cap);
-    let ports = sys::io_ports_create(CapSlot(boot.io_space_cap), own.budget, 0x70, 2)?;
+    let ports = sys::io_ports_create(
+        CapSlot(boot.io_space_cap),
+        own.budget,
+        crate::rtc::INDEX.into(),
+        2,
+    )?;
     sys::io_ports_bind(ports, me)?;
     let irq = sys::irq_create(
         CapSlot(boot.irq_control_cap),
@@ -238,21 +259,13 @@ fn irq_to_user(boot: &BootInfo, samples: &mut [u64]) -> Result<(), SysError> {
     )?;
     let notification = sys::notification_create(own.budget)?;
     sys::irq_bind(irq, notification, 1)?;
-    // RTC: 1,024 Hz periodic interrupt on (register B bit 6), flags clear.
-    let read = |register: u8| {
-        outb(0x70, register);
-        inb(0x71)
-    };
-    let b = read(0x8b);
-    outb(0x70, 0x8b);
-    outb(0x71, b | 0x40);
-    read(0x8c);
+    crate::rtc::periodic(true);
     let mut result = Ok(());
     for (i, sample) in samples.iter_mut().enumerate() {
         result = sys::wait(notification).map(|_| ());
         let arrived = tsc_end();
         let counters = sys::debug_counters(debug);
-        read(0x8c);
+        crate::rtc::acknowledge();
         let _ = sys::irq_ack(irq);
         match (result, counters) {
             (Ok(()), Ok(counters)) => *sample = arrived.saturating_sub(counters.last_irq_tsc),
@@ -263,9 +276,7 @@ fn irq_to_user(boot: &BootInfo, samples: &mut [u64]) -> Result<(), SysError> {
             }
         }
     }
-    outb(0x70, 0x8b);
-    outb(0x71, b & !0x40);
-    read(0x8c);
+    crate::rtc::periodic(false);
     for slot in [irq, notification] {
         sys::cap_delete(slot)?;
     }
@@ -323,18 +334,7 @@ fn cross_space(kind: BenchKind) -> Result<[u64; 4], SysError> {
             partner.destroy();
             return Err(e);
         }
-        // Both report, in either order.
-        let (mut figures, mut partner_time) = (None, None);
-        for _ in 0..2 {
-            let Ok(report) = sys::recv(results) else {
-                break;
-            };
-            match report.message.info.label() {
-                CLIENT_REPORT => figures = Some(report.message.words),
-                PARTNER_REPORT => partner_time = Some(report.message.words[0]),
-                _ => {}
-            }
-        }
+        let (figures, partner_time) = collect_reports(results);
         client.destroy();
         partner.destroy();
         let (Some(figures), Some(partner_time)) = (figures, partner_time) else {

@@ -135,19 +135,11 @@ fn pingpong() -> Result<[u64; 4], SysError> {
         let started = mapped
             .and_then(|()| sys::signal(ping, 1))
             .and_then(|()| sys::signal(pong, 1));
-        let (mut figures, mut partner_time) = (None, None);
-        if started.is_ok() {
-            for _ in 0..2 {
-                let Ok(report) = sys::recv(results) else {
-                    break;
-                };
-                match report.message.info.label() {
-                    CLIENT_REPORT => figures = Some(report.message.words),
-                    PARTNER_REPORT => partner_time = Some(report.message.words[0]),
-                    _ => {}
-                }
-            }
-        }
+        let (figures, partner_time) = if started.is_ok() {
+            crate::bench::collect_reports(results)
+        } else {
+            (None, None)
+        };
         client.destroy();
         partner.destroy();
         started?;

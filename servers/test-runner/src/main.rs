@@ -18,6 +18,7 @@ mod bench_pair;
 mod bench_vm;
 mod cpu;
 mod peer;
+mod rtc;
 mod sysfuzz;
 mod tests;
 

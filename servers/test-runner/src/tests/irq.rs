@@ -11,19 +11,8 @@ use rt::sys;
 
 use super::support::{EMPTY_SLOT, Raw, budget, free_frames, must, raw_entry};
 use super::{TestResult, boot, debug_cap};
-use crate::{cpu, ensure, ensure_eq};
+use crate::{ensure, ensure_eq, rtc};
 
-const RTC_INDEX: u16 = 0x70;
-const RTC_DATA: u16 = 0x71;
-/// Register A (rate), B (interrupt enables), C (flags; reading it
-/// acknowledges the RTC's interrupt). Bit 7 of the index keeps NMIs off.
-const REG_A: u8 = 0x8a;
-const REG_B: u8 = 0x8b;
-const REG_C: u8 = 0x8c;
-/// Register B: periodic interrupt enable.
-const PERIODIC: u8 = 1 << 6;
-/// Register A rate 6: 1,024 Hz.
-const RATE_1024_HZ: u8 = 6;
 const RTC_IRQ: IrqSource = IrqSource::Isa(8);
 const BITS: u64 = 1 << 4;
 
@@ -33,32 +22,6 @@ fn control() -> CapSlot {
 
 fn has_apic() -> bool {
     boot().cpu_features & abi::boot::cpu::APIC != 0
-}
-
-fn rtc_read(register: u8) -> u8 {
-    cpu::outb(RTC_INDEX, register);
-    cpu::inb(RTC_DATA)
-}
-
-fn rtc_write(register: u8, value: u8) {
-    cpu::outb(RTC_INDEX, register);
-    cpu::outb(RTC_DATA, value);
-}
-
-/// Starts or stops the RTC's periodic interrupt (the device side).
-fn rtc_periodic(on: bool) {
-    let rate = rtc_read(REG_A);
-    rtc_write(REG_A, (rate & 0xf0) | RATE_1024_HZ);
-    let enables = rtc_read(REG_B);
-    rtc_write(
-        REG_B,
-        if on {
-            enables | PERIODIC
-        } else {
-            enables & !PERIODIC
-        },
-    );
-    rtc_read(REG_C);
 }
 
 /// Busy-waits `nanos` on the clock page.
@@ -75,13 +38,13 @@ fn counters() -> Result<KernelCounters, super::Failure> {
 /// notification's (low half). Returns 0, or the line of the failed check.
 fn rtc_driver(arg: u64) -> u64 {
     let (irq, notification) = (CapSlot((arg >> 32) as u32), CapSlot(arg as u32));
-    rtc_periodic(true);
+    rtc::periodic(true);
     // Three deliveries, each served and acknowledged.
     for _ in 0..3 {
         if sys::wait(notification) != Ok(BITS) {
             return u64::from(line!());
         }
-        rtc_read(REG_C);
+        rtc::acknowledge();
         if sys::irq_ack(irq).is_err() {
             return u64::from(line!());
         }
@@ -91,18 +54,18 @@ fn rtc_driver(arg: u64) -> u64 {
     if sys::wait(notification) != Ok(BITS) {
         return u64::from(line!());
     }
-    rtc_read(REG_C);
+    rtc::acknowledge();
     spin(5_000_000);
     if sys::poll(notification) != Ok(0) {
         return u64::from(line!());
     }
     // The RTC holds its line up until register C is read: read it, then
     // acknowledge, and the next period arrives.
-    rtc_read(REG_C);
+    rtc::acknowledge();
     if sys::irq_ack(irq).is_err() || sys::wait(notification) != Ok(BITS) {
         return u64::from(line!());
     }
-    rtc_periodic(false);
+    rtc::periodic(false);
     0
 }
 
@@ -120,7 +83,7 @@ fn run_driver(irq: CapSlot, notification: CapSlot) -> Result<u64, super::Failure
     let ports = must(sys::io_ports_create(
         CapSlot(boot().io_space_cap),
         budget(),
-        u64::from(RTC_INDEX),
+        u64::from(rtc::INDEX),
         2,
     ))?;
     let arg = (u64::from(irq.0) << 32) | u64::from(notification.0);
@@ -187,7 +150,7 @@ pub fn dead_handler() -> TestResult {
     let ports = must(sys::io_ports_create(
         CapSlot(boot().io_space_cap),
         budget(),
-        u64::from(RTC_INDEX),
+        u64::from(rtc::INDEX),
         2,
     ))?;
     let driver = Raw::new(
@@ -207,11 +170,11 @@ pub fn dead_handler() -> TestResult {
 
 fn dead_handler_steps(arg: u64) -> u64 {
     let (irq, first) = (CapSlot((arg >> 32) as u32), CapSlot(arg as u32));
-    rtc_periodic(true);
+    rtc::periodic(true);
     if sys::wait(first) != Ok(BITS) {
         return u64::from(line!());
     }
-    rtc_read(REG_C);
+    rtc::acknowledge();
     let _ = sys::irq_ack(irq);
     // The notification goes while the line is unmasked.
     if sys::cap_delete(first).is_err() {
@@ -221,7 +184,7 @@ fn dead_handler_steps(arg: u64) -> u64 {
         return u64::from(line!());
     };
     spin(5_000_000);
-    rtc_read(REG_C);
+    rtc::acknowledge();
     spin(5_000_000);
     let Ok(after) = sys::debug_counters(debug_cap()) else {
         return u64::from(line!());
@@ -242,11 +205,11 @@ fn dead_handler_steps(arg: u64) -> u64 {
     if sys::poll(second) != Ok(0) {
         return u64::from(line!());
     }
-    rtc_read(REG_C);
+    rtc::acknowledge();
     if sys::irq_ack(irq).is_err() || sys::wait(second) != Ok(BITS) {
         return u64::from(line!());
     }
-    rtc_periodic(false);
+    rtc::periodic(false);
     let _ = sys::cap_delete(second);
     0
 }
