@@ -17,6 +17,7 @@ pub mod clock;
 pub mod error;
 pub mod ipc;
 pub mod layout;
+pub mod startup;
 pub mod syscall;
 
 pub use cap::{CapSlot, MapFlags, ObjectType, Rights};

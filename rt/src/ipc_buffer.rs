@@ -21,6 +21,17 @@ impl IpcBufferPtr {
         IpcBufferPtr { addr }
     }
 
+    /// The current thread's buffer (from its control block).
+    ///
+    /// Only for threads `rt` made: their FS base is a control block whose
+    /// IPC buffer page is mapped, committed and used for nothing else.
+    #[inline(always)]
+    pub(crate) fn current() -> IpcBufferPtr {
+        IpcBufferPtr {
+            addr: crate::thread::block::ipc_buffer_addr(),
+        }
+    }
+
     fn word_ptr(&self, offset: usize) -> *mut u64 {
         (self.addr + offset as u64) as *mut u64
     }

@@ -1,25 +1,56 @@
-//! Mica's user-space runtime: `_start`, the syscall stubs (the only
-//! user-space assembly), a panic handler that prints and exits, debug
-//! printing through the debug capability, threads, and timing helpers.
+//! Mica's user-space runtime: what every program links.
+//!
+//! - start and end: `_start`, [`entry!`], the panic policy (a panic in any
+//!   thread ends the process with [`process::PANIC_STATUS`]), [`process`];
+//! - typed capability handles that own their slots ([`handle::Handle`],
+//!   [`ipc::Endpoint`], [`notify::Notification`], [`thread::Thread`],
+//!   [`memory`], [`device`]) and the raw syscall stubs ([`sys`], the only
+//!   user-space assembly with [`thread::block`]'s TCB reads);
+//! - IPC with one [`ipc::Message`] type for every message;
+//! - threads ([`thread::Builder`]: closures, names, priorities, stacks,
+//!   join, detach, thread-local values), each with an IPC buffer;
+//! - a heap ([`heap`], the `talc` allocator over memory the program
+//!   commits itself), so `alloc` collections work;
+//! - futex locks ([`sync`]), time ([`time`]), logging ([`log`]), and debug
+//!   printing for programs holding the debug capability ([`println!`]).
 //!
 //! A program is `#![no_std] #![no_main]`, links `rt`, and names its entry
 //! with [`entry!`]:
 //! ```ignore
 //! rt::entry!(main);
-//! fn main(boot: &'static abi::boot::BootInfo) -> u64 { rt::println!("hi"); 0 }
+//! fn main() -> u64 { rt::log::info!("hi"); 0 }
 //! ```
-//! The value `main` returns becomes the thread's exit code.
+//! The value `main` returns is the process's exit status.
 #![no_std]
 #![warn(missing_docs)]
 
-pub mod bench;
+extern crate alloc;
+
 pub mod debug;
+pub mod device;
+pub mod handle;
+pub mod heap;
+pub mod ipc;
 pub mod ipc_buffer;
+pub mod log;
+pub mod memory;
+pub mod notify;
 pub mod process;
+pub mod spawn;
 pub mod start;
+pub mod sync;
 pub mod sys;
 pub mod thread;
 pub mod time;
 
 pub use abi;
 pub use abi::SysError;
+pub use handle::Handle;
+
+/// Whether `key=value` is on a kernel command line.
+pub(crate) fn boot_arg_is(cmdline: &[u8], key: &str, value: &str) -> bool {
+    core::str::from_utf8(cmdline).is_ok_and(|text| {
+        text.split_whitespace()
+            .any(|word| word.strip_prefix(key).and_then(|w| w.strip_prefix('=')) == Some(value))
+    })
+}

@@ -1,204 +1,191 @@
-//! Programs in address spaces of their own, made from a copy of this one.
+//! The process: its own capabilities, its parent, and how it ends.
 //!
-//! [`spawn_copy`] builds a new address space holding a snapshot of the
-//! running program's image (code read+execute, data and bss read+write, as
-//! they are now, copied eagerly into objects of its own; `AspaceClone`
-//! would share them copy-on-write instead, but would also copy every other
-//! region of this program), a fresh stack and
-//! an IPC buffer page, a new capability space holding the capabilities the
-//! caller lists, and one thread that starts at a function of the image.
-//! Every frame comes from memory objects the caller holds, so
-//! [`Child::destroy`] returns all of them.
+//! A process is what `rt` makes of an address space: the threads it
+//! started there, its heap and its thread area. It ends as a whole:
+//! [`exit`] (also what returning from `main` does, and what a panic in
+//! any thread does with status [`PANIC_STATUS`]) suspends every other
+//! thread, reports the status to the parent, and ends the calling thread.
 //!
-//! The copy is made through a scratch mapping in the caller's own address
-//! space, removed again before `spawn_copy` returns.
+//! The parent learns the end through the endpoint it gave the program
+//! (`abi::startup::StartupInfo::parent`): an exit message
+//! ([`abi::startup::EXIT_LABEL`], word 0 the status), or, for a thread
+//! that takes an exception nobody handles, the kernel's fault message
+//! through the same endpoint (it is every thread's fault endpoint). The
+//! parent then destroys what is left. The first program has no parent:
+//! its status ends its first thread (see `start`).
 
-use abi::layout::PAGE_BYTES;
-use abi::{CapSlot, MapFlags, Rights, SysError};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use abi::CapSlot;
+use abi::ipc::MessageInfo;
+use abi::syscall::SendArgs;
 
 use crate::sys;
+use crate::thread::TlsTemplate;
 
-unsafe extern "C" {
-    static __image_start: u8;
-    static __text_end: u8;
-    static __image_end: u8;
-}
+/// The status of a process that panicked.
+pub const PANIC_STATUS: u64 = 101;
 
-/// Where a child's stack ends (its top).
-pub const CHILD_STACK_TOP: u64 = abi::layout::STACK_TOP;
-/// Pages of a child's stack.
-pub const CHILD_STACK_PAGES: u64 = 16;
-/// Where a child's IPC buffer page is.
-pub const CHILD_IPC_BUFFER: u64 = 0x0000_0030_0000_0000;
-/// Where the caller maps pages it fills for a child, briefly.
-const SCRATCH: u64 = 0x0000_0050_0000_0000;
-/// Slots in a child's capability space.
-pub const CHILD_CSPACE_SLOTS: u64 = 4096;
-
-/// A capability to give a child: the caller's `src`, with `rights`, put in
-/// the child's slot `dst`.
-#[derive(Clone, Copy, Debug)]
-pub struct Grant {
-    /// The caller's slot.
-    pub src: CapSlot,
-    /// The child's slot (not 0).
-    pub dst: CapSlot,
-    /// Rights of the child's copy.
-    pub rights: Rights,
-}
-
-/// A program started by [`spawn_copy`], and everything it is made of.
-#[derive(Debug)]
-pub struct Child {
-    /// Its thread.
-    pub thread: CapSlot,
-    /// Its address space.
+/// The slots of the program's own budget, address space and capability
+/// space, which new threads and memory are made from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OwnCaps {
+    /// Kernel memory for new objects.
+    pub budget: CapSlot,
+    /// The program's address space.
     pub aspace: CapSlot,
-    /// Its capability space.
+    /// The program's capability space.
     pub cspace: CapSlot,
-    /// Memory objects: code, data, stack, IPC buffer.
-    memory: [CapSlot; 4],
 }
 
-/// The running program's image: its first byte, the end of its code
-/// (page-aligned; read-only data, data and bss follow) and its end
-/// (page-aligned), from the linker script's symbols.
-pub fn image_bounds() -> (u64, u64, u64) {
-    let start = &raw const __image_start as u64;
-    let text_end = &raw const __text_end as u64;
-    let end = &raw const __image_end as u64;
-    (start, text_end, end)
+static OWN: [AtomicU32; 3] = [const { AtomicU32::new(0) }; 3];
+static PARENT: AtomicU32 = AtomicU32::new(0);
+static TLS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+static EXITING: AtomicBool = AtomicBool::new(false);
+/// The first program's status word: its first thread sleeps on it.
+pub(crate) static BOOT_EXIT: AtomicU32 = AtomicU32::new(0);
+pub(crate) static BOOT_STATUS: AtomicU64 = AtomicU64::new(0);
+
+/// Records the program's own capabilities (`rt` does this at start; a
+/// program that builds its own threads by hand may too).
+pub fn set_own_caps(caps: OwnCaps) {
+    OWN[0].store(caps.budget.0, Ordering::Relaxed);
+    OWN[1].store(caps.aspace.0, Ordering::Relaxed);
+    OWN[2].store(caps.cspace.0, Ordering::Relaxed);
 }
 
-/// A memory object of `pages` pages holding a copy of the caller's memory
-/// at `source` (`pages` pages, or zeroes for `None`).
-fn filled_object(
-    budget: CapSlot,
-    own_aspace: CapSlot,
-    source: Option<u64>,
-    pages: u64,
-) -> Result<CapSlot, SysError> {
-    let memory = sys::memory_create(budget, pages)?;
-    if let Some(source) = source {
-        let flags = MapFlags::READ | MapFlags::WRITE;
-        if let Err(e) = sys::aspace_map(own_aspace, memory, 0, SCRATCH, pages, flags) {
-            let _ = sys::cap_delete(memory);
-            return Err(e);
-        }
-        // SAFETY: `source` spans `pages` mapped pages of this program's
-        // own image (between linker symbols), and SCRATCH was just mapped
-        // writable for `pages` pages; the two ranges are distinct.
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                source as *const u8,
-                SCRATCH as *mut u8,
-                (pages * PAGE_BYTES) as usize,
-            )
+/// The program's own capabilities.
+pub fn own_caps() -> OwnCaps {
+    OwnCaps {
+        budget: CapSlot(OWN[0].load(Ordering::Relaxed)),
+        aspace: CapSlot(OWN[1].load(Ordering::Relaxed)),
+        cspace: CapSlot(OWN[2].load(Ordering::Relaxed)),
+    }
+}
+
+/// Records the parent's endpoint (exit reports and every thread's faults).
+pub(crate) fn set_parent(slot: CapSlot) {
+    PARENT.store(slot.0, Ordering::Relaxed);
+}
+
+/// The fault endpoint new threads get: the parent's endpoint, or none.
+pub fn fault_endpoint() -> CapSlot {
+    CapSlot(PARENT.load(Ordering::Relaxed))
+}
+
+/// Records the program's TLS template (from its PT_TLS).
+pub(crate) fn set_tls_template(tls: &TlsTemplate) {
+    TLS[0].store(tls.image, Ordering::Relaxed);
+    TLS[1].store(tls.filesz, Ordering::Relaxed);
+    TLS[2].store(tls.memsz, Ordering::Relaxed);
+    TLS[3].store(tls.align, Ordering::Relaxed);
+}
+
+/// The program's TLS template (empty for a program without PT_TLS).
+pub fn tls_template() -> TlsTemplate {
+    TlsTemplate {
+        image: TLS[0].load(Ordering::Relaxed),
+        filesz: TLS[1].load(Ordering::Relaxed),
+        memsz: TLS[2].load(Ordering::Relaxed),
+        align: TLS[3].load(Ordering::Relaxed),
+    }
+}
+
+/// Ends the process with `status`: the other threads stop, the parent
+/// gets the status, and this thread ends. A second exit racing the first
+/// just ends its own thread.
+pub fn exit(status: u64) -> ! {
+    if EXITING.swap(true, Ordering::AcqRel) {
+        sys::thread_exit(status);
+    }
+    crate::thread::registry_suspend_others();
+    let parent = PARENT.load(Ordering::Relaxed);
+    if parent != 0 {
+        let args = SendArgs {
+            endpoint: CapSlot(parent),
+            info: MessageInfo::new(abi::startup::EXIT_LABEL, 1, 0),
+            mr0: status,
+            mr1: 0,
+            mr2: 0,
+            mr3: 0,
         };
-        sys::aspace_unmap(own_aspace, SCRATCH, pages)?;
+        // The parent receives it and destroys the process; if it has gone,
+        // there is no one left to tell.
+        let _ = sys::invoke::<_, abi::syscall::NoResult>(&args);
     }
-    Ok(memory)
+    BOOT_STATUS.store(status, Ordering::Relaxed);
+    BOOT_EXIT.store(1, Ordering::Release);
+    let _ = sys::futex_wake(&BOOT_EXIT, 1);
+    sys::thread_exit(status)
 }
 
-/// Starts `entry(arg)` in a new address space holding a copy of this
-/// program, with the capabilities `grants` lists. The child's thread has
-/// its IPC buffer at [`CHILD_IPC_BUFFER`]; `entry` must never return (it
-/// ends with `thread_exit`).
-///
-/// # Errors
-/// The first failing syscall's error; what was built is taken down again.
-pub fn spawn_copy(
-    entry: extern "C" fn(u64) -> !,
-    arg: u64,
-    grants: &[Grant],
-) -> Result<Child, SysError> {
-    let own = crate::thread::own_caps();
-    let aspace = sys::aspace_create(own.budget)?;
-    let mut child = Child {
-        thread: CapSlot::NULL,
-        aspace,
-        cspace: CapSlot::NULL,
-        memory: [CapSlot::NULL; 4],
-    };
-    match build(&mut child, own, entry, arg, grants) {
-        Ok(()) => Ok(child),
-        Err(e) => {
-            child.destroy();
-            Err(e)
+/// The program's arguments (from its startup page; none for the first
+/// program, whose parameters are the kernel command line). An argument
+/// that is not UTF-8 reads as "".
+pub fn args() -> Strings {
+    match crate::start::startup_info() {
+        Some(info) => Strings::new(info.argv, info.argc),
+        None => Strings::new(0, 0),
+    }
+}
+
+/// The program's environment strings (`KEY=value`).
+pub fn env() -> Strings {
+    match crate::start::startup_info() {
+        Some(info) => Strings::new(info.envp, info.envc),
+        None => Strings::new(0, 0),
+    }
+}
+
+/// The value of environment variable `key`.
+pub fn env_var(key: &str) -> Option<&'static str> {
+    env().find_map(|entry| entry.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// Strings from a NUL-terminated array of C strings the loader wrote.
+#[derive(Clone, Debug)]
+pub struct Strings {
+    array: u64,
+    index: u64,
+    count: u64,
+}
+
+impl Strings {
+    fn new(array: u64, count: u64) -> Strings {
+        // The loader puts at most this many on a stack.
+        let count = if array == 0 { 0 } else { count.min(4096) };
+        Strings {
+            array,
+            index: 0,
+            count,
         }
     }
 }
 
-fn build(
-    child: &mut Child,
-    own: crate::thread::OwnCaps,
-    entry: extern "C" fn(u64) -> !,
-    arg: u64,
-    grants: &[Grant],
-) -> Result<(), SysError> {
-    let (start, text_end, end) = image_bounds();
-    let code_pages = (text_end - start) / PAGE_BYTES;
-    let data_pages = (end - text_end) / PAGE_BYTES;
-    let read_write = MapFlags::READ | MapFlags::WRITE;
-    let layout = [
-        (
-            Some(start),
-            code_pages,
-            start,
-            MapFlags::READ | MapFlags::EXEC,
-        ),
-        (Some(text_end), data_pages, text_end, read_write),
-        (
-            None,
-            CHILD_STACK_PAGES,
-            CHILD_STACK_TOP - CHILD_STACK_PAGES * PAGE_BYTES,
-            read_write,
-        ),
-        (None, 1, CHILD_IPC_BUFFER, read_write),
-    ];
-    for (index, (source, pages, vaddr, flags)) in layout.into_iter().enumerate() {
-        let memory = filled_object(own.budget, own.aspace, source, pages)?;
-        child.memory[index] = memory;
-        sys::aspace_map(child.aspace, memory, 0, vaddr, pages, flags)?;
-    }
-    child.cspace = sys::cspace_create(own.budget, CHILD_CSPACE_SLOTS)?;
-    for grant in grants {
-        sys::cap_copy_to(grant.src, grant.rights, child.cspace, grant.dst)?;
-    }
-    child.thread = sys::thread_create(own.budget, child.aspace, child.cspace)?;
-    sys::thread_configure(child.thread, CHILD_IPC_BUFFER, CapSlot::NULL)?;
-    // rsp + 8 is 16-byte aligned at a function's entry.
-    sys::thread_start(
-        child.thread,
-        entry as usize as u64,
-        CHILD_STACK_TOP - 8,
-        arg,
-    )
-}
+impl Iterator for Strings {
+    type Item = &'static str;
 
-impl Child {
-    /// Deletes the child's thread (wherever it is), capability space,
-    /// address space and memory: every frame it used comes back. Copies of
-    /// these capabilities derived since (say, the child's own capability to
-    /// its thread, which would keep thread and capability space alive in a
-    /// cycle) are revoked first.
-    pub fn destroy(self) {
-        let slots = [self.thread, self.cspace, self.aspace];
-        for slot in slots.into_iter().chain(self.memory) {
-            if slot != CapSlot::NULL {
-                let _ = sys::cap_revoke(slot);
-                let _ = sys::cap_delete(slot);
-            }
+    fn next(&mut self) -> Option<&'static str> {
+        if self.index >= self.count {
+            return None;
         }
+        // SAFETY: the loader wrote `count` pointers at `array` and the
+        // strings they point at on the first thread's stack, which stays
+        // mapped and is never written again above the initial stack
+        // pointer; `index < count`.
+        let ptr = unsafe { (self.array as *const u64).add(self.index as usize).read() };
+        self.index += 1;
+        if ptr == 0 {
+            return Some("");
+        }
+        let mut len = 0usize;
+        // SAFETY: as above: each string is NUL-terminated within the stack
+        // block the loader filled (it bounds them when it writes them).
+        while unsafe { (ptr as *const u8).add(len).read() } != 0 && len < 1 << 16 {
+            len += 1;
+        }
+        // SAFETY: `len` bytes from `ptr` were just read one by one.
+        let bytes = unsafe { core::slice::from_raw_parts(ptr as *const u8, len) };
+        Some(core::str::from_utf8(bytes).unwrap_or(""))
     }
-}
-
-/// The IPC buffer of a child made by [`spawn_copy`], from inside it.
-/// (Anywhere else nothing is mapped there, and an access faults.)
-pub fn child_ipc_buffer() -> crate::ipc_buffer::IpcBufferPtr {
-    // SAFETY: `spawn_copy` maps one writable page at CHILD_IPC_BUFFER in
-    // every child and no Rust object lives there; in another program the
-    // address is unmapped (SCRATCH and the image are elsewhere), so an
-    // access faults instead of touching memory.
-    unsafe { crate::ipc_buffer::IpcBufferPtr::at(CHILD_IPC_BUFFER) }
 }

@@ -7,7 +7,7 @@
 //! multiply: no kernel entry. When the page says its formula is not the
 //! kernel's clock, [`now_ns`] asks the kernel (`ClockRead`) instead.
 
-use core::time::Duration;
+pub use core::time::Duration;
 
 use abi::clock::ClockPage;
 use abi::layout::CLOCK_PAGE_ADDR;
@@ -83,4 +83,45 @@ impl Instant {
             ns: self.ns.saturating_add(ns),
         }
     }
+}
+
+impl core::ops::Add<Duration> for Instant {
+    type Output = Instant;
+
+    /// Saturates at the end of time.
+    fn add(self, duration: Duration) -> Instant {
+        self.saturating_add(duration)
+    }
+}
+
+impl core::ops::Sub for Instant {
+    type Output = Duration;
+
+    /// Zero if `other` is later.
+    fn sub(self, other: Instant) -> Duration {
+        self.duration_since(other)
+    }
+}
+
+/// The deadline `duration` from now, in the kernel's form (nanoseconds on
+/// the monotonic clock), for the `_until` calls.
+pub fn deadline_after(duration: Duration) -> u64 {
+    (Instant::now() + duration).as_nanos()
+}
+
+/// Sleeps until `instant` (returns at once if it has passed).
+pub fn sleep_until(instant: Instant) {
+    // A futex nobody else knows: only the deadline ends the wait.
+    let word = core::sync::atomic::AtomicU32::new(0);
+    let deadline = instant.as_nanos().max(1);
+    while Instant::now() < instant {
+        if crate::sys::futex_wait(&word, 0, deadline) == Err(abi::SysError::TimedOut) {
+            break;
+        }
+    }
+}
+
+/// Sleeps for `duration`.
+pub fn sleep(duration: Duration) {
+    sleep_until(Instant::now() + duration);
 }

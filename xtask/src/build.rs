@@ -97,11 +97,82 @@ fn build_package(package: &str, dir: &str) -> Result<PathBuf> {
     Ok(root().join(dir).join(TARGET).join("release").join(package))
 }
 
+/// The Rust programs loaded from the initramfs: every crate under
+/// `programs/` (each links with `rt/elf.ld`), as `bin/<name>`.
+fn rust_programs() -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(root().join("programs"))? {
+        let path = entry?.path();
+        if path.join("Cargo.toml").exists() {
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The C programs: every `programs/*/*.c`, one program per directory,
+/// built with gcc as static executables without libc, as `bin/<dir>`.
+fn c_programs() -> Result<Vec<(String, PathBuf)>> {
+    let out = root().join("target/user/c");
+    std::fs::create_dir_all(&out)?;
+    let mut built = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("programs"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| !p.join("Cargo.toml").exists())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let sources: Vec<PathBuf> = std::fs::read_dir(&dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "c"))
+            .collect();
+        if sources.is_empty() {
+            continue;
+        }
+        let name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("program directory name")?
+            .to_string();
+        let binary = out.join(&name);
+        run(Command::new("gcc")
+            .args([
+                "-static",
+                "-nostdlib",
+                "-ffreestanding",
+                "-fno-pie",
+                "-no-pie",
+                "-O2",
+                "-fno-stack-protector",
+                "-fno-asynchronous-unwind-tables",
+                "-Wl,--build-id=none",
+                "-o",
+            ])
+            .arg(&binary)
+            .args(&sources))
+        .context("building a C program with gcc (install gcc)")?;
+        built.push((name, binary));
+    }
+    Ok(built)
+}
+
 /// Builds everything and writes `target/mica/{kernel,initramfs.tar}`.
 pub fn build_all() -> Result<Artifacts> {
     ensure_toolchain()?;
     let kernel = build_package("kernel", "target/kernel")?;
     let runner = build_package("test-runner", "target/user")?;
+    let programs = rust_programs()?;
+    let mut cmd = cargo();
+    cmd.args(["build", "--release", "--target", TARGET, "--target-dir"])
+        .arg(root().join("target/user"));
+    for name in &programs {
+        cmd.args(["-p", name]);
+    }
+    run(&mut cmd)?;
+    let release = root().join("target/user").join(TARGET).join("release");
     let out = root().join("target/mica");
     std::fs::create_dir_all(&out)?;
     let elf = std::fs::read(&runner).with_context(|| format!("reading {}", runner.display()))?;
@@ -111,11 +182,21 @@ pub fn build_all() -> Result<Artifacts> {
     let mut archive = Vec::new();
     let image = flatten(&elf, archive.len() + TAR_HEADER_BYTES)?;
     crate::tar::append_file(&mut archive, "bootstrap", 0o755, &image)?;
+    let page = PAGE_BYTES as usize;
+    for name in &programs {
+        let path = release.join(name);
+        let elf = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        crate::tar::append_file_aligned(&mut archive, &format!("bin/{name}"), 0o755, &elf, page)?;
+    }
+    for (name, path) in c_programs()? {
+        let elf = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        crate::tar::append_file_aligned(&mut archive, &format!("bin/{name}"), 0o755, &elf, page)?;
+    }
     crate::tar::append_file(
         &mut archive,
         "README",
         0o644,
-        b"Mica initramfs: bootstrap is the first program.\n",
+        b"Mica initramfs: bootstrap is the first program; bin/ holds the programs it loads.\n",
     )?;
     crate::tar::finish(&mut archive);
     let initramfs = out.join("initramfs.tar");

@@ -15,10 +15,24 @@ const HOST: &[&str] = &["abi", "kcore", "xtask"];
 const BARE: &[&str] = &["kernel", "rt", "test-runner"];
 
 /// Files under servers/ allowed to opt out of `forbid(unsafe_code)`, and why.
-const UNSAFE_ALLOWED: &[(&str, &str)] = &[(
-    "servers/test-runner/src/cpu.rs",
-    "deliberately faulting instructions and direct FPU/TLS register access for the kernel's tests",
-)];
+const UNSAFE_ALLOWED: &[(&str, &str)] = &[
+    (
+        "servers/test-runner/src/cpu.rs",
+        "deliberately faulting instructions and direct FPU/TLS register access for the kernel's tests",
+    ),
+    (
+        "servers/test-runner/src/raw_thread.rs",
+        "threads started by hand on pooled stacks, with no control block, for the kernel's tests",
+    ),
+    (
+        "servers/test-runner/src/copy_spawn.rs",
+        "children made from a byte copy of the test runner's own image, for the kernel's tests",
+    ),
+    (
+        "servers/test-runner/src/timing.rs",
+        "serialised TSC reads around the measured instructions of the benchmarks",
+    ),
+];
 
 /// Kernel files outside `arch/` and `mem/` that may hold `unsafe`, and why
 /// (STYLE.md §5).

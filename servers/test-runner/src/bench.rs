@@ -4,10 +4,10 @@
 
 use abi::boot::BootInfo;
 use abi::{CapSlot, Rights, SysError};
-use rt::bench::{summarize, timed_overhead, timed_syscall, tsc_end, tsc_start};
+use crate::timing::{summarize, timed_overhead, timed_syscall, tsc_end, tsc_start};
 use rt::println;
-use rt::process::spawn_copy;
-use rt::sys;
+use crate::copy_spawn::spawn_copy;
+use crate::raw as sys;
 
 use crate::bench_pair::{self, BenchKind, CLIENT_REPORT, GO, PARTNER_REPORT};
 use crate::peer::{self, grant};
@@ -48,7 +48,7 @@ pub fn run(boot: &BootInfo) -> u64 {
     if let Some(only) = cmdline_word(boot, "only") {
         pair_rows(unit, only);
         println!("BENCH-DONE");
-        let _ = rt::sys::debug_exit(CapSlot(boot.debug_cap), 0);
+        let _ = crate::raw::debug_exit(CapSlot(boot.debug_cap), 0);
         return 0;
     }
     let mut samples = [0u64; ITERATIONS];
@@ -121,7 +121,7 @@ pub fn run(boot: &BootInfo) -> u64 {
     crate::bench_futex::row(unit);
 
     println!("BENCH-DONE");
-    let _ = rt::sys::debug_exit(CapSlot(boot.debug_cap), 0);
+    let _ = crate::raw::debug_exit(CapSlot(boot.debug_cap), 0);
     0
 }
 
@@ -188,7 +188,7 @@ fn memory_rows(unit: &str, samples: &mut [u64], overhead: u64) {
 /// it (the bitmap already open: the first access of a run opens it).
 fn ioport_out(boot: &BootInfo, samples: &mut [u64], overhead: u64) -> Result<(), SysError> {
     const POST: u16 = 0x80;
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let me = CapSlot(boot.thread_cap);
     let ports = sys::io_ports_create(CapSlot(boot.io_space_cap), own.budget, POST.into(), 1)?;
     sys::io_ports_bind(ports, me)?;
@@ -216,7 +216,7 @@ const DEADLINE_SAMPLES: usize = 200;
 /// a `Wait` with a deadline 1 ms ahead on a notification nobody signals,
 /// from the deadline to the clock read right after `TimedOut` returns.
 fn deadline_error_us(samples: &mut [u64]) -> Result<(), SysError> {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let notification = sys::notification_create(own.budget)?;
     let mut result = Ok(());
     for sample in samples.iter_mut() {
@@ -242,7 +242,7 @@ const IRQ_SAMPLES: usize = 200;
 /// periodic interrupt (ISA IRQ 8) through the I/O APIC, delivered to a
 /// notification the thread waits on.
 fn irq_to_user(boot: &BootInfo, samples: &mut [u64]) -> Result<(), SysError> {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let me = CapSlot(boot.thread_cap);
     let debug = CapSlot(boot.debug_cap);
     let ports = sys::io_ports_create(
@@ -287,7 +287,7 @@ fn irq_to_user(boot: &BootInfo, samples: &mut [u64]) -> Result<(), SysError> {
 
 /// Create, start, exit (the thread's first instruction) and destroy.
 fn thread_lifecycle() {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let Ok(thread) = sys::thread_create(own.budget, own.aspace, own.cspace) else {
         return;
     };
@@ -301,7 +301,7 @@ fn thread_lifecycle() {
 /// Runs one client/partner pair in two new address spaces and returns the
 /// client's `[median, p10, p90, samples]`.
 fn cross_space(kind: BenchKind) -> Result<[u64; 4], SysError> {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let endpoint = sys::endpoint_create(own.budget)?;
     let results = sys::endpoint_create(own.budget)?;
     let ping = sys::notification_create(own.budget)?;
@@ -362,8 +362,8 @@ fn cross_space(kind: BenchKind) -> Result<[u64; 4], SysError> {
 /// waits for the reports.
 fn start_on_go(
     kind: BenchKind,
-    client: &rt::process::Child,
-    partner: &rt::process::Child,
+    client: &crate::copy_spawn::Child,
+    partner: &crate::copy_spawn::Child,
     go_client: CapSlot,
     go_partner: CapSlot,
 ) -> Result<(), SysError> {
@@ -371,7 +371,7 @@ fn start_on_go(
         return Ok(());
     };
     if kind == BenchKind::Fault {
-        sys::thread_configure(client.thread, rt::process::CHILD_IPC_BUFFER, peer::ENDPOINT)?;
+        sys::thread_configure(client.thread, crate::copy_spawn::CHILD_IPC_BUFFER, peer::ENDPOINT)?;
     }
     const ABOVE_RUNNER: u64 = 40;
     sys::thread_set_priority(partner.thread, ABOVE_RUNNER, ABOVE_RUNNER)?;

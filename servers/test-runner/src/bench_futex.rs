@@ -7,7 +7,7 @@
 //! spaces.
 //!
 //! Figures count kernel instructions only, as `bench_pair` does: every
-//! syscall runs in `rt::bench::timed_syscall`, whose overhead is subtracted
+//! syscall runs in `crate::timing::timed_syscall`, whose overhead is subtracted
 //! once per syscall (four per round trip); the client subtracts its own
 //! user time between its wake and its wait exactly, and the partner
 //! reports the median of its user time per round, which the runner
@@ -17,10 +17,10 @@ use core::sync::atomic::Ordering;
 
 use abi::syscall::Syscall;
 use abi::{MapFlags, Rights, SysError};
-use rt::bench::{Timed, summarize, timed_overhead, timed_syscall};
+use crate::timing::{Timed, summarize, timed_overhead, timed_syscall};
 use rt::println;
-use rt::process::spawn_copy;
-use rt::sys::{self, Message};
+use crate::copy_spawn::spawn_copy;
+use crate::raw::{self, Message};
 
 use crate::bench_pair::{CLIENT_REPORT, PARTNER_REPORT, SAMPLES};
 use crate::cpu::word_at;
@@ -108,7 +108,7 @@ pub fn row(unit: &str) {
 /// The client's `[median, p10, p90, samples]`, minus the partner's user
 /// time.
 fn pingpong() -> Result<[u64; 4], SysError> {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let results = sys::endpoint_create(own.budget)?;
     // One start signal each (a notification's bits do not count).
     let ping = sys::notification_create(own.budget)?;

@@ -4,7 +4,7 @@
 //! handler).
 //!
 //! Figures count kernel instructions only, as sel4bench does: every
-//! syscall runs inside `rt::bench::timed_syscall`, whose overhead (the same
+//! syscall runs inside `crate::timing::timed_syscall`, whose overhead (the same
 //! block with a nop in place of `syscall`) is subtracted once per syscall
 //! in the round trip, and the user code that runs between syscalls is
 //! subtracted too: the client's exactly per sample, the partner's as the
@@ -23,8 +23,8 @@
 use abi::CapSlot;
 use abi::ipc::{MessageInfo, fault};
 use abi::syscall::{RecvResult, Syscall, SyscallResult};
-use rt::bench::{Timed, summarize, timed_breakpoint, timed_overhead, timed_syscall};
-use rt::sys::{self, Message};
+use crate::timing::{Timed, summarize, timed_breakpoint, timed_overhead, timed_syscall};
+use crate::raw::{self, Message};
 
 use crate::peer::{ENDPOINT, PING, PONG, RESULTS, SPARE};
 
@@ -123,7 +123,7 @@ fn report(label: u64, words: &[u64]) -> ! {
 pub extern "C" fn client(kind: u64) -> ! {
     let kind = BenchKind::from_arg(kind);
     let overhead = timed_overhead();
-    let buffer = rt::process::child_ipc_buffer();
+    let buffer = crate::copy_spawn::child_ipc_buffer();
     buffer.set_cap(0, SPARE);
     let (words, caps) = match kind {
         BenchKind::Call4 => (4, 0),
@@ -183,7 +183,7 @@ pub extern "C" fn client(kind: u64) -> ! {
         BenchKind::Call0 | BenchKind::Call4 | BenchKind::Call10 | BenchKind::CallCap
     ) {
         let finish = Message::new(FINISH, &[]);
-        let _ = sys::call_endpoint(ENDPOINT, &finish);
+        let _ = sys::call(ENDPOINT, &finish);
     }
     let (median, p10, p90) = summarize(&mut samples);
     report(CLIENT_REPORT, &[median, p10, p90, SAMPLES as u64])

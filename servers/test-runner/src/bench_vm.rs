@@ -9,8 +9,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use abi::ipc::fault;
 use abi::layout::PAGE_BYTES;
 use abi::{CapSlot, MapFlags, SysError};
-use rt::bench::{tsc_end, tsc_start};
-use rt::sys::{self, Message};
+use crate::timing::{tsc_end, tsc_start};
+use crate::raw::{self, Message};
 
 use crate::cpu::{peek, poke};
 
@@ -23,8 +23,8 @@ const CLONE_PAGES: u64 = 1_000;
 /// Where these benchmarks map (unused by the rest of the program).
 const AREA: u64 = 0x0000_0070_0000_0000;
 
-fn own() -> rt::thread::OwnCaps {
-    rt::thread::own_caps()
+fn own() -> rt::process::OwnCaps {
+    rt::process::own_caps()
 }
 
 /// A fresh object of `pages` pages mapped read-write at `vaddr`.

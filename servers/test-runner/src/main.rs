@@ -12,18 +12,25 @@
 #![no_main]
 #![deny(unsafe_code)]
 
+extern crate alloc;
+
 mod bench;
 mod bench_futex;
 mod bench_pair;
 mod bench_vm;
+mod copy_spawn;
 mod cpu;
 mod peer;
+mod raw;
+mod raw_thread;
 mod rtc;
 mod sysfuzz;
 mod tests;
+mod timing;
 
 use abi::boot::BootInfo;
 use rt::println;
+use rt::thread::JoinError;
 
 rt::entry!(main);
 
@@ -58,7 +65,7 @@ fn banner(boot: &BootInfo) -> u64 {
     for test in tests::ALL {
         println!("  {}", test.name);
     }
-    let (free, total) = rt::sys::debug_frame_count(abi::CapSlot(boot.debug_cap))
+    let (free, total) = crate::raw::debug_frame_count(abi::CapSlot(boot.debug_cap))
         .map_or((0, 0), |c| (c.free, c.total));
     println!(
         "{free} of {total} frames free. Nothing more to do: the kernel idles now (Ctrl-A X quits QEMU)."
@@ -74,32 +81,35 @@ fn run_tests(boot: &BootInfo, filter: &str) -> u64 {
         if !test.name.contains(filter) {
             continue;
         }
-        let outcome =
-            rt::thread::spawn(tests::run_one, index as u64).and_then(|handle| handle.join());
+        let outcome = rt::thread::Builder::new()
+            .name(test.name)
+            .spawn(move || tests::run_one(index as u64))
+            .map_err(JoinError::Kernel)
+            .and_then(|handle| handle.join());
         match outcome {
-            Ok(status) if status.kind == abi::syscall::exit_kind::EXITED && status.code == 0 => {
+            Ok(0) => {
                 passed += 1;
                 println!("test {} ... ok", test.name);
             }
-            Ok(status) if status.kind == abi::syscall::exit_kind::FAULTED => {
+            Err(JoinError::Faulted(status)) => {
                 failed += 1;
                 println!(
                     "test {} ... FAILED: killed by vector {} at rip {:#x} (address {:#x})",
                     test.name, status.code, status.rip, status.addr
                 );
             }
-            Ok(status) => {
+            Ok(code) => {
                 failed += 1;
-                println!("test {} ... FAILED (exit code {})", test.name, status.code);
+                println!("test {} ... FAILED (exit code {})", test.name, code);
             }
             Err(e) => {
                 failed += 1;
-                println!("test {} ... FAILED: could not run it: {}", test.name, e);
+                println!("test {} ... FAILED: could not run it: {:?}", test.name, e);
             }
         }
     }
     println!("mica-tests: {passed} passed, {failed} failed");
     let code = if failed == 0 { 0 } else { 1 };
-    let _ = rt::sys::debug_exit(debug, code);
+    let _ = crate::raw::debug_exit(debug, code);
     code
 }

@@ -1,17 +1,17 @@
 //! Programs the tests and benchmarks start in address spaces of their own
-//! (`rt::process::spawn_copy`): an echo server, a client that checks every
+//! (`crate::copy_spawn::spawn_copy`): an echo server, a client that checks every
 //! message length, and the benchmark clients.
 //!
 //! Each gets its capabilities at the fixed slots below and its IPC buffer
-//! at `rt::process::CHILD_IPC_BUFFER`. A client reports through its exit
+//! at `crate::copy_spawn::CHILD_IPC_BUFFER`. A client reports through its exit
 //! code (0 = all checks passed, else the line that failed) or, for a
 //! benchmark, by sending its figures to [`RESULTS`].
 
 use abi::CapSlot;
 use abi::ipc::{MSG_MAX_CAPS, MSG_MAX_WORDS, MessageInfo};
 use rt::ipc_buffer::IpcBufferPtr;
-use rt::process::Grant;
-use rt::sys::{self, Message};
+use crate::copy_spawn::Grant;
+use crate::raw::{self, Message};
 
 /// The debug capability (same slot as in the first program, so printing works).
 pub const DEBUG: CapSlot = CapSlot(1);
@@ -48,7 +48,7 @@ impl Rng {
 pub const CAP_LABEL_STEP: u64 = 1000;
 
 fn buffer() -> IpcBufferPtr {
-    rt::process::child_ipc_buffer()
+    crate::copy_spawn::child_ipc_buffer()
 }
 
 /// The grants a child of the tests gets: debug, the endpoint (with the
@@ -117,7 +117,7 @@ fn check_lengths() -> Result<(), u64> {
             for index in 0..caps {
                 buffer.set_cap(index, SPARE);
             }
-            let reply = sys::call_endpoint(ENDPOINT, &message).map_err(|_| u64::from(line!()))?;
+            let reply = sys::call(ENDPOINT, &message).map_err(|_| u64::from(line!()))?;
             let info = reply.message.info;
             let expected_label = length as u64 + caps as u64 * CAP_LABEL_STEP;
             if info.label() != expected_label || info.words() != length || info.caps() != 0 {
@@ -155,7 +155,7 @@ pub extern "C" fn stress_client(seed: u64) -> ! {
             info: MessageInfo::new(state >> 40, words, 0),
             words: [state, 1, 2, 3],
         };
-        match sys::call_endpoint(ENDPOINT, &message) {
+        match sys::call(ENDPOINT, &message) {
             Ok(reply) if reply.message.info.label() != state >> 40 => sys::thread_exit(2),
             _ => {}
         }
@@ -204,8 +204,8 @@ pub extern "C" fn fuzz_client(seed: u64) -> ! {
         4095,
         4096,
         0x40_0000,
-        rt::process::CHILD_IPC_BUFFER,
-        rt::process::CHILD_IPC_BUFFER + 4090,
+        crate::copy_spawn::CHILD_IPC_BUFFER,
+        crate::copy_spawn::CHILD_IPC_BUFFER + 4090,
         abi::layout::STACK_TOP - 8,
         0x0000_8000_0000_0000,
         0xffff_8000_0000_0000,

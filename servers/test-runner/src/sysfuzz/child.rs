@@ -1,4 +1,4 @@
-//! The fuzzer child: a program of its own (made by `rt::process::spawn_copy`
+//! The fuzzer child: a program of its own (made by `crate::copy_spawn::spawn_copy`
 //! from a copy of the runner's image) that sets up, starts the workers,
 //! supervises them, takes down what they made, checks the fuzz budget is
 //! empty again, and sends the report to the runner.
@@ -20,8 +20,8 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use abi::ipc::MessageInfo;
 use abi::syscall::{BudgetInfoArgs, BudgetStatus, LendMode, Syscall};
 use abi::{CapSlot, MapFlags, SysError};
-use rt::sys::{self, Message};
-use rt::thread::{JoinHandle, OwnCaps};
+use crate::raw::{self, Message};
+use crate::raw_thread::{JoinHandle, OwnCaps};
 
 use super::layout::{
     FIRST_RANDOM_SLOT, G_ASPACE, G_BUDGET, G_CONSOLE, G_CSPACE, G_GO, G_RESULTS, OWN_READ_ONLY,
@@ -69,7 +69,7 @@ pub extern "C" fn entry(_: u64) -> ! {
     // The runner fills the slots it could not grant and then says go.
     let _ = sys::wait(G_GO);
     rt::debug::set_console(G_CONSOLE);
-    rt::thread::set_own_caps(OwnCaps {
+    rt::process::set_own_caps(OwnCaps {
         budget: G_BUDGET,
         aspace: G_ASPACE,
         cspace: G_CSPACE,
@@ -147,7 +147,7 @@ fn setup(workers: usize) -> Result<(CapSlot, Handles), (u32, SysError)> {
         1,
         MapFlags::READ,
     ))?;
-    let (start, _, end) = rt::process::image_bounds();
+    let (start, _, end) = crate::copy_spawn::image_bounds();
     let lend = abi::syscall::MemoryLendArgs {
         budget: G_BUDGET,
         aspace: G_ASPACE,
@@ -155,13 +155,13 @@ fn setup(workers: usize) -> Result<(CapSlot, Handles), (u32, SysError)> {
         len: end - start,
         mode: LendMode::Lend,
     };
-    let lent: abi::syscall::LendResult = must(sys::call(&lend))?;
+    let lent: abi::syscall::LendResult = must(sys::invoke(&lend))?;
     TEXT.store(own(CapSlot(lent.slot as u32))?.0, Ordering::Relaxed);
     let fuzz = abi::syscall::BudgetSplitArgs {
         budget: G_BUDGET,
         frames: super::FUZZ_FRAMES,
     };
-    let fuzz: abi::syscall::SlotResult = must(sys::call(&fuzz))?;
+    let fuzz: abi::syscall::SlotResult = must(sys::invoke(&fuzz))?;
     FUZZ_BUDGET.store(own(CapSlot(fuzz.slot as u32))?.0, Ordering::Relaxed);
     for alarm in WORKER_ALARM.iter().take(workers) {
         alarm.store(
@@ -171,7 +171,7 @@ fn setup(workers: usize) -> Result<(CapSlot, Handles), (u32, SysError)> {
     }
     let mut handles: Handles = [const { None }; MAX_WORKERS];
     for (index, handle) in handles.iter_mut().enumerate().take(workers) {
-        let started = must(rt::thread::spawn(worker::run, index as u64))?;
+        let started = must(crate::raw_thread::spawn(worker::run, index as u64))?;
         let thread = own(started.slot())?;
         *handle = Some(started);
         must(sys::thread_set_priority(
@@ -320,7 +320,7 @@ fn finish(handles: &mut Handles, workers: usize) {
     }
     let fuzz = CapSlot(FUZZ_BUDGET.load(Ordering::Relaxed));
     let _ = sys::cap_revoke(fuzz);
-    if let Ok(info) = sys::call::<_, BudgetStatus>(&BudgetInfoArgs { budget: fuzz }) {
+    if let Ok(info) = sys::invoke::<_, BudgetStatus>(&BudgetInfoArgs { budget: fuzz }) {
         report::set_stat(stat::FUZZ_USED_AFTER, info.used + 1);
         report::set_stat(stat::FUZZ_LIMIT, info.limit);
     }
@@ -334,7 +334,7 @@ fn send_report() {
             info: MessageInfo::new(offset as u64, 4, 0),
             words,
         };
-        if sys::call_endpoint(G_RESULTS, &message).is_err() {
+        if sys::call(G_RESULTS, &message).is_err() {
             return;
         }
     }

@@ -80,7 +80,7 @@ pub const FUZZ_MMIO_PAGES: u64 = 0xc00;
 /// above this, or an invalid value: no random call can reach them.
 pub const FIRST_RANDOM_SLOT: u32 = 64;
 /// Slots in the child's capability space.
-pub const CSPACE_SLOTS: u32 = rt::process::CHILD_CSPACE_SLOTS as u32;
+pub const CSPACE_SLOTS: u32 = crate::copy_spawn::CHILD_CSPACE_SLOTS as u32;
 
 /// The scratch buffer in the child's own address space: "valid" user
 /// pointers of random calls point here, so syscalls that write user

@@ -83,8 +83,8 @@ use abi::syscall::{
 };
 use abi::{CapSlot, Rights};
 use rt::println;
-use rt::process::{Grant, spawn_copy};
-use rt::sys::{self, Message};
+use crate::copy_spawn::{Grant, spawn_copy};
+use crate::raw::{self, Message};
 
 use crate::tests::{Failure, TestResult};
 
@@ -215,7 +215,7 @@ fn free_frames(debug: CapSlot) -> Result<u64, Problem> {
 }
 
 fn budget_used(budget: CapSlot) -> Result<u64, Problem> {
-    sys::call::<_, BudgetStatus>(&BudgetInfoArgs { budget })
+    sys::invoke::<_, BudgetStatus>(&BudgetInfoArgs { budget })
         .map(|s| s.used)
         .map_err(|_| problem("BudgetInfo failed", line!()))
 }
@@ -244,7 +244,7 @@ fn watch(arg: u64) -> u64 {
 pub fn run(config: &Config) -> Result<Outcome, Problem> {
     let boot = rt::start::boot_info().ok_or(problem("no boot information", line!()))?;
     let debug = CapSlot(boot.debug_cap);
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let mut outcome = Outcome::default();
     let started = sys::clock_read();
 
@@ -253,13 +253,13 @@ pub fn run(config: &Config) -> Result<Outcome, Problem> {
     spawn_copy(idle, 0, &[])
         .map_err(|_| problem("spawn_copy failed", line!()))?
         .destroy();
-    let warm = rt::thread::spawn(watch, 0).map_err(|_| problem("spawn failed", line!()))?;
+    let warm = crate::raw_thread::spawn(watch, 0).map_err(|_| problem("spawn failed", line!()))?;
     let _ = warm.join();
     outcome.frames_before = free_frames(debug)?;
     outcome.used_before = budget_used(own.budget)?;
 
     let frames = INFRA_FRAMES + FUZZ_FRAMES + 1;
-    let budget: SlotResult = sys::call(&BudgetSplitArgs {
+    let budget: SlotResult = sys::invoke(&BudgetSplitArgs {
         budget: own.budget,
         frames,
     })
@@ -324,7 +324,7 @@ pub fn run(config: &Config) -> Result<Outcome, Problem> {
         )
     })
     .and_then(|_| sys::signal(go, 1));
-    let watcher = rt::thread::spawn(
+    let watcher = crate::raw_thread::spawn(
         watch,
         u64::from(child.thread.0) | u64::from(watch_results.0) << 32,
     );
@@ -577,7 +577,7 @@ pub fn fuzz_mode(boot: &BootInfo) -> u64 {
     );
     config.store();
     // The run goes on an rt thread, as every test does.
-    let handle = rt::thread::spawn(fuzz_thread, 0);
+    let handle = crate::raw_thread::spawn(fuzz_thread, 0);
     let code = match handle.and_then(|h| h.join()) {
         Ok(status) if status.kind == exit_kind::EXITED => status.code,
         _ => 1,

@@ -16,7 +16,7 @@
 use abi::CapSlot;
 use abi::ipc::{MSG_REG_WORDS, MessageInfo};
 use abi::syscall::{NoResult, ThreadExecArgs};
-use rt::sys::{self, Message};
+use crate::raw::{self, Message};
 
 use super::layout::partner_stack_top;
 
@@ -120,7 +120,7 @@ fn echo(rounds: u64) -> u64 {
 
 fn caller(rounds: u64) -> u64 {
     for round in 0..rounds {
-        if sys::call_endpoint(OBJECT, &Message::new(round, &[round, !round])).is_err() {
+        if sys::call(OBJECT, &Message::new(round, &[round, !round])).is_err() {
             return 100 + round;
         }
     }
@@ -184,7 +184,7 @@ fn exec(arg: u64) -> u64 {
         arg: self::arg(EXECED, arg >> 8, arg >> 16),
     };
     // Returns only on an error.
-    match sys::call::<_, NoResult>(&args) {
+    match sys::invoke::<_, NoResult>(&args) {
         Ok(_) => 99,
         Err(error) => EXEC_FAILED + error.code(),
     }

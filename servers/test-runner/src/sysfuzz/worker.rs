@@ -52,7 +52,7 @@ use abi::syscall::{
     ClockReadArgs, LendMode, MemoryLendArgs, PollArgs, Syscall, SyscallArgs, TimerSetArgs,
 };
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use rt::sys;
+use crate::raw as sys;
 
 use super::args::{self, Context};
 use super::child;
@@ -202,7 +202,7 @@ pub fn run(index: u64) -> u64 {
     if index == 0 {
         quota += config.count % workers;
     }
-    let (start, _, end) = rt::process::image_bounds();
+    let (start, _, end) = crate::copy_spawn::image_bounds();
     let mut worker = Worker {
         index,
         rng: Rng::new(config.seed, index as u64),
@@ -870,7 +870,7 @@ impl Worker {
             // mapped in at most `MAPPINGS` address spaces): lent from the
             // child's address space, paid by the worker's budget, so a
             // reset revokes it with the rest. If that fails, the child's.
-            let (start, _, end) = rt::process::image_bounds();
+            let (start, _, end) = crate::copy_spawn::image_bounds();
             let lend = MemoryLendArgs {
                 budget: CapSlot(self.infra.budget as u32),
                 aspace: G_ASPACE,

@@ -2,7 +2,7 @@
 
 use abi::syscall::{CapCopyArgs, Syscall, SyscallArgs};
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use rt::sys;
+use crate::raw as sys;
 
 use super::support::free_frames;
 use super::syscalls::fail;
@@ -84,7 +84,7 @@ pub fn info_ok() -> TestResult {
 }
 
 pub fn space_full() -> TestResult {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let before = free_frames()?;
     let space = sys::cspace_create(own.budget, 64).map_err(|_| fail())?;
     let copy = || sys::cap_copy_to(debug_cap(), Rights::READ, space, CapSlot::NULL);

@@ -6,9 +6,9 @@ use abi::clock::{ClockPage, flags};
 use abi::layout::{CLOCK_PAGE_ADDR, PAGE_BYTES, USER_END};
 use abi::syscall::exit_kind;
 use abi::{MapFlags, SysError};
-use rt::process::spawn_copy;
-use rt::sys;
-use rt::thread::spawn;
+use crate::copy_spawn::spawn_copy;
+use crate::raw as sys;
+use crate::raw_thread::spawn;
 use rt::time;
 
 use super::TestResult;
@@ -108,7 +108,7 @@ pub fn read_only() -> TestResult {
 /// unmapping or protecting it is refused, and it stays.
 pub fn not_mappable() -> TestResult {
     ensure_eq!(CLOCK_PAGE_ADDR, USER_END);
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let memory = sys::memory_create(own.budget, 1).map_err(|_| fail())?;
     let rw = MapFlags::READ | MapFlags::WRITE;
     let bad = Err(SysError::InvalidArg);

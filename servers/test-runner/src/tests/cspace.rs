@@ -6,8 +6,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::syscall::{CSPACE_MAX_SLOTS, CapInfo, Syscall};
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use rt::sys;
-use rt::thread::spawn;
+use crate::raw as sys;
+use crate::raw_thread::spawn;
 
 use super::support::{
     EMPTY_SLOT, Raw, budget, clear_out, code, free_frames, join, low_slot, must, out, raw_entry,
@@ -113,7 +113,7 @@ fn empty(slot: CapSlot) -> bool {
 
 pub fn copy() -> TestResult {
     let before = free_frames()?;
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let ep = must(sys::endpoint_create(budget()))?;
     let all = Rights::all();
 
@@ -248,7 +248,7 @@ pub fn mint() -> TestResult {
     let before = free_frames()?;
     let ep = must(sys::endpoint_create(budget()))?;
     let n = must(sys::notification_create(budget()))?;
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
 
     let badged = must(sys::cap_mint(ep, Rights::WRITE, 7))?;
     ensure_eq!(
@@ -811,7 +811,7 @@ pub fn cycle_cspaces() -> TestResult {
 pub fn cycle_threads_unstarted() -> TestResult {
     cycle(
         || {
-            let own = rt::thread::own_caps();
+            let own = rt::process::own_caps();
             sys::thread_create(own.budget, own.aspace, own.cspace)
         },
         1,

@@ -3,8 +3,8 @@
 
 use abi::layout::BOOT_INFO_ADDR;
 use abi::syscall::{ThreadStatus, exit_kind};
-use rt::sys;
-use rt::thread::spawn;
+use crate::raw as sys;
+use crate::raw_thread::spawn;
 
 use super::TestResult;
 use super::syscalls::fail;

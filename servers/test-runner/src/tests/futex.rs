@@ -11,8 +11,8 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use abi::layout::{PAGE_BYTES, USER_END};
 use abi::syscall::{FUTEX_ALL, Syscall};
 use abi::{CapSlot, MapFlags, Rights, SysError};
-use rt::process::{Child, spawn_copy};
-use rt::sys;
+use crate::copy_spawn::{Child, spawn_copy};
+use crate::raw as sys;
 
 use super::support::*;
 use super::vm::{area, map_new, unmap_delete};
@@ -434,7 +434,7 @@ pub fn cross_process() -> TestResult {
 }
 
 fn cross_process_once() -> TestResult {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let base = area(22);
 
     let ping = must(sys::notification_create(own.budget))?;
@@ -772,7 +772,7 @@ pub fn storm() -> TestResult {
 
 /// One storm of `rounds` rounds, letting everyone run `run_ms` each.
 fn run_storm(rounds: u64, run_ms: u64) -> TestResult {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     for counter in [
         &STORM_STOP,
         &STORM_DONE,
@@ -791,7 +791,7 @@ fn run_storm(rounds: u64, run_ms: u64) -> TestResult {
     let sleep = must(sys::notification_create(own.budget))?;
     let mut threads = [const { None }; STORM_THREADS];
     for (i, thread) in threads.iter_mut().enumerate() {
-        *thread = Some(must(rt::thread::spawn(storm_thread, 0x5eed + i as u64))?);
+        *thread = Some(must(crate::raw_thread::spawn(storm_thread, 0x5eed + i as u64))?);
     }
     let mut seed = 1u64;
     for round in 0..rounds {

@@ -8,7 +8,7 @@ use abi::syscall::{
     IO_PORTS_PER_THREAD, KERNEL_IO_PORTS, THREADS_PER_IO_PORTS, ThreadStatus, exit_kind,
 };
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use rt::sys::{self, Message};
+use crate::raw::{self, Message};
 
 use super::support::{EMPTY_SLOT, Raw, budget, free_frames, must, raw_entry};
 use super::{TestResult, boot};
@@ -221,14 +221,14 @@ pub fn bind_errors() -> TestResult {
         *t = must(sys::thread_create(
             budget(),
             super::aspace_cap(),
-            rt::thread::own_caps().cspace,
+            rt::process::own_caps().cspace,
         ))?;
         must(sys::io_ports_bind(shared, *t))?;
     }
     let one_more = must(sys::thread_create(
         budget(),
         super::aspace_cap(),
-        rt::thread::own_caps().cspace,
+        rt::process::own_caps().cspace,
     ))?;
     ensure_eq!(
         sys::io_ports_bind(shared, one_more),

@@ -7,8 +7,8 @@ use abi::ipc::{LABEL_MAX, MSG_MAX_WORDS, MessageInfo};
 use abi::layout::USER_END;
 use abi::syscall::{Syscall, exit_kind};
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use rt::sys::{self, Message, Received};
-use rt::thread::spawn;
+use crate::raw::{self, Message, Received};
+use crate::raw_thread::spawn;
 
 use super::support::*;
 use super::{TestResult, debug_cap};
@@ -66,7 +66,7 @@ fn send_label(arg: u64) -> u64 {
 
 /// Calls `low(arg)` with label `high(arg)`; records the reply at `OUT[high(arg) * 6]`.
 fn call_label(arg: u64) -> u64 {
-    match sys::call_endpoint(low_slot(arg), &Message::new(high(arg), &[high(arg) * 11])) {
+    match sys::call(low_slot(arg), &Message::new(high(arg), &[high(arg) * 11])) {
         Ok(reply) => {
             record(high(arg) as usize * 6, &reply);
             0
@@ -106,7 +106,7 @@ fn send_flag(arg: u64) -> u64 {
 
 /// Calls `low(arg)`, flagging the end at `OUT[high(arg)]`.
 fn call_flag(arg: u64) -> u64 {
-    let result = sys::call_endpoint(low_slot(arg), &Message::new(high(arg), &[]));
+    let result = sys::call(low_slot(arg), &Message::new(high(arg), &[]));
     set_out(high(arg) as usize, 1 + code(result));
     code(result)
 }
@@ -207,7 +207,7 @@ pub fn call_reply() -> TestResult {
     let client = must(sys::cap_mint(ep, Rights::WRITE, 0x42))?;
     let server = must(spawn(adder_server, u64::from(ep.0)))?;
     for i in 1..=5u64 {
-        let reply = must(sys::call_endpoint(client, &Message::new(i, &[i, 10])))?;
+        let reply = must(sys::call(client, &Message::new(i, &[i, 10])))?;
         ensure_eq!(reply.badge, 0);
         let info = reply.message.info;
         ensure_eq!(
@@ -216,7 +216,7 @@ pub fn call_reply() -> TestResult {
         );
         ensure_eq!(reply.message.words[..3], [i + 10, i * 10, 0x42]);
     }
-    let last = must(sys::call_endpoint(ep, &Message::new(0, &[])))?;
+    let last = must(sys::call(ep, &Message::new(0, &[])))?;
     ensure_eq!(last.message.words[0], 5);
     ensure_eq!(join(server)?, 5);
     ensure_eq!(sys::cap_delete(client), Ok(()));
@@ -391,7 +391,7 @@ pub fn call_peer_closed() -> TestResult {
         .priority(33)
         .start()?;
     ensure_eq!(
-        sys::call_endpoint(ep, &Message::new(1, &[])).map(|_| ()),
+        sys::call(ep, &Message::new(1, &[])).map(|_| ()),
         Err(SysError::PeerClosed)
     );
     ensure_eq!(server.join()?, 0);
@@ -426,7 +426,7 @@ pub fn call_peer_closed() -> TestResult {
         .priority(33)
         .start()?;
     ensure_eq!(
-        sys::call_endpoint(ep, &Message::new(4, &[])).map(|_| ()),
+        sys::call(ep, &Message::new(4, &[])).map(|_| ()),
         Err(SysError::PeerClosed)
     );
     let status = must(sys::thread_wait(server.slot()))?;
@@ -862,14 +862,14 @@ fn long_client(ep: u64) -> u64 {
         }
     }
     for len in 0..=MSG_MAX_WORDS {
-        let reply = match sys::call_endpoint(ep, &fill_long(page, len as u64, len)) {
+        let reply = match sys::call(ep, &fill_long(page, len as u64, len)) {
             Ok(reply) => reply,
             Err(error) => return 20_000 + error.code(),
         };
         errors += check_long(&reply, page, 1000 + len as u64, MSG_MAX_WORDS - len)
             + u64::from(reply.badge != 0);
     }
-    match sys::call_endpoint(ep, &Message::new(STOP, &[])) {
+    match sys::call(ep, &Message::new(STOP, &[])) {
         Ok(reply) if reply.message.info.label() == STOP => errors,
         Ok(_) => 50_000,
         Err(error) => 30_000 + error.code(),
@@ -930,7 +930,7 @@ pub fn errors() -> TestResult {
         ensure_eq!(sys::send(slot, &message), Err(SysError::InvalidCap));
         ensure_eq!(sys::nb_send(slot, &message), Err(SysError::InvalidCap));
         ensure_eq!(
-            sys::call_endpoint(slot, &message).map(|_| ()),
+            sys::call(slot, &message).map(|_| ()),
             Err(SysError::InvalidCap)
         );
         ensure_eq!(sys::recv(slot).map(|_| ()), Err(SysError::InvalidCap));
@@ -945,7 +945,7 @@ pub fn errors() -> TestResult {
     ensure_eq!(sys::send(n, &message), Err(SysError::WrongType));
     ensure_eq!(sys::nb_send(n, &message), Err(SysError::WrongType));
     ensure_eq!(
-        sys::call_endpoint(n, &message).map(|_| ()),
+        sys::call(n, &message).map(|_| ()),
         Err(SysError::WrongType)
     );
     ensure_eq!(sys::recv(n).map(|_| ()), Err(SysError::WrongType));
@@ -960,7 +960,7 @@ pub fn errors() -> TestResult {
         Err(SysError::MissingRights)
     );
     ensure_eq!(
-        sys::call_endpoint(read_only, &message).map(|_| ()),
+        sys::call(read_only, &message).map(|_| ()),
         Err(SysError::MissingRights)
     );
     ensure_eq!(
@@ -992,7 +992,7 @@ pub fn errors() -> TestResult {
         Err(SysError::MissingRights)
     );
     ensure_eq!(
-        sys::call_endpoint(write_only, &with_cap).map(|_| ()),
+        sys::call(write_only, &with_cap).map(|_| ()),
         Err(SysError::MissingRights)
     );
 
@@ -1004,7 +1004,7 @@ pub fn errors() -> TestResult {
     ensure_eq!(sys::send(ep, &too_long), Err(SysError::InvalidArg));
     ensure_eq!(sys::nb_send(ep, &too_long), Err(SysError::InvalidArg));
     ensure_eq!(
-        sys::call_endpoint(ep, &too_long).map(|_| ()),
+        sys::call(ep, &too_long).map(|_| ()),
         Err(SysError::InvalidArg)
     );
     for bits in [1 << 10, 1 << 12, 1 << 13, 1 << 14, 1 << 15, 0xff] {
@@ -1036,7 +1036,7 @@ pub fn errors() -> TestResult {
         ensure_eq!(sys::send(ep, &needs_buffer), Err(SysError::InvalidArg));
         ensure_eq!(sys::nb_send(ep, &needs_buffer), Err(SysError::InvalidArg));
         ensure_eq!(
-            sys::call_endpoint(ep, &needs_buffer).map(|_| ()),
+            sys::call(ep, &needs_buffer).map(|_| ()),
             Err(SysError::InvalidArg)
         );
     }
@@ -1065,7 +1065,7 @@ pub fn errors() -> TestResult {
 
 pub fn configure_errors() -> TestResult {
     let before = free_frames()?;
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let thread = must(sys::thread_create(own.budget, own.aspace, own.cspace))?;
     for bad in [
         PAGES[0].addr() + 8,

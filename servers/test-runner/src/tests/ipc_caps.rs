@@ -6,7 +6,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::ipc::{MSG_MAX_CAPS, MessageInfo};
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use rt::sys::{self, Message};
+use crate::raw::{self, Message};
 
 use super::ipc::{fill_long, record, recorded, recv_one};
 use super::support::*;
@@ -356,7 +356,7 @@ fn replier(ep: u64) -> u64 {
 /// reply at `OUT[30 + 6 * (high(arg) - 1)]` and the received slot after it.
 fn buffered_caller(arg: u64) -> u64 {
     let index = high(arg) as usize;
-    match sys::call_endpoint(low_slot(arg), &Message::new(index as u64, &[])) {
+    match sys::call(low_slot(arg), &Message::new(index as u64, &[])) {
         Ok(reply) => {
             let base = 30 + 6 * (index - 1);
             record(base, &reply);
@@ -412,13 +412,13 @@ pub fn reply_transfer_errors() -> TestResult {
     // A long reply to a caller without an IPC buffer: the call fails with
     // BadAddress, the reply succeeds.
     ensure_eq!(
-        sys::call_endpoint(ep, &Message::new(3, &[])).map(|_| ()),
+        sys::call(ep, &Message::new(3, &[])).map(|_| ()),
         Err(SysError::BadAddress)
     );
     ensure_eq!(out(25), 0);
     ensure_eq!(out(26), SysError::MissingRights.code());
     ensure_eq!(
-        sys::call_endpoint(ep, &Message::new(4, &[])).map(|_| ()),
+        sys::call(ep, &Message::new(4, &[])).map(|_| ()),
         Err(SysError::BadAddress)
     );
     ensure_eq!(sys::send(ep, &Message::new(5, &[])), Ok(()));

@@ -7,7 +7,7 @@
 
 use abi::syscall::{IrqSource, KernelCounters};
 use abi::{CapSlot, Rights, SysError};
-use rt::sys;
+use crate::raw as sys;
 
 use super::support::{EMPTY_SLOT, Raw, budget, free_frames, must, raw_entry};
 use super::{TestResult, boot, debug_cap};

@@ -2,8 +2,8 @@
 //! user space returns the free-frame count exactly to where it was.
 
 use abi::Rights;
-use rt::sys;
-use rt::thread::spawn;
+use crate::raw as sys;
+use crate::raw_thread::spawn;
 
 use super::support::free_frames;
 use super::syscalls::fail;

@@ -14,6 +14,7 @@ mod memory;
 mod notify;
 mod preempt;
 mod process;
+mod runtime;
 mod sched;
 mod stress;
 mod support;
@@ -732,6 +733,50 @@ pub static ALL: &[Test] = &[
     Test {
         name: "sysfuzz_seed_7_long",
         run: crate::sysfuzz::seed_long,
+    },
+    Test {
+        name: "rt_handles_own_slots",
+        run: runtime::handles_own_slots,
+    },
+    Test {
+        name: "rt_message_every_size",
+        run: runtime::message_every_size,
+    },
+    Test {
+        name: "rt_deadlines",
+        run: runtime::deadlines,
+    },
+    Test {
+        name: "rt_threads_with_closures",
+        run: runtime::threads_with_closures,
+    },
+    Test {
+        name: "rt_threads_detached",
+        run: runtime::threads_detached,
+    },
+    Test {
+        name: "rt_thread_local_values",
+        run: runtime::thread_local_values,
+    },
+    Test {
+        name: "rt_heap_grows",
+        run: runtime::heap_grows,
+    },
+    Test {
+        name: "rt_mutex_contended",
+        run: runtime::mutex_contended,
+    },
+    Test {
+        name: "rt_condvar_queue",
+        run: runtime::condvar_queue,
+    },
+    Test {
+        name: "rt_once_races",
+        run: runtime::once_races,
+    },
+    Test {
+        name: "rt_sleep_and_time",
+        run: runtime::sleep_and_time,
     },
 ];
 

@@ -4,7 +4,7 @@
 
 use abi::ipc::MessageInfo;
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use rt::sys::{self, Message};
+use crate::raw::{self, Message};
 
 use super::support::{
     EMPTY_SLOT, Raw, RawThread, add_out, budget, clear_out, code, free_frames, high, low_slot,
@@ -114,7 +114,7 @@ fn bound_server(arg: u64) -> u64 {
 
 /// Calls `low(arg)` with label `high(arg)`; records the reply's label at `OUT[30]`.
 fn call_label(arg: u64) -> u64 {
-    match sys::call_endpoint(low_slot(arg), &Message::new(high(arg), &[])) {
+    match sys::call(low_slot(arg), &Message::new(high(arg), &[])) {
         Ok(reply) => {
             set_out(30, reply.message.info.label());
             0
@@ -458,7 +458,7 @@ pub fn bound_reply_right() -> TestResult {
 
 pub fn bind_errors() -> TestResult {
     let before = free_frames()?;
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let thread = must(sys::thread_create(own.budget, own.aspace, own.cspace))?;
     let other = must(sys::thread_create(own.budget, own.aspace, own.cspace))?;
     let n = must(sys::notification_create(budget()))?;
@@ -515,7 +515,7 @@ pub fn bind_errors() -> TestResult {
 
     // A thread that has ended cannot be bound (found by sysfuzz: the
     // binding outlived the thread object).
-    let ended = must(rt::thread::spawn(|x| x, 0))?;
+    let ended = must(crate::raw_thread::spawn(|x| x, 0))?;
     let n4 = must(sys::notification_create(budget()))?;
     must(sys::thread_wait(ended.slot()))?;
     ensure_eq!(

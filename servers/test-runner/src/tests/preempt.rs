@@ -6,7 +6,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use abi::syscall::CSPACE_MAX_SLOTS;
 use abi::{CapSlot, Rights};
-use rt::sys;
+use crate::raw as sys;
 
 use super::TestResult;
 use super::support::free_frames;
@@ -50,7 +50,7 @@ fn fill(root: CapSlot, spaces: &[CapSlot]) -> Result<u64, super::Failure> {
 }
 
 pub fn revoke_preempted_by_timer() -> TestResult {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let before = free_frames()?;
     let root = sys::endpoint_create(own.budget).map_err(|_| fail())?;
     let alarm = sys::notification_create(own.budget).map_err(|_| fail())?;
@@ -71,7 +71,7 @@ pub fn revoke_preempted_by_timer() -> TestResult {
         REVOKE_DONE.store(false, Ordering::Relaxed);
         RAN_DURING_REVOKE.store(false, Ordering::Relaxed);
         WOKEN.store(false, Ordering::Relaxed);
-        let high = rt::thread::spawn(sleeper, 0).map_err(|_| fail())?;
+        let high = crate::raw_thread::spawn(sleeper, 0).map_err(|_| fail())?;
         // Above our priority, it runs at once, arms the timer and sleeps.
         ensure_eq!(sys::thread_set_priority(high.slot(), 40, 40), Ok(()));
         // On a loaded host the deadline may pass before the revoke starts:

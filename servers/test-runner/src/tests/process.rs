@@ -3,8 +3,8 @@
 //! frames of a whole program coming back when it is destroyed.
 
 use abi::{Rights, SysError};
-use rt::process::spawn_copy;
-use rt::sys;
+use crate::copy_spawn::spawn_copy;
+use crate::raw as sys;
 
 use super::TestResult;
 use super::support::free_frames;
@@ -16,7 +16,7 @@ use crate::{ensure, ensure_eq};
 /// every length 0..=64 and 0..=3 capabilities; then both are destroyed
 /// and every frame comes back.
 pub fn every_length_across_spaces() -> TestResult {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     // The first copy leaves page tables for its scratch window in our own
     // address space (kept for the next one): make them before counting.
     let warm_up = spawn_copy(peer::echo_server, 0, &[]).map_err(|_| fail())?;
@@ -47,7 +47,7 @@ pub fn every_length_across_spaces() -> TestResult {
 /// goes; destroying a server with a caller waiting for its reply also
 /// ends that call with `PeerClosed`.
 pub fn server_gone_mid_call() -> TestResult {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
     let grants = [
         grant(peer::DEBUG, peer::DEBUG, Rights::all()),
@@ -63,8 +63,8 @@ pub fn server_gone_mid_call() -> TestResult {
     }
     ensure_eq!(sys::thread_suspend(server.thread), Ok(()));
     let killer =
-        rt::thread::spawn(destroy_thread_later, u64::from(server.thread.0)).map_err(|_| fail())?;
-    let outcome = sys::call_endpoint(endpoint, &sys::Message::new(7, &[]));
+        crate::raw_thread::spawn(destroy_thread_later, u64::from(server.thread.0)).map_err(|_| fail())?;
+    let outcome = sys::call(endpoint, &sys::Message::new(7, &[]));
     ensure_eq!(outcome.map(|_| ()), Err(SysError::PeerClosed));
     ensure!(killer.join().is_ok());
     server.destroy();
@@ -86,7 +86,7 @@ fn destroy_thread_later(slot: u64) -> u64 {
 /// path (both the call and the server's reply_recv), unless the kernel
 /// runs with `fastpath=off`. (Long ones: [`long_fast_path_taken`].)
 pub fn fast_path_taken() -> TestResult {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
     let grants = [
         grant(peer::DEBUG, peer::DEBUG, Rights::all()),
@@ -95,11 +95,11 @@ pub fn fast_path_taken() -> TestResult {
     let server = spawn_copy(peer::echo_server, 0, &grants).map_err(|_| fail())?;
     let counters = || sys::debug_counters(super::debug_cap()).map_err(|_| fail());
     // The first call may find the server not yet waiting.
-    let first = sys::call_endpoint(endpoint, &sys::Message::new(1, &[]));
+    let first = sys::call(endpoint, &sys::Message::new(1, &[]));
     ensure!(first.is_ok());
     let before = counters()?;
     for round in 0..10u64 {
-        let reply = sys::call_endpoint(endpoint, &sys::Message::new(round, &[round, 2, 3, 4]));
+        let reply = sys::call(endpoint, &sys::Message::new(round, &[round, 2, 3, 4]));
         let reply = reply.map_err(|_| fail())?;
         ensure_eq!(reply.message.info.label(), round);
         ensure_eq!(reply.message.words, [round, 2, 3, 4]);
@@ -116,7 +116,7 @@ pub fn fast_path_taken() -> TestResult {
 /// mapped, take the fast path too (unless the kernel runs with
 /// `fastpath=off`), and arrive whole; see [`long_calls_client`].
 pub fn long_fast_path_taken() -> TestResult {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
     let grants = [
         grant(peer::DEBUG, peer::DEBUG, Rights::all()),
@@ -144,13 +144,13 @@ extern "C" fn long_calls_client(_: u64) -> ! {
 fn check_long_calls() -> Result<(), u64> {
     use abi::ipc::{MSG_MAX_WORDS, MSG_REG_WORDS, MessageInfo};
     let line = |_| u64::from(line!());
-    let buffer = rt::process::child_ipc_buffer();
+    let buffer = crate::copy_spawn::child_ipc_buffer();
     let counters = || sys::debug_counters(peer::DEBUG).map_err(line);
     let first = sys::Message {
         info: MessageInfo::new(0, MSG_MAX_WORDS, 0),
         words: [0; 4],
     };
-    sys::call_endpoint(peer::ENDPOINT, &first).map_err(line)?;
+    sys::call(peer::ENDPOINT, &first).map_err(line)?;
     let before = counters()?;
     for length in MSG_REG_WORDS + 1..=MSG_MAX_WORDS {
         let word = |index: usize| (length * 1000 + index) as u64;
@@ -161,7 +161,7 @@ fn check_long_calls() -> Result<(), u64> {
         for index in MSG_REG_WORDS..length {
             buffer.set_word(index, word(index));
         }
-        let reply = sys::call_endpoint(peer::ENDPOINT, &message).map_err(line)?;
+        let reply = sys::call(peer::ENDPOINT, &message).map_err(line)?;
         if reply.message.info != message.info || reply.message.words != message.words {
             return Err(u64::from(line!()));
         }

@@ -5,8 +5,8 @@
 use abi::layout::{IMAGE_BASE, USER_END};
 use abi::syscall::{Syscall, ThreadRegs, USER_RFLAGS_MASK};
 use abi::{CapSlot, Rights, SysError};
-use rt::sys::{self, Message};
-use rt::thread::spawn;
+use crate::raw::{self, Message};
+use crate::raw_thread::spawn;
 
 use super::support::{
     EMPTY_SLOT, Raw, UNMAPPED, add_out, budget, clear_out, code, free_frames, high, join, low_slot,
@@ -120,7 +120,7 @@ fn resume_other(arg: u64) -> u64 {
 
 /// Calls `low(arg)`, then counts at `OUT[0]`, noting its rank at `OUT[6]`.
 fn call_then_count(arg: u64) -> u64 {
-    let result = sys::call_endpoint(low_slot(arg), &Message::new(1, &[]));
+    let result = sys::call(low_slot(arg), &Message::new(1, &[]));
     set_out(6, add_out(0, 1) + 1);
     code(result)
 }
@@ -137,7 +137,7 @@ fn signal_then_call(arg: u64) -> u64 {
     if let Err(error) = sys::signal(CapSlot(high(arg) as u32), 1) {
         return 100 + error.code();
     }
-    code(sys::call_endpoint(low_slot(arg), &Message::new(1, &[])))
+    code(sys::call(low_slot(arg), &Message::new(1, &[])))
 }
 
 /// Receives a call on `low(arg)`, signals notification `high(arg)`, and
@@ -182,7 +182,7 @@ fn progress_past(floor: u64) -> bool {
 
 pub fn set_priority_errors() -> TestResult {
     let before = free_frames()?;
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let other = must(sys::thread_create(own.budget, own.aspace, own.cspace))?;
     // The test thread's own maximum is 63.
     for (priority, max) in [(0, 0), (63, 63), (10, 63), (63, 0), (32, 32)] {
@@ -332,7 +332,7 @@ pub fn call_suspended_receiver() -> TestResult {
     let resumer = Raw::new(resume_other_entry, u64::from(server.slot().0))
         .priority(31)
         .start()?;
-    let reply = must(sys::call_endpoint(ep, &Message::new(1, &[])))?;
+    let reply = must(sys::call(ep, &Message::new(1, &[])))?;
     ensure_eq!(reply.message.info.label(), 1);
     ensure_eq!(out(5), 1);
     ensure_eq!(resumer.join()?, 0);

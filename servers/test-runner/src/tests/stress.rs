@@ -5,8 +5,8 @@
 //! every frame must come back.
 
 use abi::{CapSlot, Rights};
-use rt::process::{Child, spawn_copy};
-use rt::sys;
+use crate::copy_spawn::{Child, spawn_copy};
+use crate::raw as sys;
 
 use super::TestResult;
 use super::support::free_frames;
@@ -39,7 +39,7 @@ fn start(index: usize, endpoint: CapSlot, ping: CapSlot, seed: u64) -> Option<Ch
 }
 
 pub fn storm() -> TestResult {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     // Warm up the scratch window's page tables (see the process tests).
     let warm_up = spawn_copy(peer::echo_server, 0, &[]).map_err(|_| fail())?;
     warm_up.destroy();
@@ -101,7 +101,7 @@ pub fn storm() -> TestResult {
 /// second; then they are destroyed and the kernel must still work: a
 /// fresh program can be started and called.
 pub fn random_syscalls() -> TestResult {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
     let ping = sys::notification_create(own.budget).map_err(|_| fail())?;
     let alarm = sys::notification_create(own.budget).map_err(|_| fail())?;
@@ -136,7 +136,7 @@ pub fn random_syscalls() -> TestResult {
         grant(endpoint, peer::ENDPOINT, Rights::all()),
     ];
     let server = spawn_copy(peer::echo_server, 0, &echo).map_err(|_| fail())?;
-    let reply = sys::call_endpoint(endpoint, &sys::Message::new(9, &[1, 2]));
+    let reply = sys::call(endpoint, &sys::Message::new(9, &[1, 2]));
     server.destroy();
     ensure_eq!(reply.map(|r| r.message.words[..2] == [1, 2]), Ok(true));
     for slot in [endpoint, ping, alarm] {

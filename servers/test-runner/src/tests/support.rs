@@ -9,8 +9,8 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use abi::ipc::MSG_MAX_WORDS;
 use abi::syscall::exit_kind;
 use abi::{CapSlot, SysError};
-use rt::sys;
-use rt::thread::JoinHandle;
+use crate::raw as sys;
+use crate::raw_thread::JoinHandle;
 
 use super::{Failure, debug_cap};
 
@@ -160,7 +160,7 @@ macro_rules! raw_entry {
     ($($name:ident => $body:path;)*) => {
         $(
             extern "C" fn $name(arg: u64) -> ! {
-                rt::sys::thread_exit($body(arg))
+                crate::raw::thread_exit($body(arg))
             }
         )*
     };
@@ -298,7 +298,7 @@ impl Raw {
         let line = core::panic::Location::caller().line();
         let failure = |what| Failure { what, line };
         let stack = take_raw_stack().ok_or(failure("no free stack for a helper thread"))?;
-        let own = rt::thread::own_caps();
+        let own = rt::process::own_caps();
         let cspace = if self.cspace == CapSlot::NULL {
             own.cspace
         } else {
@@ -417,7 +417,7 @@ pub fn warm_up() {
 
 /// The program's budget.
 pub(super) fn budget() -> CapSlot {
-    rt::thread::own_caps().budget
+    rt::process::own_caps().budget
 }
 
 /// A page-aligned user address where nothing is mapped.

@@ -2,7 +2,7 @@
 
 use abi::syscall::{DEBUG_WRITE_MAX_BYTES, Syscall};
 use abi::{CapSlot, Rights, SysError};
-use rt::sys;
+use crate::raw as sys;
 
 use super::{TestResult, aspace_cap, debug_cap};
 use crate::{ensure, ensure_eq};

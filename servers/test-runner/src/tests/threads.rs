@@ -6,8 +6,8 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use abi::layout::USER_END;
 use abi::syscall::exit_kind;
 use abi::{CapSlot, Rights, SysError};
-use rt::sys;
-use rt::thread::spawn;
+use crate::raw as sys;
+use crate::raw_thread::spawn;
 
 use super::syscalls::fail;
 use super::{TestResult, debug_cap};
@@ -34,7 +34,7 @@ fn entry() -> u64 {
 }
 
 pub fn create_errors() -> TestResult {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let create = |budget, aspace, cspace| sys::thread_create(budget, aspace, cspace);
     ensure_eq!(
         create(CapSlot(0), own.aspace, own.cspace),
@@ -76,7 +76,7 @@ pub fn create_errors() -> TestResult {
 }
 
 pub fn start_errors() -> TestResult {
-    let own = rt::thread::own_caps();
+    let own = rt::process::own_caps();
     let thread = sys::thread_create(own.budget, own.aspace, own.cspace).map_err(|_| fail())?;
     let stack = 0x7000_0000_0000;
     let start = |entry, stack| sys::thread_start(thread, entry, stack, 0);

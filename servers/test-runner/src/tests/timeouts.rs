@@ -18,7 +18,7 @@
 
 use abi::ipc::IPC_BUFFER_DEADLINE_WORD;
 use abi::{CapSlot, SysError};
-use rt::sys::{self, Message};
+use crate::raw::{self, Message};
 
 use super::TestResult;
 use super::support::*;
@@ -78,7 +78,7 @@ fn send_until(arg: u64) -> u64 {
 /// `OUT[DEADLINE]` on endpoint `low(arg)`; the reply's label must be 9.
 fn call_until(arg: u64) -> u64 {
     page(high(arg)).set_word(IPC_BUFFER_DEADLINE_WORD, out(DEADLINE));
-    let result = sys::call_endpoint(low_slot(arg), &Message::new(8, &[]).with_deadline());
+    let result = sys::call(low_slot(arg), &Message::new(8, &[]).with_deadline());
     set_out(RETURNED, now());
     match result {
         Ok(reply) if reply.message.info.label() == 9 => 0,
@@ -450,7 +450,7 @@ fn reply_recv_once() -> TestResult {
         .priority(33)
         .buffer(page(1))
         .start()?;
-    let reply = must(sys::call_endpoint(ep, &Message::new(1, &[])))?;
+    let reply = must(sys::call(ep, &Message::new(1, &[])))?;
     ensure_eq!(reply.message.info.label(), 9);
     ensure!(!reply.message.info.has_deadline());
     ensure_eq!(server.join()?, err(SysError::TimedOut));
@@ -462,7 +462,7 @@ fn reply_recv_once() -> TestResult {
         .priority(33)
         .buffer(page(1))
         .start()?;
-    let reply = must(sys::call_endpoint(ep, &Message::new(1, &[])))?;
+    let reply = must(sys::call(ep, &Message::new(1, &[])))?;
     ensure_eq!(reply.message.info.label(), 9);
     ensure_eq!(sys::send(ep, &Message::new(4, &[])), Ok(()));
     ensure_eq!(server.join()?, 1004);
@@ -577,7 +577,7 @@ pub fn fast_path_declines() -> TestResult {
         .start()?;
     let counters = || must(sys::debug_counters(super::debug_cap()));
     let hits = counters()?.fastpath_ipc;
-    let reply = must(sys::call_endpoint(ep, &Message::new(4, &[1])))?;
+    let reply = must(sys::call(ep, &Message::new(4, &[1])))?;
     ensure_eq!(reply.message.info.label(), 5);
     ensure_eq!(counters()?.fastpath_ipc, hits);
     pause(60 * MS);

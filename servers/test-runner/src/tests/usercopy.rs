@@ -4,7 +4,7 @@
 use abi::layout::{BOOT_INFO_ADDR, IMAGE_BASE, STACK_TOP};
 use abi::syscall::CapInfo;
 use abi::{CapSlot, SysError};
-use rt::sys;
+use crate::raw as sys;
 
 use super::{TestResult, debug_cap};
 use crate::ensure_eq;

@@ -7,7 +7,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use abi::layout::PAGE_BYTES;
 use abi::syscall::exit_kind;
 use abi::{CapSlot, MapFlags, ObjectType, Rights, SysError};
-use rt::sys;
+use crate::raw as sys;
 
 use super::support::{Raw, budget, free_frames, must, raw_entry};
 use super::{TestResult, aspace_cap, boot};
@@ -50,7 +50,7 @@ pub(super) fn run(
     f: fn(u64) -> u64,
     arg: u64,
 ) -> Result<abi::syscall::ThreadStatus, super::Failure> {
-    must(rt::thread::spawn(f, arg).and_then(|h| h.join()))
+    must(crate::raw_thread::spawn(f, arg).and_then(|h| h.join()))
 }
 
 /// Whether a thread was killed by a page fault at `addr`.

@@ -4,7 +4,7 @@
 use abi::ipc::fault::{self, kind};
 use abi::syscall::{LendMode, exit_kind};
 use abi::{CapSlot, MapFlags, Rights, SysError};
-use rt::sys::{self, Message};
+use crate::raw::{self, Message};
 
 use super::support::{Raw, budget, free_frames, must, raw_entry};
 use super::vm::{area, map_new, page_faulted, run, unmap_delete, write_word, written};
@@ -96,7 +96,7 @@ pub fn fault_endpoint() -> TestResult {
     ensure_eq!(thread.wait()?.code, 6);
 
     // A supervisor that ends without answering: the thread ends.
-    let supervisor = must(rt::thread::spawn(
+    let supervisor = must(crate::raw_thread::spawn(
         |endpoint| sys::recv(CapSlot(endpoint as u32)).map_or(1, |_| 0),
         u64::from(endpoint.0),
     ))?;

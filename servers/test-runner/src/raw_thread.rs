@@ -1,12 +1,15 @@
-//! Threads in the program's own address space, with stacks from a fixed
-//! pool (there is no memory allocator yet).
+//! Threads started by hand for the tests: `fn(u64) -> u64` on stacks from
+//! a fixed pool, with no control block and no IPC buffer (FS base 0), so
+//! that tests control exactly what a thread has. Programs use
+//! `rt::thread::Builder` instead.
+#![allow(unsafe_code)]
 //!
 //! [`spawn`] runs `f(arg)` on a new thread; its result becomes the exit
 //! code. [`JoinHandle::join`] waits for it, deletes the thread capability
 //! and returns the stack to the pool.
 
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::syscall::ThreadStatus;
 use abi::{CapSlot, SysError};
@@ -60,7 +63,7 @@ extern "C" fn thread_start(block: *const StartBlock) -> ! {
     // SAFETY: `spawn` wrote a StartBlock at this address on the thread's
     // own stack before creating the thread, and nothing else writes it.
     let StartBlock { f, arg } = unsafe { block.read() };
-    crate::sys::thread_exit(f(arg))
+    rt::sys::thread_exit(f(arg))
 }
 
 /// A running thread.
@@ -81,41 +84,10 @@ impl JoinHandle {
     /// # Errors
     /// The [`SysError`] of `ThreadWait` (the stack stays reserved then).
     pub fn join(self) -> Result<ThreadStatus, SysError> {
-        let status = crate::sys::thread_wait(self.slot)?;
-        crate::sys::cap_delete(self.slot)?;
+        let status = rt::sys::thread_wait(self.slot)?;
+        rt::sys::cap_delete(self.slot)?;
         release_stack(self.stack);
         Ok(status)
-    }
-}
-
-/// The slots of the program's own budget, address space and capability
-/// space, which new threads are made from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OwnCaps {
-    /// Kernel memory for new objects.
-    pub budget: CapSlot,
-    /// The program's address space.
-    pub aspace: CapSlot,
-    /// The program's capability space.
-    pub cspace: CapSlot,
-}
-
-static OWN: [AtomicU32; 3] = [const { AtomicU32::new(0) }; 3];
-
-/// Records the program's own capabilities (`rt` does this at start from
-/// the boot information; a program started by another sets them itself).
-pub fn set_own_caps(caps: OwnCaps) {
-    OWN[0].store(caps.budget.0, Ordering::Relaxed);
-    OWN[1].store(caps.aspace.0, Ordering::Relaxed);
-    OWN[2].store(caps.cspace.0, Ordering::Relaxed);
-}
-
-/// The program's own capabilities, as [`set_own_caps`] recorded them.
-pub fn own_caps() -> OwnCaps {
-    OwnCaps {
-        budget: CapSlot(OWN[0].load(Ordering::Relaxed)),
-        aspace: CapSlot(OWN[1].load(Ordering::Relaxed)),
-        cspace: CapSlot(OWN[2].load(Ordering::Relaxed)),
     }
 }
 
@@ -135,16 +107,16 @@ pub fn spawn(f: fn(u64) -> u64, arg: u64) -> Result<JoinHandle, SysError> {
     // The thread starts with rsp = block - 8, as if `thread_start` had been
     // called (rsp + 8 is 16-byte aligned at function entry).
     let entry = thread_start as *const () as u64;
-    let own = own_caps();
-    let slot = match crate::sys::thread_create(own.budget, own.aspace, own.cspace) {
+    let own = rt::process::own_caps();
+    let slot = match rt::sys::thread_create(own.budget, own.aspace, own.cspace) {
         Ok(slot) => slot,
         Err(e) => {
             release_stack(index);
             return Err(e);
         }
     };
-    if let Err(e) = crate::sys::thread_start(slot, entry, block - 8, block) {
-        let _ = crate::sys::cap_delete(slot);
+    if let Err(e) = rt::sys::thread_start(slot, entry, block - 8, block) {
+        let _ = rt::sys::cap_delete(slot);
         release_stack(index);
         return Err(e);
     }

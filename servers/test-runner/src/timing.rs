@@ -2,6 +2,7 @@
 //!
 //! Under QEMU with `-icount shift=0` the TSC advances once per guest
 //! instruction, so these read exact instruction counts.
+#![allow(unsafe_code)]
 
 use abi::syscall::{ArgRegs, RetRegs};
 

@@ -1,0 +1,157 @@
+//! The startup page: what a program started by another program finds at
+//! `_start` (the first program gets [`crate::boot::BootInfo`] instead).
+//!
+//! The loader maps one read-only page holding a [`StartupInfo`] in the new
+//! address space and starts the first thread with its address in `rdi`;
+//! the same address is in the auxiliary vector as [`AT_MICA_STARTUP`]. The
+//! stack holds `argc`, `argv`, `envp` and the auxiliary vector as the
+//! System V ABI lays them out, so a C `_start` finds them where it expects.
+//!
+//! The page says which slot of the program's capability space holds
+//! which capability, where its first thread's block is, and the entropy
+//! its runtime uses for its own address-space randomisation.
+//!
+//! A program ends by sending [`EXIT_LABEL`] with its status in word 0 to
+//! `parent`; the same endpoint is every thread's fault endpoint, so the
+//! parent sees a crash as the kernel's fault message.
+
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+/// Magic value of [`StartupInfo`].
+pub const STARTUP_MAGIC: u64 = u64::from_le_bytes(*b"MICASTRT");
+/// Version of [`StartupInfo`].
+pub const STARTUP_VERSION: u32 = 1;
+/// Auxiliary-vector type whose value is the startup page's address.
+pub const AT_MICA_STARTUP: u64 = 0x4d49_0001;
+/// Where the loader maps the startup page.
+pub const STARTUP_ADDR: u64 = crate::layout::BOOT_INFO_ADDR;
+/// Capabilities a [`StartupInfo`] can name besides the fixed ones.
+pub const STARTUP_HANDLES: usize = 16;
+/// Label of the message that reports a program's exit to its parent
+/// (word 0: the status).
+pub const EXIT_LABEL: u64 = 0x0045_5849_54; // "EXIT"
+
+/// Bits of [`StartupInfo::flags`].
+pub mod flags {
+    /// Randomise the heap and thread area (address-space layout
+    /// randomisation); clear, they start at their fixed bases.
+    pub const ASLR: u32 = 1 << 0;
+}
+
+/// What a capability passed in [`StartupInfo::handles`] is for.
+pub mod handle {
+    /// An unused entry.
+    pub const NONE: u32 = 0;
+    /// An endpoint the program serves (its service).
+    pub const SERVICE: u32 = 1;
+    /// An endpoint of a server the program is a client of.
+    pub const CLIENT: u32 = 2;
+    /// The initramfs memory object.
+    pub const INITRAMFS: u32 = 3;
+    /// First value free for programs to agree on among themselves.
+    pub const USER: u32 = 0x1000;
+}
+
+/// One capability passed to the program.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct Handle {
+    /// What it is for ([`handle`]).
+    pub kind: u32,
+    /// Its slot in the program's capability space.
+    pub slot: u32,
+}
+
+/// The startup page.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct StartupInfo {
+    /// [`STARTUP_MAGIC`].
+    pub magic: u64,
+    /// [`STARTUP_VERSION`].
+    pub version: u32,
+    /// Bits from [`flags`].
+    pub flags: u32,
+    /// Slot of the first thread's own capability.
+    pub thread: u32,
+    /// Slot of the program's address space (`WRITE`).
+    pub aspace: u32,
+    /// Slot of the program's capability space.
+    pub cspace: u32,
+    /// Slot of the program's budget.
+    pub budget: u32,
+    /// Slot of the parent's endpoint (exit reports, faults), 0 for none.
+    pub parent: u32,
+    /// Slot of the debug capability, 0 for none.
+    pub debug: u32,
+    /// Slot of the log endpoint (the console server), 0 for none.
+    pub log: u32,
+    /// Reserved (zero).
+    pub reserved: u32,
+    /// Number of arguments.
+    pub argc: u64,
+    /// Address of the `argv` array (NULL-terminated, as on the stack).
+    pub argv: u64,
+    /// Number of environment strings.
+    pub envc: u64,
+    /// Address of the `envp` array (NULL-terminated).
+    pub envp: u64,
+    /// Random bits for the program's own use (its runtime's ASLR).
+    pub entropy: [u64; 4],
+    /// Base of the thread area; the first thread's block is slot 0.
+    pub thread_area: u64,
+    /// The first thread's TCB (its FS base).
+    pub main_tcb: u64,
+    /// The PT_TLS template: address of its initial bytes (0: none).
+    pub tls_image: u64,
+    /// Bytes of the template to copy.
+    pub tls_filesz: u64,
+    /// Bytes of TLS data in all.
+    pub tls_memsz: u64,
+    /// Alignment of the TLS data.
+    pub tls_align: u64,
+    /// CPU features (`crate::boot::cpu` bits).
+    pub cpu_features: u64,
+    /// Other capabilities.
+    pub handles: [Handle; STARTUP_HANDLES],
+}
+
+impl StartupInfo {
+    /// The slot of the first handle of `kind`, if any.
+    pub fn handle(&self, kind: u32) -> Option<crate::CapSlot> {
+        self.handles
+            .iter()
+            .find(|h| h.kind == kind && kind != handle::NONE)
+            .map(|h| crate::CapSlot(h.slot))
+    }
+}
+
+const _: () = assert!(core::mem::size_of::<StartupInfo>() <= crate::layout::PAGE_BYTES as usize);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::{offset_of, size_of};
+    use zerocopy::FromZeros;
+
+    #[test]
+    fn layout_is_fixed() {
+        assert_eq!(offset_of!(StartupInfo, thread), 16);
+        assert_eq!(offset_of!(StartupInfo, argc), 48);
+        assert_eq!(offset_of!(StartupInfo, entropy), 80);
+        assert_eq!(offset_of!(StartupInfo, handles), 168);
+        assert_eq!(size_of::<StartupInfo>(), 168 + 8 * STARTUP_HANDLES);
+    }
+
+    #[test]
+    fn handles_are_found_by_kind() {
+        let mut info = StartupInfo::new_zeroed();
+        info.handles[3] = Handle {
+            kind: handle::SERVICE,
+            slot: 40,
+        };
+        assert_eq!(info.handle(handle::SERVICE), Some(crate::CapSlot(40)));
+        assert_eq!(info.handle(handle::CLIENT), None);
+        assert_eq!(info.handle(handle::NONE), None);
+    }
+}

@@ -1,0 +1,102 @@
+//! A program the tests load to look at the runtime from inside a process
+//! of its own. Its first argument picks what it does; its exit status
+//! says how it went:
+//!
+//! - `exit N`: exits with status N;
+//! - `args`: exits with 100 * (arguments) + (environment strings), after
+//!   checking that `KEY=value` strings look like that;
+//! - `panic-thread`: a second thread panics while the first sleeps: the
+//!   process must end with status 101;
+//! - `heap-exhaust`: grows a vector until the budget runs out; exits 0 if
+//!   that came back as an allocation error (a fault would end it otherwise);
+//! - `threads`: threads with thread-local values and locks; exits 0 if all
+//!   agree;
+//! - `sleep`: sleeps for ever (for kill tests).
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::cell::Cell;
+
+use rt::sync::Mutex;
+use rt::thread::{self, Local};
+use rt::time::Duration;
+
+rt::entry!(main);
+
+fn main() -> u64 {
+    let args: Vec<&str> = rt::process::args().collect();
+    match args.get(1).copied() {
+        Some("exit") => args.get(2).and_then(|n| n.parse().ok()).unwrap_or(255),
+        Some("args") => {
+            let env: Vec<&str> = rt::process::env().collect();
+            if env.iter().any(|e| !e.contains('=')) {
+                return 254;
+            }
+            100 * args.len() as u64 + env.len() as u64
+        }
+        Some("panic-thread") => {
+            let _worker = thread::spawn(|| -> u64 { panic!("on purpose") });
+            loop {
+                thread::sleep(Duration::from_secs(1));
+            }
+        }
+        Some("heap-exhaust") => heap_exhaust(),
+        Some("threads") => threads(),
+        Some("sleep") => loop {
+            thread::sleep(Duration::from_secs(1));
+        },
+        _ => 253,
+    }
+}
+
+/// Grows the heap until the budget cannot pay; 0 if that was an error.
+fn heap_exhaust() -> u64 {
+    let mut blocks: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..100_000 {
+        let mut block: Vec<u8> = Vec::new();
+        if block.try_reserve_exact(256 * 1024).is_err() {
+            return if blocks.is_empty() { 2 } else { 0 };
+        }
+        block.resize(256 * 1024, 1);
+        if blocks.try_reserve(1).is_err() {
+            return 0;
+        }
+        blocks.push(block);
+    }
+    1
+}
+
+/// Thread-local values and a shared lock across a few threads.
+fn threads() -> u64 {
+    static MINE: Local<Cell<u64>> = Local::new(|| Cell::new(0));
+    let total = Arc::new(Mutex::new(0u64));
+    let workers: Vec<_> = (1..=4u64)
+        .map(|i| {
+            let total = Arc::clone(&total);
+            thread::spawn(move || {
+                MINE.with(|m| m.set(i * 10));
+                for _ in 0..100 {
+                    *total.lock() += 1;
+                }
+                MINE.with(Cell::get)
+            })
+        })
+        .collect();
+    let mut seen = 0;
+    for (i, worker) in workers.into_iter().enumerate() {
+        match worker.map(|w| w.join()) {
+            Ok(Ok(value)) if value == (i as u64 + 1) * 10 => seen += 1,
+            _ => return 3,
+        }
+    }
+    if seen == 4 && *total.lock() == 400 && MINE.with(Cell::get) == 0 {
+        0
+    } else {
+        4
+    }
+}

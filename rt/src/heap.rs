@@ -1,0 +1,168 @@
+//! The heap: the `talc` allocator over one memory object that the program
+//! maps itself and commits as the heap grows.
+//!
+//! At start the runtime creates an anonymous memory object of
+//! [`RESERVE_PAGES`] pages (one frame until pages are touched) and maps it
+//! at the heap base (from [`HEAP_BASE`], moved by a random number of pages
+//! when address-space randomisation is on). When `talc` runs out of room
+//! it asks [`Grow`] for more: the next pages are committed with
+//! `AspacePopulate`, which takes them from the budget now, and handed to
+//! `talc`. A budget that cannot pay makes the populate fail, and the
+//! allocation returns null: `Vec::try_reserve` reports the error, and an
+//! infallible allocation ends the process through the runtime's panic
+//! policy. A later touch of heap memory never faults for want of memory.
+//!
+//! The lock is the futex [`RawMutex`]: a thread that finds the heap busy
+//! sleeps instead of spinning.
+
+use core::alloc::Layout;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use abi::CapSlot;
+use abi::layout::PAGE_BYTES;
+
+use crate::sync::RawMutex;
+use crate::sys;
+
+/// Where the heap starts before randomisation.
+pub const HEAP_BASE: u64 = 0x0000_1000_0000_0000;
+/// How far randomisation may move it, in pages (4 GiB).
+pub const HEAP_RANDOM_PAGES: u64 = 1 << 20;
+/// Pages of address space the heap may grow to (64 GiB).
+pub const RESERVE_PAGES: u64 = 1 << 24;
+/// Pages committed at least per growth.
+const GROW_MIN_PAGES: u64 = 16;
+/// Pages committed by one `AspacePopulate` call (the kernel's limit).
+const POPULATE_CHUNK: u64 = abi::syscall::POPULATE_MAX_PAGES;
+
+/// The heap's address, 0 until [`init`] mapped it.
+static BASE: AtomicU64 = AtomicU64::new(0);
+/// The program's address space, to populate.
+static ASPACE: AtomicU32 = AtomicU32::new(0);
+
+/// The `talc` source: commits pages at the end of the heap.
+#[derive(Debug)]
+pub struct Grow {
+    /// The end of what talc manages (None before the first claim).
+    heap_end: Option<HeapEnd>,
+    /// The end of the committed pages.
+    committed: u64,
+}
+
+// SAFETY: `acquire` hands talc only memory it has just committed at the
+// end of the heap's own region, which nothing else in the program uses;
+// it never calls the global allocator (it makes syscalls and touches
+// atomics only).
+unsafe impl talc::source::Source for Grow {
+    fn acquire<B: talc::base::binning::Binning>(
+        talc: &mut talc::base::Talc<Self, B>,
+        layout: Layout,
+    ) -> Result<(), ()> {
+        let base = BASE.load(Ordering::Acquire);
+        if base == 0 {
+            return Err(());
+        }
+        let source = &mut talc.source;
+        let start = if source.committed == 0 {
+            base
+        } else {
+            source.committed
+        };
+        let used_pages = (start - base) / PAGE_BYTES;
+        // Enough for the request with room for talc's tags, and at least
+        // as much again as the heap holds, so growth is geometric.
+        let need = (layout.size() as u64)
+            .checked_add(layout.align() as u64)
+            .and_then(|n| n.checked_add(4 * PAGE_BYTES))
+            .ok_or(())?
+            .div_ceil(PAGE_BYTES);
+        let pages = need.max(used_pages).max(GROW_MIN_PAGES);
+        if used_pages.checked_add(pages).is_none_or(|end| end > RESERVE_PAGES) {
+            return Err(());
+        }
+        commit(start, pages)?;
+        let end = start + pages * PAGE_BYTES;
+        source.committed = end;
+        let new_end = end as *mut u8;
+        let heap_end = match source.heap_end {
+            // SAFETY: [start, end) was just committed, lies in the heap's
+            // own region and is used by nothing but this allocator.
+            None => unsafe { talc.claim(start as *mut u8, (end - start) as usize) }.ok_or(())?,
+            // SAFETY: as above; `heap_end` is what talc returned last.
+            Some(HeapEnd(heap_end)) => unsafe { talc.extend(heap_end, new_end) },
+        };
+        talc.source.heap_end = Some(HeapEnd(heap_end));
+        Ok(())
+    }
+}
+
+/// The end of the heap, as talc reported it.
+#[derive(Clone, Copy, Debug)]
+struct HeapEnd(NonNull<u8>);
+
+// SAFETY: a heap address, used only under the allocator's lock.
+unsafe impl Send for HeapEnd {}
+
+/// Commits `pages` pages from `start` with `AspacePopulate`.
+fn commit(start: u64, pages: u64) -> Result<(), ()> {
+    let aspace = CapSlot(ASPACE.load(Ordering::Relaxed));
+    let mut done = 0;
+    while done < pages {
+        let chunk = (pages - done).min(POPULATE_CHUNK);
+        sys::aspace_populate(aspace, start + done * PAGE_BYTES, chunk).map_err(|_| ())?;
+        done += chunk;
+    }
+    Ok(())
+}
+
+type Allocator = talc::TalcLock<RawMutex, Grow>;
+
+/// The allocator (the global one in programs built for Mica).
+#[cfg_attr(target_os = "none", global_allocator)]
+static ALLOCATOR: Allocator = Allocator::new(Grow {
+    heap_end: None,
+    committed: 0,
+});
+
+/// Why the heap could not be set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeapError {
+    /// `init` ran before.
+    AlreadySet,
+    /// The memory object or its mapping failed.
+    Kernel(abi::SysError),
+}
+
+/// Maps the heap's memory object at `base` (page-aligned) in `aspace`,
+/// paid by `budget`. Nothing is committed yet.
+///
+/// # Errors
+/// [`HeapError`].
+pub fn init(budget: CapSlot, aspace: CapSlot, base: u64) -> Result<(), HeapError> {
+    if BASE.load(Ordering::Acquire) != 0 {
+        return Err(HeapError::AlreadySet);
+    }
+    let memory = sys::memory_create(budget, RESERVE_PAGES).map_err(HeapError::Kernel)?;
+    let flags = abi::MapFlags::READ | abi::MapFlags::WRITE;
+    if let Err(e) = sys::aspace_map(aspace, memory, 0, base, RESERVE_PAGES, flags) {
+        let _ = sys::cap_delete(memory);
+        return Err(HeapError::Kernel(e));
+    }
+    // The region holds the object now; the capability is not needed.
+    let _ = sys::cap_delete(memory);
+    ASPACE.store(aspace.0, Ordering::Relaxed);
+    BASE.store(base, Ordering::Release);
+    Ok(())
+}
+
+/// Where the heap is (0 before [`init`]).
+pub fn base() -> u64 {
+    BASE.load(Ordering::Relaxed)
+}
+
+/// Bytes of the heap committed so far.
+pub fn committed_bytes() -> u64 {
+    let end = ALLOCATOR.lock().source.committed;
+    end.saturating_sub(base())
+}

@@ -1,0 +1,402 @@
+//! Messages and endpoints.
+//!
+//! A [`Message`] is one type for every IPC: a label, up to
+//! [`MSG_MAX_WORDS`] words and up to [`MSG_MAX_CAPS`] capabilities, and on
+//! receipt the sender's badge. The first [`MSG_REG_WORDS`] words travel in
+//! registers; the others, the capabilities and a deadline go through the
+//! calling thread's IPC buffer, which every thread made by `rt` has. A
+//! message of at most four words and no capability never touches the
+//! buffer (the kernel's fast path).
+//!
+//! [`Endpoint`] wraps the IPC syscalls with the argument structs of `abi`
+//! (`CallArgs`, `RecvResult`, ...): one encoding, the kernel's.
+
+use core::mem::MaybeUninit;
+
+use abi::ipc::{MSG_MAX_CAPS, MSG_MAX_WORDS, MSG_REG_WORDS, MessageInfo};
+use abi::syscall::{
+    CallArgs, NbRecvArgs, NbSendArgs, RecvArgs, RecvResult, ReplyArgs, ReplyRecvArgs, SendArgs,
+    SyscallArgs, SyscallResult,
+};
+use abi::{CapSlot, SysError};
+
+use crate::handle::{Handle, handle};
+use crate::ipc_buffer::IpcBufferPtr;
+use crate::memory::Budget;
+use crate::sys;
+
+/// A message, to send or as received.
+///
+/// Making one costs a few stores, not 64: only the register words start
+/// as zero, and `words[..len]` is all that is ever read.
+#[derive(Clone)]
+pub struct Message {
+    info: MessageInfo,
+    badge: u64,
+    len: usize,
+    caps_len: usize,
+    /// Invariant: `words[..max(len, MSG_REG_WORDS)]` are initialised.
+    words: [MaybeUninit<u64>; MSG_MAX_WORDS],
+    caps: [CapSlot; MSG_MAX_CAPS],
+}
+
+impl core::fmt::Debug for Message {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Message")
+            .field("label", &self.label())
+            .field("badge", &self.badge)
+            .field("words", &self.words())
+            .field("caps", &self.caps())
+            .finish()
+    }
+}
+
+/// A message has no room for another word or capability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Full;
+
+impl Default for Message {
+    fn default() -> Self {
+        Message::new(0)
+    }
+}
+
+impl Message {
+    /// An empty message with `label` (48 bits; higher bits are cut).
+    #[inline(always)]
+    pub const fn new(label: u64) -> Message {
+        let mut words = [MaybeUninit::uninit(); MSG_MAX_WORDS];
+        let mut index = 0;
+        while index < MSG_REG_WORDS {
+            words[index] = MaybeUninit::new(0);
+            index += 1;
+        }
+        Message {
+            info: MessageInfo::new(label, 0, 0),
+            badge: 0,
+            len: 0,
+            caps_len: 0,
+            words,
+            caps: [CapSlot::NULL; MSG_MAX_CAPS],
+        }
+    }
+
+    /// A message with `label` and `words` (at most [`MSG_MAX_WORDS`]; the
+    /// rest are cut).
+    pub fn with_words(label: u64, words: &[u64]) -> Message {
+        let mut message = Message::new(label);
+        for &word in words.iter().take(MSG_MAX_WORDS) {
+            let _ = message.push(word);
+        }
+        message
+    }
+
+    /// The label.
+    pub fn label(&self) -> u64 {
+        self.info.label()
+    }
+
+    /// Sets the label and empties the message (words and capabilities).
+    pub fn reset(&mut self, label: u64) {
+        self.info = MessageInfo::new(label, 0, 0);
+        self.len = 0;
+        self.caps_len = 0;
+        self.badge = 0;
+    }
+
+    /// The words.
+    #[inline(always)]
+    pub fn words(&self) -> &[u64] {
+        let words = &self.words[..self.len];
+        // SAFETY: words[..len] are initialised (the type's invariant), and
+        // MaybeUninit<u64> has u64's layout.
+        unsafe { &*(words as *const [MaybeUninit<u64>] as *const [u64]) }
+    }
+
+    /// Word `index`, or 0 past the end.
+    pub fn word(&self, index: usize) -> u64 {
+        self.words().get(index).copied().unwrap_or(0)
+    }
+
+    /// Appends a word.
+    ///
+    /// # Errors
+    /// [`Full`] past [`MSG_MAX_WORDS`].
+    #[inline(always)]
+    pub fn push(&mut self, word: u64) -> Result<(), Full> {
+        let slot = self.words.get_mut(self.len).ok_or(Full)?;
+        *slot = MaybeUninit::new(word);
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Room for `more` words.
+    pub fn room(&self) -> usize {
+        MSG_MAX_WORDS - self.len
+    }
+
+    /// Cuts the message to its first `len` words (no-op if shorter).
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    /// The capabilities: slots to send, or the slots the kernel put the
+    /// received ones in (the receiver owns those now).
+    pub fn caps(&self) -> &[CapSlot] {
+        &self.caps[..self.caps_len]
+    }
+
+    /// Appends a capability to send (the endpoint capability and this one
+    /// both need `GRANT`). The sender keeps its own.
+    ///
+    /// # Errors
+    /// [`Full`] past [`MSG_MAX_CAPS`].
+    pub fn push_cap(&mut self, slot: CapSlot) -> Result<(), Full> {
+        let entry = self.caps.get_mut(self.caps_len).ok_or(Full)?;
+        *entry = slot;
+        self.caps_len += 1;
+        Ok(())
+    }
+
+    /// Forgets the capabilities (say, after taking ownership of received
+    /// ones) without deleting them.
+    pub fn clear_caps(&mut self) {
+        self.caps_len = 0;
+    }
+
+    /// The badge of the sender's capability (0 for a reply or an unbadged
+    /// sender; the signal bits of a bound notification).
+    pub fn badge(&self) -> u64 {
+        self.badge
+    }
+
+    /// The received info word: whether it is a call, a fault message, a
+    /// notification's signal.
+    pub fn info(&self) -> MessageInfo {
+        self.info
+    }
+
+    /// Writes what does not fit in registers to the IPC buffer and returns
+    /// the info word to send.
+    #[inline(always)]
+    fn load(&self, deadline: Option<u64>) -> MessageInfo {
+        let mut info = MessageInfo::new(self.info.label(), self.len, self.caps_len);
+        if self.len > MSG_REG_WORDS || self.caps_len > 0 || deadline.is_some() {
+            let buffer = IpcBufferPtr::current();
+            for (index, &word) in self.words().iter().enumerate().skip(MSG_REG_WORDS) {
+                buffer.set_word(index, word);
+            }
+            for (index, &slot) in self.caps().iter().enumerate() {
+                buffer.set_cap(index, slot);
+            }
+            if let Some(deadline) = deadline {
+                buffer.set_deadline(deadline);
+                info = info.with_deadline();
+            }
+        }
+        info
+    }
+
+    /// The register words to send.
+    #[inline(always)]
+    fn registers(&self) -> [u64; MSG_REG_WORDS] {
+        // SAFETY: the register words are always initialised (invariant).
+        unsafe {
+            [
+                self.words[0].assume_init(),
+                self.words[1].assume_init(),
+                self.words[2].assume_init(),
+                self.words[3].assume_init(),
+            ]
+        }
+    }
+
+    /// Takes in a received message from the result registers (and the
+    /// IPC buffer for the rest).
+    #[inline(always)]
+    fn store(&mut self, result: RecvResult) {
+        self.info = MessageInfo::from_received(result.info);
+        self.badge = result.badge;
+        let registers = [result.mr0, result.mr1, result.mr2, result.mr3];
+        for (slot, word) in self.words.iter_mut().zip(registers) {
+            *slot = MaybeUninit::new(word);
+        }
+        self.len = self.info.words().min(MSG_MAX_WORDS);
+        self.caps_len = self.info.caps().min(MSG_MAX_CAPS);
+        if self.len > MSG_REG_WORDS || self.caps_len > 0 {
+            let buffer = IpcBufferPtr::current();
+            for index in MSG_REG_WORDS..self.len {
+                self.words[index] = MaybeUninit::new(buffer.word(index));
+            }
+            for index in 0..self.caps_len {
+                self.caps[index] = buffer.cap(index);
+            }
+        }
+    }
+}
+
+/// Makes an IPC syscall and takes in what it received.
+#[inline(always)]
+fn exchange<A: SyscallArgs>(args: A, message: &mut Message) -> Result<(), SysError> {
+    let (status, regs) = sys::raw_syscall(A::SYSCALL.number(), args.encode());
+    if status != 0 {
+        return Err(SysError::from_code(status).unwrap_or(SysError::UnknownSyscall));
+    }
+    message.store(RecvResult::decode(&regs));
+    Ok(())
+}
+
+/// Makes an IPC syscall that receives nothing.
+#[inline(always)]
+fn deliver<A: SyscallArgs>(args: A) -> Result<(), SysError> {
+    let (status, _) = sys::raw_syscall(A::SYSCALL.number(), args.encode());
+    match status {
+        0 => Ok(()),
+        code => Err(SysError::from_code(code).unwrap_or(SysError::UnknownSyscall)),
+    }
+}
+
+handle!(
+    /// An endpoint capability: a rendezvous for messages and calls.
+    Endpoint
+);
+
+macro_rules! message_args {
+    ($args:ident, $slot:ident, $value:expr, $message:expr, $deadline:expr) => {{
+        let info = $message.load($deadline);
+        let [mr0, mr1, mr2, mr3] = $message.registers();
+        $args {
+            $slot: $value,
+            info,
+            mr0,
+            mr1,
+            mr2,
+            mr3,
+        }
+    }};
+}
+
+impl Endpoint {
+    /// `EndpointCreate`.
+    ///
+    /// # Errors
+    /// The kernel's (`OutOfMemory` when `budget` cannot pay).
+    pub fn create(budget: &Budget) -> Result<Endpoint, SysError> {
+        sys::endpoint_create(budget.slot()).map(Endpoint::from_raw)
+    }
+
+    /// `Send`: waits until a receiver takes `message`.
+    ///
+    /// # Errors
+    /// The kernel's (`PeerClosed` when the endpoint is destroyed).
+    pub fn send(&self, message: &Message) -> Result<(), SysError> {
+        deliver(message_args!(SendArgs, endpoint, self.slot, message, None))
+    }
+
+    /// `Send` that gives up with [`SysError::TimedOut`] when no receiver
+    /// has taken `message` by `deadline` (nanoseconds on the monotonic
+    /// clock).
+    ///
+    /// # Errors
+    /// The kernel's.
+    pub fn send_until(&self, message: &Message, deadline: u64) -> Result<(), SysError> {
+        deliver(message_args!(
+            SendArgs,
+            endpoint,
+            self.slot,
+            message,
+            Some(deadline)
+        ))
+    }
+
+    /// `NbSend`: delivers `message` only if a receiver is waiting.
+    ///
+    /// # Errors
+    /// [`SysError::WouldBlock`] when none is; otherwise the kernel's.
+    pub fn nb_send(&self, message: &Message) -> Result<(), SysError> {
+        deliver(message_args!(NbSendArgs, endpoint, self.slot, message, None))
+    }
+
+    /// `Call`: sends `message` and waits for the reply, which replaces it.
+    ///
+    /// # Errors
+    /// The kernel's; [`SysError::PeerClosed`] when the server ends or drops
+    /// the call without answering.
+    #[inline(always)]
+    pub fn call(&self, message: &mut Message) -> Result<(), SysError> {
+        let args = message_args!(CallArgs, endpoint, self.slot, message, None);
+        exchange(args, message)
+    }
+
+    /// `Call` that gives up with [`SysError::TimedOut`] when no server has
+    /// taken it by `deadline` (once taken, the reply is awaited).
+    ///
+    /// # Errors
+    /// The kernel's.
+    pub fn call_until(&self, message: &mut Message, deadline: u64) -> Result<(), SysError> {
+        let args = message_args!(CallArgs, endpoint, self.slot, message, Some(deadline));
+        exchange(args, message)
+    }
+
+    /// `Recv`: waits for a message, which replaces `message`.
+    ///
+    /// # Errors
+    /// The kernel's.
+    pub fn recv(&self, message: &mut Message) -> Result<(), SysError> {
+        self.recv_until(message, 0)
+    }
+
+    /// `Recv` until `deadline` (0: for ever).
+    ///
+    /// # Errors
+    /// [`SysError::TimedOut`] at the deadline; otherwise the kernel's.
+    pub fn recv_until(&self, message: &mut Message, deadline: u64) -> Result<(), SysError> {
+        let args = RecvArgs {
+            endpoint: self.slot,
+            deadline,
+        };
+        exchange(args, message)
+    }
+
+    /// `NbRecv`: takes a message only if one is waiting.
+    ///
+    /// # Errors
+    /// [`SysError::WouldBlock`] when none is.
+    pub fn nb_recv(&self, message: &mut Message) -> Result<(), SysError> {
+        exchange(
+            NbRecvArgs {
+                endpoint: self.slot,
+            },
+            message,
+        )
+    }
+
+    /// `ReplyRecv`: answers the last call with `message`, then waits on
+    /// this endpoint for the next, which replaces `message`.
+    ///
+    /// # Errors
+    /// The kernel's.
+    #[inline(always)]
+    pub fn reply_recv(&self, message: &mut Message) -> Result<(), SysError> {
+        let args = message_args!(ReplyRecvArgs, endpoint, self.slot, message, None);
+        exchange(args, message)
+    }
+
+    /// `ReplyRecv` whose receive gives up at `deadline`.
+    ///
+    /// # Errors
+    /// The kernel's.
+    pub fn reply_recv_until(&self, message: &mut Message, deadline: u64) -> Result<(), SysError> {
+        let args = message_args!(ReplyRecvArgs, endpoint, self.slot, message, Some(deadline));
+        exchange(args, message)
+    }
+}
+
+/// `Reply`: answers the last call this thread received.
+///
+/// # Errors
+/// [`SysError::InvalidCap`] when there is nothing to answer;
+/// [`SysError::PeerClosed`] when the caller has gone.
+pub fn reply(message: &Message) -> Result<(), SysError> {
+    deliver(message_args!(ReplyArgs, reserved, 0, message, None))
+}

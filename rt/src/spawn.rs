@@ -1,0 +1,648 @@
+//! Starting a program from its ELF file: the loader.
+//!
+//! [`Spawn`] checks the file with `elfload` (which validates everything
+//! before anything is mapped), then builds the new process out of objects
+//! paid by a budget split from the caller's:
+//!
+//! - an address space and a capability space;
+//! - per segment: the file's whole pages mapped straight from the memory
+//!   object holding the file (the initramfs) when the segment is not
+//!   writable and the file is page-aligned there; one fresh object for the
+//!   other pages, into which only the partial head and tail pages (and a
+//!   writable segment's bytes) are copied, the rest left to fill with
+//!   zeroes when touched (`.bss` is lazy);
+//! - the first thread's block at slot 0 of the thread area: a stack holding
+//!   the System V `argc`/`argv`/`envp`/auxiliary vector, the PT_TLS data
+//!   and the thread control block at the FS base, and the IPC buffer;
+//! - the startup page (`abi::startup::StartupInfo`), read-only;
+//! - the capabilities: its thread, address space, capability space and
+//!   budget, the parent endpoint (minted with a badge; also the thread's
+//!   fault endpoint), the debug capability if asked, and the handles the
+//!   caller lists.
+//!
+//! The caller fills the fresh objects through a scratch mapping in its
+//! own address space, removed before `spawn` returns. The thread area and
+//! the stack move by random pages unless ASLR is off.
+//!
+//! A [`Child`] owns the budget: [`Child::wait`] waits for the exit message
+//! or a fault, and dropping the child (or [`Child::kill`]) revokes the
+//! budget, which destroys everything the child was made of and returns
+//! every frame.
+
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use abi::ipc::MessageInfo;
+use abi::layout::PAGE_BYTES;
+use abi::startup::{self, Handle as StartupHandle, STARTUP_HANDLES, StartupInfo};
+use abi::syscall::exit_kind;
+use abi::{CapSlot, MapFlags, Rights, SysError};
+use elfload::{AuxEntry, ElfError, Image, InitialStack, Options, SetupError};
+
+use crate::handle::Handle;
+use crate::ipc::{Endpoint, Message};
+use crate::memory::Budget;
+use crate::process;
+use crate::sys;
+use crate::thread::block::{self, Layout, Tcb, TlsTemplate};
+
+/// Where the parent maps a child's pages while filling them: one slot of
+/// [`SCRATCH_SLOT_BYTES`] per spawn in progress.
+const SCRATCH_BASE: u64 = 0x0000_6000_0000_0000;
+const SCRATCH_SLOT_BYTES: u64 = 1 << 32;
+const SCRATCH_SLOTS: u64 = 64;
+/// Capability-space slots a child gets.
+pub const CHILD_CSPACE_SLOTS: u64 = 1024;
+/// Default budget of a child, in frames (16 MiB).
+pub const DEFAULT_BUDGET_FRAMES: u64 = 4096;
+/// Default stack of the first thread.
+pub const DEFAULT_STACK_BYTES: u64 = 256 * 1024;
+/// Bytes at the top of the first stack reserved for arguments, environment
+/// and the auxiliary vector.
+const ARGS_BYTES_MAX: u64 = 64 * 1024;
+
+/// The child's fixed slots (the startup page names them too).
+mod slot {
+    pub const THREAD: u32 = 1;
+    pub const ASPACE: u32 = 2;
+    pub const CSPACE: u32 = 3;
+    pub const BUDGET: u32 = 4;
+    pub const PARENT: u32 = 5;
+    pub const DEBUG: u32 = 6;
+    pub const FIRST_HANDLE: u32 = 8;
+}
+
+static NEXT_SCRATCH: AtomicU64 = AtomicU64::new(0);
+
+/// Why a program could not be started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpawnError {
+    /// The ELF file was refused (the reason says which check).
+    Elf(ElfError),
+    /// The arguments, environment or TLS did not fit.
+    Setup(SetupError),
+    /// More handles than the startup page holds.
+    TooManyHandles,
+    /// A syscall failed (out of budget, say).
+    Kernel(SysError),
+}
+
+impl From<SysError> for SpawnError {
+    fn from(error: SysError) -> Self {
+        SpawnError::Kernel(error)
+    }
+}
+
+impl core::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SpawnError::Elf(e) => write!(f, "bad ELF file: {e}"),
+            SpawnError::Setup(e) => write!(f, "cannot set up the program: {e}"),
+            SpawnError::TooManyHandles => write!(f, "more than {STARTUP_HANDLES} handles"),
+            SpawnError::Kernel(e) => write!(f, "kernel refused: {e:?}"),
+        }
+    }
+}
+
+/// The ELF file to load: its bytes, and the memory object they are in
+/// (so whole pages can be mapped rather than copied).
+#[derive(Clone, Copy, Debug)]
+pub struct ElfFile<'a> {
+    /// The file.
+    pub bytes: &'a [u8],
+    /// The object holding it and the byte offset of `bytes[0]` in it, if
+    /// any (for the initramfs: its capability and the file's offset).
+    pub backing: Option<(CapSlot, u64)>,
+}
+
+/// A capability to hand the child: the caller's `slot`, with `rights`,
+/// listed in the startup page as `kind` (`abi::startup::handle`).
+#[derive(Clone, Copy, Debug)]
+pub struct Grant {
+    /// The caller's slot.
+    pub slot: CapSlot,
+    /// Rights of the child's copy.
+    pub rights: Rights,
+    /// What it is for.
+    pub kind: u32,
+}
+
+/// What to start and with what.
+#[derive(Debug)]
+pub struct Spawn<'a> {
+    file: ElfFile<'a>,
+    args: &'a [&'a str],
+    env: &'a [&'a str],
+    grants: &'a [Grant],
+    budget_frames: u64,
+    stack_bytes: u64,
+    aslr: bool,
+    debug: bool,
+    priority: Option<u64>,
+    entropy: [u64; 4],
+}
+
+impl<'a> Spawn<'a> {
+    /// A child running `file` with the defaults: no arguments, no
+    /// environment, no handles, [`DEFAULT_BUDGET_FRAMES`], ASLR on.
+    pub fn new(file: ElfFile<'a>) -> Spawn<'a> {
+        Spawn {
+            file,
+            args: &[],
+            env: &[],
+            grants: &[],
+            budget_frames: DEFAULT_BUDGET_FRAMES,
+            stack_bytes: DEFAULT_STACK_BYTES,
+            aslr: true,
+            debug: false,
+            priority: None,
+            entropy: [0; 4],
+        }
+    }
+
+    /// Its arguments (`args[0]` is by convention its name).
+    pub fn args(mut self, args: &'a [&'a str]) -> Self {
+        self.args = args;
+        self
+    }
+
+    /// Its environment (`KEY=value` strings).
+    pub fn env(mut self, env: &'a [&'a str]) -> Self {
+        self.env = env;
+        self
+    }
+
+    /// Capabilities to pass (listed in the startup page).
+    pub fn grants(mut self, grants: &'a [Grant]) -> Self {
+        self.grants = grants;
+        self
+    }
+
+    /// Its budget in frames, split from the caller's.
+    pub fn budget(mut self, frames: u64) -> Self {
+        self.budget_frames = frames;
+        self
+    }
+
+    /// Its first thread's stack size.
+    pub fn stack_size(mut self, bytes: u64) -> Self {
+        self.stack_bytes = bytes;
+        self
+    }
+
+    /// Whether to randomise its layout (off: tests and benchmarks repeat
+    /// exactly).
+    pub fn aslr(mut self, on: bool) -> Self {
+        self.aslr = on;
+        self
+    }
+
+    /// Whether it gets a copy of the caller's debug capability (so it can
+    /// print before a console exists).
+    pub fn debug(mut self, on: bool) -> Self {
+        self.debug = on;
+        self
+    }
+
+    /// Its first thread's priority.
+    pub fn priority(mut self, priority: u64) -> Self {
+        self.priority = Some(priority);
+        self
+    }
+
+    /// Random bits for its layout and its own use (the caller's entropy;
+    /// with ASLR off they only reach the child).
+    pub fn entropy(mut self, entropy: [u64; 4]) -> Self {
+        self.entropy = entropy;
+        self
+    }
+
+    /// Loads and starts the program.
+    ///
+    /// # Errors
+    /// [`SpawnError`]; nothing is left behind.
+    pub fn spawn(self) -> Result<Child, SpawnError> {
+        if self.grants.len() > STARTUP_HANDLES {
+            return Err(SpawnError::TooManyHandles);
+        }
+        let file_page_offset = self.file.backing.map_or(1, |(_, offset)| offset % PAGE_BYTES);
+        let image = elfload::parse(
+            self.file.bytes,
+            &Options {
+                base: 0,
+                file_page_offset,
+            },
+        )
+        .map_err(SpawnError::Elf)?;
+        let own = process::own_caps();
+        // The endpoint is the caller's (so revoking the child's budget does
+        // not take it, and its slot, away from under the handle).
+        let endpoint = Endpoint::from_raw(sys::endpoint_create(own.budget)?);
+        let budget = Budget::from_raw(sys::budget_split(own.budget, self.budget_frames)?);
+        let mut child = Child {
+            budget,
+            endpoint,
+            status: None,
+        };
+        let scratch = SCRATCH_BASE
+            + (NEXT_SCRATCH.fetch_add(1, Ordering::Relaxed) % SCRATCH_SLOTS) * SCRATCH_SLOT_BYTES;
+        // Everything below is paid by the child's budget: a failure drops
+        // `child`, whose revoke takes all of it down.
+        self.build(&mut child, &image, scratch)?;
+        Ok(child)
+    }
+
+    fn build(&self, child: &mut Child, image: &Image, scratch: u64) -> Result<(), SpawnError> {
+        let budget = child.budget.slot();
+        let aspace = sys::aspace_create(budget)?;
+        let cspace = sys::cspace_create(budget, CHILD_CSPACE_SLOTS)?;
+        for segment in image.segments() {
+            self.load_segment(budget, aspace, segment, scratch)?;
+        }
+        let random = |i: usize| if self.aslr { self.entropy[i] } else { 0 };
+        let area = block::AREA_BASE
+            + if self.aslr {
+                elfload::random_offset(random(0), block::AREA_RANDOM_PAGES)
+            } else {
+                0
+            };
+        let tls = image.tls().map(|t| TlsTemplate {
+            image: 0,
+            filesz: t.file_bytes,
+            memsz: t.mem_bytes,
+            align: t.align,
+        });
+        let layout = Layout::new(self.stack_bytes, &tls.unwrap_or_default())?;
+        let thread_block = area + block::MAIN_SLOT as u64 * block::SLOT_BYTES;
+        let tcb = thread_block + layout.tcb();
+        let stack_top = thread_block + layout.stack_top();
+        let ipc_buffer = thread_block + layout.ipc_buffer();
+        let tls_image = image
+            .tls()
+            .and_then(|t| self.tls_image_address(image, t.file_offset, t.file_bytes))
+            .unwrap_or(0);
+        let info = StartupInfo {
+            magic: startup::STARTUP_MAGIC,
+            version: startup::STARTUP_VERSION,
+            flags: if self.aslr { startup::flags::ASLR } else { 0 },
+            thread: slot::THREAD,
+            aspace: slot::ASPACE,
+            cspace: slot::CSPACE,
+            budget: slot::BUDGET,
+            parent: slot::PARENT,
+            debug: if self.debug { slot::DEBUG } else { 0 },
+            log: 0,
+            reserved: 0,
+            argc: self.args.len() as u64,
+            argv: 0,
+            envc: self.env.len() as u64,
+            envp: 0,
+            entropy: self.entropy,
+            thread_area: area,
+            main_tcb: tcb,
+            tls_image,
+            tls_filesz: tls.map_or(0, |t| t.filesz),
+            tls_memsz: tls.map_or(0, |t| t.memsz),
+            tls_align: tls.map_or(0, |t| t.align),
+            cpu_features: crate::start::boot_info().map_or(0, |b| b.cpu_features),
+            handles: self.handles(),
+        };
+        let rsp = self.fill_block(
+            budget,
+            aspace,
+            image,
+            &layout,
+            thread_block,
+            scratch,
+            &info,
+        )?;
+        self.grant(child, aspace, cspace)?;
+        let thread = sys::thread_create(budget, aspace, cspace)?;
+        sys::cap_copy_to(thread, Rights::all(), cspace, CapSlot(slot::THREAD))?;
+        sys::thread_configure(thread, ipc_buffer, CapSlot(slot::PARENT))?;
+        if let Some(priority) = self.priority {
+            sys::thread_set_priority(thread, priority, priority)?;
+        }
+        // The capabilities made here live on in the child's space; ours go.
+        let started = sys::thread_start(thread, image.entry(), rsp, startup::STARTUP_ADDR, tcb);
+        let _ = sys::cap_delete(thread);
+        let _ = sys::cap_delete(aspace);
+        let _ = sys::cap_delete(cspace);
+        started?;
+        let _ = stack_top;
+        Ok(())
+    }
+
+    /// Where the PT_TLS template's bytes are in the child: inside the
+    /// segment that holds them (static binaries put `.tdata` in a loaded
+    /// segment).
+    fn tls_image_address(&self, image: &Image, offset: u64, len: u64) -> Option<u64> {
+        if len == 0 {
+            return None;
+        }
+        image.segments().iter().find_map(|s| {
+            let end = s.file_offset.checked_add(s.file_bytes)?;
+            (offset >= s.file_offset && offset.checked_add(len)? <= end)
+                .then(|| s.vaddr + (offset - s.file_offset))
+        })
+    }
+
+    fn handles(&self) -> [StartupHandle; STARTUP_HANDLES] {
+        let mut handles = [StartupHandle::default(); STARTUP_HANDLES];
+        for (i, (entry, grant)) in handles.iter_mut().zip(self.grants).enumerate() {
+            *entry = StartupHandle {
+                kind: grant.kind,
+                slot: slot::FIRST_HANDLE + i as u32,
+            };
+        }
+        handles
+    }
+
+    /// Maps one segment: direct pages from the file's object, fresh pages
+    /// with the copies written through the scratch mapping.
+    fn load_segment(
+        &self,
+        budget: CapSlot,
+        aspace: CapSlot,
+        segment: &elfload::Segment,
+        scratch: u64,
+    ) -> Result<(), SpawnError> {
+        let flags = segment.access.map_flags();
+        if let (Some(direct), Some((object, offset))) = (segment.direct, self.file.backing) {
+            let page = (offset + direct.file_offset) / PAGE_BYTES;
+            sys::aspace_map(aspace, object, page, direct.vaddr, direct.pages, flags)?;
+        }
+        let fresh: Vec<_> = segment.fresh_ranges().into_iter().flatten().collect();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let memory = sys::memory_create(budget, segment.pages)?;
+        let result = (|| {
+            let copies: Vec<_> = segment.file_copies().collect();
+            if !copies.is_empty() {
+                let own = process::own_caps().aspace;
+                let rw = MapFlags::READ | MapFlags::WRITE;
+                sys::aspace_map(own, memory, 0, scratch, segment.pages, rw)?;
+                for copy in &copies {
+                    let from = usize::try_from(copy.file_offset).unwrap_or(usize::MAX);
+                    let len = usize::try_from(copy.len).unwrap_or(usize::MAX);
+                    let bytes = from
+                        .checked_add(len)
+                        .and_then(|end| self.file.bytes.get(from..end));
+                    if let Some(bytes) = bytes {
+                        let at = scratch + (copy.vaddr - segment.start);
+                        write_scratch(at, bytes);
+                    }
+                }
+                sys::aspace_unmap(own, scratch, segment.pages)?;
+            }
+            for range in &fresh {
+                let page = (range.start - segment.start) / PAGE_BYTES;
+                sys::aspace_map(aspace, memory, page, range.start, range.pages, flags)?;
+            }
+            Ok(())
+        })();
+        // The child's regions hold the object now.
+        let _ = sys::cap_delete(memory);
+        result
+    }
+
+    /// Makes the first thread's block and the startup page, filled through
+    /// the scratch mapping; returns the initial stack pointer.
+    #[allow(clippy::too_many_arguments)]
+    fn fill_block(
+        &self,
+        budget: CapSlot,
+        aspace: CapSlot,
+        image: &Image,
+        layout: &Layout,
+        base: u64,
+        scratch: u64,
+        info: &StartupInfo,
+    ) -> Result<u64, SpawnError> {
+        // One object: the thread block, then the startup page.
+        let pages = layout.pages() + 1;
+        let memory = sys::memory_create(budget, pages)?;
+        let own = process::own_caps().aspace;
+        let rw = MapFlags::READ | MapFlags::WRITE;
+        let result = (|| -> Result<u64, SpawnError> {
+            sys::aspace_map(own, memory, 0, scratch, pages, rw)?;
+            // The arguments at the top of the stack.
+            let args: Vec<&[u8]> = self.args.iter().map(|a| a.as_bytes()).collect();
+            let env: Vec<&[u8]> = self.env.iter().map(|e| e.as_bytes()).collect();
+            let mut random = [0u8; elfload::RANDOM_BYTES];
+            random[..8].copy_from_slice(&self.entropy[2].to_le_bytes());
+            random[8..].copy_from_slice(&self.entropy[3].to_le_bytes());
+            let extra = [AuxEntry {
+                kind: startup::AT_MICA_STARTUP,
+                value: startup::STARTUP_ADDR,
+            }];
+            let stack = InitialStack {
+                args: &args,
+                env: &env,
+                random,
+                extra_aux: &extra,
+            };
+            let top = layout.stack_top();
+            let window = ARGS_BYTES_MAX.min(top);
+            let stack_top = base + top;
+            let buffer = scratch_slice(scratch + top - window, window);
+            let rsp = stack
+                .write(image, buffer, stack_top)
+                .map_err(SpawnError::Setup)?;
+            // argv and envp for the startup page, from what was written.
+            let argv = rsp + 8;
+            let envp = argv + (self.args.len() as u64 + 1) * 8;
+            // The TLS data and the TCB.
+            let tcb = layout.tcb();
+            if let Some(tls) = image.tls() {
+                let from = usize::try_from(tls.file_offset).unwrap_or(usize::MAX);
+                let len = usize::try_from(tls.file_bytes).unwrap_or(usize::MAX);
+                let data = layout.stack_top() + layout.tls_offset;
+                let bytes = from
+                    .checked_add(len)
+                    .and_then(|end| self.file.bytes.get(from..end))
+                    .ok_or(SpawnError::Setup(SetupError::TemplateMismatch))?;
+                write_scratch(scratch + data, bytes);
+            }
+            let tcb_value = Tcb {
+                self_ptr: base + tcb,
+                ipc_buffer: base + layout.ipc_buffer(),
+                record: 0,
+                locals: [(0, 0); block::LOCAL_KEYS],
+            };
+            write_scratch_value(scratch + tcb, &tcb_value);
+            let mut info = *info;
+            info.argv = argv;
+            info.envp = envp;
+            let page = scratch + layout.pages() * PAGE_BYTES;
+            write_scratch(page, zerocopy::IntoBytes::as_bytes(&info));
+            sys::aspace_unmap(own, scratch, pages)?;
+            sys::aspace_map(aspace, memory, 0, base, layout.pages(), rw)?;
+            sys::aspace_map(
+                aspace,
+                memory,
+                layout.pages(),
+                startup::STARTUP_ADDR,
+                1,
+                MapFlags::READ,
+            )?;
+            Ok(rsp)
+        })();
+        let _ = sys::cap_delete(memory);
+        result
+    }
+
+    /// Puts the child's capabilities in its space.
+    fn grant(&self, child: &Child, aspace: CapSlot, cspace: CapSlot) -> Result<(), SpawnError> {
+        let put = |src: CapSlot, rights: Rights, dst: u32| {
+            sys::cap_copy_to(src, rights, cspace, CapSlot(dst)).map(|_| ())
+        };
+        put(aspace, Rights::all(), slot::ASPACE)?;
+        put(cspace, Rights::all(), slot::CSPACE)?;
+        put(child.budget.slot(), Rights::all(), slot::BUDGET)?;
+        let badge = child.budget.slot().0 as u64;
+        sys::cap_mint_to(
+            child.endpoint.slot(),
+            Rights::WRITE | Rights::GRANT,
+            badge,
+            cspace,
+            CapSlot(slot::PARENT),
+        )?;
+        if self.debug
+            && let Some(boot) = crate::start::boot_info()
+        {
+            put(CapSlot(boot.debug_cap), Rights::all(), slot::DEBUG)?;
+        }
+        for (i, grant) in self.grants.iter().enumerate() {
+            put(grant.slot, grant.rights, slot::FIRST_HANDLE + i as u32)?;
+        }
+        Ok(())
+    }
+}
+
+/// The scratch window as a byte slice.
+fn scratch_slice(addr: u64, len: u64) -> &'static mut [u8] {
+    // SAFETY: callers pass a range inside a scratch slot they just mapped
+    // read + write, which no Rust object occupies and no other spawn uses
+    // (each takes its own slot), and they unmap it before returning.
+    unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, len as usize) }
+}
+
+fn write_scratch(addr: u64, bytes: &[u8]) {
+    scratch_slice(addr, bytes.len() as u64).copy_from_slice(bytes);
+}
+
+fn write_scratch_value<T>(addr: u64, value: &T) {
+    // SAFETY: as in scratch_slice; `value` is a plain repr(C) struct read
+    // as its bytes.
+    let bytes = unsafe {
+        core::slice::from_raw_parts(value as *const T as *const u8, core::mem::size_of::<T>())
+    };
+    write_scratch(addr, bytes);
+}
+
+/// How a child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It exited (returned from `main`, called `exit`, or panicked: 101).
+    Exited(u64),
+    /// A thread took an exception nobody handled: vector, error code,
+    /// instruction and address.
+    Faulted {
+        /// The exception vector (14: page fault).
+        vector: u64,
+        /// The fault's kind bits (`abi::ipc::fault::kind`).
+        kind: u64,
+        /// The faulting instruction.
+        rip: u64,
+        /// The address (page faults).
+        addr: u64,
+    },
+}
+
+/// A running child program.
+#[derive(Debug)]
+pub struct Child {
+    budget: Budget,
+    endpoint: Endpoint,
+    status: Option<ExitStatus>,
+}
+
+impl Child {
+    /// Waits until the child exits or faults, then destroys it.
+    ///
+    /// # Errors
+    /// The kernel's.
+    pub fn wait(&mut self) -> Result<ExitStatus, SysError> {
+        self.wait_until(0)
+    }
+
+    /// As [`Child::wait`], giving up with [`SysError::TimedOut`] at
+    /// `deadline` (the child keeps running then).
+    ///
+    /// # Errors
+    /// The kernel's.
+    pub fn wait_until(&mut self, deadline: u64) -> Result<ExitStatus, SysError> {
+        if let Some(status) = self.status {
+            return Ok(status);
+        }
+        let mut message = Message::new(0);
+        let status = loop {
+            self.endpoint.recv_until(&mut message, deadline)?;
+            let info: MessageInfo = message.info();
+            if info.is_fault() {
+                break ExitStatus::Faulted {
+                    vector: message.word(abi::ipc::fault::WORD_VECTOR),
+                    kind: message.word(abi::ipc::fault::WORD_KIND),
+                    rip: message.word(abi::ipc::fault::WORD_RIP),
+                    addr: message.word(abi::ipc::fault::WORD_ADDR),
+                };
+            }
+            if message.label() == startup::EXIT_LABEL {
+                break ExitStatus::Exited(message.word(0));
+            }
+            // Anything else on the parent endpoint is ignored.
+        };
+        self.status = Some(status);
+        self.destroy();
+        Ok(status)
+    }
+
+    /// Ends the child now, wherever it is, and frees everything it had.
+    pub fn kill(mut self) {
+        self.destroy();
+    }
+
+    /// Frames its budget is charged now.
+    ///
+    /// # Errors
+    /// The kernel's.
+    pub fn frames_used(&self) -> Result<u64, SysError> {
+        self.budget.status().map(|s| s.used)
+    }
+
+    fn destroy(&mut self) {
+        let _ = self.budget.revoke();
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        self.destroy();
+    }
+}
+
+/// The exit kind a `ThreadWait` status has for a status of this module.
+pub fn thread_status(status: &abi::syscall::ThreadStatus) -> Option<ExitStatus> {
+    match status.kind {
+        exit_kind::EXITED => Some(ExitStatus::Exited(status.code)),
+        exit_kind::FAULTED => Some(ExitStatus::Faulted {
+            vector: status.code,
+            kind: status.error_code,
+            rip: status.rip,
+            addr: status.addr,
+        }),
+        _ => None,
+    }
+}

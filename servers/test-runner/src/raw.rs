@@ -1,0 +1,242 @@
+//! The raw syscall layer the tests use: everything of `rt::sys`, plus the
+//! register-level IPC stubs (a four-word [`Message`] in registers, the
+//! IPC buffer handled by hand) and stubs that take raw addresses, so that
+//! tests can pass what no typed wrapper would (bad pointers, reserved
+//! bits, messages built word by word). Programs use `rt::ipc` instead.
+
+pub use crate::raw::*;
+
+use abi::ipc::MessageInfo;
+use abi::syscall::*;
+use abi::{CapSlot, SysError};
+use rt::ipc_buffer::IpcBufferPtr;
+
+/// A unit result.
+fn unit(result: Result<NoResult, SysError>) -> Result<(), SysError> {
+    result.map(|_| ())
+}
+
+/// A message: label, length, capability count and the register words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Message {
+    /// Label, length and capability count.
+    pub info: MessageInfo,
+    /// Words 0-3 (the rest are in the IPC buffer).
+    pub words: [u64; 4],
+}
+
+impl Message {
+    /// A message with `label` and up to four register words.
+    pub fn new(label: u64, words: &[u64]) -> Message {
+        let mut message = Message {
+            info: MessageInfo::new(label, words.len(), 0),
+            words: [0; 4],
+        };
+        for (slot, word) in message.words.iter_mut().zip(words) {
+            *slot = *word;
+        }
+        message
+    }
+
+    /// The same message carrying `caps` capabilities (their slots go in
+    /// the IPC buffer).
+    pub fn with_caps(mut self, caps: usize) -> Message {
+        self.info = self.info.with_caps(caps);
+        self
+    }
+
+    /// The same message with the deadline flag: the kernel reads the
+    /// deadline from the sender's IPC buffer ([`IpcBufferPtr::set_deadline`]).
+    pub fn with_deadline(mut self) -> Message {
+        self.info = self.info.with_deadline();
+        self
+    }
+}
+
+/// What a receive returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// The sender's badge (or signal bits for a notification).
+    pub badge: u64,
+    /// The message.
+    pub message: Message,
+}
+
+fn received(result: Result<RecvResult, SysError>) -> Result<Received, SysError> {
+    result.map(|r| Received {
+        badge: r.badge,
+        message: Message {
+            info: MessageInfo::from_received(r.info),
+            words: [r.mr0, r.mr1, r.mr2, r.mr3],
+        },
+    })
+}
+
+/// Raw IPC: syscall `number` with the endpoint slot and a message.
+#[inline(always)]
+fn ipc(number: Syscall, endpoint: u64, message: &Message) -> Result<Received, SysError> {
+    let args = [
+        endpoint,
+        message.info.to_reg(),
+        message.words[0],
+        message.words[1],
+        message.words[2],
+        message.words[3],
+    ];
+    let (status, regs) = raw_syscall(number.number(), args);
+    if status == 0 {
+        received(Ok(RecvResult::decode(&regs)))
+    } else {
+        Err(SysError::from_code(status).unwrap_or(SysError::UnknownSyscall))
+    }
+}
+
+/// `Send`.
+pub fn send(endpoint: CapSlot, message: &Message) -> Result<(), SysError> {
+    ipc(Syscall::Send, endpoint.to_reg(), message).map(|_| ())
+}
+
+/// `Send` that gives up with [`SysError::TimedOut`] if no receiver has
+/// taken the message by `deadline`; `buffer` is the calling thread's IPC
+/// buffer, which carries the deadline.
+pub fn send_until(
+    endpoint: CapSlot,
+    message: &Message,
+    buffer: &IpcBufferPtr,
+    deadline: u64,
+) -> Result<(), SysError> {
+    buffer.set_deadline(deadline);
+    ipc(Syscall::Send, endpoint.to_reg(), &message.with_deadline()).map(|_| ())
+}
+
+/// `NbSend`.
+pub fn nb_send(endpoint: CapSlot, message: &Message) -> Result<(), SysError> {
+    ipc(Syscall::NbSend, endpoint.to_reg(), message).map(|_| ())
+}
+
+/// `Call`: returns the reply.
+#[inline(always)]
+pub fn call(endpoint: CapSlot, message: &Message) -> Result<Received, SysError> {
+    ipc(Syscall::Call, endpoint.to_reg(), message)
+}
+
+/// `Call` that gives up with [`SysError::TimedOut`] if no receiver has
+/// taken the call by `deadline` (the wait for the reply has no deadline);
+/// `buffer` is the calling thread's IPC buffer, which carries the deadline.
+pub fn call_until(
+    endpoint: CapSlot,
+    message: &Message,
+    buffer: &IpcBufferPtr,
+    deadline: u64,
+) -> Result<Received, SysError> {
+    buffer.set_deadline(deadline);
+    ipc(Syscall::Call, endpoint.to_reg(), &message.with_deadline())
+}
+
+/// `Recv`.
+pub fn recv(endpoint: CapSlot) -> Result<Received, SysError> {
+    recv_until(endpoint, 0)
+}
+
+/// `Recv` that gives up with [`SysError::TimedOut`] at `deadline` (0:
+/// never).
+pub fn recv_until(endpoint: CapSlot, deadline: u64) -> Result<Received, SysError> {
+    let (status, regs) = raw_syscall(
+        Syscall::Recv.number(),
+        RecvArgs { endpoint, deadline }.encode(),
+    );
+    if status == 0 {
+        received(Ok(RecvResult::decode(&regs)))
+    } else {
+        Err(SysError::from_code(status).unwrap_or(SysError::UnknownSyscall))
+    }
+}
+
+/// `NbRecv`.
+pub fn nb_recv(endpoint: CapSlot) -> Result<Received, SysError> {
+    ipc(Syscall::NbRecv, endpoint.to_reg(), &Message::default())
+}
+
+/// `Reply`.
+pub fn reply(message: &Message) -> Result<(), SysError> {
+    ipc(Syscall::Reply, 0, message).map(|_| ())
+}
+
+/// `ReplyRecv`: answer the last call, then wait on `endpoint`.
+#[inline(always)]
+pub fn reply_recv(endpoint: CapSlot, message: &Message) -> Result<Received, SysError> {
+    ipc(Syscall::ReplyRecv, endpoint.to_reg(), message)
+}
+
+/// `ReplyRecv` whose receive gives up with [`SysError::TimedOut`] at
+/// `deadline`; `buffer` is the calling thread's IPC buffer, which carries
+/// the deadline.
+pub fn reply_recv_until(
+    endpoint: CapSlot,
+    message: &Message,
+    buffer: &IpcBufferPtr,
+    deadline: u64,
+) -> Result<Received, SysError> {
+    buffer.set_deadline(deadline);
+    ipc(
+        Syscall::ReplyRecv,
+        endpoint.to_reg(),
+        &message.with_deadline(),
+    )
+}
+
+
+/// `DebugWrite` with a raw address (tests pass bad ones on purpose).
+pub fn debug_write_raw(console: CapSlot, addr: u64, len: u64) -> Result<(), SysError> {
+    invoke::<_, NoResult>(&DebugWriteArgs { console, addr, len }).map(|_| ())
+}
+
+/// `ThreadReadRegs` with a raw destination address.
+pub fn thread_read_regs_raw(thread: CapSlot, out: u64) -> Result<(), SysError> {
+    unit(invoke(&ThreadReadRegsArgs { thread, out }))
+}
+
+/// `ThreadWriteRegs` with a raw source address.
+pub fn thread_write_regs_raw(thread: CapSlot, regs: u64) -> Result<(), SysError> {
+    unit(invoke(&ThreadWriteRegsArgs { thread, regs }))
+}
+
+/// `CapInfo` with a raw destination address (tests pass bad ones on purpose).
+pub fn cap_info_raw(slot: CapSlot, out: u64) -> Result<(), SysError> {
+    invoke::<_, NoResult>(&CapInfoArgs { slot, out }).map(|_| ())
+}
+
+/// `FutexWait` with raw registers (tests pass bad addresses and values).
+pub fn futex_wait_raw(addr: u64, expected: u64, deadline: u64) -> Result<(), SysError> {
+    let (status, _) = raw_syscall(
+        Syscall::FutexWait.number(),
+        [addr, expected, deadline, 0, 0, 0],
+    );
+    match status {
+        0 => Ok(()),
+        code => Err(SysError::from_code(code).unwrap_or(SysError::UnknownSyscall)),
+    }
+}
+
+/// `FutexWake` with a raw address.
+pub fn futex_wake_raw(addr: u64, count: u64) -> Result<u64, SysError> {
+    invoke::<_, FutexWoken>(&FutexWakeArgs { addr, count }).map(|r| r.woken)
+}
+
+/// `FutexRequeue` with raw addresses.
+pub fn futex_requeue_raw(
+    addr: u64,
+    wake_count: u64,
+    addr2: u64,
+    requeue_count: u64,
+    expected: u32,
+) -> Result<(u64, u64), SysError> {
+    invoke::<_, FutexRequeued>(&FutexRequeueArgs {
+        addr,
+        wake_count,
+        addr2,
+        requeue_count,
+        expected,
+    })
+    .map(|r| (r.woken, r.requeued))
+}
