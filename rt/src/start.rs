@@ -52,6 +52,20 @@ pub fn startup_info() -> Option<&'static StartupInfo> {
     Some(unsafe { &*(addr as *const StartupInfo) })
 }
 
+/// The initramfs the kernel mapped for the first program (read-only, for
+/// its whole life).
+pub fn initramfs() -> Option<&'static [u8]> {
+    let boot = boot_info()?;
+    let len = usize::try_from(boot.initramfs_bytes).ok()?;
+    if boot.initramfs_addr == 0 || len == 0 {
+        return None;
+    }
+    // SAFETY: the kernel maps `initramfs_bytes` bytes from `initramfs_addr`
+    // read-only in the first program's address space before it starts and
+    // never unmaps them by itself (docs/boot.md); nothing writes them.
+    Some(unsafe { core::slice::from_raw_parts(boot.initramfs_addr as *const u8, len) })
+}
+
 /// The TSC value `_start` read as its first instruction.
 pub fn start_tsc() -> u64 {
     START_TSC.load(Ordering::Relaxed)

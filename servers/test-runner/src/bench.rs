@@ -79,6 +79,8 @@ pub fn run(boot: &BootInfo) -> u64 {
     measure(&mut samples[..1000], overhead, thread_lifecycle);
     report("thread_lifecycle", unit, &mut samples[..1000]);
 
+    spawn_exit(unit, &mut samples[..SPAWN_SAMPLES], overhead);
+
     // User space only: the clock page, no syscall. One read in a function
     // of its own, minus the same call of a function that returns a
     // constant, so that neither the call nor how the compiler schedules
@@ -286,6 +288,40 @@ fn irq_to_user(boot: &BootInfo, samples: &mut [u64]) -> Result<(), SysError> {
 }
 
 /// Create, start, exit (the thread's first instruction) and destroy.
+/// Spawns measured for `spawn_exit`.
+const SPAWN_SAMPLES: usize = 200;
+
+/// `spawn_exit`: load `bin/tiny` from the initramfs (ASLR off, so every
+/// run is the same) and wait until its exit message arrives; the child is
+/// destroyed before the next.
+fn spawn_exit(unit: &str, samples: &mut [u64], overhead: u64) {
+    let Some(file) = crate::tests::spawn::program("bin/tiny") else {
+        println!("bench: bin/tiny is not in the initramfs");
+        return;
+    };
+    let once = || {
+        let status = rt::spawn::Spawn::new(file)
+            .aslr(false)
+            .spawn()
+            .ok()
+            .and_then(|mut child| child.wait().ok());
+        status == Some(rt::spawn::ExitStatus::Exited(0))
+    };
+    for _ in 0..20 {
+        if !once() {
+            println!("bench: spawning bin/tiny failed");
+            return;
+        }
+    }
+    for s in samples.iter_mut() {
+        let start = tsc_start();
+        once();
+        let end = tsc_end();
+        *s = (end - start).saturating_sub(overhead);
+    }
+    report("spawn_exit", unit, samples);
+}
+
 fn thread_lifecycle() {
     let own = rt::process::own_caps();
     let Ok(thread) = sys::thread_create(own.budget, own.aspace, own.cspace) else {

@@ -16,6 +16,7 @@ mod preempt;
 mod process;
 mod runtime;
 mod sched;
+pub mod spawn;
 mod stress;
 mod support;
 mod syscalls;
@@ -777,6 +778,42 @@ pub static ALL: &[Test] = &[
     Test {
         name: "rt_sleep_and_time",
         run: runtime::sleep_and_time,
+    },
+    Test {
+        name: "spawn_tiny_exits",
+        run: spawn::tiny_exits,
+    },
+    Test {
+        name: "spawn_args_and_env",
+        run: spawn::args_and_env,
+    },
+    Test {
+        name: "spawn_panic_ends_process",
+        run: spawn::panic_ends_process,
+    },
+    Test {
+        name: "spawn_threads_in_child",
+        run: spawn::threads_in_child,
+    },
+    Test {
+        name: "spawn_heap_exhaustion",
+        run: spawn::heap_exhaustion,
+    },
+    Test {
+        name: "spawn_c_program",
+        run: spawn::c_program,
+    },
+    Test {
+        name: "spawn_every_program_loads",
+        run: spawn::every_program_loads,
+    },
+    Test {
+        name: "spawn_hostile_files",
+        run: spawn::hostile_files,
+    },
+    Test {
+        name: "spawn_frames_come_back",
+        run: spawn::frames_come_back,
     },
 ];
 

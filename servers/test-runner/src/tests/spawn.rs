@@ -1,0 +1,274 @@
+//! Programs loaded from their ELF files in the initramfs (`rt::spawn`):
+//! every program there, a static C program built with gcc, arguments and
+//! environment, exit statuses, panics, faults and budgets, hostile files
+//! refused with their own error, and every frame back afterwards.
+
+use alloc::vec::Vec;
+
+use abi::CapSlot;
+use elfload::ElfError;
+use rt::spawn::{ElfFile, ExitStatus, Spawn, SpawnError};
+
+use super::TestResult;
+use super::support::free_frames;
+use super::syscalls::fail;
+use crate::{ensure, ensure_eq};
+
+/// The initramfs as a byte slice, and the offset of its first byte in its
+/// memory object.
+fn initramfs() -> (&'static [u8], u64) {
+    let boot = super::boot();
+    let bytes = rt::start::initramfs().unwrap_or(&[]);
+    (bytes, boot.initramfs_addr % abi::layout::PAGE_BYTES)
+}
+
+/// A file of the initramfs, backed by the initramfs object.
+pub fn program(path: &str) -> Option<ElfFile<'static>> {
+    let (archive, base) = initramfs();
+    let bytes = kcore::tar::find(archive, path).ok()?;
+    let offset = bytes.as_ptr() as u64 - archive.as_ptr() as u64 + base;
+    Some(ElfFile {
+        bytes,
+        backing: Some((CapSlot(super::boot().initramfs_cap), offset)),
+    })
+}
+
+/// Spawns and waits, with ASLR on or off.
+fn run(path: &str, args: &[&str], env: &[&str], aslr: bool) -> Result<ExitStatus, SpawnError> {
+    let file = program(path).ok_or(SpawnError::Kernel(abi::SysError::InvalidArg))?;
+    let mut child = Spawn::new(file)
+        .args(args)
+        .env(env)
+        .aslr(aslr)
+        .entropy(entropy())
+        .spawn()?;
+    child.wait().map_err(SpawnError::Kernel)
+}
+
+/// Some entropy for the children's layout.
+fn entropy() -> [u64; 4] {
+    let boot = super::boot();
+    let t = rt::time::now_ns();
+    [
+        boot.entropy[0] ^ t,
+        boot.entropy[1].rotate_left(17) ^ t,
+        boot.entropy[2],
+        boot.entropy[3],
+    ]
+}
+
+/// The smallest program exits with its argument count, with and without
+/// ASLR.
+pub fn tiny_exits() -> TestResult {
+    for aslr in [false, true] {
+        ensure_eq!(run("bin/tiny", &[], &[], aslr), Ok(ExitStatus::Exited(0)));
+        ensure_eq!(
+            run("bin/tiny", &["tiny", "a", "b"], &[], aslr),
+            Ok(ExitStatus::Exited(3))
+        );
+    }
+    Ok(())
+}
+
+/// Arguments and environment arrive as given.
+pub fn args_and_env() -> TestResult {
+    let status = run("bin/probe", &["probe", "args"], &["A=1", "HOME=/", "B="], false);
+    ensure_eq!(status, Ok(ExitStatus::Exited(203)));
+    let status = run("bin/probe", &["probe", "exit", "77"], &[], true);
+    ensure_eq!(status, Ok(ExitStatus::Exited(77)));
+    // A NUL inside an argument cannot be passed.
+    let file = program("bin/probe").ok_or_else(fail)?;
+    let refused = Spawn::new(file).args(&["probe", "a\0b"]).spawn().err();
+    ensure_eq!(
+        refused,
+        Some(SpawnError::Setup(elfload::SetupError::NulInString))
+    );
+    Ok(())
+}
+
+/// A panic in a second thread ends the whole process with status 101.
+pub fn panic_ends_process() -> TestResult {
+    ensure_eq!(
+        run("bin/probe", &["probe", "panic-thread"], &[], true),
+        Ok(ExitStatus::Exited(rt::process::PANIC_STATUS))
+    );
+    Ok(())
+}
+
+/// Threads, thread-local values and locks in a loaded program.
+pub fn threads_in_child() -> TestResult {
+    ensure_eq!(
+        run("bin/probe", &["probe", "threads"], &[], true),
+        Ok(ExitStatus::Exited(0))
+    );
+    Ok(())
+}
+
+/// A child whose budget runs out gets an allocation error, not a fault,
+/// and the parent gets every frame back.
+pub fn heap_exhaustion() -> TestResult {
+    let before = free_frames()?;
+    let file = program("bin/probe").ok_or_else(fail)?;
+    let mut child = Spawn::new(file)
+        .args(&["probe", "heap-exhaust"])
+        .budget(1500)
+        .spawn()
+        .map_err(|_| fail())?;
+    ensure_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
+    drop(child);
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// A static C program built by gcc loads and runs, its TLS and bss as the
+/// compiler expects; when it crashes the parent sees the fault.
+pub fn c_program() -> TestResult {
+    ensure_eq!(
+        run("bin/c-hello", &["c-hello", "x"], &[], true),
+        Ok(ExitStatus::Exited(44))
+    );
+    match run("bin/c-hello", &["c-hello", "crash"], &[], false) {
+        Ok(ExitStatus::Faulted { vector, addr, .. }) => {
+            ensure_eq!(vector, 14);
+            ensure_eq!(addr, 0x10);
+        }
+        other => {
+            rt::println!("    got {other:?}");
+            return Err(fail());
+        }
+    }
+    Ok(())
+}
+
+/// Every program in `bin/` of the initramfs loads (each is started and
+/// killed, or run to its end).
+pub fn every_program_loads() -> TestResult {
+    let (archive, _) = initramfs();
+    let mut names = Vec::new();
+    for entry in kcore::tar::entries(archive).flatten() {
+        if entry.is_regular_file() && entry.name.starts_with(b"bin/") {
+            names.push(core::str::from_utf8(entry.name).map_err(|_| fail())?);
+        }
+    }
+    ensure!(names.len() >= 3);
+    for name in names {
+        let file = program(name).ok_or_else(fail)?;
+        let child = Spawn::new(file).args(&[name, "sleep"]).spawn();
+        if let Err(e) = &child {
+            rt::println!("    {name}: {e}");
+        }
+        ensure!(child.is_ok());
+    }
+    Ok(())
+}
+
+/// Hostile files are refused before anything is mapped, each with its own
+/// error.
+pub fn hostile_files() -> TestResult {
+    let good = program("bin/tiny").ok_or_else(fail)?.bytes.to_vec();
+    let before = free_frames()?;
+    let mut cases: Vec<(Vec<u8>, ElfError)> = Vec::new();
+    let with = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut bytes = good.clone();
+        f(&mut bytes);
+        bytes
+    };
+    let phoff = u64::from_le_bytes(good[32..40].try_into().map_err(|_| fail())?) as usize;
+    let phnum = u16::from_le_bytes([good[56], good[57]]) as usize;
+    let load = (0..phnum)
+        .map(|i| phoff + 56 * i)
+        .find(|&at| good[at..at + 4] == [1, 0, 0, 0])
+        .ok_or_else(fail)?;
+    cases.push((good[..40].to_vec(), ElfError::TooShort));
+    cases.push((with(&|b| b[0] = 0), ElfError::BadMagic));
+    cases.push((with(&|b| b[5] = 2), ElfError::NotLittleEndian));
+    cases.push((with(&|b| b[18] = 3), ElfError::WrongMachine));
+    cases.push((with(&|b| b[16] = 1), ElfError::NotExecutable));
+    cases.push((with(&|b| b[54] = 32), ElfError::BadPhentsize));
+    cases.push((with(&|b| b[56..58].copy_from_slice(&[0, 0])), ElfError::NoProgramHeaders));
+    cases.push((
+        with(&|b| b[32..40].copy_from_slice(&(u64::MAX - 8).to_le_bytes())),
+        ElfError::PhdrsOutOfFile,
+    ));
+    // p_filesz past the end of the file.
+    cases.push((
+        with(&|b| b[load + 32..load + 40].copy_from_slice(&(1u64 << 40).to_le_bytes())),
+        ElfError::SegmentOutOfFile,
+    ));
+    // p_align 3.
+    cases.push((
+        with(&|b| b[load + 48..load + 56].copy_from_slice(&3u64.to_le_bytes())),
+        ElfError::BadAlignment,
+    ));
+    // The segment in the kernel half.
+    cases.push((
+        with(&|b| {
+            b[load + 16..load + 24].copy_from_slice(&0xffff_8000_0000_0000u64.to_le_bytes());
+            b[load + 48..load + 56].copy_from_slice(&0u64.to_le_bytes());
+        }),
+        ElfError::AboveUserEnd,
+    ));
+    // Writable and executable.
+    cases.push((
+        with(&|b| b[load + 4] |= 2 | 1),
+        ElfError::WritableAndExecutable,
+    ));
+    // The entry point outside every executable segment.
+    cases.push((
+        with(&|b| b[24..32].copy_from_slice(&0x10u64.to_le_bytes())),
+        ElfError::EntryNotExecutable,
+    ));
+    // A dynamic executable: turn the first header into PT_INTERP.
+    cases.push((
+        with(&|b| b[phoff..phoff + 4].copy_from_slice(&3u32.to_le_bytes())),
+        ElfError::NeedsInterpreter,
+    ));
+    for (bytes, expected) in &cases {
+        let file = ElfFile {
+            bytes,
+            backing: None,
+        };
+        let got = Spawn::new(file).spawn().err();
+        if got != Some(SpawnError::Elf(*expected)) {
+            rt::println!("    expected {expected:?}, got {got:?}");
+            return Err(fail());
+        }
+    }
+    drop(cases);
+    // A copy without the initramfs behind it loads by copying everything.
+    let file = ElfFile {
+        bytes: &good,
+        backing: None,
+    };
+    let mut child = Spawn::new(file).args(&["tiny", "1"]).spawn().map_err(|_| fail())?;
+    ensure_eq!(child.wait(), Ok(ExitStatus::Exited(2)));
+    drop(child);
+    drop(good);
+    ensure!(free_frames()? <= before);
+    Ok(())
+}
+
+/// A hundred spawns and kills, of running and of sleeping children, give
+/// every frame back.
+pub fn frames_come_back() -> TestResult {
+    // Warm up: the heap and the scratch page tables settle first.
+    for _ in 0..4 {
+        ensure_eq!(run("bin/tiny", &[], &[], false), Ok(ExitStatus::Exited(0)));
+    }
+    let before = free_frames()?;
+    for i in 0..100 {
+        let file = program("bin/probe").ok_or_else(fail)?;
+        let child = Spawn::new(file)
+            .args(&["probe", "sleep"])
+            .aslr(i % 2 == 0)
+            .spawn()
+            .map_err(|_| fail())?;
+        if i % 3 == 0 {
+            rt::thread::yield_now();
+        }
+        child.kill();
+        ensure_eq!(run("bin/tiny", &[], &[], i % 2 == 1), Ok(ExitStatus::Exited(0)));
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
