@@ -1,6 +1,7 @@
 //! The in-OS tests: a table of named functions, each run in its own thread.
 //! A test returns `Err` with a message, or faults, to fail.
 
+mod boot_info;
 mod caps;
 mod clock;
 mod cspace;
@@ -80,6 +81,10 @@ pub static ALL: &[Test] = &[
     Test {
         name: "syscall_null",
         run: syscalls::null,
+    },
+    Test {
+        name: "boot_info_entropy",
+        run: boot_info::entropy,
     },
     Test {
         name: "syscall_unknown_number",
