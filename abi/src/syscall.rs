@@ -132,11 +132,13 @@ pub enum Syscall {
     /// Errors: [`SysError::OutOfMemory`] if no frame or no free slot is left.
     ThreadCreate = 32,
     /// Starts a thread made by [`Syscall::ThreadCreate`] at `entry` with
-    /// stack `stack` and `arg` in `rdi` (other registers zero).
+    /// stack `stack`, `arg` in `rdi` (other registers zero) and FS base
+    /// `tls` (GS base zero).
     ///
     /// Arguments: [`ThreadStartArgs`]. Rights: [`Rights::WRITE`] on the
     /// [`ObjectType::Thread`]. Errors: [`SysError::InvalidArg`] if it has
-    /// already started, or `entry` or `stack` is not a user address.
+    /// already started, `entry` or `stack` is not a user address, or `tls`
+    /// is not below `0x0000_8000_0000_0000`.
     ThreadStart = 33,
     /// Sets a thread's IPC buffer address (page-aligned user address, or 0
     /// for none) and its fault endpoint slot (0 for none): an exception the
@@ -205,13 +207,14 @@ pub enum Syscall {
     /// Gives up the rest of the time slice. No arguments, no errors.
     ThreadYield = 43,
     /// Moves the calling thread into another address space and restarts it
-    /// there at `entry` with stack `stack` and `arg` in `rdi` (other
-    /// registers zero, FS and GS bases zero; the FPU state is kept): the
+    /// there at `entry` with stack `stack`, `arg` in `rdi` (other registers
+    /// zero), FS base `tls` and GS base zero (the FPU state is kept): the
     /// kernel half of `exec`. Does not return.
     ///
     /// Arguments: [`ThreadExecArgs`]. Rights: [`Rights::WRITE`] on the
     /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] if
-    /// `entry` or `stack` is not a user address.
+    /// `entry` or `stack` is not a user address, or `tls` is not below
+    /// `0x0000_8000_0000_0000`.
     ThreadExec = 44,
 
     // Endpoints (IPC): 48..64.
@@ -1264,6 +1267,9 @@ args!(
         stack: u64 as Address,
         /// Placed in its `rdi`.
         arg: u64,
+        /// Its FS base (thread-local storage), or 0 for none; below
+        /// `0x0000_8000_0000_0000`.
+        tls: u64 as Address,
     }
 );
 args!(
@@ -1476,6 +1482,9 @@ args!(
         stack: u64 as Address,
         /// Placed in its `rdi`.
         arg: u64,
+        /// Its FS base (thread-local storage), or 0 for none; below
+        /// `0x0000_8000_0000_0000`.
+        tls: u64 as Address,
     }
 );
 
@@ -1958,6 +1967,14 @@ mod tests {
             entry: 1,
             stack: 2,
             arg: 3,
+            tls: 0x7000_0000,
+        });
+        round_trip(ThreadExecArgs {
+            aspace: slot,
+            entry: 1,
+            stack: 2,
+            arg: u64::MAX,
+            tls: 4,
         });
         round_trip(ThreadSetPriorityArgs {
             thread: slot,
@@ -2058,6 +2075,8 @@ mod tests {
                 ArgKind::MapFlags
             ]
         );
+        assert_eq!(Syscall::ThreadStart.arg_kinds()[4], ArgKind::Address);
+        assert_eq!(Syscall::ThreadExec.arg_kinds()[4], ArgKind::Address);
         assert_eq!(Syscall::Null.arg_kinds(), &[]);
         assert_eq!(Syscall::MemoryLend.arg_kinds()[4], ArgKind::Mode);
         assert_eq!(Syscall::Call.arg_kinds()[1], ArgKind::Info);
@@ -2085,9 +2104,19 @@ mod tests {
             entry: 2,
             stack: 3,
             arg: 4,
+            tls: 5,
         }
         .encode();
-        assert_eq!(regs, [1, 2, 3, 4, 0, 0]);
+        assert_eq!(regs, [1, 2, 3, 4, 5, 0]);
+        let regs = ThreadExecArgs {
+            aspace: CapSlot(1),
+            entry: 2,
+            stack: 3,
+            arg: 4,
+            tls: 5,
+        }
+        .encode();
+        assert_eq!(regs, [1, 2, 3, 4, 5, 0]);
         let regs = SendArgs {
             endpoint: CapSlot(1),
             info: MessageInfo::new(0, 0, 0),

@@ -173,6 +173,7 @@ fn build(
         entry as usize as u64,
         CHILD_STACK_TOP - 8,
         arg,
+        0,
     )
 }
 

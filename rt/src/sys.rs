@@ -110,13 +110,21 @@ pub fn thread_create(
     }))
 }
 
-/// `ThreadStart`.
-pub fn thread_start(thread: CapSlot, entry: u64, stack: u64, arg: u64) -> Result<(), SysError> {
+/// `ThreadStart`: run at `entry` on `stack` with `arg` in `rdi` and FS
+/// base `tls` (0 for none).
+pub fn thread_start(
+    thread: CapSlot,
+    entry: u64,
+    stack: u64,
+    arg: u64,
+    tls: u64,
+) -> Result<(), SysError> {
     unit(call(&ThreadStartArgs {
         thread,
         entry,
         stack,
         arg,
+        tls,
     }))
 }
 
@@ -588,13 +596,15 @@ pub fn aspace_clone(budget: CapSlot, aspace: CapSlot) -> Result<CapSlot, SysErro
     Ok(CapSlot(r.slot as u32))
 }
 
-/// `ThreadExec`: go on in `aspace` at `entry`; returns only on error.
-pub fn thread_exec(aspace: CapSlot, entry: u64, stack: u64, arg: u64) -> SysError {
+/// `ThreadExec`: go on in `aspace` at `entry` with FS base `tls` (0 for
+/// none); returns only on error.
+pub fn thread_exec(aspace: CapSlot, entry: u64, stack: u64, arg: u64, tls: u64) -> SysError {
     match call::<_, NoResult>(&ThreadExecArgs {
         aspace,
         entry,
         stack,
         arg,
+        tls,
     }) {
         Ok(_) => SysError::UnknownSyscall,
         Err(error) => error,

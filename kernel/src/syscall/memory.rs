@@ -170,16 +170,18 @@ pub fn aspace_clone(
     Ok(install_new(k, caller, ObjectRef::AddressSpace(id), parent))
 }
 
-/// `ThreadExec`: the caller goes on in another address space.
+/// `ThreadExec`: the caller goes on in another address space, with FS
+/// base `tls` (GS base 0).
 pub fn thread_exec(
     k: &mut Kernel,
     caller: ObjId<Thread>,
     args: ThreadExecArgs,
 ) -> Result<Next, SysError> {
-    use abi::layout::{USER_END, USER_START};
+    use abi::layout::{USER_END, USER_START, is_user_canonical};
     let (aspace, _) = lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, Rights::WRITE)?;
     if !(USER_START..USER_END).contains(&args.entry)
         || !(USER_START..=USER_END).contains(&args.stack)
+        || !is_user_canonical(args.tls)
     {
         return Err(SysError::InvalidArg);
     }
@@ -190,7 +192,7 @@ pub fn thread_exec(
     thread.context = UserContext::new_user(args.entry, args.stack, args.arg);
     let root = k.objects.get(aspace).root;
     crate::arch::paging::activate_phys(root);
-    switch::set_tls_bases(k, caller, 0, 0);
+    switch::set_tls_bases(k, caller, args.tls, 0);
     lifetime::release(k, ObjectRef::AddressSpace(old));
     Ok(Next::Done)
 }

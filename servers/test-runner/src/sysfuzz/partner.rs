@@ -182,6 +182,8 @@ fn exec(arg: u64) -> u64 {
         entry: entry_point,
         stack,
         arg: self::arg(EXECED, arg >> 8, arg >> 16),
+        // An FS base it never uses, to have `ThreadExec` set one.
+        tls: stack,
     };
     // Returns only on an error.
     match sys::call::<_, NoResult>(&args) {

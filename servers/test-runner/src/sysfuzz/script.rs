@@ -87,6 +87,16 @@ impl Worker {
         }
     }
 
+    /// An FS base for a partner thread (which never uses one): mostly
+    /// none, else a user address.
+    fn partner_tls(&mut self) -> u64 {
+        match self.rng.below(4) {
+            0 => WINDOW + self.rng.below(WINDOW_PAGES) * PAGE_BYTES,
+            1 => abi::layout::USER_END - 8,
+            _ => 0,
+        }
+    }
+
     /// A budget to pay with: a live one from the pool, else the worker's.
     fn payer(&mut self) -> Option<u64> {
         let entry = self
@@ -467,12 +477,14 @@ impl Worker {
             max_priority: PARTNER_PRIORITY,
         });
         let stack_index = self.rng.below(8);
+        let tls = self.partner_tls();
         let rounds = self.rng.below(32);
         let started = self.call(&ThreadStartArgs {
             thread: slot(thread),
             entry: self.cx.partner_entry,
             stack: partner_stack_top(stack_index),
             arg: partner::arg(mode, rounds, stack_index),
+            tls,
         });
         if image_mapped {
             let at = self.rng.below(SERVED as u64) as usize;
@@ -558,6 +570,7 @@ impl Worker {
                 max_priority: PARTNER_PRIORITY,
             });
             let stack_index = self.rng.below(8);
+            let tls = self.partner_tls();
             let mode = self.rng.pick(&[partner::TINY, partner::TOUCHER]);
             let rounds = self.rng.below(8);
             if self
@@ -566,6 +579,7 @@ impl Worker {
                     entry: self.cx.partner_entry,
                     stack: partner_stack_top(stack_index),
                     arg: partner::arg(mode, rounds, stack_index),
+                    tls,
                 })
                 .is_ok()
             {
@@ -1134,12 +1148,14 @@ impl Worker {
             max_priority: PARTNER_PRIORITY,
         });
         let stack_index = self.rng.below(8);
+        let tls = self.partner_tls();
         let rounds = self.rng.below(4);
         let started = self.call(&ThreadStartArgs {
             thread: slot(thread),
             entry: self.cx.partner_entry,
             stack: partner_stack_top(stack_index),
             arg: partner::arg(partner::EXEC, rounds, stack_index),
+            tls,
         });
         if started.is_err() {
             return;
@@ -1237,12 +1253,14 @@ impl Worker {
                     max_priority: PARTNER_PRIORITY,
                 });
                 let stack_index = self.rng.below(8);
+                let tls = self.partner_tls();
                 started = self
                     .call(&ThreadStartArgs {
                         thread: slot(thread),
                         entry: self.cx.partner_entry,
                         stack: partner_stack_top(stack_index),
                         arg: partner::arg(partner::WAKER, 0, stack_index),
+                        tls,
                     })
                     .is_ok();
             }

@@ -187,6 +187,10 @@ pub static ALL: &[Test] = &[
         run: threads::start_errors,
     },
     Test {
+        name: "thread_start_tls",
+        run: threads::start_tls,
+    },
+    Test {
         name: "thread_wait_errors",
         run: threads::wait_errors,
     },
@@ -613,6 +617,10 @@ pub static ALL: &[Test] = &[
     Test {
         name: "vm_exec_switch",
         run: vm::exec_switch,
+    },
+    Test {
+        name: "vm_exec_tls",
+        run: vm::exec_tls,
     },
     Test {
         name: "vm_fault_endpoint",
