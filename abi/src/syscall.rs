@@ -423,6 +423,21 @@ pub enum Syscall {
     /// [`Rights::WRITE`] on the [`ObjectType::AddressSpace`]. Errors:
     /// [`SysError::OutOfMemory`] (nothing is kept).
     AspaceClone = 90,
+    /// Makes every page of `pages` pages from `vaddr` present, as a touch
+    /// would: a writable region's pages as a write makes them (a hole gets
+    /// a zeroed page, a copy-on-write page is copied), other regions'
+    /// pages as a read does. A program commits memory with it before using
+    /// it, so that running out of budget is an error it can handle rather
+    /// than a fault on first touch (like Linux's `MAP_POPULATE`). Not
+    /// preemptible: one call does at most [`POPULATE_MAX_PAGES`] pages.
+    ///
+    /// Arguments: [`AspacePopulateArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] for
+    /// an unaligned, empty, too long, overflowing or non-user range, then
+    /// for a page in no region or past its memory object's end (nothing is
+    /// done then); [`SysError::OutOfMemory`] if a page or page table cannot
+    /// be paid for (the pages before it stay present).
+    AspacePopulate = 91,
 
     // Time: 96..112.
     /// Reads the monotonic clock. Results: [`ClockTime`]. Needs no
@@ -706,7 +721,7 @@ const BY_NUMBER: [Option<Syscall>; Syscall::NUMBER_LIMIT as usize] = {
 impl Syscall {
     /// Every syscall, in number order (grouped by object: each group
     /// starts at a multiple of 16).
-    pub const ALL: [Syscall; 59] = [
+    pub const ALL: [Syscall; 60] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
@@ -755,6 +770,7 @@ impl Syscall {
         Syscall::AspaceUnmap,
         Syscall::AspaceProtect,
         Syscall::AspaceClone,
+        Syscall::AspacePopulate,
         Syscall::ClockRead,
         Syscall::TimerSet,
         Syscall::FutexWait,
@@ -824,6 +840,7 @@ syscall_table!(
             IoPortsCreate => IoPortsCreateArgs,
             IoPortsBind => IoPortsBindArgs, IoPortsUnbind => IoPortsUnbindArgs,
             IrqCreate => IrqCreateArgs, IrqBind => IrqBindArgs, IrqAck => IrqAckArgs,
+            AspacePopulate => AspacePopulateArgs,
 );
 
 /// What an argument register holds. One list per syscall
@@ -1488,6 +1505,22 @@ args!(
     }
 );
 
+/// Most pages one [`Syscall::AspacePopulate`] makes present (4 MiB): the
+/// call is not preemptible, so its work is bounded.
+pub const POPULATE_MAX_PAGES: u64 = 1024;
+
+args!(
+    /// Arguments of [`Syscall::AspacePopulate`].
+    AspacePopulateArgs for AspacePopulate {
+        /// An [`ObjectType::AddressSpace`] with [`Rights::WRITE`].
+        aspace: CapSlot,
+        /// Page-aligned first address.
+        vaddr: u64 as Address,
+        /// Number of pages, `1..=POPULATE_MAX_PAGES`.
+        pages: u64 as Count,
+    }
+);
+
 /// How [`Syscall::MemoryLend`] takes whole pages.
 #[repr(u64)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -1976,6 +2009,11 @@ mod tests {
             arg: u64::MAX,
             tls: 4,
         });
+        round_trip(AspacePopulateArgs {
+            aspace: slot,
+            vaddr: 0x6000_0000,
+            pages: POPULATE_MAX_PAGES,
+        });
         round_trip(ThreadSetPriorityArgs {
             thread: slot,
             priority: 3,
@@ -2075,6 +2113,10 @@ mod tests {
                 ArgKind::MapFlags
             ]
         );
+        assert_eq!(
+            Syscall::AspacePopulate.arg_kinds(),
+            &[ArgKind::Slot, ArgKind::Address, ArgKind::Count]
+        );
         assert_eq!(Syscall::ThreadStart.arg_kinds()[4], ArgKind::Address);
         assert_eq!(Syscall::ThreadExec.arg_kinds()[4], ArgKind::Address);
         assert_eq!(Syscall::Null.arg_kinds(), &[]);
@@ -2117,6 +2159,13 @@ mod tests {
         }
         .encode();
         assert_eq!(regs, [1, 2, 3, 4, 5, 0]);
+        let regs = AspacePopulateArgs {
+            aspace: CapSlot(1),
+            vaddr: 0x2000,
+            pages: 3,
+        }
+        .encode();
+        assert_eq!(regs, [1, 0x2000, 3, 0, 0, 0]);
         let regs = SendArgs {
             endpoint: CapSlot(1),
             info: MessageInfo::new(0, 0, 0),

@@ -611,6 +611,16 @@ pub fn thread_exec(aspace: CapSlot, entry: u64, stack: u64, arg: u64, tls: u64) 
     }
 }
 
+/// `AspacePopulate`: make `pages` pages from `vaddr` present now, so that
+/// running out of budget is an error here rather than a fault later.
+pub fn aspace_populate(aspace: CapSlot, vaddr: u64, pages: u64) -> Result<(), SysError> {
+    unit(call(&AspacePopulateArgs {
+        aspace,
+        vaddr,
+        pages,
+    }))
+}
+
 /// `MemoryLend`: a read-only object holding `[addr, addr + len)` of
 /// `aspace`; returns its slot and the offset of the first byte in it.
 pub fn memory_lend(

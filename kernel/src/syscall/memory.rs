@@ -2,10 +2,10 @@
 //! work is in `crate::vm`.
 
 use abi::syscall::{
-    AspaceCloneArgs, AspaceCreateArgs, AspaceMapArgs, AspaceProtectArgs, AspaceUnmapArgs,
-    BudgetInfoArgs, BudgetSplitArgs, BudgetStatus, LendMode, LendResult, MEMORY_MAX_PAGES,
-    MemoryCreateArgs, MemoryCreateDeviceArgs, MemoryLendArgs, MemoryResizeArgs, SyscallResult,
-    ThreadExecArgs,
+    AspaceCloneArgs, AspaceCreateArgs, AspaceMapArgs, AspacePopulateArgs, AspaceProtectArgs,
+    AspaceUnmapArgs, BudgetInfoArgs, BudgetSplitArgs, BudgetStatus, LendMode, LendResult,
+    MEMORY_MAX_PAGES, MemoryCreateArgs, MemoryCreateDeviceArgs, MemoryLendArgs, MemoryResizeArgs,
+    POPULATE_MAX_PAGES, SyscallResult, ThreadExecArgs,
 };
 use abi::{MapFlags, Rights, SysError};
 use kcore::budget::Account;
@@ -168,6 +168,31 @@ pub fn aspace_clone(
     check_new_slot(k, caller)?;
     let id = vm::clone::clone_aspace(k, budget, source)?;
     Ok(install_new(k, caller, ObjectRef::AddressSpace(id), parent))
+}
+
+/// `AspacePopulate`: every check before the first page, then page by
+/// page (not preemptible: at most `POPULATE_MAX_PAGES`).
+pub fn aspace_populate(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: AspacePopulateArgs,
+) -> Result<Next, SysError> {
+    let (aspace, _) = lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, Rights::WRITE)?;
+    if args.pages > POPULATE_MAX_PAGES {
+        return Err(SysError::InvalidArg);
+    }
+    // Unaligned, empty, overflowing, outside user space; then a hole.
+    let end = k
+        .objects
+        .get(aspace)
+        .regions
+        .check_mapped(args.vaddr, args.pages)
+        .map_err(vm::mapping::region_error)?;
+    if !vm::mapping::inside_objects(k, aspace, args.vaddr, end) {
+        return Err(SysError::InvalidArg);
+    }
+    vm::fault::populate_range(k, aspace, args.vaddr, end)?;
+    Ok(Next::Success)
 }
 
 /// `ThreadExec`: the caller goes on in another address space, with FS

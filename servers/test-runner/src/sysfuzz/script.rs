@@ -4,7 +4,8 @@
 //! join the pool, so random calls then work on them too.
 //!
 //! - `window`: create a memory object, derive a copy, map it in the
-//!   worker's window of the child's own address space, touch its pages
+//!   worker's window of the child's own address space, populate it (now
+//!   and then a page too far, a hole), touch its pages
 //!   (through the kernel: `CapInfo` writes there), protect it read-only,
 //!   resize it, unmap it, revoke and delete it. Two rules are checked:
 //!   after a read-only protect, and after the unmap, the kernel must
@@ -37,11 +38,11 @@
 
 use abi::layout::PAGE_BYTES;
 use abi::syscall::{
-    AspaceCloneArgs, AspaceCreateArgs, AspaceMapArgs, AspaceProtectArgs, AspaceUnmapArgs,
-    BudgetInfoArgs, BudgetSplitArgs, CSpaceCreateArgs, CapCopyArgs, CapDeleteArgs, CapInfoArgs,
-    CapMintArgs, CapMoveArgs, CapRevokeArgs, ClockReadArgs, EndpointCreateArgs, FutexWaitArgs,
-    IoPortsBindArgs, IoPortsCreateArgs, IoPortsUnbindArgs, IrqAckArgs, IrqBindArgs, LendMode,
-    MemoryCreateArgs, MemoryCreateDeviceArgs, MemoryLendArgs, MemoryResizeArgs,
+    AspaceCloneArgs, AspaceCreateArgs, AspaceMapArgs, AspacePopulateArgs, AspaceProtectArgs,
+    AspaceUnmapArgs, BudgetInfoArgs, BudgetSplitArgs, CSpaceCreateArgs, CapCopyArgs, CapDeleteArgs,
+    CapInfoArgs, CapMintArgs, CapMoveArgs, CapRevokeArgs, ClockReadArgs, EndpointCreateArgs,
+    FutexWaitArgs, IoPortsBindArgs, IoPortsCreateArgs, IoPortsUnbindArgs, IrqAckArgs, IrqBindArgs,
+    LendMode, MemoryCreateArgs, MemoryCreateDeviceArgs, MemoryLendArgs, MemoryResizeArgs,
     NotificationCreateArgs, Syscall, SyscallArgs, ThreadConfigureArgs, ThreadCreateArgs,
     ThreadSetPriorityArgs, ThreadStartArgs, ThreadWaitArgs, exit_kind,
 };
@@ -227,6 +228,14 @@ impl Worker {
             })
             .is_ok();
         if mapped {
+            if self.rng.chance(40) {
+                let pages = map_pages + u64::from(self.rng.chance(20));
+                let _ = self.call(&AspacePopulateArgs {
+                    aspace: G_ASPACE,
+                    vaddr: window,
+                    pages,
+                });
+            }
             for page in 0..map_pages {
                 let within = self.rng.below(PAGE_BYTES - 16) & !7;
                 let _ = self.touch(window + page * PAGE_BYTES + within);

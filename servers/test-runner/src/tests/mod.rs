@@ -13,6 +13,7 @@ mod ipc_caps;
 mod irq;
 mod memory;
 mod notify;
+mod populate;
 mod preempt;
 mod process;
 mod sched;
@@ -645,6 +646,26 @@ pub static ALL: &[Test] = &[
     Test {
         name: "vm_clone_out_of_memory_keeps_nothing",
         run: vm_faults::clone_out_of_memory_keeps_nothing,
+    },
+    Test {
+        name: "aspace_populate_ok",
+        run: populate::ok,
+    },
+    Test {
+        name: "aspace_populate_device_memory",
+        run: populate::device_memory_costs_nothing,
+    },
+    Test {
+        name: "aspace_populate_max_pages",
+        run: populate::max_pages,
+    },
+    Test {
+        name: "aspace_populate_errors",
+        run: populate::errors,
+    },
+    Test {
+        name: "aspace_populate_out_of_memory",
+        run: populate::out_of_memory,
     },
     Test {
         name: "timeout_recv",

@@ -58,7 +58,7 @@ pub(super) fn page_faulted(status: &abi::syscall::ThreadStatus, addr: u64) -> bo
     status.kind == exit_kind::FAULTED && status.code == PAGE_FAULT && status.addr == addr
 }
 
-fn read_word(addr: u64) -> u64 {
+pub(super) fn read_word(addr: u64) -> u64 {
     peek(addr)
 }
 
