@@ -236,7 +236,6 @@ fn loaded_start(startup: &'static StartupInfo) -> ! {
 macro_rules! entry {
     ($main:path) => {
         #[doc(hidden)]
-        #[allow(unsafe_code)]
         #[unsafe(no_mangle)]
         pub fn __mica_main() -> u64 {
             let main: fn() -> u64 = $main;

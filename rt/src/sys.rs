@@ -111,13 +111,21 @@ pub fn thread_create(
     }))
 }
 
-/// `ThreadStart`.
-pub fn thread_start(thread: CapSlot, entry: u64, stack: u64, arg: u64) -> Result<(), SysError> {
+/// `ThreadStart`: run at `entry` on `stack` with `arg` in `rdi` and FS
+/// base `tls` (0 for none).
+pub fn thread_start(
+    thread: CapSlot,
+    entry: u64,
+    stack: u64,
+    arg: u64,
+    tls: u64,
+) -> Result<(), SysError> {
     unit(invoke(&ThreadStartArgs {
         thread,
         entry,
         stack,
         arg,
+        tls,
     }))
 }
 
@@ -417,17 +425,29 @@ pub fn aspace_clone(budget: CapSlot, aspace: CapSlot) -> Result<CapSlot, SysErro
     Ok(CapSlot(r.slot as u32))
 }
 
-/// `ThreadExec`: go on in `aspace` at `entry`; returns only on error.
-pub fn thread_exec(aspace: CapSlot, entry: u64, stack: u64, arg: u64) -> SysError {
+/// `ThreadExec`: go on in `aspace` at `entry` with FS base `tls` (0 for
+/// none); returns only on error.
+pub fn thread_exec(aspace: CapSlot, entry: u64, stack: u64, arg: u64, tls: u64) -> SysError {
     match invoke::<_, NoResult>(&ThreadExecArgs {
         aspace,
         entry,
         stack,
         arg,
+        tls,
     }) {
         Ok(_) => SysError::UnknownSyscall,
         Err(error) => error,
     }
+}
+
+/// `AspacePopulate`: make `pages` pages from `vaddr` present now, so that
+/// running out of budget is an error here rather than a fault later.
+pub fn aspace_populate(aspace: CapSlot, vaddr: u64, pages: u64) -> Result<(), SysError> {
+    unit(invoke(&AspacePopulateArgs {
+        aspace,
+        vaddr,
+        pages,
+    }))
 }
 
 /// `MemoryLend`: a read-only object holding `[addr, addr + len)` of

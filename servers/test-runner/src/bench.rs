@@ -329,7 +329,7 @@ fn thread_lifecycle() {
     };
     let entry = crate::cpu::exit_at_once as *const () as u64;
     // The thread exits before touching its stack.
-    let _ = sys::thread_start(thread, entry, abi::layout::STACK_TOP - 8, 0);
+    let _ = sys::thread_start(thread, entry, abi::layout::STACK_TOP - 8, 0, 0);
     let _ = sys::thread_wait(thread);
     let _ = sys::cap_delete(thread);
 }

@@ -20,7 +20,7 @@ use abi::{MapFlags, Rights, SysError};
 use crate::timing::{Timed, summarize, timed_overhead, timed_syscall};
 use rt::println;
 use crate::copy_spawn::spawn_copy;
-use crate::raw::{self, Message};
+use crate::raw::{self as sys, Message};
 
 use crate::bench_pair::{CLIENT_REPORT, PARTNER_REPORT, SAMPLES};
 use crate::cpu::word_at;

@@ -24,7 +24,7 @@ use abi::CapSlot;
 use abi::ipc::{MessageInfo, fault};
 use abi::syscall::{RecvResult, Syscall, SyscallResult};
 use crate::timing::{Timed, summarize, timed_breakpoint, timed_overhead, timed_syscall};
-use crate::raw::{self, Message};
+use crate::raw::{self as sys, Message};
 
 use crate::peer::{ENDPOINT, PING, PONG, RESULTS, SPARE};
 

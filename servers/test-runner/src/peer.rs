@@ -11,7 +11,7 @@ use abi::CapSlot;
 use abi::ipc::{MSG_MAX_CAPS, MSG_MAX_WORDS, MessageInfo};
 use rt::ipc_buffer::IpcBufferPtr;
 use crate::copy_spawn::Grant;
-use crate::raw::{self, Message};
+use crate::raw::{self as sys, Message};
 
 /// The debug capability (same slot as in the first program, so printing works).
 pub const DEBUG: CapSlot = CapSlot(1);

@@ -20,8 +20,9 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use abi::ipc::MessageInfo;
 use abi::syscall::{BudgetInfoArgs, BudgetStatus, LendMode, Syscall};
 use abi::{CapSlot, MapFlags, SysError};
-use crate::raw::{self, Message};
-use crate::raw_thread::{JoinHandle, OwnCaps};
+use crate::raw::{self as sys, Message};
+use crate::raw_thread::JoinHandle;
+use rt::process::OwnCaps;
 
 use super::layout::{
     FIRST_RANDOM_SLOT, G_ASPACE, G_BUDGET, G_CONSOLE, G_CSPACE, G_GO, G_RESULTS, OWN_READ_ONLY,

@@ -84,7 +84,7 @@ use abi::syscall::{
 use abi::{CapSlot, Rights};
 use rt::println;
 use crate::copy_spawn::{Grant, spawn_copy};
-use crate::raw::{self, Message};
+use crate::raw::{self as sys, Message};
 
 use crate::tests::{Failure, TestResult};
 

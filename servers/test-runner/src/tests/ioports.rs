@@ -8,7 +8,7 @@ use abi::syscall::{
     IO_PORTS_PER_THREAD, KERNEL_IO_PORTS, THREADS_PER_IO_PORTS, ThreadStatus, exit_kind,
 };
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use crate::raw::{self, Message};
+use crate::raw::{self as sys, Message};
 
 use super::support::{EMPTY_SLOT, Raw, budget, free_frames, must, raw_entry};
 use super::{TestResult, boot};

@@ -7,7 +7,7 @@ use abi::ipc::{LABEL_MAX, MSG_MAX_WORDS, MessageInfo};
 use abi::layout::USER_END;
 use abi::syscall::{Syscall, exit_kind};
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use crate::raw::{self, Message, Received};
+use crate::raw::{self as sys, Message, Received};
 use crate::raw_thread::spawn;
 
 use super::support::*;

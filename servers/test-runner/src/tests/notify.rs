@@ -4,7 +4,7 @@
 
 use abi::ipc::MessageInfo;
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use crate::raw::{self, Message};
+use crate::raw::{self as sys, Message};
 
 use super::support::{
     EMPTY_SLOT, Raw, RawThread, add_out, budget, clear_out, code, free_frames, high, low_slot,

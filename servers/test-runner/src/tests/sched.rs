@@ -5,7 +5,7 @@
 use abi::layout::{IMAGE_BASE, USER_END};
 use abi::syscall::{Syscall, ThreadRegs, USER_RFLAGS_MASK};
 use abi::{CapSlot, Rights, SysError};
-use crate::raw::{self, Message};
+use crate::raw::{self as sys, Message};
 use crate::raw_thread::spawn;
 
 use super::support::{

@@ -42,7 +42,9 @@ fn run(path: &str, args: &[&str], env: &[&str], aslr: bool) -> Result<ExitStatus
         .aslr(aslr)
         .entropy(entropy())
         .spawn()?;
-    child.wait().map_err(SpawnError::Kernel)
+    // A child that neither exits nor faults fails the test, not the run.
+    let deadline = rt::time::deadline_after(rt::time::Duration::from_secs(20));
+    child.wait_until(deadline).map_err(SpawnError::Kernel)
 }
 
 /// Some entropy for the children's layout.
@@ -107,6 +109,11 @@ pub fn threads_in_child() -> TestResult {
 /// A child whose budget runs out gets an allocation error, not a fault,
 /// and the parent gets every frame back.
 pub fn heap_exhaustion() -> TestResult {
+    // The same path once first, so that the parent's own heap has grown.
+    ensure_eq!(
+        run("bin/probe", &["probe", "exit", "0"], &[], false),
+        Ok(ExitStatus::Exited(0))
+    );
     let before = free_frames()?;
     let file = program("bin/probe").ok_or_else(fail)?;
     let mut child = Spawn::new(file)

@@ -18,7 +18,7 @@
 
 use abi::ipc::IPC_BUFFER_DEADLINE_WORD;
 use abi::{CapSlot, SysError};
-use crate::raw::{self, Message};
+use crate::raw::{self as sys, Message};
 
 use super::TestResult;
 use super::support::*;
