@@ -261,7 +261,10 @@ impl<'a> Spawn<'a> {
         if self.grants.len() > STARTUP_HANDLES {
             return Err(SpawnError::TooManyHandles);
         }
-        let file_page_offset = self.file.backing.map_or(1, |(_, offset)| offset % PAGE_BYTES);
+        let file_page_offset = self
+            .file
+            .backing
+            .map_or(1, |(_, offset)| offset % PAGE_BYTES);
         let image = elfload::parse(
             self.file.bytes,
             &Options {
@@ -342,15 +345,7 @@ impl<'a> Spawn<'a> {
             cpu_features: crate::start::boot_info().map_or(0, |b| b.cpu_features),
             handles: self.handles(),
         };
-        let rsp = self.fill_block(
-            budget,
-            aspace,
-            image,
-            &layout,
-            thread_block,
-            scratch,
-            &info,
-        )?;
+        let rsp = self.fill_block(budget, aspace, image, &layout, thread_block, scratch, &info)?;
         self.grant(child, aspace, cspace)?;
         let thread = sys::thread_create(budget, aspace, cspace)?;
         sys::cap_copy_to(thread, Rights::all(), cspace, CapSlot(slot::THREAD))?;
@@ -562,7 +557,14 @@ struct ScratchMap {
 impl ScratchMap {
     fn map(memory: CapSlot, addr: u64, pages: u64) -> Result<ScratchMap, SysError> {
         let own = process::own_caps().aspace;
-        sys::aspace_map(own, memory, 0, addr, pages, MapFlags::READ | MapFlags::WRITE)?;
+        sys::aspace_map(
+            own,
+            memory,
+            0,
+            addr,
+            pages,
+            MapFlags::READ | MapFlags::WRITE,
+        )?;
         Ok(ScratchMap { addr, pages })
     }
 }

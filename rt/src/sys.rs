@@ -14,7 +14,6 @@ use core::sync::atomic::AtomicU32;
 use abi::syscall::*;
 use abi::{CapSlot, MapFlags, Rights, SysError};
 
-
 /// Makes syscall `number` with argument registers `args`; returns the
 /// status word and the result registers.
 #[inline(always)]
@@ -72,7 +71,6 @@ pub fn debug_write(console: CapSlot, bytes: &[u8]) -> Result<(), SysError> {
     })
     .map(|_| ())
 }
-
 
 /// `DebugExit`: end the QEMU run.
 pub fn debug_exit(console: CapSlot, code: u64) -> Result<(), SysError> {
@@ -165,7 +163,6 @@ pub fn thread_read_regs(thread: CapSlot) -> Result<ThreadRegs, SysError> {
     Ok(out)
 }
 
-
 /// `ThreadWriteRegs`.
 pub fn thread_write_regs(thread: CapSlot, regs: &ThreadRegs) -> Result<(), SysError> {
     unit(invoke(&ThreadWriteRegsArgs {
@@ -173,7 +170,6 @@ pub fn thread_write_regs(thread: CapSlot, regs: &ThreadRegs) -> Result<(), SysEr
         regs: regs as *const ThreadRegs as u64,
     }))
 }
-
 
 /// `ThreadSuspend`.
 pub fn thread_suspend(thread: CapSlot) -> Result<(), SysError> {
@@ -264,7 +260,6 @@ pub fn cap_info(slot: CapSlot) -> Result<CapInfo, SysError> {
     })?;
     Ok(out)
 }
-
 
 /// `ClockRead`: nanoseconds since boot.
 pub fn clock_read() -> u64 {
@@ -539,7 +534,6 @@ pub fn futex_wait(word: &AtomicU32, expected: u32, deadline: u64) -> Result<(), 
     }))
 }
 
-
 /// `FutexWake`: wakes up to `count` waiters on `word` ([`FUTEX_ALL`]: all);
 /// returns how many.
 pub fn futex_wake(word: &AtomicU32, count: u64) -> Result<u64, SysError> {
@@ -549,7 +543,6 @@ pub fn futex_wake(word: &AtomicU32, count: u64) -> Result<u64, SysError> {
     })
     .map(|r| r.woken)
 }
-
 
 /// `FutexRequeue`: if `word` holds `expected`, wakes up to `wake_count` of
 /// its waiters and moves up to `requeue_count` others to `target`;
@@ -570,4 +563,3 @@ pub fn futex_requeue(
     })
     .map(|r| (r.woken, r.requeued))
 }
-

@@ -6,11 +6,11 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::raw::{self as sys, Message};
+use crate::timing::{tsc_end, tsc_start};
 use abi::ipc::fault;
 use abi::layout::PAGE_BYTES;
 use abi::{CapSlot, MapFlags, SysError};
-use crate::timing::{tsc_end, tsc_start};
-use crate::raw::{self as sys, Message};
 
 use crate::cpu::{peek, poke};
 

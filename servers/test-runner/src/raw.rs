@@ -95,7 +95,6 @@ pub fn send(endpoint: CapSlot, message: &Message) -> Result<(), SysError> {
     ipc(Syscall::Send, endpoint.to_reg(), message).map(|_| ())
 }
 
-
 /// `NbSend`.
 pub fn nb_send(endpoint: CapSlot, message: &Message) -> Result<(), SysError> {
     ipc(Syscall::NbSend, endpoint.to_reg(), message).map(|_| ())
@@ -106,7 +105,6 @@ pub fn nb_send(endpoint: CapSlot, message: &Message) -> Result<(), SysError> {
 pub fn call(endpoint: CapSlot, message: &Message) -> Result<Received, SysError> {
     ipc(Syscall::Call, endpoint.to_reg(), message)
 }
-
 
 /// `Recv`.
 pub fn recv(endpoint: CapSlot) -> Result<Received, SysError> {
@@ -142,8 +140,6 @@ pub fn reply(message: &Message) -> Result<(), SysError> {
 pub fn reply_recv(endpoint: CapSlot, message: &Message) -> Result<Received, SysError> {
     ipc(Syscall::ReplyRecv, endpoint.to_reg(), message)
 }
-
-
 
 /// `DebugWrite` with a raw address (tests pass bad ones on purpose).
 pub fn debug_write_raw(console: CapSlot, addr: u64, len: u64) -> Result<(), SysError> {

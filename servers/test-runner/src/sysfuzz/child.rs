@@ -17,11 +17,11 @@
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use crate::raw::{self as sys, Message};
+use crate::raw_thread::JoinHandle;
 use abi::ipc::MessageInfo;
 use abi::syscall::{BudgetInfoArgs, BudgetStatus, LendMode, Syscall};
 use abi::{CapSlot, MapFlags, SysError};
-use crate::raw::{self as sys, Message};
-use crate::raw_thread::JoinHandle;
 use rt::process::OwnCaps;
 
 use super::layout::{

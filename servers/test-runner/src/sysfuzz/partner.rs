@@ -13,10 +13,10 @@
 //! its stack, and every loop is bounded: it ends after its rounds, or at
 //! its first error.
 
+use crate::raw::{self as sys, Message};
 use abi::CapSlot;
 use abi::ipc::{MSG_REG_WORDS, MessageInfo};
 use abi::syscall::{NoResult, ThreadExecArgs};
-use crate::raw::{self as sys, Message};
 
 use super::layout::partner_stack_top;
 

@@ -74,7 +74,12 @@ pub fn tiny_exits() -> TestResult {
 
 /// Arguments and environment arrive as given.
 pub fn args_and_env() -> TestResult {
-    let status = run("bin/probe", &["probe", "args"], &["A=1", "HOME=/", "B="], false);
+    let status = run(
+        "bin/probe",
+        &["probe", "args"],
+        &["A=1", "HOME=/", "B="],
+        false,
+    );
     ensure_eq!(status, Ok(ExitStatus::Exited(203)));
     let status = run("bin/probe", &["probe", "exit", "77"], &[], true);
     ensure_eq!(status, Ok(ExitStatus::Exited(77)));
@@ -192,7 +197,10 @@ pub fn hostile_files() -> TestResult {
     cases.push((with(&|b| b[18] = 3), ElfError::WrongMachine));
     cases.push((with(&|b| b[16] = 1), ElfError::NotExecutable));
     cases.push((with(&|b| b[54] = 32), ElfError::BadPhentsize));
-    cases.push((with(&|b| b[56..58].copy_from_slice(&[0, 0])), ElfError::NoProgramHeaders));
+    cases.push((
+        with(&|b| b[56..58].copy_from_slice(&[0, 0])),
+        ElfError::NoProgramHeaders,
+    ));
     cases.push((
         with(&|b| b[32..40].copy_from_slice(&(u64::MAX - 8).to_le_bytes())),
         ElfError::PhdrsOutOfFile,
@@ -247,7 +255,10 @@ pub fn hostile_files() -> TestResult {
         bytes: &good,
         backing: None,
     };
-    let mut child = Spawn::new(file).args(&["tiny", "1"]).spawn().map_err(|_| fail())?;
+    let mut child = Spawn::new(file)
+        .args(&["tiny", "1"])
+        .spawn()
+        .map_err(|_| fail())?;
     ensure_eq!(child.wait(), Ok(ExitStatus::Exited(2)));
     drop(child);
     drop(good);
@@ -274,7 +285,10 @@ pub fn frames_come_back() -> TestResult {
             rt::thread::yield_now();
         }
         child.kill();
-        ensure_eq!(run("bin/tiny", &[], &[], i % 2 == 1), Ok(ExitStatus::Exited(0)));
+        ensure_eq!(
+            run("bin/tiny", &[], &[], i % 2 == 1),
+            Ok(ExitStatus::Exited(0))
+        );
     }
     ensure_eq!(free_frames()?, before);
     Ok(())

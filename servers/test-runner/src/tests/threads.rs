@@ -3,11 +3,11 @@
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use crate::raw as sys;
+use crate::raw_thread::spawn;
 use abi::layout::USER_END;
 use abi::syscall::exit_kind;
 use abi::{CapSlot, Rights, SysError};
-use crate::raw as sys;
-use crate::raw_thread::spawn;
 
 use super::support::{Raw, clear_out, must, out, raw_entry, set_out};
 use super::syscalls::fail;

@@ -4,10 +4,10 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::raw as sys;
 use abi::layout::PAGE_BYTES;
 use abi::syscall::exit_kind;
 use abi::{CapSlot, MapFlags, ObjectType, Rights, SysError};
-use crate::raw as sys;
 
 use super::support::{Raw, budget, free_frames, must, raw_entry};
 use super::{TestResult, aspace_cap, boot};
