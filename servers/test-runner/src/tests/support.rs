@@ -7,11 +7,11 @@
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::raw as sys;
-use rt::handle::Handle;
 use crate::raw_thread::JoinHandle;
 use abi::ipc::MSG_MAX_WORDS;
 use abi::syscall::exit_kind;
 use abi::{CapSlot, SysError};
+use rt::handle::Handle;
 
 use super::{Failure, debug_cap};
 
