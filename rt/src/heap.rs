@@ -32,7 +32,7 @@ pub const HEAP_RANDOM_PAGES: u64 = 1 << 20;
 /// Pages of address space the heap may grow to (64 GiB).
 pub const RESERVE_PAGES: u64 = 1 << 24;
 /// Pages committed at least per growth.
-const GROW_MIN_PAGES: u64 = 16;
+const GROW_MIN_PAGES: u64 = 4;
 /// Pages committed by one `AspacePopulate` call (the kernel's limit).
 const POPULATE_CHUNK: u64 = abi::syscall::POPULATE_MAX_PAGES;
 

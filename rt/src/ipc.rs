@@ -402,3 +402,76 @@ impl Endpoint {
 pub fn reply(message: &Message) -> Result<(), SysError> {
     deliver(message_args!(ReplyArgs, reserved, 0, message, None))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_message_is_empty_with_zero_registers() {
+        let message = Message::new(7);
+        assert_eq!(message.label(), 7);
+        assert!(message.words().is_empty());
+        assert!(message.caps().is_empty());
+        assert_eq!(message.registers(), [0; MSG_REG_WORDS]);
+        assert_eq!(message.word(3), 0);
+    }
+
+    #[test]
+    fn words_and_caps_fill_up_to_their_limits() {
+        let mut message = Message::new(1);
+        for i in 0..MSG_MAX_WORDS as u64 {
+            assert_eq!(message.push(i), Ok(()));
+        }
+        assert_eq!(message.push(99), Err(Full));
+        assert_eq!(message.words().len(), MSG_MAX_WORDS);
+        assert_eq!(message.word(63), 63);
+        assert_eq!(message.word(64), 0);
+        assert_eq!(message.room(), 0);
+        for i in 0..MSG_MAX_CAPS as u32 {
+            assert_eq!(message.push_cap(CapSlot(i + 1)), Ok(()));
+        }
+        assert_eq!(message.push_cap(CapSlot(9)), Err(Full));
+        message.truncate(2);
+        assert_eq!(message.words(), &[0, 1]);
+        message.reset(5);
+        assert_eq!(
+            (message.label(), message.words().len(), message.caps().len()),
+            (5, 0, 0)
+        );
+    }
+
+    #[test]
+    fn with_words_cuts_at_the_limit_and_label_at_48_bits() {
+        let long = [3u64; 80];
+        assert_eq!(Message::with_words(1, &long).words().len(), MSG_MAX_WORDS);
+        assert_eq!(Message::new(u64::MAX).label(), abi::ipc::LABEL_MAX);
+    }
+
+    #[test]
+    fn a_received_message_takes_the_registers_and_counts() {
+        let mut message = Message::with_words(1, &[9, 9, 9, 9]);
+        let info = MessageInfo::new(42, 3, 0).to_reg();
+        message.store(RecvResult {
+            badge: 5,
+            info,
+            mr0: 1,
+            mr1: 2,
+            mr2: 3,
+            mr3: 4,
+        });
+        assert_eq!(message.label(), 42);
+        assert_eq!(message.badge(), 5);
+        assert_eq!(message.words(), &[1, 2, 3]);
+        // The register words past the length are still initialised.
+        assert_eq!(message.registers(), [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn the_info_word_sent_matches_the_message() {
+        let mut message = Message::with_words(3, &[1, 2]);
+        assert_eq!(message.load(None), MessageInfo::new(3, 2, 0));
+        message.reset(4);
+        assert_eq!(message.load(None), MessageInfo::new(4, 0, 0));
+    }
+}

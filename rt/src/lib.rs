@@ -21,13 +21,15 @@
 //! fn main() -> u64 { rt::log::info!("hi"); 0 }
 //! ```
 //! The value `main` returns is the process's exit status.
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 #![warn(missing_docs)]
 
 extern crate alloc;
 
 pub mod debug;
 pub mod device;
+#[cfg(target_os = "none")]
+mod entry;
 pub mod handle;
 pub mod heap;
 pub mod ipc;
@@ -46,11 +48,3 @@ pub mod time;
 pub use abi;
 pub use abi::SysError;
 pub use handle::Handle;
-
-/// Whether `key=value` is on a kernel command line.
-pub(crate) fn boot_arg_is(cmdline: &[u8], key: &str, value: &str) -> bool {
-    core::str::from_utf8(cmdline).is_ok_and(|text| {
-        text.split_whitespace()
-            .any(|word| word.strip_prefix(key).and_then(|w| w.strip_prefix('=')) == Some(value))
-    })
-}

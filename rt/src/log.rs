@@ -124,6 +124,7 @@ impl log::Log for Logger {
 
 /// The panic handler's last words (no allocation, no lock but the
 /// console's).
+#[cfg(target_os = "none")]
 pub(crate) fn panic_message(thread: &str, info: &core::panic::PanicInfo<'_>) {
     emit(
         Level::Error,

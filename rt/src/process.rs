@@ -12,7 +12,8 @@
 //! that takes an exception nobody handles, the kernel's fault message
 //! through the same endpoint (it is every thread's fault endpoint). The
 //! parent then destroys what is left. The first program has no parent:
-//! its status ends its first thread (see `start`).
+//! its first thread plays the part (see `start`), receiving the exit
+//! message and the main thread's faults, and ends the run.
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
@@ -40,11 +41,9 @@ pub struct OwnCaps {
 
 static OWN: [AtomicU32; 3] = [const { AtomicU32::new(0) }; 3];
 static PARENT: AtomicU32 = AtomicU32::new(0);
+static FAULTS: AtomicU32 = AtomicU32::new(0);
 static TLS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
 static EXITING: AtomicBool = AtomicBool::new(false);
-/// The first program's status word: its first thread sleeps on it.
-pub(crate) static BOOT_EXIT: AtomicU32 = AtomicU32::new(0);
-pub(crate) static BOOT_STATUS: AtomicU64 = AtomicU64::new(0);
 
 /// Records the program's own capabilities (`rt` does this at start; a
 /// program that builds its own threads by hand may too).
@@ -63,17 +62,21 @@ pub fn own_caps() -> OwnCaps {
     }
 }
 
-/// Records the parent's endpoint (exit reports and every thread's faults).
-pub(crate) fn set_parent(slot: CapSlot) {
-    PARENT.store(slot.0, Ordering::Relaxed);
+/// Records where the exit status goes and the fault endpoint new threads
+/// get (the parent's endpoint for a loaded program, both).
+#[cfg(target_os = "none")]
+pub(crate) fn set_parent(exit: CapSlot, faults: CapSlot) {
+    PARENT.store(exit.0, Ordering::Relaxed);
+    FAULTS.store(faults.0, Ordering::Relaxed);
 }
 
 /// The fault endpoint new threads get: the parent's endpoint, or none.
 pub fn fault_endpoint() -> CapSlot {
-    CapSlot(PARENT.load(Ordering::Relaxed))
+    CapSlot(FAULTS.load(Ordering::Relaxed))
 }
 
 /// Records the program's TLS template (from its PT_TLS).
+#[cfg(target_os = "none")]
 pub(crate) fn set_tls_template(tls: &TlsTemplate) {
     TLS[0].store(tls.image, Ordering::Relaxed);
     TLS[1].store(tls.filesz, Ordering::Relaxed);
@@ -113,9 +116,6 @@ pub fn exit(status: u64) -> ! {
         // there is no one left to tell.
         let _ = sys::invoke::<_, abi::syscall::NoResult>(&args);
     }
-    BOOT_STATUS.store(status, Ordering::Relaxed);
-    BOOT_EXIT.store(1, Ordering::Release);
-    let _ = sys::futex_wake(&BOOT_EXIT, 1);
     sys::thread_exit(status)
 }
 

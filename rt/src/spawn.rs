@@ -51,8 +51,8 @@ use crate::thread::block::{self, Layout, Tcb, TlsTemplate};
 const SCRATCH_BASE: u64 = 0x0000_6000_0000_0000;
 const SCRATCH_SLOT_BYTES: u64 = 1 << 32;
 const SCRATCH_SLOTS: u64 = 64;
-/// Capability-space slots a child gets.
-pub const CHILD_CSPACE_SLOTS: u64 = 1024;
+/// Capability-space slots a child gets by default (each 64 cost a frame).
+pub const DEFAULT_CSPACE_SLOTS: u64 = 256;
 /// Default budget of a child, in frames (16 MiB).
 pub const DEFAULT_BUDGET_FRAMES: u64 = 4096;
 /// Default stack of the first thread.
@@ -176,6 +176,7 @@ pub struct Spawn<'a> {
     debug: bool,
     priority: Option<u64>,
     entropy: [u64; 4],
+    cspace_slots: u64,
 }
 
 impl<'a> Spawn<'a> {
@@ -193,6 +194,7 @@ impl<'a> Spawn<'a> {
             debug: false,
             priority: None,
             entropy: [0; 4],
+            cspace_slots: DEFAULT_CSPACE_SLOTS,
         }
     }
 
@@ -237,6 +239,12 @@ impl<'a> Spawn<'a> {
     /// print before a console exists).
     pub fn debug(mut self, on: bool) -> Self {
         self.debug = on;
+        self
+    }
+
+    /// The size of its capability space, in slots.
+    pub fn cspace_slots(mut self, slots: u64) -> Self {
+        self.cspace_slots = slots;
         self
     }
 
@@ -293,10 +301,7 @@ impl<'a> Spawn<'a> {
     fn build(&self, child: &mut Child, image: &Image, scratch: u64) -> Result<(), SpawnError> {
         let budget = child.budget.slot();
         let aspace = sys::aspace_create(budget)?;
-        let cspace = sys::cspace_create(budget, CHILD_CSPACE_SLOTS)?;
-        for segment in image.segments() {
-            self.load_segment(budget, aspace, segment, scratch)?;
-        }
+        let cspace = sys::cspace_create(budget, self.cspace_slots)?;
         let random = |i: usize| if self.aslr { self.entropy[i] } else { 0 };
         let area = block::AREA_BASE
             + if self.aslr {
@@ -345,7 +350,7 @@ impl<'a> Spawn<'a> {
             cpu_features: crate::start::boot_info().map_or(0, |b| b.cpu_features),
             handles: self.handles(),
         };
-        let rsp = self.fill_block(budget, aspace, image, &layout, thread_block, scratch, &info)?;
+        let rsp = self.fill(budget, aspace, image, &layout, thread_block, scratch, &info)?;
         self.grant(child, aspace, cspace)?;
         let thread = sys::thread_create(budget, aspace, cspace)?;
         sys::cap_copy_to(thread, Rights::all(), cspace, CapSlot(slot::THREAD))?;
@@ -388,135 +393,133 @@ impl<'a> Spawn<'a> {
         handles
     }
 
-    /// Maps one segment: direct pages from the file's object, fresh pages
-    /// with the copies written through the scratch mapping.
-    fn load_segment(
-        &self,
-        budget: CapSlot,
-        aspace: CapSlot,
-        segment: &elfload::Segment,
-        scratch: u64,
-    ) -> Result<(), SpawnError> {
-        let flags = segment.access.map_flags();
-        if let (Some(direct), Some((object, offset))) = (segment.direct, self.file.backing) {
-            let page = (offset + direct.file_offset) / PAGE_BYTES;
-            sys::aspace_map(aspace, object, page, direct.vaddr, direct.pages, flags)?;
-        }
-        let fresh: Vec<_> = segment.fresh_ranges().into_iter().flatten().collect();
-        if fresh.is_empty() {
-            return Ok(());
-        }
-        let memory = sys::memory_create(budget, segment.pages)?;
-        let result = (|| {
-            let copies: Vec<_> = segment.file_copies().collect();
-            if !copies.is_empty() {
-                let _mapped = ScratchMap::map(memory, scratch, segment.pages)?;
-                for copy in &copies {
-                    let from = usize::try_from(copy.file_offset).unwrap_or(usize::MAX);
-                    let len = usize::try_from(copy.len).unwrap_or(usize::MAX);
-                    let bytes = from
-                        .checked_add(len)
-                        .and_then(|end| self.file.bytes.get(from..end));
-                    if let Some(bytes) = bytes {
-                        let at = scratch + (copy.vaddr - segment.start);
-                        write_scratch(at, bytes);
-                    }
-                }
-            }
-            for range in &fresh {
-                let page = (range.start - segment.start) / PAGE_BYTES;
-                sys::aspace_map(aspace, memory, page, range.start, range.pages, flags)?;
-            }
-            Ok(())
-        })();
-        // The child's regions hold the object now.
-        let _ = sys::cap_delete(memory);
-        result
-    }
-
-    /// Makes the first thread's block and the startup page, filled through
-    /// the scratch mapping; returns the initial stack pointer.
+    /// Makes the child's memory: the segments' direct pages from the file's
+    /// object, and one fresh object for everything else (each segment's
+    /// other pages, then the first thread's block, then the startup page),
+    /// filled through one scratch mapping. Returns the initial stack
+    /// pointer.
     #[allow(clippy::too_many_arguments)]
-    fn fill_block(
+    fn fill(
         &self,
         budget: CapSlot,
         aspace: CapSlot,
         image: &Image,
         layout: &Layout,
-        base: u64,
+        block_base: u64,
         scratch: u64,
         info: &StartupInfo,
     ) -> Result<u64, SpawnError> {
-        // One object: the thread block, then the startup page.
-        let pages = layout.pages() + 1;
-        let memory = sys::memory_create(budget, pages)?;
-        let rw = MapFlags::READ | MapFlags::WRITE;
-        let result = (|| -> Result<u64, SpawnError> {
-            let mapped = ScratchMap::map(memory, scratch, pages)?;
-            // The arguments at the top of the stack.
-            let args: Vec<&[u8]> = self.args.iter().map(|a| a.as_bytes()).collect();
-            let env: Vec<&[u8]> = self.env.iter().map(|e| e.as_bytes()).collect();
-            let mut random = [0u8; elfload::RANDOM_BYTES];
-            random[..8].copy_from_slice(&self.entropy[2].to_le_bytes());
-            random[8..].copy_from_slice(&self.entropy[3].to_le_bytes());
-            let extra = [AuxEntry {
-                kind: startup::AT_MICA_STARTUP,
-                value: startup::STARTUP_ADDR,
-            }];
-            let stack = InitialStack {
-                args: &args,
-                env: &env,
-                random,
-                extra_aux: &extra,
-            };
-            let top = layout.stack_top();
-            let window = ARGS_BYTES_MAX.min(top);
-            let stack_top = base + top;
-            let buffer = scratch_slice(scratch + top - window, window);
-            let rsp = stack
-                .write(image, buffer, stack_top)
-                .map_err(SpawnError::Setup)?;
-            // argv and envp for the startup page, from what was written.
-            let argv = rsp + 8;
-            let envp = argv + (self.args.len() as u64 + 1) * 8;
-            // The TLS data and the TCB.
-            let tcb = layout.tcb();
-            if let Some(tls) = image.tls() {
-                let from = usize::try_from(tls.file_offset).unwrap_or(usize::MAX);
-                let len = usize::try_from(tls.file_bytes).unwrap_or(usize::MAX);
-                let data = layout.stack_top() + layout.tls_offset;
-                let bytes = from
-                    .checked_add(len)
-                    .and_then(|end| self.file.bytes.get(from..end))
-                    .ok_or(SpawnError::Setup(SetupError::TemplateMismatch))?;
-                write_scratch(scratch + data, bytes);
+        // Where each segment's pages go in the one object.
+        let mut pages = 0;
+        let mut placed: Vec<(&elfload::Segment, u64)> = Vec::new();
+        for segment in image.segments() {
+            if segment.fresh_ranges().iter().any(Option::is_some) {
+                placed.push((segment, pages));
+                pages += segment.pages;
             }
-            let tcb_value = Tcb {
-                self_ptr: base + tcb,
-                ipc_buffer: base + layout.ipc_buffer(),
-                record: 0,
-                locals: [(0, 0); block::LOCAL_KEYS],
-            };
-            write_scratch_value(scratch + tcb, &tcb_value);
+        }
+        let block_at = pages;
+        let startup_at = block_at + layout.pages();
+        pages = startup_at + 1;
+        let memory = sys::memory_create(budget, pages)?;
+        let result = (|| -> Result<u64, SpawnError> {
+            for segment in image.segments() {
+                if let (Some(direct), Some((object, offset))) = (segment.direct, self.file.backing)
+                {
+                    let page = (offset + direct.file_offset) / PAGE_BYTES;
+                    let flags = segment.access.map_flags();
+                    sys::aspace_map(aspace, object, page, direct.vaddr, direct.pages, flags)?;
+                }
+            }
+            let mapped = ScratchMap::map(memory, scratch, pages)?;
+            for &(segment, at) in &placed {
+                for copy in segment.file_copies() {
+                    let bytes = file_range(self.file.bytes, copy.file_offset, copy.len)
+                        .ok_or(SpawnError::Setup(SetupError::TemplateMismatch))?;
+                    write_scratch(
+                        scratch + at * PAGE_BYTES + (copy.vaddr - segment.start),
+                        bytes,
+                    );
+                }
+            }
+            let block = scratch + block_at * PAGE_BYTES;
+            let rsp = self.fill_block(image, layout, block_base, block)?;
             let mut info = *info;
-            info.argv = argv;
-            info.envp = envp;
-            let page = scratch + layout.pages() * PAGE_BYTES;
-            write_scratch(page, zerocopy::IntoBytes::as_bytes(&info));
+            info.argv = rsp + 8;
+            info.envp = info.argv + (self.args.len() as u64 + 1) * 8;
+            write_scratch(
+                scratch + startup_at * PAGE_BYTES,
+                zerocopy::IntoBytes::as_bytes(&info),
+            );
             drop(mapped);
-            sys::aspace_map(aspace, memory, 0, base, layout.pages(), rw)?;
+            for &(segment, at) in &placed {
+                let flags = segment.access.map_flags();
+                for range in segment.fresh_ranges().into_iter().flatten() {
+                    let page = at + (range.start - segment.start) / PAGE_BYTES;
+                    sys::aspace_map(aspace, memory, page, range.start, range.pages, flags)?;
+                }
+            }
+            let rw = MapFlags::READ | MapFlags::WRITE;
+            sys::aspace_map(aspace, memory, block_at, block_base, layout.pages(), rw)?;
             sys::aspace_map(
                 aspace,
                 memory,
-                layout.pages(),
+                startup_at,
                 startup::STARTUP_ADDR,
                 1,
                 MapFlags::READ,
             )?;
             Ok(rsp)
         })();
+        // The child's regions hold the object now.
         let _ = sys::cap_delete(memory);
         result
+    }
+
+    /// Writes the first thread's block, mapped at `scratch` in this space
+    /// and to be mapped at `base` in the child: the initial stack, the TLS
+    /// data and the TCB. Returns the initial stack pointer.
+    fn fill_block(
+        &self,
+        image: &Image,
+        layout: &Layout,
+        base: u64,
+        scratch: u64,
+    ) -> Result<u64, SpawnError> {
+        let args: Vec<&[u8]> = self.args.iter().map(|a| a.as_bytes()).collect();
+        let env: Vec<&[u8]> = self.env.iter().map(|e| e.as_bytes()).collect();
+        let mut random = [0u8; elfload::RANDOM_BYTES];
+        random[..8].copy_from_slice(&self.entropy[2].to_le_bytes());
+        random[8..].copy_from_slice(&self.entropy[3].to_le_bytes());
+        let extra = [AuxEntry {
+            kind: startup::AT_MICA_STARTUP,
+            value: startup::STARTUP_ADDR,
+        }];
+        let stack = InitialStack {
+            args: &args,
+            env: &env,
+            random,
+            extra_aux: &extra,
+        };
+        let top = layout.stack_top();
+        let window = ARGS_BYTES_MAX.min(top);
+        let buffer = scratch_slice(scratch + top - window, window);
+        let rsp = stack
+            .write(image, buffer, base + top)
+            .map_err(SpawnError::Setup)?;
+        if let Some(tls) = image.tls() {
+            let bytes = file_range(self.file.bytes, tls.file_offset, tls.file_bytes)
+                .ok_or(SpawnError::Setup(SetupError::TemplateMismatch))?;
+            write_scratch(scratch + layout.stack_top() + layout.tls_offset, bytes);
+        }
+        let tcb = Tcb {
+            self_ptr: base + layout.tcb(),
+            ipc_buffer: base + layout.ipc_buffer(),
+            record: 0,
+            locals: [(0, 0); block::LOCAL_KEYS],
+        };
+        write_scratch_value(scratch + layout.tcb(), &tcb);
+        Ok(rsp)
     }
 
     /// Puts the child's capabilities in its space.
@@ -573,6 +576,14 @@ impl Drop for ScratchMap {
     fn drop(&mut self) {
         let _ = sys::aspace_unmap(process::own_caps().aspace, self.addr, self.pages);
     }
+}
+
+/// `len` bytes of `file` from `offset` (the plan keeps them in bounds;
+/// `None` otherwise).
+fn file_range(file: &[u8], offset: u64, len: u64) -> Option<&[u8]> {
+    let from = usize::try_from(offset).ok()?;
+    let len = usize::try_from(len).ok()?;
+    file.get(from..from.checked_add(len)?)
 }
 
 /// The scratch window as a byte slice.

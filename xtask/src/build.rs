@@ -54,8 +54,8 @@ fn workspace_list(key: &str) -> Result<Vec<String>> {
 }
 
 /// The package names of the host crates (`default-members`: built and
-/// tested by plain `cargo test`) and of the bare-metal crates (every other
-/// member, built for [`TARGET`]).
+/// tested by plain `cargo test`) and of the crates built for [`TARGET`]
+/// (every member but xtask: the pure crates are built for both).
 pub fn crate_kinds() -> Result<(Vec<String>, Vec<String>)> {
     let host_dirs = workspace_list("default-members")?;
     let (mut host, mut bare) = (Vec::new(), Vec::new());
@@ -69,8 +69,9 @@ pub fn crate_kinds() -> Result<(Vec<String>, Vec<String>)> {
             .unwrap_or(&dir)
             .to_string();
         if host_dirs.contains(&dir) {
-            host.push(name);
-        } else {
+            host.push(name.clone());
+        }
+        if dir != "xtask" {
             bare.push(name);
         }
     }

@@ -320,3 +320,72 @@ pub fn ipc_buffer_addr() -> u64 {
     }
     addr
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tls(memsz: u64, align: u64) -> TlsTemplate {
+        TlsTemplate {
+            image: 0,
+            filesz: 0,
+            memsz,
+            align,
+        }
+    }
+
+    #[test]
+    fn a_block_without_tls_has_stack_tcb_page_and_ipc_page() {
+        let layout = Layout::new(64 * 1024, &TlsTemplate::default()).unwrap();
+        assert_eq!(layout.stack_pages, 16);
+        assert_eq!(layout.tls_pages, 1);
+        assert_eq!(layout.pages(), 18);
+        assert_eq!(layout.tcb(), 16 * PAGE_BYTES);
+        assert_eq!(layout.ipc_buffer(), 17 * PAGE_BYTES);
+        assert_eq!(layout.stack_top() % 16, 0);
+    }
+
+    #[test]
+    fn tls_data_ends_at_the_thread_pointer_which_is_aligned() {
+        for (memsz, align) in [
+            (8, 8),
+            (13, 4),
+            (100, 64),
+            (5000, 128),
+            (1, 1),
+            (0, 0),
+            (24, 4096),
+        ] {
+            let layout = Layout::new(4096, &tls(memsz, align)).unwrap();
+            let size = memsz.next_multiple_of(align.max(1));
+            assert_eq!(
+                layout.tls_offset + size,
+                layout.tcb_offset,
+                "{memsz} {align}"
+            );
+            assert_eq!(layout.tcb() % align.max(64), 0);
+            assert!(layout.tcb_offset + size_of::<Tcb>() as u64 <= layout.tls_pages * PAGE_BYTES);
+        }
+    }
+
+    #[test]
+    fn bad_layouts_are_refused() {
+        assert_eq!(Layout::new(4096, &tls(8, 3)), Err(SysError::InvalidArg));
+        assert_eq!(Layout::new(4096, &tls(8, 8192)), Err(SysError::InvalidArg));
+        assert_eq!(
+            Layout::new(SLOT_BYTES, &tls(0, 0)),
+            Err(SysError::InvalidArg)
+        );
+        assert_eq!(
+            Layout::new(4096, &tls(u64::MAX, 8)),
+            Err(SysError::InvalidArg)
+        );
+        assert!(Layout::new(SLOT_BYTES - 4 * PAGE_BYTES, &tls(0, 0)).is_ok());
+    }
+
+    #[test]
+    fn the_tcb_offsets_are_what_the_asm_reads() {
+        assert_eq!(TCB_IPC_BUFFER_OFFSET, 8);
+        assert_eq!(core::mem::offset_of!(Tcb, self_ptr), 0);
+    }
+}

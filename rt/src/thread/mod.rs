@@ -155,6 +155,7 @@ pub struct Builder {
     name: Option<String>,
     priority: Option<u64>,
     stack_bytes: Option<u64>,
+    fault_endpoint: Option<CapSlot>,
 }
 
 impl Builder {
@@ -183,6 +184,13 @@ impl Builder {
         self
     }
 
+    /// Sends the thread's faults to `endpoint` (a slot of this program)
+    /// instead of the process's fault endpoint.
+    pub fn fault_endpoint(mut self, endpoint: CapSlot) -> Builder {
+        self.fault_endpoint = Some(endpoint);
+        self
+    }
+
     /// Starts `f` on a new thread.
     ///
     /// # Errors
@@ -205,7 +213,7 @@ impl Builder {
             unsafe { *theirs.result.get() = Some(value) };
         });
         let stack = self.stack_bytes.unwrap_or(block::DEFAULT_STACK_BYTES);
-        let record = registry::start(self.name, self.priority, stack, main)?;
+        let record = registry::start(self.name, self.priority, stack, self.fault_endpoint, main)?;
         Ok(JoinHandle { record, packet })
     }
 }

@@ -66,6 +66,7 @@ pub(super) fn start(
     name: Option<String>,
     priority: Option<u64>,
     stack_bytes: u64,
+    fault_endpoint: Option<CapSlot>,
     main: Box<dyn FnOnce() + Send>,
 ) -> Result<Arc<Record>, SysError> {
     reap_finished();
@@ -90,7 +91,7 @@ pub(super) fn start(
     });
     let configured = record
         .thread
-        .configure(ipc, process::fault_endpoint())
+        .configure(ipc, fault_endpoint.unwrap_or_else(process::fault_endpoint))
         .and_then(|()| match priority {
             Some(p) => record.thread.set_priority(p, p),
             None => Ok(()),
