@@ -60,9 +60,25 @@
 ///
 /// Types are written as these single names (import an enum, don't write
 /// its path). `#[idempotent]` before an operation makes the client retry
-/// it once after `PeerClosed`. Opcodes are `u16` and distinct (a
-/// duplicate is a compile error). The client's own methods `new`,
-/// `client` and `client_mut` cannot be operation names.
+/// it once after `PeerClosed`. Opcodes are `u16` and distinct; a
+/// duplicate does not compile:
+///
+/// ```compile_fail
+/// protocols::protocol! {
+///     /// Two operations, one opcode.
+///     pub protocol Twice = 1 {
+///         client TwiceClient;
+///         server TwiceServer;
+///         /// One.
+///         fn one() = 1;
+///         /// Two.
+///         fn two() = 1;
+///     }
+/// }
+/// ```
+///
+/// The client's own methods `new`, `client` and `client_mut` cannot be
+/// operation names.
 #[macro_export]
 macro_rules! protocol {
     (

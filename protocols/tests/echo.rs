@@ -127,8 +127,8 @@ fn the_words_of_a_request_and_its_reply() {
     assert_eq!((status, id), (OK, 1));
     assert_eq!(words, [2, 2, 0x4948]);
 
-    let request = message(0x0000_0002_0001, &[42], &[]);
-    assert_eq!(serve(&mut server, &request), (OK, 2, vec![42], vec![]));
+    let request = message(0x0000_0007_0001, &[42], &[]);
+    assert_eq!(serve(&mut server, &request), (OK, 7, vec![42], vec![]));
     let request = message(0x0000_0003_0002, &[u64::MAX, 1], &[]);
     assert_eq!(serve(&mut server, &request), (0x100, 3, vec![], vec![]));
 }

@@ -282,7 +282,7 @@ fn valid_status(status: u16) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(4096))]
+    #![proptest_config(ProptestConfig::with_cases(2048))]
 
     /// Any message given to `dispatch` is answered with a known status and
     /// the request's id, and leaves no capability behind.
