@@ -19,7 +19,9 @@ use rt::ipc::{Endpoint, Message};
 /// server state bound).
 ///
 /// A message that is not a call (a `Send`, a notification) has nobody to
-/// answer: its capabilities are deleted and the loop receives again. If a
+/// answer, and a fault message (this endpoint should not be a fault
+/// endpoint) must not be resumed by a protocol reply: their capabilities
+/// are deleted and the loop receives again. If a
 /// reply cannot be delivered, the loop receives afresh (the caller, if it
 /// still waits, gets `PeerClosed` when the next call arrives).
 ///
@@ -33,7 +35,7 @@ pub fn serve(endpoint: &Endpoint, mut dispatch: impl FnMut(&Message, &mut Messag
     let mut received = endpoint.recv(request);
     loop {
         match received {
-            Ok(()) if request.info().is_call() => {
+            Ok(()) if request.info().is_call() && !request.info().is_fault() => {
                 dispatch(request, reply);
                 received = endpoint.reply_recv(reply);
                 // The next request is in `reply`'s message now.
