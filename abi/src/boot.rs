@@ -115,12 +115,13 @@ impl FlatImageHeader {
 
 /// Magic value of [`BootInfo`].
 pub const BOOT_INFO_MAGIC: u64 = 0x4d49_4341_424f_4f54; // "MICABOOT"
-/// Version of [`BootInfo`].
-pub const BOOT_INFO_VERSION: u32 = 5;
+/// Version of [`BootInfo`] (6: `entropy`, and `cmdline` moved after it).
+pub const BOOT_INFO_VERSION: u32 = 6;
 /// Bytes of kernel command line kept in [`BootInfo::cmdline`].
 pub const CMDLINE_BYTES: usize = 512;
 
-/// CPU protections the kernel turned on, in [`BootInfo::cpu_features`].
+/// CPU protections the kernel turned on and CPU facilities user space may
+/// rely on, in [`BootInfo::cpu_features`].
 pub mod cpu {
     /// Supervisor-mode execution prevention.
     pub const SMEP: u64 = 1 << 0;
@@ -136,6 +137,10 @@ pub mod cpu {
     pub const FSGSBASE: u64 = 1 << 5;
     /// A local APIC (and so I/O APICs and `IrqCreate`).
     pub const APIC: u64 = 1 << 6;
+    /// [`super::BootInfo::entropy`] came from the CPU's random-number
+    /// generator (RDSEED, else RDRAND); clear when the kernel had to mix
+    /// boot timings instead, which are guessable.
+    pub const RDRAND: u64 = 1 << 7;
 }
 
 /// The page the kernel maps read-only at [`crate::layout::BOOT_INFO_ADDR`]
@@ -190,6 +195,12 @@ pub struct BootInfo {
     pub irq_control_cap: u32,
     /// Reserved (zero).
     pub reserved: u32,
+    /// Four random words, different at every boot, to seed user-space
+    /// generators (hash keys, address randomization): from RDSEED or
+    /// RDRAND when [`cpu::RDRAND`] is set in `cpu_features`, else boot
+    /// timings (TSC readings) and the memory map size mixed together, which
+    /// are neither secret nor strong.
+    pub entropy: [u64; 4],
     /// The kernel command line (not NUL-terminated; see `cmdline_len`).
     pub cmdline: [u8; CMDLINE_BYTES],
 }
@@ -242,8 +253,10 @@ mod tests {
         assert_eq!(offset_of!(BootInfo, device_cap), 96);
         assert_eq!(offset_of!(BootInfo, io_space_cap), 100);
         assert_eq!(offset_of!(BootInfo, irq_control_cap), 104);
-        assert_eq!(offset_of!(BootInfo, cmdline), 112);
-        assert_eq!(size_of::<BootInfo>(), 112 + CMDLINE_BYTES);
+        assert_eq!(offset_of!(BootInfo, reserved), 108);
+        assert_eq!(offset_of!(BootInfo, entropy), 112);
+        assert_eq!(offset_of!(BootInfo, cmdline), 144);
+        assert_eq!(size_of::<BootInfo>(), 144 + CMDLINE_BYTES);
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub const STARTUP_ADDR: u64 = crate::layout::BOOT_INFO_ADDR;
 pub const STARTUP_HANDLES: usize = 16;
 /// Label of the message that reports a program's exit to its parent
 /// (word 0: the status).
-pub const EXIT_LABEL: u64 = 0x0045_5849_54; // "EXIT"
+pub const EXIT_LABEL: u64 = 0x4558_4954; // "EXIT"
 
 /// Bits of [`StartupInfo::flags`].
 pub mod flags {
@@ -54,7 +54,9 @@ pub mod handle {
 
 /// One capability passed to the program.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct Handle {
     /// What it is for ([`handle`]).
     pub kind: u32,

@@ -132,11 +132,13 @@ pub enum Syscall {
     /// Errors: [`SysError::OutOfMemory`] if no frame or no free slot is left.
     ThreadCreate = 32,
     /// Starts a thread made by [`Syscall::ThreadCreate`] at `entry` with
-    /// stack `stack` and `arg` in `rdi` (other registers zero).
+    /// stack `stack`, `arg` in `rdi` (other registers zero) and FS base
+    /// `tls` (GS base zero).
     ///
     /// Arguments: [`ThreadStartArgs`]. Rights: [`Rights::WRITE`] on the
     /// [`ObjectType::Thread`]. Errors: [`SysError::InvalidArg`] if it has
-    /// already started, or `entry` or `stack` is not a user address.
+    /// already started, `entry` or `stack` is not a user address, or `tls`
+    /// is not below `0x0000_8000_0000_0000`.
     ThreadStart = 33,
     /// Sets a thread's IPC buffer address (page-aligned user address, or 0
     /// for none) and its fault endpoint slot (0 for none): an exception the
@@ -205,13 +207,14 @@ pub enum Syscall {
     /// Gives up the rest of the time slice. No arguments, no errors.
     ThreadYield = 43,
     /// Moves the calling thread into another address space and restarts it
-    /// there at `entry` with stack `stack` and `arg` in `rdi` (other
-    /// registers zero, FS and GS bases zero; the FPU state is kept): the
+    /// there at `entry` with stack `stack`, `arg` in `rdi` (other registers
+    /// zero), FS base `tls` and GS base zero (the FPU state is kept): the
     /// kernel half of `exec`. Does not return.
     ///
     /// Arguments: [`ThreadExecArgs`]. Rights: [`Rights::WRITE`] on the
     /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] if
-    /// `entry` or `stack` is not a user address.
+    /// `entry` or `stack` is not a user address, or `tls` is not below
+    /// `0x0000_8000_0000_0000`.
     ThreadExec = 44,
 
     // Endpoints (IPC): 48..64.
@@ -420,6 +423,21 @@ pub enum Syscall {
     /// [`Rights::WRITE`] on the [`ObjectType::AddressSpace`]. Errors:
     /// [`SysError::OutOfMemory`] (nothing is kept).
     AspaceClone = 90,
+    /// Makes every page of `pages` pages from `vaddr` present, as a touch
+    /// would: a writable region's pages as a write makes them (a hole gets
+    /// a zeroed page, a copy-on-write page is copied), other regions'
+    /// pages as a read does. A program commits memory with it before using
+    /// it, so that running out of budget is an error it can handle rather
+    /// than a fault on first touch (like Linux's `MAP_POPULATE`). Not
+    /// preemptible: one call does at most [`POPULATE_MAX_PAGES`] pages.
+    ///
+    /// Arguments: [`AspacePopulateArgs`]. Rights: [`Rights::WRITE`] on the
+    /// [`ObjectType::AddressSpace`]. Errors: [`SysError::InvalidArg`] for
+    /// an unaligned, empty, too long, overflowing or non-user range, then
+    /// for a page in no region or past its memory object's end (nothing is
+    /// done then); [`SysError::OutOfMemory`] if a page or page table cannot
+    /// be paid for (the pages before it stay present).
+    AspacePopulate = 91,
 
     // Time: 96..112.
     /// Reads the monotonic clock. Results: [`ClockTime`]. Needs no
@@ -703,7 +721,7 @@ const BY_NUMBER: [Option<Syscall>; Syscall::NUMBER_LIMIT as usize] = {
 impl Syscall {
     /// Every syscall, in number order (grouped by object: each group
     /// starts at a multiple of 16).
-    pub const ALL: [Syscall; 59] = [
+    pub const ALL: [Syscall; 60] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
@@ -752,6 +770,7 @@ impl Syscall {
         Syscall::AspaceUnmap,
         Syscall::AspaceProtect,
         Syscall::AspaceClone,
+        Syscall::AspacePopulate,
         Syscall::ClockRead,
         Syscall::TimerSet,
         Syscall::FutexWait,
@@ -821,6 +840,7 @@ syscall_table!(
             IoPortsCreate => IoPortsCreateArgs,
             IoPortsBind => IoPortsBindArgs, IoPortsUnbind => IoPortsUnbindArgs,
             IrqCreate => IrqCreateArgs, IrqBind => IrqBindArgs, IrqAck => IrqAckArgs,
+            AspacePopulate => AspacePopulateArgs,
 );
 
 /// What an argument register holds. One list per syscall
@@ -1264,6 +1284,9 @@ args!(
         stack: u64 as Address,
         /// Placed in its `rdi`.
         arg: u64,
+        /// Its FS base (thread-local storage), or 0 for none; below
+        /// `0x0000_8000_0000_0000`.
+        tls: u64 as Address,
     }
 );
 args!(
@@ -1476,6 +1499,25 @@ args!(
         stack: u64 as Address,
         /// Placed in its `rdi`.
         arg: u64,
+        /// Its FS base (thread-local storage), or 0 for none; below
+        /// `0x0000_8000_0000_0000`.
+        tls: u64 as Address,
+    }
+);
+
+/// Most pages one [`Syscall::AspacePopulate`] makes present (4 MiB): the
+/// call is not preemptible, so its work is bounded.
+pub const POPULATE_MAX_PAGES: u64 = 1024;
+
+args!(
+    /// Arguments of [`Syscall::AspacePopulate`].
+    AspacePopulateArgs for AspacePopulate {
+        /// An [`ObjectType::AddressSpace`] with [`Rights::WRITE`].
+        aspace: CapSlot,
+        /// Page-aligned first address.
+        vaddr: u64 as Address,
+        /// Number of pages, `1..=POPULATE_MAX_PAGES`.
+        pages: u64 as Count,
     }
 );
 
@@ -1958,6 +2000,19 @@ mod tests {
             entry: 1,
             stack: 2,
             arg: 3,
+            tls: 0x7000_0000,
+        });
+        round_trip(ThreadExecArgs {
+            aspace: slot,
+            entry: 1,
+            stack: 2,
+            arg: u64::MAX,
+            tls: 4,
+        });
+        round_trip(AspacePopulateArgs {
+            aspace: slot,
+            vaddr: 0x6000_0000,
+            pages: POPULATE_MAX_PAGES,
         });
         round_trip(ThreadSetPriorityArgs {
             thread: slot,
@@ -2058,6 +2113,12 @@ mod tests {
                 ArgKind::MapFlags
             ]
         );
+        assert_eq!(
+            Syscall::AspacePopulate.arg_kinds(),
+            &[ArgKind::Slot, ArgKind::Address, ArgKind::Count]
+        );
+        assert_eq!(Syscall::ThreadStart.arg_kinds()[4], ArgKind::Address);
+        assert_eq!(Syscall::ThreadExec.arg_kinds()[4], ArgKind::Address);
         assert_eq!(Syscall::Null.arg_kinds(), &[]);
         assert_eq!(Syscall::MemoryLend.arg_kinds()[4], ArgKind::Mode);
         assert_eq!(Syscall::Call.arg_kinds()[1], ArgKind::Info);
@@ -2085,9 +2146,26 @@ mod tests {
             entry: 2,
             stack: 3,
             arg: 4,
+            tls: 5,
         }
         .encode();
-        assert_eq!(regs, [1, 2, 3, 4, 0, 0]);
+        assert_eq!(regs, [1, 2, 3, 4, 5, 0]);
+        let regs = ThreadExecArgs {
+            aspace: CapSlot(1),
+            entry: 2,
+            stack: 3,
+            arg: 4,
+            tls: 5,
+        }
+        .encode();
+        assert_eq!(regs, [1, 2, 3, 4, 5, 0]);
+        let regs = AspacePopulateArgs {
+            aspace: CapSlot(1),
+            vaddr: 0x2000,
+            pages: 3,
+        }
+        .encode();
+        assert_eq!(regs, [1, 0x2000, 3, 0, 0, 0]);
         let regs = SendArgs {
             endpoint: CapSlot(1),
             info: MessageInfo::new(0, 0, 0),

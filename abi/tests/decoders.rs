@@ -269,7 +269,7 @@ args_properties!(aspace_map_args: AspaceMapArgs for AspaceMap {
     aspace: Slot, memory: Slot, offset: Word, vaddr: Word, pages: Word, flags: Flags
 });
 args_properties!(thread_start_args: ThreadStartArgs for ThreadStart {
-    thread: Slot, entry: Word, stack: Word, arg: Word
+    thread: Slot, entry: Word, stack: Word, arg: Word, tls: Word
 });
 args_properties!(thread_configure_args: ThreadConfigureArgs for ThreadConfigure {
     thread: Slot, ipc_buffer: Word, fault_endpoint: Slot
@@ -343,7 +343,10 @@ args_properties!(aspace_clone_args: AspaceCloneArgs for AspaceClone {
     budget: Slot, aspace: Slot
 });
 args_properties!(thread_exec_args: ThreadExecArgs for ThreadExec {
-    aspace: Slot, entry: Word, stack: Word, arg: Word
+    aspace: Slot, entry: Word, stack: Word, arg: Word, tls: Word
+});
+args_properties!(aspace_populate_args: AspacePopulateArgs for AspacePopulate {
+    aspace: Slot, vaddr: Word, pages: Word
 });
 args_properties!(memory_lend_args: MemoryLendArgs for MemoryLend {
     budget: Slot, aspace: Slot, addr: Word, len: Word, mode: Mode
@@ -419,6 +422,7 @@ fn decode_as(call: Syscall, regs: &ArgRegs) -> Result<ArgRegs, SysError> {
         Syscall::IrqAck => go::<IrqAckArgs>(call, regs),
         Syscall::AspaceProtect => go::<AspaceProtectArgs>(call, regs),
         Syscall::AspaceClone => go::<AspaceCloneArgs>(call, regs),
+        Syscall::AspacePopulate => go::<AspacePopulateArgs>(call, regs),
         Syscall::ThreadExec => go::<ThreadExecArgs>(call, regs),
         Syscall::MemoryLend => go::<MemoryLendArgs>(call, regs),
         Syscall::FutexWait => go::<FutexWaitArgs>(call, regs),

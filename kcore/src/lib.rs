@@ -10,6 +10,7 @@
 
 pub mod budget;
 pub mod cdt;
+pub mod entropy;
 pub mod frame;
 pub mod futex;
 pub mod madt;

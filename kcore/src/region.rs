@@ -96,7 +96,8 @@ pub enum RegionError {
     Overlap,
     /// No free entry for a new region or for the piece a split creates.
     Full,
-    /// [`RegionList::protect`]: a page of the range is not mapped.
+    /// [`RegionList::protect`], [`RegionList::check_mapped`]: a page of the
+    /// range is not mapped.
     NotMapped,
 }
 
@@ -178,6 +179,31 @@ impl<T: Copy + Eq, const N: usize> RegionList<T, N> {
             .ok_or(RegionError::OutOfBounds)?;
         if start < self.lo || end > self.hi {
             return Err(RegionError::OutOfBounds);
+        }
+        Ok(end)
+    }
+
+    /// Validates the range of `pages` pages from `start` and that every
+    /// page of it is in a region; returns its end.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`RegionList::check`], then [`RegionError::NotMapped`] if a
+    /// page of the range is in no region.
+    pub fn check_mapped(&self, start: u64, pages: u64) -> Result<u64, RegionError> {
+        let end = self.check(start, pages)?;
+        let (first, last) = self.span(start, end);
+        // No hole: each region starts where the covered part reaches so far,
+        // and the last one reaches the end.
+        let mut reach = start;
+        for region in self.entries[first..last].iter().flatten() {
+            if region.start > reach {
+                return Err(RegionError::NotMapped);
+            }
+            reach = region.end();
+        }
+        if reach < end {
+            return Err(RegionError::NotMapped);
         }
         Ok(end)
     }
@@ -269,9 +295,8 @@ impl<T: Copy + Eq, const N: usize> RegionList<T, N> {
     ///
     /// # Errors
     ///
-    /// Those of [`RegionList::check`], [`RegionError::NotMapped`] if a page
-    /// of the range is not mapped, then [`RegionError::Full`] if the splits
-    /// need more free entries than there are.
+    /// Those of [`RegionList::check_mapped`], then [`RegionError::Full`] if
+    /// the splits need more free entries than there are.
     pub fn protect(
         &mut self,
         start: u64,
@@ -279,20 +304,8 @@ impl<T: Copy + Eq, const N: usize> RegionList<T, N> {
         mut attrs: impl FnMut(u32) -> u32,
         mut changed: impl FnMut(&Region<T>),
     ) -> Result<usize, RegionError> {
-        let end = self.check(start, pages)?;
+        let end = self.check_mapped(start, pages)?;
         let (mut first, mut last) = self.span(start, end);
-        // No hole: each region starts where the covered part reaches so far,
-        // and the last one reaches the end.
-        let mut reach = start;
-        for region in self.entries[first..last].iter().flatten() {
-            if region.start > reach {
-                return Err(RegionError::NotMapped);
-            }
-            reach = region.end();
-        }
-        if reach < end {
-            return Err(RegionError::NotMapped);
-        }
         // Here `first < last`: the range is non-empty and covered.
         let split_head = self.get(first).is_some_and(|region| region.start < start);
         let split_tail = self.get(last - 1).is_some_and(|region| region.end() > end);
@@ -599,6 +612,20 @@ mod tests {
     }
 
     #[test]
+    fn check_mapped_finds_holes() {
+        let list = list_of("2+4@0 6+2@0 10+2@0");
+        assert_eq!(list.check_mapped(2 * P, 6), Ok(8 * P));
+        assert_eq!(list.check_mapped(3 * P, 1), Ok(4 * P));
+        assert_eq!(list.check_mapped(10 * P, 2), Ok(12 * P));
+        for (start, pages) in [(P, 2), (4 * P, 8), (7 * P, 4), (8 * P, 1), (10 * P, 3)] {
+            assert_eq!(list.check_mapped(start, pages), Err(NotMapped));
+        }
+        assert_eq!(list.check_mapped(2 * P + 1, 1), Err(Unaligned));
+        assert_eq!(list.check_mapped(2 * P, 0), Err(Empty));
+        assert_eq!(list.check_mapped(0xff * P, 2), Err(OutOfBounds));
+    }
+
+    #[test]
     fn clear_and_regions_of() {
         let mut list = list_of("8+2@20 2+4@0");
         list.insert(region(20, 1, 0, 0, 9)).unwrap();
@@ -655,6 +682,7 @@ mod tests {
         Insert(u64, u64, u64, u32),
         Remove(u64, u64),
         Protect(u64, u64, u32),
+        CheckMapped(u64, u64),
         Find(u64),
     }
 
@@ -671,7 +699,8 @@ mod tests {
             4 => (range.clone(), offset, 0u32..3)
                 .prop_map(|((s, n), offset, object)| Step::Insert(s, n, offset, object)),
             2 => range.clone().prop_map(|(s, n)| Step::Remove(s, n)),
-            2 => (range, 1u32..8).prop_map(|((s, n), flip)| Step::Protect(s, n, flip)),
+            2 => (range.clone(), 1u32..8).prop_map(|((s, n), flip)| Step::Protect(s, n, flip)),
+            1 => range.prop_map(|(s, n)| Step::CheckMapped(s, n)),
             2 => (0u64..66 * P).prop_map(Step::Find),
         ]
     }
@@ -739,6 +768,16 @@ mod tests {
                             model.range_mut(first..last).for_each(|(_, page)| page.2 ^= flip);
                             prop_assert_eq!(&got, &pieces(&model, first, last));
                         }
+                    }
+                    Step::CheckMapped(start, pages) => {
+                        let expected = expected_check(start, pages).and_then(|(first, last)| {
+                            if (first..last).any(|n| region_of(n).is_none()) {
+                                Err(NotMapped)
+                            } else {
+                                Ok(last * P)
+                            }
+                        });
+                        prop_assert_eq!(list.check_mapped(start, pages), expected);
                     }
                     Step::Find(addr) => {
                         let found = list.find(addr);

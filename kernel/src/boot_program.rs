@@ -73,6 +73,8 @@ pub struct BootFacts<'a> {
     pub cpu_features: u64,
     /// Frames the allocator manages.
     pub total_frames: u64,
+    /// Random words for the program (`BootInfo::entropy`).
+    pub entropy: [u64; 4],
 }
 
 /// Why the first program could not be started. Boot stops with this.
@@ -304,6 +306,7 @@ pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
         io_space_cap: slots::IO_SPACE,
         irq_control_cap: slots::IRQ_CONTROL,
         reserved: 0,
+        entropy: facts.entropy,
         cmdline: [0; abi::boot::CMDLINE_BYTES],
     };
     let len = facts.cmdline.len().min(info.cmdline.len());

@@ -51,6 +51,10 @@ const LOW_MEMORY_BYTES: u64 = 1 << 20;
 extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
     arch::serial::init(); // the log first, so everything after can report
     klog!(Info, "Mica {} booting", env!("CARGO_PKG_VERSION"));
+    // Boot timings, the entropy of a CPU without RDSEED or RDRAND.
+    let mut timings = kcore::entropy::Pool::new();
+    timings.add(entry_tsc);
+    timings.add(arch::tsc::now()); // after the first serial output
     let boot = match arch::pvh::parse(start_info_phys) {
         Ok(boot) => boot,
         Err(e) => panic!("unusable PVH start info: {e:?}"),
@@ -58,14 +62,16 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
     let features = arch::cpu::init(); // protections and FPU modes
     klog!(
         Info,
-        "cpu: nx={} smep={} smap={} umip={} xsave={} fsgsbase={} apic={}",
+        "cpu: nx={} smep={} smap={} umip={} xsave={} fsgsbase={} apic={} rdrand={} rdseed={}",
         on(features.nx),
         on(features.smep),
         on(features.smap),
         on(features.umip),
         on(features.xsave),
         on(features.fsgsbase),
-        on(features.apic)
+        on(features.apic),
+        on(features.rdrand),
+        on(features.rdseed)
     );
 
     // Firmware tables live outside the direct map: read them while the
@@ -92,6 +98,8 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
     ];
     let (free, _) = mem::frame::init(ram, &reserved); // frame allocator
     let ram_bytes: u64 = ram.iter().map(|r| r.len()).sum();
+    timings.add(ram_bytes);
+    timings.add(arch::tsc::now());
     klog!(
         Info,
         "memory: {} MiB of RAM in {} ranges, {} frames free",
@@ -110,6 +118,7 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
     let fpu_bytes = arch::fpu::init(features.xsave); // XCR0
     arch::irq::init(features.apic); // 8259s remapped and masked, local APIC on
     let clocks = arch::timer::init(features.apic); // clock frequencies, the tick
+    timings.add(arch::tsc::now()); // after calibrating against the PIT
     time::init(clocks.tsc.hz, entry_tsc, arch::tsc::invariant()); // the clock page
     arch::ioapic::init(features.apic); // I/O APICs mapped, every input masked
     let cpuid = clocks.cpuid;
@@ -169,12 +178,14 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
         kernel::FastPath::Off => "off",
     };
     klog!(Info, "ipc fast path: {fastpath}");
+    let (entropy, entropy_bit) = boot_entropy(&features, timings); // BootInfo::entropy
     let facts = boot_program::BootFacts {
         initrd,
         cmdline: &boot.cmdline[..boot.cmdline_len],
         entry_tsc,
-        cpu_features: features.abi_bits(),
+        cpu_features: features.abi_bits() | entropy_bit,
         total_frames: total,
+        entropy,
     };
     if let Err(e) = boot_program::start(&mut k, &facts) {
         klog!(Error, "the initramfs has no usable `bootstrap` program");
@@ -182,6 +193,30 @@ extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
     }
     *kernel::KERNEL.lock() = Some(k);
     entry::idle() // runs the first thread
+}
+
+/// The first program's `BootInfo::entropy` and the `abi::boot::cpu`
+/// bit that says where it came from: RDSEED or RDRAND when the CPU has
+/// them and they deliver (`cpu::RDRAND`), else the boot `timings` mixed
+/// (no bit: guessable).
+fn boot_entropy(
+    features: &arch::cpu::Features,
+    mut timings: kcore::entropy::Pool,
+) -> ([u64; 4], u64) {
+    match arch::random::hardware_words(features.rdseed, features.rdrand) {
+        Some(words) => {
+            klog!(Info, "entropy: from the CPU's random-number generator");
+            (words, abi::boot::cpu::RDRAND)
+        }
+        None => {
+            timings.add(arch::tsc::now());
+            klog!(
+                Info,
+                "entropy: nothing from RDSEED or RDRAND; boot timings mixed (weak)"
+            );
+            (timings.finish(), 0)
+        }
+    }
 }
 
 /// Whether the command line has `word` (space-separated).

@@ -19,7 +19,7 @@ typedef unsigned int u32;
 /* abi::syscall numbers and abi::startup layout (see docs/runtime.md). */
 #define SYS_THREAD_EXIT 42
 #define SYS_SEND 49
-#define STARTUP_MAGIC 0x5452545341434d49UL /* "MICASTRT" little-endian */
+#define STARTUP_MAGIC 0x545254534143494dUL /* "MICASTRT" little-endian */
 #define EXIT_LABEL 0x0045584954UL
 #define AT_NULL 0
 #define AT_MICA_STARTUP 0x4d490001UL

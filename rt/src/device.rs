@@ -36,7 +36,11 @@ impl Irq {
     ///
     /// # Errors
     /// The kernel's.
-    pub fn create(control: &IrqControl, budget: &Budget, source: IrqSource) -> Result<Irq, SysError> {
+    pub fn create(
+        control: &IrqControl,
+        budget: &Budget,
+        source: IrqSource,
+    ) -> Result<Irq, SysError> {
         sys::irq_create(control.slot(), budget.slot(), source).map(Irq::from_raw)
     }
 

@@ -78,7 +78,10 @@ unsafe impl talc::source::Source for Grow {
             .ok_or(())?
             .div_ceil(PAGE_BYTES);
         let pages = need.max(used_pages).max(GROW_MIN_PAGES);
-        if used_pages.checked_add(pages).is_none_or(|end| end > RESERVE_PAGES) {
+        if used_pages
+            .checked_add(pages)
+            .is_none_or(|end| end > RESERVE_PAGES)
+        {
             return Err(());
         }
         commit(start, pages)?;

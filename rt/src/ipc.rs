@@ -314,7 +314,9 @@ impl Endpoint {
     /// # Errors
     /// [`SysError::WouldBlock`] when none is; otherwise the kernel's.
     pub fn nb_send(&self, message: &Message) -> Result<(), SysError> {
-        deliver(message_args!(NbSendArgs, endpoint, self.slot, message, None))
+        deliver(message_args!(
+            NbSendArgs, endpoint, self.slot, message, None
+        ))
     }
 
     /// `Call`: sends `message` and waits for the reply, which replaces it.

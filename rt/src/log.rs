@@ -19,8 +19,8 @@ use abi::ipc::MSG_MAX_WORDS;
 
 pub use log::{Level, LevelFilter, debug, error, info, trace, warn};
 
-use crate::ipc::{Endpoint, Message};
 use crate::handle::Handle;
+use crate::ipc::{Endpoint, Message};
 
 /// Label of a log message on the log endpoint ("LOG").
 pub const LOG_LABEL: u64 = 0x4c_4f47;
@@ -109,7 +109,12 @@ impl log::Log for Logger {
         if self.enabled(record.metadata()) {
             emit(
                 record.level(),
-                format_args!("{:5} {}: {}", record.level(), record.target(), record.args()),
+                format_args!(
+                    "{:5} {}: {}",
+                    record.level(),
+                    record.target(),
+                    record.args()
+                ),
             );
         }
     }
@@ -120,5 +125,8 @@ impl log::Log for Logger {
 /// The panic handler's last words (no allocation, no lock but the
 /// console's).
 pub(crate) fn panic_message(thread: &str, info: &core::panic::PanicInfo<'_>) {
-    emit(Level::Error, format_args!("panic in thread {thread}: {info}"));
+    emit(
+        Level::Error,
+        format_args!("panic in thread {thread}: {info}"),
+    );
 }

@@ -72,7 +72,43 @@ mod slot {
     pub const FIRST_HANDLE: u32 = 8;
 }
 
-static NEXT_SCRATCH: AtomicU64 = AtomicU64::new(0);
+/// Which scratch slots are in use (the lowest free one is taken, so that
+/// one spawn after another reuses the same page tables).
+static SCRATCH_USED: AtomicU64 = AtomicU64::new(0);
+
+/// A scratch slot, released when dropped.
+struct Scratch {
+    index: u32,
+}
+
+impl Scratch {
+    fn take() -> Result<Scratch, SysError> {
+        loop {
+            let used = SCRATCH_USED.load(Ordering::Acquire);
+            let index = (!used).trailing_zeros();
+            if u64::from(index) >= SCRATCH_SLOTS {
+                return Err(SysError::OutOfMemory);
+            }
+            let bit = 1u64 << index;
+            if SCRATCH_USED
+                .compare_exchange(used, used | bit, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return Ok(Scratch { index });
+            }
+        }
+    }
+
+    fn base(&self) -> u64 {
+        SCRATCH_BASE + u64::from(self.index) * SCRATCH_SLOT_BYTES
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        SCRATCH_USED.fetch_and(!(1u64 << self.index), Ordering::AcqRel);
+    }
+}
 
 /// Why a program could not be started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,7 +261,10 @@ impl<'a> Spawn<'a> {
         if self.grants.len() > STARTUP_HANDLES {
             return Err(SpawnError::TooManyHandles);
         }
-        let file_page_offset = self.file.backing.map_or(1, |(_, offset)| offset % PAGE_BYTES);
+        let file_page_offset = self
+            .file
+            .backing
+            .map_or(1, |(_, offset)| offset % PAGE_BYTES);
         let image = elfload::parse(
             self.file.bytes,
             &Options {
@@ -244,11 +283,10 @@ impl<'a> Spawn<'a> {
             endpoint,
             status: None,
         };
-        let scratch = SCRATCH_BASE
-            + (NEXT_SCRATCH.fetch_add(1, Ordering::Relaxed) % SCRATCH_SLOTS) * SCRATCH_SLOT_BYTES;
+        let scratch = Scratch::take()?;
         // Everything below is paid by the child's budget: a failure drops
         // `child`, whose revoke takes all of it down.
-        self.build(&mut child, &image, scratch)?;
+        self.build(&mut child, &image, scratch.base())?;
         Ok(child)
     }
 
@@ -307,15 +345,7 @@ impl<'a> Spawn<'a> {
             cpu_features: crate::start::boot_info().map_or(0, |b| b.cpu_features),
             handles: self.handles(),
         };
-        let rsp = self.fill_block(
-            budget,
-            aspace,
-            image,
-            &layout,
-            thread_block,
-            scratch,
-            &info,
-        )?;
+        let rsp = self.fill_block(budget, aspace, image, &layout, thread_block, scratch, &info)?;
         self.grant(child, aspace, cspace)?;
         let thread = sys::thread_create(budget, aspace, cspace)?;
         sys::cap_copy_to(thread, Rights::all(), cspace, CapSlot(slot::THREAD))?;
@@ -380,9 +410,7 @@ impl<'a> Spawn<'a> {
         let result = (|| {
             let copies: Vec<_> = segment.file_copies().collect();
             if !copies.is_empty() {
-                let own = process::own_caps().aspace;
-                let rw = MapFlags::READ | MapFlags::WRITE;
-                sys::aspace_map(own, memory, 0, scratch, segment.pages, rw)?;
+                let _mapped = ScratchMap::map(memory, scratch, segment.pages)?;
                 for copy in &copies {
                     let from = usize::try_from(copy.file_offset).unwrap_or(usize::MAX);
                     let len = usize::try_from(copy.len).unwrap_or(usize::MAX);
@@ -394,7 +422,6 @@ impl<'a> Spawn<'a> {
                         write_scratch(at, bytes);
                     }
                 }
-                sys::aspace_unmap(own, scratch, segment.pages)?;
             }
             for range in &fresh {
                 let page = (range.start - segment.start) / PAGE_BYTES;
@@ -423,10 +450,9 @@ impl<'a> Spawn<'a> {
         // One object: the thread block, then the startup page.
         let pages = layout.pages() + 1;
         let memory = sys::memory_create(budget, pages)?;
-        let own = process::own_caps().aspace;
         let rw = MapFlags::READ | MapFlags::WRITE;
         let result = (|| -> Result<u64, SpawnError> {
-            sys::aspace_map(own, memory, 0, scratch, pages, rw)?;
+            let mapped = ScratchMap::map(memory, scratch, pages)?;
             // The arguments at the top of the stack.
             let args: Vec<&[u8]> = self.args.iter().map(|a| a.as_bytes()).collect();
             let env: Vec<&[u8]> = self.env.iter().map(|e| e.as_bytes()).collect();
@@ -477,7 +503,7 @@ impl<'a> Spawn<'a> {
             info.envp = envp;
             let page = scratch + layout.pages() * PAGE_BYTES;
             write_scratch(page, zerocopy::IntoBytes::as_bytes(&info));
-            sys::aspace_unmap(own, scratch, pages)?;
+            drop(mapped);
             sys::aspace_map(aspace, memory, 0, base, layout.pages(), rw)?;
             sys::aspace_map(
                 aspace,
@@ -518,6 +544,34 @@ impl<'a> Spawn<'a> {
             put(grant.slot, grant.rights, slot::FIRST_HANDLE + i as u32)?;
         }
         Ok(())
+    }
+}
+
+/// A scratch mapping of a child's object in the caller's space, removed
+/// when dropped (also on an error path).
+struct ScratchMap {
+    addr: u64,
+    pages: u64,
+}
+
+impl ScratchMap {
+    fn map(memory: CapSlot, addr: u64, pages: u64) -> Result<ScratchMap, SysError> {
+        let own = process::own_caps().aspace;
+        sys::aspace_map(
+            own,
+            memory,
+            0,
+            addr,
+            pages,
+            MapFlags::READ | MapFlags::WRITE,
+        )?;
+        Ok(ScratchMap { addr, pages })
+    }
+}
+
+impl Drop for ScratchMap {
+    fn drop(&mut self) {
+        let _ = sys::aspace_unmap(process::own_caps().aspace, self.addr, self.pages);
     }
 }
 

@@ -17,9 +17,9 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use abi::CapSlot;
 use abi::boot::{BOOT_INFO_MAGIC, BootInfo};
 use abi::startup::{STARTUP_MAGIC, STARTUP_VERSION, StartupInfo};
-use abi::CapSlot;
 
 use crate::process::{self, OwnCaps};
 use crate::thread::{self, TlsTemplate};
@@ -226,7 +226,11 @@ fn loaded_start(startup: &'static StartupInfo) -> ! {
         crate::println!("rt: cannot set up the heap: {e:?}");
         process::exit(1);
     }
-    thread::adopt_main(CapSlot(startup.thread), thread::block::MAIN_SLOT, startup.main_tcb);
+    thread::adopt_main(
+        CapSlot(startup.thread),
+        thread::block::MAIN_SLOT,
+        startup.main_tcb,
+    );
     process::exit(run_main())
 }
 
@@ -236,7 +240,6 @@ fn loaded_start(startup: &'static StartupInfo) -> ! {
 macro_rules! entry {
     ($main:path) => {
         #[doc(hidden)]
-        #[allow(unsafe_code)]
         #[unsafe(no_mangle)]
         pub fn __mica_main() -> u64 {
             let main: fn() -> u64 = $main;

@@ -14,7 +14,6 @@ use core::sync::atomic::AtomicU32;
 use abi::syscall::*;
 use abi::{CapSlot, MapFlags, Rights, SysError};
 
-
 /// Makes syscall `number` with argument registers `args`; returns the
 /// status word and the result registers.
 #[inline(always)]
@@ -73,7 +72,6 @@ pub fn debug_write(console: CapSlot, bytes: &[u8]) -> Result<(), SysError> {
     .map(|_| ())
 }
 
-
 /// `DebugExit`: end the QEMU run.
 pub fn debug_exit(console: CapSlot, code: u64) -> Result<(), SysError> {
     invoke::<_, NoResult>(&DebugExitArgs { console, code }).map(|_| ())
@@ -111,13 +109,21 @@ pub fn thread_create(
     }))
 }
 
-/// `ThreadStart`.
-pub fn thread_start(thread: CapSlot, entry: u64, stack: u64, arg: u64) -> Result<(), SysError> {
+/// `ThreadStart`: run at `entry` on `stack` with `arg` in `rdi` and FS
+/// base `tls` (0 for none).
+pub fn thread_start(
+    thread: CapSlot,
+    entry: u64,
+    stack: u64,
+    arg: u64,
+    tls: u64,
+) -> Result<(), SysError> {
     unit(invoke(&ThreadStartArgs {
         thread,
         entry,
         stack,
         arg,
+        tls,
     }))
 }
 
@@ -157,7 +163,6 @@ pub fn thread_read_regs(thread: CapSlot) -> Result<ThreadRegs, SysError> {
     Ok(out)
 }
 
-
 /// `ThreadWriteRegs`.
 pub fn thread_write_regs(thread: CapSlot, regs: &ThreadRegs) -> Result<(), SysError> {
     unit(invoke(&ThreadWriteRegsArgs {
@@ -165,7 +170,6 @@ pub fn thread_write_regs(thread: CapSlot, regs: &ThreadRegs) -> Result<(), SysEr
         regs: regs as *const ThreadRegs as u64,
     }))
 }
-
 
 /// `ThreadSuspend`.
 pub fn thread_suspend(thread: CapSlot) -> Result<(), SysError> {
@@ -256,7 +260,6 @@ pub fn cap_info(slot: CapSlot) -> Result<CapInfo, SysError> {
     })?;
     Ok(out)
 }
-
 
 /// `ClockRead`: nanoseconds since boot.
 pub fn clock_read() -> u64 {
@@ -417,17 +420,29 @@ pub fn aspace_clone(budget: CapSlot, aspace: CapSlot) -> Result<CapSlot, SysErro
     Ok(CapSlot(r.slot as u32))
 }
 
-/// `ThreadExec`: go on in `aspace` at `entry`; returns only on error.
-pub fn thread_exec(aspace: CapSlot, entry: u64, stack: u64, arg: u64) -> SysError {
+/// `ThreadExec`: go on in `aspace` at `entry` with FS base `tls` (0 for
+/// none); returns only on error.
+pub fn thread_exec(aspace: CapSlot, entry: u64, stack: u64, arg: u64, tls: u64) -> SysError {
     match invoke::<_, NoResult>(&ThreadExecArgs {
         aspace,
         entry,
         stack,
         arg,
+        tls,
     }) {
         Ok(_) => SysError::UnknownSyscall,
         Err(error) => error,
     }
+}
+
+/// `AspacePopulate`: make `pages` pages from `vaddr` present now, so that
+/// running out of budget is an error here rather than a fault later.
+pub fn aspace_populate(aspace: CapSlot, vaddr: u64, pages: u64) -> Result<(), SysError> {
+    unit(invoke(&AspacePopulateArgs {
+        aspace,
+        vaddr,
+        pages,
+    }))
 }
 
 /// `MemoryLend`: a read-only object holding `[addr, addr + len)` of
@@ -519,7 +534,6 @@ pub fn futex_wait(word: &AtomicU32, expected: u32, deadline: u64) -> Result<(), 
     }))
 }
 
-
 /// `FutexWake`: wakes up to `count` waiters on `word` ([`FUTEX_ALL`]: all);
 /// returns how many.
 pub fn futex_wake(word: &AtomicU32, count: u64) -> Result<u64, SysError> {
@@ -529,7 +543,6 @@ pub fn futex_wake(word: &AtomicU32, count: u64) -> Result<u64, SysError> {
     })
     .map(|r| r.woken)
 }
-
 
 /// `FutexRequeue`: if `word` holds `expected`, wakes up to `wake_count` of
 /// its waiters and moves up to `requeue_count` others to `target`;
@@ -550,4 +563,3 @@ pub fn futex_requeue(
     })
     .map(|r| (r.woken, r.requeued))
 }
-

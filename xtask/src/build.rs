@@ -34,6 +34,49 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The workspace's member directories (root Cargo.toml `members`).
+pub fn workspace_members() -> Result<Vec<String>> {
+    workspace_list("members")
+}
+
+fn workspace_list(key: &str) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(root().join("Cargo.toml"))?;
+    let doc: toml::Table = toml::from_str(&text)?;
+    let list = doc
+        .get("workspace")
+        .and_then(|w| w.get(key))
+        .and_then(|m| m.as_array())
+        .with_context(|| format!("Cargo.toml has no workspace.{key}"))?;
+    Ok(list
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect())
+}
+
+/// The package names of the host crates (`default-members`: built and
+/// tested by plain `cargo test`) and of the bare-metal crates (every other
+/// member, built for [`TARGET`]).
+pub fn crate_kinds() -> Result<(Vec<String>, Vec<String>)> {
+    let host_dirs = workspace_list("default-members")?;
+    let (mut host, mut bare) = (Vec::new(), Vec::new());
+    for dir in workspace_members()? {
+        let text = std::fs::read_to_string(root().join(&dir).join("Cargo.toml"))?;
+        let doc: toml::Table = toml::from_str(&text)?;
+        let name = doc
+            .get("package")
+            .and_then(|p| p.get("name"))
+            .and_then(|n| n.as_str())
+            .unwrap_or(&dir)
+            .to_string();
+        if host_dirs.contains(&dir) {
+            host.push(name);
+        } else {
+            bare.push(name);
+        }
+    }
+    Ok((host, bare))
+}
+
 /// Runs a command, failing with its name when it fails.
 pub fn run(cmd: &mut Command) -> Result<()> {
     let status = cmd.status().with_context(|| format!("running {cmd:?}"))?;
@@ -103,10 +146,10 @@ fn rust_programs() -> Result<Vec<String>> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(root().join("programs"))? {
         let path = entry?.path();
-        if path.join("Cargo.toml").exists() {
-            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-                names.push(name.to_string());
-            }
+        if path.join("Cargo.toml").exists()
+            && let Some(name) = path.file_name().and_then(|n| n.to_str())
+        {
+            names.push(name.to_string());
         }
     }
     names.sort();

@@ -1,10 +1,11 @@
 //! The Linux side of `cargo xtask bench`: the same micro-benchmarks run on
 //! Debian's Linux kernel, booted in the same QEMU configuration as Mica.
 //!
-//! Steps: find (or fetch) a kernel, compile `bench/linux/bench.c` as a
-//! static binary, pack it as `/init` of a newc initramfs, boot QEMU with a
-//! hard timeout, and turn the `BENCH ...` lines the guest prints on its
-//! serial console into [`Row`]s.
+//! Steps: find (or fetch) a kernel, compile `bench/linux/bench.c` and
+//! `bench/linux/tinytrue.c` as static binaries, pack them as `/init` and
+//! `/bin/tinytrue` of a newc initramfs, boot QEMU with a hard timeout, and
+//! turn the `BENCH ...` lines the guest prints on its serial console into
+//! [`Row`]s.
 
 use std::cmp::Ordering;
 use std::fs;
@@ -23,6 +24,24 @@ use crate::report::Row;
 /// The benchmark program, embedded so that the xtask binary is rebuilt (and
 /// the guest program with it) whenever the C source changes.
 const BENCH_C: &str = include_str!("../../bench/linux/bench.c");
+
+/// The program the `spawn_exit` row spawns (`_start` -> `exit_group(0)`, no
+/// libc), embedded for the same reason.
+const TINYTRUE_C: &str = include_str!("../../bench/linux/tinytrue.c");
+
+/// gcc flags for the benchmark, a static glibc program.
+const BENCH_CFLAGS: &[&str] = &["-O2", "-Wall", "-Wextra", "-static"];
+
+/// gcc flags for `tinytrue`: static, without libc or its start files, and
+/// with nothing the compiler would otherwise call into.
+const TINYTRUE_CFLAGS: &[&str] = &[
+    "-O2",
+    "-Wall",
+    "-Wextra",
+    "-static",
+    "-nostdlib",
+    "-fno-stack-protector",
+];
 
 /// A full run takes a few minutes under TCG with icount; anything past this
 /// is a hung guest.
@@ -70,15 +89,12 @@ pub fn run_linux_bench(cfg: &LinuxBenchConfig) -> Result<Vec<Row>> {
         .with_context(|| format!("resolving {}", cfg.workdir.display()))?;
 
     let kernel = find_kernel(&workdir)?;
-    let bench = build_bench(&workdir)?;
+    let bench = build_static(&workdir, "bench", BENCH_C, BENCH_CFLAGS)?;
+    let tinytrue = build_static(&workdir, "tinytrue", TINYTRUE_C, TINYTRUE_CFLAGS)?;
 
-    let init = fs::read(&bench).with_context(|| format!("reading {}", bench.display()))?;
+    let read = |p: &Path| fs::read(p).with_context(|| format!("reading {}", p.display()));
     let initramfs = workdir.join("initramfs.cpio");
-    let archive = write_newc(&[
-        CpioEntry::dir("dev", 0o755),
-        CpioEntry::char_dev("dev/console", 0o600, 5, 1),
-        CpioEntry::file("init", 0o755, init),
-    ]);
+    let archive = write_newc(&initramfs_entries(read(&bench)?, read(&tinytrue)?));
     fs::write(&initramfs, archive).with_context(|| format!("writing {}", initramfs.display()))?;
 
     let run = run_qemu(cfg, &kernel, &initramfs)?;
@@ -358,24 +374,39 @@ fn capture(program: &str, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-// ---- guest program -----------------------------------------------------------
+// ---- guest programs ----------------------------------------------------------
 
-/// Writes `workdir/bench.c` (only when it changed, so its mtime means
-/// something) and compiles it when the binary is missing or older.
-fn build_bench(workdir: &Path) -> Result<PathBuf> {
-    let src = workdir.join("bench.c");
-    let bin = workdir.join("bench");
-    if fs::read_to_string(&src).ok().as_deref() != Some(BENCH_C) {
-        fs::write(&src, BENCH_C).with_context(|| format!("writing {}", src.display()))?;
+/// The initramfs: the console node, the benchmark as `/init` and the
+/// program `spawn_exit` starts as `/bin/tinytrue`. The kernel's unpacker
+/// creates no parent directories, so each comes before its contents.
+fn initramfs_entries(init: Vec<u8>, tinytrue: Vec<u8>) -> Vec<CpioEntry> {
+    vec![
+        CpioEntry::dir("dev", 0o755),
+        CpioEntry::char_dev("dev/console", 0o600, 5, 1),
+        CpioEntry::file("init", 0o755, init),
+        CpioEntry::dir("bin", 0o755),
+        CpioEntry::file("bin/tinytrue", 0o755, tinytrue),
+    ]
+}
+
+/// Writes `workdir/<name>.c` (only when it changed, so its mtime means
+/// something) and compiles it with `gcc <cflags>` into `workdir/<name>` when
+/// the binary is missing or older.
+fn build_static(workdir: &Path, name: &str, source: &str, cflags: &[&str]) -> Result<PathBuf> {
+    let src = workdir.join(format!("{name}.c"));
+    let bin = workdir.join(name);
+    if fs::read_to_string(&src).ok().as_deref() != Some(source) {
+        fs::write(&src, source).with_context(|| format!("writing {}", src.display()))?;
     }
     let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
     let fresh = matches!((modified(&bin), modified(&src)), (Some(b), Some(s)) if b >= s);
     if fresh {
         return Ok(bin);
     }
-    let tmp = workdir.join("bench.tmp");
+    let tmp = workdir.join(format!("{name}.tmp"));
     let out = Command::new("gcc")
-        .args(["-O2", "-Wall", "-Wextra", "-static", "-o"])
+        .args(cflags)
+        .arg("-o")
         .arg(&tmp)
         .arg(&src)
         .stdin(Stdio::null())
@@ -389,7 +420,8 @@ fn build_bench(workdir: &Path) -> Result<PathBuf> {
     };
     if !out.status.success() {
         bail!(
-            "gcc -static {} failed:\n{}",
+            "gcc {} {} failed:\n{}",
+            cflags.join(" "),
             src.display(),
             String::from_utf8_lossy(&out.stderr).trim()
         );
@@ -585,6 +617,7 @@ fn parse_row(text: &str) -> Result<Row> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cpio::CpioKind;
 
     fn lines(text: &str) -> Vec<String> {
         text.lines().map(str::to_owned).collect()
@@ -634,6 +667,19 @@ mod tests {
         let out = lines("BENCH null_syscall instructions 1 x 1 10\nBENCH-DONE\n");
         assert!(parse_bench_output(&out).is_err());
         assert!(parse_bench_output(&lines("BENCH-DONE\n")).is_err());
+    }
+
+    #[test]
+    fn initramfs_has_bin_before_tinytrue() {
+        let entries = initramfs_entries(b"init".to_vec(), b"true".to_vec());
+        let at = |path: &str| entries.iter().position(|e| e.path == path).unwrap();
+        assert!(at("dev") < at("dev/console"));
+        assert!(at("bin") < at("bin/tinytrue"));
+        let tinytrue = &entries[at("bin/tinytrue")];
+        assert_eq!(tinytrue.perm, 0o755);
+        assert_eq!(tinytrue.kind, CpioKind::File(b"true".to_vec()));
+        assert_eq!(entries[at("bin")].kind, CpioKind::Dir);
+        assert_eq!(entries[at("init")].kind, CpioKind::File(b"init".to_vec()));
     }
 
     #[test]

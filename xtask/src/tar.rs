@@ -31,7 +31,13 @@ pub fn append_file_aligned(
         if pad == 0 {
             pad = align;
         }
-        append_member(archive, "PaxHeaders/align", 0o644, b'x', &comment_record(pad))?;
+        append_member(
+            archive,
+            "PaxHeaders/align",
+            0o644,
+            b'x',
+            &comment_record(pad),
+        )?;
     }
     append_file(archive, path, mode, data)
 }
@@ -51,7 +57,13 @@ fn comment_record(len: usize) -> Vec<u8> {
     Vec::new()
 }
 
-fn append_member(archive: &mut Vec<u8>, path: &str, mode: u32, kind: u8, data: &[u8]) -> Result<()> {
+fn append_member(
+    archive: &mut Vec<u8>,
+    path: &str,
+    mode: u32,
+    kind: u8,
+    data: &[u8],
+) -> Result<()> {
     if path.len() > 99 || path.is_empty() {
         bail!("initramfs path `{path}` must be 1 to 99 bytes");
     }
@@ -123,11 +135,9 @@ mod tests {
             if at + 512 != data {
                 // The padding member is a pax header whose records add up.
                 assert_eq!(a[at + 156], b'x');
-                let size = usize::from_str_radix(
-                    std::str::from_utf8(&a[at + 124..at + 135]).unwrap(),
-                    8,
-                )
-                .unwrap();
+                let size =
+                    usize::from_str_radix(std::str::from_utf8(&a[at + 124..at + 135]).unwrap(), 8)
+                        .unwrap();
                 let record = &a[at + 512..at + 512 + size];
                 let text = std::str::from_utf8(record).unwrap();
                 let len: usize = text.split(' ').next().unwrap().parse().unwrap();

@@ -2,10 +2,10 @@
 //! work is in `crate::vm`.
 
 use abi::syscall::{
-    AspaceCloneArgs, AspaceCreateArgs, AspaceMapArgs, AspaceProtectArgs, AspaceUnmapArgs,
-    BudgetInfoArgs, BudgetSplitArgs, BudgetStatus, LendMode, LendResult, MEMORY_MAX_PAGES,
-    MemoryCreateArgs, MemoryCreateDeviceArgs, MemoryLendArgs, MemoryResizeArgs, SyscallResult,
-    ThreadExecArgs,
+    AspaceCloneArgs, AspaceCreateArgs, AspaceMapArgs, AspacePopulateArgs, AspaceProtectArgs,
+    AspaceUnmapArgs, BudgetInfoArgs, BudgetSplitArgs, BudgetStatus, LendMode, LendResult,
+    MEMORY_MAX_PAGES, MemoryCreateArgs, MemoryCreateDeviceArgs, MemoryLendArgs, MemoryResizeArgs,
+    POPULATE_MAX_PAGES, SyscallResult, ThreadExecArgs,
 };
 use abi::{MapFlags, Rights, SysError};
 use kcore::budget::Account;
@@ -170,16 +170,43 @@ pub fn aspace_clone(
     Ok(install_new(k, caller, ObjectRef::AddressSpace(id), parent))
 }
 
-/// `ThreadExec`: the caller goes on in another address space.
+/// `AspacePopulate`: every check before the first page, then page by
+/// page (not preemptible: at most `POPULATE_MAX_PAGES`).
+pub fn aspace_populate(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: AspacePopulateArgs,
+) -> Result<Next, SysError> {
+    let (aspace, _) = lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, Rights::WRITE)?;
+    if args.pages > POPULATE_MAX_PAGES {
+        return Err(SysError::InvalidArg);
+    }
+    // Unaligned, empty, overflowing, outside user space; then a hole.
+    let end = k
+        .objects
+        .get(aspace)
+        .regions
+        .check_mapped(args.vaddr, args.pages)
+        .map_err(vm::mapping::region_error)?;
+    if !vm::mapping::inside_objects(k, aspace, args.vaddr, end) {
+        return Err(SysError::InvalidArg);
+    }
+    vm::fault::populate_range(k, aspace, args.vaddr, end)?;
+    Ok(Next::Success)
+}
+
+/// `ThreadExec`: the caller goes on in another address space, with FS
+/// base `tls` (GS base 0).
 pub fn thread_exec(
     k: &mut Kernel,
     caller: ObjId<Thread>,
     args: ThreadExecArgs,
 ) -> Result<Next, SysError> {
-    use abi::layout::{USER_END, USER_START};
+    use abi::layout::{USER_END, USER_START, is_user_canonical};
     let (aspace, _) = lookup::<ObjId<AddressSpace>>(k, caller, args.aspace, Rights::WRITE)?;
     if !(USER_START..USER_END).contains(&args.entry)
         || !(USER_START..=USER_END).contains(&args.stack)
+        || !is_user_canonical(args.tls)
     {
         return Err(SysError::InvalidArg);
     }
@@ -190,7 +217,7 @@ pub fn thread_exec(
     thread.context = UserContext::new_user(args.entry, args.stack, args.arg);
     let root = k.objects.get(aspace).root;
     crate::arch::paging::activate_phys(root);
-    switch::set_tls_bases(k, caller, 0, 0);
+    switch::set_tls_bases(k, caller, args.tls, 0);
     lifetime::release(k, ObjectRef::AddressSpace(old));
     Ok(Next::Done)
 }

@@ -91,6 +91,7 @@ pub fn dispatch(
         Syscall::MemoryCreateDevice => memory::memory_create_device(k, caller, decode(&args)?),
         Syscall::AspaceProtect => memory::aspace_protect(k, caller, decode(&args)?),
         Syscall::AspaceClone => memory::aspace_clone(k, caller, decode(&args)?),
+        Syscall::AspacePopulate => memory::aspace_populate(k, caller, decode(&args)?),
         Syscall::ThreadExec => memory::thread_exec(k, caller, decode(&args)?),
         Syscall::MemoryLend => memory::memory_lend(k, caller, decode(&args)?),
         Syscall::FutexWait => futex::wait(k, caller, decode(&args)?),

@@ -64,7 +64,7 @@ pub fn create(
     Ok(install_new(k, caller, ObjectRef::Thread(id), payer_slot))
 }
 
-/// `ThreadStart`.
+/// `ThreadStart`: registers, FS base (`tls`, GS base 0), run queue.
 pub fn start(
     k: &mut Kernel,
     caller: ObjId<Thread>,
@@ -74,10 +74,12 @@ pub fn start(
     if k.objects.get(id).state != ThreadState::Inactive
         || !(USER_START..USER_END).contains(&args.entry)
         || !(USER_START..=USER_END).contains(&args.stack)
+        || !is_user_canonical(args.tls)
     {
         return Err(SysError::InvalidArg);
     }
     k.objects.get_mut(id).context = UserContext::new_user(args.entry, args.stack, args.arg);
+    switch::set_tls_bases(k, id, args.tls, 0);
     // Threads live in frames: the count is far below its type's range.
     k.live_threads = k.live_threads.wrapping_add(1);
     k.sched.make_ready(&mut k.objects, id);

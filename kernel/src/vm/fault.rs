@@ -7,6 +7,10 @@
 //! finds a shared page (copy-on-write; the last holder takes it over
 //! instead), or the device page of a fixed object. Anything else is an
 //! [`FaultError`].
+//!
+//! Syscalls fault pages in the same way before they touch user memory
+//! ([`populate`]), and `AspacePopulate` does it for a whole range
+//! ([`populate_range`]).
 
 use abi::SysError;
 use abi::ipc::fault::kind;
@@ -136,6 +140,41 @@ pub fn populate(
         }
         // Callers pass user ranges (`end <= USER_END`), so the next page
         // does not wrap.
+        page = page.wrapping_add(PAGE_BYTES);
+    }
+    Ok(())
+}
+
+/// Makes every page of `[start, end)` of `aspace` present as a touch
+/// would (`AspacePopulate`): a page of a writable region as a write
+/// makes it (a hole gets a zeroed page, a shared page is copied), any
+/// other as a read does. Pages already present for that access cost
+/// nothing. The caller checked that the range is page-aligned, inside
+/// user space, and that every page of it is in a region and inside its
+/// memory object (`vm::mapping::inside_objects`).
+///
+/// # Errors
+/// [`SysError::OutOfMemory`] if a page or a page table cannot be paid
+/// for; the pages before it stay present.
+pub fn populate_range(
+    k: &mut Kernel,
+    aspace: ObjId<AddressSpace>,
+    start: u64,
+    end: u64,
+) -> Result<(), SysError> {
+    let mut page = start;
+    while page < end {
+        let region = k.objects.get(aspace).regions.find(page);
+        // Checked by the caller; a miss would be a kernel bug, reported
+        // rather than acted on.
+        let region_attrs = region.ok_or(SysError::InvalidArg)?.attrs;
+        let access = if region_attrs & attrs::WRITE != 0 {
+            Access::Write
+        } else {
+            Access::Read
+        };
+        populate(k, aspace, page, PAGE_BYTES, access)?;
+        // `page < end <= USER_END`: no wrap.
         page = page.wrapping_add(PAGE_BYTES);
     }
     Ok(())

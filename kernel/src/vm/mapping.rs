@@ -287,3 +287,20 @@ pub fn any_region_refuses(
         .filter(|r| r.start < end && r.end() > start)
         .any(|r| !allows(r.attrs))
 }
+
+/// Whether every page of `[start, end)` of `aspace` that is in a region
+/// lies inside the region's memory object (an object may have shrunk
+/// since it was mapped).
+pub fn inside_objects(k: &Kernel, aspace: ObjId<AddressSpace>, start: u64, end: u64) -> bool {
+    k.objects
+        .get(aspace)
+        .regions
+        .iter()
+        .filter(|r| r.start < end && r.end() > start)
+        .all(|r| {
+            // The last page of the region inside the range: the region
+            // meets the range, so at least one page, and no wrap.
+            let last = r.end().min(end).wrapping_sub(PAGE_BYTES);
+            r.object_page(last) < k.objects.get(r.object).size
+        })
+}

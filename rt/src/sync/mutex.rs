@@ -37,11 +37,6 @@ impl RawMutex {
             let _ = sys::futex_wait(&self.state, CONTENDED, 0);
         }
     }
-
-    /// The word itself (for `FutexRequeue` onto it).
-    pub(crate) fn word(&self) -> &AtomicU32 {
-        &self.state
-    }
 }
 
 impl Default for RawMutex {

@@ -149,7 +149,10 @@ impl Layout {
         }
         // Variant II: the data ends at the thread pointer, which the
         // linker assumes is aligned like the data; the TCB wants 64.
-        let tls_size = tls.memsz.checked_next_multiple_of(align).ok_or(SysError::InvalidArg)?;
+        let tls_size = tls
+            .memsz
+            .checked_next_multiple_of(align)
+            .ok_or(SysError::InvalidArg)?;
         let tcb_offset = tls_size
             .checked_next_multiple_of(align.max(64))
             .ok_or(SysError::InvalidArg)?;

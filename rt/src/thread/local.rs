@@ -69,7 +69,10 @@ impl<T: 'static> Local<T> {
         let entry = unsafe { &mut (*tcb).locals[index] };
         if entry.0 == 0 {
             let value: Box<T> = Box::new((self.init)());
-            *entry = (Box::into_raw(value) as u64, drop_box::<T> as *const () as u64);
+            *entry = (
+                Box::into_raw(value) as u64,
+                drop_box::<T> as *const () as u64,
+            );
         }
         // SAFETY: a non-zero entry holds the Box<T> made above for this
         // key, alive until the thread ends.

@@ -42,7 +42,11 @@ impl Thread {
     ///
     /// # Errors
     /// The kernel's.
-    pub fn create(budget: &Budget, aspace: &AddressSpace, cspace: &CSpace) -> Result<Thread, SysError> {
+    pub fn create(
+        budget: &Budget,
+        aspace: &AddressSpace,
+        cspace: &CSpace,
+    ) -> Result<Thread, SysError> {
         sys::thread_create(budget.slot(), aspace.slot(), cspace.slot()).map(Thread::from_raw)
     }
 

@@ -193,7 +193,9 @@ fn reap_finished() {
 fn current_index() -> Option<usize> {
     let rsp: u64;
     // SAFETY: reads the stack pointer into a register; no memory access.
-    unsafe { core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags))
+    };
     let offset = rsp.checked_sub(block::area())?;
     let index = usize::try_from(offset / block::SLOT_BYTES).ok()?;
     (index < block::SLOTS).then_some(index)

@@ -2,12 +2,12 @@
 //! <iterations>`, then `BENCH-DONE`, then the run ends. Every sample has
 //! the measured overhead of an empty measurement subtracted.
 
-use abi::boot::BootInfo;
-use abi::{CapSlot, Rights, SysError};
-use crate::timing::{summarize, timed_overhead, timed_syscall, tsc_end, tsc_start};
-use rt::println;
 use crate::copy_spawn::spawn_copy;
 use crate::raw as sys;
+use crate::timing::{summarize, timed_overhead, timed_syscall, tsc_end, tsc_start};
+use abi::boot::BootInfo;
+use abi::{CapSlot, Rights, SysError};
+use rt::println;
 
 use crate::bench_pair::{self, BenchKind, CLIENT_REPORT, GO, PARTNER_REPORT};
 use crate::peer::{self, grant};
@@ -329,7 +329,7 @@ fn thread_lifecycle() {
     };
     let entry = crate::cpu::exit_at_once as *const () as u64;
     // The thread exits before touching its stack.
-    let _ = sys::thread_start(thread, entry, abi::layout::STACK_TOP - 8, 0);
+    let _ = sys::thread_start(thread, entry, abi::layout::STACK_TOP - 8, 0, 0);
     let _ = sys::thread_wait(thread);
     let _ = sys::cap_delete(thread);
 }
@@ -407,7 +407,11 @@ fn start_on_go(
         return Ok(());
     };
     if kind == BenchKind::Fault {
-        sys::thread_configure(client.thread, crate::copy_spawn::CHILD_IPC_BUFFER, peer::ENDPOINT)?;
+        sys::thread_configure(
+            client.thread,
+            crate::copy_spawn::CHILD_IPC_BUFFER,
+            peer::ENDPOINT,
+        )?;
     }
     const ABOVE_RUNNER: u64 = 40;
     sys::thread_set_priority(partner.thread, ABOVE_RUNNER, ABOVE_RUNNER)?;

@@ -15,12 +15,12 @@
 
 use core::sync::atomic::Ordering;
 
+use crate::copy_spawn::spawn_copy;
+use crate::raw::{self as sys, Message};
+use crate::timing::{Timed, summarize, timed_overhead, timed_syscall};
 use abi::syscall::Syscall;
 use abi::{MapFlags, Rights, SysError};
-use crate::timing::{Timed, summarize, timed_overhead, timed_syscall};
 use rt::println;
-use crate::copy_spawn::spawn_copy;
-use crate::raw::{self, Message};
 
 use crate::bench_pair::{CLIENT_REPORT, PARTNER_REPORT, SAMPLES};
 use crate::cpu::word_at;

@@ -20,11 +20,11 @@
 //! starts the partner first, so that it is blocked in its loop (waiting
 //! for a signal or a fault message) before the client's first sample.
 
+use crate::raw::{self as sys, Message};
+use crate::timing::{Timed, summarize, timed_breakpoint, timed_overhead, timed_syscall};
 use abi::CapSlot;
 use abi::ipc::{MessageInfo, fault};
 use abi::syscall::{RecvResult, Syscall, SyscallResult};
-use crate::timing::{Timed, summarize, timed_breakpoint, timed_overhead, timed_syscall};
-use crate::raw::{self, Message};
 
 use crate::peer::{ENDPOINT, PING, PONG, RESULTS, SPARE};
 

@@ -6,11 +6,11 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::raw::{self as sys, Message};
+use crate::timing::{tsc_end, tsc_start};
 use abi::ipc::fault;
 use abi::layout::PAGE_BYTES;
 use abi::{CapSlot, MapFlags, SysError};
-use crate::timing::{tsc_end, tsc_start};
-use crate::raw::{self, Message};
 
 use crate::cpu::{peek, poke};
 
@@ -180,7 +180,7 @@ pub fn pager(samples: &mut [u64], overhead: u64) -> Result<(), SysError> {
             let top = FAULTER_STACK.0.as_ptr() as u64 + 1024 * 8 - 8;
             let entry = faulter as *const () as u64;
             sys::thread_configure(thread, 0, endpoint)?;
-            sys::thread_start(thread, entry, top, window)?;
+            sys::thread_start(thread, entry, top, window, 0)?;
             let mut message = sys::recv(endpoint)?;
             for i in 0..PAGER_ROUND {
                 let addr = message.message.words[fault::WORD_ADDR] & !(PAGE - 1);

@@ -174,6 +174,7 @@ fn build(
         entry as usize as u64,
         CHILD_STACK_TOP - 8,
         arg,
+        0,
     )
 }
 

@@ -1,6 +1,6 @@
 //! Direct CPU instructions the tests need: deliberately forbidden acts that
 //! must fault (each run in a thread of its own, which the kernel kills),
-//! and direct access to FPU and FS-base registers.
+//! direct access to FPU and FS-base registers, and CPUID.
 //!
 //! This is the only unsafe code under `servers/` (xtask's layering check
 //! allows exactly this file): the point of these functions is to do what
@@ -178,6 +178,14 @@ pub fn xmm_check(seed: u64) -> bool {
             .wrapping_mul(0x9e37_79b9_7f4a_7c15)
             .wrapping_add(i as u64)
     })
+}
+
+/// CPUID leaf `leaf`, subleaf `subleaf`: `(eax, ebx, ecx, edx)`. User
+/// mode may run it (the kernel does not fault it), so tests can compare
+/// what the kernel reports with what the CPU says.
+pub fn cpuid(leaf: u32, subleaf: u32) -> (u32, u32, u32, u32) {
+    let r = core::arch::x86_64::__cpuid_count(leaf, subleaf);
+    (r.eax, r.ebx, r.ecx, r.edx)
 }
 
 /// Sets the FS base (needs CR4.FSGSBASE).

@@ -7,11 +7,11 @@
 //! code (0 = all checks passed, else the line that failed) or, for a
 //! benchmark, by sending its figures to [`RESULTS`].
 
+use crate::copy_spawn::Grant;
+use crate::raw::{self as sys, Message};
 use abi::CapSlot;
 use abi::ipc::{MSG_MAX_CAPS, MSG_MAX_WORDS, MessageInfo};
 use rt::ipc_buffer::IpcBufferPtr;
-use crate::copy_spawn::Grant;
-use crate::raw::{self, Message};
 
 /// The debug capability (same slot as in the first program, so printing works).
 pub const DEBUG: CapSlot = CapSlot(1);

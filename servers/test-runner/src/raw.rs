@@ -4,12 +4,11 @@
 //! tests can pass what no typed wrapper would (bad pointers, reserved
 //! bits, messages built word by word). Programs use `rt::ipc` instead.
 
-pub use crate::raw::*;
+pub use rt::sys::*;
 
 use abi::ipc::MessageInfo;
 use abi::syscall::*;
 use abi::{CapSlot, SysError};
-use rt::ipc_buffer::IpcBufferPtr;
 
 /// A unit result.
 fn unit(result: Result<NoResult, SysError>) -> Result<(), SysError> {
@@ -46,7 +45,7 @@ impl Message {
     }
 
     /// The same message with the deadline flag: the kernel reads the
-    /// deadline from the sender's IPC buffer ([`IpcBufferPtr::set_deadline`]).
+    /// deadline from the sender's IPC buffer (`rt::ipc_buffer::IpcBufferPtr::set_deadline`).
     pub fn with_deadline(mut self) -> Message {
         self.info = self.info.with_deadline();
         self
@@ -96,19 +95,6 @@ pub fn send(endpoint: CapSlot, message: &Message) -> Result<(), SysError> {
     ipc(Syscall::Send, endpoint.to_reg(), message).map(|_| ())
 }
 
-/// `Send` that gives up with [`SysError::TimedOut`] if no receiver has
-/// taken the message by `deadline`; `buffer` is the calling thread's IPC
-/// buffer, which carries the deadline.
-pub fn send_until(
-    endpoint: CapSlot,
-    message: &Message,
-    buffer: &IpcBufferPtr,
-    deadline: u64,
-) -> Result<(), SysError> {
-    buffer.set_deadline(deadline);
-    ipc(Syscall::Send, endpoint.to_reg(), &message.with_deadline()).map(|_| ())
-}
-
 /// `NbSend`.
 pub fn nb_send(endpoint: CapSlot, message: &Message) -> Result<(), SysError> {
     ipc(Syscall::NbSend, endpoint.to_reg(), message).map(|_| ())
@@ -118,19 +104,6 @@ pub fn nb_send(endpoint: CapSlot, message: &Message) -> Result<(), SysError> {
 #[inline(always)]
 pub fn call(endpoint: CapSlot, message: &Message) -> Result<Received, SysError> {
     ipc(Syscall::Call, endpoint.to_reg(), message)
-}
-
-/// `Call` that gives up with [`SysError::TimedOut`] if no receiver has
-/// taken the call by `deadline` (the wait for the reply has no deadline);
-/// `buffer` is the calling thread's IPC buffer, which carries the deadline.
-pub fn call_until(
-    endpoint: CapSlot,
-    message: &Message,
-    buffer: &IpcBufferPtr,
-    deadline: u64,
-) -> Result<Received, SysError> {
-    buffer.set_deadline(deadline);
-    ipc(Syscall::Call, endpoint.to_reg(), &message.with_deadline())
 }
 
 /// `Recv`.
@@ -167,24 +140,6 @@ pub fn reply(message: &Message) -> Result<(), SysError> {
 pub fn reply_recv(endpoint: CapSlot, message: &Message) -> Result<Received, SysError> {
     ipc(Syscall::ReplyRecv, endpoint.to_reg(), message)
 }
-
-/// `ReplyRecv` whose receive gives up with [`SysError::TimedOut`] at
-/// `deadline`; `buffer` is the calling thread's IPC buffer, which carries
-/// the deadline.
-pub fn reply_recv_until(
-    endpoint: CapSlot,
-    message: &Message,
-    buffer: &IpcBufferPtr,
-    deadline: u64,
-) -> Result<Received, SysError> {
-    buffer.set_deadline(deadline);
-    ipc(
-        Syscall::ReplyRecv,
-        endpoint.to_reg(),
-        &message.with_deadline(),
-    )
-}
-
 
 /// `DebugWrite` with a raw address (tests pass bad ones on purpose).
 pub fn debug_write_raw(console: CapSlot, addr: u64, len: u64) -> Result<(), SysError> {

@@ -115,7 +115,7 @@ pub fn spawn(f: fn(u64) -> u64, arg: u64) -> Result<JoinHandle, SysError> {
             return Err(e);
         }
     };
-    if let Err(e) = rt::sys::thread_start(slot, entry, block - 8, block) {
+    if let Err(e) = rt::sys::thread_start(slot, entry, block - 8, block, 0) {
         let _ = rt::sys::cap_delete(slot);
         release_stack(index);
         return Err(e);

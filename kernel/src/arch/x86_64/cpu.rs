@@ -32,10 +32,15 @@ pub struct Features {
     pub pge: bool,
     /// Local APIC present.
     pub apic: bool,
+    /// RDRAND (CPUID.01H:ECX bit 30).
+    pub rdrand: bool,
+    /// RDSEED (CPUID.(EAX=07H,ECX=0):EBX bit 18).
+    pub rdseed: bool,
 }
 
 impl Features {
-    /// The `abi::boot::cpu` bits.
+    /// The `abi::boot::cpu` bits of what was turned on (not
+    /// `cpu::RDRAND`, which says where the boot entropy came from).
     pub fn abi_bits(&self) -> u64 {
         use abi::boot::cpu;
         let mut bits = 0;
@@ -78,6 +83,8 @@ pub fn init() -> Features {
         fsgsbase: extended.as_ref().is_some_and(|e| e.has_fsgsbase()),
         pge: basic.as_ref().is_some_and(|b| b.has_pge()),
         apic: basic.as_ref().is_some_and(|b| b.has_apic()),
+        rdrand: basic.as_ref().is_some_and(|b| b.has_rdrand()),
+        rdseed: extended.as_ref().is_some_and(|e| e.has_rdseed()),
     };
 
     let mut cr4 = Cr4::read() | Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE;

@@ -32,6 +32,7 @@ mod pic;
 mod pit;
 pub mod pvh;
 pub mod qemu;
+pub mod random;
 pub mod serial;
 pub mod switch;
 pub mod syscall_entry;

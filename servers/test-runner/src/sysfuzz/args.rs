@@ -108,7 +108,10 @@ fn want(call: Syscall, index: usize) -> Want {
         (S::CapCopy, 2) | (S::CapMint, 3) | (S::CapMove, 1) => return Want::Space,
         (S::CapCopy, 3) | (S::CapMint, 4) | (S::CapMove, 2) => return Want::Destination,
         (S::CapMint, 0) => return Want::Badgeable,
-        (S::AspaceMap | S::AspaceUnmap | S::AspaceProtect | S::ThreadExec, 0)
+        (
+            S::AspaceMap | S::AspaceUnmap | S::AspaceProtect | S::AspacePopulate | S::ThreadExec,
+            0,
+        )
         | (S::AspaceClone | S::MemoryLend, 1) => AddressSpace,
         (S::AspaceMap, 1) | (S::MemoryResize, 0) => MemoryObject,
         (S::MemoryCreateDevice, 1) => DeviceMemory,

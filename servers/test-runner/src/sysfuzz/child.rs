@@ -17,11 +17,12 @@
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use crate::raw::{self as sys, Message};
+use crate::raw_thread::JoinHandle;
 use abi::ipc::MessageInfo;
 use abi::syscall::{BudgetInfoArgs, BudgetStatus, LendMode, Syscall};
 use abi::{CapSlot, MapFlags, SysError};
-use crate::raw::{self, Message};
-use crate::raw_thread::{JoinHandle, OwnCaps};
+use rt::process::OwnCaps;
 
 use super::layout::{
     FIRST_RANDOM_SLOT, G_ASPACE, G_BUDGET, G_CONSOLE, G_CSPACE, G_GO, G_RESULTS, OWN_READ_ONLY,

@@ -76,6 +76,8 @@ mod worker;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::copy_spawn::{Grant, spawn_copy};
+use crate::raw::{self as sys, Message};
 use abi::boot::BootInfo;
 use abi::ipc::MessageInfo;
 use abi::syscall::{
@@ -83,8 +85,6 @@ use abi::syscall::{
 };
 use abi::{CapSlot, Rights};
 use rt::println;
-use crate::copy_spawn::{Grant, spawn_copy};
-use crate::raw::{self, Message};
 
 use crate::tests::{Failure, TestResult};
 

@@ -13,10 +13,10 @@
 //! its stack, and every loop is bounded: it ends after its rounds, or at
 //! its first error.
 
+use crate::raw::{self as sys, Message};
 use abi::CapSlot;
 use abi::ipc::{MSG_REG_WORDS, MessageInfo};
 use abi::syscall::{NoResult, ThreadExecArgs};
-use crate::raw::{self, Message};
 
 use super::layout::partner_stack_top;
 
@@ -182,6 +182,8 @@ fn exec(arg: u64) -> u64 {
         entry: entry_point,
         stack,
         arg: self::arg(EXECED, arg >> 8, arg >> 16),
+        // An FS base it never uses, to have `ThreadExec` set one.
+        tls: stack,
     };
     // Returns only on an error.
     match sys::invoke::<_, NoResult>(&args) {

@@ -4,7 +4,8 @@
 //! join the pool, so random calls then work on them too.
 //!
 //! - `window`: create a memory object, derive a copy, map it in the
-//!   worker's window of the child's own address space, touch its pages
+//!   worker's window of the child's own address space, populate it (now
+//!   and then a page too far, a hole), touch its pages
 //!   (through the kernel: `CapInfo` writes there), protect it read-only,
 //!   resize it, unmap it, revoke and delete it. Two rules are checked:
 //!   after a read-only protect, and after the unmap, the kernel must
@@ -37,11 +38,11 @@
 
 use abi::layout::PAGE_BYTES;
 use abi::syscall::{
-    AspaceCloneArgs, AspaceCreateArgs, AspaceMapArgs, AspaceProtectArgs, AspaceUnmapArgs,
-    BudgetInfoArgs, BudgetSplitArgs, CSpaceCreateArgs, CapCopyArgs, CapDeleteArgs, CapInfoArgs,
-    CapMintArgs, CapMoveArgs, CapRevokeArgs, ClockReadArgs, EndpointCreateArgs, FutexWaitArgs,
-    IoPortsBindArgs, IoPortsCreateArgs, IoPortsUnbindArgs, IrqAckArgs, IrqBindArgs, LendMode,
-    MemoryCreateArgs, MemoryCreateDeviceArgs, MemoryLendArgs, MemoryResizeArgs,
+    AspaceCloneArgs, AspaceCreateArgs, AspaceMapArgs, AspacePopulateArgs, AspaceProtectArgs,
+    AspaceUnmapArgs, BudgetInfoArgs, BudgetSplitArgs, CSpaceCreateArgs, CapCopyArgs, CapDeleteArgs,
+    CapInfoArgs, CapMintArgs, CapMoveArgs, CapRevokeArgs, ClockReadArgs, EndpointCreateArgs,
+    FutexWaitArgs, IoPortsBindArgs, IoPortsCreateArgs, IoPortsUnbindArgs, IrqAckArgs, IrqBindArgs,
+    LendMode, MemoryCreateArgs, MemoryCreateDeviceArgs, MemoryLendArgs, MemoryResizeArgs,
     NotificationCreateArgs, Syscall, SyscallArgs, ThreadConfigureArgs, ThreadCreateArgs,
     ThreadSetPriorityArgs, ThreadStartArgs, ThreadWaitArgs, exit_kind,
 };
@@ -84,6 +85,16 @@ impl Worker {
             94..96 => self.script_relocate(),
             96..98 => self.script_futex(),
             _ => self.script_devices(),
+        }
+    }
+
+    /// An FS base for a partner thread (which never uses one): mostly
+    /// none, else a user address.
+    fn partner_tls(&mut self) -> u64 {
+        match self.rng.below(4) {
+            0 => WINDOW + self.rng.below(WINDOW_PAGES) * PAGE_BYTES,
+            1 => abi::layout::USER_END - 8,
+            _ => 0,
         }
     }
 
@@ -217,6 +228,14 @@ impl Worker {
             })
             .is_ok();
         if mapped {
+            if self.rng.chance(40) {
+                let pages = map_pages + u64::from(self.rng.chance(20));
+                let _ = self.call(&AspacePopulateArgs {
+                    aspace: G_ASPACE,
+                    vaddr: window,
+                    pages,
+                });
+            }
             for page in 0..map_pages {
                 let within = self.rng.below(PAGE_BYTES - 16) & !7;
                 let _ = self.touch(window + page * PAGE_BYTES + within);
@@ -467,12 +486,14 @@ impl Worker {
             max_priority: PARTNER_PRIORITY,
         });
         let stack_index = self.rng.below(8);
+        let tls = self.partner_tls();
         let rounds = self.rng.below(32);
         let started = self.call(&ThreadStartArgs {
             thread: slot(thread),
             entry: self.cx.partner_entry,
             stack: partner_stack_top(stack_index),
             arg: partner::arg(mode, rounds, stack_index),
+            tls,
         });
         if image_mapped {
             let at = self.rng.below(SERVED as u64) as usize;
@@ -558,6 +579,7 @@ impl Worker {
                 max_priority: PARTNER_PRIORITY,
             });
             let stack_index = self.rng.below(8);
+            let tls = self.partner_tls();
             let mode = self.rng.pick(&[partner::TINY, partner::TOUCHER]);
             let rounds = self.rng.below(8);
             if self
@@ -566,6 +588,7 @@ impl Worker {
                     entry: self.cx.partner_entry,
                     stack: partner_stack_top(stack_index),
                     arg: partner::arg(mode, rounds, stack_index),
+                    tls,
                 })
                 .is_ok()
             {
@@ -1134,12 +1157,14 @@ impl Worker {
             max_priority: PARTNER_PRIORITY,
         });
         let stack_index = self.rng.below(8);
+        let tls = self.partner_tls();
         let rounds = self.rng.below(4);
         let started = self.call(&ThreadStartArgs {
             thread: slot(thread),
             entry: self.cx.partner_entry,
             stack: partner_stack_top(stack_index),
             arg: partner::arg(partner::EXEC, rounds, stack_index),
+            tls,
         });
         if started.is_err() {
             return;
@@ -1237,12 +1262,14 @@ impl Worker {
                     max_priority: PARTNER_PRIORITY,
                 });
                 let stack_index = self.rng.below(8);
+                let tls = self.partner_tls();
                 started = self
                     .call(&ThreadStartArgs {
                         thread: slot(thread),
                         entry: self.cx.partner_entry,
                         stack: partner_stack_top(stack_index),
                         arg: partner::arg(partner::WAKER, 0, stack_index),
+                        tls,
                     })
                     .is_ok();
             }

@@ -45,6 +45,7 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::raw as sys;
 use abi::ipc::{IPC_BUFFER_CAPS_OFFSET, IPC_BUFFER_DEADLINE_WORD, MessageInfo};
 use abi::layout::USER_END;
 use abi::syscall::{
@@ -52,7 +53,6 @@ use abi::syscall::{
     ClockReadArgs, LendMode, MemoryLendArgs, PollArgs, Syscall, SyscallArgs, TimerSetArgs,
 };
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use crate::raw as sys;
 
 use super::args::{self, Context};
 use super::child;

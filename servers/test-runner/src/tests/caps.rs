@@ -1,8 +1,8 @@
 //! Capability-space syscalls: copy, delete, info; a full space.
 
+use crate::raw as sys;
 use abi::syscall::{CapCopyArgs, Syscall, SyscallArgs};
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use crate::raw as sys;
 
 use super::support::free_frames;
 use super::syscalls::fail;

@@ -2,13 +2,13 @@
 //! clock as `ClockRead`, in every thread and address space, and a page no
 //! program can write, execute, unmap or map over.
 
+use crate::copy_spawn::spawn_copy;
+use crate::raw as sys;
+use crate::raw_thread::spawn;
 use abi::clock::{ClockPage, flags};
 use abi::layout::{CLOCK_PAGE_ADDR, PAGE_BYTES, USER_END};
 use abi::syscall::exit_kind;
 use abi::{MapFlags, SysError};
-use crate::copy_spawn::spawn_copy;
-use crate::raw as sys;
-use crate::raw_thread::spawn;
 use rt::time;
 
 use super::TestResult;

@@ -4,10 +4,10 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use abi::syscall::{CSPACE_MAX_SLOTS, CapInfo, Syscall};
-use abi::{CapSlot, ObjectType, Rights, SysError};
 use crate::raw as sys;
 use crate::raw_thread::spawn;
+use abi::syscall::{CSPACE_MAX_SLOTS, CapInfo, Syscall};
+use abi::{CapSlot, ObjectType, Rights, SysError};
 
 use super::support::{
     EMPTY_SLOT, Raw, budget, clear_out, code, free_frames, join, low_slot, must, out, raw_entry,

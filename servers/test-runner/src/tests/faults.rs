@@ -1,10 +1,10 @@
 //! User faults: each bad act runs in a thread of its own, which the kernel
 //! kills and reports; the kernel and this suite carry on.
 
-use abi::layout::BOOT_INFO_ADDR;
-use abi::syscall::{ThreadStatus, exit_kind};
 use crate::raw as sys;
 use crate::raw_thread::spawn;
+use abi::layout::BOOT_INFO_ADDR;
+use abi::syscall::{ThreadStatus, exit_kind};
 
 use super::TestResult;
 use super::syscalls::fail;

@@ -8,11 +8,11 @@
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use crate::copy_spawn::{Child, spawn_copy};
+use crate::raw as sys;
 use abi::layout::{PAGE_BYTES, USER_END};
 use abi::syscall::{FUTEX_ALL, Syscall};
 use abi::{CapSlot, MapFlags, Rights, SysError};
-use crate::copy_spawn::{Child, spawn_copy};
-use crate::raw as sys;
 
 use super::support::*;
 use super::vm::{area, map_new, unmap_delete};
@@ -791,7 +791,10 @@ fn run_storm(rounds: u64, run_ms: u64) -> TestResult {
     let sleep = must(sys::notification_create(own.budget))?;
     let mut threads = [const { None }; STORM_THREADS];
     for (i, thread) in threads.iter_mut().enumerate() {
-        *thread = Some(must(crate::raw_thread::spawn(storm_thread, 0x5eed + i as u64))?);
+        *thread = Some(must(crate::raw_thread::spawn(
+            storm_thread,
+            0x5eed + i as u64,
+        ))?);
     }
     let mut seed = 1u64;
     for round in 0..rounds {

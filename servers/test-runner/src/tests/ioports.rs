@@ -3,12 +3,12 @@
 //! faulting; unbinding or deleting the range takes the ports away at once;
 //! the kernel's own ports are never granted.
 
+use crate::raw::{self as sys, Message};
 use abi::ipc::fault;
 use abi::syscall::{
     IO_PORTS_PER_THREAD, KERNEL_IO_PORTS, THREADS_PER_IO_PORTS, ThreadStatus, exit_kind,
 };
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use crate::raw::{self, Message};
 
 use super::support::{EMPTY_SLOT, Raw, budget, free_frames, must, raw_entry};
 use super::{TestResult, boot};

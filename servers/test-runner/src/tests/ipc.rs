@@ -3,12 +3,12 @@
 //! a waiter sees when its endpoint or its partner is destroyed; the order
 //! waiters are served in. (Capability transfer is in `ipc_caps`.)
 
+use crate::raw::{self as sys, Message, Received};
+use crate::raw_thread::spawn;
 use abi::ipc::{LABEL_MAX, MSG_MAX_WORDS, MessageInfo};
 use abi::layout::USER_END;
 use abi::syscall::{Syscall, exit_kind};
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use crate::raw::{self, Message, Received};
-use crate::raw_thread::spawn;
 
 use super::support::*;
 use super::{TestResult, debug_cap};
@@ -944,10 +944,7 @@ pub fn errors() -> TestResult {
     ensure_eq!(SysError::from_code(status), Some(SysError::InvalidCap));
     ensure_eq!(sys::send(n, &message), Err(SysError::WrongType));
     ensure_eq!(sys::nb_send(n, &message), Err(SysError::WrongType));
-    ensure_eq!(
-        sys::call(n, &message).map(|_| ()),
-        Err(SysError::WrongType)
-    );
+    ensure_eq!(sys::call(n, &message).map(|_| ()), Err(SysError::WrongType));
     ensure_eq!(sys::recv(n).map(|_| ()), Err(SysError::WrongType));
     ensure_eq!(sys::nb_recv(n).map(|_| ()), Err(SysError::WrongType));
     ensure_eq!(

@@ -4,9 +4,9 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::raw::{self as sys, Message};
 use abi::ipc::{MSG_MAX_CAPS, MessageInfo};
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use crate::raw::{self, Message};
 
 use super::ipc::{fill_long, record, recorded, recv_one};
 use super::support::*;

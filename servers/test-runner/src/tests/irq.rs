@@ -5,9 +5,9 @@
 //! notification is gone left masked (logged once, no storm), and every
 //! documented error.
 
+use crate::raw as sys;
 use abi::syscall::{IrqSource, KernelCounters};
 use abi::{CapSlot, Rights, SysError};
-use crate::raw as sys;
 
 use super::support::{EMPTY_SLOT, Raw, budget, free_frames, must, raw_entry};
 use super::{TestResult, boot, debug_cap};

@@ -1,9 +1,9 @@
 //! Frame accounting: a full cycle of everything this kernel allocates for
 //! user space returns the free-frame count exactly to where it was.
 
-use abi::Rights;
 use crate::raw as sys;
 use crate::raw_thread::spawn;
+use abi::Rights;
 
 use super::support::free_frames;
 use super::syscalls::fail;

@@ -1,6 +1,7 @@
 //! The in-OS tests: a table of named functions, each run in its own thread.
 //! A test returns `Err` with a message, or faults, to fail.
 
+mod boot_info;
 mod caps;
 mod clock;
 mod cspace;
@@ -12,6 +13,7 @@ mod ipc_caps;
 mod irq;
 mod memory;
 mod notify;
+mod populate;
 mod preempt;
 mod process;
 mod runtime;
@@ -82,6 +84,10 @@ pub static ALL: &[Test] = &[
     Test {
         name: "syscall_null",
         run: syscalls::null,
+    },
+    Test {
+        name: "boot_info_entropy",
+        run: boot_info::entropy,
     },
     Test {
         name: "syscall_unknown_number",
@@ -182,6 +188,10 @@ pub static ALL: &[Test] = &[
     Test {
         name: "thread_start_errors",
         run: threads::start_errors,
+    },
+    Test {
+        name: "thread_start_tls",
+        run: threads::start_tls,
     },
     Test {
         name: "thread_wait_errors",
@@ -612,6 +622,10 @@ pub static ALL: &[Test] = &[
         run: vm::exec_switch,
     },
     Test {
+        name: "vm_exec_tls",
+        run: vm::exec_tls,
+    },
+    Test {
         name: "vm_fault_endpoint",
         run: vm_faults::fault_endpoint,
     },
@@ -634,6 +648,26 @@ pub static ALL: &[Test] = &[
     Test {
         name: "vm_clone_out_of_memory_keeps_nothing",
         run: vm_faults::clone_out_of_memory_keeps_nothing,
+    },
+    Test {
+        name: "aspace_populate_ok",
+        run: populate::ok,
+    },
+    Test {
+        name: "aspace_populate_device_memory",
+        run: populate::device_memory_costs_nothing,
+    },
+    Test {
+        name: "aspace_populate_max_pages",
+        run: populate::max_pages,
+    },
+    Test {
+        name: "aspace_populate_errors",
+        run: populate::errors,
+    },
+    Test {
+        name: "aspace_populate_out_of_memory",
+        run: populate::out_of_memory,
     },
     Test {
         name: "timeout_recv",

@@ -2,9 +2,9 @@
 //! waiters are woken in; destruction; a bound notification ending an
 //! endpoint receive; the timer; every documented error.
 
+use crate::raw::{self as sys, Message};
 use abi::ipc::MessageInfo;
 use abi::{CapSlot, ObjectType, Rights, SysError};
-use crate::raw::{self, Message};
 
 use super::support::{
     EMPTY_SLOT, Raw, RawThread, add_out, budget, clear_out, code, free_frames, high, low_slot,

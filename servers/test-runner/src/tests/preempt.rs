@@ -4,9 +4,9 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
+use crate::raw as sys;
 use abi::syscall::CSPACE_MAX_SLOTS;
 use abi::{CapSlot, Rights};
-use crate::raw as sys;
 
 use super::TestResult;
 use super::support::free_frames;

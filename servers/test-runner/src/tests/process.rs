@@ -2,9 +2,9 @@
 //! message length and capability count across address spaces, and the
 //! frames of a whole program coming back when it is destroyed.
 
-use abi::{Rights, SysError};
 use crate::copy_spawn::spawn_copy;
 use crate::raw as sys;
+use abi::{Rights, SysError};
 
 use super::TestResult;
 use super::support::free_frames;
@@ -62,8 +62,8 @@ pub fn server_gone_mid_call() -> TestResult {
         sys::thread_yield();
     }
     ensure_eq!(sys::thread_suspend(server.thread), Ok(()));
-    let killer =
-        crate::raw_thread::spawn(destroy_thread_later, u64::from(server.thread.0)).map_err(|_| fail())?;
+    let killer = crate::raw_thread::spawn(destroy_thread_later, u64::from(server.thread.0))
+        .map_err(|_| fail())?;
     let outcome = sys::call(endpoint, &sys::Message::new(7, &[]));
     ensure_eq!(outcome.map(|_| ()), Err(SysError::PeerClosed));
     ensure!(killer.join().is_ok());

@@ -39,7 +39,10 @@ fn with_budget<R>(f: impl FnOnce(&Budget) -> R) -> R {
 pub fn handles_own_slots() -> TestResult {
     let endpoint = with_budget(Endpoint::create).map_err(|_| fail())?;
     let slot = endpoint.slot();
-    ensure_eq!(endpoint.info().ok().and_then(|i| i.object_type()), Some(ObjectType::Endpoint));
+    ensure_eq!(
+        endpoint.info().ok().and_then(|i| i.object_type()),
+        Some(ObjectType::Endpoint)
+    );
     let copy = endpoint.copy(Rights::WRITE).map_err(|_| fail())?;
     ensure!(copy.slot() != slot);
     ensure_eq!(copy.info().map(|i| i.rights), Ok(Rights::WRITE.bits()));
@@ -47,7 +50,10 @@ pub fn handles_own_slots() -> TestResult {
     ensure_eq!(minted.info().map(|i| i.badge), Ok(7));
     let copy_slot = copy.slot();
     drop(copy);
-    ensure_eq!(rt::sys::cap_info(copy_slot).err(), Some(SysError::InvalidCap));
+    ensure_eq!(
+        rt::sys::cap_info(copy_slot).err(),
+        Some(SysError::InvalidCap)
+    );
     // Revoking the original deletes the minted copy behind its handle; its
     // drop then finds an empty slot and does no harm.
     endpoint.revoke().map_err(|_| fail())?;
@@ -127,14 +133,26 @@ pub fn deadlines() -> TestResult {
     let start = Instant::now();
     let deadline = rt::time::deadline_after(Duration::from_millis(2));
     let mut message = Message::new(0);
-    ensure_eq!(endpoint.recv_until(&mut message, deadline), Err(SysError::TimedOut));
+    ensure_eq!(
+        endpoint.recv_until(&mut message, deadline),
+        Err(SysError::TimedOut)
+    );
     ensure!(start.elapsed() >= Duration::from_millis(2));
     let deadline = rt::time::deadline_after(Duration::from_millis(1));
-    ensure_eq!(endpoint.send_until(&Message::new(1), deadline), Err(SysError::TimedOut));
+    ensure_eq!(
+        endpoint.send_until(&Message::new(1), deadline),
+        Err(SysError::TimedOut)
+    );
     let deadline = rt::time::deadline_after(Duration::from_millis(1));
-    ensure_eq!(endpoint.call_until(&mut message, deadline), Err(SysError::TimedOut));
+    ensure_eq!(
+        endpoint.call_until(&mut message, deadline),
+        Err(SysError::TimedOut)
+    );
     ensure_eq!(endpoint.nb_recv(&mut message), Err(SysError::WouldBlock));
-    ensure_eq!(endpoint.nb_send(&Message::new(1)), Err(SysError::WouldBlock));
+    ensure_eq!(
+        endpoint.nb_send(&Message::new(1)),
+        Err(SysError::WouldBlock)
+    );
     let notification = with_budget(Notification::create).map_err(|_| fail())?;
     let deadline = rt::time::deadline_after(Duration::from_millis(1));
     ensure_eq!(notification.wait_until(deadline), Err(SysError::TimedOut));
@@ -255,7 +273,10 @@ pub fn heap_grows() -> TestResult {
     for i in 0..(1u64 << 20) {
         big.push(i);
     }
-    ensure_eq!(big.iter().sum::<u64>(), (1u64 << 20) * ((1u64 << 20) - 1) / 2);
+    ensure_eq!(
+        big.iter().sum::<u64>(),
+        (1u64 << 20) * ((1u64 << 20) - 1) / 2
+    );
     ensure!(rt::heap::committed_bytes() >= before.max(8 << 20));
     drop(big);
     let mut huge: Vec<u8> = Vec::new();
@@ -338,7 +359,10 @@ pub fn condvar_queue() -> TestResult {
     let lock = Mutex::new(());
     let mut guard = lock.lock();
     let start = Instant::now();
-    ensure!(!lonely.wait_until(&mut guard, rt::time::deadline_after(Duration::from_millis(2))));
+    ensure!(!lonely.wait_until(
+        &mut guard,
+        rt::time::deadline_after(Duration::from_millis(2))
+    ));
     ensure!(start.elapsed() >= Duration::from_millis(2));
     Ok(())
 }
@@ -361,13 +385,14 @@ pub fn once_races() -> TestResult {
         })
         .collect::<Result<_, _>>()
         .map_err(|_| fail())?;
-    let values: Vec<u64> = racers
-        .into_iter()
-        .map(|r| r.join().unwrap_or(0))
-        .collect();
+    let values: Vec<u64> = racers.into_iter().map(|r| r.join().unwrap_or(0)).collect();
     ensure_eq!(RUNS.load(Ordering::SeqCst), 1);
     ensure!(ONCE.is_completed());
-    ensure!(values.iter().all(|&v| v == values[0] && (100..106).contains(&v)));
+    ensure!(
+        values
+            .iter()
+            .all(|&v| v == values[0] && (100..106).contains(&v))
+    );
     ensure_eq!(VALUE.set(7), Err(7));
     Ok(())
 }

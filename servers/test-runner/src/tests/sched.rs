@@ -2,11 +2,11 @@
 //! thread made ready at a higher priority, strict priority, suspend and
 //! resume, reading and writing another thread's registers.
 
+use crate::raw::{self as sys, Message};
+use crate::raw_thread::spawn;
 use abi::layout::{IMAGE_BASE, USER_END};
 use abi::syscall::{Syscall, ThreadRegs, USER_RFLAGS_MASK};
 use abi::{CapSlot, Rights, SysError};
-use crate::raw::{self, Message};
-use crate::raw_thread::spawn;
 
 use super::support::{
     EMPTY_SLOT, Raw, UNMAPPED, add_out, budget, clear_out, code, free_frames, high, join, low_slot,

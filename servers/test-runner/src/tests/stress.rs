@@ -4,9 +4,9 @@
 //! it the kernel must be alive, every program must come apart cleanly and
 //! every frame must come back.
 
-use abi::{CapSlot, Rights};
 use crate::copy_spawn::{Child, spawn_copy};
 use crate::raw as sys;
+use abi::{CapSlot, Rights};
 
 use super::TestResult;
 use super::support::free_frames;

@@ -6,11 +6,11 @@
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use crate::raw as sys;
+use crate::raw_thread::JoinHandle;
 use abi::ipc::MSG_MAX_WORDS;
 use abi::syscall::exit_kind;
 use abi::{CapSlot, SysError};
-use crate::raw as sys;
-use crate::raw_thread::JoinHandle;
 
 use super::{Failure, debug_cap};
 
@@ -211,6 +211,7 @@ pub(super) struct Raw {
     fault: CapSlot,
     aspace: CapSlot,
     budget: CapSlot,
+    tls: u64,
 }
 
 impl Raw {
@@ -229,6 +230,7 @@ impl Raw {
             fault: CapSlot::NULL,
             aspace: CapSlot::NULL,
             budget: CapSlot::NULL,
+            tls: 0,
         }
     }
 
@@ -242,6 +244,12 @@ impl Raw {
     /// Pays for its thread object from `budget`.
     pub(super) fn budget(mut self, budget: CapSlot) -> Raw {
         self.budget = budget;
+        self
+    }
+
+    /// Starts it with FS base `tls` (`ThreadStart`'s last argument).
+    pub(super) fn tls(mut self, tls: u64) -> Raw {
+        self.tls = tls;
         self
     }
 
@@ -331,7 +339,9 @@ impl Raw {
                 }
             })
             // As if called: rsp + 8 is 16-byte aligned at entry.
-            .and_then(|()| sys::thread_start(slot, self.entry as *const () as u64, top - 8, arg));
+            .and_then(|()| {
+                sys::thread_start(slot, self.entry as *const () as u64, top - 8, arg, self.tls)
+            });
         if let Err(error) = setup {
             rt::println!("    setting up a helper thread: {:?}", error);
             let _ = thread.kill();

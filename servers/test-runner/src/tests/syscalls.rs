@@ -1,8 +1,8 @@
 //! Debug, clock and dispatch syscalls: success and every documented error.
 
+use crate::raw as sys;
 use abi::syscall::{DEBUG_WRITE_MAX_BYTES, Syscall};
 use abi::{CapSlot, Rights, SysError};
-use crate::raw as sys;
 
 use super::{TestResult, aspace_cap, debug_cap};
 use crate::{ensure, ensure_eq};

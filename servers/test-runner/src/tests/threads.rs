@@ -1,14 +1,15 @@
-//! Thread syscalls: create, wait, yield, exit; preemption; FPU and FS base
-//! preserved across switches.
+//! Thread syscalls: create, start (with an FS base), wait, yield, exit;
+//! preemption; FPU and FS base preserved across switches.
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use crate::raw as sys;
+use crate::raw_thread::spawn;
 use abi::layout::USER_END;
 use abi::syscall::exit_kind;
 use abi::{CapSlot, Rights, SysError};
-use crate::raw as sys;
-use crate::raw_thread::spawn;
 
+use super::support::{Raw, clear_out, must, out, raw_entry, set_out};
 use super::syscalls::fail;
 use super::{TestResult, debug_cap};
 use crate::{cpu, ensure, ensure_eq};
@@ -79,7 +80,7 @@ pub fn start_errors() -> TestResult {
     let own = rt::process::own_caps();
     let thread = sys::thread_create(own.budget, own.aspace, own.cspace).map_err(|_| fail())?;
     let stack = 0x7000_0000_0000;
-    let start = |entry, stack| sys::thread_start(thread, entry, stack, 0);
+    let start = |entry, stack| sys::thread_start(thread, entry, stack, 0, 0);
     ensure_eq!(start(0, stack), Err(SysError::InvalidArg));
     ensure_eq!(
         start(0xffff_ffff_8020_0000, stack),
@@ -95,17 +96,24 @@ pub fn start_errors() -> TestResult {
         Err(SysError::InvalidArg)
     );
     ensure_eq!(start(entry(), u64::MAX), Err(SysError::InvalidArg));
+    // An FS base that is not below 0x0000_8000_0000_0000.
+    for tls in [1 << 47, 0xffff_8000_0000_0000, 1 << 63, u64::MAX] {
+        ensure_eq!(
+            sys::thread_start(thread, entry(), stack, 0, tls),
+            Err(SysError::InvalidArg)
+        );
+    }
     ensure_eq!(
-        sys::thread_start(CapSlot(0), entry(), stack, 0),
+        sys::thread_start(CapSlot(0), entry(), stack, 0, 0),
         Err(SysError::InvalidCap)
     );
     ensure_eq!(
-        sys::thread_start(debug_cap(), entry(), stack, 0),
+        sys::thread_start(debug_cap(), entry(), stack, 0, 0),
         Err(SysError::WrongType)
     );
     let read_only = sys::cap_copy(thread, Rights::READ).map_err(|_| fail())?;
     ensure_eq!(
-        sys::thread_start(read_only, entry(), stack, 0),
+        sys::thread_start(read_only, entry(), stack, 0, 0),
         Err(SysError::MissingRights)
     );
     // A thread that never started is freed with its last capability.
@@ -267,5 +275,52 @@ pub fn fs_base_preserved() -> TestResult {
     let b = spawn(fs_worker, 0x2222_0000).map_err(|_| fail())?;
     ensure_eq!(a.join().map(|s| s.code), Ok(0));
     ensure_eq!(b.join().map(|s| s.code), Ok(0));
+    Ok(())
+}
+
+/// The FS base [`start_tls`] starts a thread with: not mapped, and not
+/// needed to be; only below `0x0000_8000_0000_0000`.
+const START_TLS: u64 = 0x0000_7123_4567_8000;
+
+/// Leaves its FS and GS bases, as the CPU has them, at `OUT[0]` and
+/// `OUT[1]` (only with FSGSBASE; else it has no way to read them).
+fn report_tls(_: u64) -> u64 {
+    if super::boot().cpu_features & abi::boot::cpu::FSGSBASE != 0 {
+        set_out(0, cpu::read_fs_base());
+        set_out(1, cpu::read_gs_base());
+    }
+    0
+}
+
+raw_entry! {
+    report_tls_entry => report_tls;
+}
+
+pub fn start_tls() -> TestResult {
+    clear_out();
+    // Suspended before it starts: its registers are those it starts with.
+    let thread = Raw::new(report_tls_entry, 0)
+        .tls(START_TLS)
+        .suspended()
+        .start()?;
+    let regs = must(sys::thread_read_regs(thread.slot()))?;
+    ensure_eq!((regs.fs_base, regs.gs_base), (START_TLS, 0));
+    must(sys::thread_resume(thread.slot()))?;
+    // Ended but not deleted: the bases it ran with are still there.
+    must(sys::thread_wait(thread.slot()))?;
+    let regs = must(sys::thread_read_regs(thread.slot()))?;
+    ensure_eq!((regs.fs_base, regs.gs_base), (START_TLS, 0));
+    ensure_eq!(thread.join()?, 0);
+    if super::boot().cpu_features & abi::boot::cpu::FSGSBASE != 0 {
+        ensure_eq!((out(0), out(1)), (START_TLS, 0));
+    } else {
+        rt::println!("    (no FSGSBASE on this CPU: rdfsbase check skipped)");
+    }
+    // 0: no FS base, as before the argument existed.
+    let thread = Raw::new(report_tls_entry, 0).suspended().start()?;
+    let regs = must(sys::thread_read_regs(thread.slot()))?;
+    ensure_eq!((regs.fs_base, regs.gs_base), (0, 0));
+    must(sys::thread_resume(thread.slot()))?;
+    ensure_eq!(thread.join()?, 0);
     Ok(())
 }

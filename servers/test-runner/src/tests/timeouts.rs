@@ -16,9 +16,9 @@
 //! "At once" is checked with a marker thread below the test's priority:
 //! it runs (and sets [`MARK`]) only if the test blocks.
 
+use crate::raw::{self as sys, Message};
 use abi::ipc::IPC_BUFFER_DEADLINE_WORD;
 use abi::{CapSlot, SysError};
-use crate::raw::{self, Message};
 
 use super::TestResult;
 use super::support::*;

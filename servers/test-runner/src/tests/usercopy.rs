@@ -1,10 +1,10 @@
 //! The kernel's user-memory access: every bad pointer gives BadAddress,
 //! in both directions (DebugWrite reads user memory, CapInfo writes it).
 
+use crate::raw as sys;
 use abi::layout::{BOOT_INFO_ADDR, IMAGE_BASE, STACK_TOP};
 use abi::syscall::CapInfo;
 use abi::{CapSlot, SysError};
-use crate::raw as sys;
 
 use super::{TestResult, debug_cap};
 use crate::ensure_eq;

@@ -4,10 +4,10 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use crate::raw as sys;
 use abi::layout::PAGE_BYTES;
 use abi::syscall::exit_kind;
 use abi::{CapSlot, MapFlags, ObjectType, Rights, SysError};
-use crate::raw as sys;
 
 use super::support::{Raw, budget, free_frames, must, raw_entry};
 use super::{TestResult, aspace_cap, boot};
@@ -58,7 +58,7 @@ pub(super) fn page_faulted(status: &abi::syscall::ThreadStatus, addr: u64) -> bo
     status.kind == exit_kind::FAULTED && status.code == PAGE_FAULT && status.addr == addr
 }
 
-fn read_word(addr: u64) -> u64 {
+pub(super) fn read_word(addr: u64) -> u64 {
     peek(addr)
 }
 
@@ -454,18 +454,28 @@ fn exec_into(aspace: u64) -> u64 {
     let aspace = CapSlot(aspace as u32);
     let top = EXEC_STACK.0.as_ptr() as u64 + 512 * 8 - 8;
     let entry = exec_target as *const () as u64;
-    if sys::thread_exec(aspace, 0, top, 0) != SysError::InvalidArg
-        || sys::thread_exec(aspace, entry, 1 << 63, 0) != SysError::InvalidArg
-        || sys::thread_exec(debug(), entry, top, 0) != SysError::WrongType
+    if sys::thread_exec(aspace, 0, top, 0, 0) != SysError::InvalidArg
+        || sys::thread_exec(aspace, entry, 1 << 63, 0, 0) != SysError::InvalidArg
+        || sys::thread_exec(debug(), entry, top, 0, 0) != SysError::WrongType
     {
         return 1;
     }
-    sys::thread_exec(aspace, entry, top, 41).code()
+    sys::thread_exec(aspace, entry, top, 41, 0).code()
+}
+
+/// Runs a helper thread and writes the exec tests' mark, so that the
+/// frames their first use takes (a helper stack's page and page table,
+/// the mark's page) are taken before the tests count frames, even when
+/// one of them runs first.
+fn exec_warm_up() -> TestResult {
+    run(|x| x, 0)?;
+    EXEC_MARK.store(0, Ordering::SeqCst);
+    Ok(())
 }
 
 pub fn exec_switch() -> TestResult {
+    exec_warm_up()?;
     let before = free_frames()?;
-    EXEC_MARK.store(0, Ordering::SeqCst);
     let clone = must(sys::aspace_clone(budget(), aspace_cap()))?;
     let status = run(exec_into, u64::from(clone.0))?;
     ensure_eq!((status.kind, status.code), (exit_kind::EXITED, 42));
@@ -473,6 +483,63 @@ pub fn exec_switch() -> TestResult {
     ensure_eq!(EXEC_MARK.load(Ordering::SeqCst), 0);
     must(sys::cap_delete(clone))?;
     ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// The FS base [`exec_tls`] gives the thread it moves.
+const EXEC_TLS: u64 = 0x0000_7000_0000_1000;
+
+fn fsgsbase() -> bool {
+    boot().cpu_features & abi::boot::cpu::FSGSBASE != 0
+}
+
+/// Runs in the clone after `ThreadExec`: ends with its FS base as the CPU
+/// has it, if its GS base is 0 (with FSGSBASE; else with 0).
+extern "C" fn exec_tls_target(_: u64) -> ! {
+    let code = if !fsgsbase() {
+        0
+    } else if crate::cpu::read_gs_base() != 0 {
+        1
+    } else {
+        crate::cpu::read_fs_base()
+    };
+    sys::thread_exit(code)
+}
+
+/// Sets its own FS and GS bases (with FSGSBASE), checks the bad FS bases
+/// `ThreadExec` refuses (and that a refused one changes nothing), then
+/// moves into the address space `aspace` with [`EXEC_TLS`].
+fn exec_with_tls(aspace: u64) -> u64 {
+    let aspace = CapSlot(aspace as u32);
+    let top = EXEC_STACK.0.as_ptr() as u64 + 512 * 8 - 8;
+    let entry = exec_tls_target as *const () as u64;
+    if fsgsbase() {
+        crate::cpu::write_fs_base(0x1111_0000);
+        crate::cpu::write_gs_base(0x2222_0000);
+    }
+    for bad in [1 << 47, 1 << 63, 0xffff_8000_0000_0000, u64::MAX] {
+        if sys::thread_exec(aspace, entry, top, 0, bad) != SysError::InvalidArg {
+            return 2;
+        }
+    }
+    if fsgsbase() && crate::cpu::read_fs_base() != 0x1111_0000 {
+        return 3;
+    }
+    sys::thread_exec(aspace, entry, top, 0, EXEC_TLS).code()
+}
+
+pub fn exec_tls() -> TestResult {
+    // Frames are `exec_switch`'s to count.
+    let clone = must(sys::aspace_clone(budget(), aspace_cap()))?;
+    let handle = must(crate::raw_thread::spawn(exec_with_tls, u64::from(clone.0)))?;
+    let status = must(sys::thread_wait(handle.slot()))?;
+    // Ended but not deleted: the bases it ran with are still there.
+    let regs = must(sys::thread_read_regs(handle.slot()))?;
+    ensure_eq!((regs.fs_base, regs.gs_base), (EXEC_TLS, 0));
+    must(handle.join())?;
+    let code = if fsgsbase() { EXEC_TLS } else { 0 };
+    ensure_eq!((status.kind, status.code), (exit_kind::EXITED, code));
+    must(sys::cap_delete(clone))?;
     Ok(())
 }
 

@@ -1,10 +1,10 @@
 //! Faults delivered to a fault endpoint (resume, kill, a pager), budgets
 //! that run out and bundles that return every frame, and lent buffers.
 
+use crate::raw::{self as sys, Message};
 use abi::ipc::fault::{self, kind};
 use abi::syscall::{LendMode, exit_kind};
 use abi::{CapSlot, MapFlags, Rights, SysError};
-use crate::raw::{self, Message};
 
 use super::support::{Raw, budget, free_frames, must, raw_entry};
 use super::vm::{area, map_new, page_faulted, run, unmap_delete, write_word, written};
