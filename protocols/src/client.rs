@@ -182,10 +182,11 @@ impl<T: Transport> Client<T> {
             sent = self.transport.call(&mut self.message, self.deadline);
         }
         sent?;
-        let (status, request_id) = status::split_label(self.message.label());
-        if status == status::OK && request_id == self.request_id {
+        // Success and the right request in one compare.
+        if self.message.label() == status::reply_label(status::OK, self.request_id) {
             return Ok(Reader::new(&self.message));
         }
+        let (status, request_id) = status::split_label(self.message.label());
         crate::cap::discard_caps(&self.message);
         Err(if request_id != self.request_id {
             Error::Malformed
