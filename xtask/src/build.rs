@@ -219,6 +219,7 @@ pub fn build_all() -> Result<Artifacts> {
     let out = root().join("target/mica");
     std::fs::create_dir_all(&out)?;
     let elf = std::fs::read(&runner).with_context(|| format!("reading {}", runner.display()))?;
+    check_loadable("test-runner", &elf)?;
     // `bootstrap` first, its image data on a page boundary of the archive
     // (which the loader places on a page boundary), so that the kernel
     // maps the initramfs pages instead of copying them.
@@ -229,10 +230,12 @@ pub fn build_all() -> Result<Artifacts> {
     for name in &programs {
         let path = release.join(name);
         let elf = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        check_loadable(name, &elf)?;
         crate::tar::append_file_aligned(&mut archive, &format!("bin/{name}"), 0o755, &elf, page)?;
     }
     for (name, path) in c_programs()? {
         let elf = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        check_loadable(&name, &elf)?;
         crate::tar::append_file_aligned(&mut archive, &format!("bin/{name}"), 0o755, &elf, page)?;
     }
     crate::tar::append_file(
@@ -250,6 +253,19 @@ pub fn build_all() -> Result<Artifacts> {
         kernel: kernel_out,
         initramfs,
     })
+}
+
+/// Every program the build makes must pass the loader's checks (the same
+/// `elfload::parse` that `rt::spawn` runs), so a linker-script change that
+/// breaks loading fails the build, not a boot.
+fn check_loadable(name: &str, elf: &[u8]) -> Result<()> {
+    let options = elfload::Options {
+        base: 0,
+        file_page_offset: 0,
+    };
+    elfload::parse(elf, &options)
+        .map(|_| ())
+        .map_err(|e| anyhow::anyhow!("{name}: the ELF loader refuses it: {e}"))
 }
 
 /// Turns a user ELF linked at IMAGE_BASE (rt/user.ld) into a flat image:

@@ -116,7 +116,7 @@ fn allowed(from_dir: &str, to: &str) -> bool {
         // The test runner reads the initramfs with kcore's tar reader until
         // the initfs server exists.
         "kcore" => from_dir == "kernel" || from_dir == "servers/test-runner",
-        "elfload" => from_dir == "rt" || from_dir == "servers/test-runner",
+        "elfload" => from_dir == "rt" || from_dir == "servers/test-runner" || from_dir == "xtask",
         "rt" => user || from_dir == "protocols",
         "protocols" => user,
         _ => false,

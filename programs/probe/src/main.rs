@@ -11,7 +11,9 @@
 //!   that came back as an allocation error (a fault would end it otherwise);
 //! - `threads`: threads with thread-local values and locks; exits 0 if all
 //!   agree;
-//! - `sleep`: sleeps for ever (for kill tests).
+//! - `sleep`: sleeps for ever (for kill tests);
+//! - `hold`: receives one call on its `SERVICE` endpoint and never answers
+//!   it (a server that dies mid-call, once the parent kills it).
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -47,6 +49,7 @@ fn main() -> u64 {
         }
         Some("heap-exhaust") => heap_exhaust(),
         Some("threads") => threads(),
+        Some("hold") => hold(),
         Some("sleep") => loop {
             thread::sleep(Duration::from_secs(1));
         },
@@ -98,5 +101,22 @@ fn threads() -> u64 {
         0
     } else {
         4
+    }
+}
+
+/// Takes one call on the SERVICE endpoint and sits on it.
+fn hold() -> u64 {
+    use rt::Handle;
+    let Some(slot) = rt::start::startup_info().and_then(|i| i.handle(abi::startup::handle::SERVICE))
+    else {
+        return 5;
+    };
+    let endpoint = rt::ipc::Endpoint::from_raw(slot);
+    let mut message = rt::ipc::Message::new(0);
+    if endpoint.recv(&mut message).is_err() {
+        return 6;
+    }
+    loop {
+        thread::sleep(Duration::from_secs(1));
     }
 }

@@ -279,6 +279,8 @@ pub fn nonblocking() -> TestResult {
 }
 
 pub fn reply_rules() -> TestResult {
+    // These cases need a thread without an IPC buffer.
+    let _no_buffer = super::support::NoIpcBuffer::take()?;
     let before = free_frames()?;
     let ep = must(sys::endpoint_create(budget()))?;
     let answer = Message::new(6, &[43]);
@@ -905,6 +907,8 @@ fn unmapped_sender(arg: u64) -> u64 {
 }
 
 pub fn errors() -> TestResult {
+    // Several cases need a thread without an IPC buffer.
+    let _no_buffer = super::support::NoIpcBuffer::take()?;
     let before = free_frames()?;
     let ep = must(sys::endpoint_create(budget()))?;
     let n = must(sys::notification_create(budget()))?;

@@ -199,6 +199,8 @@ fn one_cap_sender(arg: u64) -> u64 {
 }
 
 pub fn caps_transfer_errors() -> TestResult {
+    // These cases need a thread without an IPC buffer.
+    let _no_buffer = super::support::NoIpcBuffer::take()?;
     let before = free_frames()?;
     let ep = must(sys::endpoint_create(budget()))?;
     let n = must(sys::notification_create(budget()))?;
@@ -370,6 +372,8 @@ fn buffered_caller(arg: u64) -> u64 {
 }
 
 pub fn reply_transfer_errors() -> TestResult {
+    // These cases need a thread without an IPC buffer.
+    let _no_buffer = super::support::NoIpcBuffer::take()?;
     let before = free_frames()?;
     let ep = must(sys::endpoint_create(budget()))?;
     let ep_no_grant = must(sys::cap_copy(ep, Rights::WRITE))?;

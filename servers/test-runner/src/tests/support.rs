@@ -11,6 +11,7 @@ use crate::raw_thread::JoinHandle;
 use abi::ipc::MSG_MAX_WORDS;
 use abi::syscall::exit_kind;
 use abi::{CapSlot, SysError};
+use rt::handle::Handle;
 
 use super::{Failure, debug_cap};
 
@@ -435,3 +436,30 @@ pub(super) const UNMAPPED: u64 = 0x0000_5000_0000_0000;
 
 /// A slot that is surely empty (the program's space has 4096 slots).
 pub(super) const EMPTY_SLOT: CapSlot = CapSlot(4000);
+
+/// Takes the calling thread's IPC buffer away until the guard drops (for
+/// tests of what the kernel does with a thread that has none; every
+/// thread the runtime makes has one).
+pub(super) struct NoIpcBuffer {
+    thread: CapSlot,
+    buffer: u64,
+}
+
+impl NoIpcBuffer {
+    pub(super) fn take() -> Result<NoIpcBuffer, Failure> {
+        let me = rt::thread::current().ok_or(Failure {
+            what: "the test runs on a thread rt made",
+            line: line!(),
+        })?;
+        let thread = me.thread().slot();
+        let buffer = rt::thread::block::ipc_buffer_addr();
+        must(sys::thread_configure(thread, 0, CapSlot::NULL))?;
+        Ok(NoIpcBuffer { thread, buffer })
+    }
+}
+
+impl Drop for NoIpcBuffer {
+    fn drop(&mut self) {
+        let _ = sys::thread_configure(self.thread, self.buffer, CapSlot::NULL);
+    }
+}
