@@ -1,0 +1,56 @@
+//! The server side's receive loop.
+//!
+//! A server's `main` reads its startup capabilities, builds its state and
+//! runs [`serve`] with the protocol's `dispatch`: receive a call, dispatch
+//! it, answer it and receive the next in one `ReplyRecv`, for ever. A server
+//! that also waits for notifications or timers writes its own loop the
+//! same way.
+//!
+//! The loop keeps two messages and swaps which one receives: the request
+//! just received stays intact while `dispatch` writes the reply into the
+//! other, and no message is ever copied. A server that needs the caller's
+//! badge reads it from the request (`Message::badge`) before dispatching.
+
+use abi::SysError;
+use rt::ipc::{Endpoint, Message};
+
+/// Answers calls on `endpoint` for ever with `dispatch`, which turns a
+/// request into its reply (a protocol's generated `dispatch` with the
+/// server state bound).
+///
+/// A message that is not a call (a `Send`, a notification) has nobody to
+/// answer, and a fault message (this endpoint should not be a fault
+/// endpoint) must not be resumed by a protocol reply: their capabilities
+/// are deleted and the loop receives again. If a
+/// reply cannot be delivered, the loop receives afresh (the caller, if it
+/// still waits, gets `PeerClosed` when the next call arrives).
+///
+/// # Errors
+/// Returns only when receiving fails (the endpoint capability is wrong or
+/// gone): the kernel's error.
+pub fn serve(endpoint: &Endpoint, mut dispatch: impl FnMut(&Message, &mut Message)) -> SysError {
+    let mut first = Message::new(0);
+    let mut second = Message::new(0);
+    let (mut request, mut reply) = (&mut first, &mut second);
+    let mut received = endpoint.recv(request);
+    loop {
+        match received {
+            Ok(()) if request.info().is_call() && !request.info().is_fault() => {
+                dispatch(request, reply);
+                received = endpoint.reply_recv(reply);
+                // The next request is in `reply`'s message now.
+                core::mem::swap(&mut request, &mut reply);
+                if received.is_err() {
+                    // The reply or the receive failed; start over with a
+                    // plain receive, which reports a dead endpoint.
+                    received = endpoint.recv(request);
+                }
+            }
+            Ok(()) => {
+                crate::cap::discard_caps(request);
+                received = endpoint.recv(request);
+            }
+            Err(error) => return error,
+        }
+    }
+}
