@@ -162,7 +162,8 @@ impl<T: Transport> Client<T> {
         self.request_id = self.request_id.wrapping_add(1);
         // A fresh message, not a reset one: its unused register words are
         // zero, so no word of an earlier message travels with this one.
-        self.message = Message::new(status::request_label(opcode, self.request_id));
+        self.message
+            .clear(status::request_label(opcode, self.request_id));
         &mut self.message
     }
 

@@ -217,7 +217,7 @@ macro_rules! protocol {
                     }) {
                         ::core::result::Result::Ok(($($arg,)*)) => match server.$op($($arg),*) {
                             ::core::result::Result::Ok(values) => {
-                                *reply = $crate::rt::ipc::Message::new(
+                                reply.clear(
                                     $crate::status::reply_label($crate::status::OK, request_id),
                                 );
                                 match $crate::wire::Put::put(&values, reply) {
@@ -235,7 +235,7 @@ macro_rules! protocol {
                     $crate::status::UNKNOWN_OPERATION
                 }
             };
-            *reply = $crate::rt::ipc::Message::new($crate::status::reply_label(status, request_id));
+            reply.clear($crate::status::reply_label(status, request_id));
         }
     };
 }

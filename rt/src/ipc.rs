@@ -92,16 +92,30 @@ impl Message {
     }
 
     /// The label.
+    #[inline(always)]
     pub fn label(&self) -> u64 {
         self.info.label()
     }
 
     /// Sets the label and empties the message (words and capabilities).
+    /// The register words keep their old values, which travel unread past
+    /// the length; [`Message::clear`] zeroes them too.
     pub fn reset(&mut self, label: u64) {
         self.info = MessageInfo::new(label, 0, 0);
         self.len = 0;
         self.caps_len = 0;
         self.badge = 0;
+    }
+
+    /// As [`Message::new`] in place: the label, no words, no capabilities,
+    /// and zero register words (so nothing of an earlier message travels
+    /// with this one), without writing the whole message.
+    #[inline(always)]
+    pub fn clear(&mut self, label: u64) {
+        self.reset(label);
+        for word in &mut self.words[..MSG_REG_WORDS] {
+            *word = MaybeUninit::new(0);
+        }
     }
 
     /// The words.
@@ -114,6 +128,7 @@ impl Message {
     }
 
     /// Word `index`, or 0 past the end.
+    #[inline(always)]
     pub fn word(&self, index: usize) -> u64 {
         self.words().get(index).copied().unwrap_or(0)
     }
@@ -142,6 +157,7 @@ impl Message {
 
     /// The capabilities: slots to send, or the slots the kernel put the
     /// received ones in (the receiver owns those now).
+    #[inline(always)]
     pub fn caps(&self) -> &[CapSlot] {
         &self.caps[..self.caps_len]
     }
@@ -166,12 +182,14 @@ impl Message {
 
     /// The badge of the sender's capability (0 for a reply or an unbadged
     /// sender; the signal bits of a bound notification).
+    #[inline(always)]
     pub fn badge(&self) -> u64 {
         self.badge
     }
 
     /// The received info word: whether it is a call, a fault message, a
     /// notification's signal.
+    #[inline(always)]
     pub fn info(&self) -> MessageInfo {
         self.info
     }

@@ -107,7 +107,8 @@ fn threads() -> u64 {
 /// Takes one call on the SERVICE endpoint and sits on it.
 fn hold() -> u64 {
     use rt::Handle;
-    let Some(slot) = rt::start::startup_info().and_then(|i| i.handle(abi::startup::handle::SERVICE))
+    let Some(slot) =
+        rt::start::startup_info().and_then(|i| i.handle(abi::startup::handle::SERVICE))
     else {
         return 5;
     };

@@ -47,9 +47,16 @@ pub fn run(boot: &BootInfo) -> u64 {
     let unit = cmdline_word(boot, "unit").unwrap_or("instructions");
     if let Some(only) = cmdline_word(boot, "only") {
         pair_rows(unit, only);
+        let mut empty = [0u64; 1000];
+        measure(&mut empty, 0, || {});
+        let (overhead, _, _) = summarize(&mut empty);
         if "spawn_exit".contains(only) {
             let mut samples = [0u64; SPAWN_SAMPLES];
-            spawn_exit(unit, &mut samples, 0);
+            spawn_exit(unit, &mut samples, overhead);
+        }
+        if "protocol_call_roundtrip".contains(only) {
+            let mut samples = [0u64; PROTOCOL_SAMPLES];
+            protocol_call_roundtrip(unit, &mut samples, overhead);
         }
         println!("BENCH-DONE");
         let _ = crate::raw::debug_exit(CapSlot(boot.debug_cap), 0);
@@ -84,6 +91,7 @@ pub fn run(boot: &BootInfo) -> u64 {
     report("thread_lifecycle", unit, &mut samples[..1000]);
 
     spawn_exit(unit, &mut samples[..SPAWN_SAMPLES], overhead);
+    protocol_call_roundtrip(unit, &mut samples[..PROTOCOL_SAMPLES], overhead);
 
     // User space only: the clock page, no syscall. One read in a function
     // of its own, minus the same call of a function that returns a
@@ -297,6 +305,35 @@ fn irq_to_user(boot: &BootInfo, samples: &mut [u64]) -> Result<(), SysError> {
 fn current_thread() -> CapSlot {
     use rt::handle::Handle;
     rt::thread::current().map_or(CapSlot::NULL, |t| t.thread().slot())
+}
+
+/// Calls measured for `protocol_call_roundtrip`.
+const PROTOCOL_SAMPLES: usize = 2000;
+
+/// `protocol_call_roundtrip`: the generated `Echo::ping` client calling
+/// the `echo-server` program (another process), the server's generated
+/// dispatch answering: one word each way, user code included.
+fn protocol_call_roundtrip(unit: &str, samples: &mut [u64], overhead: u64) {
+    let server = crate::tests::protocol::start_server("bin/echo-server", &["echo-server"]);
+    let Ok((_child, endpoint)) = server else {
+        println!("bench: cannot start bin/echo-server");
+        return;
+    };
+    let mut client = protocols::echo::EchoClient::new(&endpoint);
+    for i in 0..WARMUP as u64 {
+        if client.ping(i) != Ok(i) {
+            println!("bench: ping failed");
+            return;
+        }
+    }
+    for (i, s) in samples.iter_mut().enumerate() {
+        let start = tsc_start();
+        let answer = client.ping(i as u64);
+        let end = tsc_end();
+        core::hint::black_box(answer).ok();
+        *s = (end - start).saturating_sub(overhead);
+    }
+    report("protocol_call_roundtrip", unit, samples);
 }
 
 /// Spawns measured for `spawn_exit`.

@@ -16,6 +16,7 @@ mod notify;
 mod populate;
 mod preempt;
 mod process;
+pub mod protocol;
 mod runtime;
 mod sched;
 pub mod spawn;
@@ -848,6 +849,18 @@ pub static ALL: &[Test] = &[
     Test {
         name: "spawn_frames_come_back",
         run: spawn::frames_come_back,
+    },
+    Test {
+        name: "protocol_every_operation",
+        run: protocol::every_operation,
+    },
+    Test {
+        name: "protocol_malformed_requests",
+        run: protocol::malformed_requests,
+    },
+    Test {
+        name: "protocol_server_killed_mid_call",
+        run: protocol::server_killed_mid_call,
     },
 ];
 
