@@ -396,6 +396,26 @@ impl PageTree {
         }
     }
 
+    /// The index of the first non-zero entry of `holder` (`None`: the
+    /// root) in `from..to`, if any.
+    fn next_entry<S: NodeStore>(
+        &self,
+        store: &S,
+        holder: Option<u64>,
+        from: usize,
+        to: usize,
+    ) -> Option<usize> {
+        let entries: &[u64] = match holder {
+            None => &self.root,
+            Some(node) => store.node(node),
+        };
+        let range = entries.get(from..to)?;
+        range
+            .iter()
+            .position(|&entry| entry != 0)
+            .map(|at| at + from)
+    }
+
     /// Sets entry `index` of `holder` (`None`: the root) to `new`; returns
     /// the old entry.
     fn swap<S: NodeStore>(
@@ -470,12 +490,14 @@ impl PageTree {
         let len = holder.map_or(ROOT_ENTRIES, |_| NODE_ENTRIES);
         // Entry `lo` may straddle `first`; the entries after it are past it.
         let lo = ((first.saturating_sub(base) >> shift(level)) as usize).min(len);
-        let mut empty = (0..lo).all(|index| self.entry(store, holder, index) == 0);
-        for index in lo..len {
+        let mut empty = self.next_entry(store, holder, 0, lo).is_none();
+        let mut from = lo;
+        // Skipping the empty entries is a tight scan of the holder's array;
+        // only the entries that are there cost more (a tree of a few pages
+        // in a large object has a few among hundreds).
+        while let Some(index) = self.next_entry(store, holder, from, len) {
+            from = index + 1;
             let entry = self.entry(store, holder, index);
-            if entry == 0 {
-                continue;
-            }
             let page = base + ((index as u64) << shift(level));
             if level == 0 {
                 removed(page, entry);

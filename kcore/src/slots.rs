@@ -104,6 +104,32 @@ impl<const WORDS: usize> SlotBitmap<WORDS> {
         }
     }
 
+    /// The lowest used slot at or above `from` in `1..limit`, if any
+    /// (skips empty words, so a sparse space is walked in a few steps).
+    pub fn next_used(&self, from: u32) -> Option<u32> {
+        let from = from.max(1);
+        if from >= self.limit {
+            return None;
+        }
+        let mut index = (from / WORD_BITS) as usize;
+        // Bits below `from` in its word do not count.
+        let mut word = self.words[index] & (u64::MAX << (from % WORD_BITS));
+        loop {
+            // Slot 0's bit is set but `from >= 1` masked it; bits past the
+            // limit are set, so check the slot against the limit.
+            if word != 0 {
+                // `index < WORDS`, so the slot is below CAPACITY.
+                let slot = index as u32 * WORD_BITS + word.trailing_zeros();
+                return (slot < self.limit).then_some(slot);
+            }
+            index += 1;
+            if index >= WORDS {
+                return None;
+            }
+            word = self.words[index];
+        }
+    }
+
     /// The lowest free slot, now marked used; `None` when all of
     /// `1..limit` are used.
     ///
@@ -265,6 +291,24 @@ mod tests {
     }
 
     #[test]
+    fn next_used_walks_the_used_slots_only() {
+        let mut slots = SlotBitmap::<4>::new(200);
+        assert_eq!(slots.next_used(0), None);
+        for slot in [1, 63, 64, 130, 199] {
+            assert!(slots.claim(slot));
+        }
+        let mut seen = Vec::new();
+        let mut at = slots.next_used(0);
+        while let Some(slot) = at {
+            seen.push(slot);
+            at = slots.next_used(slot + 1);
+        }
+        assert_eq!(seen, [1, 63, 64, 130, 199]);
+        assert_eq!(slots.next_used(200), None);
+        assert_eq!(slots.next_used(u32::MAX), None);
+    }
+
+    #[test]
     fn new_is_const() {
         static SLOTS: SlotBitmap<2> = SlotBitmap::new(100);
         assert_eq!(SLOTS.limit(), 100);
@@ -329,6 +373,8 @@ mod tests {
             }
             for slot in 0..SlotBitmap::<4>::CAPACITY + 10 {
                 prop_assert_eq!(slots.is_used(slot), model.contains(&slot));
+                let next = model.range(slot.max(1)..).next().copied();
+                prop_assert_eq!(slots.next_used(slot), next);
             }
         }
     }

@@ -210,8 +210,6 @@ fn loaded_start(startup: &'static StartupInfo) -> ! {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    let thread = thread::current();
-    let name = thread.as_ref().and_then(|t| t.name()).unwrap_or("?");
-    crate::log::panic_message(name, info);
+    thread::with_current_name(|name| crate::log::panic_message(name, info));
     process::exit(process::PANIC_STATUS)
 }

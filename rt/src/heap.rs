@@ -1,11 +1,13 @@
 //! The heap: the `talc` allocator over one memory object that the program
 //! maps itself and commits as the heap grows.
 //!
-//! At start the runtime creates an anonymous memory object of
+//! At start the runtime picks the heap base (from [`HEAP_BASE`], moved by
+//! a random number of pages when address-space randomisation is on). On
+//! the first allocation it creates an anonymous memory object of
 //! [`RESERVE_PAGES`] pages (one frame until pages are touched) and maps it
-//! at the heap base (from [`HEAP_BASE`], moved by a random number of pages
-//! when address-space randomisation is on). When `talc` runs out of room
-//! it asks [`Grow`] for more: the next pages are committed with
+//! there, so a program that never allocates pays nothing for a heap. When
+//! `talc` runs out of room it asks [`Grow`] for more: the next pages are
+//! committed with
 //! `AspacePopulate`, which takes them from the budget now, and handed to
 //! `talc`. A budget that cannot pay makes the populate fail, and the
 //! allocation returns null: `Vec::try_reserve` reports the error, and an
@@ -36,10 +38,12 @@ const GROW_MIN_PAGES: u64 = 4;
 /// Pages committed by one `AspacePopulate` call (the kernel's limit).
 const POPULATE_CHUNK: u64 = abi::syscall::POPULATE_MAX_PAGES;
 
-/// The heap's address, 0 until [`init`] mapped it.
+/// The heap's address, 0 until [`init`] chose it.
 static BASE: AtomicU64 = AtomicU64::new(0);
-/// The program's address space, to populate.
+/// The program's address space, to map and populate.
 static ASPACE: AtomicU32 = AtomicU32::new(0);
+/// The budget that pays for the heap's object.
+static BUDGET: AtomicU32 = AtomicU32::new(0);
 
 /// The `talc` source: commits pages at the end of the heap.
 #[derive(Debug)]
@@ -64,6 +68,9 @@ unsafe impl talc::source::Source for Grow {
             return Err(());
         }
         let source = &mut talc.source;
+        if source.committed == 0 {
+            map_reserve(base)?;
+        }
         let start = if source.committed == 0 {
             base
         } else {
@@ -107,6 +114,18 @@ struct HeapEnd(NonNull<u8>);
 // SAFETY: a heap address, used only under the allocator's lock.
 unsafe impl Send for HeapEnd {}
 
+/// Maps the heap's memory object at `base` (the first allocation's work).
+fn map_reserve(base: u64) -> Result<(), ()> {
+    let budget = CapSlot(BUDGET.load(Ordering::Relaxed));
+    let aspace = CapSlot(ASPACE.load(Ordering::Relaxed));
+    let memory = sys::memory_create(budget, RESERVE_PAGES).map_err(|_| ())?;
+    let flags = abi::MapFlags::READ | abi::MapFlags::WRITE;
+    let mapped = sys::aspace_map(aspace, memory, 0, base, RESERVE_PAGES, flags);
+    // The region holds the object now (or the map failed).
+    let _ = sys::cap_delete(memory);
+    mapped.map_err(|_| ())
+}
+
 /// Commits `pages` pages from `start` with `AspacePopulate`.
 fn commit(start: u64, pages: u64) -> Result<(), ()> {
     let aspace = CapSlot(ASPACE.load(Ordering::Relaxed));
@@ -133,12 +152,12 @@ static ALLOCATOR: Allocator = Allocator::new(Grow {
 pub enum HeapError {
     /// `init` ran before.
     AlreadySet,
-    /// The memory object or its mapping failed.
-    Kernel(abi::SysError),
+    /// The base is not page-aligned or leaves no room for the reserve.
+    BadBase,
 }
 
-/// Maps the heap's memory object at `base` (page-aligned) in `aspace`,
-/// paid by `budget`. Nothing is committed yet.
+/// Sets the heap up at `base` (page-aligned) in `aspace`, paid by
+/// `budget`. Nothing is mapped until the first allocation.
 ///
 /// # Errors
 /// [`HeapError`].
@@ -146,15 +165,14 @@ pub fn init(budget: CapSlot, aspace: CapSlot, base: u64) -> Result<(), HeapError
     if BASE.load(Ordering::Acquire) != 0 {
         return Err(HeapError::AlreadySet);
     }
-    let memory = sys::memory_create(budget, RESERVE_PAGES).map_err(HeapError::Kernel)?;
-    let flags = abi::MapFlags::READ | abi::MapFlags::WRITE;
-    if let Err(e) = sys::aspace_map(aspace, memory, 0, base, RESERVE_PAGES, flags) {
-        let _ = sys::cap_delete(memory);
-        return Err(HeapError::Kernel(e));
+    let fits = base
+        .checked_add(RESERVE_PAGES * PAGE_BYTES)
+        .is_some_and(|end| end <= abi::layout::USER_END);
+    if base == 0 || !base.is_multiple_of(PAGE_BYTES) || !fits {
+        return Err(HeapError::BadBase);
     }
-    // The region holds the object now; the capability is not needed.
-    let _ = sys::cap_delete(memory);
     ASPACE.store(aspace.0, Ordering::Relaxed);
+    BUDGET.store(budget.0, Ordering::Relaxed);
     BASE.store(base, Ordering::Release);
     Ok(())
 }

@@ -132,11 +132,15 @@ fn free_frames(pages: &mut [u64; MAX_PAGES]) {
 /// Before the space is freed: deletes every capability in it and frees
 /// its slot pages (its own frame is refunded when it is freed).
 pub fn teardown(k: &mut Kernel, id: ObjId<CSpace>) {
-    let limit = k.objects.get(id).limit();
-    for index in 1..limit {
+    // Only the full slots: a space with a few capabilities in many slots
+    // is torn down in a few steps.
+    let mut from = 1;
+    while let Some(index) = k.objects.get(id).used.next_used(from) {
         if let Some(slot) = k.objects.get(id).slot_id(index) {
             crate::cap::tree::delete(k, slot);
         }
+        // Below the limit, far from u32::MAX.
+        from = index.wrapping_add(1);
     }
     let space = k.objects.get_mut(id);
     // `frames` counts the header frame too, so it is at least 1.

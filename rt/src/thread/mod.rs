@@ -288,4 +288,6 @@ pub fn sleep(duration: core::time::Duration) {
 }
 
 pub(crate) use registry::suspend_others as registry_suspend_others;
+#[cfg(target_os = "none")]
+pub(crate) use registry::with_current_name;
 pub use registry::{adopt_main, has_tcb};

@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use abi::{CapSlot, SysError};
 
@@ -69,6 +69,7 @@ pub(super) fn start(
     fault_endpoint: Option<CapSlot>,
     main: Box<dyn FnOnce() + Send>,
 ) -> Result<Arc<Record>, SysError> {
+    adopt_pending_main();
     reap_finished();
     let own = process::own_caps();
     let block = Block::create(stack_bytes, &process::tls_template())?;
@@ -205,7 +206,31 @@ fn current_index() -> Option<usize> {
 /// The current thread's record, if rt made it.
 pub(super) fn current() -> Option<Arc<Record>> {
     let index = current_index()?;
+    adopt_pending_main();
     LIVE.lock().iter().find(|r| r.index == index).cloned()
+}
+
+/// Runs `f` with the current thread's name, without allocating or
+/// waiting for a lock (the panic handler's use): "main" for a first thread
+/// without a record, "?" when the name cannot be had.
+#[cfg(target_os = "none")]
+pub(crate) fn with_current_name(f: impl FnOnce(&str)) {
+    let Some(index) = current_index() else {
+        return f("?");
+    };
+    if MAIN_PENDING.load(Ordering::Acquire) && MAIN[1].load(Ordering::Relaxed) as usize == index {
+        return f("main");
+    }
+    match LIVE.try_lock() {
+        Some(live) => {
+            let name = live
+                .iter()
+                .find(|r| r.index == index)
+                .and_then(|r| r.name());
+            f(name.unwrap_or("?"))
+        }
+        None => f("?"),
+    }
 }
 
 /// Whether the current thread runs on a block rt made (so its FS base is
@@ -217,6 +242,15 @@ pub fn has_tcb() -> bool {
 /// Suspends every thread rt made except the caller (the process's exit).
 pub fn suspend_others() {
     let me = current_index();
+    if MAIN_PENDING.load(Ordering::Acquire) {
+        // The first thread has no record yet: it has made no other thread
+        // either, unless one is being made right now, and it is the one
+        // exiting, or another exits, which then suspends it.
+        let main = MAIN[1].load(Ordering::Relaxed) as usize;
+        if me != Some(main) {
+            let _ = sys::thread_suspend(CapSlot(MAIN[0].load(Ordering::Relaxed) as u32));
+        }
+    }
     // Not `lock()`: the exit may come from a thread that holds the lock
     // (a panic inside it); then the others keep running until the parent
     // ends the process.
@@ -227,9 +261,31 @@ pub fn suspend_others() {
     }
 }
 
+/// The first thread of a loaded program, until its record is made: its
+/// capability, block slot and TCB (a program that never asks for its
+/// threads makes no record and allocates nothing).
+static MAIN: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
+/// Whether `MAIN` names a thread whose record is not made yet.
+static MAIN_PENDING: AtomicBool = AtomicBool::new(false);
+
 /// Registers the first thread of a loaded program, whose block the loader
-/// made at slot `index` with its TCB at `tcb`.
+/// made at slot `index` with its TCB at `tcb`; its record is made when
+/// first needed.
 pub fn adopt_main(thread: CapSlot, index: usize, tcb: u64) {
+    MAIN[0].store(u64::from(thread.0), Ordering::Relaxed);
+    MAIN[1].store(index as u64, Ordering::Relaxed);
+    MAIN[2].store(tcb, Ordering::Relaxed);
+    MAIN_PENDING.store(true, Ordering::Release);
+}
+
+/// Makes the first thread's record if it is still pending.
+fn adopt_pending_main() {
+    if !MAIN_PENDING.swap(false, Ordering::AcqRel) {
+        return;
+    }
+    let thread = CapSlot(MAIN[0].load(Ordering::Relaxed) as u32);
+    let index = MAIN[1].load(Ordering::Relaxed) as usize;
+    let tcb = MAIN[2].load(Ordering::Relaxed);
     let record = Arc::new(Record {
         thread: Thread::from_raw(thread),
         name: Some(String::from("main")),

@@ -112,6 +112,21 @@ fn leaf_flags(rights: PageRights) -> u64 {
 const INTERIOR: u64 =
     Flags::PRESENT.bits() | Flags::WRITABLE.bits() | Flags::USER_ACCESSIBLE.bits();
 
+/// Where an interior entry below the root keeps the number of present
+/// entries of the table it points to: bits 52-61, which the CPU ignores in
+/// entries that are not leaves (SDM Vol. 3A, table 5-20: "Ignored"). So
+/// freeing an address space visits only the entries that are there, not
+/// all 512 of every table. Leaf tables are never scanned, so only the
+/// entries of the upper two levels below the root carry a count.
+const COUNT_SHIFT: u32 = 52;
+const COUNT_MASK: u64 = 0x3ff << COUNT_SHIFT;
+const _: () = assert!(COUNT_MASK & ADDRESS == 0 && COUNT_MASK & INTERIOR == 0);
+
+/// The child count an interior entry carries.
+fn children(entry: u64) -> usize {
+    ((entry & COUNT_MASK) >> COUNT_SHIFT) as usize
+}
+
 /// A new root: empty user half, the kernel's upper half.
 pub fn new_root() -> Option<u64> {
     let root = frame::alloc_zeroed()?.addr();
@@ -161,16 +176,28 @@ pub fn free_root(root: u64) -> u64 {
     free_table(root, 4, USER_ROOT_ENTRIES)
 }
 
-fn free_table(phys: u64, level: u8, entries: usize) -> u64 {
+/// Frees `phys`, a table of `level`, and the tables below it; the scan
+/// stops after `present` present entries (the root's count is not kept:
+/// it passes its entry count).
+fn free_table(phys: u64, level: u8, present: usize) -> u64 {
     let mut freed: u64 = 1;
     if level > 1 {
-        for i in 0..entries {
+        let mut left = present;
+        let mut i = 0;
+        while left > 0 && i < ENTRIES {
             let entry = read(phys, i);
             if entry & Flags::PRESENT.bits() != 0 {
                 // `level > 1`; the count is of tables, bounded by RAM.
-                freed =
-                    freed.wrapping_add(free_table(entry & ADDRESS, level.wrapping_sub(1), ENTRIES));
+                let below = level.wrapping_sub(1);
+                let count = if below > 1 { children(entry) } else { 0 };
+                freed = freed.wrapping_add(free_table(entry & ADDRESS, below, count));
+                left = left.wrapping_sub(1);
+            } else if level == 4 {
+                // The root's "count" is its number of user entries.
+                left = left.wrapping_sub(1);
             }
+            // Below 512.
+            i = i.wrapping_add(1);
         }
     }
     frame::free(kcore::frame::FrameNumber(phys / PAGE));
@@ -263,10 +290,13 @@ pub fn map(
     debug_assert!(virt < abi::layout::USER_END && virt.is_multiple_of(PAGE));
     let mut added = 0;
     let mut table = root;
+    // The entry pointing at `table` (none for the root), whose count goes
+    // up when `table` gets a new child.
+    let mut parent: Option<(u64, usize)> = None;
     for shift in [39, 30, 21] {
         let i = index(virt, shift);
         let entry = read(table, i);
-        table = if entry & Flags::PRESENT.bits() != 0 {
+        let next = if entry & Flags::PRESENT.bits() != 0 {
             entry & ADDRESS
         } else {
             let Some(new) = new_table() else {
@@ -274,10 +304,17 @@ pub fn map(
             };
             zero(new);
             write(table, i, new | INTERIOR);
+            if let Some((holder, at)) = parent {
+                // A table has at most 512 entries: the count fits its bits.
+                let counted = read(holder, at).wrapping_add(1 << COUNT_SHIFT);
+                write(holder, at, counted);
+            }
             // At most one table per level.
             added = added.wrapping_add(1);
             new
         };
+        parent = Some((table, i));
+        table = next;
     }
     let i = index(virt, 12);
     let old = read(table, i);
