@@ -51,6 +51,13 @@ impl core::fmt::Debug for Message {
     }
 }
 
+/// The info word's bits below the label (counts and flags).
+const LOW_BITS: u64 = 0xffff;
+/// The info word's length and capability-count bits.
+const COUNT_BITS: u64 = 0x3ff;
+const _: () = assert!(MessageInfo::new(0, 0xff, 3).to_reg() == COUNT_BITS);
+const _: () = assert!(MessageInfo::new(1, 0, 0).to_reg() == LOW_BITS + 1);
+
 /// A message has no room for another word or capability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Full;
@@ -198,8 +205,14 @@ impl Message {
     /// the info word to send.
     #[inline(always)]
     fn load(&self, deadline: Option<u64>) -> MessageInfo {
-        let mut info = MessageInfo::new(self.info.label(), self.len, self.caps_len);
-        if self.len > MSG_REG_WORDS || self.caps_len > 0 || deadline.is_some() {
+        // The label's bits, and the counts in bits 0-9 (`len <= 64` and
+        // `caps_len <= 3` always hold): any received flag in the low 16
+        // bits goes, as `MessageInfo::new` would drop it.
+        let counts = (self.caps_len << 8 | self.len) as u64;
+        let label = self.info.to_reg() & !LOW_BITS;
+        let mut info = MessageInfo::from_received(label | counts);
+        // One compare: more than the register words, or any capability.
+        if counts > MSG_REG_WORDS as u64 || deadline.is_some() {
             let buffer = IpcBufferPtr::current();
             for (index, &word) in self.words().iter().enumerate().skip(MSG_REG_WORDS) {
                 buffer.set_word(index, word);
@@ -239,9 +252,11 @@ impl Message {
         for (slot, word) in self.words.iter_mut().zip(registers) {
             *slot = MaybeUninit::new(word);
         }
+        // The kernel never reports more than 64 words and 3 capabilities.
         self.len = self.info.words().min(MSG_MAX_WORDS);
         self.caps_len = self.info.caps().min(MSG_MAX_CAPS);
-        if self.len > MSG_REG_WORDS || self.caps_len > 0 {
+        // One compare on the length and capability bits of the info word.
+        if result.info & COUNT_BITS > MSG_REG_WORDS as u64 {
             let buffer = IpcBufferPtr::current();
             for index in MSG_REG_WORDS..self.len {
                 self.words[index] = MaybeUninit::new(buffer.word(index));
