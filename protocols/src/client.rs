@@ -160,10 +160,13 @@ impl<T: Transport> Client<T> {
     #[inline(always)]
     pub fn start(&mut self, opcode: u16) -> &mut Message {
         self.request_id = self.request_id.wrapping_add(1);
-        // A fresh message, not a reset one: its unused register words are
-        // zero, so no word of an earlier message travels with this one.
+        // Reset, not cleared: the register words past the request's length
+        // still hold an earlier request or reply of this client and this
+        // server (the transport never changes), so nothing travels that
+        // the server has not seen. (A server clears its replies: its
+        // buffers held other clients' requests.)
         self.message
-            .clear(status::request_label(opcode, self.request_id));
+            .reset(status::request_label(opcode, self.request_id));
         &mut self.message
     }
 

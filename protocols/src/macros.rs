@@ -143,7 +143,7 @@ macro_rules! protocol {
             $(
                 $crate::__protocol_item! {
                     [$([$($attr)*])*] []
-                    #[inline]
+                    #[inline(always)]
                     #[allow(clippy::too_many_arguments)] // as many as the protocol has
                     pub fn $op<'c>(
                         &'c mut self,

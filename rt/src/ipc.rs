@@ -31,11 +31,14 @@ use crate::sys;
 /// as zero, and `words[..len]` is all that is ever read.
 #[derive(Clone)]
 pub struct Message {
+    /// The label, and the number of words and capabilities in the info
+    /// word's count bits (so sending and receiving move one word, not
+    /// three); on receipt, the kernel's flags too.
     info: MessageInfo,
     badge: u64,
-    len: usize,
-    caps_len: usize,
-    /// Invariant: `words[..max(len, MSG_REG_WORDS)]` are initialised.
+    /// Invariant: `words[..max(len, MSG_REG_WORDS)]` are initialised, and
+    /// the counts in `info` are at most [`MSG_MAX_WORDS`] and
+    /// [`MSG_MAX_CAPS`].
     words: [MaybeUninit<u64>; MSG_MAX_WORDS],
     caps: [CapSlot; MSG_MAX_CAPS],
 }
@@ -51,12 +54,17 @@ impl core::fmt::Debug for Message {
     }
 }
 
-/// The info word's bits below the label (counts and flags).
-const LOW_BITS: u64 = 0xffff;
+/// The info word's length bits.
+const LENGTH_BITS: u64 = 0xff;
+/// The info word's capability-count bits.
+const CAPS_SHIFT: u32 = 8;
 /// The info word's length and capability-count bits.
 const COUNT_BITS: u64 = 0x3ff;
+/// The info word's flag bits (the kernel's, and the deadline's), which a
+/// message sent never carries over from one received.
+const FLAG_BITS: u64 = 0xfc00;
 const _: () = assert!(MessageInfo::new(0, 0xff, 3).to_reg() == COUNT_BITS);
-const _: () = assert!(MessageInfo::new(1, 0, 0).to_reg() == LOW_BITS + 1);
+const _: () = assert!(MessageInfo::new(1, 0, 0).to_reg() == FLAG_BITS + 0x400);
 
 /// A message has no room for another word or capability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,8 +89,6 @@ impl Message {
         Message {
             info: MessageInfo::new(label, 0, 0),
             badge: 0,
-            len: 0,
-            caps_len: 0,
             words,
             caps: [CapSlot::NULL; MSG_MAX_CAPS],
         }
@@ -109,9 +115,6 @@ impl Message {
     /// the length; [`Message::clear`] zeroes them too.
     pub fn reset(&mut self, label: u64) {
         self.info = MessageInfo::new(label, 0, 0);
-        self.len = 0;
-        self.caps_len = 0;
-        self.badge = 0;
     }
 
     /// As [`Message::new`] in place: the label, no words, no capabilities,
@@ -119,7 +122,8 @@ impl Message {
     /// with this one), without writing the whole message.
     #[inline(always)]
     pub fn clear(&mut self, label: u64) {
-        self.reset(label);
+        // The badge is left: it only means something in a received message.
+        self.info = MessageInfo::new(label, 0, 0);
         for word in &mut self.words[..MSG_REG_WORDS] {
             *word = MaybeUninit::new(0);
         }
@@ -128,10 +132,14 @@ impl Message {
     /// The words.
     #[inline(always)]
     pub fn words(&self) -> &[u64] {
-        let words = &self.words[..self.len];
-        // SAFETY: words[..len] are initialised (the type's invariant), and
-        // MaybeUninit<u64> has u64's layout.
-        unsafe { &*(words as *const [MaybeUninit<u64>] as *const [u64]) }
+        let len = self.len();
+        debug_assert!(len <= MSG_MAX_WORDS);
+        // SAFETY: `len <= MSG_MAX_WORDS` and words[..len] are initialised
+        // (the type's invariant: `push` stops at the limit, `store` clamps
+        // what the kernel reports, `set_counts` is given counts within
+        // it), and MaybeUninit<u64> has u64's layout. (Not a checked slice:
+        // this is on every message's path.)
+        unsafe { core::slice::from_raw_parts(self.words.as_ptr().cast::<u64>(), len) }
     }
 
     /// Word `index`, or 0 past the end.
@@ -146,27 +154,48 @@ impl Message {
     /// [`Full`] past [`MSG_MAX_WORDS`].
     #[inline(always)]
     pub fn push(&mut self, word: u64) -> Result<(), Full> {
-        let slot = self.words.get_mut(self.len).ok_or(Full)?;
+        let len = self.len();
+        let slot = self.words.get_mut(len).ok_or(Full)?;
         *slot = MaybeUninit::new(word);
-        self.len += 1;
+        // Below 64 words (checked just above): the count stays in its bits.
+        self.info = MessageInfo::from_received(self.info.to_reg() + 1);
         Ok(())
     }
 
     /// Room for `more` words.
     pub fn room(&self) -> usize {
-        MSG_MAX_WORDS - self.len
+        MSG_MAX_WORDS - self.len()
+    }
+
+    /// Number of words.
+    #[inline(always)]
+    fn len(&self) -> usize {
+        (self.info.to_reg() & LENGTH_BITS) as usize
+    }
+
+    /// Number of capabilities.
+    #[inline(always)]
+    fn caps_len(&self) -> usize {
+        ((self.info.to_reg() & COUNT_BITS) >> CAPS_SHIFT) as usize
+    }
+
+    /// Sets the counts (each within its limit).
+    fn set_counts(&mut self, len: usize, caps: usize) {
+        let others = self.info.to_reg() & !COUNT_BITS;
+        let counts = ((caps as u64) << CAPS_SHIFT) | len as u64;
+        self.info = MessageInfo::from_received(others | counts);
     }
 
     /// Cuts the message to its first `len` words (no-op if shorter).
     pub fn truncate(&mut self, len: usize) {
-        self.len = self.len.min(len);
+        self.set_counts(self.len().min(len), self.caps_len());
     }
 
     /// The capabilities: slots to send, or the slots the kernel put the
     /// received ones in (the receiver owns those now).
     #[inline(always)]
     pub fn caps(&self) -> &[CapSlot] {
-        &self.caps[..self.caps_len]
+        &self.caps[..self.caps_len()]
     }
 
     /// Appends a capability to send (the endpoint capability and this one
@@ -175,20 +204,22 @@ impl Message {
     /// # Errors
     /// [`Full`] past [`MSG_MAX_CAPS`].
     pub fn push_cap(&mut self, slot: CapSlot) -> Result<(), Full> {
-        let entry = self.caps.get_mut(self.caps_len).ok_or(Full)?;
+        let caps = self.caps_len();
+        let entry = self.caps.get_mut(caps).ok_or(Full)?;
         *entry = slot;
-        self.caps_len += 1;
+        self.info = MessageInfo::from_received(self.info.to_reg() + (1 << CAPS_SHIFT));
         Ok(())
     }
 
     /// Forgets the capabilities (say, after taking ownership of received
     /// ones) without deleting them.
     pub fn clear_caps(&mut self) {
-        self.caps_len = 0;
+        self.set_counts(self.len(), 0);
     }
 
-    /// The badge of the sender's capability (0 for a reply or an unbadged
-    /// sender; the signal bits of a bound notification).
+    /// The badge of the sender's capability in a received message (0 for a
+    /// reply or an unbadged sender; the signal bits of a bound
+    /// notification). A message built since then keeps the old value.
     #[inline(always)]
     pub fn badge(&self) -> u64 {
         self.badge
@@ -208,11 +239,11 @@ impl Message {
         // The label's bits, and the counts in bits 0-9 (`len <= 64` and
         // `caps_len <= 3` always hold): any received flag in the low 16
         // bits goes, as `MessageInfo::new` would drop it.
-        let counts = (self.caps_len << 8 | self.len) as u64;
-        let label = self.info.to_reg() & !LOW_BITS;
-        let mut info = MessageInfo::from_received(label | counts);
+        // The label and the counts; any received flag goes.
+        let raw = self.info.to_reg() & !FLAG_BITS;
+        let mut info = MessageInfo::from_received(raw);
         // One compare: more than the register words, or any capability.
-        if counts > MSG_REG_WORDS as u64 || deadline.is_some() {
+        if raw & COUNT_BITS > MSG_REG_WORDS as u64 || deadline.is_some() {
             let buffer = IpcBufferPtr::current();
             for (index, &word) in self.words().iter().enumerate().skip(MSG_REG_WORDS) {
                 buffer.set_word(index, word);
@@ -252,16 +283,18 @@ impl Message {
         for (slot, word) in self.words.iter_mut().zip(registers) {
             *slot = MaybeUninit::new(word);
         }
-        // The kernel never reports more than 64 words and 3 capabilities.
-        self.len = self.info.words().min(MSG_MAX_WORDS);
-        self.caps_len = self.info.caps().min(MSG_MAX_CAPS);
         // One compare on the length and capability bits of the info word.
         if result.info & COUNT_BITS > MSG_REG_WORDS as u64 {
+            // The kernel never reports more than 64 words and 3
+            // capabilities; the clamp keeps the invariant if it did.
+            let len = self.info.words().min(MSG_MAX_WORDS);
+            let caps = self.info.caps().min(MSG_MAX_CAPS);
+            self.set_counts(len, caps);
             let buffer = IpcBufferPtr::current();
-            for index in MSG_REG_WORDS..self.len {
+            for index in MSG_REG_WORDS..len {
                 self.words[index] = MaybeUninit::new(buffer.word(index));
             }
-            for index in 0..self.caps_len {
+            for index in 0..caps {
                 self.caps[index] = buffer.cap(index);
             }
         }

@@ -319,7 +319,12 @@ fn protocol_call_roundtrip(unit: &str, samples: &mut [u64], overhead: u64) {
         println!("bench: cannot start bin/echo-server");
         return;
     };
-    let mut client = protocols::echo::EchoClient::new(&endpoint);
+    // A client owns its endpoint capability (a copy; the server's stays).
+    let Ok(own) = rt::handle::Handle::copy(&endpoint, abi::Rights::WRITE) else {
+        println!("bench: cannot copy the endpoint");
+        return;
+    };
+    let mut client = protocols::echo::EchoClient::new(own);
     for i in 0..WARMUP as u64 {
         if client.ping(i) != Ok(i) {
             println!("bench: ping failed");
