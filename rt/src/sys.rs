@@ -4,7 +4,9 @@
 //!
 //! The slots are raw [`CapSlot`]s: programs use the typed handles
 //! ([`crate::handle`]) and [`crate::ipc`] for messages; tests use these.
-//! [`invoke`] makes any syscall from its `abi` argument struct.
+//! [`invoke`] makes any syscall from its `abi` argument struct. The IPC
+//! syscalls have their names here too ([`call`] is `Syscall::Call`),
+//! taking an endpoint's raw slot and the one [`Message`] type.
 //!
 //! Deadlines are absolute nanoseconds on the [`clock_read`] clock (0: wait
 //! for ever): [`wait_until`], [`futex_wait`].
@@ -13,6 +15,9 @@ use core::sync::atomic::AtomicU32;
 
 use abi::syscall::*;
 use abi::{CapSlot, MapFlags, Rights, SysError};
+
+use crate::handle::Handle;
+use crate::ipc::{Endpoint, Message};
 
 /// Makes syscall `number` with argument registers `args`; returns the
 /// status word and the result registers.
@@ -562,4 +567,48 @@ pub fn futex_requeue(
         expected,
     })
     .map(|r| (r.woken, r.requeued))
+}
+
+/// Runs `f` on the endpoint named by a raw slot, without taking the slot
+/// over.
+fn on_endpoint<R>(endpoint: CapSlot, f: impl FnOnce(&Endpoint) -> R) -> R {
+    let handle = <Endpoint as Handle>::from_raw(endpoint);
+    let result = f(&handle);
+    let _ = handle.into_raw();
+    result
+}
+
+/// `Send` ([`Endpoint::send`] on a raw slot).
+pub fn send(endpoint: CapSlot, message: &Message) -> Result<(), SysError> {
+    on_endpoint(endpoint, |e| e.send(message))
+}
+
+/// `NbSend` ([`Endpoint::nb_send`] on a raw slot).
+pub fn nb_send(endpoint: CapSlot, message: &Message) -> Result<(), SysError> {
+    on_endpoint(endpoint, |e| e.nb_send(message))
+}
+
+/// `Call` ([`Endpoint::call`] on a raw slot): the reply replaces `message`.
+pub fn call(endpoint: CapSlot, message: &mut Message) -> Result<(), SysError> {
+    on_endpoint(endpoint, |e| e.call(message))
+}
+
+/// `Recv` ([`Endpoint::recv_until`] on a raw slot; deadline 0: none).
+pub fn recv(endpoint: CapSlot, message: &mut Message, deadline: u64) -> Result<(), SysError> {
+    on_endpoint(endpoint, |e| e.recv_until(message, deadline))
+}
+
+/// `NbRecv` ([`Endpoint::nb_recv`] on a raw slot).
+pub fn nb_recv(endpoint: CapSlot, message: &mut Message) -> Result<(), SysError> {
+    on_endpoint(endpoint, |e| e.nb_recv(message))
+}
+
+/// `Reply` ([`crate::ipc::reply`]).
+pub fn reply(message: &Message) -> Result<(), SysError> {
+    crate::ipc::reply(message)
+}
+
+/// `ReplyRecv` ([`Endpoint::reply_recv`] on a raw slot).
+pub fn reply_recv(endpoint: CapSlot, message: &mut Message) -> Result<(), SysError> {
+    on_endpoint(endpoint, |e| e.reply_recv(message))
 }

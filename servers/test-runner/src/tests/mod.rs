@@ -779,6 +779,10 @@ pub static ALL: &[Test] = &[
         run: runtime::message_every_size,
     },
     Test {
+        name: "rt_sys_ipc_names",
+        run: runtime::sys_ipc_names,
+    },
+    Test {
         name: "rt_deadlines",
         run: runtime::deadlines,
     },

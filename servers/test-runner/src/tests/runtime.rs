@@ -412,3 +412,37 @@ pub fn sleep_and_time() -> TestResult {
     rt::log::info!("runtime log line from a test");
     Ok(())
 }
+
+/// The IPC syscalls under their own names in `rt::sys` (raw slots, the
+/// one `Message` type): a call answered by a thread that receives and
+/// replies, and the non-blocking forms' errors.
+pub fn sys_ipc_names() -> TestResult {
+    let endpoint = with_budget(Endpoint::create).map_err(|_| fail())?;
+    let slot = endpoint.slot();
+    let mut message = Message::new(0);
+    ensure_eq!(
+        rt::sys::nb_recv(slot, &mut message),
+        Err(SysError::WouldBlock)
+    );
+    ensure_eq!(rt::sys::nb_send(slot, &message), Err(SysError::WouldBlock));
+    let server = thread::spawn(move || -> Result<u64, SysError> {
+        let mut request = Message::new(0);
+        rt::sys::recv(slot, &mut request, 0)?;
+        let answer = Message::with_words(request.label() + 1, &[request.word(0) * 2]);
+        rt::sys::reply(&answer)?;
+        rt::sys::recv(slot, &mut request, 0)?;
+        let mut answer = Message::with_words(9, &[request.word(0)]);
+        rt::sys::reply_recv(slot, &mut answer).map(|()| answer.label())
+    })
+    .map_err(|_| fail())?;
+    let mut call = Message::with_words(40, &[21]);
+    ensure_eq!(rt::sys::call(slot, &mut call), Ok(()));
+    ensure_eq!((call.label(), call.words()), (41, &[42][..]));
+    let mut second = Message::with_words(1, &[5]);
+    ensure_eq!(rt::sys::call(slot, &mut second), Ok(()));
+    ensure_eq!((second.label(), second.word(0)), (9, 5));
+    // The server's ReplyRecv waits again; a plain send ends it.
+    ensure_eq!(rt::sys::send(slot, &Message::new(77)), Ok(()));
+    ensure_eq!(server.join().map_err(|_| fail())?, Ok(77));
+    Ok(())
+}
