@@ -528,12 +528,12 @@ pub fn seed_3() -> TestResult {
 }
 
 /// Test entry: the fourth fixed seed.
-pub fn seed_4() -> TestResult {
+pub fn seed_2024() -> TestResult {
     test_seed(TEST_SEEDS[3], TEST_CALLS)
 }
 
 /// Test entry: the long seed.
-pub fn seed_long() -> TestResult {
+pub fn seed_7_long() -> TestResult {
     test_seed(LONG_SEED, LONG_CALLS)
 }
 

@@ -84,7 +84,7 @@ pub fn args_and_env() -> TestResult {
     let status = run("bin/probe", &["probe", "exit", "77"], &[], true);
     ensure_eq!(status, Ok(ExitStatus::Exited(77)));
     // A NUL inside an argument cannot be passed.
-    let file = program("bin/probe").ok_or_else(fail)?;
+    let file = program("bin/probe").ok_or_else(|| fail())?;
     let refused = Spawn::new(file).args(&["probe", "a\0b"]).spawn().err();
     ensure_eq!(
         refused,
@@ -120,7 +120,7 @@ pub fn heap_exhaustion() -> TestResult {
         Ok(ExitStatus::Exited(0))
     );
     let before = free_frames()?;
-    let file = program("bin/probe").ok_or_else(fail)?;
+    let file = program("bin/probe").ok_or_else(|| fail())?;
     let mut child = Spawn::new(file)
         .args(&["probe", "heap-exhaust"])
         .budget(1500)
@@ -164,7 +164,7 @@ pub fn every_program_loads() -> TestResult {
     }
     ensure!(names.len() >= 3);
     for name in names {
-        let file = program(name).ok_or_else(fail)?;
+        let file = program(name).ok_or_else(|| fail())?;
         let child = Spawn::new(file).args(&[name, "sleep"]).spawn();
         if let Err(e) = &child {
             rt::println!("    {name}: {e}");
@@ -177,7 +177,7 @@ pub fn every_program_loads() -> TestResult {
 /// Hostile files are refused before anything is mapped, each with its own
 /// error.
 pub fn hostile_files() -> TestResult {
-    let good = program("bin/tiny").ok_or_else(fail)?.bytes.to_vec();
+    let good = program("bin/tiny").ok_or_else(|| fail())?.bytes.to_vec();
     let before = free_frames()?;
     let mut cases: Vec<(Vec<u8>, ElfError)> = Vec::new();
     let with = |f: &dyn Fn(&mut Vec<u8>)| {
@@ -190,7 +190,7 @@ pub fn hostile_files() -> TestResult {
     let load = (0..phnum)
         .map(|i| phoff + 56 * i)
         .find(|&at| good[at..at + 4] == [1, 0, 0, 0])
-        .ok_or_else(fail)?;
+        .ok_or_else(|| fail())?;
     cases.push((good[..40].to_vec(), ElfError::TooShort));
     cases.push((with(&|b| b[0] = 0), ElfError::BadMagic));
     cases.push((with(&|b| b[5] = 2), ElfError::NotLittleEndian));
@@ -275,7 +275,7 @@ pub fn frames_come_back() -> TestResult {
     }
     let before = free_frames()?;
     for i in 0..100 {
-        let file = program("bin/probe").ok_or_else(fail)?;
+        let file = program("bin/probe").ok_or_else(|| fail())?;
         let child = Spawn::new(file)
             .args(&["probe", "sleep"])
             .aslr(i % 2 == 0)

@@ -132,10 +132,12 @@ pub fn clock_read() -> TestResult {
     Ok(())
 }
 
-/// A failure for `?` on unexpected errors in setup steps.
+/// A failure for `?` on unexpected errors in setup steps, naming the
+/// caller's line.
+#[track_caller]
 pub fn fail() -> super::Failure {
     super::Failure {
         what: "setup syscall failed",
-        line: line!(),
+        line: core::panic::Location::caller().line(),
     }
 }
