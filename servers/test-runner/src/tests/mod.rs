@@ -166,7 +166,6 @@ pub static ALL: &[Test] = tests![
     process::long_fast_path_taken,
     preempt::revoke_preempted_by_timer,
     stress::storm,
-    stress::random_syscalls,
     memory::threads_cycle,
     memory::caps_cycle,
     ipc::send_recv_badge,
