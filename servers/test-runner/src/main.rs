@@ -83,6 +83,7 @@ fn run_tests(boot: &BootInfo, filter: &str) -> u64 {
         }
         let outcome = rt::thread::Builder::new()
             .name(test.name)
+            .stack_size(tests::TEST_STACK)
             .spawn(move || tests::run_one(index as u64))
             .map_err(JoinError::Kernel)
             .and_then(|handle| handle.join());

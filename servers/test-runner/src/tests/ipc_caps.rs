@@ -8,7 +8,8 @@ use crate::raw::{self as sys, Message};
 use abi::ipc::{MSG_MAX_CAPS, MessageInfo};
 use abi::{CapSlot, ObjectType, Rights, SysError};
 
-use super::ipc::{fill_long, record, recorded, recv_one};
+use super::ipc::{record, recorded, recv_one};
+use super::ipc_limits::fill_long;
 use super::support::*;
 use super::{TestResult, debug_cap};
 use crate::{ensure, ensure_eq};
