@@ -1,18 +1,20 @@
-//! Capability-space syscalls: copy, mint, move, delete and revoke, within
-//! the program's space and into others; creating spaces; and the frame
-//! count after creating and deleting many objects of each kind.
+//! Capability-space syscalls: copy, mint, move, delete, info and revoke,
+//! within the program's space and into others; a full space; creating
+//! spaces; and the frame count after creating and deleting many objects of
+//! each kind.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::raw as sys;
 use crate::raw_thread::spawn;
-use abi::syscall::{CSPACE_MAX_SLOTS, CapInfo, Syscall};
+use abi::syscall::{CSPACE_MAX_SLOTS, CapCopyArgs, CapInfo, Syscall, SyscallArgs};
 use abi::{CapSlot, ObjectType, Rights, SysError};
 
 use super::support::{
     EMPTY_SLOT, Raw, budget, clear_out, code, free_frames, join, low_slot, must, out, raw_entry,
     set_out,
 };
+use super::syscalls::fail;
 use super::{Failure, TestResult, aspace_cap, debug_cap};
 use crate::{ensure, ensure_eq};
 
@@ -837,6 +839,109 @@ pub fn cycle_threads_run() -> TestResult {
             }
         }
     }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Copy, delete and info in the program's own space; a full space.
+
+/// `CapCopy` with fewer rights, of a copy, with none.
+pub fn copy_rights() -> TestResult {
+    let copy = sys::cap_copy(debug_cap(), Rights::READ | Rights::WRITE).map_err(|_| fail())?;
+    ensure!(copy != debug_cap());
+    let info = sys::cap_info(copy).map_err(|_| fail())?;
+    ensure_eq!(info.object_type(), Some(ObjectType::Debug));
+    ensure_eq!(info.rights, (Rights::READ | Rights::WRITE).bits());
+    // A copy of a copy with the same rights, then with none.
+    let again = sys::cap_copy(copy, Rights::READ | Rights::WRITE).map_err(|_| fail())?;
+    let none = sys::cap_copy(again, Rights::empty()).map_err(|_| fail())?;
+    ensure_eq!(sys::cap_info(none).map(|i| i.rights), Ok(0));
+    for slot in [copy, again, none] {
+        ensure_eq!(sys::cap_delete(slot), Ok(()));
+    }
+    Ok(())
+}
+
+pub fn copy_errors() -> TestResult {
+    ensure_eq!(
+        sys::cap_copy(CapSlot(0), Rights::READ),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cap_copy(CapSlot(101), Rights::READ),
+        Err(SysError::InvalidCap)
+    );
+    let weak = sys::cap_copy(debug_cap(), Rights::READ).map_err(|_| fail())?;
+    ensure_eq!(
+        sys::cap_copy(weak, Rights::READ | Rights::WRITE),
+        Err(SysError::MissingRights)
+    );
+    ensure_eq!(sys::cap_delete(weak), Ok(()));
+    // Unknown rights bits are rejected, not ignored.
+    let mut regs = CapCopyArgs {
+        src: debug_cap(),
+        rights: Rights::READ,
+        cspace: CapSlot::NULL,
+        dst: CapSlot::NULL,
+    }
+    .encode();
+    regs[1] = 1 << 20;
+    let (status, _) = sys::raw_syscall(Syscall::CapCopy.number(), regs);
+    ensure_eq!(SysError::from_code(status), Some(SysError::InvalidArg));
+    Ok(())
+}
+
+pub fn delete_basic() -> TestResult {
+    let copy = sys::cap_copy(aspace_cap(), Rights::READ).map_err(|_| fail())?;
+    ensure_eq!(sys::cap_delete(copy), Ok(()));
+    ensure_eq!(sys::cap_delete(copy), Err(SysError::InvalidCap));
+    ensure_eq!(sys::cap_info(copy).map(|_| ()), Err(SysError::InvalidCap));
+    ensure_eq!(sys::cap_delete(CapSlot(0)), Err(SysError::InvalidCap));
+    ensure_eq!(
+        sys::cap_delete(CapSlot(u32::MAX)),
+        Err(SysError::InvalidCap)
+    );
+    Ok(())
+}
+
+pub fn info() -> TestResult {
+    let info = sys::cap_info(aspace_cap()).map_err(|_| fail())?;
+    ensure_eq!(info.object_type(), Some(ObjectType::AddressSpace));
+    ensure_eq!(info.rights, Rights::all().bits());
+    ensure_eq!(info.badge, 0);
+    let info = sys::cap_info(debug_cap()).map_err(|_| fail())?;
+    ensure_eq!(info.object_type(), Some(ObjectType::Debug));
+    let info = sys::cap_info(CapSlot(super::boot().thread_cap)).map_err(|_| fail())?;
+    ensure_eq!(info.object_type(), Some(ObjectType::Thread));
+    ensure_eq!(
+        sys::cap_info(CapSlot(90)).map(|_| ()),
+        Err(SysError::InvalidCap)
+    );
+    Ok(())
+}
+
+pub fn space_full() -> TestResult {
+    let own = rt::process::own_caps();
+    let before = free_frames()?;
+    let space = sys::cspace_create(own.budget, 64).map_err(|_| fail())?;
+    let copy = || sys::cap_copy_to(debug_cap(), Rights::READ, space, CapSlot::NULL);
+    // Slots 1..64 fill in order; slot 0 never holds a capability.
+    for expected in 1..64 {
+        ensure_eq!(copy(), Ok(CapSlot(expected)));
+    }
+    ensure_eq!(copy(), Err(SysError::OutOfMemory));
+    // A named slot that is full or out of range.
+    ensure_eq!(
+        sys::cap_copy_to(debug_cap(), Rights::READ, space, CapSlot(5)),
+        Err(SysError::InvalidCap)
+    );
+    ensure_eq!(
+        sys::cap_copy_to(debug_cap(), Rights::READ, space, CapSlot(64)),
+        Err(SysError::InvalidCap)
+    );
+    // Deleting the space deletes its 63 capabilities and frees it.
+    ensure_eq!(sys::cap_delete(space), Ok(()));
     ensure_eq!(free_frames()?, before);
     Ok(())
 }

@@ -2,7 +2,6 @@
 //! A test returns `Err` with a message, or faults, to fail.
 
 mod boot_info;
-mod caps;
 mod clock;
 mod cspace;
 mod faults;
@@ -128,11 +127,11 @@ pub static ALL: &[Test] = tests![
     threads::preemption,
     threads::fpu_preserved,
     threads::fs_base_preserved,
-    caps::copy_ok,
-    caps::copy_errors,
-    caps::delete,
-    caps::info_ok,
-    caps::space_full,
+    cspace::copy_rights,
+    cspace::copy_errors,
+    cspace::delete_basic,
+    cspace::info,
+    cspace::space_full,
     usercopy::null,
     usercopy::unmapped,
     usercopy::kernel_half,
