@@ -77,9 +77,11 @@
 //!
 //! **Strings**: UTF-8 bytes, referenced by offset and length.
 //!
-//! What one entry cannot show (overlapping grants between programs,
-//! dependency cycles, duplicate names) xtask rejects at build time; init
-//! checks those again across the entries it accepted.
+//! A program's I/O ports must not include the kernel's own
+//! (`abi::syscall::KERNEL_IO_PORTS`). What one entry cannot show xtask
+//! rejects at build time: overlapping grants between programs, duplicate
+//! names and dependency cycles. init checks the first two again with
+//! [`Program::conflict_with`] against the entries it accepted before.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
@@ -203,6 +205,9 @@ pub enum EntryError {
     BadGrantKind(u8),
     /// A malformed I/O port range.
     BadIoPorts,
+    /// I/O ports that include ones the kernel drives itself
+    /// (`abi::syscall::KERNEL_IO_PORTS`).
+    KernelIoPorts,
     /// An IRQ line or GSI out of range, or unknown GSI flags.
     BadIrq,
     /// A malformed device memory range.
@@ -234,6 +239,7 @@ impl fmt::Display for EntryError {
             ),
             EntryError::BadGrantKind(k) => write!(f, "unknown grant kind {k}"),
             EntryError::BadIoPorts => write!(f, "a malformed I/O port range"),
+            EntryError::KernelIoPorts => write!(f, "I/O ports that include the kernel's own"),
             EntryError::BadIrq => write!(f, "an IRQ line out of range"),
             EntryError::BadDeviceMemory => write!(f, "a malformed device memory range"),
             EntryError::BadEndpoint => write!(f, "a bad endpoint reference"),
@@ -678,6 +684,12 @@ impl<'a> Program<'a> {
                 if b == 0 || end > u64::from(IO_PORT_SPACE) {
                     return Err(EntryError::BadIoPorts);
                 }
+                let kernel = abi::syscall::KERNEL_IO_PORTS.iter().any(|&(first, count)| {
+                    u64::from(a) < u64::from(first) + u64::from(count) && u64::from(first) < end
+                });
+                if kernel {
+                    return Err(EntryError::KernelIoPorts);
+                }
                 Ok(Grant::IoPorts {
                     base: a as u16,
                     count: b as u32,
@@ -757,6 +769,73 @@ impl<'a> Program<'a> {
     /// The number of dependencies.
     pub fn dependency_count(&self) -> usize {
         self.dep_count
+    }
+}
+
+impl Program<'_> {
+    /// What `self` and `other` (another entry) must not share: a name,
+    /// I/O ports, an IRQ (compared within its kind) or device memory. init
+    /// checks each program it accepts against those it accepted before,
+    /// as xtask did at build time.
+    pub fn conflict_with(&self, other: &Program<'_>) -> Option<Conflict> {
+        if self.name == other.name {
+            return Some(Conflict::Name);
+        }
+        for mine in self.grants() {
+            for theirs in other.grants() {
+                if let Some(conflict) = grant_conflict(&mine, &theirs) {
+                    return Some(conflict);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Whether two grants to different programs overlap.
+fn grant_conflict(a: &Grant<'_>, b: &Grant<'_>) -> Option<Conflict> {
+    let overlap =
+        |a_start: u64, a_end: u64, b_start: u64, b_end: u64| a_start < b_end && b_start < a_end;
+    match (a, b) {
+        (Grant::IoPorts { base: a, count: n }, Grant::IoPorts { base: b, count: m }) => {
+            let (a, b) = (u64::from(*a), u64::from(*b));
+            overlap(a, a + u64::from(*n), b, b + u64::from(*m)).then_some(Conflict::IoPorts)
+        }
+        (Grant::IrqIsa(a), Grant::IrqIsa(b)) => (a == b).then_some(Conflict::Irq),
+        (Grant::IrqGsi { gsi: a, .. }, Grant::IrqGsi { gsi: b, .. }) => {
+            (a == b).then_some(Conflict::Irq)
+        }
+        (Grant::DeviceMemory { phys: a, pages: n }, Grant::DeviceMemory { phys: b, pages: m }) => {
+            // Both ends fit in u64: checked when the grants were decoded.
+            let a_end = a.saturating_add(u64::from(*n) * PAGE_BYTES);
+            let b_end = b.saturating_add(u64::from(*m) * PAGE_BYTES);
+            overlap(*a, a_end, *b, b_end).then_some(Conflict::DeviceMemory)
+        }
+        _ => None,
+    }
+}
+
+/// What two programs share that they must not ([`Program::conflict_with`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    /// The same name.
+    Name,
+    /// Overlapping I/O ports.
+    IoPorts,
+    /// The same ISA IRQ or the same GSI.
+    Irq,
+    /// Overlapping device memory.
+    DeviceMemory,
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Conflict::Name => write!(f, "the same name"),
+            Conflict::IoPorts => write!(f, "overlapping I/O ports"),
+            Conflict::Irq => write!(f, "the same IRQ"),
+            Conflict::DeviceMemory => write!(f, "overlapping device memory"),
+        }
     }
 }
 

@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 use sysconf::{
-    Config, DecodeError, EntryError, Grant, GrantSpec, ProgramSpec, RestartKind, RestartPolicy,
-    System, encode,
+    Config, Conflict, DecodeError, EntryError, Grant, GrantSpec, ProgramSpec, RestartKind,
+    RestartPolicy, System, encode,
 };
 
 mod invariants;
@@ -280,6 +280,68 @@ fn a_bad_grant_fails_its_program() {
 }
 
 #[test]
+fn kernel_io_ports_fail_the_entry() {
+    let mut system = example();
+    system.programs[1].grants.push(GrantSpec::IoPorts {
+        base: 0x3f0,
+        count: 9,
+    });
+    let bytes = encode(&system).unwrap();
+    let config = Config::parse(&bytes).unwrap();
+    assert!(config.program(0).is_ok());
+    assert_eq!(config.program(1).unwrap_err(), EntryError::KernelIoPorts);
+}
+
+#[test]
+fn conflicts_between_programs() {
+    let with = |grants: Vec<GrantSpec>| {
+        let mut system = example();
+        system.programs[1].grants = grants;
+        system.programs[1].depends_on.clear();
+        encode(&system).unwrap()
+    };
+    let conflict = |bytes: &[u8]| {
+        let config = Config::parse(bytes).unwrap();
+        let (a, b) = (config.program(0).unwrap(), config.program(1).unwrap());
+        assert_eq!(a.conflict_with(&b), b.conflict_with(&a));
+        a.conflict_with(&b)
+    };
+    assert_eq!(conflict(&encode(&example()).unwrap()), None);
+    let ports = with(vec![GrantSpec::IoPorts {
+        base: 0x2ff,
+        count: 1,
+    }]);
+    assert_eq!(conflict(&ports), Some(Conflict::IoPorts));
+    let ports = with(vec![GrantSpec::IoPorts {
+        base: 0x300,
+        count: 1,
+    }]);
+    assert_eq!(conflict(&ports), None);
+    assert_eq!(
+        conflict(&with(vec![GrantSpec::IrqIsa(3)])),
+        Some(Conflict::Irq)
+    );
+    let gsi = GrantSpec::IrqGsi {
+        gsi: 3,
+        level: false,
+        active_low: false,
+    };
+    assert_eq!(conflict(&with(vec![gsi])), None);
+    let mut system = example();
+    system.programs[0].grants.push(GrantSpec::DeviceMemory {
+        phys: 0xfeb0_1000,
+        pages: 1,
+    });
+    assert_eq!(
+        conflict(&encode(&system).unwrap()),
+        Some(Conflict::DeviceMemory)
+    );
+    system.programs[1].name = "serial".into();
+    system.programs[1].depends_on.clear();
+    assert_eq!(conflict(&encode(&system).unwrap()), Some(Conflict::Name));
+}
+
+#[test]
 fn endpoint_entries_are_checked() {
     let mut bytes = encode(&example()).unwrap();
     let e = program_at(2);
@@ -322,7 +384,8 @@ fn arb_policy() -> impl Strategy<Value = RestartPolicy> {
 
 fn arb_plain_grant() -> impl Strategy<Value = GrantSpec> {
     prop_oneof![
-        (any::<u16>(), 1u32..=0x100).prop_map(|(base, count)| GrantSpec::IoPorts {
+        // Above the kernel's own ports (all below 0x400).
+        (0x400u16.., 1u32..=0x100).prop_map(|(base, count)| GrantSpec::IoPorts {
             base: base.min((0x1_0000 - count) as u16),
             count
         }),

@@ -9,6 +9,7 @@ use sysconf::{Config, Grant, GrantSpec, ProgramSpec, System};
 pub fn check(config: &Config<'_>) {
     let programs = config.program_count();
     let endpoints = config.endpoint_count();
+    check_conflicts(config);
     assert_eq!(config.programs().count(), programs);
     assert_eq!(config.endpoints().count(), endpoints);
     for endpoint in config.endpoints().flatten() {
@@ -32,7 +33,14 @@ pub fn check(config: &Config<'_>) {
         for grant in program.grants() {
             match grant {
                 Grant::IoPorts { base, count } => {
-                    assert!(count >= 1 && u32::from(base) + count <= sysconf::IO_PORT_SPACE);
+                    let end = u32::from(base) + count;
+                    assert!(count >= 1 && end <= sysconf::IO_PORT_SPACE);
+                    for (first, n) in abi::syscall::KERNEL_IO_PORTS {
+                        assert!(
+                            end <= u32::from(first)
+                                || u32::from(first) + u32::from(n) <= u32::from(base)
+                        );
+                    }
                 }
                 Grant::IrqIsa(line) => assert!(line <= sysconf::MAX_ISA_IRQ),
                 Grant::IrqGsi { gsi, .. } => assert!(gsi <= sysconf::MAX_GSI),
@@ -53,6 +61,17 @@ pub fn check(config: &Config<'_>) {
                     assert!(usize::from(e.index) < endpoints);
                 }
             }
+        }
+    }
+}
+
+/// `conflict_with` is symmetric and total over every pair of accepted
+/// programs (at most 64 of them, to bound the time).
+pub fn check_conflicts(config: &Config<'_>) {
+    let accepted: Vec<_> = config.programs().take(64).flatten().collect();
+    for a in &accepted {
+        for b in &accepted {
+            assert_eq!(a.conflict_with(b), b.conflict_with(a));
         }
     }
 }
