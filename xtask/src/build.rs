@@ -239,6 +239,10 @@ pub fn build_all() -> Result<Artifacts> {
         check_loadable(&name, &elf)?;
         crate::tar::append_file_aligned(&mut archive, &format!("bin/{name}"), 0o755, &elf, page)?;
     }
+    // system.toml, validated and packed (docs/system.md); not yet read by
+    // anything at boot.
+    let system = crate::system::pack_file(&root().join("system.toml"))?;
+    crate::tar::append_file(&mut archive, "etc/system.bin", 0o644, &system)?;
     crate::tar::append_file(
         &mut archive,
         "README",

@@ -10,6 +10,7 @@ mod fuzz;
 mod linux;
 mod qemu;
 mod report;
+mod system;
 mod tar;
 mod test;
 
