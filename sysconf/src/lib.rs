@@ -776,7 +776,8 @@ impl Program<'_> {
     /// What `self` and `other` (another entry) must not share: a name,
     /// I/O ports, an IRQ (compared within its kind) or device memory. init
     /// checks each program it accepts against those it accepted before,
-    /// as xtask did at build time.
+    /// as xtask did at build time. Names the first conflict found, so with
+    /// several the answer may depend on which program is `self`.
     pub fn conflict_with(&self, other: &Program<'_>) -> Option<Conflict> {
         if self.name == other.name {
             return Some(Conflict::Name);

@@ -65,13 +65,14 @@ pub fn check(config: &Config<'_>) {
     }
 }
 
-/// `conflict_with` is symmetric and total over every pair of accepted
-/// programs (at most 64 of them, to bound the time).
+/// Whether two accepted programs conflict does not depend on the order
+/// they are compared in (which conflict is named may: the first found).
+/// Over at most 64 programs, to bound the time.
 pub fn check_conflicts(config: &Config<'_>) {
     let accepted: Vec<_> = config.programs().take(64).flatten().collect();
     for a in &accepted {
         for b in &accepted {
-            assert_eq!(a.conflict_with(b), b.conflict_with(a));
+            assert_eq!(a.conflict_with(b).is_some(), b.conflict_with(a).is_some());
         }
     }
 }
