@@ -35,7 +35,6 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use abi::ipc::MessageInfo;
 use abi::layout::PAGE_BYTES;
 use abi::startup::{self, Handle as StartupHandle, STARTUP_HANDLES, StartupInfo};
-use abi::syscall::exit_kind;
 use abi::{CapSlot, MapFlags, Rights, SysError};
 use elfload::{AuxEntry, ElfError, Image, InitialStack, Options, SetupError};
 
@@ -318,7 +317,6 @@ impl<'a> Spawn<'a> {
         let layout = Layout::new(self.stack_bytes, &tls.unwrap_or_default())?;
         let thread_block = area + block::MAIN_SLOT as u64 * block::SLOT_BYTES;
         let tcb = thread_block + layout.tcb();
-        let stack_top = thread_block + layout.stack_top();
         let ipc_buffer = thread_block + layout.ipc_buffer();
         let tls_image = image
             .tls()
@@ -364,7 +362,6 @@ impl<'a> Spawn<'a> {
         let _ = sys::cap_delete(aspace);
         let _ = sys::cap_delete(cspace);
         started?;
-        let _ = stack_top;
         Ok(())
     }
 
@@ -695,19 +692,5 @@ impl Child {
 impl Drop for Child {
     fn drop(&mut self) {
         self.destroy();
-    }
-}
-
-/// The exit kind a `ThreadWait` status has for a status of this module.
-pub fn thread_status(status: &abi::syscall::ThreadStatus) -> Option<ExitStatus> {
-    match status.kind {
-        exit_kind::EXITED => Some(ExitStatus::Exited(status.code)),
-        exit_kind::FAULTED => Some(ExitStatus::Faulted {
-            vector: status.code,
-            kind: status.error_code,
-            rip: status.rip,
-            addr: status.addr,
-        }),
-        _ => None,
     }
 }

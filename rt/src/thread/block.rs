@@ -295,14 +295,15 @@ impl Block {
     }
 }
 
-/// The current thread's TCB address (its FS base), read from `fs:0`; 0
-/// for a thread without one.
+/// The current thread's TCB address (its FS base), read from `fs:0`.
+/// Only for a thread `rt` made (`registry::has_tcb`): on one started by
+/// hand with FS base 0 the read faults at address 0.
 #[inline(always)]
 pub fn current_tcb() -> u64 {
     let tcb: u64;
-    // SAFETY: a thread made by rt has its FS base at a TCB whose first word
-    // is its address; a thread started with FS base 0 by hand is given
-    // none... and rt never calls this on one (see `ipc_buffer_addr`).
+    // SAFETY: on a thread made by rt the FS base is a TCB whose first word
+    // is its own address (`Block::create`, the loader); the read has no
+    // other effect, and on any other thread it can only fault.
     unsafe {
         core::arch::asm!("mov {}, fs:0", out(reg) tcb, options(nostack, readonly, preserves_flags));
     }
