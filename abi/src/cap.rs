@@ -97,7 +97,7 @@ impl MapFlags {
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ObjectType {
-    /// The kernel's debug facilities before drivers exist: print to COM1,
+    /// The kernel's debug facilities before drivers exist: print to the debug console,
     /// end the QEMU run, count free frames. Held only by the first program.
     Debug = 1,
     /// An address space (page tables plus mapped regions).

@@ -34,7 +34,7 @@ pub enum Syscall {
     /// Does nothing and returns success: the cost of entering and leaving
     /// the kernel. No arguments, no capability, no errors.
     Null = 0,
-    /// Writes bytes to the kernel's debug console (COM1).
+    /// Writes bytes to the kernel's debug console (QEMU's debugcon, port 0xe9).
     ///
     /// Arguments: [`DebugWriteArgs`]. Rights: [`Rights::WRITE`] on a
     /// [`ObjectType::Debug`] capability. Errors: [`SysError::InvalidArg`] if
@@ -654,15 +654,15 @@ impl Reg for IrqSource {
 
 /// I/O ports the kernel drives itself and never grants: the 8259 PICs
 /// (0x20-0x21, 0xa0-0xa1), the PIT and the speaker gate it calibrates with
-/// (0x40-0x43, 0x61), QEMU's `isa-debug-exit` (0xf4) and the COM1 UART of
-/// the kernel log (0x3f8-0x3ff). As `(first, count)`.
+/// (0x40-0x43, 0x61), QEMU's `isa-debug-exit` (0xf4) and the debug console
+/// of the kernel log (0xe9). As `(first, count)`.
 pub const KERNEL_IO_PORTS: [(u16, u16); 6] = [
     (0x20, 2),
     (0x40, 4),
     (0x61, 1),
     (0xa0, 2),
+    (0xe9, 1),
     (0xf4, 1),
-    (0x3f8, 8),
 ];
 
 /// I/O port ranges one thread may hold.

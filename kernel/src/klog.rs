@@ -1,4 +1,5 @@
-//! The kernel log: `klog!(level, ...)` writes one line to COM1, prefixed by
+//! The kernel log: `klog!(level, ...)` writes one line to the debug console
+//! (`arch::debugcon`, QEMU's port 0xe9), prefixed by
 //! the calling module, without allocating. Lines below
 //! [`crate::config::LOG_LEVEL`] compile to nothing.
 
@@ -31,11 +32,11 @@ impl Level {
 /// Serialises log lines so that two never interleave.
 static LOG_LOCK: spin::Mutex<()> = spin::Mutex::new(());
 
-struct Com1;
+struct Console;
 
-impl Write for Com1 {
+impl Write for Console {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        crate::arch::serial::write_bytes(s.as_bytes());
+        crate::arch::debugcon::write_bytes(s.as_bytes());
         Ok(())
     }
 }
@@ -44,20 +45,20 @@ impl Write for Com1 {
 pub fn write_line(level: Level, module: &str, args: fmt::Arguments<'_>) {
     let _guard = LOG_LOCK.lock();
     let module = module.strip_prefix("kernel::").unwrap_or(module);
-    // COM1 writes cannot fail.
-    let _ = writeln!(Com1, "[{}] {}: {}", level.tag(), module, args);
+    // Console writes cannot fail.
+    let _ = writeln!(Console, "[{}] {}: {}", level.tag(), module, args);
 }
 
 /// Writes raw bytes to the console without a prefix (user debug output).
 pub fn write_raw(bytes: &[u8]) {
     let _guard = LOG_LOCK.lock();
-    crate::arch::serial::write_bytes(bytes);
+    crate::arch::debugcon::write_bytes(bytes);
 }
 
 /// Writes a panic message without taking the log lock (it may be held by
 /// the code that panicked).
 pub fn write_panic(args: fmt::Arguments<'_>) {
-    let _ = writeln!(Com1, "{args}");
+    let _ = writeln!(Console, "{args}");
 }
 
 /// Logs one line at a level: `klog!(Info, "frames: {}", n)`.

@@ -49,12 +49,11 @@ const LOW_MEMORY_BYTES: u64 = 1 << 20;
 /// The kernel's Rust entry, called once by the boot code on the boot stack.
 #[unsafe(no_mangle)]
 extern "C" fn kmain(start_info_phys: u64, entry_tsc: u64) -> ! {
-    arch::serial::init(); // the log first, so everything after can report
     klog!(Info, "Mica {} booting", env!("CARGO_PKG_VERSION"));
     // Boot timings, the entropy of a CPU without RDSEED or RDRAND.
     let mut timings = kcore::entropy::Pool::new();
     timings.add(entry_tsc);
-    timings.add(arch::tsc::now()); // after the first serial output
+    timings.add(arch::tsc::now()); // after the first log line
     let boot = match arch::pvh::parse(start_info_phys) {
         Ok(boot) => boot,
         Err(e) => panic!("unusable PVH start info: {e:?}"),

@@ -124,7 +124,17 @@ pub fn command(
             "-no-reboot",
         ])
         .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
-        .args(["-serial", if interactive { "mon:stdio" } else { "stdio" }])
+        // One terminal for COM1 (the serial driver's) and the debug console
+        // (the kernel log's): a multiplexed stdio character device. Input
+        // goes to COM1; interactively, Ctrl-A C switches to the monitor.
+        .args(["-chardev", "stdio,id=con,mux=on,signal=off"])
+        .args(["-serial", "chardev:con"])
+        .args(["-device", "isa-debugcon,iobase=0xe9,chardev=con"])
+        .args(if interactive {
+            &["-mon", "chardev=con,mode=readline"][..]
+        } else {
+            &[]
+        })
         .arg("-kernel")
         .arg(&art.kernel)
         .arg("-initrd")

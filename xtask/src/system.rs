@@ -683,8 +683,8 @@ depends_on = ["serial"]
     #[test]
     fn kernel_io_ports() {
         assert_eq!(
-            one_error(&serial("io_ports = [{ base = 0x3f8, count = 8 }]")),
-            "program \"serial\": I/O ports 0x3f8..0x400 include the kernel's own 0x3f8..0x400"
+            one_error(&serial("io_ports = [{ base = 0xe8, count = 2 }]")),
+            "program \"serial\": I/O ports 0xe8..0xea include the kernel's own 0xe9..0xea"
         );
         assert_eq!(
             one_error(&serial("io_ports = [{ base = 0xf0, count = 8 }]")),

@@ -33,7 +33,7 @@ mod pit;
 pub mod pvh;
 pub mod qemu;
 pub mod random;
-pub mod serial;
+pub mod debugcon;
 pub mod switch;
 pub mod syscall_entry;
 pub mod timer;

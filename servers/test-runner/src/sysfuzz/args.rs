@@ -384,7 +384,7 @@ fn port(rng: &mut Rng) -> u64 {
     match rng.below(100) {
         0..70 => first + rng.below(count),
         70..80 => rng.pick(&[first - 1, first + count, first + count - 1]),
-        80..88 => rng.pick(&[0, 0x20, 0x40, 0x61, 0xf4, 0x3f8, 0x60, 0x64, 0xcf8]),
+        80..88 => rng.pick(&[0, 0x20, 0x40, 0x61, 0xf4, 0xe9, 0x60, 0x64, 0xcf8]),
         88..94 => rng.pick(&[0xffff, 0x1_0000, 0x1_0001]),
         _ => rng.next(),
     }
