@@ -42,6 +42,7 @@ pub mod status;
 pub mod wire;
 
 pub mod echo;
+pub mod supervisor;
 
 pub use cap::{BULK_MAX_BYTES, Bulk, Cap, ReceivedBulk, discard_caps};
 pub use client::{Client, Error, Transport};

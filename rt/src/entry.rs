@@ -223,6 +223,9 @@ fn adopt_boot_info_copy() {
     let version = unsafe { (*(addr as *const abi::boot::BootInfo)).version };
     if magic == BOOT_INFO_MAGIC && version == abi::boot::BOOT_INFO_VERSION {
         BOOT_INFO.store(addr, Ordering::Relaxed);
+        // Map a granted initramfs now, as the kernel does for the first
+        // program.
+        let _ = crate::start::initramfs();
     }
 }
 

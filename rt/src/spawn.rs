@@ -192,7 +192,9 @@ pub struct Spawn<'a> {
     aslr: bool,
     debug: bool,
     boot_info: bool,
+    report_to: Option<(CapSlot, u64)>,
     priority: Option<u64>,
+    max_priority: Option<u64>,
     entropy: [u64; 4],
     cspace_slots: u64,
 }
@@ -211,7 +213,9 @@ impl<'a> Spawn<'a> {
             aslr: true,
             debug: false,
             boot_info: false,
+            report_to: None,
             priority: None,
+            max_priority: None,
             entropy: [0; 4],
             cspace_slots: DEFAULT_CSPACE_SLOTS,
         }
@@ -271,9 +275,26 @@ impl<'a> Spawn<'a> {
         self
     }
 
+    /// Has the child report its exit and its faults to `endpoint` (a
+    /// caller's endpoint, minted with `badge` for the child) instead of to
+    /// an endpoint of the [`Child`]'s own: a supervisor that watches many
+    /// children receives on one endpoint and tells them apart by badge.
+    /// [`Child::wait`] then has nothing to wait on.
+    pub fn report_to(mut self, endpoint: CapSlot, badge: u64) -> Self {
+        self.report_to = Some((endpoint, badge));
+        self
+    }
+
     /// The size of its capability space, in slots.
     pub fn cspace_slots(mut self, slots: u64) -> Self {
         self.cspace_slots = slots;
+        self
+    }
+
+    /// The highest priority its threads may give any thread (default:
+    /// its priority).
+    pub fn max_priority(mut self, max: u64) -> Self {
+        self.max_priority = Some(max);
         self
     }
 
@@ -313,7 +334,10 @@ impl<'a> Spawn<'a> {
         let own = process::own_caps();
         // The endpoint is the caller's (so revoking the child's budget does
         // not take it, and its slot, away from under the handle).
-        let endpoint = Endpoint::from_raw(sys::endpoint_create(own.budget)?);
+        let endpoint = match self.report_to {
+            Some(_) => None,
+            None => Some(Endpoint::from_raw(sys::endpoint_create(own.budget)?)),
+        };
         let budget = Budget::from_raw(sys::budget_split(own.budget, self.budget_frames)?);
         let mut child = Child {
             budget,
@@ -389,7 +413,8 @@ impl<'a> Spawn<'a> {
         sys::cap_copy_to(thread, Rights::all(), cspace, CapSlot(slot::THREAD))?;
         sys::thread_configure(thread, ipc_buffer, CapSlot(slot::PARENT))?;
         if let Some(priority) = self.priority {
-            sys::thread_set_priority(thread, priority, priority)?;
+            let max = self.max_priority.unwrap_or(priority);
+            sys::thread_set_priority(thread, priority, max)?;
         }
         // The capabilities made here live on in the child's space; ours go.
         let started = sys::thread_start(thread, image.entry(), rsp, startup::STARTUP_ADDR, tcb);
@@ -598,9 +623,13 @@ impl<'a> Spawn<'a> {
         put(aspace, Rights::all(), slot::ASPACE)?;
         put(cspace, Rights::all(), slot::CSPACE)?;
         put(child.budget.slot(), Rights::all(), slot::BUDGET)?;
-        let badge = child.budget.slot().0 as u64;
+        let (endpoint, badge) = match (&child.endpoint, self.report_to) {
+            (Some(own), _) => (own.slot(), child.budget.slot().0 as u64),
+            (None, Some(shared)) => shared,
+            (None, None) => return Err(SpawnError::Kernel(SysError::InvalidArg)),
+        };
         sys::cap_mint_to(
-            child.endpoint.slot(),
+            endpoint,
             Rights::WRITE | Rights::GRANT,
             badge,
             cspace,
@@ -694,11 +723,34 @@ pub enum ExitStatus {
     },
 }
 
+impl ExitStatus {
+    /// The end a message on a parent endpoint reports: a fault message
+    /// from the kernel or an [`startup::EXIT_LABEL`] message; `None` for
+    /// anything else.
+    pub fn from_message(message: &Message) -> Option<ExitStatus> {
+        let info: MessageInfo = message.info();
+        if info.is_fault() {
+            return Some(ExitStatus::Faulted {
+                vector: message.word(abi::ipc::fault::WORD_VECTOR),
+                kind: message.word(abi::ipc::fault::WORD_KIND),
+                rip: message.word(abi::ipc::fault::WORD_RIP),
+                addr: message.word(abi::ipc::fault::WORD_ADDR),
+            });
+        }
+        (message.label() == startup::EXIT_LABEL).then(|| ExitStatus::Exited(message.word(0)))
+    }
+
+    /// Whether this is a clean exit (status 0).
+    pub fn is_success(&self) -> bool {
+        matches!(self, ExitStatus::Exited(0))
+    }
+}
+
 /// A running child program.
 #[derive(Debug)]
 pub struct Child {
     budget: Budget,
-    endpoint: Endpoint,
+    endpoint: Option<Endpoint>,
     status: Option<ExitStatus>,
 }
 
@@ -706,7 +758,8 @@ impl Child {
     /// Waits until the child exits or faults, then destroys it.
     ///
     /// # Errors
-    /// The kernel's.
+    /// The kernel's; [`SysError::InvalidArg`] for a child started with
+    /// [`Spawn::report_to`].
     pub fn wait(&mut self) -> Result<ExitStatus, SysError> {
         self.wait_until(0)
     }
@@ -720,20 +773,14 @@ impl Child {
         if let Some(status) = self.status {
             return Ok(status);
         }
+        let Some(endpoint) = &self.endpoint else {
+            return Err(SysError::InvalidArg);
+        };
         let mut message = Message::new(0);
         let status = loop {
-            self.endpoint.recv_until(&mut message, deadline)?;
-            let info: MessageInfo = message.info();
-            if info.is_fault() {
-                break ExitStatus::Faulted {
-                    vector: message.word(abi::ipc::fault::WORD_VECTOR),
-                    kind: message.word(abi::ipc::fault::WORD_KIND),
-                    rip: message.word(abi::ipc::fault::WORD_RIP),
-                    addr: message.word(abi::ipc::fault::WORD_ADDR),
-                };
-            }
-            if message.label() == startup::EXIT_LABEL {
-                break ExitStatus::Exited(message.word(0));
+            endpoint.recv_until(&mut message, deadline)?;
+            if let Some(status) = ExitStatus::from_message(&message) {
+                break status;
             }
             // Anything else on the parent endpoint is ignored.
         };

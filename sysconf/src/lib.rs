@@ -88,6 +88,8 @@
 #[cfg(feature = "encode")]
 extern crate alloc;
 
+pub mod restart;
+
 #[cfg(feature = "encode")]
 mod encode;
 #[cfg(feature = "encode")]

@@ -96,7 +96,7 @@ fn run_mica(accel_args: &[String], unit: &str, extra: &[String], out: &Path) -> 
     let cmd = qemu::command(
         &art,
         accel_args,
-        &format!("mode=bench unit={unit}"),
+        &format!("system=test mode=bench unit={unit}"),
         false,
         extra,
     );

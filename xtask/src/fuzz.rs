@@ -44,7 +44,7 @@ pub struct Options {
 /// The kernel command line of a fuzz run.
 fn cmdline(options: &Options) -> String {
     let mut line = format!(
-        "mode=fuzz seed={} count={} workers={}",
+        "system=test mode=fuzz seed={} count={} workers={}",
         options.seed, options.count, options.workers
     );
     if options.trace {
@@ -120,7 +120,7 @@ mod tests {
         };
         assert_eq!(
             cmdline(&options),
-            "mode=fuzz seed=12345 count=200000 workers=4"
+            "system=test mode=fuzz seed=12345 count=200000 workers=4"
         );
         options.trace = true;
         assert!(cmdline(&options).ends_with(" trace=1"));

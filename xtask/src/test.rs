@@ -78,8 +78,8 @@ pub fn run(
     let art = build::build_all()?;
     let accel = qemu::accel_args(accel, false);
     let mut cmdline = match filter {
-        Some(f) => format!("mode=test filter={f}"),
-        None => "mode=test".to_string(),
+        Some(f) => format!("system=test mode=test filter={f}"),
+        None => "system=test mode=test".to_string(),
     };
     if slow_path {
         cmdline.push_str(" fastpath=off");
