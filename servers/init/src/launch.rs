@@ -146,6 +146,8 @@ pub struct Instance<'r> {
     pub report_to: (CapSlot, u64),
     /// The instance number (mixed into its entropy).
     pub number: u64,
+    /// A capability to init's supervisor protocol (badged).
+    pub supervisor: CapSlot,
 }
 
 /// Starts one instance of `program`.
@@ -206,8 +208,16 @@ pub fn launch(
             Rights::READ | Rights::GRANT,
             handle::INITRAMFS,
         ));
+        grants.push(Grant::new(
+            instance.supervisor,
+            Rights::WRITE | Rights::GRANT,
+            handle::SUPERVISOR,
+        ));
     }
-    let args: Vec<&str> = program.args().collect();
+    // argv[0] is the program's name, as on Unix.
+    let args: Vec<&str> = core::iter::once(program.name)
+        .chain(program.args())
+        .collect();
     let (report_to, badge) = instance.report_to;
     Spawn::new(ElfFile {
         bytes,

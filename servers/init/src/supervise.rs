@@ -54,6 +54,9 @@ pub struct Init<'a> {
     endpoints: Vec<Option<CapSlot>>,
     /// The endpoint instances report to and supervisor clients call.
     inbox: Endpoint,
+    /// init's badged capability to `inbox` for supervisor clients (copies
+    /// of it are granted).
+    supervisor: CapSlot,
 }
 
 fn now_ms() -> u64 {
@@ -73,6 +76,11 @@ impl<'a> Init<'a> {
     ) -> Result<Init<'a>, SysError> {
         let budget = CapSlot(boot.budget_cap);
         let inbox = Endpoint::from_raw(sys_endpoint(budget)?);
+        let supervisor = rt::sys::cap_mint(
+            inbox.slot(),
+            Rights::WRITE | Rights::GRANT,
+            SUPERVISOR_BADGE,
+        )?;
         let mut programs: Vec<Supervised<'a>> = Vec::new();
         for (index, entry) in config.programs().enumerate() {
             let supervised = match entry {
@@ -121,6 +129,7 @@ impl<'a> Init<'a> {
             programs,
             endpoints,
             inbox,
+            supervisor,
         })
     }
 
@@ -159,6 +168,7 @@ impl<'a> Init<'a> {
             resources: &program.resources,
             report_to: (self.inbox.slot(), child_badge(index, number)),
             number: ((index as u64) << 32) | number,
+            supervisor: self.supervisor,
         };
         match launch::launch(authority, &entry, &instance) {
             Ok(child) => {
@@ -343,16 +353,6 @@ impl<'a> Init<'a> {
     /// The index of the program named `name`.
     pub(crate) fn find(&self, name: &str) -> Option<usize> {
         self.programs.iter().position(|p| p.name == name)
-    }
-
-    /// A capability to init's supervisor protocol.
-    #[allow(dead_code)]
-    pub(crate) fn supervisor_cap(&self) -> Result<CapSlot, SysError> {
-        rt::sys::cap_mint(
-            self.inbox.slot(),
-            Rights::WRITE | Rights::GRANT,
-            SUPERVISOR_BADGE,
-        )
     }
 }
 

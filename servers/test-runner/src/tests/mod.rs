@@ -21,6 +21,7 @@ mod runtime;
 mod sched;
 pub mod spawn;
 mod stress;
+mod supervision;
 mod support;
 mod syscalls;
 mod threads;
@@ -289,6 +290,11 @@ pub static ALL: &[Test] = tests![
     protocol::every_operation,
     protocol::malformed_requests,
     protocol::server_killed_mid_call,
+    supervision::exact_capabilities,
+    supervision::errors,
+    supervision::backoff_then_give_up,
+    supervision::clean_exit_stays_down,
+    supervision::kill_and_restart,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.
