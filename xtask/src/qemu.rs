@@ -126,10 +126,13 @@ pub fn command(
         .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
         // One terminal for COM1 (the serial driver's) and the debug console
         // (the kernel log's): a multiplexed stdio character device. Input
-        // goes to COM1; interactively, Ctrl-A C switches to the monitor.
+        // goes to the front end attached last, so COM1 (`isa-serial`, ISA
+        // IRQ 4 at 0x3f8) comes after the debug console, which would drop
+        // it (`-serial` would attach it first, before every `-device`).
+        // Interactively, Ctrl-A C switches to the monitor.
         .args(["-chardev", "stdio,id=con,mux=on,signal=off"])
-        .args(["-serial", "chardev:con"])
         .args(["-device", "isa-debugcon,iobase=0xe9,chardev=con"])
+        .args(["-device", "isa-serial,chardev=con"])
         .args(if interactive {
             &["-mon", "chardev=con,mode=readline"][..]
         } else {
