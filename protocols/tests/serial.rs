@@ -65,13 +65,12 @@ impl SerialServer for Model {
         }
     }
 
-    fn read<'m>(&'m mut self, max: u32, wait: Wait, deadline: u64) -> Result<&'m [u8], ErrorCode> {
+    fn read(&mut self, max: u32, wait: Wait, deadline: u64) -> Result<&[u8], ErrorCode> {
         let (max, wait) = ReadWait::check(max, wait, deadline)?;
-        if self.rx.is_empty() && wait != ReadWait::None {
-            if self.spare_waiters == 0 {
-                return Err(serial::READERS_BUSY);
-            }
-            // The deadline passes at once.
+        // A read that may wait finds its deadline passed at once, if the
+        // model has a thread to spare for it.
+        if self.rx.is_empty() && wait != ReadWait::None && self.spare_waiters == 0 {
+            return Err(serial::READERS_BUSY);
         }
         let n = self.rx.pop_into(&mut self.read[..max]);
         Ok(&self.read[..n])
@@ -181,7 +180,10 @@ fn bad_requests_get_their_error_codes() {
     );
     assert_eq!(client.read(1, Wait::Until, 0), remote(serial::BAD_WAIT));
     assert_eq!(client.read(1, Wait::None, 7), remote(serial::BAD_WAIT));
-    assert_eq!(client.configure(1 << 2), Err(Error::Remote(serial::BAD_FLAGS)));
+    assert_eq!(
+        client.configure(1 << 2),
+        Err(Error::Remote(serial::BAD_FLAGS))
+    );
     model(&mut client).spare_waiters = 0;
     assert_eq!(
         client.read(1, Wait::Forever, 0),

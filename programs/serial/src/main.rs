@@ -39,8 +39,8 @@ mod uart;
 
 use alloc::sync::Arc;
 
-use abi::startup::handle::{IO_PORTS, IRQ, SERVICE};
 use abi::SysError;
+use abi::startup::handle::{IO_PORTS, IRQ, SERVICE};
 use protocols::ErrorCode;
 use protocols::serial::{
     self, OutputChunks, READ_MAX_BYTES, READERS_BUSY, ReadWait, RxRing, SerialServer, Wait, flags,
@@ -252,7 +252,7 @@ impl SerialServer for Handler {
         }
     }
 
-    fn read<'m>(&'m mut self, max: u32, wait: Wait, deadline: u64) -> Result<&'m [u8], ErrorCode> {
+    fn read(&mut self, max: u32, wait: Wait, deadline: u64) -> Result<&[u8], ErrorCode> {
         let (max, wait) = ReadWait::check(max, wait, deadline)?;
         let Handler { shared, read } = self;
         let mut state = shared.state.lock();

@@ -103,10 +103,11 @@ pub fn serial() -> Result<Driver, Failure> {
         .client_mut()
         .set_deadline(deadline_after(Duration::from_secs(5)));
     let info = client.info();
-    drop(client);
     if info.map(|(_, _, f)| f) != Ok(flags::DEFAULT) {
         rt::println!("    info: {info:?}");
-        let status = driver.child.wait_until(deadline_after(Duration::from_millis(100)));
+        let status = driver
+            .child
+            .wait_until(deadline_after(Duration::from_millis(100)));
         rt::println!("    driver: {status:?}");
         return Err(fail("the driver answers info", line!()));
     }
@@ -137,7 +138,10 @@ fn read_some(
 pub fn write_returns_count() -> TestResult {
     let driver = serial()?;
     let mut client = driver.client();
-    ensure_eq!(client.write(b"serial-test: written by the driver\n"), Ok(35));
+    ensure_eq!(
+        client.write(b"serial-test: written by the driver\n"),
+        Ok(35)
+    );
     ensure_eq!(client.write(b""), Ok(0));
     ensure_eq!(
         serial::write_all(&mut client, &[b'.'; 600]).map(|n| n as usize),
@@ -178,7 +182,10 @@ pub fn loopback_through_interrupt() -> TestResult {
     let driver = serial()?;
     let mut client = driver.client();
     let before = must(crate::raw::debug_counters(debug_cap()))?.irq_deliveries;
-    ensure_eq!(client.configure(flags::CRLF | flags::LOOPBACK), Ok(flags::CRLF));
+    ensure_eq!(
+        client.configure(flags::CRLF | flags::LOOPBACK),
+        Ok(flags::CRLF)
+    );
     ensure_eq!(client.write(b"loop\n"), Ok(5));
     let deadline = deadline_after(Duration::from_secs(2));
     let got = read_some(&mut client, 6, deadline)?;
@@ -191,7 +198,10 @@ pub fn loopback_through_interrupt() -> TestResult {
     let got = read_some(&mut client, 200, deadline_after(Duration::from_secs(2)))?;
     ensure_eq!(got, long);
     ensure_eq!(client.info(), Ok((0, 0, flags::CRLF | flags::LOOPBACK)));
-    ensure_eq!(client.configure(flags::CRLF), Ok(flags::CRLF | flags::LOOPBACK));
+    ensure_eq!(
+        client.configure(flags::CRLF),
+        Ok(flags::CRLF | flags::LOOPBACK)
+    );
     Ok(())
 }
 
@@ -261,7 +271,6 @@ pub fn killed_reader_gets_peer_closed() -> TestResult {
     );
     ensure_eq!(client.read(16, Wait::None, 0), Ok(&b""[..]));
     ensure_eq!(client.write(b""), Ok(0));
-    drop(client);
     driver.child.kill();
     for reader in readers {
         let result = reader.join().map_err(|_| fail("reader ends", line!()))?;
@@ -277,9 +286,7 @@ pub fn blocked_reader_does_not_stop_writer() -> TestResult {
     let reader = must(rt::thread::spawn(move || {
         let mut client = SerialClient::new(&endpoint);
         let deadline = deadline_after(Duration::from_secs(5));
-        client
-            .read(16, Wait::Until, deadline)
-            .map(<[u8]>::to_vec)
+        client.read(16, Wait::Until, deadline).map(<[u8]>::to_vec)
     }))?;
     rt::time::sleep(Duration::from_millis(30));
     let mut client = driver.client();
