@@ -101,7 +101,7 @@ fn run_mica(accel_args: &[String], unit: &str, extra: &[String], out: &Path) -> 
         extra,
     );
     println!("xtask: benchmarking Mica ({})", accel_args.join(" "));
-    let run = qemu::run_captured(cmd, TIMEOUT, &out.join("mica-serial.log"), |line| {
+    let run = qemu::run_captured(cmd, TIMEOUT, &out.join("mica-serial.log"), &[], |line| {
         if line.starts_with("BENCH ") {
             println!("mica: {line}");
         }

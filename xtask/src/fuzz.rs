@@ -76,7 +76,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     );
     let started = Instant::now();
     let timeout = Duration::from_secs(options.timeout_secs);
-    let run = qemu::run_captured(cmd, timeout, &log, |line| println!("{line}"))?;
+    let run = qemu::run_captured(cmd, timeout, &log, &[], |line| println!("{line}"))?;
     let elapsed = started.elapsed().as_secs_f64();
     let passed = run.lines.iter().any(|l| l.starts_with(PASSED));
     let code = run.status.as_ref().and_then(qemu::guest_code);
