@@ -272,6 +272,32 @@ pub fn write_all<T: Transport>(client: &mut SerialClient<T>, data: &[u8]) -> Res
     Ok(written)
 }
 
+/// The endpoint [`use_as_stdout`] writes to.
+static STDOUT: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+
+/// Makes `rt::print!` write through the serial driver at `endpoint` (a
+/// slot the program keeps for its whole life); false if an output was set
+/// already. Output that the driver refuses (it is being restarted, say)
+/// goes to the debug capability, if the program has one.
+pub fn use_as_stdout(endpoint: abi::CapSlot) -> bool {
+    STDOUT.store(endpoint.0, core::sync::atomic::Ordering::Relaxed);
+    rt::debug::set_output(write_stdout)
+}
+
+/// The endpoint the startup page names `serial` (a `CLIENT` handle).
+pub fn startup_endpoint() -> Option<abi::CapSlot> {
+    rt::start::startup_info()?.handle_named(abi::startup::handle::CLIENT, "serial")
+}
+
+fn write_stdout(bytes: &[u8]) -> bool {
+    use rt::handle::Handle;
+    let slot = abi::CapSlot(STDOUT.load(core::sync::atomic::Ordering::Relaxed));
+    let endpoint = rt::ipc::Endpoint::from_raw(slot);
+    let written = write_all(&mut SerialClient::new(&endpoint), bytes).is_ok();
+    let _ = endpoint.into_raw();
+    written
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,13 +1,25 @@
-//! Debug output through the debug capability (`DebugWrite`), before the
-//! serial driver exists: [`print!`] and [`println!`]. Output is buffered per
-//! call so one line reaches the console in one syscall.
+//! Console output: [`print!`] and [`println!`]. Output is buffered per
+//! call so one line goes out in one piece: through the output function a
+//! program installs with [`set_output`] (the serial driver's client,
+//! `protocols::serial::use_as_stdout`), and through the debug capability
+//! (`DebugWrite`, the kernel's debug console) when there is none or it
+//! fails.
 
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use abi::CapSlot;
 
+use crate::sync::OnceLock;
+
 static CONSOLE: AtomicU32 = AtomicU32::new(0);
+static OUTPUT: OnceLock<fn(&[u8]) -> bool> = OnceLock::new();
+
+/// Sends what [`print!`] prints to `output` (which says whether it took
+/// the bytes) from now on; false if an output was set already.
+pub fn set_output(output: fn(&[u8]) -> bool) -> bool {
+    OUTPUT.set(output).is_ok()
+}
 
 /// Sets the debug capability used by [`print!`].
 pub fn set_console(slot: CapSlot) {
@@ -28,9 +40,12 @@ struct LineBuffer {
 impl LineBuffer {
     fn flush(&mut self) {
         if self.len > 0 {
-            // Printing is best effort: a program without the capability
-            // simply prints nothing.
-            let _ = crate::sys::debug_write(console(), &self.bytes[..self.len]);
+            let bytes = &self.bytes[..self.len];
+            // Printing is best effort: a program with neither an output
+            // nor the capability simply prints nothing.
+            if !OUTPUT.get().is_some_and(|output| output(bytes)) {
+                let _ = crate::sys::debug_write(console(), bytes);
+            }
             self.len = 0;
         }
     }
@@ -59,13 +74,13 @@ pub fn print_args(args: fmt::Arguments<'_>) {
     buffer.flush();
 }
 
-/// Prints to the debug console.
+/// Prints to the console.
 #[macro_export]
 macro_rules! print {
     ($($arg:tt)*) => { $crate::debug::print_args(format_args!($($arg)*)) };
 }
 
-/// Prints a line to the debug console.
+/// Prints a line to the console.
 #[macro_export]
 macro_rules! println {
     () => { $crate::print!("\n") };

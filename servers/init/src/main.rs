@@ -80,5 +80,36 @@ fn main() -> u64 {
         }
     };
     init.start_all();
+    banner(&init);
     init.run()
+}
+
+/// The greeting, through the serial driver when one serves `serial`.
+///
+/// Only the greeting: init's own log stays on the debug console, because
+/// init must never wait for a program it supervises (a log line sent to a
+/// driver that init has just killed would wait for the restart that only
+/// init can do).
+fn banner(init: &supervise::Init<'_>) {
+    use rt::handle::Handle;
+    let Some(serial) = init.endpoint("serial") else {
+        return;
+    };
+    let text = format!(
+        "\nMica {} -- a capability microkernel\n\
+         init started {} programs; this text came through the serial driver.\n\
+         The shell is not here yet: `cargo xtask test` runs the in-OS suite. Ctrl-A X quits QEMU.\n",
+        env!("CARGO_PKG_VERSION"),
+        init.running()
+    );
+    let endpoint = rt::ipc::Endpoint::from_raw(serial);
+    let mut client = protocols::serial::SerialClient::new(&endpoint);
+    // Bounded: a driver that does not answer must not stall supervision.
+    client
+        .client_mut()
+        .set_deadline(rt::time::deadline_after(rt::time::Duration::from_secs(1)));
+    if protocols::serial::write_all(&mut client, text.as_bytes()).is_err() {
+        println!("init: the serial driver did not take the greeting");
+    }
+    let _ = endpoint.into_raw();
 }

@@ -52,6 +52,8 @@ pub struct Init<'a> {
     pub(crate) programs: Vec<Supervised<'a>>,
     /// The configuration's endpoints (init's slots), by index.
     endpoints: Vec<Option<CapSlot>>,
+    /// Their names, by index.
+    endpoint_names: Vec<&'a str>,
     /// The endpoint instances report to and supervisor clients call.
     inbox: Endpoint,
     /// init's badged capability to `inbox` for supervisor clients (copies
@@ -102,15 +104,17 @@ impl<'a> Init<'a> {
             programs.push(supervised);
         }
         let mut endpoints = Vec::new();
+        let mut endpoint_names = Vec::new();
         for endpoint in config.endpoints() {
-            let slot = match endpoint {
-                Ok(_) => Some(sys_endpoint(budget)?),
+            let (slot, name) = match endpoint {
+                Ok(endpoint) => (Some(sys_endpoint(budget)?), endpoint.name),
                 Err(e) => {
                     println!("init: an endpoint entry is unusable: {e}");
-                    None
+                    (None, "")
                 }
             };
             endpoints.push(slot);
+            endpoint_names.push(name);
         }
         Ok(Init {
             authority: Authority {
@@ -128,6 +132,7 @@ impl<'a> Init<'a> {
             },
             programs,
             endpoints,
+            endpoint_names,
             inbox,
             supervisor,
         })
@@ -348,6 +353,17 @@ impl<'a> Init<'a> {
                 let _ = rt::sys::cap_delete(slot);
             }
         }
+    }
+
+    /// init's capability to the endpoint named `name`, if it is open.
+    pub fn endpoint(&self, name: &str) -> Option<CapSlot> {
+        let index = self.endpoint_names.iter().position(|&n| n == name)?;
+        *self.endpoints.get(index)?
+    }
+
+    /// How many programs run now.
+    pub fn running(&self) -> usize {
+        self.programs.iter().filter(|p| p.child.is_some()).count()
     }
 
     /// The index of the program named `name`.

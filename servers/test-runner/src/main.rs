@@ -44,6 +44,10 @@ fn arg<'a>(cmdline: &'a [u8], key: &str) -> Option<&'a str> {
 fn main() -> u64 {
     // A test thread that faults fails its test, not the run.
     rt::process::set_fault_endpoint(abi::CapSlot::NULL);
+    // Output goes through the serial driver init runs.
+    if let Some(serial) = protocols::serial::startup_endpoint() {
+        protocols::serial::use_as_stdout(serial);
+    }
     let Some(boot) = rt::start::boot_info() else {
         return 1;
     };

@@ -22,7 +22,7 @@ mod sched;
 mod serial;
 pub mod spawn;
 mod stress;
-mod supervision;
+pub mod supervision;
 mod support;
 mod syscalls;
 mod threads;
@@ -304,6 +304,7 @@ pub static ALL: &[Test] = tests![
     serial::killed_reader_gets_peer_closed,
     serial::blocked_reader_does_not_stop_writer,
     serial::echoes_a_fed_line,
+    serial::killed_a_hundred_times,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.

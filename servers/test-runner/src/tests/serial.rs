@@ -4,24 +4,21 @@
 //! readers blocked while others write, readers told `PeerClosed` when the
 //! driver is killed, and a line typed on the console (fed by xtask).
 //!
-//! Each test starts its own driver with [`serial`]; once init starts the
-//! one driver of the system, that function is the one thing to change.
+//! The driver is the system's own: init started it from
+//! `system-test.toml` and restarts it when a test kills it ([`serial`]).
 
 use alloc::vec::Vec;
 
 use abi::Rights;
-use abi::startup::handle::{IO_PORTS, IRQ, SERVICE};
-use abi::syscall::IrqSource;
+use abi::startup::handle::CLIENT;
 use protocols::Error;
 use protocols::serial::{self, READ_MAX_BYTES, SerialClient, Wait, flags};
 use rt::handle::Handle;
 use rt::ipc::{Endpoint, Message};
-use rt::spawn::{Child, Grant, Spawn};
 use rt::time::{Duration, Instant, deadline_after};
 
-use super::spawn::program;
-use super::support::{budget, must};
-use super::{Failure, TestResult, boot, debug_cap};
+use super::support::must;
+use super::{Failure, TestResult, debug_cap};
 use crate::{ensure, ensure_eq};
 
 /// What xtask types on the console when it sees [`FEED_MARKER`]
@@ -30,14 +27,10 @@ const FED_LINE: &str = "mica serial ok";
 /// The line that asks xtask for [`FED_LINE`].
 const FEED_MARKER: &str = "serial-test: feed me a line";
 
-/// A running driver and the endpoint it serves; the driver dies with it.
+/// The system's serial driver, which init started, and a way to kill it.
 pub struct Driver {
-    /// The driver process (dropping it kills it).
-    pub child: Child,
-    /// The endpoint it serves (the test's copy).
+    /// The test's copy of the endpoint it serves.
     pub endpoint: Endpoint,
-    _ports: rt::device::IoPorts,
-    _irq: rt::device::Irq,
 }
 
 impl Driver {
@@ -45,70 +38,29 @@ impl Driver {
     fn client(&self) -> SerialClient<&Endpoint> {
         SerialClient::new(&self.endpoint)
     }
+
+    /// Has init kill the running instance (it restarts it at once: the
+    /// test configuration's policy).
+    fn kill(&self) -> TestResult {
+        let mut supervisor = super::supervision::supervisor()?;
+        ensure_eq!(supervisor.kill("serial"), Ok(()));
+        Ok(())
+    }
 }
 
-/// Starts `bin/serial` with COM1's ports, ISA IRQ 4 and a fresh endpoint
-/// named "serial", as init will.
+/// The serial driver init runs (`system-test.toml`), answering and with
+/// its default flags (a failed test may have left loopback on).
 pub fn serial() -> Result<Driver, Failure> {
-    let ports = rt::device::IoPorts::from_raw(must(rt::sys::io_ports_create(
-        abi::CapSlot(boot().io_space_cap),
-        budget(),
-        0x3f8,
-        8,
-    ))?);
-    let irq = rt::device::Irq::from_raw(must(rt::sys::irq_create(
-        abi::CapSlot(boot().irq_control_cap),
-        budget(),
-        IrqSource::Isa(4),
-    ))?);
-    let endpoint = Endpoint::from_raw(must(rt::sys::endpoint_create(budget()))?);
-    let all = Rights::READ | Rights::WRITE | Rights::GRANT;
-    let grants = [
-        Grant::new(ports.slot(), all, IO_PORTS),
-        Grant::new(irq.slot(), all, IRQ),
-        Grant {
-            slot: endpoint.slot(),
-            rights: all,
-            kind: SERVICE,
-            name: "serial",
-        },
-    ];
-    let file = program("bin/serial").ok_or(Failure {
-        what: "bin/serial is in the initramfs",
-        line: line!(),
-    })?;
-    let child = Spawn::new(file)
-        .args(&["serial"])
-        .grants(&grants)
-        .aslr(false)
-        .debug(true)
-        .spawn()
-        .map_err(|error| {
-            rt::println!("    spawning bin/serial: {error}");
-            Failure {
-                what: "bin/serial starts",
-                line: line!(),
-            }
-        })?;
-    let mut driver = Driver {
-        child,
-        endpoint,
-        _ports: ports,
-        _irq: irq,
-    };
-    // The first answered call says the driver is up; a driver that died
-    // answers nothing, so the call gives up after a while.
+    let endpoint = super::supervision::granted(CLIENT, "serial")?;
+    let driver = Driver { endpoint };
     let mut client = driver.client();
     client
         .client_mut()
         .set_deadline(deadline_after(Duration::from_secs(5)));
+    let _ = client.configure(flags::DEFAULT);
     let info = client.info();
     if info.map(|(_, _, f)| f) != Ok(flags::DEFAULT) {
         rt::println!("    info: {info:?}");
-        let status = driver
-            .child
-            .wait_until(deadline_after(Duration::from_millis(100)));
-        rt::println!("    driver: {status:?}");
         return Err(fail("the driver answers info", line!()));
     }
     Ok(driver)
@@ -271,10 +223,45 @@ pub fn killed_reader_gets_peer_closed() -> TestResult {
     );
     ensure_eq!(client.read(16, Wait::None, 0), Ok(&b""[..]));
     ensure_eq!(client.write(b""), Ok(0));
-    driver.child.kill();
+    driver.kill()?;
     for reader in readers {
         let result = reader.join().map_err(|_| fail("reader ends", line!()))?;
         ensure_eq!(result, Err(Error::PeerClosed));
+    }
+    Ok(())
+}
+
+/// The driver killed 100 times in a row, each time with a client in the
+/// middle of a call (a read waiting for input): the client gets
+/// `PeerClosed`, the next call is answered by the new instance, and init's
+/// frame count after the last restart equals the count after the first.
+pub fn killed_a_hundred_times() -> TestResult {
+    let driver = serial()?;
+    let mut supervisor = super::supervision::supervisor()?;
+    let mut after_first = None;
+    for _ in 0..100 {
+        let endpoint = must(driver.endpoint.copy(Rights::WRITE))?;
+        // Bounded: a read that never reached the dead instance would be
+        // served by the next one and end empty at the deadline instead.
+        let deadline = deadline_after(Duration::from_secs(10));
+        let reader = must(rt::thread::spawn(move || {
+            let mut client = SerialClient::new(&endpoint);
+            client.read(16, Wait::Until, deadline).map(<[u8]>::len)
+        }))?;
+        // The reader has the CPU until it blocks; the driver, lower, takes
+        // the call while this thread sleeps.
+        rt::time::sleep(Duration::from_millis(5));
+        ensure_eq!(supervisor.kill("serial"), Ok(()));
+        let result = reader.join().map_err(|_| fail("reader ends", line!()))?;
+        ensure_eq!(result, Err(Error::PeerClosed));
+        // Bounded too: with restarts broken this fails, it does not hang.
+        let mut client = driver.client();
+        client
+            .client_mut()
+            .set_deadline(deadline_after(Duration::from_secs(5)));
+        ensure_eq!(client.info().map(|(_, _, f)| f), Ok(flags::DEFAULT));
+        let (_, used) = supervisor.frames().map_err(|_| fail("frames", line!()))?;
+        ensure_eq!(used, *after_first.get_or_insert(used));
     }
     Ok(())
 }

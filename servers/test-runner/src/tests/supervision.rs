@@ -29,7 +29,7 @@ use super::syscalls::fail;
 use crate::{ensure, ensure_eq};
 
 /// An endpoint init gave the test runner: `kind` named `name`.
-fn granted(kind: u32, name: &str) -> Result<Endpoint, super::Failure> {
+pub fn granted(kind: u32, name: &str) -> Result<Endpoint, super::Failure> {
     let slot = rt::start::startup_info()
         .and_then(|info| info.handle_named(kind, name))
         .ok_or_else(fail)?;
@@ -44,7 +44,7 @@ fn copy_of(slot: abi::CapSlot) -> Result<abi::CapSlot, super::Failure> {
     rt::sys::cap_copy(slot, rights).map_err(|_| fail())
 }
 
-fn supervisor() -> Result<SupervisorClient, super::Failure> {
+pub fn supervisor() -> Result<SupervisorClient, super::Failure> {
     let slot = rt::start::startup_info()
         .and_then(|info| info.handle(handle::SUPERVISOR))
         .ok_or_else(fail)?;
