@@ -60,6 +60,10 @@ pub fn check(config: &Config<'_>) {
                     assert!(usize::from(e.server) < programs);
                     assert!(usize::from(e.index) < endpoints);
                 }
+                Grant::Authority(a) => {
+                    assert_eq!(sysconf::Authority::from_id(a.id()), Some(a));
+                    assert!(program.has_authority(a));
+                }
             }
         }
     }
@@ -108,6 +112,7 @@ pub fn model_of(config: &Config<'_>) -> System {
                     Grant::DeviceMemory { phys, pages } => GrantSpec::DeviceMemory { phys, pages },
                     Grant::Serves(e) => GrantSpec::Serves(e.name.into()),
                     Grant::ClientOf(e) => GrantSpec::ClientOf(e.name.into()),
+                    Grant::Authority(a) => GrantSpec::Authority(a),
                 })
                 .collect(),
             depends_on: p
