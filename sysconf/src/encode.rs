@@ -8,9 +8,9 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::{
-    ARG_BYTES, Authority, DEP_BYTES, ENDPOINT_BYTES, FLAG_ASLR, GRANT_BYTES, GSI_ACTIVE_LOW, GSI_LEVEL,
-    HEADER_BYTES, MAGIC, PROGRAM_BYTES, PROGRAM_FLAG_DEBUG, RestartKind, RestartPolicy, VERSION,
-    kind,
+    ARG_BYTES, Authority, DEP_BYTES, ENDPOINT_BYTES, FLAG_ASLR, GRANT_BYTES, GSI_ACTIVE_LOW,
+    GSI_LEVEL, HEADER_BYTES, MAGIC, PROGRAM_BYTES, PROGRAM_FLAG_DEBUG, RestartKind, RestartPolicy,
+    VERSION, kind,
 };
 
 /// A whole system, as xtask reads it from `system.toml`.

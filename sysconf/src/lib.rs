@@ -86,6 +86,14 @@
 //!
 //! Version 2 added grant kind 7 (authority); a version 1 file is refused
 //! as [`DecodeError::UnsupportedVersion`].
+//!
+//! # Also here
+//!
+//! - [`Authority`]: the strong kernel capabilities a program may be given.
+//! - [`manifest`](mod@manifest): a driver's own statement of what it needs, embedded in
+//!   its ELF file (section `.mica.manifest`, written with the
+//!   [`manifest!`] macro), and the check of it against the program's
+//!   grants.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
@@ -95,6 +103,7 @@ extern crate alloc;
 mod authority;
 #[cfg(feature = "encode")]
 mod encode;
+pub mod manifest;
 
 pub use authority::Authority;
 #[cfg(feature = "encode")]
