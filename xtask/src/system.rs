@@ -87,9 +87,7 @@ impl<'de> Deserialize<'de> for AuthorityToml {
         let name = String::deserialize(deserializer)?;
         sysconf::Authority::from_name(&name)
             .map(AuthorityToml)
-            .ok_or_else(|| {
-                serde::de::Error::unknown_variant(&name, &sysconf::Authority::NAMES)
-            })
+            .ok_or_else(|| serde::de::Error::unknown_variant(&name, &sysconf::Authority::NAMES))
     }
 }
 
@@ -411,10 +409,7 @@ pub fn validate(parsed: &SystemToml) -> Result<sysconf::System, Vec<String>> {
             if authorities.insert(authority) {
                 grants.push(sysconf::GrantSpec::Authority(authority));
             } else {
-                err(
-                    name,
-                    format!("authority \"{authority}\" is listed twice"),
-                );
+                err(name, format!("authority \"{authority}\" is listed twice"));
             }
         }
         let restart = sysconf::RestartPolicy {
@@ -662,7 +657,10 @@ depends_on = ["serial"]
                 "system-test.toml: program \"serial\": authority \"boot-info\" is listed twice",
             ]
         );
-        assert!(lines[0].ends_with("system-test.toml is not valid:"), "{message}");
+        assert!(
+            lines[0].ends_with("system-test.toml is not valid:"),
+            "{message}"
+        );
 
         let path = scratch_file("system-bad.toml", "[[program]]\nname = 1\n");
         let message = pack_file(&path).unwrap_err().to_string();
@@ -678,7 +676,10 @@ depends_on = ["serial"]
 
     #[test]
     fn authorities() {
-        let bytes = pack(&serial("authority = [\"io-space\", \"boot-info\", \"supervisor\"]")).unwrap();
+        let bytes = pack(&serial(
+            "authority = [\"io-space\", \"boot-info\", \"supervisor\"]",
+        ))
+        .unwrap();
         let config = sysconf::Config::parse(&bytes).unwrap();
         let program = config.program(0).unwrap();
         let granted: Vec<_> = program.grants().collect();
@@ -698,7 +699,11 @@ depends_on = ["serial"]
         let bytes = pack(&serial(&format!("authority = [{}]", all.join(", ")))).unwrap();
         let config = sysconf::Config::parse(&bytes).unwrap();
         let program = config.program(0).unwrap();
-        assert!(sysconf::Authority::ALL.iter().all(|&a| program.has_authority(a)));
+        assert!(
+            sysconf::Authority::ALL
+                .iter()
+                .all(|&a| program.has_authority(a))
+        );
         // Two programs may hold the same authority.
         let text = serial("authority = [\"io-space\"]") + &other("authority = [\"io-space\"]");
         pack(&text).unwrap();
@@ -717,7 +722,9 @@ depends_on = ["serial"]
         let e = toml::from_str::<SystemToml>(&serial("authority = \"io-space\"")).unwrap_err();
         assert!(e.to_string().contains("invalid type"), "{e}");
         assert_eq!(
-            one_error(&serial("authority = [\"io-space\", \"irq-control\", \"io-space\"]")),
+            one_error(&serial(
+                "authority = [\"io-space\", \"irq-control\", \"io-space\"]"
+            )),
             "program \"serial\": authority \"io-space\" is listed twice"
         );
     }
