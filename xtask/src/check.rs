@@ -117,8 +117,9 @@ fn allowed(from_dir: &str, to: &str) -> bool {
         // the initfs server exists.
         "kcore" => from_dir == "kernel" || from_dir == "servers/test-runner",
         "elfload" => from_dir == "rt" || from_dir == "servers/test-runner" || from_dir == "xtask",
-        // The packed system.toml: xtask writes it (init will read it).
-        "sysconf" => from_dir == "xtask",
+        // The packed system.toml: xtask writes it, init reads it; servers
+        // and programs declare their manifests with `sysconf::manifest!`.
+        "sysconf" => from_dir == "xtask" || user,
         "rt" => user || from_dir == "protocols",
         "protocols" => user,
         _ => false,

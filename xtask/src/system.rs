@@ -672,6 +672,7 @@ depends_on = ["serial"]
         let path = scratch_file("system-good.toml", SERIAL);
         let bytes = pack_file(&path).unwrap();
         assert_eq!(sysconf::Config::parse(&bytes).unwrap().program_count(), 1);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
     #[test]
