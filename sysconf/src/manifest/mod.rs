@@ -2,13 +2,14 @@
 //! file, and the check of that against what `system.toml` grants it.
 //!
 //! A program declares its needs in its source with
-//! [`manifest!`](crate::manifest!), which packs them at compile time into a `static`
-//! in the ELF section `.mica.manifest` ([`SECTION`]). Before init starts
-//! the program it finds that section (`elfload::section`), decodes it with
-//! [`Manifest::parse`] and calls [`check`] with the program's entry of the
-//! packed configuration. A need the configuration does not grant is a
-//! [`Refusal`], which init logs as one line (`serial: asks for ISA IRQ 3,
-//! not granted`) and does not start the program. The configuration stays
+//! [`manifest!`](crate::manifest!), which packs them at compile time into
+//! a `static` in the ELF section `.mica.manifest` ([`SECTION`]). Before
+//! init starts the program it finds that section (`elfload::section`),
+//! decodes it with [`Manifest::parse`] and calls [`check`] with the
+//! program's entry of the packed configuration. A need the configuration
+//! does not grant is a [`Refusal`], which prints as one line for init's
+//! log (`serial: asks for ISA IRQ 3, not granted`); init then does not
+//! start the program. The configuration stays
 //! the authority: a manifest only lets a mismatch show up as a clear
 //! message at start instead of a capability error deep in the driver.
 //!
