@@ -9,7 +9,15 @@
 //!
 //! The page says which slot of the program's capability space holds
 //! which capability, where its first thread's block is, and the entropy
-//! its runtime uses for its own address-space randomisation.
+//! its runtime uses for its own address-space randomisation. Each passed
+//! capability has a kind ([`handle`]) and a name: for an endpoint, the
+//! name of the service (`serial`, `echo`), so a program finds its
+//! connections by name rather than by position.
+//!
+//! With [`flags::BOOT_INFO`], the page after the startup page holds a copy
+//! of the kernel's [`crate::boot::BootInfo`] whose capability fields name
+//! the program's own slots (0 where it holds no such capability), for the
+//! few programs granted it (the test runner).
 //!
 //! A program ends by sending [`EXIT_LABEL`] with its status in word 0 to
 //! `parent`; the same endpoint is every thread's fault endpoint, so the
@@ -20,13 +28,17 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 /// Magic value of [`StartupInfo`].
 pub const STARTUP_MAGIC: u64 = u64::from_le_bytes(*b"MICASTRT");
 /// Version of [`StartupInfo`].
-pub const STARTUP_VERSION: u32 = 1;
+pub const STARTUP_VERSION: u32 = 2;
 /// Auxiliary-vector type whose value is the startup page's address.
 pub const AT_MICA_STARTUP: u64 = 0x4d49_0001;
 /// Where the loader maps the startup page.
 pub const STARTUP_ADDR: u64 = crate::layout::BOOT_INFO_ADDR;
 /// Capabilities a [`StartupInfo`] can name besides the fixed ones.
 pub const STARTUP_HANDLES: usize = 16;
+/// Bytes of a handle's name (UTF-8, padded with NULs).
+pub const HANDLE_NAME_BYTES: usize = 24;
+/// Where a copy of the boot information is, with [`flags::BOOT_INFO`].
+pub const BOOT_INFO_COPY_ADDR: u64 = STARTUP_ADDR + crate::layout::PAGE_BYTES;
 /// Label of the message that reports a program's exit to its parent
 /// (word 0: the status).
 pub const EXIT_LABEL: u64 = 0x4558_4954; // "EXIT"
@@ -36,6 +48,9 @@ pub mod flags {
     /// Randomise the heap and thread area (address-space layout
     /// randomisation); clear, they start at their fixed bases.
     pub const ASLR: u32 = 1 << 0;
+    /// A copy of the boot information is at
+    /// [`super::BOOT_INFO_COPY_ADDR`].
+    pub const BOOT_INFO: u32 = 1 << 1;
 }
 
 /// What a capability passed in [`StartupInfo::handles`] is for.
@@ -46,8 +61,23 @@ pub mod handle {
     pub const SERVICE: u32 = 1;
     /// An endpoint of a server the program is a client of.
     pub const CLIENT: u32 = 2;
-    /// The initramfs memory object.
+    /// The initramfs memory object (read-only).
     pub const INITRAMFS: u32 = 3;
+    /// An I/O port range (name: empty; in the order the manifest lists
+    /// them).
+    pub const IO_PORTS: u32 = 4;
+    /// An interrupt line, not yet bound (in the manifest's order).
+    pub const IRQ: u32 = 5;
+    /// A device memory object (in the manifest's order).
+    pub const DEVICE_MEMORY: u32 = 6;
+    /// The I/O space: makes any I/O port range.
+    pub const IO_SPACE: u32 = 7;
+    /// The IRQ control: makes any interrupt line.
+    pub const IRQ_CONTROL: u32 = 8;
+    /// The device memory authority: makes device memory objects.
+    pub const DEVICE: u32 = 9;
+    /// An endpoint to init's supervisor protocol.
+    pub const SUPERVISOR: u32 = 10;
     /// First value free for programs to agree on among themselves.
     pub const USER: u32 = 0x1000;
 }
@@ -62,6 +92,36 @@ pub struct Handle {
     pub kind: u32,
     /// Its slot in the program's capability space.
     pub slot: u32,
+    /// Its name (for an endpoint, the service's), NUL-padded UTF-8.
+    pub name: [u8; HANDLE_NAME_BYTES],
+}
+
+impl Handle {
+    /// A handle of `kind` at `slot` named `name`, or `None` if the name is
+    /// longer than [`HANDLE_NAME_BYTES`] or holds a NUL.
+    pub fn new(kind: u32, slot: u32, name: &str) -> Option<Handle> {
+        let bytes = name.as_bytes();
+        if bytes.len() > HANDLE_NAME_BYTES || bytes.contains(&0) {
+            return None;
+        }
+        let mut handle = Handle {
+            kind,
+            slot,
+            name: [0; HANDLE_NAME_BYTES],
+        };
+        handle.name[..bytes.len()].copy_from_slice(bytes);
+        Some(handle)
+    }
+
+    /// The name, up to the first NUL; empty if it is not UTF-8.
+    pub fn name(&self) -> &str {
+        let len = self
+            .name
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(HANDLE_NAME_BYTES);
+        core::str::from_utf8(&self.name[..len]).unwrap_or("")
+    }
 }
 
 /// The startup page.
@@ -121,9 +181,22 @@ pub struct StartupInfo {
 impl StartupInfo {
     /// The slot of the first handle of `kind`, if any.
     pub fn handle(&self, kind: u32) -> Option<crate::CapSlot> {
+        self.handles_of(kind).next()
+    }
+
+    /// The slot of the handle of `kind` named `name`, if any.
+    pub fn handle_named(&self, kind: u32, name: &str) -> Option<crate::CapSlot> {
         self.handles
             .iter()
-            .find(|h| h.kind == kind && kind != handle::NONE)
+            .find(|h| h.kind == kind && kind != handle::NONE && h.name() == name)
+            .map(|h| crate::CapSlot(h.slot))
+    }
+
+    /// The slots of every handle of `kind`, in order.
+    pub fn handles_of(&self, kind: u32) -> impl Iterator<Item = crate::CapSlot> + '_ {
+        self.handles
+            .iter()
+            .filter(move |h| h.kind == kind && kind != handle::NONE)
             .map(|h| crate::CapSlot(h.slot))
     }
 }
@@ -142,18 +215,38 @@ mod tests {
         assert_eq!(offset_of!(StartupInfo, argc), 48);
         assert_eq!(offset_of!(StartupInfo, entropy), 80);
         assert_eq!(offset_of!(StartupInfo, handles), 168);
-        assert_eq!(size_of::<StartupInfo>(), 168 + 8 * STARTUP_HANDLES);
+        assert_eq!(size_of::<Handle>(), 8 + HANDLE_NAME_BYTES);
+        assert_eq!(
+            size_of::<StartupInfo>(),
+            168 + (8 + HANDLE_NAME_BYTES) * STARTUP_HANDLES
+        );
     }
 
     #[test]
     fn handles_are_found_by_kind() {
         let mut info = StartupInfo::new_zeroed();
-        info.handles[3] = Handle {
-            kind: handle::SERVICE,
-            slot: 40,
-        };
+        info.handles[3] = Handle::new(handle::SERVICE, 40, "echo").unwrap();
+        info.handles[5] = Handle::new(handle::CLIENT, 41, "serial").unwrap();
+        info.handles[6] = Handle::new(handle::CLIENT, 42, "log").unwrap();
         assert_eq!(info.handle(handle::SERVICE), Some(crate::CapSlot(40)));
-        assert_eq!(info.handle(handle::CLIENT), None);
+        assert_eq!(info.handle(handle::IRQ), None);
         assert_eq!(info.handle(handle::NONE), None);
+        assert_eq!(
+            info.handle_named(handle::CLIENT, "log"),
+            Some(crate::CapSlot(42))
+        );
+        assert_eq!(info.handle_named(handle::CLIENT, "echo"), None);
+        assert_eq!(info.handles_of(handle::CLIENT).count(), 2);
+    }
+
+    #[test]
+    fn handle_names_are_checked() {
+        let long = "x".repeat(HANDLE_NAME_BYTES);
+        assert_eq!(Handle::new(1, 2, &long).unwrap().name(), long);
+        assert!(Handle::new(1, 2, &(long + "y")).is_none());
+        assert!(Handle::new(1, 2, "a\0b").is_none());
+        let mut bad = Handle::new(1, 2, "ok").unwrap();
+        bad.name[0] = 0xff;
+        assert_eq!(bad.name(), "");
     }
 }

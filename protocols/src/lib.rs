@@ -21,7 +21,8 @@
 //! Modules: [`wire`] (the codec), [`status`] (labels and statuses),
 //! [`client`] (transport, errors, the protocol-independent client),
 //! [`server`] (the receive loop), [`loopback`] (a transport that calls a
-//! dispatch directly, for host tests), and the protocols: [`echo`].
+//! dispatch directly, for host tests), and the protocols: [`echo`],
+//! [`serial`].
 //!
 //! On Mica the crate links `rt`. On the host (tests, fuzzing) it builds
 //! against the same `rt`; deleting a received capability is then only
@@ -42,6 +43,8 @@ pub mod status;
 pub mod wire;
 
 pub mod echo;
+pub mod serial;
+pub mod supervisor;
 
 pub use cap::{BULK_MAX_BYTES, Bulk, Cap, ReceivedBulk, discard_caps};
 pub use client::{Client, Error, Transport};

@@ -1,5 +1,7 @@
 //! Handles for devices: interrupt lines and I/O port ranges, and the
-//! capabilities they are made from.
+//! capabilities they are made from; and the byte-wide port accesses
+//! ([`port_read_u8`], [`port_write_u8`]) a thread bound to a range makes
+//! itself, without a syscall, so a driver needs no `unsafe`.
 
 use abi::SysError;
 use abi::syscall::IrqSource;
@@ -114,5 +116,38 @@ impl DeviceMemory {
         pages: u64,
     ) -> Result<MemoryObject, SysError> {
         sys::memory_create_device(budget.slot(), self.slot, phys, pages).map(MemoryObject::from_raw)
+    }
+}
+
+/// Reads one byte from I/O port `port` (`in al, dx`).
+///
+/// The calling thread must be bound to a range holding `port`
+/// ([`IoPorts::bind`]); otherwise the instruction faults and the fault goes
+/// to the thread's fault endpoint, as any other. Safe: the kernel opens
+/// only the ports of the ranges the thread holds, never its own (the debug
+/// console, the timer, the interrupt controllers), so what an access can
+/// do is what the capability granted.
+#[inline(always)]
+pub fn port_read_u8(port: u16) -> u8 {
+    let value: u8;
+    // SAFETY: `in` touches no memory of this program and no register but
+    // `al`; a port the thread may not use raises #GP, which the kernel
+    // turns into a fault of this thread (never undefined behaviour here).
+    unsafe {
+        core::arch::asm!("in al, dx", in("dx") port, out("al") value,
+            options(nomem, nostack, preserves_flags));
+    }
+    value
+}
+
+/// Writes one byte to I/O port `port` (`out dx, al`); as
+/// [`port_read_u8`], the thread must be bound to a range holding it.
+#[inline(always)]
+pub fn port_write_u8(port: u16, value: u8) {
+    // SAFETY: as in `port_read_u8`: no memory of this program is touched,
+    // and a port the thread may not use faults the thread.
+    unsafe {
+        core::arch::asm!("out dx, al", in("dx") port, in("al") value,
+            options(nomem, nostack, preserves_flags));
     }
 }

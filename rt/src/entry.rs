@@ -186,6 +186,9 @@ fn loaded_start(startup: &'static StartupInfo) -> ! {
     process::set_own_caps(own);
     process::set_parent(CapSlot(startup.parent), CapSlot(startup.parent));
     crate::log::set_endpoint(CapSlot(startup.log));
+    if startup.flags & abi::startup::flags::BOOT_INFO != 0 {
+        adopt_boot_info_copy();
+    }
     process::set_tls_template(&TlsTemplate {
         image: startup.tls_image,
         filesz: startup.tls_filesz,
@@ -206,6 +209,24 @@ fn loaded_start(startup: &'static StartupInfo) -> ! {
         startup.main_tcb,
     );
     process::exit(run_main())
+}
+
+/// Makes the loader's copy of the boot information the one
+/// [`boot_info`] returns, if its magic and version are right.
+fn adopt_boot_info_copy() {
+    let addr = abi::startup::BOOT_INFO_COPY_ADDR;
+    // SAFETY: with `flags::BOOT_INFO` the loader maps the page after the
+    // startup page read-only for the program's whole life; it starts with
+    // a u64 magic.
+    let magic = unsafe { (addr as *const u64).read() };
+    // SAFETY: as above; the magic says the page is a BootInfo.
+    let version = unsafe { (*(addr as *const abi::boot::BootInfo)).version };
+    if magic == BOOT_INFO_MAGIC && version == abi::boot::BOOT_INFO_VERSION {
+        BOOT_INFO.store(addr, Ordering::Relaxed);
+        // Map a granted initramfs now, as the kernel does for the first
+        // program.
+        let _ = crate::start::initramfs();
+    }
 }
 
 #[panic_handler]

@@ -62,6 +62,15 @@ pub fn own_caps() -> OwnCaps {
     }
 }
 
+/// Sets the fault endpoint of threads started from now on: by default a
+/// loaded program's threads report faults to the parent, so a fault in
+/// any thread ends the process; with [`CapSlot::NULL`] a fault ends just
+/// the faulting thread and `JoinHandle::join` reports it (a test runner
+/// wants that). Threads already running keep theirs.
+pub fn set_fault_endpoint(slot: CapSlot) {
+    FAULTS.store(slot.0, Ordering::Relaxed);
+}
+
 /// Records where the exit status goes and the fault endpoint new threads
 /// get (the parent's endpoint for a loaded program, both).
 #[cfg(target_os = "none")]

@@ -118,6 +118,8 @@ pub enum SpawnError {
     Setup(SetupError),
     /// More handles than the startup page holds.
     TooManyHandles,
+    /// A grant's name is too long or holds a NUL.
+    BadHandleName,
     /// A syscall failed (out of budget, say).
     Kernel(SysError),
 }
@@ -134,6 +136,7 @@ impl core::fmt::Display for SpawnError {
             SpawnError::Elf(e) => write!(f, "bad ELF file: {e}"),
             SpawnError::Setup(e) => write!(f, "cannot set up the program: {e}"),
             SpawnError::TooManyHandles => write!(f, "more than {STARTUP_HANDLES} handles"),
+            SpawnError::BadHandleName => write!(f, "a handle name is too long or holds a NUL"),
             SpawnError::Kernel(e) => write!(f, "kernel refused: {e:?}"),
         }
     }
@@ -151,15 +154,30 @@ pub struct ElfFile<'a> {
 }
 
 /// A capability to hand the child: the caller's `slot`, with `rights`,
-/// listed in the startup page as `kind` (`abi::startup::handle`).
+/// listed in the startup page as `kind` (`abi::startup::handle`) under
+/// `name` (at most `abi::startup::HANDLE_NAME_BYTES` bytes).
 #[derive(Clone, Copy, Debug)]
-pub struct Grant {
+pub struct Grant<'a> {
     /// The caller's slot.
     pub slot: CapSlot,
     /// Rights of the child's copy.
     pub rights: Rights,
     /// What it is for.
     pub kind: u32,
+    /// Its name in the startup page (an endpoint's service name).
+    pub name: &'a str,
+}
+
+impl Grant<'_> {
+    /// An unnamed grant.
+    pub fn new(slot: CapSlot, rights: Rights, kind: u32) -> Grant<'static> {
+        Grant {
+            slot,
+            rights,
+            kind,
+            name: "",
+        }
+    }
 }
 
 /// What to start and with what.
@@ -168,12 +186,15 @@ pub struct Spawn<'a> {
     file: ElfFile<'a>,
     args: &'a [&'a str],
     env: &'a [&'a str],
-    grants: &'a [Grant],
+    grants: &'a [Grant<'a>],
     budget_frames: u64,
     stack_bytes: u64,
     aslr: bool,
     debug: bool,
+    boot_info: bool,
+    report_to: Option<(CapSlot, u64)>,
     priority: Option<u64>,
+    max_priority: Option<u64>,
     entropy: [u64; 4],
     cspace_slots: u64,
 }
@@ -191,7 +212,10 @@ impl<'a> Spawn<'a> {
             stack_bytes: DEFAULT_STACK_BYTES,
             aslr: true,
             debug: false,
+            boot_info: false,
+            report_to: None,
             priority: None,
+            max_priority: None,
             entropy: [0; 4],
             cspace_slots: DEFAULT_CSPACE_SLOTS,
         }
@@ -210,7 +234,7 @@ impl<'a> Spawn<'a> {
     }
 
     /// Capabilities to pass (listed in the startup page).
-    pub fn grants(mut self, grants: &'a [Grant]) -> Self {
+    pub fn grants(mut self, grants: &'a [Grant<'a>]) -> Self {
         self.grants = grants;
         self
     }
@@ -241,9 +265,36 @@ impl<'a> Spawn<'a> {
         self
     }
 
+    /// Whether it gets a copy of the boot information (at
+    /// `abi::startup::BOOT_INFO_COPY_ADDR`, its capability fields naming
+    /// the child's slots: its own objects, the debug capability if given,
+    /// and the first grant of each of the kinds `INITRAMFS`, `DEVICE`,
+    /// `IO_SPACE` and `IRQ_CONTROL`; 0 for the rest). Off by default.
+    pub fn boot_info(mut self, on: bool) -> Self {
+        self.boot_info = on;
+        self
+    }
+
+    /// Has the child report its exit and its faults to `endpoint` (a
+    /// caller's endpoint, minted with `badge` for the child) instead of to
+    /// an endpoint of the [`Child`]'s own: a supervisor that watches many
+    /// children receives on one endpoint and tells them apart by badge.
+    /// [`Child::wait`] then has nothing to wait on.
+    pub fn report_to(mut self, endpoint: CapSlot, badge: u64) -> Self {
+        self.report_to = Some((endpoint, badge));
+        self
+    }
+
     /// The size of its capability space, in slots.
     pub fn cspace_slots(mut self, slots: u64) -> Self {
         self.cspace_slots = slots;
+        self
+    }
+
+    /// The highest priority its threads may give any thread (default:
+    /// its priority).
+    pub fn max_priority(mut self, max: u64) -> Self {
+        self.max_priority = Some(max);
         self
     }
 
@@ -283,7 +334,10 @@ impl<'a> Spawn<'a> {
         let own = process::own_caps();
         // The endpoint is the caller's (so revoking the child's budget does
         // not take it, and its slot, away from under the handle).
-        let endpoint = Endpoint::from_raw(sys::endpoint_create(own.budget)?);
+        let endpoint = match self.report_to {
+            Some(_) => None,
+            None => Some(Endpoint::from_raw(sys::endpoint_create(own.budget)?)),
+        };
         let budget = Budget::from_raw(sys::budget_split(own.budget, self.budget_frames)?);
         let mut child = Child {
             budget,
@@ -325,7 +379,12 @@ impl<'a> Spawn<'a> {
         let info = StartupInfo {
             magic: startup::STARTUP_MAGIC,
             version: startup::STARTUP_VERSION,
-            flags: if self.aslr { startup::flags::ASLR } else { 0 },
+            flags: if self.aslr { startup::flags::ASLR } else { 0 }
+                | if self.boot_info {
+                    startup::flags::BOOT_INFO
+                } else {
+                    0
+                },
             thread: slot::THREAD,
             aspace: slot::ASPACE,
             cspace: slot::CSPACE,
@@ -346,7 +405,7 @@ impl<'a> Spawn<'a> {
             tls_memsz: tls.map_or(0, |t| t.memsz),
             tls_align: tls.map_or(0, |t| t.align),
             cpu_features: crate::start::boot_info().map_or(0, |b| b.cpu_features),
-            handles: self.handles(),
+            handles: self.handles()?,
         };
         let rsp = self.fill(budget, aspace, image, &layout, thread_block, scratch, &info)?;
         self.grant(child, aspace, cspace)?;
@@ -354,7 +413,8 @@ impl<'a> Spawn<'a> {
         sys::cap_copy_to(thread, Rights::all(), cspace, CapSlot(slot::THREAD))?;
         sys::thread_configure(thread, ipc_buffer, CapSlot(slot::PARENT))?;
         if let Some(priority) = self.priority {
-            sys::thread_set_priority(thread, priority, priority)?;
+            let max = self.max_priority.unwrap_or(priority);
+            sys::thread_set_priority(thread, priority, max)?;
         }
         // The capabilities made here live on in the child's space; ours go.
         let started = sys::thread_start(thread, image.entry(), rsp, startup::STARTUP_ADDR, tcb);
@@ -379,15 +439,40 @@ impl<'a> Spawn<'a> {
         })
     }
 
-    fn handles(&self) -> [StartupHandle; STARTUP_HANDLES] {
+    fn handles(&self) -> Result<[StartupHandle; STARTUP_HANDLES], SpawnError> {
         let mut handles = [StartupHandle::default(); STARTUP_HANDLES];
         for (i, (entry, grant)) in handles.iter_mut().zip(self.grants).enumerate() {
-            *entry = StartupHandle {
-                kind: grant.kind,
-                slot: slot::FIRST_HANDLE + i as u32,
-            };
+            let slot = slot::FIRST_HANDLE + i as u32;
+            *entry = StartupHandle::new(grant.kind, slot, grant.name)
+                .ok_or(SpawnError::BadHandleName)?;
         }
-        handles
+        Ok(handles)
+    }
+
+    /// The child's copy of the boot information: the caller's, with every
+    /// capability field naming the child's slot for it (0: none).
+    fn boot_info_copy(&self) -> Option<abi::boot::BootInfo> {
+        let mut info = *crate::start::boot_info()?;
+        let granted = |kind: u32| {
+            self.grants
+                .iter()
+                .position(|g| g.kind == kind)
+                .map_or(0, |i| slot::FIRST_HANDLE + i as u32)
+        };
+        info.debug_cap = if self.debug { slot::DEBUG } else { 0 };
+        info.aspace_cap = slot::ASPACE;
+        info.thread_cap = slot::THREAD;
+        info.cspace_cap = slot::CSPACE;
+        info.budget_cap = slot::BUDGET;
+        info.initramfs_cap = granted(startup::handle::INITRAMFS);
+        info.device_cap = granted(startup::handle::DEVICE);
+        info.io_space_cap = granted(startup::handle::IO_SPACE);
+        info.irq_control_cap = granted(startup::handle::IRQ_CONTROL);
+        if info.initramfs_cap == 0 {
+            info.initramfs_addr = 0;
+            info.initramfs_bytes = 0;
+        }
+        Some(info)
     }
 
     /// Makes the child's memory: the segments' direct pages from the file's
@@ -417,7 +502,9 @@ impl<'a> Spawn<'a> {
         }
         let block_at = pages;
         let startup_at = block_at + layout.pages();
-        pages = startup_at + 1;
+        let boot_info = self.boot_info.then(|| self.boot_info_copy()).flatten();
+        let startup_pages = 1 + u64::from(boot_info.is_some());
+        pages = startup_at + startup_pages;
         let memory = sys::memory_create(budget, pages)?;
         let result = (|| -> Result<u64, SpawnError> {
             for segment in image.segments() {
@@ -444,10 +531,19 @@ impl<'a> Spawn<'a> {
             let mut info = *info;
             info.argv = rsp + 8;
             info.envp = info.argv + (self.args.len() as u64 + 1) * 8;
+            if boot_info.is_none() {
+                info.flags &= !startup::flags::BOOT_INFO;
+            }
             write_scratch(
                 scratch + startup_at * PAGE_BYTES,
                 zerocopy::IntoBytes::as_bytes(&info),
             );
+            if let Some(boot) = &boot_info {
+                write_scratch(
+                    scratch + (startup_at + 1) * PAGE_BYTES,
+                    zerocopy::IntoBytes::as_bytes(boot),
+                );
+            }
             drop(mapped);
             for &(segment, at) in &placed {
                 let flags = segment.access.map_flags();
@@ -463,7 +559,7 @@ impl<'a> Spawn<'a> {
                 memory,
                 startup_at,
                 startup::STARTUP_ADDR,
-                1,
+                startup_pages,
                 MapFlags::READ,
             )?;
             Ok(rsp)
@@ -527,9 +623,13 @@ impl<'a> Spawn<'a> {
         put(aspace, Rights::all(), slot::ASPACE)?;
         put(cspace, Rights::all(), slot::CSPACE)?;
         put(child.budget.slot(), Rights::all(), slot::BUDGET)?;
-        let badge = child.budget.slot().0 as u64;
+        let (endpoint, badge) = match (&child.endpoint, self.report_to) {
+            (Some(own), _) => (own.slot(), child.budget.slot().0 as u64),
+            (None, Some(shared)) => shared,
+            (None, None) => return Err(SpawnError::Kernel(SysError::InvalidArg)),
+        };
         sys::cap_mint_to(
-            child.endpoint.slot(),
+            endpoint,
             Rights::WRITE | Rights::GRANT,
             badge,
             cspace,
@@ -623,11 +723,34 @@ pub enum ExitStatus {
     },
 }
 
+impl ExitStatus {
+    /// The end a message on a parent endpoint reports: a fault message
+    /// from the kernel or an [`startup::EXIT_LABEL`] message; `None` for
+    /// anything else.
+    pub fn from_message(message: &Message) -> Option<ExitStatus> {
+        let info: MessageInfo = message.info();
+        if info.is_fault() {
+            return Some(ExitStatus::Faulted {
+                vector: message.word(abi::ipc::fault::WORD_VECTOR),
+                kind: message.word(abi::ipc::fault::WORD_KIND),
+                rip: message.word(abi::ipc::fault::WORD_RIP),
+                addr: message.word(abi::ipc::fault::WORD_ADDR),
+            });
+        }
+        (message.label() == startup::EXIT_LABEL).then(|| ExitStatus::Exited(message.word(0)))
+    }
+
+    /// Whether this is a clean exit (status 0).
+    pub fn is_success(&self) -> bool {
+        matches!(self, ExitStatus::Exited(0))
+    }
+}
+
 /// A running child program.
 #[derive(Debug)]
 pub struct Child {
     budget: Budget,
-    endpoint: Endpoint,
+    endpoint: Option<Endpoint>,
     status: Option<ExitStatus>,
 }
 
@@ -635,7 +758,8 @@ impl Child {
     /// Waits until the child exits or faults, then destroys it.
     ///
     /// # Errors
-    /// The kernel's.
+    /// The kernel's; [`SysError::InvalidArg`] for a child started with
+    /// [`Spawn::report_to`].
     pub fn wait(&mut self) -> Result<ExitStatus, SysError> {
         self.wait_until(0)
     }
@@ -649,20 +773,14 @@ impl Child {
         if let Some(status) = self.status {
             return Ok(status);
         }
+        let Some(endpoint) = &self.endpoint else {
+            return Err(SysError::InvalidArg);
+        };
         let mut message = Message::new(0);
         let status = loop {
-            self.endpoint.recv_until(&mut message, deadline)?;
-            let info: MessageInfo = message.info();
-            if info.is_fault() {
-                break ExitStatus::Faulted {
-                    vector: message.word(abi::ipc::fault::WORD_VECTOR),
-                    kind: message.word(abi::ipc::fault::WORD_KIND),
-                    rip: message.word(abi::ipc::fault::WORD_RIP),
-                    addr: message.word(abi::ipc::fault::WORD_ADDR),
-                };
-            }
-            if message.label() == startup::EXIT_LABEL {
-                break ExitStatus::Exited(message.word(0));
+            endpoint.recv_until(&mut message, deadline)?;
+            if let Some(status) = ExitStatus::from_message(&message) {
+                break status;
             }
             // Anything else on the parent endpoint is ignored.
         };

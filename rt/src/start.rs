@@ -15,7 +15,7 @@
 //! makes, and the first thread sleeps until the process exits, then ends
 //! with its status.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use abi::boot::BootInfo;
 use abi::startup::StartupInfo;
@@ -23,6 +23,8 @@ use abi::startup::StartupInfo;
 pub(crate) static BOOT_INFO: AtomicU64 = AtomicU64::new(0);
 pub(crate) static STARTUP: AtomicU64 = AtomicU64::new(0);
 pub(crate) static START_TSC: AtomicU64 = AtomicU64::new(0);
+static INITRAMFS_MAPPED: crate::sync::Once = crate::sync::Once::new();
+static INITRAMFS_OK: AtomicBool = AtomicBool::new(false);
 
 /// The boot information page of the first program.
 pub fn boot_info() -> Option<&'static BootInfo> {
@@ -47,17 +49,37 @@ pub fn startup_info() -> Option<&'static StartupInfo> {
     Some(unsafe { &*(addr as *const StartupInfo) })
 }
 
-/// The initramfs the kernel mapped for the first program (read-only, for
-/// its whole life).
+/// The initramfs (read-only, for the program's whole life): the kernel
+/// maps it for the first program; a loaded program granted it (with a copy
+/// of the boot information) gets it mapped here on the first call.
 pub fn initramfs() -> Option<&'static [u8]> {
     let boot = boot_info()?;
     let len = usize::try_from(boot.initramfs_bytes).ok()?;
     if boot.initramfs_addr == 0 || len == 0 {
         return None;
     }
-    // SAFETY: the kernel maps `initramfs_bytes` bytes from `initramfs_addr`
-    // read-only in the first program's address space before it starts and
-    // never unmaps them by itself (docs/boot.md); nothing writes them.
+    if startup_info().is_some() {
+        INITRAMFS_MAPPED.call_once(|| {
+            let page = boot.initramfs_addr & !(abi::layout::PAGE_BYTES - 1);
+            let pages = (boot.initramfs_addr - page + boot.initramfs_bytes)
+                .div_ceil(abi::layout::PAGE_BYTES);
+            let mapped = crate::sys::aspace_map(
+                crate::process::own_caps().aspace,
+                abi::CapSlot(boot.initramfs_cap),
+                0,
+                page,
+                pages,
+                abi::MapFlags::READ,
+            );
+            INITRAMFS_OK.store(mapped.is_ok(), Ordering::Release);
+        });
+        if !INITRAMFS_OK.load(Ordering::Acquire) {
+            return None;
+        }
+    }
+    // SAFETY: the kernel (first program) or the call above (loaded one,
+    // after its success) mapped `initramfs_bytes` bytes from
+    // `initramfs_addr` read-only; nothing unmaps or writes them.
     Some(unsafe { core::slice::from_raw_parts(boot.initramfs_addr as *const u8, len) })
 }
 

@@ -101,6 +101,8 @@
 extern crate alloc;
 
 mod authority;
+pub mod restart;
+
 #[cfg(feature = "encode")]
 mod encode;
 pub mod manifest;

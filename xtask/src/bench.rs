@@ -96,12 +96,12 @@ fn run_mica(accel_args: &[String], unit: &str, extra: &[String], out: &Path) -> 
     let cmd = qemu::command(
         &art,
         accel_args,
-        &format!("mode=bench unit={unit}"),
+        &format!("system=test mode=bench unit={unit}"),
         false,
         extra,
     );
     println!("xtask: benchmarking Mica ({})", accel_args.join(" "));
-    let run = qemu::run_captured(cmd, TIMEOUT, &out.join("mica-serial.log"), |line| {
+    let run = qemu::run_captured(cmd, TIMEOUT, &out.join("mica-serial.log"), &[], |line| {
         if line.starts_with("BENCH ") {
             println!("mica: {line}");
         }

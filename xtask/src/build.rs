@@ -141,16 +141,23 @@ fn build_package(package: &str, dir: &str) -> Result<PathBuf> {
     Ok(root().join(dir).join(TARGET).join("release").join(package))
 }
 
+/// The first program, which the kernel maps as a flat image.
+const INIT: &str = "init";
+
 /// The Rust programs loaded from the initramfs: every crate under
-/// `programs/` (each links with `rt/elf.ld`), as `bin/<name>`.
+/// `programs/` and `servers/` but init (each links with `rt/elf.ld`), as
+/// `bin/<name>`.
 fn rust_programs() -> Result<Vec<String>> {
     let mut names = Vec::new();
-    for entry in std::fs::read_dir(root().join("programs"))? {
-        let path = entry?.path();
-        if path.join("Cargo.toml").exists()
-            && let Some(name) = path.file_name().and_then(|n| n.to_str())
-        {
-            names.push(name.to_string());
+    for dir in ["programs", "servers"] {
+        for entry in std::fs::read_dir(root().join(dir))? {
+            let path = entry?.path();
+            if path.join("Cargo.toml").exists()
+                && let Some(name) = path.file_name().and_then(|n| n.to_str())
+                && name != INIT
+            {
+                names.push(name.to_string());
+            }
         }
     }
     names.sort();
@@ -207,7 +214,7 @@ fn c_programs() -> Result<Vec<(String, PathBuf)>> {
 pub fn build_all() -> Result<Artifacts> {
     ensure_toolchain()?;
     let kernel = build_package("kernel", "target/kernel")?;
-    let runner = build_package("test-runner", "target/user")?;
+    let init = build_package(INIT, "target/user")?;
     let programs = rust_programs()?;
     let mut cmd = cargo();
     cmd.args(["build", "--release", "--target", TARGET, "--target-dir"])
@@ -219,8 +226,7 @@ pub fn build_all() -> Result<Artifacts> {
     let release = root().join("target/user").join(TARGET).join("release");
     let out = root().join("target/mica");
     std::fs::create_dir_all(&out)?;
-    let elf = std::fs::read(&runner).with_context(|| format!("reading {}", runner.display()))?;
-    check_loadable("test-runner", &elf)?;
+    let elf = std::fs::read(&init).with_context(|| format!("reading {}", init.display()))?;
     // `bootstrap` first, its image data on a page boundary of the archive
     // (which the loader places on a page boundary), so that the kernel
     // maps the initramfs pages instead of copying them.
@@ -239,15 +245,22 @@ pub fn build_all() -> Result<Artifacts> {
         check_loadable(&name, &elf)?;
         crate::tar::append_file_aligned(&mut archive, &format!("bin/{name}"), 0o755, &elf, page)?;
     }
-    // system.toml, validated and packed (docs/system.md); not yet read by
-    // anything at boot.
-    let system = crate::system::pack_file(&root().join("system.toml"))?;
-    crate::tar::append_file(&mut archive, "etc/system.bin", 0o644, &system)?;
+    // The system configurations, validated and packed (docs/system.md):
+    // `system.toml` for a normal boot, `system-test.toml` for the in-OS
+    // suite, the benchmarks and the fuzzer (init reads the one the kernel
+    // command line names with `system=`).
+    for (source, packed) in [
+        ("system.toml", "etc/system.bin"),
+        ("system-test.toml", "etc/system-test.bin"),
+    ] {
+        let system = crate::system::pack_file(&root().join(source))?;
+        crate::tar::append_file(&mut archive, packed, 0o644, &system)?;
+    }
     crate::tar::append_file(
         &mut archive,
         "README",
         0o644,
-        b"Mica initramfs: bootstrap is the first program; bin/ holds the programs it loads.\n",
+        b"Mica initramfs: bootstrap is init, the first program; bin/ holds the programs it loads; etc/ the system configurations.\n",
     )?;
     crate::tar::finish(&mut archive);
     let initramfs = out.join("initramfs.tar");

@@ -113,12 +113,16 @@ fn allowed(from_dir: &str, to: &str) -> bool {
     let user = from_dir.starts_with("servers/") || from_dir.starts_with("programs/");
     match to {
         "abi" => true,
-        // The test runner reads the initramfs with kcore's tar reader until
-        // the initfs server exists.
-        "kcore" => from_dir == "kernel" || from_dir == "servers/test-runner",
-        "elfload" => from_dir == "rt" || from_dir == "servers/test-runner" || from_dir == "xtask",
-        // The packed system.toml: xtask writes it, init reads it; servers
-        // and programs declare their manifests with `sysconf::manifest!`.
+        // init and the test runner read the initramfs with kcore's tar
+        // reader until the initfs server exists.
+        "kcore" => matches!(from_dir, "kernel" | "servers/test-runner" | "servers/init"),
+        // init reads manifests out of ELF files.
+        "elfload" => matches!(
+            from_dir,
+            "rt" | "servers/test-runner" | "servers/init" | "xtask"
+        ),
+        // The packed system.toml: xtask writes it, init reads it; programs
+        // declare their manifests with its macro.
         "sysconf" => from_dir == "xtask" || user,
         "rt" => user || from_dir == "protocols",
         "protocols" => user,

@@ -44,7 +44,7 @@ pub struct Options {
 /// The kernel command line of a fuzz run.
 fn cmdline(options: &Options) -> String {
     let mut line = format!(
-        "mode=fuzz seed={} count={} workers={}",
+        "system=test mode=fuzz seed={} count={} workers={}",
         options.seed, options.count, options.workers
     );
     if options.trace {
@@ -76,7 +76,7 @@ pub fn run(options: &Options) -> Result<ExitCode> {
     );
     let started = Instant::now();
     let timeout = Duration::from_secs(options.timeout_secs);
-    let run = qemu::run_captured(cmd, timeout, &log, |line| println!("{line}"))?;
+    let run = qemu::run_captured(cmd, timeout, &log, &[], |line| println!("{line}"))?;
     let elapsed = started.elapsed().as_secs_f64();
     let passed = run.lines.iter().any(|l| l.starts_with(PASSED));
     let code = run.status.as_ref().and_then(qemu::guest_code);
@@ -120,7 +120,7 @@ mod tests {
         };
         assert_eq!(
             cmdline(&options),
-            "mode=fuzz seed=12345 count=200000 workers=4"
+            "system=test mode=fuzz seed=12345 count=200000 workers=4"
         );
         options.trace = true;
         assert!(cmdline(&options).ends_with(" trace=1"));

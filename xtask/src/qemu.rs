@@ -2,7 +2,7 @@
 //! the command line, and running a boot with a hard timeout while
 //! collecting the serial console.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -126,10 +126,13 @@ pub fn command(
         .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
         // One terminal for COM1 (the serial driver's) and the debug console
         // (the kernel log's): a multiplexed stdio character device. Input
-        // goes to COM1; interactively, Ctrl-A C switches to the monitor.
+        // goes to the front end attached last, so COM1 (`isa-serial`, ISA
+        // IRQ 4 at 0x3f8) comes after the debug console, which would drop
+        // it (`-serial` would attach it first, before every `-device`).
+        // Interactively, Ctrl-A C switches to the monitor.
         .args(["-chardev", "stdio,id=con,mux=on,signal=off"])
-        .args(["-serial", "chardev:con"])
         .args(["-device", "isa-debugcon,iobase=0xe9,chardev=con"])
+        .args(["-device", "isa-serial,chardev=con"])
         .args(if interactive {
             &["-mon", "chardev=con,mode=readline"][..]
         } else {
@@ -160,18 +163,45 @@ pub fn guest_code(status: &ExitStatus) -> Option<i32> {
 /// QEMU exit status of a kernel panic.
 pub const PANIC_STATUS: i32 = 99;
 
-/// Boots and collects the console, calling `on_line` for each line; kills
+/// Input to type on the guest's console (COM1) when a console line
+/// contains `marker`: a test prints the marker, then reads the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Feed {
+    /// Text a console line must contain.
+    pub marker: String,
+    /// Bytes written to QEMU's stdin then, each time.
+    pub input: Vec<u8>,
+}
+
+/// The inputs a console `line` calls for, in `feeds` order.
+pub fn inputs_for<'a>(feeds: &'a [Feed], line: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+    feeds
+        .iter()
+        .filter(move |feed| !feed.marker.is_empty() && line.contains(feed.marker.as_str()))
+        .map(|feed| feed.input.as_slice())
+}
+
+/// Boots and collects the console, calling `on_line` for each line and
+/// typing the input of each [`Feed`] whose marker a line contains; kills
 /// QEMU after `timeout` or when a line says the kernel is idle for good.
+/// QEMU's stdin is a pipe only when there is something to feed.
 pub fn run_captured(
     mut cmd: Command,
     timeout: Duration,
     log: &Path,
+    feeds: &[Feed],
     on_line: impl Fn(&str) + Send + 'static,
 ) -> Result<Run> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+    cmd.stdin(if feeds.is_empty() {
+        Stdio::null()
+    } else {
+        Stdio::piped()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
     let mut child = cmd.spawn().context("starting qemu-system-x86_64")?;
+    let mut stdin = child.stdin.take();
+    let feeds = feeds.to_vec();
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));
     let idle = Arc::new(Mutex::new(false));
     let stdout = child.stdout.take().context("QEMU stdout")?;
@@ -183,6 +213,13 @@ pub fn run_captured(
             while reader.read_until(b'\n', &mut buf).is_ok_and(|n| n > 0) {
                 let line = console_line(&buf);
                 on_line(&line);
+                if let Some(stdin) = stdin.as_mut() {
+                    for input in inputs_for(&feeds, &line) {
+                        // A QEMU that is gone cannot be fed; its end is
+                        // reported by the main loop.
+                        let _ = stdin.write_all(input).and_then(|()| stdin.flush());
+                    }
+                }
                 if line.contains("no user threads left; idle") {
                     *idle.lock().unwrap_or_else(|e| e.into_inner()) = true;
                 }
@@ -229,4 +266,33 @@ pub fn tail(lines: &[String], n: usize) -> String {
         .map(|l| format!("    {l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feeds_fire_on_lines_containing_their_marker() {
+        let feeds = [
+            Feed {
+                marker: "feed me".into(),
+                input: b"one\n".to_vec(),
+            },
+            Feed {
+                marker: "me a line".into(),
+                input: b"two\n".to_vec(),
+            },
+            Feed {
+                marker: String::new(),
+                input: b"never".to_vec(),
+            },
+        ];
+        let all: Vec<&[u8]> = inputs_for(&feeds, "test: feed me a line").collect();
+        assert_eq!(all, [&b"one\n"[..], &b"two\n"[..]]);
+        let first: Vec<&[u8]> = inputs_for(&feeds, "x feed me").collect();
+        assert_eq!(first, [&b"one\n"[..]]);
+        assert_eq!(inputs_for(&feeds, "nothing here").count(), 0);
+        assert_eq!(inputs_for(&[], "feed me").count(), 0);
+    }
 }

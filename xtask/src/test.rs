@@ -12,6 +12,16 @@ use crate::qemu::{self, Accel};
 /// The in-OS suite must finish within this.
 const TIMEOUT: Duration = Duration::from_secs(300);
 
+/// What the in-OS suite types on the console: `serial_echoes_a_fed_line`
+/// (`servers/test-runner/src/tests/serial.rs`) prints the marker, then
+/// reads the line from the serial driver.
+fn console_feeds() -> Vec<qemu::Feed> {
+    vec![qemu::Feed {
+        marker: "serial-test: feed me a line".into(),
+        input: b"mica serial ok\n".to_vec(),
+    }]
+}
+
 /// (passed, failed) from `cargo test` output lines `test result: ...`.
 fn host_counts(output: &str) -> (u64, u64) {
     let mut totals = (0, 0);
@@ -78,8 +88,8 @@ pub fn run(
     let art = build::build_all()?;
     let accel = qemu::accel_args(accel, false);
     let mut cmdline = match filter {
-        Some(f) => format!("mode=test filter={f}"),
-        None => "mode=test".to_string(),
+        Some(f) => format!("system=test mode=test filter={f}"),
+        None => "system=test mode=test".to_string(),
     };
     if slow_path {
         cmdline.push_str(" fastpath=off");
@@ -91,7 +101,7 @@ pub fn run(
         TIMEOUT.as_secs(),
         log.display()
     );
-    let run = qemu::run_captured(cmd, TIMEOUT, &log, move |line| {
+    let run = qemu::run_captured(cmd, TIMEOUT, &log, &console_feeds(), move |line| {
         if verbose || line.starts_with("test ") || line.contains("PANIC") || line.contains("panic")
         {
             println!("{line}");

@@ -13,7 +13,14 @@
 //!   agree;
 //! - `sleep`: sleeps for ever (for kill tests);
 //! - `hold`: receives one call on its `SERVICE` endpoint and never answers
-//!   it (a server that dies mid-call, once the parent kills it).
+//!   it (a server that dies mid-call, once the parent kills it);
+//! - `serve-once N`: answers one call on its `SERVICE` endpoint (word 0
+//!   plus one), then exits with status N (a server that a supervisor
+//!   restarts, or not, after each call);
+//! - `caps`: reports every capability it holds, one call each on its
+//!   `CLIENT` endpoint named `report` (label [`CAP_LABEL`], words: slot,
+//!   object type, rights, badge), then one call with label [`END_LABEL`]
+//!   and the count; exits 0 once all were answered.
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -50,6 +57,8 @@ fn main() -> u64 {
         Some("heap-exhaust") => heap_exhaust(),
         Some("threads") => threads(),
         Some("hold") => hold(),
+        Some("caps") => caps(),
+        Some("serve-once") => serve_once(args.get(2).and_then(|n| n.parse().ok()).unwrap_or(255)),
         Some("sleep") => loop {
             thread::sleep(Duration::from_secs(1));
         },
@@ -102,6 +111,67 @@ fn threads() -> u64 {
     } else {
         4
     }
+}
+
+/// Answers one call on the SERVICE endpoint, then ends with `status`.
+fn serve_once(status: u64) -> u64 {
+    use rt::Handle;
+    let Some(slot) =
+        rt::start::startup_info().and_then(|i| i.handle(abi::startup::handle::SERVICE))
+    else {
+        return 5;
+    };
+    let endpoint = rt::ipc::Endpoint::from_raw(slot);
+    let mut message = rt::ipc::Message::new(0);
+    if endpoint.recv(&mut message).is_err() {
+        return 6;
+    }
+    let answer = rt::ipc::Message::with_words(0, &[message.word(0).wrapping_add(1)]);
+    if rt::ipc::reply(&answer).is_err() {
+        return 7;
+    }
+    status
+}
+
+/// Label of one capability's report in `caps` mode.
+const CAP_LABEL: u64 = 1;
+/// Label of the last report in `caps` mode.
+const END_LABEL: u64 = 2;
+
+/// Reports every capability in its capability space to `report`.
+fn caps() -> u64 {
+    use rt::Handle;
+    let Some(slot) = rt::start::startup_info()
+        .and_then(|i| i.handle_named(abi::startup::handle::CLIENT, "report"))
+    else {
+        return 7;
+    };
+    let report = rt::ipc::Endpoint::from_raw(slot);
+    let mut count = 0;
+    // The loader gives at most 4,096 slots; an empty one is an error.
+    for index in 1..4096u32 {
+        let Ok(info) = rt::sys::cap_info(abi::CapSlot(index)) else {
+            continue;
+        };
+        let mut message = rt::ipc::Message::with_words(
+            CAP_LABEL,
+            &[
+                u64::from(index),
+                u64::from(info.object_type),
+                u64::from(info.rights),
+                info.badge,
+            ],
+        );
+        if report.call(&mut message).is_err() {
+            return 8;
+        }
+        count += 1;
+    }
+    let mut end = rt::ipc::Message::with_words(END_LABEL, &[count]);
+    if report.call(&mut end).is_err() {
+        return 9;
+    }
+    0
 }
 
 /// Takes one call on the SERVICE endpoint and sits on it.

@@ -400,7 +400,7 @@ fn cross_space(kind: BenchKind) -> Result<[u64; 4], SysError> {
     let all = Rights::all();
     let grants = |go| {
         [
-            grant(peer::DEBUG, peer::DEBUG, all),
+            grant(crate::tests::debug_cap(), peer::DEBUG, all),
             grant(endpoint, peer::ENDPOINT, all),
             grant(results, peer::RESULTS, Rights::WRITE),
             grant(ping, peer::SPARE, all),

@@ -115,7 +115,7 @@ fn pingpong() -> Result<[u64; 4], SysError> {
     let pong = sys::notification_create(own.budget)?;
     let shared = sys::memory_create(own.budget, 1)?;
     let grants = [
-        grant(peer::DEBUG, peer::DEBUG, Rights::all()),
+        grant(crate::tests::debug_cap(), peer::DEBUG, Rights::all()),
         grant(results, RESULTS, Rights::WRITE),
         grant(ping, PING, Rights::all()),
         grant(pong, PONG, Rights::all()),

@@ -439,7 +439,7 @@ fn cross_process_once() -> TestResult {
 
     let ping = must(sys::notification_create(own.budget))?;
     let grants = [
-        grant(peer::DEBUG, peer::DEBUG, Rights::all()),
+        grant(crate::tests::debug_cap(), peer::DEBUG, Rights::all()),
         grant(ping, peer::PING, Rights::all()),
     ];
     let child = spawn_copy(pong_child, 0, &grants).map_err(|_| fail("spawn_copy"))?;
@@ -807,7 +807,7 @@ fn run_storm(rounds: u64, run_ms: u64) -> TestResult {
             seed += 1;
             *start = must(sys::notification_create(own.budget))?;
             let grants = [
-                grant(peer::DEBUG, peer::DEBUG, Rights::all()),
+                grant(crate::tests::debug_cap(), peer::DEBUG, Rights::all()),
                 grant(*start, peer::PING, Rights::all()),
             ];
             let made = spawn_copy(storm_child, seed * 7919 + round, &grants)

@@ -69,13 +69,8 @@ fn rtc_driver(arg: u64) -> u64 {
     0
 }
 
-fn nothing(_: u64) -> u64 {
-    0
-}
-
 raw_entry! {
     rtc_driver_entry => rtc_driver;
-    nothing_entry => nothing;
 }
 
 /// Runs [`rtc_driver`] in a thread holding the RTC's ports.
@@ -105,18 +100,23 @@ pub fn delivery() -> TestResult {
         rt::println!("    (no APIC: no I/O APIC to route through; skipped)");
         return Ok(());
     }
-    // A helper thread's stack pages are touched (and kept) the first time
-    // one runs: before counting frames.
-    ensure_eq!(Raw::new(nothing_entry, 0).start()?.join()?, 0);
-    let before = free_frames()?;
-    let delivered = counters()?.irq_deliveries;
-    let irq = must(sys::irq_create(control(), budget(), RTC_IRQ))?;
-    let notification = must(sys::notification_create(budget()))?;
-    must(sys::irq_bind(irq, notification, BITS))?;
-    ensure_eq!(run_driver(irq, notification)?, 0);
-    ensure_eq!(counters()?.irq_deliveries - delivered, 5);
-    must(sys::cap_delete(irq))?;
-    must(sys::cap_delete(notification))?;
+    // Twice: the first run also pays what stays made once made (the
+    // helper thread's pages, kernel bookkeeping); the second must give
+    // back every frame it takes.
+    let mut before = 0;
+    for round in 0..2 {
+        if round == 1 {
+            before = free_frames()?;
+        }
+        let delivered = counters()?.irq_deliveries;
+        let irq = must(sys::irq_create(control(), budget(), RTC_IRQ))?;
+        let notification = must(sys::notification_create(budget()))?;
+        must(sys::irq_bind(irq, notification, BITS))?;
+        ensure_eq!(run_driver(irq, notification)?, 0);
+        ensure_eq!(counters()?.irq_deliveries - delivered, 5);
+        must(sys::cap_delete(irq))?;
+        must(sys::cap_delete(notification))?;
+    }
     ensure_eq!(free_frames()?, before);
     Ok(())
 }

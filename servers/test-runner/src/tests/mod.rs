@@ -19,8 +19,10 @@ mod process;
 pub mod protocol;
 mod runtime;
 mod sched;
+mod serial;
 pub mod spawn;
 mod stress;
+mod supervision;
 mod support;
 mod syscalls;
 mod threads;
@@ -289,6 +291,19 @@ pub static ALL: &[Test] = tests![
     protocol::every_operation,
     protocol::malformed_requests,
     protocol::server_killed_mid_call,
+    supervision::exact_capabilities,
+    supervision::errors,
+    supervision::backoff_then_give_up,
+    supervision::clean_exit_stays_down,
+    supervision::kill_and_restart,
+    serial::write_returns_count,
+    serial::read_nonblocking_empty,
+    serial::read_times_out,
+    serial::loopback_through_interrupt,
+    serial::malformed_requests,
+    serial::killed_reader_gets_peer_closed,
+    serial::blocked_reader_does_not_stop_writer,
+    serial::echoes_a_fed_line,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.

@@ -25,7 +25,7 @@ pub fn every_length_across_spaces() -> TestResult {
     let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
     let spare = sys::notification_create(own.budget).map_err(|_| fail())?;
     let grants = [
-        grant(peer::DEBUG, peer::DEBUG, Rights::all()),
+        grant(crate::tests::debug_cap(), peer::DEBUG, Rights::all()),
         grant(endpoint, peer::ENDPOINT, Rights::all()),
         grant(spare, peer::SPARE, Rights::all()),
     ];
@@ -50,7 +50,7 @@ pub fn server_gone_mid_call() -> TestResult {
     let own = rt::process::own_caps();
     let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
     let grants = [
-        grant(peer::DEBUG, peer::DEBUG, Rights::all()),
+        grant(crate::tests::debug_cap(), peer::DEBUG, Rights::all()),
         grant(endpoint, peer::ENDPOINT, Rights::READ),
     ];
     // A server that receives the call and never replies: it reaches its
@@ -89,7 +89,7 @@ pub fn fast_path_taken() -> TestResult {
     let own = rt::process::own_caps();
     let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
     let grants = [
-        grant(peer::DEBUG, peer::DEBUG, Rights::all()),
+        grant(crate::tests::debug_cap(), peer::DEBUG, Rights::all()),
         grant(endpoint, peer::ENDPOINT, Rights::all()),
     ];
     let server = spawn_copy(peer::echo_server, 0, &grants).map_err(|_| fail())?;
@@ -119,7 +119,7 @@ pub fn long_fast_path_taken() -> TestResult {
     let own = rt::process::own_caps();
     let endpoint = sys::endpoint_create(own.budget).map_err(|_| fail())?;
     let grants = [
-        grant(peer::DEBUG, peer::DEBUG, Rights::all()),
+        grant(crate::tests::debug_cap(), peer::DEBUG, Rights::all()),
         grant(endpoint, peer::ENDPOINT, Rights::all()),
     ];
     let server = spawn_copy(peer::echo_server, 0, &grants).map_err(|_| fail())?;

@@ -31,6 +31,7 @@ pub fn start_server(path: &str, args: &[&str]) -> Result<(Child, Endpoint), SysE
         slot: endpoint.slot(),
         rights: Rights::READ | Rights::WRITE | Rights::GRANT,
         kind: SERVICE,
+        name: "echo",
     }];
     let file = program(path).ok_or(SysError::InvalidArg)?;
     let child = Spawn::new(file)

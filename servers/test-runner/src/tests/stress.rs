@@ -23,7 +23,7 @@ const SELF_SLOT: CapSlot = CapSlot(7);
 
 fn start(index: usize, endpoint: CapSlot, ping: CapSlot, seed: u64) -> Option<Child> {
     let grants = [
-        grant(peer::DEBUG, peer::DEBUG, Rights::all()),
+        grant(crate::tests::debug_cap(), peer::DEBUG, Rights::all()),
         grant(endpoint, peer::ENDPOINT, Rights::all()),
         grant(ping, peer::PING, Rights::all()),
     ];

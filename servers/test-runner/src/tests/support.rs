@@ -427,7 +427,15 @@ pub fn warm_up() {
     // Every page of the image's data and bss (result words, pooled
     // stacks, recorded messages): a test run alone must not see them
     // filled in as a leak.
-    let (_, data, end) = crate::copy_spawn::image_bounds();
+    // The loader maps the image lazily: code and read-only pages (and the
+    // page tables that map them) on first touch, .bss as the shared zero
+    // page until written. Commit every page of it first.
+    let (image, data, end) = crate::copy_spawn::image_bounds();
+    let aspace = rt::process::own_caps().aspace;
+    for start in (image..end).step_by(1024 * 4096) {
+        let pages = ((end - start) / 4096).min(1024);
+        let _ = sys::aspace_populate(aspace, start, pages);
+    }
     for page in (data..end).step_by(4096) {
         core::hint::black_box(crate::cpu::read_u64_at(page));
     }

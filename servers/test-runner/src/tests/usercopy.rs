@@ -92,8 +92,10 @@ pub fn read_only() -> TestResult {
     );
     // Reading them is fine.
     ensure_eq!(read(BOOT_INFO_ADDR, 0), Ok(()));
+    // init's copy of the boot information follows the startup page.
     let info = super::boot() as *const _ as u64;
-    ensure_eq!(info, BOOT_INFO_ADDR);
+    ensure_eq!(info, abi::startup::BOOT_INFO_COPY_ADDR);
+    ensure_eq!(write(info), Err(SysError::BadAddress));
     Ok(())
 }
 

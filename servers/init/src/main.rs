@@ -1,0 +1,84 @@
+//! init: Mica's first program. The kernel maps it as the one flat image;
+//! everything else is an ELF file in the initramfs that init loads.
+//!
+//! At boot init reads the packed system configuration from the initramfs
+//! (`etc/system.bin`, or `etc/system-NAME.bin` with `system=NAME` on the
+//! kernel command line), decodes it with `sysconf::Config::parse` and
+//! checks every entry again; an entry it cannot accept is logged and
+//! skipped. It then starts each program in order (`launch`), giving it
+//! exactly the capabilities its entry grants and its manifest asks for,
+//! on a budget split from init's own, and supervises it (`supervise`):
+//! exits and faults come to init's one endpoint, a dead instance's budget
+//! is revoked (every frame comes back), and its restart policy decides
+//! what follows. The same endpoint serves the `Supervisor` protocol to
+//! programs granted that authority (`service`).
+//!
+//! init logs through the kernel's debug console; it is the only program
+//! that holds the debug capability unasked.
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod launch;
+mod program;
+mod service;
+mod supervise;
+
+use alloc::format;
+use alloc::string::String;
+
+use rt::println;
+
+rt::entry!(main);
+
+/// The value of `key=value` on the kernel command line.
+fn arg<'a>(cmdline: &'a [u8], key: &str) -> Option<&'a str> {
+    let text = core::str::from_utf8(cmdline).ok()?;
+    text.split_whitespace()
+        .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+}
+
+fn main() -> u64 {
+    let Some(boot) = rt::start::boot_info() else {
+        return 1;
+    };
+    let Some(archive) = rt::start::initramfs() else {
+        println!("init: no initramfs; nothing to start");
+        return 1;
+    };
+    let path: String = match arg(boot.cmdline(), "system") {
+        Some(variant) => format!("etc/system-{variant}.bin"),
+        None => String::from("etc/system.bin"),
+    };
+    let bytes = match kcore::tar::find(archive, &path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            println!("init: cannot read {path} from the initramfs: {e:?}; nothing to start");
+            return 1;
+        }
+    };
+    let config = match sysconf::Config::parse(bytes) {
+        Ok(config) => config,
+        Err(e) => {
+            println!("init: {path} is unusable: {e}; nothing to start");
+            return 1;
+        }
+    };
+    let aslr = config.aslr() && arg(boot.cmdline(), "aslr") != Some("off");
+    println!(
+        "init: {path}: {} programs, {} endpoints",
+        config.program_count(),
+        config.endpoint_count()
+    );
+    let mut init = match supervise::Init::new(boot, archive, config, aslr) {
+        Ok(init) => init,
+        Err(e) => {
+            println!("init: cannot set up: {e}");
+            return 1;
+        }
+    };
+    init.start_all();
+    init.run()
+}
