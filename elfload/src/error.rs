@@ -8,7 +8,8 @@
 use core::fmt;
 
 /// Why [`crate::parse`] refused a file (or [`crate::tls_layout`] its TLS
-/// template). The checks and their order are listed in `docs/elf.md`.
+/// template, or [`crate::section`] its section header table). The checks
+/// and their order are listed in `docs/elf.md`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ElfError {
     /// The file is shorter than the 64-byte ELF64 header.
@@ -88,6 +89,23 @@ pub enum ElfError {
     TlsTooLarge,
     /// `PT_GNU_STACK` asks for an executable stack, which Mica never gives.
     ExecutableStack,
+    /// `e_shentsize` is not 64, the size of an ELF64 section header (only
+    /// checked when there is a section header table).
+    BadShentsize,
+    /// The section header table (`e_shoff` plus the count times 64) does
+    /// not lie wholly inside the file, or the extended count does not fit.
+    SectionHeadersOutOfFile,
+    /// `e_shstrndx` is a reserved index other than `SHN_XINDEX`, is past
+    /// the table, or (through `SHN_XINDEX`) is 0 or past the table.
+    BadShstrndx,
+    /// The section name table is not an `SHT_STRTAB`, is empty, or does not
+    /// end in a NUL.
+    BadSectionNameTable,
+    /// A section's `sh_name` lies outside the section name table.
+    BadSectionName,
+    /// A section's bytes (`sh_offset + sh_size`) reach past the end of the
+    /// file or overflow.
+    SectionOutOfFile,
 }
 
 impl fmt::Display for ElfError {
@@ -131,6 +149,14 @@ impl fmt::Display for ElfError {
             Self::TlsBadAlignment => "TLS segment alignment is not a power of two",
             Self::TlsTooLarge => "TLS block is too large",
             Self::ExecutableStack => "program asks for an executable stack (PT_GNU_STACK)",
+            Self::BadShentsize => "section header size is not 64 bytes",
+            Self::SectionHeadersOutOfFile => "section header table lies outside the file",
+            Self::BadShstrndx => "section name table index is out of range",
+            Self::BadSectionNameTable => {
+                "section name table is not a string table ending in a NUL byte"
+            }
+            Self::BadSectionName => "a section name lies outside the section name table",
+            Self::SectionOutOfFile => "a section lies outside the file",
         };
         f.write_str(text)
     }

@@ -15,8 +15,12 @@
 //! | `e_version`   | 20     | 4    | 1                                        |
 //! | `e_entry`     | 24     | 8    | entry point                              |
 //! | `e_phoff`     | 32     | 8    | file offset of the program header table  |
+//! | `e_shoff`     | 40     | 8    | file offset of the section header table  |
 //! | `e_phentsize` | 54     | 2    | size of one program header (56)          |
 //! | `e_phnum`     | 56     | 2    | number of program headers                |
+//! | `e_shentsize` | 58     | 2    | size of one section header (64)          |
+//! | `e_shnum`     | 60     | 2    | number of section headers                |
+//! | `e_shstrndx`  | 62     | 2    | index of the section name string table   |
 //!
 //! ELF64 program header (56 bytes):
 //!
@@ -26,6 +30,16 @@
 //! | `p_flags`  | 4      | 4    | | `p_filesz` | 32     | 8    |
 //! | `p_offset` | 8      | 8    | | `p_memsz`  | 40     | 8    |
 //! | `p_vaddr`  | 16     | 8    | | `p_align`  | 48     | 8    |
+//!
+//! ELF64 section header (64 bytes), read only by [`crate::section`]:
+//!
+//! | field       | offset | size | | field          | offset | size |
+//! |-------------|--------|------|-|----------------|--------|------|
+//! | `sh_name`   | 0      | 4    | | `sh_size`      | 32     | 8    |
+//! | `sh_type`   | 4      | 4    | | `sh_link`      | 40     | 4    |
+//! | `sh_flags`  | 8      | 8    | | `sh_info`      | 44     | 4    |
+//! | `sh_addr`   | 16     | 8    | | `sh_addralign` | 48     | 8    |
+//! | `sh_offset` | 24     | 8    | | `sh_entsize`   | 56     | 8    |
 //!
 //! Readers return `None` rather than index past the input, so no field read
 //! can panic whatever the file holds.
@@ -42,6 +56,22 @@ pub const PHDR_BYTES: u16 = 56;
 pub const MAX_PHNUM: u16 = 64;
 /// `e_phnum` value meaning "the count is in section header 0".
 pub(crate) const PN_XNUM: u16 = 0xffff;
+
+/// Size of one ELF64 section header: the only `e_shentsize` accepted.
+pub const SHDR_BYTES: u16 = 64;
+/// Section index 0: no section (`e_shstrndx` when there are no names).
+pub(crate) const SHN_UNDEF: u16 = 0;
+/// The first reserved section index.
+pub(crate) const SHN_LORESERVE: u16 = 0xff00;
+/// `e_shstrndx` value meaning "the index is in section header 0's
+/// `sh_link`".
+pub(crate) const SHN_XINDEX: u16 = 0xffff;
+/// Section type: inactive header, other fields undefined.
+pub(crate) const SHT_NULL: u32 = 0;
+/// Section type: string table.
+pub(crate) const SHT_STRTAB: u32 = 3;
+/// Section type: occupies no file bytes (`.bss`).
+pub(crate) const SHT_NOBITS: u32 = 8;
 
 /// `\x7fELF`.
 const MAGIC: [u8; 4] = [0x7f, b'E', b'L', b'F'];
@@ -109,6 +139,14 @@ pub(crate) struct FileHeader {
     pub phentsize: u16,
     /// `e_phnum`.
     pub phnum: u16,
+    /// `e_shoff`.
+    pub shoff: u64,
+    /// `e_shentsize`.
+    pub shentsize: u16,
+    /// `e_shnum`.
+    pub shnum: u16,
+    /// `e_shstrndx`.
+    pub shstrndx: u16,
 }
 
 impl FileHeader {
@@ -141,6 +179,10 @@ impl FileHeader {
             phoff: read_u64(header, 32).ok_or(ElfError::TooShort)?,
             phentsize: read_u16(header, 54).ok_or(ElfError::TooShort)?,
             phnum: read_u16(header, 56).ok_or(ElfError::TooShort)?,
+            shoff: read_u64(header, 40).ok_or(ElfError::TooShort)?,
+            shentsize: read_u16(header, 58).ok_or(ElfError::TooShort)?,
+            shnum: read_u16(header, 60).ok_or(ElfError::TooShort)?,
+            shstrndx: read_u16(header, 62).ok_or(ElfError::TooShort)?,
         })
     }
 }
@@ -175,6 +217,35 @@ impl ProgramHeader {
             filesz: read_u64(entry, 32)?,
             memsz: read_u64(entry, 40)?,
             align: read_u64(entry, 48)?,
+        })
+    }
+}
+
+/// One section header, as in the file (the fields [`crate::section`]
+/// uses).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SectionHeader {
+    /// `sh_name`: offset of the name in the section name string table.
+    pub name: u32,
+    /// `sh_type`.
+    pub sh_type: u32,
+    /// `sh_offset`: where the section's bytes start in the file.
+    pub offset: u64,
+    /// `sh_size`: how many bytes (none in the file for `SHT_NOBITS`).
+    pub size: u64,
+    /// `sh_link`: in section header 0, the extended `e_shstrndx`.
+    pub link: u32,
+}
+
+impl SectionHeader {
+    /// Reads one section header from its 64 bytes.
+    pub fn read(entry: &[u8; SHDR_BYTES as usize]) -> Option<SectionHeader> {
+        Some(SectionHeader {
+            name: read_u32(entry, 0)?,
+            sh_type: read_u32(entry, 4)?,
+            offset: read_u64(entry, 24)?,
+            size: read_u64(entry, 32)?,
+            link: read_u32(entry, 40)?,
         })
     }
 }

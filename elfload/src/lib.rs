@@ -17,9 +17,9 @@
 //! static-pie, loaded at [`Options::base`]). Dynamically linked programs
 //! (`PT_INTERP`) are refused: Mica has no dynamic linker. A static-pie
 //! relocates itself in its startup code, as it does on Linux; this crate
-//! applies no relocation and ignores `PT_DYNAMIC`. Section headers are never
-//! read. Each rejection has its own [`ElfError`] variant; `docs/elf.md`
-//! lists them.
+//! applies no relocation and ignores `PT_DYNAMIC`. [`parse`] never reads
+//! section headers. Each rejection has its own [`ElfError`] variant;
+//! `docs/elf.md` lists them.
 //!
 //! The file is untrusted. Every field is read with bounds-checked slice
 //! access, every sum and product is checked, no division uses a value from
@@ -68,6 +68,9 @@
 //! - [`TlsTemplate`], [`tls_layout`], [`TlsLayout`]: the x86_64 "variant
 //!   II" thread-local storage block and its thread pointer.
 //! - [`random_offset`]: a page-aligned random offset for a load base.
+//! - [`section`]: the bytes of a named section (init reads a driver's
+//!   `.mica.manifest` with it), after checking the whole section header
+//!   table.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(
@@ -84,6 +87,7 @@ mod error;
 mod format;
 mod image;
 mod parse;
+mod section;
 mod stack;
 mod tls;
 
@@ -91,10 +95,12 @@ pub use aslr::random_offset;
 pub use error::{ElfError, SetupError};
 pub use format::{
     AT_ENTRY, AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM, AT_RANDOM, MAX_PHNUM, PHDR_BYTES,
+    SHDR_BYTES,
 };
 pub use image::{
     Access, DirectMap, FileCopy, Image, Kind, MAX_SEGMENTS, Options, PageRange, Segment,
 };
 pub use parse::parse;
+pub use section::section;
 pub use stack::{AuxEntry, InitialStack, RANDOM_BYTES};
 pub use tls::{TCB_ALIGN, TCB_MAX_BYTES, TCB_MIN_BYTES, TlsLayout, TlsTemplate, tls_layout};

@@ -8,9 +8,9 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::{
-    ARG_BYTES, DEP_BYTES, ENDPOINT_BYTES, FLAG_ASLR, GRANT_BYTES, GSI_ACTIVE_LOW, GSI_LEVEL,
-    HEADER_BYTES, MAGIC, PROGRAM_BYTES, PROGRAM_FLAG_DEBUG, RestartKind, RestartPolicy, VERSION,
-    kind,
+    ARG_BYTES, Authority, DEP_BYTES, ENDPOINT_BYTES, FLAG_ASLR, GRANT_BYTES, GSI_ACTIVE_LOW,
+    GSI_LEVEL, HEADER_BYTES, MAGIC, PROGRAM_BYTES, PROGRAM_FLAG_DEBUG, RestartKind, RestartPolicy,
+    VERSION, kind,
 };
 
 /// A whole system, as xtask reads it from `system.toml`.
@@ -77,6 +77,8 @@ pub enum GrantSpec {
     Serves(String),
     /// Is a client of the endpoint of this name.
     ClientOf(String),
+    /// A strong kernel capability.
+    Authority(Authority),
 }
 
 /// What the encoder cannot represent.
@@ -184,6 +186,7 @@ pub fn encode(system: &System) -> Result<Vec<u8>, EncodeError> {
                     (kind::IRQ_GSI, *gsi, flags)
                 }
                 GrantSpec::DeviceMemory { phys, pages } => (kind::DEVICE_MEMORY, *pages, *phys),
+                GrantSpec::Authority(authority) => (kind::AUTHORITY, authority.id(), 0),
                 GrantSpec::Serves(name) | GrantSpec::ClientOf(name) => {
                     let e = endpoint_of(name)
                         .ok_or_else(|| EncodeError::UnknownEndpoint(name.clone()))?;

@@ -8,7 +8,7 @@
 //! program entry fails only that entry ([`EntryError`] from
 //! [`Config::programs`]), so init can log it and start the rest.
 //!
-//! # Format, version 1
+//! # Format, version 2
 //!
 //! All integers are little-endian. The file is a 32-byte header followed by
 //! five tables and a string table, packed back to back in this order, with
@@ -17,7 +17,7 @@
 //! | offset | size | field                                                 |
 //! |--------|------|-------------------------------------------------------|
 //! | 0      | 4    | magic, `b"MSYS"`                                      |
-//! | 4      | 2    | version, 1                                            |
+//! | 4      | 2    | version, 2                                            |
 //! | 6      | 2    | flags: bit 0 ASLR on; other bits zero                 |
 //! | 8      | 2    | program count                                         |
 //! | 10     | 2    | endpoint count                                        |
@@ -69,6 +69,7 @@
 //! | 4    | device memory  | page count, >= 1            | physical address, page-aligned, end fits in u64 |
 //! | 5    | serves         | endpoint index (its server is this program) | zero              |
 //! | 6    | client of      | endpoint index (served by another program)  | zero              |
+//! | 7    | authority      | [`Authority`] id, 1-6       | zero                                  |
 //!
 //! **Arguments** (8 bytes each): string references.
 //!
@@ -82,16 +83,31 @@
 //! rejects at build time: overlapping grants between programs, duplicate
 //! names and dependency cycles. init checks the first two again with
 //! [`Program::conflict_with`] against the entries it accepted before.
+//!
+//! Version 2 added grant kind 7 (authority); a version 1 file is refused
+//! as [`DecodeError::UnsupportedVersion`].
+//!
+//! # Also here
+//!
+//! - [`Authority`]: the strong kernel capabilities a program may be given.
+//! - [`manifest`](mod@manifest): a driver's own statement of what it needs, embedded in
+//!   its ELF file (section `.mica.manifest`, written with the
+//!   [`manifest!`] macro), and the check of it against the program's
+//!   grants.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "encode")]
 extern crate alloc;
 
+mod authority;
 pub mod restart;
 
 #[cfg(feature = "encode")]
 mod encode;
+pub mod manifest;
+
+pub use authority::Authority;
 #[cfg(feature = "encode")]
 pub use encode::{EncodeError, GrantSpec, ProgramSpec, System, encode};
 
@@ -100,7 +116,7 @@ use core::fmt;
 /// The first four bytes of a packed configuration.
 pub const MAGIC: [u8; 4] = *b"MSYS";
 /// The format version this crate reads and writes.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 /// Header size in bytes.
 pub const HEADER_BYTES: usize = 32;
 /// Program record size in bytes.
@@ -147,6 +163,8 @@ pub mod kind {
     pub const SERVES: u8 = 5;
     /// An endpoint the program is a client of.
     pub const CLIENT_OF: u8 = 6;
+    /// An [`Authority`](crate::Authority).
+    pub const AUTHORITY: u8 = 7;
 }
 
 /// Why a whole configuration was refused.
@@ -221,6 +239,8 @@ pub enum EntryError {
     WrongServer,
     /// A dependency index out of range, or on itself.
     BadDependency,
+    /// An authority grant with an unknown id.
+    BadAuthority(u32),
 }
 
 impl fmt::Display for EntryError {
@@ -249,6 +269,7 @@ impl fmt::Display for EntryError {
                 write!(f, "an endpoint grant disagrees with the endpoint's server")
             }
             EntryError::BadDependency => write!(f, "a bad dependency"),
+            EntryError::BadAuthority(id) => write!(f, "unknown authority id {id}"),
         }
     }
 }
@@ -555,6 +576,24 @@ pub fn is_initramfs_path(path: &str) -> bool {
             .all(|c| !c.is_empty() && c != "." && c != "..")
 }
 
+/// Whether `name` is a valid program or endpoint name: not empty, lowercase
+/// ASCII letters, digits and `-`, starting with a letter.
+pub const fn is_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || !bytes[0].is_ascii_lowercase() {
+        return false;
+    }
+    let mut i = 1;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Iterator over [`Config::programs`].
 #[derive(Clone, Debug)]
 pub struct Programs<'a> {
@@ -736,6 +775,13 @@ impl<'a> Program<'a> {
                 }
                 Ok(Grant::ClientOf(e))
             }
+            kind::AUTHORITY => {
+                if b != 0 {
+                    return Err(EntryError::ReservedBits);
+                }
+                let authority = Authority::from_id(a).ok_or(EntryError::BadAuthority(a))?;
+                Ok(Grant::Authority(authority))
+            }
             other => Err(EntryError::BadGrantKind(other)),
         }
     }
@@ -758,6 +804,11 @@ impl<'a> Program<'a> {
         (0..self.dep_count).filter_map(move |i| program.try_dependency(i).ok())
     }
 
+    /// Whether it is granted `authority`.
+    pub fn has_authority(&self, authority: Authority) -> bool {
+        self.grants().any(|g| g == Grant::Authority(authority))
+    }
+
     /// The number of arguments.
     pub fn arg_count(&self) -> usize {
         self.arg_count
@@ -776,7 +827,8 @@ impl<'a> Program<'a> {
 
 impl Program<'_> {
     /// What `self` and `other` (another entry) must not share: a name,
-    /// I/O ports, an IRQ (compared within its kind) or device memory. init
+    /// I/O ports, an IRQ (compared within its kind) or device memory
+    /// (authorities never conflict: several programs may hold one). init
     /// checks each program it accepts against those it accepted before,
     /// as xtask did at build time. Names the first conflict found, so with
     /// several the answer may depend on which program is `self`.
@@ -885,4 +937,6 @@ pub enum Grant<'a> {
     Serves(Endpoint<'a>),
     /// Another program's endpoint this program calls.
     ClientOf(Endpoint<'a>),
+    /// A strong kernel capability.
+    Authority(Authority),
 }

@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 use sysconf::{
-    Config, Conflict, DecodeError, EntryError, Grant, GrantSpec, ProgramSpec, RestartKind,
-    RestartPolicy, System, encode,
+    Authority, Config, Conflict, DecodeError, EntryError, Grant, GrantSpec, ProgramSpec,
+    RestartKind, RestartPolicy, System, encode,
 };
 
 mod invariants;
@@ -64,6 +64,7 @@ fn example() -> System {
                         level: true,
                         active_low: false,
                     },
+                    GrantSpec::Authority(Authority::BootInfo),
                 ],
                 &["serial"],
             ),
@@ -92,7 +93,26 @@ fn example_round_trips() {
             pages: 2
         }
     );
+    assert_eq!(grants[3], Grant::Authority(Authority::BootInfo));
+    assert!(programs[1].has_authority(Authority::BootInfo));
+    assert!(!programs[1].has_authority(Authority::IoSpace));
+    assert!(!programs[0].has_authority(Authority::BootInfo));
     assert_eq!(invariants::model_of(&config), example());
+}
+
+#[test]
+fn every_authority_round_trips() {
+    let mut system = example();
+    system.programs[0]
+        .grants
+        .extend(Authority::ALL.map(GrantSpec::Authority));
+    let bytes = encode(&system).unwrap();
+    let config = Config::parse(&bytes).unwrap();
+    let program = config.program(0).unwrap();
+    for a in Authority::ALL {
+        assert!(program.has_authority(a), "{a}");
+    }
+    assert_eq!(invariants::model_of(&config), system);
 }
 
 #[test]
@@ -105,12 +125,16 @@ fn header_errors() {
     let mut b = bytes.clone();
     b[0] = b'X';
     assert_eq!(Config::parse(&b).unwrap_err(), DecodeError::BadMagic);
-    let mut b = bytes.clone();
-    b[4] = 2;
-    assert_eq!(
-        Config::parse(&b).unwrap_err(),
-        DecodeError::UnsupportedVersion(2)
-    );
+    // Version 1 (before authority grants) is refused, like any other.
+    assert_eq!(sysconf::VERSION, 2);
+    for version in [1, 3] {
+        let mut b = bytes.clone();
+        b[4] = version;
+        assert_eq!(
+            Config::parse(&b).unwrap_err(),
+            DecodeError::UnsupportedVersion(u16::from(version))
+        );
+    }
     let mut b = bytes.clone();
     b[6] |= 2;
     assert_eq!(Config::parse(&b).unwrap_err(), DecodeError::ReservedBits);
@@ -198,7 +222,7 @@ fn a_bad_entry_fails_alone() {
         Err(EntryError::TableOutOfBounds)
     );
     // The dependency table: program 1 depends on itself.
-    let dep = grant_at(6) + 2 * sysconf::ARG_BYTES;
+    let dep = grant_at(7) + 2 * sysconf::ARG_BYTES;
     assert_eq!(
         second_program(|b| b[dep] = 1),
         Err(EntryError::BadDependency)
@@ -277,6 +301,51 @@ fn a_bad_grant_fails_its_program() {
         }),
         Err(EntryError::BadIrq)
     );
+}
+
+#[test]
+fn bad_authority_grants_fail_their_program() {
+    let authority = grant_at(6);
+    assert_eq!(second_program(|_| {}), Ok(()));
+    assert_eq!(
+        second_program(|b| b[authority + 4] = 7),
+        Err(EntryError::BadAuthority(7))
+    );
+    assert_eq!(
+        second_program(|b| b[authority + 4] = 0),
+        Err(EntryError::BadAuthority(0))
+    );
+    assert_eq!(
+        second_program(|b| b[authority + 7] = 1),
+        Err(EntryError::BadAuthority(1 << 24 | 5))
+    );
+    assert_eq!(
+        second_program(|b| b[authority + 8] = 1),
+        Err(EntryError::ReservedBits)
+    );
+    assert_eq!(
+        second_program(|b| b[authority + 15] = 1),
+        Err(EntryError::ReservedBits)
+    );
+    assert_eq!(
+        EntryError::BadAuthority(9).to_string(),
+        "unknown authority id 9"
+    );
+}
+
+#[test]
+fn authorities_never_conflict() {
+    let mut system = example();
+    for program in &mut system.programs {
+        program
+            .grants
+            .extend(Authority::ALL.map(GrantSpec::Authority));
+    }
+    let bytes = encode(&system).unwrap();
+    let config = Config::parse(&bytes).unwrap();
+    let (a, b) = (config.program(0).unwrap(), config.program(1).unwrap());
+    assert_eq!(a.conflict_with(&b), None);
+    assert_eq!(b.conflict_with(&a), None);
 }
 
 #[test]
@@ -402,6 +471,7 @@ fn arb_plain_grant() -> impl Strategy<Value = GrantSpec> {
             phys: page * 4096,
             pages
         }),
+        proptest::sample::select(Authority::ALL.to_vec()).prop_map(GrantSpec::Authority),
     ]
 }
 

@@ -1,16 +1,18 @@
-//! `system.toml`: read with unknown fields denied, validated, and packed
-//! into `sysconf`'s binary form for the initramfs (`etc/system.bin`).
+//! `system.toml` and its variants (`system-test.toml`): read with unknown
+//! fields denied, validated, and packed into `sysconf`'s binary form for
+//! the initramfs (`etc/system.bin`, `etc/system-test.bin`).
 //!
 //! Validation collects every error, each naming its entry, so one build
 //! shows everything wrong with the file. `cargo xtask build` calls
-//! [`pack_file`]; init decodes the result with `sysconf::Config::parse`
-//! and checks it again. The schema is in docs/system.md.
+//! [`pack_file`] once per file; each error line starts with the file's
+//! name. init decodes the result with `sysconf::Config::parse` and checks
+//! it again. The schema is in docs/system.md.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -69,6 +71,24 @@ pub struct ProgramToml {
     serves: Vec<String>,
     #[serde(default)]
     client_of: Vec<String>,
+    #[serde(default)]
+    authority: Vec<AuthorityToml>,
+}
+
+/// One name of `authority = [...]`: a `sysconf::Authority` by its
+/// kebab-case name. Read through `Authority::from_name`, so the names are
+/// listed once, in sysconf; an unknown one is serde's "unknown variant"
+/// error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AuthorityToml(sysconf::Authority);
+
+impl<'de> Deserialize<'de> for AuthorityToml {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        sysconf::Authority::from_name(&name)
+            .map(AuthorityToml)
+            .ok_or_else(|| serde::de::Error::unknown_variant(&name, &sysconf::Authority::NAMES))
+    }
 }
 
 /// `[program.restart]`.
@@ -139,19 +159,30 @@ struct DeviceMemoryToml {
     pages: u64,
 }
 
-/// Reads, validates and packs the file at `path`; the error lists every
-/// problem, one a line.
+/// Reads, validates and packs the configuration file at `path` (such as
+/// `system.toml` or `system-test.toml`) into the bytes of its `.bin`.
+///
+/// # Errors
+/// Reading, parsing or packing fails, or validation finds problems: then
+/// the message lists every one, a line each, each line starting with the
+/// file's name and naming its entry (`system-test.toml: program "serial":
+/// budget_frames is 0`).
 pub fn pack_file(path: &Path) -> Result<Vec<u8>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    pack(&text).with_context(|| format!("{} is not valid", path.display()))
+    let file = path.file_name().unwrap_or(path.as_os_str()).display();
+    pack_lines(&text).map_err(|lines| {
+        let lines: Vec<String> = lines.iter().map(|line| format!("{file}: {line}")).collect();
+        anyhow::anyhow!("{} is not valid:\n{}", path.display(), lines.join("\n"))
+    })
 }
 
-/// Parses, validates and packs `text`.
-pub fn pack(text: &str) -> Result<Vec<u8>> {
-    let parsed: SystemToml = toml::from_str(text).context("parsing")?;
-    let system = validate(&parsed).map_err(|errors| anyhow::anyhow!(errors.join("\n")))?;
-    sysconf::encode(&system).map_err(|e| anyhow::anyhow!("packing: {e}"))
+/// Parses, validates and packs `text`, or gives every problem, one a line.
+fn pack_lines(text: &str) -> Result<Vec<u8>, Vec<String>> {
+    let parsed: SystemToml =
+        toml::from_str(text).map_err(|e| vec![format!("parsing: {}", e.to_string().trim_end())])?;
+    let system = validate(&parsed)?;
+    sysconf::encode(&system).map_err(|e| vec![format!("packing: {e}")])
 }
 
 /// A closed range of some resource held by one program, for overlap checks.
@@ -175,7 +206,7 @@ pub fn validate(parsed: &SystemToml) -> Result<sysconf::System, Vec<String>> {
     let mut programs = Vec::new();
     for p in &parsed.programs {
         let name = p.name.as_str();
-        if !is_name(name) {
+        if !sysconf::is_name(name) {
             err(
                 name,
                 "the name must be lowercase letters, digits and '-', starting with a letter".into(),
@@ -355,7 +386,7 @@ pub fn validate(parsed: &SystemToml) -> Result<sysconf::System, Vec<String>> {
             });
         }
         for endpoint in &p.serves {
-            if !is_name(endpoint) {
+            if !sysconf::is_name(endpoint) {
                 err(
                     name,
                     format!(
@@ -372,6 +403,14 @@ pub fn validate(parsed: &SystemToml) -> Result<sysconf::System, Vec<String>> {
             }
             servers.insert(endpoint.as_str(), name);
             grants.push(sysconf::GrantSpec::Serves(endpoint.clone()));
+        }
+        let mut authorities = BTreeSet::new();
+        for &AuthorityToml(authority) in &p.authority {
+            if authorities.insert(authority) {
+                grants.push(sysconf::GrantSpec::Authority(authority));
+            } else {
+                err(name, format!("authority \"{authority}\" is listed twice"));
+            }
         }
         let restart = sysconf::RestartPolicy {
             kind: match r.policy {
@@ -440,14 +479,6 @@ pub fn validate(parsed: &SystemToml) -> Result<sysconf::System, Vec<String>> {
     }
 }
 
-/// Lowercase ASCII letters, digits and '-', starting with a letter.
-fn is_name(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
 /// A dependency cycle, as the names along it with the first repeated at
 /// the end, or `None`. Unknown names are reported elsewhere and skipped.
 fn find_cycle(programs: &[ProgramToml]) -> Option<Vec<String>> {
@@ -503,6 +534,11 @@ fn find_cycle(programs: &[ProgramToml]) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Parses, validates and packs `text`.
+    fn pack(text: &str) -> Result<Vec<u8>> {
+        pack_lines(text).map_err(|lines| anyhow::anyhow!(lines.join("\n")))
+    }
 
     /// The errors `text` gives.
     fn errors(text: &str) -> Vec<String> {
@@ -579,11 +615,119 @@ depends_on = ["serial"]
     }
 
     #[test]
-    fn the_repository_system_toml_is_valid() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../system.toml");
+    fn every_system_toml_of_the_repository_is_valid() {
+        // system.toml, system-test.toml and any other system*.toml.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut checked = Vec::new();
+        for entry in std::fs::read_dir(&root).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !(name.starts_with("system") && name.ends_with(".toml")) {
+                continue;
+            }
+            let bytes = pack_file(&path).unwrap_or_else(|e| panic!("{e:#}"));
+            let config = sysconf::Config::parse(&bytes).unwrap();
+            assert!(config.programs().all(|p| p.is_ok()), "{name}");
+            checked.push(name);
+        }
+        assert!(checked.iter().any(|n| n == "system.toml"), "{checked:?}");
+    }
+
+    /// A scratch file named `name` holding `text`, in a directory of its
+    /// own.
+    fn scratch_file(name: &str, text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-system-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn pack_file_names_the_file_on_every_line() {
+        let text = SERIAL.replace("budget_frames = 32", "budget_frames = 0")
+            + "authority = [\"boot-info\", \"boot-info\"]\n";
+        let path = scratch_file("system-test.toml", &text);
+        let message = pack_file(&path).unwrap_err().to_string();
+        let lines: Vec<&str> = message.lines().collect();
+        assert_eq!(
+            lines[1..],
+            [
+                "system-test.toml: program \"serial\": budget_frames is 0",
+                "system-test.toml: program \"serial\": authority \"boot-info\" is listed twice",
+            ]
+        );
+        assert!(
+            lines[0].ends_with("system-test.toml is not valid:"),
+            "{message}"
+        );
+
+        let path = scratch_file("system-bad.toml", "[[program]]\nname = 1\n");
+        let message = pack_file(&path).unwrap_err().to_string();
+        assert!(
+            message.contains("\nsystem-bad.toml: parsing: TOML parse error"),
+            "{message}"
+        );
+
+        let path = scratch_file("system-good.toml", SERIAL);
         let bytes = pack_file(&path).unwrap();
+        assert_eq!(sysconf::Config::parse(&bytes).unwrap().program_count(), 1);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn authorities() {
+        let bytes = pack(&serial(
+            "authority = [\"io-space\", \"boot-info\", \"supervisor\"]",
+        ))
+        .unwrap();
         let config = sysconf::Config::parse(&bytes).unwrap();
-        assert!(config.programs().all(|p| p.is_ok()));
+        let program = config.program(0).unwrap();
+        let granted: Vec<_> = program.grants().collect();
+        assert_eq!(
+            granted,
+            [
+                sysconf::Grant::Authority(sysconf::Authority::IoSpace),
+                sysconf::Grant::Authority(sysconf::Authority::BootInfo),
+                sysconf::Grant::Authority(sysconf::Authority::Supervisor),
+            ]
+        );
+        // Every name sysconf knows is accepted.
+        let all: Vec<String> = sysconf::Authority::ALL
+            .iter()
+            .map(|a| format!("\"{a}\""))
+            .collect();
+        let bytes = pack(&serial(&format!("authority = [{}]", all.join(", ")))).unwrap();
+        let config = sysconf::Config::parse(&bytes).unwrap();
+        let program = config.program(0).unwrap();
+        assert!(
+            sysconf::Authority::ALL
+                .iter()
+                .all(|&a| program.has_authority(a))
+        );
+        // Two programs may hold the same authority.
+        let text = serial("authority = [\"io-space\"]") + &other("authority = [\"io-space\"]");
+        pack(&text).unwrap();
+    }
+
+    #[test]
+    fn bad_authorities() {
+        let e = toml::from_str::<SystemToml>(&serial("authority = [\"io_space\"]")).unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "unknown variant `io_space`, expected one of `io-space`, `irq-control`, \
+                 `device-memory`, `initramfs`, `boot-info`, `supervisor`"
+            ),
+            "{e}"
+        );
+        let e = toml::from_str::<SystemToml>(&serial("authority = \"io-space\"")).unwrap_err();
+        assert!(e.to_string().contains("invalid type"), "{e}");
+        assert_eq!(
+            one_error(&serial(
+                "authority = [\"io-space\", \"irq-control\", \"io-space\"]"
+            )),
+            "program \"serial\": authority \"io-space\" is listed twice"
+        );
     }
 
     #[test]

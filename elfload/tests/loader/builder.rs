@@ -226,3 +226,83 @@ impl Elf {
         file
     }
 }
+
+/// `SHT_NULL`.
+pub const SHT_NULL: u32 = 0;
+/// `SHT_PROGBITS`.
+pub const SHT_PROGBITS: u32 = 1;
+/// `SHT_STRTAB`.
+pub const SHT_STRTAB: u32 = 3;
+/// `SHT_NOBITS`.
+pub const SHT_NOBITS: u32 = 8;
+
+/// Offsets of the section header fields.
+pub mod sh {
+    pub const NAME: usize = 0;
+    pub const TYPE: usize = 4;
+    pub const OFFSET: usize = 24;
+    pub const SIZE: usize = 32;
+    pub const LINK: usize = 40;
+}
+
+/// `file` with a section header table like a linker's: the null header,
+/// then `sections` (name, type, bytes; the bytes are appended to the file,
+/// or for `SHT_NOBITS` only counted in `sh_size`), then `.shstrtab`, whose
+/// index goes in `e_shstrndx`. The table is appended last, 8-aligned, and
+/// `e_shoff`, `e_shentsize`, `e_shnum` and `e_shstrndx` are set.
+pub fn with_sections(mut file: Vec<u8>, sections: &[(&str, u32, &[u8])]) -> Vec<u8> {
+    let mut names = vec![0u8];
+    let mut headers = vec![[0u8; 64]];
+    let mut add = |file: &mut Vec<u8>, name: &str, sh_type: u32, bytes: &[u8]| {
+        let mut header = [0u8; 64];
+        header[0..4].copy_from_slice(&(names.len() as u32).to_le_bytes());
+        names.extend_from_slice(name.as_bytes());
+        names.push(0);
+        header[4..8].copy_from_slice(&sh_type.to_le_bytes());
+        header[24..32].copy_from_slice(&(file.len() as u64).to_le_bytes());
+        header[32..40].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
+        if sh_type != SHT_NOBITS {
+            file.extend_from_slice(bytes);
+        }
+        headers.push(header);
+    };
+    for (name, sh_type, bytes) in sections {
+        add(&mut file, name, *sh_type, bytes);
+    }
+    // The name table names itself, so its bytes are complete only once its
+    // own name is in.
+    let shstrndx = headers.len();
+    let mut header = [0u8; 64];
+    header[0..4].copy_from_slice(&(names.len() as u32).to_le_bytes());
+    names.extend_from_slice(b".shstrtab\0");
+    header[4..8].copy_from_slice(&SHT_STRTAB.to_le_bytes());
+    header[24..32].copy_from_slice(&(file.len() as u64).to_le_bytes());
+    header[32..40].copy_from_slice(&(names.len() as u64).to_le_bytes());
+    file.extend_from_slice(&names);
+    headers.push(header);
+    while !file.len().is_multiple_of(8) {
+        file.push(0);
+    }
+    let shoff = file.len() as u64;
+    for header in &headers {
+        file.extend_from_slice(header);
+    }
+    file[40..48].copy_from_slice(&shoff.to_le_bytes());
+    file[58..60].copy_from_slice(&64u16.to_le_bytes());
+    file[60..62].copy_from_slice(&(headers.len() as u16).to_le_bytes());
+    file[62..64].copy_from_slice(&(shstrndx as u16).to_le_bytes());
+    file
+}
+
+/// File offset of section header `index` of `file`.
+pub fn section_header_at(file: &[u8], index: usize) -> usize {
+    let shoff = u64::from_le_bytes(file[40..48].try_into().unwrap());
+    shoff as usize + 64 * index
+}
+
+/// Writes `value` (little-endian, its own width) into field `field` of
+/// section header `index` of `file`.
+pub fn set_section_field(file: &mut [u8], index: usize, field: usize, value: &[u8]) {
+    let at = section_header_at(file, index) + field;
+    file[at..at + value.len()].copy_from_slice(value);
+}

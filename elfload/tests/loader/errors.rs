@@ -540,6 +540,12 @@ fn messages_are_distinct_sentences() {
         TlsBadAlignment,
         TlsTooLarge,
         ExecutableStack,
+        BadShentsize,
+        SectionHeadersOutOfFile,
+        BadShstrndx,
+        BadSectionNameTable,
+        BadSectionName,
+        SectionOutOfFile,
     ];
     let messages: std::collections::BTreeSet<String> =
         all.iter().map(|error| error.to_string()).collect();

@@ -304,3 +304,32 @@ fn check_model(image: &Image, file: &[u8]) {
         }
     }
 }
+
+/// What [`elfload::section`] promises for any `file` and `name`: the same
+/// answer twice; the same error, if any, whatever the name (the whole
+/// table is checked first); and found bytes that lie inside `file` (they
+/// borrow from it).
+pub fn check_section(file: &[u8], name: &str) {
+    let result = elfload::section(file, name);
+    assert_eq!(
+        result,
+        elfload::section(file, name),
+        "section is deterministic"
+    );
+    assert_eq!(
+        result.err(),
+        elfload::section(file, ".other").err(),
+        "the error does not depend on the name"
+    );
+    if let Ok(Some(bytes)) = result {
+        let start = bytes.as_ptr() as usize;
+        let file_start = file.as_ptr() as usize;
+        if !bytes.is_empty() {
+            assert!(start >= file_start, "section bytes start inside the file");
+            assert!(
+                start - file_start + bytes.len() <= file.len(),
+                "section bytes end inside the file"
+            );
+        }
+    }
+}

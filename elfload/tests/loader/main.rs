@@ -1,7 +1,7 @@
 //! Host tests of `elfload`, through its public API only: one test per
 //! error (`errors`), plans of good files (`plans`), the stack and TLS
-//! writers (`stack`, `tls`), property tests (`props`) and real binaries
-//! built by the host's gcc (`real`).
+//! writers (`stack`, `tls`), section lookup (`sections`), property tests
+//! (`props`) and real binaries built by the host's gcc (`real`).
 //!
 //! `builder` crafts files field by field and `invariants` states what every
 //! returned image promises; the fuzz target (`elfload/fuzz`) includes both.
@@ -12,5 +12,6 @@ mod invariants;
 mod plans;
 mod props;
 mod real;
+mod sections;
 mod stack;
 mod tls;

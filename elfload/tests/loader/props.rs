@@ -199,8 +199,11 @@ fn fields(phnum: usize) -> Vec<(usize, usize)> {
 fn apply(file: &mut Vec<u8>, phnum: usize, damage: &Damage) {
     match *damage {
         Damage::Flip { at, xor } => {
+            // An earlier truncation may have left nothing to flip.
             let len = file.len();
-            file[at % len] ^= xor;
+            if len > 0 {
+                file[at % len] ^= xor;
+            }
         }
         Damage::Truncate { keep } => file.truncate(keep % (file.len() + 1)),
         Damage::Field { field, value } => {

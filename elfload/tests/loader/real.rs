@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use abi::layout::{PAGE_BYTES, STACK_TOP};
-use elfload::{ElfError, Image, InitialStack, Kind, Options, parse, tls_layout};
+use elfload::{ElfError, Image, InitialStack, Kind, Options, parse, section, tls_layout};
 
-use crate::invariants::check_image;
+use crate::invariants::{check_image, check_section};
 
 /// A program with code, read-only data, data, .bss and thread-local
 /// variables, that writes a line and exits with raw Linux syscalls.
@@ -19,6 +19,8 @@ int counter = 5;
 long table[3000];
 __thread int tls_initialized = 3;
 __thread long tls_zeroed[4];
+__attribute__((used, section(".mica.manifest")))
+static const unsigned char manifest[16] = "MMAN manifest 16";
 
 void _start(void) {
     long result;
@@ -113,6 +115,20 @@ fn check_real(file: &[u8], opts: &Options) -> Image {
     let mut buffer = vec![0u8; PAGE_BYTES as usize];
     let rsp = stack.write(&image, &mut buffer, STACK_TOP).unwrap();
     assert_eq!(rsp % 16, 0);
+
+    // The linker's section header table, read back.
+    assert_eq!(
+        section(file, ".mica.manifest"),
+        Ok(Some(&b"MMAN manifest 16"[..]))
+    );
+    let text = section(file, ".text").unwrap().expect("a .text section");
+    assert!(!text.is_empty());
+    assert_eq!(
+        section(file, ".bss"),
+        Ok(Some(&[][..])),
+        ".bss has no file bytes"
+    );
+    assert_eq!(section(file, ".no-such-section"), Ok(None));
     image
 }
 
@@ -220,6 +236,9 @@ fn host_binaries_never_panic() {
                 if let Ok(image) = parse(&file, &opts) {
                     check_image(&image, &file, &opts);
                 }
+            }
+            for name in [".text", ".mica.manifest", ".bss", ".shstrtab"] {
+                check_section(&file, name);
             }
         }
     }

@@ -16,7 +16,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sysconf::{Config, GrantSpec, ProgramSpec, RestartKind, RestartPolicy, System};
+use sysconf::{Authority, Config, GrantSpec, ProgramSpec, RestartKind, RestartPolicy, System};
 
 #[path = "../../tests/invariants/mod.rs"]
 mod invariants;
@@ -70,6 +70,7 @@ fn seed() -> Vec<u8> {
                     },
                     GrantSpec::ClientOf("kbd".into()),
                     GrantSpec::Serves("net".into()),
+                    GrantSpec::Authority(Authority::IoSpace),
                 ],
                 vec!["a".into()],
             ),

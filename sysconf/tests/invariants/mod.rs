@@ -1,11 +1,14 @@
-//! What every accepted configuration promises, shared by the property
-//! tests (`tests/format.rs`) and the fuzz target (`fuzz/fuzz_targets/parse.rs`
-//! includes this file by path).
+//! What every accepted configuration and manifest promises, shared by the
+//! property tests (`tests/format.rs`, `tests/manifest.rs`) and the fuzz
+//! targets (`fuzz/fuzz_targets/parse.rs` and `manifest.rs` include this file
+//! by path).
 
-use sysconf::{Config, Grant, GrantSpec, ProgramSpec, System};
+use sysconf::manifest::{self, Manifest, Need};
+use sysconf::{Config, Grant, GrantSpec, Program, ProgramSpec, System};
 
 /// Walks everything `config` yields and checks it is in bounds; panics
 /// (failing the test or the fuzz run) if not.
+#[allow(dead_code)]
 pub fn check(config: &Config<'_>) {
     let programs = config.program_count();
     let endpoints = config.endpoint_count();
@@ -60,6 +63,10 @@ pub fn check(config: &Config<'_>) {
                     assert!(usize::from(e.server) < programs);
                     assert!(usize::from(e.index) < endpoints);
                 }
+                Grant::Authority(a) => {
+                    assert_eq!(sysconf::Authority::from_id(a.id()), Some(a));
+                    assert!(program.has_authority(a));
+                }
             }
         }
     }
@@ -108,6 +115,7 @@ pub fn model_of(config: &Config<'_>) -> System {
                     Grant::DeviceMemory { phys, pages } => GrantSpec::DeviceMemory { phys, pages },
                     Grant::Serves(e) => GrantSpec::Serves(e.name.into()),
                     Grant::ClientOf(e) => GrantSpec::ClientOf(e.name.into()),
+                    Grant::Authority(a) => GrantSpec::Authority(a),
                 })
                 .collect(),
             depends_on: p
@@ -120,4 +128,79 @@ pub fn model_of(config: &Config<'_>) -> System {
         aslr: config.aslr(),
         programs,
     }
+}
+
+/// What every accepted manifest promises, and that [`manifest::check`]
+/// agrees with [`granted_by_model`] on `program`: needs that end, as many
+/// as [`Manifest::len`] says, each in range, packing back to a manifest
+/// with the same needs; and a refusal exactly at the first need the model
+/// does not grant.
+#[allow(dead_code)]
+pub fn check_manifest(manifest: &Manifest<'_>, program: &Program<'_>) {
+    let needs: Vec<Need<'_>> = manifest.needs().collect();
+    assert_eq!(needs.len(), manifest.len());
+    assert_eq!(manifest.needs().len(), manifest.len());
+    assert_eq!(manifest.is_empty(), needs.is_empty());
+    for need in &needs {
+        assert_eq!(need.validate(), Ok(()), "{need:?}");
+    }
+    let mut bytes = vec![0; manifest::packed_len(&needs)];
+    assert_eq!(manifest::pack_into(&needs, &mut bytes), Ok(bytes.len()));
+    let again = Manifest::parse(&bytes).expect("a repacked manifest parses");
+    assert!(again.needs().eq(needs.iter().copied()));
+
+    let grants: Vec<Grant<'_>> = program.grants().collect();
+    let first_refused = needs
+        .iter()
+        .position(|need| !granted_by_model(need, &grants, program.debug));
+    match (manifest::check(manifest, program), first_refused) {
+        (Ok(()), None) => {}
+        (Err(refusal), Some(index)) => {
+            assert_eq!(usize::from(refusal.index), index);
+            assert_eq!(refusal.need, needs[index]);
+            let line = refusal.to_string();
+            assert!(line.starts_with("asks ") && line.ends_with(", not granted"));
+        }
+        (result, model) => panic!("check says {result:?}, the model refuses need {model:?}"),
+    }
+}
+
+/// Whether `grants` (and the debug flag) grant `need`, by enumeration: a
+/// range is granted when every port or page of it lies in one and the same
+/// grant.
+#[allow(dead_code)]
+pub fn granted_by_model(need: &Need<'_>, grants: &[Grant<'_>], debug: bool) -> bool {
+    let page = sysconf::PAGE_BYTES;
+    grants.iter().any(|grant| match (*need, *grant) {
+        (Need::IoPorts { base, count }, Grant::IoPorts { base: b, count: c }) => {
+            let granted = u32::from(b)..u32::from(b) + c;
+            (u32::from(base)..u32::from(base) + count).all(|port| granted.contains(&port))
+        }
+        (Need::IrqIsa(line), Grant::IrqIsa(g)) => line == g,
+        (
+            need @ Need::IrqGsi { .. },
+            Grant::IrqGsi {
+                gsi,
+                level,
+                active_low,
+            },
+        ) => {
+            need == Need::IrqGsi {
+                gsi,
+                level,
+                active_low,
+            }
+        }
+        (Need::DeviceMemory { phys, pages }, Grant::DeviceMemory { phys: p, pages: n }) => {
+            let granted = u128::from(p)..u128::from(p) + u128::from(n) * u128::from(page);
+            (0..u128::from(pages)).all(|i| {
+                let start = u128::from(phys) + i * u128::from(page);
+                granted.contains(&start) && granted.contains(&(start + u128::from(page) - 1))
+            })
+        }
+        (Need::Serves(name), Grant::Serves(e)) => e.name == name,
+        (Need::ClientOf(name), Grant::ClientOf(e)) => e.name == name,
+        (Need::Authority(a), Grant::Authority(g)) => a == g,
+        _ => false,
+    }) || (*need == Need::Debug && debug)
 }
