@@ -31,6 +31,8 @@ pub struct ProgramSpec {
     pub path: String,
     /// Scheduling priority, 0-63.
     pub priority: u8,
+    /// The highest priority it may give threads; 0: its priority.
+    pub max_priority: u8,
     /// Budget in frames.
     pub budget_frames: u32,
     /// Restart policy.
@@ -215,7 +217,7 @@ pub fn encode(system: &System) -> Result<Vec<u8>, EncodeError> {
             RestartKind::Always => 2,
         };
         let flags = if p.debug { PROGRAM_FLAG_DEBUG } else { 0 };
-        programs.extend_from_slice(&[p.priority, restart, flags, 0]);
+        programs.extend_from_slice(&[p.priority, restart, flags, p.max_priority]);
         for v in [
             p.budget_frames,
             p.restart.backoff_initial_ms,

@@ -41,7 +41,7 @@
 //! | 16     | 1    | priority, 0-63                                       |
 //! | 17     | 1    | restart: 0 never, 1 on failure, 2 always             |
 //! | 18     | 1    | flags: bit 0 may hold the debug capability           |
-//! | 19     | 1    | reserved, zero                                       |
+//! | 19     | 1    | highest priority it may give threads, 0-63, >= priority; 0: the priority |
 //! | 20     | 4    | budget in frames, not zero                           |
 //! | 24     | 4    | first restart delay (backoff start), ms              |
 //! | 28     | 4    | longest restart delay (backoff cap), ms, >= first    |
@@ -211,6 +211,8 @@ pub enum EntryError {
     BadPath,
     /// Priority above [`MAX_PRIORITY`].
     BadPriority(u8),
+    /// A highest priority above [`MAX_PRIORITY`] or below the priority.
+    BadMaxPriority(u8),
     /// Unknown restart kind.
     BadRestart(u8),
     /// Backoff start above its cap.
@@ -251,6 +253,10 @@ impl fmt::Display for EntryError {
             EntryError::EmptyString => write!(f, "an empty name or path"),
             EntryError::BadPath => write!(f, "the path is not of the form bin/..."),
             EntryError::BadPriority(p) => write!(f, "priority {p} is above {MAX_PRIORITY}"),
+            EntryError::BadMaxPriority(p) => write!(
+                f,
+                "max_priority {p} is above {MAX_PRIORITY} or below the priority"
+            ),
             EntryError::BadRestart(r) => write!(f, "unknown restart policy {r}"),
             EntryError::BadBackoff => write!(f, "the first restart delay exceeds the longest"),
             EntryError::ZeroBudget => write!(f, "a budget of zero frames"),
@@ -505,9 +511,16 @@ impl<'a> Config<'a> {
             other => return Err(EntryError::BadRestart(other)),
         };
         let flags = r[18];
-        if flags & !PROGRAM_FLAG_DEBUG != 0 || r[19] != 0 {
+        if flags & !PROGRAM_FLAG_DEBUG != 0 {
             return Err(EntryError::ReservedBits);
         }
+        let max_priority = match r[19] {
+            0 => priority,
+            max if max > MAX_PRIORITY || max < priority => {
+                return Err(EntryError::BadMaxPriority(max));
+            }
+            max => max,
+        };
         let budget_frames = u32_at(20)?;
         if budget_frames == 0 {
             return Err(EntryError::ZeroBudget);
@@ -538,6 +551,7 @@ impl<'a> Config<'a> {
             name,
             path,
             priority,
+            max_priority,
             budget_frames,
             restart: policy,
             debug: flags & PROGRAM_FLAG_DEBUG != 0,
@@ -662,6 +676,9 @@ pub struct Program<'a> {
     pub path: &'a str,
     /// Scheduling priority, 0-63.
     pub priority: u8,
+    /// The highest priority its threads may give any thread (at least
+    /// `priority`).
+    pub max_priority: u8,
     /// Budget in frames, not zero.
     pub budget_frames: u32,
     /// Restart policy.

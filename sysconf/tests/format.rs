@@ -26,6 +26,7 @@ fn program(name: &str, grants: Vec<GrantSpec>, depends_on: &[&str]) -> ProgramSp
         name: name.into(),
         path: format!("bin/{name}"),
         priority: 10,
+        max_priority: 0,
         budget_frames: 64,
         restart: policy(),
         debug: false,
@@ -201,9 +202,14 @@ fn a_bad_entry_fails_alone() {
         second_program(|b| b[p + 18] = 2),
         Err(EntryError::ReservedBits)
     );
+    // A highest priority below the priority (5) or above 63.
     assert_eq!(
         second_program(|b| b[p + 19] = 1),
-        Err(EntryError::ReservedBits)
+        Err(EntryError::BadMaxPriority(1))
+    );
+    assert_eq!(
+        second_program(|b| b[p + 19] = 64),
+        Err(EntryError::BadMaxPriority(64))
     );
     assert_eq!(
         second_program(|b| b[p + 20..p + 24].fill(0)),
@@ -529,6 +535,12 @@ pub fn arb_system() -> impl Strategy<Value = System> {
                 name: format!("p{i}-{name}"),
                 path: format!("bin/{name}"),
                 priority,
+                // 0 (the priority) or above it: the forms decoding gives back.
+                max_priority: if i % 2 == 1 && priority < 63 {
+                    priority + 1
+                } else {
+                    0
+                },
                 budget_frames: budget,
                 restart,
                 debug,

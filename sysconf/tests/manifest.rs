@@ -492,6 +492,7 @@ fn program(name: &str, grants: Vec<GrantSpec>, debug: bool) -> ProgramSpec {
         name: name.into(),
         path: format!("bin/{name}"),
         priority: 10,
+        max_priority: 0,
         budget_frames: 64,
         restart: policy(),
         debug,

@@ -46,6 +46,7 @@ fn the_section_in_this_file_is_the_manifest() {
             name: "serial".into(),
             path: "bin/serial".into(),
             priority: 10,
+            max_priority: 0,
             budget_frames: 32,
             restart: RestartPolicy {
                 kind: RestartKind::Never,

@@ -52,6 +52,8 @@ pub struct ProgramToml {
     name: String,
     path: String,
     priority: u32,
+    #[serde(default)]
+    max_priority: Option<u32>,
     budget_frames: u32,
     #[serde(default)]
     debug: bool,
@@ -225,6 +227,18 @@ pub fn validate(parsed: &SystemToml) -> Result<sysconf::System, Vec<String>> {
             err(
                 name,
                 format!("priority {} is above {}", p.priority, sysconf::MAX_PRIORITY),
+            );
+        }
+        if let Some(max) = p.max_priority
+            && (max > u32::from(sysconf::MAX_PRIORITY) || max < p.priority)
+        {
+            err(
+                name,
+                format!(
+                    "max_priority {max} is above {} or below priority {}",
+                    sysconf::MAX_PRIORITY,
+                    p.priority
+                ),
             );
         }
         if p.budget_frames == 0 {
@@ -428,6 +442,10 @@ pub fn validate(parsed: &SystemToml) -> Result<sysconf::System, Vec<String>> {
             name: p.name.clone(),
             path: p.path.clone(),
             priority: p.priority.min(u32::from(sysconf::MAX_PRIORITY)) as u8,
+            max_priority: p
+                .max_priority
+                .unwrap_or(0)
+                .min(u32::from(sysconf::MAX_PRIORITY)) as u8,
             budget_frames: p.budget_frames,
             restart,
             debug: p.debug,

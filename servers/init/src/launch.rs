@@ -1,19 +1,26 @@
-//! Starting one instance of a program: its capabilities, then the loader.
+//! Starting one instance of a program: what it asks for, what init makes
+//! for it, then the loader.
 //!
 //! What a program gets is decided here and nowhere else:
 //!
 //! - its own thread, address space, capability space and budget (split
 //!   from init's, `budget_frames` of it), and the parent endpoint (init's,
 //!   badged for this instance), which `rt::spawn` always gives;
-//! - for each grant of its entry: the endpoint it serves (`SERVICE`, named
-//!   after the service) or calls (`CLIENT`), and the I/O ports, IRQ lines
-//!   and device memory, which init makes once, at the first start, and
-//!   keeps, so that every instance gets the same ones (`Resource`);
-//! - the debug capability only if its entry allows it.
+//! - what its manifest (the `.mica.manifest` section of its ELF file)
+//!   asks for, once `sysconf::manifest::check` has found every need
+//!   granted by its `system.toml` entry: I/O ports, IRQ lines and device
+//!   memory (made by init once, at the first start, exactly as asked, and
+//!   kept, so every instance gets the same ones), the endpoints it serves
+//!   (`SERVICE`) and calls (`CLIENT`), named after the service, the
+//!   kernel authorities, the boot information and the debug capability;
+//! - a program without a manifest: only the endpoints its entry grants.
+//!   Anything else its entry grants it has not asked for, and does not get.
 //!
 //! Nothing else: no capability to init's budget, address space or
 //! capability space, nor to any other program's.
 
+use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -22,12 +29,13 @@ use abi::syscall::IrqSource;
 use abi::{CapSlot, Rights};
 use rt::spawn::{Child, ElfFile, Grant, Spawn, SpawnError};
 use rt::sys;
-use sysconf::Grant as ConfigGrant;
+use sysconf::Authority;
+use sysconf::manifest::{self, Manifest, Need};
 
 use crate::program::Resource;
 
 /// The capabilities and facts init starts programs with.
-pub struct Authority<'a> {
+pub struct Authorities<'a> {
     /// init's budget.
     pub budget: CapSlot,
     /// The I/O space.
@@ -39,6 +47,8 @@ pub struct Authority<'a> {
     /// The initramfs memory object and the archive's offset in its first
     /// page.
     pub initramfs: (CapSlot, u64),
+    /// A badged capability to init's supervisor protocol.
+    pub supervisor: CapSlot,
     /// The archive.
     pub archive: &'a [u8],
     /// Boot entropy, mixed per instance.
@@ -68,44 +78,74 @@ impl fmt::Display for LaunchError {
     }
 }
 
-/// Makes the device capabilities `program` is granted (once per program;
-/// init keeps them).
-pub fn make_resources(
-    authority: &Authority<'_>,
+/// The program's ELF file in the initramfs.
+pub fn file<'a>(
+    authorities: &Authorities<'a>,
     program: &sysconf::Program<'_>,
+) -> Result<&'a [u8], LaunchError> {
+    kcore::tar::find(authorities.archive, program.path).map_err(|_| LaunchError::NoFile)
+}
+
+/// What `program` (whose file is `file`) asks for, each need checked
+/// against its entry; the one line that says why it is refused otherwise.
+pub fn needs<'a>(program: &sysconf::Program<'a>, file: &'a [u8]) -> Result<Vec<Need<'a>>, String> {
+    match elfload::section(file, manifest::SECTION) {
+        Err(e) => Err(format!("its section headers are unreadable: {e}")),
+        Ok(None) => Ok(program
+            .grants()
+            .filter_map(|grant| match grant {
+                sysconf::Grant::Serves(e) => Some(Need::Serves(e.name)),
+                sysconf::Grant::ClientOf(e) => Some(Need::ClientOf(e.name)),
+                _ => None,
+            })
+            .collect()),
+        Ok(Some(bytes)) => {
+            let manifest =
+                Manifest::parse(bytes).map_err(|e| format!("its manifest is malformed: {e}"))?;
+            manifest::check(&manifest, program).map_err(|refusal| format!("{refusal}"))?;
+            Ok(manifest.needs().collect())
+        }
+    }
+}
+
+/// Makes the device capabilities `needs` asks for, in order (once per
+/// program; init keeps them).
+pub fn make_resources(
+    authorities: &Authorities<'_>,
+    needs: &[Need<'_>],
 ) -> Result<Vec<Resource>, LaunchError> {
     let mut made = Vec::new();
     let result = (|| {
-        for grant in program.grants() {
-            let resource = match grant {
-                ConfigGrant::IoPorts { base, count } => Resource {
+        for need in needs {
+            let resource = match *need {
+                Need::IoPorts { base, count } => Resource {
                     kind: handle::IO_PORTS,
                     slot: sys::io_ports_create(
-                        authority.io_space,
-                        authority.budget,
+                        authorities.io_space,
+                        authorities.budget,
                         u64::from(base),
                         u64::from(count),
                     )
                     .map_err(|e| LaunchError::Resource("I/O ports", e))?,
                 },
-                ConfigGrant::IrqIsa(line) => irq(authority, IrqSource::Isa(line))?,
-                ConfigGrant::IrqGsi {
+                Need::IrqIsa(line) => irq(authorities, IrqSource::Isa(line))?,
+                Need::IrqGsi {
                     gsi,
                     level,
                     active_low,
                 } => irq(
-                    authority,
+                    authorities,
                     IrqSource::Gsi {
                         gsi,
                         level,
                         active_low,
                     },
                 )?,
-                ConfigGrant::DeviceMemory { phys, pages } => Resource {
+                Need::DeviceMemory { phys, pages } => Resource {
                     kind: handle::DEVICE_MEMORY,
                     slot: sys::memory_create_device(
-                        authority.budget,
-                        authority.device,
+                        authorities.budget,
+                        authorities.device,
                         phys,
                         u64::from(pages),
                     )
@@ -128,91 +168,101 @@ pub fn make_resources(
     }
 }
 
-fn irq(authority: &Authority<'_>, source: IrqSource) -> Result<Resource, LaunchError> {
+fn irq(authorities: &Authorities<'_>, source: IrqSource) -> Result<Resource, LaunchError> {
     Ok(Resource {
         kind: handle::IRQ,
-        slot: sys::irq_create(authority.irq_control, authority.budget, source)
+        slot: sys::irq_create(authorities.irq_control, authorities.budget, source)
             .map_err(|e| LaunchError::Resource("IRQ", e))?,
     })
 }
 
 /// What one instance starts with besides its entry.
-pub struct Instance<'r> {
-    /// The endpoints, by index in the configuration (init's slots).
-    pub endpoints: &'r [Option<CapSlot>],
-    /// The device capabilities made for the program.
+pub struct Instance<'r, 'a> {
+    /// What the program asks for (checked).
+    pub needs: &'r [Need<'a>],
+    /// The device capabilities made for it, in the order of `needs`.
     pub resources: &'r [Resource],
+    /// init's capability to the endpoint of a name, if it is open.
+    pub endpoint: &'r dyn Fn(&str) -> Option<CapSlot>,
     /// init's endpoint and this instance's badge on it.
     pub report_to: (CapSlot, u64),
     /// The instance number (mixed into its entropy).
     pub number: u64,
-    /// A capability to init's supervisor protocol (badged).
-    pub supervisor: CapSlot,
 }
 
-/// Starts one instance of `program`.
+/// Starts one instance of `program` from `file`.
 pub fn launch(
-    authority: &Authority<'_>,
+    authorities: &Authorities<'_>,
     program: &sysconf::Program<'_>,
-    instance: &Instance<'_>,
+    file: &[u8],
+    instance: &Instance<'_, '_>,
 ) -> Result<Child, LaunchError> {
-    let bytes =
-        kcore::tar::find(authority.archive, program.path).map_err(|_| LaunchError::NoFile)?;
-    let (initramfs, page_offset) = authority.initramfs;
+    let (initramfs, page_offset) = authorities.initramfs;
     let offset =
-        page_offset + (bytes.as_ptr() as u64).wrapping_sub(authority.archive.as_ptr() as u64);
+        page_offset + (file.as_ptr() as u64).wrapping_sub(authorities.archive.as_ptr() as u64);
     let mut grants: Vec<Grant<'_>> = Vec::new();
-    let endpoint_rights = |serves: bool| {
-        if serves {
-            Rights::READ | Rights::WRITE | Rights::GRANT
-        } else {
-            Rights::WRITE | Rights::GRANT
-        }
-    };
-    for grant in program.grants() {
-        let (endpoint, kind) = match grant {
-            ConfigGrant::Serves(e) => (e, handle::SERVICE),
-            ConfigGrant::ClientOf(e) => (e, handle::CLIENT),
-            _ => continue,
+    let mut resources = instance.resources.iter();
+    let (mut debug, mut boot_info) = (false, false);
+    let all = Rights::all();
+    for need in instance.needs {
+        let grant = match *need {
+            Need::Serves(name) | Need::ClientOf(name) => {
+                let serves = matches!(need, Need::Serves(_));
+                let Some(slot) = (instance.endpoint)(name) else {
+                    // Closed: its server will not come back.
+                    continue;
+                };
+                Grant {
+                    slot,
+                    rights: if serves {
+                        Rights::READ | Rights::WRITE | Rights::GRANT
+                    } else {
+                        Rights::WRITE | Rights::GRANT
+                    },
+                    kind: if serves {
+                        handle::SERVICE
+                    } else {
+                        handle::CLIENT
+                    },
+                    name,
+                }
+            }
+            Need::IoPorts { .. }
+            | Need::IrqIsa(_)
+            | Need::IrqGsi { .. }
+            | Need::DeviceMemory { .. } => {
+                let Some(resource) = resources.next() else {
+                    continue;
+                };
+                Grant::new(resource.slot, all, resource.kind)
+            }
+            Need::Authority(Authority::IoSpace) => {
+                Grant::new(authorities.io_space, all, handle::IO_SPACE)
+            }
+            Need::Authority(Authority::IrqControl) => {
+                Grant::new(authorities.irq_control, all, handle::IRQ_CONTROL)
+            }
+            Need::Authority(Authority::DeviceMemory) => {
+                Grant::new(authorities.device, all, handle::DEVICE)
+            }
+            Need::Authority(Authority::Initramfs) => {
+                Grant::new(initramfs, Rights::READ | Rights::GRANT, handle::INITRAMFS)
+            }
+            Need::Authority(Authority::Supervisor) => Grant::new(
+                authorities.supervisor,
+                Rights::WRITE | Rights::GRANT,
+                handle::SUPERVISOR,
+            ),
+            Need::Authority(Authority::BootInfo) => {
+                boot_info = true;
+                continue;
+            }
+            Need::Debug => {
+                debug = true;
+                continue;
+            }
         };
-        let Some(Some(slot)) = instance.endpoints.get(usize::from(endpoint.index)) else {
-            continue;
-        };
-        grants.push(Grant {
-            slot: *slot,
-            rights: endpoint_rights(kind == handle::SERVICE),
-            kind,
-            name: endpoint.name,
-        });
-    }
-    for resource in instance.resources {
-        grants.push(Grant::new(resource.slot, Rights::all(), resource.kind));
-    }
-    // INTERIM (until system.toml's authority grants land): the test runner
-    // gets the strong capabilities it needs.
-    let strong = program.name == "test-runner";
-    if strong {
-        grants.push(Grant::new(
-            authority.io_space,
-            Rights::all(),
-            handle::IO_SPACE,
-        ));
-        grants.push(Grant::new(
-            authority.irq_control,
-            Rights::all(),
-            handle::IRQ_CONTROL,
-        ));
-        grants.push(Grant::new(authority.device, Rights::all(), handle::DEVICE));
-        grants.push(Grant::new(
-            initramfs,
-            Rights::READ | Rights::GRANT,
-            handle::INITRAMFS,
-        ));
-        grants.push(Grant::new(
-            instance.supervisor,
-            Rights::WRITE | Rights::GRANT,
-            handle::SUPERVISOR,
-        ));
+        grants.push(grant);
     }
     // argv[0] is the program's name, as on Unix.
     let args: Vec<&str> = core::iter::once(program.name)
@@ -220,23 +270,19 @@ pub fn launch(
         .collect();
     let (report_to, badge) = instance.report_to;
     Spawn::new(ElfFile {
-        bytes,
+        bytes: file,
         backing: Some((initramfs, offset)),
     })
     .args(&args)
     .grants(&grants)
     .budget(u64::from(program.budget_frames))
     .priority(u64::from(program.priority))
-    .max_priority(if strong {
-        63
-    } else {
-        u64::from(program.priority)
-    })
-    .boot_info(strong)
+    .max_priority(u64::from(program.max_priority))
+    .debug(debug)
+    .boot_info(boot_info)
     .cspace_slots(cspace_slots(program.budget_frames))
-    .debug(program.debug)
-    .aslr(authority.aslr)
-    .entropy(mix(authority.entropy, instance.number))
+    .aslr(authorities.aslr)
+    .entropy(mix(authorities.entropy, instance.number))
     .report_to(report_to, badge)
     .spawn()
     .map_err(LaunchError::Spawn)

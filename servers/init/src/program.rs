@@ -22,6 +22,9 @@ pub struct Resource {
     pub slot: CapSlot,
 }
 
+/// Bytes reserved for a program's note (longer ones reallocate).
+const NOTE_BYTES: usize = 160;
+
 /// A program init supervises.
 pub struct Supervised<'a> {
     /// Its name (`entry N` for an entry that could not be decoded).
@@ -40,10 +43,11 @@ pub struct Supervised<'a> {
     pub child: Option<Child>,
     /// When a restart is due (monotonic ns).
     pub restart_at: Option<u64>,
-    /// Device capabilities made for it.
+    /// Its ELF file and what it asks for (checked), found at the first
+    /// start.
+    pub plan: Option<(&'a [u8], Vec<sysconf::manifest::Need<'a>>)>,
+    /// Device capabilities made for it, in the order of its needs.
     pub resources: Vec<Resource>,
-    /// Whether `resources` has been made.
-    pub resources_made: bool,
     /// The last thing init logged about it.
     pub note: String,
     history: VecDeque<Event>,
@@ -61,11 +65,20 @@ impl<'a> Supervised<'a> {
             failures: 0,
             child: None,
             restart_at: None,
+            plan: None,
             resources: Vec::new(),
-            resources_made: false,
-            note: String::new(),
-            history: VecDeque::new(),
+            // Full size from the start: a restart must not grow init's
+            // heap (the tests compare init's frames across restarts).
+            note: String::with_capacity(NOTE_BYTES),
+            history: VecDeque::with_capacity(HISTORY_EVENTS),
         }
+    }
+
+    /// Replaces the note, in its own buffer.
+    pub fn set_note(&mut self, text: core::fmt::Arguments<'_>) {
+        use core::fmt::Write;
+        self.note.clear();
+        let _ = self.note.write_fmt(text);
     }
 
     /// Records an event (the oldest goes past [`HISTORY_EVENTS`]).

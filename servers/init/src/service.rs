@@ -47,7 +47,7 @@ impl SupervisorServer for Service<'_, '_> {
 
     fn frames(&mut self) -> Result<(u64, u64), ErrorCode> {
         let status =
-            rt::sys::budget_info(self.init.authority.budget).map_err(|_| NO_FRAME_COUNT)?;
+            rt::sys::budget_info(self.init.authorities.budget).map_err(|_| NO_FRAME_COUNT)?;
         Ok((status.limit, status.used))
     }
 }

@@ -32,7 +32,7 @@ use rt::println;
 use rt::spawn::ExitStatus;
 use sysconf::restart::{Decision, End};
 
-use crate::launch::{self, Authority, Instance};
+use crate::launch::{self, Authorities, Instance};
 use crate::program::Supervised;
 
 /// Badge of supervisor calls (programs granted the `supervisor`
@@ -48,7 +48,7 @@ fn child_badge(index: usize, instance: u64) -> u64 {
 
 /// init's state.
 pub struct Init<'a> {
-    pub(crate) authority: Authority<'a>,
+    pub(crate) authorities: Authorities<'a>,
     pub(crate) programs: Vec<Supervised<'a>>,
     /// The configuration's endpoints (init's slots), by index.
     endpoints: Vec<Option<CapSlot>>,
@@ -56,9 +56,6 @@ pub struct Init<'a> {
     endpoint_names: Vec<&'a str>,
     /// The endpoint instances report to and supervisor clients call.
     inbox: Endpoint,
-    /// init's badged capability to `inbox` for supervisor clients (copies
-    /// of it are granted).
-    supervisor: CapSlot,
 }
 
 fn now_ms() -> u64 {
@@ -117,7 +114,7 @@ impl<'a> Init<'a> {
             endpoint_names.push(name);
         }
         Ok(Init {
-            authority: Authority {
+            authorities: Authorities {
                 budget,
                 io_space: CapSlot(boot.io_space_cap),
                 irq_control: CapSlot(boot.irq_control_cap),
@@ -126,6 +123,7 @@ impl<'a> Init<'a> {
                     CapSlot(boot.initramfs_cap),
                     boot.initramfs_addr % abi::layout::PAGE_BYTES,
                 ),
+                supervisor,
                 archive,
                 entropy: boot.entropy,
                 aslr,
@@ -134,7 +132,6 @@ impl<'a> Init<'a> {
             endpoints,
             endpoint_names,
             inbox,
-            supervisor,
         })
     }
 
@@ -149,33 +146,41 @@ impl<'a> Init<'a> {
 
     /// Starts one instance of program `index`.
     fn start(&mut self, index: usize) {
-        let authority = &self.authority;
+        let authorities = &self.authorities;
         let program = &mut self.programs[index];
         program.restart_at = None;
         let Some(entry) = program.entry else {
             return;
         };
-        if !program.resources_made {
-            match launch::make_resources(authority, &entry) {
-                Ok(resources) => {
+        if program.plan.is_none() {
+            match plan(authorities, &entry) {
+                Ok((file, needs, resources)) => {
+                    program.plan = Some((file, needs));
                     program.resources = resources;
-                    program.resources_made = true;
                 }
-                Err(e) => {
-                    refuse(program, format!("{e}"));
+                Err(why) => {
+                    refuse(program, why);
                     return;
                 }
             }
         }
+        let Some((file, needs)) = &program.plan else {
+            return;
+        };
         let number = program.instance + 1;
+        let (endpoints, names) = (&self.endpoints, &self.endpoint_names);
+        let endpoint = |name: &str| {
+            let at = names.iter().position(|&n| n == name)?;
+            *endpoints.get(at)?
+        };
         let instance = Instance {
-            endpoints: &self.endpoints,
+            needs,
             resources: &program.resources,
+            endpoint: &endpoint,
             report_to: (self.inbox.slot(), child_badge(index, number)),
             number: ((index as u64) << 32) | number,
-            supervisor: self.supervisor,
         };
-        match launch::launch(authority, &entry, &instance) {
+        match launch::launch(authorities, &entry, file, &instance) {
             Ok(child) => {
                 program.instance = number;
                 program.child = Some(child);
@@ -184,7 +189,7 @@ impl<'a> Init<'a> {
                     tracker.started(now_ms());
                 }
                 program.record(EventKind::Started, number as u32);
-                program.note = format!("instance {number} started");
+                program.set_note(format_args!("instance {number} started"));
                 println!(
                     "init: started {} ({}, instance {number}, {} frames, priority {})",
                     program.name, entry.path, entry.budget_frames, entry.priority
@@ -193,7 +198,7 @@ impl<'a> Init<'a> {
             Err(e) if program.instance == 0 => refuse(program, format!("{e}")),
             Err(e) => {
                 // A restart that fails counts as one more failure.
-                program.note = format!("restart failed: {e}");
+                program.set_note(format_args!("restart failed: {e}"));
                 println!("init: {}: {}", program.name, program.note);
                 self.ended(index, End::Failure);
             }
@@ -264,17 +269,18 @@ impl<'a> Init<'a> {
         let end = match status {
             ExitStatus::Exited(code) => {
                 program.record(EventKind::Exited, code as u32);
-                program.note = format!("instance {} exited with status {code}", program.instance);
+                let number = program.instance;
+                program.set_note(format_args!("instance {number} exited with status {code}"));
                 if code == 0 { End::Clean } else { End::Failure }
             }
             ExitStatus::Faulted {
                 vector, rip, addr, ..
             } => {
                 program.record(EventKind::Faulted, vector as u32);
-                program.note = format!(
-                    "instance {} faulted: vector {vector} at {rip:#x} (address {addr:#x})",
-                    program.instance
-                );
+                let number = program.instance;
+                program.set_note(format_args!(
+                    "instance {number} faulted: vector {vector} at {rip:#x} (address {addr:#x})"
+                ));
                 End::Failure
             }
         };
@@ -290,7 +296,8 @@ impl<'a> Init<'a> {
         };
         child.kill();
         program.record(EventKind::Killed, 0);
-        program.note = format!("instance {} killed", program.instance);
+        let number = program.instance;
+        program.set_note(format_args!("instance {number} killed"));
         println!("init: {} {}", program.name, program.note);
         self.ended(index, End::Failure);
         true
@@ -326,10 +333,10 @@ impl<'a> Init<'a> {
             Decision::GiveUp => {
                 program.state = State::GaveUp;
                 program.record(EventKind::GaveUp, program.failures as u32);
-                program.note = format!(
-                    "gave up after {} failures within its window",
-                    program.failures
-                );
+                let failures = program.failures;
+                program.set_note(format_args!(
+                    "gave up after {failures} failures within its window"
+                ));
                 println!("init: {}: {}", program.name, program.note);
                 self.close_served(index);
             }
@@ -372,6 +379,26 @@ impl<'a> Init<'a> {
     }
 }
 
+/// A program's file, what it asks for (checked against its entry) and
+/// the device capabilities made for it; why it is refused otherwise.
+#[allow(clippy::type_complexity)]
+fn plan<'a>(
+    authorities: &Authorities<'a>,
+    entry: &sysconf::Program<'a>,
+) -> Result<
+    (
+        &'a [u8],
+        Vec<sysconf::manifest::Need<'a>>,
+        Vec<crate::program::Resource>,
+    ),
+    String,
+> {
+    let file = launch::file(authorities, entry).map_err(|e| format!("{e}"))?;
+    let needs = launch::needs(entry, file)?;
+    let resources = launch::make_resources(authorities, &needs).map_err(|e| format!("{e}"))?;
+    Ok((file, needs, resources))
+}
+
 fn sys_endpoint(budget: CapSlot) -> Result<CapSlot, SysError> {
     rt::sys::endpoint_create(budget)
 }
@@ -388,5 +415,5 @@ fn refuse(program: &mut Supervised<'_>, why: String) {
     program.entry = None;
     program.record(EventKind::Refused, 0);
     println!("init: refused {}: {why}", program.name);
-    program.note = why;
+    program.set_note(format_args!("{why}"));
 }

@@ -32,6 +32,26 @@ use abi::boot::BootInfo;
 use rt::println;
 use rt::thread::JoinError;
 
+// The test runner tests the kernel itself, so it asks for strong
+// capabilities: the kernel's device authorities (to make ports, IRQs and
+// device memory of its own), the initramfs (to load programs), a copy of
+// the boot information (the command line says what to run), init's
+// supervisor protocol, the debug capability (to end the run), the
+// endpoint its capability test serves, and the servers it tests.
+sysconf::manifest! {
+    authority: [
+        "io-space",
+        "irq-control",
+        "device-memory",
+        "initramfs",
+        "boot-info",
+        "supervisor",
+    ],
+    debug: true,
+    serves: ["report"],
+    client_of: ["serial", "echo", "flaky", "once", "rogue"],
+}
+
 rt::entry!(main);
 
 /// The value of `key=value` on the kernel command line.

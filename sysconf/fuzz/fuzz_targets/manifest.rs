@@ -77,6 +77,7 @@ fn config() -> Vec<u8> {
         name: name.into(),
         path: format!("bin/{name}"),
         priority: 10,
+        max_priority: 0,
         budget_frames: 32,
         restart,
         debug,

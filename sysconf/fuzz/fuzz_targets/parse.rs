@@ -34,6 +34,7 @@ fn seed() -> Vec<u8> {
         name: name.into(),
         path: format!("bin/{name}"),
         priority: 20,
+        max_priority: 0,
         budget_frames: 128,
         restart,
         debug: true,

@@ -94,6 +94,12 @@ pub fn model_of(config: &Config<'_>) -> System {
             name: p.name.into(),
             path: p.path.into(),
             priority: p.priority,
+            // Stored as 0 when it is the priority.
+            max_priority: if p.max_priority == p.priority {
+                0
+            } else {
+                p.max_priority
+            },
             budget_frames: p.budget_frames,
             restart: p.restart,
             debug: p.debug,

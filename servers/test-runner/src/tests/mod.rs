@@ -293,6 +293,8 @@ pub static ALL: &[Test] = tests![
     protocol::server_killed_mid_call,
     supervision::exact_capabilities,
     supervision::errors,
+    supervision::manifests_enforced,
+    supervision::outside_port_faults,
     supervision::backoff_then_give_up,
     supervision::clean_exit_stays_down,
     supervision::kill_and_restart,

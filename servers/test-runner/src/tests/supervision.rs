@@ -232,3 +232,45 @@ pub fn errors() -> TestResult {
     ensure_eq!(supervisor.kill("missing"), Err(Error::Remote(NOT_RUNNING)));
     Ok(())
 }
+
+/// A manifest that asks for a port range, an IRQ or device memory its
+/// entry does not grant is refused, with a note naming what it asked for.
+pub fn manifests_enforced() -> TestResult {
+    let mut supervisor = supervisor()?;
+    for (name, asked) in [
+        (
+            "greedy-ports",
+            "asks for I/O ports 0x2f8..0x300, not granted",
+        ),
+        ("greedy-irq", "asks for ISA IRQ 7, not granted"),
+        (
+            "greedy-memory",
+            "asks for device memory 0xfeb01000..0xfeb02000, not granted",
+        ),
+    ] {
+        ensure_eq!(supervisor.status(name), Ok((State::Refused, 0, 0)));
+        let note = supervisor.note(name).map_err(|_| fail())?;
+        ensure_eq!(note, asked);
+    }
+    Ok(())
+}
+
+/// A driver that touches a port outside its range faults (#GP), and
+/// init, its supervisor, records how it ended; its policy leaves it down.
+pub fn outside_port_faults() -> TestResult {
+    let mut supervisor = supervisor()?;
+    ensure_eq!(supervisor.status("rogue"), Ok((State::Running, 1, 0)));
+    // The call it faults in the middle of.
+    let rogue = granted(handle::CLIENT, "rogue")?;
+    ensure_eq!(call_once(&rogue, 0), Err(SysError::PeerClosed));
+    let status = wait_for(&mut supervisor, "rogue", State::Stopped)?;
+    ensure_eq!(status, (State::Stopped, 1, 1));
+    let kinds: Vec<(EventKind, u32)> = history(&mut supervisor, "rogue")?
+        .iter()
+        .map(|e| (e.kind, e.value))
+        .collect();
+    ensure_eq!(kinds, [(EventKind::Started, 1), (EventKind::Faulted, 13)]);
+    let note = supervisor.note("rogue").map_err(|_| fail())?;
+    ensure!(note.contains("faulted: vector 13"));
+    Ok(())
+}
