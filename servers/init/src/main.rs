@@ -44,6 +44,13 @@ fn main() -> u64 {
     let Some(boot) = rt::start::boot_info() else {
         return 1;
     };
+    if arg(boot.cmdline(), "mode") == Some("bench") {
+        // From the kernel's first instruction to the first user one, which
+        // is init's (the benchmarks run later, in the test runner).
+        let ticks = rt::start::start_tsc().saturating_sub(boot.kernel_entry_tsc);
+        let unit = arg(boot.cmdline(), "unit").unwrap_or("instructions");
+        println!("BENCH boot_to_user {unit} {ticks} {ticks} {ticks} 1");
+    }
     let Some(archive) = rt::start::initramfs() else {
         println!("init: no initramfs; nothing to start");
         return 1;
