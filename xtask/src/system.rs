@@ -801,6 +801,22 @@ depends_on = ["serial"]
     }
 
     #[test]
+    fn max_priority_out_of_range() {
+        assert_eq!(
+            one_error(&SERIAL.replace("priority = 10", "priority = 10\nmax_priority = 9")),
+            "program \"serial\": max_priority 9 is above 63 or below priority 10"
+        );
+        assert_eq!(
+            one_error(&SERIAL.replace("priority = 10", "priority = 10\nmax_priority = 64")),
+            "program \"serial\": max_priority 64 is above 63 or below priority 10"
+        );
+        let text = SERIAL.replace("priority = 10", "priority = 10\nmax_priority = 63");
+        let packed = pack_lines(&text).unwrap();
+        let decoded = sysconf::Config::parse(&packed).unwrap();
+        assert_eq!(decoded.program(0).unwrap().max_priority, 63);
+    }
+
+    #[test]
     fn zero_budget() {
         assert_eq!(
             one_error(&SERIAL.replace("budget_frames = 32", "budget_frames = 0")),
