@@ -507,6 +507,7 @@ fn test_seed(seed: u64, count: u64) -> TestResult {
         print_problem(&config, outcome.as_ref(), p);
         Failure {
             what: p.what,
+            file: file!(),
             line: p.line,
         }
     })

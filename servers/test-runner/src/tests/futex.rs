@@ -486,6 +486,7 @@ fn cross_process_once() -> TestResult {
 fn fail(what: &'static str) -> super::Failure {
     super::Failure {
         what,
+        file: core::panic::Location::caller().file(),
         line: core::panic::Location::caller().line(),
     }
 }

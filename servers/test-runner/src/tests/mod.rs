@@ -40,6 +40,8 @@ pub use support::warm_up;
 pub struct Failure {
     /// The check that failed.
     pub what: &'static str,
+    /// Source file.
+    pub file: &'static str,
     /// Source line.
     pub line: u32,
 }
@@ -62,6 +64,7 @@ macro_rules! ensure {
         if !$cond {
             return Err($crate::tests::Failure {
                 what: stringify!($cond),
+                file: file!(),
                 line: line!(),
             });
         }
@@ -77,6 +80,7 @@ macro_rules! ensure_eq {
             rt::println!("    left:  {:?}\n    right: {:?}", l, r);
             return Err($crate::tests::Failure {
                 what: concat!(stringify!($left), " == ", stringify!($right)),
+                file: file!(),
                 line: line!(),
             });
         }
@@ -318,7 +322,7 @@ pub fn run_one(index: u64) -> u64 {
     match (test.run)() {
         Ok(()) => 0,
         Err(f) => {
-            rt::println!("    check failed at line {}: {}", f.line, f.what);
+            rt::println!("    check failed at {}:{}: {}", f.file, f.line, f.what);
             1
         }
     }

@@ -73,7 +73,11 @@ pub fn serial() -> Result<Driver, Failure> {
 }
 
 fn fail(what: &'static str, line: u32) -> Failure {
-    Failure { what, line }
+    Failure {
+        what,
+        file: file!(),
+        line,
+    }
 }
 
 /// Reads until `want` bytes came or `deadline` passed.

@@ -13,7 +13,7 @@ use abi::syscall::exit_kind;
 use abi::{CapSlot, SysError};
 use rt::handle::Handle;
 
-use super::{Failure, debug_cap};
+use super::Failure;
 
 // ---------------------------------------------------------------------------
 // Shared helpers.
@@ -21,11 +21,12 @@ use super::{Failure, debug_cap};
 /// A setup step that must succeed; a failure names the caller's line.
 #[track_caller]
 pub(super) fn must<T>(result: Result<T, SysError>) -> Result<T, Failure> {
-    let line = core::panic::Location::caller().line();
+    let (file, line) = caller();
     result.map_err(|error| {
         rt::println!("    unexpected error: {:?}", error);
         Failure {
             what: "setup syscall failed",
+            file,
             line,
         }
     })
@@ -39,9 +40,15 @@ pub(super) fn code<T>(result: Result<T, SysError>) -> u64 {
     }
 }
 
-/// Free frames now.
+/// Frames the test runner may still spend (its budget's limit minus use).
 pub(super) fn free_frames() -> Result<u64, Failure> {
-    must(sys::debug_frame_count(debug_cap()).map(|count| count.free))
+    // The test runner's own budget, not the machine's free count: other
+    // programs (the serial driver, init) run beside the tests and take
+    // and return frames of their own whenever the runner blocks.
+    // Everything a test makes is charged to this budget or to budgets
+    // split from it, so a frame a test fails to give back shows here.
+    let status = must(sys::budget_info(budget()))?;
+    Ok(status.limit - status.used)
 }
 
 /// Two 32-bit values in one thread argument.
@@ -96,10 +103,13 @@ pub(super) fn pause(nanos: u64) {
 #[track_caller]
 pub(super) fn join(handle: JoinHandle) -> Result<u64, Failure> {
     let status = must(handle.join())?;
-    exit_code(status, core::panic::Location::caller().line())
+    exit_code(status, caller())
 }
 
-fn exit_code(status: abi::syscall::ThreadStatus, line: u32) -> Result<u64, Failure> {
+fn exit_code(
+    status: abi::syscall::ThreadStatus,
+    (file, line): (&'static str, u32),
+) -> Result<u64, Failure> {
     if status.kind != exit_kind::EXITED {
         rt::println!(
             "    thread killed by vector {} at rip {:#x} (address {:#x})",
@@ -109,6 +119,7 @@ fn exit_code(status: abi::syscall::ThreadStatus, line: u32) -> Result<u64, Failu
         );
         return Err(Failure {
             what: "a helper thread faulted",
+            file,
             line,
         });
     }
@@ -304,8 +315,8 @@ impl Raw {
     /// Creates, sets up and starts the thread.
     #[track_caller]
     pub(super) fn start(self) -> Result<RawThread, Failure> {
-        let line = core::panic::Location::caller().line();
-        let failure = |what| Failure { what, line };
+        let (file, line) = caller();
+        let failure = |what| Failure { what, file, line };
         let stack = take_raw_stack().ok_or(failure("no free stack for a helper thread"))?;
         let own = rt::process::own_caps();
         let cspace = if self.cspace == CapSlot::NULL {
@@ -379,10 +390,11 @@ impl RawThread {
     /// empty and takes its stack back.
     #[track_caller]
     pub(super) fn deleted_itself(self) -> Result<(), Failure> {
-        let line = core::panic::Location::caller().line();
+        let (file, line) = caller();
         if sys::cap_info(self.slot) != Err(SysError::InvalidCap) {
             return Err(Failure {
                 what: "the thread's capability is still there",
+                file,
                 line,
             });
         }
@@ -402,11 +414,11 @@ impl RawThread {
     /// Waits for it to exit, deletes it and returns its exit code.
     #[track_caller]
     pub(super) fn join(self) -> Result<u64, Failure> {
-        let line = core::panic::Location::caller().line();
+        let at = caller();
         let status = must(sys::thread_wait(self.slot))?;
         must(sys::cap_delete(self.slot))?;
         release_raw_stack(self.stack);
-        exit_code(status, line)
+        exit_code(status, at)
     }
 }
 
@@ -441,6 +453,13 @@ pub fn warm_up() {
     }
 }
 
+/// The file and line of the caller of a `#[track_caller]` function.
+#[track_caller]
+pub(super) fn caller() -> (&'static str, u32) {
+    let location = core::panic::Location::caller();
+    (location.file(), location.line())
+}
+
 /// The program's budget.
 pub(super) fn budget() -> CapSlot {
     rt::process::own_caps().budget
@@ -464,6 +483,7 @@ impl NoIpcBuffer {
     pub(super) fn take() -> Result<NoIpcBuffer, Failure> {
         let me = rt::thread::current().ok_or(Failure {
             what: "the test runs on a thread rt made",
+            file: file!(),
             line: line!(),
         })?;
         let thread = me.thread().slot();

@@ -138,6 +138,7 @@ pub fn clock_read() -> TestResult {
 pub fn fail() -> super::Failure {
     super::Failure {
         what: "setup syscall failed",
+        file: core::panic::Location::caller().file(),
         line: core::panic::Location::caller().line(),
     }
 }
