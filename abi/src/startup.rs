@@ -42,6 +42,13 @@ pub const BOOT_INFO_COPY_ADDR: u64 = STARTUP_ADDR + crate::layout::PAGE_BYTES;
 /// Label of the message that reports a program's exit to its parent
 /// (word 0: the status).
 pub const EXIT_LABEL: u64 = 0x4558_4954; // "EXIT"
+/// The bit set in the badge of every [`handle::CLIENT`] capability init
+/// hands out: init mints each program's client capabilities with badge
+/// `CLIENT_BADGE | (index + 1)`, its index in the system configuration,
+/// so a server knows which program calls (a session) and a client cannot
+/// mint badges of its own from an unbadged copy. Servers mint their own
+/// badges below this bit.
+pub const CLIENT_BADGE: u64 = 1 << 63;
 
 /// Bits of [`StartupInfo::flags`].
 pub mod flags {

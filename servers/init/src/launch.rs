@@ -188,6 +188,9 @@ pub struct Instance<'r, 'a> {
     pub report_to: (CapSlot, u64),
     /// The instance number (mixed into its entropy).
     pub number: u64,
+    /// The badge of its client capabilities (`abi::startup::CLIENT_BADGE`
+    /// and its index).
+    pub client_badge: u64,
 }
 
 /// Starts one instance of `program` from `file`.
@@ -201,6 +204,9 @@ pub fn launch(
     let offset =
         page_offset + (file.as_ptr() as u64).wrapping_sub(authorities.archive.as_ptr() as u64);
     let mut grants: Vec<Grant<'_>> = Vec::new();
+    // The badged client capabilities minted for this start, deleted once
+    // the loader has copied them.
+    let mut minted = Minted(Vec::new());
     let mut resources = instance.resources.iter();
     let (mut debug, mut boot_info) = (false, false);
     let all = Rights::all();
@@ -208,10 +214,15 @@ pub fn launch(
         let grant = match *need {
             Need::Serves(name) | Need::ClientOf(name) => {
                 let serves = matches!(need, Need::Serves(_));
-                let Some(slot) = (instance.endpoint)(name) else {
+                let Some(mut slot) = (instance.endpoint)(name) else {
                     // Closed: its server will not come back.
                     continue;
                 };
+                if !serves {
+                    slot = sys::cap_mint(slot, Rights::WRITE | Rights::GRANT, instance.client_badge)
+                        .map_err(|e| LaunchError::Resource("client capability", e))?;
+                    minted.0.push(slot);
+                }
                 Grant {
                     slot,
                     rights: if serves {
@@ -286,6 +297,18 @@ pub fn launch(
     .report_to(report_to, badge)
     .spawn()
     .map_err(LaunchError::Spawn)
+}
+
+/// Capabilities init made for one start only: deleted when it is done.
+struct Minted(Vec<CapSlot>);
+
+impl Drop for Minted {
+    fn drop(&mut self) {
+        for &slot in &self.0 {
+            // An error leaves nothing to free.
+            let _ = sys::cap_delete(slot);
+        }
+    }
 }
 
 /// A program's capability-space size: one slot per 16 frames of budget,

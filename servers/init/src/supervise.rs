@@ -179,6 +179,7 @@ impl<'a> Init<'a> {
             endpoint: &endpoint,
             report_to: (self.inbox.slot(), child_badge(index, number)),
             number: ((index as u64) << 32) | number,
+            client_badge: abi::startup::CLIENT_BADGE | (index as u64 + 1),
         };
         match launch::launch(authorities, &entry, file, &instance) {
             Ok(child) => {
