@@ -29,7 +29,9 @@ extern crate alloc;
 pub mod error;
 pub mod flags;
 pub mod path;
+pub mod pipe;
 pub mod stat;
+pub mod tree;
 
 pub use error::FsError;
 pub use flags::OpenFlags;
