@@ -1,6 +1,6 @@
-//! Pure logic of Mica's file servers and of the runtime's file API: no IPC,
-//! no allocation failures handled by hand, deterministic, tested on the
-//! host with `cargo test -p fscore`.
+//! Pure logic of Mica's file servers and of the runtime's file API: plain
+//! Rust with no IPC and no system calls, deterministic, tested on the host
+//! with `cargo test -p fscore`.
 //!
 //! - [`error`]: [`FsError`], the errors of the file API, with stable wire
 //!   codes from `0x101`.

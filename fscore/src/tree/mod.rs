@@ -10,7 +10,7 @@
 //! count per open file ([`Tree::open`], [`Tree::retain`],
 //! [`Tree::release`]).
 //!
-//! Helpers: [`slab`] (ids), [`account`] (who pays, [`Limits`]), [`data`]
+//! Helpers: [`slab`] (ids), [`account`] (who pays, [`Limits`]), `data`
 //! (sparse file pages).
 //!
 //! # Rules
