@@ -28,13 +28,13 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 /// Magic value of [`StartupInfo`].
 pub const STARTUP_MAGIC: u64 = u64::from_le_bytes(*b"MICASTRT");
 /// Version of [`StartupInfo`].
-pub const STARTUP_VERSION: u32 = 2;
+pub const STARTUP_VERSION: u32 = 3;
 /// Auxiliary-vector type whose value is the startup page's address.
 pub const AT_MICA_STARTUP: u64 = 0x4d49_0001;
 /// Where the loader maps the startup page.
 pub const STARTUP_ADDR: u64 = crate::layout::BOOT_INFO_ADDR;
 /// Capabilities a [`StartupInfo`] can name besides the fixed ones.
-pub const STARTUP_HANDLES: usize = 16;
+pub const STARTUP_HANDLES: usize = 32;
 /// Bytes of a handle's name (UTF-8, padded with NULs).
 pub const HANDLE_NAME_BYTES: usize = 24;
 /// Where a copy of the boot information is, with [`flags::BOOT_INFO`].

@@ -31,6 +31,8 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
 pub use abi;
 pub use rt;
 
@@ -43,6 +45,7 @@ pub mod status;
 pub mod wire;
 
 pub mod echo;
+pub mod file;
 pub mod serial;
 pub mod supervisor;
 

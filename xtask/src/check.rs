@@ -108,14 +108,17 @@ fn cargo() -> Command {
 /// The allowed dependency edges between workspace crates, by the
 /// depending crate's directory and the dependency's package name
 /// (STYLE.md §1: `abi` <- everything; `kcore` <- kernel; `rt` <- protocols
-/// <- servers and programs).
+/// <- files <- servers and programs; `fscore` is pure, below `protocols`).
 fn allowed(from_dir: &str, to: &str) -> bool {
     let user = from_dir.starts_with("servers/") || from_dir.starts_with("programs/");
     match to {
         "abi" => true,
-        // init and the test runner read the initramfs with kcore's tar
-        // reader until the initfs server exists.
-        "kcore" => matches!(from_dir, "kernel" | "servers/test-runner" | "servers/init"),
+        // init, initfs and the test runner read the initramfs with kcore's
+        // tar reader (init before initfs runs; the tests to compare).
+        "kcore" => matches!(
+            from_dir,
+            "kernel" | "servers/test-runner" | "servers/init" | "servers/initfs"
+        ),
         // init reads manifests out of ELF files.
         "elfload" => matches!(
             from_dir,
@@ -124,8 +127,12 @@ fn allowed(from_dir: &str, to: &str) -> bool {
         // The packed system.toml: xtask writes it, init reads it; programs
         // declare their manifests with its macro.
         "sysconf" => from_dir == "xtask" || user,
-        "rt" => user || from_dir == "protocols",
-        "protocols" => user,
+        "rt" => user || matches!(from_dir, "protocols" | "files"),
+        "protocols" => user || from_dir == "files",
+        // The pure logic of files: paths, the ramfs tree, pipes, errors.
+        "fscore" => user || matches!(from_dir, "protocols" | "files"),
+        // The file API every program may use.
+        "files" => user,
         _ => false,
     }
 }

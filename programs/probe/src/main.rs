@@ -20,7 +20,10 @@
 //! - `caps`: reports every capability it holds, one call each on its
 //!   `CLIENT` endpoint named `report` (label [`CAP_LABEL`], words: slot,
 //!   object type, rights, badge), then one call with label [`END_LABEL`]
-//!   and the count; exits 0 once all were answered.
+//!   and the count; exits 0 once all were answered;
+//! - `open PATH`: opens PATH for reading through its namespace
+//!   (`files`); exits 0 if that worked, else with the error's code
+//!   (`fscore::FsError::code`).
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -58,6 +61,10 @@ fn main() -> u64 {
         Some("threads") => threads(),
         Some("hold") => hold(),
         Some("caps") => caps(),
+        Some("open") => match files::File::open_read(args.get(2).copied().unwrap_or("")) {
+            Ok(_) => 0,
+            Err(error) => u64::from(error.code()),
+        },
         Some("serve-once") => serve_once(args.get(2).and_then(|n| n.parse().ok()).unwrap_or(255)),
         Some("sleep") => loop {
             thread::sleep(Duration::from_secs(1));

@@ -5,6 +5,7 @@ mod boot_info;
 mod clock;
 mod cspace;
 mod faults;
+mod files;
 mod futex;
 mod ioports;
 mod ipc;
@@ -17,6 +18,7 @@ mod populate;
 mod preempt;
 mod process;
 pub mod protocol;
+mod ramfs;
 mod runtime;
 mod sched;
 mod serial;
@@ -311,6 +313,20 @@ pub static ALL: &[Test] = tests![
     serial::blocked_reader_does_not_stop_writer,
     serial::echoes_a_fed_line,
     serial::killed_a_hundred_times,
+    files::initfs_reads_files,
+    files::initfs_offsets_and_dup,
+    files::initfs_lists_directories,
+    files::initfs_errors,
+    files::initfs_stale_and_forged,
+    files::initfs_frames_come_back,
+    files::null_namespace_and_passing_one,
+    files::open_limit_per_session,
+    ramfs::files_round_trip,
+    ramfs::directories,
+    ramfs::errors,
+    ramfs::shared_files,
+    ramfs::space_runs_out,
+    ramfs::killed_server,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.

@@ -1,0 +1,120 @@
+//! Directories and names: [`read_dir`], [`mkdir`], [`remove_dir`],
+//! [`remove_file`], [`rename`], [`metadata`].
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use fscore::{FsError, Kind};
+use protocols::file::{self, DirEntries, FileClient};
+use rt::Handle;
+use rt::ipc::Endpoint;
+
+use crate::{Metadata, cwd, namespace};
+
+/// One entry of a directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    /// Its name in the directory.
+    pub name: String,
+    /// What it is.
+    pub kind: Kind,
+}
+
+/// Runs `f` with a client of the directory capability `dir`, which the
+/// namespace owns.
+fn with_dir<R>(dir: abi::CapSlot, f: impl FnOnce(&mut FileClient<&Endpoint>) -> R) -> R {
+    let endpoint = Endpoint::from_raw(dir);
+    let result = f(&mut FileClient::new(&endpoint));
+    let _ = endpoint.into_raw();
+    result
+}
+
+/// The entries of the directory `path`, in the server's order (sorted by
+/// name on ramfs and initfs).
+///
+/// # Errors
+/// Resolving `path`; `NotFound`, `NotADirectory`, `BadDescriptor`.
+pub fn read_dir(path: &str) -> Result<Vec<DirEntry>, FsError> {
+    let dir = crate::File::open(path, fscore::OpenFlags::READ | fscore::OpenFlags::DIRECTORY)?;
+    let mut entries = Vec::new();
+    let mut cookie = 0;
+    loop {
+        let mut client = FileClient::new(dir.endpoint());
+        let (bytes, next) = client.readdir(cookie).map_err(file::error_of)?;
+        for entry in DirEntries::new(bytes) {
+            let (kind, name) = entry?;
+            entries.push(DirEntry {
+                name: String::from(name),
+                kind,
+            });
+        }
+        if next == 0 {
+            return Ok(entries);
+        }
+        cookie = next;
+    }
+}
+
+/// Makes the directory `path`.
+///
+/// # Errors
+/// Resolving `path`; `Exists`, `NotFound` (no parent), `NotADirectory`,
+/// `ReadOnly`, `NoSpace`, `NameTooLong`.
+pub fn mkdir(path: &str) -> Result<(), FsError> {
+    let target = namespace::resolve(&cwd::getcwd(), path)?;
+    with_dir(target.dir, |c| c.mkdir(&target.path)).map_err(file::error_of)
+}
+
+/// Removes the empty directory `path`.
+///
+/// # Errors
+/// Resolving `path`; `NotFound`, `NotADirectory`, `NotEmpty`, `ReadOnly`,
+/// `Busy` (a mount point, or the root).
+pub fn remove_dir(path: &str) -> Result<(), FsError> {
+    let target = namespace::resolve(&cwd::getcwd(), path)?;
+    if target.path.is_empty() {
+        return Err(FsError::Busy);
+    }
+    with_dir(target.dir, |c| c.rmdir(&target.path)).map_err(file::error_of)
+}
+
+/// Removes the file `path`.
+///
+/// # Errors
+/// Resolving `path`; `NotFound`, `IsADirectory`, `ReadOnly`.
+pub fn remove_file(path: &str) -> Result<(), FsError> {
+    let target = namespace::resolve(&cwd::getcwd(), path)?;
+    if target.path.is_empty() {
+        return Err(FsError::IsADirectory);
+    }
+    with_dir(target.dir, |c| c.unlink(&target.path)).map_err(file::error_of)
+}
+
+/// Renames `from` to `to`, which must be on the same file system.
+///
+/// # Errors
+/// Resolving either; `CrossDevice` across file systems; the server's:
+/// `NotFound`, `Exists`, `IsADirectory`, `NotADirectory`, `NotEmpty`,
+/// `InvalidArgument` (a directory into itself), `ReadOnly`, `Busy`.
+pub fn rename(from: &str, to: &str) -> Result<(), FsError> {
+    let cwd = cwd::getcwd();
+    let source = namespace::resolve(&cwd, from)?;
+    let dest = namespace::resolve(&cwd, to)?;
+    if source.dir != dest.dir {
+        return Err(FsError::CrossDevice);
+    }
+    if source.path.is_empty() || dest.path.is_empty() {
+        return Err(FsError::Busy);
+    }
+    with_dir(source.dir, |c| c.rename(&source.path, &dest.path)).map_err(file::error_of)
+}
+
+/// The attributes of `path`.
+///
+/// # Errors
+/// Resolving `path`; `NotFound`, `NotADirectory`.
+pub fn metadata(path: &str) -> Result<Metadata, FsError> {
+    let target = namespace::resolve(&cwd::getcwd(), path)?;
+    let reply = with_dir(target.dir, |c| c.stat_at(&target.path)).map_err(file::error_of)?;
+    Metadata::from_reply(reply)
+}

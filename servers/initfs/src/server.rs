@@ -1,0 +1,281 @@
+//! initfs's side of the `File` protocol: open objects, and the handlers.
+
+use alloc::rc::Rc;
+use core::cell::Cell;
+
+use abi::CapSlot;
+use fscore::{FsError, Kind, OpenFlags};
+use protocols::ErrorCode;
+use protocols::file::{self, DirWriter, FileServer, Objects, READ_MAX_BYTES, This, Whence};
+use rt::ipc::Message;
+
+use crate::index::{Contents, Index};
+
+/// Open objects one session may hold.
+const OPEN_PER_SESSION: u32 = 256;
+
+/// One open file or directory.
+#[derive(Debug, Clone)]
+struct Open {
+    node: usize,
+    readable: bool,
+    /// Shared by the capabilities `dup` made.
+    offset: Rc<Cell<u64>>,
+}
+
+/// The server's state.
+pub struct Server<'a> {
+    index: Index<'a>,
+    objects: Objects<Open>,
+    dir: DirWriter,
+}
+
+/// Lists `archive` into an index; members it cannot take are logged.
+pub fn index_archive(archive: &[u8]) -> Index<'_> {
+    let mut index = Index::new();
+    for entry in kcore::tar::entries(archive) {
+        let Ok(entry) = entry else {
+            rt::log::warn!("initfs: the archive is damaged; members after this are not served");
+            break;
+        };
+        let mut buffer = [0u8; 256];
+        let Some(path) = joined(&entry, &mut buffer) else {
+            continue;
+        };
+        let clean = fscore::path::clean(&alloc::format!("/{path}"));
+        let clean = clean.trim_start_matches('/');
+        if clean.is_empty() {
+            continue;
+        }
+        let contents = match entry.kind {
+            b'0' | 0 if !path.ends_with('/') => Some(entry.data),
+            b'5' | 0 => None,
+            _ => continue,
+        };
+        if let Err(error) = index.add(clean, contents) {
+            rt::log::warn!("initfs: {clean}: not served: {error}");
+        }
+    }
+    index
+}
+
+/// `prefix/name` of a member as UTF-8.
+fn joined<'b>(entry: &kcore::tar::Entry<'_>, buffer: &'b mut [u8; 256]) -> Option<&'b str> {
+    let mut len = 0;
+    for part in [entry.prefix, b"/".as_slice(), entry.name] {
+        if part == b"/" && entry.prefix.is_empty() {
+            continue;
+        }
+        buffer.get_mut(len..len + part.len())?.copy_from_slice(part);
+        len += part.len();
+    }
+    core::str::from_utf8(buffer.get(..len)?).ok()
+}
+
+impl<'a> Server<'a> {
+    /// A server answering on `endpoint` from `index`.
+    pub fn new(endpoint: CapSlot, index: Index<'a>) -> Server<'a> {
+        Server {
+            index,
+            objects: Objects::new(endpoint, OPEN_PER_SESSION),
+            dir: DirWriter::default(),
+        }
+    }
+
+    /// Answers one request into `reply`.
+    pub fn dispatch(&mut self, request: &Message, reply: &mut Message) {
+        self.objects.begin(request.badge());
+        file::dispatch(self, request, reply);
+    }
+
+    /// The session and object the current request's capability names; a
+    /// root capability is the root directory.
+    fn this(&mut self) -> Result<(u32, Open), FsError> {
+        Ok(match self.objects.this()? {
+            This::Root(session) => (
+                session,
+                Open {
+                    node: 0,
+                    readable: true,
+                    offset: Rc::new(Cell::new(0)),
+                },
+            ),
+            This::Object(session, open) => (session, open.clone()),
+        })
+    }
+
+    fn data(&self, open: &Open) -> Result<&'a [u8], FsError> {
+        match self.index.get(open.node) {
+            Some(Contents::File(data)) if open.readable => Ok(data),
+            Some(Contents::File(_)) => Err(FsError::WrongMode),
+            Some(Contents::Dir(_)) => Err(FsError::IsADirectory),
+            None => Err(FsError::BadDescriptor),
+        }
+    }
+
+    fn stat_of(&self, node: usize) -> Result<(u8, u64, u64, u64), FsError> {
+        let (kind, size) = self
+            .index
+            .kind_and_size(node)
+            .ok_or(FsError::BadDescriptor)?;
+        Ok((kind.code(), size, node as u64 + 1, 1))
+    }
+}
+
+/// A handler's result as the protocol's.
+fn wire<T>(result: Result<T, FsError>) -> Result<T, ErrorCode> {
+    result.map_err(file::code)
+}
+
+/// A slice of `data` at `offset`, at most `max` bytes.
+fn window(data: &[u8], offset: u64, max: u32) -> &[u8] {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let len = (max as usize).min(READ_MAX_BYTES);
+    &data[start..data.len().min(start.saturating_add(len))]
+}
+
+impl FileServer for Server<'_> {
+    fn open(&mut self, path: &str, flags: u32) -> Result<(CapSlot, u8), ErrorCode> {
+        wire((|| {
+            let flags = OpenFlags::from_bits(flags)?;
+            let (session, dir) = self.this()?;
+            if !matches!(self.index.get(dir.node), Some(Contents::Dir(_))) {
+                return Err(FsError::NotADirectory);
+            }
+            let node = match self.index.lookup(dir.node, path) {
+                Ok(node) => node,
+                Err(FsError::NotFound) if flags.contains(OpenFlags::CREATE) => {
+                    return Err(FsError::ReadOnly);
+                }
+                Err(error) => return Err(error),
+            };
+            if flags.contains(OpenFlags::CREATE) && flags.contains(OpenFlags::EXCLUSIVE) {
+                return Err(FsError::Exists);
+            }
+            if flags.write() {
+                return Err(FsError::ReadOnly);
+            }
+            let (kind, _) = self.index.kind_and_size(node).ok_or(FsError::NotFound)?;
+            if flags.contains(OpenFlags::DIRECTORY) && kind != Kind::Dir {
+                return Err(FsError::NotADirectory);
+            }
+            let open = Open {
+                node,
+                readable: flags.read(),
+                offset: Rc::new(Cell::new(0)),
+            };
+            Ok((self.objects.mint(session, open)?, kind.code()))
+        })())
+    }
+
+    fn read(&mut self, max: u32) -> Result<&[u8], ErrorCode> {
+        let (_, open) = wire(self.this())?;
+        let data = wire(self.data(&open))?;
+        let bytes = window(data, open.offset.get(), max);
+        open.offset.set(open.offset.get() + bytes.len() as u64);
+        Ok(bytes)
+    }
+
+    fn read_at(&mut self, offset: u64, max: u32) -> Result<&[u8], ErrorCode> {
+        let (_, open) = wire(self.this())?;
+        let data = wire(self.data(&open))?;
+        Ok(window(data, offset, max))
+    }
+
+    fn write(&mut self, _data: &[u8]) -> Result<u64, ErrorCode> {
+        wire(self.this())?;
+        Err(file::code(FsError::ReadOnly))
+    }
+
+    fn write_at(&mut self, _offset: u64, _data: &[u8]) -> Result<u64, ErrorCode> {
+        wire(self.this())?;
+        Err(file::code(FsError::ReadOnly))
+    }
+
+    fn seek(&mut self, offset: i64, whence: Whence) -> Result<u64, ErrorCode> {
+        let (_, open) = wire(self.this())?;
+        let size = self
+            .index
+            .kind_and_size(open.node)
+            .map_or(0, |(_, size)| size);
+        let base = match whence {
+            Whence::Start => 0,
+            Whence::Current => open.offset.get(),
+            Whence::End => size,
+        };
+        let to = base
+            .checked_add_signed(offset)
+            .filter(|&to| i64::try_from(to).is_ok())
+            .ok_or(file::code(FsError::InvalidArgument))?;
+        open.offset.set(to);
+        Ok(to)
+    }
+
+    fn stat(&mut self) -> Result<(u8, u64, u64, u64), ErrorCode> {
+        let (_, open) = wire(self.this())?;
+        wire(self.stat_of(open.node))
+    }
+
+    fn stat_at(&mut self, path: &str) -> Result<(u8, u64, u64, u64), ErrorCode> {
+        let (_, dir) = wire(self.this())?;
+        let node = wire(self.index.lookup(dir.node, path))?;
+        wire(self.stat_of(node))
+    }
+
+    fn truncate(&mut self, _len: u64) -> Result<(), ErrorCode> {
+        wire(self.this())?;
+        Err(file::code(FsError::ReadOnly))
+    }
+
+    fn readdir(&mut self, cookie: u64) -> Result<(&[u8], u64), ErrorCode> {
+        let (_, dir) = wire(self.this())?;
+        let skip = usize::try_from(cookie).unwrap_or(usize::MAX);
+        let mut writer = DirWriter::default();
+        let mut taken = 0usize;
+        let mut more = false;
+        for (name, kind) in wire(self.index.entries(dir.node, skip))? {
+            if !writer.push(kind, name) {
+                more = true;
+                break;
+            }
+            taken += 1;
+        }
+        self.dir = writer;
+        let next = if more { (skip + taken) as u64 } else { 0 };
+        Ok((self.dir.as_bytes(), next))
+    }
+
+    fn mkdir(&mut self, _path: &str) -> Result<(), ErrorCode> {
+        wire(self.this())?;
+        Err(file::code(FsError::ReadOnly))
+    }
+
+    fn rmdir(&mut self, _path: &str) -> Result<(), ErrorCode> {
+        wire(self.this())?;
+        Err(file::code(FsError::ReadOnly))
+    }
+
+    fn unlink(&mut self, _path: &str) -> Result<(), ErrorCode> {
+        wire(self.this())?;
+        Err(file::code(FsError::ReadOnly))
+    }
+
+    fn rename(&mut self, _from: &str, _to: &str) -> Result<(), ErrorCode> {
+        wire(self.this())?;
+        Err(file::code(FsError::ReadOnly))
+    }
+
+    fn dup(&mut self, mode: &str) -> Result<CapSlot, ErrorCode> {
+        let (session, open) = wire(self.this())?;
+        if !mode.is_empty() {
+            return Err(file::code(FsError::InvalidArgument));
+        }
+        wire(self.objects.mint(session, open))
+    }
+
+    fn close(&mut self) -> Result<(), ErrorCode> {
+        wire(self.objects.close().map(drop))
+    }
+}

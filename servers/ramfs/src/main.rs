@@ -1,0 +1,57 @@
+//! ramfs: a read-write file system in memory, mounted at `/tmp`, behind
+//! the `File` protocol (`protocols::file`, `docs/files.md`).
+//!
+//! Started by init with the endpoint it serves, named "ramfs". The tree
+//! and its rules are `fscore::tree`; this program turns each request into
+//! one call there, with the caller's session (the program init gave the
+//! root capability to) as the owner who pays. Memory comes from ramfs's
+//! own budget, and [`LIMITS`] keeps the tree well inside it: one client
+//! cannot take more than a quota, so it cannot fill memory for all.
+//!
+//! Exit status: 0 when the endpoint is gone; 1 when the startup handle is
+//! missing; 2 when receiving fails otherwise.
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod server;
+
+use abi::SysError;
+use abi::startup::handle::SERVICE;
+use fscore::tree::account::Limits;
+use rt::Handle;
+use rt::ipc::Endpoint;
+
+sysconf::manifest! {
+    serves: ["ramfs"],
+}
+
+rt::entry!(main);
+
+/// What the tree may hold, inside the 8,192 frames (32 MiB) system.toml
+/// gives ramfs: the rest is the server's own heap and page tables.
+pub const LIMITS: Limits = Limits {
+    max_bytes_total: 20 << 20,
+    max_bytes_per_owner: 16 << 20,
+    max_nodes: 16_384,
+    max_nodes_per_owner: 8_192,
+    max_file_bytes: 16 << 20,
+};
+
+fn main() -> u64 {
+    let Some(slot) = rt::start::startup_info().and_then(|info| info.handle(SERVICE)) else {
+        rt::log::error!("ramfs: no SERVICE endpoint in the startup page");
+        return 1;
+    };
+    let endpoint = Endpoint::from_raw(slot);
+    let mut server = server::Server::new(slot, LIMITS);
+    match protocols::server::serve(&endpoint, |request, reply| server.dispatch(request, reply)) {
+        SysError::PeerClosed | SysError::InvalidCap => 0,
+        error => {
+            rt::log::error!("ramfs: receiving failed: {error}");
+            2
+        }
+    }
+}

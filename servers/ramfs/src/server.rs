@@ -1,0 +1,291 @@
+//! ramfs's side of the `File` protocol: open objects, and the handlers.
+
+use alloc::rc::Rc;
+use alloc::string::String;
+use core::cell::{Cell, RefCell};
+
+use abi::CapSlot;
+use fscore::tree::account::Limits;
+use fscore::tree::{NodeId, Tree};
+use fscore::{FsError, Kind, OpenFlags, Stat};
+use protocols::ErrorCode;
+use protocols::file::{self, DirWriter, FileServer, Objects, READ_MAX_BYTES, This, Whence};
+use rt::ipc::Message;
+
+/// Open objects one session may hold.
+const OPEN_PER_SESSION: u32 = 256;
+
+/// Where a directory listing got to: the cookie handed out last and the
+/// name it stands for, so a listing resumes after a name and stays right
+/// while entries come and go.
+#[derive(Debug, Default)]
+struct Listing {
+    cookie: u64,
+    last: String,
+}
+
+/// One open file or directory; the capabilities `dup` made share it.
+#[derive(Debug, Clone)]
+struct Open {
+    node: NodeId,
+    flags: OpenFlags,
+    offset: Rc<Cell<u64>>,
+    listing: Rc<RefCell<Listing>>,
+}
+
+impl Open {
+    fn new(node: NodeId, flags: OpenFlags) -> Open {
+        Open {
+            node,
+            flags,
+            offset: Rc::new(Cell::new(0)),
+            listing: Rc::new(RefCell::new(Listing::default())),
+        }
+    }
+}
+
+/// The server's state.
+pub struct Server {
+    tree: Tree,
+    objects: Objects<Open>,
+    /// Where `read` copies to before the reply.
+    buffer: [u8; READ_MAX_BYTES],
+    dir: DirWriter,
+}
+
+impl Server {
+    /// An empty file system answering on `endpoint`.
+    pub fn new(endpoint: CapSlot, limits: Limits) -> Server {
+        Server {
+            tree: Tree::new(limits),
+            objects: Objects::new(endpoint, OPEN_PER_SESSION),
+            buffer: [0; READ_MAX_BYTES],
+            dir: DirWriter::default(),
+        }
+    }
+
+    /// Answers one request into `reply`.
+    pub fn dispatch(&mut self, request: &Message, reply: &mut Message) {
+        self.objects.begin(request.badge());
+        file::dispatch(self, request, reply);
+    }
+
+    /// The session and the object the request's capability names (the
+    /// root directory for a root capability).
+    fn this(&mut self) -> Result<(u32, Open), FsError> {
+        let root = self.tree.root();
+        Ok(match self.objects.this()? {
+            This::Root(session) => (session, Open::new(root, OpenFlags::READ)),
+            This::Object(session, open) => (session, open.clone()),
+        })
+    }
+
+    /// Mints a capability for `open`, or releases its node.
+    fn mint(&mut self, session: u32, open: Open) -> Result<CapSlot, FsError> {
+        let node = open.node;
+        self.objects.mint(session, open).inspect_err(|_| {
+            let _ = self.tree.release(node);
+        })
+    }
+
+    fn stat_of(&self, node: NodeId) -> Result<(u8, u64, u64, u64), FsError> {
+        let Stat {
+            kind,
+            size,
+            nlink,
+            id,
+            ..
+        } = self.tree.stat(node)?;
+        let size = if kind == Kind::Dir {
+            self.entries(node)
+        } else {
+            size
+        };
+        Ok((kind.code(), size, id, u64::from(nlink)))
+    }
+
+    /// The number of entries of directory `node`.
+    fn entries(&self, node: NodeId) -> u64 {
+        let mut count = 0;
+        let mut after: Option<String> = None;
+        while let Ok(Some(entry)) = self.tree.readdir(node, after.as_deref()) {
+            count += 1;
+            after = Some(entry.name);
+        }
+        count
+    }
+
+    fn write_at_offset(&mut self, offset: Option<u64>, data: &[u8]) -> Result<u64, FsError> {
+        let (session, open) = self.this()?;
+        if !open.flags.write() {
+            return Err(FsError::WrongMode);
+        }
+        let at = match offset {
+            Some(at) => at,
+            None if open.flags.contains(OpenFlags::APPEND) => self.tree.stat(open.node)?.size,
+            None => open.offset.get(),
+        };
+        let n = self.tree.write(open.node, at, data, u64::from(session))?;
+        if offset.is_none() {
+            open.offset.set(at + n as u64);
+        }
+        Ok(n as u64)
+    }
+
+    fn read_at_offset(&mut self, offset: Option<u64>, max: u32) -> Result<usize, FsError> {
+        let (_, open) = self.this()?;
+        if !open.flags.read() {
+            return Err(FsError::WrongMode);
+        }
+        let at = offset.unwrap_or(open.offset.get());
+        let len = (max as usize).min(READ_MAX_BYTES);
+        let n = self.tree.read(open.node, at, &mut self.buffer[..len])?;
+        if offset.is_none() {
+            open.offset.set(at + n as u64);
+        }
+        Ok(n)
+    }
+}
+
+/// A handler's result as the protocol's.
+fn wire<T>(result: Result<T, FsError>) -> Result<T, ErrorCode> {
+    result.map_err(file::code)
+}
+
+impl FileServer for Server {
+    fn open(&mut self, path: &str, flags: u32) -> Result<(CapSlot, u8), ErrorCode> {
+        wire((|| {
+            let flags = OpenFlags::from_bits(flags)?;
+            let (session, dir) = self.this()?;
+            let node = self.tree.open(dir.node, path, flags, u64::from(session))?;
+            let kind = match self.tree.stat(node) {
+                Ok(stat) => stat.kind,
+                Err(error) => {
+                    let _ = self.tree.release(node);
+                    return Err(error);
+                }
+            };
+            let slot = self.mint(session, Open::new(node, flags))?;
+            Ok((slot, kind.code()))
+        })())
+    }
+
+    fn read(&mut self, max: u32) -> Result<&[u8], ErrorCode> {
+        let n = wire(self.read_at_offset(None, max))?;
+        Ok(&self.buffer[..n])
+    }
+
+    fn read_at(&mut self, offset: u64, max: u32) -> Result<&[u8], ErrorCode> {
+        let n = wire(self.read_at_offset(Some(offset), max))?;
+        Ok(&self.buffer[..n])
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<u64, ErrorCode> {
+        wire(self.write_at_offset(None, data))
+    }
+
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<u64, ErrorCode> {
+        wire(self.write_at_offset(Some(offset), data))
+    }
+
+    fn seek(&mut self, offset: i64, whence: Whence) -> Result<u64, ErrorCode> {
+        let (_, open) = wire(self.this())?;
+        let base = match whence {
+            Whence::Start => 0,
+            Whence::Current => open.offset.get(),
+            Whence::End => wire(self.tree.stat(open.node))?.size,
+        };
+        let to = base
+            .checked_add_signed(offset)
+            .filter(|&to| i64::try_from(to).is_ok())
+            .ok_or(file::code(FsError::InvalidArgument))?;
+        open.offset.set(to);
+        Ok(to)
+    }
+
+    fn stat(&mut self) -> Result<(u8, u64, u64, u64), ErrorCode> {
+        let (_, open) = wire(self.this())?;
+        wire(self.stat_of(open.node))
+    }
+
+    fn stat_at(&mut self, path: &str) -> Result<(u8, u64, u64, u64), ErrorCode> {
+        let (_, dir) = wire(self.this())?;
+        let node = wire(self.tree.lookup(dir.node, path))?;
+        wire(self.stat_of(node))
+    }
+
+    fn truncate(&mut self, len: u64) -> Result<(), ErrorCode> {
+        let (_, open) = wire(self.this())?;
+        if !open.flags.write() {
+            return Err(file::code(FsError::WrongMode));
+        }
+        wire(self.tree.truncate(open.node, len))
+    }
+
+    fn readdir(&mut self, cookie: u64) -> Result<(&[u8], u64), ErrorCode> {
+        let (_, dir) = wire(self.this())?;
+        let mut listing = dir.listing.borrow_mut();
+        let mut after = match cookie {
+            0 => None,
+            c if c == listing.cookie => Some(core::mem::take(&mut listing.last)),
+            _ => return Err(file::code(FsError::InvalidArgument)),
+        };
+        let mut writer = DirWriter::default();
+        let mut more = false;
+        while let Some(entry) = wire(self.tree.readdir(dir.node, after.as_deref()))? {
+            if !writer.push(entry.kind, &entry.name) {
+                more = true;
+                break;
+            }
+            after = Some(entry.name);
+        }
+        let next = if more {
+            listing.cookie = listing.cookie.wrapping_add(1).max(1);
+            listing.last = after.unwrap_or_default();
+            listing.cookie
+        } else {
+            0
+        };
+        drop(listing);
+        self.dir = writer;
+        Ok((self.dir.as_bytes(), next))
+    }
+
+    fn mkdir(&mut self, path: &str) -> Result<(), ErrorCode> {
+        let (session, dir) = wire(self.this())?;
+        wire(
+            self.tree
+                .mkdir(dir.node, path, u64::from(session))
+                .map(drop),
+        )
+    }
+
+    fn rmdir(&mut self, path: &str) -> Result<(), ErrorCode> {
+        let (_, dir) = wire(self.this())?;
+        wire(self.tree.rmdir(dir.node, path))
+    }
+
+    fn unlink(&mut self, path: &str) -> Result<(), ErrorCode> {
+        let (_, dir) = wire(self.this())?;
+        wire(self.tree.unlink(dir.node, path))
+    }
+
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), ErrorCode> {
+        let (_, dir) = wire(self.this())?;
+        wire(self.tree.rename(dir.node, from, dir.node, to))
+    }
+
+    fn dup(&mut self, mode: &str) -> Result<CapSlot, ErrorCode> {
+        let (session, open) = wire(self.this())?;
+        if !mode.is_empty() {
+            return Err(file::code(FsError::InvalidArgument));
+        }
+        wire(self.tree.retain(open.node))?;
+        wire(self.mint(session, open))
+    }
+
+    fn close(&mut self) -> Result<(), ErrorCode> {
+        let open = wire(self.objects.close())?;
+        wire(self.tree.release(open.node))
+    }
+}
