@@ -107,12 +107,15 @@ fn cargo() -> Command {
 
 /// The allowed dependency edges between workspace crates, by the
 /// depending crate's directory and the dependency's package name
-/// (STYLE.md §1: `abi` <- everything; `kcore` <- kernel; `rt` <- protocols
-/// <- servers and programs).
+/// (STYLE.md §1: `abi` and `fscore` <- everything; `kcore` <- kernel; `rt`
+/// <- protocols <- servers and programs).
 fn allowed(from_dir: &str, to: &str) -> bool {
     let user = from_dir.starts_with("servers/") || from_dir.starts_with("programs/");
     match to {
         "abi" => true,
+        // The file API's pure logic (errors, paths, the ramfs tree, the pipe
+        // buffer): no IPC, so any crate may use it.
+        "fscore" => true,
         // init and the test runner read the initramfs with kcore's tar
         // reader until the initfs server exists.
         "kcore" => matches!(from_dir, "kernel" | "servers/test-runner" | "servers/init"),
@@ -306,5 +309,8 @@ mod tests {
         assert!(allowed("protocols", "rt"));
         assert!(!allowed("protocols", "kcore"));
         assert!(!allowed("elfload", "rt"));
+        assert!(allowed("rt", "fscore"));
+        assert!(allowed("servers/init", "fscore"));
+        assert!(allowed("protocols", "fscore"));
     }
 }
