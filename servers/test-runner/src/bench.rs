@@ -15,12 +15,12 @@ use crate::peer::{self, grant};
 const ITERATIONS: usize = 10_000;
 const WARMUP: usize = 1_000;
 
-fn report(name: &str, unit: &str, samples: &mut [u64]) {
+pub(crate) fn report(name: &str, unit: &str, samples: &mut [u64]) {
     let (median, p10, p90) = summarize(samples);
     println!("BENCH {name} {unit} {median} {p10} {p90} {}", samples.len());
 }
 
-fn measure(samples: &mut [u64], overhead: u64, mut op: impl FnMut()) {
+pub(crate) fn measure(samples: &mut [u64], overhead: u64, mut op: impl FnMut()) {
     for _ in 0..WARMUP {
         op();
     }
@@ -100,6 +100,7 @@ pub fn run(boot: &BootInfo) -> u64 {
     spawn_exit(unit, &mut samples[..SPAWN_SAMPLES], overhead);
     protocol_call_roundtrip(unit, &mut samples[..PROTOCOL_SAMPLES], overhead);
     driver_restart(unit, &mut samples[..RESTART_SAMPLES], overhead);
+    crate::bench_files::rows(unit, samples, overhead);
 
     // User space only: the clock page, no syscall. One read in a function
     // of its own, minus the same call of a function that returns a

@@ -15,6 +15,7 @@
 extern crate alloc;
 
 mod bench;
+mod bench_files;
 mod bench_futex;
 mod bench_pair;
 mod bench_vm;

@@ -1,0 +1,73 @@
+//! The file rows: the same operations `bench/linux/bench.c` times on
+//! Linux's tmpfs, here on ramfs through the `files` crate, user code of
+//! both sides included (`docs/files.md`).
+//!
+//! - `file_open_close`: open `/tmp/f` for reading, then close it;
+//! - `file_read_4k`: 4 KiB at offset 0 of the open file (today in
+//!   message-sized pieces of 504 bytes: nine calls);
+//! - `file_stat`: the attributes of `/tmp/f`;
+//! - `file_create_unlink`: create `/tmp/g` exclusively, close it, remove it.
+
+use files::{File, OpenFlags};
+
+use crate::bench::{measure, report};
+
+/// Samples of each row.
+const FILE_SAMPLES: usize = 1000;
+
+/// Reads `buf.len()` bytes at `offset`, in as many calls as it takes.
+fn read_full_at(file: &File, offset: u64, buf: &mut [u8]) -> usize {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(offset + done as u64, &mut buf[done..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => done += n,
+        }
+    }
+    done
+}
+
+/// The file rows, or a line saying why they cannot run.
+pub fn rows(unit: &str, samples: &mut [u64], overhead: u64) {
+    let samples = &mut samples[..FILE_SAMPLES];
+    let data = [0x42u8; 8192];
+    let made = File::create("/tmp/f").and_then(|mut f| f.write_all(&data));
+    if let Err(error) = made {
+        rt::println!("bench: cannot make /tmp/f: {error}");
+        return;
+    }
+    measure(samples, overhead, || {
+        let file = File::open_read("/tmp/f");
+        core::hint::black_box(file.is_ok());
+    });
+    report("file_open_close", unit, samples);
+
+    let Ok(file) = File::open_read("/tmp/f") else {
+        rt::println!("bench: cannot open /tmp/f");
+        return;
+    };
+    let mut buf = [0u8; 4096];
+    measure(samples, overhead, || {
+        core::hint::black_box(read_full_at(&file, 0, &mut buf));
+    });
+    if buf != [0x42; 4096] {
+        rt::println!("bench: file_read_4k read the wrong bytes");
+        return;
+    }
+    report("file_read_4k", unit, samples);
+    drop(file);
+
+    measure(samples, overhead, || {
+        core::hint::black_box(files::metadata("/tmp/f").is_ok());
+    });
+    report("file_stat", unit, samples);
+
+    let create = OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
+    measure(samples, overhead, || {
+        let made = File::open("/tmp/g", create);
+        drop(made);
+        core::hint::black_box(files::remove_file("/tmp/g").is_ok());
+    });
+    report("file_create_unlink", unit, samples);
+    let _ = files::remove_file("/tmp/f");
+}
