@@ -125,8 +125,10 @@ mod tests {
     use std::process::Command;
 
     /// GNU tar's `-tv` listing of `archive`, or `None` without GNU tar.
-    fn gnu_listing(archive: &[u8]) -> Option<String> {
-        let path = std::env::temp_dir().join(format!("xtask-initramfs-{}.tar", std::process::id()));
+    fn gnu_listing(archive: &[u8], label: &str) -> Option<String> {
+        // Tests run in parallel threads of one process: one file each.
+        let name = format!("xtask-initramfs-{}-{label}.tar", std::process::id());
+        let path = std::env::temp_dir().join(name);
         std::fs::write(&path, archive).unwrap();
         let output = Command::new("tar").arg("-tvf").arg(&path).output();
         let _ = std::fs::remove_file(&path);
@@ -174,7 +176,7 @@ mod tests {
                 ("bin".to_string(), b'5', 0, 0o755, 0)
             ]
         );
-        if let Some(listing) = gnu_listing(&bytes) {
+        if let Some(listing) = gnu_listing(&bytes, "plain") {
             assert!(listing.contains(" bootstrap\n"), "{listing}");
             assert!(listing.starts_with("-rwxr-xr-x"), "{listing}");
             assert!(listing.contains("\ndrwxr-xr-x"), "{listing}");
@@ -217,7 +219,7 @@ mod tests {
                 .map(|entry| entry.unwrap().path().unwrap().display().to_string())
                 .collect();
             assert_eq!(names, ["first", "bin/x"]);
-            if let Some(listing) = gnu_listing(&bytes) {
+            if let Some(listing) = gnu_listing(&bytes, "aligned") {
                 let names: Vec<&str> = listing
                     .lines()
                     .map(|line| line.rsplit(' ').next().unwrap())
