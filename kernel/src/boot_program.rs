@@ -95,7 +95,12 @@ impl BootError {
             BootError::Initramfs(kcore::tar::TarError::NotFound) => {
                 "no `bootstrap` in the initramfs"
             }
-            BootError::Initramfs(_) => "the initramfs is not a valid tar file",
+            BootError::Initramfs(
+                kcore::tar::TarError::NotAFile | kcore::tar::TarError::Unsupported,
+            ) => "`bootstrap` in the initramfs is not a regular file",
+            BootError::Initramfs(
+                kcore::tar::TarError::Truncated | kcore::tar::TarError::BadHeader,
+            ) => "the initramfs is not a valid tar file",
             BootError::Image(abi::boot::ImageError::Truncated) => {
                 "the bootstrap image is truncated"
             }

@@ -11,11 +11,13 @@ use object::Endianness;
 use object::Object;
 use object::read::elf::{ElfFile64, ProgramHeader};
 
+use crate::initramfs::Initramfs;
+
 /// The bare-metal target.
 pub const TARGET: &str = "x86_64-unknown-none";
 /// Stack the first program gets.
 const BOOTSTRAP_STACK_BYTES: u64 = 256 * 1024;
-/// A ustar member's data follows its 512-byte header (`crate::tar`).
+/// A ustar member's data follows its 512-byte header (`crate::initramfs`).
 const TAR_HEADER_BYTES: usize = 512;
 
 /// Paths of a finished build.
@@ -230,39 +232,41 @@ pub fn build_all() -> Result<Artifacts> {
     // `bootstrap` first, its image data on a page boundary of the archive
     // (which the loader places on a page boundary), so that the kernel
     // maps the initramfs pages instead of copying them.
-    let mut archive = Vec::new();
+    let mut archive = Initramfs::new();
     let image = flatten(&elf, archive.len() + TAR_HEADER_BYTES)?;
-    crate::tar::append_file(&mut archive, "bootstrap", 0o755, &image)?;
+    archive.append_file("bootstrap", 0o755, &image)?;
     let page = PAGE_BYTES as usize;
+    // Directories have entries of their own, for a file server to list.
+    archive.append_dir("bin")?;
     for name in &programs {
         let path = release.join(name);
         let elf = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         check_loadable(name, &elf)?;
-        crate::tar::append_file_aligned(&mut archive, &format!("bin/{name}"), 0o755, &elf, page)?;
+        archive.append_file_aligned(&format!("bin/{name}"), 0o755, &elf, page)?;
     }
     for (name, path) in c_programs()? {
         let elf = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         check_loadable(&name, &elf)?;
-        crate::tar::append_file_aligned(&mut archive, &format!("bin/{name}"), 0o755, &elf, page)?;
+        archive.append_file_aligned(&format!("bin/{name}"), 0o755, &elf, page)?;
     }
     // The system configurations, validated and packed (docs/system.md):
     // `system.toml` for a normal boot, `system-test.toml` for the in-OS
     // suite, the benchmarks and the fuzzer (init reads the one the kernel
     // command line names with `system=`).
+    archive.append_dir("etc")?;
     for (source, packed) in [
         ("system.toml", "etc/system.bin"),
         ("system-test.toml", "etc/system-test.bin"),
     ] {
         let system = crate::system::pack_file(&root().join(source))?;
-        crate::tar::append_file(&mut archive, packed, 0o644, &system)?;
+        archive.append_file(packed, 0o644, &system)?;
     }
-    crate::tar::append_file(
-        &mut archive,
+    archive.append_file(
         "README",
         0o644,
         b"Mica initramfs: bootstrap is init, the first program; bin/ holds the programs it loads; etc/ the system configurations.\n",
     )?;
-    crate::tar::finish(&mut archive);
+    let archive = archive.finish()?;
     let initramfs = out.join("initramfs.tar");
     std::fs::write(&initramfs, archive)?;
     let kernel_out = out.join("kernel");

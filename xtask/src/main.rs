@@ -7,11 +7,11 @@ mod chart;
 mod check;
 mod cpio;
 mod fuzz;
+mod initramfs;
 mod linux;
 mod qemu;
 mod report;
 mod system;
-mod tar;
 mod test;
 
 use std::process::ExitCode;

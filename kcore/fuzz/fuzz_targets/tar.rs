@@ -1,34 +1,29 @@
 //! Fuzzes `kcore::tar` with arbitrary bytes as the archive.
 //!
-//! Beyond "never panics", checks what the reader promises: at most one error
-//! and only as the last item, fields within their header sizes, member data
-//! inside the input, and `find` returning the first regular file by its path.
+//! Beyond "never panics", checks what the reader promises: at most one
+//! `Corrupt` item and only as the last; every entry's path free of `..` and
+//! empty only for a directory; every entry's data range (`data_offset` and
+//! the data's length) inside the input and equal to the data slice; and
+//! `lookup` / `find` giving the last item with each path, as extracting the
+//! archive would leave it.
 //!
 //! Random bytes almost never carry a valid header checksum, so each input is
 //! also checked a second time with the checksum of every non-zero block
 //! rewritten to be valid (headers always start on a block boundary), which
-//! lets the fuzzer reach the size, data and path logic.
+//! lets the fuzzer reach the size, extended-header, sparse, link and path
+//! logic.
 #![no_main]
 
-use kcore::tar::{self, TarError};
+use kcore::tar::{self, EntryError, Kind, TarError};
 use libfuzzer_sys::fuzz_target;
 
-/// Whether `inner` lies within `outer` (both are borrowed from one input).
-fn is_within(inner: &[u8], outer: &[u8]) -> bool {
-    let outer_start = outer.as_ptr() as usize;
-    let inner_start = inner.as_ptr() as usize;
-    inner_start >= outer_start && inner_start + inner.len() <= outer_start + outer.len()
-}
-
-/// Size of a tar block.
-const BLOCK_BYTES: usize = 512;
 /// Byte range of the header checksum field.
 const CHKSUM: core::ops::Range<usize> = 148..156;
 
 /// `archive` with a valid checksum in every block that is not all zero.
 fn with_valid_checksums(archive: &[u8]) -> Vec<u8> {
     let mut patched = archive.to_vec();
-    for block in patched.chunks_exact_mut(BLOCK_BYTES) {
+    for block in patched.chunks_exact_mut(tar::BLOCK_BYTES) {
         if block.iter().all(|byte| *byte == 0) {
             continue;
         }
@@ -44,42 +39,73 @@ fuzz_target!(|archive: &[u8]| {
     check(&with_valid_checksums(archive));
 });
 
-/// Reads `archive` every way the kernel can and checks the promises.
+/// Reads `archive` every way the callers can and checks the promises.
 fn check(archive: &[u8]) {
-    let mut errors = 0;
-    let mut first_regular = None;
     let mut iter = tar::entries(archive);
-    for result in iter.by_ref() {
-        assert_eq!(errors, 0, "an item after an error");
-        match result {
-            Ok(entry) => {
-                assert!(entry.name.len() <= 100);
-                assert!(entry.prefix.len() <= 155);
-                assert!(!entry.name.contains(&0) && !entry.prefix.contains(&0));
-                assert!(is_within(entry.data, archive));
-                if first_regular.is_none() && entry.is_regular_file() {
-                    first_regular = Some(entry);
-                }
-            }
-            Err(error) => {
-                assert_ne!(error, TarError::NotFound);
-                errors += 1;
-            }
-        }
-    }
+    let items: Vec<_> = iter.by_ref().collect();
     assert!(iter.next().is_none(), "the iterator is fused");
-
-    // The first regular file is found by its own path, whatever follows it.
-    if let Some(entry) = first_regular {
-        let mut path = entry.prefix.to_vec();
-        if !path.is_empty() {
-            path.push(b'/');
-        }
-        path.extend_from_slice(entry.name);
-        if let Ok(path) = core::str::from_utf8(&path) {
-            assert_eq!(tar::find(archive, path), Ok(entry.data));
+    let corrupt = items
+        .iter()
+        .position(|item| matches!(item, Err(EntryError::Corrupt(_))));
+    if let Some(at) = corrupt {
+        assert_eq!(at + 1, items.len(), "an item after a corrupt header");
+    }
+    for item in &items {
+        match item {
+            Ok(entry) => {
+                assert!(!entry.path.has_parent_component());
+                assert!(entry.kind == Kind::Directory || !entry.path.is_root());
+                let end = entry.data_offset + entry.data.len();
+                let range = archive.get(entry.data_offset..end).expect("data inside");
+                assert_eq!(range.as_ptr(), entry.data.as_ptr());
+                assert!(entry.header_offset < archive.len());
+            }
+            Err(EntryError::Skipped(skipped)) => {
+                assert!(skipped.header_offset < archive.len());
+            }
+            Err(EntryError::Corrupt(error)) => {
+                assert!(matches!(error, TarError::Truncated | TarError::BadHeader));
+            }
         }
     }
     let _ = tar::find(archive, "init");
     let _ = tar::find(archive, "");
+    if corrupt.is_some() {
+        return;
+    }
+    // The last item with each path is what lookup gives.
+    for item in &items {
+        let path = match item {
+            Ok(entry) => entry.path,
+            Err(EntryError::Skipped(skipped)) => skipped.path,
+            Err(EntryError::Corrupt(_)) => continue,
+        };
+        let mut buffer = [0u8; 4096];
+        let Some(text) = path
+            .write_to(&mut buffer)
+            .and_then(|text| core::str::from_utf8(text).ok())
+        else {
+            continue;
+        };
+        let last = items
+            .iter()
+            .rev()
+            .find(|other| match other {
+                Ok(entry) => entry.path == path,
+                Err(EntryError::Skipped(skipped)) => skipped.path == path,
+                Err(EntryError::Corrupt(_)) => false,
+            })
+            .expect("the item itself");
+        match last {
+            Ok(entry) => {
+                assert_eq!(tar::lookup(archive, text), Ok(*entry));
+                if entry.is_regular_file() {
+                    assert_eq!(tar::find(archive, text), Ok(entry.data));
+                } else {
+                    assert_eq!(tar::find(archive, text), Err(TarError::NotAFile));
+                }
+            }
+            Err(_) => assert_eq!(tar::lookup(archive, text), Err(TarError::Unsupported)),
+        }
+    }
 }

@@ -30,46 +30,44 @@ pub struct Server<'a> {
     dir: DirWriter,
 }
 
-/// Lists `archive` into an index; members it cannot take are logged.
+/// Lists `archive` into an index; members it cannot take are logged
+/// (`kcore::tar` says why it skips one: a sparse file, a name with `..`,
+/// a type it does not know), and the rest are served.
 pub fn index_archive(archive: &[u8]) -> Index<'_> {
+    use kcore::tar::{EntryError, Kind as TarKind};
     let mut index = Index::new();
     for entry in kcore::tar::entries(archive) {
-        let Ok(entry) = entry else {
-            rt::log::warn!("initfs: the archive is damaged; members after this are not served");
-            break;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(EntryError::Skipped(skipped)) => {
+                rt::log::warn!("initfs: not served: {skipped}");
+                continue;
+            }
+            Err(EntryError::Corrupt(error)) => {
+                rt::log::warn!("initfs: {error}; members after this are not served");
+                break;
+            }
         };
-        let mut buffer = [0u8; 256];
-        let Some(path) = joined(&entry, &mut buffer) else {
-            continue;
-        };
-        let clean = fscore::path::clean(&alloc::format!("/{path}"));
-        let clean = clean.trim_start_matches('/');
-        if clean.is_empty() {
+        if entry.path.is_root() {
             continue;
         }
         let contents = match entry.kind {
-            b'0' | 0 if !path.ends_with('/') => Some(entry.data),
-            b'5' | 0 => None,
-            _ => continue,
+            TarKind::File | TarKind::HardLink { .. } => Some(entry.data),
+            TarKind::Directory => None,
+            _ => {
+                rt::log::warn!(
+                    "initfs: {}: not served: initfs holds files and directories only",
+                    entry.path
+                );
+                continue;
+            }
         };
-        if let Err(error) = index.add(clean, contents) {
-            rt::log::warn!("initfs: {clean}: not served: {error}");
+        let path = alloc::format!("{}", entry.path);
+        if let Err(error) = index.add(&path, contents) {
+            rt::log::warn!("initfs: {path}: not served: {error}");
         }
     }
     index
-}
-
-/// `prefix/name` of a member as UTF-8.
-fn joined<'b>(entry: &kcore::tar::Entry<'_>, buffer: &'b mut [u8; 256]) -> Option<&'b str> {
-    let mut len = 0;
-    for part in [entry.prefix, b"/".as_slice(), entry.name] {
-        if part == b"/" && entry.prefix.is_empty() {
-            continue;
-        }
-        buffer.get_mut(len..len + part.len())?.copy_from_slice(part);
-        len += part.len();
-    }
-    core::str::from_utf8(buffer.get(..len)?).ok()
 }
 
 impl<'a> Server<'a> {
