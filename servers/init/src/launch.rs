@@ -219,8 +219,9 @@ pub fn launch(
                     continue;
                 };
                 if !serves {
-                    slot = sys::cap_mint(slot, Rights::WRITE | Rights::GRANT, instance.client_badge)
-                        .map_err(|e| LaunchError::Resource("client capability", e))?;
+                    slot =
+                        sys::cap_mint(slot, Rights::WRITE | Rights::GRANT, instance.client_badge)
+                            .map_err(|e| LaunchError::Resource("client capability", e))?;
                     minted.0.push(slot);
                 }
                 Grant {
