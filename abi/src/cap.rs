@@ -129,6 +129,11 @@ pub enum ObjectType {
     IrqControl = 12,
     /// One interrupt line, delivered to a notification.
     Irq = 13,
+    /// A saved reply ([`crate::syscall::Syscall::ReplySave`]): the right to
+    /// answer one waiting caller once. Names no object of its own (it
+    /// holds no budget): only the caller that waits. Cannot be copied,
+    /// minted or sent; moves only within its capability space.
+    Reply = 14,
 }
 
 impl ObjectType {
@@ -158,6 +163,7 @@ impl ObjectType {
             11 => Ok(ObjectType::IoPorts),
             12 => Ok(ObjectType::IrqControl),
             13 => Ok(ObjectType::Irq),
+            14 => Ok(ObjectType::Reply),
             _ => Err(crate::SysError::InvalidArg),
         }
     }
@@ -198,10 +204,16 @@ mod tests {
             ObjectType::MemoryObject,
             ObjectType::Budget,
             ObjectType::DeviceMemory,
+            ObjectType::IoSpace,
+            ObjectType::IoPorts,
+            ObjectType::IrqControl,
+            ObjectType::Irq,
+            ObjectType::Reply,
         ] {
             assert_eq!(ObjectType::from_reg(t.to_reg()), Ok(t));
         }
         assert_eq!(ObjectType::from_reg(0), Err(SysError::InvalidArg));
+        assert_eq!(ObjectType::from_reg(15), Err(SysError::InvalidArg));
         assert_eq!(ObjectType::from_reg(99), Err(SysError::InvalidArg));
     }
 }

@@ -279,6 +279,31 @@ pub enum Syscall {
     /// [`MessageInfo::with_deadline`], the deadline in the IPC buffer
     /// bounds the receive ([`SysError::TimedOut`]; the reply has gone by then).
     ReplyRecv = 55,
+    /// Saves the calling thread's reply right in a new
+    /// [`ObjectType::Reply`] capability of its own capability space, so
+    /// that the caller keeps waiting while the thread receives other
+    /// calls; [`Syscall::ReplyWith`] answers it later. Afterwards the
+    /// thread holds no reply right.
+    ///
+    /// Arguments: [`ReplySaveArgs`]; results: [`SlotResult`]. Errors, in
+    /// order: [`SysError::InvalidCap`] if there is no reply right;
+    /// [`SysError::InvalidArg`] if it answers a fault message (those are
+    /// not saved; the right is kept); [`SysError::PeerClosed`] if the
+    /// caller has gone (the right is used up); [`SysError::InvalidCap`]
+    /// for a named `dst` out of range or full, [`SysError::OutOfMemory`]
+    /// if no slot is free (the right is kept).
+    ReplySave = 56,
+    /// Answers the caller saved in an [`ObjectType::Reply`] capability,
+    /// with a message as [`Syscall::Reply`] sends one, and empties the
+    /// slot. Deleting the capability instead answers the caller with
+    /// [`SysError::PeerClosed`].
+    ///
+    /// Arguments: [`ReplyWithArgs`]. Errors: [`SysError::InvalidCap`] and
+    /// [`SysError::WrongType`] for the slot; those of [`Syscall::Reply`]
+    /// for the message (the capability is kept, to try again);
+    /// [`SysError::PeerClosed`] if the caller has gone (the slot is
+    /// emptied).
+    ReplyWith = 57,
 
     // Notifications: 64..80.
     /// Creates a notification (word 0). Arguments: [`NotificationCreateArgs`];
@@ -721,7 +746,7 @@ const BY_NUMBER: [Option<Syscall>; Syscall::NUMBER_LIMIT as usize] = {
 impl Syscall {
     /// Every syscall, in number order (grouped by object: each group
     /// starts at a multiple of 16).
-    pub const ALL: [Syscall; 60] = [
+    pub const ALL: [Syscall; 62] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
@@ -755,6 +780,8 @@ impl Syscall {
         Syscall::NbRecv,
         Syscall::Reply,
         Syscall::ReplyRecv,
+        Syscall::ReplySave,
+        Syscall::ReplyWith,
         Syscall::NotificationCreate,
         Syscall::Signal,
         Syscall::Wait,
@@ -840,7 +867,8 @@ syscall_table!(
             IoPortsCreate => IoPortsCreateArgs,
             IoPortsBind => IoPortsBindArgs, IoPortsUnbind => IoPortsUnbindArgs,
             IrqCreate => IrqCreateArgs, IrqBind => IrqBindArgs, IrqAck => IrqAckArgs,
-            AspacePopulate => AspacePopulateArgs,
+            AspacePopulate => AspacePopulateArgs, ReplySave => ReplySaveArgs,
+            ReplyWith => ReplyWithArgs,
 );
 
 /// What an argument register holds. One list per syscall
@@ -1626,6 +1654,20 @@ message_args!(
     endpoint: CapSlot
 );
 args!(
+    /// Arguments of [`Syscall::ReplySave`].
+    ReplySaveArgs for ReplySave {
+        /// Slot for the [`ObjectType::Reply`] capability, or
+        /// [`CapSlot::NULL`] for the lowest free one.
+        dst: CapSlot,
+    }
+);
+message_args!(
+    /// Arguments of [`Syscall::ReplyWith`].
+    ReplyWithArgs for ReplyWith,
+    /// The [`ObjectType::Reply`] capability to answer through.
+    reply: CapSlot
+);
+args!(
     /// Arguments of [`Syscall::Recv`].
     RecvArgs for Recv {
         /// An [`ObjectType::Endpoint`] capability with [`Rights::READ`].
@@ -2035,6 +2077,16 @@ mod tests {
             mr2: 0,
             mr3: 0,
         });
+        round_trip(ReplySaveArgs { dst: CapSlot(0) });
+        round_trip(ReplySaveArgs { dst: slot });
+        round_trip(ReplyWithArgs {
+            reply: slot,
+            info: MessageInfo::new(9, 64, 3),
+            mr0: u64::MAX,
+            mr1: 1,
+            mr2: 2,
+            mr3: 3,
+        });
         round_trip(SignalArgs {
             notification: slot,
             bits: 1,
@@ -2197,6 +2249,55 @@ mod tests {
             CapCopyArgs::decode(&[1, 1 << 20, 0, 0, 0, 0]),
             Err(SysError::InvalidArg)
         );
+    }
+
+    #[test]
+    fn saved_reply_args_decode_like_reply() {
+        assert_eq!(Syscall::ReplySave.number(), 56);
+        assert_eq!(Syscall::ReplyWith.number(), 57);
+        assert_eq!(Syscall::ReplySave.arg_kinds(), &[ArgKind::Slot]);
+        assert_eq!(
+            Syscall::ReplyWith.arg_kinds(),
+            &[
+                ArgKind::Slot,
+                ArgKind::Info,
+                ArgKind::Value,
+                ArgKind::Value,
+                ArgKind::Value,
+                ArgKind::Value
+            ]
+        );
+        // The slot must fit in 32 bits; the rest of the registers are ignored.
+        assert_eq!(
+            ReplySaveArgs::decode(&[1 << 32, 0, 0, 0, 0, 0]),
+            Err(SysError::InvalidCap)
+        );
+        assert_eq!(
+            ReplySaveArgs::decode(&[5, u64::MAX, 1, 2, 3, 4]),
+            Ok(ReplySaveArgs { dst: CapSlot(5) })
+        );
+        // The slot first, then the info word, as for `ReplyRecv`.
+        assert_eq!(
+            ReplyWithArgs::decode(&[1 << 32, 1 << 10, 0, 0, 0, 0]),
+            Err(SysError::InvalidCap)
+        );
+        for bad_info in [1 << 10, 1 << 12, 1 << 13, 1 << 14, 1 << 15, 65, 4 << 8] {
+            assert_eq!(
+                ReplyWithArgs::decode(&[3, bad_info, 0, 0, 0, 0]),
+                Err(SysError::InvalidArg),
+                "{bad_info:#x}"
+            );
+        }
+        let regs = ReplyWithArgs {
+            reply: CapSlot(3),
+            info: MessageInfo::new(7, 2, 1),
+            mr0: 4,
+            mr1: 5,
+            mr2: 6,
+            mr3: 7,
+        }
+        .encode();
+        assert_eq!(regs, [3, MessageInfo::new(7, 2, 1).to_reg(), 4, 5, 6, 7]);
     }
 
     #[test]

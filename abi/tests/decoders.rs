@@ -303,6 +303,10 @@ args_properties!(reply_args: ReplyArgs for Reply {
 args_properties!(reply_recv_args: ReplyRecvArgs for ReplyRecv {
     endpoint: Slot, info: Info, mr0: Word, mr1: Word, mr2: Word, mr3: Word
 });
+args_properties!(reply_save_args: ReplySaveArgs for ReplySave { dst: Slot });
+args_properties!(reply_with_args: ReplyWithArgs for ReplyWith {
+    reply: Slot, info: Info, mr0: Word, mr1: Word, mr2: Word, mr3: Word
+});
 args_properties!(recv_args: RecvArgs for Recv { endpoint: Slot, deadline: Word });
 args_properties!(nb_recv_args: NbRecvArgs for NbRecv { endpoint: Slot });
 args_properties!(signal_args: SignalArgs for Signal { notification: Slot, bits: Word });
@@ -404,6 +408,8 @@ fn decode_as(call: Syscall, regs: &ArgRegs) -> Result<ArgRegs, SysError> {
         Syscall::NbRecv => go::<NbRecvArgs>(call, regs),
         Syscall::Reply => go::<ReplyArgs>(call, regs),
         Syscall::ReplyRecv => go::<ReplyRecvArgs>(call, regs),
+        Syscall::ReplySave => go::<ReplySaveArgs>(call, regs),
+        Syscall::ReplyWith => go::<ReplyWithArgs>(call, regs),
         Syscall::Signal => go::<SignalArgs>(call, regs),
         Syscall::Wait => go::<WaitArgs>(call, regs),
         Syscall::Poll => go::<PollArgs>(call, regs),
@@ -576,7 +582,7 @@ proptest! {
     }
 
     #[test]
-    fn any_object_type_register_decodes_1_to_13(reg in reg()) {
+    fn any_object_type_register_decodes_1_to_14(reg in reg()) {
         let want = match reg {
             1 => Ok(ObjectType::Debug),
             2 => Ok(ObjectType::AddressSpace),
@@ -591,6 +597,7 @@ proptest! {
             11 => Ok(ObjectType::IoPorts),
             12 => Ok(ObjectType::IrqControl),
             13 => Ok(ObjectType::Irq),
+            14 => Ok(ObjectType::Reply),
             _ => Err(SysError::InvalidArg),
         };
         let got = ObjectType::from_reg(reg);

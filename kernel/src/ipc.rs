@@ -406,6 +406,29 @@ pub fn reply(k: &mut Kernel, caller: ObjId<Thread>) -> Result<ReplyOutcome, SysE
         ReplyRight::Fault(target) => return reply_to_fault(k, caller, target),
         ReplyRight::To(target) => target,
     };
+    let result = transfer_reply(k, caller, target)?;
+    k.objects.get_mut(caller).reply = ReplyRight::None;
+    k.objects.get_mut(target).replier = None;
+    thread::wake(k, target, result);
+    Ok(ReplyOutcome::Delivered)
+}
+
+/// Moves the reply the running thread `replier` holds in its argument
+/// registers (and IPC buffer) to `target`, which awaits it, and returns
+/// what `target` is to be woken with: the reply, or the receiver-side
+/// error (the reply then counts as given). Waking it is the caller's, once
+/// it has cut the link that named the reply's giver (`Reply` and
+/// `ReplyRecv` through the thread's right, `ReplyWith` through a saved one).
+///
+/// # Errors
+/// The sender-side errors of [`transfer`]; nothing has changed then, and
+/// `target` still waits.
+#[inline(always)] // `Reply`'s general path stays one function, as before
+pub fn transfer_reply(
+    k: &mut Kernel,
+    replier: ObjId<Thread>,
+    target: ObjId<Thread>,
+) -> Result<Result<[u64; 6], SysError>, SysError> {
     let ThreadState::AwaitingReply { grant } = k.objects.get(target).state else {
         unreachable!("a caller with a replier awaits the reply");
     };
@@ -414,15 +437,11 @@ pub fn reply(k: &mut Kernel, caller: ObjId<Thread>) -> Result<ReplyOutcome, SysE
         grant,
         kind: SendKind::Send,
     };
-    let result = match transfer(k, caller, target, mode) {
-        Err(TransferError::Sender(error)) => return Err(error),
-        Err(TransferError::Receiver(error)) => Err(error),
-        Ok(values) => Ok(values),
-    };
-    k.objects.get_mut(caller).reply = ReplyRight::None;
-    k.objects.get_mut(target).replier = None;
-    thread::wake(k, target, result);
-    Ok(ReplyOutcome::Delivered)
+    match transfer(k, replier, target, mode) {
+        Err(TransferError::Sender(error)) => Err(error),
+        Err(TransferError::Receiver(error)) => Ok(Err(error)),
+        Ok(values) => Ok(Ok(values)),
+    }
 }
 
 /// The answer to a fault message: the replier's label says whether the

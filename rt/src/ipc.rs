@@ -15,8 +15,8 @@ use core::mem::MaybeUninit;
 
 use abi::ipc::{MSG_MAX_CAPS, MSG_MAX_WORDS, MSG_REG_WORDS, MessageInfo};
 use abi::syscall::{
-    CallArgs, NbRecvArgs, NbSendArgs, RecvArgs, RecvResult, ReplyArgs, ReplyRecvArgs, SendArgs,
-    SyscallArgs, SyscallResult,
+    CallArgs, NbRecvArgs, NbSendArgs, RecvArgs, RecvResult, ReplyArgs, ReplyRecvArgs,
+    ReplyWithArgs, SendArgs, SyscallArgs, SyscallResult,
 };
 use abi::{CapSlot, SysError};
 
@@ -467,6 +467,66 @@ impl Endpoint {
 /// [`SysError::PeerClosed`] when the caller has gone.
 pub fn reply(message: &Message) -> Result<(), SysError> {
     deliver(message_args!(ReplyArgs, reserved, 0, message, None))
+}
+
+/// `ReplyWith` through the Reply capability in `reply` (see [`SavedReply`],
+/// which owns one).
+///
+/// # Errors
+/// As [`reply`]; [`SysError::PeerClosed`] when the caller has gone (the
+/// slot is emptied then, as after a success); [`SysError::InvalidCap`] or
+/// [`SysError::WrongType`] for the slot.
+pub fn reply_with(reply: CapSlot, message: &Message) -> Result<(), SysError> {
+    deliver(message_args!(ReplyWithArgs, reply, reply, message, None))
+}
+
+handle!(
+    /// A saved reply: the right to answer one caller, kept while this
+    /// thread (or another of its capability space) serves other calls.
+    ///
+    /// [`SavedReply::save`] takes the thread's current reply right (after
+    /// a `Recv` of a call); the thread then holds none, so it goes on
+    /// with [`Endpoint::recv`] (a [`Endpoint::reply_recv`] would find
+    /// nothing to answer). [`SavedReply::send`] answers. Dropping the
+    /// handle deletes the capability, and the caller's `Call` fails with
+    /// [`SysError::PeerClosed`]: a caller is never left waiting for an
+    /// answer nobody can give. The capability cannot be copied, minted or
+    /// sent to another capability space.
+    SavedReply
+);
+
+impl SavedReply {
+    /// `ReplySave`: the reply right of the call this thread last received,
+    /// in the lowest free slot.
+    ///
+    /// # Errors
+    /// [`SysError::InvalidCap`] when there is nothing to answer;
+    /// [`SysError::InvalidArg`] for a fault message (answer it with
+    /// [`reply`]); [`SysError::PeerClosed`] when the caller has gone;
+    /// [`SysError::OutOfMemory`] when no slot is free (the right is kept).
+    pub fn save() -> Result<SavedReply, SysError> {
+        sys::reply_save(CapSlot::NULL).map(SavedReply::from_raw)
+    }
+
+    /// `ReplyWith`: answers the saved caller with `message`.
+    ///
+    /// # Errors
+    /// [`SysError::PeerClosed`] when the caller has gone. The other
+    /// errors are the sender's (`Reply`'s: a bad capability to send, a
+    /// missing buffer, the caller's space full); the capability is then
+    /// deleted with the handle, and the caller gets `PeerClosed`. To try
+    /// again instead, use [`reply_with`] on [`Handle::slot`] and
+    /// [`Handle::into_raw`] once it has succeeded.
+    pub fn send(self, message: &Message) -> Result<(), SysError> {
+        match reply_with(self.slot, message) {
+            // The kernel has emptied the slot.
+            result @ (Ok(()) | Err(SysError::PeerClosed)) => {
+                let _ = self.into_raw();
+                result
+            }
+            Err(error) => Err(error),
+        }
+    }
 }
 
 #[cfg(test)]

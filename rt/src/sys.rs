@@ -612,3 +612,16 @@ pub fn reply(message: &Message) -> Result<(), SysError> {
 pub fn reply_recv(endpoint: CapSlot, message: &mut Message) -> Result<(), SysError> {
     on_endpoint(endpoint, |e| e.reply_recv(message))
 }
+
+/// `ReplySave`: the thread's reply right becomes a Reply capability in
+/// `dst` (NULL: the lowest free slot); returns the slot. Owned, it is a
+/// [`crate::ipc::SavedReply`].
+pub fn reply_save(dst: CapSlot) -> Result<CapSlot, SysError> {
+    slot(invoke(&ReplySaveArgs { dst }))
+}
+
+/// `ReplyWith` ([`crate::ipc::reply_with`]): answers the caller saved in
+/// the Reply capability `reply`, which is used up.
+pub fn reply_with(reply: CapSlot, message: &Message) -> Result<(), SysError> {
+    crate::ipc::reply_with(reply, message)
+}

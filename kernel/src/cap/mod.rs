@@ -58,11 +58,16 @@ pub enum ObjectRef {
     IrqControl,
     /// An interrupt line.
     Irq(ObjId<Irq>),
+    /// A saved reply (`object::reply`): the caller that waits for it, or
+    /// `None` once that caller has gone. Holds no reference: the caller's
+    /// own end turns it into `None`.
+    Reply(Option<ObjId<Thread>>),
 }
 
 impl ObjectRef {
     /// The physical address of the object's frame and the offset of its
-    /// header in it; `None` for the singletons, which have neither.
+    /// header in it; `None` for the singletons and saved replies, which
+    /// have neither.
     #[inline(always)]
     pub fn header_location(self) -> Option<(u64, usize)> {
         #[inline(always)]
@@ -73,7 +78,8 @@ impl ObjectRef {
             ObjectRef::Debug
             | ObjectRef::DeviceMemory
             | ObjectRef::IoSpace
-            | ObjectRef::IrqControl => None,
+            | ObjectRef::IrqControl
+            | ObjectRef::Reply(_) => None,
             ObjectRef::Budget(id) => of(id),
             ObjectRef::AddressSpace(id) => of(id),
             ObjectRef::Thread(id) => of(id),
@@ -102,6 +108,7 @@ impl ObjectRef {
             ObjectRef::Endpoint(_) => ObjectType::Endpoint,
             ObjectRef::Notification(_) => ObjectType::Notification,
             ObjectRef::Memory(_) => ObjectType::MemoryObject,
+            ObjectRef::Reply(_) => ObjectType::Reply,
         }
     }
 }

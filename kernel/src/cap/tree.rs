@@ -10,7 +10,7 @@ use super::{Capability, SlotId};
 use crate::kernel::Kernel;
 use crate::mem::kobj::{ObjId, Objects};
 use crate::object::cspace::CSpace;
-use crate::object::lifetime;
+use crate::object::{lifetime, reply};
 
 impl CdtStore for Objects {
     type Id = SlotId;
@@ -71,7 +71,8 @@ pub fn delete(k: &mut Kernel, id: SlotId) {
 }
 
 /// Moves the capability in `from` to slot `index` of `cspace` (reserved by
-/// the caller); it keeps its place in the derivation tree.
+/// the caller); it keeps its place in the derivation tree (and a saved
+/// reply's caller follows it).
 pub fn move_to(k: &mut Kernel, from: SlotId, cspace: ObjId<CSpace>, index: u32) -> SlotId {
     let to = k
         .objects
@@ -84,6 +85,7 @@ pub fn move_to(k: &mut Kernel, from: SlotId, cspace: ObjId<CSpace>, index: u32) 
     let slot = k.objects.slot(from);
     let (owner, index) = (slot.owner, slot.index);
     k.objects.get_mut(owner).release(index);
+    reply::moved(k, cap, to);
     to
 }
 

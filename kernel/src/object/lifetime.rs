@@ -19,7 +19,9 @@ use abi::SysError;
 use crate::cap::ObjectRef;
 use crate::kernel::Kernel;
 use crate::mem::kobj::{KernelObject, ObjId};
-use crate::object::{aspace, budget, cspace, endpoint, ioports, irq, memory, notification, thread};
+use crate::object::{
+    aspace, budget, cspace, endpoint, ioports, irq, memory, notification, reply, thread,
+};
 use budget::Budget;
 
 /// What every kernel object starts with.
@@ -75,8 +77,14 @@ pub fn add_ref(k: &mut Kernel, object: ObjectRef) {
 }
 
 /// Drops a reference to `object`; at the last it joins the destroy list.
+/// A saved reply's deletion wakes its caller with `PeerClosed` instead.
 pub fn release(k: &mut Kernel, object: ObjectRef) {
     let Some(header) = k.objects.header_mut(object) else {
+        // A saved reply is its caller's one way to an answer: deleting it
+        // answers `PeerClosed`.
+        if let ObjectRef::Reply(Some(caller)) = object {
+            reply::release(k, caller);
+        }
         return;
     };
     header.refs = header.refs.saturating_sub(1);
@@ -125,8 +133,12 @@ fn reap_all(k: &mut Kernel) {
 /// queue and every other object, then its frame is freed.
 fn destroy(k: &mut Kernel, object: ObjectRef) {
     match object {
-        ObjectRef::Debug | ObjectRef::DeviceMemory | ObjectRef::IoSpace | ObjectRef::IrqControl => {
-        }
+        // No header, so never on the destroy list.
+        ObjectRef::Debug
+        | ObjectRef::DeviceMemory
+        | ObjectRef::IoSpace
+        | ObjectRef::IrqControl
+        | ObjectRef::Reply(_) => {}
         ObjectRef::Budget(id) => {
             budget::teardown(k, id);
             free(k, id);

@@ -9,4 +9,5 @@ pub mod irq;
 pub mod lifetime;
 pub mod memory;
 pub mod notification;
+pub mod reply;
 pub mod thread;

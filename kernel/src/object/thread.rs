@@ -27,7 +27,7 @@ use kcore::queue::Links;
 use kcore::timerq::TimerLinks;
 
 use crate::arch::{self, FpuArea, UserContext};
-use crate::cap::ObjectRef;
+use crate::cap::{ObjectRef, SlotId};
 use crate::kernel::Kernel;
 use crate::klog;
 use crate::mem::kobj::ObjId;
@@ -38,6 +38,7 @@ use crate::object::endpoint::{self, Endpoint};
 use crate::object::ioports::{self, IoPorts};
 use crate::object::lifetime::{self, Header};
 use crate::object::notification::{self, Notification};
+use crate::object::reply;
 use crate::timer::{self, TimerId};
 
 /// What a thread is doing.
@@ -166,7 +167,13 @@ pub struct Thread {
     /// The caller it may reply to.
     pub reply: ReplyRight,
     /// While awaiting a reply: the thread holding the right to answer.
+    /// (Kept one word wide apart from `saved_reply`: the IPC fast path
+    /// writes it on every call and reply.)
     pub replier: Option<ObjId<Thread>>,
+    /// While awaiting a reply whose right was saved (`ReplySave`): the
+    /// slot of the Reply capability that answers it (`object::reply`).
+    /// At most one of `replier` and `saved_reply` is set.
+    pub saved_reply: Option<SlotId>,
     /// The notification bound to it (signals also end an endpoint receive).
     pub bound: Option<ObjId<Notification>>,
     /// The I/O port ranges it may use (`object::ioports`).
@@ -224,6 +231,7 @@ impl Thread {
             fault_endpoint: CapSlot::NULL,
             reply: ReplyRight::None,
             replier: None,
+            saved_reply: None,
             bound: None,
             io_ports: [None; IO_PORTS_PER_THREAD],
             fault: [0; 4],
@@ -311,7 +319,8 @@ pub fn time_out(k: &mut Kernel, id: ObjId<Thread>) {
 
 /// Takes a thread out of whatever it waits in, and cuts its reply
 /// relations: a caller it owes a reply gets `PeerClosed`; a server
-/// that owes it one finds the right gone.
+/// that owes it one finds the right gone (or its saved Reply capability
+/// naming nobody).
 fn detach(k: &mut Kernel, id: ObjId<Thread>) {
     k.sched.forget_current(id);
     k.sched.unqueue(&mut k.objects, id);
@@ -324,8 +333,13 @@ fn detach(k: &mut Kernel, id: ObjId<Thread>) {
         ThreadState::Futex { .. } => crate::futex::remove(k, id),
         ThreadState::Joining { target } => k.objects.get_mut(target).joiner = None,
         ThreadState::AwaitingReply { .. } => {
-            if let Some(server) = k.objects.get_mut(id).replier.take() {
+            let thread = k.objects.get_mut(id);
+            let (server, saved) = (thread.replier.take(), thread.saved_reply.take());
+            if let Some(server) = server {
                 k.objects.get_mut(server).reply = ReplyRight::CallerGone;
+            }
+            if let Some(slot) = saved {
+                reply::caller_gone(k, slot);
             }
         }
         ThreadState::Inactive | ThreadState::Ready | ThreadState::Running | ThreadState::Exited => {

@@ -41,6 +41,11 @@ fn decode_derive(
 ) -> Result<DeriveOp, SysError> {
     let own = cspace_of(k, caller);
     let (source, cap) = cspace::get(&k.objects, own, src)?;
+    // A saved reply answers its caller once: a copy would answer twice.
+    // (It moves, but only within its space: it has no GRANT.)
+    if rights.is_some() && matches!(cap.object, ObjectRef::Reply(_)) {
+        return Err(SysError::InvalidArg);
+    }
     let rights = rights.unwrap_or(cap.rights);
     if !cap.rights.contains(rights) {
         return Err(SysError::MissingRights);

@@ -1,27 +1,28 @@
-//! Endpoint syscalls: create, send, call, receive, reply. The checks are
-//! here; the rendezvous and message transfer are in `crate::ipc`.
+//! Endpoint syscalls: create, send, call, receive, reply, and saved
+//! replies. The checks are here; the rendezvous and message transfer are
+//! in `crate::ipc`, saved replies in `crate::object::reply`.
 //!
 //! Deadlines: `Recv` takes one in a register; `Send`, `Call` and
 //! `ReplyRecv` (registers full) take one from the IPC buffer when the info
 //! has the deadline flag (`MessageInfo::has_deadline`), read before
-//! anything else happens. `NbSend` and `Reply` never wait, so they ignore
-//! the flag.
+//! anything else happens. `NbSend`, `Reply` and `ReplyWith` never wait, so
+//! they ignore the flag.
 
 use abi::ipc::{MSG_REG_WORDS, MessageInfo};
 use abi::syscall::{
     CallArgs, EndpointCreateArgs, NbRecvArgs, NbSendArgs, RecvArgs, ReplyArgs, ReplyRecvArgs,
-    SendArgs,
+    ReplySaveArgs, ReplyWithArgs, SendArgs,
 };
 use abi::{CapSlot, Rights, SysError};
 
-use super::{check_new_slot, install_new, lookup, payer};
+use super::{check_new_slot, install_new, lookup, payer, slot_result};
 use crate::cap::ObjectRef;
 use crate::ipc::{self, Blocking, ReplyOutcome, SendMode};
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
 use crate::object::endpoint::Endpoint;
-use crate::object::lifetime;
 use crate::object::thread::{SendKind, Thread};
+use crate::object::{lifetime, reply};
 
 /// `EndpointCreate`.
 pub fn endpoint_create(
@@ -132,4 +133,26 @@ pub fn reply_recv(
     let blocking = blocking(k, caller, args.info)?;
     ipc::reply(k, caller)?;
     ipc::recv(k, caller, endpoint, blocking)
+}
+
+/// `ReplySave`: the reply right becomes a Reply capability.
+pub fn reply_save(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: ReplySaveArgs,
+) -> Result<Next, SysError> {
+    reply::save(k, caller, args.dst).map(slot_result)
+}
+
+/// `ReplyWith`: answers through a Reply capability, as `Reply` answers
+/// through the thread's right.
+pub fn reply_with(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: ReplyWithArgs,
+) -> Result<Next, SysError> {
+    let (slot, target) = reply::lookup(k, caller, args.reply)?;
+    check_message(k, caller, args.info)?;
+    reply::answer(k, caller, slot, target)?;
+    Ok(Next::Success)
 }

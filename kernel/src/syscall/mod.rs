@@ -73,6 +73,8 @@ pub fn dispatch(
         Syscall::NbRecv => ipc::nb_recv(k, caller, decode(&args)?),
         Syscall::Reply => ipc::reply(k, caller, decode(&args)?),
         Syscall::ReplyRecv => ipc::reply_recv(k, caller, decode(&args)?),
+        Syscall::ReplySave => ipc::reply_save(k, caller, decode(&args)?),
+        Syscall::ReplyWith => ipc::reply_with(k, caller, decode(&args)?),
         Syscall::Signal => notification::signal(k, caller, decode(&args)?),
         Syscall::Wait => notification::wait(k, caller, decode(&args)?),
         Syscall::Poll => notification::poll(k, caller, decode(&args)?),

@@ -141,6 +141,26 @@ pub fn reply_recv(endpoint: CapSlot, message: &Message) -> Result<Received, SysE
     ipc(Syscall::ReplyRecv, endpoint.to_reg(), message)
 }
 
+/// `ReplyWith`: answer the caller saved in the Reply capability `reply`
+/// (`rt::sys::reply_with` with this module's [`Message`]).
+pub fn reply_with(reply: CapSlot, message: &Message) -> Result<(), SysError> {
+    reply_with_raw(reply.to_reg(), message)
+}
+
+/// `ReplyWith` with a raw slot register (tests pass ones above 32 bits).
+pub fn reply_with_raw(reply: u64, message: &Message) -> Result<(), SysError> {
+    ipc(Syscall::ReplyWith, reply, message).map(|_| ())
+}
+
+/// `ReplySave` with a raw destination register.
+pub fn reply_save_raw(dst: u64) -> Result<CapSlot, SysError> {
+    let (status, regs) = raw_syscall(Syscall::ReplySave.number(), [dst, 0, 0, 0, 0, 0]);
+    match status {
+        0 => Ok(CapSlot(regs[0] as u32)),
+        code => Err(SysError::from_code(code).unwrap_or(SysError::UnknownSyscall)),
+    }
+}
+
 /// `DebugWrite` with a raw address (tests pass bad ones on purpose).
 pub fn debug_write_raw(console: CapSlot, addr: u64, len: u64) -> Result<(), SysError> {
     invoke::<_, NoResult>(&DebugWriteArgs { console, addr, len }).map(|_| ())

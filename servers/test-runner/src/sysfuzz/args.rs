@@ -106,7 +106,10 @@ fn want(call: Syscall, index: usize) -> Want {
         (S::ThreadConfigure, 2) => Endpoint,
         (S::ThreadBind, 1) => Notification,
         (S::CapCopy, 2) | (S::CapMint, 3) | (S::CapMove, 1) => return Want::Space,
-        (S::CapCopy, 3) | (S::CapMint, 4) | (S::CapMove, 2) => return Want::Destination,
+        (S::CapCopy, 3) | (S::CapMint, 4) | (S::CapMove, 2) | (S::ReplySave, 0) => {
+            return Want::Destination;
+        }
+        (S::ReplyWith, 0) => Reply,
         (S::CapMint, 0) => return Want::Badgeable,
         (
             S::AspaceMap | S::AspaceUnmap | S::AspaceProtect | S::AspacePopulate | S::ThreadExec,

@@ -66,6 +66,9 @@ use super::rng::Rng;
 
 /// Percent of steps that run a script instead of one random call.
 const SCRIPT_PERCENT: u64 = 3;
+/// Percent of steps that answer through a saved reply, when the pool
+/// holds one (callers wait on it meanwhile).
+const SAVED_ANSWER_PERCENT: u64 = 20;
 /// Percent of calls that go to an unknown syscall number.
 const UNKNOWN_PERCENT: u64 = 2;
 /// Percent of calls that may block (`Send`, `Call`, `Recv`, `ReplyRecv`,
@@ -361,16 +364,30 @@ impl Worker {
         self.pool.add(slot as u32, kind, rights, parent as u32);
     }
 
-    /// One step: a reply when holding a reply right (often), a script
-    /// (rarely), else a random call.
+    /// One step: a reply when holding a reply right (often; sometimes
+    /// saved instead, as a Reply capability), an answer through a saved
+    /// reply the pool holds (now and then), a script (rarely), else a
+    /// random call.
     fn step(&mut self) {
         if self.holding_reply && self.rng.chance(50) {
-            let call = if self.rng.chance(70) {
-                Syscall::Reply
-            } else {
-                Syscall::ReplyRecv
+            let call = match self.rng.below(100) {
+                0..55 => Syscall::Reply,
+                55..80 => Syscall::ReplyRecv,
+                _ => Syscall::ReplySave,
             };
             self.random_call(Some(call));
+        } else if self.rng.chance(SAVED_ANSWER_PERCENT)
+            && let Some(entry) =
+                self.pool
+                    .live_with(&mut self.rng, ObjectType::Reply, Rights::empty())
+        {
+            // Random arguments, mostly through that capability.
+            self.tag = Tag::Random;
+            let mut args = args::generate(&mut self.rng, &self.pool, &self.cx, Syscall::ReplyWith);
+            if self.rng.chance(80) {
+                args[0] = u64::from(entry.slot);
+            }
+            self.issue(Syscall::ReplyWith, args, true);
         } else if self.rng.chance(SCRIPT_PERCENT) {
             self.tag = Tag::Script;
             report::bump(stat::SCRIPTS, 1);
@@ -452,7 +469,12 @@ impl Worker {
         }
         if matches!(
             call,
-            Syscall::Send | Syscall::NbSend | Syscall::Call | Syscall::Reply | Syscall::ReplyRecv
+            Syscall::Send
+                | Syscall::NbSend
+                | Syscall::Call
+                | Syscall::Reply
+                | Syscall::ReplyRecv
+                | Syscall::ReplyWith
         ) {
             self.fill_buffer(args[1]);
         }
@@ -594,6 +616,13 @@ impl Worker {
     fn observe(&mut self, call: Syscall, args: &[u64; 6], status: u64, results: &[u64; 6]) {
         use Syscall as S;
         if status != 0 {
+            // A saved reply whose caller has gone is used up all the same.
+            if call == S::ReplyWith && status == SysError::PeerClosed.code() {
+                self.pool.deleted(args[0]);
+            }
+            if call == S::ReplySave && status == SysError::PeerClosed.code() {
+                self.holding_reply = false;
+            }
             if status == SysError::InvalidCap.code()
                 && matches!(call, S::CapDelete | S::CapRevoke | S::CapInfo)
                 && self
@@ -649,6 +678,11 @@ impl Worker {
             S::CapRevoke => self.pool.revoked(args[0]),
             S::ClockRead => self.cx.now = results[0],
             S::Reply => self.holding_reply = false,
+            S::ReplySave => {
+                self.holding_reply = false;
+                self.learn(results[0], Some(ObjectType::Reply), Some(Rights::WRITE), 0);
+            }
+            S::ReplyWith => self.pool.deleted(args[0]),
             S::Recv | S::NbRecv | S::ReplyRecv | S::Call => {
                 if call == S::ReplyRecv {
                     self.holding_reply = false;
@@ -737,6 +771,22 @@ impl Worker {
                     slot: CapSlot(slot as u32),
                 });
             }
+        }
+        // Saved replies derive from nothing the revokes reach: delete them
+        // (their callers get PeerClosed, or are gone), or their slots
+        // would stay full once the pool forgets them.
+        let mut saved = [0u32; super::pool::CAPACITY];
+        let mut count = 0;
+        for entry in self.pool.entries() {
+            if entry.kind == Some(ObjectType::Reply) && entry.state == State::Live {
+                saved[count] = entry.slot;
+                count += 1;
+            }
+        }
+        for &slot in &saved[..count] {
+            let _ = self.call(&CapDeleteArgs {
+                slot: CapSlot(slot),
+            });
         }
         self.pool.clear();
         self.holding_reply = false;

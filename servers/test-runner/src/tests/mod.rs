@@ -20,6 +20,7 @@ mod process;
 pub mod protocol;
 mod ramfs;
 mod runtime;
+mod saved_reply;
 mod sched;
 mod serial;
 pub mod spawn;
@@ -195,6 +196,14 @@ pub static ALL: &[Test] = tests![
     ipc_caps::reply_transfer_errors,
     ipc_limits::errors,
     ipc_limits::configure_errors,
+    saved_reply::reverse_order,
+    saved_reply::save_errors,
+    saved_reply::with_errors,
+    saved_reply::delete_answers_peer_closed,
+    saved_reply::server_space_destroyed,
+    saved_reply::caller_killed,
+    saved_reply::no_copy_or_mint,
+    saved_reply::many_cycles,
     cspace::copy,
     cspace::mint,
     cspace::move_cap,
