@@ -85,6 +85,10 @@ pub mod handle {
     pub const DEVICE: u32 = 9;
     /// An endpoint to init's supervisor protocol.
     pub const SUPERVISOR: u32 = 10;
+    /// An open file, directory or pipe end of a file server (named
+    /// `stdin`, `stdout`, `stderr` or as the parent chose), which the
+    /// program now owns: it closes it.
+    pub const FILE: u32 = 11;
     /// First value free for programs to agree on among themselves.
     pub const USER: u32 = 0x1000;
 }

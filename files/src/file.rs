@@ -84,6 +84,31 @@ impl File {
         Ok(file)
     }
 
+    /// The open object a parent passed in the startup page under `name`
+    /// (`abi::startup::handle::FILE`: `stdin`, `stdout`, ...), once: a
+    /// second call finds nothing. Its kind is asked of its server.
+    pub fn inherited(name: &str) -> Option<File> {
+        use core::sync::atomic::{AtomicU32, Ordering};
+        static TAKEN: AtomicU32 = AtomicU32::new(0);
+        let info = rt::start::startup_info()?;
+        let index = info
+            .handles
+            .iter()
+            .position(|h| h.kind == abi::startup::handle::FILE && h.name() == name)?;
+        let bit = 1u32.checked_shl(index as u32)?;
+        if TAKEN.fetch_or(bit, Ordering::AcqRel) & bit != 0 {
+            return None;
+        }
+        let mut file = File {
+            endpoint: Endpoint::from_raw(abi::CapSlot(info.handles[index].slot)),
+            kind: Kind::File,
+        };
+        if let Ok(meta) = file.metadata() {
+            file.kind = meta.kind;
+        }
+        Some(file)
+    }
+
     /// Adopts a capability to an open object (passed by a parent, say).
     pub fn from_endpoint(endpoint: Endpoint, kind: Kind) -> File {
         File { endpoint, kind }

@@ -23,7 +23,12 @@
 //!   and the count; exits 0 once all were answered;
 //! - `open PATH`: opens PATH for reading through its namespace
 //!   (`files`); exits 0 if that worked, else with the error's code
-//!   (`fscore::FsError::code`).
+//!   (`fscore::FsError::code`);
+//! - `cat`: copies its `stdin` file to its `stdout` file until the end
+//!   of `stdin`; exits 0, or with the error's code (a broken pipe, say);
+//! - `sink N`: reads N bytes of `stdin`, then writes one byte to
+//!   `stdout`, again and again until the end of `stdin` (the other side
+//!   of the `pipe_throughput_64k` benchmark).
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -61,6 +66,8 @@ fn main() -> u64 {
         Some("threads") => threads(),
         Some("hold") => hold(),
         Some("caps") => caps(),
+        Some("cat") => cat(),
+        Some("sink") => sink(args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1)),
         Some("open") => match files::File::open_read(args.get(2).copied().unwrap_or("")) {
             Ok(_) => 0,
             Err(error) => u64::from(error.code()),
@@ -196,5 +203,50 @@ fn hold() -> u64 {
     }
     loop {
         thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// `cat`: `stdin` to `stdout` until the end of `stdin`.
+fn cat() -> u64 {
+    let (Some(mut input), Some(mut output)) = (
+        files::File::inherited("stdin"),
+        files::File::inherited("stdout"),
+    ) else {
+        return 250;
+    };
+    let mut buf = [0u8; 512];
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => return 0,
+            Ok(n) => n,
+            Err(error) => return u64::from(error.code()),
+        };
+        if let Err(error) = output.write_all(&buf[..n]) {
+            return u64::from(error.code());
+        }
+    }
+}
+
+/// `sink N`: N bytes in, one byte out, until the end of `stdin`.
+fn sink(chunk: usize) -> u64 {
+    let (Some(mut input), Some(mut output)) = (
+        files::File::inherited("stdin"),
+        files::File::inherited("stdout"),
+    ) else {
+        return 250;
+    };
+    let mut buf = [0u8; 512];
+    loop {
+        let mut got = 0;
+        while got < chunk {
+            match input.read(&mut buf) {
+                Ok(0) => return 0,
+                Ok(n) => got += n,
+                Err(error) => return u64::from(error.code()),
+            }
+        }
+        if let Err(error) = output.write_all(b"!") {
+            return u64::from(error.code());
+        }
     }
 }

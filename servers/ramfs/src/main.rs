@@ -30,14 +30,14 @@ sysconf::manifest! {
 
 rt::entry!(main);
 
-/// What the tree may hold, inside the 8,192 frames (32 MiB) system.toml
+/// What the tree may hold, inside the 6,144 frames (24 MiB) system.toml
 /// gives ramfs: the rest is the server's own heap and page tables.
 pub const LIMITS: Limits = Limits {
-    max_bytes_total: 20 << 20,
-    max_bytes_per_owner: 16 << 20,
+    max_bytes_total: 16 << 20,
+    max_bytes_per_owner: 12 << 20,
     max_nodes: 16_384,
     max_nodes_per_owner: 8_192,
-    max_file_bytes: 16 << 20,
+    max_file_bytes: 8 << 20,
 };
 
 fn main() -> u64 {

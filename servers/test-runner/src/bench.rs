@@ -20,8 +20,18 @@ pub(crate) fn report(name: &str, unit: &str, samples: &mut [u64]) {
     println!("BENCH {name} {unit} {median} {p10} {p90} {}", samples.len());
 }
 
-pub(crate) fn measure(samples: &mut [u64], overhead: u64, mut op: impl FnMut()) {
-    for _ in 0..WARMUP {
+pub(crate) fn measure(samples: &mut [u64], overhead: u64, op: impl FnMut()) {
+    measure_after(WARMUP, samples, overhead, op);
+}
+
+/// [`measure`] after `warmup` untimed runs.
+pub(crate) fn measure_after(
+    warmup: usize,
+    samples: &mut [u64],
+    overhead: u64,
+    mut op: impl FnMut(),
+) {
+    for _ in 0..warmup {
         op();
     }
     for s in samples.iter_mut() {
@@ -101,6 +111,7 @@ pub fn run(boot: &BootInfo) -> u64 {
     protocol_call_roundtrip(unit, &mut samples[..PROTOCOL_SAMPLES], overhead);
     driver_restart(unit, &mut samples[..RESTART_SAMPLES], overhead);
     crate::bench_files::rows(unit, samples, overhead);
+    crate::bench_pipes::rows(unit, samples, overhead);
 
     // User space only: the clock page, no syscall. One read in a function
     // of its own, minus the same call of a function that returns a

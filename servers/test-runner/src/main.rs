@@ -18,6 +18,7 @@ mod bench;
 mod bench_files;
 mod bench_futex;
 mod bench_pair;
+mod bench_pipes;
 mod bench_vm;
 mod copy_spawn;
 mod cpu;
@@ -50,7 +51,7 @@ sysconf::manifest! {
     ],
     debug: true,
     serves: ["report"],
-    client_of: ["serial", "echo", "flaky", "once", "rogue", "initfs", "ramfs"],
+    client_of: ["serial", "echo", "flaky", "once", "rogue", "initfs", "ramfs", "pipe"],
 }
 
 rt::entry!(main);

@@ -14,6 +14,7 @@ mod ipc_limits;
 mod irq;
 mod memory;
 mod notify;
+mod pipes;
 mod populate;
 mod preempt;
 mod process;
@@ -336,6 +337,10 @@ pub static ALL: &[Test] = tests![
     ramfs::shared_files,
     ramfs::space_runs_out,
     ramfs::killed_server,
+    pipes::round_trip_eof_and_broken,
+    pipes::blocking_reads_and_writes,
+    pipes::atomic_writes,
+    pipes::three_programs,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.
