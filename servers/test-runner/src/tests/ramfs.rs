@@ -161,6 +161,9 @@ pub fn errors() -> TestResult {
     ensure_eq!(reader.set_len(0), Err(WrongMode));
     let writer = File::open(&file, OpenFlags::WRITE).map_err(|_| fail())?;
     ensure_eq!(writer.read_at(0, &mut [0; 4]), Err(WrongMode));
+    // Past the largest file (8 MiB).
+    ensure_eq!(writer.write_at(8 << 20, b"x"), Err(FileTooLarge));
+    ensure_eq!(writer.set_len((8 << 20) + 1), Err(FileTooLarge));
     // A closed object's capability.
     let twin = reader.dup("").map_err(|_| fail())?;
     let slot = twin.endpoint().slot();
@@ -214,8 +217,9 @@ pub fn space_runs_out() -> TestResult {
     let mut error = None;
     'files: for n in 0..64 {
         let file = File::create(&format!("{dir}/f{n}")).map_err(|_| fail())?;
-        // One byte per page: every write takes a page.
-        for i in 0..4096u64 {
+        // One byte per page: every write takes a page (2,048 pages: the
+        // largest file, 8 MiB).
+        for i in 0..2048u64 {
             match file.write_at(i * 4096, &page) {
                 Ok(1) => filled += 1,
                 Ok(_) => {}
