@@ -34,6 +34,7 @@
 extern crate alloc;
 
 pub use abi;
+pub use fscore;
 pub use rt;
 
 pub mod cap;
