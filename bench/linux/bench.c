@@ -24,23 +24,29 @@
  * Row names are Mica's (servers/test-runner/src/bench*.rs): the same name
  * on both sides means the same operation, and xtask/src/report.rs lines
  * them up. A row Linux cannot measure prints a "#" comment saying why and
- * no BENCH line.
+ * no BENCH line. Some rows (fork_*, pipe_throughput_64k, file_*) have no
+ * Mica row yet; the table shows "-" for Mica there.
  *
  * Everything, children included, is pinned to CPU 0, so the two-process
  * rows always measure a same-CPU switch even when the VM has several CPUs.
+ * As /init it first mounts a tmpfs on /tmp, where the file rows work.
  *
  * Build: gcc -O2 -Wall -Wextra -static -o bench bench.c
- * It also runs as an ordinary program (it then just exits at the end, and
- * skips spawn_exit unless /bin/tinytrue, built from tinytrue.c, exists).
+ * It also runs as an ordinary program (it then just exits at the end, skips
+ * spawn_exit and fork_exec_wait unless /bin/tinytrue, built from
+ * tinytrue.c, exists, and skips the file rows unless /tmp is a tmpfs).
  */
 #define _GNU_SOURCE
 #include <cpuid.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
+#include <linux/magic.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,8 +56,11 @@
 #include <sys/auxv.h>
 #include <sys/io.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -214,6 +223,26 @@ static void reap(pid_t pid)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			fail("waitpid");
+}
+
+/* Waits for `pid` to end and returns its wait status. */
+static int wait_status(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("waitpid");
+	return status;
+}
+
+/* Stops the run unless a child of row `row` ended with exit(0). */
+static void check_exit0(const char *row, int status)
+{
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		printf("BENCH-ERROR %s: a child ended with wait status %#x, not exit 0\n", row,
+		       (unsigned)status);
+		finish(1);
+	}
 }
 
 static long futex(int *word, int op, int val)
@@ -722,6 +751,284 @@ static void bench_spawn_exit(void)
 	report("spawn_exit", samples, SPAWN_ITERS);
 }
 
+/*
+ * fork_exit_wait and fork_exec_wait: a sample runs from the call to glibc's
+ * fork() in the parent until waitpid has returned the child's exit; the
+ * exit status is checked after the sample is taken. 1,000 samples after
+ * 100 warm-up runs, as the reference figures these rows repeat.
+ */
+#define FORK_ITERS 1000
+#define FORK_WARMUP 100
+
+/* fork_exit_wait: the child calls _exit(0) at once; nothing is touched in
+ * between, so the fork copies the parent's page tables and no page. */
+static void bench_fork_exit_wait(void)
+{
+	for (int i = 0; i < FORK_WARMUP + FORK_ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(0);
+		if (pid < 0)
+			fail("fork");
+		int status = wait_status(pid);
+		uint64_t t = elapsed(t0, stamp_end());
+		check_exit0("fork_exit_wait", status);
+		if (i >= FORK_WARMUP)
+			samples[i - FORK_WARMUP] = t;
+	}
+	report("fork_exit_wait", samples, FORK_ITERS);
+}
+
+/*
+ * fork_exec_wait: fork, the child execve()s /bin/tinytrue (the binary
+ * spawn_exit starts, with the same empty environment) and the parent waits
+ * for its exit. A failed exec ends the child with 127, which the status
+ * check reports.
+ */
+static void bench_fork_exec_wait(void)
+{
+	if (access(TINYTRUE, X_OK) != 0) {
+		printf("# fork_exec_wait skipped: %s: %s (xtask puts it in the initramfs)\n",
+		       TINYTRUE, strerror(errno));
+		return;
+	}
+	char *argv[] = {TINYTRUE, NULL};
+	char *envp[] = {NULL};
+	for (int i = 0; i < FORK_WARMUP + FORK_ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		pid_t pid = fork();
+		if (pid == 0) {
+			execve(TINYTRUE, argv, envp);
+			_exit(127);
+		}
+		if (pid < 0)
+			fail("fork");
+		int status = wait_status(pid);
+		uint64_t t = elapsed(t0, stamp_end());
+		check_exit0("fork_exec_wait", status);
+		if (i >= FORK_WARMUP)
+			samples[i - FORK_WARMUP] = t;
+	}
+	report("fork_exec_wait", samples, FORK_ITERS);
+}
+
+/*
+ * pipe_throughput_64k: 64 KiB moved through a pipe whose capacity is set
+ * to exactly 64 KiB (F_SETPIPE_SZ; it is also the default). A child writes
+ * 64 KiB per write() for ever; the parent times reading 64 KiB (read()
+ * again for the rest if one returns less, which is counted and printed).
+ * On the one CPU the steady state is: the parent's read finds the pipe
+ * empty and sleeps; the child's pending write fills it and returns; its
+ * next write finds it full and sleeps; the parent's read copies the 64 KiB
+ * out and returns. So a sample is one 64 KiB write and one 64 KiB read
+ * with the two switches between the processes: 2 x 65,536 bytes copied by
+ * `rep movsb`, which icount counts once per byte. 2,000 samples after 200
+ * warm-up reads. At the end the parent closes its end; the child, which
+ * ignores SIGPIPE, gets EPIPE and exits 0.
+ */
+#define PIPE_CHUNK 65536
+#define PIPE_ITERS 2000
+#define PIPE_WARMUP 200
+
+/* The parent reads into it, the child (its own copy after fork) writes from it. */
+static char pipe_buf[PIPE_CHUNK] __attribute__((aligned(4096)));
+
+static void bench_pipe_throughput_64k(void)
+{
+	int p[2];
+	if (pipe(p) != 0)
+		fail("pipe");
+	int size = fcntl(p[1], F_SETPIPE_SZ, PIPE_CHUNK);
+	if (size < 0)
+		fail("F_SETPIPE_SZ");
+	if (size != PIPE_CHUNK) {
+		printf("BENCH-ERROR pipe_throughput_64k: F_SETPIPE_SZ(%d) gave %d bytes\n",
+		       PIPE_CHUNK, size);
+		finish(1);
+	}
+	memset(pipe_buf, 0, sizeof pipe_buf);
+	pid_t pid = fork();
+	if (pid < 0)
+		fail("fork");
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		close(p[0]);
+		memset(pipe_buf, 'w', sizeof pipe_buf);
+		for (;;) {
+			size_t done = 0;
+			while (done < PIPE_CHUNK) {
+				ssize_t n = write(p[1], pipe_buf + done, PIPE_CHUNK - done);
+				if (n < 0)
+					_exit(errno == EPIPE ? 0 : 1);
+				done += (size_t)n;
+			}
+		}
+	}
+	close(p[1]);
+	long short_reads = 0;
+	for (int i = 0; i < PIPE_WARMUP + PIPE_ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		size_t done = 0;
+		while (done < PIPE_CHUNK) {
+			ssize_t n = read(p[0], pipe_buf + done, PIPE_CHUNK - done);
+			if (n <= 0)
+				fail("pipe read");
+			done += (size_t)n;
+			if (done < PIPE_CHUNK)
+				short_reads++;
+		}
+		uint64_t t = elapsed(t0, stamp_end());
+		if (i >= PIPE_WARMUP)
+			samples[i - PIPE_WARMUP] = t;
+	}
+	close(p[0]);
+	check_exit0("pipe_throughput_64k", wait_status(pid));
+	if (pipe_buf[0] != 'w' || pipe_buf[PIPE_CHUNK - 1] != 'w') {
+		printf("BENCH-ERROR pipe_throughput_64k: the data read is not what was written\n");
+		finish(1);
+	}
+	if (short_reads != 0)
+		printf("# pipe_throughput_64k: %ld reads returned less than asked\n", short_reads);
+	report("pipe_throughput_64k", samples, PIPE_ITERS);
+}
+
+/*
+ * The file rows, on the tmpfs main() mounts at /tmp (as /init; run as an
+ * ordinary program they use /tmp if it is a tmpfs, else they are skipped).
+ * TMP_FILE holds two pages of data, so the 4 KiB read never reaches its
+ * end; every row takes the default 10,000 samples after 1,000 warm-up ones.
+ */
+#define TMP_FILE "/tmp/f"
+#define TMP_NEW "/tmp/g"
+#define TMP_FILE_SIZE (2 * PAGE)
+
+static char file_buf[TMP_FILE_SIZE] __attribute__((aligned(4096)));
+
+/* Creates TMP_FILE full of 'f' and makes sure TMP_NEW does not exist. */
+static void make_tmp_file(void)
+{
+	memset(file_buf, 'f', sizeof file_buf);
+	int fd = open(TMP_FILE, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		fail("create " TMP_FILE);
+	if (write(fd, file_buf, sizeof file_buf) != (ssize_t)sizeof file_buf)
+		fail("write " TMP_FILE);
+	if (close(fd) != 0)
+		fail("close " TMP_FILE);
+	if (unlink(TMP_NEW) != 0 && errno != ENOENT)
+		fail("unlink " TMP_NEW);
+}
+
+/* file_open_close: open(TMP_FILE, O_RDONLY) and close the descriptor. */
+static void bench_file_open_close(void)
+{
+	for (int i = 0; i < WARMUP + ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		int fd = open(TMP_FILE, O_RDONLY);
+		if (fd < 0)
+			fail("open " TMP_FILE);
+		if (close(fd) != 0)
+			fail("close " TMP_FILE);
+		uint64_t t = elapsed(t0, stamp_end());
+		if (i >= WARMUP)
+			samples[i - WARMUP] = t;
+	}
+	report("file_open_close", samples, ITERS);
+}
+
+/* file_read_4k: pread() of the first 4 KiB of TMP_FILE, open throughout,
+ * into a page-aligned buffer that is already mapped. */
+static void bench_file_read_4k(void)
+{
+	int fd = open(TMP_FILE, O_RDONLY);
+	if (fd < 0)
+		fail("open " TMP_FILE);
+	memset(file_buf, 0, sizeof file_buf);
+	for (int i = 0; i < WARMUP + ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		if (pread(fd, file_buf, PAGE, 0) != (ssize_t)PAGE)
+			fail("pread " TMP_FILE);
+		uint64_t t = elapsed(t0, stamp_end());
+		if (i >= WARMUP)
+			samples[i - WARMUP] = t;
+	}
+	if (close(fd) != 0)
+		fail("close " TMP_FILE);
+	if (file_buf[0] != 'f' || file_buf[PAGE - 1] != 'f' || file_buf[PAGE] != 0) {
+		printf("BENCH-ERROR file_read_4k: pread did not return the file's first page\n");
+		finish(1);
+	}
+	report("file_read_4k", samples, ITERS);
+}
+
+/* file_stat: stat(TMP_FILE) (glibc makes it newfstatat(AT_FDCWD, ...)). */
+static void bench_file_stat(void)
+{
+	struct stat st;
+	for (int i = 0; i < WARMUP + ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		if (stat(TMP_FILE, &st) != 0)
+			fail("stat " TMP_FILE);
+		uint64_t t = elapsed(t0, stamp_end());
+		if (i >= WARMUP)
+			samples[i - WARMUP] = t;
+	}
+	if (st.st_size != (off_t)TMP_FILE_SIZE) {
+		printf("BENCH-ERROR file_stat: %s has %lld bytes, not %lu\n", TMP_FILE,
+		       (long long)st.st_size, TMP_FILE_SIZE);
+		finish(1);
+	}
+	report("file_stat", samples, ITERS);
+}
+
+/* file_create_unlink: open(TMP_NEW, O_WRONLY | O_CREAT | O_EXCL) creates a
+ * new empty file, then close and unlink it. */
+static void bench_file_create_unlink(void)
+{
+	for (int i = 0; i < WARMUP + ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		int fd = open(TMP_NEW, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0)
+			fail("create " TMP_NEW);
+		if (close(fd) != 0)
+			fail("close " TMP_NEW);
+		if (unlink(TMP_NEW) != 0)
+			fail("unlink " TMP_NEW);
+		uint64_t t = elapsed(t0, stamp_end());
+		if (i >= WARMUP)
+			samples[i - WARMUP] = t;
+	}
+	report("file_create_unlink", samples, ITERS);
+}
+
+/* All the file rows, if /tmp is a tmpfs; TMP_FILE is removed afterwards. */
+static void bench_files(void)
+{
+	struct statfs fs;
+	if (statfs("/tmp", &fs) != 0 || fs.f_type != TMPFS_MAGIC) {
+		printf("# file rows skipped: /tmp is not a tmpfs\n");
+		return;
+	}
+	make_tmp_file();
+	bench_file_open_close();
+	bench_file_read_4k();
+	bench_file_stat();
+	bench_file_create_unlink();
+	if (unlink(TMP_FILE) != 0)
+		fail("unlink " TMP_FILE);
+}
+
+/* As /init: a fresh tmpfs on /tmp for the file rows (the initramfs has no
+ * /tmp directory, so it is made first, in the rootfs). */
+static void mount_tmp(void)
+{
+	if (mkdir("/tmp", 01777) != 0 && errno != EEXIST)
+		fail("mkdir /tmp");
+	if (mount("tmpfs", "/tmp", "tmpfs", 0, NULL) != 0)
+		fail("mount tmpfs on /tmp");
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 int main(int argc, char **argv)
@@ -743,6 +1050,8 @@ int main(int argc, char **argv)
 	printf("# mica linux bench: pid %d, rdtscp %d, unit %s\n", (int)getpid(), have_rdtscp,
 	       unit);
 
+	if (getpid() == 1)
+		mount_tmp();
 	pin_to_cpu0(); /* children inherit the affinity */
 	measure_overhead();
 
@@ -758,6 +1067,10 @@ int main(int argc, char **argv)
 	bench_map_unmap_page();
 	bench_aspace_clone_1000();
 	bench_spawn_exit();
+	bench_fork_exit_wait();
+	bench_fork_exec_wait();
+	bench_pipe_throughput_64k();
+	bench_files();
 
 	printf("BENCH-DONE\n");
 	finish(0);

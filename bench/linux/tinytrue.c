@@ -1,9 +1,10 @@
 /*
- * The program the Linux `spawn_exit` row starts: as small as a static Linux
- * program gets. No libc, no start files: the kernel enters `_start`, which
- * makes the exit_group(0) syscall at once. xtask/src/linux.rs packs it into
- * the initramfs as /bin/tinytrue, the counterpart of the tiny static ELF
- * Mica's row spawns.
+ * The program the Linux `spawn_exit` (posix_spawn) and `fork_exec_wait`
+ * (fork + execve) rows start: as small as a static Linux program gets. No
+ * libc, no start files: the kernel enters `_start`, which makes the
+ * exit_group(0) syscall at once. xtask/src/linux.rs packs it into the
+ * initramfs as /bin/tinytrue, the counterpart of the tiny static ELF that
+ * Mica's `spawn_exit` row spawns.
  *
  * Build: gcc -O2 -Wall -Wextra -static -nostdlib -fno-stack-protector \
  *            -o tinytrue tinytrue.c

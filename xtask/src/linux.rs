@@ -25,8 +25,8 @@ use crate::report::Row;
 /// the guest program with it) whenever the C source changes.
 const BENCH_C: &str = include_str!("../../bench/linux/bench.c");
 
-/// The program the `spawn_exit` row spawns (`_start` -> `exit_group(0)`, no
-/// libc), embedded for the same reason.
+/// The program the `spawn_exit` and `fork_exec_wait` rows start (`_start` ->
+/// `exit_group(0)`, no libc), embedded for the same reason.
 const TINYTRUE_C: &str = include_str!("../../bench/linux/tinytrue.c");
 
 /// gcc flags for the benchmark, a static glibc program.
@@ -377,8 +377,9 @@ fn capture(program: &str, args: &[&str]) -> Result<String> {
 // ---- guest programs ----------------------------------------------------------
 
 /// The initramfs: the console node, the benchmark as `/init` and the
-/// program `spawn_exit` starts as `/bin/tinytrue`. The kernel's unpacker
-/// creates no parent directories, so each comes before its contents.
+/// program `spawn_exit` and `fork_exec_wait` start as `/bin/tinytrue`. The
+/// kernel's unpacker creates no parent directories, so each comes before its
+/// contents. (`/init` makes `/tmp` itself and mounts a tmpfs there.)
 fn initramfs_entries(init: Vec<u8>, tinytrue: Vec<u8>) -> Vec<CpioEntry> {
     vec![
         CpioEntry::dir("dev", 0o755),

@@ -360,6 +360,28 @@ mod tests {
     }
 
     #[test]
+    fn linux_only_rows_need_no_mica_or_sel4_figure() {
+        // Rows Linux measures before Mica does (fork, pipe throughput, files):
+        // shown with Linux's figure alone, no ratio, nothing asked of sel4.toml.
+        let sel4 = Sel4Reference::parse(SEL4).unwrap();
+        let mica = [row("null_syscall", "instructions", 100)];
+        let linux = [
+            row("null_syscall", "instructions", 323),
+            row("fork_exit_wait", "instructions", 262_258),
+            row("file_stat", "instructions", 7_246),
+        ];
+        let summary = Summary::new("instructions", &mica, &linux, Some(&sel4));
+        for (name, median) in [("fork_exit_wait", 262_258), ("file_stat", 7_246)] {
+            let r = summary.rows.iter().find(|r| r.name == name).unwrap();
+            assert_eq!(r.unit, "instructions");
+            assert_eq!(r.linux.as_ref().map(|l| l.median), Some(median));
+            assert!(r.mica.is_none() && r.sel4.is_none(), "{name}");
+            assert!(r.mica_over_linux.is_none() && r.mica_over_sel4.is_none());
+        }
+        assert!(summary.counterparts_used().is_empty());
+    }
+
+    #[test]
     fn sel4_figures_need_the_same_unit() {
         let sel4 = Sel4Reference::parse(SEL4).unwrap();
         let mica = [row("ipc_call_reply_fast", "cycles", 900)];
