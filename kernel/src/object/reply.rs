@@ -136,7 +136,10 @@ pub fn answer(
 
 /// A Reply capability naming `caller` was deleted: the caller's `Call`
 /// fails with `PeerClosed` (from `lifetime::release`; a dead capability,
-/// `Reply(None)`, answers nobody).
+/// `Reply(None)`, answers nobody). Out of line: `release` is on every
+/// capability deletion's path, and this is rare.
+#[cold]
+#[inline(never)]
 pub fn release(k: &mut Kernel, caller: ObjId<Thread>) {
     k.objects.get_mut(caller).saved_reply = None;
     thread::wake(k, caller, Err(SysError::PeerClosed));

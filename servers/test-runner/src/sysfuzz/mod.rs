@@ -12,8 +12,11 @@
 //! map, touch, protect, unmap, revoke and delete; clone an address space;
 //! lend and move; resize; split budgets; start partner threads in scratch
 //! address spaces that answer, call, send, signal, wait, fault and exec
-//! (`partner.rs`). What the workers never do, and why, is listed in
-//! `worker.rs`.
+//! (`partner.rs`). A worker that received a call answers it, or saves
+//! the reply (`ReplySave`) into the pool, whose Reply capabilities it
+//! answers (`ReplyWith`), deletes or moves later like any other (a reset
+//! deletes those it would forget). What the workers never do, and why, is
+//! listed in `worker.rs`.
 //!
 //! The fuzzer runs in a child program (`child.rs`) with an address space
 //! and capability space of its own, holding only a small budget split from

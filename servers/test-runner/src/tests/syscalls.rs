@@ -19,7 +19,7 @@ pub fn unknown_number() -> TestResult {
         15,
         23,
         31,
-        56,
+        58,
         Syscall::NUMBER_LIMIT,
         999,
         1 << 32,
