@@ -210,7 +210,9 @@ mod tests {
         cqe.encode(&mut bytes);
         assert_eq!(
             bytes,
-            [8, 7, 6, 5, 4, 3, 2, 1, 0x12, 0x11, 0, 0, 0x24, 0x23, 0x22, 0x21]
+            [
+                8, 7, 6, 5, 4, 3, 2, 1, 0x12, 0x11, 0, 0, 0x24, 0x23, 0x22, 0x21
+            ]
         );
         assert_eq!(Cqe::decode(&bytes), cqe);
         assert_eq!(check_cqe(&cqe), Ok(()));
@@ -232,16 +234,39 @@ mod tests {
             ..Sqe::default()
         };
         assert_eq!(rules.check(&ok, 64), Ok(()));
-        assert_eq!(rules.check(&Sqe { len: 0, offset: 64, ..ok }, 64), Ok(()));
+        assert_eq!(
+            rules.check(
+                &Sqe {
+                    len: 0,
+                    offset: 64,
+                    ..ok
+                },
+                64
+            ),
+            Ok(())
+        );
         let cases = [
             (Sqe { opcode: 0, ..ok }, Reason::UnknownOpcode),
             (Sqe { opcode: 3, ..ok }, Reason::UnknownOpcode),
             (Sqe { opcode: 64, ..ok }, Reason::UnknownOpcode),
-            (Sqe { opcode: u16::MAX, ..ok }, Reason::UnknownOpcode),
+            (
+                Sqe {
+                    opcode: u16::MAX,
+                    ..ok
+                },
+                Reason::UnknownOpcode,
+            ),
             (Sqe { flags: 2, ..ok }, Reason::UnknownFlags),
             (Sqe { len: 17, ..ok }, Reason::DataOutOfRange),
             (Sqe { offset: 49, ..ok }, Reason::DataOutOfRange),
-            (Sqe { offset: 65, len: 0, ..ok }, Reason::DataOutOfRange),
+            (
+                Sqe {
+                    offset: 65,
+                    len: 0,
+                    ..ok
+                },
+                Reason::DataOutOfRange,
+            ),
             (
                 Sqe {
                     offset: u64::MAX,

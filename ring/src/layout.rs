@@ -157,8 +157,14 @@ impl Layout {
         }
         // At most 320 + 2^20 + 2^19 + 2^30 + 63 bytes: no overflow.
         let sq = HEADER_BYTES;
-        let cq = round_up(sq + geometry.sq_entries as usize * <crate::Sqe as crate::Entry>::BYTES, LINE_BYTES);
-        let data = round_up(cq + geometry.cq_entries as usize * <crate::Cqe as crate::Entry>::BYTES, LINE_BYTES);
+        let cq = round_up(
+            sq + geometry.sq_entries as usize * <crate::Sqe as crate::Entry>::BYTES,
+            LINE_BYTES,
+        );
+        let data = round_up(
+            cq + geometry.cq_entries as usize * <crate::Cqe as crate::Entry>::BYTES,
+            LINE_BYTES,
+        );
         let total_bytes = round_up(data + geometry.data_bytes as usize, LINE_BYTES);
         Ok(Layout {
             geometry,
@@ -317,10 +323,7 @@ mod tests {
             assert_eq!(Layout::new(bad), Err(SetupError::BadGeometry), "{bad:?}");
         }
         let largest = Layout::new(geometry(MAX_ENTRIES, MAX_ENTRIES, MAX_DATA_BYTES)).unwrap();
-        assert_eq!(
-            largest.total_bytes,
-            320 + (1 << 20) + (1 << 19) + (1 << 30)
-        );
+        assert_eq!(largest.total_bytes, 320 + (1 << 20) + (1 << 19) + (1 << 30));
     }
 
     #[test]

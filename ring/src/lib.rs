@@ -50,7 +50,7 @@ pub mod queue;
 mod sides;
 pub mod wake;
 
-pub use entry::{Entry, MAX_ENTRY_BYTES, Sqe, SqeRules, Cqe, check_cqe};
+pub use entry::{Cqe, Entry, MAX_ENTRY_BYTES, Sqe, SqeRules, check_cqe};
 pub use error::{Error, Hostile, Reason};
 pub use layout::{Geometry, Layout, QueueLayout, SetupError, offset};
 pub use memory::{AtomicMemory, Memory};

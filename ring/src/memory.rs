@@ -45,7 +45,10 @@ fn word_of(offset: usize) -> (usize, usize) {
 
 /// The index of the word at `offset`, which must be aligned.
 fn aligned_word(offset: usize) -> usize {
-    assert!(offset % 4 == 0, "ring: unaligned word offset {offset}");
+    assert!(
+        offset.is_multiple_of(4),
+        "ring: unaligned word offset {offset}"
+    );
     offset / 4
 }
 

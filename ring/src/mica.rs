@@ -50,14 +50,20 @@ pub trait FutexWords: Memory {
 
 impl FutexWords for SharedRegion {
     fn futex_word(&self, offset: usize) -> &AtomicU32 {
-        assert!(offset % 4 == 0, "ring: unaligned futex word {offset}");
+        assert!(
+            offset.is_multiple_of(4),
+            "ring: unaligned futex word {offset}"
+        );
         &self.words()[offset / 4]
     }
 }
 
 impl FutexWords for crate::AtomicMemory {
     fn futex_word(&self, offset: usize) -> &AtomicU32 {
-        assert!(offset % 4 == 0, "ring: unaligned futex word {offset}");
+        assert!(
+            offset.is_multiple_of(4),
+            "ring: unaligned futex word {offset}"
+        );
         &self.words()[offset / 4]
     }
 }

@@ -128,7 +128,8 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
         if end > self.layout.geometry.data_bytes as usize {
             return Err(Error::Full);
         }
-        self.memory.write_bytes(self.layout.data + offset as usize, data);
+        self.memory
+            .write_bytes(self.layout.data + offset as usize, data);
         Ok(())
     }
 
@@ -137,11 +138,14 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
     /// # Errors
     /// [`Error::Full`] if the range leaves the data area.
     pub fn read_data(&self, offset: u32, out: &mut [u8]) -> Result<(), Error> {
-        let end = (offset as usize).checked_add(out.len()).ok_or(Error::Full)?;
+        let end = (offset as usize)
+            .checked_add(out.len())
+            .ok_or(Error::Full)?;
         if end > self.layout.geometry.data_bytes as usize {
             return Err(Error::Full);
         }
-        self.memory.read_bytes(self.layout.data + offset as usize, out);
+        self.memory
+            .read_bytes(self.layout.data + offset as usize, out);
         Ok(())
     }
 
@@ -252,7 +256,8 @@ impl<M: Memory + ?Sized> Request<'_, M> {
     pub fn read(&self, at: u32, out: &mut [u8]) -> usize {
         let n = (self.sqe.len.saturating_sub(at) as usize).min(out.len());
         if n > 0 {
-            self.memory.read_bytes(self.data + at as usize, &mut out[..n]);
+            self.memory
+                .read_bytes(self.data + at as usize, &mut out[..n]);
         }
         n
     }
@@ -262,7 +267,8 @@ impl<M: Memory + ?Sized> Request<'_, M> {
     pub fn write(&self, at: u32, bytes: &[u8]) -> usize {
         let n = (self.sqe.len.saturating_sub(at) as usize).min(bytes.len());
         if n > 0 {
-            self.memory.write_bytes(self.data + at as usize, &bytes[..n]);
+            self.memory
+                .write_bytes(self.data + at as usize, &bytes[..n]);
         }
         n
     }
@@ -446,6 +452,7 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
         deadline: Option<u64>,
         handler: impl FnMut(&Request<'_, M>) -> Completion,
     ) -> Result<u32, Error> {
+        self.check()?;
         if self.sq.wait(&self.memory, &self.waker, deadline)? == 0 {
             return Ok(0);
         }

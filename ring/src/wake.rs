@@ -67,3 +67,19 @@ impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for &W {
         (**self).wake(memory, offset)
     }
 }
+
+impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for alloc::sync::Arc<W> {
+    fn wait(
+        &self,
+        memory: &M,
+        offset: usize,
+        expected: u32,
+        deadline: Option<u64>,
+    ) -> Result<(), TimedOut> {
+        (**self).wait(memory, offset, expected, deadline)
+    }
+
+    fn wake(&self, memory: &M, offset: usize) {
+        (**self).wake(memory, offset)
+    }
+}

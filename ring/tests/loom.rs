@@ -20,8 +20,8 @@ use loom::sync::{Condvar, Mutex};
 
 use ring::layout::HEADER_BYTES;
 use ring::{
-    Client, Completion, Consumer, Error, Geometry, Layout, Memory, Producer, Server, SqeRules,
-    Sqe, TimedOut, Waker,
+    Client, Completion, Consumer, Error, Geometry, Layout, Memory, Producer, Server, Sqe, SqeRules,
+    TimedOut, Waker,
 };
 
 /// A region for loom: atomic header words, slots in cells.
@@ -41,7 +41,10 @@ impl LoomMemory {
     }
 
     fn header_word(&self, offset: usize) -> &AtomicU32 {
-        assert!(offset % 4 == 0 && offset < HEADER_BYTES, "index words are in the header");
+        assert!(
+            offset.is_multiple_of(4) && offset < HEADER_BYTES,
+            "index words are in the header"
+        );
         &self.header[offset / 4]
     }
 
@@ -79,13 +82,13 @@ impl Memory for LoomMemory {
         fence(Ordering::SeqCst);
     }
     fn read_bytes(&self, offset: usize, out: &mut [u8]) {
-        assert!(offset % 4 == 0 && out.len() % 4 == 0);
+        assert!(offset.is_multiple_of(4) && out.len().is_multiple_of(4));
         for (i, chunk) in out.chunks_mut(4).enumerate() {
             chunk.copy_from_slice(&self.read_word(offset + 4 * i).to_le_bytes());
         }
     }
     fn write_bytes(&self, offset: usize, bytes: &[u8]) {
-        assert!(offset % 4 == 0 && bytes.len() % 4 == 0);
+        assert!(offset.is_multiple_of(4) && bytes.len().is_multiple_of(4));
         for (i, chunk) in bytes.chunks(4).enumerate() {
             let word = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
             self.write_word(offset + 4 * i, word);
@@ -110,7 +113,13 @@ impl LoomWaker {
 }
 
 impl<M: Memory + ?Sized> Waker<M> for LoomWaker {
-    fn wait(&self, memory: &M, offset: usize, expected: u32, _: Option<u64>) -> Result<(), TimedOut> {
+    fn wait(
+        &self,
+        memory: &M,
+        offset: usize,
+        expected: u32,
+        _: Option<u64>,
+    ) -> Result<(), TimedOut> {
         let guard = self.lock.lock().unwrap();
         if memory.load_u32(offset) == expected {
             drop(self.wakes.wait(guard).unwrap());

@@ -184,7 +184,11 @@ fn full_queues() {
     producer.publish(&memory, &Spin).unwrap();
     assert_eq!(consumer.poll(&memory), Ok(4));
     consumer.pop(&memory, |_| Ok(())).unwrap();
-    assert_eq!(producer.push(&memory, &sqe(4)), Err(Error::Full), "not released");
+    assert_eq!(
+        producer.push(&memory, &sqe(4)),
+        Err(Error::Full),
+        "not released"
+    );
     consumer.release(&memory, &Spin).unwrap();
     producer.push(&memory, &sqe(4)).unwrap();
 }
@@ -208,8 +212,14 @@ fn sq_tail_too_far_or_back() {
     // A full queue is fine (two served: the CQ has room for two more).
     assert_eq!(server_after_tail(4), Ok(2));
     assert_eq!(server_after_tail(5), Err(hostile(Reason::IndexTooFar)));
-    assert_eq!(server_after_tail(u32::MAX), Err(hostile(Reason::IndexTooFar)));
-    assert_eq!(server_after_tail(0x8000_0000), Err(hostile(Reason::IndexTooFar)));
+    assert_eq!(
+        server_after_tail(u32::MAX),
+        Err(hostile(Reason::IndexTooFar))
+    );
+    assert_eq!(
+        server_after_tail(0x8000_0000),
+        Err(hostile(Reason::IndexTooFar))
+    );
     // Back past what was consumed: a huge distance, so "too far".
     assert_eq!(
         server_after_tail(u32::MAX - 1),
@@ -259,9 +269,21 @@ fn bad_submissions() {
         (Sqe { opcode: 3, ..good }, Reason::UnknownOpcode),
         (Sqe { opcode: 63, ..good }, Reason::UnknownOpcode),
         (Sqe { opcode: 64, ..good }, Reason::UnknownOpcode),
-        (Sqe { flags: 0x8000, ..good }, Reason::UnknownFlags),
+        (
+            Sqe {
+                flags: 0x8000,
+                ..good
+            },
+            Reason::UnknownFlags,
+        ),
         (Sqe { len: 57, ..good }, Reason::DataOutOfRange),
-        (Sqe { offset: 201, ..good }, Reason::DataOutOfRange),
+        (
+            Sqe {
+                offset: 201,
+                ..good
+            },
+            Reason::DataOutOfRange,
+        ),
         (
             Sqe {
                 offset: u64::MAX - 10,
@@ -288,7 +310,12 @@ fn bad_submissions() {
 fn a_poisoned_server_never_touches_the_region_again() {
     let memory = memory();
     let mut client = Client::create(&memory, Spin, GEOMETRY).unwrap();
-    client.push(&Sqe { opcode: 9, ..sqe(1) }).unwrap();
+    client
+        .push(&Sqe {
+            opcode: 9,
+            ..sqe(1)
+        })
+        .unwrap();
     client.submit().unwrap();
     let watched = Watched {
         inner: &memory,
@@ -392,7 +419,10 @@ fn bad_completions() {
     let mut client = Client::create(&memory, Spin, GEOMETRY).unwrap();
     memory.store_u32(offset::CQ_TAIL, 1);
     assert_eq!(client.poll(), Err(hostile(Reason::UnexpectedCompletion)));
-    assert_eq!(client.push(&sqe(1)), Err(hostile(Reason::UnexpectedCompletion)));
+    assert_eq!(
+        client.push(&sqe(1)),
+        Err(hostile(Reason::UnexpectedCompletion))
+    );
     // Two completions for one submission.
     let memory = self::memory();
     let mut client = Client::create(&memory, Spin, GEOMETRY).unwrap();
