@@ -17,7 +17,7 @@
 //! A submission with another opcode, any flag, or a data range outside
 //! the data area makes the ring hostile. Every completion's status is 0.
 
-use crate::{Cap, ErrorCode};
+use crate::ErrorCode;
 
 crate::wire_enum! {
     /// Where a ring stands.

@@ -108,7 +108,7 @@ fn cargo() -> Command {
 /// The allowed dependency edges between workspace crates, by the
 /// depending crate's directory and the dependency's package name
 /// (STYLE.md §1: `abi` <- everything; `kcore` <- kernel; `rt` <- protocols
-/// <- servers and programs).
+/// <- servers and programs; `rt` <- ring <- servers and programs).
 fn allowed(from_dir: &str, to: &str) -> bool {
     let user = from_dir.starts_with("servers/") || from_dir.starts_with("programs/");
     match to {
@@ -124,8 +124,11 @@ fn allowed(from_dir: &str, to: &str) -> bool {
         // The packed system.toml: xtask writes it, init reads it; programs
         // declare their manifests with its macro.
         "sysconf" => from_dir == "xtask" || user,
-        "rt" => user || from_dir == "protocols",
+        "rt" => user || matches!(from_dir, "protocols" | "ring"),
         "protocols" => user,
+        // Shared-memory rings: programs use them; the crate itself needs
+        // only rt (its Mica memory and futexes).
+        "ring" => user,
         _ => false,
     }
 }
@@ -156,6 +159,16 @@ fn layering(root: &Path) -> Result<Vec<String>> {
                     problems.push(format!("{dir}: may not depend on `{dep}` (STYLE.md §1)"));
                 }
             }
+        }
+    }
+    // The user-space library crates other than rt forbid unsafe code.
+    for krate in ["protocols", "ring"] {
+        let lib = root.join(krate).join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib)?;
+        if !text.contains("#![forbid(unsafe_code)]") {
+            problems.push(format!(
+                "{krate}/src/lib.rs: must start with #![forbid(unsafe_code)] (STYLE.md §5)"
+            ));
         }
     }
     // servers/, programs/ and protocols/ forbid unsafe code, except listed
@@ -306,5 +319,9 @@ mod tests {
         assert!(allowed("protocols", "rt"));
         assert!(!allowed("protocols", "kcore"));
         assert!(!allowed("elfload", "rt"));
+        assert!(allowed("ring", "rt"));
+        assert!(allowed("programs/ring-peer", "ring"));
+        assert!(!allowed("rt", "ring"));
+        assert!(!allowed("protocols", "ring"));
     }
 }

@@ -49,7 +49,7 @@ sysconf::manifest! {
     ],
     debug: true,
     serves: ["report"],
-    client_of: ["serial", "echo", "flaky", "once", "rogue"],
+    client_of: ["serial", "echo", "flaky", "once", "rogue", "ring"],
 }
 
 rt::entry!(main);

@@ -17,6 +17,7 @@ mod populate;
 mod preempt;
 mod process;
 pub mod protocol;
+pub mod ring;
 mod runtime;
 mod sched;
 mod serial;
@@ -295,6 +296,10 @@ pub static ALL: &[Test] = tests![
     protocol::every_operation,
     protocol::malformed_requests,
     protocol::server_killed_mid_call,
+    ring::round_trip,
+    ring::batch_one_wake,
+    ring::attach_errors,
+    ring::hostile_refused,
     supervision::exact_capabilities,
     supervision::errors,
     supervision::manifests_enforced,
