@@ -115,9 +115,7 @@ impl SharedRegion {
         // by other threads through the same slice are atomic accesses of
         // one size (obligation 3), never a data race. The slice borrows
         // `self`, so it cannot outlive the mapping.
-        unsafe {
-            core::slice::from_raw_parts(self.addr as *const AtomicU32, self.len_bytes / 4)
-        }
+        unsafe { core::slice::from_raw_parts(self.addr as *const AtomicU32, self.len_bytes / 4) }
     }
 }
 
