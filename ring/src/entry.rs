@@ -21,19 +21,25 @@
 
 use crate::Reason;
 
-/// What both entry types share: a fixed size and an encoding.
+/// What both entry types share: a fixed size and an encoding as
+/// little-endian 32-bit words (so that byte `i` of the encoding is byte
+/// `i % 4` of word `i / 4`, and the tables above describe both).
 pub trait Entry: Copy + core::fmt::Debug {
-    /// The encoded size in bytes (at most [`MAX_ENTRY_BYTES`]).
-    const BYTES: usize;
-    /// Writes the encoding into `out`, `BYTES` long.
-    fn encode(&self, out: &mut [u8]);
-    /// Reads an entry from `bytes`, `BYTES` long. Every bit pattern
+    /// The encoded size in words (at most [`MAX_ENTRY_WORDS`]).
+    const WORDS: usize;
+    /// The encoded size in bytes.
+    const BYTES: usize = 4 * Self::WORDS;
+    /// Writes the encoding into `out`, `WORDS` long.
+    fn encode(&self, out: &mut [u32]);
+    /// Reads an entry from `words`, `WORDS` long. Every bit pattern
     /// decodes; the checks come after.
-    fn decode(bytes: &[u8]) -> Self;
+    fn decode(words: &[u32]) -> Self;
 }
 
-/// The larger entry's size.
-pub const MAX_ENTRY_BYTES: usize = 32;
+/// The larger entry's size in words.
+pub const MAX_ENTRY_WORDS: usize = 8;
+/// The larger entry's size in bytes.
+pub const MAX_ENTRY_BYTES: usize = 4 * MAX_ENTRY_WORDS;
 
 /// A submission: one request to the server.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -65,62 +71,68 @@ pub struct Cqe {
     pub value: u32,
 }
 
-fn u16_at(bytes: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([bytes[at], bytes[at + 1]])
+/// The low and high words of `value`.
+const fn split(value: u64) -> (u32, u32) {
+    (value as u32, (value >> 32) as u32)
 }
 
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    let mut word = [0; 4];
-    word.copy_from_slice(&bytes[at..at + 4]);
-    u32::from_le_bytes(word)
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    let mut word = [0; 8];
-    word.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(word)
+/// `low | high << 32`.
+const fn join(low: u32, high: u32) -> u64 {
+    low as u64 | (high as u64) << 32
 }
 
 impl Entry for Sqe {
-    const BYTES: usize = 32;
+    const WORDS: usize = 8;
 
-    fn encode(&self, out: &mut [u8]) {
-        out[0..2].copy_from_slice(&self.opcode.to_le_bytes());
-        out[2..4].copy_from_slice(&self.flags.to_le_bytes());
-        out[4..8].copy_from_slice(&self.len.to_le_bytes());
-        out[8..16].copy_from_slice(&self.user_data.to_le_bytes());
-        out[16..24].copy_from_slice(&self.offset.to_le_bytes());
-        out[24..32].copy_from_slice(&self.arg.to_le_bytes());
+    fn encode(&self, out: &mut [u32]) {
+        let (user_low, user_high) = split(self.user_data);
+        let (offset_low, offset_high) = split(self.offset);
+        let (arg_low, arg_high) = split(self.arg);
+        out[..8].copy_from_slice(&[
+            u32::from(self.opcode) | u32::from(self.flags) << 16,
+            self.len,
+            user_low,
+            user_high,
+            offset_low,
+            offset_high,
+            arg_low,
+            arg_high,
+        ]);
     }
 
-    fn decode(bytes: &[u8]) -> Sqe {
+    fn decode(words: &[u32]) -> Sqe {
+        let words = &words[..8];
         Sqe {
-            opcode: u16_at(bytes, 0),
-            flags: u16_at(bytes, 2),
-            len: u32_at(bytes, 4),
-            user_data: u64_at(bytes, 8),
-            offset: u64_at(bytes, 16),
-            arg: u64_at(bytes, 24),
+            opcode: words[0] as u16,
+            flags: (words[0] >> 16) as u16,
+            len: words[1],
+            user_data: join(words[2], words[3]),
+            offset: join(words[4], words[5]),
+            arg: join(words[6], words[7]),
         }
     }
 }
 
 impl Entry for Cqe {
-    const BYTES: usize = 16;
+    const WORDS: usize = 4;
 
-    fn encode(&self, out: &mut [u8]) {
-        out[0..8].copy_from_slice(&self.user_data.to_le_bytes());
-        out[8..10].copy_from_slice(&self.status.to_le_bytes());
-        out[10..12].copy_from_slice(&self.flags.to_le_bytes());
-        out[12..16].copy_from_slice(&self.value.to_le_bytes());
+    fn encode(&self, out: &mut [u32]) {
+        let (user_low, user_high) = split(self.user_data);
+        out[..4].copy_from_slice(&[
+            user_low,
+            user_high,
+            u32::from(self.status) | u32::from(self.flags) << 16,
+            self.value,
+        ]);
     }
 
-    fn decode(bytes: &[u8]) -> Cqe {
+    fn decode(words: &[u32]) -> Cqe {
+        let words = &words[..4];
         Cqe {
-            user_data: u64_at(bytes, 0),
-            status: u16_at(bytes, 8),
-            flags: u16_at(bytes, 10),
-            value: u32_at(bytes, 12),
+            user_data: join(words[0], words[1]),
+            status: words[2] as u16,
+            flags: (words[2] >> 16) as u16,
+            value: words[3],
         }
     }
 }
@@ -185,8 +197,9 @@ mod tests {
             offset: 0x2122_2324_2526_2728,
             arg: 0x3132_3334_3536_3738,
         };
-        let mut bytes = [0u8; 32];
-        sqe.encode(&mut bytes);
+        let mut words = [0u32; 8];
+        sqe.encode(&mut words);
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
         assert_eq!(
             bytes,
             [
@@ -195,7 +208,7 @@ mod tests {
                 0x34, 0x33, 0x32, 0x31
             ]
         );
-        assert_eq!(Sqe::decode(&bytes), sqe);
+        assert_eq!(Sqe::decode(&words), sqe);
     }
 
     #[test]
@@ -206,15 +219,16 @@ mod tests {
             flags: 0,
             value: 0x2122_2324,
         };
-        let mut bytes = [0u8; 16];
-        cqe.encode(&mut bytes);
+        let mut words = [0u32; 4];
+        cqe.encode(&mut words);
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
         assert_eq!(
             bytes,
             [
                 8, 7, 6, 5, 4, 3, 2, 1, 0x12, 0x11, 0, 0, 0x24, 0x23, 0x22, 0x21
             ]
         );
-        assert_eq!(Cqe::decode(&bytes), cqe);
+        assert_eq!(Cqe::decode(&words), cqe);
         assert_eq!(check_cqe(&cqe), Ok(()));
         let reserved = Cqe { flags: 1, ..cqe };
         assert_eq!(check_cqe(&reserved), Err(Reason::ReservedNotZero));

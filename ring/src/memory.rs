@@ -30,6 +30,14 @@ pub trait Memory {
     /// A sequentially consistent fence: between a side's store of its
     /// index or flag and its load of the peer's (the wake-up protocol).
     fn fence(&self);
+    /// Copies `out.len()` words from `offset`, a multiple of 4 (relaxed
+    /// loads; the index loaded before with `Acquire` orders them). How
+    /// entries are read.
+    fn read_words(&self, offset: usize, out: &mut [u32]);
+    /// Copies `words` to `offset`, a multiple of 4 (relaxed stores; the
+    /// index stored after with `Release` publishes them). How entries are
+    /// written.
+    fn write_words(&self, offset: usize, words: &[u32]);
     /// Copies `out.len()` bytes from `offset` (relaxed loads; the index
     /// loaded before with `Acquire` orders them).
     fn read_bytes(&self, offset: usize, out: &mut [u8]);
@@ -77,6 +85,21 @@ impl Memory for [AtomicU32] {
         core::sync::atomic::fence(Ordering::SeqCst);
     }
 
+    fn read_words(&self, offset: usize, out: &mut [u32]) {
+        let start = aligned_word(offset);
+        let len = out.len();
+        for (value, word) in out.iter_mut().zip(&self[start..start + len]) {
+            *value = word.load(Ordering::Relaxed);
+        }
+    }
+
+    fn write_words(&self, offset: usize, words: &[u32]) {
+        let start = aligned_word(offset);
+        for (value, word) in words.iter().zip(&self[start..start + words.len()]) {
+            word.store(*value, Ordering::Relaxed);
+        }
+    }
+
     fn read_bytes(&self, offset: usize, out: &mut [u8]) {
         let end = checked_end(offset, out.len(), self.len_bytes());
         let mut at = offset;
@@ -85,7 +108,12 @@ impl Memory for [AtomicU32] {
             let n = (4 - within).min(end - at);
             let bytes = self[word].load(Ordering::Relaxed).to_le_bytes();
             let from = at - offset;
-            out[from..from + n].copy_from_slice(&bytes[within..within + n]);
+            if n == 4 {
+                // A whole word: a fixed-size copy, no call to memcpy.
+                out[from..from + 4].copy_from_slice(&bytes);
+            } else {
+                out[from..from + n].copy_from_slice(&bytes[within..within + n]);
+            }
             at += n;
         }
     }
@@ -97,12 +125,14 @@ impl Memory for [AtomicU32] {
             let (word, within) = word_of(at);
             let n = (4 - within).min(end - at);
             let from = at - offset;
-            let mut value = [0u8; 4];
-            value[within..within + n].copy_from_slice(&bytes[from..from + n]);
-            let value = u32::from_le_bytes(value);
             if n == 4 {
-                self[word].store(value, Ordering::Relaxed);
+                let mut value = [0u8; 4];
+                value.copy_from_slice(&bytes[from..from + 4]);
+                self[word].store(u32::from_le_bytes(value), Ordering::Relaxed);
             } else {
+                let mut value = [0u8; 4];
+                value[within..within + n].copy_from_slice(&bytes[from..from + n]);
+                let value = u32::from_le_bytes(value);
                 let mask = (u32::MAX >> (32 - 8 * n as u32)) << (8 * within as u32);
                 self[word].fetch_and(!mask, Ordering::Relaxed);
                 self[word].fetch_or(value, Ordering::Relaxed);
@@ -125,6 +155,12 @@ macro_rules! forward {
         }
         fn fence(&self) {
             (**self).fence()
+        }
+        fn read_words(&self, offset: usize, out: &mut [u32]) {
+            (**self).read_words(offset, out)
+        }
+        fn write_words(&self, offset: usize, words: &[u32]) {
+            (**self).write_words(offset, words)
         }
         fn read_bytes(&self, offset: usize, out: &mut [u8]) {
             (**self).read_bytes(offset, out)
@@ -184,6 +220,12 @@ impl Memory for AtomicMemory {
     fn fence(&self) {
         self.words.fence()
     }
+    fn read_words(&self, offset: usize, out: &mut [u32]) {
+        self.words.read_words(offset, out)
+    }
+    fn write_words(&self, offset: usize, words: &[u32]) {
+        self.words.write_words(offset, words)
+    }
     fn read_bytes(&self, offset: usize, out: &mut [u8]) {
         self.words.read_bytes(offset, out)
     }
@@ -219,6 +261,18 @@ mod tests {
                 assert_eq!(back, &data[..len]);
             }
         }
+    }
+
+    #[test]
+    fn words_in_and_out() {
+        let memory = AtomicMemory::new(16);
+        memory.write_words(4, &[0x0403_0201, 0x0807_0605]);
+        let mut bytes = [0u8; 16];
+        memory.read_bytes(0, &mut bytes);
+        assert_eq!(bytes, [0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0]);
+        let mut words = [0u32; 3];
+        memory.read_words(0, &mut words);
+        assert_eq!(words, [0, 0x0403_0201, 0x0807_0605]);
     }
 
     #[test]

@@ -31,6 +31,12 @@ impl Memory for SharedRegion {
     fn fence(&self) {
         self.words().fence()
     }
+    fn read_words(&self, offset: usize, out: &mut [u32]) {
+        self.words().read_words(offset, out)
+    }
+    fn write_words(&self, offset: usize, words: &[u32]) {
+        self.words().write_words(offset, words)
+    }
     fn read_bytes(&self, offset: usize, out: &mut [u8]) {
         self.words().read_bytes(offset, out)
     }

@@ -32,7 +32,7 @@
 
 use core::marker::PhantomData;
 
-use crate::entry::{Entry, MAX_ENTRY_BYTES};
+use crate::entry::{Entry, MAX_ENTRY_WORDS};
 use crate::{Error, Hostile, Memory, QueueLayout, Reason, Waker};
 
 /// Whether an end is still usable.
@@ -147,10 +147,10 @@ impl<E: Entry> Consumer<E> {
         if self.head == self.tail {
             return Ok(None);
         }
-        let mut bytes = [0u8; MAX_ENTRY_BYTES];
-        let bytes = &mut bytes[..E::BYTES];
-        memory.read_bytes(self.queue.slot(self.head, E::BYTES), bytes);
-        let entry = E::decode(bytes);
+        let mut words = [0u32; MAX_ENTRY_WORDS];
+        let words = &mut words[..E::WORDS];
+        memory.read_words(self.queue.slot(self.head, E::BYTES), words);
+        let entry = E::decode(words);
         if let Err(reason) = check(&entry) {
             return Err(self.poison(reason));
         }
@@ -318,10 +318,10 @@ impl<E: Entry> Producer<E> {
         if self.room() == 0 && self.refresh(memory)? == 0 {
             return Err(Error::Full);
         }
-        let mut bytes = [0u8; MAX_ENTRY_BYTES];
-        let bytes = &mut bytes[..E::BYTES];
-        entry.encode(bytes);
-        memory.write_bytes(self.queue.slot(self.tail, E::BYTES), bytes);
+        let mut words = [0u32; MAX_ENTRY_WORDS];
+        let words = &mut words[..E::WORDS];
+        entry.encode(words);
+        memory.write_words(self.queue.slot(self.tail, E::BYTES), words);
         self.tail = self.tail.wrapping_add(1);
         Ok(())
     }

@@ -124,14 +124,14 @@ impl Adversary<'_> {
             }
             Rewrite::Index { word, value } => self.memory.store_u32(WORDS[*word], *value),
             Rewrite::Descriptor { slot, sqe } => {
-                let mut bytes = [0u8; 32];
-                sqe.encode(&mut bytes);
-                self.memory.write_bytes(layout.sq + 32 * slot, &bytes);
+                let mut words = [0u32; 8];
+                sqe.encode(&mut words);
+                self.memory.write_words(layout.sq + 32 * slot, &words);
             }
             Rewrite::Completion { slot, cqe } => {
-                let mut bytes = [0u8; 16];
-                cqe.encode(&mut bytes);
-                self.memory.write_bytes(layout.cq + 16 * slot, &bytes);
+                let mut words = [0u32; 4];
+                cqe.encode(&mut words);
+                self.memory.write_words(layout.cq + 16 * slot, &words);
             }
             Rewrite::Bytes { at, bytes } => self.memory.write_bytes(*at, bytes),
         }
@@ -163,6 +163,15 @@ impl Memory for Adversary<'_> {
     }
     fn fence(&self) {
         self.memory.fence()
+    }
+    fn read_words(&self, offset: usize, out: &mut [u32]) {
+        self.rewrite();
+        self.access(offset, 4 * out.len());
+        self.memory.read_words(offset, out)
+    }
+    fn write_words(&self, offset: usize, words: &[u32]) {
+        self.access(offset, 4 * words.len());
+        self.memory.write_words(offset, words)
     }
     fn read_bytes(&self, offset: usize, out: &mut [u8]) {
         self.rewrite();

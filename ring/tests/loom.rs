@@ -81,6 +81,16 @@ impl Memory for LoomMemory {
     fn fence(&self) {
         fence(Ordering::SeqCst);
     }
+    fn read_words(&self, offset: usize, out: &mut [u32]) {
+        for (i, word) in out.iter_mut().enumerate() {
+            *word = self.read_word(offset + 4 * i);
+        }
+    }
+    fn write_words(&self, offset: usize, words: &[u32]) {
+        for (i, word) in words.iter().enumerate() {
+            self.write_word(offset + 4 * i, *word);
+        }
+    }
     fn read_bytes(&self, offset: usize, out: &mut [u8]) {
         assert!(offset.is_multiple_of(4) && out.len().is_multiple_of(4));
         for (i, chunk) in out.chunks_mut(4).enumerate() {

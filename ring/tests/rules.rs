@@ -53,6 +53,14 @@ impl Memory for Watched<'_> {
         self.inner.store_u32(offset, value)
     }
     fn fence(&self) {}
+    fn read_words(&self, offset: usize, out: &mut [u32]) {
+        self.accesses.set(self.accesses.get() + 1);
+        self.inner.read_words(offset, out)
+    }
+    fn write_words(&self, offset: usize, words: &[u32]) {
+        self.accesses.set(self.accesses.get() + 1);
+        self.inner.write_words(offset, words)
+    }
     fn read_bytes(&self, offset: usize, out: &mut [u8]) {
         self.accesses.set(self.accesses.get() + 1);
         self.inner.read_bytes(offset, out)
@@ -331,9 +339,9 @@ fn a_poisoned_server_never_touches_the_region_again() {
     assert_eq!(memory.load_u32(offset::CQ_TAIL), 0);
     let before = watched.accesses.get();
     // Even a repaired ring stays refused.
-    let mut fixed = [0u8; 32];
+    let mut fixed = [0u32; 8];
     sqe(1).encode(&mut fixed);
-    memory.write_bytes(Layout::new(GEOMETRY).unwrap().sq, &fixed);
+    memory.write_words(Layout::new(GEOMETRY).unwrap().sq, &fixed);
     for _ in 0..3 {
         assert_eq!(
             server.serve(|_| Completion::default()),
@@ -405,9 +413,9 @@ fn consumer_index_ahead_or_back() {
     // The client takes nothing but says it took five; the server finds
     // out when it next needs room.
     memory.store_u32(offset::SQ_TAIL, 5);
-    let mut slot = [0u8; 32];
+    let mut slot = [0u32; 8];
     sqe(5).encode(&mut slot);
-    memory.write_bytes(Layout::new(GEOMETRY).unwrap().sq, &slot);
+    memory.write_words(Layout::new(GEOMETRY).unwrap().sq, &slot);
     assert_eq!(server.serve(sum), Err(hostile(Reason::ConsumerAhead)));
 }
 
@@ -446,14 +454,14 @@ fn bad_completions() {
     let mut client = Client::create(&memory, Spin, GEOMETRY).unwrap();
     client.push(&sqe(1)).unwrap();
     client.submit().unwrap();
-    let mut bytes = [0u8; 16];
+    let mut words = [0u32; 4];
     Cqe {
         user_data: 1,
         flags: 4,
         ..Cqe::default()
     }
-    .encode(&mut bytes);
-    memory.write_bytes(layout.cq, &bytes);
+    .encode(&mut words);
+    memory.write_words(layout.cq, &words);
     memory.store_u32(offset::CQ_TAIL, 1);
     assert_eq!(client.poll(), Ok(1));
     assert_eq!(client.pop(), Err(hostile(Reason::ReservedNotZero)));
