@@ -69,22 +69,27 @@ fn checked_end(offset: usize, len: usize, len_bytes: usize) -> usize {
 }
 
 impl Memory for [AtomicU32] {
+    #[inline]
     fn len_bytes(&self) -> usize {
         self.len() * 4
     }
 
+    #[inline]
     fn load_u32(&self, offset: usize) -> u32 {
         self[aligned_word(offset)].load(Ordering::Acquire)
     }
 
+    #[inline]
     fn store_u32(&self, offset: usize, value: u32) {
         self[aligned_word(offset)].store(value, Ordering::Release);
     }
 
+    #[inline]
     fn fence(&self) {
         core::sync::atomic::fence(Ordering::SeqCst);
     }
 
+    #[inline]
     fn read_words(&self, offset: usize, out: &mut [u32]) {
         let start = aligned_word(offset);
         let len = out.len();
@@ -93,6 +98,7 @@ impl Memory for [AtomicU32] {
         }
     }
 
+    #[inline]
     fn write_words(&self, offset: usize, words: &[u32]) {
         let start = aligned_word(offset);
         for (value, word) in words.iter().zip(&self[start..start + words.len()]) {
@@ -100,6 +106,7 @@ impl Memory for [AtomicU32] {
         }
     }
 
+    #[inline]
     fn read_bytes(&self, offset: usize, out: &mut [u8]) {
         let end = checked_end(offset, out.len(), self.len_bytes());
         let mut at = offset;
@@ -118,6 +125,7 @@ impl Memory for [AtomicU32] {
         }
     }
 
+    #[inline]
     fn write_bytes(&self, offset: usize, bytes: &[u8]) {
         let end = checked_end(offset, bytes.len(), self.len_bytes());
         let mut at = offset;
@@ -144,27 +152,35 @@ impl Memory for [AtomicU32] {
 
 macro_rules! forward {
     () => {
+        #[inline]
         fn len_bytes(&self) -> usize {
             (**self).len_bytes()
         }
+        #[inline]
         fn load_u32(&self, offset: usize) -> u32 {
             (**self).load_u32(offset)
         }
+        #[inline]
         fn store_u32(&self, offset: usize, value: u32) {
             (**self).store_u32(offset, value)
         }
+        #[inline]
         fn fence(&self) {
             (**self).fence()
         }
+        #[inline]
         fn read_words(&self, offset: usize, out: &mut [u32]) {
             (**self).read_words(offset, out)
         }
+        #[inline]
         fn write_words(&self, offset: usize, words: &[u32]) {
             (**self).write_words(offset, words)
         }
+        #[inline]
         fn read_bytes(&self, offset: usize, out: &mut [u8]) {
             (**self).read_bytes(offset, out)
         }
+        #[inline]
         fn write_bytes(&self, offset: usize, bytes: &[u8]) {
             (**self).write_bytes(offset, bytes)
         }
@@ -208,27 +224,35 @@ impl AtomicMemory {
 }
 
 impl Memory for AtomicMemory {
+    #[inline]
     fn len_bytes(&self) -> usize {
         self.words.len_bytes()
     }
+    #[inline]
     fn load_u32(&self, offset: usize) -> u32 {
         self.words.load_u32(offset)
     }
+    #[inline]
     fn store_u32(&self, offset: usize, value: u32) {
         self.words.store_u32(offset, value)
     }
+    #[inline]
     fn fence(&self) {
         self.words.fence()
     }
+    #[inline]
     fn read_words(&self, offset: usize, out: &mut [u32]) {
         self.words.read_words(offset, out)
     }
+    #[inline]
     fn write_words(&self, offset: usize, words: &[u32]) {
         self.words.write_words(offset, words)
     }
+    #[inline]
     fn read_bytes(&self, offset: usize, out: &mut [u8]) {
         self.words.read_bytes(offset, out)
     }
+    #[inline]
     fn write_bytes(&self, offset: usize, bytes: &[u8]) {
         self.words.write_bytes(offset, bytes)
     }

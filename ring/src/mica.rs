@@ -19,27 +19,35 @@ use crate::wake::TimedOut;
 use crate::{Memory, Waker};
 
 impl Memory for SharedRegion {
+    #[inline]
     fn len_bytes(&self) -> usize {
         self.words().len_bytes()
     }
+    #[inline]
     fn load_u32(&self, offset: usize) -> u32 {
         self.words().load_u32(offset)
     }
+    #[inline]
     fn store_u32(&self, offset: usize, value: u32) {
         self.words().store_u32(offset, value)
     }
+    #[inline]
     fn fence(&self) {
         self.words().fence()
     }
+    #[inline]
     fn read_words(&self, offset: usize, out: &mut [u32]) {
         self.words().read_words(offset, out)
     }
+    #[inline]
     fn write_words(&self, offset: usize, words: &[u32]) {
         self.words().write_words(offset, words)
     }
+    #[inline]
     fn read_bytes(&self, offset: usize, out: &mut [u8]) {
         self.words().read_bytes(offset, out)
     }
+    #[inline]
     fn write_bytes(&self, offset: usize, bytes: &[u8]) {
         self.words().write_bytes(offset, bytes)
     }
@@ -55,6 +63,7 @@ pub trait FutexWords: Memory {
 }
 
 impl FutexWords for SharedRegion {
+    #[inline]
     fn futex_word(&self, offset: usize) -> &AtomicU32 {
         assert!(
             offset.is_multiple_of(4),
@@ -65,6 +74,7 @@ impl FutexWords for SharedRegion {
 }
 
 impl FutexWords for crate::AtomicMemory {
+    #[inline]
     fn futex_word(&self, offset: usize) -> &AtomicU32 {
         assert!(
             offset.is_multiple_of(4),
@@ -75,18 +85,21 @@ impl FutexWords for crate::AtomicMemory {
 }
 
 impl<T: FutexWords + ?Sized> FutexWords for &T {
+    #[inline]
     fn futex_word(&self, offset: usize) -> &AtomicU32 {
         (**self).futex_word(offset)
     }
 }
 
 impl<T: FutexWords + ?Sized> FutexWords for Box<T> {
+    #[inline]
     fn futex_word(&self, offset: usize) -> &AtomicU32 {
         (**self).futex_word(offset)
     }
 }
 
 impl<T: FutexWords + ?Sized> FutexWords for Arc<T> {
+    #[inline]
     fn futex_word(&self, offset: usize) -> &AtomicU32 {
         (**self).futex_word(offset)
     }
@@ -98,6 +111,7 @@ impl<T: FutexWords + ?Sized> FutexWords for Arc<T> {
 pub struct FutexWaker;
 
 impl<M: FutexWords + ?Sized> Waker<M> for FutexWaker {
+    #[inline]
     fn wait(
         &self,
         memory: &M,
@@ -115,6 +129,7 @@ impl<M: FutexWords + ?Sized> Waker<M> for FutexWaker {
         }
     }
 
+    #[inline]
     fn wake(&self, memory: &M, offset: usize) {
         // Everyone waiting on the word (normally the peer's one thread
         // on this ring): each looks at the indices again.

@@ -105,6 +105,7 @@ impl SharedRegion {
 
     /// The region as words: word `i` holds bytes `4 * i .. 4 * i + 4`,
     /// little-endian.
+    #[inline]
     pub fn words(&self) -> &[AtomicU32] {
         // SAFETY: `map` made the mapping itself at `addr`, `len_bytes`
         // long, page-aligned, where the kernel guaranteed no region was
