@@ -266,12 +266,11 @@ pub fn attach_errors() -> TestResult {
         cq_entries: 4,
         data_bytes: 64,
     };
-    let client = Client::create(&region, FutexWaker, geometry).map_err(|_| fail())?;
+    Client::create(&region, FutexWaker, geometry).map_err(|_| fail())?;
     ensure_eq!(
         peer.attach(memory.slot(), 4, 8, 64),
         Err(remote(proto::BAD_HEADER))
     );
-    drop(client);
     drop(region);
     ensure_eq!(peer.status(1000).err(), Some(remote(proto::NO_SUCH_RING)));
     ensure_eq!(
