@@ -238,12 +238,17 @@ impl RingPeerServer for Peer {
         };
         ring.shared.stop.store(true, Ordering::Release);
         if let Some(thread) = ring.thread.take() {
-            // The thread may be about to sleep on the SQ tail: wake it
-            // until it has ended (a wake just before its sleep would be
-            // lost, so one is not enough).
-            let tail = ring.region.futex_word(ring::offset::SQ_TAIL);
+            // The thread sleeps, or is about to, on the SQ tail (waiting
+            // for submissions) or on the CQ head (waiting for room, which
+            // a client that never takes its completions would make it do
+            // for ever): wake both until it has ended (a wake just before
+            // its sleep would be lost, so one is not enough).
+            let words = [ring::offset::SQ_TAIL, ring::offset::CQ_HEAD]
+                .map(|offset| ring.region.futex_word(offset));
             while !ring.shared.done.load(Ordering::Acquire) {
-                let _ = rt::sys::futex_wake(tail, abi::syscall::FUTEX_ALL);
+                for word in words {
+                    let _ = rt::sys::futex_wake(word, abi::syscall::FUTEX_ALL);
+                }
                 rt::thread::sleep(core::time::Duration::from_millis(1));
             }
             let _ = thread.join();

@@ -299,6 +299,7 @@ pub static ALL: &[Test] = tests![
     ring::round_trip,
     ring::batch_one_wake,
     ring::attach_errors,
+    ring::detach_while_waiting_for_room,
     ring::hostile_refused,
     supervision::exact_capabilities,
     supervision::errors,

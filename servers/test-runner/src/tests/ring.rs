@@ -280,6 +280,31 @@ pub fn attach_errors() -> TestResult {
     Ok(())
 }
 
+/// A client that submits more than the CQ holds (by writing the SQ tail
+/// itself: legal, the entries are there) and never takes a completion
+/// leaves the peer's thread waiting for room; `detach` still ends it.
+pub fn detach_while_waiting_for_room() -> TestResult {
+    let mut peer = peer()?;
+    let geometry = Geometry {
+        sq_entries: 8,
+        cq_entries: 1,
+        data_bytes: 0,
+    };
+    let ring = TestRing::open(&mut peer, 4, geometry)?;
+    // Four no-ops (zeroed slots) with room for one completion.
+    let region = ring.client.memory();
+    region.store_u32(offset::SQ_TAIL, 4);
+    FutexWaker.wake(region, offset::SQ_TAIL);
+    let deadline = deadline_after(Duration::from_secs(2));
+    while region.load_u32(offset::CQ_PRODUCER_WAITS) == 0 {
+        ensure!(rt::time::now_ns() < deadline);
+        rt::time::sleep(Duration::from_millis(1));
+    }
+    ensure_eq!(peer.status(ring.id), Ok((RingState::Serving, 1, 0)));
+    ensure_eq!(ring.close(&mut peer)?, 1);
+    Ok(())
+}
+
 /// Three hostile rings (an SQ tail far ahead, a descriptor pointing past
 /// the data area, an unknown opcode) are refused with their reasons,
 /// while an honest ring on the same peer keeps working; every frame comes
