@@ -84,6 +84,7 @@ const fn join(low: u32, high: u32) -> u64 {
 impl Entry for Sqe {
     const WORDS: usize = 8;
 
+    #[inline]
     fn encode(&self, out: &mut [u32]) {
         let (user_low, user_high) = split(self.user_data);
         let (offset_low, offset_high) = split(self.offset);
@@ -100,6 +101,7 @@ impl Entry for Sqe {
         ]);
     }
 
+    #[inline]
     fn decode(words: &[u32]) -> Sqe {
         let words = &words[..8];
         Sqe {
@@ -116,6 +118,7 @@ impl Entry for Sqe {
 impl Entry for Cqe {
     const WORDS: usize = 4;
 
+    #[inline]
     fn encode(&self, out: &mut [u32]) {
         let (user_low, user_high) = split(self.user_data);
         out[..4].copy_from_slice(&[
@@ -126,6 +129,7 @@ impl Entry for Cqe {
         ]);
     }
 
+    #[inline]
     fn decode(words: &[u32]) -> Cqe {
         let words = &words[..4];
         Cqe {
@@ -154,6 +158,7 @@ impl SqeRules {
     }
 
     /// Checks `sqe` against these rules and a data area of `data_bytes`.
+    #[inline]
     ///
     /// # Errors
     /// The first problem: [`Reason::UnknownOpcode`],
@@ -176,6 +181,7 @@ impl SqeRules {
 ///
 /// # Errors
 /// [`Reason::ReservedNotZero`].
+#[inline]
 pub fn check_cqe(cqe: &Cqe) -> Result<(), Reason> {
     if cqe.flags != 0 {
         return Err(Reason::ReservedNotZero);

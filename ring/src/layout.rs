@@ -113,6 +113,7 @@ pub struct QueueLayout {
 
 impl QueueLayout {
     /// The offset of the slot of entry `index`, `entry_bytes` long.
+    #[inline]
     pub fn slot(&self, index: u32, entry_bytes: usize) -> usize {
         self.slots + (index & (self.entries - 1)) as usize * entry_bytes
     }

@@ -47,11 +47,13 @@ pub trait Memory {
 }
 
 /// The word holding byte `offset`, and the byte's place in it.
+#[inline]
 fn word_of(offset: usize) -> (usize, usize) {
     (offset / 4, offset % 4)
 }
 
 /// The index of the word at `offset`, which must be aligned.
+#[inline]
 fn aligned_word(offset: usize) -> usize {
     assert!(
         offset.is_multiple_of(4),
@@ -61,6 +63,7 @@ fn aligned_word(offset: usize) -> usize {
 }
 
 /// The end of `[offset, offset + len)`, checked against `len_bytes`.
+#[inline]
 fn checked_end(offset: usize, len: usize, len_bytes: usize) -> usize {
     match offset.checked_add(len) {
         Some(end) if end <= len_bytes => end,
