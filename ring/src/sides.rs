@@ -396,10 +396,19 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
     /// batch are never published.
     pub fn serve(
         &mut self,
-        mut handler: impl FnMut(&Request<'_, M>) -> Completion,
+        handler: impl FnMut(&Request<'_, M>) -> Completion,
     ) -> Result<u32, Error> {
         self.check()?;
         let ready = self.sq.poll(&self.memory)?;
+        self.serve_batch(ready, handler)
+    }
+
+    /// Serves the `ready` submissions the last look at the SQ tail found.
+    fn serve_batch(
+        &mut self,
+        ready: u32,
+        mut handler: impl FnMut(&Request<'_, M>) -> Completion,
+    ) -> Result<u32, Error> {
         if ready == 0 {
             return Ok(0);
         }
@@ -453,7 +462,10 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
         handler: impl FnMut(&Request<'_, M>) -> Completion,
     ) -> Result<u32, Error> {
         self.check()?;
-        if self.sq.wait(&self.memory, &self.waker, deadline)? == 0 {
+        // The batch the wait found is served as it is: the SQ tail is not
+        // loaded again for it.
+        let ready = self.sq.wait(&self.memory, &self.waker, deadline)?;
+        if ready == 0 {
             return Ok(0);
         }
         if self.cq.room() == 0
@@ -462,6 +474,6 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
         {
             return Ok(0);
         }
-        self.serve(handler)
+        self.serve_batch(ready, handler)
     }
 }
