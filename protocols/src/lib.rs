@@ -22,7 +22,8 @@
 //! [`client`] (transport, errors, the protocol-independent client),
 //! [`server`] (the receive loop), [`loopback`] (a transport that calls a
 //! dispatch directly, for host tests), and the protocols: [`echo`],
-//! [`serial`].
+//! [`serial`], [`supervisor`], [`ring`] (the ring peer's attach and
+//! status).
 //!
 //! On Mica the crate links `rt`. On the host (tests, fuzzing) it builds
 //! against the same `rt`; deleting a received capability is then only
@@ -47,6 +48,7 @@ pub mod wire;
 
 pub mod echo;
 pub mod file;
+pub mod ring;
 pub mod serial;
 pub mod supervisor;
 

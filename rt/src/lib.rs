@@ -4,7 +4,8 @@
 //!   thread ends the process with [`process::PANIC_STATUS`]), [`process`];
 //! - typed capability handles that own their slots ([`handle::Handle`],
 //!   [`ipc::Endpoint`], [`notify::Notification`], [`thread::Thread`],
-//!   [`memory`], [`device`]) and the raw syscall stubs ([`sys`], the only
+//!   [`memory`], [`device`]), shared memory seen as atomic words
+//!   ([`shared::SharedRegion`]), and the raw syscall stubs ([`sys`], the only
 //!   user-space assembly with [`thread::block`]'s TCB reads);
 //! - IPC with one [`ipc::Message`] type for every message;
 //! - threads ([`thread::Builder`]: closures, names, priorities, stacks,
@@ -38,6 +39,7 @@ pub mod log;
 pub mod memory;
 pub mod notify;
 pub mod process;
+pub mod shared;
 pub mod spawn;
 pub mod start;
 pub mod sync;

@@ -108,7 +108,8 @@ fn cargo() -> Command {
 /// The allowed dependency edges between workspace crates, by the
 /// depending crate's directory and the dependency's package name
 /// (STYLE.md §1: `abi` and `fscore` <- everything; `kcore` <- kernel; `rt`
-/// <- protocols <- files <- servers and programs).
+/// <- protocols <- files <- servers and programs; `rt` <- ring <- servers and
+/// programs).
 fn allowed(from_dir: &str, to: &str) -> bool {
     let user = from_dir.starts_with("servers/") || from_dir.starts_with("programs/");
     match to {
@@ -130,10 +131,13 @@ fn allowed(from_dir: &str, to: &str) -> bool {
         // The packed system.toml: xtask writes it, init reads it; programs
         // declare their manifests with its macro.
         "sysconf" => from_dir == "xtask" || user,
-        "rt" => user || matches!(from_dir, "protocols" | "files"),
+        "rt" => user || matches!(from_dir, "protocols" | "files" | "ring"),
         "protocols" => user || from_dir == "files",
         // The file API every program may use.
         "files" => user,
+        // Shared-memory rings: programs use them; the crate itself needs
+        // only rt (its Mica memory and futexes).
+        "ring" => user,
         _ => false,
     }
 }
@@ -164,6 +168,16 @@ fn layering(root: &Path) -> Result<Vec<String>> {
                     problems.push(format!("{dir}: may not depend on `{dep}` (STYLE.md §1)"));
                 }
             }
+        }
+    }
+    // The user-space library crates other than rt forbid unsafe code.
+    for krate in ["protocols", "ring"] {
+        let lib = root.join(krate).join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib)?;
+        if !text.contains("#![forbid(unsafe_code)]") {
+            problems.push(format!(
+                "{krate}/src/lib.rs: must start with #![forbid(unsafe_code)] (STYLE.md §5)"
+            ));
         }
     }
     // servers/, programs/ and protocols/ forbid unsafe code, except listed
@@ -317,5 +331,9 @@ mod tests {
         assert!(allowed("rt", "fscore"));
         assert!(allowed("servers/init", "fscore"));
         assert!(allowed("protocols", "fscore"));
+        assert!(allowed("ring", "rt"));
+        assert!(allowed("programs/ring-peer", "ring"));
+        assert!(!allowed("rt", "ring"));
+        assert!(!allowed("protocols", "ring"));
     }
 }

@@ -68,6 +68,10 @@ pub fn run(boot: &BootInfo) -> u64 {
             let mut samples = [0u64; PROTOCOL_SAMPLES];
             protocol_call_roundtrip(unit, &mut samples, overhead);
         }
+        if "ring_roundtrip".contains(only) {
+            let mut samples = [0u64; RING_SAMPLES];
+            ring_roundtrip(unit, &mut samples, overhead);
+        }
         if "driver_restart".contains(only) {
             let mut samples = [0u64; RESTART_SAMPLES];
             driver_restart(unit, &mut samples, overhead);
@@ -109,6 +113,7 @@ pub fn run(boot: &BootInfo) -> u64 {
 
     spawn_exit(unit, &mut samples[..SPAWN_SAMPLES], overhead);
     protocol_call_roundtrip(unit, &mut samples[..PROTOCOL_SAMPLES], overhead);
+    ring_roundtrip(unit, &mut samples[..RING_SAMPLES], overhead);
     driver_restart(unit, &mut samples[..RESTART_SAMPLES], overhead);
     crate::bench_files::rows(unit, samples, overhead);
     crate::bench_pipes::rows(unit, samples, overhead);
@@ -359,6 +364,70 @@ fn protocol_call_roundtrip(unit: &str, samples: &mut [u64], overhead: u64) {
         *s = (end - start).saturating_sub(overhead);
     }
     report("protocol_call_roundtrip", unit, samples);
+}
+
+/// Round trips measured for `ring_roundtrip`.
+const RING_SAMPLES: usize = 2000;
+
+/// `ring_roundtrip`: one submission (a no-op) through a shared-memory
+/// ring to a `ring-peer` of the runner's own, in another process at the
+/// runner's priority, and its completion back, both sides sleeping on
+/// futexes in between. A sample is: the client pushes, publishes and
+/// wakes the peer (its flag says it sleeps), loads the completion tail,
+/// sets its own flag and sleeps; the peer wakes, serves the batch,
+/// publishes the completion, wakes the client, finds nothing more and
+/// sleeps; the client wakes, takes the completion and releases the slot.
+/// User code of both sides included, as in `protocol_call_roundtrip`.
+fn ring_roundtrip(unit: &str, samples: &mut [u64], overhead: u64) {
+    use crate::tests::ring::{TestRing, start_peer};
+    let Ok((_child, mut peer)) = start_peer(32) else {
+        println!("bench: cannot start bin/ring-peer");
+        return;
+    };
+    let geometry = ring::Geometry {
+        sq_entries: 8,
+        cq_entries: 8,
+        data_bytes: 0,
+    };
+    let Ok(mut ring) = TestRing::open(&mut peer, 7, geometry) else {
+        println!("bench: cannot attach a ring to bin/ring-peer");
+        return;
+    };
+    let client = &mut ring.client;
+    let mut once = |i: u64| -> bool {
+        let sqe = ring::Sqe {
+            arg: i,
+            user_data: i,
+            ..ring::Sqe::default()
+        };
+        if client.push(&sqe).is_err() || client.submit().is_err() {
+            return false;
+        }
+        loop {
+            match client.wait(None) {
+                Ok(0) => continue,
+                Ok(_) => break,
+                Err(_) => return false,
+            }
+        }
+        let answer = client.pop();
+        client.release().is_ok() && matches!(answer, Ok(Some(c)) if c.user_data == i)
+    };
+    for i in 0..WARMUP as u64 {
+        if !once(i) {
+            println!("bench: a ring round trip failed");
+            return;
+        }
+    }
+    for (i, s) in samples.iter_mut().enumerate() {
+        let start = tsc_start();
+        let ok = once(i as u64);
+        let end = tsc_end();
+        core::hint::black_box(ok);
+        *s = (end - start).saturating_sub(overhead);
+    }
+    report("ring_roundtrip", unit, samples);
+    let _ = ring.close(&mut peer);
 }
 
 /// Restarts measured for `driver_restart`.

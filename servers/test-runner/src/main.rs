@@ -51,7 +51,7 @@ sysconf::manifest! {
     ],
     debug: true,
     serves: ["report"],
-    client_of: ["serial", "echo", "flaky", "once", "rogue", "initfs", "ramfs", "pipe"],
+    client_of: ["serial", "echo", "flaky", "once", "rogue", "initfs", "ramfs", "pipe", "ring"],
 }
 
 rt::entry!(main);

@@ -20,6 +20,7 @@ mod preempt;
 mod process;
 pub mod protocol;
 mod ramfs;
+pub mod ring;
 mod runtime;
 mod saved_reply;
 mod sched;
@@ -307,6 +308,11 @@ pub static ALL: &[Test] = tests![
     protocol::every_operation,
     protocol::malformed_requests,
     protocol::server_killed_mid_call,
+    ring::round_trip,
+    ring::batch_one_wake,
+    ring::attach_errors,
+    ring::detach_while_waiting_for_room,
+    ring::hostile_refused,
     supervision::exact_capabilities,
     supervision::errors,
     supervision::manifests_enforced,

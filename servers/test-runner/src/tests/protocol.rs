@@ -25,6 +25,15 @@ use crate::{ensure, ensure_eq};
 /// Starts `path` serving a fresh endpoint; returns the child and the
 /// client's copy of the endpoint.
 pub fn start_server(path: &str, args: &[&str]) -> Result<(Child, Endpoint), SysError> {
+    start_server_at(path, args, None)
+}
+
+/// [`start_server`], its first thread at `priority` if given.
+pub fn start_server_at(
+    path: &str,
+    args: &[&str],
+    priority: Option<u64>,
+) -> Result<(Child, Endpoint), SysError> {
     let own = rt::process::own_caps();
     let endpoint = Endpoint::from_raw(rt::sys::endpoint_create(own.budget)?);
     let grants = [Grant {
@@ -34,12 +43,11 @@ pub fn start_server(path: &str, args: &[&str]) -> Result<(Child, Endpoint), SysE
         name: "echo",
     }];
     let file = program(path).ok_or(SysError::InvalidArg)?;
-    let child = Spawn::new(file)
-        .args(args)
-        .grants(&grants)
-        .aslr(false)
-        .spawn()
-        .map_err(|_| SysError::InvalidArg)?;
+    let mut spawn = Spawn::new(file).args(args).grants(&grants).aslr(false);
+    if let Some(priority) = priority {
+        spawn = spawn.priority(priority);
+    }
+    let child = spawn.spawn().map_err(|_| SysError::InvalidArg)?;
     Ok((child, endpoint))
 }
 

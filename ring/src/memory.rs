@@ -1,0 +1,335 @@
+//! How a ring touches its shared region: the [`Memory`] trait, and its
+//! implementation over a slice of [`AtomicU32`] (host tests,
+//! [`AtomicMemory`]; on Mica, `rt::shared::SharedRegion`'s words).
+//!
+//! Every access is a 4-byte atomic on an aligned word, so a peer writing
+//! at the same moment makes a value change, never undefined behaviour,
+//! and no two accesses of different sizes meet on one byte. Bytes are
+//! read and written inside their words: a partial word is changed with
+//! two read-modify-writes that leave its other bytes alone.
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// A shared region as the ring sees it. Offsets are in bytes from the
+/// region's start.
+///
+/// The ring only passes offsets inside the layout it checked against
+/// [`len_bytes`](Memory::len_bytes), so an implementation may panic on an
+/// offset out of range or a word offset that is not a multiple of 4: that
+/// is a bug in the caller, never the peer's doing.
+pub trait Memory {
+    /// The region's size in bytes.
+    fn len_bytes(&self) -> usize;
+    /// Loads the word at `offset` with `Acquire` ordering.
+    fn load_u32(&self, offset: usize) -> u32;
+    /// Stores `value` at `offset` with `Release` ordering.
+    fn store_u32(&self, offset: usize, value: u32);
+    /// A sequentially consistent fence: between a side's store of its
+    /// index or flag and its load of the peer's (the wake-up protocol).
+    fn fence(&self);
+    /// Copies `out.len()` words from `offset`, a multiple of 4 (relaxed
+    /// loads; the index loaded before with `Acquire` orders them). How
+    /// entries are read.
+    fn read_words(&self, offset: usize, out: &mut [u32]);
+    /// Copies `words` to `offset`, a multiple of 4 (relaxed stores; the
+    /// index stored after with `Release` publishes them). How entries are
+    /// written.
+    fn write_words(&self, offset: usize, words: &[u32]);
+    /// Copies `out.len()` bytes from `offset` (relaxed loads; the index
+    /// loaded before with `Acquire` orders them).
+    fn read_bytes(&self, offset: usize, out: &mut [u8]);
+    /// Copies `bytes` to `offset` (relaxed stores; the index stored after
+    /// with `Release` publishes them).
+    fn write_bytes(&self, offset: usize, bytes: &[u8]);
+}
+
+/// The word holding byte `offset`, and the byte's place in it.
+#[inline]
+fn word_of(offset: usize) -> (usize, usize) {
+    (offset / 4, offset % 4)
+}
+
+/// The index of the word at `offset`, which must be aligned.
+#[inline]
+fn aligned_word(offset: usize) -> usize {
+    assert!(
+        offset.is_multiple_of(4),
+        "ring: unaligned word offset {offset}"
+    );
+    offset / 4
+}
+
+/// The end of `[offset, offset + len)`, checked against `len_bytes`.
+#[inline]
+fn checked_end(offset: usize, len: usize, len_bytes: usize) -> usize {
+    match offset.checked_add(len) {
+        Some(end) if end <= len_bytes => end,
+        _ => panic!("ring: bytes {offset}+{len} outside a region of {len_bytes}"),
+    }
+}
+
+impl Memory for [AtomicU32] {
+    #[inline]
+    fn len_bytes(&self) -> usize {
+        self.len() * 4
+    }
+
+    #[inline]
+    fn load_u32(&self, offset: usize) -> u32 {
+        self[aligned_word(offset)].load(Ordering::Acquire)
+    }
+
+    #[inline]
+    fn store_u32(&self, offset: usize, value: u32) {
+        self[aligned_word(offset)].store(value, Ordering::Release);
+    }
+
+    #[inline]
+    fn fence(&self) {
+        core::sync::atomic::fence(Ordering::SeqCst);
+    }
+
+    #[inline]
+    fn read_words(&self, offset: usize, out: &mut [u32]) {
+        let start = aligned_word(offset);
+        let len = out.len();
+        for (value, word) in out.iter_mut().zip(&self[start..start + len]) {
+            *value = word.load(Ordering::Relaxed);
+        }
+    }
+
+    #[inline]
+    fn write_words(&self, offset: usize, words: &[u32]) {
+        let start = aligned_word(offset);
+        for (value, word) in words.iter().zip(&self[start..start + words.len()]) {
+            word.store(*value, Ordering::Relaxed);
+        }
+    }
+
+    #[inline]
+    fn read_bytes(&self, offset: usize, out: &mut [u8]) {
+        let end = checked_end(offset, out.len(), self.len_bytes());
+        let mut at = offset;
+        while at < end {
+            let (word, within) = word_of(at);
+            let n = (4 - within).min(end - at);
+            let bytes = self[word].load(Ordering::Relaxed).to_le_bytes();
+            let from = at - offset;
+            if n == 4 {
+                // A whole word: a fixed-size copy, no call to memcpy.
+                out[from..from + 4].copy_from_slice(&bytes);
+            } else {
+                out[from..from + n].copy_from_slice(&bytes[within..within + n]);
+            }
+            at += n;
+        }
+    }
+
+    #[inline]
+    fn write_bytes(&self, offset: usize, bytes: &[u8]) {
+        let end = checked_end(offset, bytes.len(), self.len_bytes());
+        let mut at = offset;
+        while at < end {
+            let (word, within) = word_of(at);
+            let n = (4 - within).min(end - at);
+            let from = at - offset;
+            if n == 4 {
+                let mut value = [0u8; 4];
+                value.copy_from_slice(&bytes[from..from + 4]);
+                self[word].store(u32::from_le_bytes(value), Ordering::Relaxed);
+            } else {
+                let mut value = [0u8; 4];
+                value[within..within + n].copy_from_slice(&bytes[from..from + n]);
+                let value = u32::from_le_bytes(value);
+                let mask = (u32::MAX >> (32 - 8 * n as u32)) << (8 * within as u32);
+                self[word].fetch_and(!mask, Ordering::Relaxed);
+                self[word].fetch_or(value, Ordering::Relaxed);
+            }
+            at += n;
+        }
+    }
+}
+
+macro_rules! forward {
+    () => {
+        #[inline]
+        fn len_bytes(&self) -> usize {
+            (**self).len_bytes()
+        }
+        #[inline]
+        fn load_u32(&self, offset: usize) -> u32 {
+            (**self).load_u32(offset)
+        }
+        #[inline]
+        fn store_u32(&self, offset: usize, value: u32) {
+            (**self).store_u32(offset, value)
+        }
+        #[inline]
+        fn fence(&self) {
+            (**self).fence()
+        }
+        #[inline]
+        fn read_words(&self, offset: usize, out: &mut [u32]) {
+            (**self).read_words(offset, out)
+        }
+        #[inline]
+        fn write_words(&self, offset: usize, words: &[u32]) {
+            (**self).write_words(offset, words)
+        }
+        #[inline]
+        fn read_bytes(&self, offset: usize, out: &mut [u8]) {
+            (**self).read_bytes(offset, out)
+        }
+        #[inline]
+        fn write_bytes(&self, offset: usize, bytes: &[u8]) {
+            (**self).write_bytes(offset, bytes)
+        }
+    };
+}
+
+impl<T: Memory + ?Sized> Memory for &T {
+    forward!();
+}
+
+impl<T: Memory + ?Sized> Memory for Box<T> {
+    forward!();
+}
+
+impl<T: Memory + ?Sized> Memory for Arc<T> {
+    forward!();
+}
+
+/// A region in ordinary memory, for host tests and for two threads of one
+/// program: zeroed words, shared by reference or `Arc`.
+#[derive(Debug)]
+pub struct AtomicMemory {
+    words: Box<[AtomicU32]>,
+}
+
+impl AtomicMemory {
+    /// `len_bytes` zero bytes, rounded up to a whole word.
+    pub fn new(len_bytes: usize) -> AtomicMemory {
+        let words: Vec<AtomicU32> = (0..len_bytes.div_ceil(4))
+            .map(|_| AtomicU32::new(0))
+            .collect();
+        AtomicMemory {
+            words: words.into_boxed_slice(),
+        }
+    }
+
+    /// The words, to wait on or to scribble over.
+    pub fn words(&self) -> &[AtomicU32] {
+        &self.words
+    }
+}
+
+impl Memory for AtomicMemory {
+    #[inline]
+    fn len_bytes(&self) -> usize {
+        self.words.len_bytes()
+    }
+    #[inline]
+    fn load_u32(&self, offset: usize) -> u32 {
+        self.words.load_u32(offset)
+    }
+    #[inline]
+    fn store_u32(&self, offset: usize, value: u32) {
+        self.words.store_u32(offset, value)
+    }
+    #[inline]
+    fn fence(&self) {
+        self.words.fence()
+    }
+    #[inline]
+    fn read_words(&self, offset: usize, out: &mut [u32]) {
+        self.words.read_words(offset, out)
+    }
+    #[inline]
+    fn write_words(&self, offset: usize, words: &[u32]) {
+        self.words.write_words(offset, words)
+    }
+    #[inline]
+    fn read_bytes(&self, offset: usize, out: &mut [u8]) {
+        self.words.read_bytes(offset, out)
+    }
+    #[inline]
+    fn write_bytes(&self, offset: usize, bytes: &[u8]) {
+        self.words.write_bytes(offset, bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_round_trip_at_every_alignment() {
+        let memory = AtomicMemory::new(64);
+        let data: Vec<u8> = (1..=40).collect();
+        for offset in 0..8 {
+            for len in 0..=24 {
+                memory.write_bytes(0, &[0xee; 64]);
+                memory.write_bytes(offset, &data[..len]);
+                let mut all = [0u8; 64];
+                memory.read_bytes(0, &mut all);
+                for (i, byte) in all.iter().enumerate() {
+                    let expected = if (offset..offset + len).contains(&i) {
+                        data[i - offset]
+                    } else {
+                        0xee
+                    };
+                    assert_eq!(*byte, expected, "offset {offset} len {len} byte {i}");
+                }
+                let mut back = vec![0u8; len];
+                memory.read_bytes(offset, &mut back);
+                assert_eq!(back, &data[..len]);
+            }
+        }
+    }
+
+    #[test]
+    fn words_in_and_out() {
+        let memory = AtomicMemory::new(16);
+        memory.write_words(4, &[0x0403_0201, 0x0807_0605]);
+        let mut bytes = [0u8; 16];
+        memory.read_bytes(0, &mut bytes);
+        assert_eq!(bytes, [0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0]);
+        let mut words = [0u32; 3];
+        memory.read_words(0, &mut words);
+        assert_eq!(words, [0, 0x0403_0201, 0x0807_0605]);
+    }
+
+    #[test]
+    fn words_are_little_endian() {
+        let memory = AtomicMemory::new(8);
+        memory.store_u32(4, 0x0403_0201);
+        let mut bytes = [0u8; 8];
+        memory.read_bytes(0, &mut bytes);
+        assert_eq!(bytes, [0, 0, 0, 0, 1, 2, 3, 4]);
+        assert_eq!(memory.len_bytes(), 8);
+        assert_eq!(AtomicMemory::new(5).len_bytes(), 8);
+    }
+
+    #[test]
+    #[should_panic(expected = "outside a region")]
+    fn reading_past_the_end_panics() {
+        let memory = AtomicMemory::new(8);
+        memory.read_bytes(6, &mut [0; 4]);
+    }
+
+    #[test]
+    #[should_panic(expected = "outside a region")]
+    fn an_overflowing_range_panics() {
+        let memory = AtomicMemory::new(8);
+        memory.write_bytes(usize::MAX, &[0; 2]);
+    }
+
+    #[test]
+    #[should_panic(expected = "unaligned")]
+    fn unaligned_words_panic() {
+        AtomicMemory::new(8).load_u32(2);
+    }
+}

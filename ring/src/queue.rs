@@ -1,0 +1,388 @@
+//! One queue's two ends: [`Producer`] and [`Consumer`], each keeping its
+//! own state privately and trusting nothing it reads from the region.
+//!
+//! Rules, for both ends:
+//!
+//! - A side's own index lives in the side, not in the region: it stores
+//!   the index there to publish it, and never reads it back.
+//! - The peer's index is loaded once per batch ([`Consumer::poll`],
+//!   [`Producer::refresh`]) and checked against what is possible before
+//!   anything is done with it. Indices are free-running `u32`s and wrap,
+//!   so every difference is a `wrapping_sub`.
+//! - The consumer copies each entry out of its slot once, into a local
+//!   value, and checks that copy ([`Consumer::pop`]); it publishes its
+//!   index (a `Release` store) only after, which is what hands the slots
+//!   back ([`Consumer::release`]).
+//! - The producer writes entries into slots it owns (between its tail and
+//!   the consumer's head plus the size) and publishes its tail afterwards
+//!   with a `Release` store ([`Producer::publish`]).
+//! - A broken rule poisons the end: it returns [`Error::Hostile`] with the
+//!   same [`Reason`] from then on and never touches the region again.
+//!
+//! Wake-ups: a consumer with nothing to do sets its "sleeps" flag, fences,
+//! and loads the producer's index again; only if it is still unchanged
+//! does it wait on that index word, expecting the value it read. A
+//! producer stores its index, fences, and loads the flag; it wakes the
+//! word only if the flag is set. With the two fences, either the consumer
+//! sees the new index or the producer sees the flag (the store-buffer
+//! pattern with `SeqCst` fences), and a wait that starts after the index
+//! changed returns at once, so no wake-up is lost. A batch published at
+//! once costs at most one wake. A producer waiting for room does the same
+//! with its own "waits" flag and the consumer's index.
+
+use core::marker::PhantomData;
+
+use crate::entry::{Entry, MAX_ENTRY_WORDS};
+use crate::{Error, Hostile, Memory, QueueLayout, Reason, Waker};
+
+/// Whether an end is still usable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Health {
+    Fine,
+    Poisoned(Reason),
+}
+
+impl Health {
+    fn check(self) -> Result<(), Error> {
+        match self {
+            Health::Fine => Ok(()),
+            Health::Poisoned(reason) => Err(Error::Hostile(Hostile { reason })),
+        }
+    }
+}
+
+/// The end of a queue that takes entries out.
+#[derive(Debug)]
+pub struct Consumer<E> {
+    queue: QueueLayout,
+    /// The next entry to take (private; published by `release`).
+    head: u32,
+    /// The value of `head` last published.
+    published: u32,
+    /// The producer's index as last loaded and checked.
+    tail: u32,
+    health: Health,
+    entry: PhantomData<E>,
+}
+
+impl<E: Entry> Consumer<E> {
+    /// The consumer of `queue`, both indices starting at `start` (both
+    /// sides must agree on it; 0 for a new ring).
+    pub fn new(queue: QueueLayout, start: u32) -> Consumer<E> {
+        Consumer {
+            queue,
+            head: start,
+            published: start,
+            tail: start,
+            health: Health::Fine,
+            entry: PhantomData,
+        }
+    }
+
+    /// The reason it was poisoned, if it was.
+    pub fn poisoned(&self) -> Option<Reason> {
+        match self.health {
+            Health::Fine => None,
+            Health::Poisoned(reason) => Some(reason),
+        }
+    }
+
+    /// The next entry to take.
+    pub fn head(&self) -> u32 {
+        self.head
+    }
+
+    /// Entries of the current batch not yet taken.
+    pub fn ready(&self) -> u32 {
+        self.tail.wrapping_sub(self.head)
+    }
+
+    fn poison(&mut self, reason: Reason) -> Error {
+        self.health = Health::Poisoned(reason);
+        Error::Hostile(Hostile { reason })
+    }
+
+    /// Publishes this end's index as it is now (a side attaching to a ring
+    /// resets what the peer may have written there).
+    pub fn publish_start<M: Memory + ?Sized>(&mut self, memory: &M) -> Result<(), Error> {
+        self.health.check()?;
+        memory.store_u32(self.queue.consumer_index, self.head);
+        self.published = self.head;
+        Ok(())
+    }
+
+    /// Loads the producer's index, once, and checks it: returns how many
+    /// entries are ready.
+    ///
+    /// # Errors
+    /// [`Reason::IndexTooFar`] if it is more than the queue's size ahead
+    /// of this end's index, [`Reason::IndexRetreated`] if it is behind
+    /// where it was.
+    pub fn poll<M: Memory + ?Sized>(&mut self, memory: &M) -> Result<u32, Error> {
+        self.health.check()?;
+        let tail = memory.load_u32(self.queue.producer_index);
+        let ready = tail.wrapping_sub(self.head);
+        if ready > self.queue.entries {
+            return Err(self.poison(Reason::IndexTooFar));
+        }
+        if ready < self.ready() {
+            return Err(self.poison(Reason::IndexRetreated));
+        }
+        self.tail = tail;
+        Ok(ready)
+    }
+
+    /// Takes the next entry of the batch [`poll`](Consumer::poll) found:
+    /// copies it out of its slot once, then checks the copy with `check`.
+    /// `None` when the batch is used up (nothing is loaded then).
+    ///
+    /// # Errors
+    /// The reason `check` gives.
+    pub fn pop<M: Memory + ?Sized>(
+        &mut self,
+        memory: &M,
+        check: impl FnOnce(&E) -> Result<(), Reason>,
+    ) -> Result<Option<E>, Error> {
+        self.health.check()?;
+        if self.head == self.tail {
+            return Ok(None);
+        }
+        let mut words = [0u32; MAX_ENTRY_WORDS];
+        let words = &mut words[..E::WORDS];
+        memory.read_words(self.queue.slot(self.head, E::BYTES), words);
+        let entry = E::decode(words);
+        if let Err(reason) = check(&entry) {
+            return Err(self.poison(reason));
+        }
+        self.head = self.head.wrapping_add(1);
+        Ok(Some(entry))
+    }
+
+    /// Publishes this end's index, handing the slots taken back to the
+    /// producer, and wakes the producer if it waits for room. Returns
+    /// whether it woke it.
+    ///
+    /// # Errors
+    /// The poisoned end's reason.
+    pub fn release<M: Memory + ?Sized, W: Waker<M> + ?Sized>(
+        &mut self,
+        memory: &M,
+        waker: &W,
+    ) -> Result<bool, Error> {
+        self.health.check()?;
+        if self.head == self.published {
+            return Ok(false);
+        }
+        memory.store_u32(self.queue.consumer_index, self.head);
+        self.published = self.head;
+        memory.fence();
+        if memory.load_u32(self.queue.producer_waits) != 0 {
+            waker.wake(memory, self.queue.consumer_index);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Returns how many entries are ready, sleeping first if none are:
+    /// until the producer publishes, a wake-up, or `deadline`. It sleeps
+    /// at most once, so it may return 0 (a wake-up with nothing new, as
+    /// when the owner of the ring wakes its own thread to stop it): the
+    /// caller loops.
+    ///
+    /// # Errors
+    /// [`Error::TimedOut`] if the deadline passed with nothing ready; a
+    /// reason from [`poll`](Consumer::poll).
+    pub fn wait<M: Memory + ?Sized, W: Waker<M> + ?Sized>(
+        &mut self,
+        memory: &M,
+        waker: &W,
+        deadline: Option<u64>,
+    ) -> Result<u32, Error> {
+        let ready = self.poll(memory)?;
+        if ready > 0 {
+            return Ok(ready);
+        }
+        memory.store_u32(self.queue.consumer_sleeps, 1);
+        memory.fence();
+        let ready = self.poll(memory);
+        let slept = match ready {
+            Ok(0) => waker.wait(memory, self.queue.producer_index, self.tail, deadline),
+            _ => Ok(()),
+        };
+        memory.store_u32(self.queue.consumer_sleeps, 0);
+        match ready? {
+            0 => {}
+            ready => return Ok(ready),
+        }
+        match (self.poll(memory)?, slept) {
+            (0, Err(_)) => Err(Error::TimedOut),
+            (ready, _) => Ok(ready),
+        }
+    }
+}
+
+/// The end of a queue that puts entries in.
+#[derive(Debug)]
+pub struct Producer<E> {
+    queue: QueueLayout,
+    /// The next slot to fill (private; published by `publish`).
+    tail: u32,
+    /// The value of `tail` last published.
+    published: u32,
+    /// The consumer's index as last loaded and checked.
+    head: u32,
+    health: Health,
+    entry: PhantomData<E>,
+}
+
+impl<E: Entry> Producer<E> {
+    /// The producer of `queue`, both indices starting at `start`.
+    pub fn new(queue: QueueLayout, start: u32) -> Producer<E> {
+        Producer {
+            queue,
+            tail: start,
+            published: start,
+            head: start,
+            health: Health::Fine,
+            entry: PhantomData,
+        }
+    }
+
+    /// The reason it was poisoned, if it was.
+    pub fn poisoned(&self) -> Option<Reason> {
+        match self.health {
+            Health::Fine => None,
+            Health::Poisoned(reason) => Some(reason),
+        }
+    }
+
+    /// The next slot to fill.
+    pub fn tail(&self) -> u32 {
+        self.tail
+    }
+
+    /// The index last published.
+    pub fn published(&self) -> u32 {
+        self.published
+    }
+
+    /// Free slots, as of the last [`refresh`](Producer::refresh).
+    pub fn room(&self) -> u32 {
+        self.queue.entries - self.tail.wrapping_sub(self.head)
+    }
+
+    /// Entries pushed and not yet published.
+    pub fn pending(&self) -> u32 {
+        self.tail.wrapping_sub(self.published)
+    }
+
+    fn poison(&mut self, reason: Reason) -> Error {
+        self.health = Health::Poisoned(reason);
+        Error::Hostile(Hostile { reason })
+    }
+
+    /// Publishes this end's index as it is now (see
+    /// [`Consumer::publish_start`]).
+    pub fn publish_start<M: Memory + ?Sized>(&mut self, memory: &M) -> Result<(), Error> {
+        self.health.check()?;
+        memory.store_u32(self.queue.producer_index, self.tail);
+        self.published = self.tail;
+        Ok(())
+    }
+
+    /// Loads the consumer's index, once, and checks it: returns the free
+    /// slots.
+    ///
+    /// # Errors
+    /// [`Reason::ConsumerAhead`] if it moved back, or past what this end
+    /// published.
+    pub fn refresh<M: Memory + ?Sized>(&mut self, memory: &M) -> Result<u32, Error> {
+        self.health.check()?;
+        let head = memory.load_u32(self.queue.consumer_index);
+        // Since the last look the consumer may have taken only entries
+        // that were published; a move back shows as a huge number.
+        if head.wrapping_sub(self.head) > self.published.wrapping_sub(self.head) {
+            return Err(self.poison(Reason::ConsumerAhead));
+        }
+        self.head = head;
+        Ok(self.room())
+    }
+
+    /// Writes `entry` into the next free slot, unpublished. Looks at the
+    /// consumer's index only when the last look found no room.
+    ///
+    /// # Errors
+    /// [`Error::Full`], or a reason from [`refresh`](Producer::refresh).
+    pub fn push<M: Memory + ?Sized>(&mut self, memory: &M, entry: &E) -> Result<(), Error> {
+        self.health.check()?;
+        if self.room() == 0 && self.refresh(memory)? == 0 {
+            return Err(Error::Full);
+        }
+        let mut words = [0u32; MAX_ENTRY_WORDS];
+        let words = &mut words[..E::WORDS];
+        entry.encode(words);
+        memory.write_words(self.queue.slot(self.tail, E::BYTES), words);
+        self.tail = self.tail.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Publishes every entry pushed so far and wakes the consumer if it
+    /// sleeps: one store, one fence, one load, at most one wake for the
+    /// whole batch. Returns whether it woke it.
+    ///
+    /// # Errors
+    /// The poisoned end's reason.
+    pub fn publish<M: Memory + ?Sized, W: Waker<M> + ?Sized>(
+        &mut self,
+        memory: &M,
+        waker: &W,
+    ) -> Result<bool, Error> {
+        self.health.check()?;
+        if self.tail == self.published {
+            return Ok(false);
+        }
+        memory.store_u32(self.queue.producer_index, self.tail);
+        self.published = self.tail;
+        memory.fence();
+        if memory.load_u32(self.queue.consumer_sleeps) != 0 {
+            waker.wake(memory, self.queue.producer_index);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Returns the free slots, sleeping first if there are none: until
+    /// the consumer releases some, a wake-up, or `deadline`. Like
+    /// [`Consumer::wait`] it sleeps at most once and may return 0.
+    ///
+    /// # Errors
+    /// [`Error::TimedOut`] if the deadline passed with no room; a reason
+    /// from [`refresh`](Producer::refresh).
+    pub fn wait_room<M: Memory + ?Sized, W: Waker<M> + ?Sized>(
+        &mut self,
+        memory: &M,
+        waker: &W,
+        deadline: Option<u64>,
+    ) -> Result<u32, Error> {
+        let room = self.refresh(memory)?;
+        if room > 0 {
+            return Ok(room);
+        }
+        memory.store_u32(self.queue.producer_waits, 1);
+        memory.fence();
+        let room = self.refresh(memory);
+        let slept = match room {
+            Ok(0) => waker.wait(memory, self.queue.consumer_index, self.head, deadline),
+            _ => Ok(()),
+        };
+        memory.store_u32(self.queue.producer_waits, 0);
+        match room? {
+            0 => {}
+            room => return Ok(room),
+        }
+        match (self.refresh(memory)?, slept) {
+            (0, Err(_)) => Err(Error::TimedOut),
+            (room, _) => Ok(room),
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Sleeping and waking on a word of the region: the [`Waker`] trait.
+//!
+//! A side that finds nothing to do sleeps on the peer's index word, with
+//! the value it last read as the expected value; the peer, after it moves
+//! that index, wakes the word if the sleeper's flag is set. On Mica the
+//! implementation is the futex syscalls (`crate::mica::FutexWaker`),
+//! keyed by physical address, so it works between address spaces that map
+//! the same memory object. Host tests use a mutex and a condition
+//! variable, and loom its own.
+//!
+//! The protocol (see `crate::queue`) needs only this of an
+//! implementation: a `wake` made after the word changed either finds the
+//! sleeper or the sleeper sees the change before sleeping. A `wait` may
+//! return early for any reason; the caller looks again.
+
+/// The deadline passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimedOut;
+
+/// Waits on and wakes 32-bit words of a region `M`.
+pub trait Waker<M: ?Sized> {
+    /// Sleeps while the word at `offset` holds `expected`, until a
+    /// [`wake`](Waker::wake) of the word or `deadline` (absolute, on the
+    /// implementation's clock: `ClockRead` nanoseconds on Mica; `None`:
+    /// never). Returns at once if the word differs; may return early.
+    ///
+    /// # Errors
+    /// [`TimedOut`] when the deadline has passed.
+    fn wait(
+        &self,
+        memory: &M,
+        offset: usize,
+        expected: u32,
+        deadline: Option<u64>,
+    ) -> Result<(), TimedOut>;
+
+    /// Wakes whoever sleeps on the word at `offset`.
+    fn wake(&self, memory: &M, offset: usize);
+}
+
+/// A waker that never sleeps: `wait` returns at once, so a side that
+/// waits polls. For tests and for sides that poll anyway.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Spin;
+
+impl<M: ?Sized> Waker<M> for Spin {
+    fn wait(&self, _: &M, _: usize, _: u32, _: Option<u64>) -> Result<(), TimedOut> {
+        core::hint::spin_loop();
+        Ok(())
+    }
+
+    fn wake(&self, _: &M, _: usize) {}
+}
+
+impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for &W {
+    fn wait(
+        &self,
+        memory: &M,
+        offset: usize,
+        expected: u32,
+        deadline: Option<u64>,
+    ) -> Result<(), TimedOut> {
+        (**self).wait(memory, offset, expected, deadline)
+    }
+
+    fn wake(&self, memory: &M, offset: usize) {
+        (**self).wake(memory, offset)
+    }
+}
+
+impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for alloc::sync::Arc<W> {
+    fn wait(
+        &self,
+        memory: &M,
+        offset: usize,
+        expected: u32,
+        deadline: Option<u64>,
+    ) -> Result<(), TimedOut> {
+        (**self).wait(memory, offset, expected, deadline)
+    }
+
+    fn wake(&self, memory: &M, offset: usize) {
+        (**self).wake(memory, offset)
+    }
+}
