@@ -347,6 +347,7 @@ pub static ALL: &[Test] = tests![
     pipes::blocking_reads_and_writes,
     pipes::atomic_writes,
     pipes::three_programs,
+    pipes::server_killed_under_a_waiting_reader,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.

@@ -237,3 +237,26 @@ fn pipeline() -> TestResult {
     drop((a_write, first, second, child));
     Ok(())
 }
+
+/// The pipe server killed while a reader waits on it: the waiting read
+/// ends with `BadDescriptor` (its server is gone: the saved reply was
+/// deleted with the server, so the call got `PeerClosed`), and once init
+/// has restarted it, new pipes work.
+pub fn server_killed_under_a_waiting_reader() -> TestResult {
+    let (mut read, write) = pipe()?;
+    let reader = rt::thread::spawn(move || -> Result<usize, FsError> {
+        let mut buf = [0u8; 8];
+        read.read(&mut buf)
+    })
+    .map_err(|_| fail())?;
+    rt::thread::sleep(rt::time::Duration::from_millis(20));
+    let mut supervisor = super::supervision::supervisor()?;
+    ensure_eq!(supervisor.kill("pipe"), Ok(()));
+    ensure_eq!(reader.join().map_err(|_| fail())?, Err(FsError::BadDescriptor));
+    drop(write);
+    let (mut read, mut write) = pipe()?;
+    ensure_eq!(write.write(b"again"), Ok(5));
+    let mut buf = [0u8; 8];
+    ensure_eq!(read.read(&mut buf), Ok(5));
+    Ok(())
+}
