@@ -252,7 +252,10 @@ pub fn server_killed_under_a_waiting_reader() -> TestResult {
     rt::thread::sleep(rt::time::Duration::from_millis(20));
     let mut supervisor = super::supervision::supervisor()?;
     ensure_eq!(supervisor.kill("pipe"), Ok(()));
-    ensure_eq!(reader.join().map_err(|_| fail())?, Err(FsError::BadDescriptor));
+    ensure_eq!(
+        reader.join().map_err(|_| fail())?,
+        Err(FsError::BadDescriptor)
+    );
     drop(write);
     let (mut read, mut write) = pipe()?;
     ensure_eq!(write.write(b"again"), Ok(5));
