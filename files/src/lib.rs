@@ -28,6 +28,7 @@ extern crate alloc;
 
 pub mod cwd;
 pub mod dir;
+mod bulk;
 mod file;
 pub mod namespace;
 
