@@ -112,10 +112,9 @@ impl FileRing {
         let memory = memory.map_err(|_| FsError::NoSpace)?;
         let slot = Slot::take().ok_or(FsError::NoSpace)?;
         let vaddr = RING_AREA + u64::from(slot.0) * SLOT_BYTES;
-        let region =
-            SharedRegion::map(&memory, 0, vaddr, pages).map_err(|_| FsError::NoSpace)?;
-        let client = Client::create(region, FutexWaker, geometry)
-            .map_err(|_| FsError::InvalidArgument)?;
+        let region = SharedRegion::map(&memory, 0, vaddr, pages).map_err(|_| FsError::NoSpace)?;
+        let client =
+            Client::create(region, FutexWaker, geometry).map_err(|_| FsError::InvalidArgument)?;
         Ok(FileRing {
             client,
             _slot: slot,
@@ -214,9 +213,7 @@ impl FileRing {
                 arg: at + u64::from(start),
                 ..Sqe::default()
             };
-            self.client
-                .push(&sqe)
-                .map_err(|_| FsError::BadDescriptor)?;
+            self.client.push(&sqe).map_err(|_| FsError::BadDescriptor)?;
         }
         let broken = |_| FsError::BadDescriptor;
         self.client.submit().map_err(broken)?;

@@ -348,7 +348,10 @@ impl File {
     pub fn dup(&self, mode: &str) -> Result<File, FsError> {
         let cap = self.client().dup(mode).map_err(file::error_of)?;
         let kind = self.kind;
-        Ok(File::from_endpoint(Endpoint::from_raw(cap.into_raw()), kind))
+        Ok(File::from_endpoint(
+            Endpoint::from_raw(cap.into_raw()),
+            kind,
+        ))
     }
 
     /// Closes it, reporting the server's answer (dropping it does the

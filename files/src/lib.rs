@@ -26,9 +26,9 @@
 
 extern crate alloc;
 
+mod bulk;
 pub mod cwd;
 pub mod dir;
-mod bulk;
 mod file;
 pub mod namespace;
 

@@ -5,8 +5,8 @@ use core::cell::Cell;
 
 use abi::CapSlot;
 use fscore::{FsError, Kind, OpenFlags};
-use protocols::{Cap, ErrorCode};
 use protocols::file::{self, DirWriter, FileServer, Objects, READ_MAX_BYTES, This, Whence};
+use protocols::{Cap, ErrorCode};
 use rt::ipc::Message;
 
 use crate::index::{Contents, Index};

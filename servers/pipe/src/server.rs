@@ -7,10 +7,10 @@ use alloc::vec::Vec;
 use abi::CapSlot;
 use fscore::pipe::{DEFAULT_CAPACITY, Pipe};
 use fscore::{FsError, Kind, OpenFlags};
-use protocols::{Cap, ErrorCode};
 use protocols::file::{self, FileServer, Objects, READ_MAX_BYTES, This, WRITE_MAX_BYTES, Whence};
 use protocols::status::{self, OK};
 use protocols::wire::{Put, put_bytes};
+use protocols::{Cap, ErrorCode};
 use rt::ipc::{Message, SavedReply};
 
 /// Open ends one session may hold.

@@ -13,8 +13,8 @@ use abi::CapSlot;
 use fscore::tree::account::Limits;
 use fscore::tree::{NodeId, Tree};
 use fscore::{FsError, Kind, OpenFlags, Stat};
-use protocols::{Cap, ErrorCode};
 use protocols::file::{self, DirWriter, FileServer, Objects, READ_MAX_BYTES, This, Whence};
+use protocols::{Cap, ErrorCode};
 use rt::ipc::Message;
 use rt::sync::Mutex;
 
@@ -137,10 +137,15 @@ impl Server {
         }
         let at = match offset {
             Some(at) => at,
-            None if open.flags.contains(OpenFlags::APPEND) => self.tree.lock().stat(open.node)?.size,
+            None if open.flags.contains(OpenFlags::APPEND) => {
+                self.tree.lock().stat(open.node)?.size
+            }
             None => open.offset.get(),
         };
-        let n = self.tree.lock().write(open.node, at, data, u64::from(session))?;
+        let n = self
+            .tree
+            .lock()
+            .write(open.node, at, data, u64::from(session))?;
         if offset.is_none() {
             open.offset.set(at + n as u64);
         }
@@ -154,7 +159,10 @@ impl Server {
         }
         let at = offset.unwrap_or(open.offset.get());
         let len = (max as usize).min(READ_MAX_BYTES);
-        let n = self.tree.lock().read(open.node, at, &mut self.buffer[..len])?;
+        let n = self
+            .tree
+            .lock()
+            .read(open.node, at, &mut self.buffer[..len])?;
         if offset.is_none() {
             open.offset.set(at + n as u64);
         }
@@ -172,7 +180,10 @@ impl FileServer for Server {
         wire((|| {
             let flags = OpenFlags::from_bits(flags)?;
             let (session, dir) = self.this()?;
-            let node = self.tree.lock().open(dir.node, path, flags, u64::from(session))?;
+            let node = self
+                .tree
+                .lock()
+                .open(dir.node, path, flags, u64::from(session))?;
             let stat = self.tree.lock().stat(node);
             let kind = match stat {
                 Ok(stat) => stat.kind,

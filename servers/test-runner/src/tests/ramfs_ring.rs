@@ -107,7 +107,10 @@ fn round_trip_in(dir: &str) -> TestResult {
     // From offset 0: the first write's bytes, then the second's.
     ensure!(some[..1234] == data[..1234]);
     ensure!(some[1234..] == middle[..middle.len() - 1234]);
-    ensure_eq!(file.seek(files::SeekFrom::Current(0)), Ok(middle.len() as u64));
+    ensure_eq!(
+        file.seek(files::SeekFrom::Current(0)),
+        Ok(middle.len() as u64)
+    );
     ensure_eq!(file.close(), Ok(()));
     ensure_eq!(reader.close(), Ok(()));
     files::remove_file(&path).map_err(|_| fail())?;
