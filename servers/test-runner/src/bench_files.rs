@@ -3,8 +3,11 @@
 //! both sides included (`docs/files.md`).
 //!
 //! - `file_open_close`: open `/tmp/f` for reading, then close it;
-//! - `file_read_4k`: 4 KiB at offset 0 of the open file (today in
-//!   message-sized pieces of 504 bytes: nine calls);
+//! - `file_read_4k`: 4 KiB at offset 0 of the open file by messages, in
+//!   message-sized pieces of 504 bytes: nine calls;
+//! - `file_read_4k_ring`: the same 4 KiB through a ring attached to the
+//!   open file (`File::attach_ring`): one submission, one wake-up each
+//!   way, copied from the ring's data area into the caller's buffer;
 //! - `file_stat`: the attributes of `/tmp/f`;
 //! - `file_create_unlink`: create `/tmp/g` exclusively, close it, remove it.
 
@@ -14,6 +17,8 @@ use crate::bench::{measure, report};
 
 /// Samples of each row.
 const FILE_SAMPLES: usize = 1000;
+/// The ring's data area for `file_read_4k_ring`: 16 submissions of 4 KiB.
+const RING_DATA_BYTES: u32 = 64 << 10;
 
 /// Reads `buf.len()` bytes at `offset`, in as many calls as it takes.
 fn read_full_at(file: &File, offset: u64, buf: &mut [u8]) -> usize {
@@ -55,6 +60,20 @@ pub fn rows(unit: &str, samples: &mut [u64], overhead: u64) {
         return;
     }
     report("file_read_4k", unit, samples);
+
+    if let Err(error) = file.attach_ring(RING_DATA_BYTES) {
+        rt::println!("bench: cannot attach a ring to /tmp/f: {error}");
+        return;
+    }
+    buf.fill(0);
+    measure(samples, overhead, || {
+        core::hint::black_box(read_full_at(&file, 0, &mut buf));
+    });
+    if buf != [0x42; 4096] {
+        rt::println!("bench: file_read_4k_ring read the wrong bytes");
+        return;
+    }
+    report("file_read_4k_ring", unit, samples);
     drop(file);
 
     measure(samples, overhead, || {
