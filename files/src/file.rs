@@ -169,7 +169,11 @@ impl File {
     /// As [`File::read`].
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, FsError> {
         if buf.len() > READ_MAX_BYTES && self.has_ring() {
-            return self.read_bulk_at(offset, buf);
+            // A ring that broke is dropped, and messages take over.
+            match self.read_bulk_at(offset, buf) {
+                Err(FsError::BadDescriptor) => {}
+                result => return result,
+            }
         }
         let max = buf.len().min(READ_MAX_BYTES) as u32;
         let mut client = self.client();
@@ -281,7 +285,10 @@ impl File {
     /// As [`File::write`].
     pub fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize, FsError> {
         if data.len() > WRITE_MAX_BYTES && self.has_ring() {
-            return self.write_bulk_at(offset, data);
+            match self.write_bulk_at(offset, data) {
+                Err(FsError::BadDescriptor) => {}
+                result => return result,
+            }
         }
         let data = &data[..data.len().min(WRITE_MAX_BYTES)];
         let n = self
