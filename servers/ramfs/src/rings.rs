@@ -6,7 +6,9 @@
 //! checks the header, retains the file's node and starts one thread for
 //! the ring. That thread sleeps on the submission queue's tail, and for
 //! each submission locks the tree, copies between the file and the ring's
-//! data area, and completes it with the bytes done or an `FsError` code.
+//! data area (a read straight from the file's pages; a write through a
+//! buffer, since the tree takes a slice), and completes it with the bytes
+//! done or an `FsError` code.
 //!
 //! A ring ends when the object that attached it is closed ([`Rings::close`]
 //! sets its stop flag and wakes its thread until it has ended) or when its
@@ -46,7 +48,8 @@ const MAX_DATA_BYTES: u32 = 4 << 20;
 const RING_AREA: u64 = 0x0000_3000_0000_0000;
 /// Address space set aside for each ring (more than the largest allowed).
 const RING_SLOT_BYTES: u64 = 1 << 32;
-/// What a ring thread copies through at a time, under the tree's lock.
+/// What a ring thread copies a write through at a time, under the
+/// tree's lock.
 const BOUNCE_BYTES: usize = 16 << 10;
 
 /// The operations and flags a file's ring accepts.
@@ -224,7 +227,7 @@ fn serve(mut server: RingServer, flags: &Flags, tree: &Mutex<Tree>, target: Targ
     while !flags.stop.load(Ordering::Acquire) {
         let handler = |request: &Request<'_, Arc<SharedRegion>>| {
             let result = match request.sqe.opcode {
-                OP_READ => read(tree, &target, &mut bounce, request),
+                OP_READ => read(tree, &target, request),
                 // OP_WRITE; the rules admit nothing else.
                 _ => write(tree, &target, &mut bounce, request),
             };
@@ -257,35 +260,26 @@ fn file_offset(arg: u64, done: u32) -> Result<u64, FsError> {
         .ok_or(FsError::InvalidArgument)
 }
 
-/// `OP_READ`: the file from offset `arg` into the data range; stops at
-/// the end of the file. An error after some bytes ends it short.
+/// `OP_READ`: the file from offset `arg` into the data range, straight
+/// from the file's pages (one copy); stops at the end of the file.
 fn read(
     tree: &Mutex<Tree>,
     target: &Target,
-    bounce: &mut [u8],
     request: &Request<'_, Arc<SharedRegion>>,
 ) -> Result<u32, FsError> {
     if !target.flags.read() {
         return Err(FsError::WrongMode);
     }
-    let len = request.sqe.len;
-    let tree = tree.lock();
     let mut done = 0u32;
-    while done < len {
-        let want = ((len - done) as usize).min(bounce.len());
-        let got = match file_offset(request.sqe.arg, done)
-            .and_then(|at| tree.read(target.node, at, &mut bounce[..want]))
-        {
-            Ok(got) => got,
-            Err(error) if done == 0 => return Err(error),
-            Err(_) => break,
-        };
-        request.write(done, &bounce[..got]);
-        done += got as u32;
-        if got < want {
-            break;
-        }
-    }
+    tree.lock().read_with(
+        target.node,
+        request.sqe.arg,
+        request.sqe.len as usize,
+        |piece| {
+            // At most `len` bytes in all, so `done` stays below it.
+            done += request.write(done, piece) as u32;
+        },
+    )?;
     Ok(done)
 }
 
