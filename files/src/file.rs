@@ -1,13 +1,19 @@
 //! [`File`]: an open file, directory or pipe end, which is a capability
 //! to the server that holds it.
+//!
+//! Data travels in messages, or, once [`File::attach_ring`] has attached
+//! a ring (`crate::bulk`), through memory shared with the server: reads
+//! and writes at an offset larger than one message take the ring.
 
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use fscore::{FsError, Kind, OpenFlags};
 use protocols::file::{self, FileClient, READ_MAX_BYTES, WRITE_MAX_BYTES, Whence};
 use rt::Handle;
 use rt::ipc::Endpoint;
 
+use crate::bulk::FileRing;
 use crate::{Metadata, cwd, namespace};
 
 /// Where [`File::seek`] counts from.
@@ -26,6 +32,8 @@ pub enum SeekFrom {
 pub struct File {
     endpoint: Endpoint,
     kind: Kind,
+    /// The ring attached to it, if any.
+    ring: RefCell<Option<FileRing>>,
 }
 
 impl File {
@@ -74,10 +82,10 @@ impl File {
         let _ = endpoint.into_raw();
         let (cap, kind) = result.map_err(file::error_of)?;
         let kind = Kind::from_code(kind);
-        let file = File {
-            endpoint: Endpoint::from_raw(cap.into_raw()),
-            kind: kind.unwrap_or(Kind::File),
-        };
+        let file = File::from_endpoint(
+            Endpoint::from_raw(cap.into_raw()),
+            kind.unwrap_or(Kind::File),
+        );
         if kind.is_none() {
             return Err(FsError::InvalidArgument);
         }
@@ -99,10 +107,10 @@ impl File {
         if TAKEN.fetch_or(bit, Ordering::AcqRel) & bit != 0 {
             return None;
         }
-        let mut file = File {
-            endpoint: Endpoint::from_raw(abi::CapSlot(info.handles[index].slot)),
-            kind: Kind::File,
-        };
+        let mut file = File::from_endpoint(
+            Endpoint::from_raw(abi::CapSlot(info.handles[index].slot)),
+            Kind::File,
+        );
         if let Ok(meta) = file.metadata() {
             file.kind = meta.kind;
         }
@@ -111,7 +119,11 @@ impl File {
 
     /// Adopts a capability to an open object (passed by a parent, say).
     pub fn from_endpoint(endpoint: Endpoint, kind: Kind) -> File {
-        File { endpoint, kind }
+        File {
+            endpoint,
+            kind,
+            ring: RefCell::new(None),
+        }
     }
 
     /// The capability.
@@ -136,6 +148,13 @@ impl File {
     /// `BadDescriptor` (closed, or its server is gone), `WrongMode` (not
     /// open for reading), `IsADirectory`.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, FsError> {
+        if buf.len() > READ_MAX_BYTES && self.has_ring() {
+            // The ring reads at an offset: this one, which then moves.
+            let at = self.seek(SeekFrom::Current(0))?;
+            let n = self.read_bulk_at(at, buf)?;
+            self.seek(SeekFrom::Start(at + n as u64))?;
+            return Ok(n);
+        }
         let max = buf.len().min(READ_MAX_BYTES) as u32;
         let mut client = self.client();
         let data = client.read(max).map_err(file::error_of)?;
@@ -149,12 +168,84 @@ impl File {
     /// # Errors
     /// As [`File::read`].
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, FsError> {
+        if buf.len() > READ_MAX_BYTES && self.has_ring() {
+            // A ring that broke is dropped, and messages take over.
+            match self.read_bulk_at(offset, buf) {
+                Err(FsError::BadDescriptor) => {}
+                result => return result,
+            }
+        }
         let max = buf.len().min(READ_MAX_BYTES) as u32;
         let mut client = self.client();
         let data = client.read_at(offset, max).map_err(file::error_of)?;
         let n = data.len().min(buf.len());
         buf[..n].copy_from_slice(&data[..n]);
         Ok(n)
+    }
+
+    /// Attaches a ring with a data area of about `data_bytes` to this
+    /// open file (replacing one attached before): from then on
+    /// [`File::read_bulk_at`] and [`File::write_bulk_at`] work, and
+    /// [`File::read`], [`File::read_at`] and [`File::write_at`] use it for
+    /// more than one message's worth. The ring's memory comes from this
+    /// program's budget.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for a size a ring cannot have, or a server or
+    /// object without rings (a directory, initfs); `WrongMode` on a pipe;
+    /// `NoSpace` when the budget runs out; `TooManyOpen` when the server
+    /// serves as many of this program's rings as it allows.
+    pub fn attach_ring(&self, data_bytes: u32) -> Result<(), FsError> {
+        let ring = FileRing::create(data_bytes)?;
+        let geometry = ring.geometry();
+        self.client()
+            .attach_ring(
+                ring.memory().slot(),
+                geometry.sq_entries,
+                geometry.cq_entries,
+                geometry.data_bytes,
+            )
+            .map_err(file::error_of)?;
+        *self.ring.borrow_mut() = Some(ring);
+        Ok(())
+    }
+
+    fn has_ring(&self) -> bool {
+        self.ring.borrow().is_some()
+    }
+
+    /// Runs `f` on the ring; drops a ring that broke (the server is gone
+    /// or refused it), so that later calls take messages.
+    fn with_ring(
+        &self,
+        f: impl FnOnce(&mut FileRing) -> Result<usize, FsError>,
+    ) -> Result<usize, FsError> {
+        let mut slot = self.ring.borrow_mut();
+        let ring = slot.as_mut().ok_or(FsError::InvalidArgument)?;
+        let result = f(ring);
+        if result == Err(FsError::BadDescriptor) {
+            *slot = None;
+        }
+        result
+    }
+
+    /// Reads into `buf` from `offset` through the attached ring, all of
+    /// it unless the file ends first; the offset does not move.
+    ///
+    /// # Errors
+    /// `InvalidArgument` without a ring; the server's (`WrongMode`,
+    /// ...); `BadDescriptor` when the ring broke (it is dropped).
+    pub fn read_bulk_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, FsError> {
+        self.with_ring(|ring| ring.read_at(offset, buf))
+    }
+
+    /// Writes `data` at `offset` through the attached ring, all of it
+    /// unless space runs out; the offset does not move.
+    ///
+    /// # Errors
+    /// As [`File::read_bulk_at`]; `NoSpace`.
+    pub fn write_bulk_at(&self, offset: u64, data: &[u8]) -> Result<usize, FsError> {
+        self.with_ring(|ring| ring.write_at(offset, data))
     }
 
     /// Reads until the end of the file, appending to `out`; returns the
@@ -193,6 +284,12 @@ impl File {
     /// # Errors
     /// As [`File::write`].
     pub fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize, FsError> {
+        if data.len() > WRITE_MAX_BYTES && self.has_ring() {
+            match self.write_bulk_at(offset, data) {
+                Err(FsError::BadDescriptor) => {}
+                result => return result,
+            }
+        }
         let data = &data[..data.len().min(WRITE_MAX_BYTES)];
         let n = self
             .client()
@@ -258,10 +355,10 @@ impl File {
     pub fn dup(&self, mode: &str) -> Result<File, FsError> {
         let cap = self.client().dup(mode).map_err(file::error_of)?;
         let kind = self.kind;
-        Ok(File {
-            endpoint: Endpoint::from_raw(cap.into_raw()),
+        Ok(File::from_endpoint(
+            Endpoint::from_raw(cap.into_raw()),
             kind,
-        })
+        ))
     }
 
     /// Closes it, reporting the server's answer (dropping it does the
@@ -271,8 +368,11 @@ impl File {
     /// `BadDescriptor`.
     pub fn close(self) -> Result<(), FsError> {
         let result = self.client().close().map_err(file::error_of);
+        // Unmapped after the close, which stopped the server's side.
+        let ring = self.ring.take();
         let endpoint = self.into_endpoint();
         drop(endpoint);
+        drop(ring);
         result
     }
 
@@ -280,6 +380,8 @@ impl File {
     /// another program, which then closes it).
     pub fn into_endpoint(self) -> Endpoint {
         let this = core::mem::ManuallyDrop::new(self);
+        // Our side of a ring goes (the memory object with it).
+        drop(this.ring.take());
         let slot = this.endpoint.slot();
         Endpoint::from_raw(slot)
     }

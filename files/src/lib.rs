@@ -26,6 +26,7 @@
 
 extern crate alloc;
 
+mod bulk;
 pub mod cwd;
 pub mod dir;
 mod file;

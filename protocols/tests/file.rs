@@ -79,6 +79,9 @@ impl FileServer for Listing {
     fn close(&mut self) -> Result<(), ErrorCode> {
         Err(file::code(self.error))
     }
+    fn attach_ring(&mut self, _: protocols::Cap, _: u32, _: u32, _: u32) -> Result<(), ErrorCode> {
+        Err(file::code(self.error))
+    }
 }
 
 fn client(names: Vec<String>, error: FsError) -> FileClient<Loopback<Listing>> {

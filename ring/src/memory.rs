@@ -71,6 +71,42 @@ fn checked_end(offset: usize, len: usize, len_bytes: usize) -> usize {
     }
 }
 
+/// Byte access within one word of a region of words.
+trait Partial {
+    /// Copies `out.len()` (< 4, within one word) bytes at `offset`.
+    fn read_partial(&self, offset: usize, out: &mut [u8]);
+    /// Stores `bytes` (< 4, within one word) at `offset`, keeping the
+    /// word's other bytes.
+    fn write_partial(&self, offset: usize, bytes: &[u8]);
+}
+
+impl Partial for [AtomicU32] {
+    #[inline]
+    fn read_partial(&self, offset: usize, out: &mut [u8]) {
+        if out.is_empty() {
+            return;
+        }
+        let (word, within) = word_of(offset);
+        let bytes = self[word].load(Ordering::Relaxed).to_le_bytes();
+        out.copy_from_slice(&bytes[within..within + out.len()]);
+    }
+
+    #[inline]
+    fn write_partial(&self, offset: usize, bytes: &[u8]) {
+        let n = bytes.len();
+        if n == 0 {
+            return;
+        }
+        let (word, within) = word_of(offset);
+        let mut value = [0u8; 4];
+        value[within..within + n].copy_from_slice(bytes);
+        let value = u32::from_le_bytes(value);
+        let mask = (u32::MAX >> (32 - 8 * n as u32)) << (8 * within as u32);
+        self[word].fetch_and(!mask, Ordering::Relaxed);
+        self[word].fetch_or(value, Ordering::Relaxed);
+    }
+}
+
 impl Memory for [AtomicU32] {
     #[inline]
     fn len_bytes(&self) -> usize {
@@ -112,44 +148,37 @@ impl Memory for [AtomicU32] {
     #[inline]
     fn read_bytes(&self, offset: usize, out: &mut [u8]) {
         let end = checked_end(offset, out.len(), self.len_bytes());
-        let mut at = offset;
-        while at < end {
-            let (word, within) = word_of(at);
-            let n = (4 - within).min(end - at);
-            let bytes = self[word].load(Ordering::Relaxed).to_le_bytes();
-            let from = at - offset;
-            if n == 4 {
-                // A whole word: a fixed-size copy, no call to memcpy.
-                out[from..from + 4].copy_from_slice(&bytes);
-            } else {
-                out[from..from + n].copy_from_slice(&bytes[within..within + n]);
-            }
-            at += n;
+        // A partial first word, whole words, a partial last word: the
+        // whole words are a loop without bounds checks.
+        let head = ((4 - offset % 4) % 4).min(out.len());
+        let (first, rest) = out.split_at_mut(head);
+        self.read_partial(offset, first);
+        let middle = offset + head;
+        let whole = (end - middle) / 4;
+        let (words_out, last) = rest.split_at_mut(whole * 4);
+        let words = &self[middle / 4..middle / 4 + whole];
+        for (word, out) in words.iter().zip(words_out.chunks_exact_mut(4)) {
+            out.copy_from_slice(&word.load(Ordering::Relaxed).to_le_bytes());
         }
+        self.read_partial(middle + whole * 4, last);
     }
 
     #[inline]
     fn write_bytes(&self, offset: usize, bytes: &[u8]) {
         let end = checked_end(offset, bytes.len(), self.len_bytes());
-        let mut at = offset;
-        while at < end {
-            let (word, within) = word_of(at);
-            let n = (4 - within).min(end - at);
-            let from = at - offset;
-            if n == 4 {
-                let mut value = [0u8; 4];
-                value.copy_from_slice(&bytes[from..from + 4]);
-                self[word].store(u32::from_le_bytes(value), Ordering::Relaxed);
-            } else {
-                let mut value = [0u8; 4];
-                value[within..within + n].copy_from_slice(&bytes[from..from + n]);
-                let value = u32::from_le_bytes(value);
-                let mask = (u32::MAX >> (32 - 8 * n as u32)) << (8 * within as u32);
-                self[word].fetch_and(!mask, Ordering::Relaxed);
-                self[word].fetch_or(value, Ordering::Relaxed);
-            }
-            at += n;
+        let head = ((4 - offset % 4) % 4).min(bytes.len());
+        let (first, rest) = bytes.split_at(head);
+        self.write_partial(offset, first);
+        let middle = offset + head;
+        let whole = (end - middle) / 4;
+        let (words_in, last) = rest.split_at(whole * 4);
+        let words = &self[middle / 4..middle / 4 + whole];
+        for (word, value) in words.iter().zip(words_in.chunks_exact(4)) {
+            let mut le = [0u8; 4];
+            le.copy_from_slice(value);
+            word.store(u32::from_le_bytes(le), Ordering::Relaxed);
         }
+        self.write_partial(middle + whole * 4, last);
     }
 }
 

@@ -109,7 +109,7 @@ fn cargo() -> Command {
 /// depending crate's directory and the dependency's package name
 /// (STYLE.md §1: `abi` and `fscore` <- everything; `kcore` <- kernel; `rt`
 /// <- protocols <- files <- servers and programs; `rt` <- ring <- servers and
-/// programs).
+/// programs and files).
 fn allowed(from_dir: &str, to: &str) -> bool {
     let user = from_dir.starts_with("servers/") || from_dir.starts_with("programs/");
     match to {
@@ -137,7 +137,7 @@ fn allowed(from_dir: &str, to: &str) -> bool {
         "files" => user,
         // Shared-memory rings: programs use them; the crate itself needs
         // only rt (its Mica memory and futexes).
-        "ring" => user,
+        "ring" => user || from_dir == "files",
         _ => false,
     }
 }

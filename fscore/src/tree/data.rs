@@ -81,6 +81,28 @@ impl FileData {
         count
     }
 
+    /// Hands the bytes from `offset`, at most `max`, to `sink` a page's
+    /// piece at a time, in order, straight from the pages (holes as
+    /// zeros); returns how many (0 at or past the end). For a reader that
+    /// copies them somewhere `read` cannot write (shared memory).
+    pub(crate) fn read_with(&self, offset: u64, max: usize, mut sink: impl FnMut(&[u8])) -> usize {
+        static ZEROS: [u8; PAGE] = [0; PAGE];
+        let available = self.size.saturating_sub(offset);
+        let count = usize::try_from(available).map_or(max, |left| left.min(max));
+        let mut done = 0;
+        while done < count {
+            // `offset + done <= size`, so the sum does not overflow.
+            let (page, within) = split(offset + done as u64);
+            let chunk = (PAGE - within).min(count - done);
+            match self.pages.get(&page) {
+                Some(page) => sink(&page.bytes[within..within + chunk]),
+                None => sink(&ZEROS[..chunk]),
+            }
+            done += chunk;
+        }
+        count
+    }
+
     /// Writes `data` at `offset`, growing the file and filling holes with
     /// zeros; returns how many bytes were written.
     ///

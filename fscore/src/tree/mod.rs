@@ -407,6 +407,25 @@ impl Tree {
         }
     }
 
+    /// Like [`Tree::read`] for at most `max` bytes, handing them to `sink`
+    /// in order a piece at a time (at most a page each) instead of copying
+    /// them into a buffer.
+    ///
+    /// # Errors
+    /// As [`Tree::read`].
+    pub fn read_with(
+        &self,
+        node: NodeId,
+        offset: u64,
+        max: usize,
+        sink: impl FnMut(&[u8]),
+    ) -> Result<usize, FsError> {
+        match &self.node(node)?.body {
+            Body::File(file) => Ok(file.read_with(offset, max, sink)),
+            Body::Dir(_) => Err(FsError::IsADirectory),
+        }
+    }
+
     /// Writes `data` into file `node` at `offset`, growing it (a gap past
     /// the old end reads as zeros and holds no memory); returns how many
     /// bytes were written. New data pages are charged to `owner`.

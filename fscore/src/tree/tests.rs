@@ -120,6 +120,41 @@ fn a_new_tree_has_an_empty_root() {
 }
 
 #[test]
+fn read_with_hands_out_what_read_copies() {
+    let mut tree = tree();
+    let root = tree.root();
+    let file = tree
+        .open(root, "f", OpenFlags::WRITE | OpenFlags::CREATE, 1)
+        .unwrap();
+    // A page of data, a hole of two pages, and a partial page.
+    let data: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    tree.write(file, 10, &data[..4000], 1).unwrap();
+    tree.write(file, 3 * 4096 + 7, &data[4000..], 1).unwrap();
+    for (offset, max) in [
+        (0, 20_000),
+        (5, 4096),
+        (4000, 9000),
+        (12_000, 100),
+        (20_000, 10),
+    ] {
+        let mut copied = vec![0u8; max];
+        let n = tree.read(file, offset, &mut copied).unwrap();
+        let mut handed = Vec::new();
+        let m = tree
+            .read_with(file, offset, max, |piece| {
+                assert!(piece.len() <= 4096);
+                handed.extend_from_slice(piece);
+            })
+            .unwrap();
+        assert_eq!((m, &handed[..]), (n, &copied[..n]));
+    }
+    assert_eq!(
+        tree.read_with(root, 0, 10, |_| {}),
+        Err(FsError::IsADirectory)
+    );
+}
+
+#[test]
 fn lookup_errors() {
     let mut tree = tree();
     let root = tree.root();

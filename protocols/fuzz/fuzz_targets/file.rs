@@ -105,6 +105,9 @@ impl FileServer for Server {
     fn close(&mut self) -> Result<(), ErrorCode> {
         Err(file::code(FsError::BadDescriptor))
     }
+    fn attach_ring(&mut self, _: protocols::Cap, _: u32, _: u32, _: u32) -> Result<(), ErrorCode> {
+        Err(file::code(FsError::InvalidArgument))
+    }
 }
 
 fuzz_target!(|input: &[u8]| {

@@ -21,13 +21,16 @@
 //!   without `..` (`fscore::path::check_server_path`), and the empty path
 //!   names the directory itself;
 //! - on an open file: `read`, `read_at`, `write`, `write_at`, `seek`,
-//!   `truncate`;
+//!   `truncate`, `attach_ring`;
 //! - on anything: `stat`, `dup`, `close`.
 //!
 //! Data travels in the message: at most [`READ_MAX_BYTES`] per read and
-//! [`WRITE_MAX_BYTES`] per write (the client API loops).
+//! [`WRITE_MAX_BYTES`] per write (the client API loops), or, for bulk
+//! reads and writes, through a ring in memory the client shares with the
+//! server (`attach_ring`, the `ring` crate, the opcodes in [`ring`]).
 
 mod objects;
+pub mod ring;
 mod table;
 
 use fscore::{FsError, Kind};
@@ -118,6 +121,13 @@ crate::protocol! {
         /// Closes the object this capability names; the capability then
         /// answers `BadDescriptor`. The client deletes it after.
         fn close() = 16;
+
+        /// Serves a ring (the `ring` crate) the client created in the
+        /// memory object `memory` with this geometry, for bulk reads and
+        /// writes of this open file ([`ring`] has the operations). The
+        /// ring is served until the object is closed or the client breaks
+        /// one of the ring's rules.
+        fn attach_ring(memory: Cap, sq_entries: u32, cq_entries: u32, data_bytes: u32) = 17;
     }
 }
 

@@ -5,8 +5,8 @@ use core::cell::Cell;
 
 use abi::CapSlot;
 use fscore::{FsError, Kind, OpenFlags};
-use protocols::ErrorCode;
 use protocols::file::{self, DirWriter, FileServer, Objects, READ_MAX_BYTES, This, Whence};
+use protocols::{Cap, ErrorCode};
 use rt::ipc::Message;
 
 use crate::index::{Contents, Index};
@@ -275,5 +275,16 @@ impl FileServer for Server<'_> {
 
     fn close(&mut self) -> Result<(), ErrorCode> {
         wire(self.objects.close().map(drop))
+    }
+
+    fn attach_ring(
+        &mut self,
+        _memory: Cap,
+        _sq_entries: u32,
+        _cq_entries: u32,
+        _data_bytes: u32,
+    ) -> Result<(), ErrorCode> {
+        // No bulk path here: the memory capability is deleted as it drops.
+        Err(file::code(FsError::InvalidArgument))
     }
 }

@@ -7,10 +7,10 @@ use alloc::vec::Vec;
 use abi::CapSlot;
 use fscore::pipe::{DEFAULT_CAPACITY, Pipe};
 use fscore::{FsError, Kind, OpenFlags};
-use protocols::ErrorCode;
 use protocols::file::{self, FileServer, Objects, READ_MAX_BYTES, This, WRITE_MAX_BYTES, Whence};
 use protocols::status::{self, OK};
 use protocols::wire::{Put, put_bytes};
+use protocols::{Cap, ErrorCode};
 use rt::ipc::{Message, SavedReply};
 
 /// Open ends one session may hold.
@@ -441,5 +441,16 @@ impl FileServer for Server {
         let end = wire(self.objects.close())?;
         self.close_end(end);
         Ok(())
+    }
+
+    fn attach_ring(
+        &mut self,
+        _memory: Cap,
+        _sq_entries: u32,
+        _cq_entries: u32,
+        _data_bytes: u32,
+    ) -> Result<(), ErrorCode> {
+        // No bulk path here: the memory capability is deleted as it drops.
+        Err(file::code(FsError::WrongMode))
     }
 }

@@ -8,6 +8,10 @@
 //! own budget, and [`LIMITS`] keeps the tree well inside it: one client
 //! cannot take more than a quota, so it cannot fill memory for all.
 //!
+//! Bulk reads and writes may go through a ring the client attaches to an
+//! open file (`rings`): one thread per ring, sharing the tree with the
+//! main thread behind a mutex.
+//!
 //! Exit status: 0 when the endpoint is gone; 1 when the startup handle is
 //! missing; 2 when receiving fails otherwise.
 #![no_std]
@@ -16,6 +20,7 @@
 
 extern crate alloc;
 
+mod rings;
 mod server;
 
 use abi::SysError;

@@ -1,16 +1,24 @@
 //! ramfs's side of the `File` protocol: open objects, and the handlers.
+//!
+//! The tree is shared with the ring threads (`crate::rings`) behind a
+//! mutex; each handler takes it for each call into the tree and never
+//! holds it while it waits for a ring thread.
 
 use alloc::rc::Rc;
 use alloc::string::String;
+use alloc::sync::Arc;
 use core::cell::{Cell, RefCell};
 
 use abi::CapSlot;
 use fscore::tree::account::Limits;
 use fscore::tree::{NodeId, Tree};
 use fscore::{FsError, Kind, OpenFlags, Stat};
-use protocols::ErrorCode;
 use protocols::file::{self, DirWriter, FileServer, Objects, READ_MAX_BYTES, This, Whence};
+use protocols::{Cap, ErrorCode};
 use rt::ipc::Message;
+use rt::sync::Mutex;
+
+use crate::rings::{self, Rings, SharedTree, Target};
 
 /// Open objects one session may hold.
 const OPEN_PER_SESSION: u32 = 256;
@@ -46,8 +54,12 @@ impl Open {
 
 /// The server's state.
 pub struct Server {
-    tree: Tree,
+    tree: SharedTree,
     objects: Objects<Open>,
+    /// The rings attached to open files.
+    rings: Rings,
+    /// The badge of the request being answered.
+    badge: u64,
     /// Where `read` copies to before the reply.
     buffer: [u8; READ_MAX_BYTES],
     dir: DirWriter,
@@ -57,8 +69,10 @@ impl Server {
     /// An empty file system answering on `endpoint`.
     pub fn new(endpoint: CapSlot, limits: Limits) -> Server {
         Server {
-            tree: Tree::new(limits),
+            tree: Arc::new(Mutex::new(Tree::new(limits))),
             objects: Objects::new(endpoint, OPEN_PER_SESSION),
+            rings: Rings::new(),
+            badge: 0,
             buffer: [0; READ_MAX_BYTES],
             dir: DirWriter::default(),
         }
@@ -66,14 +80,15 @@ impl Server {
 
     /// Answers one request into `reply`.
     pub fn dispatch(&mut self, request: &Message, reply: &mut Message) {
-        self.objects.begin(request.badge());
+        self.badge = request.badge();
+        self.objects.begin(self.badge);
         file::dispatch(self, request, reply);
     }
 
     /// The session and the object the request's capability names (the
     /// root directory for a root capability).
     fn this(&mut self) -> Result<(u32, Open), FsError> {
-        let root = self.tree.root();
+        let root = self.tree.lock().root();
         Ok(match self.objects.this()? {
             This::Root(session) => (session, Open::new(root, OpenFlags::READ)),
             This::Object(session, open) => (session, open.clone()),
@@ -84,7 +99,7 @@ impl Server {
     fn mint(&mut self, session: u32, open: Open) -> Result<CapSlot, FsError> {
         let node = open.node;
         self.objects.mint(session, open).inspect_err(|_| {
-            let _ = self.tree.release(node);
+            let _ = self.tree.lock().release(node);
         })
     }
 
@@ -95,7 +110,7 @@ impl Server {
             nlink,
             id,
             ..
-        } = self.tree.stat(node)?;
+        } = self.tree.lock().stat(node)?;
         let size = if kind == Kind::Dir {
             self.entries(node)
         } else {
@@ -108,7 +123,7 @@ impl Server {
     fn entries(&self, node: NodeId) -> u64 {
         let mut count = 0;
         let mut after: Option<String> = None;
-        while let Ok(Some(entry)) = self.tree.readdir(node, after.as_deref()) {
+        while let Ok(Some(entry)) = self.tree.lock().readdir(node, after.as_deref()) {
             count += 1;
             after = Some(entry.name);
         }
@@ -122,10 +137,15 @@ impl Server {
         }
         let at = match offset {
             Some(at) => at,
-            None if open.flags.contains(OpenFlags::APPEND) => self.tree.stat(open.node)?.size,
+            None if open.flags.contains(OpenFlags::APPEND) => {
+                self.tree.lock().stat(open.node)?.size
+            }
             None => open.offset.get(),
         };
-        let n = self.tree.write(open.node, at, data, u64::from(session))?;
+        let n = self
+            .tree
+            .lock()
+            .write(open.node, at, data, u64::from(session))?;
         if offset.is_none() {
             open.offset.set(at + n as u64);
         }
@@ -139,7 +159,10 @@ impl Server {
         }
         let at = offset.unwrap_or(open.offset.get());
         let len = (max as usize).min(READ_MAX_BYTES);
-        let n = self.tree.read(open.node, at, &mut self.buffer[..len])?;
+        let n = self
+            .tree
+            .lock()
+            .read(open.node, at, &mut self.buffer[..len])?;
         if offset.is_none() {
             open.offset.set(at + n as u64);
         }
@@ -157,11 +180,15 @@ impl FileServer for Server {
         wire((|| {
             let flags = OpenFlags::from_bits(flags)?;
             let (session, dir) = self.this()?;
-            let node = self.tree.open(dir.node, path, flags, u64::from(session))?;
-            let kind = match self.tree.stat(node) {
+            let node = self
+                .tree
+                .lock()
+                .open(dir.node, path, flags, u64::from(session))?;
+            let stat = self.tree.lock().stat(node);
+            let kind = match stat {
                 Ok(stat) => stat.kind,
                 Err(error) => {
-                    let _ = self.tree.release(node);
+                    let _ = self.tree.lock().release(node);
                     return Err(error);
                 }
             };
@@ -193,7 +220,7 @@ impl FileServer for Server {
         let base = match whence {
             Whence::Start => 0,
             Whence::Current => open.offset.get(),
-            Whence::End => wire(self.tree.stat(open.node))?.size,
+            Whence::End => wire(self.tree.lock().stat(open.node))?.size,
         };
         let to = base
             .checked_add_signed(offset)
@@ -210,7 +237,7 @@ impl FileServer for Server {
 
     fn stat_at(&mut self, path: &str) -> Result<(u8, u64, u64, u64), ErrorCode> {
         let (_, dir) = wire(self.this())?;
-        let node = wire(self.tree.lookup(dir.node, path))?;
+        let node = wire(self.tree.lock().lookup(dir.node, path))?;
         wire(self.stat_of(node))
     }
 
@@ -219,7 +246,7 @@ impl FileServer for Server {
         if !open.flags.write() {
             return Err(file::code(FsError::WrongMode));
         }
-        wire(self.tree.truncate(open.node, len))
+        wire(self.tree.lock().truncate(open.node, len))
     }
 
     fn readdir(&mut self, cookie: u64) -> Result<(&[u8], u64), ErrorCode> {
@@ -232,7 +259,7 @@ impl FileServer for Server {
         };
         let mut writer = DirWriter::default();
         let mut more = false;
-        while let Some(entry) = wire(self.tree.readdir(dir.node, after.as_deref()))? {
+        while let Some(entry) = wire(self.tree.lock().readdir(dir.node, after.as_deref()))? {
             if !writer.push(entry.kind, &entry.name) {
                 more = true;
                 break;
@@ -255,6 +282,7 @@ impl FileServer for Server {
         let (session, dir) = wire(self.this())?;
         wire(
             self.tree
+                .lock()
                 .mkdir(dir.node, path, u64::from(session))
                 .map(drop),
         )
@@ -262,17 +290,17 @@ impl FileServer for Server {
 
     fn rmdir(&mut self, path: &str) -> Result<(), ErrorCode> {
         let (_, dir) = wire(self.this())?;
-        wire(self.tree.rmdir(dir.node, path))
+        wire(self.tree.lock().rmdir(dir.node, path))
     }
 
     fn unlink(&mut self, path: &str) -> Result<(), ErrorCode> {
         let (_, dir) = wire(self.this())?;
-        wire(self.tree.unlink(dir.node, path))
+        wire(self.tree.lock().unlink(dir.node, path))
     }
 
     fn rename(&mut self, from: &str, to: &str) -> Result<(), ErrorCode> {
         let (_, dir) = wire(self.this())?;
-        wire(self.tree.rename(dir.node, from, dir.node, to))
+        wire(self.tree.lock().rename(dir.node, from, dir.node, to))
     }
 
     fn dup(&mut self, mode: &str) -> Result<CapSlot, ErrorCode> {
@@ -280,12 +308,39 @@ impl FileServer for Server {
         if !mode.is_empty() {
             return Err(file::code(FsError::InvalidArgument));
         }
-        wire(self.tree.retain(open.node))?;
+        wire(self.tree.lock().retain(open.node))?;
         wire(self.mint(session, open))
     }
 
     fn close(&mut self) -> Result<(), ErrorCode> {
         let open = wire(self.objects.close())?;
-        wire(self.tree.release(open.node))
+        // Its rings first: their threads take the tree's lock to end.
+        self.rings.close(self.badge);
+        wire(self.tree.lock().release(open.node))
+    }
+
+    fn attach_ring(
+        &mut self,
+        memory: Cap,
+        sq_entries: u32,
+        cq_entries: u32,
+        data_bytes: u32,
+    ) -> Result<(), ErrorCode> {
+        let (session, open) = wire(self.this())?;
+        // The root capability is a directory too.
+        let kind = wire(self.tree.lock().stat(open.node))?.kind;
+        if kind != Kind::File {
+            return Err(file::code(FsError::IsADirectory));
+        }
+        let target = Target {
+            node: open.node,
+            flags: open.flags,
+            owner: u64::from(session),
+        };
+        let geometry = rings::geometry(sq_entries, cq_entries, data_bytes);
+        wire(
+            self.rings
+                .attach(&self.tree, self.badge, session, target, memory, geometry),
+        )
     }
 }

@@ -20,6 +20,7 @@ mod preempt;
 mod process;
 pub mod protocol;
 mod ramfs;
+mod ramfs_ring;
 pub mod ring;
 mod runtime;
 mod saved_reply;
@@ -343,6 +344,9 @@ pub static ALL: &[Test] = tests![
     ramfs::shared_files,
     ramfs::space_runs_out,
     ramfs::killed_server,
+    ramfs_ring::round_trip,
+    ramfs_ring::open_mode,
+    ramfs_ring::hostile_refused,
     pipes::round_trip_eof_and_broken,
     pipes::blocking_reads_and_writes,
     pipes::atomic_writes,
