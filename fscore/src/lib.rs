@@ -13,6 +13,8 @@
 //! - [`tree`]: the ramfs file tree: nodes with generation-checked ids,
 //!   sorted directories, sparse paged file data, POSIX unlink-while-open
 //!   and rename rules, and per-owner memory accounting with limits.
+//! - [`index`]: a read-only tree whose files borrow their bytes (initfs's
+//!   view of the initramfs).
 //! - [`pipe`]: the pipe buffer: a bounded byte ring with reader and writer
 //!   counts, atomic writes up to [`pipe::PIPE_BUF`], end of file and broken
 //!   pipes.
@@ -28,6 +30,7 @@ extern crate alloc;
 
 pub mod error;
 pub mod flags;
+pub mod index;
 pub mod path;
 pub mod pipe;
 pub mod stat;

@@ -17,7 +17,6 @@
 
 extern crate alloc;
 
-mod index;
 mod server;
 
 use abi::SysError;

@@ -9,7 +9,7 @@ use protocols::file::{self, DirWriter, FileServer, Objects, READ_MAX_BYTES, This
 use protocols::{Cap, ErrorCode};
 use rt::ipc::Message;
 
-use crate::index::{Contents, Index};
+use fscore::index::{Contents, Index};
 
 /// Open objects one session may hold.
 const OPEN_PER_SESSION: u32 = 256;

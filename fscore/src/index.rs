@@ -1,12 +1,12 @@
-//! The tree of the initramfs: built once from the archive's members,
-//! then only read. Files borrow their data from the archive, which stays
-//! mapped: nothing is copied.
+//! [`Index`]: a read-only tree whose files borrow their bytes, as initfs
+//! builds it from the initramfs: once, from the archive's members, then
+//! only read. Nothing is copied: a file's bytes are the archive's.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use fscore::{FsError, Kind};
+use crate::{FsError, Kind};
 
 /// A node's contents.
 #[derive(Debug)]
@@ -40,7 +40,7 @@ impl<'a> Index<'a> {
     /// # Errors
     /// `Exists` for such a clash; `InvalidPath` for an unclean path.
     pub fn add(&mut self, path: &str, contents: Option<&'a [u8]>) -> Result<(), FsError> {
-        fscore::path::check_server_path(path)?;
+        crate::path::check_server_path(path)?;
         if path.is_empty() {
             return Err(FsError::InvalidPath);
         }
@@ -98,7 +98,7 @@ impl<'a> Index<'a> {
     /// # Errors
     /// `InvalidPath`, `NameTooLong`, `NotFound`, `NotADirectory`.
     pub fn lookup(&self, dir: usize, path: &str) -> Result<usize, FsError> {
-        fscore::path::check_server_path(path)?;
+        crate::path::check_server_path(path)?;
         let mut node = dir;
         if path.is_empty() {
             return self
@@ -139,5 +139,78 @@ impl<'a> Index<'a> {
             };
             (name.as_str(), kind)
         }))
+    }
+}
+
+impl Default for Index<'_> {
+    fn default() -> Self {
+        Index::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(index: &Index<'_>, dir: usize) -> Vec<(String, Kind)> {
+        index
+            .entries(dir, 0)
+            .unwrap()
+            .map(|(name, kind)| (String::from(name), kind))
+            .collect()
+    }
+
+    #[test]
+    fn members_make_their_parents_and_list_sorted() {
+        let mut index = Index::new();
+        index.add("bin/sh", Some(b"sh")).unwrap();
+        index.add("etc", None).unwrap();
+        index.add("bin/ls", Some(b"ls!")).unwrap();
+        let root = names(&index, 0);
+        assert_eq!(root, [("bin".into(), Kind::Dir), ("etc".into(), Kind::Dir)]);
+        let bin = index.lookup(0, "bin").unwrap();
+        assert_eq!(
+            names(&index, bin),
+            [("ls".into(), Kind::File), ("sh".into(), Kind::File)]
+        );
+        let ls = index.lookup(0, "bin/ls").unwrap();
+        assert_eq!(index.kind_and_size(ls), Some((Kind::File, 3)));
+        assert_eq!(index.kind_and_size(bin), Some((Kind::Dir, 2)));
+        assert_eq!(index.lookup(bin, ""), Ok(bin));
+        assert_eq!(index.lookup(bin, "ls"), Ok(ls));
+        assert_eq!(names(&index, bin).len(), 2);
+        assert_eq!(index.entries(bin, 1).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_later_member_replaces_and_clashes_are_refused() {
+        let mut index = Index::new();
+        index.add("a/f", Some(b"old")).unwrap();
+        index.add("a/f", Some(b"new")).unwrap();
+        let f = index.lookup(0, "a/f").unwrap();
+        assert!(matches!(index.get(f), Some(Contents::File(b"new"))));
+        // A directory again is fine; a file where a directory is, or the
+        // other way, is not.
+        index.add("a", None).unwrap();
+        assert_eq!(index.add("a", Some(b"x")), Err(FsError::Exists));
+        assert_eq!(index.add("a/f", None), Err(FsError::Exists));
+        assert_eq!(index.add("a/f/g", Some(b"x")), Err(FsError::Exists));
+    }
+
+    #[test]
+    fn bad_paths_and_lookups() {
+        let mut index = Index::new();
+        index.add("d/f", Some(b"")).unwrap();
+        for bad in ["", "/d", "d/", "d//f", "./d", "d/..", "d/\0"] {
+            assert!(index.add(bad, Some(b"")).is_err(), "{bad:?}");
+        }
+        assert_eq!(index.lookup(0, "d/x"), Err(FsError::NotFound));
+        assert_eq!(index.lookup(0, "d/f/x"), Err(FsError::NotADirectory));
+        assert_eq!(index.lookup(0, "../d"), Err(FsError::InvalidPath));
+        assert_eq!(index.lookup(99, ""), Err(FsError::BadDescriptor));
+        let long = "n".repeat(256);
+        assert_eq!(index.lookup(0, &long), Err(FsError::NameTooLong));
+        let f = index.lookup(0, "d/f").unwrap();
+        assert!(index.entries(f, 0).is_err());
     }
 }
