@@ -173,3 +173,18 @@ fn badges_name_roots_and_objects() {
     assert_eq!(Badge::of(42), Badge::Object(42));
     assert_eq!(Badge::of(0), Badge::None);
 }
+
+#[test]
+fn seeks_land_between_zero_and_i64_max() {
+    assert_eq!(file::seek_target(10, -10), Ok(0));
+    assert_eq!(file::seek_target(10, -11), Err(FsError::InvalidArgument));
+    assert_eq!(file::seek_target(0, i64::MAX), Ok(i64::MAX as u64));
+    assert_eq!(
+        file::seek_target(1, i64::MAX),
+        Err(FsError::InvalidArgument)
+    );
+    assert_eq!(
+        file::seek_target(u64::MAX, 1),
+        Err(FsError::InvalidArgument)
+    );
+}

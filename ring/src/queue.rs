@@ -173,14 +173,14 @@ impl<E: Entry> Consumer<E> {
         if self.head == self.published {
             return Ok(false);
         }
-        memory.store_u32(self.queue.consumer_index, self.head);
         self.published = self.head;
-        memory.fence();
-        if memory.load_u32(self.queue.producer_waits) != 0 {
-            waker.wake(memory, self.queue.consumer_index);
-            return Ok(true);
-        }
-        Ok(false)
+        Ok(publish_index(
+            memory,
+            waker,
+            self.queue.consumer_index,
+            self.head,
+            self.queue.producer_waits,
+        ))
     }
 
     /// Returns how many entries are ready, sleeping first if none are:
@@ -198,26 +198,11 @@ impl<E: Entry> Consumer<E> {
         waker: &W,
         deadline: Option<u64>,
     ) -> Result<u32, Error> {
-        let ready = self.poll(memory)?;
-        if ready > 0 {
-            return Ok(ready);
-        }
-        memory.store_u32(self.queue.consumer_sleeps, 1);
-        memory.fence();
-        let ready = self.poll(memory);
-        let slept = match ready {
-            Ok(0) => waker.wait(memory, self.queue.producer_index, self.tail, deadline),
-            _ => Ok(()),
-        };
-        memory.store_u32(self.queue.consumer_sleeps, 0);
-        match ready? {
-            0 => {}
-            ready => return Ok(ready),
-        }
-        match (self.poll(memory)?, slept) {
-            (0, Err(_)) => Err(Error::TimedOut),
-            (ready, _) => Ok(ready),
-        }
+        let (flag, word) = (self.queue.consumer_sleeps, self.queue.producer_index);
+        sleep_once(memory, waker, flag, word, deadline, self, |this| {
+            let ready = this.poll(memory)?;
+            Ok((ready, this.tail))
+        })
     }
 }
 
@@ -341,14 +326,14 @@ impl<E: Entry> Producer<E> {
         if self.tail == self.published {
             return Ok(false);
         }
-        memory.store_u32(self.queue.producer_index, self.tail);
         self.published = self.tail;
-        memory.fence();
-        if memory.load_u32(self.queue.consumer_sleeps) != 0 {
-            waker.wake(memory, self.queue.producer_index);
-            return Ok(true);
-        }
-        Ok(false)
+        Ok(publish_index(
+            memory,
+            waker,
+            self.queue.producer_index,
+            self.tail,
+            self.queue.consumer_sleeps,
+        ))
     }
 
     /// Returns the free slots, sleeping first if there are none: until
@@ -364,25 +349,72 @@ impl<E: Entry> Producer<E> {
         waker: &W,
         deadline: Option<u64>,
     ) -> Result<u32, Error> {
-        let room = self.refresh(memory)?;
-        if room > 0 {
-            return Ok(room);
-        }
-        memory.store_u32(self.queue.producer_waits, 1);
-        memory.fence();
-        let room = self.refresh(memory);
-        let slept = match room {
-            Ok(0) => waker.wait(memory, self.queue.consumer_index, self.head, deadline),
-            _ => Ok(()),
-        };
-        memory.store_u32(self.queue.producer_waits, 0);
-        match room? {
-            0 => {}
-            room => return Ok(room),
-        }
-        match (self.refresh(memory)?, slept) {
-            (0, Err(_)) => Err(Error::TimedOut),
-            (room, _) => Ok(room),
-        }
+        let (flag, word) = (self.queue.producer_waits, self.queue.consumer_index);
+        sleep_once(memory, waker, flag, word, deadline, self, |this| {
+            let room = this.refresh(memory)?;
+            Ok((room, this.head))
+        })
+    }
+}
+
+/// The publishing half of the wake-up protocol (module docs): stores
+/// `value` at `index`, fences, and wakes the peer waiting on `index` if
+/// its `peer_flag` is set. Returns whether it woke it.
+#[inline]
+fn publish_index<M: Memory + ?Sized, W: Waker<M> + ?Sized>(
+    memory: &M,
+    waker: &W,
+    index: usize,
+    value: u32,
+    peer_flag: usize,
+) -> bool {
+    memory.store_u32(index, value);
+    memory.fence();
+    if memory.load_u32(peer_flag) != 0 {
+        waker.wake(memory, index);
+        return true;
+    }
+    false
+}
+
+/// The sleeping half (module docs), for either end: `check` loads the
+/// peer's index (through the end's own checks) and returns what is
+/// available and the peer index it saw. With nothing available the end
+/// sets its `flag`, fences, checks again, and only then waits on the
+/// peer's index `word`, expecting the value it saw; it sleeps at most
+/// once, so it may return 0.
+#[inline]
+fn sleep_once<M, W, S>(
+    memory: &M,
+    waker: &W,
+    flag: usize,
+    word: usize,
+    deadline: Option<u64>,
+    end: &mut S,
+    mut check: impl FnMut(&mut S) -> Result<(u32, u32), Error>,
+) -> Result<u32, Error>
+where
+    M: Memory + ?Sized,
+    W: Waker<M> + ?Sized,
+{
+    let (available, _) = check(end)?;
+    if available > 0 {
+        return Ok(available);
+    }
+    memory.store_u32(flag, 1);
+    memory.fence();
+    let again = check(end);
+    let slept = match again {
+        Ok((0, seen)) => waker.wait(memory, word, seen, deadline),
+        _ => Ok(()),
+    };
+    memory.store_u32(flag, 0);
+    match again? {
+        (0, _) => {}
+        (available, _) => return Ok(available),
+    }
+    match (check(end)?.0, slept) {
+        (0, Err(_)) => Err(Error::TimedOut),
+        (available, _) => Ok(available),
     }
 }

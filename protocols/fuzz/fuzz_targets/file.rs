@@ -30,13 +30,11 @@ struct Server {
     dir: DirWriter,
 }
 
+/// A path from a request: never longer than a message, checked as a
+/// server checks it.
 fn check_path(path: &str) -> Result<(), ErrorCode> {
     assert!(path.len() <= 63 * 8);
-    fscore_check(path)
-}
-
-fn fscore_check(path: &str) -> Result<(), ErrorCode> {
-    protocols::fscore::path::check_server_path(path).map_err(file::code)
+    file::wire(protocols::fscore::path::check_server_path(path))
 }
 
 impl FileServer for Server {

@@ -148,6 +148,19 @@ pub fn code(error: FsError) -> ErrorCode {
     ErrorCode::new(error.code())
 }
 
+/// A handler's result as the protocol's: the error as its code.
+pub fn wire<T>(result: Result<T, FsError>) -> Result<T, ErrorCode> {
+    result.map_err(code)
+}
+
+/// Where a `seek` of `offset` from `base` lands: an offset from 0 to
+/// `i64::MAX`, or `InvalidArgument`.
+pub fn seek_target(base: u64, offset: i64) -> Result<u64, FsError> {
+    base.checked_add_signed(offset)
+        .filter(|&to| i64::try_from(to).is_ok())
+        .ok_or(FsError::InvalidArgument)
+}
+
 /// The `FsError` a client got from a server: its own code, or
 /// `BadDescriptor` for a capability that is no longer served
 /// (`PeerClosed`, a refused capability), or `InvalidArgument` for a

@@ -5,7 +5,7 @@ use core::cell::Cell;
 
 use abi::CapSlot;
 use fscore::{FsError, Kind, OpenFlags};
-use protocols::file::{self, DirWriter, FileServer, Objects, READ_MAX_BYTES, This, Whence};
+use protocols::file::{self, DirWriter, FileServer, Objects, READ_MAX_BYTES, This, Whence, wire};
 use protocols::{Cap, ErrorCode};
 use rt::ipc::Message;
 
@@ -120,11 +120,6 @@ impl<'a> Server<'a> {
     }
 }
 
-/// A handler's result as the protocol's.
-fn wire<T>(result: Result<T, FsError>) -> Result<T, ErrorCode> {
-    result.map_err(file::code)
-}
-
 /// A slice of `data` at `offset`, at most `max` bytes.
 fn window(data: &[u8], offset: u64, max: u32) -> &[u8] {
     let start = usize::try_from(offset)
@@ -203,10 +198,7 @@ impl FileServer for Server<'_> {
             Whence::Current => open.offset.get(),
             Whence::End => size,
         };
-        let to = base
-            .checked_add_signed(offset)
-            .filter(|&to| i64::try_from(to).is_ok())
-            .ok_or(file::code(FsError::InvalidArgument))?;
+        let to = wire(file::seek_target(base, offset))?;
         open.offset.set(to);
         Ok(to)
     }

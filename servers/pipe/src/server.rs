@@ -7,7 +7,9 @@ use alloc::vec::Vec;
 use abi::CapSlot;
 use fscore::pipe::{DEFAULT_CAPACITY, Pipe};
 use fscore::{FsError, Kind, OpenFlags};
-use protocols::file::{self, FileServer, Objects, READ_MAX_BYTES, This, WRITE_MAX_BYTES, Whence};
+use protocols::file::{
+    self, FileServer, Objects, READ_MAX_BYTES, This, WRITE_MAX_BYTES, Whence, wire,
+};
 use protocols::status::{self, OK};
 use protocols::wire::{Put, put_bytes};
 use protocols::{Cap, ErrorCode};
@@ -261,11 +263,6 @@ fn answer_writers(channel: &mut Channel) -> bool {
         progress = true;
     }
     progress
-}
-
-/// A handler's result as the protocol's.
-fn wire<T>(result: Result<T, FsError>) -> Result<T, ErrorCode> {
-    result.map_err(file::code)
 }
 
 impl FileServer for Server {

@@ -13,7 +13,7 @@ use abi::CapSlot;
 use fscore::tree::account::Limits;
 use fscore::tree::{NodeId, Tree};
 use fscore::{FsError, Kind, OpenFlags, Stat};
-use protocols::file::{self, DirWriter, FileServer, Objects, READ_MAX_BYTES, This, Whence};
+use protocols::file::{self, DirWriter, FileServer, Objects, READ_MAX_BYTES, This, Whence, wire};
 use protocols::{Cap, ErrorCode};
 use rt::ipc::Message;
 use rt::sync::Mutex;
@@ -170,11 +170,6 @@ impl Server {
     }
 }
 
-/// A handler's result as the protocol's.
-fn wire<T>(result: Result<T, FsError>) -> Result<T, ErrorCode> {
-    result.map_err(file::code)
-}
-
 impl FileServer for Server {
     fn open(&mut self, path: &str, flags: u32) -> Result<(CapSlot, u8), ErrorCode> {
         wire((|| {
@@ -222,10 +217,7 @@ impl FileServer for Server {
             Whence::Current => open.offset.get(),
             Whence::End => wire(self.tree.lock().stat(open.node))?.size,
         };
-        let to = base
-            .checked_add_signed(offset)
-            .filter(|&to| i64::try_from(to).is_ok())
-            .ok_or(file::code(FsError::InvalidArgument))?;
+        let to = wire(file::seek_target(base, offset))?;
         open.offset.set(to);
         Ok(to)
     }
