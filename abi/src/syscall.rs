@@ -118,6 +118,16 @@ pub enum Syscall {
     /// [`SysError::InvalidArg`] if `slots` is below 2 or above
     /// [`CSPACE_MAX_SLOTS`]; [`SysError::OutOfMemory`].
     CSpaceCreate = 22,
+    /// Takes the capability in `slot`, and everything derived from it, out
+    /// from under `ancestor` (of which it must be derived, directly or
+    /// not): it becomes `ancestor`'s sibling, so revoking `ancestor` no
+    /// longer reaches it while revoking anything above `ancestor` still
+    /// does. A process server uses it to let a process's own objects go
+    /// while its children, paid from its budget, run on.
+    ///
+    /// Arguments: [`CapDetachArgs`]. Errors: [`SysError::InvalidArg`] if
+    /// `slot` is not derived from `ancestor`.
+    CapDetach = 23,
 
     // Threads: 32..48.
     /// Creates a thread in an address space and a capability space, and
@@ -746,7 +756,7 @@ const BY_NUMBER: [Option<Syscall>; Syscall::NUMBER_LIMIT as usize] = {
 impl Syscall {
     /// Every syscall, in number order (grouped by object: each group
     /// starts at a multiple of 16).
-    pub const ALL: [Syscall; 62] = [
+    pub const ALL: [Syscall; 63] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
@@ -759,6 +769,7 @@ impl Syscall {
         Syscall::CapRevoke,
         Syscall::CapInfo,
         Syscall::CSpaceCreate,
+        Syscall::CapDetach,
         Syscall::ThreadCreate,
         Syscall::ThreadStart,
         Syscall::ThreadConfigure,
@@ -868,7 +879,7 @@ syscall_table!(
             IoPortsBind => IoPortsBindArgs, IoPortsUnbind => IoPortsUnbindArgs,
             IrqCreate => IrqCreateArgs, IrqBind => IrqBindArgs, IrqAck => IrqAckArgs,
             AspacePopulate => AspacePopulateArgs, ReplySave => ReplySaveArgs,
-            ReplyWith => ReplyWithArgs,
+            ReplyWith => ReplyWithArgs, CapDetach => CapDetachArgs,
 );
 
 /// What an argument register holds. One list per syscall
@@ -1194,6 +1205,15 @@ args!(
     CapRevokeArgs for CapRevoke {
         /// The capability whose derived capabilities go.
         slot: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::CapDetach`].
+    CapDetachArgs for CapDetach {
+        /// The capability to take out, with what derives from it.
+        slot: CapSlot,
+        /// The capability it is derived from, which stays.
+        ancestor: CapSlot,
     }
 );
 

@@ -40,8 +40,8 @@
 //! # Costs
 //!
 //! Insertion, [`replace`], [`has_children`] and removal of a leaf are O(1);
-//! removal of an inner node is O(descendants), since they all move up one
-//! level; [`Revoke`] hands out every descendant in amortised O(1) each.
+//! removal of an inner node and [`detach`] are O(descendants), since they
+//! all move up; [`Revoke`] hands out every descendant in amortised O(1) each.
 
 /// The CDT links of one capability, kept inside its slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,6 +184,63 @@ pub fn replace<S: CdtStore>(store: &mut S, from: S::Id, to: S::Id) {
         set_prev(store, next, Some(to));
     }
     store.set_cdt(from, CdtLinks::root());
+}
+
+/// Moves `node` and everything derived from it out from under `ancestor`
+/// (of which it must be a strict descendant, see [`is_descendant`]): the
+/// run becomes `ancestor`'s sibling, placed right before it, so `node`'s
+/// parent is now `ancestor`'s parent (or `node` an original if `ancestor`
+/// is one). Revoking `ancestor` no longer reaches it; revoking anything
+/// above `ancestor` still does. O(descendants of `node`).
+pub fn detach<S: CdtStore>(store: &mut S, ancestor: S::Id, node: S::Id) {
+    let ancestor_links = store.cdt(ancestor);
+    let links = store.cdt(node);
+    debug_assert!(links.depth > ancestor_links.depth);
+    let lift = links.depth - ancestor_links.depth;
+    // The run: `node`, then every following node deeper than it. Lift
+    // each by the same amount (so they keep their shape) and find its end.
+    store.set_cdt(
+        node,
+        CdtLinks {
+            depth: ancestor_links.depth,
+            ..links
+        },
+    );
+    let mut last = node;
+    let mut cursor = links.next;
+    while let Some(next) = cursor {
+        let next_links = store.cdt(next);
+        if next_links.depth <= links.depth {
+            break;
+        }
+        store.set_cdt(
+            next,
+            CdtLinks {
+                depth: next_links.depth - lift,
+                ..next_links
+            },
+        );
+        last = next;
+        cursor = next_links.next;
+    }
+    // Unlink the run. `node` is below `ancestor`, so it has a predecessor.
+    let before = store.cdt(node).prev;
+    let after = store.cdt(last).next;
+    if let Some(before) = before {
+        set_next(store, before, after);
+    }
+    if let Some(after) = after {
+        set_prev(store, after, before);
+    }
+    // Splice it in just before `ancestor` (the run came after it, so the
+    // unlink left its predecessor as it was).
+    let ancestor_prev = store.cdt(ancestor).prev;
+    set_prev(store, node, ancestor_prev);
+    if let Some(prev) = ancestor_prev {
+        set_next(store, prev, Some(node));
+    }
+    set_next(store, last, Some(ancestor));
+    set_prev(store, ancestor, Some(last));
 }
 
 /// Whether `node` is a strict descendant of `ancestor` (derived from it,
@@ -409,6 +466,30 @@ mod tests {
         // Removing a lone node changes nothing else.
         remove(&mut store, 0);
         assert_eq!(store.nodes[0], CdtLinks::root());
+    }
+
+    #[test]
+    fn detach_lifts_a_subtree_out_of_a_revoke() {
+        // 0 -> 1 -> 2 -> 3, and 1 -> 4: detach 2 (with 3) from 1.
+        let mut store = Store::with_nodes(5);
+        insert_root(&mut store, 0);
+        insert_child(&mut store, 0, 1);
+        insert_child(&mut store, 1, 4);
+        insert_child(&mut store, 1, 2);
+        insert_child(&mut store, 2, 3);
+        detach(&mut store, 1, 2);
+        assert!(!is_descendant(&store, 1, 2));
+        assert!(!is_descendant(&store, 1, 3));
+        assert!(is_descendant(&store, 0, 2));
+        assert!(is_descendant(&store, 2, 3));
+        assert_eq!((store.nodes[2].depth, store.nodes[3].depth), (1, 2));
+        assert_eq!(revoke_all(&mut store, 1), [4]);
+        assert_eq!(run_of(&store, 0), BTreeSet::from([1, 2, 3]));
+        // From an original: the run becomes an original of its own.
+        detach(&mut store, 0, 2);
+        assert_eq!(store.nodes[2].depth, 0);
+        assert_eq!(run_of(&store, 0), BTreeSet::from([1]));
+        assert_eq!(run_of(&store, 2), BTreeSet::from([3]));
     }
 
     #[test]
@@ -699,6 +780,9 @@ mod tests {
         Revoke(prop::sample::Index, Option<u8>),
         /// `is_descendant` on two live nodes.
         Query(prop::sample::Index, prop::sample::Index),
+        /// A live node is detached from a live ancestor (skipped unless it
+        /// is one).
+        Detach(prop::sample::Index, prop::sample::Index),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -710,6 +794,7 @@ mod tests {
             3 => index().prop_map(Op::Delete),
             1 => (index(), proptest::option::of(1u8..4)).prop_map(|(i, stop)| Op::Revoke(i, stop)),
             2 => (index(), index()).prop_map(|(a, b)| Op::Query(a, b)),
+            2 => (index(), index()).prop_map(|(a, b)| Op::Detach(a, b)),
         ]
     }
 
@@ -776,6 +861,15 @@ mod tests {
                         prop_assert!(model.parent.contains_key(&root));
                         prop_assert!(model.descendants(root).is_empty());
                         prop_assert!(!has_children(&store, root));
+                    }
+                    Op::Detach(a, b) if !live.is_empty() => {
+                        let (ancestor, node) = (*a.get(&live), *b.get(&live));
+                        if model.is_descendant(ancestor, node) {
+                            detach(&mut store, ancestor, node);
+                            let parent = model.parent[&ancestor];
+                            model.parent.insert(node, parent);
+                            prop_assert!(!is_descendant(&store, ancestor, node));
+                        }
                     }
                     Op::Query(a, b) if !live.is_empty() => {
                         let (a, b) = (*a.get(&live), *b.get(&live));

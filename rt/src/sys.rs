@@ -251,6 +251,12 @@ pub fn cap_revoke(slot: CapSlot) -> Result<(), SysError> {
     unit(invoke(&CapRevokeArgs { slot }))
 }
 
+/// `CapDetach`: `slot` and what derives from it no longer derive from
+/// `ancestor`.
+pub fn cap_detach(slot: CapSlot, ancestor: CapSlot) -> Result<(), SysError> {
+    unit(invoke(&CapDetachArgs { slot, ancestor }))
+}
+
 /// `CapDelete`.
 pub fn cap_delete(slot: CapSlot) -> Result<(), SysError> {
     invoke::<_, NoResult>(&CapDeleteArgs { slot }).map(|_| ())

@@ -89,6 +89,19 @@ pub fn move_to(k: &mut Kernel, from: SlotId, cspace: ObjId<CSpace>, index: u32) 
     to
 }
 
+/// Whether the capability in `node` is derived (directly or not) from the
+/// one in `ancestor`.
+pub fn is_derived(k: &Kernel, ancestor: SlotId, node: SlotId) -> bool {
+    cdt::is_descendant(&k.objects, ancestor, node)
+}
+
+/// Takes `node` and what derives from it out from under `ancestor` (it must
+/// be derived from it): it becomes `ancestor`'s sibling. Only the tree
+/// changes: no object gains or loses a reference.
+pub fn detach(k: &mut Kernel, ancestor: SlotId, node: SlotId) {
+    cdt::detach(&mut k.objects, ancestor, node);
+}
+
 /// A revoke stopped to let an interrupt in; the caller restarts it.
 pub struct Preempted;
 

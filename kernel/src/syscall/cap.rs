@@ -2,8 +2,8 @@
 //! and creating capability spaces.
 
 use abi::syscall::{
-    CSPACE_MAX_SLOTS, CSpaceCreateArgs, CapCopyArgs, CapDeleteArgs, CapInfo, CapInfoArgs,
-    CapMintArgs, CapMoveArgs, CapRevokeArgs,
+    CSPACE_MAX_SLOTS, CSpaceCreateArgs, CapCopyArgs, CapDeleteArgs, CapDetachArgs, CapInfo,
+    CapInfoArgs, CapMintArgs, CapMoveArgs, CapRevokeArgs,
 };
 use abi::{CapSlot, Rights, SysError};
 
@@ -155,6 +155,22 @@ pub fn revoke(
         Ok(()) => Ok(Next::Success),
         Err(Preempted) => Ok(Next::Restart),
     }
+}
+
+/// `CapDetach`: `slot` must derive from `ancestor`.
+pub fn detach(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: CapDetachArgs,
+) -> Result<Next, SysError> {
+    let cspace = cspace_of(k, caller);
+    let (node, _) = cspace::get(&k.objects, cspace, args.slot)?;
+    let (ancestor, _) = cspace::get(&k.objects, cspace, args.ancestor)?;
+    if !tree::is_derived(k, ancestor, node) {
+        return Err(SysError::InvalidArg);
+    }
+    tree::detach(k, ancestor, node);
+    Ok(Next::Success)
 }
 
 /// `CapInfo`: write the description to user memory.

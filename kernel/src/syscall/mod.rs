@@ -52,6 +52,7 @@ pub fn dispatch(
         Syscall::CapMint => cap::mint(k, caller, decode(&args)?),
         Syscall::CapMove => cap::move_cap(k, caller, decode(&args)?),
         Syscall::CapRevoke => cap::revoke(k, caller, decode(&args)?),
+        Syscall::CapDetach => cap::detach(k, caller, decode(&args)?),
         Syscall::CSpaceCreate => cap::cspace_create(k, caller, decode(&args)?),
         Syscall::EndpointCreate => ipc::endpoint_create(k, caller, decode(&args)?),
         Syscall::NotificationCreate => notification::create(k, caller, decode(&args)?),

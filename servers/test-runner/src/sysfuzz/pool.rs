@@ -234,6 +234,17 @@ impl Pool {
         }
     }
 
+    /// `slot` (and what derives from it) no longer derives from
+    /// `ancestor`: it now hangs where `ancestor` does.
+    pub fn detached(&mut self, slot: u64, ancestor: u64) {
+        let parent = self.find(ancestor).map_or(0, |e| e.parent);
+        for e in self.entries[..self.len].iter_mut() {
+            if u64::from(e.slot) == slot && e.state == State::Live {
+                e.parent = parent;
+            }
+        }
+    }
+
     /// Everything derived from `slot` was deleted.
     pub fn revoked(&mut self, slot: u64) {
         let mut changed = true;

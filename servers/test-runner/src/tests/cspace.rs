@@ -564,6 +564,63 @@ pub fn revoke() -> TestResult {
     Ok(())
 }
 
+/// `CapDetach`: a detached capability (with what derives from it) escapes
+/// a revoke of the ancestor, not of what is above; and a budget's child
+/// outlives a revoke of the budget that way, still charged to it.
+pub fn detach() -> TestResult {
+    let before = free_frames()?;
+    let ep = must(sys::endpoint_create(budget()))?;
+    let middle = must(sys::cap_copy(ep, Rights::all()))?;
+    let kept = must(sys::cap_copy(middle, Rights::all()))?;
+    let below_kept = must(sys::cap_copy(kept, Rights::READ))?;
+    let doomed = must(sys::cap_copy(middle, Rights::READ))?;
+    ensure_eq!(sys::cap_detach(kept, middle), Ok(()));
+    ensure_eq!(sys::cap_revoke(middle), Ok(()));
+    ensure!(empty(doomed));
+    ensure!(!empty(kept) && !empty(below_kept));
+    // Still under the original.
+    ensure_eq!(sys::cap_revoke(ep), Ok(()));
+    ensure!(empty(kept) && empty(below_kept) && empty(middle));
+
+    // Errors: not derived (either way round, itself, a sibling), bad slots.
+    let a = must(sys::cap_copy(ep, Rights::all()))?;
+    let b = must(sys::cap_copy(ep, Rights::all()))?;
+    let a_child = must(sys::cap_copy(a, Rights::all()))?;
+    for (slot, ancestor) in [(a, a_child), (a, a), (a, b), (ep, a), (a_child, b)] {
+        ensure_eq!(sys::cap_detach(slot, ancestor), Err(SysError::InvalidArg));
+    }
+    for (slot, ancestor) in [(EMPTY_SLOT, a), (a_child, EMPTY_SLOT), (CapSlot::NULL, a)] {
+        ensure_eq!(sys::cap_detach(slot, ancestor), Err(SysError::InvalidCap));
+    }
+    ensure_eq!(sys::cap_detach(a_child, a), Ok(()));
+    ensure_eq!(sys::cap_detach(a_child, ep), Ok(()));
+    ensure_eq!(sys::cap_detach(a_child, ep), Err(SysError::InvalidArg));
+
+    // Budgets: revoking a parent budget spares a detached child budget and
+    // what it paid for; the parent lingers while the child is charged to
+    // it, and everything comes back when the child goes.
+    let parent = must(sys::budget_split(budget(), 64))?;
+    let child = must(sys::budget_split(parent, 16))?;
+    let paid_by_child = must(sys::endpoint_create(child))?;
+    let paid_by_parent = must(sys::endpoint_create(parent))?;
+    ensure_eq!(sys::cap_detach(child, parent), Ok(()));
+    ensure_eq!(sys::cap_revoke(parent), Ok(()));
+    ensure!(empty(paid_by_parent));
+    ensure!(!empty(child) && !empty(paid_by_child));
+    ensure_eq!(sys::budget_info(parent).map(|s| s.used), Ok(17));
+    ensure_eq!(sys::cap_delete(parent), Ok(()));
+    ensure!(sys::endpoint_create(child).is_ok_and(|e| sys::cap_delete(e).is_ok()));
+    ensure_eq!(sys::cap_revoke(child), Ok(()));
+    ensure!(empty(paid_by_child));
+    ensure_eq!(sys::cap_delete(child), Ok(()));
+
+    for slot in [a_child, b, a, ep] {
+        ensure_eq!(sys::cap_delete(slot), Ok(()));
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
 pub fn across_spaces() -> TestResult {
     let before = free_frames()?;
     let ep = must(sys::endpoint_create(budget()))?;

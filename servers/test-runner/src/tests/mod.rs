@@ -213,6 +213,7 @@ pub static ALL: &[Test] = tests![
     cspace::delete,
     cspace::delete_own_thread,
     cspace::revoke,
+    cspace::detach,
     cspace::across_spaces,
     cspace::create_errors,
     cspace::delete_space_deletes_caps,
