@@ -2,6 +2,9 @@
 //! the directory, which keeps it open and proves it existed when
 //! [`chdir`] was called.
 //!
+//! A program starts in the directory its parent names in `PWD` (`spawn`
+//! and `exec` set it; `fork` copies the whole state).
+//!
 //! Relative paths are resolved lexically from the name (Plan 9's rule:
 //! `..` goes to the parent of the name, not to wherever a link led), then
 //! through the mount table, so a mount below the current directory is
@@ -26,9 +29,18 @@ static CWD: Mutex<Cwd> = Mutex::new(Cwd {
     dir: None,
 });
 
-/// The current directory's clean absolute name (`/` at start).
+/// The current directory's clean absolute name: at start, the `PWD` the
+/// parent put in the environment (cleaned; it must be absolute), or `/`.
 pub fn getcwd() -> String {
-    CWD.lock().name.clone().unwrap_or_else(|| String::from("/"))
+    CWD.lock().name.clone().unwrap_or_else(initial)
+}
+
+/// The directory a program starts in.
+fn initial() -> String {
+    match rt::process::env_var("PWD") {
+        Some(pwd) if pwd.starts_with('/') => fscore::path::clean(pwd),
+        _ => String::from("/"),
+    }
 }
 
 /// Makes `path` the current directory.

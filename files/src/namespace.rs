@@ -48,6 +48,12 @@ const CONVENTION: [(&str, Option<&str>, &str); 3] = [
     ("pipe", None, "pipe"),
 ];
 
+/// Whether the service `name` is one of the file servers the namespace
+/// mounts (a parent leaves them out to give a child the null namespace).
+pub fn is_file_service(name: &str) -> bool {
+    CONVENTION.iter().any(|&(service, _, _)| service == name)
+}
+
 /// The program's mounts, read once from its startup page.
 pub fn mounts() -> &'static [Mount] {
     static MOUNTS: OnceLock<Vec<Mount>> = OnceLock::new();

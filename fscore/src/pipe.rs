@@ -188,6 +188,18 @@ impl Pipe {
     /// # Errors
     /// [`FsError::WouldBlock`] when the pipe is empty and a writer is left.
     pub fn read(&mut self, out: &mut [u8]) -> Result<usize, FsError> {
+        let count = self.peek(out)?;
+        self.consume(count);
+        Ok(count)
+    }
+
+    /// As [`Pipe::read`], but the bytes stay in the pipe until
+    /// [`Pipe::consume`] (a server hands them to a waiting reader first,
+    /// and keeps them if that reader has gone).
+    ///
+    /// # Errors
+    /// As [`Pipe::read`].
+    pub fn peek(&self, out: &mut [u8]) -> Result<usize, FsError> {
         if out.is_empty() {
             return Ok(0);
         }
@@ -203,13 +215,18 @@ impl Pipe {
         let first = count.min(capacity - self.head);
         out[..first].copy_from_slice(&self.buffer[self.head..self.head + first]);
         out[first..count].copy_from_slice(&self.buffer[..count - first]);
-        self.head = (self.head + count) % capacity;
+        Ok(count)
+    }
+
+    /// Drops the `count` oldest bytes (at most as many as are held).
+    pub fn consume(&mut self, count: usize) {
+        let count = count.min(self.len);
+        self.head = (self.head + count) % self.capacity();
         self.len -= count;
         if self.len == 0 {
             // Start over at the front: later writes wrap less often.
             self.head = 0;
         }
-        Ok(count)
     }
 }
 

@@ -213,6 +213,20 @@ impl<S: Clone> Table<S> {
         Ok(found)
     }
 
+    /// Takes back a process that never ran (its server could not finish
+    /// making it): it must be running and have no child.
+    ///
+    /// # Errors
+    /// `NoSuchProcess`; `NotRunning` for one that ended or has children.
+    pub fn cancel(&mut self, pid: Pid) -> Result<(), ProcError> {
+        let entry = self.entries.get(&pid).ok_or(ProcError::NoSuchProcess)?;
+        if !entry.is_running() || !entry.children.is_empty() {
+            return Err(ProcError::NotRunning);
+        }
+        self.remove(pid);
+        Ok(())
+    }
+
     /// The process `pid`.
     pub fn get(&self, pid: Pid) -> Option<&Entry<S>> {
         self.entries.get(&pid)

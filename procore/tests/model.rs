@@ -44,7 +44,11 @@ impl Model {
             return Err(ProcError::TableFull);
         }
         if let Some(session) = session {
-            let count = self.records.values().filter(|r| r.session == session).count();
+            let count = self
+                .records
+                .values()
+                .filter(|r| r.session == session)
+                .count();
             if count >= limits.per_session {
                 return Err(ProcError::SessionFull);
             }
@@ -154,7 +158,11 @@ fn check(table: &Table<u32>, model: &Model) -> Result<(), TestCaseError> {
         prop_assert_eq!(&entry.state, &state, "state of {}", pid);
         let children: Vec<Pid> = entry.children().collect();
         prop_assert_eq!(children, model.children(*pid), "children of {}", pid);
-        let in_session = model.records.values().filter(|r| r.session == record.session).count();
+        let in_session = model
+            .records
+            .values()
+            .filter(|r| r.session == record.session)
+            .count();
         prop_assert_eq!(table.session_len(record.session), in_session);
         // Only a process whose parent is a live process waits as ended.
         if record.ended.is_some() {
@@ -214,9 +222,20 @@ proptest! {
     }
 }
 
+/// The first child of `parent`, or `parent` itself.
+fn c0(table: &Table<u32>, parent: Pid) -> Pid {
+    table
+        .get(parent)
+        .and_then(|e| e.children().next())
+        .unwrap_or(parent)
+}
+
 #[test]
 fn a_small_story() {
-    let mut table: Table<u32> = Table::new(Limits { total: 10, per_session: 10 });
+    let mut table: Table<u32> = Table::new(Limits {
+        total: 10,
+        per_session: 10,
+    });
     let shell = table.add(None).unwrap();
     let a = table.add(Some(shell)).unwrap();
     let b = table.add(Some(a)).unwrap();
@@ -230,7 +249,20 @@ fn a_small_story() {
     assert_eq!(table.end(a, 4), Err(ProcError::NotRunning));
     assert_eq!(table.wait(shell, Which::Any), Ok(Some((a, 3))));
     assert_eq!(table.wait(shell, Which::Any), Err(ProcError::NoChildren));
-    assert_eq!(table.wait(shell, Which::Child(a)), Err(ProcError::NoSuchProcess));
+    assert_eq!(
+        table.wait(shell, Which::Child(a)),
+        Err(ProcError::NoSuchProcess)
+    );
+    // A process that never ran can be taken back, once.
+    let c = table.add(Some(shell)).unwrap();
+    assert_eq!(table.cancel(c), Ok(()));
+    assert_eq!(table.cancel(c), Err(ProcError::NoSuchProcess));
+    let d = table.add(Some(c0(&table, shell))).unwrap();
+    assert_eq!(
+        table.cancel(table.get(d).unwrap().parent),
+        Err(ProcError::NotRunning)
+    );
+    assert_eq!(table.cancel(d), Ok(()));
     // The orphan is reaped by init the moment it ends.
     let ended = table.end(b, 0).unwrap();
     assert!(ended.reaped);

@@ -23,7 +23,7 @@
 //! [`server`] (the receive loop), [`loopback`] (a transport that calls a
 //! dispatch directly, for host tests), and the protocols: [`echo`],
 //! [`serial`], [`supervisor`], [`ring`] (the ring peer's attach and
-//! status).
+//! status), [`file`] (file servers), [`proc`] (the process server).
 //!
 //! On Mica the crate links `rt`. On the host (tests, fuzzing) it builds
 //! against the same `rt`; deleting a received capability is then only
@@ -48,6 +48,7 @@ pub mod wire;
 
 pub mod echo;
 pub mod file;
+pub mod proc;
 pub mod ring;
 pub mod serial;
 pub mod supervisor;

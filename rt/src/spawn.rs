@@ -180,6 +180,16 @@ impl Grant<'_> {
     }
 }
 
+/// Where the child's parent endpoint comes from.
+#[derive(Clone, Copy, Debug)]
+enum Parent<'a> {
+    /// Minted from the caller's endpoint with this badge.
+    Mint(CapSlot, u64),
+    /// A copy of a (badged) capability, also listed as this `CLIENT`
+    /// handle.
+    Copy(CapSlot, &'a str),
+}
+
 /// What to start and with what.
 #[derive(Debug)]
 pub struct Spawn<'a> {
@@ -319,18 +329,7 @@ impl<'a> Spawn<'a> {
         if self.grants.len() > STARTUP_HANDLES {
             return Err(SpawnError::TooManyHandles);
         }
-        let file_page_offset = self
-            .file
-            .backing
-            .map_or(1, |(_, offset)| offset % PAGE_BYTES);
-        let image = elfload::parse(
-            self.file.bytes,
-            &Options {
-                base: 0,
-                file_page_offset,
-            },
-        )
-        .map_err(SpawnError::Elf)?;
+        let image = self.parse()?;
         let own = process::own_caps();
         // The endpoint is the caller's (so revoking the child's budget does
         // not take it, and its slot, away from under the handle).
@@ -339,20 +338,69 @@ impl<'a> Spawn<'a> {
             None => Some(Endpoint::from_raw(sys::endpoint_create(own.budget)?)),
         };
         let budget = Budget::from_raw(sys::budget_split(own.budget, self.budget_frames)?);
-        let mut child = Child {
+        let child = Child {
             budget,
             endpoint,
             status: None,
         };
         let scratch = Scratch::take()?;
+        let parent = match (&child.endpoint, self.report_to) {
+            (Some(own), _) => Parent::Mint(own.slot(), child.budget.slot().0 as u64),
+            (None, Some((endpoint, badge))) => Parent::Mint(endpoint, badge),
+            (None, None) => return Err(SpawnError::Kernel(SysError::InvalidArg)),
+        };
         // Everything below is paid by the child's budget: a failure drops
         // `child`, whose revoke takes all of it down.
-        self.build(&mut child, &image, scratch.base())?;
+        self.build(child.budget.slot(), parent, &image, scratch.base())?;
         Ok(child)
     }
 
-    fn build(&self, child: &mut Child, image: &Image, scratch: u64) -> Result<(), SpawnError> {
-        let budget = child.budget.slot();
+    /// Loads and starts the program on `budget`, which the caller made for
+    /// it and keeps (it ends the child by revoking it), with a copy of
+    /// `parent` as its parent endpoint, also listed in its startup page as
+    /// the `CLIENT` handle `parent_name` (the process server's capability
+    /// for the child is both).
+    ///
+    /// # Errors
+    /// [`SpawnError`]; what was made before the error stays charged to
+    /// `budget` until the caller revokes it.
+    pub fn start(
+        self,
+        budget: CapSlot,
+        parent: CapSlot,
+        parent_name: &str,
+    ) -> Result<(), SpawnError> {
+        if self.grants.len() >= STARTUP_HANDLES {
+            return Err(SpawnError::TooManyHandles);
+        }
+        let image = self.parse()?;
+        let scratch = Scratch::take()?;
+        let parent = Parent::Copy(parent, parent_name);
+        self.build(budget, parent, &image, scratch.base())
+    }
+
+    fn parse(&self) -> Result<Image, SpawnError> {
+        let file_page_offset = self
+            .file
+            .backing
+            .map_or(1, |(_, offset)| offset % PAGE_BYTES);
+        elfload::parse(
+            self.file.bytes,
+            &Options {
+                base: 0,
+                file_page_offset,
+            },
+        )
+        .map_err(SpawnError::Elf)
+    }
+
+    fn build(
+        &self,
+        budget: CapSlot,
+        parent: Parent<'_>,
+        image: &Image,
+        scratch: u64,
+    ) -> Result<(), SpawnError> {
         let aspace = sys::aspace_create(budget)?;
         let cspace = sys::cspace_create(budget, self.cspace_slots)?;
         let random = |i: usize| if self.aslr { self.entropy[i] } else { 0 };
@@ -405,10 +453,10 @@ impl<'a> Spawn<'a> {
             tls_memsz: tls.map_or(0, |t| t.memsz),
             tls_align: tls.map_or(0, |t| t.align),
             cpu_features: crate::start::boot_info().map_or(0, |b| b.cpu_features),
-            handles: self.handles()?,
+            handles: self.handles(&parent)?,
         };
         let rsp = self.fill(budget, aspace, image, &layout, thread_block, scratch, &info)?;
-        self.grant(child, aspace, cspace)?;
+        self.grant(budget, parent, aspace, cspace)?;
         let thread = sys::thread_create(budget, aspace, cspace)?;
         sys::cap_copy_to(thread, Rights::all(), cspace, CapSlot(slot::THREAD))?;
         sys::thread_configure(thread, ipc_buffer, CapSlot(slot::PARENT))?;
@@ -439,11 +487,18 @@ impl<'a> Spawn<'a> {
         })
     }
 
-    fn handles(&self) -> Result<[StartupHandle; STARTUP_HANDLES], SpawnError> {
+    fn handles(&self, parent: &Parent<'_>) -> Result<[StartupHandle; STARTUP_HANDLES], SpawnError> {
         let mut handles = [StartupHandle::default(); STARTUP_HANDLES];
         for (i, (entry, grant)) in handles.iter_mut().zip(self.grants).enumerate() {
             let slot = slot::FIRST_HANDLE + i as u32;
             *entry = StartupHandle::new(grant.kind, slot, grant.name)
+                .ok_or(SpawnError::BadHandleName)?;
+        }
+        if let Parent::Copy(_, name) = parent {
+            let entry = handles
+                .get_mut(self.grants.len())
+                .ok_or(SpawnError::TooManyHandles)?;
+            *entry = StartupHandle::new(startup::handle::CLIENT, slot::PARENT, name)
                 .ok_or(SpawnError::BadHandleName)?;
         }
         Ok(handles)
@@ -616,25 +671,26 @@ impl<'a> Spawn<'a> {
     }
 
     /// Puts the child's capabilities in its space.
-    fn grant(&self, child: &Child, aspace: CapSlot, cspace: CapSlot) -> Result<(), SpawnError> {
+    fn grant(
+        &self,
+        budget: CapSlot,
+        parent: Parent<'_>,
+        aspace: CapSlot,
+        cspace: CapSlot,
+    ) -> Result<(), SpawnError> {
         let put = |src: CapSlot, rights: Rights, dst: u32| {
             sys::cap_copy_to(src, rights, cspace, CapSlot(dst)).map(|_| ())
         };
         put(aspace, Rights::all(), slot::ASPACE)?;
         put(cspace, Rights::all(), slot::CSPACE)?;
-        put(child.budget.slot(), Rights::all(), slot::BUDGET)?;
-        let (endpoint, badge) = match (&child.endpoint, self.report_to) {
-            (Some(own), _) => (own.slot(), child.budget.slot().0 as u64),
-            (None, Some(shared)) => shared,
-            (None, None) => return Err(SpawnError::Kernel(SysError::InvalidArg)),
-        };
-        sys::cap_mint_to(
-            endpoint,
-            Rights::WRITE | Rights::GRANT,
-            badge,
-            cspace,
-            CapSlot(slot::PARENT),
-        )?;
+        put(budget, Rights::all(), slot::BUDGET)?;
+        let rights = Rights::WRITE | Rights::GRANT;
+        match parent {
+            Parent::Mint(endpoint, badge) => {
+                sys::cap_mint_to(endpoint, rights, badge, cspace, CapSlot(slot::PARENT))?;
+            }
+            Parent::Copy(cap, _) => put(cap, rights, slot::PARENT)?,
+        }
         if self.debug
             && let Some(boot) = crate::start::boot_info()
         {

@@ -133,10 +133,13 @@ fn allowed(from_dir: &str, to: &str) -> bool {
         // The packed system.toml: xtask writes it, init reads it; programs
         // declare their manifests with its macro.
         "sysconf" => from_dir == "xtask" || user,
-        "rt" => user || matches!(from_dir, "protocols" | "files" | "ring"),
-        "protocols" => user || from_dir == "files",
-        // The file API every program may use.
-        "files" => user,
+        "rt" => user || matches!(from_dir, "protocols" | "files" | "ring" | "process"),
+        "protocols" => user || matches!(from_dir, "files" | "process"),
+        // The file API every program may use (and the process API, which
+        // reads programs through it).
+        "files" => user || from_dir == "process",
+        // The process API every program may use.
+        "process" => user,
         // Shared-memory rings: programs use them; the crate itself needs
         // only rt (its Mica memory and futexes).
         "ring" => user || from_dir == "files",
@@ -173,7 +176,7 @@ fn layering(root: &Path) -> Result<Vec<String>> {
         }
     }
     // The user-space library crates other than rt forbid unsafe code.
-    for krate in ["protocols", "ring"] {
+    for krate in ["protocols", "ring", "files", "process", "fscore", "procore"] {
         let lib = root.join(krate).join("src/lib.rs");
         let text = std::fs::read_to_string(&lib)?;
         if !text.contains("#![forbid(unsafe_code)]") {

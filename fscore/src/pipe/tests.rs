@@ -294,3 +294,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn peek_keeps_bytes_until_consumed() {
+    let mut pipe = Pipe::new(PIPE_BUF);
+    pipe.open_reader().unwrap();
+    pipe.open_writer().unwrap();
+    assert_eq!(pipe.peek(&mut [0; 4]), Err(FsError::WouldBlock));
+    // Wrap the ring so the peek crosses its end.
+    pipe.write(&[9; PIPE_BUF - 2]).unwrap();
+    pipe.consume(PIPE_BUF - 4);
+    pipe.write(b"abcd").unwrap();
+    let mut out = [0u8; 8];
+    assert_eq!(pipe.peek(&mut out), Ok(6));
+    assert_eq!(&out[..6], b"\x09\x09abcd");
+    assert_eq!(pipe.len(), 6);
+    pipe.consume(3);
+    assert_eq!(pipe.read(&mut out), Ok(3));
+    assert_eq!(&out[..3], b"bcd");
+    pipe.consume(10);
+    assert!(pipe.is_empty());
+    pipe.close_writer().unwrap();
+    assert_eq!(pipe.peek(&mut out), Ok(0));
+}

@@ -28,7 +28,9 @@
 //!   of `stdin`; exits 0, or with the error's code (a broken pipe, say);
 //! - `sink N`: reads N bytes of `stdin`, then writes one byte to
 //!   `stdout`, again and again until the end of `stdin` (the other side
-//!   of the `pipe_throughput_64k` benchmark).
+//!   of the `pipe_throughput_64k` benchmark);
+//! - the process modes (`procs.rs`): `fault`, `nap MS N`, `spawn ARGS..`,
+//!   `orphan`, `bomb`, `pwd DIR`, `ids`.
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -38,6 +40,8 @@ extern crate alloc;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::Cell;
+
+mod procs;
 
 use rt::sync::Mutex;
 use rt::thread::{self, Local};
@@ -73,6 +77,13 @@ fn main() -> u64 {
             Err(error) => u64::from(error.code()),
         },
         Some("serve-once") => serve_once(args.get(2).and_then(|n| n.parse().ok()).unwrap_or(255)),
+        Some("fault") => procs::fault(),
+        Some("nap") => procs::nap(&args[2..]),
+        Some("spawn") => procs::spawn(&args[2..]),
+        Some("orphan") => procs::orphan(),
+        Some("bomb") => procs::bomb(),
+        Some("pwd") => procs::pwd(args.get(2).copied().unwrap_or("")),
+        Some("ids") => procs::ids(),
         Some("sleep") => loop {
             thread::sleep(Duration::from_secs(1));
         },

@@ -312,10 +312,11 @@ impl Drop for Minted {
     }
 }
 
-/// A program's capability-space size: one slot per 16 frames of budget,
-/// in whole frames of slots (64), at least 256 and at most 4,096.
+/// A program's capability-space size: one slot per 4 frames of budget,
+/// in whole frames of slots (64), at least 256 and at most 4,096 (the
+/// space costs a frame per 64 slots, so at most 1/256 of the budget).
 fn cspace_slots(budget_frames: u32) -> u64 {
-    (u64::from(budget_frames) / 16)
+    (u64::from(budget_frames) / 4)
         .next_multiple_of(64)
         .clamp(256, 4096)
 }

@@ -217,7 +217,7 @@ fn answer_readers(channel: &mut Channel, buffer: &mut [u8; READ_MAX_BYTES]) -> b
         };
         let n = match channel
             .buffer
-            .read(&mut buffer[..(max as usize).min(READ_MAX_BYTES)])
+            .peek(&mut buffer[..(max as usize).min(READ_MAX_BYTES)])
         {
             Ok(n) => n,
             Err(FsError::WouldBlock) => break,
@@ -228,9 +228,11 @@ fn answer_readers(channel: &mut Channel, buffer: &mut [u8; READ_MAX_BYTES]) -> b
         };
         let mut message = Message::new(status::reply_label(OK, parked.request_id));
         let _ = put_bytes(&buffer[..n], &mut message);
-        // A reader that has gone loses what it was given (as a reader
-        // killed during read(2)).
-        let _ = parked.reply.send(&message);
+        // The bytes leave the pipe only if the reader took them: one that
+        // has gone (killed during its read) leaves them to the next.
+        if parked.reply.send(&message).is_ok() {
+            channel.buffer.consume(n);
+        }
         progress = true;
     }
     progress

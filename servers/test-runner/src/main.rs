@@ -51,7 +51,7 @@ sysconf::manifest! {
     ],
     debug: true,
     serves: ["report"],
-    client_of: ["serial", "echo", "flaky", "once", "rogue", "initfs", "ramfs", "pipe", "ring"],
+    client_of: ["serial", "echo", "flaky", "once", "rogue", "initfs", "ramfs", "pipe", "ring", "proc"],
 }
 
 rt::entry!(main);

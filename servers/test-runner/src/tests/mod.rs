@@ -18,6 +18,7 @@ mod pipes;
 mod populate;
 mod preempt;
 mod process;
+mod procs;
 pub mod protocol;
 mod ramfs;
 mod ramfs_ring;
@@ -353,6 +354,17 @@ pub static ALL: &[Test] = tests![
     pipes::atomic_writes,
     pipes::three_programs,
     pipes::server_killed_under_a_waiting_reader,
+    procs::spawn_and_exit_codes,
+    procs::spawn_errors,
+    procs::wait_and_kill,
+    procs::fault_reported,
+    procs::kill_mid_call,
+    procs::orphans_reaped,
+    procs::inheritance,
+    procs::budget_exhausted,
+    procs::fork_bomb_contained,
+    procs::listed,
+    procs::spawn_kill_cycles,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.

@@ -1,0 +1,291 @@
+//! Starting a program as a child: [`Command`].
+//!
+//! What a child gets (`docs/processes.md`):
+//!
+//! - a budget split from the caller's: [`Command::budget`] frames, or by
+//!   default half of what the caller's budget has left, at most
+//!   [`DEFAULT_FRAMES`]; the caller pays for it until the child is gone;
+//! - its own capability to the process server (its `proc` handle, which
+//!   is also where its exit and faults go);
+//! - the caller's other services (`CLIENT` handles: the file servers,
+//!   so the same namespace), unless [`Command::null_namespace`];
+//! - `stdin`, `stdout`, `stderr`: the caller's own, or what
+//!   [`Command::stdin`] and the like say;
+//! - its arguments, the caller's environment (or [`Command::env`]) with
+//!   `PWD` set to the caller's current directory.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use abi::startup::handle::{CLIENT, FILE};
+use abi::{CapSlot, Rights};
+use files::{File, FsError};
+use protocols::proc::NAME_MAX_BYTES;
+use rt::spawn::{ElfFile, Grant, Spawn, SpawnError};
+
+use crate::server::{SERVICE, own, with};
+use crate::{ProcError, Process};
+
+/// The largest default budget of a child, in frames (16 MiB).
+pub const DEFAULT_FRAMES: u64 = 4096;
+/// The smallest budget a child can start in, in frames.
+pub const MIN_FRAMES: u64 = 256;
+
+/// Where a child's standard stream comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stdio {
+    /// The caller's own stream of that name, if it has one.
+    Inherit,
+    /// None.
+    Null,
+    /// This open file (a capability the caller keeps).
+    File(CapSlot),
+}
+
+/// A program to start.
+#[derive(Clone, Debug)]
+pub struct Command<'a> {
+    path: &'a str,
+    args: Vec<&'a str>,
+    env: Option<Vec<&'a str>>,
+    stdio: [Stdio; 3],
+    namespace: bool,
+    frames: Option<u64>,
+}
+
+/// Starts the program at `path` with `args` (`args[0]` is by convention
+/// its name) as [`Command`] does by default.
+///
+/// # Errors
+/// As [`Command::spawn`].
+pub fn spawn(path: &str, args: &[&str]) -> Result<Process, ProcError> {
+    Command::new(path).args(args).spawn()
+}
+
+impl<'a> Command<'a> {
+    /// The program in the ELF file at `path`, with no arguments.
+    pub fn new(path: &'a str) -> Command<'a> {
+        Command {
+            path,
+            args: Vec::new(),
+            env: None,
+            stdio: [Stdio::Inherit; 3],
+            namespace: true,
+            frames: None,
+        }
+    }
+
+    /// Its arguments.
+    pub fn args(mut self, args: &[&'a str]) -> Self {
+        self.args = args.to_vec();
+        self
+    }
+
+    /// Its environment (`KEY=value`), instead of the caller's.
+    pub fn env(mut self, env: &[&'a str]) -> Self {
+        self.env = Some(env.to_vec());
+        self
+    }
+
+    /// Its standard input.
+    pub fn stdin(mut self, stdio: Stdio) -> Self {
+        self.stdio[0] = stdio;
+        self
+    }
+
+    /// Its standard output.
+    pub fn stdout(mut self, stdio: Stdio) -> Self {
+        self.stdio[1] = stdio;
+        self
+    }
+
+    /// Its standard error.
+    pub fn stderr(mut self, stdio: Stdio) -> Self {
+        self.stdio[2] = stdio;
+        self
+    }
+
+    /// Gives it no file service: every open fails with `NoNamespace`.
+    pub fn null_namespace(mut self) -> Self {
+        self.namespace = false;
+        self
+    }
+
+    /// Its budget, in frames.
+    pub fn budget(mut self, frames: u64) -> Self {
+        self.frames = Some(frames);
+        self
+    }
+
+    /// Loads the program and starts it.
+    ///
+    /// # Errors
+    /// `NotFound` (no such file, or no namespace), `NotExecutable` (a
+    /// directory, or not a valid ELF program for this machine),
+    /// `OutOfMemory` (the caller's budget cannot pay for the child, or the
+    /// server is out of slots), `TableFull`/`SessionFull`, `NoSuchProcess`
+    /// without a `proc` capability, `InvalidArgument` for arguments that
+    /// do not fit.
+    pub fn spawn(&self) -> Result<Process, ProcError> {
+        let proc = own()?;
+        let bytes = read_program(self.path)?;
+        let budget = self.split_budget()?;
+        let name = program_name(self.path);
+        let created = with(proc, |c| c.create(budget, name));
+        // The server holds the budget now; the work copy it sent is what
+        // the child is built with.
+        let _ = rt::sys::cap_delete(budget);
+        let (pid, child, own_cap, work) = created?;
+        let process = Process::new(crate::Pid(pid), child.into_raw());
+        let (own_cap, work) = (own_cap.into_raw(), work.into_raw());
+        let started = self.start(&bytes, work, own_cap);
+        let _ = rt::sys::cap_delete(work);
+        let _ = rt::sys::cap_delete(own_cap);
+        if let Err(error) = started {
+            // Take down what was built, and reap it.
+            let _ = process.kill();
+            let _ = process.wait();
+            return Err(error);
+        }
+        Ok(process)
+    }
+
+    fn split_budget(&self) -> Result<CapSlot, ProcError> {
+        let own = rt::process::own_caps().budget;
+        let frames = match self.frames {
+            Some(frames) => frames,
+            None => {
+                let status = rt::sys::budget_info(own).map_err(|_| ProcError::OutOfMemory)?;
+                let free = status.limit.saturating_sub(status.used);
+                (free / 2).min(DEFAULT_FRAMES)
+            }
+        };
+        if frames < MIN_FRAMES {
+            return Err(ProcError::OutOfMemory);
+        }
+        rt::sys::budget_split(own, frames).map_err(|_| ProcError::OutOfMemory)
+    }
+
+    fn start(&self, bytes: &[u8], budget: CapSlot, own: CapSlot) -> Result<(), ProcError> {
+        let info = rt::start::startup_info();
+        let mut grants: Vec<Grant<'_>> = Vec::new();
+        if let Some(info) = info {
+            for handle in info.handles.iter().filter(|h| h.kind == CLIENT) {
+                let name = handle.name();
+                let file_service = files::namespace::is_file_service(name);
+                if name == SERVICE || (file_service && !self.namespace) {
+                    continue;
+                }
+                grants.push(Grant {
+                    slot: CapSlot(handle.slot),
+                    rights: Rights::WRITE | Rights::GRANT,
+                    kind: CLIENT,
+                    name,
+                });
+            }
+        }
+        for (stdio, name) in self.stdio.iter().zip(["stdin", "stdout", "stderr"]) {
+            let slot = match *stdio {
+                Stdio::Null => None,
+                Stdio::File(slot) => Some(slot),
+                Stdio::Inherit => info.and_then(|i| i.handle_named(FILE, name)),
+            };
+            // A stream the caller has closed is not passed on.
+            if let Some(slot) = slot.filter(|&s| rt::sys::cap_info(s).is_ok()) {
+                grants.push(Grant {
+                    slot,
+                    rights: Rights::WRITE | Rights::GRANT,
+                    kind: FILE,
+                    name,
+                });
+            }
+        }
+        let pwd = {
+            let mut pwd = String::from("PWD=");
+            pwd.push_str(&files::getcwd());
+            pwd
+        };
+        let mut env: Vec<&str> = match &self.env {
+            Some(env) => env.clone(),
+            None => rt::process::env().collect(),
+        };
+        env.retain(|e| !e.starts_with("PWD="));
+        env.push(&pwd);
+        let entropy = entropy();
+        let aslr = info.is_some_and(|i| i.flags & abi::startup::flags::ASLR != 0);
+        Spawn::new(ElfFile {
+            bytes,
+            backing: None,
+        })
+        .args(&self.args)
+        .env(&env)
+        .grants(&grants)
+        .aslr(aslr)
+        .entropy(entropy)
+        .start(budget, own, SERVICE)
+        .map_err(|error| match error {
+            SpawnError::Elf(_) | SpawnError::Setup(_) => ProcError::NotExecutable,
+            SpawnError::TooManyHandles | SpawnError::BadHandleName => ProcError::InvalidArgument,
+            SpawnError::Kernel(abi::SysError::OutOfMemory) => ProcError::OutOfMemory,
+            SpawnError::Kernel(_) => ProcError::InvalidArgument,
+        })
+    }
+}
+
+/// The whole ELF file at `path`, read into the heap (an allocation that
+/// fails is `OutOfMemory`, not a panic).
+fn read_program(path: &str) -> Result<Vec<u8>, ProcError> {
+    let mut file = File::open_read(path).map_err(|error| match error {
+        FsError::NotFound | FsError::NoNamespace | FsError::NotADirectory => ProcError::NotFound,
+        FsError::IsADirectory => ProcError::NotExecutable,
+        _ => ProcError::InvalidArgument,
+    })?;
+    let size = file
+        .metadata()
+        .map_err(|_| ProcError::InvalidArgument)?
+        .size;
+    if file.kind() != files::Kind::File {
+        return Err(ProcError::NotExecutable);
+    }
+    let size = usize::try_from(size).map_err(|_| ProcError::OutOfMemory)?;
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(size)
+        .map_err(|_| ProcError::OutOfMemory)?;
+    bytes.resize(size, 0);
+    let mut done = 0;
+    while done < size {
+        match file.read(&mut bytes[done..]) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(_) => return Err(ProcError::InvalidArgument),
+        }
+    }
+    bytes.truncate(done);
+    Ok(bytes)
+}
+
+/// The process's name: the file name, cut to what the table keeps.
+fn program_name(path: &str) -> &str {
+    let name = path.rsplit(['/', ':']).next().unwrap_or(path);
+    let mut end = name.len().min(NAME_MAX_BYTES);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
+/// Random words for the child's layout: the caller's, stirred with a
+/// counter so no two children share them.
+fn entropy() -> [u64; 4] {
+    use core::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(1);
+    let count = COUNT.fetch_add(1, Ordering::Relaxed);
+    let base = rt::start::startup_info().map_or([0; 4], |i| i.entropy);
+    base.map(|word| {
+        let mut x = word ^ count.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^ (x >> 31)
+    })
+}

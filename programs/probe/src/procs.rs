@@ -1,0 +1,98 @@
+//! The probe's process modes: what the process tests need a child (or a
+//! grandchild) to do.
+
+use process::{Command, End, ProcError};
+use rt::thread;
+use rt::time::Duration;
+
+/// `fault`: recurses until the stack runs into the unmapped page below
+/// it: a page fault (vector 14) that nobody handles, so its parent learns
+/// the fault (this crate has no unsafe code to fault more directly).
+pub fn fault() -> u64 {
+    deeper(core::hint::black_box(1))
+}
+
+fn deeper(n: u64) -> u64 {
+    if n == u64::MAX {
+        return 0;
+    }
+    let frame = core::hint::black_box([n; 64]);
+    deeper(frame[0].wrapping_add(1)).wrapping_add(frame[63])
+}
+
+/// `nap MS N`: sleeps MS milliseconds, then exits with N.
+pub fn nap(args: &[&str]) -> u64 {
+    let ms = args.first().and_then(|n| n.parse().ok()).unwrap_or(10);
+    thread::sleep(Duration::from_millis(ms));
+    args.get(1).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+/// `spawn ARGS..`: starts `bin/probe ARGS..` as a child, waits for it and
+/// exits with its shell status (200 + the error code's low byte if the
+/// spawn or the wait failed).
+pub fn spawn(args: &[&str]) -> u64 {
+    let mut argv = alloc::vec![("probe")];
+    argv.extend_from_slice(args);
+    match Command::new("/bin/probe").args(&argv).spawn() {
+        Ok(child) => match child.wait() {
+            Ok(end) => end.shell_status(),
+            Err(error) => failed(error),
+        },
+        Err(error) => failed(error),
+    }
+}
+
+/// `orphan`: starts `probe nap 200 7` and exits at once with 0, leaving
+/// it to init.
+pub fn orphan() -> u64 {
+    match Command::new("/bin/probe")
+        .args(&["probe", "nap", "200", "7"])
+        .spawn()
+    {
+        Ok(_) => 0,
+        Err(error) => failed(error),
+    }
+}
+
+/// `bomb`: starts copies of itself until refused, each of which does the
+/// same, then waits for them all; 0 once every refusal was a clean error.
+pub fn bomb() -> u64 {
+    let mut children = alloc::vec::Vec::new();
+    loop {
+        match Command::new("/bin/probe").args(&["probe", "bomb"]).spawn() {
+            Ok(child) => children.push(child),
+            Err(ProcError::OutOfMemory | ProcError::SessionFull | ProcError::TableFull) => break,
+            Err(error) => return failed(error),
+        }
+    }
+    let mut status = 0;
+    for child in children {
+        match child.wait() {
+            Ok(End::Exited(0)) => {}
+            Ok(end) => {
+                rt::println!("probe bomb: a copy {end}");
+                status = 1;
+            }
+            Err(error) => return failed(error),
+        }
+    }
+    status
+}
+
+/// `pwd DIR`: 0 if the current directory is DIR, else 1.
+pub fn pwd(expected: &str) -> u64 {
+    u64::from(files::getcwd() != expected)
+}
+
+/// `ids`: 0 if the process server knows it, as a child of a process
+/// (not of init), else 1.
+pub fn ids() -> u64 {
+    match process::ids() {
+        Ok((pid, parent)) if pid.0 > 1 && parent.0 > 1 && parent != pid => 0,
+        _ => 1,
+    }
+}
+
+fn failed(error: ProcError) -> u64 {
+    200 + u64::from(error.code() & 0x3f)
+}

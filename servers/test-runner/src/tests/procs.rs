@@ -1,0 +1,279 @@
+//! Processes through the process server (`servers/proc`, the `process`
+//! crate): spawn, wait, kill, exit statuses and faults, orphans, what a
+//! child inherits, budgets, a fork bomb, and frame counts.
+
+use files::File;
+use process::{Command, End, Pid, ProcError, Stdio};
+use rt::Handle;
+use rt::time::Duration;
+
+use super::TestResult;
+use super::support::free_frames;
+use super::syscalls::fail;
+use crate::{ensure, ensure_eq};
+
+const PROBE: &str = "/bin/probe";
+
+/// Starts `probe ARGS..`.
+fn probe(args: &[&str]) -> Result<process::Process, ProcError> {
+    let mut argv = alloc::vec!["probe"];
+    argv.extend_from_slice(args);
+    Command::new(PROBE).args(&argv).spawn()
+}
+
+/// Runs `probe ARGS..` to its end.
+fn run(args: &[&str]) -> Result<End, ProcError> {
+    probe(args)?.wait()
+}
+
+/// Free frames after one spawn (whose first run may grow this program's
+/// heap and caches for good).
+fn warm_frames() -> Result<u64, super::Failure> {
+    run(&["exit", "0"]).map_err(|_| fail())?;
+    free_frames()
+}
+
+/// Exit statuses come back; the child is a process of its own under the
+/// caller; a second wait finds nothing; every frame comes back.
+pub fn spawn_and_exit_codes() -> TestResult {
+    ensure_eq!(run(&["exit", "0"]), Ok(End::Exited(0)));
+    let before = warm_frames()?;
+    for code in [0u64, 1, 7, 255] {
+        let text = alloc::format!("{code}");
+        ensure_eq!(run(&["exit", &text]), Ok(End::Exited(code)));
+    }
+    let child = probe(&["ids"]).map_err(|_| fail())?;
+    ensure!(child.pid().0 > 1);
+    ensure_eq!(child.wait(), Ok(End::Exited(0)));
+    ensure_eq!(child.wait(), Err(ProcError::NoSuchProcess));
+    ensure_eq!(child.kill(), Err(ProcError::NoSuchProcess));
+    // A panic is status 101.
+    ensure_eq!(run(&["panic-thread"]), Ok(End::Exited(101)));
+    drop(child);
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// Each documented error of spawn.
+pub fn spawn_errors() -> TestResult {
+    let before = warm_frames()?;
+    let spawn = |path: &str| Command::new(path).spawn().map(|_| ());
+    ensure_eq!(spawn("/bin/no-such-program"), Err(ProcError::NotFound));
+    ensure_eq!(spawn("/bin"), Err(ProcError::NotExecutable));
+    ensure_eq!(spawn("/etc/system.bin"), Err(ProcError::NotExecutable));
+    ensure_eq!(spawn("nowhere:x"), Err(ProcError::NotFound));
+    let tiny = Command::new(PROBE).budget(8).spawn().map(|_| ());
+    ensure_eq!(tiny, Err(ProcError::OutOfMemory));
+    let huge = Command::new(PROBE).budget(1 << 40).spawn().map(|_| ());
+    ensure_eq!(huge, Err(ProcError::OutOfMemory));
+    // A budget too small to load the program in: refused cleanly.
+    let small = Command::new(PROBE)
+        .args(&["probe", "exit", "3"])
+        .budget(100)
+        .spawn();
+    match small {
+        Ok(child) => ensure!(child.wait().is_ok()),
+        Err(error) => ensure_eq!(error, ProcError::OutOfMemory),
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// wait, try_wait and kill: each result and each error.
+pub fn wait_and_kill() -> TestResult {
+    let before = warm_frames()?;
+    ensure_eq!(process::wait_any(), Err(ProcError::NoChildren));
+    ensure_eq!(process::try_wait_any(), Err(ProcError::NoChildren));
+    let sleeper = probe(&["sleep"]).map_err(|_| fail())?;
+    ensure_eq!(sleeper.try_wait(), Ok(None));
+    ensure_eq!(process::try_wait_any(), Ok(None));
+    ensure_eq!(sleeper.kill(), Ok(()));
+    ensure_eq!(sleeper.kill(), Err(ProcError::NotRunning));
+    ensure_eq!(sleeper.try_wait(), Ok(Some(End::Killed)));
+    // wait_any picks whichever ended.
+    let a = probe(&["exit", "5"]).map_err(|_| fail())?;
+    let b = probe(&["sleep"]).map_err(|_| fail())?;
+    ensure_eq!(process::wait_any(), Ok((a.pid(), End::Exited(5))));
+    ensure_eq!(b.kill(), Ok(()));
+    ensure_eq!(process::wait_any(), Ok((b.pid(), End::Killed)));
+    ensure_eq!(process::wait_any(), Err(ProcError::NoChildren));
+    // A blocked wait is answered when the child ends later.
+    let napper = probe(&["nap", "30", "9"]).map_err(|_| fail())?;
+    ensure_eq!(napper.wait(), Ok(End::Exited(9)));
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// A crash: the parent learns the fault (a page fault past the stack).
+pub fn fault_reported() -> TestResult {
+    let before = warm_frames()?;
+    match run(&["fault"]) {
+        Ok(End::Faulted { vector, .. }) => ensure_eq!(vector, 14),
+        other => {
+            rt::println!("    fault: {other:?}");
+            return Err(fail());
+        }
+    }
+    ensure_eq!(
+        End::Faulted {
+            vector: 14,
+            kind: 0,
+            rip: 0,
+            addr: 0
+        }
+        .shell_status(),
+        139
+    );
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// A child killed in the middle of a call to a server (a read of an
+/// empty pipe): the server is not harmed, the pipe still works.
+pub fn kill_mid_call() -> TestResult {
+    let read = File::open_read("pipe:").map_err(|_| fail())?;
+    let mut write = read.dup("write").map_err(|_| fail())?;
+    let (out_read, out_write) = {
+        let r = File::open_read("pipe:").map_err(|_| fail())?;
+        let w = r.dup("write").map_err(|_| fail())?;
+        (r, w)
+    };
+    let before = warm_frames()?;
+    let cat = Command::new(PROBE)
+        .args(&["probe", "cat"])
+        .stdin(Stdio::File(read.endpoint().slot()))
+        .stdout(Stdio::File(out_write.endpoint().slot()))
+        .spawn()
+        .map_err(|_| fail())?;
+    rt::thread::sleep(Duration::from_millis(20));
+    ensure_eq!(cat.try_wait(), Ok(None));
+    ensure_eq!(cat.kill(), Ok(()));
+    ensure_eq!(cat.wait(), Ok(End::Killed));
+    // The pipe server goes on: bytes still travel.
+    ensure_eq!(write.write(b"abc"), Ok(3));
+    let mut read = read;
+    let mut buf = [0u8; 8];
+    ensure_eq!(read.read(&mut buf), Ok(3));
+    drop((out_read, out_write));
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// A process whose parent ends becomes init's and is reaped when it ends;
+/// its memory (charged to the dead parent's budget) comes back then.
+pub fn orphans_reaped() -> TestResult {
+    let before = warm_frames()?;
+    ensure_eq!(run(&["orphan"]), Ok(End::Exited(0)));
+    let orphan = process::list()
+        .map_err(|_| fail())?
+        .into_iter()
+        .find(|p| p.name == "probe" && p.parent == process::Pid(1) && !p.ended);
+    ensure!(orphan.is_some());
+    let orphan = orphan.map_or(Pid(0), |p| p.pid);
+    // It naps 200 ms, then exits; init reaps it.
+    let mut gone = false;
+    for _ in 0..100 {
+        rt::thread::sleep(Duration::from_millis(10));
+        if !process::list()
+            .map_err(|_| fail())?
+            .iter()
+            .any(|p| p.pid == orphan)
+        {
+            gone = true;
+            break;
+        }
+    }
+    ensure!(gone);
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// What a child gets: the namespace (or none), the current directory, the
+/// process server (as a child, not a root), a grandchild's status back.
+pub fn inheritance() -> TestResult {
+    let before = warm_frames()?;
+    ensure_eq!(run(&["ids"]), Ok(End::Exited(0)));
+    ensure_eq!(run(&["open", "/bin/probe"]), Ok(End::Exited(0)));
+    let sandboxed = Command::new(PROBE)
+        .args(&["probe", "open", "/bin/probe"])
+        .null_namespace()
+        .spawn()
+        .map_err(|_| fail())?;
+    let no_namespace = u64::from(files::FsError::NoNamespace.code());
+    ensure_eq!(sandboxed.wait(), Ok(End::Exited(no_namespace)));
+    ensure_eq!(run(&["pwd", "/"]), Ok(End::Exited(0)));
+    files::chdir("/tmp").map_err(|_| fail())?;
+    let in_tmp = run(&["pwd", "/tmp"]);
+    files::chdir("/").map_err(|_| fail())?;
+    ensure_eq!(in_tmp, Ok(End::Exited(0)));
+    // A grandchild: the child spawns and waits, and passes the status up.
+    ensure_eq!(run(&["spawn", "exit", "42"]), Ok(End::Exited(42)));
+    ensure_eq!(run(&["spawn", "fault"]), Ok(End::Exited(139)));
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// A child that exhausts its budget gets an allocation error (and here
+/// exits 0 having seen it); nobody else is affected.
+pub fn budget_exhausted() -> TestResult {
+    let before = warm_frames()?;
+    let hog = Command::new(PROBE)
+        .args(&["probe", "heap-exhaust"])
+        .budget(512)
+        .spawn()
+        .map_err(|_| fail())?;
+    ensure_eq!(hog.wait(), Ok(End::Exited(0)));
+    ensure_eq!(run(&["exit", "3"]), Ok(End::Exited(3)));
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// A fork bomb: every copy is refused sooner or later with a clean error,
+/// the system keeps working, and every frame comes back.
+pub fn fork_bomb_contained() -> TestResult {
+    let before = warm_frames()?;
+    let bomb = Command::new(PROBE)
+        .args(&["probe", "bomb"])
+        .budget(2048)
+        .spawn()
+        .map_err(|_| fail())?;
+    ensure_eq!(bomb.wait(), Ok(End::Exited(0)));
+    ensure_eq!(run(&["exit", "4"]), Ok(End::Exited(4)));
+    ensure!(File::open_read("/bin/probe").is_ok());
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// The process list shows children with their names and memory.
+pub fn listed() -> TestResult {
+    let child = probe(&["sleep"]).map_err(|_| fail())?;
+    let list = process::list().map_err(|_| fail())?;
+    let (me, _) = process::ids().map_err(|_| fail())?;
+    let entry = list.iter().find(|p| p.pid == child.pid());
+    ensure!(
+        entry.is_some_and(|p| p.name == "probe"
+            && p.parent == me
+            && p.frames.is_some_and(|f| f > 0))
+    );
+    ensure!(list.iter().any(|p| p.pid == me));
+    ensure_eq!(child.kill(), Ok(()));
+    ensure_eq!(child.wait(), Ok(End::Killed));
+    Ok(())
+}
+
+/// Spawn and kill, many times: frame counts equal after.
+pub fn spawn_kill_cycles() -> TestResult {
+    let cycle = || -> TestResult {
+        let child = probe(&["sleep"]).map_err(|_| fail())?;
+        ensure_eq!(child.kill(), Ok(()));
+        ensure_eq!(child.wait(), Ok(End::Killed));
+        Ok(())
+    };
+    cycle()?;
+    let before = warm_frames()?;
+    for _ in 0..200 {
+        cycle()?;
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
