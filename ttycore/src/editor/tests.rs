@@ -1,0 +1,1 @@
+//! Unit tests of the line editor: each key's line, cursor and output.
