@@ -4,4 +4,4 @@
 mod editor_props;
 mod keys_props;
 mod ldisc_props;
-mod screen;
+pub(crate) mod screen;
