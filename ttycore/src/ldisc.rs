@@ -182,17 +182,23 @@ impl LineDiscipline {
     }
 
     /// Changes the settings. Leaving canonical mode makes the pending line
-    /// readable as it is (raw bytes, no newline), as Linux does.
+    /// readable as it is (raw bytes, no newline), as Linux does: the result
+    /// is then [`Input::Readable`], or [`Input::Refused`] when the queue has
+    /// no room for the whole line, which is then discarded.
     pub fn set_settings(&mut self, settings: Settings) -> Input {
         let was_canonical = self.settings.canonical;
         self.settings = settings;
-        if was_canonical && !settings.canonical && !self.line.is_empty() {
-            let line = core::mem::take(&mut self.line);
-            self.queued_bytes = self.queued_bytes.saturating_add(line.len());
-            self.queue.push_back(Chunk::Raw(line));
-            return Input::Readable;
+        if !was_canonical || settings.canonical || self.line.is_empty() {
+            return Input::Edited;
         }
-        Input::Edited
+        let line = core::mem::take(&mut self.line);
+        self.refusing_tail = false;
+        if self.queue_room() < line.len().saturating_add(1) {
+            return Input::Refused;
+        }
+        self.queued_bytes = self.queued_bytes.saturating_add(line.len());
+        self.queue.push_back(Chunk::Raw(line));
+        Input::Readable
     }
 
     /// The line being edited (canonical mode), not yet readable.

@@ -347,6 +347,19 @@ fn leaving_canonical_mode_makes_the_pending_line_readable() {
 }
 
 #[test]
+fn leaving_canonical_mode_with_a_full_queue_discards_the_line() {
+    // Found by the fuzzer: the moved line used to pass the queue limit.
+    let mut ldisc = cooked();
+    while ldisc.queue_room() > 10 {
+        let _ = feed(&mut ldisc, b"0123456789\r");
+    }
+    let _ = feed(&mut ldisc, b"0123456789");
+    assert_eq!(ldisc.set_settings(Settings::RAW), Input::Refused);
+    assert!(ldisc.readable_bytes() + ldisc.queue.len() <= QUEUE_MAX_BYTES);
+    assert_eq!(ldisc.pending_line(), b"");
+}
+
+#[test]
 fn flush_discards_everything() {
     let mut ldisc = cooked();
     let _ = feed(&mut ldisc, b"a\rb");
