@@ -20,7 +20,13 @@ use ttycore::keys::SEQUENCE_MAX_BYTES;
 use ttycore::{Editor, Event, Key, KeyDecoder, LINE_MAX_BYTES};
 
 /// Candidate lists for completion requests, used in turn.
-const CANDIDATES: &[&[&str]] = &[&[], &["echo"], &["exit", "exec", "env"], &["dir/"], &["a\nb", "a\x1bc"]];
+const CANDIDATES: &[&[&str]] = &[
+    &[],
+    &["echo"],
+    &["exit", "exec", "env"],
+    &["dir/"],
+    &["a\nb", "a\x1bc"],
+];
 
 fn check_line(line: &str) {
     assert!(line.len() <= LINE_MAX_BYTES);

@@ -59,4 +59,3 @@ fuzz_target!(|input: &[u8]| {
         assert!(out.len() >= data.len());
     }
 });
-
