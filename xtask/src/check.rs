@@ -119,6 +119,8 @@ fn allowed(from_dir: &str, to: &str) -> bool {
         "fscore" => true,
         // The process table's pure logic (no IPC): any crate may use it.
         "procore" => true,
+        // Pure terminal logic (line discipline, keys, line editor): any crate may use it.
+        "ttycore" => true,
         // init, initfs and the test runner read the initramfs with kcore's
         // tar reader (init before initfs runs; the tests to compare).
         "kcore" => matches!(
@@ -336,6 +338,7 @@ mod tests {
         assert!(allowed("rt", "fscore"));
         assert!(allowed("servers/init", "fscore"));
         assert!(allowed("protocols", "fscore"));
+        assert!(allowed("programs/serial", "ttycore"));
         assert!(allowed("ring", "rt"));
         assert!(allowed("programs/ring-peer", "ring"));
         assert!(!allowed("rt", "ring"));

@@ -324,7 +324,7 @@ impl ProcServer for Server {
         Ok((pid.0, entry.parent.0))
     }
 
-    fn list<'m>(&'m mut self, cursor: u32) -> Result<(&'m [u8], u32), ErrorCode> {
+    fn list(&mut self, cursor: u32) -> Result<(&[u8], u32), ErrorCode> {
         wire(self.caller())?;
         self.list = EntriesWriter::default();
         let mut next = 0;
