@@ -248,6 +248,18 @@ impl File {
         self.with_ring(|ring| ring.write_at(offset, data))
     }
 
+    /// The file as a read-only memory object (a capability the caller
+    /// owns: delete it when done), the byte offset of its first byte in
+    /// it, and its length: for mapping instead of reading.
+    ///
+    /// # Errors
+    /// `NotSupported` from a server that cannot share its memory (ramfs,
+    /// pipes); `IsADirectory`, `WrongMode`, `BadDescriptor`.
+    pub fn map(&self) -> Result<(abi::CapSlot, u64, u64), FsError> {
+        let (cap, offset, len) = self.client().map().map_err(file::error_of)?;
+        Ok((cap.into_raw(), offset, len))
+    }
+
     /// Reads until the end of the file, appending to `out`; returns the
     /// number of bytes read.
     ///

@@ -77,6 +77,9 @@ pub enum FsError {
     Busy = 0x112,
     /// The file would grow past the largest size the server allows.
     FileTooLarge = 0x113,
+    /// The server does not do this for this object (`map` of a file that
+    /// is not in memory the server can share).
+    NotSupported = 0x114,
 }
 
 impl FsError {
@@ -84,7 +87,7 @@ impl FsError {
     pub const FIRST_CODE: u16 = 0x101;
 
     /// Every error, in code order.
-    pub const ALL: [FsError; 19] = [
+    pub const ALL: [FsError; 20] = [
         FsError::NotFound,
         FsError::NotADirectory,
         FsError::IsADirectory,
@@ -104,6 +107,7 @@ impl FsError {
         FsError::NoNamespace,
         FsError::Busy,
         FsError::FileTooLarge,
+        FsError::NotSupported,
     ];
 
     /// The stable wire code.
@@ -146,6 +150,7 @@ impl FsError {
             FsError::NoNamespace => "no namespace",
             FsError::Busy => "resource busy",
             FsError::FileTooLarge => "file too large",
+            FsError::NotSupported => "operation not supported",
         }
     }
 }
@@ -173,7 +178,7 @@ mod tests {
 
     #[test]
     fn unknown_codes_are_none() {
-        for code in [0, 1, 0xff, 0x100, 0x114, 0x200, u16::MAX] {
+        for code in [0, 1, 0xff, 0x100, 0x115, 0x200, u16::MAX] {
             assert_eq!(FsError::from_code(code), None);
         }
     }

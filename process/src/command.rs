@@ -128,7 +128,7 @@ impl<'a> Command<'a> {
     /// do not fit.
     pub fn spawn(&self) -> Result<Process, ProcError> {
         let proc = own()?;
-        let bytes = read_program(self.path)?;
+        let program = Program::open(self.path)?;
         let budget = self.split_budget()?;
         let name = program_name(self.path);
         let created = with(proc, |c| c.create(budget, name));
@@ -138,7 +138,7 @@ impl<'a> Command<'a> {
         let (pid, child, own_cap, work) = created?;
         let process = Process::new(crate::Pid(pid), child.into_raw());
         let (own_cap, work) = (own_cap.into_raw(), work.into_raw());
-        let started = self.start(&bytes, work, own_cap);
+        let started = self.start(&program, work, own_cap);
         let _ = rt::sys::cap_delete(work);
         let _ = rt::sys::cap_delete(own_cap);
         if let Err(error) = started {
@@ -166,7 +166,7 @@ impl<'a> Command<'a> {
         rt::sys::budget_split(own, frames).map_err(|_| ProcError::OutOfMemory)
     }
 
-    fn start(&self, bytes: &[u8], budget: CapSlot, own: CapSlot) -> Result<(), ProcError> {
+    fn start(&self, program: &Program, budget: CapSlot, own: CapSlot) -> Result<(), ProcError> {
         let info = rt::start::startup_info();
         let mut grants: Vec<Grant<'_>> = Vec::new();
         if let Some(info) = info {
@@ -213,56 +213,102 @@ impl<'a> Command<'a> {
         env.push(&pwd);
         let entropy = entropy();
         let aslr = info.is_some_and(|i| i.flags & abi::startup::flags::ASLR != 0);
-        Spawn::new(ElfFile {
-            bytes,
-            backing: None,
-        })
-        .args(&self.args)
-        .env(&env)
-        .grants(&grants)
-        .aslr(aslr)
-        .entropy(entropy)
-        .start(budget, own, SERVICE)
-        .map_err(|error| match error {
-            SpawnError::Elf(_) | SpawnError::Setup(_) => ProcError::NotExecutable,
-            SpawnError::TooManyHandles | SpawnError::BadHandleName => ProcError::InvalidArgument,
-            SpawnError::Kernel(abi::SysError::OutOfMemory) => ProcError::OutOfMemory,
-            SpawnError::Kernel(_) => ProcError::InvalidArgument,
-        })
+        let spawn = match program {
+            Program::Mapped {
+                memory,
+                offset,
+                len,
+            } => Spawn::from_object(*memory, *offset, *len),
+            Program::Read(bytes) => Spawn::new(ElfFile {
+                bytes,
+                backing: None,
+            }),
+        };
+        spawn
+            .args(&self.args)
+            .env(&env)
+            .grants(&grants)
+            .aslr(aslr)
+            .entropy(entropy)
+            .start(budget, own, SERVICE)
+            .map_err(|error| match error {
+                SpawnError::Elf(_) | SpawnError::Setup(_) => ProcError::NotExecutable,
+                SpawnError::TooManyHandles | SpawnError::BadHandleName => {
+                    ProcError::InvalidArgument
+                }
+                SpawnError::Kernel(abi::SysError::OutOfMemory) => ProcError::OutOfMemory,
+                SpawnError::Kernel(_) => ProcError::InvalidArgument,
+            })
     }
 }
 
-/// The whole ELF file at `path`, read into the heap (an allocation that
-/// fails is `OutOfMemory`, not a panic).
-fn read_program(path: &str) -> Result<Vec<u8>, ProcError> {
-    let mut file = File::open_read(path).map_err(|error| match error {
-        FsError::NotFound | FsError::NoNamespace | FsError::NotADirectory => ProcError::NotFound,
-        FsError::IsADirectory => ProcError::NotExecutable,
-        _ => ProcError::InvalidArgument,
-    })?;
-    let size = file
-        .metadata()
-        .map_err(|_| ProcError::InvalidArgument)?
-        .size;
-    if file.kind() != files::Kind::File {
-        return Err(ProcError::NotExecutable);
-    }
-    let size = usize::try_from(size).map_err(|_| ProcError::OutOfMemory)?;
-    let mut bytes = Vec::new();
-    bytes
-        .try_reserve_exact(size)
-        .map_err(|_| ProcError::OutOfMemory)?;
-    bytes.resize(size, 0);
-    let mut done = 0;
-    while done < size {
-        match file.read(&mut bytes[done..]) {
-            Ok(0) => break,
-            Ok(n) => done += n,
+/// A program's ELF file: a memory object a file server shared (initfs:
+/// the loader maps it, nothing is copied), or the bytes read into the
+/// heap (ramfs).
+enum Program {
+    Mapped {
+        memory: CapSlot,
+        offset: u64,
+        len: u64,
+    },
+    Read(Vec<u8>),
+}
+
+impl Program {
+    fn open(path: &str) -> Result<Program, ProcError> {
+        let mut file = File::open_read(path).map_err(|error| match error {
+            FsError::NotFound | FsError::NoNamespace | FsError::NotADirectory => {
+                ProcError::NotFound
+            }
+            FsError::IsADirectory => ProcError::NotExecutable,
+            _ => ProcError::InvalidArgument,
+        })?;
+        match file.map() {
+            Ok((memory, offset, len)) => {
+                return Ok(Program::Mapped {
+                    memory,
+                    offset,
+                    len,
+                });
+            }
+            Err(FsError::NotSupported) => {}
+            Err(FsError::IsADirectory) => return Err(ProcError::NotExecutable),
             Err(_) => return Err(ProcError::InvalidArgument),
         }
+        let size = file
+            .metadata()
+            .map_err(|_| ProcError::InvalidArgument)?
+            .size;
+        if file.kind() != files::Kind::File {
+            return Err(ProcError::NotExecutable);
+        }
+        // Read into the heap; an allocation that fails is `OutOfMemory`,
+        // not a panic.
+        let size = usize::try_from(size).map_err(|_| ProcError::OutOfMemory)?;
+        let mut bytes = Vec::new();
+        bytes
+            .try_reserve_exact(size)
+            .map_err(|_| ProcError::OutOfMemory)?;
+        bytes.resize(size, 0);
+        let mut done = 0;
+        while done < size {
+            match file.read(&mut bytes[done..]) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(_) => return Err(ProcError::InvalidArgument),
+            }
+        }
+        bytes.truncate(done);
+        Ok(Program::Read(bytes))
     }
-    bytes.truncate(done);
-    Ok(bytes)
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        if let Program::Mapped { memory, .. } = self {
+            let _ = rt::sys::cap_delete(*memory);
+        }
+    }
 }
 
 /// The process's name: the file name, cut to what the table keeps.

@@ -82,6 +82,9 @@ impl FileServer for Listing {
     fn attach_ring(&mut self, _: protocols::Cap, _: u32, _: u32, _: u32) -> Result<(), ErrorCode> {
         Err(file::code(self.error))
     }
+    fn map(&mut self) -> Result<(abi::CapSlot, u64, u64), ErrorCode> {
+        Err(file::code(self.error))
+    }
 }
 
 fn client(names: Vec<String>, error: FsError) -> FileClient<Loopback<Listing>> {

@@ -50,6 +50,9 @@ use crate::thread::block::{self, Layout, Tcb, TlsTemplate};
 const SCRATCH_BASE: u64 = 0x0000_6000_0000_0000;
 const SCRATCH_SLOT_BYTES: u64 = 1 << 32;
 const SCRATCH_SLOTS: u64 = 64;
+/// Where in its scratch slot a spawn maps a file given as a memory object
+/// (the child's fresh pages fill the slot from its start, below this).
+const FILE_WINDOW_BYTES: u64 = SCRATCH_SLOT_BYTES / 2;
 /// Capability-space slots a child gets by default (each 64 cost a frame).
 pub const DEFAULT_CSPACE_SLOTS: u64 = 256;
 /// Default budget of a child, in frames (16 MiB).
@@ -194,6 +197,9 @@ enum Parent<'a> {
 #[derive(Debug)]
 pub struct Spawn<'a> {
     file: ElfFile<'a>,
+    /// The file as a memory object, mapped only while loading:
+    /// (object, byte offset, length).
+    object: Option<(CapSlot, u64, u64)>,
     args: &'a [&'a str],
     env: &'a [&'a str],
     grants: &'a [Grant<'a>],
@@ -215,6 +221,7 @@ impl<'a> Spawn<'a> {
     pub fn new(file: ElfFile<'a>) -> Spawn<'a> {
         Spawn {
             file,
+            object: None,
             args: &[],
             env: &[],
             grants: &[],
@@ -229,6 +236,20 @@ impl<'a> Spawn<'a> {
             entropy: [0; 4],
             cspace_slots: DEFAULT_CSPACE_SLOTS,
         }
+    }
+
+    /// A child running the ELF file that is `len` bytes at byte `offset`
+    /// of the memory object `memory` (a read-only object nobody writes:
+    /// the initramfs, from a file server's `map`). The caller never reads
+    /// it: the loader maps the file while it works, and the child's
+    /// read-only segments straight from the object.
+    pub fn from_object(memory: CapSlot, offset: u64, len: u64) -> Spawn<'a> {
+        let mut spawn = Spawn::new(ElfFile {
+            bytes: &[],
+            backing: None,
+        });
+        spawn.object = Some((memory, offset, len));
+        spawn
     }
 
     /// Its arguments (`args[0]` is by convention its name).
@@ -329,6 +350,11 @@ impl<'a> Spawn<'a> {
         if self.grants.len() > STARTUP_HANDLES {
             return Err(SpawnError::TooManyHandles);
         }
+        let scratch = Scratch::take()?;
+        self.with_file(&scratch, |spawn| spawn.spawn_mapped(&scratch))
+    }
+
+    fn spawn_mapped(&self, scratch: &Scratch) -> Result<Child, SpawnError> {
         let image = self.parse()?;
         let own = process::own_caps();
         // The endpoint is the caller's (so revoking the child's budget does
@@ -343,7 +369,6 @@ impl<'a> Spawn<'a> {
             endpoint,
             status: None,
         };
-        let scratch = Scratch::take()?;
         let parent = match (&child.endpoint, self.report_to) {
             (Some(own), _) => Parent::Mint(own.slot(), child.budget.slot().0 as u64),
             (None, Some((endpoint, badge))) => Parent::Mint(endpoint, badge),
@@ -353,6 +378,56 @@ impl<'a> Spawn<'a> {
         // `child`, whose revoke takes all of it down.
         self.build(child.budget.slot(), parent, &image, scratch.base())?;
         Ok(child)
+    }
+
+    /// Runs `f` on this spawn with its file readable: as given, or mapped
+    /// from its object into the upper half of the scratch slot.
+    fn with_file<R>(
+        self,
+        scratch: &Scratch,
+        f: impl FnOnce(&Spawn<'_>) -> Result<R, SpawnError>,
+    ) -> Result<R, SpawnError> {
+        let Some((memory, offset, len)) = self.object else {
+            return f(&self);
+        };
+        let skip = offset % PAGE_BYTES;
+        let pages = skip
+            .checked_add(len)
+            .map(|end| end.div_ceil(PAGE_BYTES))
+            .filter(|&pages| pages > 0 && pages <= FILE_WINDOW_BYTES / PAGE_BYTES)
+            .ok_or(SpawnError::Kernel(SysError::InvalidArg))?;
+        let window = scratch.base() + FILE_WINDOW_BYTES;
+        let own = process::own_caps().aspace;
+        sys::aspace_map(
+            own,
+            memory,
+            offset / PAGE_BYTES,
+            window,
+            pages,
+            MapFlags::READ,
+        )?;
+        let mapped = ScratchMap {
+            addr: window,
+            pages,
+        };
+        // SAFETY: `[window + skip, + len)` was just mapped readable, in this
+        // spawn's own scratch slot where no Rust object lives and no other
+        // spawn maps, and stays mapped until `mapped` drops after `f`; the
+        // object is one nobody writes (the caller's promise, see
+        // `from_object`), so the bytes do not change while borrowed.
+        let bytes =
+            unsafe { core::slice::from_raw_parts((window + skip) as *const u8, len as usize) };
+        let spawn = Spawn {
+            file: ElfFile {
+                bytes,
+                backing: Some((memory, offset)),
+            },
+            object: None,
+            ..self
+        };
+        let result = f(&spawn);
+        drop(mapped);
+        result
     }
 
     /// Loads and starts the program on `budget`, which the caller made for
@@ -373,10 +448,12 @@ impl<'a> Spawn<'a> {
         if self.grants.len() >= STARTUP_HANDLES {
             return Err(SpawnError::TooManyHandles);
         }
-        let image = self.parse()?;
         let scratch = Scratch::take()?;
-        let parent = Parent::Copy(parent, parent_name);
-        self.build(budget, parent, &image, scratch.base())
+        self.with_file(&scratch, |spawn| {
+            let image = spawn.parse()?;
+            let parent = Parent::Copy(parent, parent_name);
+            spawn.build(budget, parent, &image, scratch.base())
+        })
     }
 
     fn parse(&self) -> Result<Image, SpawnError> {

@@ -106,6 +106,9 @@ impl FileServer for Server {
     fn attach_ring(&mut self, _: protocols::Cap, _: u32, _: u32, _: u32) -> Result<(), ErrorCode> {
         Err(file::code(FsError::InvalidArgument))
     }
+    fn map(&mut self) -> Result<(protocols::abi::CapSlot, u64, u64), ErrorCode> {
+        Err(file::code(FsError::InvalidArgument))
+    }
 }
 
 fuzz_target!(|input: &[u8]| {

@@ -21,7 +21,7 @@
 //!   without `..` (`fscore::path::check_server_path`), and the empty path
 //!   names the directory itself;
 //! - on an open file: `read`, `read_at`, `write`, `write_at`, `seek`,
-//!   `truncate`, `attach_ring`;
+//!   `truncate`, `attach_ring`, `map`;
 //! - on anything: `stat`, `dup`, `close`.
 //!
 //! Data travels in the message: at most [`READ_MAX_BYTES`] per read and
@@ -128,6 +128,15 @@ crate::protocol! {
         /// ring is served until the object is closed or the client breaks
         /// one of the ring's rules.
         fn attach_ring(memory: Cap, sq_entries: u32, cq_entries: u32, data_bytes: u32) = 17;
+
+        /// A read-only memory object holding the open file's bytes, the
+        /// byte offset of the first one in it, and the file's length, for
+        /// mapping instead of reading (a loader maps a program's pages
+        /// straight from it). initfs answers with the initramfs, which
+        /// any of its clients may read anyway; a server whose files are
+        /// not in memory it can share answers `NotSupported`.
+        #[idempotent]
+        fn map() -> (Cap, u64, u64) = 18;
     }
 }
 

@@ -26,6 +26,9 @@ struct Open {
 /// The server's state.
 pub struct Server<'a> {
     index: Index<'a>,
+    /// The initramfs object (its capability) and the address its page 0
+    /// is mapped at here, for `map`.
+    initramfs: Option<(CapSlot, u64)>,
     objects: Objects<Open>,
     dir: DirWriter,
 }
@@ -73,8 +76,13 @@ pub fn index_archive(archive: &[u8]) -> Index<'_> {
 impl<'a> Server<'a> {
     /// A server answering on `endpoint` from `index`.
     pub fn new(endpoint: CapSlot, index: Index<'a>) -> Server<'a> {
+        let initramfs = rt::start::boot_info().and_then(|boot| {
+            let page = boot.initramfs_addr & !(abi::layout::PAGE_BYTES - 1);
+            (boot.initramfs_cap != 0).then_some((CapSlot(boot.initramfs_cap), page))
+        });
         Server {
             index,
+            initramfs,
             objects: Objects::new(endpoint, OPEN_PER_SESSION),
             dir: DirWriter::default(),
         }
@@ -278,5 +286,13 @@ impl FileServer for Server<'_> {
     ) -> Result<(), ErrorCode> {
         // No bulk path here: the memory capability is deleted as it drops.
         Err(file::code(FsError::InvalidArgument))
+    }
+
+    fn map(&mut self) -> Result<(CapSlot, u64, u64), ErrorCode> {
+        let (_, open) = wire(self.this())?;
+        let data = wire(self.data(&open))?;
+        let (memory, base) = self.initramfs.ok_or(file::code(FsError::NotSupported))?;
+        let offset = (data.as_ptr() as u64).wrapping_sub(base);
+        Ok((memory, offset, data.len() as u64))
     }
 }

@@ -452,4 +452,9 @@ impl FileServer for Server {
         // No bulk path here: the memory capability is deleted as it drops.
         Err(file::code(FsError::WrongMode))
     }
+
+    fn map(&mut self) -> Result<(CapSlot, u64, u64), ErrorCode> {
+        wire(self.end())?;
+        Err(file::code(FsError::NotSupported))
+    }
 }

@@ -335,4 +335,11 @@ impl FileServer for Server {
                 .attach(&self.tree, self.badge, session, target, memory, geometry),
         )
     }
+
+    fn map(&mut self) -> Result<(CapSlot, u64, u64), ErrorCode> {
+        // Its pages are its own budget's and change under writers: no
+        // sharing; a client reads instead.
+        wire(self.this())?;
+        Err(file::code(FsError::NotSupported))
+    }
 }

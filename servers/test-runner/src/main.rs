@@ -19,6 +19,7 @@ mod bench_files;
 mod bench_futex;
 mod bench_pair;
 mod bench_pipes;
+mod bench_procs;
 mod bench_vm;
 mod copy_spawn;
 mod cpu;

@@ -356,6 +356,7 @@ pub static ALL: &[Test] = tests![
     pipes::server_killed_under_a_waiting_reader,
     procs::spawn_and_exit_codes,
     procs::spawn_errors,
+    procs::spawn_from_ramfs_and_map,
     procs::wait_and_kill,
     procs::fault_reported,
     procs::kill_mid_call,

@@ -54,6 +54,64 @@ pub fn spawn_and_exit_codes() -> TestResult {
     Ok(())
 }
 
+/// A program file in ramfs (which cannot share its memory) is read and
+/// loaded all the same; initfs shares the initramfs, read-only, and
+/// neither a directory nor ramfs maps.
+pub fn spawn_from_ramfs_and_map() -> TestResult {
+    // The first round grows this program's heap (the copy is read into
+    // it) for good; the second must give back all it takes.
+    map_and_copy()?;
+    let before = free_frames()?;
+    map_and_copy()?;
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// One round of [`spawn_from_ramfs_and_map`].
+fn map_and_copy() -> TestResult {
+    let probe_file = File::open_read(PROBE).map_err(|_| fail())?;
+    let (memory, offset, len) = probe_file.map().map_err(|_| fail())?;
+    let info = rt::sys::cap_info(memory).map_err(|_| fail())?;
+    ensure_eq!(
+        info.object_type,
+        abi::ObjectType::MemoryObject.to_reg() as u32
+    );
+    ensure_eq!(info.rights & abi::Rights::WRITE.bits(), 0);
+    ensure_eq!(offset % 4096, 0);
+    ensure_eq!(len, probe_file.metadata().map_err(|_| fail())?.size);
+    ensure_eq!(rt::sys::cap_delete(memory), Ok(()));
+    let dir = File::open("/bin", files::OpenFlags::READ | files::OpenFlags::DIRECTORY);
+    ensure_eq!(
+        dir.map_err(|_| fail())?.map().map(|_| ()),
+        Err(files::FsError::IsADirectory)
+    );
+    // Copy the program into /tmp and run it from there.
+    let mut bytes = alloc::vec::Vec::new();
+    let mut source = File::open_read(PROBE).map_err(|_| fail())?;
+    source.read_to_end(&mut bytes).map_err(|_| fail())?;
+    let mut copy = File::create("/tmp/probe-copy").map_err(|_| fail())?;
+    copy.write_all(&bytes).map_err(|_| fail())?;
+    ensure_eq!(copy.map().map(|_| ()), Err(files::FsError::NotSupported));
+    drop((copy, source, bytes, probe_file));
+    let child = Command::new("/tmp/probe-copy")
+        .args(&["probe", "exit", "6"])
+        .spawn()
+        .map_err(|_| fail())?;
+    ensure_eq!(child.wait(), Ok(End::Exited(6)));
+    ensure_eq!(files::remove_file("/tmp/probe-copy"), Ok(()));
+    // A file that is no ELF program, in ramfs.
+    File::create("/tmp/not-elf")
+        .map_err(|_| fail())?
+        .write_all(b"#!/bin/sh\n")
+        .map_err(|_| fail())?;
+    ensure_eq!(
+        Command::new("/tmp/not-elf").spawn().map(|_| ()),
+        Err(ProcError::NotExecutable)
+    );
+    ensure_eq!(files::remove_file("/tmp/not-elf"), Ok(()));
+    Ok(())
+}
+
 /// Each documented error of spawn.
 pub fn spawn_errors() -> TestResult {
     let before = warm_frames()?;
