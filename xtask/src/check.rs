@@ -117,6 +117,8 @@ fn allowed(from_dir: &str, to: &str) -> bool {
         // The file API's pure logic (errors, paths, the ramfs tree, the pipe
         // buffer): no IPC, so any crate may use it.
         "fscore" => true,
+        // The shell language's pure logic (parser, expansion, globbing): any crate may use it.
+        "shcore" => true,
         // init, initfs and the test runner read the initramfs with kcore's
         // tar reader (init before initfs runs; the tests to compare).
         "kcore" => matches!(
