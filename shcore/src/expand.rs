@@ -99,7 +99,7 @@ impl fmt::Display for ExpandError {
 /// [`ExpandError`] from `${name?word}` and `${name=word}`.
 pub fn expand_word(word: &Word, env: &mut dyn Env) -> Result<Vec<Field>, ExpandError> {
     let mut fields = Fields::new(env, true);
-    fields.word(&word.parts, false)?;
+    fields.word(&word.parts, false, false)?;
     Ok(fields.finish())
 }
 
@@ -122,7 +122,7 @@ pub fn expand_words(words: &[Word], env: &mut dyn Env) -> Result<Vec<Field>, Exp
 /// [`ExpandError`] from `${name?word}` and `${name=word}`.
 pub fn expand_string(word: &Word, env: &mut dyn Env) -> Result<String, ExpandError> {
     let mut fields = Fields::new(env, false);
-    fields.word(&word.parts, false)?;
+    fields.word(&word.parts, false, false)?;
     let mut text = String::new();
     for (i, field) in fields.finish().into_iter().enumerate() {
         if i > 0 {
@@ -234,8 +234,9 @@ impl<'e> Fields<'e> {
     }
 
     /// Expands the parts of a word; tilde expansion applies at its start
-    /// when it is not quoted.
-    fn word(&mut self, parts: &[WordPart], quoted: bool) -> Result<(), ExpandError> {
+    /// when it is not quoted. In the word of `${name-word}` (`nested`),
+    /// unquoted text is split like the result of an expansion.
+    fn word(&mut self, parts: &[WordPart], quoted: bool, nested: bool) -> Result<(), ExpandError> {
         let mut parts = parts;
         if !quoted && let Some((WordPart::Literal(first), rest)) = parts.split_first() {
             let tail = first
@@ -255,6 +256,7 @@ impl<'e> Fields<'e> {
         for part in parts {
             match part {
                 WordPart::Literal(text) if quoted => self.quoted(text),
+                WordPart::Literal(text) if nested => self.expanded(text, false),
                 WordPart::Literal(text) => self.unquoted(text),
                 WordPart::SingleQuoted(text) => self.quoted(text),
                 WordPart::Escaped(c) => self.quoted(c.encode_utf8(&mut [0; 4])),
@@ -342,7 +344,7 @@ impl<'e> Fields<'e> {
                 self.plain(&param.name, quoted);
             }
             (TestOp::Default, false) | (TestOp::Alternative, true) => {
-                self.word(&word.parts, quoted)?;
+                self.word(&word.parts, quoted, true)?;
             }
             (TestOp::Alternative, false) => {}
             (TestOp::Assign, false) => {

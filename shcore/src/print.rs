@@ -395,3 +395,6 @@ impl Display for CompoundCommand {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
