@@ -98,8 +98,8 @@ impl fmt::Display for ExpandError {
 /// # Errors
 /// [`ExpandError`] from `${name?word}` and `${name=word}`.
 pub fn expand_word(word: &Word, env: &mut dyn Env) -> Result<Vec<Field>, ExpandError> {
-    let mut fields = Fields::new(env, true);
-    fields.word(&word.parts, false, false)?;
+    let mut fields = Fields::new(env, Splitting::Fields);
+    fields.word(&word.parts, Quoting::Unquoted, Level::Top)?;
     Ok(fields.finish())
 }
 
@@ -121,8 +121,8 @@ pub fn expand_words(words: &[Word], env: &mut dyn Env) -> Result<Vec<Field>, Exp
 /// # Errors
 /// [`ExpandError`] from `${name?word}` and `${name=word}`.
 pub fn expand_string(word: &Word, env: &mut dyn Env) -> Result<String, ExpandError> {
-    let mut fields = Fields::new(env, false);
-    fields.word(&word.parts, false, false)?;
+    let mut fields = Fields::new(env, Splitting::Whole);
+    fields.word(&word.parts, Quoting::Unquoted, Level::Top)?;
     let mut text = String::new();
     for (i, field) in fields.finish().into_iter().enumerate() {
         if i > 0 {
@@ -131,6 +131,34 @@ pub fn expand_string(word: &Word, env: &mut dyn Env) -> Result<String, ExpandErr
         text.push_str(&field.text);
     }
     Ok(text)
+}
+
+/// Whether text stands inside quotes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// In `"..."` (or the word of a `${...}` that is): never split.
+    Quoted,
+    /// Outside quotes: expansions are split.
+    Unquoted,
+}
+
+/// What to do with the results of unquoted expansions.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Splitting {
+    /// Split them into fields ([`expand_word`]).
+    Fields,
+    /// Keep them whole ([`expand_string`]).
+    Whole,
+}
+
+/// Which word is being expanded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    /// The word itself.
+    Top,
+    /// The word of a `${name-word}` in it: its unquoted text is split like
+    /// an expansion's result.
+    Nested,
 }
 
 /// True for the characters that separate fields.
@@ -146,8 +174,8 @@ fn is_glob_char(c: char) -> bool {
 /// The fields built so far and the one being built.
 struct Fields<'e> {
     env: &'e mut dyn Env,
-    /// Split unquoted expansions on blanks (false for [`expand_string`]).
-    split: bool,
+    /// Whether unquoted expansions are split on blanks.
+    splitting: Splitting,
     done: Vec<Field>,
     text: String,
     pattern: String,
@@ -158,10 +186,10 @@ struct Fields<'e> {
 }
 
 impl<'e> Fields<'e> {
-    fn new(env: &'e mut dyn Env, split: bool) -> Self {
+    fn new(env: &'e mut dyn Env, splitting: Splitting) -> Self {
         Self {
             env,
-            split,
+            splitting,
             done: Vec::new(),
             text: String::new(),
             pattern: String::new(),
@@ -216,11 +244,11 @@ impl<'e> Fields<'e> {
         text.chars().for_each(|c| self.unquoted_char(c));
     }
 
-    /// Appends the result of an expansion, split unless `quoted`.
-    fn expanded(&mut self, value: &str, quoted: bool) {
-        if quoted {
+    /// Appends the result of an expansion, split unless quoted.
+    fn expanded(&mut self, value: &str, quoting: Quoting) {
+        if quoting == Quoting::Quoted {
             self.quoted(value);
-        } else if !self.split {
+        } else if self.splitting == Splitting::Whole {
             self.unquoted(value);
         } else {
             for c in value.chars() {
@@ -234,11 +262,17 @@ impl<'e> Fields<'e> {
     }
 
     /// Expands the parts of a word; tilde expansion applies at its start
-    /// when it is not quoted. In the word of `${name-word}` (`nested`),
-    /// unquoted text is split like the result of an expansion.
-    fn word(&mut self, parts: &[WordPart], quoted: bool, nested: bool) -> Result<(), ExpandError> {
+    /// when it is not quoted.
+    fn word(
+        &mut self,
+        parts: &[WordPart],
+        quoting: Quoting,
+        level: Level,
+    ) -> Result<(), ExpandError> {
         let mut parts = parts;
-        if !quoted && let Some((WordPart::Literal(first), rest)) = parts.split_first() {
+        if quoting == Quoting::Unquoted
+            && let Some((WordPart::Literal(first), rest)) = parts.split_first()
+        {
             let tail = first
                 .strip_prefix('~')
                 .map(|after| (after.find('/'), after));
@@ -255,13 +289,15 @@ impl<'e> Fields<'e> {
         }
         for part in parts {
             match part {
-                WordPart::Literal(text) if quoted => self.quoted(text),
-                WordPart::Literal(text) if nested => self.expanded(text, false),
+                WordPart::Literal(text) if quoting == Quoting::Quoted => self.quoted(text),
+                WordPart::Literal(text) if level == Level::Nested => {
+                    self.expanded(text, Quoting::Unquoted);
+                }
                 WordPart::Literal(text) => self.unquoted(text),
                 WordPart::SingleQuoted(text) => self.quoted(text),
                 WordPart::Escaped(c) => self.quoted(c.encode_utf8(&mut [0; 4])),
                 WordPart::DoubleQuoted(inner) => self.double_quoted(inner)?,
-                WordPart::Param(param) => self.param(param, quoted)?,
+                WordPart::Param(param) => self.param(param, quoting)?,
             }
         }
         Ok(())
@@ -284,7 +320,7 @@ impl<'e> Fields<'e> {
         for part in parts {
             match part {
                 DqPart::Text(text) => self.quoted(text),
-                DqPart::Param(param) => self.param(param, true)?,
+                DqPart::Param(param) => self.param(param, Quoting::Quoted)?,
             }
         }
         Ok(())
@@ -310,8 +346,11 @@ impl<'e> Fields<'e> {
 
     /// Expands the value of a parameter (`$@` as several fields when
     /// quoted).
-    fn plain(&mut self, name: &ParamName, quoted: bool) {
-        if *name == ParamName::All && quoted && self.split {
+    fn plain(&mut self, name: &ParamName, quoting: Quoting) {
+        if *name == ParamName::All
+            && quoting == Quoting::Quoted
+            && self.splitting == Splitting::Fields
+        {
             let args = self.env.args().to_vec();
             for (i, arg) in args.iter().enumerate() {
                 if i > 0 {
@@ -320,19 +359,19 @@ impl<'e> Fields<'e> {
                 self.quoted(arg);
             }
         } else if let Some(value) = self.value(name) {
-            self.expanded(&value, quoted);
+            self.expanded(&value, quoting);
         }
     }
 
-    fn param(&mut self, param: &Param, quoted: bool) -> Result<(), ExpandError> {
+    fn param(&mut self, param: &Param, quoting: Quoting) -> Result<(), ExpandError> {
         let (op, colon, word) = match &param.form {
             ParamForm::Plain => {
-                self.plain(&param.name, quoted);
+                self.plain(&param.name, quoting);
                 return Ok(());
             }
             ParamForm::Length => {
                 let length = self.value(&param.name).map_or(0, |v| v.chars().count());
-                self.expanded(&length.to_string(), quoted);
+                self.expanded(&length.to_string(), quoting);
                 return Ok(());
             }
             ParamForm::Test { op, colon, word } => (*op, *colon, word),
@@ -341,10 +380,10 @@ impl<'e> Fields<'e> {
         let set = value.is_some_and(|v| !(colon && v.is_empty()));
         match (op, set) {
             (TestOp::Default | TestOp::Assign | TestOp::Error, true) => {
-                self.plain(&param.name, quoted);
+                self.plain(&param.name, quoting);
             }
             (TestOp::Default, false) | (TestOp::Alternative, true) => {
-                self.word(&word.parts, quoted, true)?;
+                self.word(&word.parts, quoting, Level::Nested)?;
             }
             (TestOp::Alternative, false) => {}
             (TestOp::Assign, false) => {
@@ -355,7 +394,7 @@ impl<'e> Fields<'e> {
                 };
                 let value = expand_string(word, self.env)?;
                 self.env.set_var(name, &value);
-                self.expanded(&value, quoted);
+                self.expanded(&value, quoting);
             }
             (TestOp::Error, false) => {
                 return Err(ExpandError::Unset {

@@ -19,11 +19,12 @@
 
 mod compound;
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::ast::{
-    AndOr, Assignment, Command, Connector, List, ListItem, Pipeline, Redirect, RedirectOp,
-    SimpleCommand, Word, WordPart, is_name,
+    AndOr, Assignment, Command, Connector, List, ListItem, LoopKind, Pipeline, Redirect,
+    RedirectOp, SimpleCommand, Word, WordPart, is_name,
 };
 use crate::error::{Feature, Found, MAX_DEPTH, Missing, ParseError, SyntaxErrorKind};
 use crate::lexer::Lexer;
@@ -267,8 +268,8 @@ impl<'a> Parser<'a> {
             TokenKind::Op(Op::LParen) => self.subshell()?,
             TokenKind::Word(word) => match Keyword::of_command_word(word) {
                 Some(Keyword::If) => self.if_command()?,
-                Some(Keyword::While) => self.loop_command(crate::ast::LoopKind::While)?,
-                Some(Keyword::Until) => self.loop_command(crate::ast::LoopKind::Until)?,
+                Some(Keyword::While) => self.loop_command(LoopKind::While)?,
+                Some(Keyword::Until) => self.loop_command(LoopKind::Until)?,
                 Some(Keyword::For) => self.for_command()?,
                 Some(Keyword::LBrace) => self.brace_group()?,
                 Some(Keyword::Case) => {
@@ -295,10 +296,7 @@ impl<'a> Parser<'a> {
         while starts_redirect(&self.peek()?.kind) {
             redirects.push(self.redirect()?);
         }
-        Ok(Command::Compound(
-            alloc::boxed::Box::new(compound),
-            redirects,
-        ))
+        Ok(Command::Compound(Box::new(compound), redirects))
     }
 
     /// Parses a simple command (the next token is a word or starts a

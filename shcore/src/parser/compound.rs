@@ -5,7 +5,7 @@
 use alloc::vec::Vec;
 
 use super::{Parser, unexpected};
-use crate::ast::{CompoundCommand, For, If, List, Loop, LoopKind, is_name};
+use crate::ast::{CompoundCommand, For, If, List, Loop, LoopKind, Word, is_name};
 use crate::error::{Missing, ParseError, SyntaxErrorKind};
 use crate::token::{Keyword, Op, TokenKind};
 
@@ -137,7 +137,7 @@ impl Parser<'_> {
     }
 
     /// The words after `for NAME in`, up to and including `;` or a newline.
-    fn for_words(&mut self, open: usize) -> Result<Vec<crate::ast::Word>, ParseError> {
+    fn for_words(&mut self, open: usize) -> Result<Vec<Word>, ParseError> {
         let mut words = Vec::new();
         loop {
             let token = self.next()?;
