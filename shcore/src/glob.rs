@@ -6,7 +6,7 @@
 //!
 //! Reading directories is the caller's job: the shell splits a pattern at
 //! `/`, lists each directory, and keeps the names [`matches_name`] accepts
-//! (which, unlike [`matches`], wants a leading `.` written out). A pattern
+//! (which, unlike [`matches()`], wants a leading `.` written out). A pattern
 //! that matches nothing stays as it is ([`expand_in`]).
 //!
 //! Matching is iterative: backtracking to the last `*` only, so it takes at

@@ -15,7 +15,7 @@
 //! `in`, `do` where the `for` syntax expects them), so `echo if` runs echo.
 //! An end of input where more could follow gives
 //! [`ParseError::Incomplete`]; compound commands nest at most
-//! [`MAX_DEPTH`] deep. The compound commands live in [`compound`].
+//! [`MAX_DEPTH`] deep. The compound commands live in `compound.rs`.
 
 mod compound;
 

@@ -1,4 +1,4 @@
-//! The printer: [`Display`](fmt::Display) for the syntax tree, writing shell
+//! The printer: [`fmt::Display`] for the syntax tree, writing shell
 //! text on one line that [`crate::parse`] turns back into the same tree
 //! (for trees with the invariants of [`crate::ast`], which every parsed tree
 //! has; the property tests check it).

@@ -1,4 +1,4 @@
-//! The tokens the lexer ([`crate::lexer`]) hands to the parser: words,
+//! The tokens the lexer (`lexer.rs`) hands to the parser: words,
 //! descriptor numbers before a redirection, operators and newlines; and the
 //! reserved words, which the parser recognizes among the words only in
 //! command position (POSIX XCU 2.4).

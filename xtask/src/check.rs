@@ -333,6 +333,7 @@ mod tests {
         assert!(allowed("rt", "fscore"));
         assert!(allowed("servers/init", "fscore"));
         assert!(allowed("protocols", "fscore"));
+        assert!(allowed("servers/init", "shcore"));
         assert!(allowed("ring", "rt"));
         assert!(allowed("programs/ring-peer", "ring"));
         assert!(!allowed("rt", "ring"));
