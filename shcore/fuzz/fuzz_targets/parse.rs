@@ -22,7 +22,10 @@ struct FuzzEnv {
 
 impl Env for FuzzEnv {
     fn var(&self, name: &str) -> Option<String> {
-        self.vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        self.vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
     }
     fn set_var(&mut self, name: &str, value: &str) {
         self.vars.retain(|(k, _)| k != name);
@@ -93,7 +96,11 @@ fuzz_target!(|input: &[u8]| {
     let tree = match parse(&src) {
         Ok(tree) => tree,
         Err(error) => {
-            assert!(error.offset() <= src.len(), "offset {} past the end", error.offset());
+            assert!(
+                error.offset() <= src.len(),
+                "offset {} past the end",
+                error.offset()
+            );
             return;
         }
     };
