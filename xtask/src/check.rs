@@ -121,6 +121,8 @@ fn allowed(from_dir: &str, to: &str) -> bool {
         "procore" => true,
         // Pure terminal logic (line discipline, keys, line editor): any crate may use it.
         "ttycore" => true,
+        // The shell language's pure logic (parser, expansion, globbing): any crate may use it.
+        "shcore" => true,
         // init, initfs and the test runner read the initramfs with kcore's
         // tar reader (init before initfs runs; the tests to compare).
         "kcore" => matches!(
@@ -339,6 +341,7 @@ mod tests {
         assert!(allowed("servers/init", "fscore"));
         assert!(allowed("protocols", "fscore"));
         assert!(allowed("programs/serial", "ttycore"));
+        assert!(allowed("servers/init", "shcore"));
         assert!(allowed("ring", "rt"));
         assert!(allowed("programs/ring-peer", "ring"));
         assert!(!allowed("rt", "ring"));
