@@ -17,7 +17,8 @@
 //!   (`fscore::path`), so a server only ever sees a clean path without
 //!   `..`, relative to a directory it serves;
 //! - [`File`]: open, read, write, seek, stat, truncate, dup, close;
-//! - [`dir`]: read_dir, mkdir, rmdir, unlink, rename, metadata.
+//! - [`dir`]: read_dir, mkdir, rmdir, unlink, rename, metadata;
+//! - [`stdio`]: standard input, output and error.
 //!
 //! Every call returns `fscore::FsError`, a small typed set; `docs/files.md`
 //! lists which call gives which.
@@ -31,6 +32,7 @@ pub mod cwd;
 pub mod dir;
 mod file;
 pub mod namespace;
+pub mod stdio;
 
 pub use cwd::{chdir, getcwd};
 pub use dir::{DirEntry, metadata, mkdir, read_dir, remove_dir, remove_file, rename};

@@ -23,7 +23,8 @@
 //! [`server`] (the receive loop), [`loopback`] (a transport that calls a
 //! dispatch directly, for host tests), and the protocols: [`echo`],
 //! [`serial`], [`supervisor`], [`ring`] (the ring peer's attach and
-//! status), [`file`] (file servers), [`proc`] (the process server).
+//! status), [`file`] (file servers), [`proc`] (the process server), [`tty`] (a terminal's mode and
+//! signals).
 //!
 //! On Mica the crate links `rt`. On the host (tests, fuzzing) it builds
 //! against the same `rt`; deleting a received capability is then only
@@ -52,6 +53,7 @@ pub mod proc;
 pub mod ring;
 pub mod serial;
 pub mod supervisor;
+pub mod tty;
 
 pub use cap::{BULK_MAX_BYTES, Bulk, Cap, ReceivedBulk, discard_caps};
 pub use client::{Client, Error, Transport};
