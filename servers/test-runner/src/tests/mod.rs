@@ -20,6 +20,7 @@ mod preempt;
 mod process;
 pub mod protocol;
 mod ramfs;
+mod ramfs_clients;
 mod ramfs_ring;
 pub mod ring;
 mod runtime;
@@ -344,6 +345,9 @@ pub static ALL: &[Test] = tests![
     ramfs::shared_files,
     ramfs::space_runs_out,
     ramfs::killed_server,
+    ramfs_clients::two_programs_write_at,
+    ramfs_clients::two_programs_share_an_offset,
+    ramfs_clients::one_program_writes_another_reads,
     ramfs_ring::round_trip,
     ramfs_ring::open_mode,
     ramfs_ring::hostile_refused,
