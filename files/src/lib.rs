@@ -26,6 +26,7 @@
 
 extern crate alloc;
 
+mod area;
 mod bulk;
 pub mod cwd;
 pub mod dir;

@@ -252,7 +252,9 @@ fn sink(chunk: usize) -> u64 {
     ) else {
         return 250;
     };
-    let mut buf = [0u8; 512];
+    // As large as the pipe, so that a pipe's worth is one read (through
+    // the end's data area), as the Linux side reads it.
+    let mut buf = alloc::vec![0u8; 64 * 1024];
     loop {
         let mut got = 0;
         while got < chunk {

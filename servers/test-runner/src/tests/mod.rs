@@ -15,6 +15,7 @@ mod irq;
 mod memory;
 mod notify;
 mod pipes;
+mod pipes_shared;
 mod populate;
 mod preempt;
 mod process;
@@ -356,6 +357,9 @@ pub static ALL: &[Test] = tests![
     pipes::atomic_writes,
     pipes::three_programs,
     pipes::server_killed_under_a_waiting_reader,
+    pipes_shared::round_trip,
+    pipes_shared::atomic_writes,
+    pipes_shared::hostile_refused,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.
