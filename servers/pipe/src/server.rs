@@ -302,18 +302,27 @@ fn answer_readers(channel: &mut Channel, buffer: &mut [u8; READ_MAX_BYTES], area
         let Some(parked) = channel.readers.pop_front() else {
             break;
         };
-        let message = match (result, &parked.waiting) {
+        // Each reply is built where it is sent: a `Message` is 560 bytes,
+        // and moving one out of a `match` copies it. A reader that has
+        // gone loses what it was given (as a reader killed during read(2)).
+        let id = parked.request_id;
+        match (result, &parked.waiting) {
             (Ok(n), Waiting::Read { .. }) => {
-                let mut message = Message::new(status::reply_label(OK, parked.request_id));
+                let mut message = Message::new(status::reply_label(OK, id));
                 let _ = put_bytes(&buffer[..n], &mut message);
-                message
+                let _ = parked.reply.send(&message);
             }
-            (Ok(n), _) => count_reply(parked.request_id, n),
-            (Err(error), _) => Message::new(status::reply_label(error.code(), parked.request_id)),
-        };
-        // A reader that has gone loses what it was given (as a reader
-        // killed during read(2)).
-        let _ = parked.reply.send(&message);
+            (Ok(n), _) => {
+                let mut message = Message::new(status::reply_label(OK, id));
+                let _ = (n as u64).put(&mut message);
+                let _ = parked.reply.send(&message);
+            }
+            (Err(error), _) => {
+                let _ = parked
+                    .reply
+                    .send(&Message::new(status::reply_label(error.code(), id)));
+            }
+        }
         progress = true;
     }
     progress
