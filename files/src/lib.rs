@@ -27,6 +27,7 @@
 
 extern crate alloc;
 
+mod area;
 mod bulk;
 pub mod cwd;
 pub mod dir;

@@ -162,22 +162,42 @@ impl Pipe {
     /// [`FsError::BrokenPipe`] with no reader open; [`FsError::WouldBlock`]
     /// when an atomic write does not fit whole or the pipe is full.
     pub fn write(&mut self, data: &[u8]) -> Result<usize, FsError> {
+        self.write_with(data.len(), |at, room| {
+            room.copy_from_slice(&data[at..at + room.len()]);
+        })
+    }
+
+    /// [`Pipe::write`] of `len` bytes that the caller copies in itself:
+    /// `fill(at, room)` must fill `room` with bytes `at..at + room.len()`
+    /// of the data. It is called once or twice (the free space may wrap),
+    /// with `at` 0 and then the first piece's length, and only when the
+    /// write goes in. Returns how many bytes went in.
+    ///
+    /// # Errors
+    /// As [`Pipe::write`].
+    pub fn write_with(
+        &mut self,
+        len: usize,
+        mut fill: impl FnMut(usize, &mut [u8]),
+    ) -> Result<usize, FsError> {
         if self.readers == 0 {
             return Err(FsError::BrokenPipe);
         }
-        if data.is_empty() {
+        if len == 0 {
             return Ok(0);
         }
-        if !self.writable_for(data.len()) {
+        if !self.writable_for(len) {
             return Err(FsError::WouldBlock);
         }
-        let count = data.len().min(self.free());
+        let count = len.min(self.free());
         let capacity = self.capacity();
         // The free space starts after the last byte held and may wrap.
         let tail = (self.head + self.len) % capacity;
         let first = count.min(capacity - tail);
-        self.buffer[tail..tail + first].copy_from_slice(&data[..first]);
-        self.buffer[..count - first].copy_from_slice(&data[first..count]);
+        fill(0, &mut self.buffer[tail..tail + first]);
+        if count > first {
+            fill(first, &mut self.buffer[..count - first]);
+        }
         self.len += count;
         Ok(count)
     }
@@ -188,7 +208,24 @@ impl Pipe {
     /// # Errors
     /// [`FsError::WouldBlock`] when the pipe is empty and a writer is left.
     pub fn read(&mut self, out: &mut [u8]) -> Result<usize, FsError> {
-        let count = self.peek(out)?;
+        self.read_with(out.len(), |at, bytes| {
+            out[at..at + bytes.len()].copy_from_slice(bytes);
+        })
+    }
+
+    /// [`Pipe::read`] of at most `max` bytes that the caller copies out
+    /// itself: `drain(at, bytes)` gets bytes `at..at + bytes.len()` of
+    /// what is read, once or twice (the held bytes may wrap). Returns how
+    /// many bytes were read.
+    ///
+    /// # Errors
+    /// As [`Pipe::read`].
+    pub fn read_with(
+        &mut self,
+        max: usize,
+        drain: impl FnMut(usize, &[u8]),
+    ) -> Result<usize, FsError> {
+        let count = self.peek_with(max, drain)?;
         self.consume(count);
         Ok(count)
     }
@@ -200,7 +237,22 @@ impl Pipe {
     /// # Errors
     /// As [`Pipe::read`].
     pub fn peek(&self, out: &mut [u8]) -> Result<usize, FsError> {
-        if out.is_empty() {
+        self.peek_with(out.len(), |at, bytes| {
+            out[at..at + bytes.len()].copy_from_slice(bytes);
+        })
+    }
+
+    /// As [`Pipe::read_with`], but the bytes stay in the pipe until
+    /// [`Pipe::consume`].
+    ///
+    /// # Errors
+    /// As [`Pipe::read`].
+    pub fn peek_with(
+        &self,
+        max: usize,
+        mut drain: impl FnMut(usize, &[u8]),
+    ) -> Result<usize, FsError> {
+        if max == 0 {
             return Ok(0);
         }
         if self.len == 0 {
@@ -210,11 +262,12 @@ impl Pipe {
                 Err(FsError::WouldBlock)
             };
         }
-        let count = out.len().min(self.len);
-        let capacity = self.capacity();
-        let first = count.min(capacity - self.head);
-        out[..first].copy_from_slice(&self.buffer[self.head..self.head + first]);
-        out[first..count].copy_from_slice(&self.buffer[..count - first]);
+        let count = max.min(self.len);
+        let first = count.min(self.capacity() - self.head);
+        drain(0, &self.buffer[self.head..self.head + first]);
+        if count > first {
+            drain(first, &self.buffer[..count - first]);
+        }
         Ok(count)
     }
 

@@ -93,7 +93,7 @@ impl BootError {
     pub fn describe(&self) -> &'static str {
         match self {
             BootError::Initramfs(kcore::tar::TarError::NotFound) => {
-                "no `bootstrap` in the initramfs"
+                "the initramfs does not start with `bootstrap`"
             }
             BootError::Initramfs(
                 kcore::tar::TarError::NotAFile | kcore::tar::TarError::Unsupported,
@@ -186,7 +186,10 @@ fn map(
 /// [`BootError`] when the initramfs or image is unusable or memory is short.
 pub fn start(k: &mut Kernel, facts: &BootFacts<'_>) -> Result<(), BootError> {
     let archive = phys_slice(facts.initrd);
-    let image = kcore::tar::find(archive, BOOTSTRAP_NAME).map_err(BootError::Initramfs)?;
+    // `bootstrap` is the archive's first member (docs/initramfs.md), so
+    // only its headers are read, not every header of the archive; init
+    // checks that no later member replaces it.
+    let image = kcore::tar::find_leading(archive, BOOTSTRAP_NAME).map_err(BootError::Initramfs)?;
     let (header, data) = FlatImageHeader::parse(image).map_err(BootError::Image)?;
     // `data` borrows the archive, which lies at `facts.initrd.start`.
     let data_phys = facts

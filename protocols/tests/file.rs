@@ -85,6 +85,15 @@ impl FileServer for Listing {
     fn map(&mut self) -> Result<(abi::CapSlot, u64, u64), ErrorCode> {
         Err(file::code(self.error))
     }
+    fn attach_data(&mut self, _: protocols::Cap, _: u32) -> Result<(), ErrorCode> {
+        Err(file::code(self.error))
+    }
+    fn write_shared(&mut self, _: u32, _: u32) -> Result<u64, ErrorCode> {
+        Err(file::code(self.error))
+    }
+    fn read_shared(&mut self, _: u32, _: u32) -> Result<u64, ErrorCode> {
+        Err(file::code(self.error))
+    }
 }
 
 fn client(names: Vec<String>, error: FsError) -> FileClient<Loopback<Listing>> {

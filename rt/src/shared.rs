@@ -12,8 +12,19 @@
 //!
 //! A region made by [`SharedRegion::map`] owns its mapping: the kernel
 //! only maps a range where no region is, so nothing else of the program
-//! lives there, and dropping the region unmaps it. This is the only
-//! `unsafe` of the module: viewing that range as a slice.
+//! lives there, and dropping the region unmaps it. The `unsafe` of the
+//! module: viewing that range as a slice, and the byte copies below.
+//!
+//! **Data areas** that hold only bytes (no index, no futex word) may be
+//! copied instead with [`SharedRegion::copy_in`], [`SharedRegion::copy_out`]
+//! and [`SharedRegion::copy_to`]: one `rep movsb` in `asm!` each, which
+//! under TCG's instruction count costs one instruction a byte, a quarter
+//! of a loop of atomic words. As in the kernel's usercopy, the copy is
+//! outside Rust's memory model: the peer may write the bytes while they
+//! are copied, and the copy then holds some mix of old and new bytes,
+//! which is all a peer can do to data it shares anyway. A region copied
+//! this way must not also be accessed through [`SharedRegion::words`]
+//! (the two sizes would meet on one byte).
 
 use core::sync::atomic::AtomicU32;
 
@@ -117,6 +128,94 @@ impl SharedRegion {
         // one size (obligation 3), never a data race. The slice borrows
         // `self`, so it cannot outlive the mapping.
         unsafe { core::slice::from_raw_parts(self.addr as *const AtomicU32, self.len_bytes / 4) }
+    }
+}
+
+impl SharedRegion {
+    /// `offset..offset + len` as a range of addresses in the region, or
+    /// `InvalidArg` if it does not lie inside it.
+    fn span(&self, offset: usize, len: usize) -> Result<usize, SysError> {
+        let end = offset.checked_add(len).ok_or(SysError::InvalidArg)?;
+        if end > self.len_bytes {
+            return Err(SysError::InvalidArg);
+        }
+        // `addr + len_bytes` does not overflow (map, from_raw_parts).
+        Ok(self.addr + offset)
+    }
+
+    /// Copies `src` into the region at byte `offset` (a data area; see the
+    /// module documentation).
+    ///
+    /// # Errors
+    /// `InvalidArg` if `offset + src.len()` passes the region's end.
+    pub fn copy_in(&self, offset: usize, src: &[u8]) -> Result<(), SysError> {
+        let dst = self.span(offset, src.len())?;
+        // SAFETY: `dst..dst + src.len()` lies inside the region (`span`),
+        // which is mapped read-write while `self` lives (obligation 1 of
+        // `from_raw_parts`, or `map`'s own mapping), and no Rust reference
+        // of this program points at its bytes (obligation 3); `src` is a
+        // live shared borrow of `src.len()` bytes, outside the region
+        // because Rust never hands out references into it.
+        unsafe { copy_bytes(dst as *mut u8, src.as_ptr(), src.len()) };
+        Ok(())
+    }
+
+    /// Copies `dst.len()` bytes of the region at byte `offset` into `dst`.
+    ///
+    /// # Errors
+    /// `InvalidArg` if `offset + dst.len()` passes the region's end.
+    pub fn copy_out(&self, offset: usize, dst: &mut [u8]) -> Result<(), SysError> {
+        let src = self.span(offset, dst.len())?;
+        // SAFETY: as in `copy_in`, the other way: the source range is
+        // inside the mapped region, `dst` is a live exclusive borrow of
+        // `dst.len()` bytes outside it.
+        unsafe { copy_bytes(dst.as_mut_ptr(), src as *const u8, dst.len()) };
+        Ok(())
+    }
+
+    /// Copies `len` bytes of this region at `offset` into the region `dst`
+    /// at `dst_offset` (from one peer's data area to another's, say).
+    ///
+    /// # Errors
+    /// `InvalidArg` if either range passes its region's end.
+    pub fn copy_to(
+        &self,
+        offset: usize,
+        dst: &SharedRegion,
+        dst_offset: usize,
+        len: usize,
+    ) -> Result<(), SysError> {
+        let src = self.span(offset, len)?;
+        let to = dst.span(dst_offset, len)?;
+        // SAFETY: both ranges lie inside regions mapped read-write while
+        // `self` and `dst` live, and no Rust reference points into either;
+        // if they overlap (one region copied into itself) the bytes are
+        // whatever a forward byte copy leaves, never outside the ranges.
+        unsafe { copy_bytes(to as *mut u8, src as *const u8, len) };
+        Ok(())
+    }
+}
+
+/// `rep movsb`: `len` bytes from `src` to `dst`, forwards.
+///
+/// # Safety
+/// The caller guarantees that:
+/// 1. `src..src + len` is mapped readable and `dst..dst + len` mapped
+///    writable for the whole copy;
+/// 2. no Rust reference of this program is live over `dst..dst + len`
+///    except one the caller holds exclusively and passed as `dst`.
+unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize) {
+    // SAFETY: the caller's obligations give the ranges; the direction
+    // flag is clear (the ABI keeps it so between instructions of Rust
+    // code), so the copy goes forwards and touches only those bytes.
+    unsafe {
+        core::arch::asm!(
+            "rep movsb",
+            inout("rcx") len => _,
+            inout("rdi") dst => _,
+            inout("rsi") src => _,
+            options(nostack, preserves_flags)
+        );
     }
 }
 

@@ -317,3 +317,29 @@ fn peek_keeps_bytes_until_consumed() {
     pipe.close_writer().unwrap();
     assert_eq!(pipe.peek(&mut out), Ok(0));
 }
+
+#[test]
+fn copies_by_the_caller_see_both_pieces_of_a_wrap() {
+    let mut pipe = open_pipe(PIPE_BUF);
+    assert_eq!(pipe.write(&[1; 4000]), Ok(4000));
+    assert_eq!(pipe.read(&mut [0; 3000]), Ok(3000));
+    // 1,000 held at 3,000..4,000: 2,000 more wrap after 96 bytes.
+    let mut pieces = Vec::new();
+    let data: Vec<u8> = (0..2000u32).map(|i| i as u8).collect();
+    let written = pipe.write_with(2000, |at, room| {
+        pieces.push((at, room.len()));
+        room.copy_from_slice(&data[at..at + room.len()]);
+    });
+    assert_eq!(written, Ok(2000));
+    assert_eq!(pieces, [(0, 96), (96, 1904)]);
+    let mut seen = Vec::new();
+    let mut out = vec![0u8; 3000];
+    let read = pipe.read_with(3000, |at, bytes| {
+        seen.push((at, bytes.len()));
+        out[at..at + bytes.len()].copy_from_slice(bytes);
+    });
+    assert_eq!(read, Ok(3000));
+    assert_eq!(seen, [(0, 1096), (1096, 1904)]);
+    assert!(out[..1000].iter().all(|&b| b == 1));
+    assert_eq!(&out[1000..], &data[..]);
+}

@@ -54,12 +54,18 @@
 //! [`entries`] lists every copy in archive order; [`lookup`] and [`find`]
 //! give the last one, as extracting the archive would leave it.
 //!
+//! [`find_leading`] is the one exception, for a format that promises a
+//! member comes first and only once: it reads the first member and stops
+//! (the kernel finds `bootstrap` so, docs/initramfs.md).
+//!
 //! # Costs
 //!
 //! [`entries`] reads each header once, but each hard link it yields
 //! rescans the archive up to that link (once per hop of a link to a
 //! link). [`lookup`] and [`find`] read the whole archive once, and resolve
-//! only the member they return.
+//! only the member they return; [`lookup_many`] answers several paths in
+//! that one pass. Reading a header is dominated by its checksum, a sum of
+//! its 512 bytes taken a word at a time (`header.rs`).
 
 mod entry;
 mod header;
@@ -201,6 +207,78 @@ pub fn lookup<'a>(archive: &'a [u8], path: &str) -> Result<Entry<'a>, TarError> 
     entry::classify(&member)
         .and_then(|entry| entry::resolve(archive, entry))
         .map_err(|_| TarError::Unsupported)
+}
+
+/// [`lookup`] of each of `paths` in one pass over the archive: `answers[i]`
+/// becomes what `lookup(archive, paths[i])` returns. Paths past the end of
+/// `answers` are not looked up, and answers past the end of `paths` are
+/// left alone.
+///
+/// # Errors
+///
+/// Each answer as [`lookup`] has it; an unreadable archive makes every
+/// answer that error.
+pub fn lookup_many<'a>(
+    archive: &'a [u8],
+    paths: &[&str],
+    answers: &mut [Result<Entry<'a>, TarError>],
+) {
+    let count = paths.len().min(answers.len());
+    let (paths, answers) = (&paths[..count], &mut answers[..count]);
+    answers.fill(Err(TarError::NotFound));
+    let mut reader = reader::Reader::new(archive);
+    loop {
+        let member = match reader.next_member() {
+            Ok(Some(member)) => member,
+            Ok(None) => break,
+            Err(error) => {
+                answers.fill(Err(error));
+                return;
+            }
+        };
+        for (wanted, answer) in paths.iter().zip(answers.iter_mut()) {
+            if member.path.matches(wanted) {
+                // Resolved here, once per copy: a later copy replaces it.
+                *answer = entry::classify(&member)
+                    .and_then(|entry| entry::resolve(archive, entry))
+                    .map_err(|_| TarError::Unsupported);
+            }
+        }
+    }
+}
+
+/// The first member of `archive`, if its path is `path` and it is a
+/// regular file: its data. Only the headers of that member are read.
+///
+/// Unlike [`find`], this does not see a later member of the same path
+/// (which `tar -r` may append) or a corrupt header after it, so it is only
+/// for archives whose format promises that `path` comes first and only
+/// once: the kernel finds `bootstrap` in the initramfs so
+/// (docs/initramfs.md), and init checks that promise with [`lookup_many`].
+///
+/// # Errors
+///
+/// - [`TarError::Truncated`] or [`TarError::BadHeader`] if the first
+///   member's headers are unreadable.
+/// - [`TarError::NotFound`] if the archive is empty or its first member
+///   has another path.
+/// - [`TarError::Unsupported`] or [`TarError::NotAFile`] as for [`find`]
+///   (a hard link as the first member has nothing to name).
+pub fn find_leading<'a>(archive: &'a [u8], path: &str) -> Result<&'a [u8], TarError> {
+    let member = reader::Reader::new(archive)
+        .next_member()?
+        .ok_or(TarError::NotFound)?;
+    if !member.path.matches(path) {
+        return Err(TarError::NotFound);
+    }
+    let entry = entry::classify(&member)
+        .and_then(|entry| entry::resolve(archive, entry))
+        .map_err(|_| TarError::Unsupported)?;
+    if entry.is_regular_file() {
+        Ok(entry.data)
+    } else {
+        Err(TarError::NotAFile)
+    }
 }
 
 /// The contents of the regular file at `path`: [`lookup`], then the data

@@ -30,7 +30,20 @@
 //!   `stdout`, again and again until the end of `stdin` (the other side
 //!   of the `pipe_throughput_64k` benchmark);
 //! - the process modes (`procs.rs`): `fault`, `nap MS N`, `spawn ARGS..`,
-//!   `orphan`, `bomb`, `pwd DIR`, `ids`.
+//!   `orphan`, `bomb`, `pwd DIR`, `ids`;
+//! - `write-at PATH START BYTE RUNS`: opens PATH read-write (made if
+//!   missing) and writes RUNS runs of [`RUN_BYTES`] bytes of BYTE with
+//!   `write_at`, at START, START + 2 * RUN_BYTES, ..., yielding after
+//!   each (so that two such programs interleave); exits 0, or with the
+//!   error's code;
+//! - `write-out BYTE WRITES`: WRITES plain `write`s of [`WRITE_BYTES`]
+//!   bytes of BYTE to its inherited file `out` (whose offset it may share
+//!   with others), yielding after each; exits 0, or with the error's code;
+//! - `fill PATH SEED LEN`: creates PATH holding LEN bytes of
+//!   [`pattern`]`(SEED)`; exits 0, or with the error's code;
+//! - `check PATH SEED LEN`: exits 0 if PATH holds exactly LEN bytes of
+//!   [`pattern`]`(SEED)`, 1 if it holds anything else, or the error's
+//!   code.
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -76,6 +89,10 @@ fn main() -> u64 {
             Ok(_) => 0,
             Err(error) => u64::from(error.code()),
         },
+        Some("write-at") => write_runs(&args),
+        Some("write-out") => write_out(&args),
+        Some("fill") => fill(&args),
+        Some("check") => check(&args),
         Some("serve-once") => serve_once(args.get(2).and_then(|n| n.parse().ok()).unwrap_or(255)),
         Some("fault") => procs::fault(),
         Some("nap") => procs::nap(&args[2..]),
@@ -246,7 +263,9 @@ fn sink(chunk: usize) -> u64 {
     ) else {
         return 250;
     };
-    let mut buf = [0u8; 512];
+    // As large as the pipe, so that a pipe's worth is one read (through
+    // the end's data area), as the Linux side reads it.
+    let mut buf = alloc::vec![0u8; 64 * 1024];
     loop {
         let mut got = 0;
         while got < chunk {
@@ -260,4 +279,96 @@ fn sink(chunk: usize) -> u64 {
             return u64::from(error.code());
         }
     }
+}
+
+/// Bytes in one run of `write-at`.
+pub const RUN_BYTES: usize = 256;
+/// Bytes in one write of `write-out`.
+pub const WRITE_BYTES: usize = 100;
+
+/// Argument `index` as a number, or `None`.
+fn number(args: &[&str], index: usize) -> Option<u64> {
+    args.get(index).and_then(|n| n.parse().ok())
+}
+
+/// Byte `index` of the pattern `seed` (the test runner makes the same).
+fn pattern(seed: u64, index: usize) -> u8 {
+    ((index as u64).wrapping_mul(31).wrapping_add(seed) % 251) as u8
+}
+
+/// `write-at PATH START BYTE RUNS`.
+fn write_runs(args: &[&str]) -> u64 {
+    let (Some(path), Some(start), Some(byte), Some(runs)) = (
+        args.get(2),
+        number(args, 3),
+        number(args, 4),
+        number(args, 5),
+    ) else {
+        return 249;
+    };
+    let flags = files::OpenFlags::READ | files::OpenFlags::WRITE | files::OpenFlags::CREATE;
+    let file = match files::File::open(path, flags) {
+        Ok(file) => file,
+        Err(error) => return u64::from(error.code()),
+    };
+    let run = [byte as u8; RUN_BYTES];
+    for index in 0..runs {
+        let offset = start + index * 2 * RUN_BYTES as u64;
+        match file.write_at(offset, &run) {
+            Ok(RUN_BYTES) => {}
+            Ok(_) => return 248,
+            Err(error) => return u64::from(error.code()),
+        }
+        thread::yield_now();
+    }
+    0
+}
+
+/// `write-out BYTE WRITES`.
+fn write_out(args: &[&str]) -> u64 {
+    let (Some(byte), Some(writes)) = (number(args, 2), number(args, 3)) else {
+        return 249;
+    };
+    let Some(mut out) = files::File::inherited("out") else {
+        return 250;
+    };
+    let chunk = [byte as u8; WRITE_BYTES];
+    for _ in 0..writes {
+        match out.write(&chunk) {
+            Ok(WRITE_BYTES) => {}
+            Ok(_) => return 248,
+            Err(error) => return u64::from(error.code()),
+        }
+        thread::yield_now();
+    }
+    0
+}
+
+/// `fill PATH SEED LEN`.
+fn fill(args: &[&str]) -> u64 {
+    let (Some(path), Some(seed), Some(len)) = (args.get(2), number(args, 3), number(args, 4))
+    else {
+        return 249;
+    };
+    let data: Vec<u8> = (0..len as usize).map(|i| pattern(seed, i)).collect();
+    match files::File::create(path).and_then(|mut file| file.write_all(&data)) {
+        Ok(()) => 0,
+        Err(error) => u64::from(error.code()),
+    }
+}
+
+/// `check PATH SEED LEN`.
+fn check(args: &[&str]) -> u64 {
+    let (Some(path), Some(seed), Some(len)) = (args.get(2), number(args, 3), number(args, 4))
+    else {
+        return 249;
+    };
+    let mut data = Vec::new();
+    if let Err(error) =
+        files::File::open_read(path).and_then(|mut file| file.read_to_end(&mut data))
+    {
+        return u64::from(error.code());
+    }
+    let expected = (0..len as usize).map(|i| pattern(seed, i));
+    u64::from(data.len() != len as usize || !data.iter().copied().eq(expected))
 }

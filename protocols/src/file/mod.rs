@@ -22,6 +22,8 @@
 //!   names the directory itself;
 //! - on an open file: `read`, `read_at`, `write`, `write_at`, `seek`,
 //!   `truncate`, `attach_ring`, `map`;
+//! - on a pipe end: `read`, `write`, and for bulk data `attach_data`,
+//!   `write_shared`, `read_shared`;
 //! - on anything: `stat`, `dup`, `close`.
 //!
 //! Data travels in the message: at most [`READ_MAX_BYTES`] per read and
@@ -137,6 +139,22 @@ crate::protocol! {
         /// not in memory it can share answers `NotSupported`.
         #[idempotent]
         fn map() -> (Cap, u64, u64) = 18;
+
+        /// Pipes: maps the first `data_bytes` bytes (whole pages) of the
+        /// memory object `memory`, which the client maps too, as the
+        /// data area of this open end, for [`write_shared`] and
+        /// [`read_shared`]; one per open object, unmapped when it closes.
+        fn attach_data(memory: Cap, data_bytes: u32) = 19;
+
+        /// Pipes: writes the `len` bytes at `offset` in this end's data
+        /// area, with the rules of `write` (at most the data area, not a
+        /// message, per call). Returns the bytes written.
+        fn write_shared(offset: u32, len: u32) -> u64 = 20;
+
+        /// Pipes: reads up to `max` bytes into this end's data area at
+        /// `offset`, with the rules of `read`. Returns how many; 0 is the
+        /// end of the file.
+        fn read_shared(offset: u32, max: u32) -> u64 = 21;
     }
 }
 

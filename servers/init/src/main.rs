@@ -59,8 +59,24 @@ fn main() -> u64 {
         Some(variant) => format!("etc/system-{variant}.bin"),
         None => String::from("etc/system.bin"),
     };
-    let bytes = match kcore::tar::find(archive, &path) {
-        Ok(bytes) => bytes,
+    // One pass over the archive for the configuration and for the check
+    // that the kernel ran the right `bootstrap`: the kernel reads only the
+    // first member (`kcore::tar::find_leading`), a full reader takes the
+    // last member of a path.
+    let mut found = [Err(kcore::tar::TarError::NotFound); 2];
+    kcore::tar::lookup_many(archive, &[path.as_str(), "bootstrap"], &mut found);
+    if !matches!(found[1], Ok(entry) if entry.header_offset == 0) {
+        println!(
+            "init: warning: the initramfs's `bootstrap` is not only its first member; \
+             the kernel ran the first one"
+        );
+    }
+    let bytes = match found[0] {
+        Ok(entry) if entry.is_regular_file() => entry.data,
+        Ok(_) => {
+            println!("init: {path} in the initramfs is not a file; nothing to start");
+            return 1;
+        }
         Err(e) => {
             println!("init: cannot read {path} from the initramfs: {e:?}; nothing to start");
             return 1;

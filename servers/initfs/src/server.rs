@@ -295,4 +295,17 @@ impl FileServer for Server<'_> {
         let offset = (data.as_ptr() as u64).wrapping_sub(base);
         Ok((memory, offset, data.len() as u64))
     }
+
+    fn attach_data(&mut self, _memory: Cap, _data_bytes: u32) -> Result<(), ErrorCode> {
+        // Data areas are for pipes: the memory capability is deleted as it drops.
+        Err(file::code(FsError::WrongMode))
+    }
+
+    fn write_shared(&mut self, _offset: u32, _len: u32) -> Result<u64, ErrorCode> {
+        Err(file::code(FsError::WrongMode))
+    }
+
+    fn read_shared(&mut self, _offset: u32, _max: u32) -> Result<u64, ErrorCode> {
+        Err(file::code(FsError::WrongMode))
+    }
 }

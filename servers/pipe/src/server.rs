@@ -1,10 +1,21 @@
-//! The pipe server's state: pipes, their ends, and the calls waiting on
-//! them.
+//! The pipe server's state: pipes, their ends, the data areas attached to
+//! ends, and the calls waiting on them.
+//!
+//! Bulk data (`docs/files.md`, "Bulk data through a data area"): a client
+//! attaches a data area to an open end (`attach_data`: a memory object
+//! it pays for, mapped here at a slot address), then `write_shared` and
+//! `read_shared` name ranges of it instead of carrying bytes. The server
+//! copies between data areas and the pipe's buffer with one `rep movsb`
+//! each (`rt::shared`), and when a reader already waits on an empty pipe,
+//! straight from the writer's data area into the reader's. What a client
+//! writes into its own data area while the server copies only changes its
+//! own bytes; a range outside it is refused (`InvalidArgument`).
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 
 use abi::CapSlot;
+use abi::layout::PAGE_BYTES;
 use fscore::pipe::{DEFAULT_CAPACITY, Pipe};
 use fscore::{FsError, Kind, OpenFlags};
 use protocols::file::{
@@ -14,6 +25,8 @@ use protocols::status::{self, OK};
 use protocols::wire::{Put, put_bytes};
 use protocols::{Cap, ErrorCode};
 use rt::ipc::{Message, SavedReply};
+use rt::memory::MemoryObject;
+use rt::shared::SharedRegion;
 
 /// Open ends one session may hold.
 const OPEN_PER_SESSION: u32 = 256;
@@ -22,6 +35,18 @@ const OPEN_PER_SESSION: u32 = 256;
 const PIPES_MAX: usize = 96;
 /// The status a handler answers with to have its call wait: never sent.
 const DEFER: ErrorCode = ErrorCode::new(0xffff);
+/// The largest data area the server maps: it pays the mapping's page
+/// tables, so a client may not make it map more.
+const DATA_MAX_BYTES: u32 = 256 << 10;
+/// Data areas mapped at once, over all sessions (one address slot each).
+const AREAS_MAX: usize = 64;
+/// Data areas one session may have mapped at once.
+const AREAS_PER_SESSION: usize = 16;
+/// Where data area slot `i` is mapped: `DATA_AREA + i * DATA_SLOT_BYTES`
+/// (the next area in the slot reuses the page tables).
+const DATA_AREA: u64 = 0x0000_3000_0000_0000;
+/// Address space set aside for each slot (more than the largest area).
+const DATA_SLOT_BYTES: u64 = 1 << 20;
 
 /// Which side of a pipe an end is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +68,46 @@ enum Waiting {
     Read { max: u32 },
     /// A write of these bytes.
     Write { data: Vec<u8> },
+    /// A read of up to `max` bytes into the data area of the open end
+    /// `area` (its badge) at `offset`.
+    ReadShared { area: u64, offset: u32, max: u32 },
+    /// A write of `len` bytes from the data area of `area` at `offset`:
+    /// the bytes stay there (the client waits) until they go in.
+    WriteShared { area: u64, offset: u32, len: u32 },
+}
+
+/// A data area a client attached to one of its open ends.
+struct DataArea {
+    /// The mapping (dropped first: unmapped before the capability goes).
+    region: SharedRegion,
+    /// The client's memory object.
+    _memory: MemoryObject,
+    /// Its address slot.
+    slot: usize,
+    /// The session it counts against.
+    session: u32,
+}
+
+/// The data areas, by the badge of the open end they belong to.
+#[derive(Default)]
+struct Areas {
+    by_end: BTreeMap<u64, DataArea>,
+    /// Slot `i` is taken when bit `i` is set.
+    taken: u64,
+}
+
+impl Areas {
+    /// `len` bytes at `offset` of the area of `badge`: its region and the
+    /// offset as a `usize`, or `BadDescriptor` if the end has none (any
+    /// more) and `InvalidArgument` if the range passes its end.
+    fn range(&self, badge: u64, offset: u32, len: u32) -> Result<(&SharedRegion, usize), FsError> {
+        let area = self.by_end.get(&badge).ok_or(FsError::BadDescriptor)?;
+        let end = u64::from(offset) + u64::from(len);
+        if end > area.region.len_bytes() as u64 {
+            return Err(FsError::InvalidArgument);
+        }
+        Ok((&area.region, offset as usize))
+    }
 }
 
 /// A waiting call and the right to answer it.
@@ -80,6 +145,10 @@ pub struct Server {
     /// Pipes whose waiting calls may now be answered.
     dirty: Vec<u64>,
     buffer: [u8; READ_MAX_BYTES],
+    /// The data areas attached to open ends.
+    areas: Areas,
+    /// The badge of the call being answered.
+    badge: u64,
 }
 
 impl Server {
@@ -93,6 +162,8 @@ impl Server {
             request_id: 0,
             dirty: Vec::new(),
             buffer: [0; READ_MAX_BYTES],
+            areas: Areas::default(),
+            badge: 0,
         }
     }
 
@@ -100,6 +171,7 @@ impl Server {
     /// when it waits ([`Server::park`] takes its reply right then).
     pub fn dispatch(&mut self, request: &Message, reply: &mut Message) -> bool {
         self.objects.begin(request.badge());
+        self.badge = request.badge();
         self.request_id = status::split_label(request.label()).1;
         self.deferral = None;
         file::dispatch(self, request, reply);
@@ -132,8 +204,10 @@ impl Server {
             waiting,
         };
         match parked.waiting {
-            Waiting::Read { .. } => channel.readers.push_back(parked),
-            Waiting::Write { .. } => channel.writers.push_back(parked),
+            Waiting::Read { .. } | Waiting::ReadShared { .. } => channel.readers.push_back(parked),
+            Waiting::Write { .. } | Waiting::WriteShared { .. } => {
+                channel.writers.push_back(parked);
+            }
         }
         self.dirty.push(pipe);
     }
@@ -150,7 +224,8 @@ impl Server {
                 continue;
             };
             loop {
-                let progress = answer_readers(channel, &mut self.buffer) | answer_writers(channel);
+                let progress = answer_readers(channel, &mut self.buffer, &self.areas)
+                    | answer_writers(channel, &self.areas);
                 if !progress {
                     break;
                 }
@@ -209,28 +284,49 @@ impl Server {
 
 /// Answers waiting reads while there is data or no writer is left;
 /// whether any was answered.
-fn answer_readers(channel: &mut Channel, buffer: &mut [u8; READ_MAX_BYTES]) -> bool {
+fn answer_readers(channel: &mut Channel, buffer: &mut [u8; READ_MAX_BYTES], areas: &Areas) -> bool {
     let mut progress = false;
     while let Some(parked) = channel.readers.front() {
-        let Waiting::Read { max } = parked.waiting else {
+        // Peeked, not read: the bytes leave the pipe only once the reader
+        // has been answered; one that has gone (killed during its read)
+        // leaves them to the next.
+        let result = match parked.waiting {
+            Waiting::Read { max } => channel
+                .buffer
+                .peek(&mut buffer[..(max as usize).min(READ_MAX_BYTES)]),
+            Waiting::ReadShared { area, offset, max } => {
+                peek_into_area(&channel.buffer, areas, area, offset, max)
+            }
+            _ => break,
+        };
+        if result == Err(FsError::WouldBlock) {
             break;
-        };
-        let n = match channel
-            .buffer
-            .peek(&mut buffer[..(max as usize).min(READ_MAX_BYTES)])
-        {
-            Ok(n) => n,
-            Err(FsError::WouldBlock) => break,
-            Err(_) => 0,
-        };
+        }
         let Some(parked) = channel.readers.pop_front() else {
             break;
         };
-        let mut message = Message::new(status::reply_label(OK, parked.request_id));
-        let _ = put_bytes(&buffer[..n], &mut message);
-        // The bytes leave the pipe only if the reader took them: one that
-        // has gone (killed during its read) leaves them to the next.
-        if parked.reply.send(&message).is_ok() {
+        // Each reply is built where it is sent: a `Message` is 560 bytes,
+        // and moving one out of a `match` copies it.
+        let id = parked.request_id;
+        let taken = match (result, &parked.waiting) {
+            (Ok(n), Waiting::Read { .. }) => {
+                let mut message = Message::new(status::reply_label(OK, id));
+                let _ = put_bytes(&buffer[..n], &mut message);
+                parked.reply.send(&message).is_ok().then_some(n)
+            }
+            (Ok(n), _) => {
+                let mut message = Message::new(status::reply_label(OK, id));
+                let _ = (n as u64).put(&mut message);
+                parked.reply.send(&message).is_ok().then_some(n)
+            }
+            (Err(error), _) => {
+                let _ = parked
+                    .reply
+                    .send(&Message::new(status::reply_label(error.code(), id)));
+                None
+            }
+        };
+        if let Some(n) = taken {
             channel.buffer.consume(n);
         }
         progress = true;
@@ -238,15 +334,58 @@ fn answer_readers(channel: &mut Channel, buffer: &mut [u8; READ_MAX_BYTES]) -> b
     progress
 }
 
+/// A reply of `OK` and one count word.
+fn count_reply(request_id: u32, n: usize) -> Message {
+    let mut message = Message::new(status::reply_label(OK, request_id));
+    let _ = (n as u64).put(&mut message);
+    message
+}
+
+/// Copies up to `max` bytes of `pipe` into the data area of `area` at
+/// `offset` (checked again: the area may have gone while the call waited),
+/// leaving them in the pipe until [`Pipe::consume`].
+fn peek_into_area(
+    pipe: &Pipe,
+    areas: &Areas,
+    area: u64,
+    offset: u32,
+    max: u32,
+) -> Result<usize, FsError> {
+    let (region, offset) = areas.range(area, offset, max)?;
+    pipe.peek_with(max as usize, |at, bytes| {
+        // In range: `range` checked `offset + max`.
+        let _ = region.copy_in(offset + at, bytes);
+    })
+}
+
+/// Writes `len` bytes from the data area of `area` at `offset` into
+/// `pipe`, as [`Pipe::write`].
+fn write_from_area(
+    pipe: &mut Pipe,
+    areas: &Areas,
+    area: u64,
+    offset: u32,
+    len: u32,
+) -> Result<usize, FsError> {
+    let (region, offset) = areas.range(area, offset, len)?;
+    pipe.write_with(len as usize, |at, room| {
+        // In range: `range` checked `offset + len`.
+        let _ = region.copy_out(offset + at, room);
+    })
+}
+
 /// Answers waiting writes while they fit or no reader is left; whether
 /// any was answered.
-fn answer_writers(channel: &mut Channel) -> bool {
+fn answer_writers(channel: &mut Channel, areas: &Areas) -> bool {
     let mut progress = false;
     while let Some(parked) = channel.writers.front() {
-        let Waiting::Write { data } = &parked.waiting else {
-            break;
+        let result = match &parked.waiting {
+            Waiting::Write { data } => channel.buffer.write(data),
+            Waiting::WriteShared { area, offset, len } => {
+                write_from_area(&mut channel.buffer, areas, *area, *offset, *len)
+            }
+            _ => break,
         };
-        let result = channel.buffer.write(data);
         if result == Err(FsError::WouldBlock) {
             break;
         }
@@ -254,17 +393,74 @@ fn answer_writers(channel: &mut Channel) -> bool {
             break;
         };
         let message = match result {
-            Ok(n) => {
-                let mut message = Message::new(status::reply_label(OK, parked.request_id));
-                let _ = (n as u64).put(&mut message);
-                message
-            }
+            Ok(n) => count_reply(parked.request_id, n),
             Err(error) => Message::new(status::reply_label(error.code(), parked.request_id)),
         };
         let _ = parked.reply.send(&message);
         progress = true;
     }
     progress
+}
+
+impl Server {
+    /// The data area range of the current call's end, for an end of
+    /// `side`: the end, and the range checked.
+    fn shared_end(&mut self, side: Side, offset: u32, len: u32) -> Result<End, FsError> {
+        let (_, end) = self.end()?;
+        if end.side != side {
+            return Err(FsError::WrongMode);
+        }
+        self.areas.range(self.badge, offset, len)?;
+        Ok(end)
+    }
+
+    /// Hands bytes of a write from the current end's data area straight
+    /// to the first waiting reader, when the pipe is empty and that reader
+    /// reads into a data area too: one copy instead of two. Returns how
+    /// many bytes went.
+    fn hand_off(&mut self, pipe: u64, offset: u32, len: u32) -> usize {
+        let Some(channel) = self.pipes.get_mut(&pipe) else {
+            return 0;
+        };
+        if !channel.buffer.is_empty() || !channel.writers.is_empty() || len == 0 {
+            return 0;
+        }
+        let Some(Waiting::ReadShared {
+            area,
+            offset: to,
+            max,
+        }) = channel.readers.front().map(|parked| &parked.waiting)
+        else {
+            return 0;
+        };
+        let (area, to, max) = (*area, *to, *max);
+        let count = len.min(max);
+        let Ok((source, from)) = self.areas.range(self.badge, offset, count) else {
+            return 0;
+        };
+        let copied = match self.areas.range(area, to, count) {
+            Ok((target, to)) => source.copy_to(from, target, to, count as usize).is_ok(),
+            // The reader's area went while it waited: answered by `wake`.
+            Err(_) => false,
+        };
+        if !copied {
+            return 0;
+        }
+        let Some(parked) = channel.readers.pop_front() else {
+            return 0;
+        };
+        let _ = parked
+            .reply
+            .send(&count_reply(parked.request_id, count as usize));
+        count as usize
+    }
+
+    /// Unmaps the data area of the end with `badge`, if it has one.
+    fn drop_area(&mut self, badge: u64) {
+        if let Some(area) = self.areas.by_end.remove(&badge) {
+            self.areas.taken &= !(1 << area.slot);
+        }
+    }
 }
 
 impl FileServer for Server {
@@ -438,6 +634,7 @@ impl FileServer for Server {
 
     fn close(&mut self) -> Result<(), ErrorCode> {
         let end = wire(self.objects.close())?;
+        self.drop_area(self.badge);
         self.close_end(end);
         Ok(())
     }
@@ -449,12 +646,128 @@ impl FileServer for Server {
         _cq_entries: u32,
         _data_bytes: u32,
     ) -> Result<(), ErrorCode> {
-        // No bulk path here: the memory capability is deleted as it drops.
+        // Pipes take data areas instead (`attach_data`): the memory
+        // capability is deleted as it drops.
         Err(file::code(FsError::WrongMode))
     }
 
     fn map(&mut self) -> Result<(CapSlot, u64, u64), ErrorCode> {
         wire(self.end())?;
         Err(file::code(FsError::NotSupported))
+    }
+
+    fn attach_data(&mut self, memory: Cap, data_bytes: u32) -> Result<(), ErrorCode> {
+        wire((|| {
+            let (session, _) = self.end()?;
+            if data_bytes == 0
+                || data_bytes > DATA_MAX_BYTES
+                || u64::from(data_bytes) % PAGE_BYTES != 0
+            {
+                return Err(FsError::InvalidArgument);
+            }
+            if self.areas.by_end.contains_key(&self.badge) {
+                return Err(FsError::InvalidArgument);
+            }
+            let mine = self.areas.by_end.values();
+            if mine.filter(|area| area.session == session).count() >= AREAS_PER_SESSION {
+                return Err(FsError::TooManyOpen);
+            }
+            let slot = (!self.areas.taken).trailing_zeros() as usize;
+            if slot >= AREAS_MAX {
+                return Err(FsError::TooManyOpen);
+            }
+            let memory = memory.into_handle::<MemoryObject>();
+            let vaddr = DATA_AREA + slot as u64 * DATA_SLOT_BYTES;
+            let pages = u64::from(data_bytes) / PAGE_BYTES;
+            // Not a memory object, too small, not writable: refused here.
+            let region = SharedRegion::map(&memory, 0, vaddr, pages)
+                .map_err(|_| FsError::InvalidArgument)?;
+            self.areas.taken |= 1 << slot;
+            self.areas.by_end.insert(
+                self.badge,
+                DataArea {
+                    region,
+                    _memory: memory,
+                    slot,
+                    session,
+                },
+            );
+            Ok(())
+        })())
+    }
+
+    fn write_shared(&mut self, offset: u32, len: u32) -> Result<u64, ErrorCode> {
+        let end = wire(self.shared_end(Side::Write, offset, len))?;
+        let channel = wire(self.channel(end.pipe))?;
+        if channel.buffer.readers() == 0 {
+            return Err(file::code(FsError::BrokenPipe));
+        }
+        // Earlier writers first, so writes stay in order.
+        if !channel.writers.is_empty() {
+            let waiting = Waiting::WriteShared {
+                area: self.badge,
+                offset,
+                len,
+            };
+            return Err(self.defer(end.pipe, waiting));
+        }
+        // An atomic write (at most PIPE_BUF bytes) goes whole: after a
+        // hand-off the rest fits the empty buffer, so it never waits half
+        // done.
+        let handed = self.hand_off(end.pipe, offset, len);
+        let rest = len - handed as u32;
+        let from = offset + handed as u32;
+        let channel = wire(self.pipes.get_mut(&end.pipe).ok_or(FsError::BadDescriptor))?;
+        let result = if rest == 0 {
+            Ok(0)
+        } else {
+            write_from_area(&mut channel.buffer, &self.areas, self.badge, from, rest)
+        };
+        match result {
+            Ok(n) => {
+                self.dirty.push(end.pipe);
+                Ok((handed + n) as u64)
+            }
+            Err(FsError::WouldBlock) if handed > 0 => Ok(handed as u64),
+            Err(FsError::WouldBlock) => {
+                let waiting = Waiting::WriteShared {
+                    area: self.badge,
+                    offset,
+                    len,
+                };
+                Err(self.defer(end.pipe, waiting))
+            }
+            Err(error) => Err(file::code(error)),
+        }
+    }
+
+    fn read_shared(&mut self, offset: u32, max: u32) -> Result<u64, ErrorCode> {
+        let end = wire(self.shared_end(Side::Read, offset, max))?;
+        if max == 0 {
+            return Ok(0);
+        }
+        let channel = wire(self.pipes.get_mut(&end.pipe).ok_or(FsError::BadDescriptor))?;
+        // Earlier readers first.
+        let result = if channel.readers.is_empty() {
+            peek_into_area(&channel.buffer, &self.areas, self.badge, offset, max)
+                .inspect(|&n| channel.buffer.consume(n))
+        } else {
+            Err(FsError::WouldBlock)
+        };
+        match result {
+            Ok(n) => {
+                self.dirty.push(end.pipe);
+                Ok(n as u64)
+            }
+            Err(FsError::WouldBlock) => {
+                let waiting = Waiting::ReadShared {
+                    area: self.badge,
+                    offset,
+                    max,
+                };
+                Err(self.defer(end.pipe, waiting))
+            }
+            Err(error) => Err(file::code(error)),
+        }
     }
 }

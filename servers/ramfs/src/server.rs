@@ -342,4 +342,17 @@ impl FileServer for Server {
         wire(self.this())?;
         Err(file::code(FsError::NotSupported))
     }
+
+    fn attach_data(&mut self, _memory: Cap, _data_bytes: u32) -> Result<(), ErrorCode> {
+        // Data areas are for pipes: the memory capability is deleted as it drops.
+        Err(file::code(FsError::WrongMode))
+    }
+
+    fn write_shared(&mut self, _offset: u32, _len: u32) -> Result<u64, ErrorCode> {
+        Err(file::code(FsError::WrongMode))
+    }
+
+    fn read_shared(&mut self, _offset: u32, _max: u32) -> Result<u64, ErrorCode> {
+        Err(file::code(FsError::WrongMode))
+    }
 }

@@ -51,8 +51,8 @@ fn cmdline_word<'a>(boot: &'a BootInfo, key: &str) -> Option<&'a str> {
 }
 
 /// Runs every benchmark (or, with `only=TEXT` on the kernel command line,
-/// the cross-address-space rows whose names contain TEXT) and ends the
-/// run.
+/// the cross-address-space rows whose names contain TEXT, and the
+/// process-level rows whose names TEXT is part of) and ends the run.
 pub fn run(boot: &BootInfo) -> u64 {
     let unit = cmdline_word(boot, "unit").unwrap_or("instructions");
     if let Some(only) = cmdline_word(boot, "only") {
@@ -75,6 +75,10 @@ pub fn run(boot: &BootInfo) -> u64 {
         if "driver_restart".contains(only) {
             let mut samples = [0u64; RESTART_SAMPLES];
             driver_restart(unit, &mut samples, overhead);
+        }
+        if "pipe_pingpong pipe_throughput_64k".contains(only) {
+            let mut samples = [0u64; 1000];
+            crate::bench_pipes::rows(unit, &mut samples, overhead);
         }
         println!("BENCH-DONE");
         let _ = crate::raw::debug_exit(CapSlot(boot.debug_cap), 0);

@@ -486,3 +486,46 @@ fn messages() {
         "skipped x/../y (at byte 1024): path has a `..` component"
     );
 }
+
+#[test]
+fn find_leading_reads_the_first_member_only() {
+    let archive = Archive::new()
+        .file("bootstrap", b"first")
+        .dir("bin")
+        .file("bootstrap", b"appended")
+        .finish();
+    assert_eq!(find_leading(&archive, "bootstrap"), Ok(&b"first"[..]));
+    assert_eq!(find_leading(&archive, "./bootstrap"), Ok(&b"first"[..]));
+    assert_eq!(find(&archive, "bootstrap"), Ok(&b"appended"[..]));
+    assert_eq!(find_leading(&archive, "bin"), Err(TarError::NotFound));
+    assert_eq!(
+        find_leading(&[0u8; 1024], "bootstrap"),
+        Err(TarError::NotFound)
+    );
+    // What follows the first member is not read: not even a corrupt header.
+    let mut cut = archive.clone();
+    cut[3 * BLOCK_BYTES] ^= 1;
+    assert_eq!(find_leading(&cut, "bootstrap"), Ok(&b"first"[..]));
+    assert_eq!(find(&cut, "bootstrap"), Err(TarError::BadHeader));
+    // A directory first is not a file.
+    let archive = Archive::new().dir("bootstrap").finish();
+    assert_eq!(find_leading(&archive, "bootstrap"), Err(TarError::NotAFile));
+}
+
+#[test]
+fn lookup_many_answers_as_lookup() {
+    let archive = Archive::new()
+        .file("a", b"1")
+        .file("b", b"2")
+        .file("a", b"3")
+        .finish();
+    let mut answers = [Ok(lookup(&archive, "b").unwrap()); 3];
+    lookup_many(&archive, &["a", "c", "/b"], &mut answers);
+    assert_eq!(answers[0].map(|entry| entry.data), Ok(&b"3"[..]));
+    assert_eq!(answers[1], Err(TarError::NotFound));
+    assert_eq!(answers[2].map(|entry| entry.data), Ok(&b"2"[..]));
+    let mut cut = archive.clone();
+    cut[2 * BLOCK_BYTES] ^= 1;
+    lookup_many(&cut, &["a", "b"], &mut answers);
+    assert_eq!(answers[..2], [Err(TarError::BadHeader); 2]);
+}

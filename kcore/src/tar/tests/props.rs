@@ -39,6 +39,8 @@ pub fn check_promises(bytes: &[u8]) {
     }
     let _ = find(bytes, "init");
     let _ = find(bytes, "");
+    check_leading(bytes, &items);
+    check_many(bytes, &items);
     if corrupt == 1 {
         if let Some(Ok(entry)) = items.first() {
             let path = entry.path.to_string();
@@ -82,6 +84,66 @@ pub fn check_promises(bytes: &[u8]) {
             _ => assert_eq!(lookup(bytes, text), Err(TarError::Unsupported)),
         }
     }
+}
+
+/// `find_leading` answers from the first item alone, whatever follows.
+fn check_leading(bytes: &[u8], items: &[Result<Entry<'_>, EntryError<'_>>]) {
+    let mut buffer = [0u8; 4096];
+    let text = |path: Path<'_>, buffer: &mut [u8; 4096]| {
+        path.write_to(buffer)
+            .and_then(|text| core::str::from_utf8(text).ok())
+            .map(String::from)
+    };
+    match items.first() {
+        None => assert_eq!(find_leading(bytes, "init"), Err(TarError::NotFound)),
+        Some(Err(EntryError::Corrupt(error))) => {
+            assert_eq!(find_leading(bytes, "init"), Err(*error));
+        }
+        Some(Ok(entry)) => {
+            if let Some(path) = text(entry.path, &mut buffer) {
+                let want = if entry.is_regular_file() {
+                    Ok(entry.data)
+                } else {
+                    Err(TarError::NotAFile)
+                };
+                assert_eq!(find_leading(bytes, &path), want);
+                let other = format!("{path}/not-here");
+                assert_eq!(find_leading(bytes, &other), Err(TarError::NotFound));
+            }
+        }
+        Some(Err(EntryError::Skipped(skipped))) => {
+            if let Some(path) = text(skipped.path, &mut buffer) {
+                assert_eq!(find_leading(bytes, &path), Err(TarError::Unsupported));
+            }
+        }
+    }
+}
+
+/// `lookup_many` answers every path as `lookup` does, in one pass.
+fn check_many(bytes: &[u8], items: &[Result<Entry<'_>, EntryError<'_>>]) {
+    let mut paths: Vec<String> = vec!["init".into(), String::new()];
+    for item in items {
+        let path = match item {
+            Ok(entry) => entry.path,
+            Err(EntryError::Skipped(skipped)) => skipped.path,
+            Err(EntryError::Corrupt(_)) => continue,
+        };
+        let mut buffer = [0u8; 4096];
+        if let Some(text) = path
+            .write_to(&mut buffer)
+            .and_then(|text| core::str::from_utf8(text).ok())
+        {
+            paths.push(text.into());
+        }
+    }
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    // One answer more than paths: it must be left alone.
+    let mut answers = vec![Err(TarError::Truncated); paths.len() + 1];
+    lookup_many(bytes, &paths, &mut answers);
+    for (path, answer) in paths.iter().zip(&answers) {
+        assert_eq!(*answer, lookup(bytes, path), "{path}");
+    }
+    assert_eq!(answers.last(), Some(&Err(TarError::Truncated)));
 }
 
 /// One member of a generated archive.

@@ -15,12 +15,14 @@ mod irq;
 mod memory;
 mod notify;
 mod pipes;
+mod pipes_shared;
 mod populate;
 mod preempt;
 mod process;
 mod procs;
 pub mod protocol;
 mod ramfs;
+mod ramfs_clients;
 mod ramfs_ring;
 pub mod ring;
 mod runtime;
@@ -346,6 +348,9 @@ pub static ALL: &[Test] = tests![
     ramfs::shared_files,
     ramfs::space_runs_out,
     ramfs::killed_server,
+    ramfs_clients::two_programs_write_at,
+    ramfs_clients::two_programs_share_an_offset,
+    ramfs_clients::one_program_writes_another_reads,
     ramfs_ring::round_trip,
     ramfs_ring::open_mode,
     ramfs_ring::hostile_refused,
@@ -366,6 +371,9 @@ pub static ALL: &[Test] = tests![
     procs::fork_bomb_contained,
     procs::listed,
     procs::spawn_kill_cycles,
+    pipes_shared::round_trip,
+    pipes_shared::atomic_writes,
+    pipes_shared::hostile_refused,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.
