@@ -142,6 +142,7 @@ impl File {
 
     /// Adopts a capability to an open object (passed by a parent, say).
     pub fn from_endpoint(endpoint: Endpoint, kind: Kind) -> File {
+        record_open(endpoint.slot());
         File {
             endpoint,
             kind,
@@ -437,6 +438,7 @@ impl File {
         let mut this = core::mem::ManuallyDrop::new(self);
         let ring = this.ring.take();
         let area = core::mem::replace(&mut this.area, Area::None);
+        rt::inherit::unmark(this.endpoint.slot());
         drop(Endpoint::from_raw(this.endpoint.slot()));
         drop(ring);
         drop(area);
@@ -452,13 +454,50 @@ impl File {
         drop(this.ring.take());
         drop(core::mem::replace(&mut this.area, Area::None));
         let slot = this.endpoint.slot();
+        rt::inherit::unmark(slot);
         Endpoint::from_raw(slot)
     }
 }
 
 impl Drop for File {
     fn drop(&mut self) {
+        rt::inherit::unmark(self.endpoint.slot());
         // Nothing to do about an error: the object is gone either way.
         let _ = self.client().close();
     }
+}
+
+/// Records an open file (`rt::inherit`), and has `exit` close every file
+/// still open then.
+fn record_open(slot: abi::CapSlot) {
+    static HOOKED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    if !HOOKED.swap(true, core::sync::atomic::Ordering::AcqRel) {
+        rt::inherit::set_at_exit(close_all_at_exit);
+    }
+    rt::inherit::mark(slot);
+}
+
+/// `exit`'s hook: closes every file still open, so that servers see the
+/// end (a pipe's last writer, a session's open count). No lock is taken:
+/// another thread may hold any.
+fn close_all_at_exit() {
+    rt::inherit::for_each(|slot| {
+        let endpoint = Endpoint::from_raw(slot);
+        let _ = FileClient::new(&endpoint).close();
+        let _ = endpoint.into_raw();
+    });
+}
+
+/// A new open object sharing the one `slot` names (its offset, its pipe
+/// end): `dup("")` through a capability the caller keeps. The new
+/// capability is returned raw, not recorded: it is for handing to another
+/// process, which then owns the object.
+///
+/// # Errors
+/// The server's; `BadDescriptor` for a capability no server answers.
+pub fn dup_slot(slot: abi::CapSlot) -> Result<abi::CapSlot, FsError> {
+    let endpoint = Endpoint::from_raw(slot);
+    let result = FileClient::new(&endpoint).dup("");
+    let _ = endpoint.into_raw();
+    result.map(|cap| cap.into_raw()).map_err(file::error_of)
 }

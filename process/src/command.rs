@@ -169,6 +169,7 @@ impl<'a> Command<'a> {
     fn start(&self, program: &Program, budget: CapSlot, own: CapSlot) -> Result<(), ProcError> {
         let info = rt::start::startup_info();
         let mut grants: Vec<Grant<'_>> = Vec::new();
+        let mut dups = Dups(Vec::new());
         if let Some(info) = info {
             for handle in info.handles.iter().filter(|h| h.kind == CLIENT) {
                 let name = handle.name();
@@ -190,15 +191,19 @@ impl<'a> Command<'a> {
                 Stdio::File(slot) => Some(slot),
                 Stdio::Inherit => info.and_then(|i| i.handle_named(FILE, name)),
             };
-            // A stream the caller has closed is not passed on.
-            if let Some(slot) = slot.filter(|&s| rt::sys::cap_info(s).is_ok()) {
-                grants.push(Grant {
-                    slot,
-                    rights: Rights::WRITE | Rights::GRANT,
-                    kind: FILE,
-                    name,
-                });
-            }
+            // The child gets an object of its own sharing the stream (its
+            // offset, its pipe end), so that its close is not the
+            // caller's; a stream the caller has closed is not passed on.
+            let Some(own) = slot.and_then(|slot| files::dup_slot(slot).ok()) else {
+                continue;
+            };
+            dups.push(own);
+            grants.push(Grant {
+                slot: own,
+                rights: Rights::WRITE | Rights::GRANT,
+                kind: FILE,
+                name,
+            });
         }
         let pwd = {
             let mut pwd = String::from("PWD=");
@@ -334,4 +339,21 @@ fn entropy() -> [u64; 4] {
         x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         x ^ (x >> 31)
     })
+}
+
+/// Capabilities made for a child, deleted once it has its copies.
+struct Dups(Vec<CapSlot>);
+
+impl Dups {
+    fn push(&mut self, slot: CapSlot) {
+        self.0.push(slot);
+    }
+}
+
+impl Drop for Dups {
+    fn drop(&mut self) {
+        for &slot in &self.0 {
+            let _ = rt::sys::cap_delete(slot);
+        }
+    }
 }

@@ -517,7 +517,7 @@ impl<'a> Spawn<'a> {
             parent: slot::PARENT,
             debug: if self.debug { slot::DEBUG } else { 0 },
             log: 0,
-            reserved: 0,
+            cspace_slots: u32::try_from(self.cspace_slots).unwrap_or(0),
             argc: self.args.len() as u64,
             argv: 0,
             envc: self.env.len() as u64,

@@ -12,7 +12,7 @@
 
 pub mod block;
 mod local;
-mod registry;
+pub(crate) mod registry;
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -270,6 +270,11 @@ impl<T> JoinHandle<T> {
     pub fn detach(self) {
         registry::detach(&self.record);
     }
+}
+
+/// The calling thread's capability slot, if rt knows it.
+pub fn current_slot() -> Option<CapSlot> {
+    registry::current_thread_slot()
 }
 
 /// The current thread's record, if `rt` made it.

@@ -365,6 +365,7 @@ pub static ALL: &[Test] = tests![
     procs::wait_and_kill,
     procs::fault_reported,
     procs::kill_mid_call,
+    procs::stdio_is_the_childs_own,
     procs::orphans_reaped,
     procs::inheritance,
     procs::budget_exhausted,

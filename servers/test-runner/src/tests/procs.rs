@@ -217,6 +217,46 @@ pub fn kill_mid_call() -> TestResult {
     Ok(())
 }
 
+/// A child gets its own objects for the streams it is given (sharing the
+/// offset, or the pipe end): its close at exit is not the caller's; a
+/// pipe's reader sees the end of the file once the child's end closes
+/// with the caller's.
+pub fn stdio_is_the_childs_own() -> TestResult {
+    stdio_round()?;
+    let before = free_frames()?;
+    stdio_round()?;
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// One round of [`stdio_is_the_childs_own`].
+fn stdio_round() -> TestResult {
+    let read = File::open_read("pipe:").map_err(|_| fail())?;
+    let mut write = read.dup("write").map_err(|_| fail())?;
+    let mut out = File::create("/tmp/stdio-test").map_err(|_| fail())?;
+    let cat = Command::new(PROBE)
+        .args(&["probe", "cat"])
+        .stdin(Stdio::File(read.endpoint().slot()))
+        .stdout(Stdio::File(out.endpoint().slot()))
+        .spawn()
+        .map_err(|_| fail())?;
+    drop(read);
+    ensure_eq!(write.write(b"hello"), Ok(5));
+    drop(write);
+    ensure_eq!(cat.wait(), Ok(End::Exited(0)));
+    // Ours still works, at the offset the child's writes moved.
+    ensure_eq!(out.write(b"!"), Ok(1));
+    let mut back = alloc::vec::Vec::new();
+    File::open_read("/tmp/stdio-test")
+        .map_err(|_| fail())?
+        .read_to_end(&mut back)
+        .map_err(|_| fail())?;
+    ensure_eq!(&back[..], b"hello!");
+    drop(out);
+    ensure_eq!(files::remove_file("/tmp/stdio-test"), Ok(()));
+    Ok(())
+}
+
 /// A process whose parent ends becomes init's and is reaped when it ends;
 /// its memory (charged to the dead parent's budget) comes back then.
 pub fn orphans_reaped() -> TestResult {
