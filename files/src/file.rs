@@ -46,6 +46,12 @@ pub struct File {
     /// A pipe end's data area: none yet, attached, or refused (then
     /// messages carry everything).
     area: Area,
+    /// The process's fork generation (`rt::fork::generation`) when this
+    /// was made: in a forked child the ring and the data area belong to
+    /// the parent (their memory is the child's private copy, their
+    /// capabilities are not in its space), so they are never used or
+    /// dropped there, and bulk data goes by message.
+    generation: core::cell::Cell<u64>,
 }
 
 /// The state of a pipe end's data area.
@@ -148,6 +154,7 @@ impl File {
             kind,
             ring: RefCell::new(None),
             area: Area::None,
+            generation: core::cell::Cell::new(rt::fork::generation()),
         }
     }
 
@@ -237,12 +244,37 @@ impl File {
                 geometry.data_bytes,
             )
             .map_err(file::error_of)?;
+        self.forget_inherited_ring();
         *self.ring.borrow_mut() = Some(ring);
         Ok(())
     }
 
     fn has_ring(&self) -> bool {
+        self.forget_inherited_ring();
         self.ring.borrow().is_some()
+    }
+
+    /// Whether this process made this `File` (not a forked copy of one).
+    fn is_own(&self) -> bool {
+        self.generation.get() == rt::fork::generation()
+    }
+
+    /// In a forked child: forgets the parent's ring and data area without
+    /// dropping them (see `generation`).
+    fn forget_inherited_bulk(&mut self) {
+        if !self.is_own() {
+            core::mem::forget(self.ring.take());
+            core::mem::forget(core::mem::replace(&mut self.area, Area::Refused));
+            self.generation.set(rt::fork::generation());
+        }
+    }
+
+    /// As [`File::forget_inherited_bulk`], the ring only (through `&self`;
+    /// the data area stays forgotten-to-be until a `&mut` call).
+    fn forget_inherited_ring(&self) {
+        if !self.is_own() {
+            core::mem::forget(self.ring.take());
+        }
     }
 
     /// Runs `f` on the ring; drops a ring that broke (the server is gone
@@ -251,6 +283,7 @@ impl File {
         &self,
         f: impl FnOnce(&mut FileRing) -> Result<usize, FsError>,
     ) -> Result<usize, FsError> {
+        self.forget_inherited_ring();
         let mut slot = self.ring.borrow_mut();
         let ring = slot.as_mut().ok_or(FsError::InvalidArgument)?;
         let result = f(ring);
@@ -333,6 +366,7 @@ impl File {
         if self.kind != Kind::Pipe {
             return None;
         }
+        self.forget_inherited_bulk();
         if matches!(self.area, Area::None) {
             self.area = match PipeArea::attach(&self.endpoint) {
                 Ok(area) => Area::Attached(area),
@@ -432,7 +466,8 @@ impl File {
     ///
     /// # Errors
     /// `BadDescriptor`.
-    pub fn close(self) -> Result<(), FsError> {
+    pub fn close(mut self) -> Result<(), FsError> {
+        self.forget_inherited_bulk();
         let result = self.client().close().map_err(file::error_of);
         // Unmapped after the close, which stopped the server's side.
         let mut this = core::mem::ManuallyDrop::new(self);
@@ -447,7 +482,8 @@ impl File {
 
     /// Gives up the capability without closing the object (to hand it to
     /// another program, which then closes it).
-    pub fn into_endpoint(self) -> Endpoint {
+    pub fn into_endpoint(mut self) -> Endpoint {
+        self.forget_inherited_bulk();
         let mut this = core::mem::ManuallyDrop::new(self);
         // Our side of a ring or data area goes (the memory object with
         // it; the server's mapping stays until the object is closed).
@@ -461,6 +497,7 @@ impl File {
 
 impl Drop for File {
     fn drop(&mut self) {
+        self.forget_inherited_bulk();
         rt::inherit::unmark(self.endpoint.slot());
         // Nothing to do about an error: the object is gone either way.
         let _ = self.client().close();

@@ -151,21 +151,8 @@ impl<'a> Command<'a> {
     }
 
     fn split_budget(&self) -> Result<CapSlot, ProcError> {
-        let own = rt::process::own_caps().budget;
-        let frames = match self.frames {
-            Some(frames) => frames,
-            None => {
-                let status = rt::sys::budget_info(own).map_err(|_| ProcError::OutOfMemory)?;
-                let free = status.limit.saturating_sub(status.used);
-                (free / 2).min(DEFAULT_FRAMES)
-            }
-        };
-        if frames < MIN_FRAMES {
-            return Err(ProcError::OutOfMemory);
-        }
-        rt::sys::budget_split(own, frames).map_err(|_| ProcError::OutOfMemory)
+        split_budget(self.frames)
     }
-
     fn start(&self, program: &Program, budget: CapSlot, own: CapSlot) -> Result<(), ProcError> {
         let info = rt::start::startup_info();
         let mut grants: Vec<Grant<'_>> = Vec::new();
@@ -319,11 +306,17 @@ impl Drop for Program {
 /// The process's name: the file name, cut to what the table keeps.
 fn program_name(path: &str) -> &str {
     let name = path.rsplit(['/', ':']).next().unwrap_or(path);
+    &name[..name_len(name)]
+}
+
+/// How many bytes of `name` the process table keeps (a character
+/// boundary).
+pub(crate) fn name_len(name: &str) -> usize {
     let mut end = name.len().min(NAME_MAX_BYTES);
     while !name.is_char_boundary(end) {
         end -= 1;
     }
-    &name[..end]
+    end
 }
 
 /// Random words for the child's layout: the caller's, stirred with a
@@ -356,4 +349,22 @@ impl Drop for Dups {
             let _ = rt::sys::cap_delete(slot);
         }
     }
+}
+
+/// A budget for a child: `frames`, or by default half of what the caller's
+/// budget has left, at most [`DEFAULT_FRAMES`].
+pub(crate) fn split_budget(frames: Option<u64>) -> Result<CapSlot, ProcError> {
+    let own = rt::process::own_caps().budget;
+    let frames = match frames {
+        Some(frames) => frames,
+        None => {
+            let status = rt::sys::budget_info(own).map_err(|_| ProcError::OutOfMemory)?;
+            let free = status.limit.saturating_sub(status.used);
+            (free / 2).min(DEFAULT_FRAMES)
+        }
+    };
+    if frames < MIN_FRAMES {
+        return Err(ProcError::OutOfMemory);
+    }
+    rt::sys::budget_split(own, frames).map_err(|_| ProcError::OutOfMemory)
 }

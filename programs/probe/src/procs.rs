@@ -96,3 +96,54 @@ pub fn ids() -> u64 {
 fn failed(error: ProcError) -> u64 {
     200 + u64::from(error.code() & 0x3f)
 }
+
+/// `fork`: forks; the child changes its copy of a heap value, writes `b`
+/// to a file opened before the fork (its own object sharing the offset)
+/// and exits with 41 if it could also open a file; the parent waits, then
+/// writes `c`. Exits 0 if the child ended with 41, the parent's value is
+/// unchanged and the file reads `abc`; else 1 to 6 saying what was wrong.
+pub fn fork() -> u64 {
+    use alloc::boxed::Box;
+    use files::File;
+    use process::Fork;
+    let mut value = Box::new(7u64);
+    let Ok(mut file) = File::create("/tmp/fork-probe") else {
+        return 1;
+    };
+    if file.write(b"a") != Ok(1) {
+        return 2;
+    }
+    match process::fork() {
+        Ok(Fork::Child) => {
+            *value = 99;
+            let wrote = file.write(b"b") == Ok(1);
+            let opened = File::open_read("/bin/probe").is_ok();
+            if wrote && opened && *value == 99 {
+                41
+            } else {
+                40
+            }
+        }
+        Ok(Fork::Parent(child)) => {
+            if child.wait() != Ok(End::Exited(41)) {
+                return 3;
+            }
+            if *value != 7 {
+                return 4;
+            }
+            if file.write(b"c") != Ok(1) {
+                return 5;
+            }
+            let mut back = alloc::vec::Vec::new();
+            let read =
+                File::open_read("/tmp/fork-probe").and_then(|mut f| f.read_to_end(&mut back));
+            let _ = files::remove_file("/tmp/fork-probe");
+            if read.is_err() || back != b"abc" {
+                6
+            } else {
+                0
+            }
+        }
+        Err(error) => failed(error),
+    }
+}

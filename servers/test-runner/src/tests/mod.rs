@@ -363,6 +363,7 @@ pub static ALL: &[Test] = tests![
     procs::spawn_errors,
     procs::spawn_from_ramfs_and_map,
     procs::wait_and_kill,
+    procs::fork_basics,
     procs::fault_reported,
     procs::kill_mid_call,
     procs::stdio_is_the_childs_own,

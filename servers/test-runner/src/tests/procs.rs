@@ -162,6 +162,17 @@ pub fn wait_and_kill() -> TestResult {
     Ok(())
 }
 
+/// fork: the child runs on a copy of the memory (its changes are its
+/// own), shares the files open before (its own objects, the same offset)
+/// and reports its exit to its parent; every frame comes back.
+pub fn fork_basics() -> TestResult {
+    let before = warm_frames()?;
+    ensure_eq!(run(&["fork"]), Ok(End::Exited(0)));
+    ensure_eq!(run(&["fork"]), Ok(End::Exited(0)));
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
 /// A crash: the parent learns the fault (a page fault past the stack).
 pub fn fault_reported() -> TestResult {
     let before = warm_frames()?;
