@@ -164,9 +164,22 @@ impl<'a> Command<'a> {
                 if name == SERVICE || (file_service && !self.namespace) {
                     continue;
                 }
+                // Passed with the rights it has now; a slot that no longer
+                // holds a service endpoint it may hand on is skipped.
+                let slot = CapSlot(handle.slot);
+                let Ok(cap) = rt::sys::cap_info(slot) else {
+                    continue;
+                };
+                let rights =
+                    Rights::from_bits_truncate(cap.rights) & (Rights::WRITE | Rights::GRANT);
+                if cap.object_type != abi::ObjectType::Endpoint.to_reg() as u32
+                    || !rights.contains(Rights::GRANT)
+                {
+                    continue;
+                }
                 grants.push(Grant {
-                    slot: CapSlot(handle.slot),
-                    rights: Rights::WRITE | Rights::GRANT,
+                    slot,
+                    rights,
                     kind: CLIENT,
                     name,
                 });
