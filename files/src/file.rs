@@ -525,6 +525,15 @@ fn close_all_at_exit() {
     });
 }
 
+/// Closes the open object `slot` names and deletes the capability (for
+/// `exec`, which drops the files it does not pass on).
+pub fn close_slot(slot: abi::CapSlot) {
+    rt::inherit::unmark(slot);
+    let endpoint = Endpoint::from_raw(slot);
+    let _ = FileClient::new(&endpoint).close();
+    drop(endpoint);
+}
+
 /// A new open object sharing the one `slot` names (its offset, its pipe
 /// end): `dup("")` through a capability the caller keeps. The new
 /// capability is returned raw, not recorded: it is for handing to another

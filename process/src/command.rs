@@ -218,39 +218,37 @@ impl<'a> Command<'a> {
         env.push(&pwd);
         let entropy = entropy();
         let aslr = info.is_some_and(|i| i.flags & abi::startup::flags::ASLR != 0);
-        let spawn = match program {
-            Program::Mapped {
-                memory,
-                offset,
-                len,
-            } => Spawn::from_object(*memory, *offset, *len),
-            Program::Read(bytes) => Spawn::new(ElfFile {
-                bytes,
-                backing: None,
-            }),
-        };
-        spawn
+        program
+            .loader()
             .args(&self.args)
             .env(&env)
             .grants(&grants)
             .aslr(aslr)
             .entropy(entropy)
             .start(budget, own, SERVICE)
-            .map_err(|error| match error {
-                SpawnError::Elf(_) | SpawnError::Setup(_) => ProcError::NotExecutable,
-                SpawnError::TooManyHandles | SpawnError::BadHandleName => {
-                    ProcError::InvalidArgument
-                }
-                SpawnError::Kernel(abi::SysError::OutOfMemory) => ProcError::OutOfMemory,
-                SpawnError::Kernel(_) => ProcError::InvalidArgument,
-            })
+            .map_err(spawn_error)
+    }
+
+    /// The path, arguments, environment and streams, for `exec`.
+    pub(crate) fn parts(&self) -> (&'a str, &[&'a str], Option<&[&'a str]>, [Stdio; 3]) {
+        (self.path, &self.args, self.env.as_deref(), self.stdio)
+    }
+}
+
+/// The `ProcError` of a loader error.
+pub(crate) fn spawn_error(error: SpawnError) -> ProcError {
+    match error {
+        SpawnError::Elf(_) | SpawnError::Setup(_) => ProcError::NotExecutable,
+        SpawnError::TooManyHandles | SpawnError::BadHandleName => ProcError::InvalidArgument,
+        SpawnError::Kernel(abi::SysError::OutOfMemory) => ProcError::OutOfMemory,
+        SpawnError::Kernel(_) => ProcError::InvalidArgument,
     }
 }
 
 /// A program's ELF file: a memory object a file server shared (initfs:
 /// the loader maps it, nothing is copied), or the bytes read into the
 /// heap (ramfs).
-enum Program {
+pub(crate) enum Program {
     Mapped {
         memory: CapSlot,
         offset: u64,
@@ -260,7 +258,22 @@ enum Program {
 }
 
 impl Program {
-    fn open(path: &str) -> Result<Program, ProcError> {
+    /// The loader for this file.
+    pub(crate) fn loader(&self) -> Spawn<'_> {
+        match self {
+            Program::Mapped {
+                memory,
+                offset,
+                len,
+            } => Spawn::from_object(*memory, *offset, *len),
+            Program::Read(bytes) => Spawn::new(ElfFile {
+                bytes,
+                backing: None,
+            }),
+        }
+    }
+
+    pub(crate) fn open(path: &str) -> Result<Program, ProcError> {
         let mut file = File::open_read(path).map_err(|error| match error {
             FsError::NotFound | FsError::NoNamespace | FsError::NotADirectory => {
                 ProcError::NotFound
@@ -317,7 +330,7 @@ impl Drop for Program {
 }
 
 /// The process's name: the file name, cut to what the table keeps.
-fn program_name(path: &str) -> &str {
+pub(crate) fn program_name(path: &str) -> &str {
     let name = path.rsplit(['/', ':']).next().unwrap_or(path);
     &name[..name_len(name)]
 }
@@ -334,7 +347,7 @@ pub(crate) fn name_len(name: &str) -> usize {
 
 /// Random words for the child's layout: the caller's, stirred with a
 /// counter so no two children share them.
-fn entropy() -> [u64; 4] {
+pub(crate) fn entropy() -> [u64; 4] {
     use core::sync::atomic::{AtomicU64, Ordering};
     static COUNT: AtomicU64 = AtomicU64::new(1);
     let count = COUNT.fetch_add(1, Ordering::Relaxed);

@@ -8,7 +8,8 @@
 //!   it as a child, on a budget split from the caller's;
 //! - [`Process`]: a child: [`Process::wait`], [`Process::try_wait`],
 //!   [`Process::kill`]; [`wait_any`] for whichever child ends first;
-//! - [`fork`]: a copy of the caller, as its child;
+//! - [`fork`]: a copy of the caller, as its child; [`Command::exec`]: another
+//!   program in place of the caller's;
 //! - [`ids`], [`list`]: who the caller is, and every process.
 //!
 //! Every call returns `ProcError`, a small typed set (`docs/processes.md`
@@ -21,6 +22,7 @@ extern crate alloc;
 
 mod child;
 mod command;
+mod exec;
 mod fork;
 mod server;
 

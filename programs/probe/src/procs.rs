@@ -147,3 +147,30 @@ pub fn fork() -> u64 {
         Err(error) => failed(error),
     }
 }
+
+/// `exec PATH ARGS..`: runs PATH with ARGS in place of this program (its
+/// streams passed on); 200 + the error's code if it cannot.
+pub fn exec(args: &[&str]) -> u64 {
+    let Some((path, argv)) = args.split_first() else {
+        return 253;
+    };
+    failed(Command::new(path).args(argv).exec())
+}
+
+/// `fork-exec N`: forks; the child execs `probe exit N`; the parent waits
+/// and exits with the child's shell status.
+pub fn fork_exec(args: &[&str]) -> u64 {
+    let code = args.first().copied().unwrap_or("0");
+    match process::fork() {
+        Ok(process::Fork::Child) => failed(
+            Command::new("/bin/probe")
+                .args(&["probe", "exit", code])
+                .exec(),
+        ),
+        Ok(process::Fork::Parent(child)) => match child.wait() {
+            Ok(end) => end.shell_status(),
+            Err(error) => failed(error),
+        },
+        Err(error) => failed(error),
+    }
+}

@@ -292,7 +292,7 @@ pub fn sleep(duration: core::time::Duration) {
     crate::time::sleep(duration);
 }
 
-pub(crate) use registry::suspend_others as registry_suspend_others;
+pub use registry::suspend_others as registry_suspend_others;
 #[cfg(target_os = "none")]
 pub(crate) use registry::with_current_name;
 pub use registry::{adopt_main, has_tcb};

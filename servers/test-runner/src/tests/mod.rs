@@ -364,6 +364,7 @@ pub static ALL: &[Test] = tests![
     procs::spawn_from_ramfs_and_map,
     procs::wait_and_kill,
     procs::fork_basics,
+    procs::exec_basics,
     procs::fault_reported,
     procs::kill_mid_call,
     procs::stdio_is_the_childs_own,

@@ -173,6 +173,42 @@ pub fn fork_basics() -> TestResult {
     Ok(())
 }
 
+/// exec: the process runs another program in place (same pid, its parent
+/// learns the new program's status), keeping the streams it passes; an
+/// exec that cannot happen returns its error and changes nothing; fork
+/// then exec then wait; every frame comes back.
+pub fn exec_basics() -> TestResult {
+    let before = warm_frames()?;
+    let execs = probe(&["exec", "/bin/probe", "probe", "exit", "33"]).map_err(|_| fail())?;
+    ensure_eq!(execs.wait(), Ok(End::Exited(33)));
+    let not_found = 200 + u64::from(ProcError::NotFound.code() & 0x3f);
+    ensure_eq!(run(&["exec", "/bin/nothing"]), Ok(End::Exited(not_found)));
+    let not_elf = 200 + u64::from(ProcError::NotExecutable.code() & 0x3f);
+    ensure_eq!(run(&["exec", "/etc/system.bin"]), Ok(End::Exited(not_elf)));
+    ensure_eq!(run(&["fork-exec", "44"]), Ok(End::Exited(44)));
+    // The streams go on: an exec'd cat copies stdin to stdout.
+    let read = File::open_read("pipe:").map_err(|_| fail())?;
+    let mut write = read.dup("write").map_err(|_| fail())?;
+    let mut out_read = File::open_read("pipe:").map_err(|_| fail())?;
+    let out_write = out_read.dup("write").map_err(|_| fail())?;
+    let cat = Command::new(PROBE)
+        .args(&["probe", "exec", "/bin/probe", "probe", "cat"])
+        .stdin(Stdio::File(read.endpoint().slot()))
+        .stdout(Stdio::File(out_write.endpoint().slot()))
+        .spawn()
+        .map_err(|_| fail())?;
+    drop((read, out_write));
+    ensure_eq!(write.write(b"through exec"), Ok(12));
+    drop(write);
+    let mut back = alloc::vec::Vec::new();
+    ensure!(out_read.read_to_end(&mut back).is_ok());
+    ensure_eq!(&back[..], b"through exec");
+    ensure_eq!(cat.wait(), Ok(End::Exited(0)));
+    drop(out_read);
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
 /// A crash: the parent learns the fault (a page fault past the stack).
 pub fn fault_reported() -> TestResult {
     let before = warm_frames()?;
