@@ -174,3 +174,35 @@ pub fn fork_exec(args: &[&str]) -> u64 {
         Err(error) => failed(error),
     }
 }
+
+/// `bench-fork N exit|exec`: N times, fork and wait until the child has
+/// ended (`exit`: the child exits at once; `exec`: it execs `/bin/tiny`),
+/// timing each round with the time-stamp counter; writes the N counts
+/// (8 bytes each, little-endian) to `stdout`. The `fork_exit_wait` and
+/// `fork_exec_wait` benchmark rows.
+pub fn bench_fork(args: &[&str]) -> u64 {
+    let rounds: usize = args.first().and_then(|n| n.parse().ok()).unwrap_or(10);
+    let exec = args.get(1) == Some(&"exec");
+    let mut samples = alloc::vec::Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let start = rt::time::counter();
+        match process::fork() {
+            Ok(process::Fork::Child) => {
+                if exec {
+                    return failed(Command::new("/bin/tiny").exec());
+                }
+                rt::process::exit(0);
+            }
+            Ok(process::Fork::Parent(child)) => {
+                if child.wait() != Ok(End::Exited(0)) {
+                    return 1;
+                }
+            }
+            Err(error) => return failed(error),
+        }
+        samples.push(rt::time::counter() - start);
+    }
+    let bytes: alloc::vec::Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    files::stdio::write_out(&bytes);
+    0
+}
