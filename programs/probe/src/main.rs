@@ -31,7 +31,7 @@
 //!   of the `pipe_throughput_64k` benchmark);
 //! - the process modes (`procs.rs`): `fault`, `nap MS N`, `spawn ARGS..`,
 //!   `orphan`, `bomb`, `pwd DIR`, `ids`, `fork`, `exec PATH ARGS..`,
-//!   `fork-exec N`, `bench-fork N exit|exec`;
+//!   `fork-exec ARGS..`, `bench-fork N exit|exec`;
 //! - `write-at PATH START BYTE RUNS`: opens PATH read-write (made if
 //!   missing) and writes RUNS runs of [`RUN_BYTES`] bytes of BYTE with
 //!   `write_at`, at START, START + 2 * RUN_BYTES, ..., yielding after

@@ -157,16 +157,15 @@ pub fn exec(args: &[&str]) -> u64 {
     failed(Command::new(path).args(argv).exec())
 }
 
-/// `fork-exec N`: forks; the child execs `probe exit N`; the parent waits
-/// and exits with the child's shell status.
+/// `fork-exec ARGS..`: forks; the child execs `probe ARGS..`; the parent
+/// waits and exits with the child's shell status.
 pub fn fork_exec(args: &[&str]) -> u64 {
-    let code = args.first().copied().unwrap_or("0");
     match process::fork() {
-        Ok(process::Fork::Child) => failed(
-            Command::new("/bin/probe")
-                .args(&["probe", "exit", code])
-                .exec(),
-        ),
+        Ok(process::Fork::Child) => {
+            let mut argv = alloc::vec!["probe"];
+            argv.extend_from_slice(args);
+            failed(Command::new("/bin/probe").args(&argv).exec())
+        }
         Ok(process::Fork::Parent(child)) => match child.wait() {
             Ok(end) => end.shell_status(),
             Err(error) => failed(error),

@@ -185,7 +185,9 @@ pub fn exec_basics() -> TestResult {
     ensure_eq!(run(&["exec", "/bin/nothing"]), Ok(End::Exited(not_found)));
     let not_elf = 200 + u64::from(ProcError::NotExecutable.code() & 0x3f);
     ensure_eq!(run(&["exec", "/etc/system.bin"]), Ok(End::Exited(not_elf)));
-    ensure_eq!(run(&["fork-exec", "44"]), Ok(End::Exited(44)));
+    ensure_eq!(run(&["fork-exec", "exit", "44"]), Ok(End::Exited(44)));
+    // A crashing program after fork and exec: its parent learns the fault.
+    ensure_eq!(run(&["fork-exec", "fault"]), Ok(End::Exited(139)));
     // The streams go on: an exec'd cat copies stdin to stdout.
     let read = File::open_read("pipe:").map_err(|_| fail())?;
     let mut write = read.dup("write").map_err(|_| fail())?;
@@ -349,8 +351,13 @@ pub fn inheritance() -> TestResult {
     ensure_eq!(run(&["pwd", "/"]), Ok(End::Exited(0)));
     files::chdir("/tmp").map_err(|_| fail())?;
     let in_tmp = run(&["pwd", "/tmp"]);
+    // Through exec and fork too.
+    let exec_in_tmp = run(&["exec", "/bin/probe", "probe", "pwd", "/tmp"]);
+    let fork_in_tmp = run(&["fork-exec", "pwd", "/tmp"]);
     files::chdir("/").map_err(|_| fail())?;
     ensure_eq!(in_tmp, Ok(End::Exited(0)));
+    ensure_eq!(exec_in_tmp, Ok(End::Exited(0)));
+    ensure_eq!(fork_in_tmp, Ok(End::Exited(0)));
     // A grandchild: the child spawns and waits, and passes the status up.
     ensure_eq!(run(&["spawn", "exit", "42"]), Ok(End::Exited(42)));
     ensure_eq!(run(&["spawn", "fault"]), Ok(End::Exited(139)));
