@@ -17,6 +17,11 @@ pub const MSG_MAX_WORDS: usize = 64;
 /// Most capabilities one message carries.
 pub const MSG_MAX_CAPS: usize = 3;
 
+/// The badge bit a server sets on a capability it mints for a client when
+/// it wants to learn, through [`crate::syscall::Syscall::EndpointWatch`],
+/// that every copy the client was given has gone.
+pub const WATCH_BADGE: u64 = 1 << 62;
+
 /// The word that describes a message: label, length and capability count,
 /// plus flags the kernel sets on receive.
 ///

@@ -314,6 +314,19 @@ pub enum Syscall {
     /// [`SysError::PeerClosed`] if the caller has gone (the slot is
     /// emptied).
     ReplyWith = 57,
+    /// Has the kernel tell a server when a client's capabilities are all
+    /// gone. From now on, when a capability to `endpoint` minted with
+    /// [`crate::ipc::WATCH_BADGE`] in its badge straight from an unbadged
+    /// one (the server's own record of what it gave a client) loses the
+    /// last capability derived from it, the kernel deletes it and signals
+    /// `notification` with bit `badge % 64`. A NULL `notification` stops
+    /// it.
+    ///
+    /// Arguments: [`EndpointWatchArgs`]. Rights: [`Rights::READ`] and
+    /// [`Rights::WRITE`] on the [`ObjectType::Endpoint`];
+    /// [`Rights::WRITE`] on the [`ObjectType::Notification`]. Errors:
+    /// [`SysError::InvalidArg`] for a badged endpoint capability.
+    EndpointWatch = 59,
 
     // Notifications: 64..80.
     /// Creates a notification (word 0). Arguments: [`NotificationCreateArgs`];
@@ -756,7 +769,7 @@ const BY_NUMBER: [Option<Syscall>; Syscall::NUMBER_LIMIT as usize] = {
 impl Syscall {
     /// Every syscall, in number order (grouped by object: each group
     /// starts at a multiple of 16).
-    pub const ALL: [Syscall; 63] = [
+    pub const ALL: [Syscall; 64] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
@@ -793,6 +806,7 @@ impl Syscall {
         Syscall::ReplyRecv,
         Syscall::ReplySave,
         Syscall::ReplyWith,
+        Syscall::EndpointWatch,
         Syscall::NotificationCreate,
         Syscall::Signal,
         Syscall::Wait,
@@ -880,6 +894,7 @@ syscall_table!(
             IrqCreate => IrqCreateArgs, IrqBind => IrqBindArgs, IrqAck => IrqAckArgs,
             AspacePopulate => AspacePopulateArgs, ReplySave => ReplySaveArgs,
             ReplyWith => ReplyWithArgs, CapDetach => CapDetachArgs,
+            EndpointWatch => EndpointWatchArgs,
 );
 
 /// What an argument register holds. One list per syscall
@@ -1205,6 +1220,15 @@ args!(
     CapRevokeArgs for CapRevoke {
         /// The capability whose derived capabilities go.
         slot: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::EndpointWatch`].
+    EndpointWatchArgs for EndpointWatch {
+        /// An unbadged capability to the server's endpoint.
+        endpoint: CapSlot,
+        /// The notification to signal, or [`CapSlot::NULL`] to stop.
+        notification: CapSlot,
     }
 );
 args!(

@@ -255,6 +255,7 @@ args_properties!(cap_mint_args: CapMintArgs for CapMint {
 args_properties!(cap_move_args: CapMoveArgs for CapMove { src: Slot, cspace: Slot, dst: Slot });
 args_properties!(cap_revoke_args: CapRevokeArgs for CapRevoke { slot: Slot });
 args_properties!(cap_detach_args: CapDetachArgs for CapDetach { slot: Slot, ancestor: Slot });
+args_properties!(endpoint_watch_args: EndpointWatchArgs for EndpointWatch { endpoint: Slot, notification: Slot });
 args_properties!(cspace_create_args: CSpaceCreateArgs for CSpaceCreate {
     budget: Slot, slots: Word
 });
@@ -389,6 +390,7 @@ fn decode_as(call: Syscall, regs: &ArgRegs) -> Result<ArgRegs, SysError> {
         Syscall::CapMove => go::<CapMoveArgs>(call, regs),
         Syscall::CapRevoke => go::<CapRevokeArgs>(call, regs),
         Syscall::CapDetach => go::<CapDetachArgs>(call, regs),
+        Syscall::EndpointWatch => go::<EndpointWatchArgs>(call, regs),
         Syscall::CSpaceCreate => go::<CSpaceCreateArgs>(call, regs),
         Syscall::EndpointCreate => go::<EndpointCreateArgs>(call, regs),
         Syscall::NotificationCreate => go::<NotificationCreateArgs>(call, regs),

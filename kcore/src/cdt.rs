@@ -243,6 +243,22 @@ pub fn detach<S: CdtStore>(store: &mut S, ancestor: S::Id, node: S::Id) {
     set_prev(store, ancestor, Some(last));
 }
 
+/// The node `id` derives from directly, if any: walks backwards to the
+/// first node one level shallower. O(list distance to it).
+pub fn parent<S: CdtStore>(store: &S, id: S::Id) -> Option<S::Id> {
+    let depth = store.cdt(id).depth;
+    let want = depth.checked_sub(1)?;
+    let mut cursor = store.cdt(id).prev;
+    while let Some(node) = cursor {
+        let links = store.cdt(node);
+        if links.depth == want {
+            return Some(node);
+        }
+        cursor = links.prev;
+    }
+    None
+}
+
 /// Whether `node` is a strict descendant of `ancestor` (derived from it,
 /// directly or not). `false` when they are the same node.
 ///
@@ -873,6 +889,7 @@ mod tests {
                     }
                     Op::Query(a, b) if !live.is_empty() => {
                         let (a, b) = (*a.get(&live), *b.get(&live));
+                        prop_assert_eq!(parent(&store, b), model.parent[&b]);
                         prop_assert_eq!(is_descendant(&store, a, b), model.is_descendant(a, b));
                     }
                     _ => {}

@@ -47,6 +47,8 @@ pub struct Kernel {
     pub fastpath: FastPath,
     /// Syscalls the fast path has handled.
     pub fastpath_hits: u64,
+    /// A `CapRevoke` is walking the derivation tree (`cap::tree::revoke`).
+    pub revoking: bool,
 }
 
 /// Whether the IPC fast path is tried (kernel command line `fastpath=off`
@@ -93,6 +95,7 @@ impl Kernel {
             announced_idle: false,
             fastpath: FastPath::On,
             fastpath_hits: 0,
+            revoking: false,
         }
     }
 }

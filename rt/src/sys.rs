@@ -257,6 +257,15 @@ pub fn cap_detach(slot: CapSlot, ancestor: CapSlot) -> Result<(), SysError> {
     unit(invoke(&CapDetachArgs { slot, ancestor }))
 }
 
+/// `EndpointWatch`: signal `notification` when a client's watched
+/// capabilities to `endpoint` are all gone (NULL: stop).
+pub fn endpoint_watch(endpoint: CapSlot, notification: CapSlot) -> Result<(), SysError> {
+    unit(invoke(&EndpointWatchArgs {
+        endpoint,
+        notification,
+    }))
+}
+
 /// `CapDelete`.
 pub fn cap_delete(slot: CapSlot) -> Result<(), SysError> {
     invoke::<_, NoResult>(&CapDeleteArgs { slot }).map(|_| ())

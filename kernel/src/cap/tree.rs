@@ -6,7 +6,7 @@
 
 use kcore::cdt::{self, CdtLinks, CdtStore, Revoke};
 
-use super::{Capability, SlotId};
+use super::{Capability, ObjectRef, SlotId};
 use crate::kernel::Kernel;
 use crate::mem::kobj::{ObjId, Objects};
 use crate::object::cspace::CSpace;
@@ -63,11 +63,54 @@ pub fn delete(k: &mut Kernel, id: SlotId) {
     let Some(cap) = k.objects.slot_mut(id).cap.take() else {
         return;
     };
+    // The capability this one derives from, if this is its first child
+    // (a later child leaves it with an earlier one).
+    let links = cdt::CdtStore::cdt(&k.objects, id);
+    let first_of = links
+        .prev
+        .filter(|&prev| cdt::CdtStore::cdt(&k.objects, prev).depth + 1 == links.depth);
     cdt::remove(&mut k.objects, id);
     let slot = k.objects.slot(id);
     let (owner, index) = (slot.owner, slot.index);
     k.objects.get_mut(owner).release(index);
     lifetime::release(k, cap.object);
+    if let Some(parent) = first_of
+        && !k.revoking
+    {
+        lease_ended(k, parent);
+    }
+}
+
+/// `EndpointWatch`: if `id` is a watched capability (badged with
+/// `WATCH_BADGE`, minted straight from an unbadged capability to an
+/// endpoint that has a watch notification) and nothing derives from it
+/// any more, deletes it and signals the notification with bit
+/// `badge % 64`.
+fn lease_ended(k: &mut Kernel, id: SlotId) {
+    if cdt::has_children(&k.objects, id) {
+        return;
+    }
+    let Some(cap) = k.objects.slot(id).cap else {
+        return;
+    };
+    let ObjectRef::Endpoint(endpoint) = cap.object else {
+        return;
+    };
+    if cap.badge & abi::ipc::WATCH_BADGE == 0 {
+        return;
+    }
+    let Some(notification) = k.objects.get(endpoint).watch else {
+        return;
+    };
+    let minted_by_server = cdt::parent(&k.objects, id)
+        .and_then(|parent| k.objects.slot(parent).cap)
+        .is_some_and(|parent| parent.badge == 0);
+    if !minted_by_server {
+        return;
+    }
+    // Its parent is unbadged: deleting it cannot end another lease.
+    delete(k, id);
+    crate::object::notification::signal(k, notification, 1 << (cap.badge % 64));
 }
 
 /// Moves the capability in `from` to slot `index` of `cspace` (reserved by
@@ -113,12 +156,19 @@ pub struct Preempted;
 pub fn revoke(k: &mut Kernel, id: SlotId) -> Result<(), Preempted> {
     let mut revoke = Revoke::new(id);
     let mut deleted: u32 = 0;
+    // A watched capability left childless here is either inside the
+    // subtree (the revoke deletes it next) or the revoke's root: no lease
+    // ends while the cursor walks (a deletion of its own would move the
+    // ground under it).
+    k.revoking = true;
     while let Some(leaf) = revoke.next_leaf(&k.objects) {
         delete(k, leaf);
         deleted = deleted.wrapping_add(1);
         if deleted.is_multiple_of(crate::config::REVOKE_BATCH) && crate::time::preemption_point() {
+            k.revoking = false;
             return Err(Preempted);
         }
     }
+    k.revoking = false;
     Ok(())
 }

@@ -17,6 +17,7 @@ use crate::kernel::Kernel;
 use crate::mem::kobj::ObjId;
 use crate::object::budget::Budget;
 use crate::object::lifetime::Header;
+use crate::object::notification::Notification;
 use crate::object::thread::{self, SendKind, Thread, ThreadState};
 
 /// Who waits in an endpoint's queue.
@@ -33,6 +34,9 @@ pub enum QueueKind {
 /// An endpoint.
 #[repr(C)]
 pub struct Endpoint {
+    /// Where the kernel reports a client's capabilities all gone
+    /// (`EndpointWatch`; the endpoint holds a reference to it).
+    pub watch: Option<ObjId<Notification>>,
     /// References (capabilities) and the budget that paid for it.
     pub header: Header,
     /// Waiting threads, in priority order.
@@ -47,6 +51,7 @@ impl Endpoint {
     /// An endpoint nobody waits on, paid for by `budget`.
     pub const fn new(budget: ObjId<Budget>) -> Endpoint {
         Endpoint {
+            watch: None,
             header: Header::new(budget),
             queue: List::new(),
             kind: QueueKind::Idle,
@@ -108,6 +113,9 @@ pub fn enqueue(k: &mut Kernel, endpoint: ObjId<Endpoint>, id: ObjId<Thread>, kin
 /// thread queued with a fault message ends with its fault (nobody can
 /// answer it now).
 pub fn teardown(k: &mut Kernel, id: ObjId<Endpoint>) {
+    if let Some(watch) = k.objects.get_mut(id).watch.take() {
+        crate::object::lifetime::release(k, crate::cap::ObjectRef::Notification(watch));
+    }
     while let Some(waiter) = pop(k, id) {
         match k.objects.get(waiter).state {
             ThreadState::Sending {

@@ -10,8 +10,8 @@
 
 use abi::ipc::{MSG_REG_WORDS, MessageInfo};
 use abi::syscall::{
-    CallArgs, EndpointCreateArgs, NbRecvArgs, NbSendArgs, RecvArgs, ReplyArgs, ReplyRecvArgs,
-    ReplySaveArgs, ReplyWithArgs, SendArgs,
+    CallArgs, EndpointCreateArgs, EndpointWatchArgs, NbRecvArgs, NbSendArgs, RecvArgs, ReplyArgs,
+    ReplyRecvArgs, ReplySaveArgs, ReplyWithArgs, SendArgs,
 };
 use abi::{CapSlot, Rights, SysError};
 
@@ -21,6 +21,7 @@ use crate::ipc::{self, Blocking, ReplyOutcome, SendMode};
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
 use crate::object::endpoint::Endpoint;
+use crate::object::notification::Notification;
 use crate::object::thread::{SendKind, Thread};
 use crate::object::{lifetime, reply};
 
@@ -34,6 +35,32 @@ pub fn endpoint_create(
     check_new_slot(k, caller)?;
     let id = lifetime::new_object(k, budget, Endpoint::new(budget))?;
     Ok(install_new(k, caller, ObjectRef::Endpoint(id), parent))
+}
+
+/// `EndpointWatch`: sets (or clears) the notification the kernel signals
+/// when a client's watched capabilities are all gone (`cap::tree`).
+pub fn endpoint_watch(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: EndpointWatchArgs,
+) -> Result<Next, SysError> {
+    let (endpoint, cap) =
+        lookup::<ObjId<Endpoint>>(k, caller, args.endpoint, Rights::READ | Rights::WRITE)?;
+    if cap.badge != 0 {
+        return Err(SysError::InvalidArg);
+    }
+    let notification = match args.notification {
+        CapSlot::NULL => None,
+        slot => Some(lookup::<ObjId<Notification>>(k, caller, slot, Rights::WRITE)?.0),
+    };
+    if let Some(notification) = notification {
+        lifetime::add_ref(k, ObjectRef::Notification(notification));
+    }
+    let old = core::mem::replace(&mut k.objects.get_mut(endpoint).watch, notification);
+    if let Some(old) = old {
+        lifetime::release(k, ObjectRef::Notification(old));
+    }
+    Ok(Next::Success)
 }
 
 /// Checks the caller's own message: a buffer when the words or

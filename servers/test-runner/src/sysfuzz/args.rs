@@ -127,6 +127,8 @@ fn want(call: Syscall, index: usize) -> Want {
         (S::IrqBind, 1) => Notification,
         (S::Send | S::NbSend | S::Call | S::Recv | S::NbRecv | S::ReplyRecv, 0) => Endpoint,
         (S::Signal | S::Wait | S::Poll | S::TimerSet, 0) => Notification,
+        (S::EndpointWatch, 0) => Endpoint,
+        (S::EndpointWatch, 1) => Notification,
         _ => return Want::Any,
     };
     Want::Kind(kind)

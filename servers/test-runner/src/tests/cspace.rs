@@ -621,6 +621,84 @@ pub fn detach() -> TestResult {
     Ok(())
 }
 
+/// `EndpointWatch`: a capability the server minted with `WATCH_BADGE`
+/// goes, and the notification is signalled, when the last capability
+/// derived from it goes, wherever it was; a client's own copy is never
+/// taken; nothing happens without the badge bit, after the watch is
+/// cleared, or inside a revoke.
+pub fn endpoint_watch() -> TestResult {
+    use abi::ipc::WATCH_BADGE;
+    let before = free_frames()?;
+    let rw = Rights::WRITE | Rights::GRANT;
+    let ep = must(sys::endpoint_create(budget()))?;
+    let note = must(sys::notification_create(budget()))?;
+    ensure_eq!(sys::endpoint_watch(ep, note), Ok(()));
+    let lease = must(sys::cap_mint(ep, rw, WATCH_BADGE | 5))?;
+    let given = must(sys::cap_copy(lease, rw))?;
+    let copied = must(sys::cap_copy(given, rw))?;
+    ensure_eq!(sys::cap_delete(copied), Ok(()));
+    ensure_eq!(sys::poll(note), Ok(0));
+    // A copy in another space keeps it; destroying that space ends it.
+    let space = must(sys::cspace_create(budget(), 64))?;
+    must(sys::cap_copy_to(given, rw, space, CapSlot(3)))?;
+    ensure_eq!(sys::cap_delete(given), Ok(()));
+    ensure_eq!(sys::poll(note), Ok(0));
+    ensure!(!empty(lease));
+    ensure_eq!(sys::cap_delete(space), Ok(()));
+    ensure_eq!(sys::poll(note), Ok(1 << 5));
+    ensure!(empty(lease));
+    // A client's copy whose own copies go is not taken.
+    let lease = must(sys::cap_mint(ep, rw, WATCH_BADGE | 7))?;
+    let given = must(sys::cap_copy(lease, rw))?;
+    let copied = must(sys::cap_copy(given, rw))?;
+    ensure_eq!(sys::cap_delete(copied), Ok(()));
+    ensure!(!empty(given) && !empty(lease));
+    ensure_eq!(sys::poll(note), Ok(0));
+    ensure_eq!(sys::cap_delete(given), Ok(()));
+    ensure_eq!(sys::poll(note), Ok(1 << 7));
+    ensure!(empty(lease));
+    // Without the badge bit, nothing.
+    let plain = must(sys::cap_mint(ep, rw, 9))?;
+    let given = must(sys::cap_copy(plain, rw))?;
+    ensure_eq!(sys::cap_delete(given), Ok(()));
+    ensure!(!empty(plain));
+    // Inside a revoke of the lease itself: it stays, no signal.
+    let lease = must(sys::cap_mint(ep, rw, WATCH_BADGE | 1))?;
+    must(sys::cap_copy(lease, rw))?;
+    ensure_eq!(sys::cap_revoke(lease), Ok(()));
+    ensure!(!empty(lease));
+    ensure_eq!(sys::poll(note), Ok(0));
+    // Cleared: nothing.
+    ensure_eq!(sys::endpoint_watch(ep, CapSlot::NULL), Ok(()));
+    let late = must(sys::cap_mint(ep, rw, WATCH_BADGE | 2))?;
+    let given = must(sys::cap_copy(late, rw))?;
+    ensure_eq!(sys::cap_delete(given), Ok(()));
+    ensure!(!empty(late));
+    ensure_eq!(sys::poll(note), Ok(0));
+    // Errors.
+    let badged = must(sys::cap_mint(ep, Rights::READ | Rights::WRITE, 11))?;
+    ensure_eq!(sys::endpoint_watch(badged, note), Err(SysError::InvalidArg));
+    ensure_eq!(sys::cap_delete(badged), Ok(()));
+    ensure_eq!(sys::endpoint_watch(note, note), Err(SysError::WrongType));
+    ensure_eq!(sys::endpoint_watch(ep, ep), Err(SysError::WrongType));
+    let write_only = must(sys::cap_copy(ep, Rights::WRITE))?;
+    ensure_eq!(
+        sys::endpoint_watch(write_only, note),
+        Err(SysError::MissingRights)
+    );
+    ensure_eq!(
+        sys::endpoint_watch(EMPTY_SLOT, note),
+        Err(SysError::InvalidCap)
+    );
+    // The endpoint holds the notification while it watches: both go.
+    ensure_eq!(sys::endpoint_watch(ep, note), Ok(()));
+    for slot in [write_only, late, lease, plain, note, ep] {
+        ensure_eq!(sys::cap_delete(slot), Ok(()));
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
 pub fn across_spaces() -> TestResult {
     let before = free_frames()?;
     let ep = must(sys::endpoint_create(budget()))?;

@@ -217,6 +217,7 @@ pub static ALL: &[Test] = tests![
     cspace::delete_own_thread,
     cspace::revoke,
     cspace::detach,
+    cspace::endpoint_watch,
     cspace::across_spaces,
     cspace::create_errors,
     cspace::delete_space_deletes_caps,
