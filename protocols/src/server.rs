@@ -29,6 +29,26 @@ use rt::ipc::{Endpoint, Message};
 /// Returns only when receiving fails (the endpoint capability is wrong or
 /// gone): the kernel's error.
 pub fn serve(endpoint: &Endpoint, mut dispatch: impl FnMut(&Message, &mut Message)) -> SysError {
+    serve_notified(
+        endpoint,
+        &mut (),
+        |_, request, reply| dispatch(request, reply),
+        |_, _| {},
+    )
+}
+
+/// As [`serve`], and hands the bits of each notification signal the
+/// thread receives (a bound notification: `EndpointWatch`, timers) to
+/// `notified`.
+///
+/// # Errors
+/// As [`serve`].
+pub fn serve_notified<S>(
+    endpoint: &Endpoint,
+    state: &mut S,
+    mut dispatch: impl FnMut(&mut S, &Message, &mut Message),
+    mut notified: impl FnMut(&mut S, u64),
+) -> SysError {
     let mut first = Message::new(0);
     let mut second = Message::new(0);
     let (mut request, mut reply) = (&mut first, &mut second);
@@ -36,7 +56,7 @@ pub fn serve(endpoint: &Endpoint, mut dispatch: impl FnMut(&Message, &mut Messag
     loop {
         match received {
             Ok(()) if request.info().is_call() && !request.info().is_fault() => {
-                dispatch(request, reply);
+                dispatch(state, request, reply);
                 received = endpoint.reply_recv(reply);
                 // The next request is in `reply`'s message now.
                 core::mem::swap(&mut request, &mut reply);
@@ -45,6 +65,10 @@ pub fn serve(endpoint: &Endpoint, mut dispatch: impl FnMut(&Message, &mut Messag
                     // plain receive, which reports a dead endpoint.
                     received = endpoint.recv(request);
                 }
+            }
+            Ok(()) if request.info().is_notification() => {
+                notified(state, request.badge());
+                received = endpoint.recv(request);
             }
             Ok(()) => {
                 crate::cap::discard_caps(request);

@@ -228,7 +228,7 @@ impl Badge {
         } else if badge == 0 {
             Badge::None
         } else {
-            Badge::Object(badge)
+            Badge::Object(badge & !abi::ipc::WATCH_BADGE)
         }
     }
 }

@@ -74,6 +74,19 @@ pub fn index_archive(archive: &[u8]) -> Index<'_> {
 }
 
 impl<'a> Server<'a> {
+    /// Has the kernel report clients gone (`Objects::watch`).
+    ///
+    /// # Errors
+    /// The kernel's.
+    pub fn watch(&mut self) -> Result<(), abi::SysError> {
+        self.objects.watch()
+    }
+
+    /// Closes the objects whose clients are gone.
+    pub fn leases_ended(&mut self, bits: u64) {
+        drop(self.objects.ended(bits));
+    }
+
     /// A server answering on `endpoint` from `index`.
     pub fn new(endpoint: CapSlot, index: Index<'a>) -> Server<'a> {
         let initramfs = rt::start::boot_info().and_then(|boot| {

@@ -43,6 +43,9 @@ fn main() -> u64 {
     };
     let endpoint = Endpoint::from_raw(slot);
     let mut server = server::Server::new(slot);
+    if let Err(error) = server.watch() {
+        rt::log::warn!("pipe: no leases ({error}): a killed client's ends stay open");
+    }
     match serve(&endpoint, &mut server) {
         SysError::PeerClosed | SysError::InvalidCap => 0,
         error => {
@@ -77,6 +80,12 @@ fn serve(endpoint: &Endpoint, server: &mut server::Server) -> SysError {
                     server.wake();
                     received = endpoint.recv(&mut request);
                 }
+            }
+            Ok(()) if request.info().is_notification() => {
+                // Clients gone: their ends close (a reader may see the end
+                // of the file, a writer BrokenPipe).
+                server.leases_ended(request.badge());
+                received = endpoint.recv(&mut request);
             }
             Ok(()) => {
                 protocols::discard_caps(&request);

@@ -184,6 +184,24 @@ impl Server {
         !deferred
     }
 
+    /// Has the kernel report clients gone (`Objects::watch`).
+    ///
+    /// # Errors
+    /// The kernel's.
+    pub fn watch(&mut self) -> Result<(), abi::SysError> {
+        self.objects.watch()
+    }
+
+    /// Closes the ends whose clients are gone, as `close` does, and
+    /// answers what that unblocks.
+    pub fn leases_ended(&mut self, bits: u64) {
+        for (badge, end) in self.objects.ended(bits) {
+            self.drop_area(badge);
+            self.close_end(end);
+        }
+        self.wake();
+    }
+
     /// Keeps the deferred call's reply right with what it waits for.
     pub fn park(&mut self, reply: SavedReply) {
         let Some(Deferral {

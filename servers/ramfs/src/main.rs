@@ -52,7 +52,16 @@ fn main() -> u64 {
     };
     let endpoint = Endpoint::from_raw(slot);
     let mut server = server::Server::new(slot, LIMITS);
-    match protocols::server::serve(&endpoint, |request, reply| server.dispatch(request, reply)) {
+    if let Err(error) = server.watch() {
+        rt::log::warn!("ramfs: no leases ({error}): a killed client's files stay open");
+    }
+    let served = protocols::server::serve_notified(
+        &endpoint,
+        &mut server,
+        |server, request, reply| server.dispatch(request, reply),
+        |server, bits| server.leases_ended(bits),
+    );
+    match served {
         SysError::PeerClosed | SysError::InvalidCap => 0,
         error => {
             rt::log::error!("ramfs: receiving failed: {error}");

@@ -78,6 +78,23 @@ impl Server {
         }
     }
 
+    /// Has the kernel report clients gone (`Objects::watch`).
+    ///
+    /// # Errors
+    /// The kernel's.
+    pub fn watch(&mut self) -> Result<(), abi::SysError> {
+        self.objects.watch()
+    }
+
+    /// Closes the objects whose clients are gone, as `close` does: their
+    /// rings first, then the node.
+    pub fn leases_ended(&mut self, bits: u64) {
+        for (badge, open) in self.objects.ended(bits) {
+            self.rings.close(badge);
+            let _ = self.tree.lock().release(open.node);
+        }
+    }
+
     /// Answers one request into `reply`.
     pub fn dispatch(&mut self, request: &Message, reply: &mut Message) {
         self.badge = request.badge();

@@ -369,6 +369,7 @@ pub static ALL: &[Test] = tests![
     procs::fault_reported,
     procs::kill_mid_call,
     procs::stdio_is_the_childs_own,
+    procs::killed_writer_ends_the_pipe,
     procs::orphans_reaped,
     procs::inheritance,
     procs::budget_exhausted,

@@ -306,6 +306,33 @@ fn stdio_round() -> TestResult {
     Ok(())
 }
 
+/// A writer killed while a reader waits: the pipe server learns that the
+/// killed process's end is gone (its lease ended) and the reader sees the
+/// end of the file.
+pub fn killed_writer_ends_the_pipe() -> TestResult {
+    let mut read = File::open_read("pipe:").map_err(|_| fail())?;
+    let write = read.dup("write").map_err(|_| fail())?;
+    let writer = Command::new(PROBE)
+        .args(&["probe", "sleep"])
+        .stdout(Stdio::File(write.endpoint().slot()))
+        .spawn()
+        .map_err(|_| fail())?;
+    drop(write);
+    let reader = rt::thread::spawn(move || -> u64 {
+        let mut buf = [0u8; 8];
+        match read.read(&mut buf) {
+            Ok(0) => 0,
+            _ => 1,
+        }
+    })
+    .map_err(|_| fail())?;
+    rt::thread::sleep(Duration::from_millis(20));
+    ensure_eq!(writer.kill(), Ok(()));
+    ensure_eq!(writer.wait(), Ok(End::Killed));
+    ensure_eq!(reader.join().map_err(|_| fail())?, 0);
+    Ok(())
+}
+
 /// A process whose parent ends becomes init's and is reaped when it ends;
 /// its memory (charged to the dead parent's budget) comes back then.
 pub fn orphans_reaped() -> TestResult {
