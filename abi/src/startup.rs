@@ -159,8 +159,9 @@ pub struct StartupInfo {
     pub debug: u32,
     /// Slot of the log endpoint (the console server), 0 for none.
     pub log: u32,
-    /// Reserved (zero).
-    pub reserved: u32,
+    /// Number of slots of the program's capability space (0: not said;
+    /// a forked child's space is made as large).
+    pub cspace_slots: u32,
     /// Number of arguments.
     pub argc: u64,
     /// Address of the `argv` array (NULL-terminated, as on the stack).

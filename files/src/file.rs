@@ -46,6 +46,12 @@ pub struct File {
     /// A pipe end's data area: none yet, attached, or refused (then
     /// messages carry everything).
     area: Area,
+    /// The process's fork generation (`rt::fork::generation`) when this
+    /// was made: in a forked child the ring and the data area belong to
+    /// the parent (their memory is the child's private copy, their
+    /// capabilities are not in its space), so they are never used or
+    /// dropped there, and bulk data goes by message.
+    generation: core::cell::Cell<u64>,
 }
 
 /// The state of a pipe end's data area.
@@ -142,11 +148,13 @@ impl File {
 
     /// Adopts a capability to an open object (passed by a parent, say).
     pub fn from_endpoint(endpoint: Endpoint, kind: Kind) -> File {
+        record_open(endpoint.slot());
         File {
             endpoint,
             kind,
             ring: RefCell::new(None),
             area: Area::None,
+            generation: core::cell::Cell::new(rt::fork::generation()),
         }
     }
 
@@ -236,12 +244,37 @@ impl File {
                 geometry.data_bytes,
             )
             .map_err(file::error_of)?;
+        self.forget_inherited_ring();
         *self.ring.borrow_mut() = Some(ring);
         Ok(())
     }
 
     fn has_ring(&self) -> bool {
+        self.forget_inherited_ring();
         self.ring.borrow().is_some()
+    }
+
+    /// Whether this process made this `File` (not a forked copy of one).
+    fn is_own(&self) -> bool {
+        self.generation.get() == rt::fork::generation()
+    }
+
+    /// In a forked child: forgets the parent's ring and data area without
+    /// dropping them (see `generation`).
+    fn forget_inherited_bulk(&mut self) {
+        if !self.is_own() {
+            core::mem::forget(self.ring.take());
+            core::mem::forget(core::mem::replace(&mut self.area, Area::Refused));
+            self.generation.set(rt::fork::generation());
+        }
+    }
+
+    /// As [`File::forget_inherited_bulk`], the ring only (through `&self`;
+    /// the data area stays forgotten-to-be until a `&mut` call).
+    fn forget_inherited_ring(&self) {
+        if !self.is_own() {
+            core::mem::forget(self.ring.take());
+        }
     }
 
     /// Runs `f` on the ring; drops a ring that broke (the server is gone
@@ -250,6 +283,7 @@ impl File {
         &self,
         f: impl FnOnce(&mut FileRing) -> Result<usize, FsError>,
     ) -> Result<usize, FsError> {
+        self.forget_inherited_ring();
         let mut slot = self.ring.borrow_mut();
         let ring = slot.as_mut().ok_or(FsError::InvalidArgument)?;
         let result = f(ring);
@@ -332,6 +366,7 @@ impl File {
         if self.kind != Kind::Pipe {
             return None;
         }
+        self.forget_inherited_bulk();
         if matches!(self.area, Area::None) {
             self.area = match PipeArea::attach(&self.endpoint) {
                 Ok(area) => Area::Attached(area),
@@ -431,12 +466,14 @@ impl File {
     ///
     /// # Errors
     /// `BadDescriptor`.
-    pub fn close(self) -> Result<(), FsError> {
+    pub fn close(mut self) -> Result<(), FsError> {
+        self.forget_inherited_bulk();
         let result = self.client().close().map_err(file::error_of);
         // Unmapped after the close, which stopped the server's side.
         let mut this = core::mem::ManuallyDrop::new(self);
         let ring = this.ring.take();
         let area = core::mem::replace(&mut this.area, Area::None);
+        rt::inherit::unmark(this.endpoint.slot());
         drop(Endpoint::from_raw(this.endpoint.slot()));
         drop(ring);
         drop(area);
@@ -445,20 +482,68 @@ impl File {
 
     /// Gives up the capability without closing the object (to hand it to
     /// another program, which then closes it).
-    pub fn into_endpoint(self) -> Endpoint {
+    pub fn into_endpoint(mut self) -> Endpoint {
+        self.forget_inherited_bulk();
         let mut this = core::mem::ManuallyDrop::new(self);
         // Our side of a ring or data area goes (the memory object with
         // it; the server's mapping stays until the object is closed).
         drop(this.ring.take());
         drop(core::mem::replace(&mut this.area, Area::None));
         let slot = this.endpoint.slot();
+        rt::inherit::unmark(slot);
         Endpoint::from_raw(slot)
     }
 }
 
 impl Drop for File {
     fn drop(&mut self) {
+        self.forget_inherited_bulk();
+        rt::inherit::unmark(self.endpoint.slot());
         // Nothing to do about an error: the object is gone either way.
         let _ = self.client().close();
     }
+}
+
+/// Records an open file (`rt::inherit`), and has `exit` close every file
+/// still open then.
+fn record_open(slot: abi::CapSlot) {
+    static HOOKED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    if !HOOKED.swap(true, core::sync::atomic::Ordering::AcqRel) {
+        rt::inherit::set_at_exit(close_all_at_exit);
+    }
+    rt::inherit::mark(slot);
+}
+
+/// `exit`'s hook: closes every file still open, so that servers see the
+/// end (a pipe's last writer, a session's open count). No lock is taken:
+/// another thread may hold any.
+fn close_all_at_exit() {
+    rt::inherit::for_each(|slot| {
+        let endpoint = Endpoint::from_raw(slot);
+        let _ = FileClient::new(&endpoint).close();
+        let _ = endpoint.into_raw();
+    });
+}
+
+/// Closes the open object `slot` names and deletes the capability (for
+/// `exec`, which drops the files it does not pass on).
+pub fn close_slot(slot: abi::CapSlot) {
+    rt::inherit::unmark(slot);
+    let endpoint = Endpoint::from_raw(slot);
+    let _ = FileClient::new(&endpoint).close();
+    drop(endpoint);
+}
+
+/// A new open object sharing the one `slot` names (its offset, its pipe
+/// end): `dup("")` through a capability the caller keeps. The new
+/// capability is returned raw, not recorded: it is for handing to another
+/// process, which then owns the object.
+///
+/// # Errors
+/// The server's; `BadDescriptor` for a capability no server answers.
+pub fn dup_slot(slot: abi::CapSlot) -> Result<abi::CapSlot, FsError> {
+    let endpoint = Endpoint::from_raw(slot);
+    let result = FileClient::new(&endpoint).dup("");
+    let _ = endpoint.into_raw();
+    result.map(|cap| cap.into_raw()).map_err(file::error_of)
 }

@@ -37,7 +37,7 @@ pub mod stdio;
 
 pub use cwd::{chdir, getcwd};
 pub use dir::{DirEntry, metadata, mkdir, read_dir, remove_dir, remove_file, rename};
-pub use file::{File, SeekFrom};
+pub use file::{File, SeekFrom, close_slot, dup_slot};
 pub use fscore::{FsError, Kind, OpenFlags};
 
 /// A file's or directory's attributes (`stat`).

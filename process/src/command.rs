@@ -151,24 +151,12 @@ impl<'a> Command<'a> {
     }
 
     fn split_budget(&self) -> Result<CapSlot, ProcError> {
-        let own = rt::process::own_caps().budget;
-        let frames = match self.frames {
-            Some(frames) => frames,
-            None => {
-                let status = rt::sys::budget_info(own).map_err(|_| ProcError::OutOfMemory)?;
-                let free = status.limit.saturating_sub(status.used);
-                (free / 2).min(DEFAULT_FRAMES)
-            }
-        };
-        if frames < MIN_FRAMES {
-            return Err(ProcError::OutOfMemory);
-        }
-        rt::sys::budget_split(own, frames).map_err(|_| ProcError::OutOfMemory)
+        split_budget(self.frames)
     }
-
     fn start(&self, program: &Program, budget: CapSlot, own: CapSlot) -> Result<(), ProcError> {
         let info = rt::start::startup_info();
         let mut grants: Vec<Grant<'_>> = Vec::new();
+        let mut dups = Dups(Vec::new());
         if let Some(info) = info {
             for handle in info.handles.iter().filter(|h| h.kind == CLIENT) {
                 let name = handle.name();
@@ -176,9 +164,22 @@ impl<'a> Command<'a> {
                 if name == SERVICE || (file_service && !self.namespace) {
                     continue;
                 }
+                // Passed with the rights it has now; a slot that no longer
+                // holds a service endpoint it may hand on is skipped.
+                let slot = CapSlot(handle.slot);
+                let Ok(cap) = rt::sys::cap_info(slot) else {
+                    continue;
+                };
+                let rights =
+                    Rights::from_bits_truncate(cap.rights) & (Rights::WRITE | Rights::GRANT);
+                if cap.object_type != abi::ObjectType::Endpoint.to_reg() as u32
+                    || !rights.contains(Rights::GRANT)
+                {
+                    continue;
+                }
                 grants.push(Grant {
-                    slot: CapSlot(handle.slot),
-                    rights: Rights::WRITE | Rights::GRANT,
+                    slot,
+                    rights,
                     kind: CLIENT,
                     name,
                 });
@@ -190,15 +191,19 @@ impl<'a> Command<'a> {
                 Stdio::File(slot) => Some(slot),
                 Stdio::Inherit => info.and_then(|i| i.handle_named(FILE, name)),
             };
-            // A stream the caller has closed is not passed on.
-            if let Some(slot) = slot.filter(|&s| rt::sys::cap_info(s).is_ok()) {
-                grants.push(Grant {
-                    slot,
-                    rights: Rights::WRITE | Rights::GRANT,
-                    kind: FILE,
-                    name,
-                });
-            }
+            // The child gets an object of its own sharing the stream (its
+            // offset, its pipe end), so that its close is not the
+            // caller's; a stream the caller has closed is not passed on.
+            let Some(own) = slot.and_then(|slot| files::dup_slot(slot).ok()) else {
+                continue;
+            };
+            dups.push(own);
+            grants.push(Grant {
+                slot: own,
+                rights: Rights::WRITE | Rights::GRANT,
+                kind: FILE,
+                name,
+            });
         }
         let pwd = {
             let mut pwd = String::from("PWD=");
@@ -213,39 +218,37 @@ impl<'a> Command<'a> {
         env.push(&pwd);
         let entropy = entropy();
         let aslr = info.is_some_and(|i| i.flags & abi::startup::flags::ASLR != 0);
-        let spawn = match program {
-            Program::Mapped {
-                memory,
-                offset,
-                len,
-            } => Spawn::from_object(*memory, *offset, *len),
-            Program::Read(bytes) => Spawn::new(ElfFile {
-                bytes,
-                backing: None,
-            }),
-        };
-        spawn
+        program
+            .loader()
             .args(&self.args)
             .env(&env)
             .grants(&grants)
             .aslr(aslr)
             .entropy(entropy)
             .start(budget, own, SERVICE)
-            .map_err(|error| match error {
-                SpawnError::Elf(_) | SpawnError::Setup(_) => ProcError::NotExecutable,
-                SpawnError::TooManyHandles | SpawnError::BadHandleName => {
-                    ProcError::InvalidArgument
-                }
-                SpawnError::Kernel(abi::SysError::OutOfMemory) => ProcError::OutOfMemory,
-                SpawnError::Kernel(_) => ProcError::InvalidArgument,
-            })
+            .map_err(spawn_error)
+    }
+
+    /// The path, arguments, environment and streams, for `exec`.
+    pub(crate) fn parts(&self) -> (&'a str, &[&'a str], Option<&[&'a str]>, [Stdio; 3]) {
+        (self.path, &self.args, self.env.as_deref(), self.stdio)
+    }
+}
+
+/// The `ProcError` of a loader error.
+pub(crate) fn spawn_error(error: SpawnError) -> ProcError {
+    match error {
+        SpawnError::Elf(_) | SpawnError::Setup(_) => ProcError::NotExecutable,
+        SpawnError::TooManyHandles | SpawnError::BadHandleName => ProcError::InvalidArgument,
+        SpawnError::Kernel(abi::SysError::OutOfMemory) => ProcError::OutOfMemory,
+        SpawnError::Kernel(_) => ProcError::InvalidArgument,
     }
 }
 
 /// A program's ELF file: a memory object a file server shared (initfs:
 /// the loader maps it, nothing is copied), or the bytes read into the
 /// heap (ramfs).
-enum Program {
+pub(crate) enum Program {
     Mapped {
         memory: CapSlot,
         offset: u64,
@@ -255,7 +258,22 @@ enum Program {
 }
 
 impl Program {
-    fn open(path: &str) -> Result<Program, ProcError> {
+    /// The loader for this file.
+    pub(crate) fn loader(&self) -> Spawn<'_> {
+        match self {
+            Program::Mapped {
+                memory,
+                offset,
+                len,
+            } => Spawn::from_object(*memory, *offset, *len),
+            Program::Read(bytes) => Spawn::new(ElfFile {
+                bytes,
+                backing: None,
+            }),
+        }
+    }
+
+    pub(crate) fn open(path: &str) -> Result<Program, ProcError> {
         let mut file = File::open_read(path).map_err(|error| match error {
             FsError::NotFound | FsError::NoNamespace | FsError::NotADirectory => {
                 ProcError::NotFound
@@ -312,18 +330,24 @@ impl Drop for Program {
 }
 
 /// The process's name: the file name, cut to what the table keeps.
-fn program_name(path: &str) -> &str {
+pub(crate) fn program_name(path: &str) -> &str {
     let name = path.rsplit(['/', ':']).next().unwrap_or(path);
+    &name[..name_len(name)]
+}
+
+/// How many bytes of `name` the process table keeps (a character
+/// boundary).
+pub(crate) fn name_len(name: &str) -> usize {
     let mut end = name.len().min(NAME_MAX_BYTES);
     while !name.is_char_boundary(end) {
         end -= 1;
     }
-    &name[..end]
+    end
 }
 
 /// Random words for the child's layout: the caller's, stirred with a
 /// counter so no two children share them.
-fn entropy() -> [u64; 4] {
+pub(crate) fn entropy() -> [u64; 4] {
     use core::sync::atomic::{AtomicU64, Ordering};
     static COUNT: AtomicU64 = AtomicU64::new(1);
     let count = COUNT.fetch_add(1, Ordering::Relaxed);
@@ -334,4 +358,39 @@ fn entropy() -> [u64; 4] {
         x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         x ^ (x >> 31)
     })
+}
+
+/// Capabilities made for a child, deleted once it has its copies.
+struct Dups(Vec<CapSlot>);
+
+impl Dups {
+    fn push(&mut self, slot: CapSlot) {
+        self.0.push(slot);
+    }
+}
+
+impl Drop for Dups {
+    fn drop(&mut self) {
+        for &slot in &self.0 {
+            let _ = rt::sys::cap_delete(slot);
+        }
+    }
+}
+
+/// A budget for a child: `frames`, or by default half of what the caller's
+/// budget has left, at most [`DEFAULT_FRAMES`].
+pub(crate) fn split_budget(frames: Option<u64>) -> Result<CapSlot, ProcError> {
+    let own = rt::process::own_caps().budget;
+    let frames = match frames {
+        Some(frames) => frames,
+        None => {
+            let status = rt::sys::budget_info(own).map_err(|_| ProcError::OutOfMemory)?;
+            let free = status.limit.saturating_sub(status.used);
+            (free / 2).min(DEFAULT_FRAMES)
+        }
+    };
+    if frames < MIN_FRAMES {
+        return Err(ProcError::OutOfMemory);
+    }
+    rt::sys::budget_split(own, frames).map_err(|_| ProcError::OutOfMemory)
 }

@@ -8,6 +8,8 @@
 //!   it as a child, on a budget split from the caller's;
 //! - [`Process`]: a child: [`Process::wait`], [`Process::try_wait`],
 //!   [`Process::kill`]; [`wait_any`] for whichever child ends first;
+//! - [`fork`]: a copy of the caller, as its child; [`Command::exec`]: another
+//!   program in place of the caller's;
 //! - [`ids`], [`list`]: who the caller is, and every process.
 //!
 //! Every call returns `ProcError`, a small typed set (`docs/processes.md`
@@ -20,9 +22,12 @@ extern crate alloc;
 
 mod child;
 mod command;
+mod exec;
+mod fork;
 mod server;
 
 pub use child::{Process, try_wait_any, wait_any};
 pub use command::{Command, Stdio, spawn};
+pub use fork::{Fork, fork};
 pub use protocols::proc::{End, Pid, ProcError};
 pub use server::{ProcInfo, ids, list};

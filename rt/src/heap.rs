@@ -147,6 +147,12 @@ static ALLOCATOR: Allocator = Allocator::new(Grow {
     committed: 0,
 });
 
+/// Locks the heap until the guard drops (`fork` holds it across the
+/// clone, so the child's copy of the heap is consistent).
+pub(crate) fn lock() -> impl Drop {
+    ALLOCATOR.lock()
+}
+
 /// Why the heap could not be set up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HeapError {

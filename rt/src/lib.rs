@@ -31,8 +31,10 @@ pub mod debug;
 pub mod device;
 #[cfg(target_os = "none")]
 mod entry;
+pub mod fork;
 pub mod handle;
 pub mod heap;
+pub mod inherit;
 pub mod ipc;
 pub mod ipc_buffer;
 pub mod log;

@@ -111,6 +111,7 @@ pub fn exit(status: u64) -> ! {
         sys::thread_exit(status);
     }
     crate::thread::registry_suspend_others();
+    crate::inherit::run_at_exit();
     let parent = PARENT.load(Ordering::Relaxed);
     if parent != 0 {
         let args = SendArgs {

@@ -183,6 +183,43 @@ impl Grant<'_> {
     }
 }
 
+/// The slots a program's startup page names for its own objects.
+#[derive(Clone, Copy, Debug)]
+pub struct ExecSlots {
+    /// Its first thread.
+    pub thread: u32,
+    /// Its address space.
+    pub aspace: u32,
+    /// Its capability space.
+    pub cspace: u32,
+    /// Its budget.
+    pub budget: u32,
+    /// Its parent endpoint.
+    pub parent: u32,
+    /// The debug capability (0: none).
+    pub debug: u32,
+    /// The size of its capability space.
+    pub cspace_slots: u32,
+}
+
+/// A built image: its address space (a capability the caller owns) and
+/// where its first thread starts.
+#[derive(Clone, Copy, Debug)]
+pub struct ExecImage {
+    /// The new address space.
+    pub aspace: CapSlot,
+    /// The entry point.
+    pub entry: u64,
+    /// The initial stack pointer.
+    pub stack: u64,
+    /// The first argument (the startup page's address).
+    pub arg: u64,
+    /// The FS base (the thread control block).
+    pub tls: u64,
+    /// The first thread's IPC buffer.
+    pub ipc_buffer: u64,
+}
+
 /// Where the child's parent endpoint comes from.
 #[derive(Clone, Copy, Debug)]
 enum Parent<'a> {
@@ -478,8 +515,58 @@ impl<'a> Spawn<'a> {
         image: &Image,
         scratch: u64,
     ) -> Result<(), SpawnError> {
+        let slots = ExecSlots {
+            thread: slot::THREAD,
+            aspace: slot::ASPACE,
+            cspace: slot::CSPACE,
+            budget: slot::BUDGET,
+            parent: slot::PARENT,
+            debug: if self.debug { slot::DEBUG } else { 0 },
+            cspace_slots: u32::try_from(self.cspace_slots).unwrap_or(0),
+        };
+        let built = self.image(budget, image, scratch, &slots, self.handles(&parent)?)?;
+        let aspace = built.aspace;
+        let cspace = match sys::cspace_create(budget, self.cspace_slots) {
+            Ok(cspace) => cspace,
+            Err(error) => {
+                let _ = sys::cap_delete(aspace);
+                return Err(error.into());
+            }
+        };
+        let started = (|| -> Result<(), SpawnError> {
+            self.grant(budget, parent, aspace, cspace)?;
+            let thread = sys::thread_create(budget, aspace, cspace)?;
+            let started = (|| {
+                sys::cap_copy_to(thread, Rights::all(), cspace, CapSlot(slot::THREAD))?;
+                sys::thread_configure(thread, built.ipc_buffer, CapSlot(slot::PARENT))?;
+                if let Some(priority) = self.priority {
+                    let max = self.max_priority.unwrap_or(priority);
+                    sys::thread_set_priority(thread, priority, max)?;
+                }
+                sys::thread_start(thread, built.entry, built.stack, built.arg, built.tls)
+            })();
+            let _ = sys::cap_delete(thread);
+            started.map_err(SpawnError::from)
+        })();
+        // The capabilities made here live on in the child's space; ours go.
+        let _ = sys::cap_delete(aspace);
+        let _ = sys::cap_delete(cspace);
+        started
+    }
+
+    /// Builds the program's image in a new address space paid by `budget`:
+    /// its segments, its first thread's block, its startup page naming
+    /// `slots` and `handles`. Returns the space (a capability the caller
+    /// owns) and where its first thread starts.
+    fn image(
+        &self,
+        budget: CapSlot,
+        image: &Image,
+        scratch: u64,
+        slots: &ExecSlots,
+        handles: [StartupHandle; STARTUP_HANDLES],
+    ) -> Result<ExecImage, SpawnError> {
         let aspace = sys::aspace_create(budget)?;
-        let cspace = sys::cspace_create(budget, self.cspace_slots)?;
         let random = |i: usize| if self.aslr { self.entropy[i] } else { 0 };
         let area = block::AREA_BASE
             + if self.aslr {
@@ -493,61 +580,80 @@ impl<'a> Spawn<'a> {
             memsz: t.mem_bytes,
             align: t.align,
         });
-        let layout = Layout::new(self.stack_bytes, &tls.unwrap_or_default())?;
-        let thread_block = area + block::MAIN_SLOT as u64 * block::SLOT_BYTES;
-        let tcb = thread_block + layout.tcb();
-        let ipc_buffer = thread_block + layout.ipc_buffer();
-        let tls_image = image
-            .tls()
-            .and_then(|t| self.tls_image_address(image, t.file_offset, t.file_bytes))
-            .unwrap_or(0);
-        let info = StartupInfo {
-            magic: startup::STARTUP_MAGIC,
-            version: startup::STARTUP_VERSION,
-            flags: if self.aslr { startup::flags::ASLR } else { 0 }
-                | if self.boot_info {
-                    startup::flags::BOOT_INFO
-                } else {
-                    0
-                },
-            thread: slot::THREAD,
-            aspace: slot::ASPACE,
-            cspace: slot::CSPACE,
-            budget: slot::BUDGET,
-            parent: slot::PARENT,
-            debug: if self.debug { slot::DEBUG } else { 0 },
-            log: 0,
-            reserved: 0,
-            argc: self.args.len() as u64,
-            argv: 0,
-            envc: self.env.len() as u64,
-            envp: 0,
-            entropy: self.entropy,
-            thread_area: area,
-            main_tcb: tcb,
-            tls_image,
-            tls_filesz: tls.map_or(0, |t| t.filesz),
-            tls_memsz: tls.map_or(0, |t| t.memsz),
-            tls_align: tls.map_or(0, |t| t.align),
-            cpu_features: crate::start::boot_info().map_or(0, |b| b.cpu_features),
-            handles: self.handles(&parent)?,
-        };
-        let rsp = self.fill(budget, aspace, image, &layout, thread_block, scratch, &info)?;
-        self.grant(budget, parent, aspace, cspace)?;
-        let thread = sys::thread_create(budget, aspace, cspace)?;
-        sys::cap_copy_to(thread, Rights::all(), cspace, CapSlot(slot::THREAD))?;
-        sys::thread_configure(thread, ipc_buffer, CapSlot(slot::PARENT))?;
-        if let Some(priority) = self.priority {
-            let max = self.max_priority.unwrap_or(priority);
-            sys::thread_set_priority(thread, priority, max)?;
+        let built = (|| -> Result<ExecImage, SpawnError> {
+            let layout = Layout::new(self.stack_bytes, &tls.unwrap_or_default())?;
+            let thread_block = area + block::MAIN_SLOT as u64 * block::SLOT_BYTES;
+            let tcb = thread_block + layout.tcb();
+            let ipc_buffer = thread_block + layout.ipc_buffer();
+            let tls_image = image
+                .tls()
+                .and_then(|t| self.tls_image_address(image, t.file_offset, t.file_bytes))
+                .unwrap_or(0);
+            let info = StartupInfo {
+                magic: startup::STARTUP_MAGIC,
+                version: startup::STARTUP_VERSION,
+                flags: if self.aslr { startup::flags::ASLR } else { 0 }
+                    | if self.boot_info {
+                        startup::flags::BOOT_INFO
+                    } else {
+                        0
+                    },
+                thread: slots.thread,
+                aspace: slots.aspace,
+                cspace: slots.cspace,
+                budget: slots.budget,
+                parent: slots.parent,
+                debug: slots.debug,
+                log: 0,
+                cspace_slots: slots.cspace_slots,
+                argc: self.args.len() as u64,
+                argv: 0,
+                envc: self.env.len() as u64,
+                envp: 0,
+                entropy: self.entropy,
+                thread_area: area,
+                main_tcb: tcb,
+                tls_image,
+                tls_filesz: tls.map_or(0, |t| t.filesz),
+                tls_memsz: tls.map_or(0, |t| t.memsz),
+                tls_align: tls.map_or(0, |t| t.align),
+                cpu_features: crate::start::boot_info().map_or(0, |b| b.cpu_features),
+                handles,
+            };
+            let rsp = self.fill(budget, aspace, image, &layout, thread_block, scratch, &info)?;
+            Ok(ExecImage {
+                aspace,
+                entry: image.entry(),
+                stack: rsp,
+                arg: startup::STARTUP_ADDR,
+                tls: tcb,
+                ipc_buffer,
+            })
+        })();
+        if built.is_err() {
+            let _ = sys::cap_delete(aspace);
         }
-        // The capabilities made here live on in the child's space; ours go.
-        let started = sys::thread_start(thread, image.entry(), rsp, startup::STARTUP_ADDR, tcb);
-        let _ = sys::cap_delete(thread);
-        let _ = sys::cap_delete(aspace);
-        let _ = sys::cap_delete(cspace);
-        started?;
-        Ok(())
+        built
+    }
+
+    /// Builds the program's image for `exec` in a new address space paid
+    /// by the caller's own budget; its startup page names `slots` (the
+    /// caller's own slots, which the program keeps) and `handles`. The
+    /// caller then switches its thread to it (`ThreadExec`).
+    ///
+    /// # Errors
+    /// [`SpawnError`]; nothing is left behind.
+    pub fn exec_image(
+        self,
+        slots: ExecSlots,
+        handles: [StartupHandle; STARTUP_HANDLES],
+    ) -> Result<ExecImage, SpawnError> {
+        let scratch = Scratch::take()?;
+        let budget = process::own_caps().budget;
+        self.with_file(&scratch, |spawn| {
+            let image = spawn.parse()?;
+            spawn.image(budget, &image, scratch.base(), &slots, handles)
+        })
     }
 
     /// Where the PT_TLS template's bytes are in the child: inside the

@@ -35,6 +35,14 @@ fn tsc() -> u64 {
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
+/// The time-stamp counter, read once every earlier instruction has
+/// completed: a cycle count (under QEMU's `-icount`, exactly the guest's
+/// instructions), for benchmarks that time themselves.
+#[inline(always)]
+pub fn counter() -> u64 {
+    tsc()
+}
+
 /// Nanoseconds since boot on the monotonic clock (the kernel's own).
 /// Inlined: a read is about 35 instructions, less than a call's overhead
 /// would add to it.

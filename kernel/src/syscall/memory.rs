@@ -232,6 +232,13 @@ pub fn memory_resize(
     if !(1..=MEMORY_MAX_PAGES).contains(&args.pages) {
         return Err(SysError::InvalidArg);
     }
+    // Pages another address space maps cannot be cut from under it: a
+    // server that maps a client's object must not fault because the
+    // client shrank it.
+    let own = k.objects.get(caller).aspace;
+    if vm::pages::mapped_past(k, memory, args.pages, own) {
+        return Err(SysError::InvalidArg);
+    }
     vm::pages::resize_memory(k, memory, args.pages)?;
     Ok(Next::Success)
 }

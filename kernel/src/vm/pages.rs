@@ -13,6 +13,7 @@ use crate::mem::frame;
 use crate::mem::kobj::ObjId;
 use crate::mem::nodes::Nodes;
 use crate::mem::phys;
+use crate::object::aspace::AddressSpace;
 use crate::object::budget;
 use crate::object::budget::Budget;
 use crate::object::memory;
@@ -183,6 +184,24 @@ pub fn unmap_pages_everywhere(
         }
         flush.run();
     }
+}
+
+/// Whether an address space other than `except` has a region of `memory`
+/// that shows a page at or past `pages`.
+pub fn mapped_past(
+    k: &Kernel,
+    memory: ObjId<MemoryObject>,
+    pages: u64,
+    except: ObjId<AddressSpace>,
+) -> bool {
+    let object = k.objects.get(memory);
+    object.spaces().filter(|&a| a != except).any(|aspace| {
+        k.objects
+            .get(aspace)
+            .regions
+            .regions_of(memory)
+            .any(|region| region.offset.saturating_add(region.pages) > pages)
+    })
 }
 
 /// Resizes anonymous `memory` to `pages` pages. Shrinking unmaps and

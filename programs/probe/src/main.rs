@@ -30,7 +30,8 @@
 //!   `stdout`, again and again until the end of `stdin` (the other side
 //!   of the `pipe_throughput_64k` benchmark);
 //! - the process modes (`procs.rs`): `fault`, `nap MS N`, `spawn ARGS..`,
-//!   `orphan`, `bomb`, `pwd DIR`, `ids`;
+//!   `orphan`, `bomb`, `pwd DIR`, `ids`, `fork`, `exec PATH ARGS..`,
+//!   `fork-exec N`, `bench-fork N exit|exec`;
 //! - `write-at PATH START BYTE RUNS`: opens PATH read-write (made if
 //!   missing) and writes RUNS runs of [`RUN_BYTES`] bytes of BYTE with
 //!   `write_at`, at START, START + 2 * RUN_BYTES, ..., yielding after
@@ -101,6 +102,10 @@ fn main() -> u64 {
         Some("bomb") => procs::bomb(),
         Some("pwd") => procs::pwd(args.get(2).copied().unwrap_or("")),
         Some("ids") => procs::ids(),
+        Some("fork") => procs::fork(),
+        Some("exec") => procs::exec(&args[2..]),
+        Some("fork-exec") => procs::fork_exec(&args[2..]),
+        Some("bench-fork") => procs::bench_fork(&args[2..]),
         Some("sleep") => loop {
             thread::sleep(Duration::from_secs(1));
         },

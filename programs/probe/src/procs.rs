@@ -96,3 +96,113 @@ pub fn ids() -> u64 {
 fn failed(error: ProcError) -> u64 {
     200 + u64::from(error.code() & 0x3f)
 }
+
+/// `fork`: forks; the child changes its copy of a heap value, writes `b`
+/// to a file opened before the fork (its own object sharing the offset)
+/// and exits with 41 if it could also open a file; the parent waits, then
+/// writes `c`. Exits 0 if the child ended with 41, the parent's value is
+/// unchanged and the file reads `abc`; else 1 to 6 saying what was wrong.
+pub fn fork() -> u64 {
+    use alloc::boxed::Box;
+    use files::File;
+    use process::Fork;
+    let mut value = Box::new(7u64);
+    let Ok(mut file) = File::create("/tmp/fork-probe") else {
+        return 1;
+    };
+    if file.write(b"a") != Ok(1) {
+        return 2;
+    }
+    match process::fork() {
+        Ok(Fork::Child) => {
+            *value = 99;
+            let wrote = file.write(b"b") == Ok(1);
+            let opened = File::open_read("/bin/probe").is_ok();
+            if wrote && opened && *value == 99 {
+                41
+            } else {
+                40
+            }
+        }
+        Ok(Fork::Parent(child)) => {
+            if child.wait() != Ok(End::Exited(41)) {
+                return 3;
+            }
+            if *value != 7 {
+                return 4;
+            }
+            if file.write(b"c") != Ok(1) {
+                return 5;
+            }
+            let mut back = alloc::vec::Vec::new();
+            let read =
+                File::open_read("/tmp/fork-probe").and_then(|mut f| f.read_to_end(&mut back));
+            let _ = files::remove_file("/tmp/fork-probe");
+            if read.is_err() || back != b"abc" {
+                6
+            } else {
+                0
+            }
+        }
+        Err(error) => failed(error),
+    }
+}
+
+/// `exec PATH ARGS..`: runs PATH with ARGS in place of this program (its
+/// streams passed on); 200 + the error's code if it cannot.
+pub fn exec(args: &[&str]) -> u64 {
+    let Some((path, argv)) = args.split_first() else {
+        return 253;
+    };
+    failed(Command::new(path).args(argv).exec())
+}
+
+/// `fork-exec N`: forks; the child execs `probe exit N`; the parent waits
+/// and exits with the child's shell status.
+pub fn fork_exec(args: &[&str]) -> u64 {
+    let code = args.first().copied().unwrap_or("0");
+    match process::fork() {
+        Ok(process::Fork::Child) => failed(
+            Command::new("/bin/probe")
+                .args(&["probe", "exit", code])
+                .exec(),
+        ),
+        Ok(process::Fork::Parent(child)) => match child.wait() {
+            Ok(end) => end.shell_status(),
+            Err(error) => failed(error),
+        },
+        Err(error) => failed(error),
+    }
+}
+
+/// `bench-fork N exit|exec`: N times, fork and wait until the child has
+/// ended (`exit`: the child exits at once; `exec`: it execs `/bin/tiny`),
+/// timing each round with the time-stamp counter; writes the N counts
+/// (8 bytes each, little-endian) to `stdout`. The `fork_exit_wait` and
+/// `fork_exec_wait` benchmark rows.
+pub fn bench_fork(args: &[&str]) -> u64 {
+    let rounds: usize = args.first().and_then(|n| n.parse().ok()).unwrap_or(10);
+    let exec = args.get(1) == Some(&"exec");
+    let mut samples = alloc::vec::Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let start = rt::time::counter();
+        match process::fork() {
+            Ok(process::Fork::Child) => {
+                if exec {
+                    return failed(Command::new("/bin/tiny").exec());
+                }
+                rt::process::exit(0);
+            }
+            Ok(process::Fork::Parent(child)) => {
+                if child.wait() != Ok(End::Exited(0)) {
+                    return 1;
+                }
+            }
+            Err(error) => return failed(error),
+        }
+        samples.push(rt::time::counter() - start);
+    }
+    let bytes: alloc::vec::Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    files::stdio::write_out(&bytes);
+    0
+}

@@ -12,7 +12,7 @@
 
 pub mod block;
 mod local;
-mod registry;
+pub(crate) mod registry;
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -272,6 +272,11 @@ impl<T> JoinHandle<T> {
     }
 }
 
+/// The calling thread's capability slot, if rt knows it.
+pub fn current_slot() -> Option<CapSlot> {
+    registry::current_thread_slot()
+}
+
 /// The current thread's record, if `rt` made it.
 pub fn current() -> Option<Arc<Record>> {
     registry::current()
@@ -287,7 +292,7 @@ pub fn sleep(duration: core::time::Duration) {
     crate::time::sleep(duration);
 }
 
-pub(crate) use registry::suspend_others as registry_suspend_others;
+pub use registry::suspend_others as registry_suspend_others;
 #[cfg(target_os = "none")]
 pub(crate) use registry::with_current_name;
 pub use registry::{adopt_main, has_tcb};

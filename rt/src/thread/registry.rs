@@ -239,6 +239,39 @@ pub fn has_tcb() -> bool {
     current_index().is_some()
 }
 
+/// The capability slot of the calling thread, if rt knows it (a thread rt
+/// made, or the first thread of a loaded program).
+pub fn current_thread_slot() -> Option<CapSlot> {
+    let me = current_index()?;
+    if MAIN_PENDING.load(Ordering::Acquire) && MAIN[1].load(Ordering::Relaxed) as usize == me {
+        return Some(CapSlot(MAIN[0].load(Ordering::Relaxed) as u32));
+    }
+    use crate::handle::Handle;
+    LIVE.lock()
+        .iter()
+        .find(|r| r.index == me)
+        .map(|r| r.thread.slot())
+}
+
+/// In a forked child: only the calling thread exists. The others' records
+/// are forgotten, not dropped: their capabilities are not in the child's
+/// space, and their slot numbers may name something else there.
+pub(crate) fn forget_others_after_fork() {
+    let me = current_index();
+    if MAIN_PENDING.load(Ordering::Acquire) && me != Some(MAIN[1].load(Ordering::Relaxed) as usize)
+    {
+        MAIN_PENDING.store(false, Ordering::Release);
+    }
+    let mut live = LIVE.lock();
+    for record in core::mem::take(&mut *live) {
+        if Some(record.index) == me {
+            live.push(record);
+        } else {
+            core::mem::forget(record);
+        }
+    }
+}
+
 /// Suspends every thread rt made except the caller (the process's exit).
 pub fn suspend_others() {
     let me = current_index();

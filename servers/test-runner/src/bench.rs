@@ -60,9 +60,13 @@ pub fn run(boot: &BootInfo) -> u64 {
         let mut empty = [0u64; 1000];
         measure(&mut empty, 0, || {});
         let (overhead, _, _) = summarize(&mut empty);
+        if "load_exit".contains(only) {
+            let mut samples = [0u64; SPAWN_SAMPLES];
+            load_exit(unit, &mut samples, overhead);
+        }
         if "spawn_exit".contains(only) {
             let mut samples = [0u64; SPAWN_SAMPLES];
-            spawn_exit(unit, &mut samples, overhead);
+            crate::bench_procs::rows(unit, &mut samples, overhead);
         }
         if "protocol_call_roundtrip".contains(only) {
             let mut samples = [0u64; PROTOCOL_SAMPLES];
@@ -115,7 +119,7 @@ pub fn run(boot: &BootInfo) -> u64 {
     measure(&mut samples[..1000], overhead, thread_lifecycle);
     report("thread_lifecycle", unit, &mut samples[..1000]);
 
-    spawn_exit(unit, &mut samples[..SPAWN_SAMPLES], overhead);
+    load_exit(unit, &mut samples[..SPAWN_SAMPLES], overhead);
     protocol_call_roundtrip(unit, &mut samples[..PROTOCOL_SAMPLES], overhead);
     ring_roundtrip(unit, &mut samples[..RING_SAMPLES], overhead);
     driver_restart(unit, &mut samples[..RESTART_SAMPLES], overhead);
@@ -480,13 +484,15 @@ fn driver_restart(unit: &str, samples: &mut [u64], overhead: u64) {
     report("driver_restart", unit, samples);
 }
 
-/// Spawns measured for `spawn_exit`.
+/// Spawns measured for `load_exit`.
 const SPAWN_SAMPLES: usize = 200;
 
-/// `spawn_exit`: load `bin/tiny` from the initramfs (ASLR off, so every
-/// run is the same) and wait until its exit message arrives; the child is
-/// destroyed before the next.
-fn spawn_exit(unit: &str, samples: &mut [u64], overhead: u64) {
+/// `load_exit`: the loader alone (`rt::spawn`, no process server): load
+/// `bin/tiny` from the initramfs (ASLR off, so every run is the same) and
+/// wait until its exit message arrives; the child is destroyed before the
+/// next. `spawn_exit` (bench_procs.rs) is the same through the process
+/// server.
+fn load_exit(unit: &str, samples: &mut [u64], overhead: u64) {
     let Some(file) = crate::tests::spawn::program("bin/tiny") else {
         println!("bench: bin/tiny is not in the initramfs");
         return;
@@ -511,7 +517,7 @@ fn spawn_exit(unit: &str, samples: &mut [u64], overhead: u64) {
         let end = tsc_end();
         *s = (end - start).saturating_sub(overhead);
     }
-    report("spawn_exit", unit, samples);
+    report("load_exit", unit, samples);
 }
 
 fn thread_lifecycle() {

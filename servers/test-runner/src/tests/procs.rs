@@ -162,6 +162,53 @@ pub fn wait_and_kill() -> TestResult {
     Ok(())
 }
 
+/// fork: the child runs on a copy of the memory (its changes are its
+/// own), shares the files open before (its own objects, the same offset)
+/// and reports its exit to its parent; every frame comes back.
+pub fn fork_basics() -> TestResult {
+    let before = warm_frames()?;
+    ensure_eq!(run(&["fork"]), Ok(End::Exited(0)));
+    ensure_eq!(run(&["fork"]), Ok(End::Exited(0)));
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// exec: the process runs another program in place (same pid, its parent
+/// learns the new program's status), keeping the streams it passes; an
+/// exec that cannot happen returns its error and changes nothing; fork
+/// then exec then wait; every frame comes back.
+pub fn exec_basics() -> TestResult {
+    let before = warm_frames()?;
+    let execs = probe(&["exec", "/bin/probe", "probe", "exit", "33"]).map_err(|_| fail())?;
+    ensure_eq!(execs.wait(), Ok(End::Exited(33)));
+    let not_found = 200 + u64::from(ProcError::NotFound.code() & 0x3f);
+    ensure_eq!(run(&["exec", "/bin/nothing"]), Ok(End::Exited(not_found)));
+    let not_elf = 200 + u64::from(ProcError::NotExecutable.code() & 0x3f);
+    ensure_eq!(run(&["exec", "/etc/system.bin"]), Ok(End::Exited(not_elf)));
+    ensure_eq!(run(&["fork-exec", "44"]), Ok(End::Exited(44)));
+    // The streams go on: an exec'd cat copies stdin to stdout.
+    let read = File::open_read("pipe:").map_err(|_| fail())?;
+    let mut write = read.dup("write").map_err(|_| fail())?;
+    let mut out_read = File::open_read("pipe:").map_err(|_| fail())?;
+    let out_write = out_read.dup("write").map_err(|_| fail())?;
+    let cat = Command::new(PROBE)
+        .args(&["probe", "exec", "/bin/probe", "probe", "cat"])
+        .stdin(Stdio::File(read.endpoint().slot()))
+        .stdout(Stdio::File(out_write.endpoint().slot()))
+        .spawn()
+        .map_err(|_| fail())?;
+    drop((read, out_write));
+    ensure_eq!(write.write(b"through exec"), Ok(12));
+    drop(write);
+    let mut back = alloc::vec::Vec::new();
+    ensure!(out_read.read_to_end(&mut back).is_ok());
+    ensure_eq!(&back[..], b"through exec");
+    ensure_eq!(cat.wait(), Ok(End::Exited(0)));
+    drop(out_read);
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
 /// A crash: the parent learns the fault (a page fault past the stack).
 pub fn fault_reported() -> TestResult {
     let before = warm_frames()?;
@@ -214,6 +261,46 @@ pub fn kill_mid_call() -> TestResult {
     ensure_eq!(read.read(&mut buf), Ok(3));
     drop((out_read, out_write));
     ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// A child gets its own objects for the streams it is given (sharing the
+/// offset, or the pipe end): its close at exit is not the caller's; a
+/// pipe's reader sees the end of the file once the child's end closes
+/// with the caller's.
+pub fn stdio_is_the_childs_own() -> TestResult {
+    stdio_round()?;
+    let before = free_frames()?;
+    stdio_round()?;
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// One round of [`stdio_is_the_childs_own`].
+fn stdio_round() -> TestResult {
+    let read = File::open_read("pipe:").map_err(|_| fail())?;
+    let mut write = read.dup("write").map_err(|_| fail())?;
+    let mut out = File::create("/tmp/stdio-test").map_err(|_| fail())?;
+    let cat = Command::new(PROBE)
+        .args(&["probe", "cat"])
+        .stdin(Stdio::File(read.endpoint().slot()))
+        .stdout(Stdio::File(out.endpoint().slot()))
+        .spawn()
+        .map_err(|_| fail())?;
+    drop(read);
+    ensure_eq!(write.write(b"hello"), Ok(5));
+    drop(write);
+    ensure_eq!(cat.wait(), Ok(End::Exited(0)));
+    // Ours still works, at the offset the child's writes moved.
+    ensure_eq!(out.write(b"!"), Ok(1));
+    let mut back = alloc::vec::Vec::new();
+    File::open_read("/tmp/stdio-test")
+        .map_err(|_| fail())?
+        .read_to_end(&mut back)
+        .map_err(|_| fail())?;
+    ensure_eq!(&back[..], b"hello!");
+    drop(out);
+    ensure_eq!(files::remove_file("/tmp/stdio-test"), Ok(()));
     Ok(())
 }
 
@@ -319,7 +406,7 @@ pub fn listed() -> TestResult {
     Ok(())
 }
 
-/// Spawn and kill, many times: frame counts equal after.
+/// Spawn and kill a thousand times: frame counts equal after.
 pub fn spawn_kill_cycles() -> TestResult {
     let cycle = || -> TestResult {
         let child = probe(&["sleep"]).map_err(|_| fail())?;
@@ -329,7 +416,7 @@ pub fn spawn_kill_cycles() -> TestResult {
     };
     cycle()?;
     let before = warm_frames()?;
-    for _ in 0..200 {
+    for _ in 0..1000 {
         cycle()?;
     }
     ensure_eq!(free_frames()?, before);

@@ -371,6 +371,17 @@ pub fn resize() -> TestResult {
         far + 43 * PAGE
     ));
     must(sys::aspace_unmap(aspace_cap(), far, 44))?;
+    // Pages another address space maps cannot be cut from under it: only
+    // what no other space shows may go.
+    let other = must(sys::aspace_create(budget()))?;
+    must(sys::aspace_map(other, memory, 2, 0x4000_0000, 4, RW))?;
+    ensure_eq!(sys::memory_resize(memory, 5), Err(SysError::InvalidArg));
+    ensure_eq!(sys::memory_resize(memory, 3), Err(SysError::InvalidArg));
+    ensure_eq!(sys::memory_resize(memory, 6), Ok(()));
+    must(sys::aspace_unmap(other, 0x4000_0000, 4))?;
+    ensure_eq!(sys::memory_resize(memory, 4), Ok(()));
+    must(sys::memory_resize(memory, 8))?;
+    must(sys::cap_delete(other))?;
     let bad = Err(SysError::InvalidArg);
     ensure_eq!(sys::memory_resize(memory, 0), bad);
     ensure_eq!(
