@@ -10,6 +10,7 @@
 //! | `initfs` | `/` | `initfs:` |
 //! | `ramfs` | `/tmp` | `tmp:` |
 //! | `pipe` | - | `pipe:` |
+//! | `console` | `/dev` | `dev:` |
 //!
 //! A path is resolved once, by [`resolve`]: a scheme path (`tmp:a/b`)
 //! goes to the scheme's root; any other path is joined to the current
@@ -42,10 +43,12 @@ pub struct Mount {
 }
 
 /// The convention: service, mount point (or none), scheme.
-const CONVENTION: [(&str, Option<&str>, &str); 3] = [
+const CONVENTION: [(&str, Option<&str>, &str); 4] = [
     ("initfs", Some("/"), "initfs"),
     ("ramfs", Some("/tmp"), "tmp"),
     ("pipe", None, "pipe"),
+    // The console server (servers/console): `/dev/console`.
+    ("console", Some("/dev"), "dev"),
 ];
 
 /// Whether the service `name` is one of the file servers the namespace
@@ -164,7 +167,8 @@ mod tests {
         alloc::vec![
             mount("/", "initfs", 1),
             mount("/tmp", "tmp", 2),
-            mount("", "pipe", 3)
+            mount("", "pipe", 3),
+            mount("/dev", "dev", 4)
         ]
     }
 
@@ -181,6 +185,10 @@ mod tests {
         assert_eq!(at("/tmp", "b/../c"), Ok((2, "c".into())));
         assert_eq!(at("/tmp", ".."), Ok((1, "".into())));
         assert_eq!(at("/bin", "../../../tmp//x/."), Ok((2, "x".into())));
+        assert_eq!(at("/", "/dev/console"), Ok((4, "console".into())));
+        assert_eq!(at("/dev", "console"), Ok((4, "console".into())));
+        assert_eq!(at("/", "/dev"), Ok((4, "".into())));
+        assert_eq!(at("/", "/devices"), Ok((1, "devices".into())));
     }
 
     #[test]
@@ -188,6 +196,7 @@ mod tests {
         assert_eq!(at("/", "tmp:a/b"), Ok((2, "a/b".into())));
         assert_eq!(at("/", "tmp:../../etc"), Ok((2, "etc".into())));
         assert_eq!(at("/", "pipe:"), Ok((3, "".into())));
+        assert_eq!(at("/", "dev:console"), Ok((4, "console".into())));
         assert_eq!(at("/", "nope:x"), Err(FsError::NoNamespace));
         // A colon after a slash is part of a name.
         assert_eq!(at("/", "/tmp/a:b"), Ok((2, "a:b".into())));

@@ -13,6 +13,9 @@
 //!   and the exact VT100 bytes that keep the screen right.
 //! - [`history`]: the editor's bounded history of lines.
 //! - [`vt`]: the few VT100 control sequences the editor writes.
+//! - [`terminal`]: a terminal as its server keeps it: the line discipline
+//!   plus the reads and signal calls waiting on it, and who to answer when
+//!   input comes.
 //!
 //! Screen model, everywhere: one column per character (wide and combining
 //! characters are out of scope) and no line wrapping (a line longer than
@@ -35,6 +38,7 @@ pub mod history;
 pub mod keys;
 pub mod ldisc;
 pub mod output;
+pub mod terminal;
 mod utf8;
 pub mod vt;
 

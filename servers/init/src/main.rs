@@ -118,10 +118,12 @@ fn banner(init: &supervise::Init<'_>) {
     let Some(serial) = init.endpoint("serial") else {
         return;
     };
+    // CR LF by hand: the console server, once it runs, turns the driver's
+    // own LF translation off (its line discipline translates instead).
     let text = format!(
-        "\nMica {} -- a capability microkernel\n\
-         init started {} programs; this text came through the serial driver.\n\
-         The shell is not here yet: `cargo xtask test` runs the in-OS suite. Ctrl-A X quits QEMU.\n",
+        "\r\nMica {} -- a capability microkernel\r\n\
+         init started {} programs; this text came through the serial driver.\r\n\
+         The shell is not here yet: `cargo xtask test` runs the in-OS suite. Ctrl-A X quits QEMU.\r\n",
         env!("CARGO_PKG_VERSION"),
         init.running()
     );

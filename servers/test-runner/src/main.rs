@@ -40,7 +40,8 @@ use rt::thread::JoinError;
 // device memory of its own), the initramfs (to load programs), a copy of
 // the boot information (the command line says what to run), init's
 // supervisor protocol, the debug capability (to end the run), the
-// endpoint its capability test serves, and the servers it tests.
+// endpoints its capability and console tests serve, and the servers it
+// tests.
 sysconf::manifest! {
     authority: [
         "io-space",
@@ -51,8 +52,8 @@ sysconf::manifest! {
         "supervisor",
     ],
     debug: true,
-    serves: ["report"],
-    client_of: ["serial", "echo", "flaky", "once", "rogue", "initfs", "ramfs", "pipe", "ring", "proc"],
+    serves: ["report", "console-wire"],
+    client_of: ["serial", "echo", "flaky", "once", "rogue", "initfs", "ramfs", "pipe", "ring", "proc", "console"],
 }
 
 rt::entry!(main);

@@ -3,6 +3,7 @@
 
 mod boot_info;
 mod clock;
+mod console;
 mod cspace;
 mod faults;
 mod files;
@@ -360,6 +361,15 @@ pub static ALL: &[Test] = tests![
     pipes::atomic_writes,
     pipes::three_programs,
     pipes::server_killed_under_a_waiting_reader,
+    console::opens_through_the_namespace,
+    console::file_operations_and_errors,
+    console::cooked_line_editing,
+    console::blocking_reads_wait_in_order,
+    console::signals_answer_every_waiter,
+    console::raw_mode_passes_bytes_intact,
+    console::reader_killed_while_waiting,
+    console::survives_a_terminal_restart,
+    console::killed_under_waiting_callers,
     procs::spawn_and_exit_codes,
     procs::spawn_errors,
     procs::spawn_from_ramfs_and_map,

@@ -1,0 +1,825 @@
+//! The console server (`bin/console`, docs/console.md) through its two
+//! protocols, with the test playing the terminal: a fake `Serial` server
+//! ([`Wire`]) on a thread of the test runner takes what the console
+//! writes and answers its reads with keys the test types.
+//!
+//! Most tests start a console of their own (`bin/console` with a fresh
+//! endpoint and the fake wire as its `serial`), so they can kill it and
+//! count frames; `console_opens_through_the_namespace` uses the one init
+//! runs (`system-test.toml`: its terminal is the `console-wire` endpoint
+//! this program serves) through `/dev/console`.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use abi::Rights;
+use abi::startup::CLIENT_BADGE;
+use abi::startup::handle::{CLIENT, FILE, SERVICE};
+use files::{FsError, Kind, OpenFlags};
+use protocols::file::{self, DirEntries, FileClient, Whence};
+use protocols::serial::{self, SerialServer, Wait, flags};
+use protocols::tty::{Mode, Signal, TtyClient};
+use protocols::{Error, ErrorCode, status};
+use rt::handle::Handle;
+use rt::ipc::{Endpoint, Message, SavedReply};
+use rt::spawn::{Child, Grant, Spawn};
+use rt::sync::Mutex;
+use rt::thread::JoinHandle;
+use rt::time::{Duration, Instant, deadline_after};
+
+use super::TestResult;
+use super::spawn::program;
+use super::support::free_frames;
+use super::syscalls::fail;
+use crate::{ensure, ensure_eq};
+
+/// How long a test waits for the console to do something.
+const PATIENCE: Duration = Duration::from_secs(5);
+/// How long a test lets a call settle (be taken and parked).
+const SETTLE: Duration = Duration::from_millis(40);
+
+// ---------------------------------------------------------------------------
+// The fake terminal.
+
+/// What the fake wire holds: keys typed and not yet read, what the
+/// console wrote, and the console's read waiting for a key.
+#[derive(Default)]
+struct WireState {
+    typed: Vec<u8>,
+    written: Vec<u8>,
+    flags: u32,
+    waiting: Option<(SavedReply, u32, usize)>,
+    /// Reads and configures seen, to know the console is connected.
+    reads: u32,
+}
+
+/// The status the fake's `read` answers with to have its call wait.
+const DEFER: ErrorCode = ErrorCode::new(0xffff);
+
+struct FakeSerial {
+    state: Arc<Mutex<WireState>>,
+    deferred: Option<usize>,
+    buffer: [u8; serial::READ_MAX_BYTES],
+}
+
+impl SerialServer for FakeSerial {
+    fn info(&mut self) -> Result<(u64, u64, u32), ErrorCode> {
+        let state = self.state.lock();
+        Ok((state.typed.len() as u64, 0, state.flags))
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<u64, ErrorCode> {
+        self.state.lock().written.extend_from_slice(data);
+        Ok(data.len() as u64)
+    }
+
+    fn read(&mut self, max: u32, wait: Wait, _deadline: u64) -> Result<&[u8], ErrorCode> {
+        let mut state = self.state.lock();
+        state.reads += 1;
+        let max = (max as usize).min(serial::READ_MAX_BYTES);
+        if state.typed.is_empty() {
+            if wait == Wait::None {
+                return Ok(&[]);
+            }
+            self.deferred = Some(max);
+            return Err(DEFER);
+        }
+        let n = state.typed.len().min(max);
+        self.buffer[..n].copy_from_slice(&state.typed[..n]);
+        state.typed.drain(..n);
+        Ok(&self.buffer[..n])
+    }
+
+    fn configure(&mut self, new: u32) -> Result<u32, ErrorCode> {
+        let mut state = self.state.lock();
+        Ok(core::mem::replace(&mut state.flags, new))
+    }
+}
+
+/// Answers a waiting read with what was typed, if anything.
+fn answer_waiting(state: &mut WireState) {
+    if state.typed.is_empty() {
+        return;
+    }
+    let Some((reply, request_id, max)) = state.waiting.take() else {
+        return;
+    };
+    let n = state.typed.len().min(max);
+    let mut message = Message::new(status::reply_label(status::OK, request_id));
+    let _ = protocols::wire::put_bytes(&state.typed[..n], &mut message);
+    if reply.send(&message).is_ok() {
+        state.typed.drain(..n);
+    }
+}
+
+/// The fake terminal: a thread serving `Serial` on an endpoint.
+struct Wire {
+    state: Arc<Mutex<WireState>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Wire {
+    /// Serves `endpoint` (which it keeps) until dropped.
+    fn serve(endpoint: Endpoint) -> Result<Wire, super::Failure> {
+        let state = Arc::new(Mutex::new(WireState {
+            flags: flags::DEFAULT,
+            ..WireState::default()
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (thread_state, thread_stop) = (state.clone(), stop.clone());
+        let thread = rt::thread::Builder::new()
+            .name("fake-serial")
+            .spawn(move || fake_loop(&endpoint, thread_state, &thread_stop))
+            .map_err(|_| fail())?;
+        Ok(Wire {
+            state,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Types `keys` on the terminal.
+    fn type_keys(&self, keys: &[u8]) {
+        let mut state = self.state.lock();
+        state.typed.extend_from_slice(keys);
+        answer_waiting(&mut state);
+    }
+
+    /// Takes what the console wrote so far.
+    fn take_written(&self) -> Vec<u8> {
+        core::mem::take(&mut self.state.lock().written)
+    }
+
+    /// Waits until the console wrote `want` (exactly, from the last take),
+    /// then takes it.
+    fn expect_written(&self, want: &[u8]) -> Result<(), super::Failure> {
+        let start = Instant::now();
+        loop {
+            {
+                let mut state = self.state.lock();
+                if state.written.len() >= want.len() {
+                    let got = core::mem::take(&mut state.written);
+                    drop(state);
+                    if got != want {
+                        rt::println!("    written {:?}\n    want    {:?}", got, want);
+                        return Err(fail());
+                    }
+                    return Ok(());
+                }
+            }
+            if start.elapsed() > PATIENCE {
+                let got = self.take_written();
+                rt::println!("    written {:?}\n    want    {:?}", got, want);
+                return Err(fail());
+            }
+            rt::time::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Waits until the console waits in a read of the wire.
+    fn until_reading(&self) -> TestResult {
+        let start = Instant::now();
+        while self.state.lock().waiting.is_none() {
+            ensure!(start.elapsed() < PATIENCE);
+            rt::time::sleep(Duration::from_millis(2));
+        }
+        Ok(())
+    }
+
+    /// The wire's flags as the console left them.
+    fn flags(&self) -> u32 {
+        self.state.lock().flags
+    }
+}
+
+impl Wire {
+    /// Stops serving; a read still waiting gets `PeerClosed`, as from a
+    /// driver that died.
+    fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        self.state.lock().waiting = None;
+    }
+}
+
+impl Drop for Wire {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn fake_loop(endpoint: &Endpoint, state: Arc<Mutex<WireState>>, stop: &AtomicBool) {
+    let mut server = FakeSerial {
+        state: state.clone(),
+        deferred: None,
+        buffer: [0; serial::READ_MAX_BYTES],
+    };
+    let mut request = Message::new(0);
+    let mut reply = Message::new(0);
+    while !stop.load(Ordering::SeqCst) {
+        let deadline = deadline_after(Duration::from_millis(10));
+        match endpoint.recv_until(&mut request, deadline) {
+            Ok(()) if request.info().is_call() => {}
+            Ok(()) => continue,
+            Err(abi::SysError::TimedOut) => continue,
+            Err(_) => return,
+        }
+        server.deferred = None;
+        serial::dispatch(&mut server, &request, &mut reply);
+        let deferred = status::split_label(reply.label()).0 == DEFER.get();
+        match server.deferred.take() {
+            Some(max) if deferred => {
+                let request_id = status::split_label(request.label()).1;
+                if let Ok(saved) = SavedReply::save() {
+                    let mut state = state.lock();
+                    state.waiting = Some((saved, request_id, max));
+                    // Keys typed since the read was looked at.
+                    answer_waiting(&mut state);
+                }
+            }
+            _ => {
+                let _ = rt::ipc::reply(&reply);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A console of the test's own.
+
+/// A console started by the test, its terminal the fake wire.
+struct Rig {
+    wire: Wire,
+    /// The test's copy of the wire's endpoint, to serve it again.
+    wire_endpoint: Endpoint,
+    /// The root capability (`/dev`) of session 1.
+    root: Endpoint,
+    child: Option<Child>,
+}
+
+impl Rig {
+    /// Starts `bin/console` on a fresh endpoint with a fake wire as its
+    /// `serial`, and waits until it reads the wire.
+    fn start() -> Result<Rig, super::Failure> {
+        let own = rt::process::own_caps();
+        let service = Endpoint::from_raw(rt::sys::endpoint_create(own.budget).map_err(|_| fail())?);
+        let wire = Endpoint::from_raw(rt::sys::endpoint_create(own.budget).map_err(|_| fail())?);
+        let grants = [
+            Grant {
+                slot: service.slot(),
+                rights: Rights::READ | Rights::WRITE | Rights::GRANT,
+                kind: SERVICE,
+                name: "console",
+            },
+            Grant {
+                slot: wire.slot(),
+                rights: Rights::WRITE | Rights::GRANT,
+                kind: CLIENT,
+                name: "serial",
+            },
+        ];
+        let file = program("bin/console").ok_or_else(fail)?;
+        let child = Spawn::new(file)
+            .args(&["console"])
+            .grants(&grants)
+            .spawn()
+            .map_err(|_| fail())?;
+        let root = rt::sys::cap_mint(
+            service.slot(),
+            Rights::WRITE | Rights::GRANT,
+            CLIENT_BADGE | 1,
+        )
+        .map_err(|_| fail())?;
+        let rig = Rig {
+            wire: Wire::serve(
+                wire.copy(Rights::READ | Rights::WRITE)
+                    .map_err(|_| fail())?,
+            )?,
+            wire_endpoint: wire,
+            root: Endpoint::from_raw(root),
+            child: Some(child),
+        };
+        rig.wire.until_reading()?;
+        Ok(rig)
+    }
+
+    /// Ends the fake wire (its waiting read gets `PeerClosed`, as from a
+    /// driver that died) and serves the endpoint again with a new one.
+    fn restart_wire(&mut self) -> TestResult {
+        let copy = self
+            .wire_endpoint
+            .copy(Rights::READ | Rights::WRITE)
+            .map_err(|_| fail())?;
+        self.wire.shutdown();
+        self.wire = Wire::serve(copy)?;
+        Ok(())
+    }
+
+    /// Opens `path` on the root with `flags`.
+    fn open(&self, path: &str, flags: OpenFlags) -> Result<Endpoint, FsError> {
+        let mut client = FileClient::new(&self.root);
+        let (cap, _) = client.open(path, flags.bits()).map_err(file::error_of)?;
+        Ok(Endpoint::from_raw(cap.into_raw()))
+    }
+
+    /// The console open for reading and writing.
+    fn console(&self) -> Result<Endpoint, super::Failure> {
+        self.open("console", OpenFlags::READ | OpenFlags::WRITE)
+            .map_err(|_| fail())
+    }
+}
+
+/// Reads once from an open console.
+fn read(console: &Endpoint, max: u32) -> Result<Vec<u8>, FsError> {
+    FileClient::new(console)
+        .read(max)
+        .map(<[u8]>::to_vec)
+        .map_err(file::error_of)
+}
+
+/// Writes once to an open console.
+fn write(console: &Endpoint, data: &[u8]) -> Result<u64, FsError> {
+    FileClient::new(console).write(data).map_err(file::error_of)
+}
+
+/// A thread reading once from a copy of `console`.
+fn reader(
+    console: &Endpoint,
+    max: u32,
+) -> Result<JoinHandle<Result<Vec<u8>, FsError>>, super::Failure> {
+    let copy = console
+        .copy(Rights::WRITE | Rights::GRANT)
+        .map_err(|_| fail())?;
+    rt::thread::spawn(move || read(&copy, max)).map_err(|_| fail())
+}
+
+/// A thread waiting for a signal on a copy of `console`.
+fn signal_waiter(console: &Endpoint) -> Result<JoinHandle<Result<Signal, Error>>, super::Failure> {
+    let copy = console
+        .copy(Rights::WRITE | Rights::GRANT)
+        .map_err(|_| fail())?;
+    rt::thread::spawn(move || TtyClient::new(&copy).wait_signal()).map_err(|_| fail())
+}
+
+fn fs_error(code: FsError) -> Error {
+    Error::Remote(file::code(code))
+}
+
+// ---------------------------------------------------------------------------
+// The tests.
+
+/// `/dev/console` through the namespace, on the console init runs: open,
+/// stat, write (LF becomes CR LF), a typed line read back, `/dev` listed,
+/// the `dev:` scheme.
+pub fn opens_through_the_namespace() -> TestResult {
+    let wire = Wire::serve(super::supervision::granted(SERVICE, "console-wire")?)?;
+    wire.until_reading()?;
+    // The console owns output processing: the wire's CRLF is off.
+    ensure_eq!(wire.flags() & flags::CRLF, 0);
+    let mut console = files::File::open("/dev/console", OpenFlags::READ | OpenFlags::WRITE)
+        .map_err(|_| fail())?;
+    ensure_eq!(console.kind(), Kind::Device);
+    ensure_eq!(console.metadata().map(|m| m.kind), Ok(Kind::Device));
+    ensure_eq!(console.write(b"console-test: hello\n"), Ok(20));
+    wire.expect_written(b"console-test: hello\r\n")?;
+    wire.type_keys(b"typed\r");
+    wire.expect_written(b"typed\r\n")?;
+    let mut buf = [0u8; 64];
+    ensure_eq!(console.read(&mut buf), Ok(6));
+    ensure_eq!(&buf[..6], b"typed\n");
+    let entries = files::read_dir("/dev").map_err(|_| fail())?;
+    ensure_eq!(entries.len(), 1);
+    ensure_eq!(entries[0].name.as_str(), "console");
+    ensure_eq!(entries[0].kind, Kind::Device);
+    ensure_eq!(files::metadata("/dev").map(|m| m.kind), Ok(Kind::Dir));
+    ensure!(files::File::open("dev:console", OpenFlags::WRITE).is_ok());
+    ensure_eq!(
+        files::File::open("/dev/tty0", OpenFlags::READ).map(|_| ()),
+        Err(FsError::NotFound)
+    );
+    drop(console);
+    Ok(())
+}
+
+/// Every `File` operation on the directory and the console, with each
+/// documented error, and the `Tty` operations' answers off a console.
+pub fn file_operations_and_errors() -> TestResult {
+    let rig = Rig::start()?;
+    let mut root = FileClient::new(&rig.root);
+    // open
+    let rw = (OpenFlags::READ | OpenFlags::WRITE).bits();
+    ensure_eq!(
+        root.open("", OpenFlags::READ.bits()).map(|(_, k)| k),
+        Ok(Kind::Dir.code())
+    );
+    ensure_eq!(
+        root.open("console", rw).map(|(_, k)| k),
+        Ok(Kind::Device.code())
+    );
+    ensure_eq!(
+        root.open("tty0", rw).map(|_| ()),
+        Err(fs_error(FsError::NotFound))
+    );
+    let create = (OpenFlags::WRITE | OpenFlags::CREATE).bits();
+    ensure_eq!(
+        root.open("tty0", create).map(|_| ()),
+        Err(fs_error(FsError::ReadOnly))
+    );
+    let exclusive = (OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::EXCLUSIVE).bits();
+    ensure_eq!(
+        root.open("console", exclusive).map(|_| ()),
+        Err(fs_error(FsError::Exists))
+    );
+    let directory = (OpenFlags::READ | OpenFlags::DIRECTORY).bits();
+    ensure_eq!(
+        root.open("console", directory).map(|_| ()),
+        Err(fs_error(FsError::NotADirectory))
+    );
+    ensure_eq!(
+        root.open("console/x", rw).map(|_| ()),
+        Err(fs_error(FsError::NotADirectory))
+    );
+    ensure_eq!(
+        root.open("", rw).map(|_| ()),
+        Err(fs_error(FsError::IsADirectory))
+    );
+    ensure_eq!(
+        root.open("../x", rw).map(|_| ()),
+        Err(fs_error(FsError::InvalidPath))
+    );
+    ensure_eq!(
+        root.open("console", 0).map(|_| ()),
+        Err(fs_error(FsError::InvalidArgument))
+    );
+    ensure_eq!(
+        root.open("console", 1 << 20).map(|_| ()),
+        Err(fs_error(FsError::InvalidArgument))
+    );
+    // stat, stat_at, readdir
+    let dir_stat = (Kind::Dir.code(), 1, 1, 2);
+    let console_stat = (Kind::Device.code(), 0, 2, 1);
+    ensure_eq!(root.stat(), Ok(dir_stat));
+    ensure_eq!(root.stat_at(""), Ok(dir_stat));
+    ensure_eq!(root.stat_at("console"), Ok(console_stat));
+    ensure_eq!(root.stat_at("nope"), Err(fs_error(FsError::NotFound)));
+    let (bytes, next) = root.readdir(0).map_err(|_| fail())?;
+    let entries: Vec<_> = DirEntries::new(bytes).collect();
+    ensure_eq!(entries, [Ok((Kind::Device, "console"))]);
+    ensure_eq!(next, 0);
+    ensure_eq!(root.readdir(1).map(|(b, n)| (b.len(), n)), Ok((0, 0)));
+    // The directory refuses file operations and changes.
+    ensure_eq!(
+        root.read(8).map(|_| ()),
+        Err(fs_error(FsError::IsADirectory))
+    );
+    ensure_eq!(root.write(b"x"), Err(fs_error(FsError::IsADirectory)));
+    ensure_eq!(
+        root.seek(0, Whence::Start),
+        Err(fs_error(FsError::IsADirectory))
+    );
+    ensure_eq!(root.mkdir("d"), Err(fs_error(FsError::ReadOnly)));
+    ensure_eq!(root.rmdir("console"), Err(fs_error(FsError::ReadOnly)));
+    ensure_eq!(root.unlink("console"), Err(fs_error(FsError::ReadOnly)));
+    ensure_eq!(
+        root.rename("console", "tty"),
+        Err(fs_error(FsError::ReadOnly))
+    );
+    ensure_eq!(root.unlink(""), Err(fs_error(FsError::InvalidPath)));
+    ensure_eq!(root.close(), Err(fs_error(FsError::BadDescriptor)));
+    ensure_eq!(
+        TtyClient::new(&rig.root).size(),
+        Err(fs_error(FsError::IsADirectory))
+    );
+    ensure_eq!(
+        TtyClient::new(&rig.root).set_mode(Mode::Raw),
+        Err(fs_error(FsError::IsADirectory))
+    );
+    // The console: no offsets, no pages, no directory operations.
+    let console = rig.console()?;
+    let mut client = FileClient::new(&console);
+    ensure_eq!(client.stat(), Ok(console_stat));
+    ensure_eq!(
+        client.read_at(0, 8).map(|_| ()),
+        Err(fs_error(FsError::NotSupported))
+    );
+    ensure_eq!(
+        client.write_at(0, b"x"),
+        Err(fs_error(FsError::NotSupported))
+    );
+    ensure_eq!(
+        client.seek(0, Whence::End),
+        Err(fs_error(FsError::NotSupported))
+    );
+    ensure_eq!(client.truncate(0), Err(fs_error(FsError::NotSupported)));
+    ensure_eq!(
+        client.map().map(|_| ()),
+        Err(fs_error(FsError::NotSupported))
+    );
+    ensure_eq!(
+        client.readdir(0).map(|_| ()),
+        Err(fs_error(FsError::NotADirectory))
+    );
+    ensure_eq!(
+        client.open("x", rw).map(|_| ()),
+        Err(fs_error(FsError::NotADirectory))
+    );
+    ensure_eq!(client.mkdir("x"), Err(fs_error(FsError::NotADirectory)));
+    ensure_eq!(client.read(0), Ok(&b""[..]));
+    ensure_eq!(client.write(b""), Ok(0));
+    // The mode it was opened with.
+    let read_only = rig.open("console", OpenFlags::READ).map_err(|_| fail())?;
+    let write_only = rig.open("console", OpenFlags::WRITE).map_err(|_| fail())?;
+    ensure_eq!(write(&read_only, b"x"), Err(FsError::WrongMode));
+    ensure_eq!(read(&write_only, 8), Err(FsError::WrongMode));
+    // dup and close.
+    let dup = client.dup("").map_err(|_| fail())?;
+    let dup = Endpoint::from_raw(dup.into_raw());
+    ensure_eq!(
+        client.dup("write").map(|_| ()),
+        Err(fs_error(FsError::InvalidArgument))
+    );
+    ensure_eq!(write(&dup, b"d\n"), Ok(2));
+    rig.wire.expect_written(b"d\r\n")?;
+    ensure_eq!(FileClient::new(&dup).close(), Ok(()));
+    ensure_eq!(write(&dup, b"x"), Err(FsError::BadDescriptor));
+    ensure_eq!(
+        FileClient::new(&dup).close(),
+        Err(fs_error(FsError::BadDescriptor))
+    );
+    ensure_eq!(
+        TtyClient::new(&dup).size(),
+        Err(fs_error(FsError::BadDescriptor))
+    );
+    ensure_eq!(write(&console, b"still\n"), Ok(6));
+    rig.wire.expect_written(b"still\r\n")?;
+    // Tty on the console.
+    let mut tty = TtyClient::new(&console);
+    ensure_eq!(tty.size(), Ok((80, 24)));
+    ensure_eq!(tty.set_mode(Mode::Cooked), Ok(Mode::Cooked));
+    ensure_eq!(tty.set_mode(Mode::Raw), Ok(Mode::Cooked));
+    ensure_eq!(tty.set_mode(Mode::Cooked), Ok(Mode::Raw));
+    // Requests no stub sends.
+    let cases: &[(u16, &[u64], u16)] = &[
+        (99, &[], status::UNKNOWN_OPERATION),
+        (70, &[], status::UNKNOWN_OPERATION),
+        (64, &[7], status::MALFORMED),
+        (64, &[], status::MALFORMED),
+        (2, &[], status::MALFORMED),
+        (4, &[600, 0], status::MALFORMED),
+    ];
+    for (i, &(opcode, words, want)) in cases.iter().enumerate() {
+        let mut m = Message::with_words(status::request_label(opcode, i as u32 + 1), words);
+        console.call(&mut m).map_err(|_| fail())?;
+        ensure_eq!(status::split_label(m.label()), (want, i as u32 + 1));
+    }
+    ensure_eq!(write(&console, b"ok\n"), Ok(3));
+    rig.wire.expect_written(b"ok\r\n")?;
+    drop(rig);
+    Ok(())
+}
+
+/// Cooked mode through the real server: erase, word erase, line kill and
+/// UTF-8 as a user types them, with their echo; a line read in pieces;
+/// ^D at the start of a line is one end of file.
+pub fn cooked_line_editing() -> TestResult {
+    let rig = Rig::start()?;
+    let console = rig.console()?;
+    rig.wire.type_keys(b"hell\x7f\x7fllo wrld\x17world");
+    rig.wire.expect_written(
+        b"hell\x08 \x08\x08 \x08llo wrld\x08 \x08\x08 \x08\x08 \x08\x08 \x08world",
+    )?;
+    // Nothing readable before the line ends.
+    let waiting = reader(&console, 64)?;
+    rt::time::sleep(SETTLE);
+    rig.wire.type_keys(b" \xc3\xa9\x7f!\r");
+    rig.wire.expect_written(b" \xc3\xa9\x08 \x08!\r\n")?;
+    ensure_eq!(
+        waiting.join().map_err(|_| fail())?,
+        Ok(b"hello world !\n".to_vec())
+    );
+    // ^U kills the line; a line is read in pieces, never across lines.
+    rig.wire.type_keys(b"junk\x15two\rthree\r");
+    rig.wire
+        .expect_written(b"junk\x08 \x08\x08 \x08\x08 \x08\x08 \x08two\r\nthree\r\n")?;
+    ensure_eq!(read(&console, 2), Ok(b"tw".to_vec()));
+    ensure_eq!(read(&console, 64), Ok(b"o\n".to_vec()));
+    ensure_eq!(read(&console, 64), Ok(b"three\n".to_vec()));
+    // ^D: end of file once, then reading goes on.
+    rig.wire.type_keys(b"\x04again\r");
+    rig.wire.expect_written(b"again\r\n")?;
+    ensure_eq!(read(&console, 64), Ok(Vec::new()));
+    ensure_eq!(read(&console, 64), Ok(b"again\n".to_vec()));
+    // Output: LF becomes CR LF in cooked mode.
+    ensure_eq!(write(&console, b"a\nb\n"), Ok(4));
+    rig.wire.expect_written(b"a\r\nb\r\n")?;
+    Ok(())
+}
+
+/// Reads with nothing to read wait without holding the server: several
+/// readers wait at once, other calls are answered meanwhile, and each
+/// line goes to the oldest reader.
+pub fn blocking_reads_wait_in_order() -> TestResult {
+    let rig = Rig::start()?;
+    let console = rig.console()?;
+    let first = reader(&console, 64)?;
+    rt::time::sleep(SETTLE);
+    let second = reader(&console, 64)?;
+    rt::time::sleep(SETTLE);
+    // The server answers others while both wait.
+    ensure_eq!(write(&console, b"w\n"), Ok(2));
+    rig.wire.expect_written(b"w\r\n")?;
+    ensure_eq!(TtyClient::new(&console).size(), Ok((80, 24)));
+    rig.wire.type_keys(b"one\rtwo\r");
+    ensure_eq!(first.join().map_err(|_| fail())?, Ok(b"one\n".to_vec()));
+    ensure_eq!(second.join().map_err(|_| fail())?, Ok(b"two\n".to_vec()));
+    // A read waiting on an open console that is closed ends BadDescriptor.
+    let other = rig.console()?;
+    let doomed = reader(&other, 64)?;
+    rt::time::sleep(SETTLE);
+    ensure_eq!(FileClient::new(&other).close(), Ok(()));
+    ensure_eq!(
+        doomed.join().map_err(|_| fail())?,
+        Err(FsError::BadDescriptor)
+    );
+    Ok(())
+}
+
+/// ^C and ^\ in cooked mode answer every `wait_signal` caller, discard the
+/// pending line and echo; in raw mode ^C is a byte for readers and the
+/// waiters keep waiting.
+pub fn signals_answer_every_waiter() -> TestResult {
+    let rig = Rig::start()?;
+    let console = rig.console()?;
+    let a = signal_waiter(&console)?;
+    let b = signal_waiter(&console)?;
+    let line_reader = reader(&console, 64)?;
+    rt::time::sleep(SETTLE);
+    rig.wire.type_keys(b"sleep 10\x03");
+    rig.wire.expect_written(b"sleep 10^C\r\n")?;
+    ensure_eq!(a.join().map_err(|_| fail())?, Ok(Signal::Interrupt));
+    ensure_eq!(b.join().map_err(|_| fail())?, Ok(Signal::Interrupt));
+    let quit = signal_waiter(&console)?;
+    rt::time::sleep(SETTLE);
+    rig.wire.type_keys(b"\x1c");
+    rig.wire.expect_written(b"^\\\r\n")?;
+    ensure_eq!(quit.join().map_err(|_| fail())?, Ok(Signal::Quit));
+    // The discarded line never reached the reader; the next one does.
+    rig.wire.type_keys(b"next\r");
+    ensure_eq!(
+        line_reader.join().map_err(|_| fail())?,
+        Ok(b"next\n".to_vec())
+    );
+    // Raw: ^C is input, the waiter goes on waiting.
+    let mut tty = TtyClient::new(&console);
+    ensure_eq!(tty.set_mode(Mode::Raw), Ok(Mode::Cooked));
+    let done = Arc::new(AtomicBool::new(false));
+    let copy = console
+        .copy(Rights::WRITE | Rights::GRANT)
+        .map_err(|_| fail())?;
+    let flag = done.clone();
+    let waiter = rt::thread::spawn(move || {
+        let got = TtyClient::new(&copy).wait_signal();
+        flag.store(true, Ordering::SeqCst);
+        got
+    })
+    .map_err(|_| fail())?;
+    rt::time::sleep(SETTLE);
+    rig.wire.type_keys(b"\x03");
+    ensure_eq!(read(&console, 64), Ok(b"\x03".to_vec()));
+    rt::time::sleep(SETTLE);
+    ensure!(!done.load(Ordering::SeqCst));
+    ensure_eq!(tty.set_mode(Mode::Cooked), Ok(Mode::Raw));
+    rig.wire.type_keys(b"\x03");
+    ensure_eq!(waiter.join().map_err(|_| fail())?, Ok(Signal::Interrupt));
+    Ok(())
+}
+
+/// Raw mode: escape sequences, UTF-8 and control bytes reach the reader
+/// exactly as typed, with no echo; output is not translated; the line
+/// pending when raw mode starts becomes readable.
+pub fn raw_mode_passes_bytes_intact() -> TestResult {
+    let rig = Rig::start()?;
+    let console = rig.console()?;
+    rig.wire.type_keys(b"pend");
+    rig.wire.expect_written(b"pend")?;
+    let mut tty = TtyClient::new(&console);
+    ensure_eq!(tty.set_mode(Mode::Raw), Ok(Mode::Cooked));
+    ensure_eq!(read(&console, 64), Ok(b"pend".to_vec()));
+    let keys = "\x1b[A\x1b[1;5C\x1bOH\u{e9}\u{20ac}\r\x7f\x04\x15".as_bytes();
+    let waiting = reader(&console, 64)?;
+    rt::time::sleep(SETTLE);
+    rig.wire.type_keys(keys);
+    let mut got = waiting.join().map_err(|_| fail())?.map_err(|_| fail())?;
+    // Bytes typed in one go may come in more than one read.
+    while got.len() < keys.len() {
+        got.extend(read(&console, 64).map_err(|_| fail())?);
+    }
+    ensure_eq!(got.as_slice(), keys);
+    ensure_eq!(write(&console, b"a\nb\r\n"), Ok(5));
+    rig.wire.expect_written(b"a\nb\r\n")?;
+    ensure_eq!(tty.set_mode(Mode::Cooked), Ok(Mode::Raw));
+    Ok(())
+}
+
+/// A program killed while its read waits in the console: the server is
+/// not harmed, the line typed next goes to the next reader (the dead one
+/// took nothing), and every frame comes back.
+pub fn reader_killed_while_waiting() -> TestResult {
+    killed_round()?;
+    let before = free_frames()?;
+    killed_round()?;
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+fn killed_round() -> TestResult {
+    let rig = Rig::start()?;
+    let console = rig.console()?;
+    // `probe cat` with the console as stdin and stdout.
+    let given = FileClient::new(&console).dup("").map_err(|_| fail())?;
+    let given = Endpoint::from_raw(given.into_raw());
+    let out = FileClient::new(&console).dup("").map_err(|_| fail())?;
+    let out = Endpoint::from_raw(out.into_raw());
+    let grants = [
+        Grant {
+            slot: given.slot(),
+            rights: Rights::WRITE | Rights::GRANT,
+            kind: FILE,
+            name: "stdin",
+        },
+        Grant {
+            slot: out.slot(),
+            rights: Rights::WRITE | Rights::GRANT,
+            kind: FILE,
+            name: "stdout",
+        },
+    ];
+    let child = Spawn::new(program("bin/probe").ok_or_else(fail)?)
+        .args(&["probe", "cat"])
+        .grants(&grants)
+        .spawn()
+        .map_err(|_| fail())?;
+    drop((given, out));
+    // cat echoes a line, then waits for the next.
+    rig.wire.type_keys(b"first\r");
+    rig.wire.expect_written(b"first\r\nfirst\r\n")?;
+    rt::time::sleep(SETTLE);
+    child.kill();
+    rig.wire.type_keys(b"second\r");
+    rig.wire.expect_written(b"second\r\n")?;
+    ensure_eq!(read(&console, 64), Ok(b"second\n".to_vec()));
+    ensure_eq!(write(&console, b"alive\n"), Ok(6));
+    rig.wire.expect_written(b"alive\r\n")?;
+    drop(console);
+    drop(rig);
+    Ok(())
+}
+
+/// The terminal's driver restarted under the console (the wire's waiting
+/// read ends with `PeerClosed`): the console reads again from the next
+/// instance, a read waiting in the console meanwhile is answered from it,
+/// and the console turns the new driver's CRLF off again.
+pub fn survives_a_terminal_restart() -> TestResult {
+    let mut rig = Rig::start()?;
+    let console = rig.console()?;
+    let waiting = reader(&console, 64)?;
+    rt::time::sleep(SETTLE);
+    for round in 0..3u8 {
+        rig.restart_wire()?;
+        rig.wire.until_reading()?;
+        ensure_eq!(rig.wire.flags() & flags::CRLF, 0);
+        ensure_eq!(write(&console, &[b'0' + round, b'\n']), Ok(2));
+        rig.wire.expect_written(&[b'0' + round, b'\r', b'\n'])?;
+    }
+    rig.wire.type_keys(b"back\r");
+    rig.wire.expect_written(b"back\r\n")?;
+    ensure_eq!(waiting.join().map_err(|_| fail())?, Ok(b"back\n".to_vec()));
+    Ok(())
+}
+
+/// The console killed while reads and signal calls wait in it: each ends
+/// with `BadDescriptor` / `PeerClosed`, and every frame comes back.
+pub fn killed_under_waiting_callers() -> TestResult {
+    let before = free_frames()?;
+    let mut rig = Rig::start()?;
+    let console = rig.console()?;
+    let waiting = reader(&console, 64)?;
+    let signal = signal_waiter(&console)?;
+    rt::time::sleep(SETTLE);
+    if let Some(child) = rig.child.take() {
+        child.kill();
+    }
+    ensure_eq!(
+        waiting.join().map_err(|_| fail())?,
+        Err(FsError::BadDescriptor)
+    );
+    ensure_eq!(signal.join().map_err(|_| fail())?, Err(Error::PeerClosed));
+    drop(console);
+    drop(rig);
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
