@@ -87,6 +87,9 @@ fn main() -> u64 {
     }
     let endpoint = Endpoint::from_raw(service);
     let mut server = server::Server::new(service, shared);
+    if let Err(error) = server.watch() {
+        rt::log::warn!("console: no leases ({error}): a killed client's objects stay open");
+    }
     match serve(&endpoint, &mut server) {
         SysError::PeerClosed | SysError::InvalidCap => 0,
         error => {
@@ -121,6 +124,11 @@ fn serve(endpoint: &Endpoint, server: &mut server::Server) -> SysError {
                     }
                     received = endpoint.recv(&mut request);
                 }
+            }
+            Ok(()) if request.info().is_notification() => {
+                // Clients gone: their objects close as on `close`.
+                server.leases_ended(request.badge());
+                received = endpoint.recv(&mut request);
             }
             Ok(()) => {
                 protocols::discard_caps(&request);

@@ -79,6 +79,23 @@ impl Server {
         }
     }
 
+    /// Has the kernel report clients gone (`Objects::watch`).
+    ///
+    /// # Errors
+    /// The kernel's.
+    pub fn watch(&mut self) -> Result<(), abi::SysError> {
+        self.objects.watch()
+    }
+
+    /// Closes the objects whose clients are gone, as `close` does.
+    pub fn leases_ended(&mut self, bits: u64) {
+        for (_, object) in self.objects.ended(bits) {
+            if let Object::Console { number, .. } = object {
+                self.shared.lock().terminal.close(number, deliver);
+            }
+        }
+    }
+
     /// Handles one call into `reply`: `true` to answer it now, `false`
     /// when it waits ([`Server::park`] takes its reply right then).
     pub fn dispatch(&mut self, request: &Message, reply: &mut Message) -> bool {
