@@ -66,9 +66,9 @@ pub fn delete(k: &mut Kernel, id: SlotId) {
     // The capability this one derives from, if this is its first child
     // (a later child leaves it with an earlier one).
     let links = cdt::CdtStore::cdt(&k.objects, id);
-    let first_of = links
-        .prev
-        .filter(|&prev| cdt::CdtStore::cdt(&k.objects, prev).depth + 1 == links.depth);
+    let first_of = links.prev.filter(|&prev| {
+        links.depth.checked_sub(1) == Some(cdt::CdtStore::cdt(&k.objects, prev).depth)
+    });
     cdt::remove(&mut k.objects, id);
     let slot = k.objects.slot(id);
     let (owner, index) = (slot.owner, slot.index);
