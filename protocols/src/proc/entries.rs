@@ -179,6 +179,39 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any bytes: records or one error, never a panic, never more
+        /// records than bytes allow.
+        #[test]
+        fn any_bytes_decode_or_stop(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            let mut records = 0;
+            for entry in Entries::new(&bytes) {
+                match entry {
+                    Ok(entry) => {
+                        records += 1;
+                        proptest::prop_assert!(entry.name.len() <= 255);
+                    }
+                    Err(()) => break,
+                }
+            }
+            proptest::prop_assert!(records <= bytes.len() / FIXED);
+        }
+
+        /// Every end survives the wire.
+        #[test]
+        fn ends_round_trip(tag in 0u8..4, words in proptest::array::uniform4(proptest::num::u64::ANY)) {
+            use super::super::End;
+            match End::from_wire(tag, words) {
+                Some(end) => {
+                    let (tag2, words2) = end.to_wire();
+                    proptest::prop_assert_eq!(End::from_wire(tag2, words2), Some(end));
+                    proptest::prop_assert!(end.shell_status() <= 255);
+                }
+                None => proptest::prop_assert_eq!(tag, 3),
+            }
+        }
+    }
+
     #[test]
     fn malformed_records_end_the_listing() {
         for bytes in [
