@@ -118,3 +118,17 @@ pub fn metadata(path: &str) -> Result<Metadata, FsError> {
     let reply = with_dir(target.dir, |c| c.stat_at(&target.path)).map_err(file::error_of)?;
     Metadata::from_reply(reply)
 }
+
+/// The file `path` as a read-only memory object (a capability the caller
+/// owns), the offset of its first byte in it and its length, without
+/// opening it: `File::map` in one call (a loader's).
+///
+/// # Errors
+/// Resolving `path`; `NotFound`, `IsADirectory`; `NotSupported` from a
+/// server that cannot share its memory (ramfs: read the file instead).
+pub fn map_file(path: &str) -> Result<(abi::CapSlot, u64, u64), FsError> {
+    let target = namespace::resolve(&cwd::getcwd(), path)?;
+    let (cap, offset, len) =
+        with_dir(target.dir, |c| c.map_at(&target.path)).map_err(file::error_of)?;
+    Ok((cap.into_raw(), offset, len))
+}

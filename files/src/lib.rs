@@ -36,7 +36,7 @@ pub mod namespace;
 pub mod stdio;
 
 pub use cwd::{chdir, getcwd};
-pub use dir::{DirEntry, metadata, mkdir, read_dir, remove_dir, remove_file, rename};
+pub use dir::{DirEntry, map_file, metadata, mkdir, read_dir, remove_dir, remove_file, rename};
 pub use file::{File, SeekFrom, close_slot, dup_slot};
 pub use fscore::{FsError, Kind, OpenFlags};
 

@@ -274,6 +274,21 @@ impl Program {
     }
 
     pub(crate) fn open(path: &str) -> Result<Program, ProcError> {
+        match files::map_file(path) {
+            Ok((memory, offset, len)) => {
+                return Ok(Program::Mapped {
+                    memory,
+                    offset,
+                    len,
+                });
+            }
+            Err(FsError::NotFound | FsError::NoNamespace | FsError::NotADirectory) => {
+                return Err(ProcError::NotFound);
+            }
+            Err(FsError::IsADirectory) => return Err(ProcError::NotExecutable),
+            // Not shared (ramfs): read it below.
+            Err(_) => {}
+        }
         let mut file = File::open_read(path).map_err(|error| match error {
             FsError::NotFound | FsError::NoNamespace | FsError::NotADirectory => {
                 ProcError::NotFound

@@ -85,6 +85,9 @@ impl FileServer for Listing {
     fn map(&mut self) -> Result<(abi::CapSlot, u64, u64), ErrorCode> {
         Err(file::code(self.error))
     }
+    fn map_at(&mut self, _: &str) -> Result<(abi::CapSlot, u64, u64), ErrorCode> {
+        Err(file::code(self.error))
+    }
     fn attach_data(&mut self, _: protocols::Cap, _: u32) -> Result<(), ErrorCode> {
         Err(file::code(self.error))
     }

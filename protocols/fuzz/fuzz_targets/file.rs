@@ -109,6 +109,10 @@ impl FileServer for Server {
     fn map(&mut self) -> Result<(protocols::abi::CapSlot, u64, u64), ErrorCode> {
         Err(file::code(FsError::InvalidArgument))
     }
+    fn map_at(&mut self, path: &str) -> Result<(protocols::abi::CapSlot, u64, u64), ErrorCode> {
+        check_path(path)?;
+        Err(file::code(FsError::NotSupported))
+    }
 }
 
 fuzz_target!(|input: &[u8]| {

@@ -155,6 +155,11 @@ crate::protocol! {
         /// `offset`, with the rules of `read`. Returns how many; 0 is the
         /// end of the file.
         fn read_shared(offset: u32, max: u32) -> u64 = 21;
+
+        /// `map` of the file `path` relative to this directory, without
+        /// opening it (a loader's one call per program).
+        #[idempotent]
+        fn map_at(path: &str) -> (Cap, u64, u64) = 22;
     }
 }
 

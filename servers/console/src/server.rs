@@ -350,6 +350,10 @@ impl FileServer for Server {
         Err(self.unsupported())
     }
 
+    fn map_at(&mut self, _path: &str) -> Result<(CapSlot, u64, u64), ErrorCode> {
+        Err(self.unsupported())
+    }
+
     fn attach_data(&mut self, _memory: Cap, _data_bytes: u32) -> Result<(), ErrorCode> {
         Err(self.unsupported())
     }

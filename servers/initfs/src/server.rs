@@ -301,6 +301,20 @@ impl FileServer for Server<'_> {
         Err(file::code(FsError::InvalidArgument))
     }
 
+    fn map_at(&mut self, path: &str) -> Result<(CapSlot, u64, u64), ErrorCode> {
+        let (_, dir) = wire(self.this())?;
+        let node = wire(self.index.lookup(dir.node, path))?;
+        let open = Open {
+            node,
+            readable: true,
+            offset: Rc::new(Cell::new(0)),
+        };
+        let data = wire(self.data(&open))?;
+        let (memory, base) = self.initramfs.ok_or(file::code(FsError::NotSupported))?;
+        let offset = (data.as_ptr() as u64).wrapping_sub(base);
+        Ok((memory, offset, data.len() as u64))
+    }
+
     fn map(&mut self) -> Result<(CapSlot, u64, u64), ErrorCode> {
         let (_, open) = wire(self.this())?;
         let data = wire(self.data(&open))?;

@@ -674,6 +674,10 @@ impl FileServer for Server {
         Err(file::code(FsError::NotSupported))
     }
 
+    fn map_at(&mut self, _path: &str) -> Result<(CapSlot, u64, u64), ErrorCode> {
+        Err(file::code(FsError::NotSupported))
+    }
+
     fn attach_data(&mut self, memory: Cap, data_bytes: u32) -> Result<(), ErrorCode> {
         wire((|| {
             let (session, _) = self.end()?;

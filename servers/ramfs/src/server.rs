@@ -360,6 +360,11 @@ impl FileServer for Server {
         Err(file::code(FsError::NotSupported))
     }
 
+    fn map_at(&mut self, _path: &str) -> Result<(CapSlot, u64, u64), ErrorCode> {
+        wire(self.this())?;
+        Err(file::code(FsError::NotSupported))
+    }
+
     fn attach_data(&mut self, _memory: Cap, _data_bytes: u32) -> Result<(), ErrorCode> {
         // Data areas are for pipes: the memory capability is deleted as it drops.
         Err(file::code(FsError::WrongMode))
