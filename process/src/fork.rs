@@ -86,33 +86,34 @@ pub fn fork() -> Result<Fork, ProcError> {
             }
         };
         let result = (|| {
-            let put = |src: CapSlot, dst: CapSlot| -> Result<(), SysError> {
+            // Own objects with every right; endpoints (services, the
+            // process server, files) with the rights a client has.
+            let put = |src: CapSlot, rights: Rights, dst: CapSlot| -> Result<(), SysError> {
                 if dst.0 == 0 {
                     return Ok(());
                 }
-                let rights = sys::cap_info(src)
-                    .map_or(Rights::all(), |i| Rights::from_bits_truncate(i.rights));
                 sys::cap_copy_to(src, rights, cspace, dst).map(|_| ())
             };
-            put(aspace, caps.aspace)?;
-            put(cspace, caps.cspace)?;
-            put(work, caps.budget)?;
-            put(own_cap, CapSlot(info.parent))?;
+            let client = Rights::WRITE | Rights::GRANT;
+            put(aspace, Rights::all(), caps.aspace)?;
+            put(cspace, Rights::all(), caps.cspace)?;
+            put(work, Rights::all(), caps.budget)?;
+            put(own_cap, client, CapSlot(info.parent))?;
             if proc != CapSlot(info.parent) {
-                put(own_cap, proc)?;
+                put(own_cap, client, proc)?;
             }
             for handle in info.handles.iter().filter(|h| h.kind == CLIENT) {
                 if handle.name() != SERVICE && handle.slot != info.parent {
                     // A service the caller was given and has since let go
-                    // of is not passed on.
-                    let _ = put(CapSlot(handle.slot), CapSlot(handle.slot));
+                    // of (or holds with fewer rights) is not passed on.
+                    let _ = put(CapSlot(handle.slot), client, CapSlot(handle.slot));
                 }
             }
             for &(slot, dup) in &files {
-                put(dup, slot)?;
+                put(dup, client, slot)?;
             }
             let thread = sys::thread_create(work, aspace, cspace)?;
-            let started = put(thread, thread_slot)
+            let started = put(thread, Rights::all(), thread_slot)
                 .and_then(|()| {
                     sys::thread_configure(thread, start.ipc_buffer, CapSlot(info.parent))
                 })
