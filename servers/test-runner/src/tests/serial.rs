@@ -249,11 +249,12 @@ pub fn killed_a_hundred_times() -> TestResult {
     let driver = serial()?;
     let mut supervisor = super::supervision::supervisor()?;
     let mut after_first = None;
+    let mut cut = 0;
     for _ in 0..100 {
         let endpoint = must(driver.endpoint.copy(Rights::WRITE))?;
         // Bounded: a read that never reached the dead instance would be
         // served by the next one and end empty at the deadline instead.
-        let deadline = deadline_after(Duration::from_secs(10));
+        let deadline = deadline_after(Duration::from_millis(500));
         let reader = must(rt::thread::spawn(move || {
             let mut client = SerialClient::new(&endpoint);
             client.read(16, Wait::Until, deadline).map(<[u8]>::len)
@@ -263,7 +264,14 @@ pub fn killed_a_hundred_times() -> TestResult {
         rt::time::sleep(Duration::from_millis(5));
         ensure_eq!(supervisor.kill("serial"), Ok(()));
         let result = reader.join().map_err(|_| fail("reader ends", line!()))?;
-        ensure_eq!(result, Err(Error::PeerClosed));
+        // Under load the call may still wait in the endpoint's queue when
+        // the instance dies (the driver had no CPU in the 5 ms); the next
+        // instance then answers it, empty, at its deadline.
+        match result {
+            Err(Error::PeerClosed) => cut += 1,
+            Ok(0) => {}
+            other => ensure_eq!(other, Err(Error::PeerClosed)),
+        }
         // Bounded too: with restarts broken this fails, it does not hang.
         let mut client = driver.client();
         client
@@ -273,6 +281,8 @@ pub fn killed_a_hundred_times() -> TestResult {
         let (_, used) = supervisor.frames().map_err(|_| fail("frames", line!()))?;
         ensure_eq!(used, *after_first.get_or_insert(used));
     }
+    // Most calls were cut by the kill (all of them on an idle machine).
+    ensure!(cut >= 50);
     Ok(())
 }
 
