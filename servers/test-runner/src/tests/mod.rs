@@ -27,6 +27,7 @@ mod runtime;
 mod saved_reply;
 mod sched;
 mod serial;
+pub mod sh;
 pub mod spawn;
 mod stress;
 pub mod supervision;
@@ -366,6 +367,8 @@ pub static ALL: &[Test] = tests![
     procs::fork_bomb_contained,
     procs::listed,
     procs::spawn_kill_cycles,
+    sh::basics,
+    sh::pipelines,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.

@@ -1,0 +1,7 @@
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+rt::entry!(main);
+fn main() -> u64 {
+    0
+}
