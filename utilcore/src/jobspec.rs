@@ -24,10 +24,19 @@ pub fn parse(arg: &str) -> Result<JobSpec, &str> {
         return match rest {
             "" | "%" | "+" => Ok(JobSpec::Current),
             "-" => Ok(JobSpec::Previous),
-            n => n.parse().ok().filter(|&n| n > 0).map(JobSpec::Job).ok_or(arg),
+            n => n
+                .parse()
+                .ok()
+                .filter(|&n| n > 0)
+                .map(JobSpec::Job)
+                .ok_or(arg),
         };
     }
-    arg.parse().ok().filter(|&n| n > 0).map(JobSpec::Pid).ok_or(arg)
+    arg.parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .map(JobSpec::Pid)
+        .ok_or(arg)
 }
 
 #[cfg(test)]

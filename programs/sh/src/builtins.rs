@@ -55,9 +55,8 @@ pub fn run(shell: &mut Shell, argv: &[String], io: &Io) -> Run {
         "read" => Ok(read(shell, args, io)),
         "source" | "." => match args.first() {
             Some(path) => {
-                let saved = (args.len() > 1).then(|| {
-                    core::mem::replace(&mut shell.args, args[1..].to_vec())
-                });
+                let saved = (args.len() > 1)
+                    .then(|| core::mem::replace(&mut shell.args, args[1..].to_vec()));
                 let path = path.clone();
                 let result = shell.source(&path, io);
                 if let Some(saved) = saved {
@@ -100,7 +99,10 @@ fn write_out(shell: &Shell, io: &Io, name: &str, bytes: &[u8]) -> i32 {
     match io.out(bytes) {
         Ok(()) => 0,
         Err(error) => {
-            shell.error(io, format_args!("{name}: write error: {}", utilcore::errors::message(error)));
+            shell.error(
+                io,
+                format_args!("{name}: write error: {}", utilcore::errors::message(error)),
+            );
             1
         }
     }
@@ -114,7 +116,11 @@ fn cd(shell: &mut Shell, args: &[String], io: &Io) -> i32 {
     }
     let mut print = false;
     let target = match args.first().map(|a| a.as_str()) {
-        None => shell.get("HOME").filter(|h| !h.is_empty()).unwrap_or("/").to_string(),
+        None => shell
+            .get("HOME")
+            .filter(|h| !h.is_empty())
+            .unwrap_or("/")
+            .to_string(),
         Some("-") => match shell.get("OLDPWD") {
             Some(old) => {
                 print = true;
@@ -129,7 +135,10 @@ fn cd(shell: &mut Shell, args: &[String], io: &Io) -> i32 {
     };
     let old = files::getcwd();
     if let Err(error) = files::chdir(&target) {
-        shell.error(io, format_args!("cd: {target}: {}", utilcore::errors::message(error)));
+        shell.error(
+            io,
+            format_args!("cd: {target}: {}", utilcore::errors::message(error)),
+        );
         return 1;
     }
     let new = files::getcwd();
@@ -251,7 +260,10 @@ fn shift(shell: &mut Shell, args: &[String], io: &Io) -> i32 {
         None => 1,
         Some(Ok(n)) => n,
         Some(Err(_)) => {
-            shell.error(io, format_args!("shift: {}: numeric argument required", args[0]));
+            shell.error(
+                io,
+                format_args!("shift: {}: numeric argument required", args[0]),
+            );
             return 1;
         }
     };
@@ -348,7 +360,10 @@ fn read(shell: &mut Shell, args: &[String], io: &Io) -> i32 {
                 break;
             }
             Err(error) => {
-                shell.error(io, format_args!("read: read error: {}", utilcore::errors::message(error)));
+                shell.error(
+                    io,
+                    format_args!("read: read error: {}", utilcore::errors::message(error)),
+                );
                 return 1;
             }
         }
@@ -364,7 +379,11 @@ fn read(shell: &mut Shell, args: &[String], io: &Io) -> i32 {
         shell.set(name, word);
         rest = after.trim_start_matches([' ', '\t']);
     }
-    if ended && line.is_empty() { 1 } else { i32::from(ended) }
+    if ended && line.is_empty() {
+        1
+    } else {
+        i32::from(ended)
+    }
 }
 
 fn loop_control(shell: &mut Shell, name: &str, args: &[String], io: &Io) -> Run {
@@ -372,7 +391,10 @@ fn loop_control(shell: &mut Shell, name: &str, args: &[String], io: &Io) -> Run 
         None => 1,
         Some(Ok(n)) if n > 0 => n,
         _ => {
-            shell.error(io, format_args!("{name}: {}: loop count out of range", args[0]));
+            shell.error(
+                io,
+                format_args!("{name}: {}: loop count out of range", args[0]),
+            );
             return Ok(1);
         }
     };
@@ -502,14 +524,15 @@ fn kill(shell: &mut Shell, args: &[String], io: &Io) -> i32 {
         }
         if first == "-s" {
             targets = targets.get(2..).unwrap_or(&[]);
-        } else if first.starts_with('-') && first.len() > 1 && !first.starts_with("--") {
-            targets = &targets[1..];
-        } else if first == "--" {
+        } else if first == "--" || (first.starts_with('-') && first.len() > 1) {
             targets = &targets[1..];
         }
     }
     if targets.is_empty() {
-        shell.error(io, format_args!("kill: usage: kill [-s SIGNAL | -SIGNAL] %JOB | PID..."));
+        shell.error(
+            io,
+            format_args!("kill: usage: kill [-s SIGNAL | -SIGNAL] %JOB | PID..."),
+        );
         return 2;
     }
     let mut status = 0;
@@ -517,7 +540,10 @@ fn kill(shell: &mut Shell, args: &[String], io: &Io) -> i32 {
         let spec = match jobspec::parse(target) {
             Ok(spec) => spec,
             Err(bad) => {
-                shell.error(io, format_args!("kill: {bad}: arguments must be process or job IDs"));
+                shell.error(
+                    io,
+                    format_args!("kill: {bad}: arguments must be process or job IDs"),
+                );
                 status = 1;
                 continue;
             }

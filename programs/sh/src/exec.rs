@@ -20,8 +20,8 @@ use core::sync::atomic::Ordering;
 use files::{File, FsError, OpenFlags};
 use process::{Command as Spawn, End, ProcError};
 use shcore::ast::{
-    AndOr, Command, CompoundCommand, Connector, For, If, List, Loop, LoopKind, Pipeline,
-    Redirect, RedirectOp, SimpleCommand, Word,
+    AndOr, Command, CompoundCommand, Connector, For, If, List, Loop, LoopKind, Pipeline, Redirect,
+    RedirectOp, SimpleCommand, Word,
 };
 use shcore::expand::{Field, expand_string, expand_word};
 
@@ -164,8 +164,7 @@ impl Shell {
                 self.last_background = Some(u64::from(pid));
                 let id = self.jobs.add(children, format!("{pipeline}"));
                 if self.interactive {
-                    let io = self.io.clone();
-                    let _ = io.err(format!("[{id}] {pid}\n").as_bytes());
+                    self.io.err(format!("[{id}] {pid}\n").as_bytes());
                 }
             }
             return Ok(0);
@@ -424,7 +423,10 @@ impl Shell {
             let target = match expand_word(&redirect.target, self) {
                 Ok(fields) if fields.len() == 1 => fields[0].text.clone(),
                 Ok(_) => {
-                    self.error(&io, format_args!("{}: ambiguous redirect", word_text(&redirect.target)));
+                    self.error(
+                        &io,
+                        format_args!("{}: ambiguous redirect", word_text(&redirect.target)),
+                    );
                     return None;
                 }
                 Err(error) => {
@@ -433,8 +435,17 @@ impl Shell {
                 }
             };
             if fd > 2 {
-                self.error(&io, format_args!("{fd}: descriptors above 2 are not supported"));
+                self.error(
+                    &io,
+                    format_args!("{fd}: descriptors above 2 are not supported"),
+                );
                 return None;
+            }
+            // There is no device file system: `/dev/null` is the closed
+            // descriptor (writes vanish, reads end at once).
+            if target == "/dev/null" {
+                io.fds[fd] = None;
+                continue;
             }
             let flags = match redirect.op {
                 RedirectOp::Read => OpenFlags::READ,
@@ -460,7 +471,10 @@ impl Shell {
             match File::open(&target, flags) {
                 Ok(file) => io.fds[fd] = Some(crate::io::fd(file)),
                 Err(error) => {
-                    self.error(&io, format_args!("{target}: {}", utilcore::errors::message(error)));
+                    self.error(
+                        &io,
+                        format_args!("{target}: {}", utilcore::errors::message(error)),
+                    );
                     return None;
                 }
             }
@@ -470,7 +484,10 @@ impl Shell {
 
     fn fs_error(&mut self, what: &str, error: FsError) -> i32 {
         let io = self.io.clone();
-        self.error(&io, format_args!("{what}: {}", utilcore::errors::message(error)));
+        self.error(
+            &io,
+            format_args!("{what}: {}", utilcore::errors::message(error)),
+        );
         1
     }
 
@@ -643,7 +660,11 @@ pub fn glob_field(field: &Field) -> Vec<String> {
                 }
                 continue;
             }
-            let dir = if prefix.is_empty() { "." } else { prefix.as_str() };
+            let dir = if prefix.is_empty() {
+                "."
+            } else {
+                prefix.as_str()
+            };
             let Ok(entries) = files::read_dir(dir) else {
                 continue;
             };

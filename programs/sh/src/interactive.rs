@@ -62,7 +62,10 @@ fn watch_signals(slot: CapSlot, foreground: Arc<Foreground>) {
             loop {
                 match with_tty(slot, |tty| tty.wait_signal()) {
                     Ok(signal) => {
-                        if foreground.waiting.load(core::sync::atomic::Ordering::Acquire) {
+                        if foreground
+                            .waiting
+                            .load(core::sync::atomic::Ordering::Acquire)
+                        {
                             let number = match signal {
                                 Signal::Interrupt => 2,
                                 Signal::Quit => 3,
@@ -96,7 +99,10 @@ fn report_jobs(shell: &mut Shell) {
     let mut text = String::new();
     for job in &mut shell.jobs.list {
         if job.done() {
-            text.push_str(&format!("[{}]+  Done                    {}\n", job.id, job.text));
+            text.push_str(&format!(
+                "[{}]+  Done                    {}\n",
+                job.id, job.text
+            ));
         }
     }
     shell.jobs.list.retain_mut(|j| !j.done());
@@ -124,7 +130,10 @@ pub fn run(shell: &mut Shell, slot: CapSlot) -> i32 {
         editor.begin(&prompt(shell, reader.pending()), &mut out);
         let _ = shell.io.out(&out);
         let line = 'edit: loop {
-            let n = match shell.io.fds[0].as_ref().map(|f| f.borrow_mut().read(&mut buf)) {
+            let n = match shell.io.fds[0]
+                .as_ref()
+                .map(|f| f.borrow_mut().read(&mut buf))
+            {
                 Some(Ok(n)) if n > 0 => n,
                 // The terminal is gone: as ^D.
                 _ => break 'edit None,
@@ -187,7 +196,9 @@ fn candidates(shell: &Shell, line: &str, cursor: usize, word_start: usize) -> Ve
     let completion = completion_at(line, cursor);
     let word = line.get(word_start..cursor).unwrap_or("");
     // Only a plain word (no quotes or escapes) is completed.
-    if completion.start != word_start || word != completion.prefix && completion.kind != CompletionKind::Variable {
+    if completion.start != word_start
+        || word != completion.prefix && completion.kind != CompletionKind::Variable
+    {
         return Vec::new();
     }
     let mut found: Vec<String> = match completion.kind {

@@ -22,7 +22,8 @@ pub type Fd = Rc<RefCell<File>>;
 /// Descriptors 0, 1 and 2.
 #[derive(Clone, Default)]
 pub struct Io {
-    /// `stdin`, `stdout`, `stderr`; `None` when closed.
+    /// `stdin`, `stdout`, `stderr`; `None` when closed or `/dev/null`
+    /// (writes vanish, reads find the end of the file).
     pub fds: [Option<Fd>; 3],
 }
 
@@ -35,11 +36,11 @@ impl Io {
     /// Writes all of `bytes` to descriptor `index`.
     ///
     /// # Errors
-    /// `BadDescriptor` when it is closed; the server's otherwise.
+    /// The server's.
     pub fn write(&self, index: usize, bytes: &[u8]) -> Result<(), FsError> {
         match &self.fds[index] {
             Some(file) => file.borrow_mut().write_all(bytes),
-            None => Err(FsError::BadDescriptor),
+            None => Ok(()),
         }
     }
 
@@ -59,7 +60,7 @@ impl Io {
     /// The server's.
     pub fn read_byte(&self) -> Result<Option<u8>, FsError> {
         let Some(file) = &self.fds[0] else {
-            return Err(FsError::BadDescriptor);
+            return Ok(None);
         };
         let mut byte = [0u8; 1];
         match file.borrow_mut().read(&mut byte)? {

@@ -130,11 +130,10 @@ impl Jobs {
             JobSpec::Job(id) => self.list.iter().position(|j| j.id == id),
             JobSpec::Current => self.list.len().checked_sub(1),
             JobSpec::Previous => self.list.len().checked_sub(2),
-            JobSpec::Pid(pid) => self.list.iter().position(|j| {
-                j.children
-                    .iter()
-                    .any(|c| c.process.pid().0 == pid)
-            }),
+            JobSpec::Pid(pid) => self
+                .list
+                .iter()
+                .position(|j| j.children.iter().any(|c| c.process.pid().0 == pid)),
         }
     }
 }

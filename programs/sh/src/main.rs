@@ -94,7 +94,9 @@ fn main() -> u64 {
                     match read.map(|r| r.map(|_| String::from_utf8(text))) {
                         Some(Ok(Ok(text))) => finish(shell.run_text(&text, "stdin")),
                         _ => {
-                            shell.io.err(b"sh: cannot read commands from standard input\n");
+                            shell
+                                .io
+                                .err(b"sh: cannot read commands from standard input\n");
                             2
                         }
                     }

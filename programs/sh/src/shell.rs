@@ -192,7 +192,10 @@ impl Shell {
         let message = syntax_message(error);
         self.error(
             &io,
-            format_args!("{source}: line {}: syntax error: {message}", self.line_number),
+            format_args!(
+                "{source}: line {}: syntax error: {message}",
+                self.line_number
+            ),
         );
         self.status = 2;
         Flow::Exit(2)

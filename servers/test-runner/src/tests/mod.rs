@@ -369,6 +369,14 @@ pub static ALL: &[Test] = tests![
     procs::spawn_kill_cycles,
     sh::basics,
     sh::pipelines,
+    sh::redirections,
+    sh::compound,
+    sh::builtins,
+    sh::jobs,
+    sh::statuses,
+    sh::coreutils_pipelines,
+    sh::hundred_trues_frames,
+    sh::fork_bomb,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.

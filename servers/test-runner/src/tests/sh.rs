@@ -48,7 +48,11 @@ pub fn run_sh(args: &[&str], stdin: Option<&File>) -> Result<Output, super::Fail
     };
     let child = Command::new("/bin/sh")
         .args(&argv)
-        .stdin(in_dup.as_ref().map_or(Stdio::Null, |f| Stdio::File(f.endpoint().slot())))
+        .stdin(
+            in_dup
+                .as_ref()
+                .map_or(Stdio::Null, |f| Stdio::File(f.endpoint().slot())),
+        )
         .stdout(Stdio::File(out_dup.endpoint().slot()))
         .stderr(Stdio::File(err_dup.endpoint().slot()))
         .budget(8192)
@@ -119,19 +123,252 @@ pub fn basics() -> TestResult {
     check("echo 'a  b' \"c  d\" e\\ f", "a  b c  d e f\n", 0)?;
     check("x=1; y=\"$x 2\"; echo $x ${y} \"$y\"", "1 1 2 1 2\n", 0)?;
     check("false; echo $?; true; echo $?", "1\n0\n", 0)?;
-    check("true && echo a || echo b; false && echo c || echo d", "a\nd\n", 0)?;
+    check(
+        "true && echo a || echo b; false && echo c || echo d",
+        "a\nd\n",
+        0,
+    )?;
     check("echo a; # comment\necho b", "a\nb\n", 0)?;
     check("exit 7", "", 7)?;
     check("false", "", 1)?;
     check("! false", "", 0)?;
     check_err("nosuch", "", "sh: nosuch: command not found\n", 127)?;
-    check_err("echo 'open", "", "sh: -c: line 1: syntax error: unexpected end of input: missing '\n", 2)?;
+    check_err(
+        "echo 'open",
+        "",
+        "sh: -c: line 1: syntax error: unexpected end of input: missing '\n",
+        2,
+    )?;
     Ok(())
 }
 
 /// Pipelines through `pipe:`.
 pub fn pipelines() -> TestResult {
     check("echo abc | /bin/probe cat", "abc\n", 0)?;
-    check("echo abc | /bin/probe cat | /bin/probe cat | /bin/probe cat", "abc\n", 0)?;
+    check(
+        "echo abc | /bin/probe cat | /bin/probe cat | /bin/probe cat",
+        "abc\n",
+        0,
+    )?;
+    Ok(())
+}
+
+/// Redirections: `>`, `>>`, `<`, `2>`, `2>&1`, into /tmp and back.
+pub fn redirections() -> TestResult {
+    check(
+        "mkdir -p /tmp/shr && cd /tmp/shr && echo one > f && echo two >> f && cat < f && cat f | wc -l",
+        "one\ntwo\n2\n",
+        0,
+    )?;
+    check(
+        "cd /tmp/shr; ls /nope 2> err; cat err",
+        "ls: cannot access '/nope': No such file or directory\n",
+        0,
+    )?;
+    check(
+        "cd /tmp/shr; ls /nope > out 2>&1; cat out; rm out err f",
+        "ls: cannot access '/nope': No such file or directory\n",
+        0,
+    )?;
+    check(
+        "cd /tmp/shr && { echo a; echo b; } > g && cat g && rm g",
+        "a\nb\n",
+        0,
+    )?;
+    check_err(
+        "cat < /tmp/shr/none",
+        "",
+        "sh: /tmp/shr/none: No such file or directory\n",
+        1,
+    )?;
+    check_err(
+        "echo x > /bin/x",
+        "",
+        "sh: /bin/x: Read-only file system\n",
+        1,
+    )?;
+    check("rmdir /tmp/shr && echo gone", "gone\n", 0)?;
+    Ok(())
+}
+
+/// `if`, `while`, `until`, `for`, `break`, `continue`, groups, subshells.
+pub fn compound() -> TestResult {
+    check("if true; then echo y; else echo n; fi", "y\n", 0)?;
+    check(
+        "if false; then echo y; elif true; then echo e; fi",
+        "e\n",
+        0,
+    )?;
+    check("for i in a b c; do echo $i; done", "a\nb\nc\n", 0)?;
+    check_err(
+        "echo a; i=$(echo 1)",
+        "",
+        "sh: -c: line 1: syntax error: command substitution not supported\n",
+        2,
+    )?;
+    check(
+        "n=x; while [ $n != xxxx ]; do n=${n}x; echo $n; done",
+        "xx\nxxx\nxxxx\n",
+        0,
+    )?;
+    check(
+        "n=; until [ \"$n\" = aa ]; do n=a$n; done; echo $n",
+        "aa\n",
+        0,
+    )?;
+    check(
+        "for i in 1 2 3 4; do if [ $i = 2 ]; then continue; fi; if [ $i = 4 ]; then break; fi; echo $i; done",
+        "1\n3\n",
+        0,
+    )?;
+    check("x=1; (x=2; echo $x); echo $x", "2\n1\n", 0)?;
+    check(
+        "for f in /bin/ca* /bin/s?; do echo $f; done",
+        "/bin/cat\n/bin/sh\n",
+        0,
+    )?;
+    check(
+        "set -- a 'b c'; for x; do echo \"<$x>\"; done; echo $#",
+        "<a>\n<b c>\n2\n",
+        0,
+    )?;
+    Ok(())
+}
+
+/// Built-ins: cd, pwd, export, unset, set, test, read, source, exit.
+pub fn builtins() -> TestResult {
+    check("cd /tmp; pwd; cd /bin; cd -; cd; pwd", "/tmp\n/tmp\n/\n", 0)?;
+    check_err(
+        "cd /nope",
+        "",
+        "sh: cd: /nope: No such file or directory\n",
+        1,
+    )?;
+    check("HOME=/tmp; cd; pwd", "/tmp\n", 0)?;
+    check(
+        "export A=1; env | grep '^A='; B=2 env | grep '^B='; env | grep -c '^B='",
+        "A=1\nB=2\n0\n",
+        1,
+    )?;
+    check(
+        "A=1; env | grep -c '^A='; export A; env | grep '^A='",
+        "0\nA=1\n",
+        0,
+    )?;
+    check("A=1; unset A; echo \"[$A]\"", "[]\n", 0)?;
+    check(
+        "[ 1 -lt 2 ] && test -d /bin && ! test -f /bin && echo ok",
+        "ok\n",
+        0,
+    )?;
+    check_err(
+        "test 1 -eq x",
+        "",
+        "sh: test: x: integer expression expected\n",
+        2,
+    )?;
+    check("echo 'a b c' | { read x y; echo \"$y/$x\"; }", "b c/a\n", 0)?;
+    check_err(
+        "f() { :; }",
+        "",
+        "sh: -c: line 1: syntax error: function definitions not supported\n",
+        2,
+    )?;
+    check(
+        "echo 'echo sourced $1; V=set' > /tmp/src.sh; . /tmp/src.sh arg; echo $V; rm /tmp/src.sh",
+        "sourced arg\nset\n",
+        0,
+    )?;
+    check("echo $$ | grep -c '^[0-9][0-9]*$'", "1\n", 0)?;
+    check("set -e; true; false; echo not", "", 1)?;
+    check("exit 300", "", 44)?;
+    check("echo -n a; echo -e 'b\\tc'", "ab\tc\n", 0)?;
+    let help = sh("help")?;
+    ensure!(help.out.contains("Built-ins") && help.end == End::Exited(0));
+    Ok(())
+}
+
+/// Jobs: `&`, `$!`, `jobs`, `wait`, `fg`, `kill`.
+pub fn jobs() -> TestResult {
+    check("sleep 0.05 & wait; echo done", "done\n", 0)?;
+    check("sleep 10 & kill %1; wait %1; echo $?", "137\n", 0)?;
+    check(
+        "sleep 1 & jobs; kill %1; wait",
+        "[1]+  Running                 sleep 1 &\n",
+        0,
+    )?;
+    check("sleep 0.02 & fg %1; echo $?", "sleep 0.02\n0\n", 0)?;
+    check_err(
+        "kill 1",
+        "",
+        "sh: kill: (1) - not a child of this shell (a process can be ended only through its capability, which its parent holds)\n",
+        1,
+    )?;
+    check_err("fg", "", "sh: fg: current: no such job\n", 1)?;
+    Ok(())
+}
+
+/// Exit statuses: not found, not executable, a crash and its message.
+pub fn statuses() -> TestResult {
+    check_err(
+        "/bin/nope",
+        "",
+        "sh: /bin/nope: No such file or directory\n",
+        127,
+    )?;
+    check_err(
+        "/etc/system.bin",
+        "",
+        "sh: /etc/system.bin: cannot execute: not a program for this machine\n",
+        126,
+    )?;
+    check_err("/bin", "", "sh: /bin: Is a directory\n", 126)?;
+    let crash = sh("/bin/probe fault; echo status $?")?;
+    ensure_eq!(crash.out.as_str(), "status 139\n");
+    ensure!(
+        crash
+            .err
+            .starts_with("sh: /bin/probe: page fault (vector 14) at 0x")
+    );
+    Ok(())
+}
+
+/// Pipelines of the coreutils: `yes | head`, five programs.
+pub fn coreutils_pipelines() -> TestResult {
+    check("yes | head -n 3", "y\ny\ny\n", 0)?;
+    check("seq 10 | sort -r | head -n 4 | tail -n 2 | wc -l", "2\n", 0)?;
+    check(
+        "seq 5 | grep -v 3 | sort -n -r | uniq | tr 2>/dev/null; echo $?",
+        "127\n",
+        0,
+    )?;
+    check(
+        "seq 3 | tee /tmp/tee.out | wc -l; cat /tmp/tee.out; rm /tmp/tee.out",
+        "3\n1\n2\n3\n",
+        0,
+    )?;
+    Ok(())
+}
+
+/// A hundred external `true`s in a loop: every frame comes back.
+pub fn hundred_trues_frames() -> TestResult {
+    let script = "for i in 1 2 3 4 5 6 7 8 9 10; do for j in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done; done; echo $?";
+    check(script, "0\n", 0)?;
+    let before = free_frames()?;
+    check(script, "0\n", 0)?;
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
+/// A fork bomb typed as a script: shells start shells in the background
+/// until budgets run out; every start that cannot be paid for fails
+/// with a message, and afterwards the shell and the system work.
+pub fn fork_bomb() -> TestResult {
+    let before = free_frames()?;
+    let bomb = "echo 'sh /tmp/bomb.sh & sh /tmp/bomb.sh & wait' > /tmp/bomb.sh; sh /tmp/bomb.sh 2>/dev/null; rm /tmp/bomb.sh; echo survived";
+    let got = sh(bomb)?;
+    ensure_eq!(got.out.as_str(), "survived\n");
+    check("echo still; seq 2 | wc -l", "still\n2\n", 0)?;
+    ensure_eq!(free_frames()?, before);
     Ok(())
 }
