@@ -244,18 +244,9 @@ fn free(io: &mut Io, args: &[String]) -> Result<u64, Stop> {
         long: &[],
     };
     let parsed = io.options(args, &spec, FREE.usage, 1)?;
-    let (unit, divisor) = if parsed.has('m') {
-        ("MiB", 256)
-    } else {
-        ("KiB", 0)
-    };
-    let show = |frames: u64| -> u64 {
-        if divisor == 0 {
-            frames * 4
-        } else {
-            frames / divisor
-        }
-    };
+    let mebibytes = parsed.has('m');
+    let unit = if mebibytes { "MiB" } else { "KiB" };
+    let show = |frames: u64| -> u64 { if mebibytes { frames / 256 } else { frames * 4 } };
     let own = rt::process::own_caps().budget;
     let Ok(status) = rt::sys::budget_info(own) else {
         io.error(format_args!("cannot read the budget"));
