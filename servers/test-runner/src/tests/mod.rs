@@ -377,6 +377,7 @@ pub static ALL: &[Test] = tests![
     sh::coreutils_pipelines,
     sh::hundred_trues_frames,
     sh::fork_bomb,
+    sh::utilities,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.

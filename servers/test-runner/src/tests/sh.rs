@@ -372,3 +372,127 @@ pub fn fork_bomb() -> TestResult {
     ensure_eq!(free_frames()?, before);
     Ok(())
 }
+
+/// Each utility's output and error cases, as GNU's.
+pub fn utilities() -> TestResult {
+    check(
+        "mkdir -p /tmp/u/a/b && touch /tmp/u/z /tmp/u/.h && ls /tmp/u",
+        "a\nz\n",
+        0,
+    )?;
+    check("ls -a /tmp/u", ".\n..\n.h\na\nz\n", 0)?;
+    check(
+        "echo hello > /tmp/u/z; ls -l /tmp/u/z",
+        "-rw-r--r-- 1 root root 6 Jan  1  1970 /tmp/u/z\n",
+        0,
+    )?;
+    check_err(
+        "ls /tmp/u/nope",
+        "",
+        "ls: cannot access '/tmp/u/nope': No such file or directory\n",
+        2,
+    )?;
+    check_err(
+        "ls -z",
+        "",
+        "ls: invalid option -- 'z'\nTry 'ls --help' for more information.\n",
+        2,
+    )?;
+    check_err(
+        "cat /tmp/u/nope",
+        "",
+        "cat: /tmp/u/nope: No such file or directory\n",
+        1,
+    )?;
+    check(
+        "cp /tmp/u/z /tmp/u/y && mv /tmp/u/y /tmp/u/x && cat /tmp/u/x && ls /tmp/u",
+        "hello\na\nx\nz\n",
+        0,
+    )?;
+    check_err(
+        "rmdir /tmp/u/a",
+        "",
+        "rmdir: failed to remove '/tmp/u/a': Directory not empty\n",
+        1,
+    )?;
+    check_err(
+        "rm /tmp/u/a",
+        "",
+        "rm: cannot remove '/tmp/u/a': Is a directory\n",
+        1,
+    )?;
+    check(
+        "rm -f /tmp/u/nope; rm -r /tmp/u && ls /tmp | grep -c '^u$'",
+        "0\n",
+        1,
+    )?;
+    check(
+        "printf=x; echo 'b\na\nb\nc' | sort | uniq -c",
+        "      1 a\n      2 b\n      1 c\n",
+        0,
+    )?;
+    check("echo 'a b\nc' | wc", "      2       3       6\n", 0)?;
+    check(
+        "seq -w 8 10; seq -s , 3; seq 5 -2 1",
+        "08\n09\n10\n1,2,3\n5\n3\n1\n",
+        0,
+    )?;
+    check(
+        "seq 20 | tail -n 3; seq 5 | head -2; seq 5 | tail -n +4",
+        "18\n19\n20\n1\n2\n4\n5\n",
+        0,
+    )?;
+    check(
+        "echo 'Abc\nxyz\nabd' | grep -i ab; echo 'a\nb' | grep -v a; echo x | grep -c y",
+        "Abc\nabd\nb\n0\n",
+        1,
+    )?;
+    check(
+        "echo 'a.c\nabc' | grep -F a.c; echo 'ab12' | grep '^[a-z]*[0-9][0-9]$'",
+        "a.c\nab12\n",
+        0,
+    )?;
+    check_err(
+        "grep 'a[' /dev/null",
+        "",
+        "grep: Unmatched [, [^, [:, [., or [=\n",
+        2,
+    )?;
+    check_err("head -n x", "", "head: invalid number of lines: 'x'\n", 1)?;
+    check_err(
+        "seq x",
+        "",
+        "seq: invalid floating point argument: 'x'\nTry 'seq --help' for more information.\n",
+        1,
+    )?;
+    check(
+        "uname; uname -sm; /bin/true --help | head -n 1",
+        "Mica\nMica x86_64\nUsage: true\n",
+        0,
+    )?;
+    check("env -i A=1 /bin/env", "A=1\n", 0)?;
+    check(
+        "ps | head -n 1; ps | grep -c ' ps$'",
+        "  PID  PPID S    MEM(K) NAME\n1\n",
+        0,
+    )?;
+    check(
+        "free | head -n 1",
+        "KiB                total        used        free\n",
+        0,
+    )?;
+    check(
+        "uptime | grep -c '^up '; sleep 0.01; stat /bin | grep -c directory",
+        "1\n1\n",
+        0,
+    )?;
+    for name in [
+        "ls", "cat", "wc", "grep", "sort", "uniq", "head", "tail", "seq", "rm", "cp", "mv",
+        "mkdir", "ps", "free",
+    ] {
+        let got = sh(&alloc::format!("{name} --help"))?;
+        ensure!(got.out.starts_with(&alloc::format!("Usage: {name}")) && got.end == End::Exited(0));
+    }
+    check("help | grep -c '  ls '", "1\n", 0)?;
+    Ok(())
+}
