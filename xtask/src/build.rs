@@ -166,6 +166,33 @@ fn rust_programs() -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// The utilities of the multi-call `programs/coreutils`: every
+/// `name: "NAME",` line of its sources (each `Utility` has one), so the
+/// list is the code's.
+fn coreutils_names() -> Result<Vec<String>> {
+    let dir = root().join("programs/coreutils/src");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let text = std::fs::read_to_string(entry?.path())?;
+        for line in text.lines() {
+            if let Some(rest) = line.trim().strip_prefix("name: \"")
+                && let Some(name) = rest.strip_suffix("\",")
+            {
+                if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase()) {
+                    bail!("coreutils: utility name `{name}` is not lower-case letters");
+                }
+                names.push(name.to_string());
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        bail!("coreutils: no utility names found in {}", dir.display());
+    }
+    Ok(names)
+}
+
 /// The C programs: every `programs/*/*.c`, one program per directory,
 /// built with gcc as static executables without libc, as `bin/<dir>`.
 fn c_programs() -> Result<Vec<(String, PathBuf)>> {
@@ -243,6 +270,10 @@ pub fn build_all() -> Result<Artifacts> {
         let elf = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         check_loadable(name, &elf)?;
         archive.append_file_aligned(&format!("bin/{name}"), 0o755, &elf, page)?;
+    }
+    // The multi-call coreutils under each utility's name (docs/shell.md).
+    for name in coreutils_names()? {
+        archive.append_hard_link(&format!("bin/{name}"), "bin/coreutils")?;
     }
     for (name, path) in c_programs()? {
         let elf = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;

@@ -123,6 +123,8 @@ fn allowed(from_dir: &str, to: &str) -> bool {
         "ttycore" => true,
         // The shell language's pure logic (parser, expansion, globbing): any crate may use it.
         "shcore" => true,
+        // The built-ins' and coreutils' pure logic: any crate may use it.
+        "utilcore" => true,
         // init, initfs and the test runner read the initramfs with kcore's
         // tar reader (init before initfs runs; the tests to compare).
         "kcore" => matches!(

@@ -84,6 +84,27 @@ impl Initramfs {
         Ok(())
     }
 
+    /// Appends a hard link (typeflag `1`) at `path` to the earlier member
+    /// `target`: one copy of the data under a second name.
+    pub fn append_hard_link(&mut self, path: &str, target: &str) -> Result<()> {
+        if path.is_empty() || path.len() > 100 || target.len() > 100 {
+            bail!("initramfs link `{path}` -> `{target}` must be 1 to 100 bytes each");
+        }
+        let mut header = Header::new_ustar();
+        header.set_entry_type(EntryType::Link);
+        header.set_mode(0o755);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        header.set_size(0);
+        header
+            .set_link_name(target)
+            .with_context(|| format!("linking {path} to {target}"))?;
+        self.builder
+            .append_data(&mut header, path, std::io::empty())
+            .with_context(|| format!("writing the link {path} into the initramfs"))
+    }
+
     /// Ends the archive (two zero blocks) and returns its bytes.
     pub fn finish(self) -> Result<Vec<u8>> {
         self.builder.into_inner().context("finishing the initramfs")

@@ -126,6 +126,7 @@ pub fn run(boot: &BootInfo) -> u64 {
     crate::bench_files::rows(unit, samples, overhead);
     crate::bench_pipes::rows(unit, samples, overhead);
     crate::bench_procs::rows(unit, samples, overhead);
+    crate::bench_shell::rows(unit, samples, overhead);
 
     // User space only: the clock page, no syscall. One read in a function
     // of its own, minus the same call of a function that returns a

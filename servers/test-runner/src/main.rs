@@ -20,6 +20,7 @@ mod bench_futex;
 mod bench_pair;
 mod bench_pipes;
 mod bench_procs;
+mod bench_shell;
 mod bench_vm;
 mod copy_spawn;
 mod cpu;

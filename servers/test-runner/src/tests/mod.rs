@@ -30,6 +30,7 @@ mod runtime;
 mod saved_reply;
 mod sched;
 mod serial;
+pub mod sh;
 pub mod spawn;
 mod stress;
 pub mod supervision;
@@ -389,6 +390,17 @@ pub static ALL: &[Test] = tests![
     pipes_shared::round_trip,
     pipes_shared::atomic_writes,
     pipes_shared::hostile_refused,
+    sh::basics,
+    sh::pipelines,
+    sh::redirections,
+    sh::compound,
+    sh::builtins,
+    sh::jobs,
+    sh::statuses,
+    sh::coreutils_pipelines,
+    sh::hundred_trues_frames,
+    sh::fork_bomb,
+    sh::utilities,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.
