@@ -2,11 +2,12 @@
 //! (`Rc`) so that `2>&1` makes two descriptors one file, and cloned for
 //! each command so that its redirections do not outlive it.
 //!
-//! A child never gets one of these capabilities itself: it gets a `dup`
-//! of it ([`Io::dup_for_child`]), which the shell keeps and closes once
-//! the child is reaped. So a child that exits without closing its
-//! streams, or is killed, still lets a pipe's reader see the end of the
-//! file, and a child closing its `stdin` never closes the shell's.
+//! A child never gets one of these capabilities itself: the process
+//! crate gives it an object of its own sharing each stream (a `dup`),
+//! which it closes at exit and which its server closes if it is killed
+//! (leases). So a pipe's reader sees the end of the file when its
+//! writers end, however they end, and a child closing its `stdin` never
+//! closes the shell's.
 
 use alloc::rc::Rc;
 use alloc::vec::Vec;
@@ -72,14 +73,14 @@ impl Io {
     /// A child's three streams: a new capability to each open file
     /// (`dup`), which the caller keeps in `kept` until the child is
     /// reaped.
-    pub fn dup_for_child(&self, kept: &mut Vec<File>) -> [Stdio; 3] {
+    pub fn dup_for_child(&self, _kept: &mut Vec<File>) -> [Stdio; 3] {
+        // The process crate gives the child an object of its own for each
+        // stream (a `dup`), which the child closes at exit and its server
+        // closes if the child is killed: the shell keeps nothing.
         let mut stdio = [Stdio::Null; 3];
         for (slot, fd) in stdio.iter_mut().zip(self.fds.iter()) {
-            if let Some(file) = fd
-                && let Ok(copy) = file.borrow().dup("")
-            {
-                *slot = Stdio::File(copy.endpoint().slot());
-                kept.push(copy);
+            if let Some(file) = fd {
+                *slot = Stdio::File(file.borrow().endpoint().slot());
             }
         }
         stdio

@@ -117,15 +117,15 @@ fn finish(result: Run) -> i32 {
     }
 }
 
-/// The standard streams from the startup page; without a `stdin`, the
-/// console for all three (and `true` says so).
+/// The standard streams from the startup page; with none at all (started
+/// by init), the console for all three (and `true` says so).
 fn startup_io() -> (Io, bool) {
     let mut io = Io::default();
     let names = ["stdin", "stdout", "stderr"];
     for (slot, name) in io.fds.iter_mut().zip(names) {
         *slot = File::inherited(name).map(fd);
     }
-    if io.fds[0].is_some() {
+    if io.fds.iter().any(Option::is_some) {
         return (io, false);
     }
     match File::open("/dev/console", OpenFlags::READ | OpenFlags::WRITE) {

@@ -122,8 +122,7 @@ fn banner(init: &supervise::Init<'_>) {
     // own LF translation off (its line discipline translates instead).
     let text = format!(
         "\r\nMica {} -- a capability microkernel\r\n\
-         init started {} programs; this text came through the serial driver.\r\n\
-         The shell is not here yet: `cargo xtask test` runs the in-OS suite. Ctrl-A X quits QEMU.\r\n",
+         init started {} programs; this text came through the serial driver.\r\n",
         env!("CARGO_PKG_VERSION"),
         init.running()
     );
