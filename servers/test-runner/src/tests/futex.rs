@@ -208,12 +208,13 @@ pub fn wait_timeout() -> TestResult {
     ensure_eq!(sys::futex_wait(&WORDS[0], 0, 1), Err(SysError::TimedOut));
     ensure!(!blocked_before(marker)?);
     // Woken before the deadline; later, waiting without one, nothing
-    // stale fires.
-    let deadline = now() + 30 * MS;
+    // stale fires. (The deadline is far enough that a loaded host's
+    // stall between the start and the wake does not pass it.)
+    let deadline = now() + 300 * MS;
     set_out(DEADLINE, deadline);
     let waiter = Raw::new(wait_twice_entry, 0).priority(33).start()?;
     ensure_eq!(sys::futex_wake(&WORDS[0], 1), Ok(1));
-    pause(60 * MS);
+    pause(330 * MS);
     ensure!(now() >= deadline);
     ensure_eq!(sys::futex_wake(&WORDS[1], 1), Ok(1));
     ensure_eq!(waiter.join()?, 0);
