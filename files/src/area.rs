@@ -11,9 +11,9 @@
 //! `write` take the file by `&mut`), and its bytes are nobody's secret:
 //! the server sees them anyway.
 
-use core::sync::atomic::{AtomicU64, Ordering};
-
 use fscore::FsError;
+
+use crate::slots::{Pool, Slot};
 use protocols::file::{self, FileClient};
 use rt::Handle;
 use rt::ipc::Endpoint;
@@ -29,39 +29,8 @@ const AREA_BASE: u64 = 0x0000_3300_0000_0000;
 /// Address space for each slot.
 const SLOT_BYTES: u64 = 1 << 20;
 
-/// Slot `i` is taken when bit `i` is set.
-static TAKEN: AtomicU64 = AtomicU64::new(0);
-
-/// A taken address slot, given back as it drops.
-#[derive(Debug)]
-struct Slot(u32);
-
-impl Slot {
-    fn take() -> Option<Slot> {
-        let mut taken = TAKEN.load(Ordering::Acquire);
-        loop {
-            let free = (!taken).trailing_zeros();
-            if free >= SLOTS {
-                return None;
-            }
-            match TAKEN.compare_exchange(
-                taken,
-                taken | 1 << free,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return Some(Slot(free)),
-                Err(now) => taken = now,
-            }
-        }
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        TAKEN.fetch_and(!(1 << self.0), Ordering::AcqRel);
-    }
-}
+/// The address slots.
+static SLOTS_POOL: Pool = Pool::new(SLOTS);
 
 /// A data area attached to a pipe end.
 #[derive(Debug)]
@@ -81,14 +50,14 @@ impl PipeArea {
     /// server's (`WrongMode` on anything but a pipe, `TooManyOpen`,
     /// `InvalidArgument`).
     pub fn attach(endpoint: &Endpoint) -> Result<PipeArea, FsError> {
-        let slot = Slot::take().ok_or(FsError::NoSpace)?;
+        let slot = SLOTS_POOL.take().ok_or(FsError::NoSpace)?;
         let pages = (AREA_BYTES as u64).div_ceil(abi::layout::PAGE_BYTES);
         let budget = Budget::from_raw(rt::process::own_caps().budget);
         let memory = MemoryObject::create(&budget, pages);
         // The budget is the program's, not ours to delete.
         let _ = budget.into_raw();
         let memory = memory.map_err(|_| FsError::NoSpace)?;
-        let vaddr = AREA_BASE + u64::from(slot.0) * SLOT_BYTES;
+        let vaddr = AREA_BASE + u64::from(slot.index()) * SLOT_BYTES;
         let region = SharedRegion::map(&memory, 0, vaddr, pages).map_err(|_| FsError::NoSpace)?;
         // The server gets a copy of the capability; ours stays ours.
         FileClient::new(endpoint)

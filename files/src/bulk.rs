@@ -9,9 +9,9 @@
 //! wake-up of the server), and the completions are waited for before the
 //! next batch.
 
-use core::sync::atomic::{AtomicU64, Ordering};
-
 use fscore::FsError;
+
+use crate::slots::{Pool, Slot};
 use protocols::file::ring::{OP_READ, OP_WRITE, error_of};
 use ring::mica::FutexWaker;
 use ring::{Client, Geometry, Layout, Sqe};
@@ -33,39 +33,8 @@ const SLOT_BYTES: u64 = 1 << 32;
 /// gone, or stopped serving it).
 const BATCH_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Slot `i` is taken when bit `i` is set.
-static TAKEN: AtomicU64 = AtomicU64::new(0);
-
-/// A taken address slot, given back as it drops.
-#[derive(Debug)]
-struct Slot(u32);
-
-impl Slot {
-    fn take() -> Option<Slot> {
-        let mut taken = TAKEN.load(Ordering::Acquire);
-        loop {
-            let free = (!taken).trailing_zeros();
-            if free >= SLOTS {
-                return None;
-            }
-            match TAKEN.compare_exchange(
-                taken,
-                taken | 1 << free,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return Some(Slot(free)),
-                Err(now) => taken = now,
-            }
-        }
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        TAKEN.fetch_and(!(1 << self.0), Ordering::AcqRel);
-    }
-}
+/// The address slots.
+static SLOTS_POOL: Pool = Pool::new(SLOTS);
 
 /// Which way a bulk request copies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,8 +79,8 @@ impl FileRing {
         // The budget is the program's, not ours to delete.
         let _ = budget.into_raw();
         let memory = memory.map_err(|_| FsError::NoSpace)?;
-        let slot = Slot::take().ok_or(FsError::NoSpace)?;
-        let vaddr = RING_AREA + u64::from(slot.0) * SLOT_BYTES;
+        let slot = SLOTS_POOL.take().ok_or(FsError::NoSpace)?;
+        let vaddr = RING_AREA + u64::from(slot.index()) * SLOT_BYTES;
         let region = SharedRegion::map(&memory, 0, vaddr, pages).map_err(|_| FsError::NoSpace)?;
         let client =
             Client::create(region, FutexWaker, geometry).map_err(|_| FsError::InvalidArgument)?;

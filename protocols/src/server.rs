@@ -78,3 +78,63 @@ pub fn serve_notified<S>(
         }
     }
 }
+
+/// A server that may answer a call later: it saves the caller's reply
+/// right (`rt::ipc::SavedReply`) and answers from its own state when what
+/// the call waits for comes (a pipe's data, a console's line, a child's
+/// end), so no server thread is ever held by a waiting client.
+pub trait Deferring {
+    /// Handles one call into `reply`: `true` to answer it now, `false`
+    /// when it waits ([`Deferring::park`] then takes its reply right).
+    fn dispatch(&mut self, request: &Message, reply: &mut Message) -> bool;
+    /// Keeps the reply right of the call [`Deferring::dispatch`] deferred.
+    fn park(&mut self, reply: rt::ipc::SavedReply);
+    /// Forgets a deferral whose reply right could not be saved (the caller
+    /// has gone, or no slot is left: it gets `PeerClosed` either way).
+    fn unpark(&mut self);
+    /// Anything received that is not a call: a notification's signal, a
+    /// fault message, a plain send. By default its capabilities go.
+    fn other(&mut self, message: &Message) {
+        crate::cap::discard_caps(message);
+    }
+    /// Runs before each received message is handled (the last reply has
+    /// been sent by then).
+    fn before(&mut self) {}
+}
+
+/// The receive loop of a [`Deferring`] server: a call is answered at once
+/// (with `ReplyRecv`) or parked; anything else goes to
+/// [`Deferring::other`].
+///
+/// # Errors
+/// As [`serve`].
+pub fn serve_deferring(endpoint: &Endpoint, server: &mut impl Deferring) -> SysError {
+    let mut request = Message::new(0);
+    let mut reply = Message::new(0);
+    let mut received = endpoint.recv(&mut request);
+    loop {
+        server.before();
+        match received {
+            Ok(()) if request.info().is_call() && !request.info().is_fault() => {
+                if server.dispatch(&request, &mut reply) {
+                    received = endpoint.reply_recv(&mut reply);
+                    core::mem::swap(&mut request, &mut reply);
+                    if received.is_err() {
+                        received = endpoint.recv(&mut request);
+                    }
+                } else {
+                    match rt::ipc::SavedReply::save() {
+                        Ok(saved) => server.park(saved),
+                        Err(_) => server.unpark(),
+                    }
+                    received = endpoint.recv(&mut request);
+                }
+            }
+            Ok(()) => {
+                server.other(&request);
+                received = endpoint.recv(&mut request);
+            }
+            Err(error) => return error,
+        }
+    }
+}

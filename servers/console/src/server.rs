@@ -412,3 +412,26 @@ impl TtyServer for Server {
         Ok((COLUMNS, ROWS))
     }
 }
+
+impl protocols::server::Deferring for Server {
+    fn dispatch(&mut self, request: &Message, reply: &mut Message) -> bool {
+        Server::dispatch(self, request, reply)
+    }
+
+    fn park(&mut self, reply: SavedReply) {
+        Server::park(self, reply);
+    }
+
+    fn unpark(&mut self) {
+        Server::unpark(self);
+    }
+
+    fn other(&mut self, message: &Message) {
+        if message.info().is_notification() {
+            // Clients gone: their objects close as on `close`.
+            self.leases_ended(message.badge());
+        } else {
+            protocols::discard_caps(message);
+        }
+    }
+}

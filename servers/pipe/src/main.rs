@@ -28,7 +28,7 @@ mod server;
 use abi::SysError;
 use abi::startup::handle::SERVICE;
 use rt::Handle;
-use rt::ipc::{Endpoint, Message, SavedReply};
+use rt::ipc::Endpoint;
 
 sysconf::manifest! {
     serves: ["pipe"],
@@ -46,52 +46,11 @@ fn main() -> u64 {
     if let Err(error) = server.watch() {
         rt::log::warn!("pipe: no leases ({error}): a killed client's ends stay open");
     }
-    match serve(&endpoint, &mut server) {
+    match protocols::server::serve_deferring(&endpoint, &mut server) {
         SysError::PeerClosed | SysError::InvalidCap => 0,
         error => {
             rt::log::error!("pipe: receiving failed: {error}");
             2
-        }
-    }
-}
-
-/// The receive loop: answers each call at once, or saves its reply right
-/// when the server defers it; then answers what the call made possible.
-fn serve(endpoint: &Endpoint, server: &mut server::Server) -> SysError {
-    let mut request = Message::new(0);
-    let mut reply = Message::new(0);
-    let mut received = endpoint.recv(&mut request);
-    loop {
-        match received {
-            Ok(()) if request.info().is_call() && !request.info().is_fault() => {
-                if server.dispatch(&request, &mut reply) {
-                    received = endpoint.reply_recv(&mut reply);
-                    core::mem::swap(&mut request, &mut reply);
-                    if received.is_err() {
-                        received = endpoint.recv(&mut request);
-                    }
-                } else {
-                    match SavedReply::save() {
-                        Ok(saved) => server.park(saved),
-                        // The caller has gone, or no slot is left: the
-                        // caller gets PeerClosed either way.
-                        Err(_) => server.unpark(),
-                    }
-                    server.wake();
-                    received = endpoint.recv(&mut request);
-                }
-            }
-            Ok(()) if request.info().is_notification() => {
-                // Clients gone: their ends close (a reader may see the end
-                // of the file, a writer BrokenPipe).
-                server.leases_ended(request.badge());
-                received = endpoint.recv(&mut request);
-            }
-            Ok(()) => {
-                protocols::discard_caps(&request);
-                received = endpoint.recv(&mut request);
-            }
-            Err(error) => return error,
         }
     }
 }

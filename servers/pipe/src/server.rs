@@ -169,7 +169,7 @@ impl Server {
 
     /// Handles one call into `reply`: `true` to answer it now, `false`
     /// when it waits ([`Server::park`] takes its reply right then).
-    pub fn dispatch(&mut self, request: &Message, reply: &mut Message) -> bool {
+    fn handle(&mut self, request: &Message, reply: &mut Message) -> bool {
         self.objects.begin(request.badge());
         self.badge = request.badge();
         self.request_id = status::split_label(request.label()).1;
@@ -203,7 +203,7 @@ impl Server {
     }
 
     /// Keeps the deferred call's reply right with what it waits for.
-    pub fn park(&mut self, reply: SavedReply) {
+    fn keep(&mut self, reply: SavedReply) {
         let Some(Deferral {
             pipe,
             request_id,
@@ -231,7 +231,7 @@ impl Server {
     }
 
     /// Forgets a deferral whose reply right could not be saved.
-    pub fn unpark(&mut self) {
+    fn forget(&mut self) {
         self.deferral = None;
     }
 
@@ -790,6 +790,33 @@ impl FileServer for Server {
                 Err(self.defer(end.pipe, waiting))
             }
             Err(error) => Err(file::code(error)),
+        }
+    }
+}
+
+impl protocols::server::Deferring for Server {
+    fn dispatch(&mut self, request: &Message, reply: &mut Message) -> bool {
+        self.handle(request, reply)
+    }
+
+    /// Parks the call, then answers what the call made possible.
+    fn park(&mut self, reply: SavedReply) {
+        self.keep(reply);
+        self.wake();
+    }
+
+    fn unpark(&mut self) {
+        self.forget();
+        self.wake();
+    }
+
+    fn other(&mut self, message: &Message) {
+        if message.info().is_notification() {
+            // Clients gone: their ends close (a reader may see the end of
+            // the file, a writer BrokenPipe).
+            self.leases_ended(message.badge());
+        } else {
+            protocols::discard_caps(message);
         }
     }
 }

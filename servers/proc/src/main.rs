@@ -28,7 +28,7 @@ mod server;
 use abi::SysError;
 use abi::startup::handle::SERVICE;
 use rt::Handle;
-use rt::ipc::{Endpoint, Message, SavedReply};
+use rt::ipc::Endpoint;
 
 sysconf::manifest! {
     serves: ["proc"],
@@ -43,52 +43,11 @@ fn main() -> u64 {
     };
     let endpoint = Endpoint::from_raw(slot);
     let mut server = server::Server::new(slot);
-    match serve(&endpoint, &mut server) {
+    match protocols::server::serve_deferring(&endpoint, &mut server) {
         SysError::PeerClosed | SysError::InvalidCap => 0,
         error => {
             rt::log::error!("proc: receiving failed: {error}");
             2
-        }
-    }
-}
-
-/// The receive loop: calls are answered at once or parked (`wait`); exit
-/// and fault messages end their process.
-fn serve(endpoint: &Endpoint, server: &mut server::Server) -> SysError {
-    let mut request = Message::new(0);
-    let mut reply = Message::new(0);
-    let mut received = endpoint.recv(&mut request);
-    loop {
-        // The capabilities the last reply carried copies of.
-        server.release_sent();
-        match received {
-            Ok(()) if request.info().is_fault() => {
-                server.fault(&request);
-                received = endpoint.recv(&mut request);
-            }
-            Ok(()) if request.info().is_call() => {
-                if server.dispatch(&request, &mut reply) {
-                    received = endpoint.reply_recv(&mut reply);
-                    core::mem::swap(&mut request, &mut reply);
-                    if received.is_err() {
-                        received = endpoint.recv(&mut request);
-                    }
-                } else {
-                    match SavedReply::save() {
-                        Ok(saved) => server.park(saved),
-                        // The caller has gone, or no slot is left: the
-                        // caller gets PeerClosed either way.
-                        Err(_) => server.unpark(),
-                    }
-                    received = endpoint.recv(&mut request);
-                }
-            }
-            Ok(()) => {
-                server.message(&request);
-                protocols::discard_caps(&request);
-                received = endpoint.recv(&mut request);
-            }
-            Err(error) => return error,
         }
     }
 }

@@ -361,3 +361,32 @@ impl ProcServer for Server {
         Ok(())
     }
 }
+
+impl protocols::server::Deferring for Server {
+    fn dispatch(&mut self, request: &Message, reply: &mut Message) -> bool {
+        Server::dispatch(self, request, reply)
+    }
+
+    fn park(&mut self, reply: SavedReply) {
+        Server::park(self, reply);
+    }
+
+    fn unpark(&mut self) {
+        Server::unpark(self);
+    }
+
+    /// Exit messages and fault messages end their process.
+    fn other(&mut self, message: &Message) {
+        if message.info().is_fault() {
+            self.fault(message);
+        } else {
+            self.message(message);
+            protocols::discard_caps(message);
+        }
+    }
+
+    /// The capabilities the last reply carried copies of go.
+    fn before(&mut self) {
+        self.release_sent();
+    }
+}
