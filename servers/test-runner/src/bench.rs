@@ -84,6 +84,15 @@ pub fn run(boot: &BootInfo) -> u64 {
             let mut samples = [0u64; 1000];
             crate::bench_pipes::rows(unit, &mut samples, overhead);
         }
+        if "file_open_close file_read_4k_msg file_read_4k_ring file_stat file_create_unlink"
+            .contains(only)
+        {
+            let mut samples = [0u64; 1000];
+            crate::bench_files::rows(unit, &mut samples, overhead);
+        }
+        if "futex_pingpong".contains(only) {
+            crate::bench_futex::row(unit);
+        }
         println!("BENCH-DONE");
         let _ = crate::raw::debug_exit(CapSlot(boot.debug_cap), 0);
         return 0;
