@@ -45,6 +45,7 @@ mod entry;
 mod error;
 pub mod layout;
 mod memory;
+pub mod doorbell;
 pub mod mica;
 pub mod queue;
 mod sides;

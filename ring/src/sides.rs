@@ -84,6 +84,28 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
         })
     }
 
+    /// The same client with another waker: for a ring whose wake-ups the
+    /// server gives when it attaches (`crate::doorbell`), after
+    /// [`create`](Client::create) wrote the header it attaches to.
+    pub fn with_waker<V: Waker<M>>(self, waker: V) -> Client<M, V> {
+        Client {
+            memory: self.memory,
+            waker,
+            layout: self.layout,
+            sq: self.sq,
+            cq: self.cq,
+            in_flight: self.in_flight,
+            published_in_flight: self.published_in_flight,
+            wakes: self.wakes,
+            poisoned: self.poisoned,
+        }
+    }
+
+    /// The waker.
+    pub fn waker(&self) -> &W {
+        &self.waker
+    }
+
     /// The layout.
     pub fn layout(&self) -> &Layout {
         &self.layout
@@ -175,6 +197,33 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
         let woke = self.sq.publish(&self.memory, &self.waker)?;
         self.wakes += u64::from(woke);
         Ok(woke)
+    }
+
+    /// Publishes everything pushed and waits for completions: what
+    /// [`submit`](Client::submit) then [`wait`](Client::wait) do. When the
+    /// waker's wait wakes the server itself ([`Waker::wait_wakes_peer`]:
+    /// an IPC call, answered once the server has served what it found),
+    /// the tail is published with one store and the wait comes at once,
+    /// whatever the server's flag says: one syscall for the round trip.
+    /// Returns how many completions are ready (possibly 0: loop on
+    /// [`wait`](Client::wait)).
+    ///
+    /// # Errors
+    /// [`Error::TimedOut`], a hostile verdict.
+    pub fn submit_and_wait(&mut self, deadline: Option<u64>) -> Result<u32, Error> {
+        if !self.waker.wait_wakes_peer() {
+            self.submit()?;
+            return self.wait(deadline);
+        }
+        self.poisoned_error()?;
+        self.published_in_flight += self.sq.pending();
+        self.sq.publish_quiet(&self.memory)?;
+        let (word, seen) = (self.cq.producer_word(), self.cq.seen());
+        let slept = self.waker.wait(&self.memory, word, seen, deadline);
+        match self.poll()? {
+            0 if slept.is_err() => Err(Error::TimedOut),
+            ready => Ok(ready),
+        }
     }
 
     /// Loads the completion queue's tail once: returns how many

@@ -36,6 +36,16 @@ pub trait Waker<M: ?Sized> {
 
     /// Wakes whoever sleeps on the word at `offset`.
     fn wake(&self, memory: &M, offset: usize);
+
+    /// Whether [`wait`](Waker::wait) itself wakes the peer and returns
+    /// only once the peer has done what it could (an IPC call answered
+    /// when the server goes back to sleep: `crate::mica::CallWaker`).
+    /// [`Client::submit_and_wait`](crate::Client::submit_and_wait) then
+    /// publishes without looking at the peer's flag. `false` by default.
+    #[inline]
+    fn wait_wakes_peer(&self) -> bool {
+        false
+    }
 }
 
 /// A waker that never sleeps: `wait` returns at once, so a side that
@@ -66,6 +76,11 @@ impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for &W {
     fn wake(&self, memory: &M, offset: usize) {
         (**self).wake(memory, offset)
     }
+
+    #[inline]
+    fn wait_wakes_peer(&self) -> bool {
+        (**self).wait_wakes_peer()
+    }
 }
 
 impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for alloc::sync::Arc<W> {
@@ -81,5 +96,10 @@ impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for alloc::sync::Arc<W> {
 
     fn wake(&self, memory: &M, offset: usize) {
         (**self).wake(memory, offset)
+    }
+
+    #[inline]
+    fn wait_wakes_peer(&self) -> bool {
+        (**self).wait_wakes_peer()
     }
 }
