@@ -33,7 +33,9 @@ use alloc::sync::Arc;
 use core::cell::Cell;
 
 use abi::ipc::MessageInfo;
-use abi::syscall::{CallArgs, SyscallArgs};
+use abi::syscall::{
+    CallArgs, RecvArgs, RecvResult, ReplyRecvArgs, SyscallArgs, SyscallResult,
+};
 use abi::{CapSlot, Rights, SysError};
 use rt::Handle;
 use rt::ipc::{Endpoint, Message};
@@ -132,23 +134,51 @@ impl DoorbellWaker {
     /// its `MessageInfo`. Capabilities a call carried are deleted: the
     /// client's copy of the endpoint has `GRANT` (it came in a reply,
     /// which needs it), so it could send some, and they must not pile up
-    /// in the server's capability space.
+    /// in the server's capability space. Words are ignored (and past the
+    /// registers never read).
     #[inline]
     fn receive(&self, deadline: Option<u64>) -> Result<MessageInfo, SysError> {
-        let endpoint = &self.bell.endpoint;
-        let mut message = Message::new(0);
-        match (self.owes_reply.replace(false), deadline) {
-            (true, None) => endpoint.reply_recv(&mut message)?,
-            (true, Some(deadline)) => endpoint.reply_recv_until(&mut message, deadline.max(1))?,
-            // 0 is "no deadline" to the kernel; a deadline of 0 has passed.
-            (false, deadline) => {
-                endpoint.recv_until(&mut message, deadline.map_or(0, |d| d.max(1)))?
+        let endpoint = self.bell.endpoint.slot();
+        let (code, regs) = match (self.owes_reply.replace(false), deadline) {
+            (true, None) => {
+                let args = ReplyRecvArgs {
+                    endpoint,
+                    info: MessageInfo::new(0, 0, 0),
+                    mr0: 0,
+                    mr1: 0,
+                    mr2: 0,
+                    mr3: 0,
+                };
+                rt::sys::raw_syscall(ReplyRecvArgs::SYSCALL.number(), args.encode())
             }
-        }
-        let info = message.info();
+            (true, Some(deadline)) => {
+                let mut message = Message::new(0);
+                self.bell
+                    .endpoint
+                    .reply_recv_until(&mut message, deadline.max(1))?;
+                let info = message.info();
+                if info.caps() > 0 && !info.is_notification() {
+                    for &slot in message.caps() {
+                        let _ = rt::sys::cap_delete(slot);
+                    }
+                }
+                return Ok(info);
+            }
+            (false, deadline) => {
+                let args = RecvArgs {
+                    endpoint,
+                    // 0 is "no deadline" to the kernel; a deadline of 0
+                    // has passed.
+                    deadline: deadline.map_or(0, |d| d.max(1)),
+                };
+                rt::sys::raw_syscall(RecvArgs::SYSCALL.number(), args.encode())
+            }
+        };
+        status(code)?;
+        let info = MessageInfo::from_received(RecvResult::decode(&regs).info);
         if info.caps() > 0 && !info.is_notification() {
-            for &slot in message.caps() {
-                let _ = rt::sys::cap_delete(slot);
+            for index in 0..info.caps() {
+                let _ = rt::sys::cap_delete(rt::ipc::received_cap(index));
             }
         }
         Ok(info)

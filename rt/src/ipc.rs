@@ -601,3 +601,11 @@ mod tests {
         assert_eq!(message.load(None), MessageInfo::new(4, 0, 0));
     }
 }
+
+/// Capability slot `index` of the message the calling thread received
+/// last (from its IPC buffer), for a receive made without a [`Message`]
+/// (a raw `Recv` whose `MessageInfo` counts capabilities). Only for
+/// threads `rt` made.
+pub fn received_cap(index: usize) -> CapSlot {
+    IpcBufferPtr::current().cap(index)
+}
