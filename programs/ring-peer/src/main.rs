@@ -152,6 +152,8 @@ fn serve(mut server: RingServer, bell: &Doorbell, shared: Arc<Shared>) {
             }
         }
     }
+    // The client's copies of the doorbell go now: its calls fail at once.
+    bell.revoke();
     shared.done.store(true, Ordering::Release);
 }
 

@@ -278,6 +278,9 @@ fn serve(
         }
     }
     let _ = tree.lock().release(target.node);
+    // The client's copies of the doorbell go now (its calls fail at
+    // once), not when the ring is reaped.
+    bell.revoke();
     flags.done.store(true, Ordering::Release);
 }
 
