@@ -12,14 +12,14 @@
 use fscore::FsError;
 
 use crate::slots::{Pool, Slot};
-use protocols::file::ring::{OP_READ, OP_WRITE, error_of};
 use protocols::Cap;
+use protocols::file::ring::{OP_READ, OP_WRITE, error_of};
 use ring::doorbell::CallWaker;
 use ring::{Client, Geometry, Layout, Sqe};
 use rt::Handle;
 use rt::ipc::Endpoint;
-use rt::notify::Notification;
 use rt::memory::{Budget, MemoryObject};
+use rt::notify::Notification;
 use rt::shared::SharedRegion;
 use rt::time::{Duration, deadline_after};
 
@@ -97,8 +97,8 @@ impl FileRing {
         let slot = SLOTS_POOL.take().ok_or(FsError::NoSpace)?;
         let vaddr = RING_AREA + u64::from(slot.index()) * SLOT_BYTES;
         let region = SharedRegion::map(&memory, 0, vaddr, pages).map_err(|_| FsError::NoSpace)?;
-        let client = Client::create(region, ring::Spin, geometry)
-            .map_err(|_| FsError::InvalidArgument)?;
+        let client =
+            Client::create(region, ring::Spin, geometry).map_err(|_| FsError::InvalidArgument)?;
         let (endpoint, notification) = attach(&memory, geometry)?;
         let waker = CallWaker::new(
             endpoint.into_handle::<Endpoint>(),

@@ -33,9 +33,7 @@ use alloc::sync::Arc;
 use core::cell::Cell;
 
 use abi::ipc::MessageInfo;
-use abi::syscall::{
-    CallArgs, RecvArgs, RecvResult, ReplyRecvArgs, SyscallArgs, SyscallResult,
-};
+use abi::syscall::{CallArgs, RecvArgs, RecvResult, ReplyRecvArgs, SyscallArgs, SyscallResult};
 use abi::{CapSlot, Rights, SysError};
 use rt::Handle;
 use rt::ipc::{Endpoint, Message};

@@ -41,11 +41,11 @@
 
 extern crate alloc;
 
+pub mod doorbell;
 mod entry;
 mod error;
 pub mod layout;
 mod memory;
-pub mod doorbell;
 pub mod mica;
 pub mod queue;
 mod sides;

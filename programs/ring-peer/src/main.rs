@@ -21,9 +21,9 @@ extern crate alloc;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-use abi::{CapSlot, SysError};
 use abi::layout::PAGE_BYTES;
 use abi::startup::handle::SERVICE;
+use abi::{CapSlot, SysError};
 use protocols::ring::{self as proto, RingPeerServer, RingState};
 use protocols::{Cap, ErrorCode};
 use ring::doorbell::{Doorbell, DoorbellWaker};
@@ -195,14 +195,13 @@ impl RingPeerServer for Peer {
         // The budget is the program's, not ours to delete.
         let _ = budget.into_raw();
         let bell = bell.map_err(|_| proto::TOO_MANY_RINGS)?;
-        let server =
-            Server::attach(Arc::clone(&region), bell.waker(), geometry, RULES).map_err(|error| {
-                match error {
-                    SetupError::BadGeometry => proto::BAD_GEOMETRY,
-                    SetupError::TooSmall => proto::BAD_MEMORY,
-                    SetupError::BadHeader => proto::BAD_HEADER,
-                }
-            })?;
+        let server = Server::attach(Arc::clone(&region), bell.waker(), geometry, RULES).map_err(
+            |error| match error {
+                SetupError::BadGeometry => proto::BAD_GEOMETRY,
+                SetupError::TooSmall => proto::BAD_MEMORY,
+                SetupError::BadHeader => proto::BAD_HEADER,
+            },
+        )?;
         let shared = Arc::new(Shared {
             state: AtomicU32::new(RingState::Serving as u32),
             reason: AtomicU32::new(0),

@@ -26,12 +26,12 @@ use alloc::sync::Arc;
 use alloc::vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use abi::CapSlot;
 use abi::layout::PAGE_BYTES;
 use fscore::tree::{NodeId, Tree};
 use fscore::{FsError, OpenFlags};
 use protocols::Cap;
 use protocols::file::ring::{OP_READ, OPCODES, status};
-use abi::CapSlot;
 use ring::doorbell::{Doorbell, DoorbellWaker};
 use ring::{Completion, Error, Geometry, Layout, Request, Server, SqeRules};
 use rt::Handle;
