@@ -87,8 +87,12 @@ pub fn run(boot: &BootInfo) -> u64 {
         if "file_open_close file_read_4k_msg file_read_4k_ring file_stat file_create_unlink"
             .contains(only)
         {
-            let mut samples = [0u64; 1000];
+            let mut samples = [0u64; ITERATIONS];
             crate::bench_files::rows(unit, &mut samples, overhead);
+        }
+        if "shell_true shell_pipeline".contains(only) {
+            let mut samples = [0u64; 16];
+            crate::bench_shell::rows(unit, &mut samples, overhead);
         }
         if "futex_pingpong".contains(only) {
             crate::bench_futex::row(unit);
