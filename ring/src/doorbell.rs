@@ -205,6 +205,11 @@ impl<M: ?Sized> Waker<M> for DoorbellWaker {
     fn wake(&self, _: &M, _: usize) {
         // The client sleeps only in a call, which the next sleep answers.
     }
+
+    #[inline]
+    fn peer_may_sleep(&self) -> bool {
+        false
+    }
 }
 
 /// The client's [`Waker`] (module docs): it owns its copies of the

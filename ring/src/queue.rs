@@ -396,6 +396,9 @@ fn publish_index<M: Memory + ?Sized, W: Waker<M> + ?Sized>(
     peer_flag: usize,
 ) -> bool {
     memory.store_u32(index, value);
+    if !waker.peer_may_sleep() {
+        return false;
+    }
     memory.fence();
     if memory.load_u32(peer_flag) != 0 {
         waker.wake(memory, index);

@@ -46,6 +46,16 @@ pub trait Waker<M: ?Sized> {
     fn wait_wakes_peer(&self) -> bool {
         false
     }
+
+    /// Whether the peer may sleep on the ring's words, so that publishing
+    /// an index must look at its flag (the store, fence, load of the
+    /// protocol). `false` for a server whose client sleeps only in calls
+    /// that the server's own wait answers (`crate::doorbell`): publishing
+    /// is then one store. `true` by default.
+    #[inline]
+    fn peer_may_sleep(&self) -> bool {
+        true
+    }
 }
 
 /// A waker that never sleeps: `wait` returns at once, so a side that
@@ -81,6 +91,11 @@ impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for &W {
     fn wait_wakes_peer(&self) -> bool {
         (**self).wait_wakes_peer()
     }
+
+    #[inline]
+    fn peer_may_sleep(&self) -> bool {
+        (**self).peer_may_sleep()
+    }
 }
 
 impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for alloc::sync::Arc<W> {
@@ -101,5 +116,10 @@ impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for alloc::sync::Arc<W> {
     #[inline]
     fn wait_wakes_peer(&self) -> bool {
         (**self).wait_wakes_peer()
+    }
+
+    #[inline]
+    fn peer_may_sleep(&self) -> bool {
+        (**self).peer_may_sleep()
     }
 }

@@ -309,6 +309,10 @@ impl<M: Memory + ?Sized> Waker<M> for ServerBell<'_> {
     }
 
     fn wake(&self, _: &M, _: usize) {}
+
+    fn peer_may_sleep(&self) -> bool {
+        false
+    }
 }
 
 /// The client's side: `wait` is a call (rings, then sleeps until the

@@ -130,6 +130,10 @@ impl<M: Memory + ?Sized> Waker<M> for ServerBell {
     }
 
     fn wake(&self, _: &M, _: usize) {}
+
+    fn peer_may_sleep(&self) -> bool {
+        false
+    }
 }
 
 /// The client's side of a [`Doorbell`]: `wait` is a call, `wake` a
