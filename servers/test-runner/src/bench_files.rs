@@ -7,7 +7,7 @@
 //!   which takes the ring attached to the file (`File::attach_ring`): one
 //!   submission and one call of the ring's doorbell, answered once ramfs
 //!   has copied the bytes into the ring's data area, then copied from
-//!   there into the caller's buffer. The ring beats messages (7,150
+//!   there into the caller's buffer. The ring beats messages (7,127
 //!   instructions against 24,225 on 2026-12-07, TCG icount), so this row,
 //!   Linux's `pread` of 4 KiB, is what a program gets once it attaches a
 //!   ring;
