@@ -128,6 +128,7 @@ fn serve(mut server: RingServer, bell: &Doorbell, shared: Arc<Shared>) {
         shared
             .state
             .store(RingState::Stopped as u32, Ordering::Release);
+        bell.revoke();
         shared.done.store(true, Ordering::Release);
         return;
     }
