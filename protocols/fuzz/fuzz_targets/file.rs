@@ -119,6 +119,15 @@ impl FileServer for Server {
         check_path(path)?;
         Err(file::code(FsError::NotSupported))
     }
+    fn attach_data(&mut self, _: protocols::Cap, _: u32) -> Result<(), ErrorCode> {
+        Err(file::code(FsError::NotSupported))
+    }
+    fn write_shared(&mut self, offset: u32, len: u32) -> Result<u64, ErrorCode> {
+        Ok(u64::from(offset.wrapping_add(len) % 7))
+    }
+    fn read_shared(&mut self, offset: u32, max: u32) -> Result<u64, ErrorCode> {
+        Ok(u64::from(offset ^ max) % 5)
+    }
 }
 
 fuzz_target!(|input: &[u8]| {
