@@ -31,6 +31,7 @@ mod saved_reply;
 mod sched;
 mod serial;
 pub mod sh;
+mod sh_console;
 pub mod spawn;
 mod stress;
 pub mod supervision;
@@ -41,6 +42,7 @@ mod timeouts;
 mod usercopy;
 mod vm;
 mod vm_faults;
+mod wire;
 
 use crate::sysfuzz;
 use abi::CapSlot;
@@ -401,6 +403,11 @@ pub static ALL: &[Test] = tests![
     sh::hundred_trues_frames,
     sh::fork_bomb,
     sh::utilities,
+    sh_console::interrupt_sleep,
+    sh_console::line_editor,
+    sh_console::pipeline_and_fault,
+    sh_console::fork_bomb,
+    sh_console::ctrl_d_ends_the_shell,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.
