@@ -151,12 +151,70 @@ pub fn run(
             );
         }
     }
+    if filter.is_none_or(|f| SCRIPT_CHECK.contains(f)) {
+        if script_check(&art, &accel, extra)? {
+            passed += 1;
+        } else {
+            failed += 1;
+        }
+    }
     println!("{passed} passed, {failed} failed");
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The name of the scripted-session check (a filter it contains runs it).
+const SCRIPT_CHECK: &str = "script_session_smoke";
+
+/// Boots the normal system, types `xtask/sessions/smoke.txt` at the shell
+/// as `cargo xtask run --script` does, and compares the session from the
+/// shell's greeting on with `smoke.expected`. About 5 s under TCG.
+fn script_check(art: &build::Artifacts, accel: &[String], extra: &[String]) -> Result<bool> {
+    let dir = build::root().join("xtask/sessions");
+    let script = std::fs::read_to_string(dir.join("smoke.txt"))?;
+    let expected = std::fs::read_to_string(dir.join("smoke.expected"))?;
+    let lines = crate::script::parse(&script).map_err(anyhow::Error::msg)?;
+    // The suite's command line does not apply: this is the normal system.
+    let mut rest = Vec::new();
+    let mut args = extra.iter();
+    while let Some(arg) = args.next() {
+        if arg == "-append" {
+            args.next();
+        } else {
+            rest.push(arg.clone());
+        }
+    }
+    let cmd = qemu::command(art, accel, "mode=run", false, &rest);
+    let got = match crate::session::run(cmd, &lines, Duration::from_secs(60), false) {
+        Ok(session) => session.text,
+        Err(e) => {
+            println!("test {SCRIPT_CHECK} ... FAILED: {e:#}");
+            return Ok(false);
+        }
+    };
+    let from_greeting = got
+        .find("\nMica sh:")
+        .map_or(got.as_str(), |at| &got[at + 1..]);
+    if from_greeting.trim_end() == expected.trim_end() {
+        println!("test {SCRIPT_CHECK} ... ok");
+        return Ok(true);
+    }
+    println!("test {SCRIPT_CHECK} ... FAILED: the session differs from xtask/sessions/smoke.expected:");
+    for (number, (want, got)) in expected
+        .lines()
+        .zip(from_greeting.lines().chain(std::iter::repeat("<missing>")))
+        .enumerate()
+    {
+        let mark = if want == got { ' ' } else { '!' };
+        println!("  {mark} {:>3} want {want:?}", number + 1);
+        if want != got {
+            println!("        got  {got:?}");
+        }
+    }
+    Ok(false)
 }
 
 #[cfg(test)]
