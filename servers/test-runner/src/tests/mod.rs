@@ -403,6 +403,7 @@ pub static ALL: &[Test] = tests![
     sh::hundred_trues_frames,
     sh::fork_bomb,
     sh::utilities,
+    sh::reads_stdin_a_command_at_a_time,
     sh_console::interrupt_sleep,
     sh_console::line_editor,
     sh_console::pipeline_and_fault,
