@@ -234,7 +234,15 @@ mod tests {
 
     #[test]
     fn split_sequences_and_characters() {
-        let t = render(&[b"x\x1b", b"[", b"2", b"0C|", b"\xc3", b"\xa9\xe2\x82", b"\xac"]);
+        let t = render(&[
+            b"x\x1b",
+            b"[",
+            b"2",
+            b"0C|",
+            b"\xc3",
+            b"\xa9\xe2\x82",
+            b"\xac",
+        ]);
         assert_eq!(t.current(), format!("x{}|\u{e9}\u{20ac}", " ".repeat(20)));
     }
 

@@ -281,7 +281,11 @@ fn run_script(
     std::fs::write(&log, session.text + "\n")?;
     println!(
         "xtask: script done{}; session in {}",
-        if session.shell_ended { " (the shell ended)" } else { "" },
+        if session.shell_ended {
+            " (the shell ended)"
+        } else {
+            ""
+        },
         log.display()
     );
     Ok(ExitCode::SUCCESS)

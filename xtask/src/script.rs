@@ -122,7 +122,10 @@ pub fn parse_keys(text: &str) -> Vec<u8> {
     while let Some(open) = rest.find('<') {
         out.extend_from_slice(&rest.as_bytes()[..open]);
         let after = &rest[open + 1..];
-        match after.find('>').and_then(|close| Some((key(&after[..close])?, close))) {
+        match after
+            .find('>')
+            .and_then(|close| Some((key(&after[..close])?, close)))
+        {
             Some((bytes, close)) => {
                 out.extend_from_slice(bytes);
                 rest = &after[close + 1..];
@@ -206,14 +209,20 @@ mod tests {
 
     #[test]
     fn keys() {
-        assert_eq!(parse_keys("<^C><^c><^@><^[><^\\><^]><^^><^_><^?>"), b"\x03\x03\x00\x1b\x1c\x1d\x1e\x1f\x7f");
+        assert_eq!(
+            parse_keys("<^C><^c><^@><^[><^\\><^]><^^><^_><^?>"),
+            b"\x03\x03\x00\x1b\x1c\x1d\x1e\x1f\x7f"
+        );
         assert_eq!(
             parse_keys("a<Up><DOWN><left><Right><Home><End><Del><BS><Tab><Esc><Enter><lt>b"),
             b"a\x1b[A\x1b[B\x1b[D\x1b[C\x1b[H\x1b[F\x1b[3~\x7f\t\x1b\r<b"
         );
         assert_eq!(parse_keys("<PgUp><PgDn><Ins>"), b"\x1b[5~\x1b[6~\x1b[2~");
         // Not keys: typed as written.
-        assert_eq!(parse_keys("<^CC> <> <^> <<Up> <up"), b"<^CC> <> <^> <\x1b[A <up");
+        assert_eq!(
+            parse_keys("<^CC> <> <^> <<Up> <up"),
+            b"<^CC> <> <^> <\x1b[A <up"
+        );
         assert_eq!(parse_keys("é<Tab>€"), "é\t€".as_bytes());
     }
 

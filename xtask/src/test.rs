@@ -202,7 +202,9 @@ fn script_check(art: &build::Artifacts, accel: &[String], extra: &[String]) -> R
         println!("test {SCRIPT_CHECK} ... ok");
         return Ok(true);
     }
-    println!("test {SCRIPT_CHECK} ... FAILED: the session differs from xtask/sessions/smoke.expected:");
+    println!(
+        "test {SCRIPT_CHECK} ... FAILED: the session differs from xtask/sessions/smoke.expected:"
+    );
     for (number, (want, got)) in expected
         .lines()
         .zip(from_greeting.lines().chain(std::iter::repeat("<missing>")))

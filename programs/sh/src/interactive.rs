@@ -202,7 +202,8 @@ pub fn run(shell: &mut Shell, slot: CapSlot) -> i32 {
 /// `-icount` the TSC counts instructions.
 fn report_boot_bench(shell: &Shell) {
     let now = rt::time::counter();
-    let Some((unit, entry)) = rt::process::env_var("MICA_BOOT_BENCH").and_then(|v| v.split_once(':'))
+    let Some((unit, entry)) =
+        rt::process::env_var("MICA_BOOT_BENCH").and_then(|v| v.split_once(':'))
     else {
         return;
     };
@@ -211,7 +212,8 @@ fn report_boot_bench(shell: &Shell) {
     };
     let ticks = now.saturating_sub(entry);
     let _ = shell.io.out(
-        format!("\r\nBENCH boot_to_prompt {unit} {ticks} {ticks} {ticks} 1\r\nBENCH-DONE\r\n").as_bytes(),
+        format!("\r\nBENCH boot_to_prompt {unit} {ticks} {ticks} {ticks} 1\r\nBENCH-DONE\r\n")
+            .as_bytes(),
     );
 }
 

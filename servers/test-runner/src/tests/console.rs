@@ -28,9 +28,9 @@ use rt::time::Duration;
 
 use super::TestResult;
 use super::spawn::program;
-use super::wire::{Rig, Wire};
 use super::support::free_frames;
 use super::syscalls::fail;
+use super::wire::{Rig, Wire};
 use crate::{ensure, ensure_eq};
 
 /// How long a test lets a call settle (be taken and parked).

@@ -521,7 +521,8 @@ pub fn reads_stdin_a_command_at_a_time() -> TestResult {
     ensure_eq!(got.out.as_str(), "start\nrest 1\nrest 2\n");
     ensure_eq!(got.end, End::Exited(0));
     // A command over several lines, a syntax error's line, the end.
-    let got = sh_stdin("for i in 1 2\ndo echo $i\ndone\nread y; echo \"<$y>\"\nline\nfi\necho never\n")?;
+    let got =
+        sh_stdin("for i in 1 2\ndo echo $i\ndone\nread y; echo \"<$y>\"\nline\nfi\necho never\n")?;
     ensure_eq!(got.out.as_str(), "1\n2\n<line>\n");
     ensure_eq!(
         got.err.as_str(),

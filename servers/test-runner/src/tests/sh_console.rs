@@ -184,7 +184,10 @@ pub fn line_editor() -> TestResult {
     let rows = session.run(b"\x1b[A\r")?;
     ensure_eq!(rows, ["/ $ echo a good", "a good"]);
     // ^A to the start, ^E to the end, four left, ^K the rest.
-    session.check("cho kept cut\x01e\x05\x1b[D\x1b[D\x1b[D\x1b[D\x0b", &["kept"])?;
+    session.check(
+        "cho kept cut\x01e\x05\x1b[D\x1b[D\x1b[D\x1b[D\x0b",
+        &["kept"],
+    )?;
     // Tab: a command (the only one starting `unam`), then a file.
     let rows = session.run(b"unam\t-s\r")?;
     ensure_eq!(rows, ["/ $ uname -s", "Mica"]);

@@ -324,4 +324,3 @@ impl Rig {
             .map_err(|_| fail())
     }
 }
-
