@@ -27,6 +27,8 @@ pub struct Sides {
     pub mica: bool,
     /// Boot Linux (`--no-linux` clears it).
     pub linux: bool,
+    /// Only the rows whose names contain this (`--only`).
+    pub only: Option<String>,
 }
 
 /// Runs the sides asked for and prints the table.
@@ -45,7 +47,7 @@ pub fn run(accel: Option<Accel>, sides: &Sides, extra: &[String]) -> Result<Exit
     std::fs::create_dir_all(&out)?;
 
     let mica = if sides.mica {
-        run_mica(&accel_args, unit, extra, &out)?
+        run_mica(&accel_args, unit, sides.only.as_deref(), extra, &out)?
     } else {
         Vec::new()
     };
@@ -58,6 +60,7 @@ pub fn run(accel: Option<Accel>, sides: &Sides, extra: &[String]) -> Result<Exit
             smp: 1,
             extra_qemu_args: extra.to_vec(),
             unit: unit.into(),
+            only: sides.only.clone(),
             workdir: build::root().join("target/linux"),
             serial_log: out.join("linux-serial.log"),
         };
@@ -109,18 +112,32 @@ pub fn run(accel: Option<Accel>, sides: &Sides, extra: &[String]) -> Result<Exit
 }
 
 /// Builds and boots Mica's benchmark run, then the normal system for
-/// `boot_to_prompt`; writes `mica.json`. An `only=ROW` in an `-append`
-/// among `extra` picks which of the two boots run.
-fn run_mica(accel_args: &[String], unit: &str, extra: &[String], out: &Path) -> Result<Vec<Row>> {
+/// `boot_to_prompt`; writes `mica.json`. `only` (`--only`, or an `only=`
+/// in an `-append` among `extra`) picks the rows, and with them which of
+/// the two boots run: a part of `boot_to_prompt` that holds `prompt`
+/// runs only the second.
+fn run_mica(
+    accel_args: &[String],
+    unit: &str,
+    only: Option<&str>,
+    extra: &[String],
+    out: &Path,
+) -> Result<Vec<Row>> {
     let art = build::build_all()?;
-    let only = only_row(extra);
-    let prompt_only = only.as_deref().is_some_and(|o| PROMPT_ROW.contains(o));
+    let only = only.map(str::to_owned).or_else(|| only_row(extra));
+    let prompt_wanted = only.as_deref().is_none_or(|o| PROMPT_ROW.contains(o));
+    let prompt_only = only
+        .as_deref()
+        .is_some_and(|o| PROMPT_ROW.contains(o) && o.contains("prompt"));
     let mut mica = Vec::new();
     if !prompt_only {
+        let only = only
+            .as_deref()
+            .map_or_else(String::new, |name| format!(" only={name}"));
         let cmd = qemu::command(
             &art,
             accel_args,
-            &format!("system=test mode=bench unit={unit}"),
+            &format!("system=test mode=bench unit={unit}{only}"),
             false,
             extra,
         );
@@ -137,7 +154,7 @@ fn run_mica(accel_args: &[String], unit: &str, extra: &[String], out: &Path) -> 
             )
         })?;
     }
-    if only.is_none() || prompt_only {
+    if prompt_wanted {
         mica.extend(boot_to_prompt(&art, accel_args, unit, extra, out)?);
     }
     std::fs::write(out.join("mica.json"), serde_json::to_string_pretty(&mica)?)?;

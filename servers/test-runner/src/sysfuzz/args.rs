@@ -74,7 +74,10 @@ fn want(call: Syscall, index: usize) -> Want {
     use ObjectType::*;
     use Syscall as S;
     let kind = match (call, index) {
-        (S::DebugWrite | S::DebugExit | S::DebugFrameCount | S::DebugCounters, 0) => Debug,
+        (
+            S::DebugWrite | S::DebugExit | S::DebugFrameCount | S::DebugCounters | S::DebugLogRead,
+            0,
+        ) => Debug,
         (
             S::ThreadCreate
             | S::CSpaceCreate
