@@ -194,9 +194,11 @@ pub fn line_editor() -> TestResult {
     session.check("echo tabbed > /tmp/tab-complete-me", &[])?;
     let rows = session.run(b"cat /tmp/tab-comp\t\r")?;
     ensure_eq!(rows, ["/ $ cat /tmp/tab-complete-me", "tabbed"]);
-    // A directory completes with its `/`.
+    // A directory completes with its `/`, a mount point too.
     session.check("cd /bi\t", &[])?;
-    session.check("pwd; rm /tmp/tab-complete-me", &["/bin"])?;
+    session.check("pwd", &["/bin"])?;
+    session.check("cd /tm\t", &[])?;
+    session.check("pwd; rm tab-complete-me", &["/tmp"])?;
     ensure_eq!(session.end()?, End::Exited(0));
     Ok(())
 }
