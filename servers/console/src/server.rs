@@ -233,14 +233,7 @@ impl Server {
                 let Some(log) = log else {
                     return Some(Err(file::code(FsError::NotSupported)));
                 };
-                match rt::sys::debug_log_read(log, *cursor, &mut buffer[..max]) {
-                    Ok(read) => {
-                        *cursor = read.start + read.copied;
-                        Some(Ok(read.copied as usize))
-                    }
-                    // Only a revoked capability fails: the log is gone for us.
-                    Err(_) => Some(Err(file::code(FsError::NotSupported))),
-                }
+                Some(read_log(log, cursor, &mut buffer[..max]))
             }
             Object::Dir | Object::Console { .. } => None,
         }
@@ -249,6 +242,35 @@ impl Server {
     fn defer(&mut self, deferral: Deferral) -> ErrorCode {
         self.deferral = Some(deferral);
         DEFER
+    }
+}
+
+/// Reads the kernel log from `cursor` into `buffer` (advancing it): how
+/// many bytes. When bytes were overwritten before they were read, the
+/// read starts at the next whole line (the rest of a cut line is dropped).
+/// 0 only at the log's end.
+fn read_log(log: CapSlot, cursor: &mut u64, buffer: &mut [u8]) -> Result<usize, ErrorCode> {
+    loop {
+        let wanted = *cursor;
+        // Only a revoked capability fails: the log is gone for us.
+        let read = rt::sys::debug_log_read(log, wanted, buffer)
+            .map_err(|_| file::code(FsError::NotSupported))?;
+        *cursor = read.start + read.copied;
+        let copied = read.copied as usize;
+        if read.start == wanted || copied == 0 {
+            return Ok(copied);
+        }
+        match buffer[..copied].iter().position(|&b| b == b'\n') {
+            Some(at) if at + 1 < copied => {
+                buffer.copy_within(at + 1..copied, 0);
+                return Ok(copied - at - 1);
+            }
+            // The cut line ends this piece: on to the next one, which
+            // starts where this one ended (nothing is lost in between).
+            Some(_) => continue,
+            // A piece of one long line: give it as it is.
+            None => return Ok(copied),
+        }
     }
 }
 
