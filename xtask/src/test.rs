@@ -151,13 +151,9 @@ pub fn run(
             );
         }
     }
-    if filter.is_none_or(|f| SCRIPT_CHECK.contains(f)) {
-        if script_check(&art, &accel, extra)? {
-            passed += 1;
-        } else {
-            failed += 1;
-        }
-    }
+    let (p, f) = script_checks(filter, &art, &accel, extra)?;
+    passed += p;
+    failed += f;
     println!("{passed} passed, {failed} failed");
     Ok(if failed == 0 {
         ExitCode::SUCCESS
@@ -166,16 +162,59 @@ pub fn run(
     })
 }
 
-/// The name of the scripted-session check (a filter it contains runs it).
-const SCRIPT_CHECK: &str = "script_session_smoke";
+/// The prefix of the scripted-session checks' names (a filter that is a
+/// part of `script_session_NAME` runs that one).
+const SCRIPT_CHECK: &str = "script_session_";
 
-/// Boots the normal system, types `xtask/sessions/smoke.txt` at the shell
-/// as `cargo xtask run --script` does, and compares the session from the
-/// shell's greeting on with `smoke.expected`. About 5 s under TCG.
-fn script_check(art: &build::Artifacts, accel: &[String], extra: &[String]) -> Result<bool> {
+/// Boots the normal system once per `xtask/sessions/NAME.txt` whose test
+/// name `script_session_NAME` contains `filter` (all without one), types it
+/// at the shell as `cargo xtask run --script` does, and compares the
+/// session from the shell's greeting on with `NAME.expected`. A few
+/// seconds each under TCG. (passed, failed).
+fn script_checks(
+    filter: Option<&str>,
+    art: &build::Artifacts,
+    accel: &[String],
+    extra: &[String],
+) -> Result<(u64, u64)> {
     let dir = build::root().join("xtask/sessions");
-    let script = std::fs::read_to_string(dir.join("smoke.txt"))?;
-    let expected = std::fs::read_to_string(dir.join("smoke.expected"))?;
+    let mut names: Vec<String> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".txt")
+                .map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    let mut counts = (0, 0);
+    for name in names {
+        let test = format!("{SCRIPT_CHECK}{name}");
+        if filter.is_some_and(|f| !test.contains(f)) {
+            continue;
+        }
+        if script_check(&dir, &name, &test, art, accel, extra)? {
+            counts.0 += 1;
+        } else {
+            counts.1 += 1;
+        }
+    }
+    Ok(counts)
+}
+
+/// One session: whether it went as expected.
+fn script_check(
+    dir: &std::path::Path,
+    name: &str,
+    test: &str,
+    art: &build::Artifacts,
+    accel: &[String],
+    extra: &[String],
+) -> Result<bool> {
+    let script = std::fs::read_to_string(dir.join(format!("{name}.txt")))?;
+    let expected = std::fs::read_to_string(dir.join(format!("{name}.expected")))
+        .map_err(|e| anyhow::anyhow!("xtask/sessions/{name}.expected: {e}"))?;
     let lines = crate::script::parse(&script).map_err(anyhow::Error::msg)?;
     // The suite's command line does not apply: this is the normal system.
     let mut rest = Vec::new();
@@ -191,7 +230,7 @@ fn script_check(art: &build::Artifacts, accel: &[String], extra: &[String]) -> R
     let got = match crate::session::run(cmd, &lines, Duration::from_secs(60), false) {
         Ok(session) => session.text,
         Err(e) => {
-            println!("test {SCRIPT_CHECK} ... FAILED: {e:#}");
+            println!("test {test} ... FAILED: {e:#}");
             return Ok(false);
         }
     };
@@ -199,12 +238,10 @@ fn script_check(art: &build::Artifacts, accel: &[String], extra: &[String]) -> R
         .find("\nMica sh:")
         .map_or(got.as_str(), |at| &got[at + 1..]);
     if from_greeting.trim_end() == expected.trim_end() {
-        println!("test {SCRIPT_CHECK} ... ok");
+        println!("test {test} ... ok");
         return Ok(true);
     }
-    println!(
-        "test {SCRIPT_CHECK} ... FAILED: the session differs from xtask/sessions/smoke.expected:"
-    );
+    println!("test {test} ... FAILED: the session differs from xtask/sessions/{name}.expected:");
     for (number, (want, got)) in expected
         .lines()
         .zip(from_greeting.lines().chain(std::iter::repeat("<missing>")))
