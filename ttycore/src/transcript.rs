@@ -257,6 +257,25 @@ mod tests {
         assert_eq!(t.current(), format!("{}  y", " ".repeat(9)));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        /// Any bytes render without a panic, in bounded rows, and the
+        /// same whatever pieces they come in.
+        #[test]
+        fn any_bytes_in_any_pieces(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            cut in 0usize..300,
+        ) {
+            let whole = render(&[&bytes]);
+            let cut = cut.min(bytes.len());
+            let split = render(&[&bytes[..cut], &bytes[cut..]]);
+            proptest::prop_assert_eq!(whole.text(), split.text());
+            proptest::prop_assert_eq!(whole.current(), split.current());
+            proptest::prop_assert!(whole.current().chars().count() <= MAX_COLUMN);
+        }
+    }
+
     #[test]
     fn lf_keeps_the_column() {
         let t = render(&[b"ab\ncd\r\n"]);
