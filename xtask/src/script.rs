@@ -7,7 +7,8 @@
 //! - a plain line: wait for the shell's prompt, type the line, then Enter
 //!   (CR, as a terminal sends it); an empty line is Enter alone;
 //! - `@type TEXT`: wait for the prompt, type TEXT without Enter (`@type
-//!   <^D>` ends the shell);
+//!   <^D>` ends the shell; the next line waits for a new prompt, so TEXT
+//!   should end the line, as `<^C>` or `<^D>` do);
 //! - `@send TEXT`: type TEXT at once, without waiting for a prompt (`@send
 //!   <^C>` interrupts the running command);
 //! - `@sleep SECONDS`: wait (a decimal number, at most 600);
