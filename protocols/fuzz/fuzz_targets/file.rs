@@ -103,7 +103,13 @@ impl FileServer for Server {
     fn close(&mut self) -> Result<(), ErrorCode> {
         Err(file::code(FsError::BadDescriptor))
     }
-    fn attach_ring(&mut self, _: protocols::Cap, _: u32, _: u32, _: u32) -> Result<(), ErrorCode> {
+    fn attach_ring(
+        &mut self,
+        _: protocols::Cap,
+        _: u32,
+        _: u32,
+        _: u32,
+    ) -> Result<(protocols::abi::CapSlot, protocols::abi::CapSlot), ErrorCode> {
         Err(file::code(FsError::InvalidArgument))
     }
     fn map(&mut self) -> Result<(protocols::abi::CapSlot, u64, u64), ErrorCode> {
