@@ -31,6 +31,7 @@ mod saved_reply;
 mod sched;
 mod serial;
 pub mod sh;
+mod sh_console;
 pub mod spawn;
 mod stress;
 pub mod supervision;
@@ -41,6 +42,7 @@ mod timeouts;
 mod usercopy;
 mod vm;
 mod vm_faults;
+mod wire;
 
 use crate::sysfuzz;
 use abi::CapSlot;
@@ -405,6 +407,12 @@ pub static ALL: &[Test] = tests![
     sh::fork_bomb,
     sh::utilities,
     sh::devices,
+    sh::reads_stdin_a_command_at_a_time,
+    sh_console::interrupt_sleep,
+    sh_console::line_editor,
+    sh_console::pipeline_and_fault,
+    sh_console::fork_bomb,
+    sh_console::ctrl_d_ends_the_shell,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.
