@@ -219,6 +219,7 @@ pub static ALL: &[Test] = tests![
     cspace::delete_own_thread,
     cspace::revoke,
     cspace::detach,
+    cspace::delete_range,
     cspace::endpoint_watch,
     cspace::across_spaces,
     cspace::create_errors,
