@@ -387,6 +387,7 @@ pub static ALL: &[Test] = tests![
     procs::budget_exhausted,
     procs::fork_bomb_contained,
     procs::listed,
+    procs::session_ended,
     procs::spawn_kill_cycles,
     pipes_shared::round_trip,
     pipes_shared::atomic_writes,

@@ -17,7 +17,7 @@ pub fn unknown_number() -> TestResult {
     for number in [
         5,
         15,
-        24,
+        26,
         31,
         58,
         Syscall::NUMBER_LIMIT,
