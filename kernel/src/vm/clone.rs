@@ -45,6 +45,12 @@ pub fn clone_memory(
         kcore::pagetree::PageTree::new(0).expect("an empty tree"),
     );
     let mut complete = true;
+    // The runs of present pages, to write-protect only those: an object
+    // is often far larger than what it holds (a heap's reserve), and a
+    // walk of its whole range would visit every absent table of it.
+    let mut runs = [(0u64, 0u64); PROTECT_RUNS];
+    let mut run_count: usize = 0;
+    let mut overflow = false;
     k.objects
         .get(memory)
         .tree
@@ -53,6 +59,16 @@ pub fn clone_memory(
                 frame::page_share(FrameNumber::containing(page));
             } else {
                 complete = false;
+            }
+            // Indexes come in order, below the object's size: `end + 1`
+            // does not wrap.
+            match run_count.checked_sub(1).and_then(|last| runs.get_mut(last)) {
+                Some((_, end)) if *end == index => *end = index.wrapping_add(1),
+                _ if run_count < PROTECT_RUNS => {
+                    runs[run_count] = (index, index.wrapping_add(1));
+                    run_count += 1;
+                }
+                _ => overflow = true,
             }
         });
     // The tree's count, not the store's: a failed set gives back the
@@ -63,9 +79,19 @@ pub fn clone_memory(
         lifetime::discard(k, ObjectRef::Memory(copy));
         return Err(SysError::OutOfMemory);
     }
-    vm::pages::unmap_pages_everywhere(k, memory, 0, size, Unmap::WriteProtect);
+    if overflow {
+        vm::pages::unmap_pages_everywhere(k, memory, 0, size, Unmap::WriteProtect);
+    } else {
+        for &(first, end) in &runs[..run_count] {
+            vm::pages::unmap_pages_everywhere(k, memory, first, end, Unmap::WriteProtect);
+        }
+    }
     Ok(copy)
 }
+
+/// Runs of present pages [`clone_memory`] write-protects one by one; an
+/// object with more takes one walk of its whole range instead.
+const PROTECT_RUNS: usize = 16;
 
 /// A copy of `source` paid for by `budget`: regions mapped with
 /// [`attrs::SHARE`] (and fixed objects) show the same objects, the
