@@ -46,7 +46,11 @@ pub fn spawn(args: &[&str]) -> u64 {
 /// sleeps for ever (init's `session` program: the process tests end it
 /// through init and look for what the table keeps of it).
 pub fn spawn_hold() -> u64 {
-    let child = match Command::new("/bin/probe").args(&["probe", "sleep"]).spawn() {
+    let child = match Command::new("/bin/probe")
+        .args(&["probe", "sleep"])
+        .budget(256)
+        .spawn()
+    {
         Ok(child) => child,
         Err(error) => return failed(error),
     };
