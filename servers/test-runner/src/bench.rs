@@ -84,6 +84,16 @@ pub fn run(boot: &BootInfo) -> u64 {
             let mut samples = [0u64; 1000];
             crate::bench_pipes::rows(unit, &mut samples, overhead);
         }
+        if "file_open_close file_read_4k_msg file_read_4k_ring file_stat file_create_unlink"
+            .contains(only)
+        {
+            let mut samples = [0u64; ITERATIONS];
+            crate::bench_files::rows(unit, &mut samples, overhead);
+        }
+        if "shell_true shell_pipeline".contains(only) {
+            let mut samples = [0u64; 16];
+            crate::bench_shell::rows(unit, &mut samples, overhead);
+        }
         println!("BENCH-DONE");
         let _ = crate::raw::debug_exit(CapSlot(boot.debug_cap), 0);
         return 0;
