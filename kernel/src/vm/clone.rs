@@ -66,7 +66,8 @@ pub fn clone_memory(
                 Some((_, end)) if *end == index => *end = index.wrapping_add(1),
                 _ if run_count < PROTECT_RUNS => {
                     runs[run_count] = (index, index.wrapping_add(1));
-                    run_count += 1;
+                    // Below PROTECT_RUNS.
+                    run_count = run_count.wrapping_add(1);
                 }
                 _ => overflow = true,
             }
