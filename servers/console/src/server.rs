@@ -468,7 +468,7 @@ impl FileServer for Server {
         _sq_entries: u32,
         _cq_entries: u32,
         _data_bytes: u32,
-    ) -> Result<(), ErrorCode> {
+    ) -> Result<(CapSlot, CapSlot), ErrorCode> {
         // The memory capability is deleted as it drops.
         Err(self.unsupported())
     }
