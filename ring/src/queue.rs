@@ -131,6 +131,14 @@ impl<E: Entry> Consumer<E> {
     /// where it was.
     pub fn poll<M: Memory + ?Sized>(&mut self, memory: &M) -> Result<u32, Error> {
         self.health.check()?;
+        self.poll_live(memory)
+    }
+
+    /// [`poll`](Consumer::poll) for an end known not to be poisoned: the
+    /// sides look at their own verdict (which every hostile verdict of
+    /// their ends reaches) once per call, so their ends do not again.
+    #[inline]
+    pub(crate) fn poll_live<M: Memory + ?Sized>(&mut self, memory: &M) -> Result<u32, Error> {
         let tail = memory.load_u32(self.queue.producer_index);
         let ready = tail.wrapping_sub(self.head);
         if ready > self.queue.entries {
@@ -155,6 +163,17 @@ impl<E: Entry> Consumer<E> {
         check: impl FnOnce(&E) -> Result<(), Reason>,
     ) -> Result<Option<E>, Error> {
         self.health.check()?;
+        self.pop_live(memory, check)
+    }
+
+    /// [`pop`](Consumer::pop) for an end known not to be poisoned (see
+    /// [`poll_live`](Consumer::poll_live)).
+    #[inline]
+    pub(crate) fn pop_live<M: Memory + ?Sized>(
+        &mut self,
+        memory: &M,
+        check: impl FnOnce(&E) -> Result<(), Reason>,
+    ) -> Result<Option<E>, Error> {
         if self.head == self.tail {
             return Ok(None);
         }
@@ -181,17 +200,45 @@ impl<E: Entry> Consumer<E> {
         waker: &W,
     ) -> Result<bool, Error> {
         self.health.check()?;
+        Ok(self.release_live(memory, waker))
+    }
+
+    /// Entries taken and not yet released.
+    #[inline]
+    pub(crate) fn taken(&self) -> u32 {
+        self.head.wrapping_sub(self.published)
+    }
+
+    /// Publishes this end's index without looking at the producer's flag
+    /// (one store): for an owner that knows the producer cannot be
+    /// waiting for room (`crate::Client::release`).
+    #[inline]
+    pub(crate) fn release_quiet_live<M: Memory + ?Sized>(&mut self, memory: &M) {
+        if self.head != self.published {
+            self.published = self.head;
+            memory.store_u32(self.queue.consumer_index, self.head);
+        }
+    }
+
+    /// [`release`](Consumer::release) for an end known not to be poisoned
+    /// (see [`poll_live`](Consumer::poll_live)).
+    #[inline]
+    pub(crate) fn release_live<M: Memory + ?Sized, W: Waker<M> + ?Sized>(
+        &mut self,
+        memory: &M,
+        waker: &W,
+    ) -> bool {
         if self.head == self.published {
-            return Ok(false);
+            return false;
         }
         self.published = self.head;
-        Ok(publish_index(
+        publish_index(
             memory,
             waker,
             self.queue.consumer_index,
             self.head,
             self.queue.producer_waits,
-        ))
+        )
     }
 
     /// Returns how many entries are ready, sleeping first if none are:
@@ -209,11 +256,38 @@ impl<E: Entry> Consumer<E> {
         waker: &W,
         deadline: Option<u64>,
     ) -> Result<u32, Error> {
+        self.health.check()?;
+        self.wait_live(memory, waker, deadline, true)
+    }
+
+    /// [`wait`](Consumer::wait) for an end known not to be poisoned (see
+    /// [`poll_live`](Consumer::poll_live)). With `look_first` false it
+    /// sets its flag before its first look at the producer's index: one
+    /// load fewer for a consumer that expects nothing (it has just taken
+    /// a batch, and its producer waits for the answers), at the price of
+    /// the flag being set for a moment when there is work.
+    #[inline]
+    pub(crate) fn wait_live<M: Memory + ?Sized, W: Waker<M> + ?Sized>(
+        &mut self,
+        memory: &M,
+        waker: &W,
+        deadline: Option<u64>,
+        look_first: bool,
+    ) -> Result<u32, Error> {
         let (flag, word) = (self.queue.consumer_sleeps, self.queue.producer_index);
-        sleep_once(memory, waker, flag, word, deadline, self, |this| {
-            let ready = this.poll(memory)?;
-            Ok((ready, this.tail))
-        })
+        sleep_once(
+            memory,
+            waker,
+            flag,
+            word,
+            deadline,
+            look_first,
+            self,
+            |this| {
+                let ready = this.poll_live(memory)?;
+                Ok((ready, this.tail))
+            },
+        )
     }
 }
 
@@ -294,6 +368,13 @@ impl<E: Entry> Producer<E> {
     /// published.
     pub fn refresh<M: Memory + ?Sized>(&mut self, memory: &M) -> Result<u32, Error> {
         self.health.check()?;
+        self.refresh_live(memory)
+    }
+
+    /// [`refresh`](Producer::refresh) for an end known not to be poisoned
+    /// (see [`Consumer::poll_live`]).
+    #[inline]
+    pub(crate) fn refresh_live<M: Memory + ?Sized>(&mut self, memory: &M) -> Result<u32, Error> {
         let head = memory.load_u32(self.queue.consumer_index);
         // Since the last look the consumer may have taken only entries
         // that were published; a move back shows as a huge number.
@@ -311,15 +392,36 @@ impl<E: Entry> Producer<E> {
     /// [`Error::Full`], or a reason from [`refresh`](Producer::refresh).
     pub fn push<M: Memory + ?Sized>(&mut self, memory: &M, entry: &E) -> Result<(), Error> {
         self.health.check()?;
-        if self.room() == 0 && self.refresh(memory)? == 0 {
+        self.push_live(memory, entry)
+    }
+
+    /// [`push`](Producer::push) for an end known not to be poisoned (see
+    /// [`Consumer::poll_live`]).
+    #[inline]
+    pub(crate) fn push_live<M: Memory + ?Sized>(
+        &mut self,
+        memory: &M,
+        entry: &E,
+    ) -> Result<(), Error> {
+        if self.room() == 0 && self.refresh_live(memory)? == 0 {
             return Err(Error::Full);
         }
+        self.push_into_room(memory, entry);
+        Ok(())
+    }
+
+    /// Writes `entry` into the next slot, for a caller that has seen room
+    /// for it ([`room`](Producer::room) > 0) since its last push. Pushing
+    /// without room would overwrite a slot the consumer has not released
+    /// (the ring's own bookkeeping broken, never memory safety).
+    #[inline]
+    pub(crate) fn push_into_room<M: Memory + ?Sized>(&mut self, memory: &M, entry: &E) {
+        debug_assert!(self.room() > 0, "ring: a push without room");
         let mut words = [0u32; MAX_ENTRY_WORDS];
         let words = &mut words[..E::WORDS];
         entry.encode(words);
         memory.write_words(self.queue.slot(self.tail, E::BYTES), words);
         self.tail = self.tail.wrapping_add(1);
-        Ok(())
     }
 
     /// Publishes every entry pushed so far and wakes the consumer if it
@@ -334,17 +436,28 @@ impl<E: Entry> Producer<E> {
         waker: &W,
     ) -> Result<bool, Error> {
         self.health.check()?;
+        Ok(self.publish_live(memory, waker))
+    }
+
+    /// [`publish`](Producer::publish) for an end known not to be poisoned
+    /// (see [`Consumer::poll_live`]).
+    #[inline]
+    pub(crate) fn publish_live<M: Memory + ?Sized, W: Waker<M> + ?Sized>(
+        &mut self,
+        memory: &M,
+        waker: &W,
+    ) -> bool {
         if self.tail == self.published {
-            return Ok(false);
+            return false;
         }
         self.published = self.tail;
-        Ok(publish_index(
+        publish_index(
             memory,
             waker,
             self.queue.producer_index,
             self.tail,
             self.queue.consumer_sleeps,
-        ))
+        )
     }
 
     /// Publishes every entry pushed so far without looking at the
@@ -356,11 +469,18 @@ impl<E: Entry> Producer<E> {
     #[inline]
     pub fn publish_quiet<M: Memory + ?Sized>(&mut self, memory: &M) -> Result<(), Error> {
         self.health.check()?;
+        self.publish_quiet_live(memory);
+        Ok(())
+    }
+
+    /// [`publish_quiet`](Producer::publish_quiet) for an end known not to
+    /// be poisoned (see [`Consumer::poll_live`]).
+    #[inline]
+    pub(crate) fn publish_quiet_live<M: Memory + ?Sized>(&mut self, memory: &M) {
         if self.tail != self.published {
             self.published = self.tail;
             memory.store_u32(self.queue.producer_index, self.tail);
         }
-        Ok(())
     }
 
     /// Returns the free slots, sleeping first if there are none: until
@@ -376,9 +496,22 @@ impl<E: Entry> Producer<E> {
         waker: &W,
         deadline: Option<u64>,
     ) -> Result<u32, Error> {
+        self.health.check()?;
+        self.wait_room_live(memory, waker, deadline)
+    }
+
+    /// [`wait_room`](Producer::wait_room) for an end known not to be
+    /// poisoned (see [`Consumer::poll_live`]).
+    #[inline]
+    pub(crate) fn wait_room_live<M: Memory + ?Sized, W: Waker<M> + ?Sized>(
+        &mut self,
+        memory: &M,
+        waker: &W,
+        deadline: Option<u64>,
+    ) -> Result<u32, Error> {
         let (flag, word) = (self.queue.producer_waits, self.queue.consumer_index);
-        sleep_once(memory, waker, flag, word, deadline, self, |this| {
-            let room = this.refresh(memory)?;
+        sleep_once(memory, waker, flag, word, deadline, true, self, |this| {
+            let room = this.refresh_live(memory)?;
             Ok((room, this.head))
         })
     }
@@ -412,14 +545,18 @@ fn publish_index<M: Memory + ?Sized, W: Waker<M> + ?Sized>(
 /// available and the peer index it saw. With nothing available the end
 /// sets its `flag`, fences, checks again, and only then waits on the
 /// peer's index `word`, expecting the value it saw; it sleeps at most
-/// once, so it may return 0.
+/// once, so it may return 0. Without `look_first` it sets the flag
+/// before its first check (the protocol needs only the check after the
+/// fence; the one before saves the flag's two stores when there is work).
 #[inline]
+#[allow(clippy::too_many_arguments)]
 fn sleep_once<M, W, S>(
     memory: &M,
     waker: &W,
     flag: usize,
     word: usize,
     deadline: Option<u64>,
+    look_first: bool,
     end: &mut S,
     mut check: impl FnMut(&mut S) -> Result<(u32, u32), Error>,
 ) -> Result<u32, Error>
@@ -427,9 +564,11 @@ where
     M: Memory + ?Sized,
     W: Waker<M> + ?Sized,
 {
-    let (available, _) = check(end)?;
-    if available > 0 {
-        return Ok(available);
+    if look_first {
+        let (available, _) = check(end)?;
+        if available > 0 {
+            return Ok(available);
+        }
     }
     memory.store_u32(flag, 1);
     memory.fence();

@@ -194,7 +194,7 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
         if self.in_flight >= self.layout.geometry.cq_entries {
             return Err(Error::Full);
         }
-        let pushed = self.sq.push(&self.memory, sqe);
+        let pushed = self.sq.push_live(&self.memory, sqe);
         self.note(pushed)?;
         self.in_flight += 1;
         Ok(())
@@ -208,8 +208,7 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
     pub fn submit(&mut self) -> Result<bool, Error> {
         self.poisoned_error()?;
         self.published_in_flight += self.sq.pending();
-        let woke = self.sq.publish(&self.memory, &self.waker);
-        let woke = self.note(woke)?;
+        let woke = self.sq.publish_live(&self.memory, &self.waker);
         self.wakes += u64::from(woke);
         Ok(woke)
     }
@@ -232,8 +231,7 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
         }
         self.poisoned_error()?;
         self.published_in_flight += self.sq.pending();
-        let published = self.sq.publish_quiet(&self.memory);
-        self.note(published)?;
+        self.sq.publish_quiet_live(&self.memory);
         let (word, seen) = (self.cq.producer_word(), self.cq.seen());
         let slept = self.waker.wait(&self.memory, word, seen, deadline);
         match self.poll()? {
@@ -249,7 +247,7 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
     /// A hostile verdict, [`Reason::UnexpectedCompletion`] among others.
     pub fn poll(&mut self) -> Result<u32, Error> {
         self.poisoned_error()?;
-        let ready = self.cq.poll(&self.memory);
+        let ready = self.cq.poll_live(&self.memory);
         let ready = self.note(ready)?;
         self.check_ready(ready)
     }
@@ -273,7 +271,7 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
     /// [`Error::TimedOut`], a hostile verdict.
     pub fn wait(&mut self, deadline: Option<u64>) -> Result<u32, Error> {
         self.poisoned_error()?;
-        let ready = self.cq.wait(&self.memory, &self.waker, deadline);
+        let ready = self.cq.wait_live(&self.memory, &self.waker, deadline, true);
         let ready = self.note(ready)?;
         self.check_ready(ready)
     }
@@ -285,7 +283,7 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
     /// A hostile verdict.
     pub fn pop(&mut self) -> Result<Option<Cqe>, Error> {
         self.poisoned_error()?;
-        let cqe = self.cq.pop(&self.memory, check_cqe);
+        let cqe = self.cq.pop_live(&self.memory, check_cqe);
         let cqe = self.note(cqe)?;
         if cqe.is_some() {
             self.in_flight -= 1;
@@ -297,12 +295,28 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
     /// Hands the completion slots taken back to the server, waking it if
     /// it waits for room.
     ///
+    /// The server waits for room only with a submission published that
+    /// it has no completion slot for, that is with a full completion queue
+    /// as of the head last released: `cq_entries` completions posted and
+    /// not released, and one more submission in flight. Completions taken
+    /// and not released plus submissions in flight (which counts
+    /// completions posted and not taken) is then more than `cq_entries`,
+    /// and taking completions does not change that sum. When it is at most
+    /// `cq_entries`, the server cannot be waiting, and the head is
+    /// published with one store, without the fence and the load of the
+    /// server's flag. (A server that waits anyway only stalls its own ring
+    /// until the next call.)
+    ///
     /// # Errors
     /// A hostile verdict.
     pub fn release(&mut self) -> Result<(), Error> {
         self.poisoned_error()?;
-        let released = self.cq.release(&self.memory, &self.waker);
-        self.note(released).map(|_| ())
+        if self.cq.taken() + self.in_flight <= self.layout.geometry.cq_entries {
+            self.cq.release_quiet_live(&self.memory);
+        } else {
+            self.cq.release_live(&self.memory, &self.waker);
+        }
+        Ok(())
     }
 }
 
@@ -368,6 +382,9 @@ pub struct Server<M, W> {
     wakes: u64,
     /// The verdict of either queue end, once there is one.
     poisoned: Option<Reason>,
+    /// The last batch served something: the next wait sets its flag
+    /// before it looks at the SQ tail (`Consumer::wait_live`).
+    just_served: bool,
 }
 
 impl<M: Memory, W: Waker<M>> Server<M, W> {
@@ -416,6 +433,7 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
             served: 0,
             wakes: 0,
             poisoned: None,
+            just_served: false,
         })
     }
 
@@ -446,7 +464,7 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
 
     /// The reason the ring was found hostile, if it was.
     pub fn poisoned(&self) -> Option<Reason> {
-        self.sq.poisoned().or(self.cq.poisoned())
+        self.poisoned.or(self.sq.poisoned()).or(self.cq.poisoned())
     }
 
     /// The verdict, if any: one compare (see [`note`](Server::note)).
@@ -482,7 +500,7 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
         handler: impl FnMut(&Request<'_, M>) -> Completion,
     ) -> Result<u32, Error> {
         self.check()?;
-        let ready = self.sq.poll(&self.memory);
+        let ready = self.sq.poll_live(&self.memory);
         let ready = self.note(ready)?;
         let served = self.serve_batch(ready, handler);
         self.note(served)
@@ -499,14 +517,14 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
         }
         let room = match self.cq.room() {
             room if room >= ready => room,
-            _ => self.cq.refresh(&self.memory)?,
+            _ => self.cq.refresh_live(&self.memory)?,
         };
         let data_bytes = self.layout.geometry.data_bytes;
         let rules = self.rules;
         let mut served = 0;
         while served < ready.min(room) {
             let check = |sqe: &Sqe| rules.check(sqe, data_bytes);
-            let Some(sqe) = self.sq.pop(&self.memory, check)? else {
+            let Some(sqe) = self.sq.pop_live(&self.memory, check)? else {
                 break;
             };
             let request = Request {
@@ -523,13 +541,15 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
                 flags: 0,
                 value: completion.value,
             };
-            self.cq.push(&self.memory, &cqe)?;
+            // The loop takes no more than `room` submissions.
+            self.cq.push_into_room(&self.memory, &cqe);
             served += 1;
         }
-        self.sq.release(&self.memory, &self.waker)?;
-        let woke = self.cq.publish(&self.memory, &self.waker)?;
+        self.sq.release_live(&self.memory, &self.waker);
+        let woke = self.cq.publish_live(&self.memory, &self.waker);
         self.wakes += u64::from(woke);
         self.served += u64::from(served);
+        self.just_served = served > 0;
         Ok(served)
     }
 
@@ -558,13 +578,20 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
     ) -> Result<u32, Error> {
         // The batch the wait found is served as it is: the SQ tail is not
         // loaded again for it.
-        let ready = self.sq.wait(&self.memory, &self.waker, deadline)?;
+        let look_first = !self.just_served;
+        self.just_served = false;
+        let ready = self
+            .sq
+            .wait_live(&self.memory, &self.waker, deadline, look_first)?;
         if ready == 0 {
             return Ok(0);
         }
         if self.cq.room() == 0
-            && self.cq.refresh(&self.memory)? == 0
-            && self.cq.wait_room(&self.memory, &self.waker, deadline)? == 0
+            && self.cq.refresh_live(&self.memory)? == 0
+            && self
+                .cq
+                .wait_room_live(&self.memory, &self.waker, deadline)?
+                == 0
         {
             return Ok(0);
         }

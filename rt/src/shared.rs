@@ -41,8 +41,10 @@ use crate::sys;
 pub struct SharedRegion {
     /// The first byte's address (4-byte aligned; page-aligned when mapped).
     addr: usize,
-    /// Its length in bytes (a multiple of 4).
-    len_bytes: usize,
+    /// Its length in 4-byte words (kept in words, not bytes, so that
+    /// [`words`](SharedRegion::words), on every access of a ring, does not
+    /// divide).
+    len_words: usize,
     /// The mapping this region made and unmaps when dropped: the address
     /// space and the number of pages.
     mapping: Option<(CapSlot, u64)>,
@@ -79,7 +81,7 @@ impl SharedRegion {
         )?;
         Ok(SharedRegion {
             addr,
-            len_bytes,
+            len_words: len_bytes / 4,
             mapping: Some((aspace, pages)),
         })
     }
@@ -99,7 +101,7 @@ impl SharedRegion {
     pub unsafe fn from_raw_parts(addr: usize, len_bytes: usize) -> SharedRegion {
         SharedRegion {
             addr,
-            len_bytes,
+            len_words: len_bytes / 4,
             mapping: None,
         }
     }
@@ -111,15 +113,15 @@ impl SharedRegion {
 
     /// The length in bytes.
     pub fn len_bytes(&self) -> usize {
-        self.len_bytes
+        self.len_words * 4
     }
 
     /// The region as words: word `i` holds bytes `4 * i .. 4 * i + 4`,
     /// little-endian.
     #[inline]
     pub fn words(&self) -> &[AtomicU32] {
-        // SAFETY: `map` made the mapping itself at `addr`, `len_bytes`
-        // long, page-aligned, where the kernel guaranteed no region was
+        // SAFETY: `map` made the mapping itself at `addr`, `len_words`
+        // words (whole pages) long, page-aligned, where the kernel guaranteed no region was
         // before (so no other object of the program lives there), and
         // keeps it until drop; `from_raw_parts`'s caller promised the same
         // (obligations 1 and 2). `AtomicU32` has the size and alignment of
@@ -127,7 +129,7 @@ impl SharedRegion {
         // by other threads through the same slice are atomic accesses of
         // one size (obligation 3), never a data race. The slice borrows
         // `self`, so it cannot outlive the mapping.
-        unsafe { core::slice::from_raw_parts(self.addr as *const AtomicU32, self.len_bytes / 4) }
+        unsafe { core::slice::from_raw_parts(self.addr as *const AtomicU32, self.len_words) }
     }
 }
 
@@ -136,7 +138,7 @@ impl SharedRegion {
     /// `InvalidArg` if it does not lie inside it.
     fn span(&self, offset: usize, len: usize) -> Result<usize, SysError> {
         let end = offset.checked_add(len).ok_or(SysError::InvalidArg)?;
-        if end > self.len_bytes {
+        if end > self.len_bytes() {
             return Err(SysError::InvalidArg);
         }
         // `addr + len_bytes` does not overflow (map, from_raw_parts).
