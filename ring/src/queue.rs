@@ -203,23 +203,6 @@ impl<E: Entry> Consumer<E> {
         Ok(self.release_live(memory, waker))
     }
 
-    /// Entries taken and not yet released.
-    #[inline]
-    pub(crate) fn taken(&self) -> u32 {
-        self.head.wrapping_sub(self.published)
-    }
-
-    /// Publishes this end's index without looking at the producer's flag
-    /// (one store): for an owner that knows the producer cannot be
-    /// waiting for room (`crate::Client::release`).
-    #[inline]
-    pub(crate) fn release_quiet_live<M: Memory + ?Sized>(&mut self, memory: &M) {
-        if self.head != self.published {
-            self.published = self.head;
-            memory.store_u32(self.queue.consumer_index, self.head);
-        }
-    }
-
     /// [`release`](Consumer::release) for an end known not to be poisoned
     /// (see [`poll_live`](Consumer::poll_live)).
     #[inline]

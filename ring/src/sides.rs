@@ -295,27 +295,11 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
     /// Hands the completion slots taken back to the server, waking it if
     /// it waits for room.
     ///
-    /// The server waits for room only with a submission published that
-    /// it has no completion slot for, that is with a full completion queue
-    /// as of the head last released: `cq_entries` completions posted and
-    /// not released, and one more submission in flight. Completions taken
-    /// and not released plus submissions in flight (which counts
-    /// completions posted and not taken) is then more than `cq_entries`,
-    /// and taking completions does not change that sum. When it is at most
-    /// `cq_entries`, the server cannot be waiting, and the head is
-    /// published with one store, without the fence and the load of the
-    /// server's flag. (A server that waits anyway only stalls its own ring
-    /// until the next call.)
-    ///
     /// # Errors
     /// A hostile verdict.
     pub fn release(&mut self) -> Result<(), Error> {
         self.poisoned_error()?;
-        if self.cq.taken() + self.in_flight <= self.layout.geometry.cq_entries {
-            self.cq.release_quiet_live(&self.memory);
-        } else {
-            self.cq.release_live(&self.memory, &self.waker);
-        }
+        self.cq.release_live(&self.memory, &self.waker);
         Ok(())
     }
 }
