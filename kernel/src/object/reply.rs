@@ -125,13 +125,19 @@ pub fn answer(
         return Err(SysError::PeerClosed);
     };
     let result = ipc::transfer_reply(k, replier, caller)?;
-    // Unlinked first, so that emptying the slot does not answer
-    // `PeerClosed` on top.
+    used_up(k, slot, caller);
+    thread::wake(k, caller, result);
+    Ok(())
+}
+
+/// The Reply capability in `slot`, naming `caller`, has been answered:
+/// unlinked from the caller, then deleted (unlinked first, so that
+/// emptying the slot does not answer `PeerClosed` on top).
+#[inline(always)]
+pub fn used_up(k: &mut Kernel, slot: SlotId, caller: ObjId<Thread>) {
     caller_gone(k, slot);
     k.objects.get_mut(caller).saved_reply = None;
     tree::delete(k, slot);
-    thread::wake(k, caller, result);
-    Ok(())
 }
 
 /// A Reply capability naming `caller` was deleted: the caller's `Call`
