@@ -137,7 +137,9 @@ pub fn answer(
 pub fn used_up(k: &mut Kernel, slot: SlotId, caller: ObjId<Thread>) {
     caller_gone(k, slot);
     k.objects.get_mut(caller).saved_reply = None;
-    tree::delete(k, slot);
+    // An original nothing derives from, naming no counted object: what
+    // `tree::delete` would do comes down to emptying the slot.
+    tree::delete_alone(k, slot);
 }
 
 /// A Reply capability naming `caller` was deleted: the caller's `Call`
