@@ -76,6 +76,8 @@ pub enum FastSyscall {
     ReplySave,
     /// `Syscall::ReplyWith`.
     ReplyWith,
+    /// `Syscall::ReplySaveRecv`.
+    ReplySaveRecv,
 }
 
 /// Tries the fast path for the `kind` syscall the running thread `caller`
@@ -96,6 +98,7 @@ pub fn try_syscall(k: &mut Kernel, caller: ObjId<Thread>, kind: FastSyscall) -> 
         FastSyscall::ReplySave => reply_save(k, caller, &args),
         FastSyscall::ReplyWith if short => reply_with(k, caller, &args),
         FastSyscall::ReplyWith => None,
+        FastSyscall::ReplySaveRecv => reply_save_recv(k, caller, &args),
     }
 }
 
@@ -463,28 +466,67 @@ fn yield_now(k: &mut Kernel, caller: ObjId<Thread>) -> Option<Exit> {
 #[inline(always)]
 fn recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
     // Guards: no deadline (a deadline arms a timeout: the general path's),
-    // nothing to take at once (a queued sender, the bound notification's
-    // bits), and some thread ready to take the CPU (else the general path
-    // idles).
+    // then those of `would_block`.
     if args[1] != 0 {
         return None;
     }
     let (endpoint, _) = endpoint_cap(k, caller, args[0], Rights::READ)?;
-    if k.objects.get(endpoint).kind == QueueKind::Send {
+    if !would_block(k, caller, endpoint) {
         return None;
+    }
+    // Commit.
+    block_receiving(k, caller, endpoint)
+}
+
+/// Whether a receive by `caller` on `endpoint` would wait while another
+/// thread runs: nothing to take at once (a queued sender, the bound
+/// notification's bits), and some thread ready to take the CPU (else the
+/// general path idles).
+#[inline(always)]
+fn would_block(k: &Kernel, caller: ObjId<Thread>, endpoint: ObjId<Endpoint>) -> bool {
+    if k.objects.get(endpoint).kind == QueueKind::Send {
+        return false;
     }
     if let Some(bound) = k.objects.get(caller).bound
         && k.objects.get(bound).word != 0
     {
-        return None;
+        return false;
     }
-    k.sched.highest_ready()?;
-    // Commit: the caller waits on the endpoint; the first thread of the
-    // most urgent queue runs.
+    k.sched.highest_ready().is_some()
+}
+
+/// The commit of a receive that [`would_block`]: the caller waits on the
+/// endpoint; the first thread of the most urgent queue runs.
+#[inline(always)]
+fn block_receiving(k: &mut Kernel, caller: ObjId<Thread>, endpoint: ObjId<Endpoint>) -> Option<Exit> {
     k.sched.forget_current(caller);
     k.objects.get_mut(caller).state = ThreadState::Receiving { endpoint };
     endpoint::enqueue(k, endpoint, caller, QueueKind::Recv);
     switch::run_first_ready(k)
+}
+
+#[inline(always)]
+fn reply_save_recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
+    // Guards: the endpoint, a named slot that `reply::save` can take, a
+    // right to a caller that still waits (a fault's right, a gone caller
+    // and no right are the general path's), no deadline, and a receive
+    // that `would_block`.
+    if args[2] != 0 || args[1] == 0 || args[1] > u64::from(u32::MAX) {
+        return None;
+    }
+    let (endpoint, _) = endpoint_cap(k, caller, args[0], Rights::READ)?;
+    let thread = k.objects.get(caller);
+    if !matches!(thread.reply, ReplyRight::To(_)) {
+        return None;
+    }
+    let dst = CapSlot(args[1] as u32);
+    k.objects.get(thread.cspace).check_reserve(dst).ok()?;
+    if !would_block(k, caller, endpoint) {
+        return None;
+    }
+    // Commit: the checks above are all `reply::save` makes.
+    reply::save(k, caller, dst).ok()?;
+    block_receiving(k, caller, endpoint)
 }
 
 #[inline(always)]

@@ -100,6 +100,13 @@ pub trait Deferring {
     /// Runs before each received message is handled (the last reply has
     /// been sent by then).
     fn before(&mut self) {}
+    /// Whether [`Deferring::park`] may wait until the next message has
+    /// been received, so that the reply right is saved and the next
+    /// message received in one syscall (`ReplySaveRecv`). Only for a
+    /// server in which nothing but this thread's handling of a later
+    /// message answers a parked call: another thread that answers parked
+    /// calls (a console's input thread) would not find it meanwhile.
+    const PARK_AFTER_RECEIVE: bool = false;
 }
 
 /// The receive loop of a [`Deferring`] server: a call is answered at once
@@ -108,7 +115,7 @@ pub trait Deferring {
 ///
 /// # Errors
 /// As [`serve`].
-pub fn serve_deferring(endpoint: &Endpoint, server: &mut impl Deferring) -> SysError {
+pub fn serve_deferring<S: Deferring>(endpoint: &Endpoint, server: &mut S) -> SysError {
     // Two messages, and the roles swapped by swapping the references (a
     // `Message` is 560 bytes: swapping the values costs 70 loads and
     // stores of each).
@@ -127,6 +134,20 @@ pub fn serve_deferring(endpoint: &Endpoint, server: &mut impl Deferring) -> SysE
                         received = endpoint.recv(request);
                     }
                 } else {
+                    // Kept and the next message received in one syscall,
+                    // into the slot of the last saved reply answered;
+                    // when there is none, or it has been taken since, in
+                    // two (`ReplySave` into the lowest free slot).
+                    let spare = match S::PARK_AFTER_RECEIVE {
+                        true => rt::ipc::SavedReply::spare_slot(),
+                        false => None,
+                    };
+                    let fused = spare.and_then(|slot| endpoint.reply_save_recv(slot, request).ok());
+                    if let Some((saved, result)) = fused {
+                        server.park(saved);
+                        received = result;
+                        continue;
+                    }
                     match rt::ipc::SavedReply::save() {
                         Ok(saved) => server.park(saved),
                         Err(_) => server.unpark(),

@@ -836,6 +836,10 @@ impl FileServer for Server {
 }
 
 impl protocols::server::Deferring for Server {
+    /// One thread serves everything: a parked call can only be answered
+    /// while handling a later message.
+    const PARK_AFTER_RECEIVE: bool = true;
+
     fn dispatch(&mut self, request: &Message, reply: &mut Message) -> bool {
         self.handle(request, reply)
     }

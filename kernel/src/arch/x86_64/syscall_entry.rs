@@ -81,6 +81,8 @@ syscall_table:
     .quad reply_save_from_user
     .elseif syscall_number == {reply_with}
     .quad reply_with_from_user
+    .elseif syscall_number == {reply_save_recv}
+    .quad reply_save_recv_from_user
     .else
     .quad syscall_from_user
     .endif
@@ -127,6 +129,7 @@ resume_iret:
     recv = const Syscall::Recv as u64,
     reply_save = const Syscall::ReplySave as u64,
     reply_with = const Syscall::ReplyWith as u64,
+    reply_save_recv = const Syscall::ReplySaveRecv as u64,
 );
 
 unsafe extern "C" {

@@ -157,6 +157,11 @@ extern "C" fn reply_save_from_user(_context: *const UserContext) -> ! {
 }
 
 #[unsafe(no_mangle)]
+extern "C" fn reply_save_recv_from_user(_context: *const UserContext) -> ! {
+    crate::entry::fast_syscall(crate::fastpath::FastSyscall::ReplySaveRecv)
+}
+
+#[unsafe(no_mangle)]
 extern "C" fn reply_with_from_user(_context: *const UserContext) -> ! {
     crate::entry::fast_syscall(crate::fastpath::FastSyscall::ReplyWith)
 }
