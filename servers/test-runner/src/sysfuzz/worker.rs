@@ -373,6 +373,7 @@ impl Worker {
             let call = match self.rng.below(100) {
                 0..55 => Syscall::Reply,
                 55..80 => Syscall::ReplyRecv,
+                80..90 => Syscall::ReplySaveRecv,
                 _ => Syscall::ReplySave,
             };
             self.random_call(Some(call));
@@ -433,12 +434,15 @@ impl Worker {
     /// slot instead (see [`BLOCK_PERCENT`]); unguarded, only the
     /// receive's alarm bounds it (scripts that know a partner answers).
     pub fn issue(&mut self, call: Syscall, mut args: [u64; 6], guarded: bool) {
-        let guarded = guarded && !(call == Syscall::ReplyRecv && self.holding_reply);
+        let guarded = guarded
+            && !(matches!(call, Syscall::ReplyRecv | Syscall::ReplySaveRecv) && self.holding_reply);
         let mut alarm = false;
         let kind = match call {
-            Syscall::Recv | Syscall::ReplyRecv | Syscall::Send | Syscall::Call => {
-                Some(ObjectType::Endpoint)
-            }
+            Syscall::Recv
+            | Syscall::ReplyRecv
+            | Syscall::ReplySaveRecv
+            | Syscall::Send
+            | Syscall::Call => Some(ObjectType::Endpoint),
             Syscall::Wait => Some(ObjectType::Notification),
             Syscall::ThreadWait => Some(ObjectType::Thread),
             _ => None,
@@ -450,7 +454,7 @@ impl Worker {
             Syscall::ThreadExec => self.spoil_exec(&mut args),
             _ if spoil => args[0] = args::invalid_slot(&mut self.rng),
             // The worker's alarm ends the receive at the next tick.
-            Syscall::Recv | Syscall::ReplyRecv => alarm = live,
+            Syscall::Recv | Syscall::ReplyRecv | Syscall::ReplySaveRecv => alarm = live,
             Syscall::Wait if live => {
                 // Its own timer ends the wait at the next tick.
                 self.tag = Tag::Upkeep;
@@ -491,6 +495,7 @@ impl Worker {
                 | Syscall::Call
                 | Syscall::Recv
                 | Syscall::ReplyRecv
+                | Syscall::ReplySaveRecv
                 | Syscall::Wait
                 | Syscall::ThreadWait
         ) && args[0] != 0
@@ -623,6 +628,16 @@ impl Worker {
             if call == S::ReplySave && status == SysError::PeerClosed.code() {
                 self.holding_reply = false;
             }
+            // The receive's errors come after the save: the reply is in
+            // the named slot.
+            if call == S::ReplySaveRecv
+                && [SysError::TimedOut, SysError::PeerClosed, SysError::BadAddress]
+                    .iter()
+                    .any(|error| error.code() == status)
+            {
+                self.holding_reply = false;
+                self.learn(args[1], Some(ObjectType::Reply), Some(Rights::WRITE), 0);
+            }
             if status == SysError::InvalidCap.code()
                 && matches!(call, S::CapDelete | S::CapRevoke | S::CapInfo)
                 && self
@@ -684,6 +699,11 @@ impl Worker {
                 self.learn(results[0], Some(ObjectType::Reply), Some(Rights::WRITE), 0);
             }
             S::ReplyWith => self.pool.deleted(args[0]),
+            S::ReplySaveRecv => {
+                self.holding_reply = false;
+                self.learn(args[1], Some(ObjectType::Reply), Some(Rights::WRITE), 0);
+                self.received(call, results);
+            }
             S::Recv | S::NbRecv | S::ReplyRecv | S::Call => {
                 if call == S::ReplyRecv {
                     self.holding_reply = false;
