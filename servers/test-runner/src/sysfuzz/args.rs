@@ -512,6 +512,10 @@ pub fn generate(rng: &mut Rng, pool: &Pool, cx: &Context, call: Syscall) -> [u64
             },
         };
     }
+    // `ReplySaveRecv` refuses a NULL destination: name a slot most times.
+    if call == Syscall::ReplySaveRecv && args[1] == 0 && !rng.chance(10) {
+        args[1] = random_slot(rng);
+    }
     if rng.chance(20) {
         for arg in args.iter_mut().skip(kinds.len()) {
             *arg = rng.next();

@@ -19,7 +19,7 @@ pub fn unknown_number() -> TestResult {
         15,
         24,
         31,
-        58,
+        60,
         Syscall::NUMBER_LIMIT,
         999,
         1 << 32,
