@@ -89,6 +89,9 @@ pub mod handle {
     /// `stdin`, `stdout`, `stderr` or as the parent chose), which the
     /// program now owns: it closes it.
     pub const FILE: u32 = 11;
+    /// The kernel log: a debug capability with only
+    /// [`crate::Rights::READ`] (`DebugLogRead`, frame counts, counters).
+    pub const KERNEL_LOG: u32 = 12;
     /// First value free for programs to agree on among themselves.
     pub const USER: u32 = 0x1000;
 }

@@ -58,6 +58,18 @@ pub enum Syscall {
     /// Arguments: [`DebugCountersArgs`]; results: [`KernelCounters`].
     /// Rights: [`Rights::READ`] on a [`ObjectType::Debug`] capability.
     DebugCounters = 4,
+    /// Copies bytes of the kernel log (its `klog!` lines, the last
+    /// [`KERNEL_LOG_BYTES`] of them) from position `cursor` of the log's
+    /// whole history: `dmesg`. Bytes already overwritten are skipped: the
+    /// copy starts at the oldest kept byte at or after `cursor`, and the
+    /// results say where. A `cursor` at or past the end copies nothing.
+    ///
+    /// Arguments: [`DebugLogReadArgs`]; results: [`LogRead`]. Rights:
+    /// [`Rights::READ`] on a [`ObjectType::Debug`] capability. Errors:
+    /// [`SysError::InvalidArg`] if the buffer is longer than
+    /// [`DEBUG_LOG_READ_MAX_BYTES`]; [`SysError::BadAddress`] if it is not
+    /// in user space or the part the copy fills is not writable.
+    DebugLogRead = 5,
 
     // Capabilities and capability spaces: 16..32.
     /// Copies a capability (of any type) with the same or fewer rights,
@@ -787,12 +799,13 @@ const BY_NUMBER: [Option<Syscall>; Syscall::NUMBER_LIMIT as usize] = {
 impl Syscall {
     /// Every syscall, in number order (grouped by object: each group
     /// starts at a multiple of 16).
-    pub const ALL: [Syscall; 65] = [
+    pub const ALL: [Syscall; 66] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
         Syscall::DebugFrameCount,
         Syscall::DebugCounters,
+        Syscall::DebugLogRead,
         Syscall::CapCopy,
         Syscall::CapMint,
         Syscall::CapMove,
@@ -914,7 +927,7 @@ syscall_table!(
             AspacePopulate => AspacePopulateArgs, ReplySave => ReplySaveArgs,
             ReplyWith => ReplyWithArgs, ReplySaveRecv => ReplySaveRecvArgs,
             CapDetach => CapDetachArgs,
-            EndpointWatch => EndpointWatchArgs,
+            EndpointWatch => EndpointWatchArgs, DebugLogRead => DebugLogReadArgs,
 );
 
 /// What an argument register holds. One list per syscall
@@ -1113,6 +1126,11 @@ impl Reg for Rights {
 pub const DEBUG_WRITE_MAX_BYTES: u64 = 4096;
 /// Exit codes [`Syscall::DebugExit`] accepts are below this.
 pub const DEBUG_EXIT_CODE_LIMIT: u64 = 64;
+/// Largest buffer one [`Syscall::DebugLogRead`] fills.
+pub const DEBUG_LOG_READ_MAX_BYTES: u64 = 4096;
+/// How much of its log the kernel keeps for [`Syscall::DebugLogRead`]
+/// (the newest bytes; older ones are overwritten).
+pub const KERNEL_LOG_BYTES: u64 = 16384;
 
 args!(
     /// Arguments of [`Syscall::Null`].
@@ -1143,6 +1161,20 @@ args!(
     DebugFrameCountArgs for DebugFrameCount {
         /// A [`ObjectType::Debug`] capability with [`Rights::READ`].
         console: CapSlot,
+    }
+);
+args!(
+    /// Arguments of [`Syscall::DebugLogRead`].
+    DebugLogReadArgs for DebugLogRead {
+        /// A [`ObjectType::Debug`] capability with [`Rights::READ`].
+        console: CapSlot,
+        /// Position in the log's history of the first byte wanted (0: the
+        /// first byte the kernel ever logged).
+        cursor: u64,
+        /// User address of the buffer.
+        addr: u64 as Address,
+        /// Its length, at most [`DEBUG_LOG_READ_MAX_BYTES`].
+        len: u64 as Length,
     }
 );
 args!(
@@ -1944,6 +1976,18 @@ results!(
     }
 );
 results!(
+    /// Results of [`Syscall::DebugLogRead`].
+    LogRead {
+        /// Position of the first byte copied (past `cursor` when the
+        /// bytes in between were overwritten).
+        start: u64,
+        /// Bytes copied into the buffer.
+        copied: u64,
+        /// Position just past the newest byte logged: the log's length.
+        end: u64,
+    }
+);
+results!(
     /// Results of syscalls that fill a capability slot.
     SlotResult {
         /// The slot that now holds the new capability.
@@ -2084,6 +2128,12 @@ mod tests {
             code: 3,
         });
         round_trip(DebugFrameCountArgs { console: slot });
+        round_trip(DebugLogReadArgs {
+            console: slot,
+            cursor: 77,
+            addr: 0x1000,
+            len: DEBUG_LOG_READ_MAX_BYTES,
+        });
         round_trip(ThreadExitArgs { code: u64::MAX });
         round_trip(ThreadYieldArgs {});
         round_trip(ThreadCreateArgs {
@@ -2409,6 +2459,11 @@ mod tests {
     fn every_result_struct_round_trips() {
         round_trip_result(NoResult {});
         round_trip_result(FrameCount { free: 1, total: 2 });
+        round_trip_result(LogRead {
+            start: 1,
+            copied: 2,
+            end: 3,
+        });
         round_trip_result(SlotResult { slot: 9 });
         round_trip_result(ClockTime { nanos: 1 << 40 });
         round_trip_result(Signals { bits: 5 });

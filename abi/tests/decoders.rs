@@ -237,6 +237,9 @@ args_properties!(debug_exit_args: DebugExitArgs for DebugExit { console: Slot, c
 args_properties!(debug_frame_count_args: DebugFrameCountArgs for DebugFrameCount {
     console: Slot
 });
+args_properties!(debug_log_read_args: DebugLogReadArgs for DebugLogRead {
+    console: Slot, cursor: Word, addr: Word, len: Word
+});
 args_properties!(thread_exit_args: ThreadExitArgs for ThreadExit { code: Word });
 args_properties!(thread_yield_args: ThreadYieldArgs for ThreadYield {});
 args_properties!(thread_create_args: ThreadCreateArgs for ThreadCreate {
@@ -381,6 +384,7 @@ fn decode_as(call: Syscall, regs: &ArgRegs) -> Result<ArgRegs, SysError> {
         Syscall::DebugWrite => go::<DebugWriteArgs>(call, regs),
         Syscall::DebugExit => go::<DebugExitArgs>(call, regs),
         Syscall::DebugFrameCount => go::<DebugFrameCountArgs>(call, regs),
+        Syscall::DebugLogRead => go::<DebugLogReadArgs>(call, regs),
         Syscall::ThreadExit => go::<ThreadExitArgs>(call, regs),
         Syscall::ThreadYield => go::<ThreadYieldArgs>(call, regs),
         Syscall::ThreadCreate => go::<ThreadCreateArgs>(call, regs),

@@ -1019,17 +1019,161 @@ static void bench_files(void)
 		fail("unlink " TMP_FILE);
 }
 
+/*
+ * The shell rows, timed the way Mica's are (servers/test-runner/src/
+ * bench_shell.rs), with busybox's `sh` as the shell. xtask puts a static
+ * busybox (Debian's busybox-static) in the initramfs as /bin/busybox; the
+ * rows are skipped with a comment when it is missing. A sample runs from
+ * fork() until waitpid() has returned the shell's exit, its output going
+ * to /dev/null:
+ *
+ * - shell_true: `busybox sh -c` with ten `/bin/tinytrue` commands, minus
+ *   the median of `busybox sh -c :`, divided by ten: what one external
+ *   command costs the shell (fork, exec of tinytrue, wait);
+ * - shell_pipeline: `busybox sh -c 'cat /tmp/onemeg | wc -l'` on a 1 MiB
+ *   tmpfs file of 16,384 lines of 64 bytes (busybox runs each applet by
+ *   re-executing itself). Its output is checked once first.
+ */
+#define BUSYBOX "/bin/busybox"
+#define SHELL_ITERS 20
+#define SHELL_WARMUP 2
+#define ONEMEG "/tmp/onemeg"
+#define ONEMEG_LINES 16384
+
+/* Runs `busybox sh -c script` with stdout and stderr on `out_fd` and no
+ * environment but PATH; returns its wait status. */
+static int run_busybox_sh(const char *script, int out_fd)
+{
+	char *argv[] = {"sh", "-c", (char *)script, NULL};
+	char *envp[] = {"PATH=/bin", NULL};
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
+			_exit(126);
+		execve(BUSYBOX, argv, envp);
+		_exit(127);
+	}
+	if (pid < 0)
+		fail("fork");
+	return wait_status(pid);
+}
+
+/* SHELL_ITERS samples of `busybox sh -c script` into `s`. */
+static void time_busybox_sh(const char *row, const char *script, int null_fd, uint64_t *s)
+{
+	for (int i = 0; i < SHELL_WARMUP + SHELL_ITERS; i++) {
+		uint64_t t0 = stamp_begin();
+		int status = run_busybox_sh(script, null_fd);
+		uint64_t t = elapsed(t0, stamp_end());
+		check_exit0(row, status);
+		if (i >= SHELL_WARMUP)
+			s[i - SHELL_WARMUP] = t;
+	}
+}
+
+static void bench_shell_true(int null_fd)
+{
+	static uint64_t empty[SHELL_ITERS];
+	const char *ten = "/bin/tinytrue; /bin/tinytrue; /bin/tinytrue; /bin/tinytrue; "
+			  "/bin/tinytrue; /bin/tinytrue; /bin/tinytrue; /bin/tinytrue; "
+			  "/bin/tinytrue; /bin/tinytrue";
+	time_busybox_sh("shell_true", ":", null_fd, empty);
+	time_busybox_sh("shell_true", ten, null_fd, samples);
+	uint64_t base = sorted_median(empty, SHELL_ITERS);
+	for (int i = 0; i < SHELL_ITERS; i++)
+		samples[i] = (samples[i] > base ? samples[i] - base : 0) / 10;
+	report("shell_true", samples, SHELL_ITERS);
+}
+
+/* Writes ONEMEG: ONEMEG_LINES lines of 63 bytes and a newline. */
+static void make_onemeg(void)
+{
+	static char line[64];
+	memset(line, 'x', sizeof line - 1);
+	line[sizeof line - 1] = '\n';
+	int fd = open(ONEMEG, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		fail("create " ONEMEG);
+	for (int i = 0; i < ONEMEG_LINES; i++)
+		if (write(fd, line, sizeof line) != (ssize_t)sizeof line)
+			fail("write " ONEMEG);
+	if (close(fd) != 0)
+		fail("close " ONEMEG);
+}
+
+static void bench_shell_pipeline(int null_fd)
+{
+	const char *script = "cat " ONEMEG " | wc -l";
+	make_onemeg();
+	/* Once through a pipe, to see that the pipeline really counts the lines. */
+	int p[2];
+	if (pipe(p) != 0)
+		fail("pipe");
+	int status = run_busybox_sh(script, p[1]);
+	close(p[1]);
+	char out[32] = {0};
+	ssize_t n = read(p[0], out, sizeof out - 1);
+	close(p[0]);
+	check_exit0("shell_pipeline", status);
+	if (n <= 0 || strtol(out, NULL, 10) != ONEMEG_LINES) {
+		printf("BENCH-ERROR shell_pipeline: wc -l printed '%s', not %d\n", out,
+		       ONEMEG_LINES);
+		finish(1);
+	}
+	time_busybox_sh("shell_pipeline", script, null_fd, samples);
+	report("shell_pipeline", samples, SHELL_ITERS);
+	if (unlink(ONEMEG) != 0)
+		fail("unlink " ONEMEG);
+}
+
+/* Both shell rows, if busybox and a tmpfs /tmp are there. */
+static void bench_shell(void)
+{
+	struct statfs fs;
+	if (access(BUSYBOX, X_OK) != 0) {
+		printf("# shell rows skipped: %s: %s (xtask puts a static busybox there)\n",
+		       BUSYBOX, strerror(errno));
+		return;
+	}
+	if (access(TINYTRUE, X_OK) != 0 || statfs("/tmp", &fs) != 0 ||
+	    fs.f_type != TMPFS_MAGIC) {
+		printf("# shell rows skipped: they need %s and a tmpfs /tmp\n", TINYTRUE);
+		return;
+	}
+	int null_fd = open("/dev/null", O_WRONLY);
+	if (null_fd < 0)
+		fail("open /dev/null");
+	bench_shell_true(null_fd);
+	bench_shell_pipeline(null_fd);
+	close(null_fd);
+}
+
 /* As /init: a fresh tmpfs on /tmp for the file rows (the initramfs has no
- * /tmp directory, so it is made first, in the rootfs). */
+ * /tmp directory, so it is made first, in the rootfs), and /proc. */
 static void mount_tmp(void)
 {
 	if (mkdir("/tmp", 01777) != 0 && errno != EEXIST)
 		fail("mkdir /tmp");
 	if (mount("tmpfs", "/tmp", "tmpfs", 0, NULL) != 0)
 		fail("mount tmpfs on /tmp");
+	/* busybox runs an applet by re-executing /proc/self/exe. */
+	if (mkdir("/proc", 0555) != 0 && errno != EEXIST)
+		fail("mkdir /proc");
+	if (mount("proc", "/proc", "proc", 0, NULL) != 0)
+		fail("mount proc on /proc");
 }
 
 /* ---- main ------------------------------------------------------------------ */
+
+/* `only=TEXT` on the command line: run just the rows whose names contain
+ * it, as Mica's runner does (servers/test-runner/src/bench.rs). */
+static const char *only;
+
+/* Whether the rows named in `names` (space-separated) are to run. */
+static int want(const char *names)
+{
+	return only == NULL || strstr(names, only) != NULL;
+}
 
 int main(int argc, char **argv)
 {
@@ -1039,6 +1183,8 @@ int main(int argc, char **argv)
 			unit = "cycles";
 		else if (strcmp(argv[i], "unit=instructions") == 0)
 			unit = "instructions";
+		else if (strncmp(argv[i], "only=", 5) == 0)
+			only = argv[i] + 5;
 		else
 			printf("# ignoring argument '%s'\n", argv[i]);
 	}
@@ -1055,22 +1201,40 @@ int main(int argc, char **argv)
 	pin_to_cpu0(); /* children inherit the affinity */
 	measure_overhead();
 
-	bench_null_syscall();
-	bench_clock_read();
-	bench_ioport_out();
-	bench_pipe_pingpong();
-	bench_futex_pingpong();
-	bench_yield_roundtrip();
-	bench_timer_deadline_error();
-	bench_page_fault_zero();
-	bench_page_fault_cow();
-	bench_map_unmap_page();
-	bench_aspace_clone_1000();
-	bench_spawn_exit();
-	bench_fork_exit_wait();
-	bench_fork_exec_wait();
-	bench_pipe_throughput_64k();
-	bench_files();
+	if (want("null_syscall"))
+		bench_null_syscall();
+	if (want("clock_read"))
+		bench_clock_read();
+	if (want("ioport_out"))
+		bench_ioport_out();
+	if (want("pipe_pingpong"))
+		bench_pipe_pingpong();
+	if (want("futex_pingpong"))
+		bench_futex_pingpong();
+	if (want("yield_roundtrip"))
+		bench_yield_roundtrip();
+	if (want("timer_deadline_error_us"))
+		bench_timer_deadline_error();
+	if (want("page_fault_zero"))
+		bench_page_fault_zero();
+	if (want("page_fault_cow"))
+		bench_page_fault_cow();
+	if (want("map_unmap_page"))
+		bench_map_unmap_page();
+	if (want("aspace_clone_1000"))
+		bench_aspace_clone_1000();
+	if (want("spawn_exit"))
+		bench_spawn_exit();
+	if (want("fork_exit_wait"))
+		bench_fork_exit_wait();
+	if (want("fork_exec_wait"))
+		bench_fork_exec_wait();
+	if (want("pipe_throughput_64k"))
+		bench_pipe_throughput_64k();
+	if (want("file_open_close file_read_4k file_stat file_create_unlink"))
+		bench_files();
+	if (want("shell_true shell_pipeline"))
+		bench_shell();
 
 	printf("BENCH-DONE\n");
 	finish(0);

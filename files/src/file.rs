@@ -234,16 +234,16 @@ impl File {
     /// `NoSpace` when the budget runs out; `TooManyOpen` when the server
     /// serves as many of this program's rings as it allows.
     pub fn attach_ring(&self, data_bytes: u32) -> Result<(), FsError> {
-        let ring = FileRing::create(data_bytes)?;
-        let geometry = ring.geometry();
-        self.client()
-            .attach_ring(
-                ring.memory().slot(),
-                geometry.sq_entries,
-                geometry.cq_entries,
-                geometry.data_bytes,
-            )
-            .map_err(file::error_of)?;
+        let ring = FileRing::create(data_bytes, |memory, geometry| {
+            self.client()
+                .attach_ring(
+                    memory.slot(),
+                    geometry.sq_entries,
+                    geometry.cq_entries,
+                    geometry.data_bytes,
+                )
+                .map_err(file::error_of)
+        })?;
         self.forget_inherited_ring();
         *self.ring.borrow_mut() = Some(ring);
         Ok(())

@@ -13,6 +13,7 @@ pub mod cdt;
 pub mod entropy;
 pub mod frame;
 pub mod futex;
+pub mod logring;
 pub mod madt;
 pub mod memmap;
 pub mod pagetree;

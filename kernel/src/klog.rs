@@ -2,8 +2,15 @@
 //! (`arch::debugcon`, QEMU's port 0xe9), prefixed by
 //! the calling module, without allocating. Lines below
 //! [`crate::config::LOG_LEVEL`] compile to nothing.
+//!
+//! The lines are also kept, the newest [`KERNEL_LOG_BYTES`] of them, in a
+//! ring that `DebugLogRead` copies out (`dmesg`). User programs' debug
+//! output (`write_raw`) and panic messages go to the console only.
 
 use core::fmt::{self, Write};
+
+use abi::syscall::KERNEL_LOG_BYTES;
+use kcore::logring::{LogRing, Read};
 
 /// Severity of a log line, most severe first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -29,9 +36,13 @@ impl Level {
     }
 }
 
-/// Serialises log lines so that two never interleave.
-static LOG_LOCK: spin::Mutex<()> = spin::Mutex::new(());
+/// The kept log.
+type Ring = LogRing<{ KERNEL_LOG_BYTES as usize }>;
 
+/// Serialises log lines so that two never interleave, and holds the ring.
+static LOG: spin::Mutex<Ring> = spin::Mutex::new(Ring::new());
+
+/// The debug console alone (user output, panics).
 struct Console;
 
 impl Write for Console {
@@ -41,17 +52,34 @@ impl Write for Console {
     }
 }
 
+/// The debug console and the ring: where log lines go.
+struct Logged<'a>(&'a mut Ring);
+
+impl Write for Logged<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        crate::arch::debugcon::write_bytes(s.as_bytes());
+        self.0.push(s.as_bytes());
+        Ok(())
+    }
+}
+
 /// Writes one log line. Called by [`klog!`]; use that instead.
 pub fn write_line(level: Level, module: &str, args: fmt::Arguments<'_>) {
-    let _guard = LOG_LOCK.lock();
+    let mut ring = LOG.lock();
     let module = module.strip_prefix("kernel::").unwrap_or(module);
     // Console writes cannot fail.
-    let _ = writeln!(Console, "[{}] {}: {}", level.tag(), module, args);
+    let _ = writeln!(Logged(&mut ring), "[{}] {}: {}", level.tag(), module, args);
+}
+
+/// Copies kept log bytes from position `cursor` of the log's history into
+/// `out` (`DebugLogRead`).
+pub fn read(cursor: u64, out: &mut [u8]) -> Read {
+    LOG.lock().read(cursor, out)
 }
 
 /// Writes raw bytes to the console without a prefix (user debug output).
 pub fn write_raw(bytes: &[u8]) {
-    let _guard = LOG_LOCK.lock();
+    let _guard = LOG.lock();
     crate::arch::debugcon::write_bytes(bytes);
 }
 

@@ -2,7 +2,8 @@
 //! shared-memory rings (the `ring` crate, docs/ring.md). A client makes a
 //! memory object, creates a ring in it, and `attach`es it with its
 //! geometry; the peer maps the object, checks the header, and serves the
-//! ring from a thread of its own, sleeping on futexes between batches.
+//! ring from a thread of its own, sleeping in a receive on the ring's
+//! doorbell between batches.
 //! `status` says whether a ring is still served or was found hostile (and
 //! why, as a `ring::Reason` code); `detach` stops serving and unmaps it.
 //!
@@ -40,9 +41,12 @@ crate::protocol! {
 
         /// Serves the ring the client made in `memory` (mapped from its
         /// first page, as many pages as the geometry needs) with these
-        /// sizes; returns the ring's number. [`BAD_GEOMETRY`],
-        /// [`BAD_MEMORY`], [`BAD_HEADER`], [`TOO_MANY_RINGS`].
-        fn attach(memory: Cap, sq_entries: u32, cq_entries: u32, data_bytes: u32) -> u32 = 1;
+        /// sizes; returns the ring's number and its doorbell
+        /// (`ring::doorbell`): the endpoint the ring's thread receives on
+        /// and the notification bound to it.
+        /// [`BAD_GEOMETRY`], [`BAD_MEMORY`], [`BAD_HEADER`],
+        /// [`TOO_MANY_RINGS`].
+        fn attach(memory: Cap, sq_entries: u32, cq_entries: u32, data_bytes: u32) -> (u32, Cap, Cap) = 1;
 
         /// The ring's state, the submissions completed so far, and the
         /// `ring::Reason` code of its hostile verdict (0 if none).

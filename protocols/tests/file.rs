@@ -79,7 +79,13 @@ impl FileServer for Listing {
     fn close(&mut self) -> Result<(), ErrorCode> {
         Err(file::code(self.error))
     }
-    fn attach_ring(&mut self, _: protocols::Cap, _: u32, _: u32, _: u32) -> Result<(), ErrorCode> {
+    fn attach_ring(
+        &mut self,
+        _: protocols::Cap,
+        _: u32,
+        _: u32,
+        _: u32,
+    ) -> Result<(protocols::abi::CapSlot, protocols::abi::CapSlot), ErrorCode> {
         Err(file::code(self.error))
     }
     fn map(&mut self) -> Result<(abi::CapSlot, u64, u64), ErrorCode> {

@@ -41,6 +41,7 @@
 
 extern crate alloc;
 
+pub mod doorbell;
 mod entry;
 mod error;
 pub mod layout;

@@ -92,6 +92,17 @@ impl<E: Entry> Consumer<E> {
         self.head
     }
 
+    /// The producer's index as last loaded and checked.
+    pub fn seen(&self) -> u32 {
+        self.tail
+    }
+
+    /// The offset of the producer's index word (the word a sleeping
+    /// consumer waits on).
+    pub fn producer_word(&self) -> usize {
+        self.queue.producer_index
+    }
+
     /// Entries of the current batch not yet taken.
     pub fn ready(&self) -> u32 {
         self.tail.wrapping_sub(self.head)
@@ -336,6 +347,22 @@ impl<E: Entry> Producer<E> {
         ))
     }
 
+    /// Publishes every entry pushed so far without looking at the
+    /// consumer's flag: for a producer that wakes the consumer another
+    /// way next (an IPC call, [`Waker::wait_wakes_peer`]). One store.
+    ///
+    /// # Errors
+    /// The poisoned end's reason.
+    #[inline]
+    pub fn publish_quiet<M: Memory + ?Sized>(&mut self, memory: &M) -> Result<(), Error> {
+        self.health.check()?;
+        if self.tail != self.published {
+            self.published = self.tail;
+            memory.store_u32(self.queue.producer_index, self.tail);
+        }
+        Ok(())
+    }
+
     /// Returns the free slots, sleeping first if there are none: until
     /// the consumer releases some, a wake-up, or `deadline`. Like
     /// [`Consumer::wait`] it sleeps at most once and may return 0.
@@ -369,6 +396,9 @@ fn publish_index<M: Memory + ?Sized, W: Waker<M> + ?Sized>(
     peer_flag: usize,
 ) -> bool {
     memory.store_u32(index, value);
+    if !waker.peer_may_sleep() {
+        return false;
+    }
     memory.fence();
     if memory.load_u32(peer_flag) != 0 {
         waker.wake(memory, index);

@@ -84,6 +84,28 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
         })
     }
 
+    /// The same client with another waker: for a ring whose wake-ups the
+    /// server gives when it attaches (`crate::doorbell`), after
+    /// [`create`](Client::create) wrote the header it attaches to.
+    pub fn with_waker<V: Waker<M>>(self, waker: V) -> Client<M, V> {
+        Client {
+            memory: self.memory,
+            waker,
+            layout: self.layout,
+            sq: self.sq,
+            cq: self.cq,
+            in_flight: self.in_flight,
+            published_in_flight: self.published_in_flight,
+            wakes: self.wakes,
+            poisoned: self.poisoned,
+        }
+    }
+
+    /// The waker.
+    pub fn waker(&self) -> &W {
+        &self.waker
+    }
+
     /// The layout.
     pub fn layout(&self) -> &Layout {
         &self.layout
@@ -109,11 +131,24 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
         self.poisoned.or(self.sq.poisoned()).or(self.cq.poisoned())
     }
 
+    /// The verdict, if any: one compare, since every hostile verdict a
+    /// queue end gives passes through [`note`](Client::note) into
+    /// `poisoned`.
+    #[inline]
     fn poisoned_error(&self) -> Result<(), Error> {
-        match self.poisoned() {
+        match self.poisoned {
             Some(reason) => Err(Error::Hostile(crate::Hostile { reason })),
             None => Ok(()),
         }
+    }
+
+    /// Records a queue end's hostile verdict in `poisoned`.
+    #[inline]
+    fn note<T>(&mut self, result: Result<T, Error>) -> Result<T, Error> {
+        if let Err(Error::Hostile(hostile)) = &result {
+            self.poisoned = Some(hostile.reason);
+        }
+        result
     }
 
     /// Writes `data` at `offset` of the data area (the client's own
@@ -159,7 +194,8 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
         if self.in_flight >= self.layout.geometry.cq_entries {
             return Err(Error::Full);
         }
-        self.sq.push(&self.memory, sqe)?;
+        let pushed = self.sq.push(&self.memory, sqe);
+        self.note(pushed)?;
         self.in_flight += 1;
         Ok(())
     }
@@ -172,9 +208,38 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
     pub fn submit(&mut self) -> Result<bool, Error> {
         self.poisoned_error()?;
         self.published_in_flight += self.sq.pending();
-        let woke = self.sq.publish(&self.memory, &self.waker)?;
+        let woke = self.sq.publish(&self.memory, &self.waker);
+        let woke = self.note(woke)?;
         self.wakes += u64::from(woke);
         Ok(woke)
+    }
+
+    /// Publishes everything pushed and waits for completions: what
+    /// [`submit`](Client::submit) then [`wait`](Client::wait) do. When the
+    /// waker's wait wakes the server itself ([`Waker::wait_wakes_peer`]:
+    /// an IPC call, answered once the server has served what it found),
+    /// the tail is published with one store and the wait comes at once,
+    /// whatever the server's flag says: one syscall for the round trip.
+    /// Returns how many completions are ready (possibly 0: loop on
+    /// [`wait`](Client::wait)).
+    ///
+    /// # Errors
+    /// [`Error::TimedOut`], a hostile verdict.
+    pub fn submit_and_wait(&mut self, deadline: Option<u64>) -> Result<u32, Error> {
+        if !self.waker.wait_wakes_peer() {
+            self.submit()?;
+            return self.wait(deadline);
+        }
+        self.poisoned_error()?;
+        self.published_in_flight += self.sq.pending();
+        let published = self.sq.publish_quiet(&self.memory);
+        self.note(published)?;
+        let (word, seen) = (self.cq.producer_word(), self.cq.seen());
+        let slept = self.waker.wait(&self.memory, word, seen, deadline);
+        match self.poll()? {
+            0 if slept.is_err() => Err(Error::TimedOut),
+            ready => Ok(ready),
+        }
     }
 
     /// Loads the completion queue's tail once: returns how many
@@ -184,7 +249,8 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
     /// A hostile verdict, [`Reason::UnexpectedCompletion`] among others.
     pub fn poll(&mut self) -> Result<u32, Error> {
         self.poisoned_error()?;
-        let ready = self.cq.poll(&self.memory)?;
+        let ready = self.cq.poll(&self.memory);
+        let ready = self.note(ready)?;
         self.check_ready(ready)
     }
 
@@ -207,7 +273,8 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
     /// [`Error::TimedOut`], a hostile verdict.
     pub fn wait(&mut self, deadline: Option<u64>) -> Result<u32, Error> {
         self.poisoned_error()?;
-        let ready = self.cq.wait(&self.memory, &self.waker, deadline)?;
+        let ready = self.cq.wait(&self.memory, &self.waker, deadline);
+        let ready = self.note(ready)?;
         self.check_ready(ready)
     }
 
@@ -218,7 +285,8 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
     /// A hostile verdict.
     pub fn pop(&mut self) -> Result<Option<Cqe>, Error> {
         self.poisoned_error()?;
-        let cqe = self.cq.pop(&self.memory, check_cqe)?;
+        let cqe = self.cq.pop(&self.memory, check_cqe);
+        let cqe = self.note(cqe)?;
         if cqe.is_some() {
             self.in_flight -= 1;
             self.published_in_flight -= 1;
@@ -233,7 +301,8 @@ impl<M: Memory, W: Waker<M>> Client<M, W> {
     /// A hostile verdict.
     pub fn release(&mut self) -> Result<(), Error> {
         self.poisoned_error()?;
-        self.cq.release(&self.memory, &self.waker).map(|_| ())
+        let released = self.cq.release(&self.memory, &self.waker);
+        self.note(released).map(|_| ())
     }
 }
 
@@ -297,6 +366,8 @@ pub struct Server<M, W> {
     served: u64,
     /// Wakes issued to the client.
     wakes: u64,
+    /// The verdict of either queue end, once there is one.
+    poisoned: Option<Reason>,
 }
 
 impl<M: Memory, W: Waker<M>> Server<M, W> {
@@ -344,6 +415,7 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
             cq,
             served: 0,
             wakes: 0,
+            poisoned: None,
         })
     }
 
@@ -377,11 +449,22 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
         self.sq.poisoned().or(self.cq.poisoned())
     }
 
+    /// The verdict, if any: one compare (see [`note`](Server::note)).
+    #[inline]
     fn check(&self) -> Result<(), Error> {
-        match self.poisoned() {
+        match self.poisoned {
             Some(reason) => Err(Error::Hostile(crate::Hostile { reason })),
             None => Ok(()),
         }
+    }
+
+    /// Records a hostile verdict in `poisoned`.
+    #[inline]
+    fn note<T>(&mut self, result: Result<T, Error>) -> Result<T, Error> {
+        if let Err(Error::Hostile(hostile)) = &result {
+            self.poisoned = Some(hostile.reason);
+        }
+        result
     }
 
     /// Serves one batch without sleeping: loads the submission queue's
@@ -399,8 +482,10 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
         handler: impl FnMut(&Request<'_, M>) -> Completion,
     ) -> Result<u32, Error> {
         self.check()?;
-        let ready = self.sq.poll(&self.memory)?;
-        self.serve_batch(ready, handler)
+        let ready = self.sq.poll(&self.memory);
+        let ready = self.note(ready)?;
+        let served = self.serve_batch(ready, handler);
+        self.note(served)
     }
 
     /// Serves the `ready` submissions the last look at the SQ tail found.
@@ -462,6 +547,15 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
         handler: impl FnMut(&Request<'_, M>) -> Completion,
     ) -> Result<u32, Error> {
         self.check()?;
+        let served = self.step_inner(deadline, handler);
+        self.note(served)
+    }
+
+    fn step_inner(
+        &mut self,
+        deadline: Option<u64>,
+        handler: impl FnMut(&Request<'_, M>) -> Completion,
+    ) -> Result<u32, Error> {
         // The batch the wait found is served as it is: the SQ tail is not
         // loaded again for it.
         let ready = self.sq.wait(&self.memory, &self.waker, deadline)?;

@@ -36,6 +36,26 @@ pub trait Waker<M: ?Sized> {
 
     /// Wakes whoever sleeps on the word at `offset`.
     fn wake(&self, memory: &M, offset: usize);
+
+    /// Whether [`wait`](Waker::wait) itself wakes the peer and returns
+    /// only once the peer has done what it could (an IPC call answered
+    /// when the server goes back to sleep: `crate::mica::CallWaker`).
+    /// [`Client::submit_and_wait`](crate::Client::submit_and_wait) then
+    /// publishes without looking at the peer's flag. `false` by default.
+    #[inline]
+    fn wait_wakes_peer(&self) -> bool {
+        false
+    }
+
+    /// Whether the peer may sleep on the ring's words, so that publishing
+    /// an index must look at its flag (the store, fence, load of the
+    /// protocol). `false` for a server whose client sleeps only in calls
+    /// that the server's own wait answers (`crate::doorbell`): publishing
+    /// is then one store. `true` by default.
+    #[inline]
+    fn peer_may_sleep(&self) -> bool {
+        true
+    }
 }
 
 /// A waker that never sleeps: `wait` returns at once, so a side that
@@ -66,6 +86,16 @@ impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for &W {
     fn wake(&self, memory: &M, offset: usize) {
         (**self).wake(memory, offset)
     }
+
+    #[inline]
+    fn wait_wakes_peer(&self) -> bool {
+        (**self).wait_wakes_peer()
+    }
+
+    #[inline]
+    fn peer_may_sleep(&self) -> bool {
+        (**self).peer_may_sleep()
+    }
 }
 
 impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for alloc::sync::Arc<W> {
@@ -81,5 +111,15 @@ impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for alloc::sync::Arc<W> {
 
     fn wake(&self, memory: &M, offset: usize) {
         (**self).wake(memory, offset)
+    }
+
+    #[inline]
+    fn wait_wakes_peer(&self) -> bool {
+        (**self).wait_wakes_peer()
+    }
+
+    #[inline]
+    fn peer_may_sleep(&self) -> bool {
+        (**self).peer_may_sleep()
     }
 }

@@ -264,3 +264,153 @@ fn client_and_server() {
         assert_eq!(answers, [(0, 0), (1, 10), (2, 20)]);
     });
 }
+
+/// What `ring::doorbell` does with IPC, in loom: a pending signal (the
+/// bound notification's bit) and calls waiting to be taken and answered.
+#[derive(Default)]
+struct BellState {
+    signalled: bool,
+    /// Calls made, taken by the server, and answered.
+    calls: u64,
+    taken: u64,
+    answered: u64,
+}
+
+struct LoomDoorbell {
+    state: Mutex<BellState>,
+    changed: Condvar,
+}
+
+/// The server's side: `wait` answers the call it took last, then sleeps
+/// until a signal or a call (the `ReplyRecv` of `DoorbellWaker`); `wake`
+/// does nothing (the client sleeps only in a call).
+struct ServerBell<'a> {
+    bell: &'a LoomDoorbell,
+    owes: std::cell::Cell<Option<u64>>,
+}
+
+impl<M: Memory + ?Sized> Waker<M> for ServerBell<'_> {
+    fn wait(&self, _: &M, _: usize, _: u32, _: Option<u64>) -> Result<(), TimedOut> {
+        let mut state = self.bell.state.lock().unwrap();
+        if let Some(call) = self.owes.take() {
+            state.answered = call;
+            self.bell.changed.notify_all();
+        }
+        while !state.signalled && state.calls == state.taken {
+            state = self.bell.changed.wait(state).unwrap();
+        }
+        if state.signalled {
+            state.signalled = false;
+        } else {
+            state.taken += 1;
+            self.owes.set(Some(state.taken));
+        }
+        Ok(())
+    }
+
+    fn wake(&self, _: &M, _: usize) {}
+
+    fn peer_may_sleep(&self) -> bool {
+        false
+    }
+}
+
+/// The client's side: `wait` is a call (rings, then sleeps until the
+/// server answers it), `wake` a signal (`CallWaker`).
+struct ClientBell<'a>(&'a LoomDoorbell);
+
+impl<M: Memory + ?Sized> Waker<M> for ClientBell<'_> {
+    fn wait(&self, _: &M, _: usize, _: u32, _: Option<u64>) -> Result<(), TimedOut> {
+        let mut state = self.0.state.lock().unwrap();
+        state.calls += 1;
+        let me = state.calls;
+        self.0.changed.notify_all();
+        while state.answered < me {
+            state = self.0.changed.wait(state).unwrap();
+        }
+        Ok(())
+    }
+
+    fn wake(&self, _: &M, _: usize) {
+        let mut state = self.0.state.lock().unwrap();
+        state.signalled = true;
+        self.0.changed.notify_all();
+    }
+
+    fn wait_wakes_peer(&self) -> bool {
+        true
+    }
+}
+
+/// A client and a server on a 2-entry ring woken the doorbell's way:
+/// three requests, the first submitted on its own (a signal if the server
+/// sleeps) and waited for, the others with `submit_and_wait` (one call);
+/// each answered exactly once, in order, and the server stopped by a
+/// flag and a signal at the end. A lost wake-up is a deadlock loom
+/// reports.
+#[test]
+fn client_and_server_by_calls() {
+    model(|| {
+        let geometry = Geometry {
+            sq_entries: 2,
+            cq_entries: 2,
+            data_bytes: 0,
+        };
+        let layout = Layout::new(geometry).unwrap();
+        let bell = LoomDoorbell {
+            state: Mutex::new(BellState::default()),
+            changed: Condvar::new(),
+        };
+        let shared = Arc::new((
+            LoomMemory::new(layout.total_bytes),
+            bell,
+            loom::sync::atomic::AtomicBool::new(false),
+        ));
+        let (memory, bell, _) = &*shared;
+        let mut client = Client::create(memory, ClientBell(bell), geometry).unwrap();
+        let server_side = Arc::clone(&shared);
+        let server = loom::thread::spawn(move || {
+            let (memory, bell, stop) = &*server_side;
+            let waker = ServerBell {
+                bell,
+                owes: std::cell::Cell::new(None),
+            };
+            let rules = SqeRules {
+                opcodes: 1,
+                flags: 0,
+            };
+            let mut server = Server::attach(memory, waker, geometry, rules).unwrap();
+            while !stop.load(Ordering::Acquire) {
+                server
+                    .step(None, |request| Completion {
+                        status: 0,
+                        value: request.sqe.user_data as u32 * 10,
+                    })
+                    .unwrap();
+            }
+            server.served()
+        });
+        let mut answers = Vec::new();
+        for sent in 0..3u64 {
+            client.push(&sqe(sent)).unwrap();
+            let mut ready = if sent == 0 {
+                client.submit().unwrap();
+                client.wait(None).unwrap()
+            } else {
+                client.submit_and_wait(None).unwrap()
+            };
+            while ready == 0 {
+                ready = client.wait(None).unwrap();
+            }
+            while let Some(cqe) = client.pop().unwrap() {
+                answers.push((cqe.user_data, cqe.value));
+            }
+            client.release().unwrap();
+        }
+        let (_, bell, stop) = &*shared;
+        stop.store(true, Ordering::Release);
+        ClientBell(bell).wake(memory, 0);
+        assert_eq!(server.join().unwrap(), 3);
+        assert_eq!(answers, [(0, 0), (1, 10), (2, 20)]);
+    });
+}

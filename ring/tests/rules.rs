@@ -555,3 +555,76 @@ fn attach_checks_the_header() {
     assert_eq!(memory.load_u32(offset::SQ_HEAD), 0);
     assert_eq!(memory.load_u32(offset::CQ_TAIL), 0);
 }
+
+/// A waker whose wait is a call (`ring::doorbell`'s `CallWaker`, or with
+/// `server` its `DoorbellWaker`, as far as the rules see them): counts
+/// wakes and waits; never sleeps.
+#[derive(Default)]
+struct Calling {
+    server: bool,
+    wakes: Cell<u64>,
+    waits: Cell<u64>,
+}
+
+impl<M: ?Sized> Waker<M> for Calling {
+    fn wait(&self, _: &M, _: usize, _: u32, _: Option<u64>) -> Result<(), TimedOut> {
+        self.waits.set(self.waits.get() + 1);
+        Ok(())
+    }
+    fn wake(&self, _: &M, _: usize) {
+        self.wakes.set(self.wakes.get() + 1);
+    }
+    fn wait_wakes_peer(&self) -> bool {
+        true
+    }
+    fn peer_may_sleep(&self) -> bool {
+        !self.server
+    }
+}
+
+#[test]
+fn submit_and_wait_is_one_call() {
+    let memory = memory();
+    let waker = Calling::default();
+    let server_waker = Calling {
+        server: true,
+        ..Calling::default()
+    };
+    let mut client = Client::create(&memory, &waker, GEOMETRY).unwrap();
+    let mut server = Server::attach(&memory, &server_waker, GEOMETRY, RULES).unwrap();
+    // The server sleeps, by its flag: the call wakes it, no signal.
+    memory.store_u32(offset::SQ_CONSUMER_SLEEPS, 1);
+    client.push(&sqe(1)).unwrap();
+    client.push(&sqe(2)).unwrap();
+    // The "call": nothing is served before it returns here, so 0 ready.
+    assert_eq!(client.submit_and_wait(None), Ok(0));
+    assert_eq!((waker.wakes.get(), waker.waits.get()), (0, 1));
+    assert_eq!(memory.load_u32(offset::SQ_TAIL), 2);
+    // The server serves the batch and publishes without waking anyone
+    // (its client sleeps only in calls), even with the client's flag set.
+    memory.store_u32(offset::CQ_CONSUMER_SLEEPS, 1);
+    assert_eq!(server.serve(sum), Ok(2));
+    assert_eq!(server.wakes(), 0);
+    assert_eq!(server_waker.wakes.get(), 0);
+    assert_eq!(client.poll(), Ok(2));
+    assert_eq!(client.pop().unwrap().map(|c| c.user_data), Some(1));
+    assert_eq!(client.pop().unwrap().map(|c| c.user_data), Some(2));
+    // Without a call to make, `submit` still signals a sleeping server.
+    client.release().unwrap();
+    client.push(&sqe(3)).unwrap();
+    assert_eq!(client.submit(), Ok(true));
+    assert_eq!(waker.wakes.get(), 1);
+}
+
+#[test]
+fn submit_and_wait_with_a_plain_waker_submits_then_waits() {
+    let memory = memory();
+    let waker = Counting::default();
+    let mut client = Client::create(&memory, &waker, GEOMETRY).unwrap();
+    memory.store_u32(offset::SQ_CONSUMER_SLEEPS, 1);
+    client.push(&sqe(1)).unwrap();
+    // The flag is looked at and the server woken; the wait (which never
+    // sleeps here) finds nothing.
+    assert_eq!(client.submit_and_wait(None), Ok(0));
+    assert_eq!(waker.wakes.get(), 1);
+}

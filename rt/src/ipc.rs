@@ -592,6 +592,14 @@ impl SavedReply {
 /// 0 for none.
 static SPARE_SLOT: AtomicU32 = AtomicU32::new(0);
 
+/// Capability slot `index` of the message the calling thread received
+/// last (from its IPC buffer), for a receive made without a [`Message`]
+/// (a raw `Recv` whose `MessageInfo` counts capabilities). Only for
+/// threads `rt` made.
+pub fn received_cap(index: usize) -> CapSlot {
+    IpcBufferPtr::current().cap(index)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,6 +87,18 @@ pub fn debug_frame_count(console: CapSlot) -> Result<FrameCount, SysError> {
     invoke(&DebugFrameCountArgs { console })
 }
 
+/// `DebugLogRead`: kernel log bytes from position `cursor` into `buf`
+/// (at most `DEBUG_LOG_READ_MAX_BYTES`); the results say where the copy
+/// started, how much it took and where the log ends.
+pub fn debug_log_read(console: CapSlot, cursor: u64, buf: &mut [u8]) -> Result<LogRead, SysError> {
+    invoke(&DebugLogReadArgs {
+        console,
+        cursor,
+        addr: buf.as_mut_ptr() as u64,
+        len: buf.len() as u64,
+    })
+}
+
 /// `ThreadExit`: end the calling thread.
 pub fn thread_exit(code: u64) -> ! {
     let _ = invoke::<_, NoResult>(&ThreadExitArgs { code });

@@ -29,23 +29,27 @@ pub enum Authority {
     /// `supervisor`: may call init's supervisor protocol (list, kill and
     /// restart programs; frame counts).
     Supervisor = 6,
+    /// `kernel-log`: the debug capability with only the right to read
+    /// (the kernel log, frame counts and counters; no output, no exit).
+    KernelLog = 7,
 }
 
 impl Authority {
     /// Every authority, in id order.
-    pub const ALL: [Authority; 6] = [
+    pub const ALL: [Authority; 7] = [
         Authority::IoSpace,
         Authority::IrqControl,
         Authority::DeviceMemory,
         Authority::Initramfs,
         Authority::BootInfo,
         Authority::Supervisor,
+        Authority::KernelLog,
     ];
 
     /// Every name, in id order (for messages such as serde's "expected one
     /// of").
-    pub const NAMES: [&'static str; 6] = {
-        let mut names = [""; 6];
+    pub const NAMES: [&'static str; 7] = {
+        let mut names = [""; 7];
         let mut i = 0;
         while i < Authority::ALL.len() {
             names[i] = Authority::ALL[i].name();
@@ -80,7 +84,16 @@ impl Authority {
             Authority::Initramfs => "initramfs",
             Authority::BootInfo => "boot-info",
             Authority::Supervisor => "supervisor",
+            Authority::KernelLog => "kernel-log",
         }
+    }
+
+    /// Whether it only lets the program read what the kernel reports
+    /// (`boot-info`, `kernel-log`): no power over devices, memory or other
+    /// programs. A program without a manifest gets these when its entry
+    /// grants them, and no other authority (docs/init.md).
+    pub const fn is_read_only(self) -> bool {
+        matches!(self, Authority::BootInfo | Authority::KernelLog)
     }
 
     /// The authority named `name` (as in `system.toml`), if any.
@@ -131,8 +144,17 @@ mod tests {
             assert_eq!(a.to_string(), a.name());
         }
         assert_eq!(Authority::from_id(0), None);
-        assert_eq!(Authority::from_id(7), None);
+        assert_eq!(Authority::from_id(8), None);
         assert_eq!(Authority::from_name("io_space"), None);
         assert_eq!(Authority::from_name(""), None);
+    }
+
+    #[test]
+    fn only_reporting_authorities_are_read_only() {
+        let read_only: Vec<_> = Authority::ALL
+            .into_iter()
+            .filter(|a| a.is_read_only())
+            .collect();
+        assert_eq!(read_only, [Authority::BootInfo, Authority::KernelLog]);
     }
 }

@@ -314,8 +314,8 @@ fn bad_authority_grants_fail_their_program() {
     let authority = grant_at(6);
     assert_eq!(second_program(|_| {}), Ok(()));
     assert_eq!(
-        second_program(|b| b[authority + 4] = 7),
-        Err(EntryError::BadAuthority(7))
+        second_program(|b| b[authority + 4] = 8),
+        Err(EntryError::BadAuthority(8))
     );
     assert_eq!(
         second_program(|b| b[authority + 4] = 0),

@@ -292,7 +292,7 @@ fn record_errors() {
         bad(4, NeedError::BadEndpointName)
     );
     // Authorities.
-    for id in [0u32, 7, u32::MAX] {
+    for id in [0u32, 8, u32::MAX] {
         assert_eq!(
             error_after(|b| put(b, boot_info + 4, &id.to_le_bytes())),
             ManifestError::BadAuthority { index: 6, id }
@@ -347,8 +347,8 @@ fn errors_print_one_clear_line() {
             "need 1: the endpoint name is not UTF-8",
         ),
         (
-            ManifestError::BadAuthority { index: 2, id: 7 },
-            "need 2: unknown authority id 7",
+            ManifestError::BadAuthority { index: 2, id: 8 },
+            "need 2: unknown authority id 8",
         ),
         (
             ManifestError::BadNeed {

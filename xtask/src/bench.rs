@@ -27,6 +27,8 @@ pub struct Sides {
     pub mica: bool,
     /// Boot Linux (`--no-linux` clears it).
     pub linux: bool,
+    /// Only the rows whose names contain this (`--only`).
+    pub only: Option<String>,
 }
 
 /// Runs the sides asked for and prints the table.
@@ -45,7 +47,7 @@ pub fn run(accel: Option<Accel>, sides: &Sides, extra: &[String]) -> Result<Exit
     std::fs::create_dir_all(&out)?;
 
     let mica = if sides.mica {
-        run_mica(&accel_args, unit, extra, &out)?
+        run_mica(&accel_args, unit, sides.only.as_deref(), extra, &out)?
     } else {
         Vec::new()
     };
@@ -58,6 +60,7 @@ pub fn run(accel: Option<Accel>, sides: &Sides, extra: &[String]) -> Result<Exit
             smp: 1,
             extra_qemu_args: extra.to_vec(),
             unit: unit.into(),
+            only: sides.only.clone(),
             workdir: build::root().join("target/linux"),
             serial_log: out.join("linux-serial.log"),
         };
@@ -91,12 +94,19 @@ pub fn run(accel: Option<Accel>, sides: &Sides, extra: &[String]) -> Result<Exit
 }
 
 /// Builds and boots Mica's benchmark run; writes `mica.json`.
-fn run_mica(accel_args: &[String], unit: &str, extra: &[String], out: &Path) -> Result<Vec<Row>> {
+fn run_mica(
+    accel_args: &[String],
+    unit: &str,
+    only: Option<&str>,
+    extra: &[String],
+    out: &Path,
+) -> Result<Vec<Row>> {
     let art = build::build_all()?;
+    let only = only.map_or_else(String::new, |name| format!(" only={name}"));
     let cmd = qemu::command(
         &art,
         accel_args,
-        &format!("system=test mode=bench unit={unit}"),
+        &format!("system=test mode=bench unit={unit}{only}"),
         false,
         extra,
     );

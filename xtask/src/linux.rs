@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use crate::cpio::{CpioEntry, write_newc};
+use crate::debian::{self, apt_update, capture, command_exists, download_any};
 use crate::report::Row;
 
 /// The benchmark program, embedded so that the xtask binary is rebuilt (and
@@ -65,6 +66,8 @@ pub struct LinuxBenchConfig {
     pub extra_qemu_args: Vec<String>,
     /// Unit of the samples: `instructions` (icount) or `cycles` (KVM).
     pub unit: String,
+    /// Only the rows whose names contain this (passed as `only=NAME`).
+    pub only: Option<String>,
     /// Scratch directory for the kernel, the binary and the initramfs
     /// (normally `target/linux`).
     pub workdir: PathBuf,
@@ -91,10 +94,12 @@ pub fn run_linux_bench(cfg: &LinuxBenchConfig) -> Result<Vec<Row>> {
     let kernel = find_kernel(&workdir)?;
     let bench = build_static(&workdir, "bench", BENCH_C, BENCH_CFLAGS)?;
     let tinytrue = build_static(&workdir, "tinytrue", TINYTRUE_C, TINYTRUE_CFLAGS)?;
+    let busybox = find_busybox(&workdir);
 
     let read = |p: &Path| fs::read(p).with_context(|| format!("reading {}", p.display()));
+    let busybox = busybox.as_deref().map(read).transpose()?;
     let initramfs = workdir.join("initramfs.cpio");
-    let archive = write_newc(&initramfs_entries(read(&bench)?, read(&tinytrue)?));
+    let archive = write_newc(&initramfs_entries(read(&bench)?, read(&tinytrue)?, busybox));
     fs::write(&initramfs, archive).with_context(|| format!("writing {}", initramfs.display()))?;
 
     let run = run_qemu(cfg, &kernel, &initramfs)?;
@@ -260,19 +265,7 @@ fn fetch_debian_kernel(workdir: &Path) -> Result<()> {
     };
 
     let root = workdir.join("root");
-    let status = Command::new("dpkg-deb")
-        .arg("-x")
-        .arg(&deb)
-        .arg(&root)
-        .status()
-        .context("running dpkg-deb")?;
-    if !status.success() {
-        bail!(
-            "dpkg-deb -x {} {} failed: {status}",
-            deb.display(),
-            root.display()
-        );
-    }
+    debian::extract(&deb, &root)?;
     let image = newest_vmlinuz(&root.join("boot"))?
         .with_context(|| format!("{} contains no boot/vmlinuz-*", deb.display()))?;
     fs::copy(&image, &vmlinuz)
@@ -310,84 +303,116 @@ fn kernel_packages(apt_cache_depends: &str) -> Vec<String> {
     out
 }
 
-/// Tries `apt-get download` for each package in turn; returns the first
-/// `.deb` obtained.
-fn download_any(workdir: &Path, packages: &[String]) -> Result<Option<PathBuf>> {
-    for package in packages {
-        let status = Command::new("apt-get")
-            .args(["download", package])
-            .current_dir(workdir)
-            .status()
-            .context("running apt-get download")?;
-        if !status.success() {
-            continue;
+// ---- busybox -----------------------------------------------------------------
+
+/// A statically linked busybox for the shell rows: `workdir/busybox`, else
+/// `/bin/busybox` if it is static, else Debian's `busybox-static` package
+/// unpacked into `workdir`. None (the rows are then skipped, with a line
+/// saying so) when there is none and it cannot be fetched.
+fn find_busybox(workdir: &Path) -> Option<PathBuf> {
+    let local = workdir.join("busybox");
+    let is_static = |p: &Path| fs::read(p).is_ok_and(|elf| static_elf(&elf));
+    if is_static(&local) {
+        return Some(local);
+    }
+    let system = Path::new("/bin/busybox");
+    if is_static(system) {
+        return Some(system.to_owned());
+    }
+    match fetch_busybox(workdir, &local) {
+        Ok(()) if is_static(&local) => Some(local),
+        Ok(()) => {
+            println!("linux bench: busybox-static's busybox is not a static ELF; no shell rows");
+            None
         }
-        let prefix = format!("{package}_");
-        for entry in fs::read_dir(workdir)? {
-            let name = entry?.file_name().to_string_lossy().into_owned();
-            if name.starts_with(&prefix) && name.ends_with(".deb") {
-                return Ok(Some(workdir.join(name)));
-            }
+        Err(e) => {
+            println!("linux bench: no static busybox ({e:#}); no shell rows");
+            None
         }
     }
-    Ok(None)
 }
 
-fn apt_update() -> Result<()> {
-    println!("linux bench: running apt-get update");
-    let status = Command::new("apt-get")
-        .arg("update")
-        .status()
-        .context("running apt-get")?;
-    if !status.success() {
-        bail!("apt-get update failed: {status}");
+/// Downloads Debian's `busybox-static` and copies its `bin/busybox` to `to`.
+fn fetch_busybox(workdir: &Path, to: &Path) -> Result<()> {
+    if !command_exists("apt-get") || !command_exists("dpkg-deb") {
+        bail!("apt-get and dpkg-deb are needed to fetch busybox-static");
     }
+    println!(
+        "linux bench: downloading Debian's busybox-static into {}",
+        workdir.display()
+    );
+    let packages = ["busybox-static".to_owned()];
+    let deb = match download_any(workdir, &packages)? {
+        Some(deb) => deb,
+        None => {
+            apt_update()?;
+            download_any(workdir, &packages)?.context("apt-get download busybox-static failed")?
+        }
+    };
+    let root = workdir.join("busybox-root");
+    debian::extract(&deb, &root)?;
+    let from = root.join("bin/busybox");
+    fs::copy(&from, to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    fs::remove_dir_all(&root).with_context(|| format!("removing {}", root.display()))?;
     Ok(())
 }
 
-/// True if `program` can be started.
-fn command_exists(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
-/// Runs a command and returns its stdout; fails on a non-zero exit.
-fn capture(program: &str, args: &[&str]) -> Result<String> {
-    let out = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("running {program}"))?;
-    if !out.status.success() {
-        bail!(
-            "{program} {} failed: {}\n{}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+/// True if `elf` is a 64-bit little-endian ELF without a program
+/// interpreter (a `PT_INTERP` header), that is, one that runs in an
+/// initramfs holding nothing else.
+fn static_elf(elf: &[u8]) -> bool {
+    const PT_INTERP: u32 = 3;
+    let u16_at = |at: usize| {
+        elf.get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let u32_at = |at: usize| {
+        elf.get(at..at + 4)
+            .map(|b| u32::from_le_bytes(b.try_into().unwrap_or([0; 4])))
+    };
+    let u64_at = |at: usize| {
+        elf.get(at..at + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+    };
+    if elf.get(..6) != Some(b"\x7fELF\x02\x01".as_slice()) {
+        return false;
     }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    let (Some(phoff), Some(phentsize), Some(phnum)) = (u64_at(0x20), u16_at(0x36), u16_at(0x38))
+    else {
+        return false;
+    };
+    let Ok(phoff) = usize::try_from(phoff) else {
+        return false;
+    };
+    (0..usize::from(phnum)).all(|i| {
+        let at = phoff.saturating_add(i.saturating_mul(usize::from(phentsize)));
+        let whole = elf.len() >= at.saturating_add(usize::from(phentsize));
+        whole && u32_at(at).is_some_and(|kind| kind != PT_INTERP)
+    })
 }
 
 // ---- guest programs ----------------------------------------------------------
 
-/// The initramfs: the console node, the benchmark as `/init` and the
-/// program `spawn_exit` and `fork_exec_wait` start as `/bin/tinytrue`. The
-/// kernel's unpacker creates no parent directories, so each comes before its
-/// contents. (`/init` makes `/tmp` itself and mounts a tmpfs there.)
-fn initramfs_entries(init: Vec<u8>, tinytrue: Vec<u8>) -> Vec<CpioEntry> {
-    vec![
+/// The initramfs: the console node and `/dev/null`, the benchmark as
+/// `/init`, the program `spawn_exit` and `fork_exec_wait` start as
+/// `/bin/tinytrue`, and a static busybox as `/bin/busybox` for the shell
+/// rows when there is one. The kernel's unpacker creates no parent
+/// directories, so each comes before its contents. (`/init` makes `/tmp`
+/// and `/proc` itself and mounts them.)
+fn initramfs_entries(init: Vec<u8>, tinytrue: Vec<u8>, busybox: Option<Vec<u8>>) -> Vec<CpioEntry> {
+    let mut entries = vec![
         CpioEntry::dir("dev", 0o755),
         CpioEntry::char_dev("dev/console", 0o600, 5, 1),
+        CpioEntry::char_dev("dev/null", 0o666, 1, 3),
         CpioEntry::file("init", 0o755, init),
         CpioEntry::dir("bin", 0o755),
         CpioEntry::file("bin/tinytrue", 0o755, tinytrue),
-    ]
+    ];
+    if let Some(busybox) = busybox {
+        entries.push(CpioEntry::file("bin/busybox", 0o755, busybox));
+    }
+    entries
 }
 
 /// Writes `workdir/<name>.c` (only when it changed, so its mtime means
@@ -445,8 +470,12 @@ struct QemuRun {
 /// Boots the kernel and initramfs, collecting the console output, and kills
 /// QEMU if it runs past [`TIMEOUT`].
 fn run_qemu(cfg: &LinuxBenchConfig, kernel: &Path, initramfs: &Path) -> Result<QemuRun> {
+    let only = cfg
+        .only
+        .as_deref()
+        .map_or_else(String::new, |name| format!(" only={name}"));
     let append = format!(
-        "console=ttyS0 quiet panic=-1 mitigations=off -- unit={}",
+        "console=ttyS0 quiet panic=-1 mitigations=off -- unit={}{only}",
         cfg.unit
     );
     let mut cmd = Command::new("qemu-system-x86_64");
@@ -672,15 +701,46 @@ mod tests {
 
     #[test]
     fn initramfs_has_bin_before_tinytrue() {
-        let entries = initramfs_entries(b"init".to_vec(), b"true".to_vec());
+        let entries = initramfs_entries(b"init".to_vec(), b"true".to_vec(), None);
         let at = |path: &str| entries.iter().position(|e| e.path == path).unwrap();
         assert!(at("dev") < at("dev/console"));
+        assert!(at("dev") < at("dev/null"));
         assert!(at("bin") < at("bin/tinytrue"));
         let tinytrue = &entries[at("bin/tinytrue")];
         assert_eq!(tinytrue.perm, 0o755);
         assert_eq!(tinytrue.kind, CpioKind::File(b"true".to_vec()));
         assert_eq!(entries[at("bin")].kind, CpioKind::Dir);
         assert_eq!(entries[at("init")].kind, CpioKind::File(b"init".to_vec()));
+        assert!(!entries.iter().any(|e| e.path == "bin/busybox"));
+        let entries = initramfs_entries(Vec::new(), Vec::new(), Some(b"bb".to_vec()));
+        let at = |path: &str| entries.iter().position(|e| e.path == path).unwrap();
+        assert!(at("bin") < at("bin/busybox"));
+        assert_eq!(
+            entries[at("bin/busybox")].kind,
+            CpioKind::File(b"bb".to_vec())
+        );
+    }
+
+    /// A minimal ELF64 header with one program header of type `kind`.
+    fn elf_with_header(kind: u32) -> Vec<u8> {
+        let mut elf = vec![0u8; 64 + 56];
+        elf[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        elf[0x20..0x28].copy_from_slice(&64u64.to_le_bytes());
+        elf[0x36..0x38].copy_from_slice(&56u16.to_le_bytes());
+        elf[0x38..0x3a].copy_from_slice(&1u16.to_le_bytes());
+        elf[64..68].copy_from_slice(&kind.to_le_bytes());
+        elf
+    }
+
+    #[test]
+    fn static_elf_has_no_interpreter() {
+        assert!(static_elf(&elf_with_header(1)));
+        assert!(!static_elf(&elf_with_header(3)));
+        assert!(!static_elf(b"#!/bin/sh\n"));
+        assert!(!static_elf(&elf_with_header(1)[..70]));
+        let mut huge = elf_with_header(1);
+        huge[0x20..0x28].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(!static_elf(&huge));
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod build;
 mod chart;
 mod check;
 mod cpio;
+mod debian;
 mod fuzz;
 mod initramfs;
 mod linux;
@@ -76,6 +77,10 @@ enum Cmd {
         /// Skip the Mica side (to iterate on the Linux benchmark alone).
         #[arg(long)]
         no_mica: bool,
+        /// Run only the rows whose names contain this (on both sides; a
+        /// few rows run in groups, so a group's neighbours may come too).
+        #[arg(long)]
+        only: Option<String>,
         /// Arguments after `--` go to QEMU after the defaults.
         #[arg(last = true)]
         qemu_args: Vec<String>,
@@ -177,12 +182,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             accel,
             no_linux,
             no_mica,
+            only,
             qemu_args,
         } => bench::run(
             accel,
             &bench::Sides {
                 mica: !no_mica,
                 linux: !no_linux,
+                only,
             },
             &qemu_args,
         ),

@@ -2,8 +2,9 @@
 //! free-frame count, before drivers exist. Only the first program gets it.
 
 use abi::syscall::{
-    DEBUG_EXIT_CODE_LIMIT, DEBUG_WRITE_MAX_BYTES, DebugCountersArgs, DebugExitArgs,
-    DebugFrameCountArgs, DebugWriteArgs, FrameCount, KernelCounters, SyscallResult,
+    DEBUG_EXIT_CODE_LIMIT, DEBUG_LOG_READ_MAX_BYTES, DEBUG_WRITE_MAX_BYTES, DebugCountersArgs,
+    DebugExitArgs, DebugFrameCountArgs, DebugLogReadArgs, DebugWriteArgs, FrameCount,
+    KernelCounters, LogRead, SyscallResult,
 };
 use abi::{Rights, SysError};
 
@@ -12,7 +13,7 @@ use crate::cap::DebugObject;
 use crate::kernel::{FastPath, Kernel, Next};
 use crate::mem::kobj::ObjId;
 use crate::object::thread::Thread;
-use crate::usercopy::{Read, UserSlice};
+use crate::usercopy::{Read, UserSlice, Write};
 
 /// `DebugWrite`: copy the bytes in, then print them.
 #[inline(never)] // keeps its large frame off the common syscall path
@@ -76,4 +77,32 @@ pub fn counters(
         last_irq_tsc: crate::arch::irq::last_arrival_tsc(),
     };
     Ok(Next::Reply(counters.encode()))
+}
+
+/// `DebugLogRead`: the kept kernel log from a cursor, copied out after the
+/// log's lock is dropped (a fault in the copy may log).
+#[inline(never)] // keeps its large frame off the common syscall path
+pub fn log_read(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: DebugLogReadArgs,
+) -> Result<Next, SysError> {
+    lookup::<DebugObject>(k, caller, args.console, Rights::READ)?;
+    if args.len > DEBUG_LOG_READ_MAX_BYTES {
+        return Err(SysError::InvalidArg);
+    }
+    let whole = UserSlice::<Write>::new(args.addr, args.len)?;
+    let mut buffer = [0u8; DEBUG_LOG_READ_MAX_BYTES as usize];
+    let read = crate::klog::read(args.cursor, &mut buffer[..whole.len()]);
+    UserSlice::<Write>::new(args.addr, read.copied as u64)?.copy_from(
+        k,
+        caller,
+        &buffer[..read.copied],
+    )?;
+    let result = LogRead {
+        start: read.start,
+        copied: read.copied as u64,
+        end: read.end,
+    };
+    Ok(Next::Reply(result.encode()))
 }

@@ -39,6 +39,7 @@ pub fn dispatch(
     match syscall {
         Syscall::Null => Ok(Next::Success),
         Syscall::DebugWrite => debug::write(k, caller, decode(&args)?),
+        Syscall::DebugLogRead => debug::log_read(k, caller, decode(&args)?),
         Syscall::DebugExit => debug::exit(k, caller, decode(&args)?),
         Syscall::DebugFrameCount => debug::frame_count(k, caller, decode(&args)?),
         Syscall::ThreadExit => thread::exit(k, caller, decode(&args)?),

@@ -47,6 +47,7 @@ pub const UTILITIES: &[Utility] = &[
     textutils::ECHO,
     system::CLEAR,
     fileutils::CP,
+    system::DMESG,
     system::ENV,
     system::FALSE,
     system::FREE,

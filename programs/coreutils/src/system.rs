@@ -1,5 +1,5 @@
-//! Utilities about the system: `clear`, `env`, `false`, `free`, `help`,
-//! `ps`, `sleep`, `true`, `uname`, `uptime`.
+//! Utilities about the system: `clear`, `dmesg`, `env`, `false`, `free`,
+//! `help`, `ps`, `sleep`, `true`, `uname`, `uptime`.
 
 use alloc::format;
 use alloc::string::String;
@@ -51,6 +51,24 @@ pub const CLEAR: Utility = Utility {
         io.options(args, &NO_OPTIONS, CLEAR.usage, 1)?;
         io.print("\x1b[H\x1b[2J\x1b[3J")?;
         Ok(0)
+    },
+};
+
+/// Where the console server serves the kernel log.
+const KMSG: &str = "/dev/kmsg";
+
+/// `dmesg`.
+pub const DMESG: Utility = Utility {
+    name: "dmesg",
+    summary: "print the kernel log",
+    usage: "\nPrint the kernel's log (the newest 16 KiB it keeps), read from /dev/kmsg.\n",
+    run: |io, args| {
+        io.options(args, &NO_OPTIONS, DMESG.usage, 1)?;
+        let read = io.read_each(KMSG, |io, piece| {
+            io.out(piece)?;
+            Ok(true)
+        })?;
+        Ok(if read { 0 } else { 1 })
     },
 };
 

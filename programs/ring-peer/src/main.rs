@@ -5,10 +5,10 @@
 //! (`protocols::ring`) on the endpoint its startup page names `SERVICE`:
 //! `attach` maps the client's memory object, checks the ring's header and
 //! starts one thread for the ring; `status` and `detach` look at and stop
-//! it. Each ring thread sleeps on the submission queue's tail (a futex on
-//! the shared page), serves each batch (the operations of
-//! `protocols::ring`), and wakes the client through the completion
-//! queue's tail. A ring whose client breaks a rule is found hostile: its
+//! it. Each ring thread sleeps in a receive on the ring's doorbell
+//! (`ring::doorbell`: an endpoint, and a notification bound to the
+//! thread), serves each batch (the operations of `protocols::ring`), and
+//! wakes the client by answering its call when it goes back to sleep. A ring whose client breaks a rule is found hostile: its
 //! thread records the reason and ends, and the other rings go on.
 //!
 //! Exit status 1: no `SERVICE` handle; 2: receiving failed otherwise.
@@ -21,16 +21,16 @@ extern crate alloc;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-use abi::SysError;
 use abi::layout::PAGE_BYTES;
 use abi::startup::handle::SERVICE;
+use abi::{CapSlot, SysError};
 use protocols::ring::{self as proto, RingPeerServer, RingState};
 use protocols::{Cap, ErrorCode};
-use ring::mica::{FutexWaker, FutexWords};
+use ring::doorbell::{Doorbell, DoorbellWaker};
 use ring::{Completion, Error, Geometry, Layout, Request, Server, SetupError, SqeRules};
 use rt::Handle;
 use rt::ipc::Endpoint;
-use rt::memory::MemoryObject;
+use rt::memory::{Budget, MemoryObject};
 use rt::shared::SharedRegion;
 use rt::thread::JoinHandle;
 
@@ -72,7 +72,8 @@ struct Shared {
 /// One ring being served.
 struct Ring {
     shared: Arc<Shared>,
-    region: Arc<SharedRegion>,
+    _region: Arc<SharedRegion>,
+    bell: Arc<Doorbell>,
     thread: Option<JoinHandle<()>>,
     /// Kept so that the object lives while mapped; deleted on detach.
     _memory: MemoryObject,
@@ -83,7 +84,7 @@ struct Peer {
     rings: [Option<Ring>; MAX_RINGS],
 }
 
-type RingServer = Server<Arc<SharedRegion>, FutexWaker>;
+type RingServer = Server<Arc<SharedRegion>, DoorbellWaker>;
 
 /// Answers one submission.
 fn complete(request: &Request<'_, Arc<SharedRegion>>) -> Completion {
@@ -121,7 +122,16 @@ fn complete(request: &Request<'_, Arc<SharedRegion>>) -> Completion {
 }
 
 /// A ring's thread: serves until stopped or the client turns hostile.
-fn serve(mut server: RingServer, shared: Arc<Shared>) {
+fn serve(mut server: RingServer, bell: &Doorbell, shared: Arc<Shared>) {
+    if let Err(error) = bell.bind_current() {
+        rt::log::error!("ring-peer: cannot bind a ring's notification: {error}");
+        shared
+            .state
+            .store(RingState::Stopped as u32, Ordering::Release);
+        bell.revoke();
+        shared.done.store(true, Ordering::Release);
+        return;
+    }
     // Counted before each completion is published, so a client that
     // has its completions sees them counted in `status`.
     let handler = |request: &Request<'_, Arc<SharedRegion>>| {
@@ -143,6 +153,8 @@ fn serve(mut server: RingServer, shared: Arc<Shared>) {
             }
         }
     }
+    // The client's copies of the doorbell go now: its calls fail at once.
+    bell.revoke();
     shared.done.store(true, Ordering::Release);
 }
 
@@ -162,7 +174,7 @@ impl RingPeerServer for Peer {
         sq_entries: u32,
         cq_entries: u32,
         data_bytes: u32,
-    ) -> Result<u32, ErrorCode> {
+    ) -> Result<(u32, CapSlot, CapSlot), ErrorCode> {
         let geometry = Geometry {
             sq_entries,
             cq_entries,
@@ -179,14 +191,18 @@ impl RingPeerServer for Peer {
         let vaddr = RING_AREA + index as u64 * RING_SLOT_BYTES;
         let region = SharedRegion::map(&memory, 0, vaddr, pages).map_err(|_| proto::BAD_MEMORY)?;
         let region = Arc::new(region);
-        let server =
-            Server::attach(Arc::clone(&region), FutexWaker, geometry, RULES).map_err(|error| {
-                match error {
-                    SetupError::BadGeometry => proto::BAD_GEOMETRY,
-                    SetupError::TooSmall => proto::BAD_MEMORY,
-                    SetupError::BadHeader => proto::BAD_HEADER,
-                }
-            })?;
+        let budget = Budget::from_raw(rt::process::own_caps().budget);
+        let bell = Doorbell::create(&budget).map(Arc::new);
+        // The budget is the program's, not ours to delete.
+        let _ = budget.into_raw();
+        let bell = bell.map_err(|_| proto::TOO_MANY_RINGS)?;
+        let server = Server::attach(Arc::clone(&region), bell.waker(), geometry, RULES).map_err(
+            |error| match error {
+                SetupError::BadGeometry => proto::BAD_GEOMETRY,
+                SetupError::TooSmall => proto::BAD_MEMORY,
+                SetupError::BadHeader => proto::BAD_HEADER,
+            },
+        )?;
         let shared = Arc::new(Shared {
             state: AtomicU32::new(RingState::Serving as u32),
             reason: AtomicU32::new(0),
@@ -194,10 +210,14 @@ impl RingPeerServer for Peer {
             stop: AtomicBool::new(false),
             done: AtomicBool::new(false),
         });
-        let theirs = Arc::clone(&shared);
+        // The client's copies: the reply carries copies of these, and
+        // `detach` deletes them with its revoke.
+        let (endpoint, notification) = bell.client_caps().map_err(|_| proto::TOO_MANY_RINGS)?;
+        let caps = (endpoint.into_raw(), notification.into_raw());
+        let (theirs, their_bell) = (Arc::clone(&shared), Arc::clone(&bell));
         let thread = rt::thread::Builder::new()
             .name("ring")
-            .spawn(move || serve(server, theirs));
+            .spawn(move || serve(server, &their_bell, theirs));
         let thread = match thread {
             Ok(thread) => Some(thread),
             Err(error) => {
@@ -210,11 +230,12 @@ impl RingPeerServer for Peer {
         };
         self.rings[index] = Some(Ring {
             shared,
-            region,
+            _region: region,
+            bell,
             thread,
             _memory: memory,
         });
-        Ok(index as u32)
+        Ok((index as u32, caps.0, caps.1))
     }
 
     fn status(&mut self, ring: u32) -> Result<(RingState, u64, u32), ErrorCode> {
@@ -238,21 +259,17 @@ impl RingPeerServer for Peer {
         };
         ring.shared.stop.store(true, Ordering::Release);
         if let Some(thread) = ring.thread.take() {
-            // The thread sleeps, or is about to, on the SQ tail (waiting
-            // for submissions) or on the CQ head (waiting for room, which
-            // a client that never takes its completions would make it do
-            // for ever): wake both until it has ended (a wake just before
-            // its sleep would be lost, so one is not enough).
-            let words = [ring::offset::SQ_TAIL, ring::offset::CQ_HEAD]
-                .map(|offset| ring.region.futex_word(offset));
-            while !ring.shared.done.load(Ordering::Acquire) {
-                for word in words {
-                    let _ = rt::sys::futex_wake(word, abi::syscall::FUTEX_ALL);
-                }
-                rt::thread::sleep(core::time::Duration::from_millis(1));
-            }
+            // The thread sleeps, or is about to, in a receive on the
+            // doorbell (for submissions, or for room in the completion
+            // queue, which a client that never takes its completions
+            // would make it wait for for ever): the signal's bit stays
+            // until a receive takes it, so one wakes it.
+            ring.bell.ring();
             let _ = thread.join();
         }
+        // Every copy of the doorbell goes, ours and the client's: a call
+        // it makes now fails at once.
+        ring.bell.revoke();
         ring.shared
             .state
             .store(RingState::Stopped as u32, Ordering::Release);

@@ -5,8 +5,10 @@
 //! - `sh` with a terminal as `stdin`: the interactive shell;
 //! - `sh` with other input: reads commands from `stdin`.
 //!
-//! Started with no `stdin` at all (by init, at boot), it opens
-//! `/dev/console` as `stdin`, `stdout` and `stderr`: a getty of one line.
+//! Started with no arguments and no standard stream at all (by init, at
+//! boot), it opens `/dev/console` as `stdin`, `stdout` and `stderr`: a
+//! getty of one line. `sh -c` or a script without streams runs without
+//! them (as with closed descriptors on Unix): it never takes the console.
 //! The exit status is the last command's (2 for a syntax error or a bad
 //! option, 127 for a script that is not there).
 #![no_std]
@@ -39,7 +41,7 @@ const GREETING: &str =
 
 fn main() -> u64 {
     let args: Vec<String> = rt::process::args().map(String::from).collect();
-    let (io, console) = startup_io();
+    let (io, console) = startup_io(args.len() <= 1);
     let arg0 = args.first().cloned().unwrap_or_else(|| "sh".to_string());
     let status = match args.get(1).map(String::as_str) {
         Some("-c") => {
@@ -117,15 +119,16 @@ fn finish(result: Run) -> i32 {
     }
 }
 
-/// The standard streams from the startup page; with none at all (started
-/// by init), the console for all three (and `true` says so).
-fn startup_io() -> (Io, bool) {
+/// The standard streams from the startup page; with none at all and
+/// `getty` (no arguments: started by init), the console for all three (and
+/// `true` says so).
+fn startup_io(getty: bool) -> (Io, bool) {
     let mut io = Io::default();
     let names = ["stdin", "stdout", "stderr"];
     for (slot, name) in io.fds.iter_mut().zip(names) {
         *slot = File::inherited(name).map(fd);
     }
-    if io.fds.iter().any(Option::is_some) {
+    if !getty || io.fds.iter().any(Option::is_some) {
         return (io, false);
     }
     match File::open("/dev/console", OpenFlags::READ | OpenFlags::WRITE) {

@@ -103,7 +103,13 @@ impl FileServer for Server {
     fn close(&mut self) -> Result<(), ErrorCode> {
         Err(file::code(FsError::BadDescriptor))
     }
-    fn attach_ring(&mut self, _: protocols::Cap, _: u32, _: u32, _: u32) -> Result<(), ErrorCode> {
+    fn attach_ring(
+        &mut self,
+        _: protocols::Cap,
+        _: u32,
+        _: u32,
+        _: u32,
+    ) -> Result<(protocols::abi::CapSlot, protocols::abi::CapSlot), ErrorCode> {
         Err(file::code(FsError::InvalidArgument))
     }
     fn map(&mut self) -> Result<(protocols::abi::CapSlot, u64, u64), ErrorCode> {
@@ -112,6 +118,15 @@ impl FileServer for Server {
     fn map_at(&mut self, path: &str) -> Result<(protocols::abi::CapSlot, u64, u64), ErrorCode> {
         check_path(path)?;
         Err(file::code(FsError::NotSupported))
+    }
+    fn attach_data(&mut self, _: protocols::Cap, _: u32) -> Result<(), ErrorCode> {
+        Err(file::code(FsError::NotSupported))
+    }
+    fn write_shared(&mut self, offset: u32, len: u32) -> Result<u64, ErrorCode> {
+        Ok(u64::from(offset.wrapping_add(len) % 7))
+    }
+    fn read_shared(&mut self, offset: u32, max: u32) -> Result<u64, ErrorCode> {
+        Ok(u64::from(offset ^ max) % 5)
     }
 }
 

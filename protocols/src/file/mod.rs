@@ -128,8 +128,11 @@ crate::protocol! {
         /// memory object `memory` with this geometry, for bulk reads and
         /// writes of this open file ([`ring`] has the operations). The
         /// ring is served until the object is closed or the client breaks
-        /// one of the ring's rules.
-        fn attach_ring(memory: Cap, sq_entries: u32, cq_entries: u32, data_bytes: u32) = 17;
+        /// one of the ring's rules. Returns the ring's doorbell
+        /// (`ring::doorbell`): the endpoint its server thread receives on,
+        /// to call when waiting for completions, and the notification
+        /// bound to that thread, to signal it.
+        fn attach_ring(memory: Cap, sq_entries: u32, cq_entries: u32, data_bytes: u32) -> (Cap, Cap) = 17;
 
         /// A read-only memory object holding the open file's bytes, the
         /// byte offset of the first one in it, and the file's length, for

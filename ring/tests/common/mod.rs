@@ -83,3 +83,82 @@ pub const RULES: SqeRules = SqeRules {
     opcodes: 0b111,
     flags: 0,
 };
+
+/// What `ring::doorbell` does with IPC, on the host: a pending signal (a
+/// bound notification's bit) and calls waiting to be taken and answered.
+#[derive(Debug, Default)]
+pub struct Doorbell {
+    state: Mutex<BellState>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct BellState {
+    signalled: bool,
+    calls: u64,
+    taken: u64,
+    answered: u64,
+}
+
+/// The server's side of a [`Doorbell`]: `wait` answers the call taken
+/// last, then sleeps until a signal or a call (`DoorbellWaker`'s
+/// `ReplyRecv`); `wake` does nothing, since the client sleeps only in a
+/// call.
+#[derive(Debug)]
+pub struct ServerBell {
+    pub bell: std::sync::Arc<Doorbell>,
+    pub owes: std::cell::Cell<Option<u64>>,
+}
+
+impl<M: Memory + ?Sized> Waker<M> for ServerBell {
+    fn wait(&self, _: &M, _: usize, _: u32, _: Option<u64>) -> Result<(), TimedOut> {
+        let mut state = self.bell.state.lock().unwrap();
+        if let Some(call) = self.owes.take() {
+            state.answered = call;
+            self.bell.changed.notify_all();
+        }
+        while !state.signalled && state.calls == state.taken {
+            state = self.bell.changed.wait(state).unwrap();
+        }
+        if state.signalled {
+            state.signalled = false;
+        } else {
+            state.taken += 1;
+            self.owes.set(Some(state.taken));
+        }
+        Ok(())
+    }
+
+    fn wake(&self, _: &M, _: usize) {}
+
+    fn peer_may_sleep(&self) -> bool {
+        false
+    }
+}
+
+/// The client's side of a [`Doorbell`]: `wait` is a call, `wake` a
+/// signal (`CallWaker`).
+#[derive(Debug)]
+pub struct ClientBell(pub std::sync::Arc<Doorbell>);
+
+impl<M: Memory + ?Sized> Waker<M> for ClientBell {
+    fn wait(&self, _: &M, _: usize, _: u32, _: Option<u64>) -> Result<(), TimedOut> {
+        let mut state = self.0.state.lock().unwrap();
+        state.calls += 1;
+        let me = state.calls;
+        self.0.changed.notify_all();
+        while state.answered < me {
+            state = self.0.changed.wait(state).unwrap();
+        }
+        Ok(())
+    }
+
+    fn wake(&self, _: &M, _: usize) {
+        self.0.state.lock().unwrap().signalled = true;
+        self.0.changed.notify_all();
+    }
+
+    fn wait_wakes_peer(&self) -> bool {
+        true
+    }
+}

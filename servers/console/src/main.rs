@@ -3,8 +3,10 @@
 //! the line discipline (`ttycore`) to what is typed, and serves
 //!
 //! - the `File` protocol (`protocols::file`) for `/dev`: the directory
-//!   itself (the empty path) and the one device in it, `console`, whose
+//!   itself (the empty path) and the devices in it: `console`, whose
 //!   `read` gives typed input and whose `write` shows program output;
+//!   `null`; and `kmsg`, the kernel log (with the `kernel-log` authority,
+//!   a `KERNEL_LOG` handle);
 //! - the `Tty` protocol (`protocols::tty`: `set_mode`, `wait_signal`,
 //!   `size`) on the same capabilities, told apart by opcode
 //!   (`protocols::tty::is_tty_opcode`).
@@ -40,7 +42,7 @@ mod state;
 use alloc::boxed::Box;
 
 use abi::SysError;
-use abi::startup::handle::{CLIENT, SERVICE};
+use abi::startup::handle::{CLIENT, KERNEL_LOG, SERVICE};
 use rt::Handle;
 use rt::ipc::Endpoint;
 use rt::sync::Mutex;
@@ -48,7 +50,8 @@ use rt::sync::Mutex;
 // No manifest (`sysconf::manifest!`): a program with one gets only what it
 // names, and the console's terminal is configuration (`serial`, or the
 // test runner's wire in the test system, named by an argument). Without
-// one, init gives it exactly what its system.toml entry grants.
+// one, init gives it the endpoints its system.toml entry grants and the
+// read-only `kernel-log` authority (docs/init.md).
 
 rt::entry!(main);
 
@@ -86,7 +89,8 @@ fn main() -> u64 {
         }
     }
     let endpoint = Endpoint::from_raw(service);
-    let mut server = server::Server::new(service, shared);
+    let kernel_log = info.handle(KERNEL_LOG);
+    let mut server = server::Server::new(service, shared, kernel_log);
     if let Err(error) = server.watch() {
         rt::log::warn!("console: no leases ({error}): a killed client's objects stay open");
     }

@@ -1,11 +1,14 @@
-//! The handlers: `File` for `/dev` and `/dev/console`, `Tty` on an open
-//! console, dispatched by opcode.
+//! The handlers: `File` for `/dev` and the devices in it, `Tty` on an
+//! open console, dispatched by opcode.
 //!
 //! Objects (badges, `protocols::file::Objects`): the root capability and
-//! [`Object::Dir`] are the directory `/dev`, which holds one entry,
-//! `console`; [`Object::Console`] is an open console. Each open console
-//! has its own number, so that closing it answers only the reads that
-//! came through it.
+//! [`Object::Dir`] are the directory `/dev`, which holds `console`,
+//! `null` and (when init granted the `kernel-log` authority) `kmsg`;
+//! [`Object::Console`] is an open console. Each open console has its own
+//! number, so that closing it answers only the reads that came through
+//! it. [`Object::Null`] reads end of file and takes every write;
+//! [`Object::Kmsg`] reads the kernel log (`DebugLogRead`) from its own
+//! cursor to the end, then end of file (`dmesg`).
 
 use abi::CapSlot;
 use fscore::{FsError, Kind, OpenFlags};
@@ -18,13 +21,19 @@ use ttycore::Settings;
 
 use crate::state::{Shared, Waiter, deliver};
 
-/// The device's name in `/dev`.
+/// The terminal's name in `/dev`.
 pub const NAME: &str = "console";
+/// The empty device's name in `/dev`.
+const NULL: &str = "null";
+/// The kernel log's name in `/dev`.
+const KMSG: &str = "kmsg";
 /// Open objects one session may hold.
 const OPEN_PER_SESSION: u32 = 64;
 /// `stat` ids: the directory and the device.
 const DIR_ID: u64 = 1;
 const CONSOLE_ID: u64 = 2;
+const NULL_ID: u64 = 3;
+const KMSG_ID: u64 = 4;
 /// The size `size` reports: the console cannot ask the terminal.
 const COLUMNS: u16 = 80;
 const ROWS: u16 = 24;
@@ -38,6 +47,10 @@ enum Object {
     Dir,
     /// The console, opened with `flags`; `number` tells opens apart.
     Console { flags: OpenFlags, number: u64 },
+    /// `/dev/null`, opened with `flags`.
+    Null { flags: OpenFlags },
+    /// `/dev/kmsg`: the position in the kernel log of the next byte.
+    Kmsg { cursor: u64 },
 }
 
 /// What the current call waits for.
@@ -61,13 +74,20 @@ pub struct Server {
     next_number: u64,
     buffer: [u8; READ_MAX_BYTES],
     listing: DirWriter,
+    /// The read-only debug capability `DebugLogRead` takes, if granted.
+    kernel_log: Option<CapSlot>,
 }
 
 impl Server {
-    /// No objects open yet, answering on `endpoint`.
-    pub fn new(endpoint: CapSlot, shared: &'static Shared) -> Server {
+    /// No objects open yet, answering on `endpoint`; `/dev/kmsg` reads
+    /// through `kernel_log` (without it there is no such file).
+    pub fn new(endpoint: CapSlot, shared: &'static Shared, kernel_log: Option<CapSlot>) -> Server {
         let mut listing = DirWriter::default();
         listing.push(Kind::Device, NAME);
+        listing.push(Kind::Device, NULL);
+        if kernel_log.is_some() {
+            listing.push(Kind::Device, KMSG);
+        }
         Server {
             objects: Objects::new(endpoint, OPEN_PER_SESSION),
             shared,
@@ -76,6 +96,7 @@ impl Server {
             next_number: 1,
             buffer: [0; READ_MAX_BYTES],
             listing,
+            kernel_log,
         }
     }
 
@@ -153,6 +174,9 @@ impl Server {
         match self.objects.this()? {
             This::Object(_, Object::Console { flags, number }) => Ok((*flags, *number)),
             This::Root(_) | This::Object(_, Object::Dir) => Err(FsError::IsADirectory),
+            This::Object(_, Object::Null { .. } | Object::Kmsg { .. }) => {
+                Err(FsError::NotSupported)
+            }
         }
     }
 
@@ -160,7 +184,9 @@ impl Server {
     fn dir(&mut self) -> Result<u32, FsError> {
         match self.objects.this()? {
             This::Root(session) | This::Object(session, Object::Dir) => Ok(session),
-            This::Object(_, Object::Console { .. }) => Err(FsError::NotADirectory),
+            This::Object(_, Object::Console { .. } | Object::Null { .. } | Object::Kmsg { .. }) => {
+                Err(FsError::NotADirectory)
+            }
         }
     }
 
@@ -181,9 +207,70 @@ impl Server {
             .mint(session, Object::Console { flags, number })
     }
 
+    /// Whether `path` names something inside a device (`console/x`):
+    /// `NotADirectory`, not `NotFound`.
+    fn device_child(&self, path: &str) -> bool {
+        path.split_once('/').is_some_and(|(first, _)| {
+            first == NAME || first == NULL || (first == KMSG && self.kernel_log.is_some())
+        })
+    }
+
+    /// `read` on `/dev/null` (end of file) or `/dev/kmsg` (the kernel log
+    /// from the object's cursor on; end of file at its end): how many
+    /// bytes of `buffer` it filled. None for anything else.
+    fn read_device(&mut self, max: u32) -> Option<Result<usize, ErrorCode>> {
+        let max = (max as usize).min(READ_MAX_BYTES);
+        let log = self.kernel_log;
+        let buffer = &mut self.buffer;
+        let object = match self.objects.this() {
+            Ok(This::Object(_, object)) => object,
+            _ => return None,
+        };
+        match object {
+            Object::Null { flags } if flags.read() => Some(Ok(0)),
+            Object::Null { .. } => Some(Err(file::code(FsError::WrongMode))),
+            Object::Kmsg { cursor } => {
+                let Some(log) = log else {
+                    return Some(Err(file::code(FsError::NotSupported)));
+                };
+                Some(read_log(log, cursor, &mut buffer[..max]))
+            }
+            Object::Dir | Object::Console { .. } => None,
+        }
+    }
+
     fn defer(&mut self, deferral: Deferral) -> ErrorCode {
         self.deferral = Some(deferral);
         DEFER
+    }
+}
+
+/// Reads the kernel log from `cursor` into `buffer` (advancing it): how
+/// many bytes. When bytes were overwritten before they were read, the
+/// read starts at the next whole line (the rest of a cut line is dropped).
+/// 0 only at the log's end.
+fn read_log(log: CapSlot, cursor: &mut u64, buffer: &mut [u8]) -> Result<usize, ErrorCode> {
+    loop {
+        let wanted = *cursor;
+        // Only a revoked capability fails: the log is gone for us.
+        let read = rt::sys::debug_log_read(log, wanted, buffer)
+            .map_err(|_| file::code(FsError::NotSupported))?;
+        *cursor = read.start + read.copied;
+        let copied = read.copied as usize;
+        if read.start == wanted || copied == 0 {
+            return Ok(copied);
+        }
+        match buffer[..copied].iter().position(|&b| b == b'\n') {
+            Some(at) if at + 1 < copied => {
+                buffer.copy_within(at + 1..copied, 0);
+                return Ok(copied - at - 1);
+            }
+            // The cut line ends this piece: on to the next one, which
+            // starts where this one ended (nothing is lost in between).
+            Some(_) => continue,
+            // A piece of one long line: give it as it is.
+            None => return Ok(copied),
+        }
     }
 }
 
@@ -191,6 +278,10 @@ impl Server {
 const DIR_STAT: (u8, u64, u64, u64) = (Kind::Dir.code(), 1, DIR_ID, 2);
 /// `stat` of the console.
 const CONSOLE_STAT: (u8, u64, u64, u64) = (Kind::Device.code(), 0, CONSOLE_ID, 1);
+/// `stat` of `/dev/null`.
+const NULL_STAT: (u8, u64, u64, u64) = (Kind::Device.code(), 0, NULL_ID, 1);
+/// `stat` of `/dev/kmsg` (its size is not known ahead: read to the end).
+const KMSG_STAT: (u8, u64, u64, u64) = (Kind::Device.code(), 0, KMSG_ID, 1);
 
 impl FileServer for Server {
     fn open(&mut self, path: &str, flags: u32) -> Result<(CapSlot, u8), ErrorCode> {
@@ -217,7 +308,25 @@ impl FileServer for Server {
                     let slot = self.mint_console(session, flags)?;
                     Ok((slot, Kind::Device.code()))
                 }
-                _ if path.starts_with("console/") => Err(FsError::NotADirectory),
+                NULL | KMSG if path == NULL || self.kernel_log.is_some() => {
+                    if flags.contains(OpenFlags::DIRECTORY) {
+                        return Err(FsError::NotADirectory);
+                    }
+                    if flags.contains(OpenFlags::EXCLUSIVE) {
+                        return Err(FsError::Exists);
+                    }
+                    let object = if path == NULL {
+                        Object::Null { flags }
+                    } else if flags.write() {
+                        // The kernel log is written by the kernel alone.
+                        return Err(FsError::ReadOnly);
+                    } else {
+                        Object::Kmsg { cursor: 0 }
+                    };
+                    let slot = self.objects.mint(session, object)?;
+                    Ok((slot, Kind::Device.code()))
+                }
+                _ if self.device_child(path) => Err(FsError::NotADirectory),
                 // /dev holds what the servers put there: nobody creates.
                 _ if flags.contains(OpenFlags::CREATE) => Err(FsError::ReadOnly),
                 _ => Err(FsError::NotFound),
@@ -226,6 +335,9 @@ impl FileServer for Server {
     }
 
     fn read(&mut self, max: u32) -> Result<&[u8], ErrorCode> {
+        if let Some(read) = self.read_device(max) {
+            return read.map(|n| &self.buffer[..n]);
+        }
         let (flags, number) = wire(self.console())?;
         if !flags.read() {
             return Err(file::code(FsError::WrongMode));
@@ -247,6 +359,15 @@ impl FileServer for Server {
     }
 
     fn write(&mut self, data: &[u8]) -> Result<u64, ErrorCode> {
+        match wire(self.objects.this())? {
+            This::Object(_, Object::Null { flags }) if flags.write() => {
+                return Ok(data.len() as u64);
+            }
+            This::Object(_, Object::Null { .. } | Object::Kmsg { .. }) => {
+                return Err(file::code(FsError::WrongMode));
+            }
+            _ => {}
+        }
         let (flags, _) = wire(self.console())?;
         if !flags.write() {
             return Err(file::code(FsError::WrongMode));
@@ -267,6 +388,8 @@ impl FileServer for Server {
         match wire(self.objects.this())? {
             This::Root(_) | This::Object(_, Object::Dir) => Ok(DIR_STAT),
             This::Object(_, Object::Console { .. }) => Ok(CONSOLE_STAT),
+            This::Object(_, Object::Null { .. }) => Ok(NULL_STAT),
+            This::Object(_, Object::Kmsg { .. }) => Ok(KMSG_STAT),
         }
     }
 
@@ -276,7 +399,9 @@ impl FileServer for Server {
         match path {
             "" => Ok(DIR_STAT),
             NAME => Ok(CONSOLE_STAT),
-            _ if path.starts_with("console/") => Err(file::code(FsError::NotADirectory)),
+            NULL => Ok(NULL_STAT),
+            KMSG if self.kernel_log.is_some() => Ok(KMSG_STAT),
+            _ if self.device_child(path) => Err(file::code(FsError::NotADirectory)),
             _ => Err(file::code(FsError::NotFound)),
         }
     }
@@ -322,8 +447,10 @@ impl FileServer for Server {
             return Err(file::code(FsError::InvalidArgument));
         }
         wire(match object {
-            Object::Dir => self.objects.mint(session, Object::Dir),
             Object::Console { flags, .. } => self.mint_console(session, flags),
+            Object::Dir | Object::Null { .. } | Object::Kmsg { .. } => {
+                self.objects.mint(session, object)
+            }
         })
     }
 
@@ -341,7 +468,7 @@ impl FileServer for Server {
         _sq_entries: u32,
         _cq_entries: u32,
         _data_bytes: u32,
-    ) -> Result<(), ErrorCode> {
+    ) -> Result<(CapSlot, CapSlot), ErrorCode> {
         // The memory capability is deleted as it drops.
         Err(self.unsupported())
     }

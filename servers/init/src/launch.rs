@@ -49,6 +49,8 @@ pub struct Authorities<'a> {
     pub initramfs: (CapSlot, u64),
     /// A badged capability to init's supervisor protocol.
     pub supervisor: CapSlot,
+    /// The kernel's debug capability (granted read-only as `kernel-log`).
+    pub debug: CapSlot,
     /// The archive.
     pub archive: &'a [u8],
     /// Boot entropy, mixed per instance.
@@ -96,6 +98,7 @@ pub fn needs<'a>(program: &sysconf::Program<'a>, file: &'a [u8]) -> Result<Vec<N
             .filter_map(|grant| match grant {
                 sysconf::Grant::Serves(e) => Some(Need::Serves(e.name)),
                 sysconf::Grant::ClientOf(e) => Some(Need::ClientOf(e.name)),
+                sysconf::Grant::Authority(a) if a.is_read_only() => Some(Need::Authority(a)),
                 _ => None,
             })
             .collect()),
@@ -265,6 +268,9 @@ pub fn launch(
                 Rights::WRITE | Rights::GRANT,
                 handle::SUPERVISOR,
             ),
+            Need::Authority(Authority::KernelLog) => {
+                Grant::new(authorities.debug, Rights::READ, handle::KERNEL_LOG)
+            }
             Need::Authority(Authority::BootInfo) => {
                 boot_info = true;
                 continue;

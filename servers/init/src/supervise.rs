@@ -124,6 +124,7 @@ impl<'a> Init<'a> {
                     boot.initramfs_addr % abi::layout::PAGE_BYTES,
                 ),
                 supervisor,
+                debug: CapSlot(boot.debug_cap),
                 archive,
                 entropy: boot.entropy,
                 aslr,

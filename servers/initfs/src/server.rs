@@ -296,7 +296,7 @@ impl FileServer for Server<'_> {
         _sq_entries: u32,
         _cq_entries: u32,
         _data_bytes: u32,
-    ) -> Result<(), ErrorCode> {
+    ) -> Result<(CapSlot, CapSlot), ErrorCode> {
         // No bulk path here: the memory capability is deleted as it drops.
         Err(file::code(FsError::InvalidArgument))
     }

@@ -704,7 +704,7 @@ impl FileServer for Server {
         _sq_entries: u32,
         _cq_entries: u32,
         _data_bytes: u32,
-    ) -> Result<(), ErrorCode> {
+    ) -> Result<(CapSlot, CapSlot), ErrorCode> {
         // Pipes take data areas instead (`attach_data`): the memory
         // capability is deleted as it drops.
         Err(file::code(FsError::WrongMode))

@@ -4,14 +4,16 @@
 //! The client makes the memory object (from its own budget), creates the
 //! ring in it and attaches it to an open file. ramfs maps the object,
 //! checks the header, retains the file's node and starts one thread for
-//! the ring. That thread sleeps on the submission queue's tail, and for
+//! the ring. That thread sleeps in a receive on the ring's doorbell
+//! (`ring::doorbell`: an endpoint, and a notification bound to the
+//! thread, whose client copies `attach_ring` returns), and for
 //! each submission locks the tree, copies between the file and the ring's
 //! data area (a read straight from the file's pages; a write through a
 //! buffer, since the tree takes a slice), and completes it with the bytes
 //! done or an `FsError` code.
 //!
 //! A ring ends when the object that attached it is closed ([`Rings::close`]
-//! sets its stop flag and wakes its thread until it has ended) or when its
+//! sets its stop flag and signals its thread's notification) or when its
 //! client breaks a ring rule (the thread logs one line and ends). Either
 //! way the thread releases the node as it ends; the main thread joins it,
 //! unmaps the region and deletes the memory capability the next time it
@@ -24,14 +26,16 @@ use alloc::sync::Arc;
 use alloc::vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use abi::CapSlot;
 use abi::layout::PAGE_BYTES;
 use fscore::tree::{NodeId, Tree};
 use fscore::{FsError, OpenFlags};
 use protocols::Cap;
 use protocols::file::ring::{OP_READ, OPCODES, status};
-use ring::mica::{FutexWaker, FutexWords};
+use ring::doorbell::{Doorbell, DoorbellWaker};
 use ring::{Completion, Error, Geometry, Layout, Request, Server, SqeRules};
-use rt::memory::MemoryObject;
+use rt::Handle;
+use rt::memory::{Budget, MemoryObject};
 use rt::shared::SharedRegion;
 use rt::sync::Mutex;
 use rt::thread::JoinHandle;
@@ -61,7 +65,7 @@ const RULES: SqeRules = SqeRules {
 /// The tree, shared by the main thread and the ring threads.
 pub type SharedTree = Arc<Mutex<Tree>>;
 
-type RingServer = Server<Arc<SharedRegion>, FutexWaker>;
+type RingServer = Server<Arc<SharedRegion>, DoorbellWaker>;
 
 /// The open file a ring reads and writes.
 #[derive(Clone, Copy, Debug)]
@@ -90,8 +94,10 @@ struct Ring {
     badge: u64,
     session: u32,
     flags: Arc<Flags>,
-    region: Arc<SharedRegion>,
+    bell: Arc<Doorbell>,
     thread: Option<JoinHandle<()>>,
+    /// Unmapped once the thread has ended.
+    _region: Arc<SharedRegion>,
     /// Kept so that the object lives while mapped; deleted with the ring.
     _memory: MemoryObject,
 }
@@ -100,20 +106,16 @@ impl Ring {
     /// Stops the thread (if it still runs) and waits for it to end.
     fn stop(&mut self) {
         self.flags.stop.store(true, Ordering::Release);
-        // The thread sleeps, or is about to, on the SQ tail or on the CQ
-        // head (waiting for room): wake both until it has ended, since a
-        // wake just before its sleep would be lost.
-        let words = [ring::offset::SQ_TAIL, ring::offset::CQ_HEAD]
-            .map(|offset| self.region.futex_word(offset));
-        while self.thread.is_some() && !self.flags.done.load(Ordering::Acquire) {
-            for word in words {
-                let _ = rt::sys::futex_wake(word, abi::syscall::FUTEX_ALL);
-            }
-            rt::thread::sleep(core::time::Duration::from_millis(1));
-        }
+        // The thread sleeps, or is about to, in a receive on the doorbell
+        // (for submissions, or for room in the completion queue): the
+        // signal's bit stays until a receive takes it, so one wakes it.
         if let Some(thread) = self.thread.take() {
+            self.bell.ring();
             let _ = thread.join();
         }
+        // Every copy of the doorbell goes, ramfs's and the client's: a
+        // call the client makes now fails at once.
+        self.bell.revoke();
     }
 }
 
@@ -146,7 +148,7 @@ impl Rings {
         target: Target,
         memory: Cap,
         geometry: Geometry,
-    ) -> Result<(), FsError> {
+    ) -> Result<(CapSlot, CapSlot), FsError> {
         self.reap();
         let layout = Layout::new(geometry).map_err(|_| FsError::InvalidArgument)?;
         if geometry.data_bytes > MAX_DATA_BYTES {
@@ -167,19 +169,33 @@ impl Rings {
         let region = SharedRegion::map(&memory, 0, vaddr, pages)
             .map(Arc::new)
             .map_err(|_| FsError::InvalidArgument)?;
-        let server = Server::attach(Arc::clone(&region), FutexWaker, geometry, RULES)
+        let budget = Budget::from_raw(rt::process::own_caps().budget);
+        let bell = Doorbell::create(&budget).map(Arc::new);
+        // The budget is ramfs's, not ours to delete.
+        let _ = budget.into_raw();
+        let bell = bell.map_err(|_| FsError::NoSpace)?;
+        let server = Server::attach(Arc::clone(&region), bell.waker(), geometry, RULES)
             .map_err(|_| FsError::InvalidArgument)?;
-        tree.lock().retain(target.node)?;
+        // The client's copies: the reply carries copies of these, and the
+        // revoke in `Ring::stop` deletes them.
+        let (endpoint, notification) = bell.client_caps().map_err(|_| FsError::NoSpace)?;
+        let caps = (endpoint.into_raw(), notification.into_raw());
+        if let Err(error) = tree.lock().retain(target.node) {
+            bell.revoke();
+            return Err(error);
+        }
         let flags = Arc::new(Flags::default());
         let (theirs, their_tree) = (Arc::clone(&flags), Arc::clone(tree));
+        let their_bell = Arc::clone(&bell);
         let thread = rt::thread::Builder::new()
             .name("ramfs-ring")
-            .spawn(move || serve(server, &theirs, &their_tree, target));
+            .spawn(move || serve(server, &their_bell, &theirs, &their_tree, target));
         let thread = match thread {
             Ok(thread) => thread,
             Err(error) => {
                 rt::log::error!("ramfs: cannot start a ring thread: {error}");
                 let _ = tree.lock().release(target.node);
+                bell.revoke();
                 return Err(FsError::NoSpace);
             }
         };
@@ -187,11 +203,12 @@ impl Rings {
             badge,
             session,
             flags,
-            region,
+            bell,
             thread: Some(thread),
+            _region: region,
             _memory: memory,
         });
-        Ok(())
+        Ok(caps)
     }
 
     /// Ends the rings the capability with `badge` attached, and reaps.
@@ -222,8 +239,18 @@ impl Rings {
 
 /// A ring's thread: serves until stopped or the client turns hostile,
 /// then releases the node.
-fn serve(mut server: RingServer, flags: &Flags, tree: &Mutex<Tree>, target: Target) {
+fn serve(
+    mut server: RingServer,
+    bell: &Doorbell,
+    flags: &Flags,
+    tree: &Mutex<Tree>,
+    target: Target,
+) {
     let mut bounce = vec![0u8; BOUNCE_BYTES];
+    if let Err(error) = bell.bind_current() {
+        rt::log::error!("ramfs: cannot bind a ring's notification: {error}");
+        flags.stop.store(true, Ordering::Release);
+    }
     while !flags.stop.load(Ordering::Acquire) {
         let handler = |request: &Request<'_, Arc<SharedRegion>>| {
             let result = match request.sqe.opcode {
@@ -251,6 +278,9 @@ fn serve(mut server: RingServer, flags: &Flags, tree: &Mutex<Tree>, target: Targ
         }
     }
     let _ = tree.lock().release(target.node);
+    // The client's copies of the doorbell go now (its calls fail at
+    // once), not when the ring is reaped.
+    bell.revoke();
     flags.done.store(true, Ordering::Release);
 }
 

@@ -334,7 +334,7 @@ impl FileServer for Server {
         sq_entries: u32,
         cq_entries: u32,
         data_bytes: u32,
-    ) -> Result<(), ErrorCode> {
+    ) -> Result<(CapSlot, CapSlot), ErrorCode> {
         let (session, open) = wire(self.this())?;
         // The root capability is a directory too.
         let kind = wire(self.tree.lock().stat(open.node))?.kind;

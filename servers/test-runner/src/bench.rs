@@ -84,6 +84,19 @@ pub fn run(boot: &BootInfo) -> u64 {
             let mut samples = [0u64; 1000];
             crate::bench_pipes::rows(unit, &mut samples, overhead);
         }
+        if "file_open_close file_read_4k_msg file_read_4k_ring file_stat file_create_unlink"
+            .contains(only)
+        {
+            let mut samples = [0u64; ITERATIONS];
+            crate::bench_files::rows(unit, &mut samples, overhead);
+        }
+        if "shell_true shell_pipeline".contains(only) {
+            let mut samples = [0u64; 16];
+            crate::bench_shell::rows(unit, &mut samples, overhead);
+        }
+        if "futex_pingpong".contains(only) {
+            crate::bench_futex::row(unit);
+        }
         println!("BENCH-DONE");
         let _ = crate::raw::debug_exit(CapSlot(boot.debug_cap), 0);
         return 0;
@@ -381,12 +394,13 @@ const RING_SAMPLES: usize = 2000;
 
 /// `ring_roundtrip`: one submission (a no-op) through a shared-memory
 /// ring to a `ring-peer` of the runner's own, in another process at the
-/// runner's priority, and its completion back, both sides sleeping on
-/// futexes in between. A sample is: the client pushes, publishes and
-/// wakes the peer (its flag says it sleeps), loads the completion tail,
-/// sets its own flag and sleeps; the peer wakes, serves the batch,
-/// publishes the completion, wakes the client, finds nothing more and
-/// sleeps; the client wakes, takes the completion and releases the slot.
+/// runner's priority, and its completion back, both sides sleeping in
+/// between (docs/ring.md, "Wake-ups"). A sample is: the client pushes,
+/// publishes the SQ tail and calls the ring's doorbell
+/// (`Client::submit_and_wait`); the peer's thread, asleep in a receive on
+/// it, wakes, serves the batch, publishes the completion, finds nothing
+/// more and goes back to sleep answering the call (`ReplyRecv`); the
+/// client loads the CQ tail, takes the completion and releases the slot.
 /// User code of both sides included, as in `protocol_call_roundtrip`.
 fn ring_roundtrip(unit: &str, samples: &mut [u64], overhead: u64) {
     use crate::tests::ring::{TestRing, start_peer};
@@ -410,15 +424,15 @@ fn ring_roundtrip(unit: &str, samples: &mut [u64], overhead: u64) {
             user_data: i,
             ..ring::Sqe::default()
         };
-        if client.push(&sqe).is_err() || client.submit().is_err() {
+        if client.push(&sqe).is_err() {
             return false;
         }
-        loop {
-            match client.wait(None) {
-                Ok(0) => continue,
-                Ok(_) => break,
-                Err(_) => return false,
-            }
+        let mut ready = client.submit_and_wait(None);
+        while let Ok(0) = ready {
+            ready = client.wait(None);
+        }
+        if ready.is_err() {
+            return false;
         }
         let answer = client.pop();
         client.release().is_ok() && matches!(answer, Ok(Some(c)) if c.user_data == i)

@@ -5,10 +5,12 @@
 //! - `file_open_close`: open `/tmp/f` for reading, then close it;
 //! - `file_read_4k`: 4 KiB at offset 0 of the open file with `read_at`,
 //!   which takes the ring attached to the file (`File::attach_ring`): one
-//!   submission, one wake-up each way, copied from the ring's data area
-//!   into the caller's buffer. The ring beats messages (7,840
-//!   instructions against 23,985 on 2026-12-07, TCG icount), so this row, Linux's
-//!   `pread` of 4 KiB, is what a program gets once it attaches a ring;
+//!   submission and one call of the ring's doorbell, answered once ramfs
+//!   has copied the bytes into the ring's data area, then copied from
+//!   there into the caller's buffer. The ring beats messages (7,127
+//!   instructions against 24,225 on 2026-12-07, TCG icount), so this row,
+//!   Linux's `pread` of 4 KiB, is what a program gets once it attaches a
+//!   ring;
 //! - `file_read_4k_msg`: the same by messages, in pieces of 504 bytes:
 //!   nine calls;
 //! - `file_read_4k_ring`: the same through `File::read_bulk_at` (the ring

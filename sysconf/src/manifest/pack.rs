@@ -266,7 +266,7 @@ pub mod __private {
 /// | `device_memory` | `(phys, pages)`: a `u64` and a `u32`      | [`Need::DeviceMemory`] |
 /// | `serves`        | endpoint names, `&'static str`            | [`Need::Serves`] |
 /// | `client_of`     | endpoint names                            | [`Need::ClientOf`] |
-/// | `authority`     | names as in `system.toml`: `"io-space"`, `"irq-control"`, `"device-memory"`, `"initramfs"`, `"boot-info"`, `"supervisor"` | [`Need::Authority`] |
+/// | `authority`     | names as in `system.toml`: `"io-space"`, `"irq-control"`, `"device-memory"`, `"initramfs"`, `"boot-info"`, `"supervisor"`, `"kernel-log"` | [`Need::Authority`] |
 /// | `debug`         | `true` or `false` (not a list)            | [`Need::Debug`] |
 ///
 /// Items are constant expressions, so named constants work. Everything is

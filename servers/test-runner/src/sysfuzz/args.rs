@@ -74,7 +74,10 @@ fn want(call: Syscall, index: usize) -> Want {
     use ObjectType::*;
     use Syscall as S;
     let kind = match (call, index) {
-        (S::DebugWrite | S::DebugExit | S::DebugFrameCount | S::DebugCounters, 0) => Debug,
+        (
+            S::DebugWrite | S::DebugExit | S::DebugFrameCount | S::DebugCounters | S::DebugLogRead,
+            0,
+        ) => Debug,
         (
             S::ThreadCreate
             | S::CSpaceCreate
@@ -260,7 +263,7 @@ pub fn info(rng: &mut Rng) -> u64 {
 }
 
 /// A user virtual address. `own` says the kernel will access it in the
-/// caller's own address space (`DebugWrite`, `CapInfo`, `ThreadReadRegs`,
+/// caller's own address space (`DebugWrite`, `DebugLogRead`, `CapInfo`, `ThreadReadRegs`,
 /// `ThreadWriteRegs`): then "valid" means the scratch buffer only, never
 /// the image, whose data the kernel would overwrite.
 pub fn address(rng: &mut Rng, cx: &Context, own: bool) -> u64 {
@@ -483,7 +486,11 @@ pub fn generate(rng: &mut Rng, pool: &Pool, cx: &Context, call: Syscall) -> [u64
     let kinds = call.arg_kinds();
     let own = matches!(
         call,
-        Syscall::DebugWrite | Syscall::CapInfo | Syscall::ThreadReadRegs | Syscall::ThreadWriteRegs
+        Syscall::DebugWrite
+            | Syscall::DebugLogRead
+            | Syscall::CapInfo
+            | Syscall::ThreadReadRegs
+            | Syscall::ThreadWriteRegs
     );
     let mut args = [0u64; 6];
     for (index, kind) in kinds.iter().enumerate() {

@@ -392,9 +392,9 @@ pub fn opens_through_the_namespace() -> TestResult {
     ensure_eq!(console.read(&mut buf), Ok(6));
     ensure_eq!(&buf[..6], b"typed\n");
     let entries = files::read_dir("/dev").map_err(|_| fail())?;
-    ensure_eq!(entries.len(), 1);
-    ensure_eq!(entries[0].name.as_str(), "console");
-    ensure_eq!(entries[0].kind, Kind::Device);
+    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    ensure_eq!(names, ["console", "null", "kmsg"]);
+    ensure!(entries.iter().all(|e| e.kind == Kind::Device));
     ensure_eq!(files::metadata("/dev").map(|m| m.kind), Ok(Kind::Dir));
     ensure!(files::File::open("dev:console", OpenFlags::WRITE).is_ok());
     ensure_eq!(
@@ -402,6 +402,89 @@ pub fn opens_through_the_namespace() -> TestResult {
         Err(FsError::NotFound)
     );
     drop(console);
+    Ok(())
+}
+
+/// `/dev/null` and `/dev/kmsg` of the console init runs (it holds the
+/// `kernel-log` authority): end of file and every write taken; the kernel
+/// log from its first line to its end, a cursor per open, and each error.
+pub fn devices() -> TestResult {
+    use files::File;
+    // /dev/null
+    let rw = OpenFlags::READ | OpenFlags::WRITE;
+    let mut null = File::open("/dev/null", rw).map_err(|_| fail())?;
+    ensure_eq!(null.kind(), Kind::Device);
+    let mut buf = [0u8; 600];
+    ensure_eq!(null.read(&mut buf), Ok(0));
+    ensure_eq!(null.write(&buf[..400]), Ok(400));
+    ensure_eq!(
+        null.metadata().map(|m| (m.kind, m.size)),
+        Ok((Kind::Device, 0))
+    );
+    ensure_eq!(
+        null.seek(files::SeekFrom::Start(0)).map(|_| ()),
+        Err(FsError::NotSupported)
+    );
+    let mut read_only = File::open("/dev/null", OpenFlags::READ).map_err(|_| fail())?;
+    ensure_eq!(read_only.write(b"x"), Err(FsError::WrongMode));
+    let mut write_only = File::open("/dev/null", OpenFlags::WRITE).map_err(|_| fail())?;
+    ensure_eq!(write_only.read(&mut buf), Err(FsError::WrongMode));
+    let mut dup = null.dup("").map_err(|_| fail())?;
+    ensure_eq!(dup.write(b"abc"), Ok(3));
+    let truncate = OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::TRUNCATE;
+    ensure!(File::open("/dev/null", truncate).is_ok());
+    let exclusive = OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
+    ensure_eq!(
+        File::open("/dev/null", exclusive).map(|_| ()),
+        Err(FsError::Exists)
+    );
+    let directory = OpenFlags::READ | OpenFlags::DIRECTORY;
+    ensure_eq!(
+        File::open("/dev/null", directory).map(|_| ()),
+        Err(FsError::NotADirectory)
+    );
+    ensure_eq!(
+        File::open("/dev/null/x", rw).map(|_| ()),
+        Err(FsError::NotADirectory)
+    );
+    ensure_eq!(files::remove_file("/dev/null"), Err(FsError::ReadOnly));
+    // /dev/kmsg: read to the end, in pieces, from the boot banner.
+    let mut kmsg = File::open("/dev/kmsg", OpenFlags::READ).map_err(|_| fail())?;
+    let mut log = Vec::new();
+    loop {
+        let n = kmsg.read(&mut buf).map_err(|_| fail())?;
+        if n == 0 {
+            break;
+        }
+        log.extend_from_slice(&buf[..n]);
+    }
+    ensure!(log.len() > 200 && log.len() as u64 <= abi::syscall::KERNEL_LOG_BYTES);
+    // From the boot banner, or (once more than the ring was logged) from
+    // the first whole line kept.
+    ensure!(log.starts_with(b"[INFO ] kernel: Mica ") || log.len() as u64 > 12_000);
+    ensure!(log.starts_with(b"["));
+    ensure!(log.ends_with(b"\n"));
+    // Another open starts from the beginning again; a dup keeps its cursor.
+    let mut again = File::open("/dev/kmsg", OpenFlags::READ).map_err(|_| fail())?;
+    let n = again.read(&mut buf[..100]).map_err(|_| fail())?;
+    ensure_eq!(&buf[..n], &log[..n]);
+    let mut twin = again.dup("").map_err(|_| fail())?;
+    let m = twin.read(&mut buf[..50]).map_err(|_| fail())?;
+    ensure_eq!(&buf[..m], &log[n..n + m]);
+    ensure_eq!(kmsg.write(b"x"), Err(FsError::WrongMode));
+    ensure_eq!(
+        File::open("/dev/kmsg", rw).map(|_| ()),
+        Err(FsError::ReadOnly)
+    );
+    ensure_eq!(
+        files::metadata("/dev/kmsg").map(|m| m.kind),
+        Ok(Kind::Device)
+    );
+    ensure_eq!(
+        TtyClient::new(kmsg.endpoint()).size(),
+        Err(fs_error(FsError::NotSupported))
+    );
+    drop((null, read_only, write_only, dup, kmsg, again, twin));
     Ok(())
 }
 
@@ -468,7 +551,15 @@ pub fn file_operations_and_errors() -> TestResult {
     ensure_eq!(root.stat_at("nope"), Err(fs_error(FsError::NotFound)));
     let (bytes, next) = root.readdir(0).map_err(|_| fail())?;
     let entries: Vec<_> = DirEntries::new(bytes).collect();
-    ensure_eq!(entries, [Ok((Kind::Device, "console"))]);
+    // This console has no kernel-log grant: no kmsg.
+    ensure_eq!(
+        entries,
+        [Ok((Kind::Device, "console")), Ok((Kind::Device, "null"))]
+    );
+    ensure_eq!(
+        root.open("kmsg", OpenFlags::READ.bits()).map(|_| ()),
+        Err(fs_error(FsError::NotFound))
+    );
     ensure_eq!(next, 0);
     ensure_eq!(root.readdir(1).map(|(b, n)| (b.len(), n)), Ok((0, 0)));
     // The directory refuses file operations and changes.

@@ -119,6 +119,8 @@ pub static ALL: &[Test] = tests![
     syscalls::debug_write_errors,
     syscalls::debug_exit_errors,
     syscalls::frame_count,
+    syscalls::log_read,
+    syscalls::log_read_errors,
     syscalls::clock_read,
     clock::matches_syscall,
     clock::contents,
@@ -367,6 +369,7 @@ pub static ALL: &[Test] = tests![
     pipes::server_killed_under_a_waiting_reader,
     console::opens_through_the_namespace,
     console::file_operations_and_errors,
+    console::devices,
     console::cooked_line_editing,
     console::blocking_reads_wait_in_order,
     console::signals_answer_every_waiter,
@@ -404,6 +407,7 @@ pub static ALL: &[Test] = tests![
     sh::hundred_trues_frames,
     sh::fork_bomb,
     sh::utilities,
+    sh::devices,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.

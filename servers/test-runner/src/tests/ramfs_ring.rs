@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use files::{File, FsError, OpenFlags};
 use protocols::file::FileClient;
 use protocols::file::ring::OP_READ;
-use ring::mica::FutexWaker;
+use ring::doorbell::CallWaker;
 use ring::{Client, Error, Geometry, Layout, Memory, Sqe, Waker, offset};
 use rt::Handle;
 use rt::memory::{Budget, MemoryObject};
@@ -146,7 +146,7 @@ pub fn open_mode() -> TestResult {
 
 /// A ring the runner made by hand, attached to `file`.
 struct HandRing {
-    client: Client<SharedRegion, FutexWaker>,
+    client: Client<SharedRegion, CallWaker>,
     _memory: MemoryObject,
 }
 
@@ -158,8 +158,8 @@ fn hand_ring(file: &File, geometry: Geometry) -> Result<HandRing, Failure> {
     let _ = budget.into_raw();
     let memory = memory.map_err(|_| fail())?;
     let region = SharedRegion::map(&memory, 0, HOSTILE_AREA, pages).map_err(|_| fail())?;
-    let client = Client::create(region, FutexWaker, geometry).map_err(|_| fail())?;
-    FileClient::new(file.endpoint())
+    let client = Client::create(region, ring::Spin, geometry).map_err(|_| fail())?;
+    let (endpoint, notification) = FileClient::new(file.endpoint())
         .attach_ring(
             memory.slot(),
             geometry.sq_entries,
@@ -167,8 +167,12 @@ fn hand_ring(file: &File, geometry: Geometry) -> Result<HandRing, Failure> {
             geometry.data_bytes,
         )
         .map_err(|_| fail())?;
+    let waker = CallWaker::new(
+        endpoint.into_handle::<rt::ipc::Endpoint>(),
+        notification.into_handle::<rt::notify::Notification>(),
+    );
     Ok(HandRing {
-        client,
+        client: client.with_waker(waker),
         _memory: memory,
     })
 }
@@ -230,7 +234,7 @@ fn hostile_round(dir: &str) -> TestResult {
         rt::time::sleep(Duration::from_millis(1));
     }
     region.store_u32(offset::SQ_TAIL, 1001);
-    FutexWaker.wake(region, offset::SQ_TAIL);
+    ring.client.waker().wake(region, offset::SQ_TAIL);
     while region.load_u32(offset::SQ_CONSUMER_SLEEPS) != 0 {
         ensure!(rt::time::now_ns() < deadline);
         rt::time::sleep(Duration::from_millis(1));

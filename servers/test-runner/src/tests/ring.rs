@@ -10,11 +10,12 @@ use alloc::vec::Vec;
 use abi::startup::handle;
 use protocols::Error as CallError;
 use protocols::ring::{self as proto, OP_FILL, OP_NOP, OP_SUM, RingPeerClient, RingState};
-use ring::mica::FutexWaker;
+use ring::doorbell::CallWaker;
 use ring::{Client, Error, Geometry, Layout, Memory, Reason, Sqe, Waker, offset};
 use rt::handle::Handle;
 use rt::ipc::Endpoint;
 use rt::memory::{Budget, MemoryObject};
+use rt::notify::Notification;
 use rt::shared::SharedRegion;
 use rt::time::{Duration, deadline_after};
 
@@ -41,7 +42,7 @@ pub fn peer() -> Result<RingPeerClient, Failure> {
 /// A ring the runner made and attached to a peer.
 pub struct TestRing {
     /// The runner's side.
-    pub client: Client<SharedRegion, FutexWaker>,
+    pub client: Client<SharedRegion, CallWaker>,
     /// The ring's number at the peer.
     pub id: u32,
     /// The memory object (the runner's capability).
@@ -61,8 +62,8 @@ impl TestRing {
         let memory = new_memory(pages)?;
         let region = SharedRegion::map(&memory, 0, CLIENT_AREA + slot * CLIENT_SLOT_BYTES, pages)
             .map_err(|_| fail())?;
-        let client = Client::create(region, FutexWaker, geometry).map_err(|_| fail())?;
-        let id = peer
+        let client = Client::create(region, ring::Spin, geometry).map_err(|_| fail())?;
+        let (id, endpoint, notification) = peer
             .attach(
                 memory.slot(),
                 geometry.sq_entries,
@@ -70,6 +71,11 @@ impl TestRing {
                 geometry.data_bytes,
             )
             .map_err(|_| fail())?;
+        let waker = CallWaker::new(
+            endpoint.into_handle::<Endpoint>(),
+            notification.into_handle::<Notification>(),
+        );
+        let client = client.with_waker(waker);
         Ok(TestRing { client, id, memory })
     }
 
@@ -266,7 +272,7 @@ pub fn attach_errors() -> TestResult {
         cq_entries: 4,
         data_bytes: 64,
     };
-    Client::create(&region, FutexWaker, geometry).map_err(|_| fail())?;
+    Client::create(&region, ring::Spin, geometry).map_err(|_| fail())?;
     ensure_eq!(
         peer.attach(memory.slot(), 4, 8, 64),
         Err(remote(proto::BAD_HEADER))
@@ -294,7 +300,7 @@ pub fn detach_while_waiting_for_room() -> TestResult {
     // Four no-ops (zeroed slots) with room for one completion.
     let region = ring.client.memory();
     region.store_u32(offset::SQ_TAIL, 4);
-    FutexWaker.wake(region, offset::SQ_TAIL);
+    ring.client.waker().wake(region, offset::SQ_TAIL);
     let deadline = deadline_after(Duration::from_secs(2));
     while region.load_u32(offset::CQ_PRODUCER_WAITS) == 0 {
         ensure!(rt::time::now_ns() < deadline);
@@ -332,7 +338,7 @@ fn hostile_round() -> TestResult {
     // An SQ tail a thousand entries ahead, and a wake.
     let region = far.client.memory();
     region.store_u32(offset::SQ_TAIL, 1001);
-    FutexWaker.wake(region, offset::SQ_TAIL);
+    far.client.waker().wake(region, offset::SQ_TAIL);
     // A descriptor whose data ends one byte past the data area.
     let past = Sqe {
         opcode: OP_SUM,

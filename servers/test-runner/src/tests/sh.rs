@@ -374,6 +374,23 @@ pub fn fork_bomb() -> TestResult {
 }
 
 /// Each utility's output and error cases, as GNU's.
+/// `/dev/null` and `dmesg` (`/dev/kmsg`) as scripts use them.
+pub fn devices() -> TestResult {
+    check("echo hi > /dev/null; echo $?", "0\n", 0)?;
+    check("nosuch 2> /dev/null; echo $?", "127\n", 0)?;
+    check("cat /dev/null | wc -c", "0\n", 0)?;
+    check("ls /dev", "console\nkmsg\nnull\n", 0)?;
+    // The whole log, or (after 16 KiB of it) from a whole line on.
+    check("dmesg | head -n 1 | grep -c '^\\[[A-Z ]*\\] '", "1\n", 0)?;
+    check_err(
+        "dmesg -x",
+        "",
+        "dmesg: invalid option -- 'x'\nTry 'dmesg --help' for more information.\n",
+        1,
+    )?;
+    Ok(())
+}
+
 pub fn utilities() -> TestResult {
     check(
         "mkdir -p /tmp/u/a/b && touch /tmp/u/z /tmp/u/.h && ls /tmp/u",
