@@ -498,7 +498,11 @@ fn would_block(k: &Kernel, caller: ObjId<Thread>, endpoint: ObjId<Endpoint>) -> 
 /// The commit of a receive that [`would_block`]: the caller waits on the
 /// endpoint; the first thread of the most urgent queue runs.
 #[inline(always)]
-fn block_receiving(k: &mut Kernel, caller: ObjId<Thread>, endpoint: ObjId<Endpoint>) -> Option<Exit> {
+fn block_receiving(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    endpoint: ObjId<Endpoint>,
+) -> Option<Exit> {
     k.sched.forget_current(caller);
     k.objects.get_mut(caller).state = ThreadState::Receiving { endpoint };
     endpoint::enqueue(k, endpoint, caller, QueueKind::Recv);

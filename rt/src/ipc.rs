@@ -16,8 +16,8 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use abi::ipc::{MSG_MAX_CAPS, MSG_MAX_WORDS, MSG_REG_WORDS, MessageInfo};
 use abi::syscall::{
-    CallArgs, NbRecvArgs, NbSendArgs, RecvArgs, RecvResult, ReplyArgs, ReplyRecvArgs, ReplySaveRecvArgs,
-    ReplyWithArgs, SendArgs, SyscallArgs, SyscallResult,
+    CallArgs, NbRecvArgs, NbSendArgs, RecvArgs, RecvResult, ReplyArgs, ReplyRecvArgs,
+    ReplySaveRecvArgs, ReplyWithArgs, SendArgs, SyscallArgs, SyscallResult,
 };
 use abi::{CapSlot, SysError};
 

@@ -631,9 +631,13 @@ impl Worker {
             // The receive's errors come after the save: the reply is in
             // the named slot.
             if call == S::ReplySaveRecv
-                && [SysError::TimedOut, SysError::PeerClosed, SysError::BadAddress]
-                    .iter()
-                    .any(|error| error.code() == status)
+                && [
+                    SysError::TimedOut,
+                    SysError::PeerClosed,
+                    SysError::BadAddress,
+                ]
+                .iter()
+                .any(|error| error.code() == status)
             {
                 self.holding_reply = false;
                 self.learn(args[1], Some(ObjectType::Reply), Some(Rights::WRITE), 0);

@@ -148,7 +148,8 @@ pub(super) fn described(slot: CapSlot) -> Result<(Option<ObjectType>, u32, u64),
 }
 
 /// A Reply capability's description.
-pub(super) const REPLY: (Option<ObjectType>, u32, u64) = (Some(ObjectType::Reply), Rights::WRITE.bits(), 0);
+pub(super) const REPLY: (Option<ObjectType>, u32, u64) =
+    (Some(ObjectType::Reply), Rights::WRITE.bits(), 0);
 
 // ---------------------------------------------------------------------------
 // Tests.

@@ -13,10 +13,10 @@ use abi::ipc::fault;
 use abi::syscall::exit_kind;
 use abi::{CapSlot, Rights, SysError};
 
+use super::TestResult;
 use super::ipc::recorded;
 use super::saved_reply::{REPLY, described, saved_caller, send_one, take_call};
 use super::support::*;
-use super::TestResult;
 use crate::{ensure, ensure_eq};
 
 raw_entry! {
@@ -107,7 +107,10 @@ pub fn saves_then_receives() -> TestResult {
     let deleter = Raw::new(delete_entry, u64::from(ep.0))
         .priority(31)
         .start()?;
-    ensure_eq!(label(save_recv(ep, EMPTY_SLOT, 0)), Err(SysError::PeerClosed));
+    ensure_eq!(
+        label(save_recv(ep, EMPTY_SLOT, 0)),
+        Err(SysError::PeerClosed)
+    );
     ensure_eq!(deleter.join()?, 0);
     ensure_eq!(described(EMPTY_SLOT), Ok(REPLY));
     ensure_eq!(sys::reply_with(EMPTY_SLOT, &Message::new(40, &[])), Ok(()));
