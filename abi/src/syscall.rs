@@ -140,6 +140,17 @@ pub enum Syscall {
     /// Arguments: [`CapDetachArgs`]. Errors: [`SysError::InvalidArg`] if
     /// `slot` is not derived from `ancestor`.
     CapDetach = 23,
+    /// Empties every full slot of `count` slots from `first` in the
+    /// caller's capability space, each as [`Syscall::CapDelete`] would;
+    /// empty slots are skipped at no cost (the space keeps a bitmap of its
+    /// full slots). `exec` uses it to clear the capability space around
+    /// the few capabilities it keeps. Preemptible as [`Syscall::CapRevoke`].
+    ///
+    /// Arguments: [`CapDeleteRangeArgs`]. No capability is named, so none
+    /// needs rights. Errors: [`SysError::InvalidCap`] if `first` does not
+    /// fit in 32 bits; [`SysError::InvalidArg`] if `first` is 0, `count`
+    /// is 0, or the range passes the end of the caller's space.
+    CapDeleteRange = 24,
 
     // Threads: 32..48.
     /// Creates a thread in an address space and a capability space, and
@@ -799,7 +810,7 @@ const BY_NUMBER: [Option<Syscall>; Syscall::NUMBER_LIMIT as usize] = {
 impl Syscall {
     /// Every syscall, in number order (grouped by object: each group
     /// starts at a multiple of 16).
-    pub const ALL: [Syscall; 66] = [
+    pub const ALL: [Syscall; 67] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
@@ -814,6 +825,7 @@ impl Syscall {
         Syscall::CapInfo,
         Syscall::CSpaceCreate,
         Syscall::CapDetach,
+        Syscall::CapDeleteRange,
         Syscall::ThreadCreate,
         Syscall::ThreadStart,
         Syscall::ThreadConfigure,
@@ -927,7 +939,8 @@ syscall_table!(
             AspacePopulate => AspacePopulateArgs, ReplySave => ReplySaveArgs,
             ReplyWith => ReplyWithArgs, ReplySaveRecv => ReplySaveRecvArgs,
             CapDetach => CapDetachArgs,
-            EndpointWatch => EndpointWatchArgs, DebugLogRead => DebugLogReadArgs,
+            EndpointWatch => EndpointWatchArgs, CapDeleteRange => CapDeleteRangeArgs,
+            DebugLogRead => DebugLogReadArgs,
 );
 
 /// What an argument register holds. One list per syscall
@@ -1290,6 +1303,16 @@ args!(
         slot: CapSlot,
         /// The capability it is derived from, which stays.
         ancestor: CapSlot,
+    }
+);
+
+args!(
+    /// Arguments of [`Syscall::CapDeleteRange`].
+    CapDeleteRangeArgs for CapDeleteRange {
+        /// The first slot of the range (not 0).
+        first: CapSlot,
+        /// How many slots (at least 1, not past the space's end).
+        count: u64 as Count,
     }
 );
 

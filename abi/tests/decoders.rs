@@ -258,6 +258,9 @@ args_properties!(cap_mint_args: CapMintArgs for CapMint {
 args_properties!(cap_move_args: CapMoveArgs for CapMove { src: Slot, cspace: Slot, dst: Slot });
 args_properties!(cap_revoke_args: CapRevokeArgs for CapRevoke { slot: Slot });
 args_properties!(cap_detach_args: CapDetachArgs for CapDetach { slot: Slot, ancestor: Slot });
+args_properties!(cap_delete_range_args: CapDeleteRangeArgs for CapDeleteRange {
+    first: Slot, count: Word
+});
 args_properties!(endpoint_watch_args: EndpointWatchArgs for EndpointWatch { endpoint: Slot, notification: Slot });
 args_properties!(cspace_create_args: CSpaceCreateArgs for CSpaceCreate {
     budget: Slot, slots: Word
@@ -397,6 +400,7 @@ fn decode_as(call: Syscall, regs: &ArgRegs) -> Result<ArgRegs, SysError> {
         Syscall::CapMove => go::<CapMoveArgs>(call, regs),
         Syscall::CapRevoke => go::<CapRevokeArgs>(call, regs),
         Syscall::CapDetach => go::<CapDetachArgs>(call, regs),
+        Syscall::CapDeleteRange => go::<CapDeleteRangeArgs>(call, regs),
         Syscall::EndpointWatch => go::<EndpointWatchArgs>(call, regs),
         Syscall::CSpaceCreate => go::<CSpaceCreateArgs>(call, regs),
         Syscall::EndpointCreate => go::<EndpointCreateArgs>(call, regs),

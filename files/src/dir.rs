@@ -30,7 +30,9 @@ fn with_dir<R>(dir: abi::CapSlot, f: impl FnOnce(&mut FileClient<&Endpoint>) -> 
 }
 
 /// The entries of the directory `path`, in the server's order (sorted by
-/// name on ramfs and initfs).
+/// name on ramfs and initfs), with the mount points directly below it
+/// (`/tmp` and `/dev` in `/`) as directories, in name order among them,
+/// as on Unix: the server under them does not know of them.
 ///
 /// # Errors
 /// Resolving `path`; `NotFound`, `NotADirectory`, `BadDescriptor`.
@@ -49,10 +51,28 @@ pub fn read_dir(path: &str) -> Result<Vec<DirEntry>, FsError> {
             });
         }
         if next == 0 {
-            return Ok(entries);
+            break;
         }
         cookie = next;
     }
+    let here = fscore::path::join(&cwd::getcwd(), path);
+    for mount in namespace::mounts() {
+        let Some((parent, name)) = fscore::path::split_parent(mount.path) else {
+            continue;
+        };
+        if parent != here || entries.iter().any(|e| e.name == name) {
+            continue;
+        }
+        let at = entries.partition_point(|e| e.name.as_str() < name);
+        entries.insert(
+            at,
+            DirEntry {
+                name: String::from(name),
+                kind: Kind::Dir,
+            },
+        );
+    }
+    Ok(entries)
 }
 
 /// Makes the directory `path`.

@@ -468,8 +468,19 @@ impl PageTree {
             if level == 1 && leaf != 0 {
                 return Some((Some(leaf), base, run));
             }
-            // The entry at `level` is absent: go to the start of the next one.
-            page = ((page >> shift(level)) + 1) << shift(level);
+            // The entry at `level` is absent: go to the next present entry
+            // of the same holder (a tight scan of its array, rather than a
+            // descent from the root per absent entry: a large sparse
+            // object has hundreds in a row), or past the holder.
+            let len = holder.map_or(ROOT_ENTRIES, |_| NODE_ENTRIES);
+            let holder_base = match holder {
+                None => 0,
+                Some(_) => page & !((1u64 << (shift(level) + LEVEL_BITS)) - 1),
+            };
+            let next = self
+                .next_entry(store, holder, index + 1, len)
+                .unwrap_or(len);
+            page = holder_base + ((next as u64) << shift(level));
         }
         None
     }

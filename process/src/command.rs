@@ -15,6 +15,7 @@
 //!   `PWD` set to the caller's current directory.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use abi::startup::handle::{CLIENT, FILE};
@@ -22,6 +23,7 @@ use abi::{CapSlot, Rights};
 use files::{File, FsError};
 use protocols::proc::NAME_MAX_BYTES;
 use rt::spawn::{ElfFile, Grant, Spawn, SpawnError};
+use rt::spawn_file::MappedFile;
 
 use crate::server::{SERVICE, own, with};
 use crate::{ProcError, Process};
@@ -141,6 +143,9 @@ impl<'a> Command<'a> {
         let started = self.start(&program, work, own_cap);
         let _ = rt::sys::cap_delete(work);
         let _ = rt::sys::cap_delete(own_cap);
+        if started.is_ok() {
+            program.keep();
+        }
         if let Err(error) = started {
             // Take down what was built, and reap it.
             let _ = process.kill();
@@ -245,14 +250,18 @@ pub(crate) fn spawn_error(error: SpawnError) -> ProcError {
     }
 }
 
-/// A program's ELF file: a memory object a file server shared (initfs:
-/// the loader maps it, nothing is copied), or the bytes read into the
-/// heap (ramfs).
+/// A program's ELF file: one kept mapped ([`cache`]), a memory object a
+/// file server shared (initfs: the loader maps it, nothing is copied), or
+/// the bytes read into the heap (ramfs).
 pub(crate) enum Program {
+    Cached(Arc<MappedFile>),
     Mapped {
         memory: CapSlot,
         offset: u64,
         len: u64,
+        /// Where the namespace found it, to keep it by once it has
+        /// started ([`Program::keep`]).
+        key: Option<(CapSlot, String)>,
     },
     Read(Vec<u8>),
 }
@@ -261,10 +270,12 @@ impl Program {
     /// The loader for this file.
     pub(crate) fn loader(&self) -> Spawn<'_> {
         match self {
+            Program::Cached(file) => file.loader(),
             Program::Mapped {
                 memory,
                 offset,
                 len,
+                ..
             } => Spawn::from_object(*memory, *offset, *len),
             Program::Read(bytes) => Spawn::new(ElfFile {
                 bytes,
@@ -274,12 +285,19 @@ impl Program {
     }
 
     pub(crate) fn open(path: &str) -> Result<Program, ProcError> {
+        let key = files::namespace::resolve(&files::getcwd(), path)
+            .ok()
+            .map(|target| (target.dir, target.path));
+        if let Some(file) = key.as_ref().and_then(cache::find) {
+            return Ok(Program::Cached(file));
+        }
         match files::map_file(path) {
             Ok((memory, offset, len)) => {
                 return Ok(Program::Mapped {
                     memory,
                     offset,
                     len,
+                    key,
                 });
             }
             Err(FsError::NotFound | FsError::NoNamespace | FsError::NotADirectory) => {
@@ -302,6 +320,7 @@ impl Program {
                     memory,
                     offset,
                     len,
+                    key: None,
                 });
             }
             Err(FsError::NotSupported) => {}
@@ -336,11 +355,81 @@ impl Program {
     }
 }
 
+impl Program {
+    /// Keeps a file a server shared once the program started from it
+    /// (a file that fails to start is not kept).
+    pub(crate) fn keep(mut self) {
+        if let Program::Mapped {
+            memory,
+            offset,
+            len,
+            key,
+        } = &mut self
+            && let Some(key) = key.take()
+            && cache::add(key, *memory, *offset, *len)
+        {
+            // The cache owns the capability now.
+            core::mem::forget(self);
+        }
+    }
+}
+
 impl Drop for Program {
     fn drop(&mut self) {
         if let Program::Mapped { memory, .. } = self {
             let _ = rt::sys::cap_delete(*memory);
         }
+    }
+}
+
+/// Program files kept mapped, so that starting one again neither asks its
+/// file server again nor maps and unmaps the file (`rt::spawn_file`): only
+/// files a server shares by `map`, which are read-only memory nobody
+/// writes (initfs's initramfs), so what a path names never changes.
+/// Keyed by the directory capability the namespace resolves the path to
+/// and the path below it. At most `rt::spawn_file::WINDOWS` files; an
+/// entry whose object has gone (its server restarted) is dropped, and
+/// after a `fork` the copy starts with none.
+mod cache {
+    use super::{Arc, MappedFile, String, Vec};
+    use abi::CapSlot;
+    use rt::sync::Mutex;
+
+    type Key = (CapSlot, String);
+
+    static FILES: Mutex<Vec<(Key, Arc<MappedFile>)>> = Mutex::new(Vec::new());
+
+    /// The file kept for `key`, if any (and still good).
+    pub(super) fn find(key: &Key) -> Option<Arc<MappedFile>> {
+        let mut files = FILES.lock();
+        forget_stale(&mut files);
+        let at = files.iter().position(|(k, _)| k == key)?;
+        if files[at].1.is_valid() {
+            return Some(Arc::clone(&files[at].1));
+        }
+        files.swap_remove(at);
+        None
+    }
+
+    /// Keeps the file `memory` (a capability it takes on success) shares
+    /// for `key`; false if no window is free (the caller keeps `memory`).
+    pub(super) fn add(key: Key, memory: CapSlot, offset: u64, len: u64) -> bool {
+        let mut files = FILES.lock();
+        forget_stale(&mut files);
+        if files.try_reserve(1).is_err() || files.iter().any(|(k, _)| *k == key) {
+            return false;
+        }
+        let Ok(file) = MappedFile::map(memory, offset, len) else {
+            return false;
+        };
+        files.push((key, Arc::new(file)));
+        true
+    }
+
+    /// Drops what a `fork` copied (the windows are unmapped, the
+    /// capabilities were never this process's).
+    fn forget_stale(files: &mut Vec<(Key, Arc<MappedFile>)>) {
+        files.retain(|(_, file)| !file.is_stale());
     }
 }
 

@@ -123,10 +123,9 @@ fn exec(command: &Command<'_>) -> Result<core::convert::Infallible, ProcError> {
         proc,
         image.aspace,
     ]);
-    let keep = |slot: CapSlot| kept.contains(&slot);
     // Files not passed on are closed, so their servers see the end.
     rt::inherit::for_each(|slot| {
-        if !keep(slot) {
+        if !kept.contains(&slot) {
             files::close_slot(slot);
         }
     });
@@ -134,10 +133,21 @@ fn exec(command: &Command<'_>) -> Result<core::convert::Infallible, ProcError> {
         0 => rt::spawn::DEFAULT_CSPACE_SLOTS,
         n => n,
     };
-    for slot in (1..slots).map(|s| CapSlot(s as u32)) {
-        if !keep(slot) {
-            let _ = sys::cap_delete(slot);
+    // Everything else goes: one `CapDeleteRange` per gap between the kept
+    // slots (the kernel skips the empty slots of a gap).
+    kept.retain(|slot| slot.0 != 0);
+    kept.sort_unstable();
+    kept.dedup();
+    let mut first = 1u64;
+    for end in kept
+        .iter()
+        .map(|slot| u64::from(slot.0).min(slots))
+        .chain([slots])
+    {
+        if end > first {
+            let _ = sys::cap_delete_range(CapSlot(first as u32), end - first);
         }
+        first = first.max(end + 1);
     }
     // The new space takes the old one's slot (the old space lives on while
     // this thread runs in it).

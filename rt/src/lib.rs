@@ -43,6 +43,7 @@ pub mod notify;
 pub mod process;
 pub mod shared;
 pub mod spawn;
+pub mod spawn_file;
 pub mod start;
 pub mod sync;
 pub mod sys;

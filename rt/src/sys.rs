@@ -278,6 +278,12 @@ pub fn endpoint_watch(endpoint: CapSlot, notification: CapSlot) -> Result<(), Sy
     }))
 }
 
+/// `CapDeleteRange`: empties every full slot of `count` slots from
+/// `first` in the caller's space.
+pub fn cap_delete_range(first: CapSlot, count: u64) -> Result<(), SysError> {
+    unit(invoke(&CapDeleteRangeArgs { first, count }))
+}
+
 /// `CapDelete`.
 pub fn cap_delete(slot: CapSlot) -> Result<(), SysError> {
     invoke::<_, NoResult>(&CapDeleteArgs { slot }).map(|_| ())

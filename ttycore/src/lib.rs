@@ -13,6 +13,8 @@
 //!   and the exact VT100 bytes that keep the screen right.
 //! - [`history`]: the editor's bounded history of lines.
 //! - [`vt`]: the few VT100 control sequences the editor writes.
+//! - [`transcript`]: terminal output rendered as the lines a user reads,
+//!   for tests and scripted sessions.
 //! - [`terminal`]: a terminal as its server keeps it: the line discipline
 //!   plus the reads and signal calls waiting on it, and who to answer when
 //!   input comes.
@@ -39,6 +41,7 @@ pub mod keys;
 pub mod ldisc;
 pub mod output;
 pub mod terminal;
+pub mod transcript;
 mod utf8;
 pub mod vt;
 

@@ -78,8 +78,26 @@ pub fn run(accel: Option<Accel>, sides: &Sides, extra: &[String]) -> Result<Exit
         Vec::new()
     };
 
-    let summary = Summary::new(unit, &mica, &linux, Some(&sel4));
+    // boot_to_prompt's Linux column is the anchor, when the units agree.
+    let mut linux_and_anchor = linux.clone();
+    let anchored = unit == "instructions" && mica.iter().any(|r| r.name == PROMPT_ROW);
+    if anchored {
+        linux_and_anchor.push(Row {
+            name: PROMPT_ROW.into(),
+            unit: unit.into(),
+            median: LINUX_BOOT_ANCHOR,
+            p10: LINUX_BOOT_ANCHOR,
+            p90: LINUX_BOOT_ANCHOR,
+            iterations: 1,
+        });
+    }
+    let summary = Summary::new(unit, &mica, &linux_and_anchor, Some(&sel4));
     print_table(&summary);
+    if anchored {
+        println!(
+            "({PROMPT_ROW}: the Linux figure is an anchor, not measured in this run: Linux 6.1's bzImage boot to /init, ../shared/BENCH-ANCHORS.md; the bar is 20,000,000)"
+        );
+    }
     std::fs::write(
         out.join("summary.json"),
         serde_json::to_string_pretty(&summary)?,
@@ -93,7 +111,11 @@ pub fn run(accel: Option<Accel>, sides: &Sides, extra: &[String]) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-/// Builds and boots Mica's benchmark run; writes `mica.json`.
+/// Builds and boots Mica's benchmark run, then the normal system for
+/// `boot_to_prompt`; writes `mica.json`. `only` (`--only`, or an `only=`
+/// in an `-append` among `extra`) picks the rows, and with them which of
+/// the two boots run: a part of `boot_to_prompt` that holds `prompt`
+/// runs only the second.
 fn run_mica(
     accel_args: &[String],
     unit: &str,
@@ -102,28 +124,102 @@ fn run_mica(
     out: &Path,
 ) -> Result<Vec<Row>> {
     let art = build::build_all()?;
-    let only = only.map_or_else(String::new, |name| format!(" only={name}"));
+    let only = only.map(str::to_owned).or_else(|| only_row(extra));
+    let prompt_wanted = only.as_deref().is_none_or(|o| PROMPT_ROW.contains(o));
+    let prompt_only = only
+        .as_deref()
+        .is_some_and(|o| PROMPT_ROW.contains(o) && o.contains("prompt"));
+    let mut mica = Vec::new();
+    if !prompt_only {
+        let only = only
+            .as_deref()
+            .map_or_else(String::new, |name| format!(" only={name}"));
+        let cmd = qemu::command(
+            &art,
+            accel_args,
+            &format!("system=test mode=bench unit={unit}{only}"),
+            false,
+            extra,
+        );
+        println!("xtask: benchmarking Mica ({})", accel_args.join(" "));
+        let run = qemu::run_captured(cmd, TIMEOUT, &out.join("mica-serial.log"), &[], |line| {
+            if line.starts_with("BENCH ") {
+                println!("mica: {line}");
+            }
+        })?;
+        mica = crate::linux::parse_bench_output(&run.lines).with_context(|| {
+            format!(
+                "Mica's benchmark run failed; last lines:\n{}",
+                qemu::tail(&run.lines, 20)
+            )
+        })?;
+    }
+    if prompt_wanted {
+        mica.extend(boot_to_prompt(&art, accel_args, unit, extra, out)?);
+    }
+    std::fs::write(out.join("mica.json"), serde_json::to_string_pretty(&mica)?)?;
+    Ok(mica)
+}
+
+/// The row the normal system's boot measures.
+const PROMPT_ROW: &str = "boot_to_prompt";
+
+/// Linux's figure for `boot_to_prompt`, not measured here: Linux 6.1's
+/// bzImage to `/init` in the same QEMU configuration under icount
+/// (`../shared/BENCH-ANCHORS.md`, "boot to `/init`").
+const LINUX_BOOT_ANCHOR: u64 = 6_099_743_743;
+
+/// The `only=` word of an `-append` among QEMU's extra arguments.
+fn only_row(extra: &[String]) -> Option<String> {
+    let at = extra.iter().position(|a| a == "-append")?;
+    extra
+        .get(at + 1)?
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("only="))
+        .map(str::to_owned)
+}
+
+/// Boots the normal system (`mode=bench`: init hands every program the
+/// kernel's entry TSC, and `sh` prints the row when its first prompt is
+/// written) and stops QEMU at the row. Extra arguments apply except an
+/// `-append`, which would replace the command line this needs.
+fn boot_to_prompt(
+    art: &build::Artifacts,
+    accel_args: &[String],
+    unit: &str,
+    extra: &[String],
+    out: &Path,
+) -> Result<Vec<Row>> {
+    let mut rest = Vec::new();
+    let mut args = extra.iter();
+    while let Some(arg) = args.next() {
+        if arg == "-append" {
+            args.next();
+        } else {
+            rest.push(arg.clone());
+        }
+    }
     let cmd = qemu::command(
-        &art,
+        art,
         accel_args,
-        &format!("system=test mode=bench unit={unit}{only}"),
+        &format!("mode=bench unit={unit}"),
         false,
-        extra,
+        &rest,
     );
-    println!("xtask: benchmarking Mica ({})", accel_args.join(" "));
-    let run = qemu::run_captured(cmd, TIMEOUT, &out.join("mica-serial.log"), &[], |line| {
-        if line.starts_with("BENCH ") {
+    println!("xtask: booting the normal system to its prompt");
+    let log = out.join("mica-prompt-serial.log");
+    let run = qemu::run_until(cmd, TIMEOUT, &log, &[], Some("BENCH-DONE"), |line| {
+        if line.starts_with("BENCH boot_to_prompt") {
             println!("mica: {line}");
         }
     })?;
-    let mica = crate::linux::parse_bench_output(&run.lines).with_context(|| {
+    let rows = crate::linux::parse_bench_output(&run.lines).with_context(|| {
         format!(
-            "Mica's benchmark run failed; last lines:\n{}",
+            "the boot to the prompt failed; last lines:\n{}",
             qemu::tail(&run.lines, 20)
         )
     })?;
-    std::fs::write(out.join("mica.json"), serde_json::to_string_pretty(&mica)?)?;
-    Ok(mica)
+    Ok(rows.into_iter().filter(|r| r.name == PROMPT_ROW).collect())
 }
 
 /// Separates `-cpu X` from the accelerator arguments.

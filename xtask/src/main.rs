@@ -12,10 +12,14 @@ mod initramfs;
 mod linux;
 mod qemu;
 mod report;
+mod script;
+mod session;
 mod system;
 mod test;
 
+use std::io::Read;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -41,6 +45,14 @@ enum Cmd {
         /// Accelerator (default: KVM where it really works, else TCG).
         #[arg(long, value_enum)]
         accel: Option<Accel>,
+        /// Type this file's lines at the shell's prompt (`-`: standard
+        /// input), print the session, then quit (README.md, "Driving the
+        /// shell from a script").
+        #[arg(long, value_name = "FILE")]
+        script: Option<String>,
+        /// With --script: give up waiting for a prompt after this many seconds.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
         /// Arguments after `--` go to QEMU after the defaults.
         #[arg(last = true)]
         qemu_args: Vec<String>,
@@ -148,7 +160,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Run { accel, qemu_args } => {
+        Cmd::Run {
+            accel,
+            script: Some(script),
+            timeout,
+            qemu_args,
+        } => run_script(&script, accel, Duration::from_secs(timeout), &qemu_args),
+        Cmd::Run {
+            accel,
+            script: None,
+            qemu_args,
+            ..
+        } => {
             qemu::ensure_qemu()?;
             let art = build::build_all()?;
             let accel = qemu::accel_args(accel, false);
@@ -238,4 +261,39 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Check => check::run(),
     }
+}
+
+/// `cargo xtask run --script FILE`.
+fn run_script(
+    path: &str,
+    accel: Option<Accel>,
+    timeout: Duration,
+    qemu_args: &[String],
+) -> Result<ExitCode> {
+    let text = if path == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        text
+    } else {
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{path}: {e}"))?
+    };
+    let lines = script::parse(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    qemu::ensure_qemu()?;
+    let art = build::build_all()?;
+    let accel = qemu::accel_args(accel, false);
+    println!("xtask: booting Mica and typing {path} at the prompt");
+    let cmd = qemu::command(&art, &accel, "mode=run", false, qemu_args);
+    let session = session::run(cmd, &lines, timeout, true)?;
+    let log = build::root().join("target/mica/script-session.log");
+    std::fs::write(&log, session.text + "\n")?;
+    println!(
+        "xtask: script done{}; session in {}",
+        if session.shell_ended {
+            " (the shell ended)"
+        } else {
+            ""
+        },
+        log.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

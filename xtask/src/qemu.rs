@@ -186,12 +186,27 @@ pub fn inputs_for<'a>(feeds: &'a [Feed], line: &'a str) -> impl Iterator<Item = 
 /// QEMU after `timeout` or when a line says the kernel is idle for good.
 /// QEMU's stdin is a pipe only when there is something to feed.
 pub fn run_captured(
-    mut cmd: Command,
+    cmd: Command,
     timeout: Duration,
     log: &Path,
     feeds: &[Feed],
     on_line: impl Fn(&str) + Send + 'static,
 ) -> Result<Run> {
+    run_until(cmd, timeout, log, feeds, None, on_line)
+}
+
+/// [`run_captured`] that also kills QEMU once a line contains `stop` (a
+/// system that keeps running after what was wanted, such as the normal
+/// system at its prompt).
+pub fn run_until(
+    mut cmd: Command,
+    timeout: Duration,
+    log: &Path,
+    feeds: &[Feed],
+    stop: Option<&str>,
+    on_line: impl Fn(&str) + Send + 'static,
+) -> Result<Run> {
+    let stop = stop.map(str::to_owned);
     cmd.stdin(if feeds.is_empty() {
         Stdio::null()
     } else {
@@ -220,7 +235,9 @@ pub fn run_captured(
                         let _ = stdin.write_all(input).and_then(|()| stdin.flush());
                     }
                 }
-                if line.contains("no user threads left; idle") {
+                if line.contains("no user threads left; idle")
+                    || stop.as_deref().is_some_and(|m| line.contains(m))
+                {
                     *idle.lock().unwrap_or_else(|e| e.into_inner()) = true;
                 }
                 lines.lock().unwrap_or_else(|e| e.into_inner()).push(line);

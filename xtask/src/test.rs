@@ -151,12 +151,109 @@ pub fn run(
             );
         }
     }
+    let (p, f) = script_checks(filter, &art, &accel, extra)?;
+    passed += p;
+    failed += f;
     println!("{passed} passed, {failed} failed");
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The prefix of the scripted-session checks' names (a filter that is a
+/// part of `script_session_NAME` runs that one).
+const SCRIPT_CHECK: &str = "script_session_";
+
+/// Boots the normal system once per `xtask/sessions/NAME.txt` whose test
+/// name `script_session_NAME` contains `filter` (all without one), types it
+/// at the shell as `cargo xtask run --script` does, and compares the
+/// session from the shell's greeting on with `NAME.expected`. A few
+/// seconds each under TCG. (passed, failed).
+fn script_checks(
+    filter: Option<&str>,
+    art: &build::Artifacts,
+    accel: &[String],
+    extra: &[String],
+) -> Result<(u64, u64)> {
+    let dir = build::root().join("xtask/sessions");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".txt")
+                .map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    let mut counts = (0, 0);
+    for name in names {
+        let test = format!("{SCRIPT_CHECK}{name}");
+        if filter.is_some_and(|f| !test.contains(f)) {
+            continue;
+        }
+        if script_check(&dir, &name, &test, art, accel, extra)? {
+            counts.0 += 1;
+        } else {
+            counts.1 += 1;
+        }
+    }
+    Ok(counts)
+}
+
+/// One session: whether it went as expected.
+fn script_check(
+    dir: &std::path::Path,
+    name: &str,
+    test: &str,
+    art: &build::Artifacts,
+    accel: &[String],
+    extra: &[String],
+) -> Result<bool> {
+    let script = std::fs::read_to_string(dir.join(format!("{name}.txt")))?;
+    let expected = std::fs::read_to_string(dir.join(format!("{name}.expected")))
+        .map_err(|e| anyhow::anyhow!("xtask/sessions/{name}.expected: {e}"))?;
+    let lines = crate::script::parse(&script).map_err(anyhow::Error::msg)?;
+    // The suite's command line does not apply: this is the normal system.
+    let mut rest = Vec::new();
+    let mut args = extra.iter();
+    while let Some(arg) = args.next() {
+        if arg == "-append" {
+            args.next();
+        } else {
+            rest.push(arg.clone());
+        }
+    }
+    let cmd = qemu::command(art, accel, "mode=run", false, &rest);
+    let got = match crate::session::run(cmd, &lines, Duration::from_secs(60), false) {
+        Ok(session) => session.text,
+        Err(e) => {
+            println!("test {test} ... FAILED: {e:#}");
+            return Ok(false);
+        }
+    };
+    let from_greeting = got
+        .find("\nMica sh:")
+        .map_or(got.as_str(), |at| &got[at + 1..]);
+    if from_greeting.trim_end() == expected.trim_end() {
+        println!("test {test} ... ok");
+        return Ok(true);
+    }
+    println!("test {test} ... FAILED: the session differs from xtask/sessions/{name}.expected:");
+    for (number, (want, got)) in expected
+        .lines()
+        .zip(from_greeting.lines().chain(std::iter::repeat("<missing>")))
+        .enumerate()
+    {
+        let mark = if want == got { ' ' } else { '!' };
+        println!("  {mark} {:>3} want {want:?}", number + 1);
+        if want != got {
+            println!("        got  {got:?}");
+        }
+    }
+    Ok(false)
 }
 
 #[cfg(test)]

@@ -108,5 +108,10 @@ fuzz_target!(|input: &[u8]| {
         Syscall::FutexWait => round_trip::<FutexWaitArgs>(call, &regs),
         Syscall::FutexWake => round_trip::<FutexWakeArgs>(call, &regs),
         Syscall::FutexRequeue => round_trip::<FutexRequeueArgs>(call, &regs),
+        Syscall::DebugLogRead => round_trip::<DebugLogReadArgs>(call, &regs),
+        Syscall::CapDetach => round_trip::<CapDetachArgs>(call, &regs),
+        Syscall::ReplySave => round_trip::<ReplySaveArgs>(call, &regs),
+        Syscall::ReplyWith => round_trip::<ReplyWithArgs>(call, &regs),
+        Syscall::EndpointWatch => round_trip::<EndpointWatchArgs>(call, &regs),
     }
 });

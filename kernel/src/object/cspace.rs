@@ -165,6 +165,11 @@ impl CSpace {
         self.used.used()
     }
 
+    /// The first full slot at or after `from`, if any.
+    pub fn next_used(&self, from: u32) -> Option<u32> {
+        self.used.next_used(from)
+    }
+
     /// Free slots left.
     pub fn free(&self) -> u32 {
         // Slots `1..limit` are usable and `used` counts only those, so

@@ -2,8 +2,8 @@
 //! and creating capability spaces.
 
 use abi::syscall::{
-    CSPACE_MAX_SLOTS, CSpaceCreateArgs, CapCopyArgs, CapDeleteArgs, CapDetachArgs, CapInfo,
-    CapInfoArgs, CapMintArgs, CapMoveArgs, CapRevokeArgs,
+    CSPACE_MAX_SLOTS, CSpaceCreateArgs, CapCopyArgs, CapDeleteArgs, CapDeleteRangeArgs,
+    CapDetachArgs, CapInfo, CapInfoArgs, CapMintArgs, CapMoveArgs, CapRevokeArgs,
 };
 use abi::{CapSlot, Rights, SysError};
 
@@ -141,6 +141,44 @@ pub fn delete(
 ) -> Result<Next, SysError> {
     let (slot, _) = cspace::get(&k.objects, cspace_of(k, caller), args.slot)?;
     tree::delete(k, slot);
+    Ok(Next::Success)
+}
+
+/// `CapDeleteRange`: deletes the full slots of `[first, first + count)`
+/// of the caller's space, walking its bitmap of full slots; restarts
+/// itself when a tick preempts it (the slots emptied so far stay empty,
+/// so the restarted call carries on). Destruction is deferred to the end
+/// of the syscall, so the space stays valid while it is walked even when
+/// the range holds the caller's own thread or space.
+pub fn delete_range(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: CapDeleteRangeArgs,
+) -> Result<Next, SysError> {
+    let cspace = cspace_of(k, caller);
+    let limit = u64::from(k.objects.get(cspace).limit());
+    let end = u64::from(args.first.0)
+        .checked_add(args.count)
+        .filter(|&end| args.first != CapSlot::NULL && args.count != 0 && end <= limit)
+        .ok_or(SysError::InvalidArg)?;
+    let mut from = args.first.0;
+    let mut deleted: u32 = 0;
+    while let Some(index) = k
+        .objects
+        .get(cspace)
+        .next_used(from)
+        .filter(|&index| u64::from(index) < end)
+    {
+        if let Some(slot) = k.objects.get(cspace).slot_id(index) {
+            tree::delete(k, slot);
+        }
+        deleted = deleted.wrapping_add(1);
+        if deleted.is_multiple_of(crate::config::REVOKE_BATCH) && crate::time::preemption_point() {
+            return Ok(Next::Restart);
+        }
+        // Below `end`, which is at most the space's limit.
+        from = index.wrapping_add(1);
+    }
     Ok(Next::Success)
 }
 

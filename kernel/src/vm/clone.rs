@@ -45,6 +45,12 @@ pub fn clone_memory(
         kcore::pagetree::PageTree::new(0).expect("an empty tree"),
     );
     let mut complete = true;
+    // The runs of present pages, to write-protect only those: an object
+    // is often far larger than what it holds (a heap's reserve), and a
+    // walk of its whole range would visit every absent table of it.
+    let mut runs = [(0u64, 0u64); PROTECT_RUNS];
+    let mut run_count: usize = 0;
+    let mut overflow = false;
     k.objects
         .get(memory)
         .tree
@@ -53,6 +59,17 @@ pub fn clone_memory(
                 frame::page_share(FrameNumber::containing(page));
             } else {
                 complete = false;
+            }
+            // Indexes come in order, below the object's size: `end + 1`
+            // does not wrap.
+            match run_count.checked_sub(1).and_then(|last| runs.get_mut(last)) {
+                Some((_, end)) if *end == index => *end = index.wrapping_add(1),
+                _ if run_count < PROTECT_RUNS => {
+                    runs[run_count] = (index, index.wrapping_add(1));
+                    // Below PROTECT_RUNS.
+                    run_count = run_count.wrapping_add(1);
+                }
+                _ => overflow = true,
             }
         });
     // The tree's count, not the store's: a failed set gives back the
@@ -63,9 +80,19 @@ pub fn clone_memory(
         lifetime::discard(k, ObjectRef::Memory(copy));
         return Err(SysError::OutOfMemory);
     }
-    vm::pages::unmap_pages_everywhere(k, memory, 0, size, Unmap::WriteProtect);
+    if overflow {
+        vm::pages::unmap_pages_everywhere(k, memory, 0, size, Unmap::WriteProtect);
+    } else {
+        for &(first, end) in &runs[..run_count] {
+            vm::pages::unmap_pages_everywhere(k, memory, first, end, Unmap::WriteProtect);
+        }
+    }
     Ok(copy)
 }
+
+/// Runs of present pages [`clone_memory`] write-protects one by one; an
+/// object with more takes one walk of its whole range instead.
+const PROTECT_RUNS: usize = 16;
 
 /// A copy of `source` paid for by `budget`: regions mapped with
 /// [`attrs::SHARE`] (and fixed objects) show the same objects, the
@@ -80,11 +107,12 @@ pub fn clone_aspace(
 ) -> Result<ObjId<AddressSpace>, SysError> {
     let aspace = aspace::create(k, budget)?;
     let regions = k.objects.get(source).regions.clone();
+    let source_root = k.objects.get(source).root;
     // Each object copied once, however many regions show it.
     let mut copies: [Option<(ObjId<MemoryObject>, ObjId<MemoryObject>)>; REGIONS] = [None; REGIONS];
     let mut result = Ok(());
     for (i, region) in regions.iter().enumerate() {
-        match clone_region(k, budget, aspace, region, &mut copies, i) {
+        match clone_region(k, budget, (source_root, aspace), region, &mut copies, i) {
             Ok(()) => {}
             Err(error) => {
                 result = Err(error);
@@ -99,10 +127,12 @@ pub fn clone_aspace(
     Ok(aspace)
 }
 
+/// Maps `region` of the source (whose page-table root is the first of
+/// `spaces`) in the copy (the second).
 fn clone_region(
     k: &mut Kernel,
     budget: ObjId<Budget>,
-    aspace: ObjId<AddressSpace>,
+    (source_root, aspace): (u64, ObjId<AddressSpace>),
     region: &Region,
     copies: &mut [Option<(ObjId<MemoryObject>, ObjId<MemoryObject>)>; REGIONS],
     index: usize,
@@ -131,7 +161,35 @@ fn clone_region(
             return Err(error);
         }
     }
+    // Read-only shared regions (a program's text and constants, mapped
+    // from the initramfs) start with the source's present pages: the copy
+    // runs the same code at once, and copying a leaf costs far less than
+    // the fault it saves. Writable regions stay lazy: a child that execs
+    // or exits at once touches few of their pages.
+    if shared && region.attrs & attrs::WRITE == 0 {
+        copy_leaves(k, source_root, aspace, region);
+    }
     Ok(())
+}
+
+/// Gives the copy the pages the source has present in `region`, a
+/// shared region that is not writable (so the same object, and no
+/// copy-on-write), as a fault would map them: the same page with the
+/// same rights (a present leaf maps the page its object holds there).
+/// Best effort: a page table the budget cannot pay for leaves the rest
+/// to faults.
+fn copy_leaves(k: &mut Kernel, source_root: u64, aspace: ObjId<AddressSpace>, region: &Region) {
+    let mut full = false;
+    user_tables::for_each_leaf(
+        source_root,
+        region.start,
+        region.end(),
+        |virt, phys, rights| {
+            if !full {
+                full = vm::mapping::map_leaf(k, aspace, virt, phys, rights).is_err();
+            }
+        },
+    );
 }
 
 /// Captures the bytes `[addr, addr + len)` of `aspace` in a new

@@ -31,7 +31,8 @@
 //!   of the `pipe_throughput_64k` benchmark);
 //! - the process modes (`procs.rs`): `fault`, `nap MS N`, `spawn ARGS..`,
 //!   `orphan`, `bomb`, `pwd DIR`, `ids`, `fork`, `exec PATH ARGS..`,
-//!   `fork-exec ARGS..`, `bench-fork N exit|exec`;
+//!   `fork-exec ARGS..`, `bench-fork N exit|exec`, `spawn-hold` (starts
+//!   `probe sleep` and sleeps itself, for ever);
 //! - `write-at PATH START BYTE RUNS`: opens PATH read-write (made if
 //!   missing) and writes RUNS runs of [`RUN_BYTES`] bytes of BYTE with
 //!   `write_at`, at START, START + 2 * RUN_BYTES, ..., yielding after
@@ -99,6 +100,7 @@ fn main() -> u64 {
         Some("nap") => procs::nap(&args[2..]),
         Some("spawn") => procs::spawn(&args[2..]),
         Some("orphan") => procs::orphan(),
+        Some("spawn-hold") => procs::spawn_hold(),
         Some("bomb") => procs::bomb(),
         Some("pwd") => procs::pwd(args.get(2).copied().unwrap_or("")),
         Some("ids") => procs::ids(),

@@ -42,6 +42,26 @@ pub fn spawn(args: &[&str]) -> u64 {
     }
 }
 
+/// `spawn-hold`: starts `probe sleep` through the process server, then
+/// sleeps for ever (init's `session` program: the process tests end it
+/// through init and look for what the table keeps of it).
+pub fn spawn_hold() -> u64 {
+    let child = match Command::new("/bin/probe")
+        .args(&["probe", "sleep"])
+        .budget(256)
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(error) => return failed(error),
+    };
+    loop {
+        rt::thread::sleep(rt::time::Duration::from_secs(1));
+        if child.try_wait().is_err() {
+            return 1;
+        }
+    }
+}
+
 /// `orphan`: starts `probe nap 200 7` and exits at once with 0, leaving
 /// it to init.
 pub fn orphan() -> u64 {

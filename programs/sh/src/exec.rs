@@ -209,10 +209,9 @@ impl Shell {
             };
         }
         if signal.is_some() {
+            // No newline of the shell's own: the console echoed `^C` and
+            // CR LF already (bash adds one because Linux echoes `^C` alone).
             self.status = status;
-            if report {
-                io.err(b"\n");
-            }
             return Err(Flow::Interrupted);
         }
         Ok(status)

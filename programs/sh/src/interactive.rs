@@ -123,12 +123,16 @@ pub fn run(shell: &mut Shell, slot: CapSlot) -> i32 {
     let mut out = Vec::new();
     let mut keys = Vec::new();
     let mut buf = [0u8; 256];
+    let mut first_prompt = true;
     loop {
         report_jobs(shell);
         set_mode(Mode::Raw);
         out.clear();
         editor.begin(&prompt(shell, reader.pending()), &mut out);
         let _ = shell.io.out(&out);
+        if core::mem::take(&mut first_prompt) {
+            report_boot_bench(shell);
+        }
         let line = 'edit: loop {
             let n = match shell.io.fds[0]
                 .as_ref()
@@ -189,6 +193,28 @@ pub fn run(shell: &mut Shell, slot: CapSlot) -> i32 {
             }
         }
     }
+}
+
+/// In a benchmark boot (init gave every program `MICA_BOOT_BENCH=UNIT:TSC`,
+/// the TSC at the kernel's first instruction), the `boot_to_prompt` row:
+/// counter ticks from then to the first prompt written (the console has
+/// handed it to the serial driver when the write returns). Under QEMU's
+/// `-icount` the TSC counts instructions.
+fn report_boot_bench(shell: &Shell) {
+    let now = rt::time::counter();
+    let Some((unit, entry)) =
+        rt::process::env_var("MICA_BOOT_BENCH").and_then(|v| v.split_once(':'))
+    else {
+        return;
+    };
+    let Ok(entry) = entry.parse::<u64>() else {
+        return;
+    };
+    let ticks = now.saturating_sub(entry);
+    let _ = shell.io.out(
+        format!("\r\nBENCH boot_to_prompt {unit} {ticks} {ticks} {ticks} 1\r\nBENCH-DONE\r\n")
+            .as_bytes(),
+    );
 }
 
 /// Tab: the candidates that replace the word before the cursor.

@@ -88,21 +88,7 @@ fn main() -> u64 {
                     }
                     interactive::run(&mut shell, slot)
                 }
-                None => {
-                    let mut text = Vec::new();
-                    let read = shell.io.fds[0]
-                        .as_ref()
-                        .map(|f| f.borrow_mut().read_to_end(&mut text));
-                    match read.map(|r| r.map(|_| String::from_utf8(text))) {
-                        Some(Ok(Ok(text))) => finish(shell.run_text(&text, "stdin")),
-                        _ => {
-                            shell
-                                .io
-                                .err(b"sh: cannot read commands from standard input\n");
-                            2
-                        }
-                    }
-                }
+                None => finish(shell.run_input("stdin")),
             }
         }
     };

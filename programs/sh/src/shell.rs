@@ -179,6 +179,54 @@ impl Shell {
         }
     }
 
+    /// Runs commands from `stdin` (not a terminal) a complete command at
+    /// a time, reading it a byte at a time as `read` does, so that what a
+    /// command reads from `stdin` (`read`, `cat`) is the input after it,
+    /// as in other shells.
+    pub fn run_input(&mut self, source: &str) -> Run {
+        let mut reader = Reader::default();
+        let mut status = self.status;
+        self.line_number = 0;
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let io = self.io.clone();
+            let ended = loop {
+                match io.read_byte() {
+                    Ok(Some(byte)) => {
+                        line.push(byte);
+                        if byte == b'\n' {
+                            break false;
+                        }
+                    }
+                    Ok(None) => break true,
+                    Err(_) if line.is_empty() && self.line_number == 0 => {
+                        io.err(b"sh: cannot read commands from standard input\n");
+                        return Err(Flow::Exit(2));
+                    }
+                    // A read error later ends the input like its end.
+                    Err(_) => break true,
+                }
+            };
+            if !line.is_empty() {
+                self.line_number += 1;
+                let text = String::from_utf8_lossy(&line);
+                match reader.feed(&text) {
+                    Parsed::More => {}
+                    Parsed::Program(program) => status = self.run_program(&program)?,
+                    Parsed::Error(error) => return Err(self.syntax_error(&error, source)),
+                }
+            }
+            if ended {
+                break;
+            }
+        }
+        match reader.finish() {
+            Some(error) => Err(self.syntax_error(&error, source)),
+            None => Ok(status),
+        }
+    }
+
     /// Runs one parsed program at the top of a script or prompt.
     pub fn run_program(&mut self, program: &shcore::ast::List) -> Run {
         let status = self.run_list(program)?;

@@ -57,6 +57,10 @@ pub struct Authorities<'a> {
     pub entropy: [u64; 4],
     /// Randomise programs' layouts.
     pub aslr: bool,
+    /// An environment variable every program gets: in `mode=bench`,
+    /// `MICA_BOOT_BENCH=UNIT:TSC` with the TSC at the kernel's first
+    /// instruction, from which `sh` times `boot_to_prompt`.
+    pub env: Option<String>,
 }
 
 /// Why an instance could not be started.
@@ -287,11 +291,13 @@ pub fn launch(
         .chain(program.args())
         .collect();
     let (report_to, badge) = instance.report_to;
+    let env: Vec<&str> = authorities.env.iter().map(String::as_str).collect();
     Spawn::new(ElfFile {
         bytes: file,
         backing: Some((initramfs, offset)),
     })
     .args(&args)
+    .env(&env)
     .grants(&grants)
     .budget(u64::from(program.budget_frames))
     .priority(u64::from(program.priority))

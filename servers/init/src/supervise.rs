@@ -128,6 +128,10 @@ impl<'a> Init<'a> {
                 archive,
                 entropy: boot.entropy,
                 aslr,
+                env: (crate::arg(boot.cmdline(), "mode") == Some("bench")).then(|| {
+                    let unit = crate::arg(boot.cmdline(), "unit").unwrap_or("instructions");
+                    format!("MICA_BOOT_BENCH={unit}:{}", boot.kernel_entry_tsc)
+                }),
             },
             programs,
             endpoints,

@@ -5,6 +5,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use abi::ipc::WATCH_BADGE;
 use abi::startup::EXIT_LABEL;
 use abi::{CapSlot, ObjectType, Rights};
 use procore::{Limits, Pid, ProcError, State, Table, Which};
@@ -35,6 +36,12 @@ struct Held {
     /// Its budget (the server's capability), while it runs; `None` for a
     /// session root, which init made and ends.
     budget: Option<CapSlot>,
+    /// The capability the process's own ones are copies of, minted as a
+    /// lease (`WATCH_BADGE`), while it runs: when every copy has gone
+    /// without the server ending the process (whoever held its budget
+    /// from above took it: init ending a session root), the kernel
+    /// deletes it and signals the server ([`Server::leases_ended`]).
+    lease: Option<CapSlot>,
 }
 
 /// A parent waiting for a child.
@@ -160,6 +167,7 @@ impl Server {
                 let held = Held {
                     name: String::from("session"),
                     budget: None,
+                    lease: None,
                 };
                 self.held.insert(pid, held);
                 Ok(pid)
@@ -173,6 +181,13 @@ impl Server {
     /// the budget goes, and a parent waiting for it is answered.
     fn end(&mut self, pid: Pid, end: End) -> Result<(), ProcError> {
         let ended = self.table.end(pid, end)?;
+        // The lease goes first, so that the copies going with the budget
+        // do not signal.
+        if let Some(lease) = self.held.get_mut(&pid).and_then(|h| h.lease.take())
+            && holds_lease(lease, pid)
+        {
+            let _ = sys::cap_delete(lease);
+        }
         let budget = self.held.get_mut(&pid).and_then(|h| h.budget.take());
         if let Some(budget) = budget {
             for orphan in &ended.orphaned {
@@ -196,6 +211,67 @@ impl Server {
             self.wake(parent);
         }
         Ok(())
+    }
+
+    /// The watch notification fired: every running process whose lease
+    /// has gone (all copies of its own capability, which live in its
+    /// capability space) was taken down without the server, by a revoke
+    /// of a budget above its own: it ends as `Killed`. When that budget
+    /// was a session root's (init ended the root), the root's entry goes
+    /// too, once none of its children's budgets is left: so the table
+    /// keeps nothing of a session init ended, and a restarted instance
+    /// starts a session of its own.
+    pub fn leases_ended(&mut self) {
+        let gone: Vec<(Pid, bool)> = self
+            .held
+            .iter()
+            .filter_map(|(&pid, held)| {
+                let lease = held.lease?;
+                if holds_lease(lease, pid) {
+                    return None;
+                }
+                let from_above = held
+                    .budget
+                    .is_none_or(|budget| sys::cap_info(budget).is_err());
+                Some((pid, from_above))
+            })
+            .collect();
+        for (pid, from_above) in gone {
+            if let Some(held) = self.held.get_mut(&pid) {
+                // The kernel deleted it.
+                held.lease = None;
+            }
+            let parent = self.table.get(pid).map(|entry| entry.parent);
+            if self.table.get(pid).is_some_and(|entry| entry.is_running()) {
+                let _ = self.end(pid, End::Killed);
+            }
+            if let Some(root) = parent.filter(|_| from_above) {
+                self.end_root_if_gone(root);
+            }
+        }
+    }
+
+    /// Ends the session root `root` (a process init made, whose budget
+    /// the server never held) if no child of it still has its budget:
+    /// a budget above theirs, the root's, was revoked.
+    fn end_root_if_gone(&mut self, root: Pid) {
+        let is_root = self.roots.values().any(|&pid| pid == root);
+        let Some(entry) = self.table.get(root).filter(|e| is_root && e.is_running()) else {
+            return;
+        };
+        let live_child = entry.children().any(|child| {
+            self.table.get(child).is_some_and(|e| e.is_running())
+                && self
+                    .held
+                    .get(&child)
+                    .and_then(|h| h.budget)
+                    .is_some_and(|budget| sys::cap_info(budget).is_ok())
+        });
+        if live_child {
+            return;
+        }
+        self.roots.retain(|_, pid| *pid != root);
+        let _ = self.end(root, End::Killed);
     }
 
     /// Answers the waits of `parent` that can be answered now.
@@ -224,6 +300,16 @@ impl Server {
             let _ = parked.reply.send(&message);
         }
     }
+}
+
+/// Whether `slot` holds the lease of `pid`: the kernel deletes a lease
+/// whose copies have all gone, and the slot may hold something else since
+/// (never this badge: pids are not reused).
+fn holds_lease(slot: CapSlot, pid: Pid) -> bool {
+    sys::cap_info(slot).is_ok_and(|info| {
+        info.object_type == ObjectType::Endpoint.to_reg() as u32
+            && info.badge == Badge::own(pid) | WATCH_BADGE
+    })
 }
 
 /// The reply to a wait that found `child` ended.
@@ -261,10 +347,13 @@ impl ProcServer for Server {
         }
         let pid = wire(self.table.add(Some(parent)))?;
         let rights = Rights::WRITE | Rights::GRANT;
+        let mut lease = None;
         let made = (|| {
             let child = sys::cap_mint(self.endpoint, rights, Badge::child(pid))?;
             self.sent.push(child);
-            let own = sys::cap_mint(self.endpoint, rights, Badge::own(pid))?;
+            let minted = sys::cap_mint(self.endpoint, rights, Badge::own(pid) | WATCH_BADGE)?;
+            lease = Some(minted);
+            let own = sys::cap_copy(minted, rights)?;
             self.sent.push(own);
             let work = sys::cap_copy(budget.slot(), Rights::all())?;
             self.sent.push(work);
@@ -273,6 +362,9 @@ impl ProcServer for Server {
         let (child, own, work) = match made {
             Ok(made) => made,
             Err(_) => {
+                if let Some(lease) = lease {
+                    let _ = sys::cap_delete(lease);
+                }
                 let _ = self.table.cancel(pid);
                 return Err(proc::code(ProcError::OutOfMemory));
             }
@@ -280,6 +372,7 @@ impl ProcServer for Server {
         let held = Held {
             name: String::from(name),
             budget: Some(budget.into_raw()),
+            lease,
         };
         self.held.insert(pid, held);
         Ok((pid.0, child, own, work))
@@ -375,9 +468,12 @@ impl protocols::server::Deferring for Server {
         Server::unpark(self);
     }
 
-    /// Exit messages and fault messages end their process.
+    /// Exit messages and fault messages end their process; the watch
+    /// notification says leases have gone.
     fn other(&mut self, message: &Message) {
-        if message.info().is_fault() {
+        if message.info().is_notification() {
+            self.leases_ended();
+        } else if message.info().is_fault() {
             self.fault(message);
         } else {
             self.message(message);

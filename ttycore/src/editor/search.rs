@@ -95,7 +95,10 @@ impl Editor {
                 return Event::Editing;
             }
             Key::Enter => {
+                // The row shows the prompt and the line entered, as
+                // readline leaves it, not the search.
                 self.accept_search();
+                self.refresh(out);
                 return self.submit(out);
             }
             _ => {

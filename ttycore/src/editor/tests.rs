@@ -292,6 +292,11 @@ fn reverse_search_finds_older_matches() {
     let _ = term.keys(&[Key::Backspace]);
     assert_eq!(term.screen.current(), "(reverse-i-search)`c': cat b");
     assert_eq!(term.keys(&[Key::Enter]), Event::Line(String::from("cat b")));
+    // The entered row shows the prompt and the line, not the search.
+    assert_eq!(
+        term.screen.rows[term.screen.row - 1],
+        "> cat b".chars().collect::<Vec<_>>()
+    );
 }
 
 #[test]

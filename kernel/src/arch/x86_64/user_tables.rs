@@ -379,6 +379,36 @@ fn update_range(root: u64, start: u64, end: u64, change: impl Fn(u64) -> u64) ->
     flush
 }
 
+/// Calls `visit(virt, phys, rights)` for every present leaf in `[start,
+/// end)` (inside user space), in address order, skipping absent tables;
+/// `rights` is what the leaf allows now. Reads the tables only.
+pub fn for_each_leaf(root: u64, start: u64, end: u64, mut visit: impl FnMut(u64, u64, PageRights)) {
+    let mut virt = start;
+    while virt < end {
+        let leaf = match leaf_table(root, virt) {
+            Ok(leaf) => leaf,
+            Err(shift) => {
+                // As in `update_range`: skip what the absent table covers.
+                virt = (virt | (1_u64 << shift).wrapping_sub(1)).wrapping_add(1);
+                continue;
+            }
+        };
+        let last = end.min((virt | LEAF_TABLE_SPAN_MASK).wrapping_add(1));
+        while virt < last {
+            let entry = read(leaf, index(virt, 12));
+            if entry & Flags::PRESENT.bits() != 0 {
+                let rights = PageRights {
+                    write: entry & Flags::WRITABLE.bits() != 0,
+                    exec: entry & paging::nx_flag().bits() == 0,
+                    uncached: entry & Flags::NO_CACHE.bits() != 0,
+                };
+                visit(virt, entry & ADDRESS, rights);
+            }
+            virt = virt.wrapping_add(PAGE);
+        }
+    }
+}
+
 /// Clears every leaf in `[start, end)`.
 pub fn unmap_range(root: u64, start: u64, end: u64) -> TlbFlush {
     update_range(root, start, end, |_| 0)

@@ -210,6 +210,18 @@ impl Pool {
         }
     }
 
+    /// Every capability in the `count` slots from `first` was deleted
+    /// (`CapDeleteRange`).
+    pub fn deleted_range(&mut self, first: u64, count: u64) {
+        let end = first.saturating_add(count);
+        for i in 0..self.len {
+            let slot = u64::from(self.entries[i].slot);
+            if (first..end).contains(&slot) && self.entries[i].state == State::Live {
+                self.deleted(slot);
+            }
+        }
+    }
+
     /// The capability in `slot` moved to `to` (0: to another space).
     pub fn moved(&mut self, slot: u64, to: u64) {
         if to == 0 {

@@ -696,6 +696,7 @@ impl Worker {
             S::CapDelete => self.pool.deleted(args[0]),
             S::CapRevoke => self.pool.revoked(args[0]),
             S::CapDetach => self.pool.detached(args[0], args[1]),
+            S::CapDeleteRange => self.pool.deleted_range(args[0], args[1]),
             S::ClockRead => self.cx.now = results[0],
             S::Reply => self.holding_reply = false,
             S::ReplySave => {

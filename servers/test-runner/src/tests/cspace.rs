@@ -564,6 +564,84 @@ pub fn revoke() -> TestResult {
     Ok(())
 }
 
+/// `CapDeleteRange`: the full slots of the range go (the empty ones are
+/// skipped), the slots around it stay; an object whose last capability
+/// was in the range is destroyed; a range of more capabilities than a
+/// revoke batch is one call. Then each error.
+pub fn delete_range() -> TestResult {
+    const FIRST: u32 = 3500;
+    const COUNT: u32 = 300;
+    let before = free_frames()?;
+    let ep = must(sys::endpoint_create(budget()))?;
+    // Filled: every slot of the range but each seventh, and the slots
+    // just outside it.
+    let filled: alloc::vec::Vec<CapSlot> = (FIRST..FIRST + COUNT)
+        .filter(|n| n % 7 != 0)
+        .map(CapSlot)
+        .collect();
+    for &slot in &filled {
+        ensure_eq!(
+            sys::cap_copy_to(ep, Rights::READ, CapSlot::NULL, slot),
+            Ok(slot)
+        );
+    }
+    let below = CapSlot(FIRST - 1);
+    let above = CapSlot(FIRST + COUNT);
+    for slot in [below, above] {
+        ensure_eq!(
+            sys::cap_copy_to(ep, Rights::READ, CapSlot::NULL, slot),
+            Ok(slot)
+        );
+    }
+    // The only capability to a second endpoint sits in the range.
+    let doomed = must(sys::endpoint_create(budget()))?;
+    let inside = CapSlot(FIRST + 7);
+    ensure_eq!(sys::cap_move(doomed, CapSlot::NULL, inside), Ok(inside));
+
+    ensure_eq!(
+        sys::cap_delete_range(CapSlot(FIRST), u64::from(COUNT)),
+        Ok(())
+    );
+    for &slot in filled.iter().chain([&inside]) {
+        ensure!(empty(slot));
+    }
+    ensure!(!empty(below) && !empty(above) && !empty(ep));
+    // An empty range is no error.
+    ensure_eq!(
+        sys::cap_delete_range(CapSlot(FIRST), u64::from(COUNT)),
+        Ok(())
+    );
+
+    // Errors: slot 0, no slots, past the end (4096 slots), an overflowing
+    // count, a first slot above 32 bits.
+    let limit = 4096u64;
+    for (first, count) in [
+        (CapSlot::NULL, 1),
+        (CapSlot(FIRST), 0),
+        (CapSlot(4095), 2),
+        (CapSlot(4096), 1),
+        (CapSlot(u32::MAX), 1),
+        (CapSlot(1), limit),
+        (CapSlot(FIRST), u64::MAX),
+    ] {
+        ensure_eq!(
+            sys::cap_delete_range(first, count),
+            Err(SysError::InvalidArg)
+        );
+    }
+    let number = Syscall::CapDeleteRange.number();
+    let (status, _) = sys::raw_syscall(number, [(1 << 32) | u64::from(FIRST), 1, 0, 0, 0, 0]);
+    ensure_eq!(SysError::from_code(status), Some(SysError::InvalidCap));
+    // Nothing changed on an error.
+    ensure!(!empty(below) && !empty(above));
+
+    for slot in [below, above, ep] {
+        ensure_eq!(sys::cap_delete(slot), Ok(()));
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
+
 /// `CapDetach`: a detached capability (with what derives from it) escapes
 /// a revoke of the ancestor, not of what is above; and a budget's child
 /// outlives a revoke of the budget that way, still charged to it.

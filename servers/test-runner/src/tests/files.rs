@@ -93,6 +93,10 @@ pub fn initfs_lists_directories() -> TestResult {
     let root = files::read_dir("/").map_err(|_| fail())?;
     ensure!(root.iter().any(|e| e.name == "bin" && e.kind == Kind::Dir));
     ensure!(root.iter().any(|e| e.name == "etc" && e.kind == Kind::Dir));
+    // The mount points in `/` are listed too, in name order.
+    ensure!(root.iter().any(|e| e.name == "tmp" && e.kind == Kind::Dir));
+    ensure!(root.iter().any(|e| e.name == "dev" && e.kind == Kind::Dir));
+    ensure!(root.windows(2).all(|w| w[0].name < w[1].name));
     let bin = files::read_dir("/bin").map_err(|_| fail())?;
     for name in ["echo-server", "initfs", "serial", "test-runner"] {
         ensure!(bin.iter().any(|e| e.name == name && e.kind == Kind::File));

@@ -32,6 +32,7 @@ mod saved_reply_recv;
 mod sched;
 mod serial;
 pub mod sh;
+mod sh_console;
 pub mod spawn;
 mod stress;
 pub mod supervision;
@@ -42,6 +43,7 @@ mod timeouts;
 mod usercopy;
 mod vm;
 mod vm_faults;
+mod wire;
 
 use crate::sysfuzz;
 use abi::CapSlot;
@@ -224,6 +226,7 @@ pub static ALL: &[Test] = tests![
     cspace::delete_own_thread,
     cspace::revoke,
     cspace::detach,
+    cspace::delete_range,
     cspace::endpoint_watch,
     cspace::across_spaces,
     cspace::create_errors,
@@ -392,6 +395,7 @@ pub static ALL: &[Test] = tests![
     procs::budget_exhausted,
     procs::fork_bomb_contained,
     procs::listed,
+    procs::session_ended,
     procs::spawn_kill_cycles,
     pipes_shared::round_trip,
     pipes_shared::atomic_writes,
@@ -408,6 +412,12 @@ pub static ALL: &[Test] = tests![
     sh::fork_bomb,
     sh::utilities,
     sh::devices,
+    sh::reads_stdin_a_command_at_a_time,
+    sh_console::interrupt_sleep,
+    sh_console::line_editor,
+    sh_console::pipeline_and_fault,
+    sh_console::fork_bomb,
+    sh_console::ctrl_d_ends_the_shell,
 ];
 
 /// Thread body: runs test number `index`; exit code 0 = pass.

@@ -440,6 +440,50 @@ pub fn listed() -> TestResult {
     Ok(())
 }
 
+/// When init ends a session root (here: the `session` program of
+/// system-test.toml, killed through the supervisor protocol), the table
+/// keeps nothing of the session: neither the root nor what it started
+/// (taken down with the root's budget, seen by the server through its
+/// leases).
+pub fn session_ended() -> TestResult {
+    let (me, _) = process::ids().map_err(|_| fail())?;
+    // The root and its child, once it has started it.
+    let mut found = None;
+    for _ in 0..200 {
+        let list = process::list().map_err(|_| fail())?;
+        found = list.iter().find_map(|child| {
+            let root = list.iter().find(|root| {
+                root.pid == child.parent
+                    && root.pid != me
+                    && root.name == "session"
+                    && root.parent == Pid(1)
+            })?;
+            (child.name == "probe" && !child.ended).then_some((root.pid, child.pid))
+        });
+        if found.is_some() {
+            break;
+        }
+        rt::thread::sleep(Duration::from_millis(10));
+    }
+    let (root, child) = found.ok_or_else(fail)?;
+    let mut supervisor = super::supervision::supervisor()?;
+    ensure_eq!(supervisor.kill("session"), Ok(()));
+    let mut gone = false;
+    for _ in 0..200 {
+        let list = process::list().map_err(|_| fail())?;
+        if !list.iter().any(|p| p.pid == root || p.pid == child) {
+            gone = true;
+            break;
+        }
+        rt::thread::sleep(Duration::from_millis(10));
+    }
+    ensure!(gone);
+    // This session is untouched.
+    ensure_eq!(run(&["exit", "3"]), Ok(End::Exited(3)));
+    ensure_eq!(process::ids().map(|(pid, _)| pid), Ok(me));
+    Ok(())
+}
+
 /// Spawn and kill a thousand times: frame counts equal after.
 pub fn spawn_kill_cycles() -> TestResult {
     let cycle = || -> TestResult {

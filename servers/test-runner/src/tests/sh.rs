@@ -514,3 +514,47 @@ pub fn utilities() -> TestResult {
     check("/bin/help | grep -c '  ls '", "1\n", 0)?;
     Ok(())
 }
+
+/// Runs `sh` with `script` as its `stdin`, through a pipe.
+fn sh_stdin(script: &str) -> Result<Output, super::Failure> {
+    let (read, mut write) = pipe()?;
+    ensure_eq!(write.write(script.as_bytes()), Ok(script.len()));
+    drop(write);
+    run_sh(&[], Some(&read))
+}
+
+/// Commands from `stdin` (not a terminal) run a complete command at a
+/// time: `read` and programs read the lines after theirs, from a pipe and
+/// from a file; `while read` loops over a pipeline's lines.
+pub fn reads_stdin_a_command_at_a_time() -> TestResult {
+    check(
+        "echo 'a\nb c' | while read x; do echo \"[$x]\"; done",
+        "[a]\n[b c]\n",
+        0,
+    )?;
+    let got = sh_stdin("read x\nhello there\necho got $x\n")?;
+    ensure_eq!(got.out.as_str(), "got hello there\n");
+    let got = sh_stdin("echo start\ncat\nrest 1\nrest 2\n")?;
+    ensure_eq!(got.out.as_str(), "start\nrest 1\nrest 2\n");
+    ensure_eq!(got.end, End::Exited(0));
+    // A command over several lines, a syntax error's line, the end.
+    let got =
+        sh_stdin("for i in 1 2\ndo echo $i\ndone\nread y; echo \"<$y>\"\nline\nfi\necho never\n")?;
+    ensure_eq!(got.out.as_str(), "1\n2\n<line>\n");
+    ensure_eq!(
+        got.err.as_str(),
+        "sh: stdin: line 5: syntax error: unexpected `fi`\n"
+    );
+    ensure_eq!(got.end, End::Exited(2));
+    // From a file: the shell and `read` share its offset.
+    let mut file = File::create("/tmp/sh-stdin.sh").map_err(|_| fail())?;
+    let script = b"read a\nfirst\nread b\nsecond\necho $b $a\n";
+    ensure_eq!(file.write(script), Ok(script.len()));
+    drop(file);
+    let input = File::open_read("/tmp/sh-stdin.sh").map_err(|_| fail())?;
+    let got = run_sh(&[], Some(&input))?;
+    ensure_eq!(got.out.as_str(), "second first\n");
+    drop(input);
+    ensure!(files::remove_file("/tmp/sh-stdin.sh").is_ok());
+    Ok(())
+}

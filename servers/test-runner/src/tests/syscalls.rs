@@ -17,7 +17,7 @@ pub fn unknown_number() -> TestResult {
     for number in [
         6,
         15,
-        24,
+        26,
         31,
         60,
         63,
