@@ -519,9 +519,17 @@ pub fn generate(rng: &mut Rng, pool: &Pool, cx: &Context, call: Syscall) -> [u64
             },
         };
     }
-    // `ReplySaveRecv` refuses a NULL destination: name a slot most times.
-    if call == Syscall::ReplySaveRecv && args[1] == 0 && !rng.chance(10) {
-        args[1] = random_slot(rng);
+    // `ReplySaveRecv` refuses a NULL destination: name a slot most times;
+    // and half the time wait without a deadline (the worker's alarm ends
+    // the receive), so that it succeeds now and then rather than timing
+    // out after the save.
+    if call == Syscall::ReplySaveRecv {
+        if args[1] == 0 && !rng.chance(10) {
+            args[1] = random_slot(rng);
+        }
+        if rng.chance(50) {
+            args[2] = 0;
+        }
     }
     if rng.chance(20) {
         for arg in args.iter_mut().skip(kinds.len()) {
