@@ -337,6 +337,24 @@ pub enum Syscall {
     /// [`SysError::PeerClosed`] if the caller has gone (the slot is
     /// emptied).
     ReplyWith = 57,
+    /// [`Syscall::ReplySave`] into a named slot, then [`Syscall::Recv`]: a
+    /// server that cannot answer a call yet keeps it and waits for the
+    /// next one in one syscall. The reply right becomes a Reply
+    /// capability in `dst`; a right whose caller has already gone leaves a
+    /// dead one there (as if the caller had ended just after the save),
+    /// so `dst` holds a Reply capability whenever the receive was reached.
+    ///
+    /// Arguments: [`ReplySaveRecvArgs`]; results: [`RecvResult`]. Rights:
+    /// [`Rights::READ`] on the [`ObjectType::Endpoint`]. Errors, in order,
+    /// with nothing saved or received: those of the endpoint capability;
+    /// [`SysError::InvalidArg`] for a NULL `dst`; [`SysError::InvalidCap`]
+    /// if there is no reply right; [`SysError::InvalidArg`] if it answers
+    /// a fault message (the right is kept); [`SysError::InvalidCap`] for a
+    /// `dst` out of range or full (the right is kept). Then, with the
+    /// reply saved in `dst`, those of [`Syscall::Recv`]:
+    /// [`SysError::BadAddress`], [`SysError::PeerClosed`] (the endpoint is
+    /// destroyed), [`SysError::TimedOut`].
+    ReplySaveRecv = 58,
     /// Has the kernel tell a server when a client's capabilities are all
     /// gone. From now on, when a capability to `endpoint` minted with
     /// [`crate::ipc::WATCH_BADGE`] in its badge straight from an unbadged
@@ -792,7 +810,7 @@ const BY_NUMBER: [Option<Syscall>; Syscall::NUMBER_LIMIT as usize] = {
 impl Syscall {
     /// Every syscall, in number order (grouped by object: each group
     /// starts at a multiple of 16).
-    pub const ALL: [Syscall; 66] = [
+    pub const ALL: [Syscall; 67] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
@@ -831,6 +849,7 @@ impl Syscall {
         Syscall::ReplyRecv,
         Syscall::ReplySave,
         Syscall::ReplyWith,
+        Syscall::ReplySaveRecv,
         Syscall::EndpointWatch,
         Syscall::NotificationCreate,
         Syscall::Signal,
@@ -918,7 +937,8 @@ syscall_table!(
             IoPortsBind => IoPortsBindArgs, IoPortsUnbind => IoPortsUnbindArgs,
             IrqCreate => IrqCreateArgs, IrqBind => IrqBindArgs, IrqAck => IrqAckArgs,
             AspacePopulate => AspacePopulateArgs, ReplySave => ReplySaveArgs,
-            ReplyWith => ReplyWithArgs, CapDetach => CapDetachArgs,
+            ReplyWith => ReplyWithArgs, ReplySaveRecv => ReplySaveRecvArgs,
+            CapDetach => CapDetachArgs,
             EndpointWatch => EndpointWatchArgs, CapDeleteRange => CapDeleteRangeArgs,
             DebugLogRead => DebugLogReadArgs,
 );
@@ -1767,6 +1787,21 @@ message_args!(
     reply: CapSlot
 );
 args!(
+    /// Arguments of [`Syscall::ReplySaveRecv`].
+    ReplySaveRecvArgs for ReplySaveRecv {
+        /// An [`ObjectType::Endpoint`] capability with [`Rights::READ`].
+        endpoint: CapSlot,
+        /// The empty slot for the [`ObjectType::Reply`] capability (not
+        /// [`CapSlot::NULL`]: the results are the receive's, so the slot
+        /// must be known beforehand).
+        dst: CapSlot,
+        /// When the receive gives up ([`SysError::TimedOut`]), in
+        /// nanoseconds on the [`Syscall::ClockRead`] clock; 0 waits for
+        /// ever.
+        deadline: u64 as Deadline,
+    }
+);
+args!(
     /// Arguments of [`Syscall::Recv`].
     RecvArgs for Recv {
         /// An [`ObjectType::Endpoint`] capability with [`Rights::READ`].
@@ -2196,6 +2231,11 @@ mod tests {
         });
         round_trip(ReplySaveArgs { dst: CapSlot(0) });
         round_trip(ReplySaveArgs { dst: slot });
+        round_trip(ReplySaveRecvArgs {
+            endpoint: slot,
+            dst: CapSlot(9),
+            deadline: u64::MAX,
+        });
         round_trip(ReplyWithArgs {
             reply: slot,
             info: MessageInfo::new(9, 64, 3),
@@ -2392,6 +2432,27 @@ mod tests {
         assert_eq!(
             ReplySaveArgs::decode(&[5, u64::MAX, 1, 2, 3, 4]),
             Ok(ReplySaveArgs { dst: CapSlot(5) })
+        );
+        assert_eq!(Syscall::ReplySaveRecv.number(), 58);
+        assert_eq!(
+            Syscall::ReplySaveRecv.arg_kinds(),
+            &[ArgKind::Slot, ArgKind::Slot, ArgKind::Deadline]
+        );
+        assert_eq!(
+            ReplySaveRecvArgs::decode(&[1 << 32, 2, 0, 0, 0, 0]),
+            Err(SysError::InvalidCap)
+        );
+        assert_eq!(
+            ReplySaveRecvArgs::decode(&[1, 1 << 32, 0, 0, 0, 0]),
+            Err(SysError::InvalidCap)
+        );
+        assert_eq!(
+            ReplySaveRecvArgs::decode(&[1, 2, 3, u64::MAX, 5, 6]),
+            Ok(ReplySaveRecvArgs {
+                endpoint: CapSlot(1),
+                dst: CapSlot(2),
+                deadline: 3
+            })
         );
         // The slot first, then the info word, as for `ReplyRecv`.
         assert_eq!(

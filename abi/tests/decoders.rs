@@ -315,6 +315,9 @@ args_properties!(reply_save_args: ReplySaveArgs for ReplySave { dst: Slot });
 args_properties!(reply_with_args: ReplyWithArgs for ReplyWith {
     reply: Slot, info: Info, mr0: Word, mr1: Word, mr2: Word, mr3: Word
 });
+args_properties!(reply_save_recv_args: ReplySaveRecvArgs for ReplySaveRecv {
+    endpoint: Slot, dst: Slot, deadline: Word
+});
 args_properties!(recv_args: RecvArgs for Recv { endpoint: Slot, deadline: Word });
 args_properties!(nb_recv_args: NbRecvArgs for NbRecv { endpoint: Slot });
 args_properties!(signal_args: SignalArgs for Signal { notification: Slot, bits: Word });
@@ -422,6 +425,7 @@ fn decode_as(call: Syscall, regs: &ArgRegs) -> Result<ArgRegs, SysError> {
         Syscall::ReplyRecv => go::<ReplyRecvArgs>(call, regs),
         Syscall::ReplySave => go::<ReplySaveArgs>(call, regs),
         Syscall::ReplyWith => go::<ReplyWithArgs>(call, regs),
+        Syscall::ReplySaveRecv => go::<ReplySaveRecvArgs>(call, regs),
         Syscall::Signal => go::<SignalArgs>(call, regs),
         Syscall::Wait => go::<WaitArgs>(call, regs),
         Syscall::Poll => go::<PollArgs>(call, regs),

@@ -42,7 +42,7 @@
 //! [`Scheduler::make_ready`]: crate::sched::Scheduler::make_ready
 
 use abi::ipc::{MSG_MAX_WORDS, MSG_REG_WORDS, MessageInfo};
-use abi::syscall::ArgRegs;
+use abi::syscall::{ArgRegs, SlotResult, SyscallResult};
 use abi::{CapSlot, Rights};
 
 use crate::arch::user_tables::Access;
@@ -52,6 +52,7 @@ use crate::kernel::Kernel;
 use crate::mem::kobj::ObjId;
 use crate::object::endpoint::{self, Endpoint, QueueKind};
 use crate::object::notification::{self, Notification};
+use crate::object::reply;
 use crate::object::thread::{ReplyRight, Thread, ThreadState};
 use crate::switch::{self, Exit};
 
@@ -69,6 +70,14 @@ pub enum FastSyscall {
     Wait,
     /// `Syscall::ThreadYield`.
     Yield,
+    /// `Syscall::Recv`.
+    Recv,
+    /// `Syscall::ReplySave`.
+    ReplySave,
+    /// `Syscall::ReplyWith`.
+    ReplyWith,
+    /// `Syscall::ReplySaveRecv`.
+    ReplySaveRecv,
 }
 
 /// Tries the fast path for the `kind` syscall the running thread `caller`
@@ -85,6 +94,11 @@ pub fn try_syscall(k: &mut Kernel, caller: ObjId<Thread>, kind: FastSyscall) -> 
         FastSyscall::Signal => signal(k, caller, &args),
         FastSyscall::Wait => wait(k, caller, &args),
         FastSyscall::Yield => yield_now(k, caller),
+        FastSyscall::Recv => recv(k, caller, &args),
+        FastSyscall::ReplySave => reply_save(k, caller, &args),
+        FastSyscall::ReplyWith if short => reply_with(k, caller, &args),
+        FastSyscall::ReplyWith => None,
+        FastSyscall::ReplySaveRecv => reply_save_recv(k, caller, &args),
     }
 }
 
@@ -447,4 +461,139 @@ fn yield_now(k: &mut Kernel, caller: ObjId<Thread>) -> Option<Exit> {
     k.sched.forget_current(caller);
     k.sched.make_ready(&mut k.objects, caller);
     switch::run_first_ready(k)
+}
+
+#[inline(always)]
+fn recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
+    // Guards: no deadline (a deadline arms a timeout: the general path's),
+    // then those of `would_block`.
+    if args[1] != 0 {
+        return None;
+    }
+    let (endpoint, _) = endpoint_cap(k, caller, args[0], Rights::READ)?;
+    if !would_block(k, caller, endpoint) {
+        return None;
+    }
+    // Commit.
+    block_receiving(k, caller, endpoint)
+}
+
+/// Whether a receive by `caller` on `endpoint` would wait while another
+/// thread runs: nothing to take at once (a queued sender, the bound
+/// notification's bits), and some thread ready to take the CPU (else the
+/// general path idles).
+#[inline(always)]
+fn would_block(k: &Kernel, caller: ObjId<Thread>, endpoint: ObjId<Endpoint>) -> bool {
+    if k.objects.get(endpoint).kind == QueueKind::Send {
+        return false;
+    }
+    if let Some(bound) = k.objects.get(caller).bound
+        && k.objects.get(bound).word != 0
+    {
+        return false;
+    }
+    k.sched.highest_ready().is_some()
+}
+
+/// The commit of a receive that [`would_block`]: the caller waits on the
+/// endpoint; the first thread of the most urgent queue runs.
+#[inline(always)]
+fn block_receiving(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    endpoint: ObjId<Endpoint>,
+) -> Option<Exit> {
+    k.sched.forget_current(caller);
+    k.objects.get_mut(caller).state = ThreadState::Receiving { endpoint };
+    endpoint::enqueue(k, endpoint, caller, QueueKind::Recv);
+    switch::run_first_ready(k)
+}
+
+#[inline(always)]
+fn reply_save_recv(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
+    // Guards: the endpoint, a named slot that `reply::save` can take, a
+    // right to a caller that still waits (a fault's right, a gone caller
+    // and no right are the general path's), no deadline, and a receive
+    // that `would_block`.
+    if args[2] != 0 || args[1] == 0 || args[1] > u64::from(u32::MAX) {
+        return None;
+    }
+    let (endpoint, _) = endpoint_cap(k, caller, args[0], Rights::READ)?;
+    let thread = k.objects.get(caller);
+    if !matches!(thread.reply, ReplyRight::To(_)) {
+        return None;
+    }
+    let dst = CapSlot(args[1] as u32);
+    k.objects.get(thread.cspace).check_reserve(dst).ok()?;
+    if !would_block(k, caller, endpoint) {
+        return None;
+    }
+    // Commit: the checks above are all `reply::save` makes.
+    reply::save(k, caller, dst).ok()?;
+    block_receiving(k, caller, endpoint)
+}
+
+#[inline(always)]
+fn reply_save(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
+    // Guards: a right to a caller that still waits (a fault's right and a
+    // gone caller are the general path's errors), a slot that
+    // `reply::save` can take, and the caller goes on.
+    let thread = k.objects.get(caller);
+    if !matches!(thread.reply, ReplyRight::To(_))
+        || !k.sched.none_ready_above(thread.priority)
+        || args[0] > u64::from(u32::MAX)
+    {
+        return None;
+    }
+    let dst = CapSlot(args[0] as u32);
+    k.objects.get(thread.cspace).check_reserve(dst).ok()?;
+    // Commit: the checks above are all `reply::save` makes.
+    let index = reply::save(k, caller, dst).ok()?;
+    let result = SlotResult {
+        slot: u64::from(index),
+    }
+    .encode();
+    k.objects
+        .get_mut(caller)
+        .context
+        .set_syscall_result(0, result);
+    Some(back_to(k, caller))
+}
+
+#[inline(always)]
+fn reply_with(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
+    // Guards: a register-only message without capabilities (checked by
+    // `try_syscall`), a Reply capability whose caller still waits, and a
+    // caller that may be made ready while this thread goes on (not
+    // suspended, no timeout armed, not more urgent than this thread).
+    let info = MessageInfo::from_received(args[1]);
+    let id = slot(k, caller, args[0])?;
+    let Some(Capability {
+        object: ObjectRef::Reply(Some(target)),
+        ..
+    }) = k.objects.slot(id).cap
+    else {
+        return None;
+    };
+    let priority = k.objects.get(caller).priority;
+    let waiting = k.objects.get(target);
+    if waiting.suspended
+        || waiting.priority > priority
+        || !k.sched.none_ready_above(priority)
+        || crate::timer::thread_armed(k, target)
+    {
+        return None;
+    }
+    // Commit: as `reply::answer` with a transfer of registers only.
+    k.objects
+        .get_mut(target)
+        .context
+        .set_syscall_result(0, [0, info.to_reg(), args[2], args[3], args[4], args[5]]);
+    reply::used_up(k, id, target);
+    k.sched.make_ready(&mut k.objects, target);
+    k.objects
+        .get_mut(caller)
+        .context
+        .set_syscall_result(0, [0; 6]);
+    Some(back_to(k, caller))
 }

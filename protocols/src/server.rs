@@ -100,6 +100,13 @@ pub trait Deferring {
     /// Runs before each received message is handled (the last reply has
     /// been sent by then).
     fn before(&mut self) {}
+    /// Whether [`Deferring::park`] may wait until the next message has
+    /// been received, so that the reply right is saved and the next
+    /// message received in one syscall (`ReplySaveRecv`). Only for a
+    /// server in which nothing but this thread's handling of a later
+    /// message answers a parked call: another thread that answers parked
+    /// calls (a console's input thread) would not find it meanwhile.
+    const PARK_AFTER_RECEIVE: bool = false;
 }
 
 /// The receive loop of a [`Deferring`] server: a call is answered at once
@@ -108,31 +115,49 @@ pub trait Deferring {
 ///
 /// # Errors
 /// As [`serve`].
-pub fn serve_deferring(endpoint: &Endpoint, server: &mut impl Deferring) -> SysError {
-    let mut request = Message::new(0);
-    let mut reply = Message::new(0);
-    let mut received = endpoint.recv(&mut request);
+pub fn serve_deferring<S: Deferring>(endpoint: &Endpoint, server: &mut S) -> SysError {
+    // Two messages, and the roles swapped by swapping the references (a
+    // `Message` is 560 bytes: swapping the values costs 70 loads and
+    // stores of each).
+    let mut first = Message::new(0);
+    let mut second = Message::new(0);
+    let (mut request, mut reply) = (&mut first, &mut second);
+    let mut received = endpoint.recv(request);
     loop {
         server.before();
         match received {
             Ok(()) if request.info().is_call() && !request.info().is_fault() => {
-                if server.dispatch(&request, &mut reply) {
-                    received = endpoint.reply_recv(&mut reply);
+                if server.dispatch(request, reply) {
+                    received = endpoint.reply_recv(reply);
                     core::mem::swap(&mut request, &mut reply);
                     if received.is_err() {
-                        received = endpoint.recv(&mut request);
+                        received = endpoint.recv(request);
                     }
                 } else {
+                    // Kept and the next message received in one syscall,
+                    // into the slot of the last saved reply answered;
+                    // when there is none, or it has been taken since, in
+                    // two (`ReplySave` into the lowest free slot).
+                    let spare = match S::PARK_AFTER_RECEIVE {
+                        true => rt::ipc::SavedReply::spare_slot(),
+                        false => None,
+                    };
+                    let fused = spare.and_then(|slot| endpoint.reply_save_recv(slot, request).ok());
+                    if let Some((saved, result)) = fused {
+                        server.park(saved);
+                        received = result;
+                        continue;
+                    }
                     match rt::ipc::SavedReply::save() {
                         Ok(saved) => server.park(saved),
                         Err(_) => server.unpark(),
                     }
-                    received = endpoint.recv(&mut request);
+                    received = endpoint.recv(request);
                 }
             }
             Ok(()) => {
-                server.other(&request);
-                received = endpoint.recv(&mut request);
+                server.other(request);
+                received = endpoint.recv(request);
             }
             Err(error) => return error,
         }

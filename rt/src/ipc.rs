@@ -12,11 +12,12 @@
 //! (`CallArgs`, `RecvResult`, ...): one encoding, the kernel's.
 
 use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use abi::ipc::{MSG_MAX_CAPS, MSG_MAX_WORDS, MSG_REG_WORDS, MessageInfo};
 use abi::syscall::{
     CallArgs, NbRecvArgs, NbSendArgs, RecvArgs, RecvResult, ReplyArgs, ReplyRecvArgs,
-    ReplyWithArgs, SendArgs, SyscallArgs, SyscallResult,
+    ReplySaveRecvArgs, ReplyWithArgs, SendArgs, SyscallArgs, SyscallResult,
 };
 use abi::{CapSlot, SysError};
 
@@ -450,6 +451,52 @@ impl Endpoint {
         exchange(args, message)
     }
 
+    /// `ReplySaveRecv`: keeps the call this thread last received (its
+    /// reply right becomes a Reply capability in the empty slot `dst`),
+    /// then waits on this endpoint for the next message, which replaces
+    /// `message`: [`SavedReply::save`] and [`Endpoint::recv`] in one
+    /// syscall. Returns the saved reply (dead, answering `PeerClosed`, if
+    /// its caller had already gone) and the receive's result.
+    ///
+    /// # Errors
+    /// When nothing was saved or received: the endpoint capability's
+    /// errors; [`SysError::InvalidArg`] for a NULL `dst` or a fault
+    /// message's right (kept); [`SysError::InvalidCap`] without a reply
+    /// right, or for a `dst` out of range or full (the right is kept).
+    /// The receive's own errors (`BadAddress`, `PeerClosed`, `TimedOut`)
+    /// come inside the `Ok`, with the reply saved.
+    #[inline(always)]
+    pub fn reply_save_recv(
+        &self,
+        dst: CapSlot,
+        message: &mut Message,
+    ) -> Result<(SavedReply, Result<(), SysError>), SysError> {
+        let args = ReplySaveRecvArgs {
+            endpoint: self.slot,
+            dst,
+            deadline: 0,
+        };
+        let (status, regs) = sys::raw_syscall(ReplySaveRecvArgs::SYSCALL.number(), args.encode());
+        let status = match status {
+            0 => {
+                message.store(RecvResult::decode(&regs));
+                Ok(())
+            }
+            code => Err(SysError::from_code(code).unwrap_or(SysError::UnknownSyscall)),
+        };
+        match status {
+            // The save's checks come first and change nothing when they fail.
+            Err(
+                error @ (SysError::InvalidCap
+                | SysError::WrongType
+                | SysError::MissingRights
+                | SysError::InvalidArg
+                | SysError::UnknownSyscall),
+            ) => Err(error),
+            result => Ok((SavedReply::from_raw(dst), result)),
+        }
+    }
+
     /// `ReplyRecv` whose receive gives up at `deadline`.
     ///
     /// # Errors
@@ -521,13 +568,29 @@ impl SavedReply {
         match reply_with(self.slot, message) {
             // The kernel has emptied the slot.
             result @ (Ok(()) | Err(SysError::PeerClosed)) => {
-                let _ = self.into_raw();
+                SPARE_SLOT.store(self.into_raw().0, Ordering::Relaxed);
                 result
             }
             Err(error) => Err(error),
         }
     }
+
+    /// A slot that held a saved reply this process has answered since the
+    /// last call, once: a likely free `dst` for
+    /// [`Endpoint::reply_save_recv`]. Only a hint: something else may have
+    /// taken the slot since (the kernel then refuses it with
+    /// `InvalidCap`, changing nothing).
+    pub fn spare_slot() -> Option<CapSlot> {
+        match SPARE_SLOT.swap(0, Ordering::Relaxed) {
+            0 => None,
+            slot => Some(CapSlot(slot)),
+        }
+    }
 }
+
+/// The slot of the last saved reply answered ([`SavedReply::spare_slot`]);
+/// 0 for none.
+static SPARE_SLOT: AtomicU32 = AtomicU32::new(0);
 
 /// Capability slot `index` of the message the calling thread received
 /// last (from its IPC buffer), for a receive made without a [`Message`]

@@ -653,6 +653,19 @@ pub fn reply_save(dst: CapSlot) -> Result<CapSlot, SysError> {
     slot(invoke(&ReplySaveArgs { dst }))
 }
 
+/// `ReplySaveRecv` ([`Endpoint::reply_save_recv`] on a raw slot): the
+/// reply right saved into `dst`, then a receive on `endpoint`.
+///
+/// # Errors
+/// As [`Endpoint::reply_save_recv`].
+pub fn reply_save_recv(
+    endpoint: CapSlot,
+    dst: CapSlot,
+    message: &mut Message,
+) -> Result<(crate::ipc::SavedReply, Result<(), SysError>), SysError> {
+    on_endpoint(endpoint, |e| e.reply_save_recv(dst, message))
+}
+
 /// `ReplyWith` ([`crate::ipc::reply_with`]): answers the caller saved in
 /// the Reply capability `reply`, which is used up.
 pub fn reply_with(reply: CapSlot, message: &Message) -> Result<(), SysError> {

@@ -113,5 +113,7 @@ fuzz_target!(|input: &[u8]| {
         Syscall::ReplySave => round_trip::<ReplySaveArgs>(call, &regs),
         Syscall::ReplyWith => round_trip::<ReplyWithArgs>(call, &regs),
         Syscall::EndpointWatch => round_trip::<EndpointWatchArgs>(call, &regs),
+        Syscall::CapDeleteRange => round_trip::<CapDeleteRangeArgs>(call, &regs),
+        Syscall::ReplySaveRecv => round_trip::<ReplySaveRecvArgs>(call, &regs),
     }
 });

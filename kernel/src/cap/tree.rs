@@ -81,6 +81,27 @@ pub fn delete(k: &mut Kernel, id: SlotId) {
     }
 }
 
+/// Empties a slot whose capability is alone in the derivation tree (an
+/// original that nothing derives from) and holds no reference: a dead
+/// Reply capability (`ObjectRef::Reply(None)`). What [`delete`] does, less
+/// what cannot apply: no descendant to promote, no object to release, no
+/// lease to end.
+#[inline(always)]
+pub fn delete_alone(k: &mut Kernel, id: SlotId) {
+    debug_assert!(matches!(
+        k.objects.slot(id).cap,
+        Some(Capability {
+            object: ObjectRef::Reply(None),
+            ..
+        })
+    ));
+    debug_assert!(cdt::CdtStore::cdt(&k.objects, id) == cdt::CdtLinks::root());
+    let slot = k.objects.slot_mut(id);
+    slot.cap = None;
+    let (owner, index) = (slot.owner, slot.index);
+    k.objects.get_mut(owner).release(index);
+}
+
 /// `EndpointWatch`: if `id` is a watched capability (badged with
 /// `WATCH_BADGE`, minted straight from an unbadged capability to an
 /// endpoint that has a watch notification) and nothing derives from it

@@ -87,6 +87,44 @@ pub fn save(k: &mut Kernel, server: ObjId<Thread>, dst: CapSlot) -> Result<u32, 
     Ok(index)
 }
 
+/// The save of `ReplySaveRecv` for the running thread `server`: as
+/// [`save`] into the named slot `dst`, except that a right whose caller
+/// has gone leaves a dead Reply capability there (`Reply(None)`, as if
+/// the caller had ended just after the save) instead of failing, so that
+/// `dst` holds a Reply capability whenever the receive goes ahead.
+///
+/// # Errors
+/// In order, with nothing changed: [`SysError::InvalidCap`] without a
+/// reply right; [`SysError::InvalidArg`] for a fault message's right;
+/// [`SysError::InvalidCap`] for `dst` out of range or full.
+pub fn save_into(k: &mut Kernel, server: ObjId<Thread>, dst: CapSlot) -> Result<(), SysError> {
+    debug_assert!(dst != CapSlot::NULL, "the caller checked");
+    let caller = match k.objects.get(server).reply {
+        ReplyRight::None => return Err(SysError::InvalidCap),
+        ReplyRight::Fault(_) => return Err(SysError::InvalidArg),
+        ReplyRight::CallerGone => None,
+        ReplyRight::To(caller) => Some(caller),
+    };
+    let space = k.objects.get(server).cspace;
+    k.objects.get(space).check_reserve(dst)?;
+    let Some(_) = caller else {
+        // Commit: a dead capability, naming nobody.
+        k.objects
+            .get_mut(space)
+            .reserve(dst)
+            .expect("check_reserve found the slot free");
+        let cap = Capability {
+            object: ObjectRef::Reply(None),
+            rights: REPLY_RIGHTS,
+            badge: 0,
+        };
+        tree::install(k, space, dst.0, cap, None);
+        k.objects.get_mut(server).reply = ReplyRight::None;
+        return Ok(());
+    };
+    save(k, server, dst).map(|_| ())
+}
+
 /// The Reply capability in `thread`'s `slot`: where it is and the caller
 /// it answers (`None` once the caller has gone).
 ///
@@ -125,13 +163,21 @@ pub fn answer(
         return Err(SysError::PeerClosed);
     };
     let result = ipc::transfer_reply(k, replier, caller)?;
-    // Unlinked first, so that emptying the slot does not answer
-    // `PeerClosed` on top.
-    caller_gone(k, slot);
-    k.objects.get_mut(caller).saved_reply = None;
-    tree::delete(k, slot);
+    used_up(k, slot, caller);
     thread::wake(k, caller, result);
     Ok(())
+}
+
+/// The Reply capability in `slot`, naming `caller`, has been answered:
+/// unlinked from the caller, then deleted (unlinked first, so that
+/// emptying the slot does not answer `PeerClosed` on top).
+#[inline(always)]
+pub fn used_up(k: &mut Kernel, slot: SlotId, caller: ObjId<Thread>) {
+    caller_gone(k, slot);
+    k.objects.get_mut(caller).saved_reply = None;
+    // An original nothing derives from, naming no counted object: what
+    // `tree::delete` would do comes down to emptying the slot.
+    tree::delete_alone(k, slot);
 }
 
 /// A Reply capability naming `caller` was deleted: the caller's `Call`

@@ -11,7 +11,7 @@
 use abi::ipc::{MSG_REG_WORDS, MessageInfo};
 use abi::syscall::{
     CallArgs, EndpointCreateArgs, EndpointWatchArgs, NbRecvArgs, NbSendArgs, RecvArgs, ReplyArgs,
-    ReplyRecvArgs, ReplySaveArgs, ReplyWithArgs, SendArgs,
+    ReplyRecvArgs, ReplySaveArgs, ReplySaveRecvArgs, ReplyWithArgs, SendArgs,
 };
 use abi::{CapSlot, Rights, SysError};
 
@@ -169,6 +169,22 @@ pub fn reply_save(
     args: ReplySaveArgs,
 ) -> Result<Next, SysError> {
     reply::save(k, caller, args.dst).map(slot_result)
+}
+
+/// `ReplySaveRecv`: the reply right becomes a Reply capability in the
+/// named slot (a dead one if its caller has gone), then the thread
+/// receives; nothing happens if the save cannot.
+pub fn reply_save_recv(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: ReplySaveRecvArgs,
+) -> Result<Next, SysError> {
+    let (endpoint, _) = lookup::<ObjId<Endpoint>>(k, caller, args.endpoint, Rights::READ)?;
+    if args.dst == CapSlot::NULL {
+        return Err(SysError::InvalidArg);
+    }
+    reply::save_into(k, caller, args.dst)?;
+    ipc::recv(k, caller, endpoint, Blocking::until(args.deadline))
 }
 
 /// `ReplyWith`: answers through a Reply capability, as `Reply` answers

@@ -79,6 +79,7 @@ pub fn dispatch(
         Syscall::ReplyRecv => ipc::reply_recv(k, caller, decode(&args)?),
         Syscall::ReplySave => ipc::reply_save(k, caller, decode(&args)?),
         Syscall::ReplyWith => ipc::reply_with(k, caller, decode(&args)?),
+        Syscall::ReplySaveRecv => ipc::reply_save_recv(k, caller, decode(&args)?),
         Syscall::Signal => notification::signal(k, caller, decode(&args)?),
         Syscall::Wait => notification::wait(k, caller, decode(&args)?),
         Syscall::Poll => notification::poll(k, caller, decode(&args)?),

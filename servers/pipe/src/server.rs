@@ -221,13 +221,14 @@ impl Server {
             request_id,
             waiting,
         };
+        // Nothing changed since the handler found the call must wait, so
+        // nothing waiting becomes answerable: the pipe is not dirtied.
         match parked.waiting {
             Waiting::Read { .. } | Waiting::ReadShared { .. } => channel.readers.push_back(parked),
             Waiting::Write { .. } | Waiting::WriteShared { .. } => {
                 channel.writers.push_back(parked);
             }
         }
-        self.dirty.push(pipe);
     }
 
     /// Forgets a deferral whose reply right could not be saved.
@@ -350,6 +351,41 @@ fn answer_readers(channel: &mut Channel, buffer: &mut [u8; READ_MAX_BYTES], area
         progress = true;
     }
     progress
+}
+
+/// Hands the start of a write straight to the first waiting reader, when
+/// the pipe is empty, no writer waits, some read end is open and that
+/// reader reads by message: its reply is built from `data`, with no trip
+/// through the pipe's buffer. Returns how many bytes went (0 when none
+/// could, or the reader had gone: the bytes then go into the buffer, for
+/// the next reader). The rest of an atomic write then fits the empty
+/// buffer whole, so it is never split around another writer's bytes.
+fn hand_off_message(channel: &mut Channel, data: &[u8]) -> usize {
+    if data.is_empty()
+        || !channel.buffer.is_empty()
+        || !channel.writers.is_empty()
+        || channel.buffer.readers() == 0
+    {
+        return 0;
+    }
+    let Some(Parked {
+        waiting: Waiting::Read { max },
+        ..
+    }) = channel.readers.front()
+    else {
+        return 0;
+    };
+    let count = data.len().min(*max as usize).min(READ_MAX_BYTES);
+    let Some(parked) = channel.readers.pop_front() else {
+        return 0;
+    };
+    let mut message = Message::new(status::reply_label(OK, parked.request_id));
+    let _ = put_bytes(&data[..count], &mut message);
+    if parked.reply.send(&message).is_ok() {
+        count
+    } else {
+        0
+    }
 }
 
 /// A reply of `OK` and one count word.
@@ -559,7 +595,12 @@ impl FileServer for Server {
         let channel = wire(self.channel(end.pipe))?;
         // Earlier writers first, so writes stay in order.
         let result = if channel.writers.is_empty() {
-            channel.buffer.write(data)
+            let handed = hand_off_message(channel, data);
+            if handed == data.len() {
+                // All of it went to a reader: nothing else can move.
+                return Ok(handed as u64);
+            }
+            channel.buffer.write(&data[handed..]).map(|n| handed + n)
         } else if channel.buffer.readers() == 0 {
             Err(FsError::BrokenPipe)
         } else {
@@ -795,6 +836,10 @@ impl FileServer for Server {
 }
 
 impl protocols::server::Deferring for Server {
+    /// One thread serves everything: a parked call can only be answered
+    /// while handling a later message.
+    const PARK_AFTER_RECEIVE: bool = true;
+
     fn dispatch(&mut self, request: &Message, reply: &mut Message) -> bool {
         self.handle(request, reply)
     }

@@ -5,7 +5,7 @@
 //!   byte back, through two pipes;
 //! - `pipe_throughput_64k`: 64 KiB written into a pipe and read by the
 //!   child (`probe sink 65536`), until its one-byte acknowledgement comes
-//!   back. Data travels in messages today, 496 bytes a write.
+//!   back. The 64 KiB go through the ends' data areas (`files::area`).
 
 use abi::Rights;
 use abi::startup::handle::FILE;

@@ -161,6 +161,20 @@ pub fn reply_save_raw(dst: u64) -> Result<CapSlot, SysError> {
     }
 }
 
+/// `ReplySaveRecv` with raw registers: the endpoint, the destination slot
+/// and the receive's deadline.
+pub fn reply_save_recv_raw(endpoint: u64, dst: u64, deadline: u64) -> Result<Received, SysError> {
+    let (status, regs) = raw_syscall(
+        Syscall::ReplySaveRecv.number(),
+        [endpoint, dst, deadline, 0, 0, 0],
+    );
+    if status == 0 {
+        received(Ok(RecvResult::decode(&regs)))
+    } else {
+        Err(SysError::from_code(status).unwrap_or(SysError::UnknownSyscall))
+    }
+}
+
 /// `DebugWrite` with a raw address (tests pass bad ones on purpose).
 pub fn debug_write_raw(console: CapSlot, addr: u64, len: u64) -> Result<(), SysError> {
     invoke::<_, NoResult>(&DebugWriteArgs { console, addr, len }).map(|_| ())

@@ -75,6 +75,14 @@ syscall_table:
     .quad wait_from_user
     .elseif syscall_number == {thread_yield}
     .quad yield_from_user
+    .elseif syscall_number == {recv}
+    .quad recv_from_user
+    .elseif syscall_number == {reply_save}
+    .quad reply_save_from_user
+    .elseif syscall_number == {reply_with}
+    .quad reply_with_from_user
+    .elseif syscall_number == {reply_save_recv}
+    .quad reply_save_recv_from_user
     .else
     .quad syscall_from_user
     .endif
@@ -118,6 +126,10 @@ resume_iret:
     signal = const Syscall::Signal as u64,
     wait = const Syscall::Wait as u64,
     thread_yield = const Syscall::ThreadYield as u64,
+    recv = const Syscall::Recv as u64,
+    reply_save = const Syscall::ReplySave as u64,
+    reply_with = const Syscall::ReplyWith as u64,
+    reply_save_recv = const Syscall::ReplySaveRecv as u64,
 );
 
 unsafe extern "C" {

@@ -147,6 +147,26 @@ extern "C" fn yield_from_user(_context: *const UserContext) -> ! {
 }
 
 #[unsafe(no_mangle)]
+extern "C" fn recv_from_user(_context: *const UserContext) -> ! {
+    crate::entry::fast_syscall(crate::fastpath::FastSyscall::Recv)
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn reply_save_from_user(_context: *const UserContext) -> ! {
+    crate::entry::fast_syscall(crate::fastpath::FastSyscall::ReplySave)
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn reply_save_recv_from_user(_context: *const UserContext) -> ! {
+    crate::entry::fast_syscall(crate::fastpath::FastSyscall::ReplySaveRecv)
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn reply_with_from_user(_context: *const UserContext) -> ! {
+    crate::entry::fast_syscall(crate::fastpath::FastSyscall::ReplyWith)
+}
+
+#[unsafe(no_mangle)]
 extern "C" fn trap_from_kernel(frame: &mut UserContext) {
     match frame.vector {
         PAGE_FAULT | GENERAL_PROTECTION => {

@@ -109,7 +109,11 @@ fn want(call: Syscall, index: usize) -> Want {
         (S::ThreadConfigure, 2) => Endpoint,
         (S::ThreadBind, 1) => Notification,
         (S::CapCopy, 2) | (S::CapMint, 3) | (S::CapMove, 1) => return Want::Space,
-        (S::CapCopy, 3) | (S::CapMint, 4) | (S::CapMove, 2) | (S::ReplySave, 0) => {
+        (S::CapCopy, 3)
+        | (S::CapMint, 4)
+        | (S::CapMove, 2)
+        | (S::ReplySave, 0)
+        | (S::ReplySaveRecv, 1) => {
             return Want::Destination;
         }
         (S::ReplyWith, 0) => Reply,
@@ -128,7 +132,10 @@ fn want(call: Syscall, index: usize) -> Want {
         (S::IrqCreate, 1) => Budget,
         (S::IrqBind | S::IrqAck, 0) => Irq,
         (S::IrqBind, 1) => Notification,
-        (S::Send | S::NbSend | S::Call | S::Recv | S::NbRecv | S::ReplyRecv, 0) => Endpoint,
+        (
+            S::Send | S::NbSend | S::Call | S::Recv | S::NbRecv | S::ReplyRecv | S::ReplySaveRecv,
+            0,
+        ) => Endpoint,
         (S::Signal | S::Wait | S::Poll | S::TimerSet, 0) => Notification,
         (S::EndpointWatch, 0) => Endpoint,
         (S::EndpointWatch, 1) => Notification,
@@ -487,7 +494,12 @@ pub fn generate(rng: &mut Rng, pool: &Pool, cx: &Context, call: Syscall) -> [u64
     );
     let mut args = [0u64; 6];
     for (index, kind) in kinds.iter().enumerate() {
-        let previous = if index > 0 { args[index - 1] } else { 0 };
+        // The space a destination is in (`ReplySaveRecv`'s is always the
+        // caller's: the argument before it is the endpoint).
+        let previous = match (call, index) {
+            (_, 0) | (Syscall::ReplySaveRecv, _) => 0,
+            _ => args[index - 1],
+        };
         args[index] = match kind {
             ArgKind::Slot => slot(rng, pool, want(call, index), previous),
             ArgKind::Rights => rights(rng),
@@ -506,6 +518,18 @@ pub fn generate(rng: &mut Rng, pool: &Pool, cx: &Context, call: Syscall) -> [u64
                 _ => value(rng, cx),
             },
         };
+    }
+    // `ReplySaveRecv` refuses a NULL destination: name a slot most times;
+    // and half the time wait without a deadline (the worker's alarm ends
+    // the receive), so that it succeeds now and then rather than timing
+    // out after the save.
+    if call == Syscall::ReplySaveRecv {
+        if args[1] == 0 && !rng.chance(10) {
+            args[1] = random_slot(rng);
+        }
+        if rng.chance(50) {
+            args[2] = 0;
+        }
     }
     if rng.chance(20) {
         for arg in args.iter_mut().skip(kinds.len()) {

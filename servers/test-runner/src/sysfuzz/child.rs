@@ -221,7 +221,9 @@ fn rescue(worker: Option<usize>, workers: usize) {
             let which = match Syscall::from_number(blocked_in) {
                 Some(Syscall::Send) => Some(stat::RESCUED_SEND),
                 Some(Syscall::Call) => Some(stat::RESCUED_CALL),
-                Some(Syscall::Recv | Syscall::ReplyRecv) => Some(stat::RESCUED_RECV),
+                Some(Syscall::Recv | Syscall::ReplyRecv | Syscall::ReplySaveRecv) => {
+                    Some(stat::RESCUED_RECV)
+                }
                 Some(Syscall::Wait) => Some(stat::RESCUED_WAIT),
                 Some(Syscall::ThreadWait) => Some(stat::RESCUED_THREAD_WAIT),
                 _ => None,

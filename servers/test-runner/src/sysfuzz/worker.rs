@@ -176,6 +176,9 @@ pub struct Worker {
     trace: bool,
     /// It received a call and holds the reply right.
     holding_reply: bool,
+    /// The endpoint of the last call it received (a receive there has
+    /// `READ`: what a `ReplySaveRecv` of that right mostly names).
+    call_endpoint: u64,
     /// Endpoints it gave an echo partner (the last few).
     pub served: [u64; SERVED],
     /// Address spaces it mapped the image in (the last few).
@@ -215,6 +218,7 @@ pub fn run(index: u64) -> u64 {
         tag: Tag::Upkeep,
         trace: config.trace,
         holding_reply: false,
+        call_endpoint: 0,
         served: [0; SERVED],
         prepared: [0; SERVED],
         cx: Context {
@@ -371,10 +375,20 @@ impl Worker {
     fn step(&mut self) {
         if self.holding_reply && self.rng.chance(50) {
             let call = match self.rng.below(100) {
-                0..55 => Syscall::Reply,
-                55..80 => Syscall::ReplyRecv,
+                0..50 => Syscall::Reply,
+                50..70 => Syscall::ReplyRecv,
+                70..90 => Syscall::ReplySaveRecv,
                 _ => Syscall::ReplySave,
             };
+            if call == Syscall::ReplySaveRecv && self.rng.chance(50) {
+                // Saved, then a receive where the call came from (the
+                // alarm ends it).
+                self.tag = Tag::Random;
+                let mut args = args::generate(&mut self.rng, &self.pool, &self.cx, call);
+                args[0] = self.call_endpoint;
+                self.issue(call, args, true);
+                return;
+            }
             self.random_call(Some(call));
         } else if self.rng.chance(SAVED_ANSWER_PERCENT)
             && let Some(entry) =
@@ -433,12 +447,15 @@ impl Worker {
     /// slot instead (see [`BLOCK_PERCENT`]); unguarded, only the
     /// receive's alarm bounds it (scripts that know a partner answers).
     pub fn issue(&mut self, call: Syscall, mut args: [u64; 6], guarded: bool) {
-        let guarded = guarded && !(call == Syscall::ReplyRecv && self.holding_reply);
+        let guarded = guarded
+            && !(matches!(call, Syscall::ReplyRecv | Syscall::ReplySaveRecv) && self.holding_reply);
         let mut alarm = false;
         let kind = match call {
-            Syscall::Recv | Syscall::ReplyRecv | Syscall::Send | Syscall::Call => {
-                Some(ObjectType::Endpoint)
-            }
+            Syscall::Recv
+            | Syscall::ReplyRecv
+            | Syscall::ReplySaveRecv
+            | Syscall::Send
+            | Syscall::Call => Some(ObjectType::Endpoint),
             Syscall::Wait => Some(ObjectType::Notification),
             Syscall::ThreadWait => Some(ObjectType::Thread),
             _ => None,
@@ -450,7 +467,7 @@ impl Worker {
             Syscall::ThreadExec => self.spoil_exec(&mut args),
             _ if spoil => args[0] = args::invalid_slot(&mut self.rng),
             // The worker's alarm ends the receive at the next tick.
-            Syscall::Recv | Syscall::ReplyRecv => alarm = live,
+            Syscall::Recv | Syscall::ReplyRecv | Syscall::ReplySaveRecv => alarm = live,
             Syscall::Wait if live => {
                 // Its own timer ends the wait at the next tick.
                 self.tag = Tag::Upkeep;
@@ -491,6 +508,7 @@ impl Worker {
                 | Syscall::Call
                 | Syscall::Recv
                 | Syscall::ReplyRecv
+                | Syscall::ReplySaveRecv
                 | Syscall::Wait
                 | Syscall::ThreadWait
         ) && args[0] != 0
@@ -623,6 +641,20 @@ impl Worker {
             if call == S::ReplySave && status == SysError::PeerClosed.code() {
                 self.holding_reply = false;
             }
+            // The receive's errors come after the save: the reply is in
+            // the named slot.
+            if call == S::ReplySaveRecv
+                && [
+                    SysError::TimedOut,
+                    SysError::PeerClosed,
+                    SysError::BadAddress,
+                ]
+                .iter()
+                .any(|error| error.code() == status)
+            {
+                self.holding_reply = false;
+                self.learn(args[1], Some(ObjectType::Reply), Some(Rights::WRITE), 0);
+            }
             if status == SysError::InvalidCap.code()
                 && matches!(call, S::CapDelete | S::CapRevoke | S::CapInfo)
                 && self
@@ -685,11 +717,16 @@ impl Worker {
                 self.learn(results[0], Some(ObjectType::Reply), Some(Rights::WRITE), 0);
             }
             S::ReplyWith => self.pool.deleted(args[0]),
+            S::ReplySaveRecv => {
+                self.holding_reply = false;
+                self.learn(args[1], Some(ObjectType::Reply), Some(Rights::WRITE), 0);
+                self.received(call, args[0], results);
+            }
             S::Recv | S::NbRecv | S::ReplyRecv | S::Call => {
                 if call == S::ReplyRecv {
                     self.holding_reply = false;
                 }
-                self.received(call, results);
+                self.received(call, args[0], results);
             }
             _ => {}
         }
@@ -713,7 +750,7 @@ impl Worker {
     }
 
     /// Learns from a received message: a reply right, capabilities.
-    fn received(&mut self, call: Syscall, results: &[u64; 6]) {
+    fn received(&mut self, call: Syscall, endpoint: u64, results: &[u64; 6]) {
         let info = MessageInfo::from_received(results[1]);
         if info.is_notification() {
             return;
@@ -723,6 +760,7 @@ impl Worker {
         }
         if call != Syscall::Call && info.is_call() {
             self.holding_reply = true;
+            self.call_endpoint = endpoint;
         }
         let caps = info.caps().min(3);
         report::bump(stat::CAPS_RECEIVED, caps as u64);

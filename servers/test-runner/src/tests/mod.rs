@@ -28,6 +28,7 @@ mod ramfs_ring;
 pub mod ring;
 mod runtime;
 mod saved_reply;
+mod saved_reply_recv;
 mod sched;
 mod serial;
 pub mod sh;
@@ -216,6 +217,8 @@ pub static ALL: &[Test] = tests![
     saved_reply::caller_killed,
     saved_reply::no_copy_or_mint,
     saved_reply::many_cycles,
+    saved_reply_recv::saves_then_receives,
+    saved_reply_recv::errors,
     cspace::copy,
     cspace::mint,
     cspace::move_cap,

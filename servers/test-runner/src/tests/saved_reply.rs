@@ -26,7 +26,7 @@ use crate::{ensure, ensure_eq};
 /// `[label * 11]`, with `PAGES[label - 1]` as its IPC buffer. Records the
 /// reply at `OUT[label * 6..]`, its word 5 at `OUT[30 + label]` and its
 /// first capability's slot at `OUT[40 + label]`; returns the error's code.
-fn saved_caller(arg: u64) -> u64 {
+pub(super) fn saved_caller(arg: u64) -> u64 {
     let label = high(arg);
     let page = &PAGES[(label as usize - 1) % PAGES.len()];
     match sys::call(low_slot(arg), &Message::new(label, &[label * 11])) {
@@ -119,7 +119,7 @@ raw_entry! {
 }
 
 /// Sends a plain message labelled 1 on `low(arg)`.
-fn send_one(arg: u64) -> u64 {
+pub(super) fn send_one(arg: u64) -> u64 {
     code(sys::send(low_slot(arg), &Message::new(1, &[])))
 }
 
@@ -135,7 +135,7 @@ fn caller(ep: CapSlot, label: u64) -> Result<RawThread, super::Failure> {
 
 /// Receives the next message on `ep`, which must be a call labelled `label`.
 #[track_caller]
-fn take_call(ep: CapSlot, label: u64) -> Result<Received, super::Failure> {
+pub(super) fn take_call(ep: CapSlot, label: u64) -> Result<Received, super::Failure> {
     let got = must(sys::recv(ep))?;
     ensure!(got.message.info.is_call());
     ensure_eq!(got.message.info.label(), label);
@@ -143,12 +143,13 @@ fn take_call(ep: CapSlot, label: u64) -> Result<Received, super::Failure> {
 }
 
 /// What `CapInfo` says of `slot`: type, rights, badge.
-fn described(slot: CapSlot) -> Result<(Option<ObjectType>, u32, u64), SysError> {
+pub(super) fn described(slot: CapSlot) -> Result<(Option<ObjectType>, u32, u64), SysError> {
     sys::cap_info(slot).map(|info| (info.object_type(), info.rights, info.badge))
 }
 
 /// A Reply capability's description.
-const REPLY: (Option<ObjectType>, u32, u64) = (Some(ObjectType::Reply), Rights::WRITE.bits(), 0);
+pub(super) const REPLY: (Option<ObjectType>, u32, u64) =
+    (Some(ObjectType::Reply), Rights::WRITE.bits(), 0);
 
 // ---------------------------------------------------------------------------
 // Tests.

@@ -19,6 +19,7 @@ pub fn unknown_number() -> TestResult {
         15,
         26,
         31,
+        60,
         63,
         Syscall::NUMBER_LIMIT,
         999,
