@@ -269,6 +269,7 @@ pub fn build_all() -> Result<Artifacts> {
         let path = release.join(name);
         let elf = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         check_loadable(name, &elf)?;
+        let elf = packed_program(name, &elf)?;
         archive.append_file_aligned(&format!("bin/{name}"), 0o755, &elf, page)?;
     }
     // The multi-call coreutils under each utility's name (docs/shell.md).
@@ -278,6 +279,7 @@ pub fn build_all() -> Result<Artifacts> {
     for (name, path) in c_programs()? {
         let elf = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         check_loadable(&name, &elf)?;
+        let elf = packed_program(&name, &elf)?;
         archive.append_file_aligned(&format!("bin/{name}"), 0o755, &elf, page)?;
     }
     // The system configurations, validated and packed (docs/system.md):
@@ -319,6 +321,15 @@ fn check_loadable(name: &str, elf: &[u8]) -> Result<()> {
     elfload::parse(elf, &options)
         .map(|_| ())
         .map_err(|e| anyhow::anyhow!("{name}: the ELF loader refuses it: {e}"))
+}
+
+/// The copy of program `name` that goes into the initramfs: without its
+/// debug sections (`crate::strip`; the ELF in `target/user/` keeps them for
+/// gdb), and checked again by the loader.
+fn packed_program(name: &str, elf: &[u8]) -> Result<Vec<u8>> {
+    let stripped = crate::strip::strip_debug(elf).with_context(|| format!("stripping {name}"))?;
+    check_loadable(name, &stripped)?;
+    Ok(stripped)
 }
 
 /// Turns a user ELF linked at IMAGE_BASE (rt/user.ld) into a flat image:

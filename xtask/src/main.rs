@@ -14,6 +14,7 @@ mod qemu;
 mod report;
 mod script;
 mod session;
+mod strip;
 mod system;
 mod test;
 
