@@ -190,15 +190,7 @@ fn boot_to_prompt(
     extra: &[String],
     out: &Path,
 ) -> Result<Vec<Row>> {
-    let mut rest = Vec::new();
-    let mut args = extra.iter();
-    while let Some(arg) = args.next() {
-        if arg == "-append" {
-            args.next();
-        } else {
-            rest.push(arg.clone());
-        }
-    }
+    let rest = qemu::without_append(extra);
     let cmd = qemu::command(
         art,
         accel_args,

@@ -102,6 +102,21 @@ pub fn accel_args(requested: Option<Accel>, icount: bool) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
 }
 
+/// `extra` QEMU arguments without any `-append` and its value: for a boot
+/// of the normal system, whose command line the caller sets itself.
+pub fn without_append(extra: &[String]) -> Vec<String> {
+    let mut rest = Vec::new();
+    let mut args = extra.iter();
+    while let Some(arg) = args.next() {
+        if arg == "-append" {
+            args.next();
+        } else {
+            rest.push(arg.clone());
+        }
+    }
+    rest
+}
+
 /// The QEMU command for a Mica boot: defaults first, then `extra` (which
 /// override them, QEMU taking the last of repeated options).
 pub fn command(

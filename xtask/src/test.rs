@@ -217,15 +217,7 @@ fn script_check(
         .map_err(|e| anyhow::anyhow!("xtask/sessions/{name}.expected: {e}"))?;
     let lines = crate::script::parse(&script).map_err(anyhow::Error::msg)?;
     // The suite's command line does not apply: this is the normal system.
-    let mut rest = Vec::new();
-    let mut args = extra.iter();
-    while let Some(arg) = args.next() {
-        if arg == "-append" {
-            args.next();
-        } else {
-            rest.push(arg.clone());
-        }
-    }
+    let rest = qemu::without_append(extra);
     let cmd = qemu::command(art, accel, "mode=run", false, &rest);
     let got = match crate::session::run(cmd, &lines, Duration::from_secs(60), false) {
         Ok(session) => session.text,
