@@ -32,7 +32,8 @@ static CWD: Mutex<Cwd> = Mutex::new(Cwd {
 /// The current directory's clean absolute name: at start, the `PWD` the
 /// parent put in the environment (cleaned; it must be absolute), or `/`.
 pub fn getcwd() -> String {
-    CWD.lock().name.clone().unwrap_or_else(initial)
+    // Read from the environment once: every relative open asks.
+    CWD.lock().name.get_or_insert_with(initial).clone()
 }
 
 /// The directory a program starts in.
