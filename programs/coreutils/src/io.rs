@@ -9,7 +9,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use files::{File, FsError};
+use files::{File, FsError, Kind};
 use utilcore::errors::message;
 use utilcore::opts::{self, OptError, Parsed, Spec};
 
@@ -96,6 +96,15 @@ impl Io {
 
     /// Writes `NAME: message` to `stderr`.
     pub fn error(&mut self, text: fmt::Arguments<'_>) {
+        // On a terminal, output comes out a line at a time as GNU's does,
+        // so what was printed before the error shows before it.
+        if self
+            .stdout
+            .as_ref()
+            .is_some_and(|f| f.kind() == Kind::Device)
+        {
+            let _ = self.flush();
+        }
         let line = format!("{}: {text}\n", self.name);
         if let Some(file) = self.stderr.as_mut() {
             let _ = file.write_all(line.as_bytes());
