@@ -36,6 +36,16 @@ pub fn getcwd() -> String {
     CWD.lock().name.get_or_insert_with(initial).clone()
 }
 
+/// Resolves `path` from the current directory (`namespace::resolve`)
+/// without copying the directory's name.
+///
+/// # Errors
+/// As `namespace::resolve`.
+pub(crate) fn resolve(path: &str) -> Result<namespace::Target, FsError> {
+    let mut state = CWD.lock();
+    namespace::resolve(state.name.get_or_insert_with(initial), path)
+}
+
 /// The directory a program starts in.
 fn initial() -> String {
     match rt::process::env_var("PWD") {

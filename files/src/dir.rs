@@ -81,7 +81,7 @@ pub fn read_dir(path: &str) -> Result<Vec<DirEntry>, FsError> {
 /// Resolving `path`; `Exists`, `NotFound` (no parent), `NotADirectory`,
 /// `ReadOnly`, `NoSpace`, `NameTooLong`.
 pub fn mkdir(path: &str) -> Result<(), FsError> {
-    let target = namespace::resolve(&cwd::getcwd(), path)?;
+    let target = cwd::resolve(path)?;
     with_dir(target.dir, |c| c.mkdir(&target.path)).map_err(file::error_of)
 }
 
@@ -91,7 +91,7 @@ pub fn mkdir(path: &str) -> Result<(), FsError> {
 /// Resolving `path`; `NotFound`, `NotADirectory`, `NotEmpty`, `ReadOnly`,
 /// `Busy` (a mount point, or the root).
 pub fn remove_dir(path: &str) -> Result<(), FsError> {
-    let target = namespace::resolve(&cwd::getcwd(), path)?;
+    let target = cwd::resolve(path)?;
     if target.path.is_empty() {
         return Err(FsError::Busy);
     }
@@ -103,7 +103,7 @@ pub fn remove_dir(path: &str) -> Result<(), FsError> {
 /// # Errors
 /// Resolving `path`; `NotFound`, `IsADirectory`, `ReadOnly`.
 pub fn remove_file(path: &str) -> Result<(), FsError> {
-    let target = namespace::resolve(&cwd::getcwd(), path)?;
+    let target = cwd::resolve(path)?;
     if target.path.is_empty() {
         return Err(FsError::IsADirectory);
     }
@@ -134,7 +134,7 @@ pub fn rename(from: &str, to: &str) -> Result<(), FsError> {
 /// # Errors
 /// Resolving `path`; `NotFound`, `NotADirectory`.
 pub fn metadata(path: &str) -> Result<Metadata, FsError> {
-    let target = namespace::resolve(&cwd::getcwd(), path)?;
+    let target = cwd::resolve(path)?;
     let reply = with_dir(target.dir, |c| c.stat_at(&target.path)).map_err(file::error_of)?;
     Metadata::from_reply(reply)
 }
@@ -147,7 +147,7 @@ pub fn metadata(path: &str) -> Result<Metadata, FsError> {
 /// Resolving `path`; `NotFound`, `IsADirectory`; `NotSupported` from a
 /// server that cannot share its memory (ramfs: read the file instead).
 pub fn map_file(path: &str) -> Result<(abi::CapSlot, u64, u64), FsError> {
-    let target = namespace::resolve(&cwd::getcwd(), path)?;
+    let target = cwd::resolve(path)?;
     let (cap, offset, len) =
         with_dir(target.dir, |c| c.map_at(&target.path)).map_err(file::error_of)?;
     Ok((cap.into_raw(), offset, len))

@@ -17,7 +17,7 @@ use rt::ipc::Endpoint;
 
 use crate::area::PipeArea;
 use crate::bulk::FileRing;
-use crate::{Metadata, cwd, namespace};
+use crate::{Metadata, cwd};
 
 /// The smallest pipe read that goes through the data area: one that
 /// finds a byte or two costs about 180 instructions more that way than by
@@ -74,7 +74,7 @@ impl File {
     /// the server's: `NotFound`, `NotADirectory`, `IsADirectory`,
     /// `Exists`, `ReadOnly`, `NoSpace`, `TooManyOpen`, `InvalidArgument`.
     pub fn open(path: &str, flags: OpenFlags) -> Result<File, FsError> {
-        let target = namespace::resolve(&cwd::getcwd(), path)?;
+        let target = cwd::resolve(path)?;
         File::open_at(target.dir, &target.path, flags)
     }
 
