@@ -6,6 +6,9 @@
 //! and writes at an offset larger than one message take the ring. A pipe
 //! end attaches a data area (`crate::area`) at its first read or write
 //! larger than one message, and such reads and writes then go through it.
+//! Before that, a pipe end tries direct mode (`crate::pipe_ring`) at its
+//! first read or write: the bytes then go through the pipe's ring, with
+//! no call to the server at all.
 
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -17,6 +20,7 @@ use rt::ipc::Endpoint;
 
 use crate::area::PipeArea;
 use crate::bulk::FileRing;
+use crate::pipe_ring::PipeRing;
 use crate::{Metadata, cwd};
 
 /// The smallest pipe read that goes through the data area: one that
@@ -54,12 +58,19 @@ pub struct File {
     generation: core::cell::Cell<u64>,
 }
 
-/// The state of a pipe end's data area.
+/// The state of a pipe end's bulk path: direct mode, or a data area.
 #[derive(Debug)]
 enum Area {
-    /// Not tried yet.
+    /// Nothing tried yet: direct mode is tried first.
+    Untried,
+    /// In a forked child: direct mode may be tried (with an end and a
+    /// mapping of the child's own), a data area not.
+    Forked,
+    /// Direct mode: the bytes go through the pipe's ring.
+    Direct(PipeRing),
+    /// Direct mode was refused: messages, and a data area is tried.
     None,
-    /// Attached.
+    /// A data area is attached.
     Attached(PipeArea),
     /// The server or the budget refused one: messages only.
     Refused,
@@ -153,7 +164,7 @@ impl File {
             endpoint,
             kind,
             ring: RefCell::new(None),
-            area: Area::None,
+            area: Area::Untried,
             generation: core::cell::Cell::new(rt::fork::generation()),
         }
     }
@@ -181,6 +192,21 @@ impl File {
     /// `BadDescriptor` (closed, or its server is gone), `WrongMode` (not
     /// open for reading), `IsADirectory`.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, FsError> {
+        if self.kind == Kind::Pipe {
+            if let Some(ring) = self.pipe_ring() {
+                return ring.read(buf);
+            }
+            return match self.read_message(buf) {
+                // The pipe went direct meanwhile: so does this end.
+                Err(FsError::NotSupported) => self.pipe_ring_now()?.read(buf),
+                result => result,
+            };
+        }
+        self.read_message(buf)
+    }
+
+    /// `read` without direct mode.
+    fn read_message(&mut self, buf: &mut [u8]) -> Result<usize, FsError> {
         if buf.len() > READ_MAX_BYTES && self.has_ring() {
             // The ring reads at an offset: this one, which then moves.
             let at = self.seek(SeekFrom::Current(0))?;
@@ -264,7 +290,7 @@ impl File {
     fn forget_inherited_bulk(&mut self) {
         if !self.is_own() {
             core::mem::forget(self.ring.take());
-            core::mem::forget(core::mem::replace(&mut self.area, Area::Refused));
+            core::mem::forget(core::mem::replace(&mut self.area, Area::Forked));
             self.generation.set(rt::fork::generation());
         }
     }
@@ -350,6 +376,21 @@ impl File {
     /// `BadDescriptor`, `WrongMode`, `IsADirectory`, `NoSpace`,
     /// `BrokenPipe` (a pipe nobody reads any more).
     pub fn write(&mut self, data: &[u8]) -> Result<usize, FsError> {
+        if self.kind == Kind::Pipe {
+            if let Some(ring) = self.pipe_ring() {
+                return ring.write(data);
+            }
+            return match self.write_message(data) {
+                // The pipe went direct meanwhile: so does this end.
+                Err(FsError::NotSupported) => self.pipe_ring_now()?.write(data),
+                result => result,
+            };
+        }
+        self.write_message(data)
+    }
+
+    /// `write` without direct mode.
+    fn write_message(&mut self, data: &[u8]) -> Result<usize, FsError> {
         if data.len() > WRITE_MAX_BYTES
             && let Some((area, endpoint)) = self.pipe_area()
         {
@@ -360,6 +401,42 @@ impl File {
         Ok(n as usize)
     }
 
+    /// A pipe end's ring, attached at its first read or write; `None`
+    /// when the pipe is not direct and cannot go direct now (the end
+    /// then takes messages and data areas).
+    fn pipe_ring(&mut self) -> Option<&PipeRing> {
+        self.forget_inherited_bulk();
+        match self.area {
+            Area::Untried | Area::Forked => {
+                let forked = matches!(self.area, Area::Forked);
+                self.area = match PipeRing::attach(&self.endpoint) {
+                    Ok(ring) => Area::Direct(ring),
+                    Err(_) if forked => Area::Refused,
+                    Err(_) => Area::None,
+                };
+            }
+            Area::Direct(_) | Area::None | Area::Attached(_) | Area::Refused => {}
+        }
+        match &self.area {
+            Area::Direct(ring) => Some(ring),
+            _ => None,
+        }
+    }
+
+    /// The ring of a pipe that went direct while this end took messages
+    /// (the server answered `NotSupported`): attached now, or the reason
+    /// it cannot be (this end then cannot move bytes: no data area
+    /// stands in, the pipe's bytes are all in the ring).
+    fn pipe_ring_now(&mut self) -> Result<&PipeRing, FsError> {
+        let ring = PipeRing::attach(&self.endpoint)?;
+        // No data area: the server refuses direct mode while one exists.
+        self.area = Area::Direct(ring);
+        match &self.area {
+            Area::Direct(ring) => Ok(ring),
+            _ => Err(FsError::NotSupported),
+        }
+    }
+
     /// A pipe end's data area, attached at the first call that wants it;
     /// `None` for anything but a pipe, or when one cannot be had.
     fn pipe_area(&mut self) -> Option<(&PipeArea, &Endpoint)> {
@@ -367,7 +444,7 @@ impl File {
             return None;
         }
         self.forget_inherited_bulk();
-        if matches!(self.area, Area::None) {
+        if matches!(self.area, Area::None | Area::Untried) {
             self.area = match PipeArea::attach(&self.endpoint) {
                 Ok(area) => Area::Attached(area),
                 Err(_) => Area::Refused,
@@ -472,7 +549,7 @@ impl File {
         // Unmapped after the close, which stopped the server's side.
         let mut this = core::mem::ManuallyDrop::new(self);
         let ring = this.ring.take();
-        let area = core::mem::replace(&mut this.area, Area::None);
+        let area = core::mem::replace(&mut this.area, Area::Refused);
         rt::inherit::unmark(this.endpoint.slot());
         drop(Endpoint::from_raw(this.endpoint.slot()));
         drop(ring);
@@ -488,7 +565,7 @@ impl File {
         // Our side of a ring or data area goes (the memory object with
         // it; the server's mapping stays until the object is closed).
         drop(this.ring.take());
-        drop(core::mem::replace(&mut this.area, Area::None));
+        drop(core::mem::replace(&mut this.area, Area::Refused));
         let slot = this.endpoint.slot();
         rt::inherit::unmark(slot);
         Endpoint::from_raw(slot)

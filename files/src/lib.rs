@@ -33,6 +33,7 @@ pub mod cwd;
 pub mod dir;
 mod file;
 pub mod namespace;
+mod pipe_ring;
 mod slots;
 pub mod stdio;
 

@@ -80,6 +80,10 @@ pub enum FsError {
     /// The server does not do this for this object (`map` of a file that
     /// is not in memory the server can share).
     NotSupported = 0x114,
+    /// Shared state broke: a direct pipe's ring holds indices no honest
+    /// end writes (a hostile or broken end scribbled on it). The pipe is
+    /// unusable for the end that saw it; nothing else is affected.
+    Io = 0x115,
 }
 
 impl FsError {
@@ -87,7 +91,7 @@ impl FsError {
     pub const FIRST_CODE: u16 = 0x101;
 
     /// Every error, in code order.
-    pub const ALL: [FsError; 20] = [
+    pub const ALL: [FsError; 21] = [
         FsError::NotFound,
         FsError::NotADirectory,
         FsError::IsADirectory,
@@ -108,6 +112,7 @@ impl FsError {
         FsError::Busy,
         FsError::FileTooLarge,
         FsError::NotSupported,
+        FsError::Io,
     ];
 
     /// The stable wire code.
@@ -151,6 +156,7 @@ impl FsError {
             FsError::Busy => "resource busy",
             FsError::FileTooLarge => "file too large",
             FsError::NotSupported => "operation not supported",
+            FsError::Io => "I/O error (shared pipe state broken)",
         }
     }
 }
@@ -178,7 +184,7 @@ mod tests {
 
     #[test]
     fn unknown_codes_are_none() {
-        for code in [0, 1, 0xff, 0x100, 0x115, 0x200, u16::MAX] {
+        for code in [0, 1, 0xff, 0x100, 0x116, 0x200, u16::MAX] {
             assert_eq!(FsError::from_code(code), None);
         }
     }

@@ -18,6 +18,8 @@
 //! - [`pipe`]: the pipe buffer: a bounded byte ring with reader and writer
 //!   counts, atomic writes up to [`pipe::PIPE_BUF`], end of file and broken
 //!   pipes.
+//! - [`pipe_ring`]: the layout of a direct pipe's ring in shared memory and
+//!   the checks every end applies to the indices it reads there.
 //!
 //! The ramfs and pipe servers wrap [`tree::Tree`] and [`pipe::Pipe`] in
 //! their receive loops; the runtime uses [`path`] to keep its cwd and
@@ -33,6 +35,7 @@ pub mod flags;
 pub mod index;
 pub mod path;
 pub mod pipe;
+pub mod pipe_ring;
 pub mod stat;
 pub mod tree;
 

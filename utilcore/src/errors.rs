@@ -27,6 +27,7 @@ pub fn message(error: FsError) -> &'static str {
         FsError::Busy => "Device or resource busy",
         FsError::FileTooLarge => "File too large",
         FsError::NotSupported => "Operation not supported",
+        FsError::Io => "Input/output error",
     }
 }
 

@@ -128,6 +128,12 @@ impl FileServer for Server {
     fn read_shared(&mut self, offset: u32, max: u32) -> Result<u64, ErrorCode> {
         Ok(u64::from(offset ^ max) % 5)
     }
+    fn attach_pipe(
+        &mut self,
+        _: protocols::Cap,
+    ) -> Result<(protocols::abi::CapSlot, u32), ErrorCode> {
+        Err(file::code(FsError::NotSupported))
+    }
 }
 
 fuzz_target!(|input: &[u8]| {

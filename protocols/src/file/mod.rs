@@ -23,7 +23,8 @@
 //! - on an open file: `read`, `read_at`, `write`, `write_at`, `seek`,
 //!   `truncate`, `attach_ring`, `map`;
 //! - on a pipe end: `read`, `write`, and for bulk data `attach_data`,
-//!   `write_shared`, `read_shared`;
+//!   `write_shared`, `read_shared`; `attach_pipe` for direct mode (the
+//!   bytes in a ring every end maps, `fscore::pipe_ring`);
 //! - on anything: `stat`, `dup`, `close`.
 //!
 //! Data travels in the message: at most [`READ_MAX_BYTES`] per read and
@@ -163,6 +164,17 @@ crate::protocol! {
         /// opening it (a loader's one call per program).
         #[idempotent]
         fn map_at(path: &str) -> (Cap, u64, u64) = 22;
+
+        /// Pipes: direct mode (`fscore::pipe_ring`). Offers `memory` (a
+        /// fresh object of `fscore::pipe_ring::RING_PAGES` pages the
+        /// client made) as the pipe's ring; the server takes it if the
+        /// pipe has none yet. Returns the pipe's ring (the object every
+        /// end maps) and this end's lock id. `WouldBlock` while the pipe
+        /// holds bytes or waiting calls of the message path, `NotSupported`
+        /// while an end of it has a data area: the end then goes on by
+        /// message. Once a pipe is direct, `read`, `write`, `attach_data`,
+        /// `read_shared` and `write_shared` on it answer `NotSupported`.
+        fn attach_pipe(memory: Cap) -> (Cap, u32) = 23;
     }
 }
 

@@ -492,6 +492,11 @@ impl FileServer for Server {
     fn read_shared(&mut self, _offset: u32, _max: u32) -> Result<u64, ErrorCode> {
         Err(self.unsupported())
     }
+
+    fn attach_pipe(&mut self, _memory: Cap) -> Result<(CapSlot, u32), ErrorCode> {
+        // Not a pipe: the memory capability is deleted as it drops.
+        Err(self.unsupported())
+    }
 }
 
 /// `mkdir`, `rmdir`, `unlink`, `rename`: `/dev` is not changed by its

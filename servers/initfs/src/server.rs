@@ -335,4 +335,9 @@ impl FileServer for Server<'_> {
     fn read_shared(&mut self, _offset: u32, _max: u32) -> Result<u64, ErrorCode> {
         Err(file::code(FsError::WrongMode))
     }
+
+    fn attach_pipe(&mut self, _memory: Cap) -> Result<(CapSlot, u32), ErrorCode> {
+        // Not a pipe: the memory capability is deleted as it drops.
+        Err(file::code(FsError::WrongMode))
+    }
 }

@@ -23,6 +23,7 @@
 
 extern crate alloc;
 
+mod direct;
 mod server;
 
 use abi::SysError;

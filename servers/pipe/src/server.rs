@@ -28,6 +28,8 @@ use rt::ipc::{Message, SavedReply};
 use rt::memory::MemoryObject;
 use rt::shared::SharedRegion;
 
+use crate::direct::Ring;
+
 /// Open ends one session may hold.
 const OPEN_PER_SESSION: u32 = 256;
 /// Pipes in all: each holds a buffer of `DEFAULT_CAPACITY` bytes (64 KiB),
@@ -86,6 +88,8 @@ struct DataArea {
     slot: usize,
     /// The session it counts against.
     session: u32,
+    /// The pipe of its end (no pipe with a data area goes direct).
+    pipe: u64,
 }
 
 /// The data areas, by the badge of the open end they belong to.
@@ -124,6 +128,9 @@ struct Channel {
     readers: VecDeque<Parked>,
     /// Writes waiting for room, oldest first.
     writers: VecDeque<Parked>,
+    /// The ring, once the pipe is direct (`attach_pipe`): its bytes are
+    /// there, not in `buffer`, and no call waits here any more.
+    ring: Option<Ring>,
 }
 
 /// What the handler of the current call decided to wait for.
@@ -197,7 +204,7 @@ impl Server {
     pub fn leases_ended(&mut self, bits: u64) {
         for (badge, end) in self.objects.ended(bits) {
             self.drop_area(badge);
-            self.close_end(end);
+            self.close_end(badge, end);
         }
         self.wake();
     }
@@ -274,20 +281,33 @@ impl Server {
             Side::Read => channel.buffer.open_reader()?,
             Side::Write => channel.buffer.open_writer()?,
         }
+        channel.tell_ring();
         self.objects.mint(session, end).inspect_err(|_| {
-            self.close_end(end);
+            // Never attached: no lock of its to free.
+            self.close_end(0, end);
         })
     }
 
-    /// Counts one end of `end.pipe` closed, and wakes what that ends.
-    fn close_end(&mut self, end: End) {
+    /// Counts one end of `end.pipe` closed (its capability had `badge`),
+    /// and wakes what that ends: waiting calls, and in a direct pipe the
+    /// ends waiting in the ring, after freeing the lock if the end held it.
+    fn close_end(&mut self, badge: u64, end: End) {
         if let Some(channel) = self.pipes.get_mut(&end.pipe) {
             let _ = match end.side {
                 Side::Read => channel.buffer.close_reader(),
                 Side::Write => channel.buffer.close_writer(),
             };
+            if let (Some(ring), Some(id)) = (&channel.ring, lock_id(badge)) {
+                ring.release(id);
+            }
+            channel.tell_ring();
             self.dirty.push(end.pipe);
         }
+    }
+
+    /// `pipe` for the message path (`message_channel`).
+    fn message_channel(&mut self, pipe: u64) -> Result<&mut Channel, FsError> {
+        message_channel(&mut self.pipes, pipe)
     }
 
     /// Defers the current call on `pipe`.
@@ -299,6 +319,33 @@ impl Server {
         });
         DEFER
     }
+}
+
+impl Channel {
+    /// Tells a direct pipe's ring the counts of ends.
+    fn tell_ring(&self) {
+        if let Some(ring) = &self.ring {
+            ring.set_ends(self.buffer.readers(), self.buffer.writers());
+        }
+    }
+}
+
+/// `pipe` for the message path: `NotSupported` once it is direct (its
+/// bytes are in the ring: the end attaches).
+fn message_channel(pipes: &mut BTreeMap<u64, Channel>, pipe: u64) -> Result<&mut Channel, FsError> {
+    let channel = pipes.get_mut(&pipe).ok_or(FsError::BadDescriptor)?;
+    if channel.ring.is_some() {
+        return Err(FsError::NotSupported);
+    }
+    Ok(channel)
+}
+
+/// The lock id of the end whose capability has `badge` (`attach_pipe`
+/// gives it): the badge itself, if it fits a lock word.
+fn lock_id(badge: u64) -> Option<u32> {
+    u32::try_from(badge)
+        .ok()
+        .filter(|&id| id != 0 && id <= fscore::pipe_ring::ID_MAX)
 }
 
 /// Answers waiting reads while there is data or no writer is left;
@@ -542,6 +589,7 @@ impl FileServer for Server {
                     buffer: Pipe::new(DEFAULT_CAPACITY),
                     readers: VecDeque::new(),
                     writers: VecDeque::new(),
+                    ring: None,
                 },
             );
             let end = End {
@@ -561,7 +609,7 @@ impl FileServer for Server {
             return Err(file::code(FsError::WrongMode));
         }
         let len = (max as usize).min(READ_MAX_BYTES);
-        let channel = wire(self.pipes.get_mut(&end.pipe).ok_or(FsError::BadDescriptor))?;
+        let channel = wire(message_channel(&mut self.pipes, end.pipe))?;
         if len == 0 {
             return Ok(&[]);
         }
@@ -592,7 +640,7 @@ impl FileServer for Server {
             return Err(file::code(FsError::WrongMode));
         }
         let data = &data[..data.len().min(WRITE_MAX_BYTES)];
-        let channel = wire(self.channel(end.pipe))?;
+        let channel = wire(self.message_channel(end.pipe))?;
         // Earlier writers first, so writes stay in order.
         let result = if channel.writers.is_empty() {
             let handed = hand_off_message(channel, data);
@@ -635,7 +683,11 @@ impl FileServer for Server {
             _ => wire(self.end())?,
         };
         let channel = wire(self.channel(end.pipe))?;
-        Ok((Kind::Pipe.code(), channel.buffer.len() as u64, end.pipe, 1))
+        let held = match &channel.ring {
+            Some(ring) => ring.held() as u64,
+            None => channel.buffer.len() as u64,
+        };
+        Ok((Kind::Pipe.code(), held, end.pipe, 1))
     }
 
     fn stat_at(&mut self, path: &str) -> Result<(u8, u64, u64, u64), ErrorCode> {
@@ -694,7 +746,7 @@ impl FileServer for Server {
     fn close(&mut self) -> Result<(), ErrorCode> {
         let end = wire(self.objects.close())?;
         self.drop_area(self.badge);
-        self.close_end(end);
+        self.close_end(self.badge, end);
         Ok(())
     }
 
@@ -721,7 +773,8 @@ impl FileServer for Server {
 
     fn attach_data(&mut self, memory: Cap, data_bytes: u32) -> Result<(), ErrorCode> {
         wire((|| {
-            let (session, _) = self.end()?;
+            let (session, end) = self.end()?;
+            self.message_channel(end.pipe)?;
             if data_bytes == 0
                 || data_bytes > DATA_MAX_BYTES
                 || u64::from(data_bytes) % PAGE_BYTES != 0
@@ -753,6 +806,7 @@ impl FileServer for Server {
                     _memory: memory,
                     slot,
                     session,
+                    pipe: end.pipe,
                 },
             );
             Ok(())
@@ -761,7 +815,7 @@ impl FileServer for Server {
 
     fn write_shared(&mut self, offset: u32, len: u32) -> Result<u64, ErrorCode> {
         let end = wire(self.shared_end(Side::Write, offset, len))?;
-        let channel = wire(self.channel(end.pipe))?;
+        let channel = wire(self.message_channel(end.pipe))?;
         if channel.buffer.readers() == 0 {
             return Err(file::code(FsError::BrokenPipe));
         }
@@ -804,12 +858,16 @@ impl FileServer for Server {
         }
     }
 
+    fn attach_pipe(&mut self, memory: Cap) -> Result<(CapSlot, u32), ErrorCode> {
+        wire(self.attach_direct(memory))
+    }
+
     fn read_shared(&mut self, offset: u32, max: u32) -> Result<u64, ErrorCode> {
         let end = wire(self.shared_end(Side::Read, offset, max))?;
+        let channel = wire(message_channel(&mut self.pipes, end.pipe))?;
         if max == 0 {
             return Ok(0);
         }
-        let channel = wire(self.pipes.get_mut(&end.pipe).ok_or(FsError::BadDescriptor))?;
         // Earlier readers first.
         let result = if channel.readers.is_empty() {
             peek_into_area(&channel.buffer, &self.areas, self.badge, offset, max)
@@ -832,6 +890,36 @@ impl FileServer for Server {
             }
             Err(error) => Err(file::code(error)),
         }
+    }
+}
+
+impl Server {
+    /// `attach_pipe`: the pipe's ring (taking `memory` as it if it has
+    /// none yet) and the current end's lock id.
+    fn attach_direct(&mut self, memory: Cap) -> Result<(CapSlot, u32), FsError> {
+        let (_, end) = self.end()?;
+        let id = lock_id(self.badge).ok_or(FsError::NotSupported)?;
+        let has_area = self.areas.by_end.values().any(|area| area.pipe == end.pipe);
+        let channel = self.channel(end.pipe)?;
+        if channel.ring.is_none() {
+            // Only an idle pipe changes mode: nothing in the buffer,
+            // nobody waiting, no data area, so no byte is ever in both
+            // places and none is left behind.
+            if has_area {
+                return Err(FsError::NotSupported);
+            }
+            if !channel.buffer.is_empty()
+                || !channel.readers.is_empty()
+                || !channel.writers.is_empty()
+            {
+                return Err(FsError::WouldBlock);
+            }
+            let ring = Ring::map(memory.into_handle()).ok_or(FsError::InvalidArgument)?;
+            channel.ring = Some(ring);
+            channel.tell_ring();
+        }
+        let ring = channel.ring.as_ref().ok_or(FsError::BadDescriptor)?;
+        Ok((ring.memory(), id))
     }
 }
 

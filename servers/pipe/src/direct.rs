@@ -1,0 +1,154 @@
+//! Direct pipes: the server's side of a pipe whose bytes live in a ring
+//! every end maps (`fscore::pipe_ring`, `docs/files.md` "Direct pipes").
+//!
+//! The server maps the ring (so that no end can shrink it under another)
+//! but only ever touches the header's words, with single atomic
+//! operations that never wait: it sets the flags when the last reader or
+//! writer goes (or one comes back), bumps the sequence words and wakes
+//! their futexes, and frees the lock of an end that went while holding
+//! it. It never reads an index to decide anything but `stat`'s size, so
+//! whatever an end writes there, the server neither blocks, nor panics,
+//! nor touches another pipe.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use abi::CapSlot;
+use abi::syscall::FUTEX_ALL;
+use fscore::pipe_ring::{self, NO_READERS, NO_WRITERS, RING_PAGES, word};
+use rt::Handle;
+use rt::memory::MemoryObject;
+use rt::shared::SharedRegion;
+use rt::sys;
+
+/// Where ring slot `i` is mapped: `RING_AREA + i * RING_SLOT_BYTES`
+/// (16 slots share a page table).
+const RING_AREA: u64 = 0x0000_3100_0000_0000;
+/// Address space for each slot (more than a ring's 17 pages).
+const RING_SLOT_BYTES: u64 = 128 << 10;
+/// Ring slots: one per pipe at most.
+pub const RINGS_MAX: usize = 128;
+
+/// Taken ring slots, a bit each.
+static TAKEN: [AtomicU64; RINGS_MAX / 64] = [const { AtomicU64::new(0) }; RINGS_MAX / 64];
+
+/// A free ring slot, taken; `None` when all are.
+fn take_slot() -> Option<usize> {
+    for (i, word) in TAKEN.iter().enumerate() {
+        let mut bits = word.load(Ordering::Acquire);
+        while bits != u64::MAX {
+            let bit = (!bits).trailing_zeros();
+            match word.compare_exchange(bits, bits | 1 << bit, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return Some(i * 64 + bit as usize),
+                Err(now) => bits = now,
+            }
+        }
+    }
+    None
+}
+
+/// Frees slot `slot`.
+fn free_slot(slot: usize) {
+    if let Some(word) = TAKEN.get(slot / 64) {
+        word.fetch_and(!(1 << (slot % 64)), Ordering::AcqRel);
+    }
+}
+
+/// A pipe's ring as the server holds it.
+pub struct Ring {
+    /// The mapping (dropped first: unmapped before the slot is freed).
+    region: SharedRegion,
+    /// The memory object, a copy of which each attaching end gets.
+    memory: MemoryObject,
+    /// Its address slot.
+    slot: usize,
+}
+
+impl Ring {
+    /// Takes `memory`, offered by the first end to attach, as a pipe's
+    /// ring: maps all of it, so that it is known to be large enough and
+    /// nobody can cut it under another end. `None` if there is no slot or
+    /// the object is not a writable memory object of at least
+    /// `RING_PAGES` pages.
+    pub fn map(memory: MemoryObject) -> Option<Ring> {
+        let slot = take_slot()?;
+        let vaddr = RING_AREA + slot as u64 * RING_SLOT_BYTES;
+        match SharedRegion::map(&memory, 0, vaddr, RING_PAGES) {
+            Ok(region) => Some(Ring {
+                region,
+                memory,
+                slot,
+            }),
+            Err(_) => {
+                free_slot(slot);
+                None
+            }
+        }
+    }
+
+    /// The ring's memory object, to hand an attaching end a copy of.
+    pub fn memory(&self) -> CapSlot {
+        self.memory.slot()
+    }
+
+    /// Tells the ends how many of each side are open: sets `NO_WRITERS`
+    /// and `NO_READERS` as the counts say and, if the flags changed, wakes
+    /// everyone who waits (a reader then finds the end of the file, a
+    /// writer `BrokenPipe`).
+    pub fn set_ends(&self, readers: u32, writers: u32) {
+        let words = self.region.words();
+        let mut flags = 0;
+        if readers == 0 {
+            flags |= NO_READERS;
+        }
+        if writers == 0 {
+            flags |= NO_WRITERS;
+        }
+        if words[word::FLAGS].swap(flags, Ordering::SeqCst) != flags {
+            self.wake_all();
+        }
+    }
+
+    /// Frees the lock if the end with lock id `id` holds it (it closed or
+    /// died inside the ring), and wakes who waits for it.
+    pub fn release(&self, id: u32) {
+        let lock = &self.region.words()[word::LOCK];
+        let value = lock.load(Ordering::SeqCst);
+        if value != 0
+            && pipe_ring::holder(value) == id
+            && lock
+                .compare_exchange(value, 0, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        {
+            let _ = sys::futex_wake(lock, FUTEX_ALL);
+            // Whatever it was doing is abandoned: waiters look again.
+            self.wake_all();
+        }
+    }
+
+    /// Bumps both sequence words and wakes all their waiters.
+    fn wake_all(&self) {
+        let words = self.region.words();
+        for index in [word::DATA_SEQ, word::SPACE_SEQ] {
+            words[index].fetch_add(1, Ordering::SeqCst);
+            let _ = sys::futex_wake(&words[index], FUTEX_ALL);
+        }
+    }
+
+    /// The bytes the ring holds, for `stat` (0 if its indices are broken).
+    pub fn held(&self) -> u32 {
+        let words = self.region.words();
+        let head = words[word::HEAD].load(Ordering::SeqCst);
+        let tail = words[word::TAIL].load(Ordering::SeqCst);
+        pipe_ring::held(head, tail).unwrap_or(0)
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        // `region` unmaps as it drops, after this; the slot is only
+        // reused by a later `map`, which the kernel refuses while the
+        // range is still mapped, and this runs on the one server thread.
+        free_slot(self.slot);
+    }
+}
