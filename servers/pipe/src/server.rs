@@ -341,9 +341,13 @@ fn message_channel(pipes: &mut BTreeMap<u64, Channel>, pipe: u64) -> Result<&mut
 }
 
 /// The lock id of the end whose capability has `badge` (`attach_pipe`
-/// gives it): the badge itself, if it fits a lock word.
+/// gives it): the object's id, if it fits a lock word (ids are never
+/// reused, so no two ends have had the same one below 2^31 of them).
 fn lock_id(badge: u64) -> Option<u32> {
-    u32::try_from(badge)
+    let file::Badge::Object(id) = file::Badge::of(badge) else {
+        return None;
+    };
+    u32::try_from(id)
         .ok()
         .filter(|&id| id != 0 && id <= fscore::pipe_ring::ID_MAX)
 }
