@@ -193,12 +193,15 @@ impl File {
     /// open for reading), `IsADirectory`.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, FsError> {
         if self.kind == Kind::Pipe {
-            if let Some(ring) = self.pipe_ring() {
-                return ring.read(buf);
+            if let Some((ring, endpoint)) = self.pipe_ring() {
+                return ring.read(endpoint, buf);
             }
             return match self.read_message(buf) {
                 // The pipe went direct meanwhile: so does this end.
-                Err(FsError::NotSupported) => self.pipe_ring_now()?.read(buf),
+                Err(FsError::NotSupported) => {
+                    let (ring, endpoint) = self.pipe_ring_now()?;
+                    ring.read(endpoint, buf)
+                }
                 result => result,
             };
         }
@@ -377,12 +380,15 @@ impl File {
     /// `BrokenPipe` (a pipe nobody reads any more).
     pub fn write(&mut self, data: &[u8]) -> Result<usize, FsError> {
         if self.kind == Kind::Pipe {
-            if let Some(ring) = self.pipe_ring() {
-                return ring.write(data);
+            if let Some((ring, endpoint)) = self.pipe_ring() {
+                return ring.write(endpoint, data);
             }
             return match self.write_message(data) {
                 // The pipe went direct meanwhile: so does this end.
-                Err(FsError::NotSupported) => self.pipe_ring_now()?.write(data),
+                Err(FsError::NotSupported) => {
+                    let (ring, endpoint) = self.pipe_ring_now()?;
+                    ring.write(endpoint, data)
+                }
                 result => result,
             };
         }
@@ -404,7 +410,7 @@ impl File {
     /// A pipe end's ring, attached at its first read or write; `None`
     /// when the pipe is not direct and cannot go direct now (the end
     /// then takes messages and data areas).
-    fn pipe_ring(&mut self) -> Option<&PipeRing> {
+    fn pipe_ring(&mut self) -> Option<(&PipeRing, &Endpoint)> {
         self.forget_inherited_bulk();
         match self.area {
             Area::Untried | Area::Forked => {
@@ -418,7 +424,7 @@ impl File {
             Area::Direct(_) | Area::None | Area::Attached(_) | Area::Refused => {}
         }
         match &self.area {
-            Area::Direct(ring) => Some(ring),
+            Area::Direct(ring) => Some((ring, &self.endpoint)),
             _ => None,
         }
     }
@@ -427,12 +433,12 @@ impl File {
     /// (the server answered `NotSupported`): attached now, or the reason
     /// it cannot be (this end then cannot move bytes: no data area
     /// stands in, the pipe's bytes are all in the ring).
-    fn pipe_ring_now(&mut self) -> Result<&PipeRing, FsError> {
+    fn pipe_ring_now(&mut self) -> Result<(&PipeRing, &Endpoint), FsError> {
         let ring = PipeRing::attach(&self.endpoint)?;
         // No data area: the server refuses direct mode while one exists.
         self.area = Area::Direct(ring);
         match &self.area {
-            Area::Direct(ring) => Ok(ring),
+            Area::Direct(ring) => Ok((ring, &self.endpoint)),
             _ => Err(FsError::NotSupported),
         }
     }

@@ -46,6 +46,11 @@ const SLOTS: u32 = 64;
 const RING_BASE: u64 = 0x0000_3500_0000_0000;
 /// Address space for each slot (more than a ring's 17 pages).
 const SLOT_BYTES: u64 = 128 << 10;
+/// How long a read or write sleeps in the ring before it asks the pipe
+/// server whether it is still there: a server that died can no longer
+/// tell the ring that the other side went, so a waiting call ends then
+/// (`BadDescriptor`) rather than waiting for ever.
+const SERVER_CHECK: rt::time::Duration = rt::time::Duration::from_millis(500);
 
 /// The address slots.
 static SLOTS_POOL: Pool = Pool::new(SLOTS);
@@ -60,6 +65,8 @@ pub struct PipeRing {
     _memory: MemoryObject,
     /// This end's lock id (the server's).
     id: u32,
+    /// Whether this is a write end (else a read end).
+    writer: bool,
 }
 
 impl PipeRing {
@@ -81,9 +88,9 @@ impl PipeRing {
         let answer = FileClient::new(endpoint).attach_pipe(offer.slot());
         // The server holds its own copy if it took our offer.
         drop(offer);
-        let (memory, id) = answer.map_err(file::error_of)?;
+        let (memory, id, side) = answer.map_err(file::error_of)?;
         let memory: MemoryObject = memory.into_handle();
-        if id == 0 || id > ID_MAX {
+        if id == 0 || id > ID_MAX || side > 1 {
             return Err(FsError::InvalidArgument);
         }
         let vaddr = RING_BASE + u64::from(slot.index()) * SLOT_BYTES;
@@ -100,6 +107,7 @@ impl PipeRing {
             _slot: slot,
             _memory: memory,
             id,
+            writer: side == 1,
         })
     }
 
@@ -163,12 +171,31 @@ impl PipeRing {
     /// Under the lock: counts this end as waiting on the sequence word
     /// `seq`, which held `value` when the ring was looked at, frees the
     /// lock, sleeps until the word changes, and takes the lock again.
-    fn wait(&self, waiters: usize, seq: usize, value: u32) {
+    /// After [`SERVER_CHECK`] of sleep it asks the server (`stat` through
+    /// `endpoint`) whether the end is still served.
+    ///
+    /// # Errors
+    /// `BadDescriptor` when the server is gone (the lock is not taken).
+    fn wait(
+        &self,
+        endpoint: &Endpoint,
+        waiters: usize,
+        seq: usize,
+        value: u32,
+    ) -> Result<(), FsError> {
         self.word(waiters).fetch_add(1, SeqCst);
         self.unlock();
-        let _ = sys::futex_wait(self.word(seq), value, 0);
+        let deadline = rt::time::deadline_after(SERVER_CHECK);
+        let slept = sys::futex_wait(self.word(seq), value, deadline);
+        if slept == Err(abi::SysError::TimedOut)
+            && let Err(error) = FileClient::new(endpoint).stat()
+        {
+            self.word(waiters).fetch_sub(1, SeqCst);
+            return Err(file::error_of(error));
+        }
         self.lock();
         self.word(waiters).fetch_sub(1, SeqCst);
+        Ok(())
     }
 
     /// Under the lock: if anyone counted themselves in `waiters`, bumps
@@ -189,15 +216,19 @@ impl PipeRing {
     /// the file.
     ///
     /// # Errors
-    /// `Io` when the ring's indices are broken.
-    pub fn read(&self, buf: &mut [u8]) -> Result<usize, FsError> {
+    /// `WrongMode` on a write end; `Io` when the ring's indices are
+    /// broken; `BadDescriptor` when the server went while it waited.
+    pub fn read(&self, endpoint: &Endpoint, buf: &mut [u8]) -> Result<usize, FsError> {
+        if self.writer {
+            return Err(FsError::WrongMode);
+        }
         self.lock();
         loop {
             let seq = self.word(word::DATA_SEQ).load(SeqCst);
             let (head, _, held) = self.indices()?;
             let no_writers = self.word(word::FLAGS).load(SeqCst) & NO_WRITERS != 0;
             let Some(count) = pipe_ring::read_amount(buf.len(), held, no_writers) else {
-                self.wait(word::READ_WAITERS, word::DATA_SEQ, seq);
+                self.wait(endpoint, word::READ_WAITERS, word::DATA_SEQ, seq)?;
                 continue;
             };
             let mut done = 0;
@@ -229,9 +260,13 @@ impl PipeRing {
     /// byte. Returns how many went in.
     ///
     /// # Errors
-    /// `BrokenPipe` when no reader is left; `Io` when the ring's indices
-    /// are broken.
-    pub fn write(&self, data: &[u8]) -> Result<usize, FsError> {
+    /// `WrongMode` on a read end; `BrokenPipe` when no reader is left;
+    /// `Io` when the ring's indices are broken; `BadDescriptor` when the
+    /// server went while it waited.
+    pub fn write(&self, endpoint: &Endpoint, data: &[u8]) -> Result<usize, FsError> {
+        if !self.writer {
+            return Err(FsError::WrongMode);
+        }
         self.lock();
         loop {
             let seq = self.word(word::SPACE_SEQ).load(SeqCst);
@@ -241,7 +276,7 @@ impl PipeRing {
             let count = match pipe_ring::write_amount(data.len(), free, no_readers) {
                 Ok(Some(count)) => count,
                 Ok(None) => {
-                    self.wait(word::WRITE_WAITERS, word::SPACE_SEQ, seq);
+                    self.wait(endpoint, word::WRITE_WAITERS, word::SPACE_SEQ, seq)?;
                     continue;
                 }
                 Err(error) => {

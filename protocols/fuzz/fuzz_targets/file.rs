@@ -131,7 +131,7 @@ impl FileServer for Server {
     fn attach_pipe(
         &mut self,
         _: protocols::Cap,
-    ) -> Result<(protocols::abi::CapSlot, u32), ErrorCode> {
+    ) -> Result<(protocols::abi::CapSlot, u32, u8), ErrorCode> {
         Err(file::code(FsError::NotSupported))
     }
 }

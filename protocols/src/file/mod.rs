@@ -169,12 +169,13 @@ crate::protocol! {
         /// fresh object of `fscore::pipe_ring::RING_PAGES` pages the
         /// client made) as the pipe's ring; the server takes it if the
         /// pipe has none yet. Returns the pipe's ring (the object every
-        /// end maps) and this end's lock id. `WouldBlock` while the pipe
+        /// end maps), this end's lock id and its side (0: read, 1:
+        /// write). `WouldBlock` while the pipe
         /// holds bytes or waiting calls of the message path, `NotSupported`
         /// while an end of it has a data area: the end then goes on by
         /// message. Once a pipe is direct, `read`, `write`, `attach_data`,
         /// `read_shared` and `write_shared` on it answer `NotSupported`.
-        fn attach_pipe(memory: Cap) -> (Cap, u32) = 23;
+        fn attach_pipe(memory: Cap) -> (Cap, u32, u8) = 23;
     }
 }
 

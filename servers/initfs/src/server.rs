@@ -336,7 +336,7 @@ impl FileServer for Server<'_> {
         Err(file::code(FsError::WrongMode))
     }
 
-    fn attach_pipe(&mut self, _memory: Cap) -> Result<(CapSlot, u32), ErrorCode> {
+    fn attach_pipe(&mut self, _memory: Cap) -> Result<(CapSlot, u32, u8), ErrorCode> {
         // Not a pipe: the memory capability is deleted as it drops.
         Err(file::code(FsError::WrongMode))
     }

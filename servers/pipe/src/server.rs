@@ -862,7 +862,7 @@ impl FileServer for Server {
         }
     }
 
-    fn attach_pipe(&mut self, memory: Cap) -> Result<(CapSlot, u32), ErrorCode> {
+    fn attach_pipe(&mut self, memory: Cap) -> Result<(CapSlot, u32, u8), ErrorCode> {
         wire(self.attach_direct(memory))
     }
 
@@ -899,8 +899,8 @@ impl FileServer for Server {
 
 impl Server {
     /// `attach_pipe`: the pipe's ring (taking `memory` as it if it has
-    /// none yet) and the current end's lock id.
-    fn attach_direct(&mut self, memory: Cap) -> Result<(CapSlot, u32), FsError> {
+    /// none yet), the current end's lock id and its side.
+    fn attach_direct(&mut self, memory: Cap) -> Result<(CapSlot, u32, u8), FsError> {
         let (_, end) = self.end()?;
         let id = lock_id(self.badge).ok_or(FsError::NotSupported)?;
         let has_area = self.areas.by_end.values().any(|area| area.pipe == end.pipe);
@@ -923,7 +923,11 @@ impl Server {
             channel.tell_ring();
         }
         let ring = channel.ring.as_ref().ok_or(FsError::BadDescriptor)?;
-        Ok((ring.memory(), id))
+        let side = match end.side {
+            Side::Read => 0,
+            Side::Write => 1,
+        };
+        Ok((ring.memory(), id, side))
     }
 }
 
