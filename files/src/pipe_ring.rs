@@ -31,9 +31,8 @@ use abi::syscall::FUTEX_ALL;
 use fscore::FsError;
 use fscore::pipe_ring::{self, CONTENDED, ID_MAX, NO_READERS, NO_WRITERS, RING_PAGES, word};
 use protocols::file::{self, FileClient};
-use rt::Handle;
 use rt::ipc::Endpoint;
-use rt::memory::{Budget, MemoryObject};
+use rt::memory::MemoryObject;
 use rt::shared::SharedRegion;
 use rt::sys;
 
@@ -73,21 +72,17 @@ impl PipeRing {
     /// Puts the pipe of the open end `endpoint` names in direct mode (or
     /// finds it there) and maps its ring.
     ///
+    /// The server pays for the ring; this program pays for its mapping's
+    /// page tables.
+    ///
     /// # Errors
-    /// `NoSpace` when the budget or the address slots run out; the
-    /// server's: `WouldBlock` while the pipe holds bytes or waiting calls
-    /// of the message path, `NotSupported` while an end has a data area,
-    /// `InvalidArgument`, `BadDescriptor`.
+    /// `NoSpace` when the budget, the address slots or the server's ring
+    /// memory run out; the server's: `WouldBlock` while the pipe holds
+    /// bytes or waiting calls of the message path, `NotSupported` while
+    /// an end has a data area, `BadDescriptor`.
     pub fn attach(endpoint: &Endpoint) -> Result<PipeRing, FsError> {
         let slot = SLOTS_POOL.take().ok_or(FsError::NoSpace)?;
-        let budget = Budget::from_raw(rt::process::own_caps().budget);
-        let offer = MemoryObject::create(&budget, RING_PAGES);
-        // The budget is the program's, not ours to delete.
-        let _ = budget.into_raw();
-        let offer = offer.map_err(|_| FsError::NoSpace)?;
-        let answer = FileClient::new(endpoint).attach_pipe(offer.slot());
-        // The server holds its own copy if it took our offer.
-        drop(offer);
+        let answer = FileClient::new(endpoint).attach_pipe();
         let (memory, id, side) = answer.map_err(file::error_of)?;
         let memory: MemoryObject = memory.into_handle();
         if id == 0 || id > ID_MAX || side > 1 {

@@ -103,7 +103,7 @@ impl FileServer for Listing {
     fn read_shared(&mut self, _: u32, _: u32) -> Result<u64, ErrorCode> {
         Err(file::code(self.error))
     }
-    fn attach_pipe(&mut self, _: protocols::Cap) -> Result<(abi::CapSlot, u32, u8), ErrorCode> {
+    fn attach_pipe(&mut self) -> Result<(abi::CapSlot, u32, u8), ErrorCode> {
         Err(file::code(self.error))
     }
 }

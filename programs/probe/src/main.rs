@@ -12,6 +12,8 @@
 //! - `threads`: threads with thread-local values and locks; exits 0 if all
 //!   agree;
 //! - `sleep`: sleeps for ever (for kill tests);
+//! - `pipe-lock`: takes the lock of its `stdin` pipe's ring, says so on
+//!   `stdout`, and sleeps for ever (a direct pipe end killed inside it);
 //! - `hold`: receives one call on its `SERVICE` endpoint and never answers
 //!   it (a server that dies mid-call, once the parent kills it);
 //! - `serve-once N`: answers one call on its `SERVICE` endpoint (word 0
@@ -86,6 +88,7 @@ fn main() -> u64 {
         Some("hold") => hold(),
         Some("caps") => caps(),
         Some("cat") => cat(),
+        Some("pipe-lock") => pipe_lock(),
         Some("sink") => sink(args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1)),
         Some("open") => match files::File::open_read(args.get(2).copied().unwrap_or("")) {
             Ok(_) => 0,
@@ -259,6 +262,40 @@ fn cat() -> u64 {
         if let Err(error) = output.write_all(&buf[..n]) {
             return u64::from(error.code());
         }
+    }
+}
+
+/// `pipe-lock`: puts its `stdin` pipe end in direct mode by hand (the
+/// raw `attach_pipe`), takes the ring's lock and keeps it, writes `L` to
+/// `stdout` and sleeps for ever: an end killed while holding the lock
+/// (`pipes_direct` tests). Exits 3 to 5 when a step fails.
+fn pipe_lock() -> u64 {
+    use core::sync::atomic::Ordering::SeqCst;
+    use fscore::pipe_ring::word;
+    use rt::memory::MemoryObject;
+    let (Some(end), Some(mut output)) = (
+        files::File::inherited("stdin"),
+        files::File::inherited("stdout"),
+    ) else {
+        return 250;
+    };
+    let answer = protocols::file::FileClient::new(end.endpoint()).attach_pipe();
+    let Ok((memory, id, _)) = answer else {
+        return 3;
+    };
+    let memory: MemoryObject = memory.into_handle();
+    let Ok(header) = rt::shared::SharedRegion::map(&memory, 0, 0x0000_3600_0000_0000, 1) else {
+        return 4;
+    };
+    if header.words()[word::LOCK]
+        .compare_exchange(0, id, SeqCst, SeqCst)
+        .is_err()
+    {
+        return 5;
+    }
+    let _ = output.write_all(b"L");
+    loop {
+        thread::sleep(Duration::from_secs(1));
     }
 }
 

@@ -128,10 +128,7 @@ impl FileServer for Server {
     fn read_shared(&mut self, offset: u32, max: u32) -> Result<u64, ErrorCode> {
         Ok(u64::from(offset ^ max) % 5)
     }
-    fn attach_pipe(
-        &mut self,
-        _: protocols::Cap,
-    ) -> Result<(protocols::abi::CapSlot, u32, u8), ErrorCode> {
+    fn attach_pipe(&mut self) -> Result<(protocols::abi::CapSlot, u32, u8), ErrorCode> {
         Err(file::code(FsError::NotSupported))
     }
 }

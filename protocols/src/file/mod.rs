@@ -165,17 +165,16 @@ crate::protocol! {
         #[idempotent]
         fn map_at(path: &str) -> (Cap, u64, u64) = 22;
 
-        /// Pipes: direct mode (`fscore::pipe_ring`). Offers `memory` (a
-        /// fresh object of `fscore::pipe_ring::RING_PAGES` pages the
-        /// client made) as the pipe's ring; the server takes it if the
-        /// pipe has none yet. Returns the pipe's ring (the object every
-        /// end maps), this end's lock id and its side (0: read, 1:
+        /// Pipes: direct mode (`fscore::pipe_ring`). Returns the pipe's
+        /// ring (a memory object of `fscore::pipe_ring::RING_PAGES` pages
+        /// every end maps; the server makes it at the pipe's first
+        /// attach), this end's lock id and its side (0: read, 1:
         /// write). `WouldBlock` while the pipe
         /// holds bytes or waiting calls of the message path, `NotSupported`
         /// while an end of it has a data area: the end then goes on by
         /// message. Once a pipe is direct, `read`, `write`, `attach_data`,
         /// `read_shared` and `write_shared` on it answer `NotSupported`.
-        fn attach_pipe(memory: Cap) -> (Cap, u32, u8) = 23;
+        fn attach_pipe() -> (Cap, u32, u8) = 23;
     }
 }
 

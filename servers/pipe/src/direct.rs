@@ -16,7 +16,7 @@ use abi::CapSlot;
 use abi::syscall::FUTEX_ALL;
 use fscore::pipe_ring::{self, NO_READERS, NO_WRITERS, RING_PAGES, word};
 use rt::Handle;
-use rt::memory::MemoryObject;
+use rt::memory::{Budget, MemoryObject};
 use rt::shared::SharedRegion;
 use rt::sys;
 
@@ -54,36 +54,57 @@ fn free_slot(slot: usize) {
     }
 }
 
+/// Frames of a ring's own budget: the object and its pages, no more.
+const RING_FRAMES: u64 = 1 + RING_PAGES;
+
 /// A pipe's ring as the server holds it.
+///
+/// **Who pays.** The server, from a budget split off its own for this
+/// ring alone, exactly the object and its pages, every page made present
+/// at once. Every end needs `WRITE` on the object to map it writable, and
+/// `WRITE` also lets it resize the object: growing it would charge the
+/// object's budget, which has nothing left, and shrinking it cuts pages
+/// the server maps, which the kernel refuses. So no end can spend the
+/// server's memory or take pages from under another end. A ring made by a
+/// client instead would die with that client (killing a process revokes
+/// its budget, and every capability to what it paid for with it).
 pub struct Ring {
-    /// The mapping (dropped first: unmapped before the slot is freed).
+    /// The mapping (dropped first: unmapped before the object goes).
     region: SharedRegion,
     /// The memory object, a copy of which each attaching end gets.
     memory: MemoryObject,
+    /// The ring's budget: refunded to the server once the last end has
+    /// unmapped the ring.
+    _budget: Budget,
     /// Its address slot.
     slot: usize,
 }
 
 impl Ring {
-    /// Takes `memory`, offered by the first end to attach, as a pipe's
-    /// ring: maps all of it, so that it is known to be large enough and
-    /// nobody can cut it under another end. `None` if there is no slot or
-    /// the object is not a writable memory object of at least
-    /// `RING_PAGES` pages.
-    pub fn map(memory: MemoryObject) -> Option<Ring> {
+    /// A new ring, mapped and present: `None` when the server's budget or
+    /// its ring slots run out.
+    pub fn create() -> Option<Ring> {
+        let own = Budget::from_raw(rt::process::own_caps().budget);
+        let budget = own.split(RING_FRAMES);
+        // The budget is the program's, not ours to delete.
+        let _ = own.into_raw();
+        let budget = budget.ok()?;
+        let memory = MemoryObject::create(&budget, RING_PAGES).ok()?;
         let slot = take_slot()?;
         let vaddr = RING_AREA + slot as u64 * RING_SLOT_BYTES;
-        match SharedRegion::map(&memory, 0, vaddr, RING_PAGES) {
-            Ok(region) => Some(Ring {
-                region,
-                memory,
-                slot,
-            }),
-            Err(_) => {
-                free_slot(slot);
-                None
-            }
-        }
+        let Ok(region) = SharedRegion::map(&memory, 0, vaddr, RING_PAGES) else {
+            free_slot(slot);
+            return None;
+        };
+        let ring = Ring {
+            region,
+            memory,
+            _budget: budget,
+            slot,
+        };
+        let aspace = rt::process::own_caps().aspace;
+        sys::aspace_populate(aspace, vaddr, RING_PAGES).ok()?;
+        Some(ring)
     }
 
     /// The ring's memory object, to hand an attaching end a copy of.

@@ -378,8 +378,7 @@ impl FileServer for Server {
         Err(file::code(FsError::WrongMode))
     }
 
-    fn attach_pipe(&mut self, _memory: Cap) -> Result<(CapSlot, u32, u8), ErrorCode> {
-        // Not a pipe: the memory capability is deleted as it drops.
+    fn attach_pipe(&mut self) -> Result<(CapSlot, u32, u8), ErrorCode> {
         Err(file::code(FsError::WrongMode))
     }
 }
