@@ -16,6 +16,7 @@ mod irq;
 mod memory;
 mod notify;
 mod pipes;
+mod pipes_direct;
 mod pipes_shared;
 mod populate;
 mod preempt;
@@ -400,6 +401,11 @@ pub static ALL: &[Test] = tests![
     pipes_shared::round_trip,
     pipes_shared::atomic_writes,
     pipes_shared::hostile_refused,
+    pipes_direct::pingpong_eof_broken,
+    pipes_direct::many_writers_and_readers,
+    pipes_direct::killed_while_blocked,
+    pipes_direct::killed_holding_the_lock,
+    pipes_direct::hostile_scribbles,
     sh::basics,
     sh::pipelines,
     sh::redirections,

@@ -163,7 +163,7 @@ pub fn atomic_writes() -> TestResult {
 /// Gives `file` to a child as `name`: a new capability to the same end
 /// (counted by the server), which the child owns; ours is deleted
 /// without closing the object.
-fn grant_of<'a>(
+pub(super) fn grant_of<'a>(
     file: &File,
     name: &'a str,
 ) -> Result<(rt::ipc::Endpoint, Grant<'a>), super::Failure> {
