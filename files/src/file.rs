@@ -193,15 +193,12 @@ impl File {
     /// open for reading), `IsADirectory`.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, FsError> {
         if self.kind == Kind::Pipe {
-            if let Some((ring, endpoint)) = self.pipe_ring() {
-                return ring.read(endpoint, buf);
+            if let Some(ring) = self.pipe_ring() {
+                return ring.read(buf);
             }
             return match self.read_message(buf) {
                 // The pipe went direct meanwhile: so does this end.
-                Err(FsError::NotSupported) => {
-                    let (ring, endpoint) = self.pipe_ring_now()?;
-                    ring.read(endpoint, buf)
-                }
+                Err(FsError::NotSupported) => self.pipe_ring_now()?.read(buf),
                 result => result,
             };
         }
@@ -380,15 +377,12 @@ impl File {
     /// `BrokenPipe` (a pipe nobody reads any more).
     pub fn write(&mut self, data: &[u8]) -> Result<usize, FsError> {
         if self.kind == Kind::Pipe {
-            if let Some((ring, endpoint)) = self.pipe_ring() {
-                return ring.write(endpoint, data);
+            if let Some(ring) = self.pipe_ring() {
+                return ring.write(data);
             }
             return match self.write_message(data) {
                 // The pipe went direct meanwhile: so does this end.
-                Err(FsError::NotSupported) => {
-                    let (ring, endpoint) = self.pipe_ring_now()?;
-                    ring.write(endpoint, data)
-                }
+                Err(FsError::NotSupported) => self.pipe_ring_now()?.write(data),
                 result => result,
             };
         }
@@ -410,7 +404,7 @@ impl File {
     /// A pipe end's ring, attached at its first read or write; `None`
     /// when the pipe is not direct and cannot go direct now (the end
     /// then takes messages and data areas).
-    fn pipe_ring(&mut self) -> Option<(&PipeRing, &Endpoint)> {
+    fn pipe_ring(&mut self) -> Option<&PipeRing> {
         self.forget_inherited_bulk();
         match self.area {
             Area::Untried | Area::Forked => {
@@ -424,7 +418,7 @@ impl File {
             Area::Direct(_) | Area::None | Area::Attached(_) | Area::Refused => {}
         }
         match &self.area {
-            Area::Direct(ring) => Some((ring, &self.endpoint)),
+            Area::Direct(ring) => Some(ring),
             _ => None,
         }
     }
@@ -433,12 +427,12 @@ impl File {
     /// (the server answered `NotSupported`): attached now, or the reason
     /// it cannot be (this end then cannot move bytes: no data area
     /// stands in, the pipe's bytes are all in the ring).
-    fn pipe_ring_now(&mut self) -> Result<(&PipeRing, &Endpoint), FsError> {
+    fn pipe_ring_now(&mut self) -> Result<&PipeRing, FsError> {
         let ring = PipeRing::attach(&self.endpoint)?;
         // No data area: the server refuses direct mode while one exists.
         self.area = Area::Direct(ring);
         match &self.area {
-            Area::Direct(ring) => Ok((ring, &self.endpoint)),
+            Area::Direct(ring) => Ok(ring),
             _ => Err(FsError::NotSupported),
         }
     }
@@ -552,6 +546,7 @@ impl File {
     pub fn close(mut self) -> Result<(), FsError> {
         self.forget_inherited_bulk();
         let result = self.client().close().map_err(file::error_of);
+        self.tell_ring(result);
         // Unmapped after the close, which stopped the server's side.
         let mut this = core::mem::ManuallyDrop::new(self);
         let ring = this.ring.take();
@@ -561,6 +556,15 @@ impl File {
         drop(ring);
         drop(area);
         result
+    }
+
+    /// After the close of a direct pipe end: a close that failed means
+    /// the pipe server is gone (or a new one does not know the end), and
+    /// nobody else will tell the other ends, which may wait in the ring.
+    fn tell_ring(&self, closed: Result<(), FsError>) {
+        if let (Area::Direct(ring), Err(_)) = (&self.area, closed) {
+            ring.server_gone();
+        }
     }
 
     /// Gives up the capability without closing the object (to hand it to
@@ -582,8 +586,10 @@ impl Drop for File {
     fn drop(&mut self) {
         self.forget_inherited_bulk();
         rt::inherit::unmark(self.endpoint.slot());
-        // Nothing to do about an error: the object is gone either way.
-        let _ = self.client().close();
+        // The object is gone either way; a direct pipe's ring learns of a
+        // server that is gone.
+        let result = self.client().close().map_err(file::error_of);
+        self.tell_ring(result);
     }
 }
 

@@ -58,6 +58,10 @@ pub mod word {
 pub const NO_WRITERS: u32 = 1;
 /// In `FLAGS`: no read end is open (a write is `BrokenPipe`).
 pub const NO_READERS: u32 = 2;
+/// In `FLAGS`, set by an end: the pipe server is gone (an end's call to it
+/// failed), so nobody counts ends any more; every end then answers
+/// `BadDescriptor`, as the message path does.
+pub const SERVER_GONE: u32 = 4;
 /// In `LOCK`: someone waits for the lock (its holder wakes them).
 pub const CONTENDED: u32 = 1 << 31;
 /// The largest lock holder id.

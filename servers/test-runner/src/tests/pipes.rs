@@ -238,25 +238,31 @@ fn pipeline() -> TestResult {
     Ok(())
 }
 
-/// The pipe server killed while a reader waits on it: the waiting read
-/// ends with `BadDescriptor` (its server is gone: the saved reply was
-/// deleted with the server, so the call got `PeerClosed`), and once init
-/// has restarted it, new pipes work.
+/// The pipe server killed while a reader waits: the waiting read ends
+/// with `BadDescriptor` once the writer closes (the pipe is direct, so
+/// the reader waits in the ring; the writer's close fails, and the
+/// writer tells the ring the server is gone; a reader waiting by message
+/// would have had `PeerClosed` at once, its saved reply deleted with the
+/// server), and once init has restarted it, new pipes work.
 pub fn server_killed_under_a_waiting_reader() -> TestResult {
-    let (mut read, write) = pipe()?;
+    let (mut read, mut write) = pipe()?;
+    ensure_eq!(write.write(b"x"), Ok(1));
     let reader = rt::thread::spawn(move || -> Result<usize, FsError> {
         let mut buf = [0u8; 8];
-        read.read(&mut buf)
+        match read.read(&mut buf) {
+            Ok(1) => read.read(&mut buf),
+            _ => Err(FsError::InvalidArgument),
+        }
     })
     .map_err(|_| fail())?;
     rt::thread::sleep(rt::time::Duration::from_millis(20));
     let mut supervisor = super::supervision::supervisor()?;
     ensure_eq!(supervisor.kill("pipe"), Ok(()));
+    drop(write);
     ensure_eq!(
         reader.join().map_err(|_| fail())?,
         Err(FsError::BadDescriptor)
     );
-    drop(write);
     let (mut read, mut write) = pipe()?;
     ensure_eq!(write.write(b"again"), Ok(5));
     let mut buf = [0u8; 8];
