@@ -401,6 +401,7 @@ pub fn reply(k: &mut Kernel, caller: ObjId<Thread>) -> Result<ReplyOutcome, SysE
         ReplyRight::None => return Err(SysError::InvalidCap),
         ReplyRight::CallerGone => {
             k.objects.get_mut(caller).reply = ReplyRight::None;
+            end_unsent_leases(k, caller);
             return Ok(ReplyOutcome::CallerGone);
         }
         ReplyRight::Fault(target) => return reply_to_fault(k, caller, target),
@@ -409,8 +410,40 @@ pub fn reply(k: &mut Kernel, caller: ObjId<Thread>) -> Result<ReplyOutcome, SysE
     let result = transfer_reply(k, caller, target)?;
     k.objects.get_mut(caller).reply = ReplyRight::None;
     k.objects.get_mut(target).replier = None;
+    if result.is_err() {
+        end_unsent_leases(k, caller);
+    }
     thread::wake(k, target, result);
     Ok(ReplyOutcome::Delivered)
+}
+
+/// A reply from `replier` that counts as given but reached nobody (its
+/// caller had gone, or could not take it: a receiver-side error): each
+/// lease among the capabilities it would have carried that nothing
+/// derives from ends now, as if the copy had been made and dropped, so
+/// the server releases its object (docs/ipc.md, "Leases"). Slots that do
+/// not name a capability are skipped (the reply is gone either way).
+#[cold]
+#[inline(never)]
+pub fn end_unsent_leases(k: &mut Kernel, replier: ObjId<Thread>) {
+    let info = MessageInfo::from_received(k.objects.get(replier).context.rsi);
+    let count = info.caps().min(MSG_MAX_CAPS);
+    if count == 0 {
+        return;
+    }
+    let Some(source) = buffer_phys(k, replier, Access::Read) else {
+        return;
+    };
+    let cspace = k.objects.get(replier).cspace;
+    for i in 0..count {
+        let raw = phys::read_u64(buffer_word(source, cap_offset(i)));
+        let Ok(slot) = CapSlot::from_reg(raw) else {
+            continue;
+        };
+        if let Ok((id, _)) = cspace::get(&k.objects, cspace, slot) {
+            tree::end_lease_if_unheld(k, id);
+        }
+    }
 }
 
 /// Moves the reply the running thread `replier` holds in its argument
