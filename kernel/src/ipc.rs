@@ -449,7 +449,8 @@ pub fn end_unsent_leases(k: &mut Kernel, replier: ObjId<Thread>) {
 /// Moves the reply the running thread `replier` holds in its argument
 /// registers (and IPC buffer) to `target`, which awaits it, and returns
 /// what `target` is to be woken with: the reply, or the receiver-side
-/// error (the reply then counts as given). Waking it is the caller's, once
+/// error (the reply then counts as given; for a reply, a caller's space
+/// too full for its capabilities is one). Waking it is the caller's, once
 /// it has cut the link that named the reply's giver (`Reply` and
 /// `ReplyRecv` through the thread's right, `ReplyWith` through a saved one).
 ///
@@ -471,6 +472,10 @@ pub fn transfer_reply(
         kind: SendKind::Send,
     };
     match transfer(k, replier, target, mode) {
+        // A caller whose capability space cannot take the reply's
+        // capabilities made its own space full: its call fails, as for a
+        // missing buffer, rather than leaving the server to try again.
+        Err(TransferError::Sender(SysError::OutOfMemory)) => Ok(Err(SysError::OutOfMemory)),
         Err(TransferError::Sender(error)) => Err(error),
         Err(TransferError::Receiver(error)) => Ok(Err(error)),
         Ok(values) => Ok(Ok(values)),

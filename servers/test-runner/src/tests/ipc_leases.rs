@@ -1,5 +1,6 @@
 //! A reply that should have carried a lease's copy but reached nobody
-//! (its caller was killed, or could not take capabilities) ends the lease
+//! (its caller was killed, or could not take capabilities: no IPC buffer,
+//! or a full capability space) ends the lease
 //! at once, as the deletion of that copy would have: the server's watch
 //! notification is signalled and the lease's slot emptied, so the object
 //! it stood for is released instead of staying until its session ends
@@ -80,6 +81,31 @@ pub fn lease_reply_lost() -> TestResult {
     ensure_eq!(three.join()?, SysError::BadAddress.code());
     ensure_eq!(sys::poll(note), Ok(1 << 5));
     ensure!(empty(lease));
+
+    // A caller whose capability space is full: its call fails with
+    // OutOfMemory, the reply counts as given, the lease ends.
+    let lease = must(sys::cap_mint(ep, rw, WATCH_BADGE | 8))?;
+    let space = must(sys::cspace_create(budget(), 64))?;
+    must(sys::cap_copy_to(
+        ep,
+        Rights::WRITE | Rights::GRANT,
+        space,
+        CapSlot(1),
+    ))?;
+    for slot in 2..64 {
+        must(sys::cap_copy_to(note, Rights::READ, space, CapSlot(slot)))?;
+    }
+    let full = Raw::new(saved_caller_entry, pack(1, 1))
+        .cspace(space)
+        .priority(33)
+        .buffer(&PAGES[0])
+        .start()?;
+    take_call(ep, 1)?;
+    ensure_eq!(rt::sys::reply(&with_lease(lease)), Ok(()));
+    ensure_eq!(full.join()?, SysError::OutOfMemory.code());
+    ensure_eq!(sys::poll(note), Ok(1 << 8));
+    ensure!(empty(lease));
+    ensure_eq!(sys::cap_delete(space), Ok(()));
 
     // A lease whose client already holds a copy stays: the lost reply
     // took nothing from it.
