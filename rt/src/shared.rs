@@ -53,7 +53,11 @@ pub struct SharedRegion {
 impl SharedRegion {
     /// `AspaceMap`: maps `pages` pages of `memory` from its page
     /// `offset_pages`, read-write, at `vaddr` in this program's address
-    /// space, and returns the region. Dropping it unmaps them.
+    /// space, and returns the region. Dropping it unmaps them. The region
+    /// is mapped with `SHARE`: a `fork` of this program leaves the object
+    /// shared, rather than making it copy-on-write, which would
+    /// write-protect the pages in the other side's mapping too, and split
+    /// them from it at the first write.
     ///
     /// # Errors
     /// The kernel's: `InvalidArg` if `vaddr` is not page-aligned, `pages`
@@ -77,7 +81,7 @@ impl SharedRegion {
             offset_pages,
             vaddr,
             pages,
-            MapFlags::READ | MapFlags::WRITE,
+            MapFlags::READ | MapFlags::WRITE | MapFlags::SHARE,
         )?;
         Ok(SharedRegion {
             addr,
