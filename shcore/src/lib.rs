@@ -22,6 +22,7 @@
 
 extern crate alloc;
 
+pub mod arith;
 pub mod ast;
 pub mod complete;
 pub mod error;
