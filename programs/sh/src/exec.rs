@@ -82,6 +82,7 @@ impl Shell {
 
     /// `a | b &`: its programs run on as a job. An and-or list with `&&`
     /// or `||` runs in the foreground (there is no subshell to run it in).
+    #[inline(never)]
     fn run_background(&mut self, and_or: &AndOr) -> Run {
         if and_or.rest.is_empty() {
             self.run_pipeline(&and_or.first, true)
@@ -92,6 +93,25 @@ impl Shell {
 
     /// Runs a pipeline; in the background when `background`.
     fn run_pipeline(&mut self, pipeline: &Pipeline, background: bool) -> Run {
+        if pipeline.commands.len() > 1 || background {
+            return self.run_stages(pipeline, background);
+        }
+        // One command in the foreground: its frame is small, which matters
+        // as functions recurse through here.
+        let status = match self.run_command(&pipeline.commands[0], self.io.clone())? {
+            Stage::Done(status) => status,
+            started => self.finish(&mut [Some(started)], true)?,
+        };
+        Ok(if pipeline.negated {
+            i32::from(status == 0)
+        } else {
+            status
+        })
+    }
+
+    /// Runs a pipeline of several commands, or one in the background.
+    #[inline(never)]
+    fn run_stages(&mut self, pipeline: &Pipeline, background: bool) -> Run {
         let count = pipeline.commands.len();
         let mut ios = vec![self.io.clone(); count];
         for i in 1..count {
@@ -182,6 +202,9 @@ impl Shell {
     }
 
     /// Waits for a pipeline's programs; the last stage's status.
+    // Kept out of line: its frame stays off the stack of nested calls
+    // (functions recurse through here).
+    #[inline(never)]
     fn finish(&mut self, stages: &mut [Option<Stage>], report: bool) -> Run {
         let mut children: Vec<&mut Child> = stages
             .iter_mut()
@@ -238,6 +261,7 @@ impl Shell {
     }
 
     /// Runs one command of a pipeline that runs alone (or in the shell).
+    #[inline(never)]
     fn run_command(&mut self, command: &Command, io: Io) -> Result<Stage, Flow> {
         match command {
             Command::Simple(simple) => {
@@ -265,6 +289,7 @@ impl Shell {
 
     /// Runs an expanded simple command: a built-in in the shell, a
     /// program started and (alone in its pipeline) waited for.
+    #[inline(never)]
     fn run_prepared(
         &mut self,
         simple: &SimpleCommand,
@@ -342,6 +367,9 @@ impl Shell {
     }
 
     /// Expands a simple command's assignments and words.
+    // Kept out of line: its frame stays off the stack of nested calls
+    // (functions recurse through here).
+    #[inline(never)]
     fn prepare(&mut self, simple: &SimpleCommand) -> Result<Prepared, i32> {
         self.substitution_status = None;
         let mut assignments = Vec::new();
@@ -386,6 +414,9 @@ impl Shell {
     /// Starts a program with `io` redirected; `remaining` counts the
     /// programs of the pipeline still to start, this one included (they
     /// share what is left of the budget).
+    // Kept out of line: its frame stays off the stack of nested calls
+    // (functions recurse through here).
+    #[inline(never)]
     fn launch(
         &mut self,
         simple: &SimpleCommand,
@@ -541,6 +572,7 @@ impl Shell {
         1
     }
 
+    #[inline(never)]
     pub(crate) fn run_compound(&mut self, compound: &CompoundCommand) -> Run {
         match compound {
             CompoundCommand::BraceGroup(list) => self.run_list(list),
@@ -568,6 +600,9 @@ impl Shell {
 
     /// `case`: the body of the first item with a pattern that matches the
     /// word (patterns expanded in order, up to the match); 0 if none does.
+    // Kept out of line: its frame stays off the stack of nested calls
+    // (functions recurse through here).
+    #[inline(never)]
     fn run_case(&mut self, case: &Case) -> Run {
         let word = match expand_string(&case.word, self) {
             Ok(word) => word,
@@ -591,6 +626,7 @@ impl Shell {
         Ok(0)
     }
 
+    #[inline(never)]
     fn run_if(&mut self, command: &If) -> Run {
         for (condition, body) in &command.branches {
             if self.run_condition(condition)? == 0 {
@@ -611,6 +647,7 @@ impl Shell {
         result
     }
 
+    #[inline(never)]
     fn run_loop(&mut self, looped: &Loop) -> Run {
         let mut status = 0;
         self.loop_depth += 1;
@@ -649,6 +686,9 @@ impl Shell {
         }
     }
 
+    // Kept out of line: its frame stays off the stack of nested calls
+    // (functions recurse through here).
+    #[inline(never)]
     fn run_for(&mut self, each: &For) -> Run {
         let values: Vec<String> = match &each.words {
             Some(words) => {
