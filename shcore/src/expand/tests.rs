@@ -235,8 +235,14 @@ fn assignment_values() {
 fn arithmetic_expansion() {
     let mut env = TestEnv::new();
     env.vars.insert("n".into(), "4".into());
-    assert_eq!(fields_in(&mut env, "echo $((n * 2)) $(($n+1))x \"$((1<<3))\""), ["echo", "8", "5x", "8"]);
-    assert_eq!(fields_in(&mut env, "echo $((i = n + 1)) $i"), ["echo", "5", "5"]);
+    assert_eq!(
+        fields_in(&mut env, "echo $((n * 2)) $(($n+1))x \"$((1<<3))\""),
+        ["echo", "8", "5x", "8"]
+    );
+    assert_eq!(
+        fields_in(&mut env, "echo $((i = n + 1)) $i"),
+        ["echo", "5", "5"]
+    );
     let words = words_of("echo $((1 / 0))");
     assert_eq!(
         expand_word(&words[1], &mut env),
@@ -249,7 +255,10 @@ fn arithmetic_expansion() {
     let words = words_of("echo $((x + 1))");
     assert_eq!(
         expand_word(&words[1], &mut env),
-        Err(ExpandError::Arith(ArithError::BadNumber("x".into(), "a  b".into())))
+        Err(ExpandError::Arith(ArithError::BadNumber(
+            "x".into(),
+            "a  b".into()
+        )))
     );
 }
 
@@ -257,8 +266,14 @@ fn arithmetic_expansion() {
 fn command_substitution_output() {
     let mut env = TestEnv::new();
     // Trailing newlines go; unquoted output is split, quoted is not.
-    assert_eq!(fields_in(&mut env, "echo $(a b)"), ["echo", "a", "b", "a", "b"]);
-    assert_eq!(fields_in(&mut env, "echo \"$(a  b)\""), ["echo", "a b\na b"]);
+    assert_eq!(
+        fields_in(&mut env, "echo $(a b)"),
+        ["echo", "a", "b", "a", "b"]
+    );
+    assert_eq!(
+        fields_in(&mut env, "echo \"$(a  b)\""),
+        ["echo", "a b\na b"]
+    );
     assert_eq!(fields_in(&mut env, "echo x`c`y"), ["echo", "xc", "cy"]);
     let words = words_of("x $(a)");
     assert_eq!(expand_string(&words[1], &mut env), Ok("a\na".into()));

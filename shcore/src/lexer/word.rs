@@ -175,6 +175,13 @@ impl Lexer<'_> {
                 }
                 (_, '$') => match self.dollar()? {
                     Some(part) => parts.push(part),
+                    // `$` then a line continuation: a literal `$` that the
+                    // text after the continuation would turn into a
+                    // parameter once printed on one line; kept as `\$`,
+                    // the same thing.
+                    None if self.src[self.pos..].starts_with("\\\n") => {
+                        parts.push(WordPart::Escaped('$'));
+                    }
                     None => parts.literal.push('$'),
                 },
                 (_, '`') => {

@@ -221,6 +221,20 @@ fn function_definitions() {
 }
 
 #[test]
+fn dollar_before_a_line_continuation() {
+    // Found by the `parse` fuzz target: `$` + `\` newline + `h` was a
+    // literal `$h`, which printed as `\$h`, another tree.
+    assert_eq!(
+        parts("l$\\\n\\\nh"),
+        [
+            WordPart::Literal("l".into()),
+            WordPart::Escaped('$'),
+            WordPart::Literal("h".into())
+        ]
+    );
+}
+
+#[test]
 fn errors_display() {
     let show = |src: &str| parse(src).unwrap_err().to_string();
     assert_eq!(
