@@ -11,11 +11,16 @@
 //! (POSIX keeps the parent's), `$!`, `$?` before the first command, and
 //! the options (`set -e`, `-x`); what the commands change (variables,
 //! directory) stays in the child, as POSIX says.
+//!
+//! While the shell reads, the child is the foreground job: ^C ends it, and
+//! the substitution gives what was read so far (status 130); the command
+//! around it still runs.
 
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
 
 use files::File;
 use process::{Command as Spawn, End, Stdio};
@@ -88,11 +93,24 @@ impl Shell {
             streams: Vec::new(),
             end: None,
         };
+        // The child is the foreground job while the shell reads: ^C ends it
+        // (the shell then goes on with what it read, status 130).
+        {
+            let mut processes = self.foreground.processes.lock();
+            processes.clear();
+            processes.push(Arc::clone(&child.process));
+        }
+        self.foreground.waiting.store(true, Ordering::Release);
+        crate::interactive::cooked(self);
         let output = read_all(read);
         let end = child.wait();
-        self.substitution_status = Some(match end {
-            End::Killed => 137,
-            end => end.shell_status() as i32,
+        self.foreground.waiting.store(false, Ordering::Release);
+        self.foreground.processes.lock().clear();
+        let signal = self.foreground.take_signal();
+        self.substitution_status = Some(match (end, signal) {
+            (End::Killed, Some(number)) => 128 + i32::from(number),
+            (End::Killed, None) => 137,
+            (end, _) => end.shell_status() as i32,
         });
         String::from_utf8_lossy(&output).into_owned()
     }
