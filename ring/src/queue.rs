@@ -265,8 +265,13 @@ impl<E: Entry> Consumer<E> {
             return self.wait_answering(memory, waker, deadline);
         }
         let (flag, word) = (self.queue.consumer_sleeps, self.queue.producer_index);
-        // It ends with the flag down, whatever it returns.
-        self.flag_up = false;
+        if self.flag_up {
+            // Left up for a blocked producer, with entries still to take
+            // (the usual protocol finds them): down, as that protocol
+            // leaves it.
+            memory.store_u32(flag, 0);
+            self.flag_up = false;
+        }
         sleep_once(
             memory,
             waker,
