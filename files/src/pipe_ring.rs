@@ -3,7 +3,7 @@
 //!
 //! Every end of a direct pipe maps the same memory object: a header page
 //! of 32-bit words, accessed only through atomics, and a data area of
-//! 64 KiB, copied with one `rep movsb` a range (`rt::shared`). Ends take
+//! 64 KiB, copied with `SharedRegion::copy_in` and `copy_out` (`rt::shared`). Ends take
 //! the lock word (their id in it, so that the server can free it if they
 //! go while holding it), look at the indices, copy, publish the index
 //! they moved, and wake the other side's futex word only if someone
