@@ -127,12 +127,25 @@ fn children(entry: u64) -> usize {
     ((entry & COUNT_MASK) >> COUNT_SHIFT) as usize
 }
 
-/// A new root: empty user half, the kernel's upper half.
+/// A new root: empty user half, the kernel's upper half. Written as two
+/// block stores (the user half zeroed, the rest copied), not entry by
+/// entry: a fresh root holds no translation anyone cached, so the write
+/// count ([`generation`]) need not move.
 pub fn new_root() -> Option<u64> {
-    let root = frame::alloc_zeroed()?.addr();
+    let root = frame::alloc()?.addr();
     let kernel = paging::kernel_root();
-    for i in SHARED_ROOT_ENTRY..ENTRIES {
-        write(root, i, read(kernel, i));
+    let shared = ENTRIES - SHARED_ROOT_ENTRY;
+    // SAFETY: `root` is a frame just taken from the allocator (nothing
+    // else refers to it) and `kernel` the kernel's root, both whole
+    // tables in the direct map, distinct frames; the two ranges cover
+    // entries 0..255 and 255..512 of 512, inside each table.
+    unsafe {
+        core::ptr::write_bytes(table(root), 0, SHARED_ROOT_ENTRY);
+        core::ptr::copy_nonoverlapping(
+            table(kernel).add(SHARED_ROOT_ENTRY),
+            table(root).add(SHARED_ROOT_ENTRY),
+            shared,
+        );
     }
     Some(root)
 }
