@@ -31,7 +31,10 @@ pub const STARTUP_MAGIC: u64 = u64::from_le_bytes(*b"MICASTRT");
 pub const STARTUP_VERSION: u32 = 3;
 /// Auxiliary-vector type whose value is the startup page's address.
 pub const AT_MICA_STARTUP: u64 = 0x4d49_0001;
-/// Where the loader maps the startup page.
+/// Where the loader maps the startup page of a program given a copy of
+/// the boot information ([`flags::BOOT_INFO`]); any other program's
+/// follows its first thread's block (the address is the first argument
+/// and the [`AT_MICA_STARTUP`] entry, never assumed).
 pub const STARTUP_ADDR: u64 = crate::layout::BOOT_INFO_ADDR;
 /// Capabilities a [`StartupInfo`] can name besides the fixed ones.
 pub const STARTUP_HANDLES: usize = 32;
