@@ -2,8 +2,10 @@
 //! `stdout` and `stderr` a parent passes in the startup page (a console,
 //! a pipe, a file in /tmp).
 //!
-//! [`install`] makes `rt::print!`/`rt::println!` write to `stdout`; a
-//! program without one keeps printing to the kernel's debug console.
+//! [`print!`](crate::print) and [`println!`](crate::println) write to
+//! `stdout`; [`install`] makes `rt::print!`/`rt::println!` write there too
+//! (without it they go to the kernel's debug console, as they do in a
+//! program without a `stdout`).
 //! [`eprint!`](crate::eprint) and [`eprintln!`](crate::eprintln) write to
 //! `stderr` (or `stdout`, or the debug console, whichever exists first).
 //! [`stdin`] reads. Each stream is opened once and shared by the
@@ -69,6 +71,13 @@ pub fn write_err(bytes: &[u8]) {
     }
 }
 
+/// Formats to `stdout`; used by [`print!`](crate::print).
+pub fn print_args(args: fmt::Arguments<'_>) {
+    let mut text = String::new();
+    let _ = fmt::Write::write_fmt(&mut text, args);
+    write_out(text.as_bytes());
+}
+
 /// Formats to `stderr`; used by [`eprint!`](crate::eprint).
 pub fn eprint_args(args: fmt::Arguments<'_>) {
     let mut text = String::new();
@@ -111,6 +120,20 @@ impl Stdin {
         use rt::Handle;
         stream(0).file.lock().as_ref().map(|f| f.endpoint().slot())
     }
+}
+
+/// Prints to standard output (the debug console without one). `rt::print!`
+/// writes there too once [`install`] ran.
+#[macro_export]
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::stdio::print_args(format_args!($($arg)*)) };
+}
+
+/// Prints a line to standard output.
+#[macro_export]
+macro_rules! println {
+    () => { $crate::print!("\n") };
+    ($($arg:tt)*) => { $crate::stdio::print_args(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
 /// Prints to standard error.

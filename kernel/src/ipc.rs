@@ -401,6 +401,7 @@ pub fn reply(k: &mut Kernel, caller: ObjId<Thread>) -> Result<ReplyOutcome, SysE
         ReplyRight::None => return Err(SysError::InvalidCap),
         ReplyRight::CallerGone => {
             k.objects.get_mut(caller).reply = ReplyRight::None;
+            end_unsent_leases(k, caller);
             return Ok(ReplyOutcome::CallerGone);
         }
         ReplyRight::Fault(target) => return reply_to_fault(k, caller, target),
@@ -409,14 +410,47 @@ pub fn reply(k: &mut Kernel, caller: ObjId<Thread>) -> Result<ReplyOutcome, SysE
     let result = transfer_reply(k, caller, target)?;
     k.objects.get_mut(caller).reply = ReplyRight::None;
     k.objects.get_mut(target).replier = None;
+    if result.is_err() {
+        end_unsent_leases(k, caller);
+    }
     thread::wake(k, target, result);
     Ok(ReplyOutcome::Delivered)
+}
+
+/// A reply from `replier` that counts as given but reached nobody (its
+/// caller had gone, or could not take it: a receiver-side error): each
+/// lease among the capabilities it would have carried that nothing
+/// derives from ends now, as if the copy had been made and dropped, so
+/// the server releases its object (docs/ipc.md, "Leases"). Slots that do
+/// not name a capability are skipped (the reply is gone either way).
+#[cold]
+#[inline(never)]
+pub fn end_unsent_leases(k: &mut Kernel, replier: ObjId<Thread>) {
+    let info = MessageInfo::from_received(k.objects.get(replier).context.rsi);
+    let count = info.caps().min(MSG_MAX_CAPS);
+    if count == 0 {
+        return;
+    }
+    let Some(source) = buffer_phys(k, replier, Access::Read) else {
+        return;
+    };
+    let cspace = k.objects.get(replier).cspace;
+    for i in 0..count {
+        let raw = phys::read_u64(buffer_word(source, cap_offset(i)));
+        let Ok(slot) = CapSlot::from_reg(raw) else {
+            continue;
+        };
+        if let Ok((id, _)) = cspace::get(&k.objects, cspace, slot) {
+            tree::end_lease_if_unheld(k, id);
+        }
+    }
 }
 
 /// Moves the reply the running thread `replier` holds in its argument
 /// registers (and IPC buffer) to `target`, which awaits it, and returns
 /// what `target` is to be woken with: the reply, or the receiver-side
-/// error (the reply then counts as given). Waking it is the caller's, once
+/// error (the reply then counts as given; for a reply, a caller's space
+/// too full for its capabilities is one). Waking it is the caller's, once
 /// it has cut the link that named the reply's giver (`Reply` and
 /// `ReplyRecv` through the thread's right, `ReplyWith` through a saved one).
 ///
@@ -438,6 +472,10 @@ pub fn transfer_reply(
         kind: SendKind::Send,
     };
     match transfer(k, replier, target, mode) {
+        // A caller whose capability space cannot take the reply's
+        // capabilities made its own space full: its call fails, as for a
+        // missing buffer, rather than leaving the server to try again.
+        Err(TransferError::Sender(SysError::OutOfMemory)) => Ok(Err(SysError::OutOfMemory)),
         Err(TransferError::Sender(error)) => Err(error),
         Err(TransferError::Receiver(error)) => Ok(Err(error)),
         Ok(values) => Ok(Ok(values)),

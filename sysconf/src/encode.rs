@@ -35,6 +35,8 @@ pub struct ProgramSpec {
     pub max_priority: u8,
     /// Budget in frames.
     pub budget_frames: u32,
+    /// The least budget it can run with (1 to `budget_frames`).
+    pub least_budget_frames: u32,
     /// Restart policy.
     pub restart: RestartPolicy,
     /// Whether it may be given the debug capability.
@@ -238,6 +240,8 @@ pub fn encode(system: &System) -> Result<Vec<u8>, EncodeError> {
         ] {
             programs.extend_from_slice(&v.to_le_bytes());
         }
+        programs.extend_from_slice(&p.least_budget_frames.to_le_bytes());
+        programs.extend_from_slice(&0u32.to_le_bytes());
     }
     debug_assert_eq!(programs.len(), system.programs.len() * PROGRAM_BYTES);
     debug_assert_eq!(endpoints.len(), endpoint_names.len() * ENDPOINT_BYTES);

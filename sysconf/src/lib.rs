@@ -17,7 +17,7 @@
 //! | offset | size | field                                                 |
 //! |--------|------|-------------------------------------------------------|
 //! | 0      | 4    | magic, `b"MSYS"`                                      |
-//! | 4      | 2    | version, 2                                            |
+//! | 4      | 2    | version, 3                                            |
 //! | 6      | 2    | flags: bit 0 ASLR on; other bits zero                 |
 //! | 8      | 2    | program count                                         |
 //! | 10     | 2    | endpoint count                                        |
@@ -32,7 +32,7 @@
 //! A *string reference* is 8 bytes: offset (u32) and length (u32) into the
 //! string table; the bytes must lie inside it and be UTF-8.
 //!
-//! **Programs** (56 bytes each), in start order:
+//! **Programs** (64 bytes each), in start order:
 //!
 //! | offset | size | field                                                |
 //! |--------|------|------------------------------------------------------|
@@ -101,6 +101,7 @@
 extern crate alloc;
 
 mod authority;
+pub mod budget;
 pub mod restart;
 
 #[cfg(feature = "encode")]
@@ -116,11 +117,11 @@ use core::fmt;
 /// The first four bytes of a packed configuration.
 pub const MAGIC: [u8; 4] = *b"MSYS";
 /// The format version this crate reads and writes.
-pub const VERSION: u16 = 2;
+pub const VERSION: u16 = 3;
 /// Header size in bytes.
 pub const HEADER_BYTES: usize = 32;
 /// Program record size in bytes.
-pub const PROGRAM_BYTES: usize = 56;
+pub const PROGRAM_BYTES: usize = 64;
 /// Endpoint record size in bytes.
 pub const ENDPOINT_BYTES: usize = 12;
 /// Grant record size in bytes.
@@ -219,6 +220,8 @@ pub enum EntryError {
     BadBackoff,
     /// Budget of zero frames.
     ZeroBudget,
+    /// The least budget is zero or above the budget.
+    BadLeastBudget,
     /// Unknown flags or nonzero reserved bytes.
     ReservedBits,
     /// An argument, grant or dependency range outside its table.
@@ -260,6 +263,9 @@ impl fmt::Display for EntryError {
             EntryError::BadRestart(r) => write!(f, "unknown restart policy {r}"),
             EntryError::BadBackoff => write!(f, "the first restart delay exceeds the longest"),
             EntryError::ZeroBudget => write!(f, "a budget of zero frames"),
+            EntryError::BadLeastBudget => {
+                write!(f, "a least budget of zero frames or above the budget")
+            }
             EntryError::ReservedBits => write!(f, "unknown flags or nonzero reserved bytes"),
             EntryError::TableOutOfBounds => write!(
                 f,
@@ -525,6 +531,13 @@ impl<'a> Config<'a> {
         if budget_frames == 0 {
             return Err(EntryError::ZeroBudget);
         }
+        let least_budget_frames = u32_at(56)?;
+        if least_budget_frames == 0 || least_budget_frames > budget_frames {
+            return Err(EntryError::BadLeastBudget);
+        }
+        if u32_at(60)? != 0 {
+            return Err(EntryError::ReservedBits);
+        }
         let policy = RestartPolicy {
             kind: restart,
             backoff_initial_ms: u32_at(24)?,
@@ -553,6 +566,7 @@ impl<'a> Config<'a> {
             priority,
             max_priority,
             budget_frames,
+            least_budget_frames,
             restart: policy,
             debug: flags & PROGRAM_FLAG_DEBUG != 0,
             first_arg,
@@ -679,8 +693,12 @@ pub struct Program<'a> {
     /// The highest priority its threads may give any thread (at least
     /// `priority`).
     pub max_priority: u8,
-    /// Budget in frames, not zero.
+    /// Budget in frames, not zero: what it asks for.
     pub budget_frames: u32,
+    /// The least budget it can run with, 1 to `budget_frames`: init gives
+    /// less than `budget_frames` on a machine too small for every
+    /// program's ask, never less than this (docs/system.md, "Budgets").
+    pub least_budget_frames: u32,
     /// Restart policy.
     pub restart: RestartPolicy,
     /// Whether it may be given the debug capability.

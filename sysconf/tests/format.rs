@@ -28,6 +28,7 @@ fn program(name: &str, grants: Vec<GrantSpec>, depends_on: &[&str]) -> ProgramSp
         priority: 10,
         max_priority: 0,
         budget_frames: 64,
+        least_budget_frames: 16,
         restart: policy(),
         debug: false,
         args: vec!["--verbose".into()],
@@ -126,9 +127,10 @@ fn header_errors() {
     let mut b = bytes.clone();
     b[0] = b'X';
     assert_eq!(Config::parse(&b).unwrap_err(), DecodeError::BadMagic);
-    // Version 1 (before authority grants) is refused, like any other.
-    assert_eq!(sysconf::VERSION, 2);
-    for version in [1, 3] {
+    // Versions 1 (before authority grants) and 2 (before least budgets)
+    // are refused, like any other.
+    assert_eq!(sysconf::VERSION, 3);
+    for version in [1, 2, 4] {
         let mut b = bytes.clone();
         b[4] = version;
         assert_eq!(
@@ -218,6 +220,19 @@ fn a_bad_entry_fails_alone() {
     assert_eq!(
         second_program(|b| b[p + 24..p + 28].fill(0xff)),
         Err(EntryError::BadBackoff)
+    );
+    // A least budget of zero, or above the budget (64).
+    assert_eq!(
+        second_program(|b| b[p + 56..p + 60].fill(0)),
+        Err(EntryError::BadLeastBudget)
+    );
+    assert_eq!(
+        second_program(|b| b[p + 56] = 65),
+        Err(EntryError::BadLeastBudget)
+    );
+    assert_eq!(
+        second_program(|b| b[p + 60] = 1),
+        Err(EntryError::ReservedBits)
     );
     assert_eq!(
         second_program(|b| b[p + 46] = 9),
@@ -542,6 +557,7 @@ pub fn arb_system() -> impl Strategy<Value = System> {
                     0
                 },
                 budget_frames: budget,
+                least_budget_frames: budget.div_ceil(2),
                 restart,
                 debug,
                 args,

@@ -494,6 +494,7 @@ fn program(name: &str, grants: Vec<GrantSpec>, debug: bool) -> ProgramSpec {
         priority: 10,
         max_priority: 0,
         budget_frames: 64,
+        least_budget_frames: 64,
         restart: policy(),
         debug,
         args: Vec::new(),

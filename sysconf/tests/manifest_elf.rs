@@ -48,6 +48,7 @@ fn the_section_in_this_file_is_the_manifest() {
             priority: 10,
             max_priority: 0,
             budget_frames: 32,
+            least_budget_frames: 32,
             restart: RestartPolicy {
                 kind: RestartKind::Never,
                 backoff_initial_ms: 0,

@@ -56,6 +56,8 @@ pub struct ProgramToml {
     max_priority: Option<u32>,
     budget_frames: u32,
     #[serde(default)]
+    least_budget_frames: Option<u32>,
+    #[serde(default)]
     debug: bool,
     #[serde(default)]
     args: Vec<String>,
@@ -243,6 +245,17 @@ pub fn validate(parsed: &SystemToml) -> Result<sysconf::System, Vec<String>> {
         }
         if p.budget_frames == 0 {
             err(name, "budget_frames is 0".into());
+        }
+        if let Some(least) = p.least_budget_frames
+            && (least == 0 || least > p.budget_frames)
+        {
+            err(
+                name,
+                format!(
+                    "least_budget_frames {least} is 0 or above budget_frames {}",
+                    p.budget_frames
+                ),
+            );
         }
         let r = &p.restart;
         if r.backoff_initial_ms > r.backoff_max_ms {
@@ -447,6 +460,7 @@ pub fn validate(parsed: &SystemToml) -> Result<sysconf::System, Vec<String>> {
                 .unwrap_or(0)
                 .min(u32::from(sysconf::MAX_PRIORITY)) as u8,
             budget_frames: p.budget_frames,
+            least_budget_frames: p.least_budget_frames.unwrap_or(p.budget_frames),
             restart,
             debug: p.debug,
             args: p.args.clone(),
@@ -822,6 +836,32 @@ depends_on = ["serial"]
             one_error(&SERIAL.replace("budget_frames = 32", "budget_frames = 0")),
             "program \"serial\": budget_frames is 0"
         );
+    }
+
+    #[test]
+    fn least_budget() {
+        for least in [0, 33] {
+            assert_eq!(
+                one_error(&SERIAL.replace(
+                    "budget_frames = 32",
+                    &format!("budget_frames = 32\nleast_budget_frames = {least}")
+                )),
+                format!(
+                    "program \"serial\": least_budget_frames {least} is 0 or above budget_frames 32"
+                )
+            );
+        }
+        let text = SERIAL.replace(
+            "budget_frames = 32",
+            "budget_frames = 32\nleast_budget_frames = 8",
+        );
+        let packed = pack_lines(&text).unwrap();
+        let decoded = sysconf::Config::parse(&packed).unwrap();
+        assert_eq!(decoded.program(0).unwrap().least_budget_frames, 8);
+        // Without the field, the least is the ask.
+        let packed = pack_lines(SERIAL).unwrap();
+        let decoded = sysconf::Config::parse(&packed).unwrap();
+        assert_eq!(decoded.program(0).unwrap().least_budget_frames, 32);
     }
 
     #[test]

@@ -54,6 +54,24 @@ impl Limits {
         max_nodes_per_owner: u64::MAX,
         max_file_bytes: i64::MAX as u64,
     };
+
+    /// Limits for a server whose budget is `frames` pages: the tree may
+    /// hold two thirds of it (the rest is the server's heap and page
+    /// tables), one owner three quarters of that, a node per 1.5 pages
+    /// (half of them one owner's), and a file half the total. 6,144 frames
+    /// (24 MiB) give 16 MiB, 12 MiB, 16,384 nodes, 8,192 and 8 MiB.
+    #[must_use]
+    pub const fn for_budget(frames: u64) -> Limits {
+        let total = frames.saturating_mul(PAGE_BYTES) / 3 * 2;
+        let nodes = frames.saturating_mul(8) / 3;
+        Limits {
+            max_bytes_total: total,
+            max_bytes_per_owner: total / 4 * 3,
+            max_nodes: nodes,
+            max_nodes_per_owner: nodes / 2,
+            max_file_bytes: total / 2,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -155,6 +173,28 @@ impl Accounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_for_a_budget() {
+        assert_eq!(
+            Limits::for_budget(6144),
+            Limits {
+                max_bytes_total: 16 << 20,
+                max_bytes_per_owner: 12 << 20,
+                max_nodes: 16_384,
+                max_nodes_per_owner: 8_192,
+                max_file_bytes: 8 << 20,
+            }
+        );
+        let small = Limits::for_budget(1024);
+        assert!(small.max_bytes_total < 4 << 20 && small.max_bytes_total > 2 << 20);
+        assert!(small.max_bytes_per_owner <= small.max_bytes_total);
+        assert!(small.max_file_bytes <= small.max_bytes_total);
+        assert_eq!(
+            Limits::for_budget(u64::MAX).max_bytes_total,
+            u64::MAX / 3 * 2
+        );
+    }
 
     #[test]
     fn charges_add_up_and_come_back() {

@@ -81,6 +81,15 @@ pub fn delete(k: &mut Kernel, id: SlotId) {
     }
 }
 
+/// Ends the lease in `id` if it is one that nothing derives from (a
+/// reply that should have carried a copy reached nobody): what the
+/// deletion of its last copy would have done.
+pub fn end_lease_if_unheld(k: &mut Kernel, id: SlotId) {
+    if !k.revoking {
+        lease_ended(k, id);
+    }
+}
+
 /// Empties a slot whose capability is alone in the derivation tree (an
 /// original that nothing derives from) and holds no reference: a dead
 /// Reply capability (`ObjectRef::Reply(None)`). What [`delete`] does, less

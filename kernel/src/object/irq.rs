@@ -11,9 +11,10 @@
 //! fires with no notification (never bound, unbound, or the notification
 //! destroyed) is masked, logged once, and left masked.
 //!
-//! Routing is the arch layer's (`arch::ioapic::route`, vectors from
-//! `arch::irq::alloc_vector`); a later MSI source would take a vector the
-//! same way and skip the I/O APIC, with no change here but the source.
+//! Routing is the arch layer's (`arch::gsi::route`: an I/O APIC input,
+//! or an 8259 input in PIC mode; vectors from `arch::irq::alloc_vector`);
+//! a later MSI source would take a vector the same way and skip the I/O
+//! APIC, with no change here but the source.
 //!
 //! Lifetime: `header.refs` counts capabilities; at zero the line is
 //! masked and unrouted, its vector freed, and the notification's list of
@@ -23,6 +24,7 @@
 use abi::SysError;
 use abi::syscall::IrqSource;
 
+use crate::arch::gsi;
 use crate::arch::ioapic::{self, Gsi};
 use crate::arch::irq::{self as vectors, IrqVector};
 use crate::kernel::Kernel;
@@ -84,12 +86,12 @@ impl IrqTable {
 /// The I/O APIC input, trigger and polarity of `source`, if it is a line a
 /// program may have.
 fn resolve(source: IrqSource) -> Option<(u32, ioapic::Trigger, ioapic::Polarity)> {
-    let timer_gsi = ioapic::gsi_for_isa(0).map(|route| route.gsi);
+    let timer_gsi = gsi::for_isa(0).map(|route| route.gsi);
     let (gsi, trigger, polarity) = match source {
         // The kernel's timer and the 8259 cascade.
         IrqSource::Isa(0 | 2) => return None,
         IrqSource::Isa(irq) => {
-            let route = ioapic::gsi_for_isa(irq)?;
+            let route = gsi::for_isa(irq)?;
             (route.gsi, route.trigger, route.polarity)
         }
         IrqSource::Gsi {
@@ -135,7 +137,7 @@ pub fn create(
         return Err(SysError::InvalidArg);
     }
     let vector = vectors::alloc_vector().ok_or(SysError::OutOfMemory)?;
-    if ioapic::route(Gsi(gsi), vector, polarity, trigger).is_err() {
+    if gsi::route(Gsi(gsi), vector, polarity, trigger).is_err() {
         vectors::free_vector(vector);
         return Err(SysError::InvalidArg);
     }
@@ -150,7 +152,7 @@ pub fn create(
         orphan_logged: false,
     };
     let id = lifetime::new_object(k, budget, line).inspect_err(|_| {
-        let _ = ioapic::unroute(Gsi(gsi), vector);
+        let _ = gsi::unroute(Gsi(gsi), vector);
         vectors::free_vector(vector);
     })?;
     *k.irqs.slot(vector) = Some(id);
@@ -174,11 +176,11 @@ pub fn bind(k: &mut Kernel, irq: ObjId<Irq>, target: Option<(ObjId<Notification>
             let pending = line.pending;
             k.objects.get_mut(notification).irqs = Some(irq);
             if !pending {
-                let _ = ioapic::unmask(gsi);
+                let _ = gsi::unmask(gsi);
             }
         }
         None => {
-            let _ = ioapic::mask(gsi);
+            let _ = gsi::mask(gsi);
         }
     }
 }
@@ -209,7 +211,7 @@ pub fn acknowledge(k: &mut Kernel, irq: ObjId<Irq>) {
     let line = k.objects.get_mut(irq);
     if line.pending && line.notification.is_some() {
         line.pending = false;
-        let _ = ioapic::unmask(Gsi(line.gsi));
+        let _ = gsi::unmask(Gsi(line.gsi));
     }
 }
 
@@ -219,7 +221,7 @@ pub fn fire(k: &mut Kernel, vector: IrqVector) {
         return;
     };
     let line = k.objects.get_mut(irq);
-    let _ = ioapic::mask(Gsi(line.gsi));
+    let _ = gsi::mask(Gsi(line.gsi));
     line.pending = true;
     match line.notification {
         Some(notification) => {
@@ -246,7 +248,7 @@ pub fn teardown(k: &mut Kernel, irq: ObjId<Irq>) {
     unlink(k, irq);
     let line = k.objects.get(irq);
     let (gsi, vector) = (line.gsi, line.vector);
-    let _ = ioapic::unroute(Gsi(gsi), vector);
+    let _ = gsi::unroute(Gsi(gsi), vector);
     vectors::free_vector(vector);
     *k.irqs.slot(vector) = None;
 }

@@ -160,10 +160,14 @@ pub fn answer(
 ) -> Result<(), SysError> {
     let Some(caller) = caller else {
         tree::delete(k, slot);
+        ipc::end_unsent_leases(k, replier);
         return Err(SysError::PeerClosed);
     };
     let result = ipc::transfer_reply(k, replier, caller)?;
     used_up(k, slot, caller);
+    if result.is_err() {
+        ipc::end_unsent_leases(k, replier);
+    }
     thread::wake(k, caller, result);
     Ok(())
 }

@@ -172,6 +172,8 @@ pub fn run(shell: &mut Shell, slot: CapSlot) -> i32 {
         match reader.feed(&line) {
             Parsed::More => {}
             Parsed::Error(error) => {
+                // Cooked, so the message's newline returns the cursor.
+                set_mode(Mode::Cooked);
                 let io = shell.io.clone();
                 shell.error(
                     &io,

@@ -198,6 +198,9 @@ pub struct Instance<'r, 'a> {
     /// The badge of its client capabilities (`abi::startup::CLIENT_BADGE`
     /// and its index).
     pub client_badge: u64,
+    /// Its budget: the entry's ask, or less on a small machine
+    /// (`sysconf::budget::grant`).
+    pub budget_frames: u32,
 }
 
 /// Starts one instance of `program` from `file`.
@@ -299,12 +302,12 @@ pub fn launch(
     .args(&args)
     .env(&env)
     .grants(&grants)
-    .budget(u64::from(program.budget_frames))
+    .budget(u64::from(instance.budget_frames))
     .priority(u64::from(program.priority))
     .max_priority(u64::from(program.max_priority))
     .debug(debug)
     .boot_info(boot_info)
-    .cspace_slots(cspace_slots(program.budget_frames))
+    .cspace_slots(cspace_slots(instance.budget_frames))
     .aslr(authorities.aslr)
     .entropy(mix(authorities.entropy, instance.number))
     .report_to(report_to, badge)

@@ -151,6 +151,26 @@ impl<'a> Init<'a> {
 
     /// Starts one instance of program `index`.
     fn start(&mut self, index: usize) {
+        let Some(entry) = self.programs[index].entry else {
+            return;
+        };
+        let later = &self.programs[index + 1..];
+        let Some(budget_frames) = budget_for(self.authorities.budget, &entry, later) else {
+            let program = &mut self.programs[index];
+            program.restart_at = None;
+            let why = format!(
+                "too little memory: its least budget is {} frames",
+                entry.least_budget_frames
+            );
+            if program.instance == 0 {
+                refuse(program, why);
+            } else {
+                program.set_note(format_args!("restart failed: {why}"));
+                println!("init: {}: {}", program.name, program.note);
+                self.ended(index, End::Failure);
+            }
+            return;
+        };
         let authorities = &self.authorities;
         let program = &mut self.programs[index];
         program.restart_at = None;
@@ -185,6 +205,7 @@ impl<'a> Init<'a> {
             report_to: (self.inbox.slot(), child_badge(index, number)),
             number: ((index as u64) << 32) | number,
             client_badge: abi::startup::CLIENT_BADGE | (index as u64 + 1),
+            budget_frames,
         };
         match launch::launch(authorities, &entry, file, &instance) {
             Ok(child) => {
@@ -196,9 +217,14 @@ impl<'a> Init<'a> {
                 }
                 program.record(EventKind::Started, number as u32);
                 program.set_note(format_args!("instance {number} started"));
+                let of_ask = if budget_frames < entry.budget_frames {
+                    format!(" of the {} it asks for", entry.budget_frames)
+                } else {
+                    String::new()
+                };
                 println!(
-                    "init: started {} ({}, instance {number}, {} frames, priority {})",
-                    program.name, entry.path, entry.budget_frames, entry.priority
+                    "init: started {} ({}, instance {number}, {budget_frames} frames{of_ask}, priority {})",
+                    program.name, entry.path, entry.priority
                 );
             }
             Err(e) if program.instance == 0 => refuse(program, format!("{e}")),
@@ -403,6 +429,37 @@ fn plan<'a>(
     let needs = launch::needs(entry, file)?;
     let resources = launch::make_resources(authorities, &needs).map_err(|e| format!("{e}"))?;
     Ok((file, needs, resources))
+}
+
+/// Frames init keeps for itself beside its children's budgets (its heap,
+/// the endpoints and capabilities it makes while it supervises).
+const INIT_MARGIN_FRAMES: u64 = 256;
+
+/// The budget for a start of `entry`: `sysconf::budget::grant` with what
+/// init's budget has left and the least budgets of the programs `later`
+/// in start order that have not started yet.
+fn budget_for(
+    budget: CapSlot,
+    entry: &sysconf::Program<'_>,
+    later: &[Supervised<'_>],
+) -> Option<u32> {
+    let status = rt::sys::budget_info(budget).ok()?;
+    let free = status.limit.saturating_sub(status.used);
+    let reserve: u64 = later
+        .iter()
+        .filter(|p| p.instance == 0 && p.state == State::Waiting)
+        .filter_map(|p| p.entry.as_ref())
+        .map(|e| u64::from(e.least_budget_frames) + 1)
+        .sum();
+    // A split costs one frame beside the budget it makes (counted in the
+    // reserve for the later ones too).
+    sysconf::budget::grant(
+        entry.budget_frames,
+        entry.least_budget_frames,
+        free.saturating_sub(1),
+        INIT_MARGIN_FRAMES,
+        reserve,
+    )
 }
 
 fn sys_endpoint(budget: CapSlot) -> Result<CapSlot, SysError> {

@@ -5,8 +5,10 @@
 //! and its rules are `fscore::tree`; this program turns each request into
 //! one call there, with the caller's session (the program init gave the
 //! root capability to) as the owner who pays. Memory comes from ramfs's
-//! own budget, and [`LIMITS`] keeps the tree well inside it: one client
-//! cannot take more than a quota, so it cannot fill memory for all.
+//! own budget, and the tree's limits keep it well inside it
+//! (`Limits::for_budget` of the budget init gave, which is less than
+//! system.toml's ask on a small machine): one client cannot take more
+//! than a quota, so it cannot fill memory for all.
 //!
 //! Bulk reads and writes may go through a ring the client attaches to an
 //! open file (`rings`): one thread per ring, sharing the tree with the
@@ -35,15 +37,8 @@ sysconf::manifest! {
 
 rt::entry!(main);
 
-/// What the tree may hold, inside the 6,144 frames (24 MiB) system.toml
-/// gives ramfs: the rest is the server's own heap and page tables.
-pub const LIMITS: Limits = Limits {
-    max_bytes_total: 16 << 20,
-    max_bytes_per_owner: 12 << 20,
-    max_nodes: 16_384,
-    max_nodes_per_owner: 8_192,
-    max_file_bytes: 8 << 20,
-};
+/// The budget assumed when the kernel cannot say (the ask of system.toml).
+const BUDGET_FRAMES_ASKED: u64 = 6144;
 
 fn main() -> u64 {
     let Some(slot) = rt::start::startup_info().and_then(|info| info.handle(SERVICE)) else {
@@ -51,7 +46,9 @@ fn main() -> u64 {
         return 1;
     };
     let endpoint = Endpoint::from_raw(slot);
-    let mut server = server::Server::new(slot, LIMITS);
+    let frames = rt::sys::budget_info(rt::process::own_caps().budget)
+        .map_or(BUDGET_FRAMES_ASKED, |status| status.limit);
+    let mut server = server::Server::new(slot, Limits::for_budget(frames));
     if let Err(error) = server.watch() {
         rt::log::warn!("ramfs: no leases ({error}): a killed client's files stay open");
     }

@@ -79,6 +79,7 @@ fn config() -> Vec<u8> {
         priority: 10,
         max_priority: 0,
         budget_frames: 32,
+        least_budget_frames: 16,
         restart,
         debug,
         args: Vec::new(),

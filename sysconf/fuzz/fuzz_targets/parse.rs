@@ -36,6 +36,7 @@ fn seed() -> Vec<u8> {
         priority: 20,
         max_priority: 0,
         budget_frames: 128,
+        least_budget_frames: 64,
         restart,
         debug: true,
         args: vec!["-v".into(), "x".into()],

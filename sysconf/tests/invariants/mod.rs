@@ -26,6 +26,8 @@ pub fn check(config: &Config<'_>) {
         assert!(sysconf::is_initramfs_path(program.path));
         assert!(program.priority <= sysconf::MAX_PRIORITY);
         assert!(program.budget_frames > 0);
+        assert!(program.least_budget_frames > 0);
+        assert!(program.least_budget_frames <= program.budget_frames);
         assert!(program.restart.backoff_initial_ms <= program.restart.backoff_max_ms);
         assert_eq!(program.args().count(), program.arg_count());
         assert_eq!(program.grants().count(), program.grant_count());
@@ -101,6 +103,7 @@ pub fn model_of(config: &Config<'_>) -> System {
                 p.max_priority
             },
             budget_frames: p.budget_frames,
+            least_budget_frames: p.least_budget_frames,
             restart: p.restart,
             debug: p.debug,
             args: p.args().map(String::from).collect(),

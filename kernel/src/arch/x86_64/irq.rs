@@ -8,7 +8,7 @@
 //! |---|---|
 //! | 0-31 | exceptions |
 //! | 32 | the timer (local APIC timer, or the PIT on 8259 IRQ 0) |
-//! | 33-47 | the other 8259 IRQs: masked, so only the 8259's spurious IRQ 7 (39) and IRQ 15 (47) are expected |
+//! | 33-47 | the other 8259 IRQs: masked, so only the 8259's spurious IRQ 7 (39) and IRQ 15 (47) are expected, except in PIC mode (no local APIC), where a device's line arrives here and is handed on as its device vector (`gsi.rs`) |
 //! | 48-239 | device vectors ([`DEVICE_VECTOR_FIRST`]..=[`DEVICE_VECTOR_LAST`]) |
 //! | 240-254 | reserved (inter-processor interrupts later) |
 //! | 255 | the local APIC's spurious vector |
@@ -34,7 +34,7 @@
 //! the 8259's, see `pic.rs`) and interrupts on vectors nothing owns are
 //! counted, never fatal: [`counts`].
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use super::idt::SPURIOUS_VECTOR;
 use super::{apic, ioapic, pic};
@@ -58,6 +58,10 @@ const GSI_SHIFT: u32 = 32;
 static BINDINGS: [AtomicU64; DEVICE_VECTORS] = [const { AtomicU64::new(FREE) }; DEVICE_VECTORS];
 /// Device vectors that arrived in kernel mode, one bit per vector.
 static PENDING: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+/// PIC mode (no local APIC): device lines are 8259 inputs (`gsi`).
+static PIC_MODE: AtomicBool = AtomicBool::new(false);
+/// In PIC mode, the device vector each 8259 input is bound to (0: none).
+static PIC_LINES: [AtomicU8; 16] = [const { AtomicU8::new(0) }; 16];
 static SPURIOUS_APIC: AtomicU64 = AtomicU64::new(0);
 static SPURIOUS_PIC: AtomicU64 = AtomicU64::new(0);
 static UNEXPECTED: AtomicU64 = AtomicU64::new(0);
@@ -91,6 +95,7 @@ impl IrqVector {
 /// Remaps and masks the 8259s, and enables the local APIC if there is
 /// one. Boot CPU, once, after the IDT is loaded.
 pub fn init(has_apic: bool) {
+    PIC_MODE.store(!has_apic, Ordering::Relaxed);
     pic::init(0);
     if has_apic {
         apic::init(SPURIOUS_VECTOR);
@@ -112,6 +117,27 @@ pub fn alloc_vector() -> Option<IrqVector> {
 pub fn free_vector(vector: IrqVector) {
     BINDINGS[vector.index()].store(FREE, Ordering::Relaxed);
     PENDING[usize::from(vector.0 / 64)].fetch_and(!(1 << (vector.0 % 64)), Ordering::Relaxed);
+}
+
+/// Whether device lines are 8259 inputs (no local APIC).
+pub fn pic_mode() -> bool {
+    PIC_MODE.load(Ordering::Relaxed)
+}
+
+/// In PIC mode, records that 8259 input `line` (below 16) is `vector`'s
+/// (by `gsi::route`).
+pub(super) fn bind_pic(line: u8, vector: IrqVector) {
+    PIC_LINES[usize::from(line & 15)].store(vector.0, Ordering::Relaxed);
+}
+
+/// Forgets that 8259 input `line` is `vector`'s (by `gsi::unroute`).
+pub(super) fn unbind_pic(line: u8, vector: IrqVector) {
+    let _ = PIC_LINES[usize::from(line & 15)].compare_exchange(
+        vector.0,
+        0,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
 }
 
 /// Records that `gsi` arrives on `vector` (by `ioapic::route`).
@@ -217,8 +243,15 @@ pub(super) fn interrupt(vector: u64) -> Option<IrqVector> {
     match u8::try_from(vector) {
         Ok(v @ pic::PIC_VECTOR_BASE..=PIC_VECTOR_LAST) => {
             let line = v.wrapping_sub(pic::PIC_VECTOR_BASE);
+            let owner = PIC_LINES[usize::from(line & 15)].load(Ordering::Relaxed);
             if pic::take_spurious(line) {
                 SPURIOUS_PIC.fetch_add(1, Ordering::Relaxed);
+            } else if let Some(irq) = IrqVector::from_number(u64::from(owner)) {
+                // A device's line in PIC mode: masked until `IrqAck`.
+                LAST_ARRIVAL_TSC.store(super::tsc::now(), Ordering::Relaxed);
+                pic::mask(line);
+                pic::eoi(line);
+                return Some(irq);
             } else {
                 UNEXPECTED.fetch_add(1, Ordering::Relaxed);
                 pic::eoi(line);

@@ -25,6 +25,7 @@ pub mod cpu;
 pub mod debugcon;
 pub mod fpu;
 pub mod gdt;
+pub mod gsi;
 pub mod idt;
 pub mod ioapic;
 pub mod irq;

@@ -58,14 +58,31 @@ pub fn init(unmasked: u16) {
     outb(SLAVE_DATA, !((unmasked >> 8) as u8));
 }
 
-/// Lets IRQ `irq` (0-15) through (the PIT tick without a local APIC).
-pub fn unmask(irq: u8) {
-    let (port, bit) = if irq < 8 {
+/// The data port and bit of IRQ `irq` (0-15).
+fn mask_bit(irq: u8) -> (u16, u8) {
+    if irq < 8 {
         (MASTER_DATA, irq)
     } else {
-        (SLAVE_DATA, irq.wrapping_sub(8))
-    };
+        (SLAVE_DATA, irq.wrapping_sub(8) & 7)
+    }
+}
+
+/// Lets IRQ `irq` (0-15) through: the PIT tick without a local APIC, and
+/// in PIC mode a device's line (`gsi`). A slave's IRQ also opens the
+/// cascade, IRQ 2, which stays open.
+pub fn unmask(irq: u8) {
+    let (port, bit) = mask_bit(irq);
     outb(port, inb(port) & !(1 << bit));
+    if irq >= 8 {
+        outb(MASTER_DATA, inb(MASTER_DATA) & !(1 << 2));
+    }
+}
+
+/// Stops IRQ `irq` (0-15). An edge that comes while it is masked stays
+/// requested and arrives when it is unmasked.
+pub fn mask(irq: u8) {
+    let (port, bit) = mask_bit(irq);
+    outb(port, inb(port) | (1 << bit));
 }
 
 /// Acknowledges IRQ `irq` (0-15).

@@ -11,6 +11,7 @@ mod futex;
 mod ioports;
 mod ipc;
 mod ipc_caps;
+mod ipc_leases;
 mod ipc_limits;
 mod irq;
 mod memory;
@@ -215,6 +216,7 @@ pub static ALL: &[Test] = tests![
     saved_reply::delete_answers_peer_closed,
     saved_reply::server_space_destroyed,
     saved_reply::caller_killed,
+    ipc_leases::lease_reply_lost,
     saved_reply::no_copy_or_mint,
     saved_reply::many_cycles,
     saved_reply_recv::saves_then_receives,
