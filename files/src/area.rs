@@ -6,8 +6,8 @@
 //! mapped here at one of [`SLOTS`] fixed addresses (the next area in a
 //! slot reuses its page tables) and in the pipe server. A write copies the
 //! caller's bytes into the area and names the range; a read names a range
-//! the server fills and copies it out. Each copy is one `rep movsb`
-//! (`rt::shared`). The area is used by one call at a time (`read` and
+//! the server fills and copies it out. Each copy moves 8 bytes a load
+//! and a store (`rt::shared`, `rt::atomic_bytes`). The area is used by one call at a time (`read` and
 //! `write` take the file by `&mut`), and its bytes are nobody's secret:
 //! the server sees them anyway.
 

@@ -124,9 +124,15 @@ fn switch_registers(k: &mut Kernel, next: ObjId<Thread>) {
             thread.gs_base = gs;
         }
         let thread = k.objects.get(next);
-        // Most threads share the same (zero) bases: skip the writes.
+        // Most threads share the same (zero) bases: skip the writes; and
+        // most that differ differ in FS alone (threads of `rt` have their
+        // TLS there, GS stays 0): write just that.
         if (thread.fs_base, thread.gs_base) != (fs, gs) {
-            arch::write_tls_bases(thread.fs_base, thread.gs_base);
+            if thread.gs_base == gs {
+                arch::write_fs_base(thread.fs_base);
+            } else {
+                arch::write_tls_bases(thread.fs_base, thread.gs_base);
+            }
         }
         k.cpu.tls_owner = Some(next);
     }

@@ -223,7 +223,8 @@ impl Layout {
     /// [`SetupError::TooSmall`].
     pub fn write_header<M: Memory + ?Sized>(&self, memory: &M) -> Result<(), SetupError> {
         self.check_size(memory)?;
-        memory.write_bytes(0, &[0; HEADER_BYTES]);
+        // As words: the header's bytes are only ever 4-byte words.
+        memory.write_words(0, &[0; HEADER_BYTES / 4]);
         memory.store_u32(offset::MAGIC, MAGIC);
         memory.store_u32(offset::VERSION, VERSION);
         memory.store_u32(offset::SQ_ENTRIES, self.geometry.sq_entries);

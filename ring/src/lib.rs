@@ -24,7 +24,9 @@
 //! ([`queue`] explains the protocol).
 //!
 //! All access to the region goes through the [`Memory`] trait (aligned
-//! 32-bit atomics), so the crate has no unsafe code. [`AtomicMemory`] is a
+//! 32-bit atomics for indices and entries, 64-bit ones for the data
+//! area's bytes where the region offers them), so the crate has no
+//! unsafe code. [`AtomicMemory`] is a
 //! region in ordinary memory (host tests, two threads); on Mica,
 //! `rt::shared::SharedRegion` is a `Memory` and [`mica::FutexWaker`] the
 //! waker.

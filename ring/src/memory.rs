@@ -1,17 +1,21 @@
-//! How a ring touches its shared region: the [`Memory`] trait, and its
-//! implementation over a slice of [`AtomicU32`] (host tests,
-//! [`AtomicMemory`]; on Mica, `rt::shared::SharedRegion`'s words).
+//! How a ring touches its shared region: the [`Memory`] trait, its
+//! implementation over a slice of [`AtomicU32`], and [`AtomicMemory`], a
+//! region of [`AtomicU64`] words in ordinary memory (host tests); on Mica,
+//! `rt::shared::SharedRegion` (`crate::mica`).
 //!
-//! Every access is a 4-byte atomic on an aligned word, so a peer writing
-//! at the same moment makes a value change, never undefined behaviour,
-//! and no two accesses of different sizes meet on one byte. Bytes are
-//! read and written inside their words: a partial word is changed with
-//! two read-modify-writes that leave its other bytes alone.
+//! Every access is an atomic on an aligned word, so a peer writing at the
+//! same moment makes a value change, never undefined behaviour. Indices,
+//! flags and entries are 4-byte words; the data area's bytes are copied
+//! 8 bytes a word where the region can be seen as [`AtomicU64`]
+//! (`rt::atomic_bytes`: a partial first and last word, whole words
+//! between), and 4 bytes a word over a plain `[AtomicU32]`. The layout
+//! keeps the two on different bytes (the data area starts on a line of
+//! its own), so accesses of two sizes never race on one byte.
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// A shared region as the ring sees it. Offsets are in bytes from the
 /// region's start.
@@ -72,7 +76,7 @@ fn aligned_word(offset: usize) -> usize {
 fn checked_end(offset: usize, len: usize, len_bytes: usize) -> usize {
     match offset.checked_add(len) {
         Some(end) if end <= len_bytes => end,
-        _ => panic!("ring: bytes {offset}+{len} outside a region of {len_bytes}"),
+        _ => outside(offset, len, len_bytes),
     }
 }
 
@@ -237,74 +241,111 @@ impl<T: Memory + ?Sized> Memory for Arc<T> {
 }
 
 /// A region in ordinary memory, for host tests and for two threads of one
-/// program: zeroed words, shared by reference or `Arc`.
+/// program: zeroed 8-byte words, shared by reference or `Arc`. Bytes are
+/// copied as on Mica, 8 at a time (`rt::atomic_bytes`); a 4-byte word is
+/// half of an 8-byte one, loaded whole and stored with a
+/// compare-and-swap that keeps the other half.
 #[derive(Debug)]
 pub struct AtomicMemory {
-    words: Box<[AtomicU32]>,
+    words: Box<[AtomicU64]>,
 }
 
 impl AtomicMemory {
-    /// `len_bytes` zero bytes, rounded up to a whole word.
+    /// `len_bytes` zero bytes, rounded up to a whole 8-byte word.
     pub fn new(len_bytes: usize) -> AtomicMemory {
-        let words: Vec<AtomicU32> = (0..len_bytes.div_ceil(4))
-            .map(|_| AtomicU32::new(0))
+        let words: Vec<AtomicU64> = (0..len_bytes.div_ceil(8))
+            .map(|_| AtomicU64::new(0))
             .collect();
         AtomicMemory {
             words: words.into_boxed_slice(),
         }
     }
 
-    /// The words, to wait on or to scribble over.
-    pub fn words(&self) -> &[AtomicU32] {
+    /// The words, to scribble over.
+    pub fn words(&self) -> &[AtomicU64] {
         &self.words
+    }
+
+    /// The 8-byte word holding the 4-byte word at `offset` (aligned), and
+    /// the shift of that half in it.
+    #[inline]
+    fn half(&self, offset: usize) -> (&AtomicU64, u32) {
+        let index = aligned_word(offset);
+        (&self.words[index / 2], 32 * (index % 2) as u32)
     }
 }
 
 impl Memory for AtomicMemory {
     #[inline]
     fn len_bytes(&self) -> usize {
-        self.words.len_bytes()
+        self.words.len() * 8
     }
     #[inline]
     fn load_u32(&self, offset: usize) -> u32 {
-        self.words.load_u32(offset)
+        let (word, shift) = self.half(offset);
+        (word.load(Ordering::Acquire) >> shift) as u32
     }
     #[inline]
     fn store_u32(&self, offset: usize, value: u32) {
-        self.words.store_u32(offset, value)
+        let (word, shift) = self.half(offset);
+        let mask = u64::from(u32::MAX) << shift;
+        let value = u64::from(value) << shift;
+        // Only this program touches host memory, and each half has one
+        // writer: the loop ends.
+        let _ = word.fetch_update(Ordering::Release, Ordering::Relaxed, |old| {
+            Some((old & !mask) | value)
+        });
     }
     #[inline]
     fn fence(&self) {
-        self.words.fence()
+        core::sync::atomic::fence(Ordering::SeqCst);
     }
-    #[inline]
     fn read_words(&self, offset: usize, out: &mut [u32]) {
-        self.words.read_words(offset, out)
+        for (i, value) in out.iter_mut().enumerate() {
+            let (word, shift) = self.half(offset + 4 * i);
+            *value = (word.load(Ordering::Relaxed) >> shift) as u32;
+        }
     }
-    #[inline]
     fn write_words(&self, offset: usize, words: &[u32]) {
-        self.words.write_words(offset, words)
+        // Relaxed stores in the trait; the compare-and-swap's `Release`
+        // is only stronger.
+        for (i, value) in words.iter().enumerate() {
+            self.store_u32(offset + 4 * i, *value);
+        }
     }
     #[inline]
     fn read_bytes(&self, offset: usize, out: &mut [u8]) {
-        self.words.read_bytes(offset, out)
+        if rt::atomic_bytes::read(&self.words, offset, out).is_err() {
+            outside(offset, out.len(), self.len_bytes());
+        }
     }
     #[inline]
     fn write_bytes(&self, offset: usize, bytes: &[u8]) {
-        self.words.write_bytes(offset, bytes)
+        if rt::atomic_bytes::write(&self.words, offset, bytes).is_err() {
+            outside(offset, bytes.len(), self.len_bytes());
+        }
     }
+}
+
+/// A byte range outside the region: a bug of the caller (the ring passes
+/// only ranges it checked against the layout).
+#[cold]
+#[track_caller]
+pub(crate) fn outside(offset: usize, len: usize, len_bytes: usize) -> ! {
+    panic!("ring: bytes {offset}+{len} outside a region of {len_bytes}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn bytes_round_trip_at_every_alignment() {
-        let memory = AtomicMemory::new(64);
-        let data: Vec<u8> = (1..=40).collect();
-        for offset in 0..8 {
-            for len in 0..=24 {
+    /// Writes and reads back every range of up to 40 bytes at offsets 0
+    /// to 15 (every alignment within 4-byte and 8-byte words, ranges
+    /// inside one word and across several).
+    fn round_trips<M: Memory + ?Sized>(memory: &M) {
+        let data: Vec<u8> = (1..=48).collect();
+        for offset in 0..16 {
+            for len in 0..=40 {
                 memory.write_bytes(0, &[0xee; 64]);
                 memory.write_bytes(offset, &data[..len]);
                 let mut all = [0u8; 64];
@@ -322,6 +363,37 @@ mod tests {
                 assert_eq!(back, &data[..len]);
             }
         }
+    }
+
+    #[test]
+    fn bytes_round_trip_at_every_alignment() {
+        // 8 bytes a word (as on Mica), then 4.
+        round_trips(&AtomicMemory::new(64));
+        let words: Vec<AtomicU32> = (0..16).map(|_| AtomicU32::new(0)).collect();
+        round_trips(&words[..]);
+    }
+
+    #[test]
+    fn bytes_and_words_agree() {
+        let memory = AtomicMemory::new(24);
+        let bytes: Vec<u8> = (1..=24).collect();
+        memory.write_bytes(0, &bytes);
+        let mut words = [0u32; 6];
+        memory.read_words(0, &mut words);
+        for (i, word) in words.iter().enumerate() {
+            assert_eq!(*word, memory.load_u32(4 * i));
+            assert_eq!(word.to_le_bytes(), bytes[4 * i..4 * i + 4]);
+        }
+        memory.store_u32(12, 0xa1a2_a3a4);
+        memory.write_words(16, &[0xb1b2_b3b4]);
+        let mut back = [0u8; 24];
+        memory.read_bytes(0, &mut back);
+        assert_eq!(back[..12], bytes[..12]);
+        assert_eq!(
+            back[12..20],
+            [0xa4, 0xa3, 0xa2, 0xa1, 0xb4, 0xb3, 0xb2, 0xb1]
+        );
+        assert_eq!(back[20..], bytes[20..]);
     }
 
     #[test]

@@ -43,13 +43,20 @@ impl Memory for SharedRegion {
     fn write_words(&self, offset: usize, words: &[u32]) {
         self.words().write_words(offset, words)
     }
+    // Bytes 8 at a time (`rt::atomic_bytes`, through the region's
+    // `AtomicU64` view); the ring copies bytes only in the data area, whose
+    // bytes it never accesses as 4-byte words.
     #[inline]
     fn read_bytes(&self, offset: usize, out: &mut [u8]) {
-        self.words().read_bytes(offset, out)
+        if self.copy_out(offset, out).is_err() {
+            crate::memory::outside(offset, out.len(), self.len_bytes());
+        }
     }
     #[inline]
     fn write_bytes(&self, offset: usize, bytes: &[u8]) {
-        self.words().write_bytes(offset, bytes)
+        if self.copy_in(offset, bytes).is_err() {
+            crate::memory::outside(offset, bytes.len(), self.len_bytes());
+        }
     }
 }
 
@@ -63,17 +70,6 @@ pub trait FutexWords: Memory {
 }
 
 impl FutexWords for SharedRegion {
-    #[inline]
-    fn futex_word(&self, offset: usize) -> &AtomicU32 {
-        assert!(
-            offset.is_multiple_of(4),
-            "ring: unaligned futex word {offset}"
-        );
-        &self.words()[offset / 4]
-    }
-}
-
-impl FutexWords for crate::AtomicMemory {
     #[inline]
     fn futex_word(&self, offset: usize) -> &AtomicU32 {
         assert!(

@@ -61,6 +61,9 @@ pub struct Consumer<E> {
     published: u32,
     /// The producer's index as last loaded and checked.
     tail: u32,
+    /// This end's "sleeps" flag is up as it last stored it (left up
+    /// between waits that answer a blocked peer, `Waker::answers_peer`).
+    flag_up: bool,
     health: Health,
     entry: PhantomData<E>,
 }
@@ -74,6 +77,7 @@ impl<E: Entry> Consumer<E> {
             head: start,
             published: start,
             tail: start,
+            flag_up: false,
             health: Health::Fine,
             entry: PhantomData,
         }
@@ -257,7 +261,17 @@ impl<E: Entry> Consumer<E> {
         deadline: Option<u64>,
         look_first: bool,
     ) -> Result<u32, Error> {
+        if waker.answers_peer() && self.head == self.tail {
+            return self.wait_answering(memory, waker, deadline);
+        }
         let (flag, word) = (self.queue.consumer_sleeps, self.queue.producer_index);
+        if self.flag_up {
+            // Left up for a blocked producer, with entries still to take
+            // (the usual protocol finds them): down, as that protocol
+            // leaves it.
+            memory.store_u32(flag, 0);
+            self.flag_up = false;
+        }
         sleep_once(
             memory,
             waker,
@@ -271,6 +285,40 @@ impl<E: Entry> Consumer<E> {
                 Ok((ready, this.tail))
             },
         )
+    }
+
+    /// [`wait_live`](Consumer::wait_live) when the producer is blocked
+    /// until this wait answers it (`Waker::answers_peer`) and every entry
+    /// seen was taken: the producer has published nothing since the last
+    /// look (it published, then blocked), and looks at the flag only once
+    /// answered, so the flag needs no fence and the index no second look
+    /// before the wait. The flag goes up once and stays up while each
+    /// wake-up is such a blocking call again (the producer cannot look
+    /// at it meanwhile); a wake-up of another kind brings it down before
+    /// the look, as in `sleep_once`. A producer that publishes while it
+    /// should be blocked (another of its threads) only delays its own
+    /// entries until its next wake-up.
+    #[inline]
+    fn wait_answering<M: Memory + ?Sized, W: Waker<M> + ?Sized>(
+        &mut self,
+        memory: &M,
+        waker: &W,
+        deadline: Option<u64>,
+    ) -> Result<u32, Error> {
+        let flag = self.queue.consumer_sleeps;
+        if !self.flag_up {
+            memory.store_u32(flag, 1);
+            self.flag_up = true;
+        }
+        let slept = waker.wait(memory, self.queue.producer_index, self.tail, deadline);
+        if !waker.answers_peer() {
+            memory.store_u32(flag, 0);
+            self.flag_up = false;
+        }
+        match (self.poll_live(memory)?, slept) {
+            (0, Err(_)) => Err(Error::TimedOut),
+            (ready, _) => Ok(ready),
+        }
     }
 }
 

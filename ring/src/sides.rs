@@ -484,25 +484,40 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
         handler: impl FnMut(&Request<'_, M>) -> Completion,
     ) -> Result<u32, Error> {
         self.check()?;
-        let ready = self.sq.poll_live(&self.memory);
-        let ready = self.note(ready)?;
-        let served = self.serve_batch(ready, handler);
+        let served = self.serve_inner(handler);
         self.note(served)
     }
 
-    /// Serves the `ready` submissions the last look at the SQ tail found.
-    fn serve_batch(
+    fn serve_inner(
         &mut self,
-        ready: u32,
-        mut handler: impl FnMut(&Request<'_, M>) -> Completion,
+        handler: impl FnMut(&Request<'_, M>) -> Completion,
     ) -> Result<u32, Error> {
+        let ready = self.sq.poll_live(&self.memory)?;
         if ready == 0 {
             return Ok(0);
         }
-        let room = match self.cq.room() {
-            room if room >= ready => room,
-            _ => self.cq.refresh_live(&self.memory)?,
-        };
+        let room = self.room_for(ready)?;
+        self.serve_batch(ready, room, handler)
+    }
+
+    /// The completion slots free, as last seen, or loaded again if fewer
+    /// than `ready` were.
+    #[inline]
+    fn room_for(&mut self, ready: u32) -> Result<u32, Error> {
+        match self.cq.room() {
+            room if room >= ready => Ok(room),
+            _ => self.cq.refresh_live(&self.memory),
+        }
+    }
+
+    /// Serves the `ready` (at least one) submissions the last look at the
+    /// SQ tail found, as many as there are completion slots for (`room`).
+    fn serve_batch(
+        &mut self,
+        ready: u32,
+        room: u32,
+        mut handler: impl FnMut(&Request<'_, M>) -> Completion,
+    ) -> Result<u32, Error> {
         let data_bytes = self.layout.geometry.data_bytes;
         let rules = self.rules;
         let mut served = 0;
@@ -570,15 +585,15 @@ impl<M: Memory, W: Waker<M>> Server<M, W> {
         if ready == 0 {
             return Ok(0);
         }
-        if self.cq.room() == 0
-            && self.cq.refresh_live(&self.memory)? == 0
-            && self
+        let room = match self.room_for(ready)? {
+            0 => self
                 .cq
-                .wait_room_live(&self.memory, &self.waker, deadline)?
-                == 0
-        {
+                .wait_room_live(&self.memory, &self.waker, deadline)?,
+            room => room,
+        };
+        if room == 0 {
             return Ok(0);
         }
-        self.serve_batch(ready, handler)
+        self.serve_batch(ready, room, handler)
     }
 }

@@ -56,6 +56,19 @@ pub trait Waker<M: ?Sized> {
     fn peer_may_sleep(&self) -> bool {
         true
     }
+
+    /// Whether the peer is blocked until this side's next
+    /// [`wait`](Waker::wait), which answers it: a server that has taken
+    /// its client's call (`crate::doorbell::DoorbellWaker`). Until then
+    /// the peer publishes nothing and looks at no flag, so a consumer that
+    /// has taken every entry it saw sleeps without looking again: it
+    /// raises its flag once (for what the peer publishes after the
+    /// answer) and leaves it up while each wake-up is such a call
+    /// (`Consumer::wait`). `false` by default.
+    #[inline]
+    fn answers_peer(&self) -> bool {
+        false
+    }
 }
 
 /// A waker that never sleeps: `wait` returns at once, so a side that
@@ -96,6 +109,11 @@ impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for &W {
     fn peer_may_sleep(&self) -> bool {
         (**self).peer_may_sleep()
     }
+
+    #[inline]
+    fn answers_peer(&self) -> bool {
+        (**self).answers_peer()
+    }
 }
 
 impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for alloc::sync::Arc<W> {
@@ -121,5 +139,10 @@ impl<M: ?Sized, W: Waker<M> + ?Sized> Waker<M> for alloc::sync::Arc<W> {
     #[inline]
     fn peer_may_sleep(&self) -> bool {
         (**self).peer_may_sleep()
+    }
+
+    #[inline]
+    fn answers_peer(&self) -> bool {
+        (**self).answers_peer()
     }
 }

@@ -248,6 +248,25 @@ fn checked_call<T: std::fmt::Debug>(
     Ok(())
 }
 
+/// Never sleeps; every other wake-up counts as a call that the server's
+/// next wait answers (`Waker::answers_peer`), so that both ways a server
+/// sleeps meet the adversary.
+#[derive(Default)]
+struct AlternatingCalls {
+    waits: Cell<u64>,
+}
+
+impl<M: ?Sized> ring::Waker<M> for AlternatingCalls {
+    fn wait(&self, _: &M, _: usize, _: u32, _: Option<u64>) -> Result<(), ring::TimedOut> {
+        self.waits.set(self.waits.get() + 1);
+        Ok(())
+    }
+    fn wake(&self, _: &M, _: usize) {}
+    fn answers_peer(&self) -> bool {
+        self.waits.get() % 2 == 1
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, .. ProptestConfig::default() })]
 
@@ -268,7 +287,8 @@ proptest! {
         };
         // The adversary may spoil the header while the server checks it:
         // then the ring is refused at once, which is fine.
-        let Ok(mut server) = Server::attach(&adversary, Spin, GEOMETRY, RULES) else {
+        let waker = AlternatingCalls::default();
+        let Ok(mut server) = Server::attach(&adversary, &waker, GEOMETRY, RULES) else {
             return Ok(());
         };
         let mut verdict = None;

@@ -313,6 +313,11 @@ impl<M: Memory + ?Sized> Waker<M> for ServerBell<'_> {
     fn peer_may_sleep(&self) -> bool {
         false
     }
+
+    // It took a call it has not answered: the client is blocked in it.
+    fn answers_peer(&self) -> bool {
+        self.owes.get().is_some()
+    }
 }
 
 /// The client's side: `wait` is a call (rings, then sleeps until the

@@ -628,3 +628,78 @@ fn submit_and_wait_with_a_plain_waker_submits_then_waits() {
     assert_eq!(client.submit_and_wait(None), Ok(0));
     assert_eq!(waker.wakes.get(), 1);
 }
+
+/// A server's waker whose wake-ups are calls (the client blocked until
+/// the next wait answers) or not, as the test says; never sleeps.
+#[derive(Default)]
+struct Answering {
+    /// The last wake-up was a call.
+    call: Cell<bool>,
+    /// What the next wake-up is.
+    next_is_call: Cell<bool>,
+}
+
+impl<M: ?Sized> Waker<M> for Answering {
+    fn wait(&self, _: &M, _: usize, _: u32, _: Option<u64>) -> Result<(), TimedOut> {
+        self.call.set(self.next_is_call.get());
+        Ok(())
+    }
+    fn wake(&self, _: &M, _: usize) {}
+    fn peer_may_sleep(&self) -> bool {
+        false
+    }
+    fn answers_peer(&self) -> bool {
+        self.call.get()
+    }
+}
+
+#[test]
+fn a_server_answering_calls_keeps_its_flag_up_and_looks_once() {
+    let memory = memory();
+    let watched = Watched {
+        inner: &memory,
+        accesses: Cell::new(0),
+    };
+    let waker = Answering::default();
+    let mut client = Client::create(&memory, Spin, GEOMETRY).unwrap();
+    let mut server = Server::attach(&watched, &waker, GEOMETRY, RULES).unwrap();
+    let nop = |_: &ring::Request<'_, &Watched<'_>>| Completion::default();
+    // Asleep the usual way, woken by a call with nothing yet: flag down.
+    waker.next_is_call.set(true);
+    assert_eq!(server.step(None, nop), Ok(0));
+    assert_eq!(memory.load_u32(offset::SQ_CONSUMER_SLEEPS), 0);
+    // The client publishes and calls again: the server's wait answers
+    // the first call with its flag raised, and serves what the second
+    // announced.
+    client.push(&sqe(1)).unwrap();
+    client.submit().unwrap();
+    assert_eq!(server.step(None, nop), Ok(1));
+    assert_eq!(memory.load_u32(offset::SQ_CONSUMER_SLEEPS), 1);
+    // Round trips by calls from then on: the flag stays up, and a step
+    // is the SQ tail's one load, the entry, the completion and the two
+    // indices: no flag store, no second look at the tail (while the room
+    // for completions last seen lasts: 4 slots, 1 used so far).
+    for user_data in 2..5 {
+        assert_eq!(client.poll(), Ok(1));
+        assert!(client.pop().unwrap().is_some());
+        client.release().unwrap();
+        client.push(&sqe(user_data)).unwrap();
+        client.submit().unwrap();
+        watched.accesses.set(0);
+        assert_eq!(server.step(None, nop), Ok(1));
+        assert_eq!(watched.accesses.get(), 5);
+        assert_eq!(memory.load_u32(offset::SQ_CONSUMER_SLEEPS), 1);
+    }
+    // A wake-up that is no call (a signal): the flag comes down before
+    // the look, and the next sleep is the usual one.
+    waker.next_is_call.set(false);
+    assert_eq!(server.step(None, nop), Ok(0));
+    assert_eq!(memory.load_u32(offset::SQ_CONSUMER_SLEEPS), 0);
+    assert_eq!(client.poll(), Ok(1));
+    assert!(client.pop().unwrap().is_some());
+    client.release().unwrap();
+    client.push(&sqe(9)).unwrap();
+    client.submit().unwrap();
+    assert_eq!(server.step(None, nop), Ok(1));
+    assert_eq!(memory.load_u32(offset::SQ_CONSUMER_SLEEPS), 0);
+}

@@ -27,6 +27,7 @@
 
 extern crate alloc;
 
+pub mod atomic_bytes;
 pub mod debug;
 pub mod device;
 #[cfg(target_os = "none")]

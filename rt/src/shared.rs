@@ -1,11 +1,11 @@
 //! Shared memory: a memory object mapped read-write in this address space
-//! while another program maps it too, seen as a slice of [`AtomicU32`].
+//! while another program maps it too, seen as a slice of [`AtomicU32`]
+//! (and, for copying bytes, of [`AtomicU64`]).
 //!
 //! The other side may write any byte at any moment, so this program never
 //! makes a Rust reference to plain data in the region, nor a non-atomic
-//! access: every access is a 4-byte atomic on an aligned word, and every
-//! access has the same size, so no two accesses of different sizes ever
-//! meet on one byte. [`SharedRegion::words`] gives the region as
+//! access: every access is an atomic on an aligned word.
+//! [`SharedRegion::words`] gives the region as
 //! `&[AtomicU32]`, which safe code (the `ring` crate) reads and writes,
 //! and whose words are futex words ([`crate::sys::futex_wait`] keys a futex
 //! by physical address, so both sides wait on and wake the same word).
@@ -13,33 +13,34 @@
 //! A region made by [`SharedRegion::map`] owns its mapping: the kernel
 //! only maps a range where no region is, so nothing else of the program
 //! lives there, and dropping the region unmaps it. The `unsafe` of the
-//! module: viewing that range as a slice, and the byte copies below.
+//! module: viewing that range as a slice of words of either size.
 //!
-//! **Data areas** that hold only bytes (no index, no futex word) may be
-//! copied instead with [`SharedRegion::copy_in`], [`SharedRegion::copy_out`]
-//! and [`SharedRegion::copy_to`]: one `rep movsb` in `asm!` each, which
-//! under TCG's instruction count costs one instruction a byte, a quarter
-//! of a loop of atomic words. As in the kernel's usercopy, the copy is
-//! outside Rust's memory model: the peer may write the bytes while they
-//! are copied, and the copy then holds some mix of old and new bytes,
-//! which is all a peer can do to data it shares anyway. A region copied
-//! this way must not also be accessed through [`SharedRegion::words`]
-//! (the two sizes would meet on one byte).
+//! **Bytes** (a ring's data area, a pipe end's data area) are copied 8 at
+//! a time through the same mapping seen as `&[AtomicU64]`
+//! ([`SharedRegion::words64`]): [`SharedRegion::copy_in`],
+//! [`SharedRegion::copy_out`] and [`SharedRegion::copy_to`], or
+//! [`crate::atomic_bytes`] on the words. These are atomic accesses too, so
+//! a peer writing the bytes while they are copied only changes what is
+//! copied. The one rule: bytes copied this way are not accessed as 4-byte
+//! words at the same moment (racing atomic accesses of different sizes
+//! must not overlap); a ring keeps its indices and entries, and its data
+//! area, on different bytes.
 
-use core::sync::atomic::AtomicU32;
+use core::sync::atomic::{AtomicU32, AtomicU64};
 
 use abi::layout::PAGE_BYTES;
 use abi::{CapSlot, MapFlags, SysError};
 
+use crate::atomic_bytes;
 use crate::handle::Handle;
 use crate::memory::MemoryObject;
 use crate::sys;
 
 /// A range of shared memory, `len_bytes` long, that this program accesses
-/// only through atomic 32-bit words.
+/// only through atomic 32-bit and 64-bit words.
 #[derive(Debug)]
 pub struct SharedRegion {
-    /// The first byte's address (4-byte aligned; page-aligned when mapped).
+    /// The first byte's address (8-byte aligned; page-aligned when mapped).
     addr: usize,
     /// Its length in 4-byte words (kept in words, not bytes, so that
     /// [`words`](SharedRegion::words), on every access of a ring, does not
@@ -92,12 +93,13 @@ impl SharedRegion {
     /// The caller guarantees that:
     /// 1. `[addr, addr + len_bytes)` is mapped readable and writable, and
     ///    stays mapped to the same memory for as long as the region lives;
-    /// 2. `addr` and `len_bytes` are multiples of 4, and `addr + len_bytes`
+    /// 2. `addr` and `len_bytes` are multiples of 8, and `addr + len_bytes`
     ///    does not overflow;
     /// 3. within this program, nothing accesses those bytes during the
-    ///    region's life except through 4-byte atomics on aligned words
-    ///    (another `SharedRegion`, or `AtomicU32`s): no Rust reference to
-    ///    plain data there, no non-atomic or other-sized access.
+    ///    region's life except through atomics on aligned words (another
+    ///    `SharedRegion`, `AtomicU32`s or `AtomicU64`s), never two sizes
+    ///    racing on the same bytes: no Rust reference to plain data there,
+    ///    no non-atomic access.
     pub unsafe fn from_raw_parts(addr: usize, len_bytes: usize) -> SharedRegion {
         SharedRegion {
             addr,
@@ -131,52 +133,48 @@ impl SharedRegion {
         // `self`, so it cannot outlive the mapping.
         unsafe { core::slice::from_raw_parts(self.addr as *const AtomicU32, self.len_words) }
     }
+
+    /// The region as 8-byte words, for copying bytes
+    /// ([`crate::atomic_bytes`]): word `i` holds bytes `8 * i .. 8 * i + 8`,
+    /// little-endian. Bytes accessed through these words must not be
+    /// accessed through [`words`](SharedRegion::words) at the same moment.
+    #[inline]
+    pub fn words64(&self) -> &[AtomicU64] {
+        // SAFETY: as in `words`: the range is mapped read-write while
+        // `self` lives and the slice borrows `self`. `addr` is 8-aligned
+        // (page-aligned from `map`; obligation 2 of `from_raw_parts`) and
+        // the length, a multiple of 8 bytes, holds `len_words / 2` whole
+        // words. `AtomicU64` has the size of `u64` and its alignment (8 on
+        // x86_64), and interior mutability; accesses of this program are
+        // atomic, and those of another size never race with these on the
+        // same bytes (obligation 3, and this method's documentation).
+        unsafe { core::slice::from_raw_parts(self.addr as *const AtomicU64, self.len_words / 2) }
+    }
 }
 
 impl SharedRegion {
-    /// `offset..offset + len` as a range of addresses in the region, or
-    /// `InvalidArg` if it does not lie inside it.
-    fn span(&self, offset: usize, len: usize) -> Result<usize, SysError> {
-        let end = offset.checked_add(len).ok_or(SysError::InvalidArg)?;
-        if end > self.len_bytes() {
-            return Err(SysError::InvalidArg);
-        }
-        // `addr + len_bytes` does not overflow (map, from_raw_parts).
-        Ok(self.addr + offset)
-    }
-
-    /// Copies `src` into the region at byte `offset` (a data area; see the
-    /// module documentation).
+    /// Copies `src` into the region at byte `offset`, 8 bytes at a time
+    /// (see the module documentation).
     ///
     /// # Errors
     /// `InvalidArg` if `offset + src.len()` passes the region's end.
+    #[inline]
     pub fn copy_in(&self, offset: usize, src: &[u8]) -> Result<(), SysError> {
-        let dst = self.span(offset, src.len())?;
-        // SAFETY: `dst..dst + src.len()` lies inside the region (`span`),
-        // which is mapped read-write while `self` lives (obligation 1 of
-        // `from_raw_parts`, or `map`'s own mapping), and no Rust reference
-        // of this program points at its bytes (obligation 3); `src` is a
-        // live shared borrow of `src.len()` bytes, outside the region
-        // because Rust never hands out references into it.
-        unsafe { copy_bytes(dst as *mut u8, src.as_ptr(), src.len()) };
-        Ok(())
+        atomic_bytes::write(self.words64(), offset, src)
     }
 
     /// Copies `dst.len()` bytes of the region at byte `offset` into `dst`.
     ///
     /// # Errors
     /// `InvalidArg` if `offset + dst.len()` passes the region's end.
+    #[inline]
     pub fn copy_out(&self, offset: usize, dst: &mut [u8]) -> Result<(), SysError> {
-        let src = self.span(offset, dst.len())?;
-        // SAFETY: as in `copy_in`, the other way: the source range is
-        // inside the mapped region, `dst` is a live exclusive borrow of
-        // `dst.len()` bytes outside it.
-        unsafe { copy_bytes(dst.as_mut_ptr(), src as *const u8, dst.len()) };
-        Ok(())
+        atomic_bytes::read(self.words64(), offset, dst)
     }
 
     /// Copies `len` bytes of this region at `offset` into the region `dst`
-    /// at `dst_offset` (from one peer's data area to another's, say).
+    /// at `dst_offset` (from one peer's data area to another's, say); if
+    /// the ranges overlap, they get whatever a forward copy leaves.
     ///
     /// # Errors
     /// `InvalidArg` if either range passes its region's end.
@@ -187,37 +185,7 @@ impl SharedRegion {
         dst_offset: usize,
         len: usize,
     ) -> Result<(), SysError> {
-        let src = self.span(offset, len)?;
-        let to = dst.span(dst_offset, len)?;
-        // SAFETY: both ranges lie inside regions mapped read-write while
-        // `self` and `dst` live, and no Rust reference points into either;
-        // if they overlap (one region copied into itself) the bytes are
-        // whatever a forward byte copy leaves, never outside the ranges.
-        unsafe { copy_bytes(to as *mut u8, src as *const u8, len) };
-        Ok(())
-    }
-}
-
-/// `rep movsb`: `len` bytes from `src` to `dst`, forwards.
-///
-/// # Safety
-/// The caller guarantees that:
-/// 1. `src..src + len` is mapped readable and `dst..dst + len` mapped
-///    writable for the whole copy;
-/// 2. no Rust reference of this program is live over `dst..dst + len`
-///    except one the caller holds exclusively and passed as `dst`.
-unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize) {
-    // SAFETY: the caller's obligations give the ranges; the direction
-    // flag is clear (the ABI keeps it so between instructions of Rust
-    // code), so the copy goes forwards and touches only those bytes.
-    unsafe {
-        core::arch::asm!(
-            "rep movsb",
-            inout("rcx") len => _,
-            inout("rdi") dst => _,
-            inout("rsi") src => _,
-            options(nostack, preserves_flags)
-        );
+        atomic_bytes::copy(self.words64(), offset, dst.words64(), dst_offset, len)
     }
 }
 

@@ -20,7 +20,8 @@
 //!   of `${x:-word}`, which may be empty;
 //! - a simple command's first word (when it has no assignments) is not an
 //!   unquoted reserved word, and is not shaped like an assignment;
-//! - lists inside compound commands are not empty; a pipeline has at least
+//! - lists inside compound commands are not empty (except a `case`
+//!   item's body); a pipeline has at least
 //!   one command; an `if` has at least one condition.
 
 use alloc::boxed::Box;
@@ -78,6 +79,19 @@ pub enum Command {
     Simple(SimpleCommand),
     /// A compound command and the redirections that follow it.
     Compound(Box<CompoundCommand>, Vec<Redirect>),
+    /// `name() compound-command [redirections]`: defines a function.
+    Function(FunctionDef),
+}
+
+/// A function definition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionDef {
+    /// The function's name (a valid name).
+    pub name: String,
+    /// Its body: a compound command.
+    pub body: Box<CompoundCommand>,
+    /// Redirections applied each time it runs.
+    pub redirects: Vec<Redirect>,
 }
 
 /// `A=1 B=2 cmd args >out`.
@@ -163,6 +177,26 @@ pub enum CompoundCommand {
     Loop(Loop),
     /// `for NAME [in words]; do ...; done`.
     For(For),
+    /// `case WORD in PATTERN) list;; ... esac`.
+    Case(Case),
+}
+
+/// A `case` command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    /// The word matched.
+    pub word: Word,
+    /// The items, tried in order.
+    pub items: Vec<CaseItem>,
+}
+
+/// One `PATTERN | PATTERN) list ;;` of a `case`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseItem {
+    /// The patterns, at least one.
+    pub patterns: Vec<Word>,
+    /// The commands run when one matches (may be empty).
+    pub body: List,
 }
 
 /// An `if` command.
@@ -244,6 +278,11 @@ pub enum WordPart {
     DoubleQuoted(Vec<DqPart>),
     /// An unquoted parameter: its value is split into fields.
     Param(Param),
+    /// `$((expression))`: the expression's text (parameters in it are
+    /// expanded first), evaluated by [`crate::arith`].
+    Arith(Word),
+    /// `$(list)` or `` `list` ``: the output of the commands.
+    Command(List),
 }
 
 /// A piece of a double-quoted string.
@@ -253,6 +292,10 @@ pub enum DqPart {
     Text(String),
     /// A parameter.
     Param(Param),
+    /// `$((expression))`.
+    Arith(Word),
+    /// `$(list)` or `` `list` ``.
+    Command(List),
 }
 
 /// A parameter expansion: `$name`, `${name}`, `${#name}`, `${name:-word}`...

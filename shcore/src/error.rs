@@ -74,6 +74,12 @@ pub enum Missing {
     CloseParen,
     /// The variable name after `for`.
     Name,
+    /// The word after `case`.
+    Word,
+    /// The `))` of `$((`.
+    ArithParens,
+    /// The closing `` ` `` of a command substitution.
+    Backquote,
 }
 
 /// The input cannot become a program.
@@ -102,6 +108,10 @@ pub enum SyntaxErrorKind {
     EmptyBody,
     /// Compound commands or `${...}` nested deeper than [`MAX_DEPTH`].
     TooDeep,
+    /// A function body that is not a compound command (`f() echo`).
+    BadFunctionBody,
+    /// The commands inside `` `...` `` end early (what they miss).
+    InBackquotes(Missing),
     /// A feature of POSIX sh this shell does not have.
     Unsupported(Feature),
 }
@@ -122,18 +132,10 @@ pub enum Found {
 /// The POSIX sh features reported as [`SyntaxErrorKind::Unsupported`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Feature {
-    /// `$(...)` or `` `...` ``.
-    CommandSubstitution,
-    /// `$((...))`.
-    Arithmetic,
     /// `<<` and `<<-`.
     HereDocument,
     /// `<>` and `>|`.
     RedirectOperator,
-    /// `case ... esac`.
-    Case,
-    /// `name() { ... }`.
-    Function,
 }
 
 /// How deep compound commands and `${...}` words may nest.
@@ -151,16 +153,24 @@ impl fmt::Display for ParseError {
 impl fmt::Display for Incomplete {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "offset {}: unexpected end of input: ", self.offset)?;
-        match self.missing {
-            Missing::SingleQuote => write!(f, "missing '"),
-            Missing::DoubleQuote => write!(f, "missing \""),
-            Missing::ParamBrace => write!(f, "missing }} of ${{"),
-            Missing::EscapedChar => write!(f, "nothing after \\"),
-            Missing::Command => write!(f, "missing a command"),
-            Missing::Keyword(k) => write!(f, "missing `{}`", k.as_str()),
-            Missing::CloseParen => write!(f, "missing )"),
-            Missing::Name => write!(f, "missing a name after `for`"),
-        }
+        write_missing(f, self.missing)
+    }
+}
+
+/// What an incomplete input misses, in words.
+fn write_missing(f: &mut fmt::Formatter<'_>, missing: Missing) -> fmt::Result {
+    match missing {
+        Missing::SingleQuote => write!(f, "missing '"),
+        Missing::DoubleQuote => write!(f, "missing \""),
+        Missing::ParamBrace => write!(f, "missing }} of ${{"),
+        Missing::EscapedChar => write!(f, "nothing after \\"),
+        Missing::Command => write!(f, "missing a command"),
+        Missing::Keyword(k) => write!(f, "missing `{}`", k.as_str()),
+        Missing::CloseParen => write!(f, "missing )"),
+        Missing::Name => write!(f, "missing a name after `for`"),
+        Missing::Word => write!(f, "missing a word after `case`"),
+        Missing::ArithParens => write!(f, "missing )) of $(("),
+        Missing::Backquote => write!(f, "missing `"),
     }
 }
 
@@ -180,14 +190,17 @@ impl fmt::Display for SyntaxError {
             SyntaxErrorKind::BadForName => write!(f, "`for` needs a valid name"),
             SyntaxErrorKind::EmptyBody => write!(f, "empty command list"),
             SyntaxErrorKind::TooDeep => write!(f, "nested deeper than {MAX_DEPTH}"),
+            SyntaxErrorKind::BadFunctionBody => {
+                write!(f, "a function body must be a compound command")
+            }
+            SyntaxErrorKind::InBackquotes(missing) => {
+                write!(f, "unexpected end of input inside `...`: ")?;
+                write_missing(f, missing)
+            }
             SyntaxErrorKind::Unsupported(feature) => {
                 let what = match feature {
-                    Feature::CommandSubstitution => "command substitution",
-                    Feature::Arithmetic => "arithmetic expansion",
                     Feature::HereDocument => "here-documents",
                     Feature::RedirectOperator => "the <> and >| redirections",
-                    Feature::Case => "case",
-                    Feature::Function => "function definitions",
                 };
                 write!(f, "{what} not supported")
             }

@@ -20,7 +20,8 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::ast::{DqPart, Param, ParamForm, ParamName, TestOp, Word, WordPart};
+use crate::arith::{self, ArithError, Vars};
+use crate::ast::{DqPart, List, Param, ParamForm, ParamName, TestOp, Word, WordPart};
 
 /// The shell state expansion reads (and, for `${name=word}`, writes).
 pub trait Env {
@@ -38,6 +39,27 @@ pub trait Env {
     fn arg0(&self) -> &str;
     /// `$1`, `$2`, ...: the positional arguments.
     fn args(&self) -> &[String];
+    /// Runs the commands of `$(...)` or `` `...` `` and answers their
+    /// output (trailing newlines are removed by the caller). The default
+    /// runs nothing and answers nothing (for environments without
+    /// commands, such as tests of the parameters).
+    fn command_output(&mut self, program: &List) -> String {
+        let _ = program;
+        String::new()
+    }
+}
+
+/// The shell's variables as arithmetic sees them.
+struct ArithVars<'a, 'e>(&'a mut (dyn Env + 'e));
+
+impl Vars for ArithVars<'_, '_> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.var(name)
+    }
+
+    fn set(&mut self, name: &str, value: &str) {
+        self.0.set_var(name, value);
+    }
 }
 
 /// One field of an expanded word.
@@ -78,6 +100,8 @@ pub enum ExpandError {
         /// The parameter as written after `${`.
         name: String,
     },
+    /// `$((...))` has no value.
+    Arith(ArithError),
 }
 
 impl fmt::Display for ExpandError {
@@ -88,6 +112,7 @@ impl fmt::Display for ExpandError {
             }
             Self::Unset { name, message } => write!(f, "{name}: {message}"),
             Self::CannotAssign { name } => write!(f, "{name}: cannot assign in this way"),
+            Self::Arith(error) => write!(f, "arithmetic: {error}"),
         }
     }
 }
@@ -131,6 +156,42 @@ pub fn expand_string(word: &Word, env: &mut dyn Env) -> Result<String, ExpandErr
         text.push_str(&field.text);
     }
     Ok(text)
+}
+
+/// Expands a word into a pattern for `case`: one string, without field
+/// splitting, whose quoted characters special in patterns are escaped by
+/// `\\` (so `"*"` matches only a `*`).
+///
+/// # Errors
+/// [`ExpandError`] from `${name?word}`, `${name=word}` and `$((...))`.
+pub fn expand_pattern(word: &Word, env: &mut dyn Env) -> Result<String, ExpandError> {
+    let mut fields = Fields::new(env, Splitting::Whole);
+    fields.word(&word.parts, Quoting::Unquoted, Level::Top)?;
+    let mut pattern = String::new();
+    for (i, field) in fields.finish().into_iter().enumerate() {
+        if i > 0 {
+            pattern.push(' ');
+        }
+        match field.pattern {
+            Some(escaped) => pattern.push_str(&escaped),
+            None => {
+                for c in field.text.chars() {
+                    if is_glob_char(c) {
+                        pattern.push('\\');
+                    }
+                    pattern.push(c);
+                }
+            }
+        }
+    }
+    Ok(pattern)
+}
+
+/// Removes the newlines at the end of a command's output.
+fn trim_newlines(mut text: String) -> String {
+    let len = text.trim_end_matches('\n').len();
+    text.truncate(len);
+    text
 }
 
 /// Whether text stands inside quotes.
@@ -298,6 +359,8 @@ impl<'e> Fields<'e> {
                 WordPart::Escaped(c) => self.quoted(c.encode_utf8(&mut [0; 4])),
                 WordPart::DoubleQuoted(inner) => self.double_quoted(inner)?,
                 WordPart::Param(param) => self.param(param, quoting)?,
+                WordPart::Arith(expression) => self.arith(expression, quoting)?,
+                WordPart::Command(program) => self.command(program, quoting),
             }
         }
         Ok(())
@@ -321,9 +384,26 @@ impl<'e> Fields<'e> {
             match part {
                 DqPart::Text(text) => self.quoted(text),
                 DqPart::Param(param) => self.param(param, Quoting::Quoted)?,
+                DqPart::Arith(expression) => self.arith(expression, Quoting::Quoted)?,
+                DqPart::Command(program) => self.command(program, Quoting::Quoted),
             }
         }
         Ok(())
+    }
+
+    /// `$((expression))`: its parameters expanded, then evaluated.
+    fn arith(&mut self, expression: &Word, quoting: Quoting) -> Result<(), ExpandError> {
+        let text = expand_string(expression, self.env)?;
+        let value = arith::eval(&text, &mut ArithVars(self.env)).map_err(ExpandError::Arith)?;
+        self.expanded(&value.to_string(), quoting);
+        Ok(())
+    }
+
+    /// `$(program)`: its output without trailing newlines, split unless
+    /// quoted.
+    fn command(&mut self, program: &List, quoting: Quoting) {
+        let output = trim_newlines(self.env.command_output(program));
+        self.expanded(&output, quoting);
     }
 
     /// The value of a parameter as one string, `None` if unset.

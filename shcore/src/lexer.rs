@@ -22,7 +22,9 @@ pub(crate) struct Lexer<'a> {
     /// Byte offset of the next character to read (always on a character
     /// boundary).
     pos: usize,
-    /// How many `${...}` words are open around the current position.
+    /// How many constructs are open around the current position
+    /// (compound commands, `${...}`, `$(...)`, `$((...))`), counted
+    /// together against [`MAX_DEPTH`].
     depth: usize,
 }
 
@@ -36,13 +38,9 @@ pub(crate) fn ends_word(c: char) -> bool {
 }
 
 impl<'a> Lexer<'a> {
-    /// A lexer at the start of `src`.
-    pub(crate) fn new(src: &'a str) -> Self {
-        Self {
-            src,
-            pos: 0,
-            depth: 0,
-        }
+    /// A lexer at byte `pos` of `src`, `depth` levels deep.
+    pub(crate) fn at(src: &'a str, pos: usize, depth: usize) -> Self {
+        Self { src, pos, depth }
     }
 
     /// The next character, not consumed.
@@ -168,8 +166,9 @@ impl<'a> Lexer<'a> {
         Ok(Some(fd))
     }
 
-    /// Enters a nested `${...}` word, failing past [`MAX_DEPTH`].
-    fn enter(&mut self, offset: usize) -> Result<(), ParseError> {
+    /// Enters a nested construct (a compound command, `${...}`, `$(...)`,
+    /// `$((...))`), failing past [`MAX_DEPTH`].
+    pub(crate) fn enter(&mut self, offset: usize) -> Result<(), ParseError> {
         if self.depth >= MAX_DEPTH {
             return Err(ParseError::syntax(SyntaxErrorKind::TooDeep, offset));
         }
@@ -177,8 +176,8 @@ impl<'a> Lexer<'a> {
         Ok(())
     }
 
-    /// Leaves a nested `${...}` word.
-    fn leave(&mut self) {
+    /// Leaves a nested construct.
+    pub(crate) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
 }

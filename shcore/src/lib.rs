@@ -9,8 +9,10 @@
 //!   for another line) or [`ParseError::Syntax`].
 //! - [`print`]: `Display` for the tree, printing text that parses back to
 //!   the same tree.
-//! - [`expand`]: a word to fields (parameters, quote removal, field
-//!   splitting, `"$@"`, tilde) against an [`Env`] the shell implements.
+//! - [`expand`]: a word to fields (parameters, arithmetic, command
+//!   substitution, quote removal, field splitting, `"$@"`, tilde) against
+//!   an [`Env`] the shell implements.
+//! - [`arith`]: the expressions of arithmetic expansion `$((...))`.
 //! - [`glob`]: pathname pattern matching (`*`, `?`, `[...]`) of one name.
 //! - [`complete`]: which word a cursor is in and whether it names a command.
 //!
@@ -22,6 +24,7 @@
 
 extern crate alloc;
 
+pub mod arith;
 pub mod ast;
 pub mod complete;
 pub mod error;

@@ -6,16 +6,22 @@
 //! list      := (and_or (';' | '&' | NEWLINE) linebreak)* [and_or]
 //! and_or    := pipeline (('&&' | '||') linebreak pipeline)*
 //! pipeline  := ['!'] command ('|' linebreak command)*
-//! command   := simple | compound redirect*
+//! command   := simple | compound redirect* | NAME '(' ')' linebreak compound redirect*
 //! simple    := (assignment | redirect)* (word | redirect)*
-//! compound  := if | while | until | for | '{' list '}' | '(' list ')'
+//! compound  := if | while | until | for | case | '{' list '}' | '(' list ')'
+//! case      := 'case' word linebreak 'in' linebreak
+//!              ( ['('] word ('|' word)* ')' list [';;' linebreak] )* 'esac'
 //! ```
+//!
+//! `$(...)` in a word is parsed by a parser of its own over the same text,
+//! started by the lexer ([`substitution`]); `` `...` `` likewise over the
+//! text between the backquotes ([`parse_nested`]).
 //!
 //! Reserved words are recognized only as the first word of a command (and
 //! `in`, `do` where the `for` syntax expects them), so `echo if` runs echo.
 //! An end of input where more could follow gives
 //! [`ParseError::Incomplete`]; compound commands nest at most
-//! [`MAX_DEPTH`] deep. The compound commands live in `compound.rs`.
+//! [`crate::error::MAX_DEPTH`] deep. The compound commands live in `compound.rs`.
 
 mod compound;
 
@@ -23,10 +29,10 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::ast::{
-    AndOr, Assignment, Command, Connector, List, ListItem, LoopKind, Pipeline, Redirect,
-    RedirectOp, SimpleCommand, Word, WordPart, is_name,
+    AndOr, Assignment, Command, Connector, FunctionDef, List, ListItem, LoopKind, Pipeline,
+    Redirect, RedirectOp, SimpleCommand, Word, WordPart, is_name,
 };
-use crate::error::{Feature, Found, MAX_DEPTH, Missing, ParseError, SyntaxErrorKind};
+use crate::error::{Found, Missing, ParseError, SyntaxErrorKind};
 use crate::lexer::Lexer;
 use crate::token::{Keyword, Op, Token, TokenKind};
 
@@ -37,7 +43,13 @@ use crate::token::{Keyword, Op, Token, TokenKind};
 /// interactive shell reads another line, appends it after a newline and
 /// parses again); [`ParseError::Syntax`] if it cannot be a program.
 pub fn parse(src: &str) -> Result<List, ParseError> {
-    let mut parser = Parser::new(src);
+    parse_nested(src, 0)
+}
+
+/// Parses a whole program that stands `depth` levels deep (the text of a
+/// `` `...` `` command substitution).
+pub(crate) fn parse_nested(src: &str, depth: usize) -> Result<List, ParseError> {
+    let mut parser = Parser::new(Lexer::at(src, 0, depth));
     let list = parser.list()?;
     let token = parser.next()?;
     match token.kind {
@@ -46,13 +58,30 @@ pub fn parse(src: &str) -> Result<List, ParseError> {
     }
 }
 
-/// The parser's state.
+/// Parses the commands of `$(...)`, from `pos` (after the `(`) to the
+/// closing `)`, `depth` levels deep; `open` is where the `$` stands.
+/// Answers the list and the offset after the `)`.
+pub(crate) fn substitution(
+    src: &str,
+    pos: usize,
+    depth: usize,
+    open: usize,
+) -> Result<(List, usize), ParseError> {
+    let mut parser = Parser::new(Lexer::at(src, pos, depth));
+    let list = parser.list()?;
+    let token = parser.next()?;
+    match token.kind {
+        TokenKind::Op(Op::RParen) => Ok((list, token.offset + 1)),
+        _ => Err(unexpected(&token, Missing::CloseParen, open)),
+    }
+}
+
+/// The parser's state. Nesting (compound commands, `${...}`, `$(...)`)
+/// is counted by the lexer, in one count.
 struct Parser<'a> {
     lexer: Lexer<'a>,
     /// The next token, once looked at.
     peeked: Option<Token>,
-    /// How many compound commands are open.
-    depth: usize,
 }
 
 /// The error for `token` where something else was needed: incomplete if it
@@ -112,11 +141,10 @@ fn assignment(word: &Word) -> Option<Assignment> {
 }
 
 impl<'a> Parser<'a> {
-    fn new(src: &'a str) -> Self {
+    fn new(lexer: Lexer<'a>) -> Self {
         Self {
-            lexer: Lexer::new(src),
+            lexer,
             peeked: None,
-            depth: 0,
         }
     }
 
@@ -160,24 +188,20 @@ impl<'a> Parser<'a> {
 
     /// Enters a compound command starting at `offset`.
     fn enter(&mut self, offset: usize) -> Result<(), ParseError> {
-        if self.depth >= MAX_DEPTH {
-            return Err(ParseError::syntax(SyntaxErrorKind::TooDeep, offset));
-        }
-        self.depth += 1;
-        Ok(())
+        self.lexer.enter(offset)
     }
 
     /// Leaves a compound command.
     fn leave(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
+        self.lexer.leave();
     }
 
-    /// True if the next token ends a list: the end of input, `)`, or a
+    /// True if the next token ends a list: the end of input, `)`, `;;`, or a
     /// reserved word such as `fi` or `done`.
     fn at_list_end(&mut self) -> Result<bool, ParseError> {
         if matches!(
             self.peek()?.kind,
-            TokenKind::Eof | TokenKind::Op(Op::RParen)
+            TokenKind::Eof | TokenKind::Op(Op::RParen | Op::DoubleSemi)
         ) {
             return Ok(true);
         }
@@ -272,21 +296,16 @@ impl<'a> Parser<'a> {
                 Some(Keyword::Until) => self.loop_command(LoopKind::Until)?,
                 Some(Keyword::For) => self.for_command()?,
                 Some(Keyword::LBrace) => self.brace_group()?,
-                Some(Keyword::Case) => {
-                    return Err(ParseError::syntax(
-                        SyntaxErrorKind::Unsupported(Feature::Case),
-                        offset,
-                    ));
-                }
+                Some(Keyword::Case) => self.case_command()?,
                 Some(keyword) => {
                     return Err(ParseError::syntax(
                         SyntaxErrorKind::Unexpected(Found::Keyword(keyword)),
                         offset,
                     ));
                 }
-                None => return self.simple().map(Command::Simple),
+                None => return self.simple(),
             },
-            kind if starts_redirect(kind) => return self.simple().map(Command::Simple),
+            kind if starts_redirect(kind) => return self.simple(),
             _ => {
                 let token = self.next()?;
                 return Err(unexpected(&token, Missing::Command, offset));
@@ -300,8 +319,9 @@ impl<'a> Parser<'a> {
     }
 
     /// Parses a simple command (the next token is a word or starts a
-    /// redirection).
-    fn simple(&mut self) -> Result<SimpleCommand, ParseError> {
+    /// redirection), or a function definition (`name()` then a compound
+    /// command).
+    fn simple(&mut self) -> Result<Command, ParseError> {
         let mut command = SimpleCommand::default();
         loop {
             let token = self.next()?;
@@ -316,22 +336,45 @@ impl<'a> Parser<'a> {
                     }
                 }
                 TokenKind::Op(Op::LParen)
-                    if command.words.len() == 1 && command.assignments.is_empty() =>
+                    if command.words.len() == 1
+                        && command.assignments.is_empty()
+                        && command.redirects.is_empty() =>
                 {
-                    return Err(ParseError::syntax(
-                        SyntaxErrorKind::Unsupported(Feature::Function),
-                        token.offset,
-                    ));
+                    return self.function(&command.words[0], token.offset);
                 }
                 _ => {
                     let is_redirect = starts_redirect(&token.kind);
                     self.peeked = Some(token);
                     if !is_redirect {
-                        return Ok(command);
+                        return Ok(Command::Simple(command));
                     }
                     command.redirects.push(self.redirect()?);
                 }
             }
+        }
+    }
+
+    /// The rest of `name() compound-command` (after the `(` at `open`).
+    fn function(&mut self, name: &Word, open: usize) -> Result<Command, ParseError> {
+        let Some(name) = name.as_literal().filter(|name| is_name(name)) else {
+            return Err(ParseError::syntax(
+                SyntaxErrorKind::Unexpected(Found::Operator("(")),
+                open,
+            ));
+        };
+        let token = self.next()?;
+        if token.kind != TokenKind::Op(Op::RParen) {
+            return Err(unexpected(&token, Missing::CloseParen, open));
+        }
+        self.command_after(open)?;
+        let offset = self.peek()?.offset;
+        match self.command()? {
+            Command::Compound(body, redirects) => Ok(Command::Function(FunctionDef {
+                name: name.into(),
+                body,
+                redirects,
+            })),
+            _ => Err(ParseError::syntax(SyntaxErrorKind::BadFunctionBody, offset)),
         }
     }
 
@@ -361,3 +404,6 @@ impl<'a> Parser<'a> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod constructs_tests;

@@ -29,6 +29,8 @@ enum Place {
     Value,
     /// The word of `${name:-word}`.
     Brace,
+    /// The expression of `$((...))`.
+    Arith,
 }
 
 /// True if `c` must be escaped in unquoted text printed at `place`.
@@ -36,6 +38,7 @@ fn special(c: char, place: Place) -> bool {
     match place {
         Place::Word | Place::Value => ends_word(c) || matches!(c, '\'' | '"' | '\\' | '$' | '`'),
         Place::Brace => matches!(c, '}' | '\'' | '"' | '\\' | '$' | '`'),
+        Place::Arith => matches!(c, '\'' | '"' | '\\' | '$' | '`'),
     }
 }
 
@@ -56,7 +59,7 @@ fn first_char(part: &WordPart) -> Option<char> {
         WordPart::SingleQuoted(_) => Some('\''),
         WordPart::Escaped(_) => Some('\\'),
         WordPart::DoubleQuoted(_) => Some('"'),
-        WordPart::Param(_) => Some('$'),
+        WordPart::Param(_) | WordPart::Arith(_) | WordPart::Command(_) => Some('$'),
     }
 }
 
@@ -75,7 +78,7 @@ fn write_literal(
     let mut first = word_start;
     while let Some(c) = chars.next() {
         let following = chars.peek().copied().or(next);
-        if c == '\n' && place != Place::Brace {
+        if c == '\n' && matches!(place, Place::Word | Place::Value) {
             f.write_str("'\n'")?;
         } else if c == '$' && !dollar_expands(following) {
             f.write_char('$')?;
@@ -117,11 +120,13 @@ fn write_double_quoted(f: &mut Formatter<'_>, parts: &[DqPart]) -> fmt::Result {
             DqPart::Param(param) => {
                 let next = match parts.get(i + 1) {
                     Some(DqPart::Text(text)) => text.chars().next(),
-                    Some(DqPart::Param(_)) => Some('$'),
+                    Some(DqPart::Param(_) | DqPart::Arith(_) | DqPart::Command(_)) => Some('$'),
                     None => Some('"'),
                 };
                 write_param(f, param, next)?;
             }
+            DqPart::Arith(word) => write_arith(f, word)?,
+            DqPart::Command(list) => write_command(f, list)?,
         }
     }
     f.write_char('"')
@@ -195,9 +200,26 @@ fn write_word(f: &mut Formatter<'_>, word: &Word, place: Place) -> fmt::Result {
             }
             WordPart::DoubleQuoted(parts) => write_double_quoted(f, parts)?,
             WordPart::Param(param) => write_param(f, param, next)?,
+            WordPart::Arith(word) => write_arith(f, word)?,
+            WordPart::Command(list) => write_command(f, list)?,
         }
     }
     Ok(())
+}
+
+/// `$((expression))`.
+fn write_arith(f: &mut Formatter<'_>, word: &Word) -> fmt::Result {
+    f.write_str("$((")?;
+    write_word(f, word, Place::Arith)?;
+    f.write_str("))")
+}
+
+/// `$(list)`, with a blank after `$(` when the list starts with `(` (so it
+/// does not read as `$((`).
+fn write_command(f: &mut Formatter<'_>, list: &List) -> fmt::Result {
+    let text = alloc::format!("{list}");
+    let blank = if text.starts_with('(') { " " } else { "" };
+    write!(f, "$({blank}{text})")
 }
 
 impl Display for Word {
@@ -339,6 +361,13 @@ impl Display for Command {
                 }
                 Ok(())
             }
+            Self::Function(def) => {
+                write!(f, "{}() {}", def.name, def.body)?;
+                for redirect in &def.redirects {
+                    write!(f, " {redirect}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -391,6 +420,24 @@ impl Display for CompoundCommand {
                 f.write_str("; do ")?;
                 body(f, &command.body)?;
                 f.write_str(" done")
+            }
+            Self::Case(command) => {
+                write!(f, "case {} in", command.word)?;
+                for item in &command.items {
+                    // Always `(` first: a first pattern `esac` stays a
+                    // pattern.
+                    f.write_str(" (")?;
+                    for (i, pattern) in item.patterns.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(" | ")?;
+                        }
+                        write!(f, "{pattern}")?;
+                    }
+                    f.write_str(") ")?;
+                    write_list(f, &item.body, false)?;
+                    f.write_str(";;")?;
+                }
+                f.write_str(" esac")
             }
         }
     }

@@ -16,9 +16,10 @@ use crate::io::Io;
 use crate::shell::{Flow, Run, Shell};
 
 /// The built-ins' names, sorted (also for completion and `help`).
-pub const NAMES: [&str; 23] = [
-    ".", ":", "[", "break", "cd", "continue", "echo", "exit", "export", "false", "fg", "help",
-    "jobs", "kill", "pwd", "read", "set", "shift", "source", "test", "true", "unset", "wait",
+pub const NAMES: [&str; 26] = [
+    ".", ":", "[", "break", "cd", "command", "continue", "echo", "exit", "export", "false", "fg",
+    "help", "jobs", "kill", "pwd", "read", "return", "set", "shift", "source", "test", "true",
+    "type", "unset", "wait",
 ];
 
 /// Whether `name` is a built-in.
@@ -75,6 +76,9 @@ pub fn run(shell: &mut Shell, argv: &[String], io: &Io) -> Run {
         "wait" => wait(shell, args, io),
         "kill" => Ok(kill(shell, args, io)),
         "help" => Ok(write_out(shell, io, name, HELP.as_bytes())),
+        "return" => crate::functions::return_builtin(shell, args, io),
+        "type" => Ok(crate::functions::type_builtin(shell, args, io)),
+        "command" => Ok(crate::functions::command_query(shell, args, io)),
         _ => Ok(127),
     }
 }
@@ -83,11 +87,13 @@ pub fn run(shell: &mut Shell, argv: &[String], io: &Io) -> Run {
 const HELP: &str = "\
 Mica sh: a small POSIX-like shell (docs/shell.md).
   Built-ins: cd [DIR|-], pwd, echo [-neE], exit [N], export [NAME[=V]],
-    unset NAME, set [-ex] [-- ARGS], shift [N], read [-r] [-p P] NAME...,
+    unset [-f] NAME, set [-ex] [-- ARGS], shift [N], read [-r] [-p P] NAME...,
     test/[ EXPR ], source/. FILE, jobs, fg [%N], wait [%N|PID], kill [%N|PID],
-    break [N], continue [N], true, false, :, help
+    break [N], continue [N], return [N], type NAME, command [-v] NAME,
+    true, false, :, help
   Syntax: a | b, a && b, a || b, a; b, a &, > < >> 2> 2>&1, 'x' \"$v\",
-    if/then/elif/else/fi, while/until/do/done, for NAME in ...; do ...; done
+    $((1 + 2)), $(cmd), `cmd`, if/then/elif/else/fi, while/until/do/done,
+    for NAME in ...; do ...; done, case W in P|Q) ...;; esac, f() { ...; }
   Programs in /bin (ls /bin): ls cat grep sort wc head tail ps free ...
     each with --help.
   Keys: arrows, Home/End, ^A ^E ^K ^U ^W ^Y ^R, Tab completes, ^C interrupts,
@@ -168,7 +174,8 @@ fn exit(shell: &mut Shell, args: &[String], io: &Io) -> Run {
 }
 
 /// `NAME='value'` with the value quoted so the shell reads it back.
-fn quoted(value: &str) -> String {
+/// A value in single quotes, as shell text.
+pub fn quoted(value: &str) -> String {
     format!("'{}'", value.replace('\'', "'\\''"))
 }
 
@@ -202,6 +209,9 @@ fn export(shell: &mut Shell, args: &[String], io: &Io) -> i32 {
 }
 
 fn unset(shell: &mut Shell, args: &[String], io: &Io) -> i32 {
+    if args.first().is_some_and(|a| a == "-f") {
+        return crate::functions::unset_functions(shell, &args[1..]);
+    }
     let mut status = 0;
     for arg in args.iter().filter(|a| *a != "-v") {
         if !shcore::ast::is_name(arg) {

@@ -20,12 +20,13 @@ use core::sync::atomic::Ordering;
 use files::{File, FsError, OpenFlags};
 use process::{Command as Spawn, End, ProcError};
 use shcore::ast::{
-    AndOr, Command, CompoundCommand, Connector, For, If, List, Loop, LoopKind, Pipeline, Redirect,
-    RedirectOp, SimpleCommand, Word,
+    AndOr, Case, Command, CompoundCommand, Connector, For, If, List, Loop, LoopKind, Pipeline,
+    Redirect, RedirectOp, SimpleCommand, Word,
 };
-use shcore::expand::{Field, expand_string, expand_word};
+use shcore::expand::{Field, expand_pattern, expand_string, expand_word};
 
 use crate::builtins;
+use crate::functions::is_special;
 use crate::io::{Io, fd};
 use crate::jobs::Child;
 use crate::shell::{Flow, Run, Shell};
@@ -81,6 +82,7 @@ impl Shell {
 
     /// `a | b &`: its programs run on as a job. An and-or list with `&&`
     /// or `||` runs in the foreground (there is no subshell to run it in).
+    #[inline(never)]
     fn run_background(&mut self, and_or: &AndOr) -> Run {
         if and_or.rest.is_empty() {
             self.run_pipeline(&and_or.first, true)
@@ -91,6 +93,25 @@ impl Shell {
 
     /// Runs a pipeline; in the background when `background`.
     fn run_pipeline(&mut self, pipeline: &Pipeline, background: bool) -> Run {
+        if pipeline.commands.len() > 1 || background {
+            return self.run_stages(pipeline, background);
+        }
+        // One command in the foreground: its frame is small, which matters
+        // as functions recurse through here.
+        let status = match self.run_command(&pipeline.commands[0], self.io.clone())? {
+            Stage::Done(status) => status,
+            started => self.finish(&mut [Some(started)], true)?,
+        };
+        Ok(if pipeline.negated {
+            i32::from(status == 0)
+        } else {
+            status
+        })
+    }
+
+    /// Runs a pipeline of several commands, or one in the background.
+    #[inline(never)]
+    fn run_stages(&mut self, pipeline: &Pipeline, background: bool) -> Run {
         let count = pipeline.commands.len();
         let mut ios = vec![self.io.clone(); count];
         for i in 1..count {
@@ -122,7 +143,10 @@ impl Shell {
                             continue;
                         }
                     };
-                    if prepared.argv.is_empty() || builtins::is_builtin(&prepared.argv[0]) {
+                    if prepared.argv.is_empty()
+                        || builtins::is_builtin(&prepared.argv[0])
+                        || self.functions.contains_key(&prepared.argv[0])
+                    {
                         deferred.push((i, Some(prepared)));
                     } else {
                         let io = core::mem::take(&mut ios[i]);
@@ -178,6 +202,9 @@ impl Shell {
     }
 
     /// Waits for a pipeline's programs; the last stage's status.
+    // Kept out of line: its frame stays off the stack of nested calls
+    // (functions recurse through here).
+    #[inline(never)]
     fn finish(&mut self, stages: &mut [Option<Stage>], report: bool) -> Run {
         let mut children: Vec<&mut Child> = stages
             .iter_mut()
@@ -234,6 +261,7 @@ impl Shell {
     }
 
     /// Runs one command of a pipeline that runs alone (or in the shell).
+    #[inline(never)]
     fn run_command(&mut self, command: &Command, io: Io) -> Result<Stage, Flow> {
         match command {
             Command::Simple(simple) => {
@@ -252,11 +280,16 @@ impl Shell {
                 self.io = saved;
                 result.map(Stage::Done)
             }
+            Command::Function(def) => {
+                self.define(def);
+                Ok(Stage::Done(0))
+            }
         }
     }
 
     /// Runs an expanded simple command: a built-in in the shell, a
     /// program started and (alone in its pipeline) waited for.
+    #[inline(never)]
     fn run_prepared(
         &mut self,
         simple: &SimpleCommand,
@@ -269,11 +302,53 @@ impl Shell {
             for (name, value) in &prepared.assignments {
                 self.set(name, value);
             }
+            // `$?` is the last command substitution's status, if any.
+            let status = self.substitution_status.take().unwrap_or(0);
             return Ok(Stage::Done(match self.redirect(&simple.redirects, io) {
-                Some(_) => 0,
+                Some(_) => status,
                 None => 1,
             }));
         };
+        // `command NAME ARGS` runs NAME skipping functions.
+        let (argv, functions) = match prepared.argv.get(1) {
+            Some(next) if name == "command" && !next.starts_with('-') => {
+                (&prepared.argv[1..], false)
+            }
+            _ => (&prepared.argv[..], true),
+        };
+        let name = &argv[0];
+        if functions
+            && !is_special(name)
+            && let Some(def) = self.function(name)
+        {
+            let Some(io) = self.redirect(&simple.redirects, io) else {
+                return Ok(Stage::Done(1));
+            };
+            for (name, value) in &prepared.assignments {
+                self.set(name, value);
+            }
+            return self.call(&def, argv, io).map(Stage::Done);
+        }
+        if argv.len() < prepared.argv.len() {
+            let prepared = Prepared {
+                assignments: prepared.assignments.clone(),
+                argv: argv.to_vec(),
+            };
+            return self.run_prepared_found(simple, &prepared, io, remaining);
+        }
+        self.run_prepared_found(simple, prepared, io, remaining)
+    }
+
+    /// Runs an expanded simple command that is no function: a built-in or
+    /// a program.
+    fn run_prepared_found(
+        &mut self,
+        simple: &SimpleCommand,
+        prepared: &Prepared,
+        io: Io,
+        remaining: usize,
+    ) -> Result<Stage, Flow> {
+        let name = &prepared.argv[0];
         if builtins::is_builtin(name) {
             let Some(io) = self.redirect(&simple.redirects, io) else {
                 return Ok(Stage::Done(1));
@@ -292,7 +367,11 @@ impl Shell {
     }
 
     /// Expands a simple command's assignments and words.
+    // Kept out of line: its frame stays off the stack of nested calls
+    // (functions recurse through here).
+    #[inline(never)]
     fn prepare(&mut self, simple: &SimpleCommand) -> Result<Prepared, i32> {
+        self.substitution_status = None;
         let mut assignments = Vec::new();
         for assignment in &simple.assignments {
             match expand_string(&assignment.value, self) {
@@ -335,6 +414,9 @@ impl Shell {
     /// Starts a program with `io` redirected; `remaining` counts the
     /// programs of the pipeline still to start, this one included (they
     /// share what is left of the budget).
+    // Kept out of line: its frame stays off the stack of nested calls
+    // (functions recurse through here).
+    #[inline(never)]
     fn launch(
         &mut self,
         simple: &SimpleCommand,
@@ -416,7 +498,7 @@ impl Shell {
 
     /// Applies redirections to a copy of `io`; `None` (after a message)
     /// if one failed.
-    fn redirect(&mut self, redirects: &[Redirect], mut io: Io) -> Option<Io> {
+    pub(crate) fn redirect(&mut self, redirects: &[Redirect], mut io: Io) -> Option<Io> {
         for redirect in redirects {
             let fd = redirect.fd.unwrap_or_else(|| redirect.op.default_fd()) as usize;
             let target = match expand_word(&redirect.target, self) {
@@ -490,7 +572,8 @@ impl Shell {
         1
     }
 
-    fn run_compound(&mut self, compound: &CompoundCommand) -> Run {
+    #[inline(never)]
+    pub(crate) fn run_compound(&mut self, compound: &CompoundCommand) -> Run {
         match compound {
             CompoundCommand::BraceGroup(list) => self.run_list(list),
             // No fork: a subshell's variable changes and `cd` are undone
@@ -511,9 +594,39 @@ impl Shell {
             CompoundCommand::If(branches) => self.run_if(branches),
             CompoundCommand::Loop(looped) => self.run_loop(looped),
             CompoundCommand::For(each) => self.run_for(each),
+            CompoundCommand::Case(case) => self.run_case(case),
         }
     }
 
+    /// `case`: the body of the first item with a pattern that matches the
+    /// word (patterns expanded in order, up to the match); 0 if none does.
+    // Kept out of line: its frame stays off the stack of nested calls
+    // (functions recurse through here).
+    #[inline(never)]
+    fn run_case(&mut self, case: &Case) -> Run {
+        let word = match expand_string(&case.word, self) {
+            Ok(word) => word,
+            Err(error) => return Ok(self.expand_error(error)),
+        };
+        for item in &case.items {
+            for pattern in &item.patterns {
+                let pattern = match expand_pattern(pattern, self) {
+                    Ok(pattern) => pattern,
+                    Err(error) => return Ok(self.expand_error(error)),
+                };
+                if shcore::glob::matches(&pattern, &word) {
+                    return if item.body.items.is_empty() {
+                        Ok(0)
+                    } else {
+                        self.run_list(&item.body)
+                    };
+                }
+            }
+        }
+        Ok(0)
+    }
+
+    #[inline(never)]
     fn run_if(&mut self, command: &If) -> Run {
         for (condition, body) in &command.branches {
             if self.run_condition(condition)? == 0 {
@@ -534,6 +647,7 @@ impl Shell {
         result
     }
 
+    #[inline(never)]
     fn run_loop(&mut self, looped: &Loop) -> Run {
         let mut status = 0;
         self.loop_depth += 1;
@@ -572,6 +686,9 @@ impl Shell {
         }
     }
 
+    // Kept out of line: its frame stays off the stack of nested calls
+    // (functions recurse through here).
+    #[inline(never)]
     fn run_for(&mut self, each: &For) -> Run {
         let values: Vec<String> = match &each.words {
             Some(words) => {
@@ -617,7 +734,7 @@ const CHILD_FRAMES_MAX: u64 = 4096;
 
 /// The budget of a child, in frames: a share of what the shell has left,
 /// so that every program of a pipeline gets one.
-fn child_budget(remaining: usize) -> u64 {
+pub(crate) fn child_budget(remaining: usize) -> u64 {
     let own = rt::process::own_caps().budget;
     let free = rt::sys::budget_info(own)
         .map(|s| s.limit.saturating_sub(s.used))

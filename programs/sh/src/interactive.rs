@@ -190,7 +190,7 @@ pub fn run(shell: &mut Shell, slot: CapSlot) -> i32 {
                         return status;
                     }
                     Err(Flow::Interrupted) => {}
-                    Err(Flow::Break(_) | Flow::Continue(_)) => {}
+                    Err(Flow::Break(_) | Flow::Continue(_) | Flow::Return(_)) => {}
                 }
             }
         }

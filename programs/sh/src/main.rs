@@ -19,10 +19,12 @@ extern crate alloc;
 
 mod builtins;
 mod exec;
+mod functions;
 mod interactive;
 mod io;
 mod jobs;
 mod shell;
+mod subst;
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -101,6 +103,7 @@ fn finish(result: Run) -> i32 {
         Ok(status) => status,
         Err(Flow::Exit(status)) => status,
         Err(Flow::Interrupted) => 130,
+        Err(Flow::Return(status)) => status,
         Err(Flow::Break(_) | Flow::Continue(_)) => 0,
     }
 }

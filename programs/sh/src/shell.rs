@@ -5,10 +5,12 @@
 
 use alloc::collections::BTreeMap;
 use alloc::format;
+use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use shcore::ast::FunctionDef;
 use shcore::{Env, ParseError};
 
 use crate::io::Io;
@@ -26,6 +28,8 @@ pub enum Flow {
     Continue(u32),
     /// ^C: abandon the whole command line.
     Interrupted,
+    /// `return N`: leave the function (or sourced file).
+    Return(i32),
 }
 
 /// A command's status, or the flow that cuts it short.
@@ -76,6 +80,13 @@ pub struct Shell {
     pub source_depth: u32,
     /// The line being read (for syntax error messages).
     pub line_number: usize,
+    /// Functions by name.
+    pub functions: BTreeMap<String, Rc<FunctionDef>>,
+    /// Function calls the running command is inside.
+    pub function_depth: u32,
+    /// The status of the last command substitution of the command being
+    /// expanded (`$?` of a command of only assignments).
+    pub substitution_status: Option<i32>,
 }
 
 impl Shell {
@@ -113,6 +124,9 @@ impl Shell {
             loop_depth: 0,
             source_depth: 0,
             line_number: 0,
+            functions: BTreeMap::new(),
+            function_depth: 0,
+            substitution_status: None,
         };
         if !shell.vars.contains_key("PATH") {
             shell.set_exported("PATH", "/bin");
@@ -268,6 +282,7 @@ impl Shell {
         self.line_number = saved_line;
         self.source_depth -= 1;
         match result {
+            Err(Flow::Return(status)) => Ok(status),
             // A syntax error ends the sourced file, not the shell.
             Err(Flow::Exit(2)) if self.status == 2 && self.source_depth > 0 => Ok(2),
             other => other,
@@ -389,5 +404,9 @@ impl Env for Shell {
 
     fn args(&self) -> &[String] {
         &self.args
+    }
+
+    fn command_output(&mut self, program: &shcore::ast::List) -> String {
+        self.substitute(program)
     }
 }

@@ -134,6 +134,11 @@ impl<M: Memory + ?Sized> Waker<M> for ServerBell {
     fn peer_may_sleep(&self) -> bool {
         false
     }
+
+    // It took a call it has not answered: the client is blocked in it.
+    fn answers_peer(&self) -> bool {
+        self.owes.get().is_some()
+    }
 }
 
 /// The client's side of a [`Doorbell`]: `wait` is a call, `wake` a

@@ -46,13 +46,17 @@ impl Env for FuzzEnv {
     fn args(&self) -> &[String] {
         &self.args
     }
+    fn command_output(&mut self, program: &List) -> String {
+        format!("{program}\n\n")
+    }
 }
 
 /// Calls `f` on every word of a tree.
 fn for_each_word(list: &List, f: &mut dyn FnMut(&Word)) {
     for item in &list.items {
-        let rest = item.and_or.rest.iter().map(|(_, p)| p);
-        for pipeline in std::iter::once(&item.and_or.first).chain(rest) {
+        let pipelines =
+            std::iter::once(&item.and_or.first).chain(item.and_or.rest.iter().map(|(_, p)| p));
+        for pipeline in pipelines {
             for command in &pipeline.commands {
                 match command {
                     Command::Simple(simple) => {
@@ -62,30 +66,44 @@ fn for_each_word(list: &List, f: &mut dyn FnMut(&Word)) {
                     }
                     Command::Compound(compound, redirects) => {
                         redirects.iter().for_each(|r| f(&r.target));
-                        match &**compound {
-                            CompoundCommand::BraceGroup(l) | CompoundCommand::Subshell(l) => {
-                                for_each_word(l, f)
-                            }
-                            CompoundCommand::If(c) => {
-                                for (condition, body) in &c.branches {
-                                    for_each_word(condition, f);
-                                    for_each_word(body, f);
-                                }
-                                if let Some(otherwise) = &c.otherwise {
-                                    for_each_word(otherwise, f);
-                                }
-                            }
-                            CompoundCommand::Loop(c) => {
-                                for_each_word(&c.condition, f);
-                                for_each_word(&c.body, f);
-                            }
-                            CompoundCommand::For(c) => {
-                                c.words.iter().flatten().for_each(&mut *f);
-                                for_each_word(&c.body, f);
-                            }
-                        }
+                        compound_words(compound, f);
+                    }
+                    Command::Function(def) => {
+                        def.redirects.iter().for_each(|r| f(&r.target));
+                        compound_words(&def.body, f);
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Calls `f` on every word of a compound command.
+fn compound_words(compound: &CompoundCommand, f: &mut dyn FnMut(&Word)) {
+    match compound {
+        CompoundCommand::BraceGroup(l) | CompoundCommand::Subshell(l) => for_each_word(l, f),
+        CompoundCommand::If(c) => {
+            for (condition, body) in &c.branches {
+                for_each_word(condition, f);
+                for_each_word(body, f);
+            }
+            if let Some(otherwise) = &c.otherwise {
+                for_each_word(otherwise, f);
+            }
+        }
+        CompoundCommand::Loop(c) => {
+            for_each_word(&c.condition, f);
+            for_each_word(&c.body, f);
+        }
+        CompoundCommand::For(c) => {
+            c.words.iter().flatten().for_each(&mut *f);
+            for_each_word(&c.body, f);
+        }
+        CompoundCommand::Case(c) => {
+            f(&c.word);
+            for item in &c.items {
+                item.patterns.iter().for_each(&mut *f);
+                for_each_word(&item.body, f);
             }
         }
     }
@@ -118,6 +136,9 @@ fuzz_target!(|input: &[u8]| {
     };
     let names = ["a", "b.rs", ".hidden", "[x]"];
     for_each_word(&tree, &mut |word| {
+        if let Ok(pattern) = expand::expand_pattern(word, &mut env) {
+            let _ = shcore::glob::matches(&pattern, "a b");
+        }
         if let Ok(fields) = expand::expand_word(word, &mut env) {
             for field in fields {
                 let _ = field.glob(names);

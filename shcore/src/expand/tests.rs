@@ -53,6 +53,10 @@ impl Env for TestEnv {
     fn args(&self) -> &[String] {
         &self.args
     }
+    /// The "output" of a program is its text twice, each on a line.
+    fn command_output(&mut self, program: &List) -> String {
+        format!("{program}\n{program}\n\n")
+    }
 }
 
 /// The words of the one simple command in `src`.
@@ -225,4 +229,69 @@ fn assignment_values() {
     let value = expand_string(&simple.assignments[0].value, &mut env).unwrap();
     assert_eq!(value, "/home/me/xa  bone two words ");
     assert_eq!(expand_string(&Word::default(), &mut env).unwrap(), "");
+}
+
+#[test]
+fn arithmetic_expansion() {
+    let mut env = TestEnv::new();
+    env.vars.insert("n".into(), "4".into());
+    assert_eq!(
+        fields_in(&mut env, "echo $((n * 2)) $(($n+1))x \"$((1<<3))\""),
+        ["echo", "8", "5x", "8"]
+    );
+    assert_eq!(
+        fields_in(&mut env, "echo $((i = n + 1)) $i"),
+        ["echo", "5", "5"]
+    );
+    let words = words_of("echo $((1 / 0))");
+    assert_eq!(
+        expand_word(&words[1], &mut env),
+        Err(ExpandError::Arith(ArithError::DivisionByZero))
+    );
+    assert_eq!(
+        ExpandError::Arith(ArithError::DivisionByZero).to_string(),
+        "arithmetic: division by zero"
+    );
+    let words = words_of("echo $((x + 1))");
+    assert_eq!(
+        expand_word(&words[1], &mut env),
+        Err(ExpandError::Arith(ArithError::BadNumber(
+            "x".into(),
+            "a  b".into()
+        )))
+    );
+}
+
+#[test]
+fn command_substitution_output() {
+    let mut env = TestEnv::new();
+    // Trailing newlines go; unquoted output is split, quoted is not.
+    assert_eq!(
+        fields_in(&mut env, "echo $(a b)"),
+        ["echo", "a", "b", "a", "b"]
+    );
+    assert_eq!(
+        fields_in(&mut env, "echo \"$(a  b)\""),
+        ["echo", "a b\na b"]
+    );
+    assert_eq!(fields_in(&mut env, "echo x`c`y"), ["echo", "xc", "cy"]);
+    let words = words_of("x $(a)");
+    assert_eq!(expand_string(&words[1], &mut env), Ok("a\na".into()));
+}
+
+#[test]
+fn case_patterns() {
+    let mut env = TestEnv::new();
+    let pattern = |env: &mut TestEnv, src: &str| {
+        let words = words_of(&format!("x {src}"));
+        expand_pattern(&words[1], env).unwrap_or_else(|e| panic!("{src:?}: {e}"))
+    };
+    assert_eq!(pattern(&mut env, "a*"), "a*");
+    assert_eq!(pattern(&mut env, "'a*'"), "a\\*");
+    assert_eq!(pattern(&mut env, "\"[x]\"?"), "\\[x\\]?");
+    assert_eq!(pattern(&mut env, "$star"), "*.rs");
+    assert_eq!(pattern(&mut env, "\"$star\""), "\\*.rs");
+    assert_eq!(pattern(&mut env, "$x"), "a  b");
+    assert!(crate::glob::matches(&pattern(&mut env, "$star"), "main.rs"));
+    assert!(!crate::glob::matches(&pattern(&mut env, "'*'"), "main.rs"));
 }

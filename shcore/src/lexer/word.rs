@@ -18,8 +18,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{Lexer, ends_word};
-use crate::ast::{DqPart, Param, ParamForm, ParamName, TestOp, Word, WordPart};
-use crate::error::{Feature, Missing, ParseError, SyntaxErrorKind};
+use crate::ast::{DqPart, List, Param, ParamForm, ParamName, TestOp, Word, WordPart};
+use crate::error::{Found, Missing, ParseError, SyntaxErrorKind};
 
 /// Where a word stands, which decides what ends it.
 #[derive(Clone, Copy)]
@@ -29,6 +29,10 @@ enum Mode {
     /// The word of `${name:-word}` whose `${` is at this offset: ended by
     /// `}`.
     Brace(usize),
+    /// The expression of `$((...))` whose `$` is at this offset: ended by
+    /// the `))` that closes it (parentheses inside must balance); blanks and
+    /// operators are ordinary characters in it.
+    Arith(usize),
 }
 
 /// Collects the parts of a word, merging adjacent literal text.
@@ -104,17 +108,43 @@ impl Lexer<'_> {
     /// Lexes parts until the end of the word for `mode`.
     fn parts(&mut self, mode: Mode) -> Result<Word, ParseError> {
         let mut parts = Parts::default();
+        // Parentheses open inside `$((...))`.
+        let mut parens = 0usize;
         loop {
             let start = self.pos;
             let Some(c) = self.peek() else {
                 return match mode {
                     Mode::Normal => Ok(parts.finish()),
                     Mode::Brace(open) => Err(ParseError::incomplete(Missing::ParamBrace, open)),
+                    Mode::Arith(open) => Err(ParseError::incomplete(Missing::ArithParens, open)),
                 };
             };
             match (mode, c) {
                 (Mode::Normal, c) if ends_word(c) => return Ok(parts.finish()),
                 (Mode::Brace(_), '}') => return Ok(parts.finish()),
+                (Mode::Arith(_), '(') => {
+                    self.pos += 1;
+                    parens += 1;
+                    parts.literal.push('(');
+                }
+                (Mode::Arith(open), ')') if parens == 0 => {
+                    return match self.peek_second() {
+                        Some(')') => {
+                            self.pos += 2;
+                            Ok(parts.finish())
+                        }
+                        None => Err(ParseError::incomplete(Missing::ArithParens, open)),
+                        Some(_) => Err(ParseError::syntax(
+                            SyntaxErrorKind::Unexpected(Found::Operator(")")),
+                            start,
+                        )),
+                    };
+                }
+                (Mode::Arith(_), ')') => {
+                    self.pos += 1;
+                    parens -= 1;
+                    parts.literal.push(')');
+                }
                 (_, '\'') => {
                     self.pos += 1;
                     let rest = &self.src[self.pos..];
@@ -136,11 +166,28 @@ impl Lexer<'_> {
                         Some(c) => parts.push(WordPart::Escaped(c)),
                     }
                 }
+                // A `$` right before `` ` `` stands for itself; kept as
+                // `\$` (the same thing) so that the printer, which writes
+                // the substitution as `$(...)`, reads back the same tree.
+                (_, '$') if self.peek_second() == Some('`') => {
+                    self.pos += 1;
+                    parts.push(WordPart::Escaped('$'));
+                }
                 (_, '$') => match self.dollar()? {
-                    Some(param) => parts.push(WordPart::Param(param)),
+                    Some(part) => parts.push(part),
+                    // `$` then a line continuation: a literal `$` that the
+                    // text after the continuation would turn into a
+                    // parameter once printed on one line; kept as `\$`,
+                    // the same thing.
+                    None if self.src[self.pos..].starts_with("\\\n") => {
+                        parts.push(WordPart::Escaped('$'));
+                    }
                     None => parts.literal.push('$'),
                 },
-                (_, '`') => return Err(unsupported(Feature::CommandSubstitution, start)),
+                (_, '`') => {
+                    let list = self.backquoted(false)?;
+                    parts.push(WordPart::Command(list));
+                }
                 (_, c) => {
                     self.pos += c.len_utf8();
                     parts.literal.push(c);
@@ -155,7 +202,6 @@ impl Lexer<'_> {
         self.pos += 1;
         let mut dq = DqParts::default();
         loop {
-            let start = self.pos;
             match self.peek() {
                 None => return Err(ParseError::incomplete(Missing::DoubleQuote, open)),
                 Some('"') => {
@@ -174,14 +220,24 @@ impl Lexer<'_> {
                         _ => dq.text.push('\\'),
                     }
                 }
-                Some('$') => match self.dollar()? {
-                    Some(param) => {
-                        dq.flush();
-                        dq.parts.push(DqPart::Param(param));
-                    }
-                    None => dq.text.push('$'),
-                },
-                Some('`') => return Err(unsupported(Feature::CommandSubstitution, start)),
+                Some('$') => {
+                    let part = match self.dollar()? {
+                        Some(WordPart::Param(param)) => DqPart::Param(param),
+                        Some(WordPart::Arith(word)) => DqPart::Arith(word),
+                        Some(WordPart::Command(list)) => DqPart::Command(list),
+                        _ => {
+                            dq.text.push('$');
+                            continue;
+                        }
+                    };
+                    dq.flush();
+                    dq.parts.push(part);
+                }
+                Some('`') => {
+                    let list = self.backquoted(true)?;
+                    dq.flush();
+                    dq.parts.push(DqPart::Command(list));
+                }
                 Some(c) => {
                     self.pos += c.len_utf8();
                     dq.text.push(c);
@@ -190,29 +246,38 @@ impl Lexer<'_> {
         }
     }
 
-    /// Lexes what follows a `$` (at the `$`). Answers `None`, having
-    /// consumed only the `$`, when it is a literal dollar sign.
-    fn dollar(&mut self) -> Result<Option<Param>, ParseError> {
+    /// Lexes what follows a `$` (at the `$`): a parameter, `$((...))` or
+    /// `$(...)`. Answers `None`, having consumed only the `$`, when it is a
+    /// literal dollar sign.
+    fn dollar(&mut self) -> Result<Option<WordPart>, ParseError> {
         let start = self.pos;
         self.pos += 1;
         let plain = |name| {
-            Ok(Some(Param {
+            Ok(Some(WordPart::Param(Param {
                 name,
                 form: ParamForm::Plain,
-            }))
+            })))
         };
         match self.peek() {
             Some('{') => {
                 self.pos += 1;
-                self.braced(start).map(Some)
+                self.braced(start).map(|p| Some(WordPart::Param(p)))
+            }
+            Some('(') if self.peek_second() == Some('(') => {
+                self.pos += 2;
+                self.enter(start)?;
+                let word = self.parts(Mode::Arith(start));
+                self.leave();
+                Ok(Some(WordPart::Arith(word?)))
             }
             Some('(') => {
-                let feature = if self.peek_second() == Some('(') {
-                    Feature::Arithmetic
-                } else {
-                    Feature::CommandSubstitution
-                };
-                Err(unsupported(feature, start))
+                self.pos += 1;
+                self.enter(start)?;
+                let result = crate::parser::substitution(self.src, self.pos, self.depth, start);
+                self.leave();
+                let (list, end) = result?;
+                self.pos = end;
+                Ok(Some(WordPart::Command(list)))
             }
             Some(c) if is_name_start(c) => plain(ParamName::Var(self.name())),
             Some(c) if c.is_ascii_digit() => {
@@ -314,6 +379,41 @@ impl Lexer<'_> {
     }
 }
 
-fn unsupported(feature: Feature, offset: usize) -> ParseError {
-    ParseError::syntax(SyntaxErrorKind::Unsupported(feature), offset)
+impl Lexer<'_> {
+    /// Lexes `` `...` `` (at the opening backquote) and parses the
+    /// commands in it. Inside, `\` escapes `$`, `` ` `` and `\` (and `"`
+    /// when the backquotes stand in double quotes); other backslashes stay.
+    /// A syntax error inside is reported at the opening backquote.
+    fn backquoted(&mut self, in_double_quotes: bool) -> Result<List, ParseError> {
+        let open = self.pos;
+        self.pos += 1;
+        let mut text = String::new();
+        loop {
+            match self.bump() {
+                None => return Err(ParseError::incomplete(Missing::Backquote, open)),
+                Some('`') => break,
+                Some('\\') => match self.peek() {
+                    Some(c @ ('$' | '`' | '\\')) => {
+                        self.pos += 1;
+                        text.push(c);
+                    }
+                    Some('"') if in_double_quotes => {
+                        self.pos += 1;
+                        text.push('"');
+                    }
+                    _ => text.push('\\'),
+                },
+                Some(c) => text.push(c),
+            }
+        }
+        self.enter(open)?;
+        let result = crate::parser::parse_nested(&text, self.depth);
+        self.leave();
+        result.map_err(|error| match error {
+            ParseError::Incomplete(incomplete) => {
+                ParseError::syntax(SyntaxErrorKind::InBackquotes(incomplete.missing), open)
+            }
+            ParseError::Syntax(syntax) => ParseError::syntax(syntax.kind, open),
+        })
+    }
 }

@@ -1,11 +1,12 @@
-//! The compound commands: `if`, `while`, `until`, `for`, `{ ...; }` and
-//! `( ... )`. Each one is entered with the parser's next token being its
-//! opening word, counts one level of nesting, and needs a non-empty body.
+//! The compound commands: `if`, `while`, `until`, `for`, `case`,
+//! `{ ...; }` and `( ... )`. Each one is entered with the parser's next
+//! token being its opening word, counts one level of nesting, and needs a
+//! non-empty body (a `case` item's body may be empty).
 
 use alloc::vec::Vec;
 
 use super::{Parser, unexpected};
-use crate::ast::{CompoundCommand, For, If, List, Loop, LoopKind, Word, is_name};
+use crate::ast::{Case, CaseItem, CompoundCommand, For, If, List, Loop, LoopKind, Word, is_name};
 use crate::error::{Missing, ParseError, SyntaxErrorKind};
 use crate::token::{Keyword, Op, TokenKind};
 
@@ -147,6 +148,70 @@ impl Parser<'_> {
                 _ => return Err(unexpected(&token, Missing::Keyword(Keyword::Do), open)),
             }
         }
+    }
+
+    /// `case WORD in [(]PATTERN[|PATTERN]...) list;; ... esac`; the `;;`
+    /// of the last item may be left out, and a body may be empty.
+    pub(super) fn case_command(&mut self) -> Result<CompoundCommand, ParseError> {
+        self.nested(|parser, open| {
+            let token = parser.next()?;
+            let word = match token.kind {
+                TokenKind::Word(word) => word,
+                TokenKind::Eof => return Err(ParseError::incomplete(Missing::Word, open)),
+                _ => return Err(unexpected(&token, Missing::Word, open)),
+            };
+            parser.skip_newlines()?;
+            parser.expect(Keyword::In, open)?;
+            let mut items = Vec::new();
+            loop {
+                parser.skip_newlines()?;
+                let token = parser.next()?;
+                let mut first = match token.kind {
+                    TokenKind::Word(end) if end.as_literal() == Some("esac") => {
+                        return Ok(CompoundCommand::Case(Case { word, items }));
+                    }
+                    TokenKind::Op(Op::LParen) => None,
+                    TokenKind::Word(pattern) => Some(pattern),
+                    _ => return Err(unexpected(&token, Missing::Keyword(Keyword::Esac), open)),
+                };
+                let mut patterns = Vec::new();
+                loop {
+                    let pattern = match first.take() {
+                        Some(pattern) => pattern,
+                        None => {
+                            let token = parser.next()?;
+                            match token.kind {
+                                TokenKind::Word(pattern) => pattern,
+                                _ => {
+                                    return Err(unexpected(
+                                        &token,
+                                        Missing::Keyword(Keyword::Esac),
+                                        open,
+                                    ));
+                                }
+                            }
+                        }
+                    };
+                    patterns.push(pattern);
+                    let token = parser.next()?;
+                    match token.kind {
+                        TokenKind::Op(Op::Pipe) => {}
+                        TokenKind::Op(Op::RParen) => break,
+                        _ => return Err(unexpected(&token, Missing::Keyword(Keyword::Esac), open)),
+                    }
+                }
+                let body = parser.list()?;
+                items.push(CaseItem { patterns, body });
+                let token = parser.next()?;
+                match &token.kind {
+                    TokenKind::Op(Op::DoubleSemi) => {}
+                    TokenKind::Word(end) if end.as_literal() == Some("esac") => {
+                        return Ok(CompoundCommand::Case(Case { word, items }));
+                    }
+                    _ => return Err(unexpected(&token, Missing::Keyword(Keyword::Esac), open)),
+                }
+            }
+        })
     }
 
     /// `{ list; }`

@@ -313,6 +313,9 @@ impl shcore::Env for TestEnv {
     fn args(&self) -> &[String] {
         &self.args
     }
+    fn command_output(&mut self, program: &List) -> String {
+        format!("{program}\n\n")
+    }
 }
 
 /// Calls `f` on every word of a tree (words, assignment values,
@@ -331,30 +334,44 @@ pub fn for_each_word(list: &List, f: &mut dyn FnMut(&Word)) {
                     }
                     Command::Compound(compound, redirects) => {
                         redirects.iter().for_each(|r| f(&r.target));
-                        match &**compound {
-                            CompoundCommand::BraceGroup(l) | CompoundCommand::Subshell(l) => {
-                                for_each_word(l, f);
-                            }
-                            CompoundCommand::If(c) => {
-                                for (condition, body) in &c.branches {
-                                    for_each_word(condition, f);
-                                    for_each_word(body, f);
-                                }
-                                if let Some(otherwise) = &c.otherwise {
-                                    for_each_word(otherwise, f);
-                                }
-                            }
-                            CompoundCommand::Loop(c) => {
-                                for_each_word(&c.condition, f);
-                                for_each_word(&c.body, f);
-                            }
-                            CompoundCommand::For(c) => {
-                                c.words.iter().flatten().for_each(&mut *f);
-                                for_each_word(&c.body, f);
-                            }
-                        }
+                        compound_words(compound, f);
+                    }
+                    Command::Function(def) => {
+                        def.redirects.iter().for_each(|r| f(&r.target));
+                        compound_words(&def.body, f);
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Calls `f` on every word of a compound command.
+fn compound_words(compound: &CompoundCommand, f: &mut dyn FnMut(&Word)) {
+    match compound {
+        CompoundCommand::BraceGroup(l) | CompoundCommand::Subshell(l) => for_each_word(l, f),
+        CompoundCommand::If(c) => {
+            for (condition, body) in &c.branches {
+                for_each_word(condition, f);
+                for_each_word(body, f);
+            }
+            if let Some(otherwise) = &c.otherwise {
+                for_each_word(otherwise, f);
+            }
+        }
+        CompoundCommand::Loop(c) => {
+            for_each_word(&c.condition, f);
+            for_each_word(&c.body, f);
+        }
+        CompoundCommand::For(c) => {
+            c.words.iter().flatten().for_each(&mut *f);
+            for_each_word(&c.body, f);
+        }
+        CompoundCommand::Case(c) => {
+            f(&c.word);
+            for item in &c.items {
+                item.patterns.iter().for_each(&mut *f);
+                for_each_word(&item.body, f);
             }
         }
     }

@@ -48,6 +48,6 @@ pub use context::UserContext;
 pub use fpu::FpuArea;
 pub use switch::{
     ResumeTarget, allow_interrupts, read_tls_bases, resume, resume_caller, wait_for_interrupt,
-    write_tls_bases,
+    write_fs_base, write_tls_bases,
 };
 pub use trap::{Fault, UserTrap, exception_name};

@@ -86,6 +86,23 @@ fn read_msr(msr: u32) -> u64 {
     u64::from(high) << 32 | u64::from(low)
 }
 
+/// Loads a thread's FS base alone (canonical: `ThreadWriteRegs` checks),
+/// when its GS base is the one live already: one instruction with
+/// FSGSBASE, and inline, where `write_tls_bases` swaps GS twice in a call.
+#[inline(always)]
+pub fn write_fs_base(fs: u64) {
+    if FSGSBASE.load(Ordering::Relaxed) {
+        // SAFETY: CR4.FSGSBASE is on (`use_fsgsbase`); the value is
+        // canonical, so the write cannot fault.
+        unsafe {
+            core::arch::asm!("wrfsbase {fs}", fs = in(reg) fs,
+                             options(nomem, nostack, preserves_flags))
+        };
+    } else {
+        FsBase::write(VirtAddr::new_truncate(fs));
+    }
+}
+
 /// Loads a thread's FS and GS base (canonical: `ThreadWriteRegs` checks).
 pub fn write_tls_bases(fs: u64, gs: u64) {
     if FSGSBASE.load(Ordering::Relaxed) {

@@ -34,6 +34,7 @@ mod sched;
 mod serial;
 pub mod sh;
 mod sh_console;
+mod sh_lang;
 pub mod spawn;
 mod stress;
 pub mod supervision;
@@ -415,6 +416,11 @@ pub static ALL: &[Test] = tests![
     sh::utilities,
     sh::devices,
     sh::reads_stdin_a_command_at_a_time,
+    sh_lang::arithmetic,
+    sh_lang::command_substitution,
+    sh_lang::case_command,
+    sh_lang::functions,
+    sh_lang::type_and_command,
     sh_console::interrupt_sleep,
     sh_console::line_editor,
     sh_console::pipeline_and_fault,

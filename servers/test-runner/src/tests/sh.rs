@@ -88,7 +88,7 @@ pub fn sh(script: &str) -> Result<Output, super::Failure> {
 
 /// Checks `sh -c SCRIPT` prints `out` on stdout, nothing on stderr, and
 /// exits with `status`.
-fn check(script: &str, out: &str, status: u64) -> TestResult {
+pub fn check(script: &str, out: &str, status: u64) -> TestResult {
     let got = sh(script)?;
     let want = Output {
         out: String::from(out),
@@ -103,7 +103,7 @@ fn check(script: &str, out: &str, status: u64) -> TestResult {
 }
 
 /// Checks stdout, stderr and status.
-fn check_err(script: &str, out: &str, err: &str, status: u64) -> TestResult {
+pub fn check_err(script: &str, out: &str, err: &str, status: u64) -> TestResult {
     let got = sh(script)?;
     let want = Output {
         out: String::from(out),
@@ -201,9 +201,9 @@ pub fn compound() -> TestResult {
     )?;
     check("for i in a b c; do echo $i; done", "a\nb\nc\n", 0)?;
     check_err(
-        "echo a; i=$(echo 1)",
+        "echo a; cat <<EOF",
         "",
-        "sh: -c: line 1: syntax error: command substitution not supported\n",
+        "sh: -c: line 1: syntax error: here-documents not supported\n",
         2,
     )?;
     check(
@@ -268,12 +268,6 @@ pub fn builtins() -> TestResult {
         2,
     )?;
     check("echo 'a b c' | { read x y; echo \"$y/$x\"; }", "b c/a\n", 0)?;
-    check_err(
-        "f() { :; }",
-        "",
-        "sh: -c: line 1: syntax error: function definitions not supported\n",
-        2,
-    )?;
     check(
         "echo 'echo sourced $1; V=set' > /tmp/src.sh; . /tmp/src.sh arg; echo $V; rm /tmp/src.sh",
         "sourced arg\nset\n",
