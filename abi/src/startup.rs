@@ -31,7 +31,10 @@ pub const STARTUP_MAGIC: u64 = u64::from_le_bytes(*b"MICASTRT");
 pub const STARTUP_VERSION: u32 = 3;
 /// Auxiliary-vector type whose value is the startup page's address.
 pub const AT_MICA_STARTUP: u64 = 0x4d49_0001;
-/// Where the loader maps the startup page.
+/// Where the loader maps the startup page of a program given a copy of
+/// the boot information ([`flags::BOOT_INFO`]); any other program's
+/// follows its first thread's block (the address is the first argument
+/// and the [`AT_MICA_STARTUP`] entry, never assumed).
 pub const STARTUP_ADDR: u64 = crate::layout::BOOT_INFO_ADDR;
 /// Capabilities a [`StartupInfo`] can name besides the fixed ones.
 pub const STARTUP_HANDLES: usize = 32;
@@ -127,6 +130,21 @@ impl Handle {
         Some(handle)
     }
 
+    /// Whether its name is `name` (as `self.name() == name`, without
+    /// decoding the name: a byte compare).
+    pub fn name_is(&self, name: &str) -> bool {
+        let bytes = name.as_bytes();
+        let len = bytes.len();
+        if len == 0 {
+            // An empty name also stands for one that is not UTF-8.
+            return self.name() == name;
+        }
+        len <= HANDLE_NAME_BYTES
+            && self.name.get(len).is_none_or(|&b| b == 0)
+            && self.name[..len] == *bytes
+            && !bytes.contains(&0)
+    }
+
     /// The name, up to the first NUL; empty if it is not UTF-8.
     pub fn name(&self) -> &str {
         let len = self
@@ -203,7 +221,7 @@ impl StartupInfo {
     pub fn handle_named(&self, kind: u32, name: &str) -> Option<crate::CapSlot> {
         self.handles
             .iter()
-            .find(|h| h.kind == kind && kind != handle::NONE && h.name() == name)
+            .find(|h| h.kind == kind && kind != handle::NONE && h.name_is(name))
             .map(|h| crate::CapSlot(h.slot))
     }
 
@@ -263,5 +281,39 @@ mod tests {
         let mut bad = Handle::new(1, 2, "ok").unwrap();
         bad.name[0] = 0xff;
         assert_eq!(bad.name(), "");
+    }
+
+    #[test]
+    fn name_is_agrees_with_name() {
+        let long = "x".repeat(HANDLE_NAME_BYTES);
+        let mut bad = Handle::new(1, 2, "ok").unwrap();
+        bad.name[0] = 0xff;
+        let mut nul_inside = Handle::new(1, 2, "ab").unwrap();
+        nul_inside.name[3] = b'c';
+        let handles = [
+            Handle::new(1, 2, "proc").unwrap(),
+            Handle::new(1, 2, "").unwrap(),
+            Handle::new(1, 2, &long).unwrap(),
+            bad,
+            nul_inside,
+        ];
+        let queries = [
+            "",
+            "proc",
+            "pro",
+            "procs",
+            "ok",
+            "\u{ff}k",
+            "ab",
+            "ab\0c",
+            "ab\0",
+            &long,
+            "xxxxxxxxxxxxxxxxxxxxxxxxy",
+        ];
+        for handle in &handles {
+            for query in queries {
+                assert_eq!(handle.name_is(query), handle.name() == query, "{query:?}");
+            }
+        }
     }
 }

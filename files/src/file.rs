@@ -142,7 +142,7 @@ impl File {
         let index = info
             .handles
             .iter()
-            .position(|h| h.kind == abi::startup::handle::FILE && h.name() == name)?;
+            .position(|h| h.kind == abi::startup::handle::FILE && h.name_is(name))?;
         let bit = 1u32.checked_shl(index as u32)?;
         if TAKEN.fetch_or(bit, Ordering::AcqRel) & bit != 0 {
             return None;

@@ -274,10 +274,10 @@ impl PageTree {
                 None => &self.root,
                 Some(node) => store.node(node),
             };
-            for (index, &value) in entries.iter().enumerate().take(run.end).skip(run.start) {
-                if value != 0 {
-                    f(base + index as u64, value);
-                }
+            let mut from = run.start;
+            while let Some(index) = first_nonzero(entries, from, run.end) {
+                f(base + index as u64, entries[index]);
+                from = index + 1;
             }
             page = base + run.end as u64;
         }
@@ -302,12 +302,13 @@ impl PageTree {
                 None => &mut self.root,
                 Some(node) => store.node_mut(node),
             };
-            let values = entries.iter_mut().enumerate().take(run.end).skip(run.start);
-            for (index, value) in values.filter(|(_, value)| **value != 0) {
-                match f(base + index as u64, *value) {
+            let mut from = run.start;
+            while let Some(index) = first_nonzero(entries, from, run.end) {
+                match f(base + index as u64, entries[index]) {
                     0 => {}
-                    new => *value = new,
+                    new => entries[index] = new,
                 }
+                from = index + 1;
             }
             page = base + run.end as u64;
         }
@@ -409,11 +410,7 @@ impl PageTree {
             None => &self.root,
             Some(node) => store.node(node),
         };
-        let range = entries.get(from..to)?;
-        range
-            .iter()
-            .position(|&entry| entry != 0)
-            .map(|at| at + from)
+        first_nonzero(entries, from, to)
     }
 
     /// Sets entry `index` of `holder` (`None`: the root) to `new`; returns
@@ -523,6 +520,30 @@ impl PageTree {
         }
         empty
     }
+}
+
+/// Entries [`first_nonzero`] tests at once.
+const SCAN_CHUNK: usize = 8;
+
+/// The index of the first non-zero entry of `entries[from..to]`, if any
+/// (`None` too for a range out of bounds). Runs of zeroes are passed
+/// [`SCAN_CHUNK`] entries at a time (one OR of them), as a sparse node
+/// has hundreds in a row.
+fn first_nonzero(entries: &[u64], from: usize, to: usize) -> Option<usize> {
+    let range = entries.get(from..to)?;
+    let mut chunks = range.chunks_exact(SCAN_CHUNK);
+    let mut at = from;
+    for chunk in &mut chunks {
+        if chunk.iter().fold(0, |any, &entry| any | entry) != 0 {
+            return chunk.iter().position(|&entry| entry != 0).map(|i| at + i);
+        }
+        at += SCAN_CHUNK;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&entry| entry != 0)
+        .map(|i| at + i)
 }
 
 /// Allocates `count` (at most [`MAX_DEPTH`]) zero-filled nodes. All or
@@ -805,6 +826,18 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn first_nonzero_matches_a_scan(
+            entries in prop::collection::vec(prop_oneof![3 => Just(0u64), 1 => 1u64..9], 0..70),
+            from in 0usize..75,
+            to in 0usize..75,
+        ) {
+            let naive = entries
+                .get(from..to)
+                .and_then(|range| range.iter().position(|&e| e != 0).map(|i| i + from));
+            prop_assert_eq!(first_nonzero(&entries, from, to), naive);
+        }
 
         #[test]
         fn matches_a_map_model(

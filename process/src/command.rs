@@ -24,6 +24,7 @@ use files::{File, FsError};
 use protocols::proc::NAME_MAX_BYTES;
 use rt::spawn::{ElfFile, Grant, Spawn, SpawnError};
 use rt::spawn_file::MappedFile;
+use rt::sync::OnceLock;
 
 use crate::server::{SERVICE, own, with};
 use crate::{ProcError, Process};
@@ -144,7 +145,7 @@ impl<'a> Command<'a> {
         let _ = rt::sys::cap_delete(work);
         let _ = rt::sys::cap_delete(own_cap);
         if started.is_ok() {
-            program.keep();
+            program.keep(self.path);
         }
         if let Err(error) = started {
             // Take down what was built, and reap it.
@@ -162,33 +163,27 @@ impl<'a> Command<'a> {
         let info = rt::start::startup_info();
         let mut grants: Vec<Grant<'_>> = Vec::new();
         let mut dups = Dups(Vec::new());
-        if let Some(info) = info {
-            for handle in info.handles.iter().filter(|h| h.kind == CLIENT) {
-                let name = handle.name();
-                let file_service = files::namespace::is_file_service(name);
-                if name == SERVICE || (file_service && !self.namespace) {
-                    continue;
-                }
-                // Passed with the rights it has now; a slot that no longer
-                // holds a service endpoint it may hand on is skipped.
-                let slot = CapSlot(handle.slot);
-                let Ok(cap) = rt::sys::cap_info(slot) else {
-                    continue;
-                };
-                let rights =
-                    Rights::from_bits_truncate(cap.rights) & (Rights::WRITE | Rights::GRANT);
-                if cap.object_type != abi::ObjectType::Endpoint.to_reg() as u32
-                    || !rights.contains(Rights::GRANT)
-                {
-                    continue;
-                }
-                grants.push(Grant {
-                    slot,
-                    rights,
-                    kind: CLIENT,
-                    name,
-                });
+        for &(slot, name, file_service) in services() {
+            if file_service && !self.namespace {
+                continue;
             }
+            // Passed with the rights it has now; a slot that no longer
+            // holds a service endpoint it may hand on is skipped.
+            let Ok(cap) = rt::sys::cap_info(slot) else {
+                continue;
+            };
+            let rights = Rights::from_bits_truncate(cap.rights) & (Rights::WRITE | Rights::GRANT);
+            if cap.object_type != abi::ObjectType::Endpoint.to_reg() as u32
+                || !rights.contains(Rights::GRANT)
+            {
+                continue;
+            }
+            grants.push(Grant {
+                slot,
+                rights,
+                kind: CLIENT,
+                name,
+            });
         }
         for (stdio, name) in self.stdio.iter().zip(["stdin", "stdout", "stderr"]) {
             let slot = match *stdio {
@@ -240,6 +235,30 @@ impl<'a> Command<'a> {
     }
 }
 
+/// The services the caller's startup page lists (`CLIENT` handles) but
+/// the process server's: slot, name, and whether it is a file service.
+/// Read once: the startup page never changes.
+fn services() -> &'static [(CapSlot, &'static str, bool)] {
+    static SERVICES: OnceLock<Vec<(CapSlot, &'static str, bool)>> = OnceLock::new();
+    SERVICES.get_or_init(|| {
+        let Some(info) = rt::start::startup_info() else {
+            return Vec::new();
+        };
+        info.handles
+            .iter()
+            .filter(|h| h.kind == CLIENT && !h.name_is(SERVICE))
+            .map(|h| {
+                let name = h.name();
+                (
+                    CapSlot(h.slot),
+                    name,
+                    files::namespace::is_file_service(name),
+                )
+            })
+            .collect()
+    })
+}
+
 /// The `ProcError` of a loader error.
 pub(crate) fn spawn_error(error: SpawnError) -> ProcError {
     match error {
@@ -285,6 +304,11 @@ impl Program {
     }
 
     pub(crate) fn open(path: &str) -> Result<Program, ProcError> {
+        // A path that does not depend on the current directory names what
+        // it named when it was kept: no need to resolve it again.
+        if let Some(file) = cache::find_given(path) {
+            return Ok(Program::Cached(file));
+        }
         let key = files::namespace::resolve(&files::getcwd(), path)
             .ok()
             .map(|target| (target.dir, target.path));
@@ -357,8 +381,9 @@ impl Program {
 
 impl Program {
     /// Keeps a file a server shared once the program started from it
-    /// (a file that fails to start is not kept).
-    pub(crate) fn keep(mut self) {
+    /// (a file that fails to start is not kept), found again by `path`
+    /// as given if that does not depend on the current directory.
+    pub(crate) fn keep(mut self, path: &str) {
         if let Program::Mapped {
             memory,
             offset,
@@ -366,7 +391,7 @@ impl Program {
             key,
         } = &mut self
             && let Some(key) = key.take()
-            && cache::add(key, *memory, *offset, *len)
+            && cache::add(key, path, *memory, *offset, *len)
         {
             // The cache owns the capability now.
             core::mem::forget(self);
@@ -397,39 +422,71 @@ mod cache {
 
     type Key = (CapSlot, String);
 
-    static FILES: Mutex<Vec<(Key, Arc<MappedFile>)>> = Mutex::new(Vec::new());
+    /// A kept file: where the namespace found it, the path it was asked
+    /// by if that does not depend on the current directory, and the file.
+    struct Entry {
+        key: Key,
+        given: Option<String>,
+        file: Arc<MappedFile>,
+    }
+
+    static FILES: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 
     /// The file kept for `key`, if any (and still good).
     pub(super) fn find(key: &Key) -> Option<Arc<MappedFile>> {
+        find_by(|entry| entry.key == *key)
+    }
+
+    /// The file kept for the cwd-independent `path` as given, if any.
+    pub(super) fn find_given(path: &str) -> Option<Arc<MappedFile>> {
+        if !independent(path) {
+            return None;
+        }
+        find_by(|entry| entry.given.as_deref() == Some(path))
+    }
+
+    fn find_by(matches: impl Fn(&Entry) -> bool) -> Option<Arc<MappedFile>> {
         let mut files = FILES.lock();
         forget_stale(&mut files);
-        let at = files.iter().position(|(k, _)| k == key)?;
-        if files[at].1.is_valid() {
-            return Some(Arc::clone(&files[at].1));
+        let at = files.iter().position(matches)?;
+        if files[at].file.is_valid() {
+            return Some(Arc::clone(&files[at].file));
         }
         files.swap_remove(at);
         None
     }
 
+    /// Whether `path` names the same file from any current directory
+    /// (an absolute path: the mounts never change).
+    fn independent(path: &str) -> bool {
+        path.starts_with('/')
+    }
+
     /// Keeps the file `memory` (a capability it takes on success) shares
-    /// for `key`; false if no window is free (the caller keeps `memory`).
-    pub(super) fn add(key: Key, memory: CapSlot, offset: u64, len: u64) -> bool {
+    /// for `key` (asked for by `path`); false if no window is free (the
+    /// caller keeps `memory`).
+    pub(super) fn add(key: Key, path: &str, memory: CapSlot, offset: u64, len: u64) -> bool {
         let mut files = FILES.lock();
         forget_stale(&mut files);
-        if files.try_reserve(1).is_err() || files.iter().any(|(k, _)| *k == key) {
+        if files.try_reserve(1).is_err() || files.iter().any(|entry| entry.key == key) {
             return false;
         }
         let Ok(file) = MappedFile::map(memory, offset, len) else {
             return false;
         };
-        files.push((key, Arc::new(file)));
+        let given = independent(path).then(|| String::from(path));
+        files.push(Entry {
+            key,
+            given,
+            file: Arc::new(file),
+        });
         true
     }
 
     /// Drops what a `fork` copied (the windows are unmapped, the
     /// capabilities were never this process's).
-    fn forget_stale(files: &mut Vec<(Key, Arc<MappedFile>)>) {
-        files.retain(|(_, file)| !file.is_stale());
+    fn forget_stale(files: &mut Vec<Entry>) {
+        files.retain(|entry| !entry.file.is_stale());
     }
 }
 

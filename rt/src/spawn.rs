@@ -14,7 +14,9 @@
 //! - the first thread's block at slot 0 of the thread area: a stack holding
 //!   the System V `argc`/`argv`/`envp`/auxiliary vector, the PT_TLS data
 //!   and the thread control block at the FS base, and the IPC buffer;
-//! - the startup page (`abi::startup::StartupInfo`), read-only;
+//! - the startup page (`abi::startup::StartupInfo`), read-only, right
+//!   after the block (so it needs no page tables of its own), or at
+//!   `abi::startup::STARTUP_ADDR` with a copy of the boot information;
 //! - the capabilities: its thread, address space, capability space and
 //!   budget, the parent endpoint (minted with a badge; also the thread's
 //!   fault endpoint), the debug capability if asked, and the handles the
@@ -620,12 +622,21 @@ impl<'a> Spawn<'a> {
                 cpu_features: crate::start::boot_info().map_or(0, |b| b.cpu_features),
                 handles,
             };
-            let rsp = self.fill(budget, aspace, image, &layout, thread_block, scratch, &info)?;
+            let startup_addr = self.startup_addr(thread_block, &layout);
+            let rsp = self.fill(
+                budget,
+                aspace,
+                image,
+                &layout,
+                (thread_block, startup_addr),
+                scratch,
+                &info,
+            )?;
             Ok(ExecImage {
                 aspace,
                 entry: image.entry(),
                 stack: rsp,
-                arg: startup::STARTUP_ADDR,
+                arg: startup_addr,
                 tls: tcb,
                 ipc_buffer,
             })
@@ -713,6 +724,18 @@ impl<'a> Spawn<'a> {
         Some(info)
     }
 
+    /// Where the startup page goes: right after the first thread's block
+    /// (its page tables are the block's), or at `STARTUP_ADDR` with the
+    /// copy of the boot information after it (where the runtime looks
+    /// for that).
+    fn startup_addr(&self, block_base: u64, layout: &Layout) -> u64 {
+        if self.boot_info {
+            startup::STARTUP_ADDR
+        } else {
+            block_base + layout.pages() * PAGE_BYTES
+        }
+    }
+
     /// Makes the child's memory: the segments' direct pages from the file's
     /// object, and one fresh object for everything else (each segment's
     /// other pages, then the first thread's block, then the startup page),
@@ -725,7 +748,7 @@ impl<'a> Spawn<'a> {
         aspace: CapSlot,
         image: &Image,
         layout: &Layout,
-        block_base: u64,
+        (block_base, startup_addr): (u64, u64),
         scratch: u64,
         info: &StartupInfo,
     ) -> Result<u64, SpawnError> {
@@ -765,7 +788,7 @@ impl<'a> Spawn<'a> {
                 }
             }
             let block = scratch + block_at * PAGE_BYTES;
-            let rsp = self.fill_block(image, layout, block_base, block)?;
+            let rsp = self.fill_block(image, layout, (block_base, startup_addr), block)?;
             let mut info = *info;
             info.argv = rsp + 8;
             info.envp = info.argv + (self.args.len() as u64 + 1) * 8;
@@ -796,7 +819,7 @@ impl<'a> Spawn<'a> {
                 aspace,
                 memory,
                 startup_at,
-                startup::STARTUP_ADDR,
+                startup_addr,
                 startup_pages,
                 MapFlags::READ,
             )?;
@@ -808,13 +831,14 @@ impl<'a> Spawn<'a> {
     }
 
     /// Writes the first thread's block, mapped at `scratch` in this space
-    /// and to be mapped at `base` in the child: the initial stack, the TLS
-    /// data and the TCB. Returns the initial stack pointer.
+    /// and to be mapped at `base` in the child: the initial stack (its
+    /// auxiliary vector naming the startup page at `startup_addr`), the
+    /// TLS data and the TCB. Returns the initial stack pointer.
     fn fill_block(
         &self,
         image: &Image,
         layout: &Layout,
-        base: u64,
+        (base, startup_addr): (u64, u64),
         scratch: u64,
     ) -> Result<u64, SpawnError> {
         let args: Vec<&[u8]> = self.args.iter().map(|a| a.as_bytes()).collect();
@@ -824,7 +848,7 @@ impl<'a> Spawn<'a> {
         random[8..].copy_from_slice(&self.entropy[3].to_le_bytes());
         let extra = [AuxEntry {
             kind: startup::AT_MICA_STARTUP,
-            value: startup::STARTUP_ADDR,
+            value: startup_addr,
         }];
         let stack = InitialStack {
             args: &args,

@@ -222,13 +222,16 @@ impl Objects {
         unsafe { &mut *(direct(id.0.get()) as *mut Slot) }
     }
 
-    /// Writes a slot of a fresh slot page (whose bytes are not yet a
-    /// valid `Slot`).
-    pub fn init_slot(&mut self, id: SlotId, slot: Slot) {
-        // SAFETY: `id` lies in a slot page the caller just allocated
-        // (nothing else refers to it); the direct map covers it, and slot
-        // addresses are multiples of SLOT_BYTES (Slot's alignment). `write`
-        // does not drop the old bytes, which are not a valid Slot yet.
+    /// Writes a slot of a slot page not yet in use (whose bytes are not
+    /// yet a valid `Slot`): one its capability space has not made ready
+    /// (`object::cspace`), so that nothing refers to it.
+    pub fn init_slot(id: SlotId, slot: Slot) {
+        // SAFETY: `id` lies in a slot page of a capability space that has
+        // not made it ready: `CSpace::slot_id` answers no slot of it, so
+        // no reference into it exists (and the kernel lock makes this the
+        // only code running); the direct map covers it, and slot addresses
+        // are multiples of SLOT_BYTES (Slot's alignment). `write` does not
+        // drop the old bytes, which are not a valid Slot yet.
         unsafe { (direct(id.0.get()) as *mut Slot).write(slot) };
     }
 

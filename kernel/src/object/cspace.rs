@@ -6,6 +6,12 @@
 //! finds the lowest free slot without scanning slot by slot. Slot 0 never
 //! holds a capability.
 //!
+//! The slot pages are made ready (their slots written empty) in order,
+//! the first at creation and each later one when a slot of it is first
+//! reserved: a process that uses a few slots of its 256 never pays for
+//! writing the rest. A slot of a page not yet ready is empty, and
+//! [`CSpace::slot_id`] answers none for it, so nothing reads its bytes.
+//!
 //! [`lookup`] is the one place that turns a slot number into an object: it
 //! checks the slot, the object type and the rights together.
 //!
@@ -39,6 +45,11 @@ pub struct CSpace {
     pub header: Header,
     /// Physical addresses of the slot pages (0 past the last).
     pages: [u64; MAX_PAGES],
+    /// Slots made ready (pages from the first, a whole number of them):
+    /// below it every slot holds a valid `Slot`.
+    ready: u32,
+    /// Its own id (the owner its slots name).
+    me: ObjId<CSpace>,
     /// Which slots are full.
     used: SlotBitmap<BITMAP_WORDS>,
 }
@@ -84,32 +95,18 @@ pub fn create(
     }
     // `count` is at most MAX_PAGES, so this is at most CSPACE_MAX_SLOTS.
     let limit = (count as u32).wrapping_mul(SLOTS_PER_PAGE);
-    let header = CSpace {
+    let Ok(id) = k.objects.alloc_with(|me| CSpace {
         header: Header::new(budget),
         pages,
+        ready: 0,
+        me,
         used: SlotBitmap::new(limit),
-    };
-    let Ok(id) = k.objects.alloc(header) else {
+    }) else {
         free_frames(&mut pages);
         budget::refund(k, budget, frames);
         return Err(SysError::OutOfMemory);
     };
-    for (page, &addr) in pages.iter().enumerate().take(count) {
-        for offset in 0..SLOTS_PER_PAGE {
-            let slot = Slot {
-                cap: None,
-                prev: None,
-                next: None,
-                depth: 0,
-                // Below `limit`, as `page < count`.
-                index: (page as u32)
-                    .wrapping_mul(SLOTS_PER_PAGE)
-                    .wrapping_add(offset),
-                owner: id,
-            };
-            k.objects.init_slot(slot_at(addr, offset), slot);
-        }
-    }
+    k.objects.get_mut(id).make_ready(0);
     Ok(id)
 }
 
@@ -152,12 +149,20 @@ pub fn teardown(k: &mut Kernel, id: ObjId<CSpace>) {
 impl CSpace {
     /// Frames it holds (header and slot pages), as [`frames_for`] counted.
     pub fn frames(&self) -> u64 {
-        u64::from(self.limit() / SLOTS_PER_PAGE).wrapping_add(1)
+        u64::from(self.capacity() / SLOTS_PER_PAGE).wrapping_add(1)
     }
 
     /// Number of slots (slot 0 included).
-    pub fn limit(&self) -> u32 {
+    pub fn capacity(&self) -> u32 {
         self.used.limit()
+    }
+
+    /// The bound of the slots that can hold a capability now: the ready
+    /// ones (at most [`CSpace::capacity`]); every slot from it on is
+    /// empty. What a lookup compares a slot number with.
+    #[inline(always)]
+    pub fn limit(&self) -> u32 {
+        self.ready
     }
 
     /// Number of full slots.
@@ -172,16 +177,18 @@ impl CSpace {
 
     /// Free slots left.
     pub fn free(&self) -> u32 {
-        // Slots `1..limit` are usable and `used` counts only those, so
-        // `used <= limit - 1` (and `limit` is at least a page of slots).
-        debug_assert!(self.used() < self.limit());
-        self.limit().wrapping_sub(1).wrapping_sub(self.used())
+        // Slots `1..capacity` are usable and `used` counts only those, so
+        // `used <= capacity - 1` (and it is at least a page of slots).
+        debug_assert!(self.used() < self.capacity());
+        self.capacity().wrapping_sub(1).wrapping_sub(self.used())
     }
 
-    /// The slot at `index`, if in range (slot 0 included).
+    /// The slot at `index`, if in range and ready (slot 0 included; a
+    /// slot of a page not yet ready is empty).
     #[inline(always)]
     pub fn slot_id(&self, index: u32) -> Option<SlotId> {
-        if index >= self.limit() {
+        // `ready` is at most the capacity.
+        if index >= self.ready {
             return None;
         }
         // `limit <= CSPACE_MAX_SLOTS`, so the page index is below
@@ -210,13 +217,38 @@ impl CSpace {
     /// [`SysError::InvalidCap`] for a named slot out of range or full;
     /// [`SysError::OutOfMemory`] when no slot is free.
     pub fn reserve(&mut self, slot: CapSlot) -> Result<u32, SysError> {
-        if slot == CapSlot::NULL {
-            return self.used.alloc().ok_or(SysError::OutOfMemory);
-        }
-        if self.used.claim(slot.0) {
-            Ok(slot.0)
+        let index = if slot == CapSlot::NULL {
+            self.used.alloc().ok_or(SysError::OutOfMemory)?
+        } else if self.used.claim(slot.0) {
+            slot.0
         } else {
-            Err(SysError::InvalidCap)
+            return Err(SysError::InvalidCap);
+        };
+        self.make_ready(index);
+        Ok(index)
+    }
+
+    /// Makes the slot pages up to the one holding `index` (below the
+    /// limit) ready: their slots written empty, in order.
+    fn make_ready(&mut self, index: u32) {
+        while index >= self.ready {
+            // `ready < index < limit`: a page that exists.
+            let page = (self.ready / SLOTS_PER_PAGE) as usize % MAX_PAGES;
+            let addr = self.pages[page];
+            for offset in 0..SLOTS_PER_PAGE {
+                let slot = Slot {
+                    cap: None,
+                    prev: None,
+                    next: None,
+                    depth: 0,
+                    // Below the limit, at most CSPACE_MAX_SLOTS.
+                    index: self.ready.wrapping_add(offset),
+                    owner: self.me,
+                };
+                Objects::init_slot(slot_at(addr, offset), slot);
+            }
+            // At most the limit.
+            self.ready = self.ready.wrapping_add(SLOTS_PER_PAGE);
         }
     }
 
@@ -232,7 +264,7 @@ impl CSpace {
                 Err(SysError::OutOfMemory)
             };
         }
-        if slot.0 == 0 || slot.0 >= self.limit() || self.used.is_used(slot.0) {
+        if slot.0 == 0 || slot.0 >= self.capacity() || self.used.is_used(slot.0) {
             return Err(SysError::InvalidCap);
         }
         Ok(())

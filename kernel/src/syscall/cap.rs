@@ -156,7 +156,7 @@ pub fn delete_range(
     args: CapDeleteRangeArgs,
 ) -> Result<Next, SysError> {
     let cspace = cspace_of(k, caller);
-    let limit = u64::from(k.objects.get(cspace).limit());
+    let limit = u64::from(k.objects.get(cspace).capacity());
     let end = u64::from(args.first.0)
         .checked_add(args.count)
         .filter(|&end| args.first != CapSlot::NULL && args.count != 0 && end <= limit)

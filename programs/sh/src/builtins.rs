@@ -16,10 +16,10 @@ use crate::io::Io;
 use crate::shell::{Flow, Run, Shell};
 
 /// The built-ins' names, sorted (also for completion and `help`).
-pub const NAMES: [&str; 26] = [
-    ".", ":", "[", "break", "cd", "command", "continue", "echo", "exit", "export", "false", "fg",
-    "help", "jobs", "kill", "pwd", "read", "return", "set", "shift", "source", "test", "true",
-    "type", "unset", "wait",
+pub const NAMES: [&str; 27] = [
+    ".", ":", "[", "break", "cd", "command", "continue", "echo", "exec", "exit", "export", "false",
+    "fg", "help", "jobs", "kill", "pwd", "read", "return", "set", "shift", "source", "test",
+    "true", "type", "unset", "wait",
 ];
 
 /// Whether `name` is a built-in.
@@ -41,6 +41,7 @@ pub fn run(shell: &mut Shell, argv: &[String], io: &Io) -> Run {
         }
         "cd" => Ok(cd(shell, args, io)),
         "exit" => exit(shell, args, io),
+        "exec" => Ok(exec(shell, args, io)),
         "export" => Ok(export(shell, args, io)),
         "unset" => Ok(unset(shell, args, io)),
         "set" => Ok(set(shell, args, io)),
@@ -90,6 +91,7 @@ Mica sh: a small POSIX-like shell (docs/shell.md).
     unset [-f] NAME, set [-ex] [-- ARGS], shift [N], read [-r] [-p P] NAME...,
     test/[ EXPR ], source/. FILE, jobs, fg [%N], wait [%N|PID], kill [%N|PID],
     break [N], continue [N], return [N], type NAME, command [-v] NAME,
+    exec PROGRAM [ARGS],
     true, false, :, help
   Syntax: a | b, a && b, a || b, a; b, a &, > < >> 2> 2>&1, 'x' \"$v\",
     $((1 + 2)), $(cmd), `cmd`, if/then/elif/else/fi, while/until/do/done,
@@ -99,6 +101,40 @@ Mica sh: a small POSIX-like shell (docs/shell.md).
   Keys: arrows, Home/End, ^A ^E ^K ^U ^W ^Y ^R, Tab completes, ^C interrupts,
     ^D on an empty line exits. In QEMU, Ctrl-A X quits.
 ";
+
+/// `exec PROGRAM [ARGS]`: the shell's process runs PROGRAM in its place
+/// (same pid and parent, this command's streams, the exported
+/// variables; `process::Command::exec`). Returns only when it cannot,
+/// with 127 (not found) or 126 and a message, as dash does; the shell
+/// goes on. `exec` alone does nothing (redirections that outlive a
+/// command are not supported).
+fn exec(shell: &mut Shell, args: &[String], io: &Io) -> i32 {
+    let Some(name) = args.first() else {
+        return 0;
+    };
+    let Some(path) = shell.find_program(name) else {
+        shell.error(io, format_args!("exec: {name}: not found"));
+        return 127;
+    };
+    let mut kept = Vec::new();
+    let [stdin, stdout, stderr] = io.dup_for_child(&mut kept);
+    let env = shell.child_env(&[]);
+    let env: Vec<&str> = env.iter().map(String::as_str).collect();
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let error = process::Command::new(&path)
+        .args(&argv)
+        .env(&env)
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(stderr)
+        .exec();
+    let (status, message) = match error {
+        process::ProcError::NotFound => (127, String::from("not found")),
+        other => (126, other.to_string()),
+    };
+    shell.error(io, format_args!("exec: {name}: {message}"));
+    status
+}
 
 /// Writes to `stdout`; status 1 with a message if that fails.
 fn write_out(shell: &Shell, io: &Io, name: &str, bytes: &[u8]) -> i32 {

@@ -23,8 +23,8 @@ use crate::shell::{Flow, Run, Shell};
 pub const FUNCTION_DEPTH_MAX: u32 = 100;
 
 /// The special built-ins, found before functions.
-const SPECIAL: [&str; 10] = [
-    ".", ":", "break", "continue", "exit", "export", "return", "set", "shift", "unset",
+const SPECIAL: [&str; 11] = [
+    ".", ":", "break", "continue", "exec", "exit", "export", "return", "set", "shift", "unset",
 ];
 
 /// Whether `name` is a special built-in.

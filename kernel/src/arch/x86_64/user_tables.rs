@@ -127,12 +127,25 @@ fn children(entry: u64) -> usize {
     ((entry & COUNT_MASK) >> COUNT_SHIFT) as usize
 }
 
-/// A new root: empty user half, the kernel's upper half.
+/// A new root: empty user half, the kernel's upper half. Written as two
+/// block stores (the user half zeroed, the rest copied), not entry by
+/// entry: a fresh root holds no translation anyone cached, so the write
+/// count ([`generation`]) need not move.
 pub fn new_root() -> Option<u64> {
-    let root = frame::alloc_zeroed()?.addr();
+    let root = frame::alloc()?.addr();
     let kernel = paging::kernel_root();
-    for i in SHARED_ROOT_ENTRY..ENTRIES {
-        write(root, i, read(kernel, i));
+    let shared = ENTRIES - SHARED_ROOT_ENTRY;
+    // SAFETY: `root` is a frame just taken from the allocator (nothing
+    // else refers to it) and `kernel` the kernel's root, both whole
+    // tables in the direct map, distinct frames; the two ranges cover
+    // entries 0..255 and 255..512 of 512, inside each table.
+    unsafe {
+        core::ptr::write_bytes(table(root), 0, SHARED_ROOT_ENTRY);
+        core::ptr::copy_nonoverlapping(
+            table(kernel).add(SHARED_ROOT_ENTRY),
+            table(root).add(SHARED_ROOT_ENTRY),
+            shared,
+        );
     }
     Some(root)
 }
@@ -176,15 +189,43 @@ pub fn free_root(root: u64) -> u64 {
     free_table(root, 4, USER_ROOT_ENTRIES)
 }
 
+/// Entries [`free_table`] skips at once when all of them are empty.
+const SKIP: usize = 8;
+const _: () = assert!(ENTRIES.is_multiple_of(SKIP));
+
+/// Whether the [`SKIP`] entries of table `phys` from `first` (a multiple
+/// of [`SKIP`]) are all empty: an absent entry below the root is 0
+/// (tables are zeroed, leaves cleared to 0), and so is an absent root
+/// entry of the user half.
+fn empty_run(phys: u64, first: usize) -> bool {
+    let mut any = 0;
+    for i in first..first.wrapping_add(SKIP) {
+        any |= read(phys, i);
+    }
+    any == 0
+}
+
 /// Frees `phys`, a table of `level`, and the tables below it; the scan
 /// stops after `present` present entries (the root's count is not kept:
-/// it passes its entry count).
+/// it passes its entry count), and skips runs of empty entries
+/// [`SKIP`] at a time.
 fn free_table(phys: u64, level: u8, present: usize) -> u64 {
     let mut freed: u64 = 1;
     if level > 1 {
         let mut left = present;
         let mut i = 0;
         while left > 0 && i < ENTRIES {
+            // At the root, `left` counts the entries still to pass: never
+            // past the user half.
+            if i.is_multiple_of(SKIP) && (level < 4 || left >= SKIP) && empty_run(phys, i) {
+                // `i + SKIP <= ENTRIES` (a multiple of SKIP below it).
+                i = i.wrapping_add(SKIP);
+                if level == 4 {
+                    // As below: the root counts every entry it passes.
+                    left = left.wrapping_sub(SKIP);
+                }
+                continue;
+            }
             let entry = read(phys, i);
             if entry & Flags::PRESENT.bits() != 0 {
                 // `level > 1`; the count is of tables, bounded by RAM.

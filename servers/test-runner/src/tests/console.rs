@@ -168,12 +168,22 @@ pub fn devices() -> TestResult {
     ensure!(log.starts_with(b"["));
     ensure!(log.ends_with(b"\n"));
     // Another open starts from the beginning again; a dup keeps its cursor.
+    // Once the ring has wrapped (or nearly), lines logged meanwhile (by any thread)
+    // may have pushed the oldest out: the new open then starts at a later
+    // whole line, and only the shape can be checked.
+    let wrapped = !log.starts_with(b"[INFO ] kernel: Mica ")
+        || log.len() as u64 + 4096 > abi::syscall::KERNEL_LOG_BYTES;
     let mut again = File::open("/dev/kmsg", OpenFlags::READ).map_err(|_| fail())?;
     let n = again.read(&mut buf[..100]).map_err(|_| fail())?;
-    ensure_eq!(&buf[..n], &log[..n]);
+    let first = buf[..n].to_vec();
     let mut twin = again.dup("").map_err(|_| fail())?;
     let m = twin.read(&mut buf[..50]).map_err(|_| fail())?;
-    ensure_eq!(&buf[..m], &log[n..n + m]);
+    if wrapped {
+        ensure!(first.starts_with(b"[") && n == 100 && m > 0);
+    } else {
+        ensure_eq!(&first[..], &log[..n]);
+        ensure_eq!(&buf[..m], &log[n..n + m]);
+    }
     ensure_eq!(kmsg.write(b"x"), Err(FsError::WrongMode));
     ensure_eq!(
         File::open("/dev/kmsg", rw).map(|_| ()),

@@ -427,6 +427,7 @@ pub static ALL: &[Test] = tests![
     sh_lang::case_command,
     sh_lang::functions,
     sh_lang::type_and_command,
+    sh_lang::exec_builtin,
     sh_console::interrupt_sleep,
     sh_console::line_editor,
     sh_console::pipeline_and_fault,

@@ -202,3 +202,25 @@ pub fn type_and_command() -> TestResult {
     )?;
     Ok(())
 }
+
+/// `exec`: the program runs in the shell's place (nothing after it runs;
+/// its status is the shell's); one that cannot start leaves the shell
+/// going with 127 or 126.
+pub fn exec_builtin() -> TestResult {
+    check("exec echo replaced; echo not reached", "replaced\n", 0)?;
+    check("exec sh -c 'exit 7'; echo not reached", "", 7)?;
+    check_err(
+        "exec nosuch; echo $?",
+        "127\n",
+        "sh: exec: nosuch: not found\n",
+        0,
+    )?;
+    check_err(
+        "exec /tmp; echo $?",
+        "126\n",
+        "sh: exec: /tmp: not an executable\n",
+        0,
+    )?;
+    check("exec; echo $?", "0\n", 0)?;
+    Ok(())
+}
