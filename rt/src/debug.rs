@@ -6,7 +6,7 @@
 //! fails.
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use abi::CapSlot;
 
@@ -14,6 +14,16 @@ use crate::sync::OnceLock;
 
 static CONSOLE: AtomicU32 = AtomicU32::new(0);
 static OUTPUT: OnceLock<fn(&[u8]) -> bool> = OnceLock::new();
+/// Set by [`console_only`]: the output function is not called any more.
+static CONSOLE_ONLY: AtomicBool = AtomicBool::new(false);
+
+/// From now on [`print!`] writes only through the debug capability, never
+/// through the output function: for a copy of a program's image whose
+/// threads lack the state the output needs (the fuzzer's child, made by
+/// copying the test runner, whose output is its `stdout` file).
+pub fn console_only() {
+    CONSOLE_ONLY.store(true, Ordering::Relaxed);
+}
 
 /// Sends what [`print!`] prints to `output` (which says whether it took
 /// the bytes) from now on; false if an output was set already.
@@ -43,7 +53,9 @@ impl LineBuffer {
             let bytes = &self.bytes[..self.len];
             // Printing is best effort: a program with neither an output
             // nor the capability simply prints nothing.
-            if !OUTPUT.get().is_some_and(|output| output(bytes)) {
+            let through_output = !CONSOLE_ONLY.load(Ordering::Relaxed)
+                && OUTPUT.get().is_some_and(|output| output(bytes));
+            if !through_output {
                 let _ = crate::sys::debug_write(console(), bytes);
             }
             self.len = 0;

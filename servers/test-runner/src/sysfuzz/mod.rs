@@ -242,9 +242,33 @@ fn watch(arg: u64) -> u64 {
     0
 }
 
+/// Calls of the warm-up run before a boot's first measured run.
+const WARM_UP_CALLS: u64 = 100_000;
+
 /// Runs the fuzzer once: child, report, teardown, frame checks. The
-/// report is left in `report` for printing.
+/// report is left in `report` for printing. The first run of a boot is
+/// preceded by a short one of the same seed whose result is dropped: the
+/// kernel keeps some of what a first run makes (about 130 frames; a second
+/// identical run gives back every frame it takes), which would otherwise
+/// read as frames that did not come back when a seed runs alone (`cargo
+/// xtask fuzz`, `cargo xtask test sysfuzz_seed_1`).
 pub fn run(config: &Config) -> Result<Outcome, Problem> {
+    static WARMED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    if !WARMED.swap(true, Ordering::Relaxed) {
+        let warm = Config {
+            count: WARM_UP_CALLS.min(config.count),
+            trace: false,
+            dump: 0,
+            stop: u64::MAX,
+            ..*config
+        };
+        let _ = run_once(&warm);
+    }
+    run_once(config)
+}
+
+/// [`run`] without the warm-up.
+fn run_once(config: &Config) -> Result<Outcome, Problem> {
     let boot = rt::start::boot_info().ok_or(problem("no boot information", line!()))?;
     let debug = CapSlot(boot.debug_cap);
     let own = rt::process::own_caps();
@@ -580,12 +604,15 @@ pub fn fuzz_mode(boot: &BootInfo) -> u64 {
         if config.trace { ", tracing" } else { "" }
     );
     config.store();
-    // The run goes on an rt thread, as every test does.
-    let handle = crate::raw_thread::spawn(fuzz_thread, 0);
-    let code = match handle.and_then(|h| h.join()) {
-        Ok(status) if status.kind == exit_kind::EXITED => status.code,
-        _ => 1,
-    };
+    // The run goes on an rt thread, as every test does (it prints, which
+    // a raw thread, without a control block, cannot).
+    let code = rt::thread::Builder::new()
+        .name("sysfuzz")
+        .stack_size(crate::tests::TEST_STACK)
+        .spawn(|| fuzz_thread(0))
+        .map_err(|_| ())
+        .and_then(|handle| handle.join().map_err(|_| ()))
+        .unwrap_or(1);
     let _ = sys::debug_exit(CapSlot(boot.debug_cap), code);
     code
 }
