@@ -15,13 +15,14 @@
 //! lives there, and dropping the region unmaps it. The `unsafe` of the
 //! module: viewing that range as a slice of words of either size.
 //!
-//! **Bytes** (a ring's data area, a pipe end's data area) are copied 8 at
-//! a time through the same mapping seen as `&[AtomicU64]`
-//! ([`SharedRegion::words64`]): [`SharedRegion::copy_in`],
-//! [`SharedRegion::copy_out`] and [`SharedRegion::copy_to`], or
-//! [`crate::atomic_bytes`] on the words. These are atomic accesses too, so
-//! a peer writing the bytes while they are copied only changes what is
-//! copied. The one rule: bytes copied this way are not accessed as 4-byte
+//! **Bytes** (a ring's data area, a pipe end's data area) are copied by
+//! [`SharedRegion::copy_in`], [`SharedRegion::copy_out`] and
+//! [`SharedRegion::copy_to`]: below 2 KiB 8 at a time through the same
+//! mapping seen as `&[AtomicU64]` ([`SharedRegion::words64`],
+//! [`crate::atomic_bytes`]), from 2 KiB with one `rep movsb`, the copy that
+//! is fastest on hardware there (an `asm!` block, which the compiler treats
+//! as an opaque access). Either way a peer writing the bytes while they are
+//! copied only changes what is copied. The one rule: bytes copied this way are not accessed as 4-byte
 //! words at the same moment (racing atomic accesses of different sizes
 //! must not overlap); a ring keeps its indices and entries, and its data
 //! area, on different bytes.
@@ -101,7 +102,8 @@ impl SharedRegion {
     ///    does not overflow;
     /// 3. within this program, nothing accesses those bytes during the
     ///    region's life except through atomics on aligned words (another
-    ///    `SharedRegion`, `AtomicU32`s or `AtomicU64`s), never two sizes
+    ///    `SharedRegion`, `AtomicU32`s or `AtomicU64`s) or a region's own
+    ///    copies (`rep movsb`, outside Rust's accesses), never two sizes
     ///    racing on the same bytes: no Rust reference to plain data there,
     ///    no non-atomic access.
     pub unsafe fn from_raw_parts(addr: usize, len_bytes: usize) -> SharedRegion {
@@ -164,7 +166,18 @@ impl SharedRegion {
     /// `InvalidArg` if `offset + src.len()` passes the region's end.
     #[inline]
     pub fn copy_in(&self, offset: usize, src: &[u8]) -> Result<(), SysError> {
-        atomic_bytes::write(self.words64(), offset, src)
+        if src.len() < REP_MOVSB_MIN {
+            return atomic_bytes::write(self.words64(), offset, src);
+        }
+        let dst = self.span(offset, src.len())?;
+        // SAFETY: `dst..dst + src.len()` lies inside the region (`span`),
+        // which is mapped read-write while `self` lives (obligation 1 of
+        // `from_raw_parts`, or `map`'s own mapping), and no Rust reference
+        // of this program points at its bytes (obligation 3); `src` is a
+        // live shared borrow of `src.len()` bytes, outside the region
+        // because Rust never hands out references into it.
+        unsafe { copy_bytes(dst as *mut u8, src.as_ptr(), src.len()) };
+        Ok(())
     }
 
     /// Copies `dst.len()` bytes of the region at byte `offset` into `dst`.
@@ -173,7 +186,15 @@ impl SharedRegion {
     /// `InvalidArg` if `offset + dst.len()` passes the region's end.
     #[inline]
     pub fn copy_out(&self, offset: usize, dst: &mut [u8]) -> Result<(), SysError> {
-        atomic_bytes::read(self.words64(), offset, dst)
+        if dst.len() < REP_MOVSB_MIN {
+            return atomic_bytes::read(self.words64(), offset, dst);
+        }
+        let src = self.span(offset, dst.len())?;
+        // SAFETY: as in `copy_in`, the other way: the source range is
+        // inside the mapped region, `dst` is a live exclusive borrow of
+        // `dst.len()` bytes outside it.
+        unsafe { copy_bytes(dst.as_mut_ptr(), src as *const u8, dst.len()) };
+        Ok(())
     }
 
     /// Copies `len` bytes of this region at `offset` into the region `dst`
@@ -189,7 +210,56 @@ impl SharedRegion {
         dst_offset: usize,
         len: usize,
     ) -> Result<(), SysError> {
-        atomic_bytes::copy(self.words64(), offset, dst.words64(), dst_offset, len)
+        if len < REP_MOVSB_MIN {
+            return atomic_bytes::copy(self.words64(), offset, dst.words64(), dst_offset, len);
+        }
+        let src = self.span(offset, len)?;
+        let to = dst.span(dst_offset, len)?;
+        // SAFETY: both ranges lie inside regions mapped read-write while
+        // `self` and `dst` live, and no Rust reference points into either;
+        // if they overlap (one region copied into itself) the bytes are
+        // whatever a forward byte copy leaves, never outside the ranges.
+        unsafe { copy_bytes(to as *mut u8, src as *const u8, len) };
+        Ok(())
+    }
+
+    /// The address of `len` bytes at `offset`, if they lie in the region.
+    fn span(&self, offset: usize, len: usize) -> Result<usize, SysError> {
+        match offset.checked_add(len) {
+            Some(end) if end <= self.len_bytes() => Ok(self.addr + offset),
+            _ => Err(SysError::InvalidArg),
+        }
+    }
+}
+
+/// From this many bytes a copy is one `rep movsb`, below it 8-byte words:
+/// the string copy is the fast one for large copies on CPUs with ERMS
+/// (glibc's `memcpy` switches to it at the same size, its default
+/// `rep_movsb_threshold`), a loop of words for small ones. Under QEMU's
+/// `-icount` each byte of a `rep movsb` counts as an instruction and each
+/// word of the loop as about two, but what is right on hardware decides.
+const REP_MOVSB_MIN: usize = 2048;
+
+/// `rep movsb`: `len` bytes from `src` to `dst`, forwards.
+///
+/// # Safety
+/// The caller guarantees that:
+/// 1. `src..src + len` is mapped readable and `dst..dst + len` mapped
+///    writable for the whole copy;
+/// 2. no Rust reference of this program is live over `dst..dst + len`
+///    except one the caller holds exclusively and passed as `dst`.
+unsafe fn copy_bytes(dst: *mut u8, src: *const u8, len: usize) {
+    // SAFETY: the caller's obligations give the ranges; the direction
+    // flag is clear (the ABI keeps it so between instructions of Rust
+    // code), so the copy goes forwards and touches only those bytes.
+    unsafe {
+        core::arch::asm!(
+            "rep movsb",
+            inout("rcx") len => _,
+            inout("rdi") dst => _,
+            inout("rsi") src => _,
+            options(nostack, preserves_flags)
+        );
     }
 }
 
