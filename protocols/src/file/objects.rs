@@ -59,9 +59,13 @@ impl<T> Objects<T> {
     /// Objects of the server answering on `endpoint`, `limit` open per
     /// session.
     pub fn new(endpoint: CapSlot, limit: u32) -> Objects<T> {
+        // Each instance's ids start apart (`table::first_id`) from its
+        // startup entropy, which differs per instance: a capability kept
+        // from an earlier instance of a restarted server names nothing.
+        let entropy = rt::start::startup_info().map_or(1, |info| info.entropy[0]);
         Objects {
             endpoint,
-            table: Table::new(limit),
+            table: Table::with_first_id(limit, super::table::first_id(entropy)),
             badge: 0,
             pending: None,
             leases: BTreeMap::new(),

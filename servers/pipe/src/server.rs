@@ -342,15 +342,17 @@ fn message_channel(pipes: &mut BTreeMap<u64, Channel>, pipe: u64) -> Result<&mut
 }
 
 /// The lock id of the end whose capability has `badge` (`attach_pipe`
-/// gives it): the object's id, if it fits a lock word (ids are never
-/// reused, so no two ends have had the same one below 2^31 of them).
+/// gives it): the object's id folded into `1..=ID_MAX`. An instance's ids
+/// are consecutive from where it started them (`protocols::file::table`,
+/// somewhere in 2^61), so no two ends share a lock id before 2^31 - 1
+/// opens.
 fn lock_id(badge: u64) -> Option<u32> {
     let file::Badge::Object(id) = file::Badge::of(badge) else {
         return None;
     };
-    u32::try_from(id)
-        .ok()
-        .filter(|&id| id != 0 && id <= fscore::pipe_ring::ID_MAX)
+    let max = u64::from(fscore::pipe_ring::ID_MAX);
+    // Below `max` + 1, which is at most `ID_MAX`: it fits.
+    Some((id % max) as u32 + 1)
 }
 
 /// Answers waiting reads while there is data or no writer is left;

@@ -260,5 +260,19 @@ pub fn killed_server() -> TestResult {
     let (state, after, _) = supervisor.status("ramfs").map_err(|_| fail())?;
     ensure_eq!((state, after), (State::Running, before + 1));
     ensure_eq!(files::metadata("/tmp").map(|m| m.kind), Ok(Kind::Dir));
+    // A file of this instance, kept over one more restart: the next
+    // instance's first file must not answer through it (each instance
+    // numbers its objects from its own start, `protocols::file::table`).
+    let first = "/tmp/killed-first";
+    ensure_eq!(write_file(first, b"mine"), Ok(()));
+    let mut kept = File::open_read(first).map_err(|_| fail())?;
+    ensure_eq!(supervisor.kill("ramfs"), Ok(()));
+    let (state, again, _) = supervisor.status("ramfs").map_err(|_| fail())?;
+    ensure_eq!((state, again), (State::Running, before + 2));
+    let other = "/tmp/killed-other";
+    ensure_eq!(write_file(other, b"theirs"), Ok(()));
+    let _theirs = File::open_read(other).map_err(|_| fail())?;
+    ensure_eq!(kept.read(&mut [0; 8]), Err(FsError::BadDescriptor));
+    ensure_eq!(files::remove_file(other), Ok(()));
     Ok(())
 }
