@@ -65,40 +65,14 @@ const STALL_TICKS: u32 = 6;
 /// gives up (a worker that died, or a kernel that stopped scheduling).
 const GIVE_UP_TICKS: u32 = 3000;
 
-/// Prints a line through the child's debug capability. Not `rt::println!`:
-/// the runner's output (its `stdout` file, set in the image this child is
-/// a copy of) needs the runner's thread state, which the child's threads
-/// do not have.
-pub(super) fn say(args: core::fmt::Arguments<'_>) {
-    struct Line {
-        bytes: [u8; 200],
-        len: usize,
-    }
-    impl core::fmt::Write for Line {
-        fn write_str(&mut self, text: &str) -> core::fmt::Result {
-            let room = self.bytes.len() - 1 - self.len;
-            let take = text.len().min(room);
-            self.bytes[self.len..self.len + take].copy_from_slice(&text.as_bytes()[..take]);
-            self.len += take;
-            Ok(())
-        }
-    }
-    let mut line = Line {
-        bytes: [0; 200],
-        len: 0,
-    };
-    let _ = core::fmt::Write::write_fmt(&mut line, args);
-    line.bytes[line.len] = b'\n';
-    let _ = rt::sys::debug_write(G_CONSOLE, &line.bytes[..=line.len]);
-}
-
 /// Where the child starts.
 pub extern "C" fn entry(_: u64) -> ! {
     // The runner fills the slots it could not grant and then says go.
     let _ = sys::wait(G_GO);
     rt::debug::set_console(G_CONSOLE);
-    // A panic message goes to the debug console too, not to the runner's
-    // `stdout` (see `say`).
+    // Prints (and a panic message) go to the debug console, not through
+    // the runner's `stdout`, whose client needs thread state the child's
+    // threads lack.
     rt::debug::console_only();
     rt::process::set_own_caps(OwnCaps {
         budget: G_BUDGET,
@@ -116,9 +90,7 @@ pub extern "C" fn entry(_: u64) -> ! {
             finish(&mut handles, workers);
         }
         Err((line, error)) => {
-            say(format_args!(
-                "sysfuzz: child setup failed at line {line}: {error:?}"
-            ));
+            rt::println!("sysfuzz: child setup failed at line {line}: {error:?}");
             report::set_stat(stat::SETUP_LINE, u64::from(line));
             report::set_stat(stat::SETUP_ERROR, error.code());
         }
@@ -315,16 +287,14 @@ fn supervise(alarm: CapSlot, workers: usize) {
             rescue(None, workers);
         }
         if total_stalled >= GIVE_UP_TICKS {
-            say(format_args!(
-                "sysfuzz: no worker made progress for {GIVE_UP_TICKS} ticks; giving up"
-            ));
+            rt::println!("sysfuzz: no worker made progress for {GIVE_UP_TICKS} ticks; giving up");
             for worker in 0..workers {
-                say(format_args!(
+                rt::println!(
                     "sysfuzz:   worker {worker}: {} calls, finished {}, in a blocking call {}",
                     PROGRESS[worker].load(Ordering::Relaxed),
                     FINISHED[worker].load(Ordering::Relaxed),
                     BLOCKED[worker].load(Ordering::Relaxed)
-                ));
+                );
             }
             report::set_stat(stat::STUCK, 1);
             return;

@@ -948,12 +948,12 @@ impl Worker {
                 && let Ok(after) = self.call(&info)
             {
                 self.anomaly(line!(), number.number(), args, status);
-                super::child::say(format_args!(
+                rt::println!(
                     "sysfuzz:   {} failed with OutOfMemory but left {} of {} frames charged",
                     super::report::name(number.number()),
                     after[1],
                     after[0]
-                ));
+                );
             }
         } else if status == 0 {
             let _ = self.call(&CapDeleteArgs {

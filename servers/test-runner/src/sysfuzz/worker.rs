@@ -256,7 +256,7 @@ impl Worker {
     /// Makes syscall `number`, counting and remembering it.
     pub fn raw(&mut self, number: u64, args: [u64; 6]) -> (u64, [u64; 6]) {
         if self.trace {
-            super::child::say(format_args!(
+            rt::println!(
                 "sysfuzz w{} #{} {} [{}]({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x})",
                 self.index,
                 self.calls,
@@ -268,7 +268,7 @@ impl Worker {
                 args[3],
                 args[4],
                 args[5]
-            ));
+            );
         }
         let [a0, a1, a2, a3, a4, a5] = args;
         // Remembered before it is made, so a call that never returns shows.
@@ -278,12 +278,12 @@ impl Worker {
         let (status, results) = sys::raw_syscall(number, args);
         recorder::finish(record, status);
         if self.trace {
-            super::child::say(format_args!(
+            rt::println!(
                 "sysfuzz w{} #{} -> {}",
                 self.index,
                 self.calls,
                 report::Status(status)
-            ));
+            );
         }
         report::record(number, status);
         call[CALL_WORDS - 1] = status;
@@ -323,12 +323,12 @@ impl Worker {
     pub fn anomaly(&mut self, line: u32, number: u64, args: [u64; 6], status: u64) {
         let [a0, a1, a2, a3, a4, a5] = args;
         let call: [u64; CALL_WORDS] = [number, a0, a1, a2, a3, a4, a5, status];
-        super::child::say(format_args!(
+        rt::println!(
             "sysfuzz: worker {} anomaly (line {}): {}",
             self.index,
             line,
             report::Call(call)
-        ));
+        );
         report::anomaly(self.index, line, call);
     }
 
@@ -841,10 +841,11 @@ impl Worker {
             if let Ok(results) = self.call(&args)
                 && results[1] != 0
             {
-                super::child::say(format_args!(
+                rt::println!(
                     "sysfuzz: worker {}: {} frames still charged to its budget after revoking it",
-                    self.index, results[1]
-                ));
+                    self.index,
+                    results[1]
+                );
                 let budget = self.infra.budget;
                 self.anomaly(line!(), Syscall::BudgetInfo.number(), args.encode(), 0);
                 // Start from a fresh budget, so the leak is reported once.
