@@ -14,7 +14,7 @@ fn exercise(src: &str) {
     if let Ok(tree) = parse(src) {
         let _ = tree.to_string();
         let mut env = common::TestEnv::new();
-        common::for_each_word(&tree, &mut |word| {
+        shcore::ast::for_each_word(&tree, &mut |word| {
             let _ = expand::expand_word(word, &mut env);
             let _ = expand::expand_string(word, &mut env);
         });
@@ -54,7 +54,7 @@ proptest! {
     #[test]
     fn generated_trees_expand(tree in common::program(2)) {
         let mut env = common::TestEnv::new();
-        common::for_each_word(&tree, &mut |word| {
+        shcore::ast::for_each_word(&tree, &mut |word| {
             let _ = expand::expand_word(word, &mut env);
         });
     }

@@ -11,7 +11,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shcore::ast::{Command, CompoundCommand, List, Word};
+use shcore::ast::{List, for_each_word};
 use shcore::{Env, expand, parse};
 
 /// A fixed shell state.
@@ -51,63 +51,6 @@ impl Env for FuzzEnv {
     }
 }
 
-/// Calls `f` on every word of a tree.
-fn for_each_word(list: &List, f: &mut dyn FnMut(&Word)) {
-    for item in &list.items {
-        let pipelines =
-            std::iter::once(&item.and_or.first).chain(item.and_or.rest.iter().map(|(_, p)| p));
-        for pipeline in pipelines {
-            for command in &pipeline.commands {
-                match command {
-                    Command::Simple(simple) => {
-                        simple.assignments.iter().for_each(|a| f(&a.value));
-                        simple.words.iter().for_each(&mut *f);
-                        simple.redirects.iter().for_each(|r| f(&r.target));
-                    }
-                    Command::Compound(compound, redirects) => {
-                        redirects.iter().for_each(|r| f(&r.target));
-                        compound_words(compound, f);
-                    }
-                    Command::Function(def) => {
-                        def.redirects.iter().for_each(|r| f(&r.target));
-                        compound_words(&def.body, f);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Calls `f` on every word of a compound command.
-fn compound_words(compound: &CompoundCommand, f: &mut dyn FnMut(&Word)) {
-    match compound {
-        CompoundCommand::BraceGroup(l) | CompoundCommand::Subshell(l) => for_each_word(l, f),
-        CompoundCommand::If(c) => {
-            for (condition, body) in &c.branches {
-                for_each_word(condition, f);
-                for_each_word(body, f);
-            }
-            if let Some(otherwise) = &c.otherwise {
-                for_each_word(otherwise, f);
-            }
-        }
-        CompoundCommand::Loop(c) => {
-            for_each_word(&c.condition, f);
-            for_each_word(&c.body, f);
-        }
-        CompoundCommand::For(c) => {
-            c.words.iter().flatten().for_each(&mut *f);
-            for_each_word(&c.body, f);
-        }
-        CompoundCommand::Case(c) => {
-            f(&c.word);
-            for item in &c.items {
-                item.patterns.iter().for_each(&mut *f);
-                for_each_word(&item.body, f);
-            }
-        }
-    }
-}
 
 fuzz_target!(|input: &[u8]| {
     let src = String::from_utf8_lossy(input);
