@@ -247,15 +247,22 @@ pub fn never_ok_by_design(call: Syscall) -> bool {
 /// The syscalls that did not succeed once in the run, those of
 /// [`NEVER_OK`] included.
 ///
-/// A `ReplySaveRecv` whose receive timed out counts: its save succeeded
-/// (the receive's errors come only after it, docs/syscalls.md), and a
-/// whole success needs a partner's call to arrive within the receive's
-/// alarm, which a run without `-icount` may never see (the receive half
-/// is `Recv`'s own path).
+/// A `ReplyRecv` or `ReplySaveRecv` whose receive failed (timed out, a
+/// dead endpoint, its buffer) counts: its
+/// reply or save succeeded (the receive's errors come only after it,
+/// docs/syscalls.md), and a whole success needs a partner's call to
+/// arrive within the receive's alarm, which a run without `-icount` may
+/// never see (the receive half is `Recv`'s own path).
 pub fn never_succeeded() -> impl Iterator<Item = Syscall> {
     Syscall::ALL.iter().copied().filter(|&call| {
-        let saved = call == Syscall::ReplySaveRecv
-            && cell(call.index(), SysError::TimedOut.code() as usize) > 0;
+        let saved = matches!(call, Syscall::ReplyRecv | Syscall::ReplySaveRecv)
+            && [
+                SysError::TimedOut,
+                SysError::PeerClosed,
+                SysError::BadAddress,
+            ]
+            .iter()
+            .any(|error| cell(call.index(), error.code() as usize) > 0);
         cell(call.index(), 0) == 0 && !saved
     })
 }
