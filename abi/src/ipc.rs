@@ -47,8 +47,12 @@ const FLAG_NOTIFICATION: u64 = 1 << 12;
 const FLAG_CALL: u64 = 1 << 13;
 const FLAG_FAULT: u64 = 1 << 14;
 const FLAG_DEADLINE: u64 = 1 << 11;
-const RESERVED: u64 =
-    !(LENGTH_MASK | (CAPS_MASK << CAPS_SHIFT) | (!0u64 << LABEL_SHIFT) | FLAG_DEADLINE);
+const FLAG_BYTES: u64 = 1 << 10;
+const RESERVED: u64 = !(LENGTH_MASK
+    | (CAPS_MASK << CAPS_SHIFT)
+    | (!0u64 << LABEL_SHIFT)
+    | FLAG_DEADLINE
+    | FLAG_BYTES);
 const SENDER_RESERVED: u64 = RESERVED | FLAG_NOTIFICATION | FLAG_CALL | FLAG_FAULT;
 
 /// Largest label (48 bits).
@@ -158,6 +162,20 @@ impl MessageInfo {
         MessageInfo(self.0 & !FLAG_DEADLINE)
     }
 
+    /// The same info with the bytes flag: the message also carries the
+    /// bytes of the pieces of memory the sender lists in its IPC buffer
+    /// ([`IpcBuffer::pieces`]), which the kernel copies into the window
+    /// the receiver names in its own ([`IpcBuffer::window`]); the
+    /// receiver's info keeps the flag. See docs/ipc.md, "Bytes".
+    pub const fn with_bytes(self) -> MessageInfo {
+        MessageInfo(self.0 | FLAG_BYTES)
+    }
+
+    /// Whether the message carries bytes ([`MessageInfo::with_bytes`]).
+    pub const fn has_bytes(self) -> bool {
+        self.0 & FLAG_BYTES != 0
+    }
+
     /// The same info with another capability count (the kernel reports
     /// the number transferred).
     pub const fn with_caps(self, caps: usize) -> MessageInfo {
@@ -226,7 +244,9 @@ pub mod fault {
 /// `caps`; the kernel writes the slots where it put received capabilities
 /// into the receiver's `caps`. A sender whose info has
 /// [`MessageInfo::has_deadline`] puts the deadline in `deadline`; the kernel
-/// never writes it.
+/// never writes it. A sender whose info has [`MessageInfo::has_bytes`]
+/// lists the memory to send in `piece_count` and `pieces`; a receiver
+/// names where such bytes may go in `window`.
 #[repr(C)]
 #[derive(
     Clone,
@@ -248,6 +268,22 @@ pub struct IpcBuffer {
     /// [`MessageInfo::has_deadline`]: nanoseconds on the monotonic clock
     /// (`ClockRead`), 0 for none. Word [`IPC_BUFFER_DEADLINE_WORD`].
     pub deadline: u64,
+    /// Where this thread takes the bytes of a message it receives with
+    /// [`MessageInfo::has_bytes`]: the address and the length of a range
+    /// of its own memory. The kernel copies at most that many bytes there;
+    /// `[0, 0]` takes none.
+    pub window: [u64; 2],
+    /// The number of bytes the kernel copied into `window` for the last
+    /// message with bytes this thread received (written by the kernel
+    /// only then).
+    pub received: u64,
+    /// How many of `pieces` a message with bytes sends, at most
+    /// [`MSG_MAX_PIECES`].
+    pub piece_count: u64,
+    /// The ranges of the sender's memory whose bytes a message with
+    /// [`MessageInfo::has_bytes`] carries, in order: address and length
+    /// each, [`MSG_MAX_BYTES`] in all at most.
+    pub pieces: [[u64; 2]; MSG_MAX_PIECES],
 }
 
 /// Bytes of an [`IpcBuffer`] (the rest of its page is the thread's).
@@ -258,6 +294,20 @@ pub const IPC_BUFFER_CAPS_OFFSET: usize = core::mem::offset_of!(IpcBuffer, caps)
 pub const IPC_BUFFER_DEADLINE_OFFSET: usize = core::mem::offset_of!(IpcBuffer, deadline);
 /// Index of [`IpcBuffer::deadline`] among the buffer's 64-bit words (67).
 pub const IPC_BUFFER_DEADLINE_WORD: usize = IPC_BUFFER_DEADLINE_OFFSET / 8;
+/// Offset of [`IpcBuffer::window`].
+pub const IPC_BUFFER_WINDOW_OFFSET: usize = core::mem::offset_of!(IpcBuffer, window);
+/// Index of [`IpcBuffer::window`] among the buffer's 64-bit words (68).
+pub const IPC_BUFFER_WINDOW_WORD: usize = IPC_BUFFER_WINDOW_OFFSET / 8;
+/// Offset of [`IpcBuffer::received`].
+pub const IPC_BUFFER_RECEIVED_OFFSET: usize = core::mem::offset_of!(IpcBuffer, received);
+/// Offset of [`IpcBuffer::piece_count`].
+pub const IPC_BUFFER_PIECE_COUNT_OFFSET: usize = core::mem::offset_of!(IpcBuffer, piece_count);
+/// Offset of [`IpcBuffer::pieces`].
+pub const IPC_BUFFER_PIECES_OFFSET: usize = core::mem::offset_of!(IpcBuffer, pieces);
+/// Most pieces of memory one message with bytes sends.
+pub const MSG_MAX_PIECES: usize = 16;
+/// Most bytes one message carries in its pieces (64 KiB).
+pub const MSG_MAX_BYTES: u64 = 64 * 1024;
 
 impl IpcBuffer {
     /// An empty buffer.
@@ -266,6 +316,10 @@ impl IpcBuffer {
             msg: [0; MSG_MAX_WORDS],
             caps: [0; MSG_MAX_CAPS],
             deadline: 0,
+            window: [0; 2],
+            received: 0,
+            piece_count: 0,
+            pieces: [[0; 2]; MSG_MAX_PIECES],
         }
     }
 }
@@ -276,7 +330,8 @@ impl Default for IpcBuffer {
     }
 }
 
-const _: () = assert!(IPC_BUFFER_BYTES == 544);
+const _: () = assert!(IPC_BUFFER_BYTES == 832);
+const _: () = assert!(IPC_BUFFER_WINDOW_OFFSET == 544);
 const _: () = assert!(IPC_BUFFER_BYTES <= 4096);
 
 #[cfg(test)]
@@ -302,10 +357,6 @@ mod tests {
             Err(SysError::InvalidArg)
         );
         assert_eq!(
-            MessageInfo::from_reg(MessageInfo::new(0, 0, 3).to_reg() + (1 << 8)),
-            Err(SysError::InvalidArg)
-        );
-        assert_eq!(
             MessageInfo::from_reg(MessageInfo::NOTIFICATION.to_reg()),
             Err(SysError::InvalidArg)
         );
@@ -313,8 +364,18 @@ mod tests {
             MessageInfo::from_reg(MessageInfo::new(0, 0, 0).with_call().to_reg()),
             Err(SysError::InvalidArg)
         );
-        assert_eq!(MessageInfo::from_reg(1 << 10), Err(SysError::InvalidArg));
         assert_eq!(MessageInfo::from_reg(1 << 15), Err(SysError::InvalidArg));
+    }
+
+    #[test]
+    fn bytes_flag() {
+        let info = MessageInfo::new(3, 1, 0).with_bytes();
+        assert!(info.has_bytes());
+        assert!(!MessageInfo::new(3, 1, 0).has_bytes());
+        assert_eq!(MessageInfo::from_reg(info.to_reg()), Ok(info));
+        assert!(info.with_caps(2).without_deadline().has_bytes());
+        assert_eq!(IPC_BUFFER_WINDOW_WORD, 68);
+        assert_eq!(IPC_BUFFER_PIECES_OFFSET, IPC_BUFFER_PIECE_COUNT_OFFSET + 8);
     }
 
     #[test]

@@ -2456,10 +2456,10 @@ mod tests {
         );
         // The slot first, then the info word, as for `ReplyRecv`.
         assert_eq!(
-            ReplyWithArgs::decode(&[1 << 32, 1 << 10, 0, 0, 0, 0]),
+            ReplyWithArgs::decode(&[1 << 32, 1 << 15, 0, 0, 0, 0]),
             Err(SysError::InvalidCap)
         );
-        for bad_info in [1 << 10, 1 << 12, 1 << 13, 1 << 14, 1 << 15, 65, 4 << 8] {
+        for bad_info in [1 << 12, 1 << 13, 1 << 14, 1 << 15, 65] {
             assert_eq!(
                 ReplyWithArgs::decode(&[3, bad_info, 0, 0, 0, 0]),
                 Err(SysError::InvalidArg),

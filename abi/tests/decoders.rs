@@ -82,8 +82,9 @@ enum Field {
     Flags,
     /// A [`LendMode`]: 0 or 1.
     Mode,
-    /// A sender's [`MessageInfo`]: no reserved or kernel bits (bit 11, the
-    /// deadline flag, is allowed), at most 64 words and 3 capabilities.
+    /// A sender's [`MessageInfo`]: no reserved or kernel bits (bit 10, the
+    /// bytes flag, and bit 11, the deadline flag, are allowed), at most 64
+    /// words and 3 capabilities.
     Info,
     /// A 32-bit value (a futex word), else [`SysError::InvalidArg`].
     Word32,
@@ -97,7 +98,7 @@ impl Field {
             Field::Rights if reg & !KNOWN_RIGHTS != 0 => Err(SysError::InvalidArg),
             Field::Flags if reg > 15 || reg & 1 == 0 => Err(SysError::InvalidArg),
             Field::Mode if reg > 1 => Err(SysError::InvalidArg),
-            Field::Info if reg & 0xff > 64 || reg & 0xf400 != 0 => Err(SysError::InvalidArg),
+            Field::Info if reg & 0xff > 64 || reg & 0xf000 != 0 => Err(SysError::InvalidArg),
             Field::Word32 if reg > u64::from(u32::MAX) => Err(SysError::InvalidArg),
             Field::Slot
             | Field::Rights

@@ -29,6 +29,7 @@ use abi::{CapSlot, Rights, SysError};
 
 use crate::arch::user_tables::{self, Access};
 use crate::cap::{Capability, SlotId, tree};
+use crate::ipc_bytes;
 use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
 use crate::mem::phys;
@@ -211,7 +212,7 @@ pub fn transfer(
 
     // Check both sides.
     let mut buffers = None;
-    if word_count > MSG_REG_WORDS || cap_count > 0 {
+    if word_count > MSG_REG_WORDS || cap_count > 0 || info.has_bytes() {
         let source = buffer_phys(k, sender, Access::Read)
             .ok_or(TransferError::Sender(SysError::BadAddress))?;
         let destination = buffer_phys(k, receiver, Access::Write)
@@ -242,7 +243,17 @@ pub fn transfer(
         }
     }
 
+    let bytes = match buffers {
+        Some((source, destination)) if info.has_bytes() => {
+            Some(ipc_bytes::plan(k, sender, receiver, source, destination)?)
+        }
+        _ => None,
+    };
+
     // Copy.
+    if let Some(plan) = &bytes {
+        ipc_bytes::copy(k, sender, receiver, plan);
+    }
     if let Some((source, destination)) = buffers {
         copy_buffer_words(source, destination, word_count);
         let receiver_cspace = k.objects.get(receiver).cspace;

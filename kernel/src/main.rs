@@ -23,6 +23,7 @@ mod exception;
 mod fastpath;
 mod futex;
 mod ipc;
+mod ipc_bytes;
 mod kernel;
 mod klog;
 mod mem;

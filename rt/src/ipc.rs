@@ -64,6 +64,11 @@ const COUNT_BITS: u64 = 0x3ff;
 /// The info word's flag bits (the kernel's, and the deadline's), which a
 /// message sent never carries over from one received.
 const FLAG_BITS: u64 = 0xfc00;
+/// A message to send with bytes ([`Message::send_bytes`]) keeps it in bit
+/// 15, which the kernel never sets in a received info, so a received
+/// message's bytes flag (bit 10) is never sent on by mistake with whatever
+/// pieces the IPC buffer still lists.
+const SEND_BYTES: u64 = 1 << 15;
 const _: () = assert!(MessageInfo::new(0, 0xff, 3).to_reg() == COUNT_BITS);
 const _: () = assert!(MessageInfo::new(1, 0, 0).to_reg() == FLAG_BITS + 0x400);
 
@@ -226,6 +231,13 @@ impl Message {
         self.badge
     }
 
+    /// Sends the bytes of the pieces this thread listed with
+    /// [`crate::ipc_bytes::set_pieces`] with the message (docs/ipc.md,
+    /// "Bytes"). [`Message::reset`] and [`Message::clear`] undo it.
+    pub fn send_bytes(&mut self) {
+        self.info = MessageInfo::from_received(self.info.to_reg() | SEND_BYTES);
+    }
+
     /// The received info word: whether it is a call, a fault message, a
     /// notification's signal.
     #[inline(always)]
@@ -243,6 +255,9 @@ impl Message {
         // The label and the counts; any received flag goes.
         let raw = self.info.to_reg() & !FLAG_BITS;
         let mut info = MessageInfo::from_received(raw);
+        if self.info.to_reg() & SEND_BYTES != 0 {
+            info = info.with_bytes();
+        }
         // One compare: more than the register words, or any capability.
         if raw & COUNT_BITS > MSG_REG_WORDS as u64 || deadline.is_some() {
             let buffer = IpcBufferPtr::current();

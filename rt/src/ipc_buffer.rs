@@ -2,7 +2,10 @@
 //! kernel reads and writes behind the program's back during IPC.
 
 use abi::CapSlot;
-use abi::ipc::{IPC_BUFFER_CAPS_OFFSET, IPC_BUFFER_DEADLINE_OFFSET, MSG_MAX_CAPS, MSG_MAX_WORDS};
+use abi::ipc::{
+    IPC_BUFFER_BYTES, IPC_BUFFER_CAPS_OFFSET, IPC_BUFFER_DEADLINE_OFFSET, MSG_MAX_CAPS,
+    MSG_MAX_WORDS,
+};
 
 /// The IPC buffer at a fixed address of this address space.
 #[derive(Clone, Copy, Debug)]
@@ -26,7 +29,7 @@ impl IpcBufferPtr {
     /// Only for threads `rt` made: their FS base is a control block whose
     /// IPC buffer page is mapped, committed and used for nothing else.
     #[inline(always)]
-    pub(crate) fn current() -> IpcBufferPtr {
+    pub fn current() -> IpcBufferPtr {
         IpcBufferPtr {
             addr: crate::thread::block::ipc_buffer_addr(),
         }
@@ -74,6 +77,25 @@ impl IpcBufferPtr {
         unsafe {
             self.word_ptr(IPC_BUFFER_DEADLINE_OFFSET)
                 .write_volatile(deadline)
+        }
+    }
+
+    /// The word at byte `offset` of the buffer (a multiple of 8 inside
+    /// `abi::ipc::IpcBuffer`; 0 otherwise).
+    pub fn raw_word(&self, offset: usize) -> u64 {
+        if !offset.is_multiple_of(8) || offset >= IPC_BUFFER_BYTES {
+            return 0;
+        }
+        // SAFETY: as in `word`: in bounds and aligned.
+        unsafe { self.word_ptr(offset).read_volatile() }
+    }
+
+    /// Sets the word at byte `offset` of the buffer (ignored unless a
+    /// multiple of 8 inside `abi::ipc::IpcBuffer`).
+    pub fn set_raw_word(&self, offset: usize, value: u64) {
+        if offset.is_multiple_of(8) && offset < IPC_BUFFER_BYTES {
+            // SAFETY: as in `set_word`.
+            unsafe { self.word_ptr(offset).write_volatile(value) }
         }
     }
 

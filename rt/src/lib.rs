@@ -38,6 +38,7 @@ pub mod heap;
 pub mod inherit;
 pub mod ipc;
 pub mod ipc_buffer;
+pub mod ipc_bytes;
 pub mod log;
 pub mod memory;
 pub mod notify;

@@ -90,3 +90,25 @@ pub fn copy_in(dst: u64, bytes: &[u8]) {
     // else refers to yet; `bytes` fits in it and is a kernel slice.
     unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), virt(dst) as *mut u8, bytes.len()) }
 }
+
+/// Copies `len` bytes from physical `src` to physical `dst`, each range
+/// inside one user page (the bytes of a message: `crate::ipc_bytes`), with
+/// `rep movsb` as usercopy does. The two may be the same page (a thread
+/// sending to its own address space): then the bytes copied may overlap,
+/// and the result is the copy's, byte by byte forward, as for any user
+/// `memcpy` on overlapping ranges.
+pub fn copy_span(dst: u64, src: u64, len: u64) {
+    debug_assert!(len <= 4096 && fits_in_page(dst, len) && fits_in_page(src, len));
+    // SAFETY: both ranges lie in single RAM pages of user memory in the
+    // direct map (module contract), `dst` translated as writable; user
+    // pages are never Rust objects of the kernel. `rep movsb` copies byte
+    // by byte forward, so overlapping ranges give a defined (if mixed)
+    // result rather than anything undefined.
+    unsafe {
+        crate::arch::usercopy::copy_direct(
+            virt(dst) as *mut u8,
+            virt(src) as *const u8,
+            len as usize,
+        );
+    }
+}

@@ -63,10 +63,11 @@ pub fn endpoint_watch(
     Ok(Next::Success)
 }
 
-/// Checks the caller's own message: a buffer when the words or
-/// capabilities need one.
+/// Checks the caller's own message: a buffer when the words, the
+/// capabilities or the bytes need one.
 fn check_message(k: &Kernel, caller: ObjId<Thread>, info: MessageInfo) -> Result<(), SysError> {
-    if (info.words() > MSG_REG_WORDS || info.caps() > 0) && k.objects.get(caller).ipc_buffer == 0 {
+    let needs_buffer = info.words() > MSG_REG_WORDS || info.caps() > 0 || info.has_bytes();
+    if needs_buffer && k.objects.get(caller).ipc_buffer == 0 {
         return Err(SysError::InvalidArg);
     }
     Ok(())

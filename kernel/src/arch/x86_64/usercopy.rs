@@ -66,3 +66,26 @@ pub unsafe fn copy(dst: *mut u8, src: *const u8, len: usize) -> bool {
 pub fn fixup_for(rip: u64) -> Option<u64> {
     (rip == &raw const usercopy_fault_ip as u64).then_some(&raw const usercopy_fixup as u64)
 }
+
+/// Copies `len` bytes from `src` to `dst` with `rep movsb`, the idiom of
+/// `usercopy_raw` (and of Linux's copies on this CPU), for kernel ranges
+/// that cannot fault: both in the direct map (the bytes of a message,
+/// `crate::ipc_bytes`).
+///
+/// # Safety
+/// Both ranges must be valid for `len` bytes and `dst` writable, and
+/// neither may be a Rust object the kernel holds a reference to. They may
+/// overlap: `rep movsb` copies forward a byte at a time.
+pub unsafe fn copy_direct(dst: *mut u8, src: *const u8, len: usize) {
+    // SAFETY: the caller's contract; `rep movsb` touches exactly the two
+    // ranges, with the direction flag clear as the ABI keeps it.
+    unsafe {
+        core::arch::asm!(
+            "rep movsb",
+            inout("rcx") len => _,
+            inout("rdi") dst => _,
+            inout("rsi") src => _,
+            options(nostack, preserves_flags)
+        );
+    }
+}

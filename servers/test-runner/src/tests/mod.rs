@@ -10,6 +10,7 @@ mod files;
 mod futex;
 mod ioports;
 mod ipc;
+mod ipc_bytes;
 mod ipc_caps;
 mod ipc_leases;
 mod ipc_limits;
@@ -219,6 +220,10 @@ pub static ALL: &[Test] = tests![
     saved_reply::server_space_destroyed,
     saved_reply::caller_killed,
     ipc_leases::lease_reply_lost,
+    ipc_bytes::reply_lands_in_window,
+    ipc_bytes::call_carries_bytes,
+    ipc_bytes::sender_errors,
+    ipc_bytes::receiver_errors,
     saved_reply::no_copy_or_mint,
     saved_reply::many_cycles,
     saved_reply_recv::saves_then_receives,
