@@ -56,6 +56,9 @@ pub struct File {
     /// capabilities are not in its space), so they are never used or
     /// dropped there, and bulk data goes by message.
     generation: core::cell::Cell<u64>,
+    /// Whether large reads try `read_bytes` (until the server answers
+    /// `NotSupported`).
+    bytes: core::cell::Cell<bool>,
 }
 
 /// The state of a pipe end's bulk path: direct mode, or a data area.
@@ -166,6 +169,7 @@ impl File {
             ring: RefCell::new(None),
             area: Area::Untried,
             generation: core::cell::Cell::new(rt::fork::generation()),
+            bytes: core::cell::Cell::new(true),
         }
     }
 
@@ -207,6 +211,11 @@ impl File {
 
     /// `read` without direct mode.
     fn read_message(&mut self, buf: &mut [u8]) -> Result<usize, FsError> {
+        if buf.len() > READ_MAX_BYTES
+            && let Some(result) = self.try_read_bytes(file::AT_OFFSET, buf)
+        {
+            return result;
+        }
         if buf.len() > READ_MAX_BYTES && self.has_ring() {
             // The ring reads at an offset: this one, which then moves.
             let at = self.seek(SeekFrom::Current(0))?;
@@ -232,6 +241,11 @@ impl File {
     /// # Errors
     /// As [`File::read`].
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, FsError> {
+        if buf.len() > READ_MAX_BYTES
+            && let Some(result) = self.try_read_bytes(offset, buf)
+        {
+            return result;
+        }
         if buf.len() > READ_MAX_BYTES && self.has_ring() {
             // A ring that broke is dropped, and messages take over.
             match self.read_bulk_at(offset, buf) {
@@ -245,6 +259,45 @@ impl File {
         let n = data.len().min(buf.len());
         buf[..n].copy_from_slice(&data[..n]);
         Ok(n)
+    }
+
+    /// Reads into `buf` from `offset` (`file::AT_OFFSET`: the object's
+    /// offset, which moves) with `read_bytes`: the server's bytes land in
+    /// `buf` with one copy by the kernel (docs/ipc.md, "Bytes"), up to
+    /// 64 KiB a call. `None` for an object whose server answers
+    /// `NotSupported` (remembered: its reads take the other ways).
+    fn try_read_bytes(&self, offset: u64, buf: &mut [u8]) -> Option<Result<usize, FsError>> {
+        if self.kind != Kind::File || !self.bytes.get() {
+            return None;
+        }
+        let mut total = 0;
+        while total < buf.len() {
+            let rest = &mut buf[total..];
+            let want = rest.len().min(abi::ipc::MSG_MAX_BYTES as usize);
+            let at = match offset {
+                file::AT_OFFSET => offset,
+                // Offsets stop at `i64::MAX`: a sum past it is refused by
+                // the server, never wraps here.
+                _ => offset.saturating_add(total as u64),
+            };
+            let (result, got) = rt::ipc_bytes::receive_into(&mut rest[..want], || {
+                self.client().read_bytes(at, want as u32)
+            });
+            let n = match result.map_err(file::error_of) {
+                Ok(n) => (n as usize).min(got),
+                Err(FsError::NotSupported) if total == 0 => {
+                    self.bytes.set(false);
+                    return None;
+                }
+                Err(_) if total > 0 => break,
+                Err(error) => return Some(Err(error)),
+            };
+            total += n;
+            if n < want {
+                break;
+            }
+        }
+        Some(Ok(total))
     }
 
     /// Attaches a ring with a data area of about `data_bytes` to this

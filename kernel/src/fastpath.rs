@@ -48,6 +48,7 @@ use abi::{CapSlot, Rights};
 use crate::arch::user_tables::Access;
 use crate::cap::{Capability, ObjectRef, SlotId};
 use crate::ipc;
+use crate::ipc_bytes;
 use crate::kernel::Kernel;
 use crate::mem::kobj::ObjId;
 use crate::object::endpoint::{self, Endpoint, QueueKind};
@@ -90,6 +91,9 @@ pub fn try_syscall(k: &mut Kernel, caller: ObjId<Thread>, kind: FastSyscall) -> 
         FastSyscall::Call if short => call::<InRegisters>(k, caller, &args),
         FastSyscall::Call => call::<InBuffers>(k, caller, &args),
         FastSyscall::ReplyRecv if short => reply_recv::<InRegisters>(k, caller, &args),
+        FastSyscall::ReplyRecv if bytes_message(args[1]) => {
+            reply_recv::<WithBytes>(k, caller, &args)
+        }
         FastSyscall::ReplyRecv => reply_recv::<InBuffers>(k, caller, &args),
         FastSyscall::Signal => signal(k, caller, &args),
         FastSyscall::Wait => wait(k, caller, &args),
@@ -108,6 +112,9 @@ pub fn try_syscall(k: &mut Kernel, caller: ObjId<Thread>, kind: FastSyscall) -> 
 trait Words {
     /// Whether some words are in the IPC buffers.
     const IN_BUFFERS: bool;
+    /// Whether the message carries bytes (`crate::ipc_bytes`; then the
+    /// buffers are needed whatever the words).
+    const BYTES: bool = false;
 }
 
 /// At most `MSG_REG_WORDS` words, all in registers.
@@ -122,6 +129,22 @@ struct InBuffers;
 
 impl Words for InBuffers {
     const IN_BUFFERS: bool = true;
+}
+
+/// A reply with bytes (`crate::ipc_bytes`) and no capabilities.
+struct WithBytes;
+
+impl Words for WithBytes {
+    const IN_BUFFERS: bool = true;
+    const BYTES: bool = true;
+}
+
+/// Whether the info register `reg` is that of a message with bytes, at
+/// most `MSG_MAX_WORDS` words, no capabilities and no other flag: bit 10
+/// flipped, it is a plain message of that length.
+#[inline(always)]
+fn bytes_message(reg: u64) -> bool {
+    (reg & 0xffff) ^ (1 << 10) <= MSG_MAX_WORDS as u64
 }
 
 /// Bits 0-15 of the info register hold the length, the capability count,
@@ -287,7 +310,11 @@ fn call<W: Words>(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Opti
 #[inline(always)]
 fn reply_recv<W: Words>(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -> Option<Exit> {
     // Guards.
-    if W::IN_BUFFERS && !plain_message(args[1], MSG_MAX_WORDS) {
+    if W::BYTES {
+        if !bytes_message(args[1]) {
+            return None;
+        }
+    } else if W::IN_BUFFERS && !plain_message(args[1], MSG_MAX_WORDS) {
         return None;
     }
     let info = MessageInfo::from_received(args[1]);
@@ -317,6 +344,14 @@ fn reply_recv<W: Words>(k: &mut Kernel, caller: ObjId<Thread>, args: &ArgRegs) -
     } else {
         None
     };
+    // The last guard, as it writes: the bytes, if every page is there
+    // (else the general path faults them in, or reports the error, and
+    // copies them again from the start).
+    if W::BYTES
+        && let Some((source, destination)) = buffers
+    {
+        ipc_bytes::copy(k, caller, target, source, destination, false).ok()?;
+    }
     // Commit: the reply goes to the caller, which runs; this thread waits
     // on the endpoint.
     if let Some((source, destination)) = buffers {

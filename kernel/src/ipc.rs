@@ -243,17 +243,21 @@ pub fn transfer(
         }
     }
 
-    let bytes = match buffers {
-        Some((source, destination)) if info.has_bytes() => {
-            Some(ipc_bytes::plan(k, sender, receiver, source, destination)?)
-        }
-        _ => None,
-    };
+    // The bytes first: a failure leaves everything else as it was.
+    if let Some((source, destination)) = buffers
+        && info.has_bytes()
+    {
+        ipc_bytes::copy(k, sender, receiver, source, destination, true).map_err(
+            |stop| match stop {
+                ipc_bytes::Stop::Sender(error) => TransferError::Sender(error),
+                ipc_bytes::Stop::Receiver(error) => TransferError::Receiver(error),
+                // Pages are faulted in here.
+                ipc_bytes::Stop::NotPresent => TransferError::Sender(SysError::BadAddress),
+            },
+        )?;
+    }
 
     // Copy.
-    if let Some(plan) = &bytes {
-        ipc_bytes::copy(k, sender, receiver, plan);
-    }
     if let Some((source, destination)) = buffers {
         copy_buffer_words(source, destination, word_count);
         let receiver_cspace = k.objects.get(receiver).cspace;

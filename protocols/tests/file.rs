@@ -106,6 +106,10 @@ impl FileServer for Listing {
     fn attach_pipe(&mut self) -> Result<(abi::CapSlot, u32, u8), ErrorCode> {
         Err(file::code(self.error))
     }
+
+    fn read_bytes(&mut self, _offset: u64, _max: u32) -> Result<u64, ErrorCode> {
+        Err(file::code(self.error))
+    }
 }
 
 fn client(names: Vec<String>, error: FsError) -> FileClient<Loopback<Listing>> {

@@ -13,10 +13,15 @@
 //!   (a write past the end, an extending truncate) shows zeros there.
 //! - Each page was charged [`PAGE_BYTES`] to its `payer`, and is
 //!   uncharged to the same owner when dropped.
+//!
+//! A page's bytes may be shared ([`FileData::spans`]): a server that
+//! hands them to the kernel to copy into a client after it let go of the
+//! tree keeps them alive that way, whatever happens to the file meanwhile.
+//! A write into a page someone still holds copies it first
+//! (`Arc::make_mut`), so the holder's bytes never change under it.
 
-use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
-use alloc::vec;
+use alloc::sync::Arc;
 
 use super::account::{Accounts, PAGE_BYTES};
 use crate::FsError;
@@ -24,12 +29,26 @@ use crate::FsError;
 /// [`PAGE_BYTES`] as a `usize`, for indexing.
 const PAGE: usize = PAGE_BYTES as usize;
 
+/// The bytes of one page.
+pub type PageBytes = [u8; PAGE];
+
 /// One page of data and who paid for it.
 #[derive(Debug)]
 struct Page {
-    /// Exactly [`PAGE`] bytes.
-    bytes: Box<[u8]>,
+    bytes: Arc<PageBytes>,
     payer: u64,
+}
+
+/// A piece of a file's bytes ([`FileData::spans`]): `len` bytes from
+/// `start` of a page, or of zeros for a hole.
+#[derive(Clone, Debug)]
+pub struct Span {
+    /// The page, or `None` for a hole.
+    pub page: Option<Arc<PageBytes>>,
+    /// Where in the page the bytes start.
+    pub start: usize,
+    /// How many bytes.
+    pub len: usize,
 }
 
 /// The data of one file.
@@ -103,6 +122,37 @@ impl FileData {
         count
     }
 
+    /// The bytes from `offset`, at most `max` of them in at most `pieces`
+    /// spans (a page's piece each, holes as spans without a page), handed
+    /// to `sink` in order; returns how many bytes (0 at or past the end).
+    /// The spans share the pages: they stay as they are while held.
+    pub(crate) fn spans(
+        &self,
+        offset: u64,
+        max: usize,
+        pieces: usize,
+        mut sink: impl FnMut(Span),
+    ) -> usize {
+        let available = self.size.saturating_sub(offset);
+        let count = usize::try_from(available).map_or(max, |left| left.min(max));
+        let mut done = 0;
+        for _ in 0..pieces {
+            if done >= count {
+                break;
+            }
+            // `offset + done <= size`, so the sum does not overflow.
+            let (page, within) = split(offset + done as u64);
+            let len = (PAGE - within).min(count - done);
+            sink(Span {
+                page: self.pages.get(&page).map(|page| Arc::clone(&page.bytes)),
+                start: within,
+                len,
+            });
+            done += len;
+        }
+        done
+    }
+
     /// Writes `data` at `offset`, growing the file and filling holes with
     /// zeros; returns how many bytes were written.
     ///
@@ -143,12 +193,13 @@ impl FileData {
                         break;
                     }
                     slot.insert(Page {
-                        bytes: vec![0; PAGE].into_boxed_slice(),
+                        bytes: Arc::new([0; PAGE]),
                         payer: owner,
                     })
                 }
             };
-            page.bytes[within..within + chunk].copy_from_slice(&data[done..done + chunk]);
+            Arc::make_mut(&mut page.bytes)[within..within + chunk]
+                .copy_from_slice(&data[done..done + chunk]);
             done += chunk;
         }
         if done == 0 {
@@ -184,7 +235,7 @@ impl FileData {
             if within != 0
                 && let Some(page) = self.pages.get_mut(&last)
             {
-                page.bytes[within..].fill(0);
+                Arc::make_mut(&mut page.bytes)[within..].fill(0);
             }
         }
         self.size = len;

@@ -70,6 +70,7 @@ pub use slab::NodeId;
 
 use self::account::Accounts;
 use self::data::FileData;
+pub use self::data::{PageBytes, Span};
 use self::slab::Slab;
 use crate::path::{check_server_path, split_parent};
 use crate::{DirEntry, FsError, Kind, OpenFlags, Stat};
@@ -422,6 +423,27 @@ impl Tree {
     ) -> Result<usize, FsError> {
         match &self.node(node)?.body {
             Body::File(file) => Ok(file.read_with(offset, max, sink)),
+            Body::Dir(_) => Err(FsError::IsADirectory),
+        }
+    }
+
+    /// The bytes of file `node` from `offset`, at most `max` in at most
+    /// `pieces` spans, handed to `sink` in order (`FileData::spans`: the
+    /// spans share the file's pages, which a holder keeps as they are);
+    /// returns how many bytes (0 at or past the end).
+    ///
+    /// # Errors
+    /// As [`Tree::read`].
+    pub fn spans(
+        &self,
+        node: NodeId,
+        offset: u64,
+        max: usize,
+        pieces: usize,
+        sink: impl FnMut(Span),
+    ) -> Result<usize, FsError> {
+        match &self.node(node)?.body {
+            Body::File(file) => Ok(file.spans(offset, max, pieces, sink)),
             Body::Dir(_) => Err(FsError::IsADirectory),
         }
     }

@@ -734,3 +734,84 @@ fn stale_ids_are_bad_descriptors() {
     let root = tree.root();
     assert_eq!(tree.rename(root, "g", f, "x"), Err(FsError::BadDescriptor));
 }
+
+/// The bytes `spans` hands out, joined (holes as zeros).
+fn span_bytes(spans: &[Span]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for span in spans {
+        match &span.page {
+            Some(page) => out.extend_from_slice(&page[span.start..span.start + span.len]),
+            None => out.resize(out.len() + span.len, 0),
+        }
+    }
+    out
+}
+
+#[test]
+fn spans_match_read_and_stay_while_held() {
+    let mut tree = Tree::new(Limits::UNLIMITED);
+    let root = tree.root();
+    let file = tree.open(root, "f", CREATE, ALICE).unwrap();
+    let data: Vec<u8> = (0..3 * PAGE).map(|i| (i % 251) as u8).collect();
+    tree.write(file, 0, &data, ALICE).unwrap();
+    // A hole from 3 pages to 5, then a page of data.
+    tree.write(file, 5 * PAGE as u64, &data[..PAGE], ALICE)
+        .unwrap();
+
+    for (offset, max, pieces) in [(0, 3 * PAGE, 16), (100, PAGE, 16), (PAGE - 1, 2, 2)] {
+        let mut spans = Vec::new();
+        let n = tree
+            .spans(file, offset as u64, max, pieces, |s| spans.push(s))
+            .unwrap();
+        let mut expect = vec![0; max];
+        let m = tree.read(file, offset as u64, &mut expect).unwrap();
+        assert_eq!(n, m);
+        assert_eq!(span_bytes(&spans), expect[..m]);
+        assert!(spans.len() <= pieces);
+    }
+    // The piece limit cuts the bytes: 2 spans from an unaligned offset.
+    let mut spans = Vec::new();
+    let n = tree
+        .spans(file, 10, 3 * PAGE, 2, |s| spans.push(s))
+        .unwrap();
+    assert_eq!((n, spans.len()), (2 * PAGE - 10, 2));
+    // Holes come as spans without a page.
+    let mut spans = Vec::new();
+    tree.spans(file, 3 * PAGE as u64, 2 * PAGE, 16, |s| spans.push(s))
+        .unwrap();
+    assert!(spans.iter().all(|span| span.page.is_none()));
+    // Past the end: nothing.
+    assert_eq!(
+        tree.spans(file, 6 * PAGE as u64, 10, 16, |_| panic!()),
+        Ok(0)
+    );
+
+    // Held spans keep their bytes through a write, a truncation and the
+    // file's removal.
+    let mut held = Vec::new();
+    tree.spans(file, 0, 2 * PAGE, 16, |s| held.push(s)).unwrap();
+    tree.write(file, 0, &[0xee; 100], ALICE).unwrap();
+    tree.truncate(file, 10).unwrap();
+    tree.unlink(root, "f").unwrap();
+    tree.release(file).unwrap();
+    assert_eq!(span_bytes(&held), data[..2 * PAGE]);
+    check_invariants(&tree);
+    assert_eq!(tree.total_usage(), Usage::default());
+}
+
+#[test]
+fn spans_of_a_directory_or_stale_node_fail() {
+    let mut tree = Tree::new(Limits::UNLIMITED);
+    let root = tree.root();
+    assert_eq!(
+        tree.spans(root, 0, 10, 1, |_| ()),
+        Err(FsError::IsADirectory)
+    );
+    let file = tree.open(root, "f", CREATE, ALICE).unwrap();
+    tree.unlink(root, "f").unwrap();
+    tree.release(file).unwrap();
+    assert_eq!(
+        tree.spans(file, 0, 10, 1, |_| ()),
+        Err(FsError::BadDescriptor)
+    );
+}

@@ -20,8 +20,8 @@
 //!   `unlink`, `rename`; paths are relative to the directory, clean and
 //!   without `..` (`fscore::path::check_server_path`), and the empty path
 //!   names the directory itself;
-//! - on an open file: `read`, `read_at`, `write`, `write_at`, `seek`,
-//!   `truncate`, `attach_ring`, `map`;
+//! - on an open file: `read`, `read_at`, `read_bytes`, `write`,
+//!   `write_at`, `seek`, `truncate`, `attach_ring`, `map`;
 //! - on a pipe end: `read`, `write`, and for bulk data `attach_data`,
 //!   `write_shared`, `read_shared`; `attach_pipe` for direct mode (the
 //!   bytes in a ring every end maps, `fscore::pipe_ring`);
@@ -175,8 +175,23 @@ crate::protocol! {
         /// message. Once a pipe is direct, `read`, `write`, `attach_data`,
         /// `read_shared` and `write_shared` on it answer `NotSupported`.
         fn attach_pipe() -> (Cap, u32, u8) = 23;
+
+        /// Up to `max` bytes at `offset` (at most
+        /// `abi::ipc::MSG_MAX_BYTES`), as the bytes of the reply
+        /// (docs/ipc.md, "Bytes"): the kernel copies them from where the
+        /// server keeps them into the window the caller named
+        /// (`rt::ipc_bytes::receive_into`), one copy in all. Returns how
+        /// many, as many as the window took. At [`AT_OFFSET`], the bytes
+        /// are the object's offset's, which moves past them (as `read`);
+        /// at any other offset it stays. A server that cannot answer with
+        /// bytes answers `NotSupported`.
+        fn read_bytes(offset: u64, max: u32) -> u64 = 24;
     }
 }
+
+/// The offset `read_bytes` takes for "at the object's offset, which
+/// moves" (no file reaches it: offsets stop at `i64::MAX`).
+pub const AT_OFFSET: u64 = u64::MAX;
 
 /// The most bytes one `read` or `read_at` returns: a reply of 64 words
 /// holds a length word and 63 words of data.

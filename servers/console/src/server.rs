@@ -496,6 +496,10 @@ impl FileServer for Server {
     fn attach_pipe(&mut self) -> Result<(CapSlot, u32, u8), ErrorCode> {
         Err(self.unsupported())
     }
+
+    fn read_bytes(&mut self, _offset: u64, _max: u32) -> Result<u64, ErrorCode> {
+        Err(self.unsupported())
+    }
 }
 
 /// `mkdir`, `rmdir`, `unlink`, `rename`: `/dev` is not changed by its

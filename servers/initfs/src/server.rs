@@ -339,4 +339,9 @@ impl FileServer for Server<'_> {
     fn attach_pipe(&mut self) -> Result<(CapSlot, u32, u8), ErrorCode> {
         Err(file::code(FsError::WrongMode))
     }
+
+    fn read_bytes(&mut self, _offset: u64, _max: u32) -> Result<u64, ErrorCode> {
+        // Its clients map the file instead (`map`).
+        Err(file::code(FsError::NotSupported))
+    }
 }

@@ -869,6 +869,11 @@ impl FileServer for Server {
         wire(self.attach_direct())
     }
 
+    fn read_bytes(&mut self, _offset: u64, _max: u32) -> Result<u64, ErrorCode> {
+        // A pipe has no offsets; its bulk path is direct mode.
+        Err(file::code(FsError::NotSupported))
+    }
+
     fn read_shared(&mut self, offset: u32, max: u32) -> Result<u64, ErrorCode> {
         let end = wire(self.shared_end(Side::Read, offset, max))?;
         let channel = wire(message_channel(&mut self.pipes, end.pipe))?;

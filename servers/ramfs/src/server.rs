@@ -7,11 +7,13 @@
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
 use abi::CapSlot;
+use abi::ipc::{MSG_MAX_BYTES, MSG_MAX_PIECES};
 use fscore::tree::account::Limits;
-use fscore::tree::{NodeId, Tree};
+use fscore::tree::{NodeId, PageBytes, Span, Tree};
 use fscore::{FsError, Kind, OpenFlags, Stat};
 use protocols::file::{self, DirWriter, FileServer, Objects, READ_MAX_BYTES, This, Whence, wire};
 use protocols::{Cap, ErrorCode};
@@ -63,7 +65,17 @@ pub struct Server {
     /// Where `read` copies to before the reply.
     buffer: [u8; READ_MAX_BYTES],
     dir: DirWriter,
+    /// The spans the last `read_bytes` reply listed as its pieces, held
+    /// until the next request (the kernel copies them during the reply,
+    /// after the tree's lock is released: a ring thread may change or
+    /// free the file meanwhile, and the spans keep the bytes as they were).
+    held: Vec<Span>,
+    /// Whether the reply being built carries bytes.
+    bytes_reply: bool,
 }
+
+/// The bytes of a hole, for a `read_bytes` reply.
+static ZEROS: PageBytes = [0; fscore::tree::PAGE_BYTES as usize];
 
 impl Server {
     /// An empty file system answering on `endpoint`.
@@ -75,6 +87,8 @@ impl Server {
             badge: 0,
             buffer: [0; READ_MAX_BYTES],
             dir: DirWriter::default(),
+            held: Vec::with_capacity(MSG_MAX_PIECES),
+            bytes_reply: false,
         }
     }
 
@@ -99,7 +113,13 @@ impl Server {
     pub fn dispatch(&mut self, request: &Message, reply: &mut Message) {
         self.badge = request.badge();
         self.objects.begin(self.badge);
+        // The last reply's bytes went with it: its pages may go.
+        self.held.clear();
+        self.bytes_reply = false;
         file::dispatch(self, request, reply);
+        if self.bytes_reply {
+            reply.send_bytes();
+        }
     }
 
     /// The session and the object the request's capability names (the
@@ -164,6 +184,39 @@ impl Server {
             .lock()
             .write(open.node, at, data, u64::from(session))?;
         if offset.is_none() {
+            open.offset.set(at + n as u64);
+        }
+        Ok(n as u64)
+    }
+
+    /// `read_bytes`: the file's spans from `offset` (or the object's
+    /// offset, which moves), held in `self.held` and listed as the pieces
+    /// of the reply, which `dispatch` then marks as carrying bytes.
+    fn read_spans(&mut self, offset: u64, max: u32) -> Result<u64, FsError> {
+        let (_, open) = self.this()?;
+        if !open.flags.read() {
+            return Err(FsError::WrongMode);
+        }
+        let at = match offset {
+            file::AT_OFFSET => open.offset.get(),
+            at => at,
+        };
+        let max = (max as usize).min(MSG_MAX_BYTES as usize);
+        let held = &mut self.held;
+        held.clear();
+        let n = self
+            .tree
+            .lock()
+            .spans(open.node, at, max, MSG_MAX_PIECES, |span| held.push(span))?;
+        let mut pieces = [(0u64, 0u64); MSG_MAX_PIECES];
+        for (piece, span) in pieces.iter_mut().zip(held.iter()) {
+            let page = span.page.as_deref().unwrap_or(&ZEROS);
+            let bytes = &page[span.start..span.start + span.len];
+            *piece = (bytes.as_ptr() as u64, bytes.len() as u64);
+        }
+        rt::ipc_bytes::set_pieces(&pieces[..held.len()]).map_err(|_| FsError::InvalidArgument)?;
+        self.bytes_reply = true;
+        if offset == file::AT_OFFSET {
             open.offset.set(at + n as u64);
         }
         Ok(n as u64)
@@ -380,5 +433,9 @@ impl FileServer for Server {
 
     fn attach_pipe(&mut self) -> Result<(CapSlot, u32, u8), ErrorCode> {
         Err(file::code(FsError::WrongMode))
+    }
+
+    fn read_bytes(&mut self, offset: u64, max: u32) -> Result<u64, ErrorCode> {
+        wire(self.read_spans(offset, max))
     }
 }

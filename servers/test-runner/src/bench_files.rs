@@ -19,6 +19,7 @@
 //! - `file_create_unlink`: create `/tmp/g` exclusively, close it, remove it.
 
 use files::{File, OpenFlags};
+use protocols::file::READ_MAX_BYTES;
 
 use crate::bench::{measure, report};
 
@@ -70,12 +71,18 @@ pub fn rows(unit: &str, samples: &mut [u64], overhead: u64) {
             rt::println!("bench: {name} read the wrong bytes");
         }
     };
-    read_row("file_read_4k_msg", &mut |buf| read_full_at(&file, 0, buf));
+    read_row("file_read_4k", &mut |buf| read_full_at(&file, 0, buf));
+    read_row("file_read_4k_msg", &mut |buf| {
+        let mut done = 0;
+        for piece in buf.chunks_mut(READ_MAX_BYTES) {
+            done += read_full_at(&file, done as u64, piece);
+        }
+        done
+    });
     if let Err(error) = file.attach_ring(RING_DATA_BYTES) {
         rt::println!("bench: cannot attach a ring to /tmp/f: {error}");
         return;
     }
-    read_row("file_read_4k", &mut |buf| read_full_at(&file, 0, buf));
     read_row("file_read_4k_ring", &mut |buf| {
         file.read_bulk_at(0, buf).unwrap_or(0)
     });
