@@ -34,6 +34,43 @@ pub fn set_pieces(pieces: &[(u64, u64)]) -> Result<(), SysError> {
     Ok(())
 }
 
+/// The pieces of the current thread's next message with bytes, written
+/// straight into its IPC buffer as they come (no list to build first):
+/// [`Pieces::push`] each, then [`Pieces::end`]. Pieces past
+/// `MSG_MAX_PIECES` are dropped (the caller keeps within it).
+#[derive(Debug)]
+pub struct Pieces {
+    buffer: IpcBufferPtr,
+    count: usize,
+}
+
+impl Pieces {
+    /// No pieces yet.
+    pub fn begin() -> Pieces {
+        Pieces {
+            buffer: IpcBufferPtr::current(),
+            count: 0,
+        }
+    }
+
+    /// Adds `len` bytes from `addr` of this program's memory, which must
+    /// stay as they are until the message has gone (see [`set_pieces`]).
+    pub fn push(&mut self, addr: u64, len: u64) {
+        if self.count < MSG_MAX_PIECES {
+            let at = IPC_BUFFER_PIECES_OFFSET + 16 * self.count;
+            self.buffer.set_raw_word(at, addr);
+            self.buffer.set_raw_word(at + 8, len);
+            self.count += 1;
+        }
+    }
+
+    /// Publishes the count.
+    pub fn end(self) {
+        self.buffer
+            .set_raw_word(IPC_BUFFER_PIECE_COUNT_OFFSET, self.count as u64);
+    }
+}
+
 /// Runs `exchange` (a call, say) with `buf` as the current thread's
 /// window for the bytes of a message it receives meanwhile, and returns
 /// its result and how many bytes the kernel put at the start of `buf`

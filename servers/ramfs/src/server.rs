@@ -57,6 +57,8 @@ impl Open {
 /// The server's state.
 pub struct Server {
     tree: SharedTree,
+    /// The tree's root directory (it never changes).
+    root: NodeId,
     objects: Objects<Open>,
     /// The rings attached to open files.
     rings: Rings,
@@ -80,8 +82,10 @@ static ZEROS: PageBytes = [0; fscore::tree::PAGE_BYTES as usize];
 impl Server {
     /// An empty file system answering on `endpoint`.
     pub fn new(endpoint: CapSlot, limits: Limits) -> Server {
+        let tree = Tree::new(limits);
         Server {
-            tree: Arc::new(Mutex::new(Tree::new(limits))),
+            root: tree.root(),
+            tree: Arc::new(Mutex::new(tree)),
             objects: Objects::new(endpoint, OPEN_PER_SESSION),
             rings: Rings::new(),
             badge: 0,
@@ -125,7 +129,7 @@ impl Server {
     /// The session and the object the request's capability names (the
     /// root directory for a root capability).
     fn this(&mut self) -> Result<(u32, Open), FsError> {
-        let root = self.tree.lock().root();
+        let root = self.root;
         Ok(match self.objects.this()? {
             This::Root(session) => (session, Open::new(root, OpenFlags::READ)),
             This::Object(session, open) => (session, open.clone()),
@@ -193,7 +197,12 @@ impl Server {
     /// offset, which moves), held in `self.held` and listed as the pieces
     /// of the reply, which `dispatch` then marks as carrying bytes.
     fn read_spans(&mut self, offset: u64, max: u32) -> Result<u64, FsError> {
-        let (_, open) = self.this()?;
+        // The object, read in place (no clone of its shared cells: this
+        // is the bulk read path).
+        let open = match self.objects.this()? {
+            This::Object(_, open) => open,
+            This::Root(_) => return Err(FsError::IsADirectory),
+        };
         if !open.flags.read() {
             return Err(FsError::WrongMode);
         }
@@ -208,17 +217,17 @@ impl Server {
             .tree
             .lock()
             .spans(open.node, at, max, MSG_MAX_PIECES, |span| held.push(span))?;
-        let mut pieces = [(0u64, 0u64); MSG_MAX_PIECES];
-        for (piece, span) in pieces.iter_mut().zip(held.iter()) {
-            let page = span.page.as_deref().unwrap_or(&ZEROS);
-            let bytes = &page[span.start..span.start + span.len];
-            *piece = (bytes.as_ptr() as u64, bytes.len() as u64);
-        }
-        rt::ipc_bytes::set_pieces(&pieces[..held.len()]).map_err(|_| FsError::InvalidArgument)?;
-        self.bytes_reply = true;
         if offset == file::AT_OFFSET {
             open.offset.set(at + n as u64);
         }
+        let mut pieces = rt::ipc_bytes::Pieces::begin();
+        for span in held.iter() {
+            let page = span.page.as_deref().unwrap_or(&ZEROS);
+            let bytes = &page[span.start..span.start + span.len];
+            pieces.push(bytes.as_ptr() as u64, bytes.len() as u64);
+        }
+        pieces.end();
+        self.bytes_reply = true;
         Ok(n as u64)
     }
 

@@ -28,6 +28,10 @@ const FILE_SAMPLES: usize = 1000;
 /// The ring's data area for `file_read_4k_ring`: 16 submissions of 4 KiB.
 const RING_DATA_BYTES: u32 = 64 << 10;
 
+/// A page-aligned page of bytes.
+#[repr(C, align(4096))]
+struct Page([u8; 4096]);
+
 /// Reads `buf.len()` bytes at `offset`, in as many calls as it takes.
 fn read_full_at(file: &File, offset: u64, buf: &mut [u8]) -> usize {
     let mut done = 0;
@@ -59,13 +63,15 @@ pub fn rows(unit: &str, samples: &mut [u64], overhead: u64) {
         rt::println!("bench: cannot open /tmp/f");
         return;
     };
-    let mut buf = [0u8; 4096];
+    // Page-aligned, as Linux's `pread` target in bench.c.
+    let mut page = Page([0; 4096]);
+    let buf = &mut page.0;
     let mut read_row = |name: &str, read: &mut dyn FnMut(&mut [u8]) -> usize| {
         buf.fill(0);
         measure(samples, overhead, || {
-            core::hint::black_box(read(&mut buf));
+            core::hint::black_box(read(buf));
         });
-        if buf == [0x42; 4096] {
+        if *buf == [0x42; 4096] {
             report(name, unit, samples);
         } else {
             rt::println!("bench: {name} read the wrong bytes");
