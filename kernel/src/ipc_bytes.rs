@@ -42,62 +42,31 @@ pub enum Stop {
     NotPresent,
 }
 
-/// One side of the copy: its address space and the page last translated.
-struct Side {
+/// The frame of user page `page` of `space` (whose root table is `root`)
+/// for `access`, faulting it in if `fault_in` allows; errors are blamed
+/// on the sender for a read, on the receiver for a write.
+#[inline(never)]
+fn frame(
+    k: &mut Kernel,
     space: ObjId<AddressSpace>,
     root: u64,
-    access: Access,
-    /// The user page last translated (never 0: below `USER_START`), and
-    /// its frame.
     page: u64,
-    frame: u64,
-}
-
-impl Side {
-    fn new(k: &Kernel, thread: ObjId<Thread>, access: Access) -> Side {
-        let space = k.objects.get(thread).aspace;
-        Side {
-            space,
-            root: k.objects.get(space).root,
-            access,
-            page: 0,
-            frame: 0,
-        }
+    access: Access,
+    fault_in: bool,
+) -> Result<u64, Stop> {
+    if let Some(frame) = user_tables::translate_ram(root, page, access) {
+        return Ok(frame);
     }
-
-    /// The physical address of user byte `addr`, faulting its page in if
-    /// `fault_in` allows.
-    fn phys(&mut self, k: &mut Kernel, addr: u64, fault_in: bool) -> Result<u64, Stop> {
-        let page = addr & !(PAGE_BYTES - 1);
-        if page != self.page {
-            self.frame = self.translate(k, page, fault_in)?;
-            self.page = page;
-        }
-        // `addr - page` is below a page, `frame` page-aligned.
-        Ok(self.frame | (addr & (PAGE_BYTES - 1)))
+    let blame = |error| match access {
+        Access::Write => Stop::Receiver(error),
+        _ => Stop::Sender(error),
+    };
+    if !fault_in {
+        return Err(Stop::NotPresent);
     }
-
-    #[inline(never)]
-    fn translate(&self, k: &mut Kernel, page: u64, fault_in: bool) -> Result<u64, Stop> {
-        if let Some(frame) = user_tables::translate_ram(self.root, page, self.access) {
-            return Ok(frame);
-        }
-        if !fault_in {
-            return Err(Stop::NotPresent);
-        }
-        vm::fault::populate(k, self.space, page, PAGE_BYTES, self.access)
-            .map_err(|error| self.blame(error))?;
-        // A page that is there but not RAM (device memory) is refused.
-        user_tables::translate_ram(self.root, page, self.access)
-            .ok_or_else(|| self.blame(SysError::BadAddress))
-    }
-
-    fn blame(&self, error: SysError) -> Stop {
-        match self.access {
-            Access::Write => Stop::Receiver(error),
-            _ => Stop::Sender(error),
-        }
-    }
+    vm::fault::populate(k, space, page, PAGE_BYTES, access).map_err(blame)?;
+    // A page that is there but not RAM (device memory) is refused.
+    user_tables::translate_ram(root, page, access).ok_or(blame(SysError::BadAddress))
 }
 
 /// Copies the bytes `sender` lists in its IPC buffer (at physical
@@ -132,8 +101,15 @@ pub fn copy(
     }
     let window = phys::read_u64(at(destination, IPC_BUFFER_WINDOW_OFFSET));
     let room = phys::read_u64(at(destination, IPC_BUFFER_WINDOW_OFFSET.wrapping_add(8)));
-    let mut from_side = Side::new(k, sender, Access::Read);
-    let mut to_side = Side::new(k, receiver, Access::Write);
+    let from_space = k.objects.get(sender).aspace;
+    let from_root = k.objects.get(from_space).root;
+    let to_space = k.objects.get(receiver).aspace;
+    let to_root = k.objects.get(to_space).root;
+    // The page last translated on each side and its frame (page 0 is
+    // never a user page, so it stands for none).
+    let (mut from_page, mut from_frame) = (0u64, 0u64);
+    let (mut to_page, mut to_frame) = (0u64, 0u64);
+    const MASK: u64 = PAGE_BYTES - 1;
     // Every range below was checked to lie in user space before use, so
     // no sum or difference wraps.
     let mut total = 0u64;
@@ -165,13 +141,18 @@ pub fn copy(
         }
         let end = from.wrapping_add(take);
         while from < end {
+            if from & !MASK != from_page {
+                from_page = from & !MASK;
+                from_frame = frame(k, from_space, from_root, from_page, Access::Read, fault_in)?;
+            }
+            if to & !MASK != to_page {
+                to_page = to & !MASK;
+                to_frame = frame(k, to_space, to_root, to_page, Access::Write, fault_in)?;
+            }
             let chunk = end
                 .wrapping_sub(from)
-                .min(PAGE_BYTES.wrapping_sub(from % PAGE_BYTES))
-                .min(PAGE_BYTES.wrapping_sub(to % PAGE_BYTES));
-            let src = from_side.phys(k, from, fault_in)?;
-            let dst = to_side.phys(k, to, fault_in)?;
-            phys::copy_span(dst, src, chunk);
+                .min(PAGE_BYTES.wrapping_sub((from & MASK).max(to & MASK)));
+            phys::copy_span(to_frame | (to & MASK), from_frame | (from & MASK), chunk);
             from = from.wrapping_add(chunk);
             to = to.wrapping_add(chunk);
         }
