@@ -161,7 +161,7 @@ fn plain_message(reg: u64, words: usize) -> bool {
 /// are mapped with that access (else the general path faults pages in,
 /// or reports the error to the side at fault).
 #[inline(always)]
-fn buffers(k: &Kernel, sender: ObjId<Thread>, receiver: ObjId<Thread>) -> Option<(u64, u64)> {
+fn buffers(k: &mut Kernel, sender: ObjId<Thread>, receiver: ObjId<Thread>) -> Option<(u64, u64)> {
     let source = ipc::mapped_buffer(k, sender, Access::Read)?;
     let destination = ipc::mapped_buffer(k, receiver, Access::Write)?;
     Some((source, destination))

@@ -35,7 +35,7 @@ use crate::mem::kobj::ObjId;
 use crate::mem::phys;
 use crate::object::cspace;
 use crate::object::endpoint::{self, Endpoint, QueueKind};
-use crate::object::thread::{self, ReplyRight, SendKind, Thread, ThreadState};
+use crate::object::thread::{self, BufferTlb, ReplyRight, SendKind, Thread, ThreadState};
 use crate::timer;
 use crate::vm;
 
@@ -119,8 +119,7 @@ fn buffer_phys(k: &mut Kernel, id: ObjId<Thread>, access: Access) -> Option<u64>
     if buffer == 0 {
         return None;
     }
-    let root = k.objects.get(aspace).root;
-    match user_tables::translate_ram(root, buffer, access) {
+    match mapped_buffer(k, id, access) {
         Some(phys) => Some(phys),
         None => fault_in_buffer(k, aspace, buffer, access),
     }
@@ -129,14 +128,29 @@ fn buffer_phys(k: &mut Kernel, id: ObjId<Thread>, access: Access) -> Option<u64>
 /// The physical address of a thread's IPC buffer, if it has one and its
 /// page is mapped with the access (nothing is faulted in: the fast path's
 /// check, which leaves every other case to [`transfer`]).
+///
+/// The thread's last translation is kept (`Thread::buffer_tlb`) and used
+/// again while no page-table entry has been written since.
 #[inline(always)]
-pub fn mapped_buffer(k: &Kernel, id: ObjId<Thread>, access: Access) -> Option<u64> {
+pub fn mapped_buffer(k: &mut Kernel, id: ObjId<Thread>, access: Access) -> Option<u64> {
     let thread = k.objects.get(id);
     if thread.ipc_buffer == 0 {
         return None;
     }
+    let generation = user_tables::generation();
+    let tlb = thread.buffer_tlb;
+    if tlb.generation == generation && (tlb.writable || access != Access::Write) {
+        return Some(tlb.frame);
+    }
     let root = k.objects.get(thread.aspace).root;
-    user_tables::translate_ram(root, thread.ipc_buffer, access)
+    // The buffer is page-aligned: its address is its frame's.
+    let frame = user_tables::translate_ram(root, thread.ipc_buffer, access)?;
+    k.objects.get_mut(id).buffer_tlb = BufferTlb {
+        frame,
+        generation,
+        writable: access == Access::Write,
+    };
+    Some(frame)
 }
 
 /// Copies message words `MSG_REG_WORDS..words` from the IPC buffer at

@@ -162,6 +162,10 @@ pub struct Thread {
     pub cspace: ObjId<CSpace>,
     /// User address of its IPC buffer (0 = none).
     pub ipc_buffer: u64,
+    /// The last translation of its IPC buffer's page
+    /// (`crate::ipc::mapped_buffer`); emptied whenever `ipc_buffer` or
+    /// `aspace` changes.
+    pub buffer_tlb: BufferTlb,
     /// Slot of its fault endpoint in its capability space (0 = none).
     pub fault_endpoint: CapSlot,
     /// The caller it may reply to.
@@ -190,6 +194,30 @@ pub struct Thread {
 }
 
 crate::kernel_object!(Thread);
+
+/// A one-entry cache of the translation of a thread's IPC buffer page, as
+/// `aspace::FutexTlb` is of a futex word's: it holds while no page-table
+/// entry has been written anywhere since (`user_tables::generation`:
+/// every unmap, downgrade, copy-on-write copy or remap writes one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BufferTlb {
+    /// The frame the buffer's page maps to.
+    pub frame: u64,
+    /// `user_tables::generation()` when the walk was made (`u64::MAX`:
+    /// none, which the counter never reaches).
+    pub generation: u64,
+    /// Whether the walk checked write access too.
+    pub writable: bool,
+}
+
+impl BufferTlb {
+    /// Nothing cached.
+    pub const EMPTY: BufferTlb = BufferTlb {
+        frame: 0,
+        generation: u64::MAX,
+        writable: false,
+    };
+}
 
 // The entry code saves registers at the context's end (TSS rsp0); the CPU
 // aligns that to 16 bytes, so the context must start the page-aligned
@@ -228,6 +256,7 @@ impl Thread {
             aspace,
             cspace,
             ipc_buffer: 0,
+            buffer_tlb: BufferTlb::EMPTY,
             fault_endpoint: CapSlot::NULL,
             reply: ReplyRight::None,
             replier: None,

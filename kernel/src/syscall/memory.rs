@@ -214,6 +214,7 @@ pub fn thread_exec(
     lifetime::add_ref(k, ObjectRef::AddressSpace(aspace));
     let thread = k.objects.get_mut(caller);
     thread.aspace = aspace;
+    thread.buffer_tlb = crate::object::thread::BufferTlb::EMPTY;
     thread.context = UserContext::new_user(args.entry, args.stack, args.arg);
     let root = k.objects.get(aspace).root;
     crate::arch::paging::activate_phys(root);

@@ -101,6 +101,7 @@ pub fn configure(
     }
     let thread = k.objects.get_mut(id);
     thread.ipc_buffer = buffer;
+    thread.buffer_tlb = crate::object::thread::BufferTlb::EMPTY;
     thread.fault_endpoint = args.fault_endpoint;
     Ok(Next::Success)
 }
