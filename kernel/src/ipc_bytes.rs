@@ -26,7 +26,7 @@ use crate::arch::user_tables::{self, Access};
 use crate::kernel::Kernel;
 use crate::mem::kobj::ObjId;
 use crate::mem::phys;
-use crate::object::aspace::AddressSpace;
+use crate::object::aspace::{AddressSpace, BytesTlb};
 use crate::object::thread::Thread;
 use crate::vm;
 
@@ -45,6 +45,8 @@ pub enum Stop {
 /// The frame of user page `page` of `space` (whose root table is `root`)
 /// for `access`, faulting it in if `fault_in` allows; errors are blamed
 /// on the sender for a read, on the receiver for a write.
+/// The space's last translations are kept (`AddressSpace::bytes_tlb`)
+/// and used again while no page-table entry has been written since.
 #[inline(never)]
 fn frame(
     k: &mut Kernel,
@@ -54,7 +56,22 @@ fn frame(
     access: Access,
     fault_in: bool,
 ) -> Result<u64, Stop> {
+    let generation = user_tables::generation();
+    let way = ((page / PAGE_BYTES) & 1) as usize;
+    let cached = k.objects.get(space).bytes_tlb[way];
+    if cached.page == page
+        && cached.generation == generation
+        && (cached.writable || access != Access::Write)
+    {
+        return Ok(cached.frame);
+    }
     if let Some(frame) = user_tables::translate_ram(root, page, access) {
+        k.objects.get_mut(space).bytes_tlb[way] = BytesTlb {
+            page,
+            frame,
+            generation,
+            writable: access == Access::Write,
+        };
         return Ok(frame);
     }
     let blame = |error| match access {

@@ -65,6 +65,35 @@ pub struct AddressSpace {
     pub regions: Regions,
     /// The translation of the last futex word's page (`crate::futex::key`).
     pub futex_tlb: FutexTlb,
+    /// The last translations of pages the bytes of messages came from or
+    /// went to (`crate::ipc_bytes`), two-way by page parity, so the two
+    /// pages of an unaligned 4 KiB piece are both kept.
+    pub bytes_tlb: [BytesTlb; 2],
+}
+
+/// One entry of [`AddressSpace::bytes_tlb`]: a user page, its frame, and
+/// whether the walk checked write access; valid while no page-table entry
+/// has been written since (`user_tables::generation`), as [`FutexTlb`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BytesTlb {
+    /// The virtual page; `u64::MAX` for none.
+    pub page: u64,
+    /// The frame it maps to (RAM).
+    pub frame: u64,
+    /// `user_tables::generation()` when the walk was made.
+    pub generation: u64,
+    /// Whether the walk checked write access too.
+    pub writable: bool,
+}
+
+impl BytesTlb {
+    /// Nothing cached.
+    pub const EMPTY: BytesTlb = BytesTlb {
+        page: u64::MAX,
+        frame: 0,
+        generation: 0,
+        writable: false,
+    };
 }
 
 /// A one-entry cache in front of the page-table walk of `crate::futex::key`:
@@ -103,6 +132,7 @@ impl AddressSpace {
             tables: 1,
             regions: RegionList::new(abi::layout::USER_START, abi::layout::USER_END),
             futex_tlb: FutexTlb::EMPTY,
+            bytes_tlb: [BytesTlb::EMPTY; 2],
         }
     }
 }
