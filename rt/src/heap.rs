@@ -45,13 +45,17 @@ static ASPACE: AtomicU32 = AtomicU32::new(0);
 /// The budget that pays for the heap's object.
 static BUDGET: AtomicU32 = AtomicU32::new(0);
 
-/// The `talc` source: commits pages at the end of the heap.
+/// The `talc` source: commits pages at the end of the heap. It also
+/// keeps the free whole pages ([`Heap`]), under the same lock.
 #[derive(Debug)]
 pub struct Grow {
     /// The end of what talc manages (None before the first claim).
     heap_end: Option<HeapEnd>,
     /// The end of the committed pages.
     committed: u64,
+    /// The first free whole page (0: none); each free page holds the
+    /// address of the next in its first word.
+    free_pages: u64,
 }
 
 // SAFETY: `acquire` hands talc only memory it has just committed at the
@@ -142,15 +146,130 @@ type Allocator = talc::TalcLock<RawMutex, Grow>;
 
 /// The allocator (the global one in programs built for Mica).
 #[cfg_attr(target_os = "none", global_allocator)]
-static ALLOCATOR: Allocator = Allocator::new(Grow {
+static ALLOCATOR: Heap = Heap(Allocator::new(Grow {
     heap_end: None,
     committed: 0,
-});
+    free_pages: 0,
+}));
+
+/// Whole pages taken from talc at once for [`Heap`]'s free list.
+const PAGES_PER_CARVE: usize = 16;
+
+/// The global allocator: `talc`, except that a whole page (size and
+/// alignment `PAGE_BYTES`: a file server's data page, say) comes from a
+/// free list of pages carved [`PAGES_PER_CARVE`] at a time. From talc
+/// each would cost two pages, as talc's tag after a chunk leaves the next
+/// page-aligned place a page further on. Freed pages go back to the
+/// list, not to talc.
+pub struct Heap(Allocator);
+
+/// Whether `layout` is one whole page (the alignment first: most
+/// allocations fail that test at once).
+#[inline(always)]
+fn is_page(layout: Layout) -> bool {
+    layout.align() == PAGE_BYTES as usize && layout.size() == PAGE_BYTES as usize
+}
+
+impl Heap {
+    fn lock(
+        &self,
+    ) -> lock_api::MutexGuard<'_, RawMutex, talc::base::Talc<Grow, talc::DefaultBinning>> {
+        self.0.lock()
+    }
+
+    /// A page from the free list, carving more from talc when it is empty.
+    #[inline(never)]
+    fn alloc_page(&self) -> *mut u8 {
+        let mut talc = self.lock();
+        if talc.source.free_pages == 0 {
+            let page = PAGE_BYTES as usize;
+            let Ok(block) = Layout::from_size_align(page * PAGES_PER_CARVE, page) else {
+                return core::ptr::null_mut();
+            };
+            // SAFETY: `block` has a non-zero size.
+            let Some(start) = (unsafe { talc.allocate(block) }) else {
+                return core::ptr::null_mut();
+            };
+            let start = start.as_ptr() as u64;
+            for i in (0..PAGES_PER_CARVE as u64).rev() {
+                let free = start + i * PAGE_BYTES;
+                // SAFETY: `free` is a page of the block just allocated,
+                // which this list owns from now on.
+                unsafe { (free as *mut u64).write(talc.source.free_pages) };
+                talc.source.free_pages = free;
+            }
+        }
+        let page = talc.source.free_pages;
+        // SAFETY: a page on the free list, whose first word is the next.
+        talc.source.free_pages = unsafe { (page as *const u64).read() };
+        page as *mut u8
+    }
+
+    /// Puts `page` (from [`Heap::alloc_page`]) back on the free list.
+    ///
+    /// # Safety
+    /// `page` was allocated as a whole page and is no longer used.
+    #[inline(never)]
+    unsafe fn free_page(&self, page: *mut u8) {
+        let mut talc = self.lock();
+        // SAFETY: the caller's contract: the page is ours again.
+        unsafe { (page as *mut u64).write(talc.source.free_pages) };
+        talc.source.free_pages = page as u64;
+    }
+}
+
+// SAFETY: whole pages come from blocks talc allocated for the list and
+// are handed out once until freed; everything else is talc's own
+// `GlobalAlloc`, whose contract the callers keep.
+unsafe impl core::alloc::GlobalAlloc for Heap {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if is_page(layout) {
+            return self.alloc_page();
+        }
+        // SAFETY: the caller's contract.
+        unsafe { self.0.alloc(layout) }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if is_page(layout) {
+            // SAFETY: a page allocation (same layout), freed by its owner.
+            return unsafe { self.free_page(ptr) };
+        }
+        // SAFETY: the caller's contract.
+        unsafe { self.0.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let page = PAGE_BYTES as usize;
+        let into_page = new_size == page && layout.align() == page;
+        if !is_page(layout) && !into_page {
+            // SAFETY: the caller's contract.
+            return unsafe { self.0.realloc(ptr, layout, new_size) };
+        }
+        // Into or out of a whole page: a new allocation and a copy.
+        let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
+            return core::ptr::null_mut();
+        };
+        // SAFETY: `new_size` is non-zero (the caller's contract).
+        let new = unsafe { self.alloc(new_layout) };
+        if !new.is_null() {
+            // SAFETY: both are live allocations of at least the smaller
+            // size, and distinct.
+            unsafe {
+                core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                self.dealloc(ptr, layout);
+            }
+        }
+        new
+    }
+}
 
 /// Locks the heap until the guard drops (`fork` holds it across the
 /// clone, so the child's copy of the heap is consistent).
 pub(crate) fn lock() -> impl Drop {
-    ALLOCATOR.lock()
+    ALLOCATOR.0.lock()
 }
 
 /// Why the heap could not be set up.
@@ -190,6 +309,6 @@ pub fn base() -> u64 {
 
 /// Bytes of the heap committed so far.
 pub fn committed_bytes() -> u64 {
-    let end = ALLOCATOR.lock().source.committed;
+    let end = ALLOCATOR.0.lock().source.committed;
     end.saturating_sub(base())
 }

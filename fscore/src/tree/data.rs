@@ -20,6 +20,7 @@
 //! A write into a page someone still holds copies it first
 //! (`Arc::make_mut`), so the holder's bytes never change under it.
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 
@@ -29,14 +30,30 @@ use crate::FsError;
 /// [`PAGE_BYTES`] as a `usize`, for indexing.
 const PAGE: usize = PAGE_BYTES as usize;
 
-/// The bytes of one page.
-pub type PageBytes = [u8; PAGE];
+/// The bytes of one page, page-aligned: a page of the program's memory
+/// (Mica's heap hands such allocations out whole, `rt::heap::Heap`), so
+/// that the kernel copies it in one run (`read_bytes`).
+#[derive(Clone, Debug)]
+#[repr(C, align(4096))]
+pub struct PageBytes(pub [u8; PAGE]);
+
+const _: () = assert!(core::mem::size_of::<PageBytes>() == PAGE);
+
+/// A shared page: the count of [`Arc`], the page itself in an allocation
+/// of its own (an `Arc` of an aligned page would put the counts in a
+/// page of their own before it).
+pub type SharedPage = Arc<Box<PageBytes>>;
 
 /// One page of data and who paid for it.
 #[derive(Debug)]
 struct Page {
-    bytes: Arc<PageBytes>,
+    bytes: SharedPage,
     payer: u64,
+}
+
+/// A fresh page of zeros.
+fn zero_page() -> SharedPage {
+    Arc::new(Box::new(PageBytes([0; PAGE])))
 }
 
 /// A piece of a file's bytes ([`FileData::spans`]): `len` bytes from
@@ -44,7 +61,7 @@ struct Page {
 #[derive(Clone, Debug)]
 pub struct Span {
     /// The page, or `None` for a hole.
-    pub page: Option<Arc<PageBytes>>,
+    pub page: Option<SharedPage>,
     /// Where in the page the bytes start.
     pub start: usize,
     /// How many bytes.
@@ -92,7 +109,7 @@ impl FileData {
             let chunk = (PAGE - within).min(count - done);
             let dest = &mut out[done..done + chunk];
             match self.pages.get(&page) {
-                Some(page) => dest.copy_from_slice(&page.bytes[within..within + chunk]),
+                Some(page) => dest.copy_from_slice(&page.bytes.0[within..within + chunk]),
                 None => dest.fill(0),
             }
             done += chunk;
@@ -114,7 +131,7 @@ impl FileData {
             let (page, within) = split(offset + done as u64);
             let chunk = (PAGE - within).min(count - done);
             match self.pages.get(&page) {
-                Some(page) => sink(&page.bytes[within..within + chunk]),
+                Some(page) => sink(&page.bytes.0[within..within + chunk]),
                 None => sink(&ZEROS[..chunk]),
             }
             done += chunk;
@@ -193,12 +210,12 @@ impl FileData {
                         break;
                     }
                     slot.insert(Page {
-                        bytes: Arc::new([0; PAGE]),
+                        bytes: zero_page(),
                         payer: owner,
                     })
                 }
             };
-            Arc::make_mut(&mut page.bytes)[within..within + chunk]
+            Arc::make_mut(&mut page.bytes).0[within..within + chunk]
                 .copy_from_slice(&data[done..done + chunk]);
             done += chunk;
         }
@@ -235,7 +252,7 @@ impl FileData {
             if within != 0
                 && let Some(page) = self.pages.get_mut(&last)
             {
-                Arc::make_mut(&mut page.bytes)[within..].fill(0);
+                Arc::make_mut(&mut page.bytes).0[within..].fill(0);
             }
         }
         self.size = len;

@@ -70,7 +70,7 @@ pub use slab::NodeId;
 
 use self::account::Accounts;
 use self::data::FileData;
-pub use self::data::{PageBytes, Span};
+pub use self::data::{PageBytes, SharedPage, Span};
 use self::slab::Slab;
 use crate::path::{check_server_path, split_parent};
 use crate::{DirEntry, FsError, Kind, OpenFlags, Stat};

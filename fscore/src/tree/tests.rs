@@ -740,7 +740,7 @@ fn span_bytes(spans: &[Span]) -> Vec<u8> {
     let mut out = Vec::new();
     for span in spans {
         match &span.page {
-            Some(page) => out.extend_from_slice(&page[span.start..span.start + span.len]),
+            Some(page) => out.extend_from_slice(&page.0[span.start..span.start + span.len]),
             None => out.resize(out.len() + span.len, 0),
         }
     }

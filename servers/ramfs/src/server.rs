@@ -77,7 +77,7 @@ pub struct Server {
 }
 
 /// The bytes of a hole, for a `read_bytes` reply.
-static ZEROS: PageBytes = [0; fscore::tree::PAGE_BYTES as usize];
+static ZEROS: PageBytes = PageBytes([0; fscore::tree::PAGE_BYTES as usize]);
 
 impl Server {
     /// An empty file system answering on `endpoint`.
@@ -222,8 +222,8 @@ impl Server {
         }
         let mut pieces = rt::ipc_bytes::Pieces::begin();
         for span in held.iter() {
-            let page = span.page.as_deref().unwrap_or(&ZEROS);
-            let bytes = &page[span.start..span.start + span.len];
+            let page = span.page.as_ref().map_or(&ZEROS, |page| &**page);
+            let bytes = &page.0[span.start..span.start + span.len];
             pieces.push(bytes.as_ptr() as u64, bytes.len() as u64);
         }
         pieces.end();

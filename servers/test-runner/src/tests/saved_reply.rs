@@ -322,7 +322,7 @@ pub fn with_errors() -> TestResult {
         Err(SysError::InvalidCap)
     );
     let reserved = Message {
-        info: MessageInfo::from_received(1 << 10),
+        info: MessageInfo::from_received(1 << 15),
         words: [0; 4],
     };
     ensure_eq!(
