@@ -31,6 +31,8 @@ pub struct Server<'a> {
     initramfs: Option<(CapSlot, u64)>,
     objects: Objects<Open>,
     dir: DirWriter,
+    /// Whether the reply being built carries bytes (`read_bytes`).
+    bytes_reply: bool,
 }
 
 /// Lists `archive` into an index; members it cannot take are logged
@@ -98,13 +100,18 @@ impl<'a> Server<'a> {
             initramfs,
             objects: Objects::new(endpoint, OPEN_PER_SESSION),
             dir: DirWriter::default(),
+            bytes_reply: false,
         }
     }
 
     /// Answers one request into `reply`.
     pub fn dispatch(&mut self, request: &Message, reply: &mut Message) {
         self.objects.begin(request.badge());
+        self.bytes_reply = false;
         file::dispatch(self, request, reply);
+        if self.bytes_reply {
+            reply.send_bytes();
+        }
     }
 
     /// The session and object the current request's capability names; a
@@ -340,8 +347,26 @@ impl FileServer for Server<'_> {
         Err(file::code(FsError::WrongMode))
     }
 
-    fn read_bytes(&mut self, _offset: u64, _max: u32) -> Result<u64, ErrorCode> {
-        // Its clients map the file instead (`map`).
-        Err(file::code(FsError::NotSupported))
+    fn read_bytes(&mut self, offset: u64, max: u32) -> Result<u64, ErrorCode> {
+        let (_, open) = wire(self.this())?;
+        let data = wire(self.data(&open))?;
+        let at = match offset {
+            file::AT_OFFSET => open.offset.get(),
+            at => at,
+        };
+        let start = usize::try_from(at).unwrap_or(usize::MAX).min(data.len());
+        let len = (max as usize)
+            .min(abi::ipc::MSG_MAX_BYTES as usize)
+            .min(data.len() - start);
+        // The archive stays mapped as long as the server runs: the piece
+        // is there when the reply copies it.
+        let mut pieces = rt::ipc_bytes::Pieces::begin();
+        pieces.push(data[start..].as_ptr() as u64, len as u64);
+        pieces.end();
+        self.bytes_reply = true;
+        if offset == file::AT_OFFSET {
+            open.offset.set(at + len as u64);
+        }
+        Ok(len as u64)
     }
 }

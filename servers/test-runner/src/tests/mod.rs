@@ -28,6 +28,7 @@ pub mod protocol;
 mod ramfs;
 mod ramfs_clients;
 mod ramfs_ring;
+mod read_bytes;
 pub mod ring;
 mod runtime;
 mod saved_reply;
@@ -374,6 +375,10 @@ pub static ALL: &[Test] = tests![
     ramfs_ring::round_trip,
     ramfs_ring::open_mode,
     ramfs_ring::hostile_refused,
+    read_bytes::ramfs_reads,
+    read_bytes::errors,
+    read_bytes::hostile_window,
+    read_bytes::initfs_reads,
     pipes::round_trip_eof_and_broken,
     pipes::blocking_reads_and_writes,
     pipes::atomic_writes,
