@@ -46,7 +46,10 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::raw as sys;
-use abi::ipc::{IPC_BUFFER_CAPS_OFFSET, IPC_BUFFER_DEADLINE_WORD, MessageInfo};
+use abi::ipc::{
+    IPC_BUFFER_CAPS_OFFSET, IPC_BUFFER_DEADLINE_WORD, IPC_BUFFER_PIECE_COUNT_OFFSET,
+    IPC_BUFFER_PIECES_OFFSET, IPC_BUFFER_WINDOW_OFFSET, MSG_MAX_PIECES, MessageInfo,
+};
 use abi::layout::USER_END;
 use abi::syscall::{
     BudgetInfoArgs, BudgetSplitArgs, CapCopyArgs, CapDeleteArgs, CapInfoArgs, CapRevokeArgs,
@@ -627,6 +630,39 @@ impl Worker {
             for index in 4..8 {
                 page.set_word(index, self.rng.next());
             }
+        }
+        // The bytes of a message (docs/ipc.md, "Bytes"): pieces of any
+        // address (the kernel only reads them), sometimes too many or too
+        // long; and the window this worker takes bytes in when it
+        // receives: none, or at most 256 bytes where `args::address` lets
+        // the kernel write in this space (its scratch buffer; else
+        // addresses the kernel must refuse).
+        if MessageInfo::from_received(info).has_bytes() || self.rng.chance(10) {
+            let count = self.rng.below(MSG_MAX_PIECES as u64 + 2);
+            page.set_word(IPC_BUFFER_PIECE_COUNT_OFFSET / 8, count);
+            for index in 0..count.min(MSG_MAX_PIECES as u64) as usize {
+                let addr = args::address(&mut self.rng, &self.cx, false);
+                let len = match self.rng.below(10) {
+                    0 => 0,
+                    1..5 => self.rng.below(512),
+                    5..8 => self.rng.below(5000),
+                    8 => self.rng.below(70_000),
+                    _ => u64::MAX - self.rng.below(100),
+                };
+                page.set_word(IPC_BUFFER_PIECES_OFFSET / 8 + 2 * index, addr);
+                page.set_word(IPC_BUFFER_PIECES_OFFSET / 8 + 2 * index + 1, len);
+            }
+        }
+        if self.rng.chance(20) {
+            let (addr, len) = match self.rng.below(3) {
+                0 => (0, 0),
+                _ => (
+                    args::address(&mut self.rng, &self.cx, true),
+                    self.rng.below(257),
+                ),
+            };
+            page.set_word(IPC_BUFFER_WINDOW_OFFSET / 8, addr);
+            page.set_word(IPC_BUFFER_WINDOW_OFFSET / 8 + 1, len);
         }
     }
 
