@@ -13,7 +13,9 @@
 //! - `Call` and `ReplyRecv`: the message has no capabilities; words past
 //!   the registers (up to `MSG_MAX_WORDS` in all) need both IPC buffers
 //!   mapped with the access the copy needs (a register-only message
-//!   touches no buffer, and its path is built without these checks); the
+//!   touches no buffer, and its path is built without these checks); a
+//!   reply with bytes (`crate::ipc_bytes`) needs every page of its pieces
+//!   and of the caller's window mapped too; the
 //!   partner is waiting (a receiver for `Call`, a caller for the reply of `ReplyRecv`,
 //!   or a faulted thread the reply resumes), is not suspended, and no ready
 //!   thread is more urgent than it; for `Call`, the receiver holds no

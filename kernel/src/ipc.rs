@@ -5,7 +5,9 @@
 //! first words stay in its saved argument registers (`rsi` = info,
 //! `rdx, r10, r8, r9` = words 0-3), the rest in its IPC buffer. When sender
 //! and receiver meet, [`transfer`] checks everything on both sides first,
-//! then copies: a transfer either happens whole or not at all. A failure
+//! then copies: a transfer either happens whole or not at all (the bytes
+//! of a message with bytes, `crate::ipc_bytes`, go first, and a failure
+//! there may leave some of them in the receiver's window). A failure
 //! is blamed on one side ([`TransferError`]); the other side's operation
 //! goes on as if they had not met (the message is not lost).
 //!
