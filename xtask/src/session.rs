@@ -30,7 +30,8 @@ const SHELL_ENDED: &str = "init: sh instance";
 pub struct Session {
     /// Everything the console showed, as rows.
     pub text: String,
-    /// Whether the shell ended (`exit` or ^D) during the session.
+    /// Whether the shell ended (`exit` or ^D) after the last line (init
+    /// then restarted it, and the session waited for its prompt).
     pub shell_ended: bool,
 }
 
@@ -207,8 +208,13 @@ fn play(
                 if !console.wait(timeout, |c| c.at_prompt() || c.shell_ended()) {
                     return Err(stuck(console, &format!("waiting for the prompt {what}")));
                 }
-                if console.shell_ended() {
-                    bail!("the shell ended before script line {}", line.number);
+                // init restarts the console shell (system.toml): its
+                // prompt comes back after the end.
+                if console.shell_ended() && !console.wait(timeout, Console::at_prompt) {
+                    bail!(
+                        "the shell ended before script line {} and did not come back",
+                        line.number
+                    );
                 }
                 console.mark_input();
                 type_keys(stdin, keys)?;
@@ -230,5 +236,11 @@ fn play(
     if !console.wait(timeout, |c| c.at_prompt() || c.shell_ended()) {
         return Err(stuck(console, "waiting for the prompt after the last line"));
     }
-    Ok(console.shell_ended())
+    let ended = console.shell_ended();
+    // The restarted shell's prompt, so that the session ends at a prompt
+    // whatever the timing.
+    if ended && !console.wait(timeout, Console::at_prompt) {
+        return Err(stuck(console, "waiting for the restarted shell's prompt"));
+    }
+    Ok(ended)
 }
