@@ -109,12 +109,17 @@ pub enum Syscall {
     /// address space drops its regions and frees its page tables, a memory
     /// object releases its pages, a budget refunds its parent once nothing
     /// is charged to it. (The debug and device-memory objects and the root
-    /// budget never go away.)
+    /// budget never go away.) A slot a revoke left taken (below) is freed.
     /// Arguments: [`CapDeleteArgs`].
     CapDelete = 19,
     /// Deletes every capability derived from the one in `slot`, in every
-    /// capability space; the capability itself stays. Preemptible: a long
-    /// revoke lets interrupts in and carries on where it stopped.
+    /// capability space; the capability itself stays. Each slot it empties
+    /// stays taken, by a placeholder that names nothing, until its holder
+    /// deletes it: every use of it but `CapDelete` answers
+    /// [`SysError::InvalidCap`], and no new capability lands there, so a
+    /// program that kept the slot's number never comes to use or delete a
+    /// capability the slot got later. Preemptible: a long revoke lets
+    /// interrupts in and carries on where it stopped.
     /// Arguments: [`CapRevokeArgs`].
     CapRevoke = 20,
     /// Writes a [`CapInfo`] describing a slot's capability to user memory.

@@ -62,6 +62,12 @@ pub enum ObjectRef {
     /// `None` once that caller has gone. Holds no reference: the caller's
     /// own end turns it into `None`.
     Reply(Option<ObjId<Thread>>),
+    /// What a revoke leaves in each slot it empties (`tree::revoke`): no
+    /// object, no rights, no reference. Every use but `CapDelete` (and
+    /// `CapDeleteRange`) answers `InvalidCap`, and the slot stays taken
+    /// until its holder deletes it: a program's record of a slot never
+    /// comes to name a capability the slot got later.
+    Revoked,
 }
 
 impl ObjectRef {
@@ -79,7 +85,8 @@ impl ObjectRef {
             | ObjectRef::DeviceMemory
             | ObjectRef::IoSpace
             | ObjectRef::IrqControl
-            | ObjectRef::Reply(_) => None,
+            | ObjectRef::Reply(_)
+            | ObjectRef::Revoked => None,
             ObjectRef::Budget(id) => of(id),
             ObjectRef::AddressSpace(id) => of(id),
             ObjectRef::Thread(id) => of(id),
@@ -92,9 +99,11 @@ impl ObjectRef {
         }
     }
 
-    /// The type of the object.
-    pub fn object_type(&self) -> ObjectType {
-        match self {
+    /// The type of the object; `None` for [`ObjectRef::Revoked`], which
+    /// names none.
+    pub fn object_type(&self) -> Option<ObjectType> {
+        Some(match self {
+            ObjectRef::Revoked => return None,
             ObjectRef::Debug => ObjectType::Debug,
             ObjectRef::Budget(_) => ObjectType::Budget,
             ObjectRef::DeviceMemory => ObjectType::DeviceMemory,
@@ -109,7 +118,7 @@ impl ObjectRef {
             ObjectRef::Notification(_) => ObjectType::Notification,
             ObjectRef::Memory(_) => ObjectType::MemoryObject,
             ObjectRef::Reply(_) => ObjectType::Reply,
-        }
+        })
     }
 }
 

@@ -81,6 +81,24 @@ pub fn delete(k: &mut Kernel, id: SlotId) {
     }
 }
 
+/// Takes the capability out of slot `id` for a revoke, as [`delete`]
+/// does, but leaves the slot taken, holding `ObjectRef::Revoked`, until
+/// its holder deletes it: a holder that kept the slot's number (a
+/// server's record of a client's capability, a handle) never deletes or
+/// uses a capability the slot got afterwards.
+fn leave_revoked(k: &mut Kernel, id: SlotId) {
+    let Some(cap) = k.objects.slot_mut(id).cap.take() else {
+        return;
+    };
+    cdt::remove(&mut k.objects, id);
+    k.objects.slot_mut(id).cap = Some(Capability {
+        object: ObjectRef::Revoked,
+        rights: abi::Rights::empty(),
+        badge: 0,
+    });
+    lifetime::release(k, cap.object);
+}
+
 /// Ends the lease in `id` if it is one that nothing derives from (a
 /// reply that should have carried a copy reached nobody): what the
 /// deletion of its last copy would have done.
@@ -192,7 +210,7 @@ pub fn revoke(k: &mut Kernel, id: SlotId) -> Result<(), Preempted> {
     // ground under it).
     k.revoking = true;
     while let Some(leaf) = revoke.next_leaf(&k.objects) {
-        delete(k, leaf);
+        leave_revoked(k, leaf);
         deleted = deleted.wrapping_add(1);
         if deleted.is_multiple_of(crate::config::REVOKE_BATCH) && crate::time::preemption_point() {
             k.revoking = false;

@@ -25,7 +25,7 @@ use abi::{CapSlot, Rights, SysError};
 use kcore::frame::{FRAME_BYTES, FrameNumber};
 use kcore::slots::SlotBitmap;
 
-use crate::cap::{CapTarget, Capability, SLOT_BYTES, Slot, SlotId};
+use crate::cap::{CapTarget, Capability, ObjectRef, SLOT_BYTES, Slot, SlotId};
 use crate::kernel::Kernel;
 use crate::mem::frame;
 use crate::mem::kobj::{ObjId, Objects};
@@ -280,9 +280,26 @@ impl CSpace {
 /// The capability in the caller's `slot`, whatever its type.
 ///
 /// # Errors
-/// [`SysError::InvalidCap`] for slot 0, a slot out of range or an empty slot.
+/// [`SysError::InvalidCap`] for slot 0, a slot out of range, an empty
+/// slot or a revoked one (`ObjectRef::Revoked`).
 #[inline(always)]
 pub fn get(
+    objects: &Objects,
+    cspace: ObjId<CSpace>,
+    slot: CapSlot,
+) -> Result<(SlotId, Capability), SysError> {
+    let (id, cap) = get_any(objects, cspace, slot)?;
+    if cap.object == ObjectRef::Revoked {
+        return Err(SysError::InvalidCap);
+    }
+    Ok((id, cap))
+}
+
+/// [`get`], a revoked slot's placeholder included (`CapDelete` frees it).
+///
+/// # Errors
+/// [`SysError::InvalidCap`] for a slot out of range or empty.
+pub fn get_any(
     objects: &Objects,
     cspace: ObjId<CSpace>,
     slot: CapSlot,

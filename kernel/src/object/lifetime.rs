@@ -138,7 +138,8 @@ fn destroy(k: &mut Kernel, object: ObjectRef) {
         | ObjectRef::DeviceMemory
         | ObjectRef::IoSpace
         | ObjectRef::IrqControl
-        | ObjectRef::Reply(_) => {}
+        | ObjectRef::Reply(_)
+        | ObjectRef::Revoked => {}
         ObjectRef::Budget(id) => {
             budget::teardown(k, id);
             free(k, id);

@@ -61,7 +61,10 @@ fn decode_derive(
     let badge = match badge {
         None => cap.badge,
         Some(badge) => {
-            if badge == 0 || cap.badge != 0 || !cap.object.object_type().is_badgeable() {
+            if badge == 0
+                || cap.badge != 0
+                || !cap.object.object_type().is_some_and(|t| t.is_badgeable())
+            {
                 return Err(SysError::InvalidArg);
             }
             badge
@@ -139,7 +142,8 @@ pub fn delete(
     caller: ObjId<Thread>,
     args: CapDeleteArgs,
 ) -> Result<Next, SysError> {
-    let (slot, _) = cspace::get(&k.objects, cspace_of(k, caller), args.slot)?;
+    // A revoked slot too: deleting it is what frees it.
+    let (slot, _) = cspace::get_any(&k.objects, cspace_of(k, caller), args.slot)?;
     tree::delete(k, slot);
     Ok(Next::Success)
 }
@@ -217,7 +221,7 @@ pub fn info(k: &mut Kernel, caller: ObjId<Thread>, args: CapInfoArgs) -> Result<
     let (_, cap) = cspace::get(&k.objects, cspace_of(k, caller), args.slot)?;
     let out = UserPtr::<CapInfo, Write>::new(args.out)?;
     let info = CapInfo {
-        object_type: cap.object.object_type().to_reg() as u32,
+        object_type: cap.object.object_type().map_or(0, |t| t.to_reg() as u32),
         rights: cap.rights.bits(),
         badge: cap.badge,
     };
