@@ -163,28 +163,19 @@ impl<'a> Command<'a> {
         let info = rt::start::startup_info();
         let mut grants: Vec<Grant<'_>> = Vec::new();
         let mut dups = Dups(Vec::new());
-        for &(slot, name, file_service) in services() {
-            if file_service && !self.namespace {
-                continue;
-            }
-            // Passed with the rights it has now; a slot that no longer
-            // holds a service endpoint it may hand on is skipped.
-            let Ok(cap) = rt::sys::cap_info(slot) else {
-                continue;
-            };
-            let rights = Rights::from_bits_truncate(cap.rights) & (Rights::WRITE | Rights::GRANT);
-            if cap.object_type != abi::ObjectType::Endpoint.to_reg() as u32
-                || !rights.contains(Rights::GRANT)
-            {
-                continue;
-            }
-            grants.push(Grant {
+        // Passed with the rights they have now (among WRITE and GRANT): the
+        // loader's one `CapCopyMany` skips a slot that no longer holds a
+        // service endpoint the caller may hand on.
+        let service_grants: Vec<Grant<'_>> = services()
+            .iter()
+            .filter(|&&(_, _, file_service)| !file_service || self.namespace)
+            .map(|&(slot, name, _)| Grant {
                 slot,
-                rights,
+                rights: Rights::WRITE | Rights::GRANT,
                 kind: CLIENT,
                 name,
-            });
-        }
+            })
+            .collect();
         for (stdio, name) in self.stdio.iter().zip(["stdin", "stdout", "stderr"]) {
             let slot = match *stdio {
                 Stdio::Null => None,
@@ -222,6 +213,7 @@ impl<'a> Command<'a> {
             .loader()
             .args(&self.args)
             .env(&env)
+            .services(&service_grants)
             .grants(&grants)
             .aslr(aslr)
             .entropy(entropy)

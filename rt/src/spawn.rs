@@ -37,6 +37,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use abi::ipc::MessageInfo;
 use abi::layout::PAGE_BYTES;
 use abi::startup::{self, Handle as StartupHandle, STARTUP_HANDLES, StartupInfo};
+use abi::syscall::{CAP_COPY_ANY_TYPE, CAP_COPY_MANY_MAX, CapCopyEntry, cap_copy_mode};
 use abi::{CapSlot, MapFlags, Rights, SysError};
 use elfload::{AuxEntry, ElfError, Image, InitialStack, Options, SetupError};
 
@@ -242,6 +243,7 @@ pub struct Spawn<'a> {
     args: &'a [&'a str],
     env: &'a [&'a str],
     grants: &'a [Grant<'a>],
+    services: &'a [Grant<'a>],
     budget_frames: u64,
     stack_bytes: u64,
     aslr: bool,
@@ -264,6 +266,7 @@ impl<'a> Spawn<'a> {
             args: &[],
             env: &[],
             grants: &[],
+            services: &[],
             budget_frames: DEFAULT_BUDGET_FRAMES,
             stack_bytes: DEFAULT_STACK_BYTES,
             aslr: true,
@@ -306,6 +309,17 @@ impl<'a> Spawn<'a> {
     /// Capabilities to pass (listed in the startup page).
     pub fn grants(mut self, grants: &'a [Grant<'a>]) -> Self {
         self.grants = grants;
+        self
+    }
+
+    /// Service endpoints to pass on if the caller still holds them: each
+    /// is copied only if its slot holds an endpoint with
+    /// [`Rights::GRANT`], with the rights it has among the grant's, and is
+    /// listed in the startup page only then. They come first in the
+    /// child's slots, before [`Spawn::grants`]. One `CapCopyMany` checks
+    /// and copies them all (no `CapInfo` each).
+    pub fn services(mut self, services: &'a [Grant<'a>]) -> Self {
+        self.services = services;
         self
     }
 
@@ -386,7 +400,7 @@ impl<'a> Spawn<'a> {
     /// # Errors
     /// [`SpawnError`]; nothing is left behind.
     pub fn spawn(self) -> Result<Child, SpawnError> {
-        if self.grants.len() > STARTUP_HANDLES {
+        if self.grants.len() + self.services.len() > STARTUP_HANDLES {
             return Err(SpawnError::TooManyHandles);
         }
         let scratch = Scratch::take()?;
@@ -484,7 +498,7 @@ impl<'a> Spawn<'a> {
         parent: CapSlot,
         parent_name: &str,
     ) -> Result<(), SpawnError> {
-        if self.grants.len() >= STARTUP_HANDLES {
+        if self.grants.len() + self.services.len() >= STARTUP_HANDLES {
             return Err(SpawnError::TooManyHandles);
         }
         let scratch = Scratch::take()?;
@@ -526,29 +540,30 @@ impl<'a> Spawn<'a> {
             debug: if self.debug { slot::DEBUG } else { 0 },
             cspace_slots: u32::try_from(self.cspace_slots).unwrap_or(0),
         };
-        let built = self.image(budget, image, scratch, &slots, self.handles(&parent)?)?;
-        let aspace = built.aspace;
-        let cspace = match sys::cspace_create(budget, self.cspace_slots) {
-            Ok(cspace) => cspace,
+        let cspace = sys::cspace_create(budget, self.cspace_slots)?;
+        let aspace = match sys::aspace_create(budget) {
+            Ok(aspace) => aspace,
             Err(error) => {
-                let _ = sys::cap_delete(aspace);
+                let _ = sys::cap_delete(cspace);
                 return Err(error.into());
             }
         };
         let started = (|| -> Result<(), SpawnError> {
-            self.grant(budget, parent, aspace, cspace)?;
             let thread = sys::thread_create(budget, aspace, cspace)?;
             let started = (|| {
-                sys::cap_copy_to(thread, Rights::all(), cspace, CapSlot(slot::THREAD))?;
+                let copied = self.grant(budget, parent, (aspace, cspace, thread))?;
+                let handles = self.handles(&parent, copied)?;
+                let built = self.image(budget, aspace, image, scratch, &slots, handles)?;
                 sys::thread_configure(thread, built.ipc_buffer, CapSlot(slot::PARENT))?;
                 if let Some(priority) = self.priority {
                     let max = self.max_priority.unwrap_or(priority);
                     sys::thread_set_priority(thread, priority, max)?;
                 }
-                sys::thread_start(thread, built.entry, built.stack, built.arg, built.tls)
+                sys::thread_start(thread, built.entry, built.stack, built.arg, built.tls)?;
+                Ok(())
             })();
             let _ = sys::cap_delete(thread);
-            started.map_err(SpawnError::from)
+            started
         })();
         // The capabilities made here live on in the child's space; ours go.
         let _ = sys::cap_delete(aspace);
@@ -556,19 +571,19 @@ impl<'a> Spawn<'a> {
         started
     }
 
-    /// Builds the program's image in a new address space paid by `budget`:
-    /// its segments, its first thread's block, its startup page naming
-    /// `slots` and `handles`. Returns the space (a capability the caller
-    /// owns) and where its first thread starts.
+    /// Builds the program's image in `aspace`, a new address space paid
+    /// by `budget` that the caller owns (and deletes if this fails): its
+    /// segments, its first thread's block, its startup page naming `slots`
+    /// and `handles`. Returns where its first thread starts.
     fn image(
         &self,
         budget: CapSlot,
+        aspace: CapSlot,
         image: &Image,
         scratch: u64,
         slots: &ExecSlots,
         handles: [StartupHandle; STARTUP_HANDLES],
     ) -> Result<ExecImage, SpawnError> {
-        let aspace = sys::aspace_create(budget)?;
         let random = |i: usize| if self.aslr { self.entropy[i] } else { 0 };
         let area = block::AREA_BASE
             + if self.aslr {
@@ -582,69 +597,63 @@ impl<'a> Spawn<'a> {
             memsz: t.mem_bytes,
             align: t.align,
         });
-        let built = (|| -> Result<ExecImage, SpawnError> {
-            let layout = Layout::new(self.stack_bytes, &tls.unwrap_or_default())?;
-            let thread_block = area + block::MAIN_SLOT as u64 * block::SLOT_BYTES;
-            let tcb = thread_block + layout.tcb();
-            let ipc_buffer = thread_block + layout.ipc_buffer();
-            let tls_image = image
-                .tls()
-                .and_then(|t| self.tls_image_address(image, t.file_offset, t.file_bytes))
-                .unwrap_or(0);
-            let info = StartupInfo {
-                magic: startup::STARTUP_MAGIC,
-                version: startup::STARTUP_VERSION,
-                flags: if self.aslr { startup::flags::ASLR } else { 0 }
-                    | if self.boot_info {
-                        startup::flags::BOOT_INFO
-                    } else {
-                        0
-                    },
-                thread: slots.thread,
-                aspace: slots.aspace,
-                cspace: slots.cspace,
-                budget: slots.budget,
-                parent: slots.parent,
-                debug: slots.debug,
-                log: 0,
-                cspace_slots: slots.cspace_slots,
-                argc: self.args.len() as u64,
-                argv: 0,
-                envc: self.env.len() as u64,
-                envp: 0,
-                entropy: self.entropy,
-                thread_area: area,
-                main_tcb: tcb,
-                tls_image,
-                tls_filesz: tls.map_or(0, |t| t.filesz),
-                tls_memsz: tls.map_or(0, |t| t.memsz),
-                tls_align: tls.map_or(0, |t| t.align),
-                cpu_features: crate::start::boot_info().map_or(0, |b| b.cpu_features),
-                handles,
-            };
-            let startup_addr = self.startup_addr(thread_block, &layout);
-            let rsp = self.fill(
-                budget,
-                aspace,
-                image,
-                &layout,
-                (thread_block, startup_addr),
-                scratch,
-                &info,
-            )?;
-            Ok(ExecImage {
-                aspace,
-                entry: image.entry(),
-                stack: rsp,
-                arg: startup_addr,
-                tls: tcb,
-                ipc_buffer,
-            })
-        })();
-        if built.is_err() {
-            let _ = sys::cap_delete(aspace);
-        }
-        built
+        let layout = Layout::new(self.stack_bytes, &tls.unwrap_or_default())?;
+        let thread_block = area + block::MAIN_SLOT as u64 * block::SLOT_BYTES;
+        let tcb = thread_block + layout.tcb();
+        let ipc_buffer = thread_block + layout.ipc_buffer();
+        let tls_image = image
+            .tls()
+            .and_then(|t| self.tls_image_address(image, t.file_offset, t.file_bytes))
+            .unwrap_or(0);
+        let info = StartupInfo {
+            magic: startup::STARTUP_MAGIC,
+            version: startup::STARTUP_VERSION,
+            flags: if self.aslr { startup::flags::ASLR } else { 0 }
+                | if self.boot_info {
+                    startup::flags::BOOT_INFO
+                } else {
+                    0
+                },
+            thread: slots.thread,
+            aspace: slots.aspace,
+            cspace: slots.cspace,
+            budget: slots.budget,
+            parent: slots.parent,
+            debug: slots.debug,
+            log: 0,
+            cspace_slots: slots.cspace_slots,
+            argc: self.args.len() as u64,
+            argv: 0,
+            envc: self.env.len() as u64,
+            envp: 0,
+            entropy: self.entropy,
+            thread_area: area,
+            main_tcb: tcb,
+            tls_image,
+            tls_filesz: tls.map_or(0, |t| t.filesz),
+            tls_memsz: tls.map_or(0, |t| t.memsz),
+            tls_align: tls.map_or(0, |t| t.align),
+            cpu_features: crate::start::boot_info().map_or(0, |b| b.cpu_features),
+            handles,
+        };
+        let startup_addr = self.startup_addr(thread_block, &layout);
+        let rsp = self.fill(
+            budget,
+            aspace,
+            image,
+            &layout,
+            (thread_block, startup_addr),
+            scratch,
+            &info,
+        )?;
+        Ok(ExecImage {
+            aspace,
+            entry: image.entry(),
+            stack: rsp,
+            arg: startup_addr,
+            tls: tcb,
+            ipc_buffer,
+        })
     }
 
     /// Builds the program's image for `exec` in a new address space paid
@@ -663,7 +672,12 @@ impl<'a> Spawn<'a> {
         let budget = process::own_caps().budget;
         self.with_file(&scratch, |spawn| {
             let image = spawn.parse()?;
-            spawn.image(budget, &image, scratch.base(), &slots, handles)
+            let aspace = sys::aspace_create(budget)?;
+            let built = spawn.image(budget, aspace, &image, scratch.base(), &slots, handles);
+            if built.is_err() {
+                let _ = sys::cap_delete(aspace);
+            }
+            built
         })
     }
 
@@ -681,17 +695,32 @@ impl<'a> Spawn<'a> {
         })
     }
 
-    fn handles(&self, parent: &Parent<'_>) -> Result<[StartupHandle; STARTUP_HANDLES], SpawnError> {
+    /// The startup page's handles: the services `copied` says were
+    /// copied, the grants, and the parent endpoint if it is a copy.
+    fn handles(
+        &self,
+        parent: &Parent<'_>,
+        copied: u64,
+    ) -> Result<[StartupHandle; STARTUP_HANDLES], SpawnError> {
         let mut handles = [StartupHandle::default(); STARTUP_HANDLES];
-        for (i, (entry, grant)) in handles.iter_mut().zip(self.grants).enumerate() {
+        let services = self
+            .services
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| copied & (1 << i) != 0);
+        let grants = self.grants.iter().enumerate().map(|(i, grant)| {
+            // The grants' slots follow every service's.
+            (self.services.len() + i, grant)
+        });
+        let mut used = 0;
+        for (entry, (i, grant)) in handles.iter_mut().zip(services.chain(grants)) {
             let slot = slot::FIRST_HANDLE + i as u32;
             *entry = StartupHandle::new(grant.kind, slot, grant.name)
                 .ok_or(SpawnError::BadHandleName)?;
+            used += 1;
         }
         if let Parent::Copy(_, name) = parent {
-            let entry = handles
-                .get_mut(self.grants.len())
-                .ok_or(SpawnError::TooManyHandles)?;
+            let entry = handles.get_mut(used).ok_or(SpawnError::TooManyHandles)?;
             *entry = StartupHandle::new(startup::handle::CLIENT, slot::PARENT, name)
                 .ok_or(SpawnError::BadHandleName)?;
         }
@@ -706,7 +735,7 @@ impl<'a> Spawn<'a> {
             self.grants
                 .iter()
                 .position(|g| g.kind == kind)
-                .map_or(0, |i| slot::FIRST_HANDLE + i as u32)
+                .map_or(0, |i| slot::FIRST_HANDLE + (self.services.len() + i) as u32)
         };
         info.debug_cap = if self.debug { slot::DEBUG } else { 0 };
         info.aspace_cap = slot::ASPACE;
@@ -877,36 +906,89 @@ impl<'a> Spawn<'a> {
         Ok(rsp)
     }
 
-    /// Puts the child's capabilities in its space.
+    /// Puts the child's capabilities in its space with one `CapCopyMany`:
+    /// its own objects (address space, capability space, first thread,
+    /// budget), the parent endpoint (unless minted), the debug capability
+    /// if asked and the grants, every one of which must be copied; then
+    /// the services, which are copied only if they can be (see
+    /// [`Spawn::services`]). Returns which services were (bit `i`: the
+    /// `i`th).
     fn grant(
         &self,
         budget: CapSlot,
         parent: Parent<'_>,
-        aspace: CapSlot,
-        cspace: CapSlot,
-    ) -> Result<(), SpawnError> {
-        let put = |src: CapSlot, rights: Rights, dst: u32| {
-            sys::cap_copy_to(src, rights, cspace, CapSlot(dst)).map(|_| ())
+        (aspace, cspace, thread): (CapSlot, CapSlot, CapSlot),
+    ) -> Result<u64, SpawnError> {
+        let exact = |src: CapSlot, rights: Rights, dst: u32| CapCopyEntry {
+            src: src.0,
+            dst,
+            rights: rights.bits(),
+            object_type: CAP_COPY_ANY_TYPE,
+            mode: cap_copy_mode::EXACT,
         };
-        put(aspace, Rights::all(), slot::ASPACE)?;
-        put(cspace, Rights::all(), slot::CSPACE)?;
-        put(budget, Rights::all(), slot::BUDGET)?;
+        // Its own objects, the parent, the debug capability, then at most
+        // STARTUP_HANDLES grants and services together (`spawn` and
+        // `start` checked): one call takes them all.
+        const MOST: usize = STARTUP_HANDLES + 6;
+        const _: () = assert!(MOST as u64 <= CAP_COPY_MANY_MAX);
+        struct List {
+            entries: [CapCopyEntry; MOST],
+            count: usize,
+        }
+        impl List {
+            fn push(&mut self, entry: CapCopyEntry) {
+                if let Some(free) = self.entries.get_mut(self.count) {
+                    *free = entry;
+                    self.count += 1;
+                }
+            }
+        }
+        let mut list = List {
+            entries: [CapCopyEntry::default(); MOST],
+            count: 0,
+        };
+        list.push(exact(aspace, Rights::all(), slot::ASPACE));
+        list.push(exact(cspace, Rights::all(), slot::CSPACE));
+        list.push(exact(thread, Rights::all(), slot::THREAD));
+        list.push(exact(budget, Rights::all(), slot::BUDGET));
         let rights = Rights::WRITE | Rights::GRANT;
         match parent {
             Parent::Mint(endpoint, badge) => {
                 sys::cap_mint_to(endpoint, rights, badge, cspace, CapSlot(slot::PARENT))?;
             }
-            Parent::Copy(cap, _) => put(cap, rights, slot::PARENT)?,
+            Parent::Copy(cap, _) => list.push(exact(cap, rights, slot::PARENT)),
         }
         if self.debug
             && let Some(boot) = crate::start::boot_info()
         {
-            put(CapSlot(boot.debug_cap), Rights::all(), slot::DEBUG)?;
+            list.push(exact(CapSlot(boot.debug_cap), Rights::all(), slot::DEBUG));
         }
+        let first = slot::FIRST_HANDLE + self.services.len() as u32;
         for (i, grant) in self.grants.iter().enumerate() {
-            put(grant.slot, grant.rights, slot::FIRST_HANDLE + i as u32)?;
+            list.push(exact(grant.slot, grant.rights, first + i as u32));
         }
-        Ok(())
+        let required = list.count;
+        for (i, service) in self.services.iter().enumerate() {
+            list.push(CapCopyEntry {
+                src: service.slot.0,
+                dst: slot::FIRST_HANDLE + i as u32,
+                rights: service.rights.bits(),
+                object_type: abi::ObjectType::Endpoint.to_reg() as u16,
+                mode: cap_copy_mode::MASK,
+            });
+        }
+        let result = sys::cap_copy_many(cspace, &list.entries[..list.count])?;
+        // The required entries come first, so the first error is theirs
+        // if any failed.
+        let all_required = (1u64 << required) - 1;
+        if result.copied & all_required != all_required {
+            let error = SysError::from_code(result.first_error).unwrap_or(SysError::InvalidArg);
+            return Err(error.into());
+        }
+        // A service held without GRANT cannot reach another space (or one
+        // that is no longer an endpoint): its copy failed, and it is not
+        // passed on.
+        Ok(result.copied >> required)
     }
 }
 

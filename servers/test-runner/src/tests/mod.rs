@@ -5,6 +5,7 @@ mod boot_info;
 mod clock;
 mod console;
 mod cspace;
+mod cspace_many;
 mod faults;
 mod files;
 mod futex;
@@ -231,6 +232,9 @@ pub static ALL: &[Test] = tests![
     cspace::revoke,
     cspace::detach,
     cspace::delete_range,
+    cspace_many::copy_many,
+    cspace_many::copy_many_entry_errors,
+    cspace_many::copy_many_call_errors,
     cspace::endpoint_watch,
     cspace::across_spaces,
     cspace::create_errors,
