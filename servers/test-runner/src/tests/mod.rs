@@ -327,6 +327,7 @@ pub static ALL: &[Test] = tests![
     spawn::heap_exhaustion,
     spawn::c_program,
     spawn::every_program_loads,
+    spawn::services_checked,
     spawn::hostile_files,
     spawn::frames_come_back,
     protocol::every_operation,
