@@ -783,10 +783,12 @@ impl<'a> Spawn<'a> {
     ) -> Result<u64, SpawnError> {
         // Where each segment's pages go in the one object.
         let mut pages = 0;
-        let mut placed: Vec<(&elfload::Segment, u64)> = Vec::new();
-        for segment in image.segments() {
+        let mut placed: [Option<(&elfload::Segment, u64)>; elfload::MAX_SEGMENTS] =
+            [None; elfload::MAX_SEGMENTS];
+        // An image has at most MAX_SEGMENTS segments.
+        for (place, segment) in placed.iter_mut().zip(image.segments()) {
             if segment.fresh_ranges().iter().any(Option::is_some) {
-                placed.push((segment, pages));
+                *place = Some((segment, pages));
                 pages += segment.pages;
             }
         }
@@ -806,7 +808,7 @@ impl<'a> Spawn<'a> {
                 }
             }
             let mapped = ScratchMap::map(memory, scratch, pages)?;
-            for &(segment, at) in &placed {
+            for &(segment, at) in placed.iter().flatten() {
                 for copy in segment.file_copies() {
                     let bytes = file_range(self.file.bytes, copy.file_offset, copy.len)
                         .ok_or(SpawnError::Setup(SetupError::TemplateMismatch))?;
@@ -835,7 +837,7 @@ impl<'a> Spawn<'a> {
                 );
             }
             drop(mapped);
-            for &(segment, at) in &placed {
+            for &(segment, at) in placed.iter().flatten() {
                 let flags = segment.access.map_flags();
                 for range in segment.fresh_ranges().into_iter().flatten() {
                     let page = at + (range.start - segment.start) / PAGE_BYTES;
