@@ -157,7 +157,9 @@ pub enum Syscall {
     /// capabilities with it. Each [`CapCopyEntry`] may also ask that the
     /// source hold a given object type (so no [`Syscall::CapInfo`] is
     /// needed first), and may give its rights as a mask (the copy gets the
-    /// source's rights among them) rather than exactly. The entries are
+    /// source's rights among them) rather than exactly, or may only check
+    /// its source, copying nothing ([`cap_copy_mode::CHECK`]: `exec`
+    /// checks the capabilities a new program keeps so). The entries are
     /// done in order; one that fails is skipped (the others still happen)
     /// and the results say which were copied and why the first one that
     /// was not failed. Not preemptible: the count is bounded.
@@ -171,11 +173,12 @@ pub enum Syscall {
     /// looking up the destination space ([`SysError::InvalidCap`],
     /// [`SysError::WrongType`], [`SysError::MissingRights`]). Errors of an
     /// entry (in the results): [`SysError::InvalidArg`] for unknown rights
-    /// bits, an unknown mode, a destination slot of 0 or an unknown type;
+    /// bits, an unknown mode, a destination slot of 0 (not 0 for a check)
+    /// or an unknown type;
     /// [`SysError::InvalidCap`] for an empty source or a destination slot
     /// out of range or full; [`SysError::WrongType`] if the source is not
     /// of the type asked; [`SysError::MissingRights`] as for
-    /// [`Syscall::CapCopy`].
+    /// [`Syscall::CapCopy`] (for a check: the source lacks a right asked).
     CapCopyMany = 25,
 
     // Threads: 32..48.
@@ -1706,6 +1709,10 @@ pub mod cap_copy_mode {
     pub const EXACT: u16 = 0;
     /// The copy has the source's rights among these.
     pub const MASK: u16 = 1;
+    /// Nothing is copied: the entry only checks that the source holds
+    /// the type asked and these rights (its destination must be 0). A
+    /// program checks many of its own capabilities with one call so.
+    pub const CHECK: u16 = 2;
 }
 
 /// One capability for [`Syscall::CapCopyMany`] (16 bytes, in the caller's
@@ -1726,14 +1733,16 @@ pub mod cap_copy_mode {
 pub struct CapCopyEntry {
     /// The caller's slot to copy.
     pub src: u32,
-    /// The destination slot (not 0: the call names every slot).
+    /// The destination slot (not 0: the call names every slot; 0 for a
+    /// [`cap_copy_mode::CHECK`]).
     pub dst: u32,
     /// Rights ([`Rights::bits`]), read as `mode` says.
     pub rights: u32,
     /// The type the source must hold ([`ObjectType::to_reg`]), or
     /// [`CAP_COPY_ANY_TYPE`].
     pub object_type: u16,
-    /// [`cap_copy_mode::EXACT`] or [`cap_copy_mode::MASK`].
+    /// [`cap_copy_mode::EXACT`], [`cap_copy_mode::MASK`] or
+    /// [`cap_copy_mode::CHECK`].
     pub mode: u16,
 }
 
@@ -1753,7 +1762,7 @@ args!(
 results!(
     /// Results of [`Syscall::CapCopyMany`].
     CapCopyManyResult {
-        /// Bit `i` set: entry `i` was copied.
+        /// Bit `i` set: entry `i` was copied (or, a check, passed).
         copied: u64,
         /// The error code ([`SysError::code`]) of the first entry not
         /// copied; 0 if every one was.

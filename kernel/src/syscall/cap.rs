@@ -170,7 +170,9 @@ pub fn copy_many(
         for (i, entry) in (first..).zip(entries.iter()) {
             match decode_entry(k, spaces, entry) {
                 Ok(op) => {
-                    invoke_derive(k, op);
+                    if let Some(op) = op {
+                        invoke_derive(k, op);
+                    }
                     result.copied |= 1 << i;
                 }
                 Err(error) if result.first_error == 0 => result.first_error = error.code(),
@@ -183,14 +185,16 @@ pub fn copy_many(
 
 /// Checks one [`CapCopyEntry`] from the caller's space to `target`
 /// (`spaces`): a copy as [`decode_derive`] checks it, after the entry's
-/// own checks (its mode, its destination, the source's type).
+/// own checks (its mode, its destination, the source's type); `None` for
+/// a [`cap_copy_mode::CHECK`] entry that passed (nothing to copy).
 fn decode_entry(
     k: &Kernel,
     spaces: (ObjId<CSpace>, ObjId<CSpace>),
     entry: &CapCopyEntry,
-) -> Result<DeriveOp, SysError> {
+) -> Result<Option<DeriveOp>, SysError> {
     let wanted = Rights::from_reg(u64::from(entry.rights))?;
-    if entry.dst == 0 {
+    // A copy names its destination; a check names none.
+    if (entry.dst == 0) != (entry.mode == cap_copy_mode::CHECK) {
         return Err(SysError::InvalidArg);
     }
     let source = cspace::get(&k.objects, spaces.0, CapSlot(entry.src))?;
@@ -204,9 +208,11 @@ fn decode_entry(
     let rights = match entry.mode {
         cap_copy_mode::EXACT => wanted,
         cap_copy_mode::MASK => cap.rights & wanted,
+        cap_copy_mode::CHECK if cap.rights.contains(wanted) => return Ok(None),
+        cap_copy_mode::CHECK => return Err(SysError::MissingRights),
         _ => return Err(SysError::InvalidArg),
     };
-    derive_into(k, source, Some(rights), None, spaces, CapSlot(entry.dst))
+    derive_into(k, source, Some(rights), None, spaces, CapSlot(entry.dst)).map(Some)
 }
 
 /// `CapMint`.

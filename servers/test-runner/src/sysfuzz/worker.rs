@@ -568,9 +568,16 @@ impl Worker {
                 _ => self.rng.next() as u16,
             };
             let mode = match self.rng.below(100) {
-                0..48 => cap_copy_mode::EXACT,
-                48..96 => cap_copy_mode::MASK,
+                0..40 => cap_copy_mode::EXACT,
+                40..80 => cap_copy_mode::MASK,
+                80..96 => cap_copy_mode::CHECK,
                 _ => self.rng.next() as u16,
+            };
+            // A check names no destination (mostly).
+            let dst = if mode == cap_copy_mode::CHECK && self.rng.chance(80) {
+                0
+            } else {
+                dst
             };
             let words = [
                 u64::from(src) | u64::from(dst) << 32,

@@ -1,7 +1,7 @@
 //! `CapCopyMany`: many copies in one call, into the caller's space and
 //! into another; the type check and the rights mask; an entry that fails
-//! is skipped and reported while the others happen; and each error of
-//! the call and of an entry.
+//! is skipped and reported while the others happen; entries that only
+//! check; and each error of the call and of an entry.
 
 use crate::raw as sys;
 use abi::syscall::{
@@ -283,6 +283,67 @@ pub fn copy_many_call_errors() -> TestResult {
     ensure!(!empty(CapSlot(slot)));
     for s in [CapSlot(slot), weak, read_only, ep] {
         ensure_eq!(sys::cap_delete(s), Ok(()));
+    }
+    Ok(())
+}
+
+/// `cap_copy_mode::CHECK`: the entry checks its source's type and
+/// rights and copies nothing; each of its own errors.
+pub fn copy_many_check() -> TestResult {
+    let ep = must(sys::endpoint_create(budget()))?;
+    let weak = must(sys::cap_copy(ep, Rights::READ))?;
+    let check = |src: CapSlot, kind: ObjectType, rights: Rights| CapCopyEntry {
+        src: src.0,
+        dst: 0,
+        rights: rights.bits(),
+        object_type: kind.to_reg() as u16,
+        mode: cap_copy_mode::CHECK,
+    };
+    let entries = [
+        check(ep, ObjectType::Endpoint, Rights::all()),
+        check(weak, ObjectType::Endpoint, Rights::READ),
+        CapCopyEntry {
+            object_type: CAP_COPY_ANY_TYPE,
+            ..check(debug_cap(), ObjectType::Debug, Rights::empty())
+        },
+    ];
+    ensure_eq!(
+        sys::cap_copy_many(CapSlot::NULL, &entries),
+        Ok(result(0b111, None))
+    );
+    // Each failure: the wrong type, a right the source lacks, an empty
+    // source, a destination named.
+    let failing = [
+        (
+            check(ep, ObjectType::Notification, Rights::empty()),
+            SysError::WrongType,
+        ),
+        (
+            check(weak, ObjectType::Endpoint, Rights::WRITE),
+            SysError::MissingRights,
+        ),
+        (
+            check(CapSlot(3999), ObjectType::Endpoint, Rights::empty()),
+            SysError::InvalidCap,
+        ),
+        (
+            CapCopyEntry {
+                dst: 3998,
+                ..check(ep, ObjectType::Endpoint, Rights::empty())
+            },
+            SysError::InvalidArg,
+        ),
+    ];
+    for (entry, error) in failing {
+        ensure_eq!(
+            sys::cap_copy_many(CapSlot::NULL, &[entry]),
+            Ok(result(0, Some(error)))
+        );
+    }
+    // Nothing was copied anywhere.
+    ensure!(empty(CapSlot(3998)));
+    for slot in [weak, ep] {
+        ensure_eq!(sys::cap_delete(slot), Ok(()));
     }
     Ok(())
 }

@@ -235,6 +235,7 @@ pub static ALL: &[Test] = tests![
     cspace_many::copy_many,
     cspace_many::copy_many_entry_errors,
     cspace_many::copy_many_call_errors,
+    cspace_many::copy_many_check,
     cspace::endpoint_watch,
     cspace::across_spaces,
     cspace::create_errors,
