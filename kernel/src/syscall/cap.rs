@@ -43,8 +43,24 @@ fn decode_derive(
 ) -> Result<DeriveOp, SysError> {
     let own = cspace_of(k, caller);
     let source = cspace::get(&k.objects, own, src)?;
+    // The source's own checks come before the destination's lookup.
+    check_source(&source.1, rights)?;
     let target = target_space(k, caller, cspace_slot)?;
     derive_into(k, source, rights, badge, (own, target), dst)
+}
+
+/// The checks of a copy (`rights`) or move (None) that look only at the
+/// source capability `cap`.
+fn check_source(cap: &Capability, rights: Option<Rights>) -> Result<(), SysError> {
+    // A saved reply answers its caller once: a copy would answer twice.
+    // (It moves, but only within its space: it has no GRANT.)
+    if rights.is_some() && matches!(cap.object, ObjectRef::Reply(_)) {
+        return Err(SysError::InvalidArg);
+    }
+    if !cap.rights.contains(rights.unwrap_or(cap.rights)) {
+        return Err(SysError::MissingRights);
+    }
+    Ok(())
 }
 
 /// The destination space `cspace_slot` names: the caller's for NULL,
@@ -71,15 +87,8 @@ fn derive_into(
     (own, target): (ObjId<CSpace>, ObjId<CSpace>),
     dst: CapSlot,
 ) -> Result<DeriveOp, SysError> {
-    // A saved reply answers its caller once: a copy would answer twice.
-    // (It moves, but only within its space: it has no GRANT.)
-    if rights.is_some() && matches!(cap.object, ObjectRef::Reply(_)) {
-        return Err(SysError::InvalidArg);
-    }
+    check_source(&cap, rights)?;
     let rights = rights.unwrap_or(cap.rights);
-    if !cap.rights.contains(rights) {
-        return Err(SysError::MissingRights);
-    }
     if target != own && !cap.rights.contains(Rights::GRANT) {
         return Err(SysError::MissingRights);
     }
