@@ -49,14 +49,14 @@ use crate::raw as sys;
 use abi::ipc::{IPC_BUFFER_CAPS_OFFSET, IPC_BUFFER_DEADLINE_WORD, MessageInfo};
 use abi::layout::USER_END;
 use abi::syscall::{
-    BudgetInfoArgs, BudgetSplitArgs, CAP_COPY_ANY_TYPE, CAP_COPY_MANY_MAX, CapCopyArgs,
-    CapDeleteArgs, CapInfoArgs, CapRevokeArgs, ClockReadArgs, LendMode, MemoryLendArgs, PollArgs,
-    Syscall, SyscallArgs, TimerSetArgs, cap_copy_mode,
+    BudgetInfoArgs, BudgetSplitArgs, CapCopyArgs, CapDeleteArgs, CapInfoArgs, CapRevokeArgs,
+    ClockReadArgs, LendMode, MemoryLendArgs, PollArgs, Syscall, SyscallArgs, TimerSetArgs,
 };
 use abi::{CapSlot, ObjectType, Rights, SysError};
 
 use super::args::{self, Context};
 use super::child;
+use super::copy_many;
 use super::layout::{
     CSPACE_SLOTS, G_ASPACE, G_DEBUG, G_DEVICE, G_IO_PORTS, G_IRQ, OWN_SCRATCH, OWN_SCRATCH_PAGES,
 };
@@ -81,9 +81,6 @@ const BLOCK_PERCENT: u64 = 10;
 /// Percent of `CapCopyMany` calls whose entries the worker writes (from
 /// the pool) rather than leaving the drawn address as it is.
 const COPY_MANY_BUILT_PERCENT: u64 = 70;
-/// Where in the worker's page the `CapCopyMany` entries go (two words
-/// each, up to `CAP_COPY_MANY_MAX`), past the `CapInfo` answers.
-const COPY_MANY_INDEX: usize = 320;
 
 /// A worker resets every this many calls, give or take half.
 const RESET_EVERY: u64 = 2000;
@@ -123,11 +120,11 @@ impl Page {
         self as *const Page as u64
     }
 
-    fn word(&self, index: usize) -> u64 {
+    pub(super) fn word(&self, index: usize) -> u64 {
         self.0[index].load(Ordering::SeqCst)
     }
 
-    fn set_word(&self, index: usize, value: u64) {
+    pub(super) fn set_word(&self, index: usize, value: u64) {
         self.0[index].store(value, Ordering::SeqCst);
     }
 }
@@ -507,7 +504,8 @@ impl Worker {
             self.futex_args(call, &mut args);
         }
         if call == Syscall::CapCopyMany && self.rng.chance(COPY_MANY_BUILT_PERCENT) {
-            self.copy_many_entries(&mut args);
+            let page = &IPC_PAGES[self.index];
+            (args[1], args[2]) = copy_many::write_entries(&mut self.rng, &self.pool, page, args[0]);
         }
         if alarm {
             self.alarm(true);
@@ -536,77 +534,10 @@ impl Worker {
         self.observe(call, &args, status, &results);
     }
 
-    /// Writes `CapCopyMany` entries into the worker's page and points the
-    /// call at them: sources from the pool (or invalid), destinations in
-    /// the space the call names, rights, types and modes mostly valid.
-    fn copy_many_entries(&mut self, args: &mut [u64; 6]) {
-        let page = &IPC_PAGES[self.index];
-        let count = match self.rng.below(10) {
-            0 => CAP_COPY_MANY_MAX,
-            1 => 1 + self.rng.below(CAP_COPY_MANY_MAX),
-            _ => 1 + self.rng.below(6),
-        };
-        for i in 0..count as usize {
-            let src = if self.rng.chance(90) {
-                args::cap_to_send(&mut self.rng, &self.pool)
-            } else {
-                args::invalid_slot(&mut self.rng)
-            };
-            // An entry's slots are 32 bits: a drawn slot above that must
-            // stay invalid, not wrap to one of the child's own slots.
-            let src = u32::try_from(src).unwrap_or(u32::MAX);
-            let dst = args::copy_destination(&mut self.rng, args[0]);
-            let rights = args::rights(&mut self.rng) as u32;
-            let object_type = match self.rng.below(100) {
-                0..50 => CAP_COPY_ANY_TYPE,
-                50..95 => {
-                    self.pool
-                        .find(u64::from(src))
-                        .and_then(|e| e.kind)
-                        .map_or(1 + self.rng.below(14), |k| k.to_reg()) as u16
-                }
-                _ => self.rng.next() as u16,
-            };
-            let mode = match self.rng.below(100) {
-                0..40 => cap_copy_mode::EXACT,
-                40..80 => cap_copy_mode::MASK,
-                80..96 => cap_copy_mode::CHECK,
-                _ => self.rng.next() as u16,
-            };
-            // A check names no destination (mostly).
-            let dst = if mode == cap_copy_mode::CHECK && self.rng.chance(80) {
-                0
-            } else {
-                dst
-            };
-            let words = [
-                u64::from(src) | u64::from(dst) << 32,
-                u64::from(rights) | u64::from(object_type) << 32 | u64::from(mode) << 48,
-            ];
-            page.set_word(COPY_MANY_INDEX + 2 * i, words[0]);
-            page.set_word(COPY_MANY_INDEX + 2 * i + 1, words[1]);
-        }
-        args[1] = page.addr() + (COPY_MANY_INDEX * 8) as u64;
-        args[2] = count;
-    }
-
-    /// What a `CapCopyMany` copied into the worker's own space: each entry
-    /// whose bit is set, as a `CapCopy` of it (the entries are still in
-    /// the page if the call was pointed there).
+    /// Learns the copies a `CapCopyMany` made in the worker's own space.
     fn copied_many(&mut self, args: &[u64; 6], copied: u64) {
         let page = &IPC_PAGES[self.index];
-        let entries = page.addr() + (COPY_MANY_INDEX * 8) as u64;
-        if args[0] != 0 || args[1] != entries {
-            return;
-        }
-        for i in 0..args[2].min(CAP_COPY_MANY_MAX) as usize {
-            if copied & (1 << i) == 0 {
-                continue;
-            }
-            let first = page.word(COPY_MANY_INDEX + 2 * i);
-            let second = page.word(COPY_MANY_INDEX + 2 * i + 1);
-            let (src, dst) = (first & 0xffff_ffff, first >> 32);
-            let wanted = Rights::from_bits_truncate(second as u32);
+        for (dst, src, wanted) in copy_many::copies(page, args, copied) {
             let source = self.pool.find(src);
             let rights = Some(source.and_then(|s| s.rights).map_or(wanted, |s| s & wanted));
             self.learn(dst, source.and_then(|s| s.kind), rights, src);

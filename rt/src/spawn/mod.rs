@@ -30,19 +30,26 @@
 //! or a fault, and dropping the child (or [`Child::kill`]) revokes the
 //! budget, which destroys everything the child was made of and returns
 //! every frame.
+//!
+//! Here: the loader (checks, the image, the thread). In `caps.rs`: the
+//! child's capabilities and the startup page's list of them. In
+//! `child.rs`: [`Child`] and [`ExitStatus`].
+
+mod caps;
+mod child;
+
+pub use child::{Child, ExitStatus};
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use abi::ipc::MessageInfo;
 use abi::layout::PAGE_BYTES;
 use abi::startup::{self, Handle as StartupHandle, STARTUP_HANDLES, StartupInfo};
-use abi::syscall::{CAP_COPY_ANY_TYPE, CAP_COPY_MANY_MAX, CapCopyEntry, cap_copy_mode};
 use abi::{CapSlot, MapFlags, Rights, SysError};
 use elfload::{AuxEntry, ElfError, Image, InitialStack, Options, SetupError};
 
 use crate::handle::Handle;
-use crate::ipc::{Endpoint, Message};
+use crate::ipc::Endpoint;
 use crate::memory::Budget;
 use crate::process;
 use crate::sys;
@@ -695,64 +702,6 @@ impl<'a> Spawn<'a> {
         })
     }
 
-    /// The startup page's handles: the services `copied` says were
-    /// copied, the grants, and the parent endpoint if it is a copy.
-    fn handles(
-        &self,
-        parent: &Parent<'_>,
-        copied: u64,
-    ) -> Result<[StartupHandle; STARTUP_HANDLES], SpawnError> {
-        let mut handles = [StartupHandle::default(); STARTUP_HANDLES];
-        let services = self
-            .services
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| copied & (1 << i) != 0);
-        let grants = self.grants.iter().enumerate().map(|(i, grant)| {
-            // The grants' slots follow every service's.
-            (self.services.len() + i, grant)
-        });
-        let mut used = 0;
-        for (entry, (i, grant)) in handles.iter_mut().zip(services.chain(grants)) {
-            let slot = slot::FIRST_HANDLE + i as u32;
-            *entry = StartupHandle::new(grant.kind, slot, grant.name)
-                .ok_or(SpawnError::BadHandleName)?;
-            used += 1;
-        }
-        if let Parent::Copy(_, name) = parent {
-            let entry = handles.get_mut(used).ok_or(SpawnError::TooManyHandles)?;
-            *entry = StartupHandle::new(startup::handle::CLIENT, slot::PARENT, name)
-                .ok_or(SpawnError::BadHandleName)?;
-        }
-        Ok(handles)
-    }
-
-    /// The child's copy of the boot information: the caller's, with every
-    /// capability field naming the child's slot for it (0: none).
-    fn boot_info_copy(&self) -> Option<abi::boot::BootInfo> {
-        let mut info = *crate::start::boot_info()?;
-        let granted = |kind: u32| {
-            self.grants
-                .iter()
-                .position(|g| g.kind == kind)
-                .map_or(0, |i| slot::FIRST_HANDLE + (self.services.len() + i) as u32)
-        };
-        info.debug_cap = if self.debug { slot::DEBUG } else { 0 };
-        info.aspace_cap = slot::ASPACE;
-        info.thread_cap = slot::THREAD;
-        info.cspace_cap = slot::CSPACE;
-        info.budget_cap = slot::BUDGET;
-        info.initramfs_cap = granted(startup::handle::INITRAMFS);
-        info.device_cap = granted(startup::handle::DEVICE);
-        info.io_space_cap = granted(startup::handle::IO_SPACE);
-        info.irq_control_cap = granted(startup::handle::IRQ_CONTROL);
-        if info.initramfs_cap == 0 {
-            info.initramfs_addr = 0;
-            info.initramfs_bytes = 0;
-        }
-        Some(info)
-    }
-
     /// Where the startup page goes: right after the first thread's block
     /// (its page tables are the block's), or at `STARTUP_ADDR` with the
     /// copy of the boot information after it (where the runtime looks
@@ -907,91 +856,6 @@ impl<'a> Spawn<'a> {
         write_scratch_value(scratch + layout.tcb(), &tcb);
         Ok(rsp)
     }
-
-    /// Puts the child's capabilities in its space with one `CapCopyMany`:
-    /// its own objects (address space, capability space, first thread,
-    /// budget), the parent endpoint (unless minted), the debug capability
-    /// if asked and the grants, every one of which must be copied; then
-    /// the services, which are copied only if they can be (see
-    /// [`Spawn::services`]). Returns which services were (bit `i`: the
-    /// `i`th).
-    fn grant(
-        &self,
-        budget: CapSlot,
-        parent: Parent<'_>,
-        (aspace, cspace, thread): (CapSlot, CapSlot, CapSlot),
-    ) -> Result<u64, SpawnError> {
-        let exact = |src: CapSlot, rights: Rights, dst: u32| CapCopyEntry {
-            src: src.0,
-            dst,
-            rights: rights.bits(),
-            object_type: CAP_COPY_ANY_TYPE,
-            mode: cap_copy_mode::EXACT,
-        };
-        // Its own objects, the parent, the debug capability, then at most
-        // STARTUP_HANDLES grants and services together (`spawn` and
-        // `start` checked): one call takes them all.
-        const MOST: usize = STARTUP_HANDLES + 6;
-        const _: () = assert!(MOST as u64 <= CAP_COPY_MANY_MAX);
-        struct List {
-            entries: [CapCopyEntry; MOST],
-            count: usize,
-        }
-        impl List {
-            fn push(&mut self, entry: CapCopyEntry) {
-                if let Some(free) = self.entries.get_mut(self.count) {
-                    *free = entry;
-                    self.count += 1;
-                }
-            }
-        }
-        let mut list = List {
-            entries: [CapCopyEntry::default(); MOST],
-            count: 0,
-        };
-        list.push(exact(aspace, Rights::all(), slot::ASPACE));
-        list.push(exact(cspace, Rights::all(), slot::CSPACE));
-        list.push(exact(thread, Rights::all(), slot::THREAD));
-        list.push(exact(budget, Rights::all(), slot::BUDGET));
-        let rights = Rights::WRITE | Rights::GRANT;
-        match parent {
-            Parent::Mint(endpoint, badge) => {
-                sys::cap_mint_to(endpoint, rights, badge, cspace, CapSlot(slot::PARENT))?;
-            }
-            Parent::Copy(cap, _) => list.push(exact(cap, rights, slot::PARENT)),
-        }
-        if self.debug
-            && let Some(boot) = crate::start::boot_info()
-        {
-            list.push(exact(CapSlot(boot.debug_cap), Rights::all(), slot::DEBUG));
-        }
-        let first = slot::FIRST_HANDLE + self.services.len() as u32;
-        for (i, grant) in self.grants.iter().enumerate() {
-            list.push(exact(grant.slot, grant.rights, first + i as u32));
-        }
-        let required = list.count;
-        for (i, service) in self.services.iter().enumerate() {
-            list.push(CapCopyEntry {
-                src: service.slot.0,
-                dst: slot::FIRST_HANDLE + i as u32,
-                rights: service.rights.bits(),
-                object_type: abi::ObjectType::Endpoint.to_reg() as u16,
-                mode: cap_copy_mode::MASK,
-            });
-        }
-        let result = sys::cap_copy_many(cspace, &list.entries[..list.count])?;
-        // The required entries come first, so the first error is theirs
-        // if any failed.
-        let all_required = (1u64 << required) - 1;
-        if result.copied & all_required != all_required {
-            let error = SysError::from_code(result.first_error).unwrap_or(SysError::InvalidArg);
-            return Err(error.into());
-        }
-        // A service held without GRANT cannot reach another space (or one
-        // that is no longer an endpoint): its copy failed, and it is not
-        // passed on.
-        Ok(result.copied >> required)
-    }
 }
 
 /// A scratch mapping of a child's object in the caller's space, removed
@@ -1049,113 +913,4 @@ fn write_scratch_value<T>(addr: u64, value: &T) {
         core::slice::from_raw_parts(value as *const T as *const u8, core::mem::size_of::<T>())
     };
     write_scratch(addr, bytes);
-}
-
-/// How a child ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// It exited (returned from `main`, called `exit`, or panicked: 101).
-    Exited(u64),
-    /// A thread took an exception nobody handled: vector, error code,
-    /// instruction and address.
-    Faulted {
-        /// The exception vector (14: page fault).
-        vector: u64,
-        /// The fault's kind bits (`abi::ipc::fault::kind`).
-        kind: u64,
-        /// The faulting instruction.
-        rip: u64,
-        /// The address (page faults).
-        addr: u64,
-    },
-}
-
-impl ExitStatus {
-    /// The end a message on a parent endpoint reports: a fault message
-    /// from the kernel or an [`startup::EXIT_LABEL`] message; `None` for
-    /// anything else.
-    pub fn from_message(message: &Message) -> Option<ExitStatus> {
-        let info: MessageInfo = message.info();
-        if info.is_fault() {
-            return Some(ExitStatus::Faulted {
-                vector: message.word(abi::ipc::fault::WORD_VECTOR),
-                kind: message.word(abi::ipc::fault::WORD_KIND),
-                rip: message.word(abi::ipc::fault::WORD_RIP),
-                addr: message.word(abi::ipc::fault::WORD_ADDR),
-            });
-        }
-        (message.label() == startup::EXIT_LABEL).then(|| ExitStatus::Exited(message.word(0)))
-    }
-
-    /// Whether this is a clean exit (status 0).
-    pub fn is_success(&self) -> bool {
-        matches!(self, ExitStatus::Exited(0))
-    }
-}
-
-/// A running child program.
-#[derive(Debug)]
-pub struct Child {
-    budget: Budget,
-    endpoint: Option<Endpoint>,
-    status: Option<ExitStatus>,
-}
-
-impl Child {
-    /// Waits until the child exits or faults, then destroys it.
-    ///
-    /// # Errors
-    /// The kernel's; [`SysError::InvalidArg`] for a child started with
-    /// [`Spawn::report_to`].
-    pub fn wait(&mut self) -> Result<ExitStatus, SysError> {
-        self.wait_until(0)
-    }
-
-    /// As [`Child::wait`], giving up with [`SysError::TimedOut`] at
-    /// `deadline` (the child keeps running then).
-    ///
-    /// # Errors
-    /// The kernel's.
-    pub fn wait_until(&mut self, deadline: u64) -> Result<ExitStatus, SysError> {
-        if let Some(status) = self.status {
-            return Ok(status);
-        }
-        let Some(endpoint) = &self.endpoint else {
-            return Err(SysError::InvalidArg);
-        };
-        let mut message = Message::new(0);
-        let status = loop {
-            endpoint.recv_until(&mut message, deadline)?;
-            if let Some(status) = ExitStatus::from_message(&message) {
-                break status;
-            }
-            // Anything else on the parent endpoint is ignored.
-        };
-        self.status = Some(status);
-        self.destroy();
-        Ok(status)
-    }
-
-    /// Ends the child now, wherever it is, and frees everything it had.
-    pub fn kill(mut self) {
-        self.destroy();
-    }
-
-    /// Frames its budget is charged now.
-    ///
-    /// # Errors
-    /// The kernel's.
-    pub fn frames_used(&self) -> Result<u64, SysError> {
-        self.budget.status().map(|s| s.used)
-    }
-
-    fn destroy(&mut self) {
-        let _ = self.budget.revoke();
-    }
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        self.destroy();
-    }
 }
