@@ -156,6 +156,35 @@ pub enum Syscall {
     /// fit in 32 bits; [`SysError::InvalidArg`] if `first` is 0, `count`
     /// is 0, or the range passes the end of the caller's space.
     CapDeleteRange = 24,
+    /// Copies up to [`CAP_COPY_MANY_MAX`] capabilities from the caller's
+    /// space into one capability space, as that many [`Syscall::CapCopy`]s
+    /// to named slots would, in one call: a loader hands a new program its
+    /// capabilities with it. Each [`CapCopyEntry`] may also ask that the
+    /// source hold a given object type (so no [`Syscall::CapInfo`] is
+    /// needed first), and may give its rights as a mask (the copy gets the
+    /// source's rights among them) rather than exactly, or may only check
+    /// its source, copying nothing ([`cap_copy_mode::CHECK`]: `exec`
+    /// checks the capabilities a new program keeps so). The entries are
+    /// done in order; one that fails is skipped (the others still happen)
+    /// and the results say which were copied and why the first one that
+    /// was not failed. Not preemptible: the count is bounded.
+    ///
+    /// Arguments: [`CapCopyManyArgs`]; results: [`CapCopyManyResult`].
+    /// Rights: [`Rights::WRITE`] on a destination [`ObjectType::CSpace`]
+    /// other than the caller's, and then [`Rights::GRANT`] on each source.
+    /// Errors of the call (nothing is copied): [`SysError::InvalidArg`]
+    /// for a count of 0 or more than [`CAP_COPY_MANY_MAX`];
+    /// [`SysError::BadAddress`] if the entries are not readable; those of
+    /// looking up the destination space ([`SysError::InvalidCap`],
+    /// [`SysError::WrongType`], [`SysError::MissingRights`]). Errors of an
+    /// entry (in the results): [`SysError::InvalidArg`] for unknown rights
+    /// bits, an unknown mode, a destination slot of 0 (not 0 for a check)
+    /// or an unknown type;
+    /// [`SysError::InvalidCap`] for an empty source or a destination slot
+    /// out of range or full; [`SysError::WrongType`] if the source is not
+    /// of the type asked; [`SysError::MissingRights`] as for
+    /// [`Syscall::CapCopy`] (for a check: the source lacks a right asked).
+    CapCopyMany = 25,
 
     // Threads: 32..48.
     /// Creates a thread in an address space and a capability space, and
@@ -815,7 +844,7 @@ const BY_NUMBER: [Option<Syscall>; Syscall::NUMBER_LIMIT as usize] = {
 impl Syscall {
     /// Every syscall, in number order (grouped by object: each group
     /// starts at a multiple of 16).
-    pub const ALL: [Syscall; 67] = [
+    pub const ALL: [Syscall; 68] = [
         Syscall::Null,
         Syscall::DebugWrite,
         Syscall::DebugExit,
@@ -831,6 +860,7 @@ impl Syscall {
         Syscall::CSpaceCreate,
         Syscall::CapDetach,
         Syscall::CapDeleteRange,
+        Syscall::CapCopyMany,
         Syscall::ThreadCreate,
         Syscall::ThreadStart,
         Syscall::ThreadConfigure,
@@ -945,7 +975,7 @@ syscall_table!(
             ReplyWith => ReplyWithArgs, ReplySaveRecv => ReplySaveRecvArgs,
             CapDetach => CapDetachArgs,
             EndpointWatch => EndpointWatchArgs, CapDeleteRange => CapDeleteRangeArgs,
-            DebugLogRead => DebugLogReadArgs,
+            DebugLogRead => DebugLogReadArgs, CapCopyMany => CapCopyManyArgs,
 );
 
 /// What an argument register holds. One list per syscall
@@ -1673,6 +1703,78 @@ args!(
     }
 );
 
+/// Most entries one [`Syscall::CapCopyMany`] takes.
+pub const CAP_COPY_MANY_MAX: u64 = 64;
+/// [`CapCopyEntry::object_type`] for a source of any type.
+pub const CAP_COPY_ANY_TYPE: u16 = u16::MAX;
+
+/// How a [`CapCopyEntry`]'s `rights` are read.
+pub mod cap_copy_mode {
+    /// The copy has exactly these rights, which the source must have.
+    pub const EXACT: u16 = 0;
+    /// The copy has the source's rights among these.
+    pub const MASK: u16 = 1;
+    /// Nothing is copied: the entry only checks that the source holds
+    /// the type asked and these rights (its destination must be 0). A
+    /// program checks many of its own capabilities with one call so.
+    pub const CHECK: u16 = 2;
+}
+
+/// One capability for [`Syscall::CapCopyMany`] (16 bytes, in the caller's
+/// memory).
+#[repr(C)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    zerocopy::FromBytes,
+    zerocopy::IntoBytes,
+    zerocopy::Immutable,
+    zerocopy::KnownLayout,
+)]
+pub struct CapCopyEntry {
+    /// The caller's slot to copy.
+    pub src: u32,
+    /// The destination slot (not 0: the call names every slot; 0 for a
+    /// [`cap_copy_mode::CHECK`]).
+    pub dst: u32,
+    /// Rights ([`Rights::bits`]), read as `mode` says.
+    pub rights: u32,
+    /// The type the source must hold ([`ObjectType::to_reg`]), or
+    /// [`CAP_COPY_ANY_TYPE`].
+    pub object_type: u16,
+    /// [`cap_copy_mode::EXACT`], [`cap_copy_mode::MASK`] or
+    /// [`cap_copy_mode::CHECK`].
+    pub mode: u16,
+}
+
+const _: () = assert!(core::mem::size_of::<CapCopyEntry>() == 16);
+
+args!(
+    /// Arguments of [`Syscall::CapCopyMany`].
+    CapCopyManyArgs for CapCopyMany {
+        /// Destination capability space, or [`CapSlot::NULL`] for the caller's.
+        cspace: CapSlot,
+        /// User address of `count` [`CapCopyEntry`]s.
+        addr: u64 as Address,
+        /// Number of entries, `1..=CAP_COPY_MANY_MAX`.
+        count: u64 as Count,
+    }
+);
+results!(
+    /// Results of [`Syscall::CapCopyMany`].
+    CapCopyManyResult {
+        /// Bit `i` set: entry `i` was copied (or, a check, passed).
+        copied: u64,
+        /// The error code ([`SysError::code`]) of the first entry not
+        /// copied; 0 if every one was.
+        first_error: u64,
+    }
+);
+
 /// How [`Syscall::MemoryLend`] takes whole pages.
 #[repr(u64)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -2213,6 +2315,11 @@ mod tests {
             vaddr: 0x6000_0000,
             pages: POPULATE_MAX_PAGES,
         });
+        round_trip(CapCopyManyArgs {
+            cspace: slot,
+            addr: 0x6000_0010,
+            count: CAP_COPY_MANY_MAX,
+        });
         round_trip(ThreadSetPriorityArgs {
             thread: slot,
             priority: 3,
@@ -2329,6 +2436,10 @@ mod tests {
         );
         assert_eq!(
             Syscall::AspacePopulate.arg_kinds(),
+            &[ArgKind::Slot, ArgKind::Address, ArgKind::Count]
+        );
+        assert_eq!(
+            Syscall::CapCopyMany.arg_kinds(),
             &[ArgKind::Slot, ArgKind::Address, ArgKind::Count]
         );
         assert_eq!(Syscall::ThreadStart.arg_kinds()[4], ArgKind::Address);
@@ -2487,6 +2598,10 @@ mod tests {
     fn every_result_struct_round_trips() {
         round_trip_result(NoResult {});
         round_trip_result(FrameCount { free: 1, total: 2 });
+        round_trip_result(CapCopyManyResult {
+            copied: u64::MAX,
+            first_error: 3,
+        });
         round_trip_result(LogRead {
             start: 1,
             copied: 2,

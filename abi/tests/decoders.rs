@@ -364,6 +364,9 @@ args_properties!(thread_exec_args: ThreadExecArgs for ThreadExec {
 args_properties!(aspace_populate_args: AspacePopulateArgs for AspacePopulate {
     aspace: Slot, vaddr: Word, pages: Word
 });
+args_properties!(cap_copy_many_args: CapCopyManyArgs for CapCopyMany {
+    cspace: Slot, addr: Word, count: Word
+});
 args_properties!(memory_lend_args: MemoryLendArgs for MemoryLend {
     budget: Slot, aspace: Slot, addr: Word, len: Word, mode: Mode
 });
@@ -446,6 +449,7 @@ fn decode_as(call: Syscall, regs: &ArgRegs) -> Result<ArgRegs, SysError> {
         Syscall::AspaceProtect => go::<AspaceProtectArgs>(call, regs),
         Syscall::AspaceClone => go::<AspaceCloneArgs>(call, regs),
         Syscall::AspacePopulate => go::<AspacePopulateArgs>(call, regs),
+        Syscall::CapCopyMany => go::<CapCopyManyArgs>(call, regs),
         Syscall::ThreadExec => go::<ThreadExecArgs>(call, regs),
         Syscall::MemoryLend => go::<MemoryLendArgs>(call, regs),
         Syscall::FutexWait => go::<FutexWaitArgs>(call, regs),

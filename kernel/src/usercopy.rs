@@ -66,6 +66,23 @@ impl<Mode> UserSlice<Mode> {
         self.len
     }
 
+    /// The `len` bytes from byte `from` of the range.
+    ///
+    /// # Errors
+    /// [`SysError::InvalidArg`] if they are not all inside it.
+    pub fn part(&self, from: usize, len: usize) -> Result<Self, SysError> {
+        let end = from.checked_add(len).ok_or(SysError::InvalidArg)?;
+        if end > self.len {
+            return Err(SysError::InvalidArg);
+        }
+        Ok(UserSlice {
+            // Inside a checked user range: no wrap.
+            addr: self.addr.wrapping_add(from as u64),
+            len,
+            _mode: PhantomData,
+        })
+    }
+
     /// Faults in the range in `thread`'s address space.
     fn populate(
         &self,
@@ -104,6 +121,18 @@ impl<Mode: Readable> UserSlice<Mode> {
         } else {
             Err(SysError::BadAddress)
         }
+    }
+}
+
+impl UserSlice<Read> {
+    /// Faults in the whole range for reading, so that copies of its parts
+    /// after it cannot fail part-way through a call's work.
+    ///
+    /// # Errors
+    /// [`SysError::BadAddress`] if a byte is unmapped or not readable;
+    /// [`SysError::OutOfMemory`] if a page cannot be paid for.
+    pub fn prepare(&self, k: &mut Kernel, thread: ObjId<Thread>) -> Result<(), SysError> {
+        self.populate(k, thread, Access::Read)
     }
 }
 

@@ -163,28 +163,6 @@ impl<'a> Command<'a> {
         let info = rt::start::startup_info();
         let mut grants: Vec<Grant<'_>> = Vec::new();
         let mut dups = Dups(Vec::new());
-        for &(slot, name, file_service) in services() {
-            if file_service && !self.namespace {
-                continue;
-            }
-            // Passed with the rights it has now; a slot that no longer
-            // holds a service endpoint it may hand on is skipped.
-            let Ok(cap) = rt::sys::cap_info(slot) else {
-                continue;
-            };
-            let rights = Rights::from_bits_truncate(cap.rights) & (Rights::WRITE | Rights::GRANT);
-            if cap.object_type != abi::ObjectType::Endpoint.to_reg() as u32
-                || !rights.contains(Rights::GRANT)
-            {
-                continue;
-            }
-            grants.push(Grant {
-                slot,
-                rights,
-                kind: CLIENT,
-                name,
-            });
-        }
         for (stdio, name) in self.stdio.iter().zip(["stdin", "stdout", "stderr"]) {
             let slot = match *stdio {
                 Stdio::Null => None,
@@ -222,6 +200,7 @@ impl<'a> Command<'a> {
             .loader()
             .args(&self.args)
             .env(&env)
+            .services(service_grants(self.namespace))
             .grants(&grants)
             .aslr(aslr)
             .entropy(entropy)
@@ -257,6 +236,33 @@ fn services() -> &'static [(CapSlot, &'static str, bool)] {
             })
             .collect()
     })
+}
+
+/// The services passed on to a child (all of them, or with `namespace`
+/// false those that are not file services), as the loader's grants:
+/// passed with the rights they have now among `WRITE` and `GRANT`, by a
+/// `CapCopyMany` that skips a slot that no longer holds a service
+/// endpoint the caller may hand on. Made once per choice.
+fn service_grants(namespace: bool) -> &'static [Grant<'static>] {
+    static ALL: OnceLock<Vec<Grant<'static>>> = OnceLock::new();
+    static NO_FILES: OnceLock<Vec<Grant<'static>>> = OnceLock::new();
+    let make = |namespace: bool| {
+        services()
+            .iter()
+            .filter(|&&(_, _, file_service)| !file_service || namespace)
+            .map(|&(slot, name, _)| Grant {
+                slot,
+                rights: Rights::WRITE | Rights::GRANT,
+                kind: CLIENT,
+                name,
+            })
+            .collect()
+    };
+    if namespace {
+        ALL.get_or_init(|| make(true))
+    } else {
+        NO_FILES.get_or_init(|| make(false))
+    }
 }
 
 /// The `ProcError` of a loader error.

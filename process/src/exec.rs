@@ -15,6 +15,7 @@
 
 use abi::startup::handle::{CLIENT, FILE};
 use abi::startup::{Handle as StartupHandle, STARTUP_HANDLES};
+use abi::syscall::{CapCopyEntry, cap_copy_mode};
 use abi::{CapSlot, ObjectType};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -38,6 +39,9 @@ impl Command<'_> {
     }
 }
 
+/// The streams' names, in `Command`'s order.
+const STREAMS: [&str; 3] = ["stdin", "stdout", "stderr"];
+
 fn exec(command: &Command<'_>) -> Result<core::convert::Infallible, ProcError> {
     let (path, args, env, stdio) = command.parts();
     let info = rt::start::startup_info().ok_or(ProcError::InvalidArgument)?;
@@ -45,28 +49,62 @@ fn exec(command: &Command<'_>) -> Result<core::convert::Infallible, ProcError> {
     let program = Program::open(path)?;
     let caps = rt::process::own_caps();
     let thread = rt::thread::current_slot().unwrap_or(CapSlot(info.thread));
-    let usable = |slot: CapSlot, kind: ObjectType| {
-        sys::cap_info(slot).is_ok_and(|i| i.object_type == kind.to_reg() as u32)
+    let streams = [0, 1, 2].map(|i| match stdio[i] {
+        Stdio::Null => None,
+        Stdio::File(slot) => Some(slot),
+        Stdio::Inherit => info.handle_named(FILE, STREAMS[i]),
+    });
+    // Whether each capability the new program keeps is still what it was
+    // (a service or stream an endpoint, the debug capability itself): one
+    // `CapCopyMany` that only checks, in this order: the services, the
+    // streams there are, the debug capability.
+    let check = |slot: CapSlot, kind: ObjectType| CapCopyEntry {
+        src: slot.0,
+        dst: 0,
+        rights: 0,
+        object_type: kind.to_reg() as u16,
+        mode: cap_copy_mode::CHECK,
+    };
+    let clients = info.handles.iter().filter(|h| h.kind == CLIENT);
+    let mut entries = [CapCopyEntry::default(); STARTUP_HANDLES + 4];
+    let candidates = clients
+        .clone()
+        .map(|h| check(CapSlot(h.slot), ObjectType::Endpoint))
+        .chain(
+            streams
+                .iter()
+                .flatten()
+                .map(|&s| check(s, ObjectType::Endpoint)),
+        )
+        .chain((info.debug != 0).then(|| check(CapSlot(info.debug), ObjectType::Debug)));
+    let mut checks = 0;
+    for (entry, candidate) in entries.iter_mut().zip(candidates) {
+        *entry = candidate;
+        checks += 1;
+    }
+    let passed = match checks {
+        0 => 0,
+        n => sys::cap_copy_many(CapSlot::NULL, &entries[..n]).map_or(0, |r| r.copied),
+    };
+    let mut next = 0;
+    let mut usable = || {
+        let ok = passed & (1 << next) != 0;
+        next += 1;
+        ok
     };
     // The handles: the services where they are, then the streams.
     let mut handles = [StartupHandle::default(); STARTUP_HANDLES];
     let mut kept: Vec<CapSlot> = Vec::new();
     let mut count = 0;
-    for handle in info.handles.iter().filter(|h| h.kind == CLIENT) {
-        let slot = CapSlot(handle.slot);
-        if count < STARTUP_HANDLES && usable(slot, ObjectType::Endpoint) {
+    for handle in clients {
+        if usable() && count < STARTUP_HANDLES {
             handles[count] = *handle;
             count += 1;
-            kept.push(slot);
+            kept.push(CapSlot(handle.slot));
         }
     }
-    for (stdio, name) in stdio.iter().zip(["stdin", "stdout", "stderr"]) {
-        let slot = match *stdio {
-            Stdio::Null => None,
-            Stdio::File(slot) => Some(slot),
-            Stdio::Inherit => info.handle_named(FILE, name),
-        };
-        let Some(slot) = slot.filter(|&s| usable(s, ObjectType::Endpoint)) else {
+    for (stream, name) in streams.iter().zip(STREAMS) {
+        let Some(slot) = stream.filter(|_| usable()) else {
             continue;
         };
         let entry = StartupHandle::new(FILE, slot.0, name).ok_or(ProcError::InvalidArgument)?;
@@ -76,7 +114,7 @@ fn exec(command: &Command<'_>) -> Result<core::convert::Infallible, ProcError> {
     }
     let debug = match info.debug {
         0 => 0,
-        slot if usable(CapSlot(slot), ObjectType::Debug) => slot,
+        slot if usable() => slot,
         _ => 0,
     };
     let slots = ExecSlots {

@@ -483,6 +483,20 @@ pub fn aspace_populate(aspace: CapSlot, vaddr: u64, pages: u64) -> Result<(), Sy
     }))
 }
 
+/// `CapCopyMany`: copies each of `entries` (at most
+/// `CAP_COPY_MANY_MAX`) into `cspace` (NULL: the caller's); returns which
+/// were copied and why the first that was not failed.
+pub fn cap_copy_many(
+    cspace: CapSlot,
+    entries: &[CapCopyEntry],
+) -> Result<CapCopyManyResult, SysError> {
+    invoke(&CapCopyManyArgs {
+        cspace,
+        addr: entries.as_ptr() as u64,
+        count: entries.len() as u64,
+    })
+}
+
 /// `MemoryLend`: a read-only object holding `[addr, addr + len)` of
 /// `aspace`; returns its slot and the offset of the first byte in it.
 pub fn memory_lend(

@@ -2,7 +2,8 @@
 //! address spaces (IPC buffers).
 //!
 //! Callers pass physical addresses that `arch::paging::translate_user`
-//! returned for a present user page. Every such page is RAM that a memory
+//! returned for a present user page, or of a fresh user page about to be
+//! stored in a memory object. Every such page is RAM that a memory
 //! object (or the boot image) holds, so the direct map covers it. User
 //! threads may write the same words concurrently (on another CPU); the
 //! accesses are volatile and the values are only ever treated as
@@ -111,4 +112,12 @@ pub fn copy_span(dst: u64, src: u64, len: u64) {
             len as usize,
         );
     }
+}
+
+/// Zeroes the 4 KiB page at `dst`.
+pub fn zero_page(dst: u64) {
+    debug_assert!(dst.is_multiple_of(4096));
+    // SAFETY: `dst` is a fresh RAM page in the direct map that nothing
+    // else refers to yet (not yet stored in any object or mapped).
+    unsafe { core::ptr::write_bytes(virt(dst) as *mut u64, 0, 512) }
 }

@@ -2,8 +2,10 @@
 //! and creating capability spaces.
 
 use abi::syscall::{
-    CSPACE_MAX_SLOTS, CSpaceCreateArgs, CapCopyArgs, CapDeleteArgs, CapDeleteRangeArgs,
-    CapDetachArgs, CapInfo, CapInfoArgs, CapMintArgs, CapMoveArgs, CapRevokeArgs,
+    CAP_COPY_ANY_TYPE, CAP_COPY_MANY_MAX, CSPACE_MAX_SLOTS, CSpaceCreateArgs, CapCopyArgs,
+    CapCopyEntry, CapCopyManyArgs, CapCopyManyResult, CapDeleteArgs, CapDeleteRangeArgs,
+    CapDetachArgs, CapInfo, CapInfoArgs, CapMintArgs, CapMoveArgs, CapRevokeArgs, SyscallResult,
+    cap_copy_mode,
 };
 use abi::{CapSlot, Rights, SysError};
 
@@ -14,7 +16,7 @@ use crate::kernel::{Kernel, Next};
 use crate::mem::kobj::ObjId;
 use crate::object::cspace::{self, CSpace};
 use crate::object::thread::Thread;
-use crate::usercopy::{UserPtr, Write};
+use crate::usercopy::{Read, UserPtr, UserSlice, Write};
 
 /// A checked copy, mint or move.
 struct DeriveOp {
@@ -40,21 +42,53 @@ fn decode_derive(
     dst: CapSlot,
 ) -> Result<DeriveOp, SysError> {
     let own = cspace_of(k, caller);
-    let (source, cap) = cspace::get(&k.objects, own, src)?;
+    let source = cspace::get(&k.objects, own, src)?;
+    // The source's own checks come before the destination's lookup.
+    check_source(&source.1, rights)?;
+    let target = target_space(k, caller, cspace_slot)?;
+    derive_into(k, source, rights, badge, (own, target), dst)
+}
+
+/// The checks of a copy (`rights`) or move (None) that look only at the
+/// source capability `cap`.
+fn check_source(cap: &Capability, rights: Option<Rights>) -> Result<(), SysError> {
     // A saved reply answers its caller once: a copy would answer twice.
     // (It moves, but only within its space: it has no GRANT.)
     if rights.is_some() && matches!(cap.object, ObjectRef::Reply(_)) {
         return Err(SysError::InvalidArg);
     }
-    let rights = rights.unwrap_or(cap.rights);
-    if !cap.rights.contains(rights) {
+    if !cap.rights.contains(rights.unwrap_or(cap.rights)) {
         return Err(SysError::MissingRights);
     }
-    let target = if cspace_slot == CapSlot::NULL {
-        own
+    Ok(())
+}
+
+/// The destination space `cspace_slot` names: the caller's for NULL,
+/// else a capability space the caller may write.
+fn target_space(
+    k: &Kernel,
+    caller: ObjId<Thread>,
+    cspace_slot: CapSlot,
+) -> Result<ObjId<CSpace>, SysError> {
+    if cspace_slot == CapSlot::NULL {
+        Ok(cspace_of(k, caller))
     } else {
-        lookup::<ObjId<CSpace>>(k, caller, cspace_slot, Rights::WRITE)?.0
-    };
+        Ok(lookup::<ObjId<CSpace>>(k, caller, cspace_slot, Rights::WRITE)?.0)
+    }
+}
+
+/// [`decode_derive`] with the source looked up (`source`, in the
+/// caller's space `own`) and the destination space found (`target`).
+fn derive_into(
+    k: &Kernel,
+    (source, cap): (SlotId, Capability),
+    rights: Option<Rights>,
+    badge: Option<u64>,
+    (own, target): (ObjId<CSpace>, ObjId<CSpace>),
+    dst: CapSlot,
+) -> Result<DeriveOp, SysError> {
+    check_source(&cap, rights)?;
+    let rights = rights.unwrap_or(cap.rights);
     if target != own && !cap.rights.contains(Rights::GRANT) {
         return Err(SysError::MissingRights);
     }
@@ -108,6 +142,89 @@ pub fn copy(k: &mut Kernel, caller: ObjId<Thread>, args: CapCopyArgs) -> Result<
         args.dst,
     )?;
     Ok(invoke_derive(k, op))
+}
+
+/// Bytes of one [`CapCopyEntry`].
+const ENTRY_BYTES: u64 = core::mem::size_of::<CapCopyEntry>() as u64;
+/// Entries `CapCopyMany` reads from the caller at once.
+const ENTRIES_PER_READ: usize = 16;
+
+/// `CapCopyMany`: the call's checks (count, entries, destination space),
+/// then each entry checked and copied in turn; an entry that fails is
+/// skipped and reported.
+pub fn copy_many(
+    k: &mut Kernel,
+    caller: ObjId<Thread>,
+    args: CapCopyManyArgs,
+) -> Result<Next, SysError> {
+    if !(1..=CAP_COPY_MANY_MAX).contains(&args.count) {
+        return Err(SysError::InvalidArg);
+    }
+    let spaces = (cspace_of(k, caller), target_space(k, caller, args.cspace)?);
+    // `count <= CAP_COPY_MANY_MAX`, checked above.
+    let count = args.count as usize;
+    // At most 64 entries of 16 bytes: none of the products below wrap.
+    let whole = UserSlice::<Read>::new(args.addr, args.count.wrapping_mul(ENTRY_BYTES))?;
+    // Every entry readable before the first is done.
+    whole.prepare(k, caller)?;
+    let mut result = CapCopyManyResult::default();
+    // Read a few at a time: a small buffer to clear, and most calls fit
+    // in one.
+    let mut buffer = [CapCopyEntry::default(); ENTRIES_PER_READ];
+    for first in (0..count).step_by(ENTRIES_PER_READ) {
+        // `first < count`.
+        let n = ENTRIES_PER_READ.min(count.wrapping_sub(first));
+        let entries = &mut buffer[..n];
+        let bytes = zerocopy::IntoBytes::as_mut_bytes(entries);
+        whole
+            .part(first.wrapping_mul(ENTRY_BYTES as usize), bytes.len())?
+            .copy_to(k, caller, bytes)?;
+        for (i, entry) in (first..).zip(entries.iter()) {
+            match decode_entry(k, spaces, entry) {
+                Ok(op) => {
+                    if let Some(op) = op {
+                        invoke_derive(k, op);
+                    }
+                    result.copied |= 1 << i;
+                }
+                Err(error) if result.first_error == 0 => result.first_error = error.code(),
+                Err(_) => {}
+            }
+        }
+    }
+    Ok(Next::Reply(result.encode()))
+}
+
+/// Checks one [`CapCopyEntry`] from the caller's space to `target`
+/// (`spaces`): a copy as [`decode_derive`] checks it, after the entry's
+/// own checks (its mode, its destination, the source's type); `None` for
+/// a [`cap_copy_mode::CHECK`] entry that passed (nothing to copy).
+fn decode_entry(
+    k: &Kernel,
+    spaces: (ObjId<CSpace>, ObjId<CSpace>),
+    entry: &CapCopyEntry,
+) -> Result<Option<DeriveOp>, SysError> {
+    let wanted = Rights::from_reg(u64::from(entry.rights))?;
+    // A copy names its destination; a check names none.
+    if (entry.dst == 0) != (entry.mode == cap_copy_mode::CHECK) {
+        return Err(SysError::InvalidArg);
+    }
+    let source = cspace::get(&k.objects, spaces.0, CapSlot(entry.src))?;
+    let cap = source.1;
+    if entry.object_type != CAP_COPY_ANY_TYPE {
+        let kind = abi::ObjectType::from_reg(u64::from(entry.object_type))?;
+        if cap.object.object_type() != kind {
+            return Err(SysError::WrongType);
+        }
+    }
+    let rights = match entry.mode {
+        cap_copy_mode::EXACT => wanted,
+        cap_copy_mode::MASK => cap.rights & wanted,
+        cap_copy_mode::CHECK if cap.rights.contains(wanted) => return Ok(None),
+        cap_copy_mode::CHECK => return Err(SysError::MissingRights),
+        _ => return Err(SysError::InvalidArg),
+    };
+    derive_into(k, source, Some(rights), None, spaces, CapSlot(entry.dst)).map(Some)
 }
 
 /// `CapMint`.

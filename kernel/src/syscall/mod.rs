@@ -55,6 +55,7 @@ pub fn dispatch(
         Syscall::CapRevoke => cap::revoke(k, caller, decode(&args)?),
         Syscall::CapDetach => cap::detach(k, caller, decode(&args)?),
         Syscall::CapDeleteRange => cap::delete_range(k, caller, decode(&args)?),
+        Syscall::CapCopyMany => cap::copy_many(k, caller, decode(&args)?),
         Syscall::EndpointWatch => ipc::endpoint_watch(k, caller, decode(&args)?),
         Syscall::CSpaceCreate => cap::cspace_create(k, caller, decode(&args)?),
         Syscall::EndpointCreate => ipc::endpoint_create(k, caller, decode(&args)?),

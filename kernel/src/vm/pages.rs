@@ -24,8 +24,21 @@ use crate::object::memory::{Backing, MemoryObject};
 /// # Errors
 /// [`SysError::OutOfMemory`] (nothing kept).
 pub fn new_page(k: &mut Kernel, budget: ObjId<Budget>) -> Result<FrameNumber, SysError> {
+    let page = new_page_unfilled(k, budget)?;
+    phys::zero_page(page.addr());
+    Ok(page)
+}
+
+/// A user page paid for by `budget`, held once, with whatever bytes the
+/// frame held: for a caller that overwrites every byte of it before the
+/// page is stored anywhere (a copy-on-write copy), so zeroing it first
+/// would be wasted work.
+///
+/// # Errors
+/// [`SysError::OutOfMemory`] (nothing kept).
+fn new_page_unfilled(k: &mut Kernel, budget: ObjId<Budget>) -> Result<FrameNumber, SysError> {
     budget::charge(k, budget, 1)?;
-    let Some(page) = frame::alloc_zeroed() else {
+    let Some(page) = frame::alloc() else {
         budget::refund(k, budget, 1);
         return Err(SysError::OutOfMemory);
     };
@@ -107,7 +120,8 @@ pub fn copy_page(
     old: u64,
 ) -> Result<u64, SysError> {
     let budget = k.objects.get(memory).header.payer;
-    let page = new_page(k, budget)?;
+    // Every byte is copied over it before it is stored: not zeroed.
+    let page = new_page_unfilled(k, budget)?;
     phys::copy_page(page.addr(), old);
     store_page(k, memory, index, page.addr()).expect("a present page needs no new node");
     crate::futex::page_replaced(k, memory, index, old, page.addr());

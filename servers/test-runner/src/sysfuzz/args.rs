@@ -108,7 +108,9 @@ fn want(call: Syscall, index: usize) -> Want {
         ) => Thread,
         (S::ThreadConfigure, 2) => Endpoint,
         (S::ThreadBind, 1) => Notification,
-        (S::CapCopy, 2) | (S::CapMint, 3) | (S::CapMove, 1) => return Want::Space,
+        (S::CapCopy, 2) | (S::CapMint, 3) | (S::CapMove, 1) | (S::CapCopyMany, 0) => {
+            return Want::Space;
+        }
         (S::CapCopy, 3)
         | (S::CapMint, 4)
         | (S::CapMove, 2)
@@ -207,6 +209,21 @@ fn slot(rng: &mut Rng, pool: &Pool, want: Want, previous: u64) -> u64 {
 /// A capability to send in a message (its slot goes in the IPC buffer).
 pub fn cap_to_send(rng: &mut Rng, pool: &Pool) -> u64 {
     slot(rng, pool, Want::Any, 0)
+}
+
+/// A `CapCopyMany` entry's destination slot in the space `space` names
+/// (0: the worker's own, where it is a free-looking slot, never one of
+/// the child's own): mostly a plausible one, sometimes 0 or out of range.
+pub fn copy_destination(rng: &mut Rng, space: u64) -> u32 {
+    let slot = match rng.below(100) {
+        0..5 => 0,
+        5..10 => invalid_slot(rng),
+        _ if space != 0 => rng.range(1, 80),
+        _ => random_slot(rng),
+    };
+    // Above 32 bits: still invalid (never wrapped to one of the child's
+    // own slots).
+    u32::try_from(slot).unwrap_or(u32::MAX)
 }
 
 /// A [`Rights`] register: mostly valid bits, sometimes unknown ones.

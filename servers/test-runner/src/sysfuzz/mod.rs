@@ -7,7 +7,10 @@
 //! a pool of live, revoked, deleted and wrong-type capabilities plus empty,
 //! out-of-range and above-32-bit ones (`pool.rs`); addresses valid, null,
 //! unmapped, in the kernel half, non-canonical, straddling a page or the
-//! end of user space; lengths 0, 4095, 4096, 4097 and huge; and so on. Now
+//! end of user space; lengths 0, 4095, 4096, 4097 and huge; and so on
+//! (`CapCopyMany` mostly gets entries the worker writes from its pool:
+//! sources live or not, destinations plausible or not, types and modes
+//! right or wrong: `copy_many.rs`). Now
 //! and then a worker runs a script instead (`script.rs`): create, derive,
 //! map, touch, protect, unmap, revoke and delete; clone an address space;
 //! lend and move; resize; split budgets; start partner threads in scratch
@@ -68,6 +71,7 @@
 
 mod args;
 mod child;
+mod copy_many;
 mod layout;
 mod partner;
 mod pool;

@@ -59,6 +59,7 @@ use abi::{CapSlot, ObjectType, Rights, SysError};
 
 use super::args::{self, Context};
 use super::child;
+use super::copy_many;
 use super::layout::{
     CSPACE_SLOTS, G_ASPACE, G_DEBUG, G_DEVICE, G_IO_PORTS, G_IRQ, OWN_SCRATCH, OWN_SCRATCH_PAGES,
 };
@@ -80,6 +81,10 @@ const UNKNOWN_PERCENT: u64 = 2;
 /// takes up to a timer tick (a receive's alarm) or a rescue, while the CPU
 /// may have nothing else to do.
 const BLOCK_PERCENT: u64 = 10;
+/// Percent of `CapCopyMany` calls whose entries the worker writes (from
+/// the pool) rather than leaving the drawn address as it is.
+const COPY_MANY_BUILT_PERCENT: u64 = 70;
+
 /// A worker resets every this many calls, give or take half.
 const RESET_EVERY: u64 = 2000;
 /// Endpoints with an echo partner (and address spaces with the image) a
@@ -118,11 +123,11 @@ impl Page {
         self as *const Page as u64
     }
 
-    fn word(&self, index: usize) -> u64 {
+    pub(super) fn word(&self, index: usize) -> u64 {
         self.0[index].load(Ordering::SeqCst)
     }
 
-    fn set_word(&self, index: usize, value: u64) {
+    pub(super) fn set_word(&self, index: usize, value: u64) {
         self.0[index].store(value, Ordering::SeqCst);
     }
 }
@@ -501,6 +506,10 @@ impl Worker {
         if args::is_futex(call) {
             self.futex_args(call, &mut args);
         }
+        if call == Syscall::CapCopyMany && self.rng.chance(COPY_MANY_BUILT_PERCENT) {
+            let page = &IPC_PAGES[self.index];
+            (args[1], args[2]) = copy_many::write_entries(&mut self.rng, &self.pool, page, args[0]);
+        }
         if alarm {
             self.alarm(true);
         }
@@ -526,6 +535,16 @@ impl Worker {
             self.alarm(false);
         }
         self.observe(call, &args, status, &results);
+    }
+
+    /// Learns the copies a `CapCopyMany` made in the worker's own space.
+    fn copied_many(&mut self, args: &[u64; 6], copied: u64) {
+        let page = &IPC_PAGES[self.index];
+        for (dst, src, wanted) in copy_many::copies(page, args, copied) {
+            let source = self.pool.find(src);
+            let rights = Some(source.and_then(|s| s.rights).map_or(wanted, |s| s & wanted));
+            self.learn(dst, source.and_then(|s| s.kind), rights, src);
+        }
     }
 
     /// Makes a futex call's arguments bite: half the time the value its
@@ -746,6 +765,7 @@ impl Worker {
             S::CapRevoke => self.pool.revoked(args[0]),
             S::CapDetach => self.pool.detached(args[0], args[1]),
             S::CapDeleteRange => self.pool.deleted_range(args[0], args[1]),
+            S::CapCopyMany => self.copied_many(args, results[0]),
             S::ClockRead => self.cx.now = results[0],
             S::Reply => self.holding_reply = false,
             S::ReplySave => {

@@ -76,7 +76,10 @@ raw_entry! {
 
 /// What a thread running in `space` finds in its `slots`: `None` for an
 /// empty slot, else the capability's description.
-fn probe<const N: usize>(space: CapSlot, slots: [u32; N]) -> Result<[Option<CapInfo>; N], Failure> {
+pub(super) fn probe<const N: usize>(
+    space: CapSlot,
+    slots: [u32; N],
+) -> Result<[Option<CapInfo>; N], Failure> {
     for (probe, slot) in PROBE_SLOTS.iter().zip(slots) {
         probe.store(u64::from(slot), Ordering::SeqCst);
     }
@@ -100,7 +103,7 @@ fn probe<const N: usize>(space: CapSlot, slots: [u32; N]) -> Result<[Option<CapI
 }
 
 /// A description to compare with what [`probe`] or `cap_info` report.
-fn described(kind: ObjectType, rights: Rights, badge: u64) -> CapInfo {
+pub(super) fn described(kind: ObjectType, rights: Rights, badge: u64) -> CapInfo {
     CapInfo {
         object_type: kind.to_reg() as u32,
         rights: rights.bits(),
@@ -109,7 +112,7 @@ fn described(kind: ObjectType, rights: Rights, badge: u64) -> CapInfo {
 }
 
 /// Whether `slot` of the program's space is empty.
-fn empty(slot: CapSlot) -> bool {
+pub(super) fn empty(slot: CapSlot) -> bool {
     sys::cap_info(slot) == Err(SysError::InvalidCap)
 }
 

@@ -5,6 +5,7 @@ mod boot_info;
 mod clock;
 mod console;
 mod cspace;
+mod cspace_many;
 mod faults;
 mod files;
 mod futex;
@@ -237,6 +238,10 @@ pub static ALL: &[Test] = tests![
     cspace::revoke,
     cspace::detach,
     cspace::delete_range,
+    cspace_many::copy_many,
+    cspace_many::copy_many_entry_errors,
+    cspace_many::copy_many_call_errors,
+    cspace_many::copy_many_check,
     cspace::endpoint_watch,
     cspace::across_spaces,
     cspace::create_errors,
@@ -329,6 +334,7 @@ pub static ALL: &[Test] = tests![
     spawn::heap_exhaustion,
     spawn::c_program,
     spawn::every_program_loads,
+    spawn::services_checked,
     spawn::hostile_files,
     spawn::frames_come_back,
     protocol::every_operation,

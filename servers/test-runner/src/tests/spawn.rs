@@ -300,3 +300,98 @@ pub fn frames_come_back() -> TestResult {
     ensure_eq!(free_frames()?, before);
     Ok(())
 }
+
+/// `Spawn::services`: a service is passed on only if its slot holds an
+/// endpoint the caller may grant (one without GRANT, a notification and an
+/// empty slot are skipped, their slots left empty in the child), with the
+/// rights it has among those asked; the grants follow every service's
+/// slot. The child (`probe caps`) reports every capability it holds.
+pub fn services_checked() -> TestResult {
+    use abi::startup::handle::CLIENT;
+    use abi::{ObjectType, Rights};
+    use rt::Handle;
+    use rt::ipc::Message;
+    use rt::spawn::Grant;
+
+    use super::support::{budget, must};
+    // Warm up: the heap and the scratch page tables settle first.
+    for _ in 0..2 {
+        ensure_eq!(run("bin/tiny", &[], &[], false), Ok(ExitStatus::Exited(0)));
+    }
+    let before = free_frames()?;
+    let report = must(rt::sys::endpoint_create(budget()))?;
+    let good = must(rt::sys::endpoint_create(budget()))?;
+    let no_grant = must(rt::sys::cap_copy(good, Rights::WRITE))?;
+    let write_only = must(rt::sys::cap_copy(good, Rights::WRITE | Rights::GRANT))?;
+    let notification = must(rt::sys::notification_create(budget()))?;
+    let client = Rights::WRITE | Rights::GRANT;
+    let service = |slot, name| Grant {
+        slot,
+        rights: client,
+        kind: CLIENT,
+        name,
+    };
+    let services = [
+        Grant {
+            rights: Rights::all(),
+            ..service(good, "good")
+        },
+        service(no_grant, "no-grant"),
+        service(notification, "notification"),
+        service(CapSlot(3990), "empty"),
+        Grant {
+            rights: Rights::GRANT,
+            ..service(write_only, "masked")
+        },
+    ];
+    let grants = [service(report, "report")];
+    let file = program("bin/probe").ok_or_else(fail)?;
+    let mut child = Spawn::new(file)
+        .args(&["probe", "caps"])
+        .services(&services)
+        .grants(&grants)
+        .aslr(false)
+        .spawn()
+        .map_err(|_| fail())?;
+    let endpoint = rt::ipc::Endpoint::from_raw(report);
+    let mut message = Message::new(0);
+    let mut seen = Vec::new();
+    loop {
+        endpoint.recv(&mut message).map_err(|_| fail())?;
+        let (label, words) = (
+            message.label(),
+            [message.word(0), message.word(1), message.word(2)],
+        );
+        rt::ipc::reply(&Message::new(0)).map_err(|_| fail())?;
+        if label == 2 {
+            break;
+        }
+        seen.push(words);
+    }
+    ensure_eq!(child.wait(), Ok(ExitStatus::Exited(0)));
+    // Its budget goes back with it.
+    drop(child);
+    core::mem::forget(endpoint);
+    let held = |slot: u64| seen.iter().find(|w| w[0] == slot).map(|w| (w[1], w[2]));
+    let endpoint_type = u64::from(ObjectType::Endpoint.to_reg() as u32);
+    // The first service, with every right it was asked for that it has.
+    ensure_eq!(
+        held(8),
+        Some((endpoint_type, u64::from(Rights::all().bits())))
+    );
+    for skipped in 9..12 {
+        ensure_eq!(held(skipped), None);
+    }
+    // The mask leaves GRANT only.
+    ensure_eq!(
+        held(12),
+        Some((endpoint_type, u64::from(Rights::GRANT.bits())))
+    );
+    // The grant after every service's slot.
+    ensure_eq!(held(13), Some((endpoint_type, u64::from(client.bits()))));
+    for slot in [report, good, no_grant, write_only, notification] {
+        ensure_eq!(rt::sys::cap_delete(slot), Ok(()));
+    }
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}

@@ -30,18 +30,26 @@
 //! or a fault, and dropping the child (or [`Child::kill`]) revokes the
 //! budget, which destroys everything the child was made of and returns
 //! every frame.
+//!
+//! Here: the loader (checks, the image, the thread). In `caps.rs`: the
+//! child's capabilities and the startup page's list of them. In
+//! `child.rs`: [`Child`] and [`ExitStatus`].
+
+mod caps;
+mod child;
+
+pub use child::{Child, ExitStatus};
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use abi::ipc::MessageInfo;
 use abi::layout::PAGE_BYTES;
 use abi::startup::{self, Handle as StartupHandle, STARTUP_HANDLES, StartupInfo};
 use abi::{CapSlot, MapFlags, Rights, SysError};
 use elfload::{AuxEntry, ElfError, Image, InitialStack, Options, SetupError};
 
 use crate::handle::Handle;
-use crate::ipc::{Endpoint, Message};
+use crate::ipc::Endpoint;
 use crate::memory::Budget;
 use crate::process;
 use crate::sys;
@@ -242,6 +250,7 @@ pub struct Spawn<'a> {
     args: &'a [&'a str],
     env: &'a [&'a str],
     grants: &'a [Grant<'a>],
+    services: &'a [Grant<'a>],
     budget_frames: u64,
     stack_bytes: u64,
     aslr: bool,
@@ -264,6 +273,7 @@ impl<'a> Spawn<'a> {
             args: &[],
             env: &[],
             grants: &[],
+            services: &[],
             budget_frames: DEFAULT_BUDGET_FRAMES,
             stack_bytes: DEFAULT_STACK_BYTES,
             aslr: true,
@@ -306,6 +316,17 @@ impl<'a> Spawn<'a> {
     /// Capabilities to pass (listed in the startup page).
     pub fn grants(mut self, grants: &'a [Grant<'a>]) -> Self {
         self.grants = grants;
+        self
+    }
+
+    /// Service endpoints to pass on if the caller still holds them: each
+    /// is copied only if its slot holds an endpoint with
+    /// [`Rights::GRANT`], with the rights it has among the grant's, and is
+    /// listed in the startup page only then. They come first in the
+    /// child's slots, before [`Spawn::grants`]. One `CapCopyMany` checks
+    /// and copies them all (no `CapInfo` each).
+    pub fn services(mut self, services: &'a [Grant<'a>]) -> Self {
+        self.services = services;
         self
     }
 
@@ -386,7 +407,7 @@ impl<'a> Spawn<'a> {
     /// # Errors
     /// [`SpawnError`]; nothing is left behind.
     pub fn spawn(self) -> Result<Child, SpawnError> {
-        if self.grants.len() > STARTUP_HANDLES {
+        if self.grants.len() + self.services.len() > STARTUP_HANDLES {
             return Err(SpawnError::TooManyHandles);
         }
         let scratch = Scratch::take()?;
@@ -484,7 +505,7 @@ impl<'a> Spawn<'a> {
         parent: CapSlot,
         parent_name: &str,
     ) -> Result<(), SpawnError> {
-        if self.grants.len() >= STARTUP_HANDLES {
+        if self.grants.len() + self.services.len() >= STARTUP_HANDLES {
             return Err(SpawnError::TooManyHandles);
         }
         let scratch = Scratch::take()?;
@@ -526,29 +547,30 @@ impl<'a> Spawn<'a> {
             debug: if self.debug { slot::DEBUG } else { 0 },
             cspace_slots: u32::try_from(self.cspace_slots).unwrap_or(0),
         };
-        let built = self.image(budget, image, scratch, &slots, self.handles(&parent)?)?;
-        let aspace = built.aspace;
-        let cspace = match sys::cspace_create(budget, self.cspace_slots) {
-            Ok(cspace) => cspace,
+        let cspace = sys::cspace_create(budget, self.cspace_slots)?;
+        let aspace = match sys::aspace_create(budget) {
+            Ok(aspace) => aspace,
             Err(error) => {
-                let _ = sys::cap_delete(aspace);
+                let _ = sys::cap_delete(cspace);
                 return Err(error.into());
             }
         };
         let started = (|| -> Result<(), SpawnError> {
-            self.grant(budget, parent, aspace, cspace)?;
             let thread = sys::thread_create(budget, aspace, cspace)?;
             let started = (|| {
-                sys::cap_copy_to(thread, Rights::all(), cspace, CapSlot(slot::THREAD))?;
+                let copied = self.grant(budget, parent, (aspace, cspace, thread))?;
+                let handles = self.handles(&parent, copied)?;
+                let built = self.image(budget, aspace, image, scratch, &slots, handles)?;
                 sys::thread_configure(thread, built.ipc_buffer, CapSlot(slot::PARENT))?;
                 if let Some(priority) = self.priority {
                     let max = self.max_priority.unwrap_or(priority);
                     sys::thread_set_priority(thread, priority, max)?;
                 }
-                sys::thread_start(thread, built.entry, built.stack, built.arg, built.tls)
+                sys::thread_start(thread, built.entry, built.stack, built.arg, built.tls)?;
+                Ok(())
             })();
             let _ = sys::cap_delete(thread);
-            started.map_err(SpawnError::from)
+            started
         })();
         // The capabilities made here live on in the child's space; ours go.
         let _ = sys::cap_delete(aspace);
@@ -556,19 +578,19 @@ impl<'a> Spawn<'a> {
         started
     }
 
-    /// Builds the program's image in a new address space paid by `budget`:
-    /// its segments, its first thread's block, its startup page naming
-    /// `slots` and `handles`. Returns the space (a capability the caller
-    /// owns) and where its first thread starts.
+    /// Builds the program's image in `aspace`, a new address space paid
+    /// by `budget` that the caller owns (and deletes if this fails): its
+    /// segments, its first thread's block, its startup page naming `slots`
+    /// and `handles`. Returns where its first thread starts.
     fn image(
         &self,
         budget: CapSlot,
+        aspace: CapSlot,
         image: &Image,
         scratch: u64,
         slots: &ExecSlots,
         handles: [StartupHandle; STARTUP_HANDLES],
     ) -> Result<ExecImage, SpawnError> {
-        let aspace = sys::aspace_create(budget)?;
         let random = |i: usize| if self.aslr { self.entropy[i] } else { 0 };
         let area = block::AREA_BASE
             + if self.aslr {
@@ -582,69 +604,63 @@ impl<'a> Spawn<'a> {
             memsz: t.mem_bytes,
             align: t.align,
         });
-        let built = (|| -> Result<ExecImage, SpawnError> {
-            let layout = Layout::new(self.stack_bytes, &tls.unwrap_or_default())?;
-            let thread_block = area + block::MAIN_SLOT as u64 * block::SLOT_BYTES;
-            let tcb = thread_block + layout.tcb();
-            let ipc_buffer = thread_block + layout.ipc_buffer();
-            let tls_image = image
-                .tls()
-                .and_then(|t| self.tls_image_address(image, t.file_offset, t.file_bytes))
-                .unwrap_or(0);
-            let info = StartupInfo {
-                magic: startup::STARTUP_MAGIC,
-                version: startup::STARTUP_VERSION,
-                flags: if self.aslr { startup::flags::ASLR } else { 0 }
-                    | if self.boot_info {
-                        startup::flags::BOOT_INFO
-                    } else {
-                        0
-                    },
-                thread: slots.thread,
-                aspace: slots.aspace,
-                cspace: slots.cspace,
-                budget: slots.budget,
-                parent: slots.parent,
-                debug: slots.debug,
-                log: 0,
-                cspace_slots: slots.cspace_slots,
-                argc: self.args.len() as u64,
-                argv: 0,
-                envc: self.env.len() as u64,
-                envp: 0,
-                entropy: self.entropy,
-                thread_area: area,
-                main_tcb: tcb,
-                tls_image,
-                tls_filesz: tls.map_or(0, |t| t.filesz),
-                tls_memsz: tls.map_or(0, |t| t.memsz),
-                tls_align: tls.map_or(0, |t| t.align),
-                cpu_features: crate::start::boot_info().map_or(0, |b| b.cpu_features),
-                handles,
-            };
-            let startup_addr = self.startup_addr(thread_block, &layout);
-            let rsp = self.fill(
-                budget,
-                aspace,
-                image,
-                &layout,
-                (thread_block, startup_addr),
-                scratch,
-                &info,
-            )?;
-            Ok(ExecImage {
-                aspace,
-                entry: image.entry(),
-                stack: rsp,
-                arg: startup_addr,
-                tls: tcb,
-                ipc_buffer,
-            })
-        })();
-        if built.is_err() {
-            let _ = sys::cap_delete(aspace);
-        }
-        built
+        let layout = Layout::new(self.stack_bytes, &tls.unwrap_or_default())?;
+        let thread_block = area + block::MAIN_SLOT as u64 * block::SLOT_BYTES;
+        let tcb = thread_block + layout.tcb();
+        let ipc_buffer = thread_block + layout.ipc_buffer();
+        let tls_image = image
+            .tls()
+            .and_then(|t| self.tls_image_address(image, t.file_offset, t.file_bytes))
+            .unwrap_or(0);
+        let info = StartupInfo {
+            magic: startup::STARTUP_MAGIC,
+            version: startup::STARTUP_VERSION,
+            flags: if self.aslr { startup::flags::ASLR } else { 0 }
+                | if self.boot_info {
+                    startup::flags::BOOT_INFO
+                } else {
+                    0
+                },
+            thread: slots.thread,
+            aspace: slots.aspace,
+            cspace: slots.cspace,
+            budget: slots.budget,
+            parent: slots.parent,
+            debug: slots.debug,
+            log: 0,
+            cspace_slots: slots.cspace_slots,
+            argc: self.args.len() as u64,
+            argv: 0,
+            envc: self.env.len() as u64,
+            envp: 0,
+            entropy: self.entropy,
+            thread_area: area,
+            main_tcb: tcb,
+            tls_image,
+            tls_filesz: tls.map_or(0, |t| t.filesz),
+            tls_memsz: tls.map_or(0, |t| t.memsz),
+            tls_align: tls.map_or(0, |t| t.align),
+            cpu_features: crate::start::boot_info().map_or(0, |b| b.cpu_features),
+            handles,
+        };
+        let startup_addr = self.startup_addr(thread_block, &layout);
+        let rsp = self.fill(
+            budget,
+            aspace,
+            image,
+            &layout,
+            (thread_block, startup_addr),
+            scratch,
+            &info,
+        )?;
+        Ok(ExecImage {
+            aspace,
+            entry: image.entry(),
+            stack: rsp,
+            arg: startup_addr,
+            tls: tcb,
+            ipc_buffer,
+        })
     }
 
     /// Builds the program's image for `exec` in a new address space paid
@@ -663,7 +679,12 @@ impl<'a> Spawn<'a> {
         let budget = process::own_caps().budget;
         self.with_file(&scratch, |spawn| {
             let image = spawn.parse()?;
-            spawn.image(budget, &image, scratch.base(), &slots, handles)
+            let aspace = sys::aspace_create(budget)?;
+            let built = spawn.image(budget, aspace, &image, scratch.base(), &slots, handles);
+            if built.is_err() {
+                let _ = sys::cap_delete(aspace);
+            }
+            built
         })
     }
 
@@ -679,49 +700,6 @@ impl<'a> Spawn<'a> {
             (offset >= s.file_offset && offset.checked_add(len)? <= end)
                 .then(|| s.vaddr + (offset - s.file_offset))
         })
-    }
-
-    fn handles(&self, parent: &Parent<'_>) -> Result<[StartupHandle; STARTUP_HANDLES], SpawnError> {
-        let mut handles = [StartupHandle::default(); STARTUP_HANDLES];
-        for (i, (entry, grant)) in handles.iter_mut().zip(self.grants).enumerate() {
-            let slot = slot::FIRST_HANDLE + i as u32;
-            *entry = StartupHandle::new(grant.kind, slot, grant.name)
-                .ok_or(SpawnError::BadHandleName)?;
-        }
-        if let Parent::Copy(_, name) = parent {
-            let entry = handles
-                .get_mut(self.grants.len())
-                .ok_or(SpawnError::TooManyHandles)?;
-            *entry = StartupHandle::new(startup::handle::CLIENT, slot::PARENT, name)
-                .ok_or(SpawnError::BadHandleName)?;
-        }
-        Ok(handles)
-    }
-
-    /// The child's copy of the boot information: the caller's, with every
-    /// capability field naming the child's slot for it (0: none).
-    fn boot_info_copy(&self) -> Option<abi::boot::BootInfo> {
-        let mut info = *crate::start::boot_info()?;
-        let granted = |kind: u32| {
-            self.grants
-                .iter()
-                .position(|g| g.kind == kind)
-                .map_or(0, |i| slot::FIRST_HANDLE + i as u32)
-        };
-        info.debug_cap = if self.debug { slot::DEBUG } else { 0 };
-        info.aspace_cap = slot::ASPACE;
-        info.thread_cap = slot::THREAD;
-        info.cspace_cap = slot::CSPACE;
-        info.budget_cap = slot::BUDGET;
-        info.initramfs_cap = granted(startup::handle::INITRAMFS);
-        info.device_cap = granted(startup::handle::DEVICE);
-        info.io_space_cap = granted(startup::handle::IO_SPACE);
-        info.irq_control_cap = granted(startup::handle::IRQ_CONTROL);
-        if info.initramfs_cap == 0 {
-            info.initramfs_addr = 0;
-            info.initramfs_bytes = 0;
-        }
-        Some(info)
     }
 
     /// Where the startup page goes: right after the first thread's block
@@ -754,10 +732,12 @@ impl<'a> Spawn<'a> {
     ) -> Result<u64, SpawnError> {
         // Where each segment's pages go in the one object.
         let mut pages = 0;
-        let mut placed: Vec<(&elfload::Segment, u64)> = Vec::new();
-        for segment in image.segments() {
+        let mut placed: [Option<(&elfload::Segment, u64)>; elfload::MAX_SEGMENTS] =
+            [None; elfload::MAX_SEGMENTS];
+        // An image has at most MAX_SEGMENTS segments.
+        for (place, segment) in placed.iter_mut().zip(image.segments()) {
             if segment.fresh_ranges().iter().any(Option::is_some) {
-                placed.push((segment, pages));
+                *place = Some((segment, pages));
                 pages += segment.pages;
             }
         }
@@ -777,7 +757,7 @@ impl<'a> Spawn<'a> {
                 }
             }
             let mapped = ScratchMap::map(memory, scratch, pages)?;
-            for &(segment, at) in &placed {
+            for &(segment, at) in placed.iter().flatten() {
                 for copy in segment.file_copies() {
                     let bytes = file_range(self.file.bytes, copy.file_offset, copy.len)
                         .ok_or(SpawnError::Setup(SetupError::TemplateMismatch))?;
@@ -806,7 +786,7 @@ impl<'a> Spawn<'a> {
                 );
             }
             drop(mapped);
-            for &(segment, at) in &placed {
+            for &(segment, at) in placed.iter().flatten() {
                 let flags = segment.access.map_flags();
                 for range in segment.fresh_ranges().into_iter().flatten() {
                     let page = at + (range.start - segment.start) / PAGE_BYTES;
@@ -876,38 +856,6 @@ impl<'a> Spawn<'a> {
         write_scratch_value(scratch + layout.tcb(), &tcb);
         Ok(rsp)
     }
-
-    /// Puts the child's capabilities in its space.
-    fn grant(
-        &self,
-        budget: CapSlot,
-        parent: Parent<'_>,
-        aspace: CapSlot,
-        cspace: CapSlot,
-    ) -> Result<(), SpawnError> {
-        let put = |src: CapSlot, rights: Rights, dst: u32| {
-            sys::cap_copy_to(src, rights, cspace, CapSlot(dst)).map(|_| ())
-        };
-        put(aspace, Rights::all(), slot::ASPACE)?;
-        put(cspace, Rights::all(), slot::CSPACE)?;
-        put(budget, Rights::all(), slot::BUDGET)?;
-        let rights = Rights::WRITE | Rights::GRANT;
-        match parent {
-            Parent::Mint(endpoint, badge) => {
-                sys::cap_mint_to(endpoint, rights, badge, cspace, CapSlot(slot::PARENT))?;
-            }
-            Parent::Copy(cap, _) => put(cap, rights, slot::PARENT)?,
-        }
-        if self.debug
-            && let Some(boot) = crate::start::boot_info()
-        {
-            put(CapSlot(boot.debug_cap), Rights::all(), slot::DEBUG)?;
-        }
-        for (i, grant) in self.grants.iter().enumerate() {
-            put(grant.slot, grant.rights, slot::FIRST_HANDLE + i as u32)?;
-        }
-        Ok(())
-    }
 }
 
 /// A scratch mapping of a child's object in the caller's space, removed
@@ -965,113 +913,4 @@ fn write_scratch_value<T>(addr: u64, value: &T) {
         core::slice::from_raw_parts(value as *const T as *const u8, core::mem::size_of::<T>())
     };
     write_scratch(addr, bytes);
-}
-
-/// How a child ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// It exited (returned from `main`, called `exit`, or panicked: 101).
-    Exited(u64),
-    /// A thread took an exception nobody handled: vector, error code,
-    /// instruction and address.
-    Faulted {
-        /// The exception vector (14: page fault).
-        vector: u64,
-        /// The fault's kind bits (`abi::ipc::fault::kind`).
-        kind: u64,
-        /// The faulting instruction.
-        rip: u64,
-        /// The address (page faults).
-        addr: u64,
-    },
-}
-
-impl ExitStatus {
-    /// The end a message on a parent endpoint reports: a fault message
-    /// from the kernel or an [`startup::EXIT_LABEL`] message; `None` for
-    /// anything else.
-    pub fn from_message(message: &Message) -> Option<ExitStatus> {
-        let info: MessageInfo = message.info();
-        if info.is_fault() {
-            return Some(ExitStatus::Faulted {
-                vector: message.word(abi::ipc::fault::WORD_VECTOR),
-                kind: message.word(abi::ipc::fault::WORD_KIND),
-                rip: message.word(abi::ipc::fault::WORD_RIP),
-                addr: message.word(abi::ipc::fault::WORD_ADDR),
-            });
-        }
-        (message.label() == startup::EXIT_LABEL).then(|| ExitStatus::Exited(message.word(0)))
-    }
-
-    /// Whether this is a clean exit (status 0).
-    pub fn is_success(&self) -> bool {
-        matches!(self, ExitStatus::Exited(0))
-    }
-}
-
-/// A running child program.
-#[derive(Debug)]
-pub struct Child {
-    budget: Budget,
-    endpoint: Option<Endpoint>,
-    status: Option<ExitStatus>,
-}
-
-impl Child {
-    /// Waits until the child exits or faults, then destroys it.
-    ///
-    /// # Errors
-    /// The kernel's; [`SysError::InvalidArg`] for a child started with
-    /// [`Spawn::report_to`].
-    pub fn wait(&mut self) -> Result<ExitStatus, SysError> {
-        self.wait_until(0)
-    }
-
-    /// As [`Child::wait`], giving up with [`SysError::TimedOut`] at
-    /// `deadline` (the child keeps running then).
-    ///
-    /// # Errors
-    /// The kernel's.
-    pub fn wait_until(&mut self, deadline: u64) -> Result<ExitStatus, SysError> {
-        if let Some(status) = self.status {
-            return Ok(status);
-        }
-        let Some(endpoint) = &self.endpoint else {
-            return Err(SysError::InvalidArg);
-        };
-        let mut message = Message::new(0);
-        let status = loop {
-            endpoint.recv_until(&mut message, deadline)?;
-            if let Some(status) = ExitStatus::from_message(&message) {
-                break status;
-            }
-            // Anything else on the parent endpoint is ignored.
-        };
-        self.status = Some(status);
-        self.destroy();
-        Ok(status)
-    }
-
-    /// Ends the child now, wherever it is, and frees everything it had.
-    pub fn kill(mut self) {
-        self.destroy();
-    }
-
-    /// Frames its budget is charged now.
-    ///
-    /// # Errors
-    /// The kernel's.
-    pub fn frames_used(&self) -> Result<u64, SysError> {
-        self.budget.status().map(|s| s.used)
-    }
-
-    fn destroy(&mut self) {
-        let _ = self.budget.revoke();
-    }
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        self.destroy();
-    }
 }
