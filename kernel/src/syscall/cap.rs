@@ -213,7 +213,7 @@ fn decode_entry(
     let cap = source.1;
     if entry.object_type != CAP_COPY_ANY_TYPE {
         let kind = abi::ObjectType::from_reg(u64::from(entry.object_type))?;
-        if cap.object.object_type() != kind {
+        if cap.object.object_type() != Some(kind) {
             return Err(SysError::WrongType);
         }
     }
