@@ -11,7 +11,9 @@
 //! - its own capability to the process server, as its `proc` handle and
 //!   its parent endpoint;
 //! - the caller's services (`CLIENT` handles: the file servers, so the
-//!   namespace, and the current directory's name, which is in memory);
+//!   namespace, and the current directory's name, which is in memory),
+//!   each only if its slot still holds an endpoint the caller may grant
+//!   (else that slot is empty in the child);
 //! - for every file the caller has open, an object of its own sharing it
 //!   (`dup`: the same offset, the same pipe end), so that closing it is
 //!   not the caller's close.
@@ -24,7 +26,8 @@
 use alloc::vec::Vec;
 
 use abi::startup::handle::CLIENT;
-use abi::{CapSlot, Rights, SysError};
+use abi::syscall::{CapCopyEntry, cap_copy_mode};
+use abi::{CapSlot, ObjectType, Rights, SysError};
 use rt::fork::Forked;
 use rt::spawn::DEFAULT_CSPACE_SLOTS;
 use rt::sys;
@@ -32,6 +35,10 @@ use rt::sys;
 use crate::command::split_budget;
 use crate::server::{SERVICE, own, with};
 use crate::{Pid, ProcError, Process};
+
+/// Services copied by one `CapCopyMany` (a program has a handful; more
+/// take more calls).
+const SERVICES_PER_CALL: usize = 8;
 
 /// Which side of a fork this is.
 #[derive(Debug)]
@@ -102,12 +109,32 @@ pub fn fork() -> Result<Fork, ProcError> {
             if proc != CapSlot(info.parent) {
                 put(own_cap, client, proc)?;
             }
-            for handle in info.handles.iter().filter(|h| h.kind == CLIENT) {
-                if handle.name() != SERVICE && handle.slot != info.parent {
-                    // A service the caller was given and has since let go
-                    // of (or holds with fewer rights) is not passed on.
-                    let _ = put(CapSlot(handle.slot), client, CapSlot(handle.slot));
+            // The services, in one call that checks each is still an
+            // endpoint the caller may grant: one it has let go of, holds
+            // with fewer rights, or whose slot it reused for something
+            // else is not passed on (its entry fails alone). On the stack:
+            // the heap is locked across the clone.
+            let mut entries = [CapCopyEntry::default(); SERVICES_PER_CALL];
+            let mut count = 0;
+            let services = info.handles.iter().filter(|h| {
+                h.kind == CLIENT && h.name() != SERVICE && h.slot != info.parent && h.slot != 0
+            });
+            for handle in services {
+                entries[count] = CapCopyEntry {
+                    src: handle.slot,
+                    dst: handle.slot,
+                    rights: client.bits(),
+                    object_type: ObjectType::Endpoint.to_reg() as u16,
+                    mode: cap_copy_mode::EXACT,
+                };
+                count += 1;
+                if count == SERVICES_PER_CALL {
+                    let _ = sys::cap_copy_many(cspace, &entries);
+                    count = 0;
                 }
+            }
+            if count > 0 {
+                let _ = sys::cap_copy_many(cspace, &entries[..count]);
             }
             for &(slot, dup) in &files {
                 put(dup, client, slot)?;

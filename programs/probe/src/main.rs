@@ -23,6 +23,11 @@
 //!   `CLIENT` endpoint named `report` (label [`CAP_LABEL`], words: slot,
 //!   object type, rights, badge), then one call with label [`END_LABEL`]
 //!   and the count; exits 0 once all were answered;
+//! - `fork-caps KEEP DROP`: puts a notification in the slot of its
+//!   service DROP and forks; the child exits 0 if it holds KEEP as an
+//!   endpoint with `WRITE | GRANT` and nothing at DROP's slot (a fork
+//!   passes on only the services that are still grantable endpoints), 20
+//!   or 21 if not; the parent exits with the child's status;
 //! - `open PATH`: opens PATH for reading through its namespace
 //!   (`files`); exits 0 if that worked, else with the error's code
 //!   (`fscore::FsError::code`);
@@ -87,6 +92,7 @@ fn main() -> u64 {
         Some("threads") => threads(),
         Some("hold") => hold(),
         Some("caps") => caps(),
+        Some("fork-caps") => fork_caps(args.get(2).copied(), args.get(3).copied()),
         Some("cat") => cat(),
         Some("pipe-lock") => pipe_lock(),
         Some("sink") => sink(args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1)),
@@ -224,6 +230,45 @@ fn caps() -> u64 {
         return 9;
     }
     0
+}
+
+/// `fork-caps KEEP DROP` (see the module docs).
+fn fork_caps(keep: Option<&str>, drop: Option<&str>) -> u64 {
+    use abi::CapSlot;
+    use abi::startup::handle::CLIENT;
+    let named =
+        |name: Option<&str>| rt::start::startup_info().and_then(|i| i.handle_named(CLIENT, name?));
+    let (Some(keep), Some(drop)) = (named(keep), named(drop)) else {
+        return 10;
+    };
+    let note = rt::sys::notification_create(rt::process::own_caps().budget);
+    let placed = note.and_then(|note| {
+        rt::sys::cap_delete(drop)?;
+        rt::sys::cap_move(note, CapSlot::NULL, drop)
+    });
+    if placed != Ok(drop) {
+        return 11;
+    }
+    match process::fork() {
+        Ok(process::Fork::Child) => {
+            let endpoint = abi::ObjectType::Endpoint.to_reg() as u32;
+            let client = (abi::Rights::WRITE | abi::Rights::GRANT).bits();
+            match (rt::sys::cap_info(keep), rt::sys::cap_info(drop)) {
+                (Ok(info), Err(abi::SysError::InvalidCap))
+                    if info.object_type == endpoint && info.rights == client =>
+                {
+                    0
+                }
+                (Ok(_), Err(_)) => 20,
+                _ => 21,
+            }
+        }
+        Ok(process::Fork::Parent(child)) => match child.wait() {
+            Ok(process::End::Exited(status)) => status,
+            _ => 12,
+        },
+        Err(_) => 13,
+    }
 }
 
 /// Takes one call on the SERVICE endpoint and sits on it.

@@ -335,6 +335,7 @@ pub static ALL: &[Test] = tests![
     spawn::c_program,
     spawn::every_program_loads,
     spawn::services_checked,
+    spawn::fork_services_checked,
     spawn::hostile_files,
     spawn::frames_come_back,
     protocol::every_operation,

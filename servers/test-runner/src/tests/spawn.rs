@@ -395,3 +395,23 @@ pub fn services_checked() -> TestResult {
     ensure_eq!(free_frames()?, before);
     Ok(())
 }
+
+/// A fork passes on a service only while its slot holds an endpoint the
+/// caller may grant: `probe fork-caps ramfs echo` puts a notification in
+/// the slot of its service `echo` and forks; its child finds `ramfs` and
+/// nothing at `echo`'s slot.
+pub fn fork_services_checked() -> TestResult {
+    let run_once = || -> Result<(), super::Failure> {
+        let child = process::Command::new("/bin/probe")
+            .args(&["probe", "fork-caps", "ramfs", "echo"])
+            .spawn()
+            .map_err(|_| fail())?;
+        ensure_eq!(child.wait(), Ok(process::End::Exited(0)));
+        Ok(())
+    };
+    run_once()?;
+    let before = free_frames()?;
+    run_once()?;
+    ensure_eq!(free_frames()?, before);
+    Ok(())
+}
