@@ -162,10 +162,6 @@ pub struct Thread {
     pub cspace: ObjId<CSpace>,
     /// User address of its IPC buffer (0 = none).
     pub ipc_buffer: u64,
-    /// The last translation of its IPC buffer's page
-    /// (`crate::ipc::mapped_buffer`); emptied whenever `ipc_buffer` or
-    /// `aspace` changes.
-    pub buffer_tlb: BufferTlb,
     /// Slot of its fault endpoint in its capability space (0 = none).
     pub fault_endpoint: CapSlot,
     /// The caller it may reply to.
@@ -189,6 +185,11 @@ pub struct Thread {
     pub joiner: Option<ObjId<Thread>>,
     /// How it ended (valid in [`ThreadState::Exited`]).
     pub status: ThreadStatus,
+    /// The last translation of its IPC buffer's page
+    /// (`crate::ipc::mapped_buffer`); emptied whenever `ipc_buffer` or
+    /// `aspace` changes. (Here, after the fields the IPC fast path
+    /// writes on every call and reply, whose places it keeps.)
+    pub buffer_tlb: BufferTlb,
     /// FPU/SSE/AVX state, saved when another thread takes the CPU.
     pub fpu: FpuArea,
 }
