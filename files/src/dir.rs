@@ -148,7 +148,15 @@ pub fn metadata(path: &str) -> Result<Metadata, FsError> {
 /// server that cannot share its memory (ramfs: read the file instead).
 pub fn map_file(path: &str) -> Result<(abi::CapSlot, u64, u64), FsError> {
     let target = cwd::resolve(path)?;
-    let (cap, offset, len) =
-        with_dir(target.dir, |c| c.map_at(&target.path)).map_err(file::error_of)?;
+    map_file_at(target.dir, &target.path)
+}
+
+/// [`map_file`] of `path` relative to the directory capability `dir`
+/// (a path already resolved: `namespace::resolve`'s target).
+///
+/// # Errors
+/// As [`map_file`], but for resolving.
+pub fn map_file_at(dir: abi::CapSlot, path: &str) -> Result<(abi::CapSlot, u64, u64), FsError> {
+    let (cap, offset, len) = with_dir(dir, |c| c.map_at(path)).map_err(file::error_of)?;
     Ok((cap.into_raw(), offset, len))
 }

@@ -38,7 +38,9 @@ mod slots;
 pub mod stdio;
 
 pub use cwd::{chdir, getcwd};
-pub use dir::{DirEntry, map_file, metadata, mkdir, read_dir, remove_dir, remove_file, rename};
+pub use dir::{
+    DirEntry, map_file, map_file_at, metadata, mkdir, read_dir, remove_dir, remove_file, rename,
+};
 pub use file::{File, SeekFrom, close_slot, dup_slot};
 pub use fscore::{FsError, Kind, OpenFlags};
 

@@ -321,7 +321,12 @@ impl Program {
         if let Some(file) = key.as_ref().and_then(cache::find) {
             return Ok(Program::Cached(file));
         }
-        match files::map_file(path) {
+        // The path resolved once (above), when it could be.
+        let mapped = match &key {
+            Some((dir, resolved)) => files::map_file_at(*dir, resolved),
+            None => files::map_file(path),
+        };
+        match mapped {
             Ok((memory, offset, len)) => {
                 return Ok(Program::Mapped {
                     memory,
