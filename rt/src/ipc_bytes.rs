@@ -24,13 +24,11 @@ pub fn set_pieces(pieces: &[(u64, u64)]) -> Result<(), SysError> {
     if pieces.len() > MSG_MAX_PIECES {
         return Err(SysError::InvalidArg);
     }
-    let buffer = IpcBufferPtr::current();
-    for (i, &(addr, len)) in pieces.iter().enumerate() {
-        let at = IPC_BUFFER_PIECES_OFFSET + 16 * i;
-        buffer.set_raw_word(at, addr);
-        buffer.set_raw_word(at + 8, len);
+    let mut list = Pieces::begin();
+    for &(addr, len) in pieces {
+        list.push(addr, len);
     }
-    buffer.set_raw_word(IPC_BUFFER_PIECE_COUNT_OFFSET, pieces.len() as u64);
+    list.end();
     Ok(())
 }
 

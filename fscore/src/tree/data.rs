@@ -97,24 +97,45 @@ impl FileData {
         self.pages.values().map(|page| page.payer)
     }
 
+    /// Walks the bytes from `offset`, at most `max` of them in at most
+    /// `limit` pieces (a page's piece each), calling `visit(page, start,
+    /// len)` for each in order (`None` for a hole); returns how many bytes
+    /// (0 at or past the end).
+    fn walk(
+        &self,
+        offset: u64,
+        max: usize,
+        limit: usize,
+        mut visit: impl FnMut(Option<&Page>, usize, usize),
+    ) -> usize {
+        let available = self.size.saturating_sub(offset);
+        let count = usize::try_from(available).map_or(max, |left| left.min(max));
+        let mut done = 0;
+        for _ in 0..limit {
+            if done >= count {
+                break;
+            }
+            // `offset + done <= size`, so the sum does not overflow.
+            let (page, within) = split(offset + done as u64);
+            let len = (PAGE - within).min(count - done);
+            visit(self.pages.get(&page), within, len);
+            done += len;
+        }
+        done
+    }
+
     /// Copies the bytes from `offset` into `out`; returns how many (0 at or
     /// past the end).
     pub(crate) fn read(&self, offset: u64, out: &mut [u8]) -> usize {
-        let available = self.size.saturating_sub(offset);
-        let count = usize::try_from(available).map_or(out.len(), |left| left.min(out.len()));
         let mut done = 0;
-        while done < count {
-            // `offset + done <= size`, so the sum does not overflow.
-            let (page, within) = split(offset + done as u64);
-            let chunk = (PAGE - within).min(count - done);
-            let dest = &mut out[done..done + chunk];
-            match self.pages.get(&page) {
-                Some(page) => dest.copy_from_slice(&page.bytes.0[within..within + chunk]),
+        self.walk(offset, out.len(), usize::MAX, |page, within, len| {
+            let dest = &mut out[done..done + len];
+            match page {
+                Some(page) => dest.copy_from_slice(&page.bytes.0[within..within + len]),
                 None => dest.fill(0),
             }
-            done += chunk;
-        }
-        count
+            done += len;
+        })
     }
 
     /// Hands the bytes from `offset`, at most `max`, to `sink` a page's
@@ -123,20 +144,10 @@ impl FileData {
     /// copies them somewhere `read` cannot write (shared memory).
     pub(crate) fn read_with(&self, offset: u64, max: usize, mut sink: impl FnMut(&[u8])) -> usize {
         static ZEROS: [u8; PAGE] = [0; PAGE];
-        let available = self.size.saturating_sub(offset);
-        let count = usize::try_from(available).map_or(max, |left| left.min(max));
-        let mut done = 0;
-        while done < count {
-            // `offset + done <= size`, so the sum does not overflow.
-            let (page, within) = split(offset + done as u64);
-            let chunk = (PAGE - within).min(count - done);
-            match self.pages.get(&page) {
-                Some(page) => sink(&page.bytes.0[within..within + chunk]),
-                None => sink(&ZEROS[..chunk]),
-            }
-            done += chunk;
-        }
-        count
+        self.walk(offset, max, usize::MAX, |page, within, len| match page {
+            Some(page) => sink(&page.bytes.0[within..within + len]),
+            None => sink(&ZEROS[..len]),
+        })
     }
 
     /// The bytes from `offset`, at most `max` of them in at most `pieces`
@@ -150,24 +161,13 @@ impl FileData {
         pieces: usize,
         mut sink: impl FnMut(Span),
     ) -> usize {
-        let available = self.size.saturating_sub(offset);
-        let count = usize::try_from(available).map_or(max, |left| left.min(max));
-        let mut done = 0;
-        for _ in 0..pieces {
-            if done >= count {
-                break;
-            }
-            // `offset + done <= size`, so the sum does not overflow.
-            let (page, within) = split(offset + done as u64);
-            let len = (PAGE - within).min(count - done);
+        self.walk(offset, max, pieces, |page, start, len| {
             sink(Span {
-                page: self.pages.get(&page).map(|page| Arc::clone(&page.bytes)),
-                start: within,
+                page: page.map(|page| Arc::clone(&page.bytes)),
+                start,
                 len,
             });
-            done += len;
-        }
-        done
+        })
     }
 
     /// Writes `data` at `offset`, growing the file and filling holes with

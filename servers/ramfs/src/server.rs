@@ -211,8 +211,8 @@ impl Server {
             at => at,
         };
         let max = (max as usize).min(MSG_MAX_BYTES as usize);
+        // `dispatch` emptied `held` before this request.
         let held = &mut self.held;
-        held.clear();
         let n = self
             .tree
             .lock()
