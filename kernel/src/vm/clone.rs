@@ -107,12 +107,11 @@ pub fn clone_aspace(
 ) -> Result<ObjId<AddressSpace>, SysError> {
     let aspace = aspace::create(k, budget)?;
     let regions = k.objects.get(source).regions.clone();
-    let source_root = k.objects.get(source).root;
     // Each object copied once, however many regions show it.
     let mut copies: [Option<(ObjId<MemoryObject>, ObjId<MemoryObject>)>; REGIONS] = [None; REGIONS];
     let mut result = Ok(());
     for (i, region) in regions.iter().enumerate() {
-        match clone_region(k, budget, (source_root, aspace), region, &mut copies, i) {
+        match clone_region(k, budget, aspace, region, &mut copies, i) {
             Ok(()) => {}
             Err(error) => {
                 result = Err(error);
@@ -127,12 +126,14 @@ pub fn clone_aspace(
     Ok(aspace)
 }
 
-/// Maps `region` of the source (whose page-table root is the first of
-/// `spaces`) in the copy (the second).
+/// Maps `region` of the source in the copy `aspace`. Every page starts
+/// unmapped there: a fault maps it (a block of code or constants at
+/// once, `vm::fault`), and a child that execs or exits at once touches
+/// few.
 fn clone_region(
     k: &mut Kernel,
     budget: ObjId<Budget>,
-    (source_root, aspace): (u64, ObjId<AddressSpace>),
+    aspace: ObjId<AddressSpace>,
     region: &Region,
     copies: &mut [Option<(ObjId<MemoryObject>, ObjId<MemoryObject>)>; REGIONS],
     index: usize,
@@ -161,35 +162,7 @@ fn clone_region(
             return Err(error);
         }
     }
-    // Read-only shared regions (a program's text and constants, mapped
-    // from the initramfs) start with the source's present pages: the copy
-    // runs the same code at once, and copying a leaf costs far less than
-    // the fault it saves. Writable regions stay lazy: a child that execs
-    // or exits at once touches few of their pages.
-    if shared && region.attrs & attrs::WRITE == 0 {
-        copy_leaves(k, source_root, aspace, region);
-    }
     Ok(())
-}
-
-/// Gives the copy the pages the source has present in `region`, a
-/// shared region that is not writable (so the same object, and no
-/// copy-on-write), as a fault would map them: the same page with the
-/// same rights (a present leaf maps the page its object holds there).
-/// Best effort: a page table the budget cannot pay for leaves the rest
-/// to faults.
-fn copy_leaves(k: &mut Kernel, source_root: u64, aspace: ObjId<AddressSpace>, region: &Region) {
-    let mut full = false;
-    user_tables::for_each_leaf(
-        source_root,
-        region.start,
-        region.end(),
-        |virt, phys, rights| {
-            if !full {
-                full = vm::mapping::map_leaf(k, aspace, virt, phys, rights).is_err();
-            }
-        },
-    );
 }
 
 /// Captures the bytes `[addr, addr + len)` of `aspace` in a new

@@ -373,6 +373,36 @@ fn zero(phys: u64) {
     unsafe { core::ptr::write_bytes(table(phys), 0, ENTRIES) };
 }
 
+/// Maps each page of `[start, end)` that has no leaf yet to `phys(virt)`,
+/// when that gives one, with `rights`. The range lies inside the leaf
+/// table that covers `start`; nothing is mapped if that table is
+/// missing (no table is made here). An absent leaf is never cached, so
+/// nothing needs a flush.
+pub fn map_absent(
+    root: u64,
+    start: u64,
+    end: u64,
+    rights: PageRights,
+    mut phys: impl FnMut(u64) -> Option<u64>,
+) {
+    debug_assert!(end <= (start | LEAF_TABLE_SPAN_MASK).wrapping_add(1));
+    let Ok(leaf) = leaf_table(root, start) else {
+        return;
+    };
+    let flags = leaf_flags(rights);
+    let mut virt = start;
+    while virt < end {
+        let i = index(virt, 12);
+        if read(leaf, i) & Flags::PRESENT.bits() == 0
+            && let Some(page) = phys(virt)
+        {
+            write(leaf, i, page | flags);
+        }
+        // Below `end`, inside user space.
+        virt = virt.wrapping_add(PAGE);
+    }
+}
+
 /// Clears the leaf at `virt` if it maps `phys` (any page, for `None`).
 pub fn unmap_page(root: u64, virt: u64, phys: Option<u64>) -> TlbFlush {
     let mut flush = TlbFlush::none(root);
@@ -418,36 +448,6 @@ fn update_range(root: u64, start: u64, end: u64, change: impl Fn(u64) -> u64) ->
         }
     }
     flush
-}
-
-/// Calls `visit(virt, phys, rights)` for every present leaf in `[start,
-/// end)` (inside user space), in address order, skipping absent tables;
-/// `rights` is what the leaf allows now. Reads the tables only.
-pub fn for_each_leaf(root: u64, start: u64, end: u64, mut visit: impl FnMut(u64, u64, PageRights)) {
-    let mut virt = start;
-    while virt < end {
-        let leaf = match leaf_table(root, virt) {
-            Ok(leaf) => leaf,
-            Err(shift) => {
-                // As in `update_range`: skip what the absent table covers.
-                virt = (virt | (1_u64 << shift).wrapping_sub(1)).wrapping_add(1);
-                continue;
-            }
-        };
-        let last = end.min((virt | LEAF_TABLE_SPAN_MASK).wrapping_add(1));
-        while virt < last {
-            let entry = read(leaf, index(virt, 12));
-            if entry & Flags::PRESENT.bits() != 0 {
-                let rights = PageRights {
-                    write: entry & Flags::WRITABLE.bits() != 0,
-                    exec: entry & paging::nx_flag().bits() == 0,
-                    uncached: entry & Flags::NO_CACHE.bits() != 0,
-                };
-                visit(virt, entry & ADDRESS, rights);
-            }
-            virt = virt.wrapping_add(PAGE);
-        }
-    }
 }
 
 /// Clears every leaf in `[start, end)`.
