@@ -8,22 +8,32 @@
 //! exposes through a [`NodeStore`]. The page-fault handler calls
 //! [`PageTree::get`]; commit, decommit and protect call [`PageTree::set`],
 //! [`PageTree::take`] and [`PageTree::update`]; resizing and destroying the
-//! object call [`PageTree::resize`] and [`PageTree::clear`]. Every operation
-//! that may allocate has a `*_nodes_needed` twin so that the kernel can charge
-//! the nodes to a budget first; [`PageTree::nodes`] is exact, for refunds.
+//! object call [`PageTree::resize`] and [`PageTree::clear`]. Only
+//! [`PageTree::set`] allocates; [`PageTree::nodes_needed`] says how many
+//! nodes it would take, so that the kernel can charge them to a budget first,
+//! and [`PageTree::nodes`] is exact, for refunds.
 //!
 //! # Representation
 //!
 //! An entry at level 0 is a value; an entry at level `k >= 1` is the id of a
 //! node whose entries are at level `k - 1`, and covers `NODE_ENTRIES^k`
 //! pages. Zero means absent at every level. The root's entries are at level
-//! `depth`: at depth 0 they are values (up to 256 pages), at depth 1 leaf
-//! ids (up to 2^17 pages), at depth 2 ids of interior nodes (up to 2^26).
+//! `depth`: at depth 0 they are values (pages up to 256), at depth 1 leaf
+//! ids (up to 2^17), at depth 2 ids of interior nodes (up to 2^26).
+//!
+//! The depth follows the pages that are present, not the size: a tree
+//! starts at depth 0 whatever its size, and [`PageTree::set`] raises it
+//! when a page lies past what it covers (each new level a node that takes
+//! the old root's entries). So a large object that holds a few low pages
+//! (a heap's reserve of 2^24 pages, of which a small program uses five)
+//! keeps them in its root, and a lookup, a copy or a destroy of it touches
+//! no node at all.
 //!
 //! # Invariants
 //!
-//! - `pages <= MAX_PAGES` and `depth` is the smallest depth covering
-//!   `pages`: growing raises it, shrinking lowers it again.
+//! - `pages <= MAX_PAGES`; `depth` is at most the smallest depth covering
+//!   `pages` (shrinking lowers it to that), and every present value lies
+//!   below `capacity(depth)`.
 //! - Every entry that covers only pages `>= pages` is zero, so a value is
 //!   present only below `pages`.
 //! - Every node reachable from the root holds at least one non-zero entry
@@ -45,6 +55,9 @@ pub const ROOT_ENTRIES: usize = 256;
 pub const NODE_ENTRIES: usize = 512;
 /// Deepest tree: root, interior node, leaf.
 const MAX_DEPTH: u8 = 2;
+/// Most nodes one [`PageTree::set`] takes: a level raised on top of a
+/// tree of values, and a path below each.
+const MAX_FRESH: usize = 2 * MAX_DEPTH as usize;
 /// log2 of [`NODE_ENTRIES`]: page-index bits resolved by one node level.
 const LEVEL_BITS: u32 = NODE_ENTRIES.trailing_zeros();
 /// Most pages a tree holds: `ROOT_ENTRIES * NODE_ENTRIES^2` (depth 2) = 2^26.
@@ -95,14 +108,27 @@ pub struct PageTree {
     root: [u64; ROOT_ENTRIES],
     /// Size: pages `0..pages` exist; `pages <= MAX_PAGES`.
     pages: u64,
-    /// Node levels below the root, the smallest that covers `pages`.
+    /// Node levels below the root: covers every present value, at most
+    /// the smallest depth that covers `pages`.
     depth: u8,
     /// Nodes reachable from the root.
     nodes: u64,
 }
 
 /// Nodes allocated by one call, first in the array (the rest is 0).
-type Fresh = [u64; MAX_DEPTH as usize];
+type Fresh = [u64; MAX_FRESH];
+
+/// What [`PageTree::set`] at a page takes (`PageTree::plan`).
+struct Plan {
+    /// The depth that covers the page.
+    depth: u8,
+    /// Nodes for the levels raised to reach it.
+    raised: u8,
+    /// Nodes missing on the page's path below the root then.
+    path: u8,
+    /// Where the descent stopped (holder, index), when the depth stays.
+    reached: Option<(Option<u64>, usize)>,
+}
 
 /// A run of value entries: holder (`None`: the root), page of entry 0, and
 /// the entries to visit.
@@ -135,7 +161,7 @@ fn node_index(page: u64, level: u8) -> usize {
 }
 
 impl PageTree {
-    /// An empty tree of `pages` pages; nothing is allocated.
+    /// An empty tree of `pages` pages, at depth 0; nothing is allocated.
     ///
     /// # Errors
     ///
@@ -147,7 +173,7 @@ impl PageTree {
         Ok(PageTree {
             root: [0; ROOT_ENTRIES],
             pages,
-            depth: depth_for(pages),
+            depth: 0,
             nodes: 0,
         })
     }
@@ -157,8 +183,8 @@ impl PageTree {
         self.pages
     }
 
-    /// Node levels below the root (0, 1 or 2), the smallest that covers
-    /// [`PageTree::pages`].
+    /// Node levels below the root (0, 1 or 2): enough for every present
+    /// value (see the module docs).
     pub fn depth(&self) -> u8 {
         self.depth
     }
@@ -171,7 +197,7 @@ impl PageTree {
 
     /// The value at `page`, or `None` if absent or out of range.
     pub fn get<S: NodeStore>(&self, store: &S, page: u64) -> Option<u64> {
-        if page >= self.pages {
+        if page >= self.pages || page >= capacity(self.depth) {
             return None;
         }
         // Where the walk stops early, the entry reached is a missing node: 0.
@@ -180,14 +206,79 @@ impl PageTree {
         (value != 0).then_some(value)
     }
 
-    /// How many nodes [`PageTree::set`] at `page` would allocate
-    /// (`0..=depth`); 0 for a page out of range.
+    /// How many nodes [`PageTree::set`] at `page` would allocate (at
+    /// most 4: levels raised and the path below them); 0 for a page out
+    /// of range.
     pub fn nodes_needed<S: NodeStore>(&self, store: &S, page: u64) -> u64 {
         if page >= self.pages {
             return 0;
         }
-        // The entry at `level` is missing: one node for it and each below.
-        u64::from(self.descend(store, page, 0).2)
+        let plan = self.plan(store, page);
+        u64::from(plan.raised + plan.path)
+    }
+
+    /// What a store at `page` (in range) takes: the depth that covers it,
+    /// the nodes of the levels raised to get there, and the nodes missing
+    /// on its path below the root then.
+    fn plan<S: NodeStore>(&self, store: &S, page: u64) -> Plan {
+        if page < capacity(self.depth) {
+            // The entry at `level` is missing: one node for it and each below.
+            let (holder, index, path) = self.descend(store, page, 0);
+            return Plan {
+                depth: self.depth,
+                raised: 0,
+                path,
+                reached: Some((holder, index)),
+            };
+        }
+        // `page < pages <= MAX_PAGES`: the sum does not wrap.
+        let depth = depth_for(page + 1);
+        if self.is_empty() {
+            // Every level of the path is missing.
+            return Plan {
+                depth,
+                raised: 0,
+                path: depth,
+                reached: None,
+            };
+        }
+        // Each raised level is a node holding the one above at entry 0: the
+        // path follows them while the page's index at their level is 0, and
+        // at the old depth its index is at least ROOT_ENTRIES (the page is
+        // past what the old root covered). So the first missing entry is at
+        // the highest level where the page's index is not 0.
+        let path = (self.depth..=depth)
+            .rev()
+            .find(|&level| page >> shift(level) != 0)
+            .unwrap_or(self.depth);
+        Plan {
+            depth,
+            raised: depth - self.depth,
+            path,
+            reached: None,
+        }
+    }
+
+    /// Whether the tree holds no value.
+    fn is_empty(&self) -> bool {
+        // At depth >= 1 nodes exist exactly when values do.
+        match self.depth {
+            0 => self.root.iter().all(|&value| value == 0),
+            _ => self.nodes == 0,
+        }
+    }
+
+    /// Raises the depth to `depth`, each new level a node from `fresh`
+    /// (none when the tree is empty) that takes the root's entries and
+    /// becomes root entry 0.
+    fn raise<S: NodeStore>(&mut self, store: &mut S, depth: u8, fresh: &[u64]) {
+        for &node in fresh {
+            store.node_mut(node)[..ROOT_ENTRIES].copy_from_slice(&self.root);
+            self.root = [0; ROOT_ENTRIES];
+            self.root[0] = node;
+            self.nodes += 1;
+        }
+        self.depth = depth;
     }
 
     /// Stores `value` at `page`, allocating missing nodes; returns the value
@@ -211,10 +302,21 @@ impl PageTree {
         if value == 0 {
             return Err(TreeError::ZeroValue);
         }
-        let (mut holder, mut index, missing) = self.descend(store, page, 0);
-        let fresh = alloc_nodes(store, missing)?;
+        let plan = self.plan(store, page);
+        let fresh = alloc_nodes(store, plan.raised + plan.path)?;
+        let (raised, path) = fresh.split_at(usize::from(plan.raised));
+        let (mut holder, mut index) = match plan.reached {
+            Some(reached) => reached,
+            None => {
+                self.raise(store, plan.depth, raised);
+                let (holder, index, missing) = self.descend(store, page, 0);
+                debug_assert_eq!(missing, plan.path);
+                (holder, index)
+            }
+        };
+        let missing = plan.path;
         // New nodes are zero-filled: chain them from the missing entry down.
-        for (&node, level) in fresh.iter().zip((0..missing).rev()) {
+        for (&node, level) in path.iter().zip((0..missing).rev()) {
             self.swap(store, holder, index, node);
             self.nodes += 1;
             holder = Some(node);
@@ -227,7 +329,7 @@ impl PageTree {
     /// Removes and returns the value at `page` (`None` if absent or out of
     /// range), freeing the nodes this leaves empty.
     pub fn take<S: NodeStore>(&mut self, store: &mut S, page: u64) -> Option<u64> {
-        if page >= self.pages {
+        if page >= self.pages || page >= capacity(self.depth) {
             return None;
         }
         let (holder, index, level) = self.descend(store, page, 0);
@@ -267,7 +369,7 @@ impl PageTree {
         count: u64,
         mut f: impl FnMut(u64, u64),
     ) {
-        let end = first.saturating_add(count).min(self.pages);
+        let end = self.end(first, count);
         let mut page = first;
         while let Some((holder, base, run)) = self.next_run(store, page, end) {
             let entries: &[u64] = match holder {
@@ -295,7 +397,7 @@ impl PageTree {
         count: u64,
         mut f: impl FnMut(u64, u64) -> u64,
     ) {
-        let end = first.saturating_add(count).min(self.pages);
+        let end = self.end(first, count);
         let mut page = first;
         while let Some((holder, base, run)) = self.next_run(store, page, end) {
             let entries: &mut [u64] = match holder {
@@ -314,34 +416,25 @@ impl PageTree {
         }
     }
 
-    /// How many nodes [`PageTree::resize`] to `pages` would allocate: one per
-    /// level added on top of a non-empty tree, else 0 (also when shrinking
-    /// or when `pages > MAX_PAGES`).
-    pub fn resize_nodes_needed(&self, pages: u64) -> u64 {
-        // At depth >= 1 nodes exist exactly when values do.
-        let empty = match self.depth {
-            0 => self.root.iter().all(|&value| value == 0),
-            _ => self.nodes == 0,
-        };
-        if pages <= self.pages || pages > MAX_PAGES || empty {
-            return 0;
-        }
-        u64::from(depth_for(pages) - self.depth)
+    /// Where a walk of `first..first + count` stops: clipped to the size
+    /// and to what the depth covers (nothing is present past it).
+    fn end(&self, first: u64, count: u64) -> u64 {
+        first
+            .saturating_add(count)
+            .min(self.pages)
+            .min(capacity(self.depth))
     }
 
-    /// Changes the size to `pages`.
-    ///
-    /// Shrinking removes every value at or past `pages`, calling
-    /// `removed(page, value)` for each in page order, frees the nodes this
-    /// empties and lowers the depth to the smallest that covers `pages`; it
-    /// cannot fail. Growing past the current depth's capacity raises the
-    /// depth: each new level is a node that takes the old root's entries and
-    /// becomes root entry 0 (no node when the tree is empty).
+    /// Changes the size to `pages`. Growing allocates nothing (the depth
+    /// follows the values). Shrinking removes every value at or past
+    /// `pages`, calling `removed(page, value)` for each in page order,
+    /// frees the nodes this empties and lowers the depth to at most the
+    /// smallest that covers `pages`.
     ///
     /// # Errors
     ///
-    /// [`TreeError::TooLarge`] if `pages > MAX_PAGES`, [`TreeError::NoMemory`]
-    /// if growing could not allocate a node; the tree is then unchanged.
+    /// [`TreeError::TooLarge`] if `pages > MAX_PAGES`; the tree is then
+    /// unchanged.
     pub fn resize<S: NodeStore>(
         &mut self,
         store: &mut S,
@@ -351,13 +444,11 @@ impl PageTree {
         if pages > MAX_PAGES {
             return Err(TreeError::TooLarge);
         }
-        let depth = depth_for(pages);
         if pages < self.pages {
             self.truncate(store, None, self.depth, 0, pages, &mut removed);
-            self.pages = pages;
             // Only root entry 0 can be left, and only its node's first
             // ROOT_ENTRIES entries: they become the root.
-            while self.depth > depth {
+            while self.depth > depth_for(pages) {
                 let child = core::mem::replace(&mut self.root, [0; ROOT_ENTRIES])[0];
                 if child != 0 {
                     let head = &mut store.node_mut(child)[..ROOT_ENTRIES];
@@ -368,17 +459,8 @@ impl PageTree {
                 }
                 self.depth -= 1;
             }
-            return Ok(());
-        }
-        let fresh = alloc_nodes(store, self.resize_nodes_needed(pages) as u8)?;
-        for &node in fresh.iter().filter(|&&node| node != 0) {
-            store.node_mut(node)[..ROOT_ENTRIES].copy_from_slice(&self.root);
-            self.root = [0; ROOT_ENTRIES];
-            self.root[0] = node;
-            self.nodes += 1;
         }
         self.pages = pages;
-        self.depth = depth;
         Ok(())
     }
 
@@ -387,6 +469,7 @@ impl PageTree {
     /// kept.
     pub fn clear<S: NodeStore>(&mut self, store: &mut S, mut removed: impl FnMut(u64, u64)) {
         self.truncate(store, None, self.depth, 0, 0, &mut removed);
+        self.depth = 0;
     }
 
     /// Entry `index` of `holder` (`None`: the root).
@@ -429,7 +512,7 @@ impl PageTree {
         core::mem::replace(entry, new)
     }
 
-    /// Follows `page` (in range) from the root down to its entry at `level`,
+    /// Follows `page` (below the size and `capacity(depth)`) from the root down to its entry at `level`,
     /// stopping early at a missing node. Returns the holder of the entry
     /// reached (`None`: the root), its index there and its level, which is
     /// above `level` only if that entry is a missing node.
@@ -546,10 +629,10 @@ fn first_nonzero(entries: &[u64], from: usize, to: usize) -> Option<usize> {
         .map(|i| at + i)
 }
 
-/// Allocates `count` (at most [`MAX_DEPTH`]) zero-filled nodes. All or
+/// Allocates `count` (at most [`MAX_FRESH`]) zero-filled nodes. All or
 /// nothing: on failure the ones got are freed.
 fn alloc_nodes<S: NodeStore>(store: &mut S, count: u8) -> Result<Fresh, TreeError> {
-    let mut fresh = [0; MAX_DEPTH as usize];
+    let mut fresh = [0; MAX_FRESH];
     for slot in fresh.iter_mut().take(usize::from(count)) {
         match store.alloc() {
             Some(node) if node != 0 => *slot = node,
@@ -642,8 +725,9 @@ mod tests {
         let mut walked = Vec::new();
         let reachable = walk(tree, store, (None, tree.depth, 0), &mut walked);
         assert_eq!((tree.nodes(), store.live), (reachable, reachable));
-        assert_eq!(tree.depth, depth_for(tree.pages));
-        assert!(walked.iter().all(|&(page, _)| page < tree.pages));
+        assert!(tree.depth <= depth_for(tree.pages));
+        let covered = capacity(tree.depth).min(tree.pages);
+        assert!(walked.iter().all(|&(page, _)| page < covered));
         let mut visited = Vec::new();
         tree.for_each(store, |page, value| visited.push((page, value)));
         assert_eq!(visited, walked);
@@ -669,10 +753,21 @@ mod tests {
     #[test]
     fn sizes_and_depths() {
         assert_eq!(MAX, 1 << 26);
-        let depths = [(0, 0), (256, 0), (257, 1), (D1, 1), (D1 + 1, 2), (MAX, 2)];
-        for (pages, depth) in depths {
-            assert_eq!(PageTree::new(pages).map(|tree| tree.depth()), Ok(depth));
+        // A tree is as deep as its highest page needs, whatever its size.
+        let depths = [
+            (0, 0),
+            (255, 0),
+            (256, 1),
+            (D1 - 1, 1),
+            (D1, 2),
+            (MAX - 1, 2),
+        ];
+        for (page, depth) in depths {
+            let (tree, store) = filled(MAX, &[page]);
+            assert_eq!(tree.depth(), depth);
+            assert_eq!(check(&tree, &store), pairs(&[page]));
         }
+        assert_eq!(PageTree::new(MAX).map(|tree| tree.depth()), Ok(0));
         assert_eq!(PageTree::new(MAX + 1).unwrap_err(), TreeError::TooLarge);
         const TREE: Result<PageTree, TreeError> = PageTree::new(10);
         assert!(matches!(TREE, Ok(ref tree) if tree.pages() == 10 && tree.nodes() == 0));
@@ -719,38 +814,45 @@ mod tests {
     }
 
     #[test]
-    fn grow_across_depths_preserves_values() {
-        let cases: [(u64, &[u64], u64); 3] = [
-            (256, &[0, 255], D1),
-            (256, &[0, 255], MAX),
-            (D1, &[70_000], MAX),
+    fn raising_the_depth_keeps_values_and_fails_whole() {
+        // (values first, then the page that raises the depth, nodes it takes)
+        let cases: [(&[u64], u64, u64); 6] = [
+            (&[0, 255], 256, 1),
+            (&[0, 255], 512, 2),
+            (&[0, 255], D1, 3),
+            (&[0, 255], 1 << 18, 4),
+            (&[70_000], D1, 2),
+            (&[], MAX - 1, 2),
         ];
-        for (from, set, to) in cases {
-            let (mut tree, mut store) = filled(from, set);
-            let needed = tree.resize_nodes_needed(to);
-            assert_eq!(needed, u64::from(depth_for(to) - depth_for(from)));
+        for (set, page, needed) in cases {
+            let (mut tree, mut store) = filled(MAX, set);
+            assert_eq!(tree.nodes_needed(&store, page), needed);
+            let (depth, nodes) = (tree.depth(), tree.nodes());
             for limit in 0..needed {
                 store.limit = Some(limit);
-                assert_eq!(
-                    tree.resize(&mut store, to, |_, _| {}),
-                    Err(TreeError::NoMemory)
-                );
-                assert_eq!((tree.pages(), check(&tree, &store)), (from, pairs(set)));
+                assert_eq!(tree.set(&mut store, page, 9), Err(TreeError::NoMemory));
+                assert_eq!((tree.depth(), tree.nodes()), (depth, nodes));
+                assert_eq!(check(&tree, &store), pairs(set));
             }
             store.limit = None;
-            let nodes = tree.nodes();
-            tree.resize(&mut store, to, |_, _| unreachable!()).unwrap();
-            assert_eq!(
-                (tree.nodes(), check(&tree, &store)),
-                (nodes + needed, pairs(set))
-            );
-            assert_eq!(tree.set(&mut store, to - 1, 1), Ok(None));
+            assert_eq!(tree.set(&mut store, page, 9), Ok(None));
+            assert_eq!(tree.nodes(), nodes + needed);
+            assert_eq!(tree.depth(), depth_for(page + 1));
+            let mut expected = pairs(set);
+            expected.push((page, 9));
+            assert_eq!(check(&tree, &store), expected);
         }
-        let (mut empty, mut store) = filled(1, &[]);
-        assert_eq!(empty.resize_nodes_needed(MAX), 0);
+        // Growing the size takes nothing and keeps the depth.
+        let (mut tree, mut store) = filled(256, &[0, 255]);
         store.limit = Some(0);
-        empty.resize(&mut store, MAX, |_, _| {}).unwrap();
-        assert_eq!((empty.depth(), empty.nodes()), (2, 0));
+        tree.resize(&mut store, MAX, |_, _| unreachable!()).unwrap();
+        assert_eq!((tree.depth(), tree.nodes(), tree.pages()), (0, 0, MAX));
+        assert_eq!(check(&tree, &store), pairs(&[0, 255]));
+        // A cleared tree starts again at depth 0.
+        store.limit = None;
+        let (mut tree, mut store) = filled(MAX, &[MAX - 1]);
+        tree.clear(&mut store, |_, _| {});
+        assert_eq!((tree.depth(), tree.nodes(), store.live), (0, 0, 0));
     }
 
     #[test]
@@ -868,14 +970,9 @@ mod tests {
                         prop_assert_eq!(tree.get(&store, page), model.get(&page).copied());
                     }
                     Op::Resize(new) => {
-                        let needed = tree.resize_nodes_needed(new);
                         let mut removed = Vec::new();
                         let result = tree.resize(&mut store, new, |p, v| removed.push((p, v)));
-                        let expected = match () {
-                            _ if new > MAX => Err(TreeError::TooLarge),
-                            _ if needed > budget => Err(TreeError::NoMemory),
-                            _ => Ok(()),
-                        };
+                        let expected = if new > MAX { Err(TreeError::TooLarge) } else { Ok(()) };
                         prop_assert_eq!(result, expected);
                         let (size, gone) = match result {
                             Ok(()) => (new, model.split_off(&new).into_iter().collect()),

@@ -73,20 +73,17 @@ pub fn store_page(
     index: u64,
     page: u64,
 ) -> Result<Option<u64>, SysError> {
-    let object = k.objects.get(memory);
-    let budget = object.header.payer;
-    let needed = object.tree.nodes_needed(&Nodes::read_only(), index);
-    budget::charge(k, budget, needed)?;
-    let mut nodes = Nodes::new(needed);
+    let budget = k.objects.get(memory).header.payer;
+    // The store hands out what the budget can pay for, and the budget
+    // pays for what the tree kept (a failed set gives its nodes back):
+    // no walk of the tree to count them first.
+    let mut nodes = Nodes::new(budget::available(k, budget));
     let tree = &mut k.objects.get_mut(memory).tree;
     let before = tree.nodes();
     let result = tree.set(&mut nodes, index, page);
-    // What the tree holds now counts, not what the store handed out: a
-    // failed call gives back the nodes it took.
-    // `set` only adds nodes, at most the `needed` the store allows.
+    // `set` only adds nodes, at most the allowance.
     let added = tree.nodes().wrapping_sub(before);
-    debug_assert!(added <= needed);
-    budget::refund(k, budget, needed.wrapping_sub(added));
+    budget::charge(k, budget, added).expect("nodes were within the allowance");
     result.map_err(|_| SysError::OutOfMemory)
 }
 
@@ -219,11 +216,12 @@ pub fn mapped_past(
 }
 
 /// Resizes anonymous `memory` to `pages` pages. Shrinking unmaps and
-/// releases the cut pages; growing may need tree nodes.
+/// releases the cut pages and frees the tree nodes that empty; growing
+/// takes nothing (the tree deepens as pages are stored).
 ///
 /// # Errors
-/// [`SysError::InvalidArg`] for a fixed object or a bad size;
-/// [`SysError::OutOfMemory`] (nothing changes).
+/// [`SysError::InvalidArg`] for a fixed object or a bad size (nothing
+/// changes).
 pub fn resize_memory(
     k: &mut Kernel,
     memory: ObjId<MemoryObject>,
@@ -234,30 +232,25 @@ pub fn resize_memory(
         return Err(SysError::InvalidArg);
     }
     let (old, budget) = (object.size, object.header.payer);
-    let needed = object.tree.resize_nodes_needed(pages);
-    budget::charge(k, budget, needed)?;
+    if pages > kcore::pagetree::MAX_PAGES {
+        return Err(SysError::InvalidArg);
+    }
     if pages < old {
         unmap_pages_everywhere(k, memory, pages, old, Unmap::Drop);
     }
     // The tree is taken out of the object while pages leave it, so
     // that releasing them can refund their budgets.
     let mut tree = memory::take_tree(k, memory);
-    let mut nodes = Nodes::new(needed);
+    let mut nodes = Nodes::new(0);
     let before = tree.nodes();
     let result = tree.resize(&mut nodes, pages, |_, page| {
         release_page(k, FrameNumber::containing(page));
     });
     let after = tree.nodes();
     k.objects.get_mut(memory).tree = tree;
-    // Charged `needed`; the tree now holds `after - before` more (or
-    // fewer) nodes than it did.
-    // `after <= before + needed` (the store gave at most `needed`), so
-    // the result is in range; node counts are far from 2^64.
-    budget::refund(k, budget, needed.wrapping_add(before).wrapping_sub(after));
-    result.map_err(|error| match error {
-        kcore::pagetree::TreeError::NoMemory => SysError::OutOfMemory,
-        _ => SysError::InvalidArg,
-    })?;
+    // Resizing only frees nodes.
+    budget::refund(k, budget, before.wrapping_sub(after));
+    result.map_err(|_| SysError::InvalidArg)?;
     k.objects.get_mut(memory).size = pages;
     Ok(())
 }
