@@ -499,7 +499,7 @@ macro_rules! result_properties {
 }
 
 result_properties!(no_result: NoResult {});
-result_properties!(frame_count: FrameCount { free, total });
+result_properties!(frame_count: FrameCount { free, total, resolved_faults });
 result_properties!(slot_result: SlotResult { slot });
 result_properties!(clock_time: ClockTime { nanos });
 result_properties!(thread_status: ThreadStatus { kind, code, error_code, rip, addr });

@@ -53,7 +53,12 @@ fn user_fault(k: &mut Kernel, id: ObjId<Thread>, fault: Fault) {
         };
         let aspace = k.objects.get(id).aspace;
         match vm::fault::resolve(k, aspace, fault.addr, access) {
-            Ok(()) => return,
+            Ok(()) => {
+                let space = k.objects.get_mut(aspace);
+                // Far below 2^64.
+                space.resolved_faults = space.resolved_faults.wrapping_add(1);
+                return;
+            }
             Err(error) => kind |= error.kind(),
         }
     }

@@ -938,6 +938,10 @@ results!(
         free: u64,
         /// Frames the allocator manages.
         total: u64,
+        /// Page faults of the caller's address space the kernel has
+        /// resolved (each mapped what the touch needed; faults it could
+        /// not resolve are not counted).
+        resolved_faults: u64,
     }
 );
 results!(

@@ -410,7 +410,11 @@ fn saved_reply_args_decode_like_reply() {
 #[test]
 fn every_result_struct_round_trips() {
     round_trip_result(NoResult {});
-    round_trip_result(FrameCount { free: 1, total: 2 });
+    round_trip_result(FrameCount {
+        free: 1,
+        total: 2,
+        resolved_faults: 3,
+    });
     round_trip_result(CapCopyManyResult {
         copied: u64::MAX,
         first_error: 3,

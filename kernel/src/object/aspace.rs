@@ -69,6 +69,8 @@ pub struct AddressSpace {
     /// went to (`crate::ipc_bytes`), two-way by page parity, so the two
     /// pages of an unaligned 4 KiB piece are both kept.
     pub bytes_tlb: [BytesTlb; 2],
+    /// Page faults of its threads the kernel resolved (`DebugFrameCount`).
+    pub resolved_faults: u64,
 }
 
 /// One entry of [`AddressSpace::bytes_tlb`]: a user page, its frame, and
@@ -133,6 +135,7 @@ impl AddressSpace {
             regions: RegionList::new(abi::layout::USER_START, abi::layout::USER_END),
             futex_tlb: FutexTlb::EMPTY,
             bytes_tlb: [BytesTlb::EMPTY; 2],
+            resolved_faults: 0,
         }
     }
 }

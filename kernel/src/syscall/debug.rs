@@ -55,7 +55,16 @@ pub fn frame_count(
 ) -> Result<Next, SysError> {
     lookup::<DebugObject>(k, caller, args.console, Rights::READ)?;
     let (free, total) = crate::mem::frame::counts();
-    Ok(Next::Reply(FrameCount { free, total }.encode()))
+    let aspace = k.objects.get(caller).aspace;
+    let resolved_faults = k.objects.get(aspace).resolved_faults;
+    Ok(Next::Reply(
+        FrameCount {
+            free,
+            total,
+            resolved_faults,
+        }
+        .encode(),
+    ))
 }
 
 /// `DebugCounters`.

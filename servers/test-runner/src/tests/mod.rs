@@ -271,6 +271,7 @@ pub static ALL: &[Test] = tests![
     sched::regs_read_write,
     sched::regs_errors,
     vm::lazy_zero_fill,
+    vm::fault_around,
     vm::map_errors,
     vm::unmap_protect_split,
     vm::cow_clone,

@@ -118,6 +118,78 @@ pub fn lazy_zero_fill() -> TestResult {
     Ok(())
 }
 
+/// The user page faults the kernel has resolved so far.
+fn resolved_faults() -> Result<u64, super::Failure> {
+    Ok(must(sys::debug_frame_count(debug()))?.resolved_faults)
+}
+
+/// A fault in a region that cannot be written maps the present pages of
+/// its aligned 16-page block at once (fault-around); holes, pages outside
+/// the region and the next block are left to faults of their own, and
+/// what was mapped is no more writable than the region.
+pub fn fault_around() -> TestResult {
+    const BLOCK: u64 = 16;
+    let base = area(30);
+    // 40 pages, all present but page 5, written through a writable view.
+    let memory = map_new(40, base, RW)?;
+    let value = |page: u64| page + 1;
+    for page in (0..40).filter(|&page| page != 5) {
+        poke(base + page * PAGE, value(page));
+    }
+    // A read-only view of the whole object, on a block boundary.
+    let view = base + (1 << 30);
+    must(sys::aspace_map(
+        aspace_cap(),
+        memory,
+        0,
+        view,
+        40,
+        MapFlags::READ,
+    ))?;
+    let before = resolved_faults()?;
+    ensure_eq!(peek(view + 3 * PAGE), value(3));
+    ensure_eq!(resolved_faults()?, before + 1);
+    for page in (0..BLOCK).filter(|&page| page != 5) {
+        ensure_eq!(peek(view + page * PAGE), value(page));
+    }
+    ensure_eq!(resolved_faults()?, before + 1);
+    // The hole was not mapped: its read is a fault (a zero page).
+    ensure_eq!(peek(view + 5 * PAGE), 0);
+    ensure_eq!(resolved_faults()?, before + 2);
+    // The next block is a fault of its own; the last stops at the end.
+    ensure_eq!(peek(view + 20 * PAGE), value(20));
+    ensure_eq!(peek(view + BLOCK * PAGE), value(BLOCK));
+    ensure_eq!(peek(view + 39 * PAGE), value(39));
+    ensure_eq!(peek(view + 32 * PAGE), value(32));
+    ensure_eq!(resolved_faults()?, before + 4);
+    // Pages mapped around a fault stay read-only.
+    let status = run(write_word, view + 9 * PAGE)?;
+    ensure!(page_faulted(&status, view + 9 * PAGE));
+    // A view that starts inside a block maps none of the block's pages
+    // before it: those addresses are outside every region. (Over 16
+    // pages: a smaller region has its present pages mapped at once.)
+    let inner = base + (2 << 30) + 14 * PAGE;
+    must(sys::aspace_map(
+        aspace_cap(),
+        memory,
+        0,
+        inner,
+        20,
+        MapFlags::READ,
+    ))?;
+    let before = resolved_faults()?;
+    ensure_eq!(peek(inner), value(0));
+    ensure_eq!(peek(inner + PAGE), value(1));
+    ensure_eq!(resolved_faults()?, before + 1);
+    ensure_eq!(peek(inner + 2 * PAGE), value(2));
+    ensure_eq!(resolved_faults()?, before + 2);
+    let status = run(read_word, inner - PAGE)?;
+    ensure!(page_faulted(&status, inner - PAGE));
+    must(sys::aspace_unmap(aspace_cap(), inner, 20))?;
+    must(sys::aspace_unmap(aspace_cap(), view, 40))?;
+    unmap_delete(memory, base, 40)
+}
+
 pub fn map_errors() -> TestResult {
     let base = area(2);
     let memory = map_new(4, base, RW)?;
