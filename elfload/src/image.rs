@@ -13,7 +13,7 @@ use abi::layout::PAGE_BYTES;
 /// Most non-empty `PT_LOAD` segments a program may have. Static programs
 /// have four (headers, text, read-only data, data); each segment costs the
 /// runtime up to three address-space regions.
-pub const MAX_SEGMENTS: usize = 16;
+pub const MAX_SEGMENTS: usize = 8;
 
 /// How to load a file: the caller's half of the plan.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -14,7 +14,7 @@
 //! (close-on-exec for all of them: the new program could not name them).
 
 use abi::startup::handle::{CLIENT, FILE};
-use abi::startup::{Handle as StartupHandle, STARTUP_HANDLES};
+use abi::startup::{Handle as StartupHandle, STARTUP_HANDLES, StartupInfo};
 use abi::syscall::{CapCopyEntry, cap_copy_mode};
 use abi::{CapSlot, ObjectType};
 use alloc::string::String;
@@ -42,22 +42,14 @@ impl Command<'_> {
 /// The streams' names, in `Command`'s order.
 const STREAMS: [&str; 3] = ["stdin", "stdout", "stderr"];
 
-fn exec(command: &Command<'_>) -> Result<core::convert::Infallible, ProcError> {
-    let (path, args, env, stdio) = command.parts();
-    let info = rt::start::startup_info().ok_or(ProcError::InvalidArgument)?;
-    let proc = own()?;
-    let program = Program::open(path)?;
-    let caps = rt::process::own_caps();
-    let thread = rt::thread::current_slot().unwrap_or(CapSlot(info.thread));
-    let streams = [0, 1, 2].map(|i| match stdio[i] {
-        Stdio::Null => None,
-        Stdio::File(slot) => Some(slot),
-        Stdio::Inherit => info.handle_named(FILE, STREAMS[i]),
-    });
-    // Whether each capability the new program keeps is still what it was
-    // (a service or stream an endpoint, the debug capability itself): one
-    // `CapCopyMany` that only checks, in this order: the services, the
-    // streams there are, the debug capability.
+/// Whether each capability the new program keeps is still what it was (a
+/// service or stream an endpoint, the debug capability itself), as bits in
+/// this order: the services, the streams there are, the debug capability.
+/// One `CapCopyMany` that only checks. Out of line, so that its entries
+/// are not on the stack while the image is built (a forked caller pays a
+/// fault for each page of stack it reaches).
+#[inline(never)]
+fn still_there(info: &StartupInfo, streams: &[Option<CapSlot>; 3]) -> u64 {
     let check = |slot: CapSlot, kind: ObjectType| CapCopyEntry {
         src: slot.0,
         dst: 0,
@@ -65,10 +57,11 @@ fn exec(command: &Command<'_>) -> Result<core::convert::Infallible, ProcError> {
         object_type: kind.to_reg() as u16,
         mode: cap_copy_mode::CHECK,
     };
-    let clients = info.handles.iter().filter(|h| h.kind == CLIENT);
     let mut entries = [CapCopyEntry::default(); STARTUP_HANDLES + 4];
-    let candidates = clients
-        .clone()
+    let candidates = info
+        .handles
+        .iter()
+        .filter(|h| h.kind == CLIENT)
         .map(|h| check(CapSlot(h.slot), ObjectType::Endpoint))
         .chain(
             streams
@@ -82,10 +75,26 @@ fn exec(command: &Command<'_>) -> Result<core::convert::Infallible, ProcError> {
         *entry = candidate;
         checks += 1;
     }
-    let passed = match checks {
+    match checks {
         0 => 0,
         n => sys::cap_copy_many(CapSlot::NULL, &entries[..n]).map_or(0, |r| r.copied),
-    };
+    }
+}
+
+fn exec(command: &Command<'_>) -> Result<core::convert::Infallible, ProcError> {
+    let (path, args, env, stdio) = command.parts();
+    let info = rt::start::startup_info().ok_or(ProcError::InvalidArgument)?;
+    let proc = own()?;
+    let program = Program::open(path)?;
+    let caps = rt::process::own_caps();
+    let thread = rt::thread::current_slot().unwrap_or(CapSlot(info.thread));
+    let streams = [0, 1, 2].map(|i| match stdio[i] {
+        Stdio::Null => None,
+        Stdio::File(slot) => Some(slot),
+        Stdio::Inherit => info.handle_named(FILE, STREAMS[i]),
+    });
+    let clients = info.handles.iter().filter(|h| h.kind == CLIENT);
+    let passed = still_there(info, &streams);
     let mut next = 0;
     let mut usable = || {
         let ok = passed & (1 << next) != 0;
@@ -144,7 +153,7 @@ fn exec(command: &Command<'_>) -> Result<core::convert::Infallible, ProcError> {
         .env(&environment)
         .aslr(aslr)
         .entropy(entropy())
-        .exec_image(slots, handles)
+        .exec_image(slots, &handles)
         .map_err(spawn_error)?;
     let _ = with(proc, |c| c.rename(program_name(path)));
     drop(program);

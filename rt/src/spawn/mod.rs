@@ -560,7 +560,7 @@ impl<'a> Spawn<'a> {
             let started = (|| {
                 let copied = self.grant(budget, parent, (aspace, cspace, thread))?;
                 let handles = self.handles(&parent, copied)?;
-                let built = self.image(budget, aspace, image, scratch, &slots, handles)?;
+                let built = self.image(budget, aspace, image, scratch, &slots, &handles)?;
                 sys::thread_configure(thread, built.ipc_buffer, CapSlot(slot::PARENT))?;
                 if let Some(priority) = self.priority {
                     let max = self.max_priority.unwrap_or(priority);
@@ -589,7 +589,7 @@ impl<'a> Spawn<'a> {
         image: &Image,
         scratch: u64,
         slots: &ExecSlots,
-        handles: [StartupHandle; STARTUP_HANDLES],
+        handles: &[StartupHandle; STARTUP_HANDLES],
     ) -> Result<ExecImage, SpawnError> {
         let random = |i: usize| if self.aslr { self.entropy[i] } else { 0 };
         let area = block::AREA_BASE
@@ -641,7 +641,7 @@ impl<'a> Spawn<'a> {
             tls_memsz: tls.map_or(0, |t| t.memsz),
             tls_align: tls.map_or(0, |t| t.align),
             cpu_features: crate::start::boot_info().map_or(0, |b| b.cpu_features),
-            handles,
+            handles: *handles,
         };
         let startup_addr = self.startup_addr(thread_block, &layout);
         let rsp = self.fill(
@@ -673,7 +673,7 @@ impl<'a> Spawn<'a> {
     pub fn exec_image(
         self,
         slots: ExecSlots,
-        handles: [StartupHandle; STARTUP_HANDLES],
+        handles: &[StartupHandle; STARTUP_HANDLES],
     ) -> Result<ExecImage, SpawnError> {
         let scratch = Scratch::take()?;
         let budget = process::own_caps().budget;
