@@ -140,8 +140,10 @@ pub struct Segment {
     pub pages: u64,
     /// Rights every page of the segment ends up with.
     pub access: Access,
-    /// Whole file pages mapped from the file's memory object; only for a
-    /// segment that is not writable.
+    /// File pages mapped from the file's memory object, whole pages of the
+    /// file that may reach past the segment's file bytes by less than a
+    /// page at each end (see the crate documentation); only for a segment
+    /// that is not writable.
     pub direct: Option<DirectMap>,
     /// File bytes copied into fresh memory: the head page's part before
     /// `direct` and the tail page's part after it, or, with no `direct`,
@@ -201,7 +203,9 @@ impl Segment {
 /// - in each segment, the direct pages and copies cover exactly the file
 ///   bytes `[vaddr, vaddr + file_bytes)`, each from the matching file
 ///   offset, inside the file, without overlapping; direct pages are whole,
-///   page-aligned pages; no copy touches a direct page;
+///   page-aligned pages of the file that reach past those bytes by less
+///   than a page at each end and hold none of the segment's zero bytes; no
+///   copy touches a direct page;
 /// - the entry point lies in an executable segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Image {

@@ -42,15 +42,18 @@
 //! - **Direct pages** ([`DirectMap`]): when the segment is *not writable*,
 //!   the file starts on a page boundary in its container
 //!   ([`Options::file_page_offset`] is 0) and `p_offset` and `p_vaddr` have
-//!   the same offset within a page, every page that lies wholly inside
-//!   `[p_vaddr, p_vaddr + p_filesz)` is one file page, mapped straight from
-//!   the container (read-only memory, shared, never copied).
+//!   the same offset within a page, every page of `[p_vaddr, p_vaddr +
+//!   p_filesz)` is one file page, mapped straight from the container
+//!   (read-only memory, shared, never copied): the whole pages, and the
+//!   partial first and last pages too when the file's page there lies
+//!   wholly inside the file and holds none of the segment's `.bss`. Those
+//!   show the file's bytes around the segment, as Linux does; nothing past
+//!   the file's end ever shows.
 //! - **Copies** ([`FileCopy`]): all other file bytes are copied into fresh
-//!   memory: the partial head page and partial tail page of a read-only
-//!   segment (so the file bytes around them never show), and all of a
-//!   writable segment (the container is read-only and the kernel has no
-//!   copy-on-write mapping of it), or all of any segment that cannot be
-//!   mapped directly.
+//!   memory: a partial first or last page of a read-only segment that could
+//!   not be mapped, all of a writable segment (the container is read-only
+//!   and the kernel has no copy-on-write mapping of it), or all of any
+//!   segment that cannot be mapped directly.
 //! - **Zero**: every page of the segment outside the direct pages is fresh
 //!   anonymous memory, which the kernel fills with zeros when first touched;
 //!   copies land in those pages, and what they do not write stays zero

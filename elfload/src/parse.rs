@@ -290,7 +290,7 @@ impl Planner {
         let direct_ok = !access.write
             && self.file_page_offset == 0
             && same_offset_in(ph.offset, vaddr, PAGE_BYTES);
-        plan_file_bytes(&mut segment, direct_ok).ok_or(ElfError::AddressOverflow)?;
+        plan_file_bytes(&mut segment, direct_ok, self.file_len).ok_or(ElfError::AddressOverflow)?;
         Ok(Some(segment))
     }
 }
@@ -298,38 +298,70 @@ impl Planner {
 /// Fills in `direct` and `copies` of `segment`, whose addresses are checked.
 /// `direct_ok`: whether its file pages may be mapped as they are. `None`
 /// only if arithmetic overflows, which the checks before rule out.
-fn plan_file_bytes(segment: &mut Segment, direct_ok: bool) -> Option<()> {
+///
+/// The direct pages are the whole pages of its file bytes, and also the
+/// partial first and last ones when the file's page there lies wholly
+/// inside the file and the segment has no zero-filled bytes in it: as on
+/// Linux, the bytes of that page outside the segment then show (they are
+/// the file's own, which the program could read anyway), and nothing past
+/// the file's end ever does. Only what remains is copied.
+fn plan_file_bytes(segment: &mut Segment, direct_ok: bool, file_len: u64) -> Option<()> {
     if segment.file_bytes == 0 {
         return Some(());
     }
     let data_end = segment.vaddr.checked_add(segment.file_bytes)?;
-    let whole_start = page_up(segment.vaddr)?;
-    let whole_end = page_down(data_end);
-    if direct_ok && whole_start < whole_end {
-        // The file offset of an address in the segment's file bytes.
-        let offset_of = |vaddr: u64| {
-            segment
-                .file_offset
-                .checked_add(vaddr.checked_sub(segment.vaddr)?)
-        };
+    let mem_end = segment.vaddr.checked_add(segment.mem_bytes)?;
+    // The file offset of the page at `page` (a page of the segment): it
+    // may lie before the segment's first byte, never before the file's
+    // (`direct_ok` says the offset and the address agree within a page).
+    let offset_of = |page: u64| match page.checked_sub(segment.vaddr) {
+        Some(after) => segment.file_offset.checked_add(after),
+        None => segment
+            .file_offset
+            .checked_sub(segment.vaddr.checked_sub(page)?),
+    };
+    // Whether the partial page at `page` can show the file as it is: all
+    // of it in the file, and none of the segment's zero bytes in it.
+    let whole_in_file = |page: u64| {
+        let no_zeroes = mem_end <= data_end || data_end >= page.saturating_add(PAGE_BYTES);
+        no_zeroes
+            && offset_of(page)
+                .and_then(|offset| offset.checked_add(PAGE_BYTES))
+                .is_some_and(|end| end <= file_len)
+    };
+    let head = page_down(segment.vaddr);
+    let tail = page_down(data_end);
+    let direct_start = if head == segment.vaddr || whole_in_file(head) {
+        head
+    } else {
+        page_up(segment.vaddr)?
+    };
+    let direct_end = if tail == data_end || !whole_in_file(tail) {
+        tail
+    } else {
+        page_up(data_end)?
+    };
+    if direct_ok && direct_start < direct_end {
         let copy = |from: u64, to: u64| -> Option<Option<FileCopy>> {
-            let len = to.checked_sub(from)?;
-            Some((len > 0).then_some(FileCopy {
+            let Some(len) = to.checked_sub(from).filter(|&len| len > 0) else {
+                return Some(None);
+            };
+            Some(Some(FileCopy {
                 vaddr: from,
                 file_offset: offset_of(from)?,
                 len,
             }))
         };
         let direct = DirectMap {
-            vaddr: whole_start,
-            file_offset: offset_of(whole_start)?,
-            pages: whole_end
-                .checked_sub(whole_start)?
+            vaddr: direct_start,
+            file_offset: offset_of(direct_start)?,
+            pages: direct_end
+                .checked_sub(direct_start)?
                 .checked_div(PAGE_BYTES)?,
         };
         segment.copies = [
-            copy(segment.vaddr, whole_start)?,
-            copy(whole_end, data_end)?,
+            copy(segment.vaddr, direct_start)?,
+            copy(direct_end, data_end)?,
         ];
         segment.direct = Some(direct);
     } else {

@@ -66,7 +66,11 @@ pub fn check_image(image: &Image, file: &[u8], opts: &Options) {
             .expect("file end");
         assert!(file_end <= file_len, "file bytes inside the file");
 
-        // The pieces (direct pages and copies) tile the file bytes exactly.
+        // The pieces (direct pages and copies) tile the file bytes exactly;
+        // direct pages may reach past them, by less than a page at each
+        // end, onto file bytes around the segment (never past the file's
+        // end, never over the segment's zero bytes).
+        let data_end = segment.vaddr + segment.file_bytes;
         let mut pieces: Vec<(u64, u64, u64)> = Vec::new();
         if let Some(direct) = segment.direct {
             assert!(!segment.access.write, "direct pages in a writable segment");
@@ -81,7 +85,32 @@ pub fn check_image(image: &Image, file: &[u8], opts: &Options) {
                 "direct offset page-aligned"
             );
             assert!(direct.pages > 0, "empty direct map");
-            pieces.push((direct.vaddr, direct.file_offset, direct.pages * PAGE_BYTES));
+            let direct_end = direct.vaddr + direct.pages * PAGE_BYTES;
+            assert!(
+                direct.vaddr + PAGE_BYTES > segment.vaddr && direct_end < data_end + PAGE_BYTES,
+                "direct pages reach less than a page past the file bytes"
+            );
+            assert_eq!(
+                i128::from(direct.file_offset),
+                i128::from(segment.file_offset) + i128::from(direct.vaddr)
+                    - i128::from(segment.vaddr),
+                "direct offset"
+            );
+            assert!(
+                direct.file_offset + direct.pages * PAGE_BYTES <= file_len,
+                "direct pages inside the file"
+            );
+            assert!(
+                direct_end <= data_end || mem_end <= data_end,
+                "direct pages over zero bytes"
+            );
+            let from = direct.vaddr.max(segment.vaddr);
+            let to = direct_end.min(data_end);
+            pieces.push((
+                from,
+                segment.file_offset + (from - segment.vaddr),
+                to - from,
+            ));
         }
         for copy in segment.file_copies() {
             assert!(copy.len > 0, "empty copy");
@@ -117,16 +146,31 @@ pub fn check_image(image: &Image, file: &[u8], opts: &Options) {
             "pieces cover the file bytes"
         );
 
-        // Direct pages are used whenever the rules allow them.
+        // Direct pages are used whenever the rules allow them: every page
+        // of file bytes that is whole, or that lies wholly inside the file
+        // and holds none of the segment's zero bytes.
         let direct_allowed = !segment.access.write
             && opts.file_page_offset == 0
             && segment.file_offset % PAGE_BYTES == segment.vaddr % PAGE_BYTES;
-        let data_end = segment.vaddr + segment.file_bytes;
-        let whole_pages = segment.vaddr.div_ceil(PAGE_BYTES) < data_end / PAGE_BYTES;
+        let may_show = |page: u64| {
+            let whole = page >= segment.vaddr && page + PAGE_BYTES <= data_end;
+            let offset =
+                i128::from(segment.file_offset) + i128::from(page) - i128::from(segment.vaddr);
+            let in_file = offset >= 0 && offset + i128::from(PAGE_BYTES) <= i128::from(file_len);
+            let zeroes = data_end < mem_end && data_end < page + PAGE_BYTES;
+            whole || (in_file && !zeroes)
+        };
+        let expected: Vec<u64> = (segment.start..data_end)
+            .step_by(PAGE_BYTES as usize)
+            .filter(|&page| direct_allowed && may_show(page))
+            .collect();
+        let planned: Vec<u64> = segment
+            .direct
+            .map(|d| (0..d.pages).map(|i| d.vaddr + i * PAGE_BYTES).collect())
+            .unwrap_or_default();
         assert_eq!(
-            segment.direct.is_some(),
-            direct_allowed && whole_pages,
-            "direct pages exactly when allowed and possible"
+            planned, expected,
+            "direct pages exactly where allowed and possible"
         );
 
         // Fresh ranges and direct pages tile the segment's pages.
@@ -278,7 +322,8 @@ pub fn load_model(image: &Image, file: &[u8]) -> BTreeMap<u64, Vec<u8>> {
 
 /// For a small image, compares every byte [`load_model`] gives with a
 /// naive reading of the segments: file bytes in `[vaddr, vaddr +
-/// file_bytes)`, zero elsewhere.
+/// file_bytes)`, zero elsewhere, except on a direct page, which shows its
+/// whole page of the file (the bytes around the segment's too).
 fn check_model(image: &Image, file: &[u8]) {
     let total: u64 = image.segments().iter().map(|s| s.pages).sum();
     if total > MODEL_MAX_PAGES {
@@ -294,7 +339,13 @@ fn check_model(image: &Image, file: &[u8]) {
             expected.fill(0);
             let from = data.start.max(page_addr);
             let to = data.end.min(page_addr + PAGE_BYTES);
-            if from < to {
+            let direct = segment
+                .direct
+                .filter(|d| page_addr >= d.vaddr && page_addr < d.vaddr + d.pages * PAGE_BYTES);
+            if let Some(direct) = direct {
+                let offset = (direct.file_offset + page_addr - direct.vaddr) as usize;
+                expected.copy_from_slice(&file[offset..offset + PAGE_BYTES as usize]);
+            } else if from < to {
                 let at = (from - page_addr) as usize;
                 let offset = (segment.file_offset + from - segment.vaddr) as usize;
                 let len = (to - from) as usize;

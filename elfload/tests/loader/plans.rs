@@ -49,7 +49,8 @@ fn static_executable_plan() {
     assert_eq!(
         image.segments(),
         [
-            // Headers: less than a page, copied.
+            // Headers: less than a page, but its page of the file is all
+            // there: mapped as it is.
             Segment {
                 vaddr: 0x40_0000,
                 mem_bytes: 0x1c8,
@@ -58,17 +59,15 @@ fn static_executable_plan() {
                 start: 0x40_0000,
                 pages: 1,
                 access: read_only,
-                direct: None,
-                copies: [
-                    Some(FileCopy {
-                        vaddr: 0x40_0000,
-                        file_offset: 0,
-                        len: 0x1c8
-                    }),
-                    None
-                ],
+                direct: Some(DirectMap {
+                    vaddr: 0x40_0000,
+                    file_offset: 0,
+                    pages: 1
+                }),
+                copies: [None, None],
             },
-            // Text: two whole pages mapped, the partial tail copied.
+            // Text: two whole pages and the partial tail, whose page of the
+            // file lies inside it: all mapped.
             Segment {
                 vaddr: 0x40_1000,
                 mem_bytes: 0x2345,
@@ -83,16 +82,9 @@ fn static_executable_plan() {
                 direct: Some(DirectMap {
                     vaddr: 0x40_1000,
                     file_offset: 0x1000,
-                    pages: 2
+                    pages: 3
                 }),
-                copies: [
-                    None,
-                    Some(FileCopy {
-                        vaddr: 0x40_3000,
-                        file_offset: 0x3000,
-                        len: 0x345
-                    })
-                ],
+                copies: [None, None],
             },
             // Data: writable, so copied; .bss after it.
             Segment {
@@ -119,21 +111,14 @@ fn static_executable_plan() {
         ]
     );
     let text = image.segments()[1];
-    assert_eq!(
-        text.fresh_ranges(),
-        [
-            None,
-            Some(PageRange {
-                start: 0x40_3000,
-                pages: 1
-            })
-        ]
-    );
+    assert_eq!(text.fresh_ranges(), [None, None]);
 }
 
 #[test]
-fn head_and_tail_copies_around_direct_pages() {
-    // Read-only data from file 0x100 to 0x3100 at 0x500100.
+fn partial_pages_inside_the_file_are_mapped() {
+    // Read-only data from file 0x100 to 0x3100 at 0x500100: its first and
+    // last pages are partial, but the file's pages there lie inside the
+    // file, so they are mapped as they are, as on Linux.
     let mut elf = Elf::exec();
     elf.phdrs
         .insert(2, Ph::load(R, 0x100, 0x50_0100, 0x3000, 0x3000));
@@ -144,19 +129,43 @@ fn head_and_tail_copies_around_direct_pages() {
     assert_eq!(
         segment.direct,
         Some(DirectMap {
-            vaddr: 0x50_1000,
-            file_offset: 0x1000,
-            pages: 2
+            vaddr: 0x50_0000,
+            file_offset: 0,
+            pages: 4
+        })
+    );
+    assert_eq!(segment.copies, [None, None]);
+    assert_eq!(segment.fresh_ranges(), [None, None]);
+    // The file bytes around the segment show (the headers before it, the
+    // text after it).
+    let memory = load_model(&image, &file);
+    assert_eq!(memory[&0x50_0000][..], file[..0x1000]);
+    assert_eq!(memory[&0x50_3000][..], file[0x3000..0x4000]);
+}
+
+#[test]
+fn partial_pages_past_the_file_or_over_zeroes_are_copied() {
+    // The same segment in a file that ends 0x100 bytes after it (the data
+    // segment gone): its last page of the file would reach past the end,
+    // so its part is copied into a fresh page, zero after it.
+    let mut elf = Elf::exec();
+    elf.phdrs[2] = Ph::load(R, 0x100, 0x50_0100, 0x3000, 0x3000);
+    elf.len = 0x3400;
+    let file = elf.build();
+    let plan = image(&elf);
+    let segment = plan.segments()[2];
+    assert_eq!(
+        segment.direct,
+        Some(DirectMap {
+            vaddr: 0x50_0000,
+            file_offset: 0,
+            pages: 3
         })
     );
     assert_eq!(
         segment.copies,
         [
-            Some(FileCopy {
-                vaddr: 0x50_0100,
-                file_offset: 0x100,
-                len: 0xf00
-            }),
+            None,
             Some(FileCopy {
                 vaddr: 0x50_3000,
                 file_offset: 0x3000,
@@ -167,27 +176,44 @@ fn head_and_tail_copies_around_direct_pages() {
     assert_eq!(
         segment.fresh_ranges(),
         [
-            Some(PageRange {
-                start: 0x50_0000,
-                pages: 1
-            }),
+            None,
             Some(PageRange {
                 start: 0x50_3000,
                 pages: 1
             })
         ]
     );
-    // The file bytes around the segment (headers before it, text after it)
-    // never show: the head page starts with zeros, the tail page ends with
-    // them.
-    let memory = load_model(&image, &file);
-    let head = &memory[&0x50_0000];
-    assert!(head[..0x100].iter().all(|&byte| byte == 0));
-    assert_eq!(head[0x100], file[0x100]);
+    let memory = load_model(&plan, &file);
     let tail = &memory[&0x50_3000];
-    assert_eq!(tail[0xff], file[0x30ff]);
+    assert_eq!(tail[..0x100], file[0x3000..0x3100]);
     assert!(tail[0x100..].iter().all(|&byte| byte == 0));
     assert!(file[0x3100..0x3200].iter().all(|&byte| byte != 0));
+    // A first page that holds zero bytes of the segment (its .bss) is
+    // copied too, and so is its first page even when the file goes on:
+    // the zeros must show, not the file.
+    let mut elf = Elf::exec();
+    elf.phdrs
+        .insert(2, Ph::load(R, 0x1100, 0x50_0100, 0x10, 0x2000));
+    elf.phdrs[3].vaddr += 0x10_0000;
+    let file = elf.build();
+    let plan = image(&elf);
+    let segment = plan.segments()[2];
+    assert_eq!(segment.direct, None);
+    assert_eq!(
+        segment.copies,
+        [
+            Some(FileCopy {
+                vaddr: 0x50_0100,
+                file_offset: 0x1100,
+                len: 0x10
+            }),
+            None
+        ]
+    );
+    let head = &load_model(&plan, &file)[&0x50_0000];
+    assert!(head[..0x100].iter().all(|&byte| byte == 0));
+    assert_eq!(head[0x100..0x110], file[0x1100..0x1110]);
+    assert!(head[0x110..].iter().all(|&byte| byte == 0));
 }
 
 #[test]
@@ -261,9 +287,17 @@ fn unaligned_container_copies_everything() {
                 ]
             );
         }
-        // The same memory as with an aligned file.
+        // The same segment bytes as with an aligned file (whose direct
+        // pages also show the file around them).
         let aligned = image_with(&elf, &Options::default());
-        assert_eq!(load_model(&image, &file), load_model(&aligned, &file));
+        let (copied, mapped) = (load_model(&image, &file), load_model(&aligned, &file));
+        for segment in image.segments() {
+            for addr in segment.vaddr..segment.vaddr + segment.file_bytes {
+                let page = addr / PAGE_BYTES * PAGE_BYTES;
+                let at = (addr - page) as usize;
+                assert_eq!(copied[&page][at], mapped[&page][at]);
+            }
+        }
     }
 }
 
@@ -290,15 +324,15 @@ fn align_zero_and_one_mean_no_alignment() {
                 None
             ]
         );
-        // They agree: whole pages are still mapped directly.
+        // They agree: its pages of the file are mapped as they are.
         elf.phdrs[2] = Ph::load(R, 0x123, 0x50_0123, 0x2100, 0x2100).align(align);
         let segment = image(&elf).segments()[2];
         assert_eq!(
             segment.direct,
             Some(DirectMap {
-                vaddr: 0x50_1000,
-                file_offset: 0x1000,
-                pages: 1
+                vaddr: 0x50_0000,
+                file_offset: 0,
+                pages: 3
             })
         );
     }
@@ -464,24 +498,36 @@ fn phdr_only_when_a_segment_holds_it() {
 
 #[test]
 fn one_byte_and_page_edge_segments() {
-    // A one-byte segment at the last byte of a page.
+    // A one-byte segment at the last byte of a page: the page is mapped.
     let mut elf = Elf::exec();
     elf.phdrs.insert(2, Ph::load(R, 0xfff, 0x50_0fff, 1, 1));
     elf.phdrs[3].vaddr += 0x10_0000;
     let segment = image(&elf).segments()[2];
     assert_eq!(segment.pages, 1);
+    assert_eq!(segment.copies, [None, None]);
+    assert_eq!(segment.direct.map(|d| d.pages), Some(1));
+    // With a byte of .bss after it on the next page: still mapped, and
+    // the next page is fresh.
+    elf.phdrs[2] = Ph::load(R, 0xfff, 0x50_0fff, 1, 2);
+    let segment = image(&elf).segments()[2];
+    assert_eq!(segment.direct.map(|d| d.pages), Some(1));
+    assert_eq!(segment.pages, 2);
+    // With it on the same page: copied, so that the zero shows.
+    elf.phdrs[2] = Ph::load(R, 0xff0, 0x50_0ff0, 1, 2);
+    let segment = image(&elf).segments()[2];
+    assert_eq!(segment.direct, None);
     assert_eq!(segment.copies[0].map(|c| c.len), Some(1));
     // Exactly one whole page: direct, no copies.
     elf.phdrs[2] = Ph::load(R, 0x1000, 0x50_0000, 0x1000, 0x1000);
     let segment = image(&elf).segments()[2];
     assert_eq!(segment.copies, [None, None]);
     assert_eq!(segment.direct.map(|d| d.pages), Some(1));
-    // Spanning a page boundary without a whole page: one copy.
+    // Spanning a page boundary without a whole page: both pages mapped.
     elf.phdrs[2] = Ph::load(R, 0x1800, 0x50_0800, 0x1000, 0x1000);
     let segment = image(&elf).segments()[2];
-    assert_eq!(segment.direct, None);
     assert_eq!(segment.pages, 2);
-    assert_eq!(segment.copies[0].map(|c| c.len), Some(0x1000));
+    assert_eq!(segment.direct.map(|d| d.pages), Some(2));
+    assert_eq!(segment.copies, [None, None]);
 }
 
 #[test]
