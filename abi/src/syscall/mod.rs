@@ -27,12 +27,32 @@ use crate::{CapSlot, MapFlags, ObjectType, Rights};
 
 #[macro_use]
 mod encoding;
-mod args;
+// The argument and result structs, one file per family of syscalls (the
+// groups of numbers below); every item is re-exported here.
+mod cap;
+mod clock;
+mod common;
+mod debug;
+mod device;
+mod futex;
+mod ipc;
+mod memory;
+mod notification;
 #[cfg(test)]
 mod tests;
+mod thread;
 
-pub use args::*;
+pub use cap::*;
+pub use clock::*;
+pub use common::*;
+pub use debug::*;
+pub use device::*;
 pub use encoding::*;
+pub use futex::*;
+pub use ipc::*;
+pub use memory::*;
+pub use notification::*;
+pub use thread::*;
 
 /// The argument registers `rdi, rsi, rdx, r10, r8, r9`, in that order.
 pub type ArgRegs = [u64; 6];
