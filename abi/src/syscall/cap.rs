@@ -4,10 +4,7 @@
 //! and the limits they name.
 
 use super::*;
-use crate::{CapSlot, ObjectType, Rights};
-// The documentation's links name these.
-#[cfg(doc)]
-use crate::SysError;
+use crate::{CapSlot, ObjectType, Rights, SysError};
 
 args!(
     /// Arguments of [`Syscall::CapCopy`].

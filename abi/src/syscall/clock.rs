@@ -2,7 +2,7 @@
 //! [`Syscall::ClockRead`] and the arguments of [`Syscall::TimerSet`].
 
 use super::*;
-use crate::CapSlot;
+use crate::{CapSlot, SysError};
 // The documentation's links name these.
 #[cfg(doc)]
 use crate::{ObjectType, Rights};

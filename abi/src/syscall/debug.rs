@@ -3,7 +3,7 @@
 //! fault counts, kernel counters, kernel log reads) and the limits they name.
 
 use super::*;
-use crate::CapSlot;
+use crate::{CapSlot, SysError};
 // The documentation's links name these.
 #[cfg(doc)]
 use crate::{ObjectType, Rights};

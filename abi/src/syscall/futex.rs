@@ -2,8 +2,6 @@
 //! [`Syscall::FutexWait`], [`Syscall::FutexWake`] and [`Syscall::FutexRequeue`].
 
 use super::*;
-// The documentation's links name these.
-#[cfg(doc)]
 use crate::SysError;
 
 /// A count that wakes (or moves) every waiter ([`Syscall::FutexWake`],

@@ -3,11 +3,11 @@
 //! [`Syscall::EndpointWatch`], and what a receive returns ([`RecvResult`]).
 
 use super::*;
-use crate::CapSlot;
 use crate::ipc::MessageInfo;
+use crate::{CapSlot, SysError};
 // The documentation's links name these.
 #[cfg(doc)]
-use crate::{ObjectType, Rights, SysError};
+use crate::{ObjectType, Rights};
 
 args!(
     /// Arguments of [`Syscall::EndpointCreate`].

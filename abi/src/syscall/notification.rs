@@ -3,10 +3,10 @@
 //! [`Syscall::Poll`], and the bits a wait returns ([`Signals`]).
 
 use super::*;
-use crate::CapSlot;
+use crate::{CapSlot, SysError};
 // The documentation's links name these.
 #[cfg(doc)]
-use crate::{ObjectType, Rights, SysError};
+use crate::{ObjectType, Rights};
 
 args!(
     /// Arguments of [`Syscall::NotificationCreate`].

@@ -3,7 +3,7 @@
 //! copy, how a thread ended ([`ThreadStatus`]) and the limits they name.
 
 use super::*;
-use crate::CapSlot;
+use crate::{CapSlot, SysError};
 // The documentation's links name these.
 #[cfg(doc)]
 use crate::{ObjectType, Rights};
