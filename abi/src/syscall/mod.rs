@@ -18,21 +18,40 @@
 //! also with [`SysError::WrongType`] and [`SysError::MissingRights`]. Each
 //! variant below lists the rest, in the order the kernel checks them.
 
-use crate::SysError;
 // The documentation's links name these.
 #[cfg(doc)]
 use crate::ipc::MessageInfo;
 #[cfg(doc)]
-use crate::{CapSlot, MapFlags, ObjectType, Rights};
+use crate::{CapSlot, MapFlags, ObjectType, Rights, SysError};
 
 #[macro_use]
 mod encoding;
-mod args;
+// The argument and result structs, one file per family of syscalls (the
+// groups of numbers below); every item is re-exported here.
+mod cap;
+mod clock;
+mod common;
+mod debug;
+mod device;
+mod futex;
+mod ipc;
+mod memory;
+mod notification;
 #[cfg(test)]
 mod tests;
+mod thread;
 
-pub use args::*;
+pub use cap::*;
+pub use clock::*;
+pub use common::*;
+pub use debug::*;
+pub use device::*;
 pub use encoding::*;
+pub use futex::*;
+pub use ipc::*;
+pub use memory::*;
+pub use notification::*;
+pub use thread::*;
 
 /// The argument registers `rdi, rsi, rdx, r10, r8, r9`, in that order.
 pub type ArgRegs = [u64; 6];
@@ -707,106 +726,6 @@ pub enum Syscall {
     /// [`ObjectType::Irq`]. Errors: only those of the capability.
     IrqAck = 133,
 }
-
-/// Where an interrupt comes from, in one register: bits 0-31 the number,
-/// bits 32-39 the kind, and for a GSI bit 40 level-triggered and bit 41
-/// active-low. Room is left for MSI (a kind of its own) without a new
-/// syscall.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IrqSource {
-    /// An ISA IRQ (0-15); trigger and polarity come from the MADT.
-    Isa(u8),
-    /// A global system interrupt of an I/O APIC.
-    Gsi {
-        /// Its number.
-        gsi: u32,
-        /// Level-triggered (else edge).
-        level: bool,
-        /// Active low (else active high).
-        active_low: bool,
-    },
-}
-
-impl IrqSource {
-    const KIND_SHIFT: u32 = 32;
-    const KIND_ISA: u64 = 0;
-    const KIND_GSI: u64 = 1;
-    const LEVEL: u64 = 1 << 40;
-    const ACTIVE_LOW: u64 = 1 << 41;
-
-    /// Encodes into one register.
-    pub const fn to_reg(self) -> u64 {
-        match self {
-            IrqSource::Isa(irq) => irq as u64,
-            IrqSource::Gsi {
-                gsi,
-                level,
-                active_low,
-            } => {
-                let mut reg = (Self::KIND_GSI << Self::KIND_SHIFT) | gsi as u64;
-                if level {
-                    reg |= Self::LEVEL;
-                }
-                if active_low {
-                    reg |= Self::ACTIVE_LOW;
-                }
-                reg
-            }
-        }
-    }
-
-    /// Decodes a register.
-    ///
-    /// # Errors
-    /// [`SysError::InvalidArg`] for an unknown kind, an ISA IRQ above 15,
-    /// or bits set that the kind does not use.
-    pub const fn from_reg(reg: u64) -> Result<IrqSource, SysError> {
-        let number = reg & 0xffff_ffff;
-        let kind = (reg >> Self::KIND_SHIFT) & 0xff;
-        let flags = reg & !0xff_ffff_ffff;
-        if kind == Self::KIND_ISA && flags == 0 && number < 16 {
-            return Ok(IrqSource::Isa(number as u8));
-        }
-        if kind == Self::KIND_GSI && flags & !(Self::LEVEL | Self::ACTIVE_LOW) == 0 {
-            return Ok(IrqSource::Gsi {
-                gsi: number as u32,
-                level: flags & Self::LEVEL != 0,
-                active_low: flags & Self::ACTIVE_LOW != 0,
-            });
-        }
-        Err(SysError::InvalidArg)
-    }
-}
-
-impl Reg for IrqSource {
-    const KIND: ArgKind = ArgKind::Value;
-    fn to_reg(self) -> u64 {
-        IrqSource::to_reg(self)
-    }
-    fn from_reg(reg: u64) -> Result<Self, SysError> {
-        IrqSource::from_reg(reg)
-    }
-}
-
-/// I/O ports the kernel drives itself and never grants: the 8259 PICs
-/// (0x20-0x21, 0xa0-0xa1), the PIT and the speaker gate it calibrates with
-/// (0x40-0x43, 0x61), QEMU's `isa-debug-exit` (0xf4) and the debug console
-/// of the kernel log (0xe9). As `(first, count)`.
-pub const KERNEL_IO_PORTS: [(u16, u16); 6] = [
-    (0x20, 2),
-    (0x40, 4),
-    (0x61, 1),
-    (0xa0, 2),
-    (0xe9, 1),
-    (0xf4, 1),
-];
-
-/// I/O port ranges one thread may hold.
-pub const IO_PORTS_PER_THREAD: usize = 4;
-/// Threads one I/O port range may be bound to.
-pub const THREADS_PER_IO_PORTS: usize = 8;
-/// Ports in the x86 I/O space.
-pub const IO_PORT_COUNT: u64 = 1 << 16;
 
 /// The per-syscall tables, from one list: [`Syscall::arg_kinds`] (each
 /// syscall's argument struct, checked at compile time to be that
