@@ -1,6 +1,6 @@
 //! `sysfuzz`, the in-OS syscall fuzzer.
 //!
-//! From a seed, several worker threads (`worker.rs`) make random syscalls,
+//! From a seed, several worker threads (`worker/`) make random syscalls,
 //! every number the kernel knows and some it does not, with arguments
 //! drawn by kind from `abi::syscall::Syscall::arg_kinds` (`args.rs`), the
 //! table the kernel's own argument decoding is generated from: slots from
@@ -11,7 +11,7 @@
 //! (`CapCopyMany` mostly gets entries the worker writes from its pool:
 //! sources live or not, destinations plausible or not, types and modes
 //! right or wrong: `copy_many.rs`). Now
-//! and then a worker runs a script instead (`script.rs`): create, derive,
+//! and then a worker runs a script instead (`script/`): create, derive,
 //! map, touch, protect, unmap, revoke and delete; clone an address space;
 //! lend and move; resize; split budgets; start partner threads in scratch
 //! address spaces that answer, call, send, signal, wait, fault and exec
@@ -19,7 +19,7 @@
 //! the reply (`ReplySave`) into the pool, whose Reply capabilities it
 //! answers (`ReplyWith`), deletes or moves later like any other (a reset
 //! deletes those it would forget). What the workers never do, and why, is
-//! listed in `worker.rs`.
+//! listed in `worker/mod.rs`.
 //!
 //! The fuzzer runs in a child program (`child.rs`) with an address space
 //! and capability space of its own, holding only a small budget split from
