@@ -65,6 +65,15 @@
 //! fixed seed there shows its last calls, and usually fails again under
 //! `cargo xtask fuzz` with the same seed or a nearby one.
 //!
+//! A seed replays exactly with the same build of the runner only. The
+//! run also depends on the runner's image: its bytes (calls given an
+//! address in the image read them: a `FutexWait` compares the word there)
+//! and its file's size (the boot copies the file, so it sets the clock
+//! the workers read, and so their deadlines). Any change to the runner,
+//! even one that moves code and changes no logic, can change a seed's
+//! run: to compare two builds' runs of a seed, make their images alike
+//! (same code, same file and read-only data sizes), or compare the code.
+//!
 //! The runner side is here: [`run`] (one fuzz run and its checks), the
 //! test entries (`cargo xtask test sysfuzz`) and [`fuzz_mode`] (`cargo
 //! xtask fuzz`); `report.rs` holds the counters and prints them.
