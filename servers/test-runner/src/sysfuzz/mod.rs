@@ -1,6 +1,6 @@
 //! `sysfuzz`, the in-OS syscall fuzzer.
 //!
-//! From a seed, several worker threads (`worker.rs`) make random syscalls,
+//! From a seed, several worker threads (`worker/`) make random syscalls,
 //! every number the kernel knows and some it does not, with arguments
 //! drawn by kind from `abi::syscall::Syscall::arg_kinds` (`args.rs`), the
 //! table the kernel's own argument decoding is generated from: slots from
@@ -11,7 +11,7 @@
 //! (`CapCopyMany` mostly gets entries the worker writes from its pool:
 //! sources live or not, destinations plausible or not, types and modes
 //! right or wrong: `copy_many.rs`). Now
-//! and then a worker runs a script instead (`script.rs`): create, derive,
+//! and then a worker runs a script instead (`script/`): create, derive,
 //! map, touch, protect, unmap, revoke and delete; clone an address space;
 //! lend and move; resize; split budgets; start partner threads in scratch
 //! address spaces that answer, call, send, signal, wait, fault and exec
@@ -19,7 +19,7 @@
 //! the reply (`ReplySave`) into the pool, whose Reply capabilities it
 //! answers (`ReplyWith`), deletes or moves later like any other (a reset
 //! deletes those it would forget). What the workers never do, and why, is
-//! listed in `worker.rs`.
+//! listed in `worker/mod.rs`.
 //!
 //! The fuzzer runs in a child program (`child.rs`) with an address space
 //! and capability space of its own, holding only a small budget split from
@@ -64,6 +64,15 @@
 //! (`recorder.rs`). `cargo xtask test` runs without `-icount`: a failing
 //! fixed seed there shows its last calls, and usually fails again under
 //! `cargo xtask fuzz` with the same seed or a nearby one.
+//!
+//! A seed replays exactly with the same build of the runner only. The
+//! run also depends on the runner's image: its bytes (calls given an
+//! address in the image read them: a `FutexWait` compares the word there)
+//! and its file's size (the boot copies the file, so it sets the clock
+//! the workers read, and so their deadlines). Any change to the runner,
+//! even one that moves code and changes no logic, can change a seed's
+//! run: to compare two builds' runs of a seed, make their images alike
+//! (same code, same file and read-only data sizes), or compare the code.
 //!
 //! The runner side is here: [`run`] (one fuzz run and its checks), the
 //! test entries (`cargo xtask test sysfuzz`) and [`fuzz_mode`] (`cargo
