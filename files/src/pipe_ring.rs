@@ -3,22 +3,12 @@
 //!
 //! Every end of a direct pipe maps the same memory object: a header page
 //! of 32-bit words, accessed only through atomics, and a data area of
-//! 64 KiB, copied with `SharedRegion::copy_in` and `copy_out` (`rt::shared`). Ends take
-//! the lock word (their id in it, so that the server can free it if they
-//! go while holding it), look at the indices, copy, publish the index
-//! they moved, and wake the other side's futex word only if someone
-//! counted themselves as waiting. A read of an empty ring, or a write
-//! that does not fit, counts itself as waiting under the lock, reads the
-//! sequence word it then sleeps on, and sleeps with the lock free; the
-//! writer that fills it (the reader that empties it, or the server when
-//! the other side's last end goes) bumps that word and wakes it.
-//!
-//! Nothing read from the ring is trusted: indices that say the ring holds
-//! more than it can are [`FsError::Io`] (the pipe is broken for this end;
-//! nothing else is), and every copy stays inside the data area. A peer
-//! that rewrites the lock or the sequence words can stall the pipe, as
-//! any reader or writer of a pipe can; it cannot make this end panic or
-//! touch memory outside the ring.
+//! 64 KiB, copied with `SharedRegion::copy_in` and `copy_out`
+//! (`rt::shared`). The protocol (the lock, the waits and wake-ups, the
+//! flags, what is trusted) is `fscore::pipe_ring::RingEnd`, generic over
+//! the ring's memory so that loom checks it (`fscore/tests/pipe_loom.rs`);
+//! this module implements that memory with its two mappings, `SeqCst`
+//! atomics and the futex system calls.
 //!
 //! One ring is used by one call at a time in a `File` (`read` and `write`
 //! take it by `&mut`); several `File`s of one program may map the same
@@ -30,7 +20,7 @@ use abi::layout::PAGE_BYTES;
 use abi::syscall::FUTEX_ALL;
 use fscore::FsError;
 use fscore::pipe_ring::{
-    self, CONTENDED, ID_MAX, NO_READERS, NO_WRITERS, RING_PAGES, SERVER_GONE, word,
+    self, CopyFault, ID_MAX, RING_PAGES, RingEnd, RingMemory, RingWords, Side, Wake, word,
 };
 use protocols::file::{self, FileClient};
 use rt::ipc::Endpoint;
@@ -60,13 +50,10 @@ static SLOTS_POOL: Pool = Pool::new(SLOTS);
 #[derive(Debug)]
 pub struct PipeRing {
     // Dropped in this order: unmapped, the slot freed.
-    header: SharedRegion,
-    data: SharedRegion,
+    /// The protocol (`fscore::pipe_ring::end`) over this program's
+    /// mapping of the ring, with this end's lock id and side.
+    end: RingEnd<Mapping>,
     _slot: Slot,
-    /// This end's lock id (the server's).
-    id: u32,
-    /// Whether this is a write end (else a read end).
-    writer: bool,
 }
 
 impl PipeRing {
@@ -99,122 +86,15 @@ impl PipeRing {
         {
             return Err(FsError::InvalidArgument);
         }
+        let side = if side == 1 {
+            Side::Writer
+        } else {
+            Side::Reader
+        };
         Ok(PipeRing {
-            header,
-            data,
+            end: RingEnd::new(Mapping { header, data }, id, side),
             _slot: slot,
-            id,
-            writer: side == 1,
         })
-    }
-
-    fn word(&self, index: usize) -> &AtomicU32 {
-        // `attach` checked the header holds `word::COUNT` words.
-        &self.header.words()[index]
-    }
-
-    /// Takes the lock, sleeping on it while another end holds it.
-    fn lock(&self) {
-        let lock = self.word(word::LOCK);
-        if lock.compare_exchange(0, self.id, SeqCst, SeqCst).is_ok() {
-            return;
-        }
-        loop {
-            let value = lock.load(SeqCst);
-            if value == 0 {
-                // Others may still sleep on it: keep it marked.
-                if lock
-                    .compare_exchange(0, self.id | CONTENDED, SeqCst, SeqCst)
-                    .is_ok()
-                {
-                    return;
-                }
-                continue;
-            }
-            if value & CONTENDED == 0
-                && lock
-                    .compare_exchange(value, value | CONTENDED, SeqCst, SeqCst)
-                    .is_err()
-            {
-                continue;
-            }
-            // A wake-up, a changed word or an error: look again.
-            let _ = sys::futex_wait(lock, value | CONTENDED, 0);
-        }
-    }
-
-    /// Frees the lock, waking one end that sleeps on it.
-    fn unlock(&self) {
-        let lock = self.word(word::LOCK);
-        if lock.swap(0, SeqCst) & CONTENDED != 0 {
-            let _ = sys::futex_wake(lock, 1);
-        }
-    }
-
-    /// Under the lock: the head, the tail and the bytes held, or `Io`
-    /// (the lock is then freed).
-    fn indices(&self) -> Result<(u32, u32, u32), FsError> {
-        let head = self.word(word::HEAD).load(SeqCst);
-        let tail = self.word(word::TAIL).load(SeqCst);
-        match pipe_ring::held(head, tail) {
-            Ok(held) => Ok((head, tail, held)),
-            Err(error) => {
-                self.unlock();
-                Err(error)
-            }
-        }
-    }
-
-    /// Under the lock: counts this end as waiting on the sequence word
-    /// `seq`, which held `value` when the ring was looked at, frees the
-    /// lock, sleeps until the word changes, and takes the lock again.
-    ///
-    /// No deadline: a futex wait with one costs the kernel a timer armed
-    /// and disarmed, about 450 instructions a wait (`pipe_pingpong` 3,549
-    /// instead of 2,463). So a server that dies is learnt only through
-    /// the flags: the first end whose call to it fails sets `SERVER_GONE`
-    /// ([`PipeRing::server_gone`]).
-    fn wait(&self, waiters: usize, seq: usize, value: u32) {
-        self.word(waiters).fetch_add(1, SeqCst);
-        self.unlock();
-        let _ = sys::futex_wait(self.word(seq), value, 0);
-        self.lock();
-        self.word(waiters).fetch_sub(1, SeqCst);
-    }
-
-    /// Under the lock: the flags, or `BadDescriptor` (the lock then
-    /// freed) once an end has found the server gone.
-    fn flags(&self) -> Result<u32, FsError> {
-        let flags = self.word(word::FLAGS).load(SeqCst);
-        if flags & SERVER_GONE != 0 {
-            self.unlock();
-            return Err(FsError::BadDescriptor);
-        }
-        Ok(flags)
-    }
-
-    /// Tells every end that the pipe server is gone (a call to it
-    /// failed): their reads and writes answer `BadDescriptor`, waiting
-    /// ones too.
-    pub fn server_gone(&self) {
-        self.word(word::FLAGS).fetch_or(SERVER_GONE, SeqCst);
-        for seq in [word::DATA_SEQ, word::SPACE_SEQ] {
-            self.word(seq).fetch_add(1, SeqCst);
-            let _ = sys::futex_wake(self.word(seq), FUTEX_ALL);
-        }
-    }
-
-    /// Under the lock: if anyone counted themselves in `waiters`, bumps
-    /// `seq`; frees the lock; then wakes who sleeps on `seq`.
-    fn unlock_and_wake(&self, waiters: usize, seq: usize) {
-        let wake = self.word(waiters).load(SeqCst) != 0;
-        if wake {
-            self.word(seq).fetch_add(1, SeqCst);
-        }
-        self.unlock();
-        if wake {
-            let _ = sys::futex_wake(self.word(seq), FUTEX_ALL);
-        }
     }
 
     /// Reads what the pipe holds into `buf`, at most `buf.len()` and 64
@@ -224,41 +104,9 @@ impl PipeRing {
     /// # Errors
     /// `WrongMode` on a write end; `Io` when the ring's indices are
     /// broken; `BadDescriptor` once the server is known to be gone.
+    #[inline]
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, FsError> {
-        if self.writer {
-            return Err(FsError::WrongMode);
-        }
-        self.lock();
-        loop {
-            let seq = self.word(word::DATA_SEQ).load(SeqCst);
-            let (head, _, held) = self.indices()?;
-            let no_writers = self.flags()? & NO_WRITERS != 0;
-            let Some(count) = pipe_ring::read_amount(buf.len(), held, no_writers) else {
-                self.wait(word::READ_WAITERS, word::DATA_SEQ, seq);
-                continue;
-            };
-            let mut done = 0;
-            for (offset, len) in pipe_ring::spans(head, count) {
-                if len > 0
-                    && self
-                        .data
-                        .copy_out(offset, &mut buf[done..done + len])
-                        .is_err()
-                {
-                    self.unlock();
-                    return Err(FsError::Io);
-                }
-                done += len;
-            }
-            self.word(word::HEAD)
-                .store(head.wrapping_add(count), SeqCst);
-            if count > 0 {
-                self.unlock_and_wake(word::WRITE_WAITERS, word::SPACE_SEQ);
-            } else {
-                self.unlock();
-            }
-            return Ok(done);
-        }
+        self.end.read(buf)
     }
 
     /// Writes `data` into the pipe: all of it if it is at most
@@ -269,43 +117,90 @@ impl PipeRing {
     /// `WrongMode` on a read end; `BrokenPipe` when no reader is left;
     /// `Io` when the ring's indices are broken; `BadDescriptor` once the
     /// server is known to be gone.
+    #[inline]
     pub fn write(&self, data: &[u8]) -> Result<usize, FsError> {
-        if !self.writer {
-            return Err(FsError::WrongMode);
-        }
-        self.lock();
-        loop {
-            let seq = self.word(word::SPACE_SEQ).load(SeqCst);
-            let (_, tail, held) = self.indices()?;
-            let no_readers = self.flags()? & NO_READERS != 0;
-            let free = pipe_ring::DATA_BYTES - held;
-            let count = match pipe_ring::write_amount(data.len(), free, no_readers) {
-                Ok(Some(count)) => count,
-                Ok(None) => {
-                    self.wait(word::WRITE_WAITERS, word::SPACE_SEQ, seq);
-                    continue;
-                }
-                Err(error) => {
-                    self.unlock();
-                    return Err(error);
-                }
-            };
-            let mut done = 0;
-            for (offset, len) in pipe_ring::spans(tail, count) {
-                if len > 0 && self.data.copy_in(offset, &data[done..done + len]).is_err() {
-                    self.unlock();
-                    return Err(FsError::Io);
-                }
-                done += len;
-            }
-            self.word(word::TAIL)
-                .store(tail.wrapping_add(count), SeqCst);
-            if count > 0 {
-                self.unlock_and_wake(word::READ_WAITERS, word::DATA_SEQ);
-            } else {
-                self.unlock();
-            }
-            return Ok(done);
-        }
+        self.end.write(data)
+    }
+
+    /// Tells every end that the pipe server is gone (a call to it
+    /// failed): their reads and writes answer `BadDescriptor`, waiting
+    /// ones too.
+    pub fn server_gone(&self) {
+        self.end.server_gone();
+    }
+}
+
+/// The ring as this program maps it: the header page and the data area.
+#[derive(Debug)]
+struct Mapping {
+    // Dropped in this order, before the slot (see `PipeRing`).
+    header: SharedRegion,
+    data: SharedRegion,
+}
+
+impl Mapping {
+    #[inline]
+    fn word(&self, index: usize) -> &AtomicU32 {
+        // `attach` checked the header holds `word::COUNT` words, and the
+        // protocol asks for no other.
+        &self.header.words()[index]
+    }
+}
+
+/// Every word operation `SeqCst`, the futex calls' errors ignored (the
+/// protocol looks again after every wait).
+impl RingWords for Mapping {
+    #[inline]
+    fn load(&self, word: usize) -> u32 {
+        self.word(word).load(SeqCst)
+    }
+    #[inline]
+    fn store(&self, word: usize, value: u32) {
+        self.word(word).store(value, SeqCst)
+    }
+    #[inline]
+    fn swap(&self, word: usize, value: u32) -> u32 {
+        self.word(word).swap(value, SeqCst)
+    }
+    #[inline]
+    fn compare_exchange(&self, word: usize, current: u32, new: u32) -> Result<u32, u32> {
+        self.word(word)
+            .compare_exchange(current, new, SeqCst, SeqCst)
+    }
+    #[inline]
+    fn fetch_add(&self, word: usize, value: u32) -> u32 {
+        self.word(word).fetch_add(value, SeqCst)
+    }
+    #[inline]
+    fn fetch_sub(&self, word: usize, value: u32) -> u32 {
+        self.word(word).fetch_sub(value, SeqCst)
+    }
+    #[inline]
+    fn fetch_or(&self, word: usize, value: u32) -> u32 {
+        self.word(word).fetch_or(value, SeqCst)
+    }
+    #[inline]
+    fn futex_wait(&self, word: usize, expected: u32) {
+        let _ = sys::futex_wait(self.word(word), expected, 0);
+    }
+    #[inline]
+    fn futex_wake(&self, word: usize, wake: Wake) {
+        let count = match wake {
+            Wake::One => 1,
+            Wake::All => FUTEX_ALL,
+        };
+        let _ = sys::futex_wake(self.word(word), count);
+    }
+}
+
+/// The data area: `SharedRegion::copy_in` and `copy_out`.
+impl RingMemory for Mapping {
+    #[inline]
+    fn copy_in(&self, offset: usize, src: &[u8]) -> Result<(), CopyFault> {
+        self.data.copy_in(offset, src).map_err(|_| CopyFault)
+    }
+    #[inline]
+    fn copy_out(&self, offset: usize, dst: &mut [u8]) -> Result<(), CopyFault> {
+        self.data.copy_out(offset, dst).map_err(|_| CopyFault)
     }
 }

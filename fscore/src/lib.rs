@@ -18,8 +18,10 @@
 //! - [`pipe`]: the pipe buffer: a bounded byte ring with reader and writer
 //!   counts, atomic writes up to [`pipe::PIPE_BUF`], end of file and broken
 //!   pipes.
-//! - [`pipe_ring`]: the layout of a direct pipe's ring in shared memory and
-//!   the checks every end applies to the indices it reads there.
+//! - [`pipe_ring`]: the layout of a direct pipe's ring in shared memory,
+//!   the checks every end applies to the indices it reads there, and the
+//!   protocol of its ends and its server (lock, waits, wake-ups, flags),
+//!   generic over how the ring is reached so that loom can check it.
 //!
 //! The ramfs and pipe servers wrap [`tree::Tree`] and [`pipe::Pipe`] in
 //! their receive loops; the runtime uses [`path`] to keep its cwd and

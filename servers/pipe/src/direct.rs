@@ -8,13 +8,16 @@
 //! their futexes, and frees the lock of an end that went while holding
 //! it. It never reads an index to decide anything but `stat`'s size, so
 //! whatever an end writes there, the server neither blocks, nor panics,
-//! nor touches another pipe.
+//! nor touches another pipe. Those operations are
+//! `fscore::pipe_ring::server` (checked under loom with the ends'
+//! protocol, `fscore/tests/pipe_loom.rs`); this module gives them the
+//! ring's words and the futex calls.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use abi::CapSlot;
 use abi::syscall::FUTEX_ALL;
-use fscore::pipe_ring::{self, NO_READERS, NO_WRITERS, RING_PAGES, word};
+use fscore::pipe_ring::{RING_PAGES, RingWords, Wake, server};
 use rt::Handle;
 use rt::memory::{Budget, MemoryObject};
 use rt::shared::SharedRegion;
@@ -112,56 +115,76 @@ impl Ring {
         self.memory.slot()
     }
 
+    /// The ring's header words, for `fscore::pipe_ring::server`.
+    fn words(&self) -> Words<'_> {
+        Words(self.region.words())
+    }
+
     /// Tells the ends how many of each side are open: sets `NO_WRITERS`
     /// and `NO_READERS` as the counts say and, if the flags changed, wakes
     /// everyone who waits (a reader then finds the end of the file, a
     /// writer `BrokenPipe`).
     pub fn set_ends(&self, readers: u32, writers: u32) {
-        let words = self.region.words();
-        let mut flags = 0;
-        if readers == 0 {
-            flags |= NO_READERS;
-        }
-        if writers == 0 {
-            flags |= NO_WRITERS;
-        }
-        if words[word::FLAGS].swap(flags, Ordering::SeqCst) != flags {
-            self.wake_all();
-        }
+        server::set_ends(&self.words(), readers, writers);
     }
 
     /// Frees the lock if the end with lock id `id` holds it (it closed or
     /// died inside the ring), and wakes who waits for it.
     pub fn release(&self, id: u32) {
-        let lock = &self.region.words()[word::LOCK];
-        let value = lock.load(Ordering::SeqCst);
-        if value != 0
-            && pipe_ring::holder(value) == id
-            && lock
-                .compare_exchange(value, 0, Ordering::SeqCst, Ordering::SeqCst)
-                .is_ok()
-        {
-            let _ = sys::futex_wake(lock, FUTEX_ALL);
-            // Whatever it was doing is abandoned: waiters look again.
-            self.wake_all();
-        }
-    }
-
-    /// Bumps both sequence words and wakes all their waiters.
-    fn wake_all(&self) {
-        let words = self.region.words();
-        for index in [word::DATA_SEQ, word::SPACE_SEQ] {
-            words[index].fetch_add(1, Ordering::SeqCst);
-            let _ = sys::futex_wake(&words[index], FUTEX_ALL);
-        }
+        server::release(&self.words(), id);
     }
 
     /// The bytes the ring holds, for `stat` (0 if its indices are broken).
     pub fn held(&self) -> u32 {
-        let words = self.region.words();
-        let head = words[word::HEAD].load(Ordering::SeqCst);
-        let tail = words[word::TAIL].load(Ordering::SeqCst);
-        pipe_ring::held(head, tail).unwrap_or(0)
+        server::held_now(&self.words())
+    }
+}
+
+/// The server's view of a ring's header: its words, every operation
+/// `SeqCst`, and the futex calls (their errors ignored: the ends look
+/// again after every wait).
+struct Words<'a>(&'a [AtomicU32]);
+
+impl Words<'_> {
+    fn word(&self, index: usize) -> &AtomicU32 {
+        // The mapping is the ring's 17 pages, far more than
+        // `word::COUNT` words, and the protocol asks for no other.
+        &self.0[index]
+    }
+}
+
+impl RingWords for Words<'_> {
+    fn load(&self, word: usize) -> u32 {
+        self.word(word).load(Ordering::SeqCst)
+    }
+    fn store(&self, word: usize, value: u32) {
+        self.word(word).store(value, Ordering::SeqCst)
+    }
+    fn swap(&self, word: usize, value: u32) -> u32 {
+        self.word(word).swap(value, Ordering::SeqCst)
+    }
+    fn compare_exchange(&self, word: usize, current: u32, new: u32) -> Result<u32, u32> {
+        self.word(word)
+            .compare_exchange(current, new, Ordering::SeqCst, Ordering::SeqCst)
+    }
+    fn fetch_add(&self, word: usize, value: u32) -> u32 {
+        self.word(word).fetch_add(value, Ordering::SeqCst)
+    }
+    fn fetch_sub(&self, word: usize, value: u32) -> u32 {
+        self.word(word).fetch_sub(value, Ordering::SeqCst)
+    }
+    fn fetch_or(&self, word: usize, value: u32) -> u32 {
+        self.word(word).fetch_or(value, Ordering::SeqCst)
+    }
+    fn futex_wait(&self, word: usize, expected: u32) {
+        let _ = sys::futex_wait(self.word(word), expected, 0);
+    }
+    fn futex_wake(&self, word: usize, wake: Wake) {
+        let count = match wake {
+            Wake::One => 1,
+            Wake::All => FUTEX_ALL,
+        };
+        let _ = sys::futex_wake(self.word(word), count);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The direct pipe ring: the layout of a pipe's bytes in memory that its
-//! ends map, and the rules every end applies to what it reads there.
+//! ends map, the rules every end applies to what it reads there, and the
+//! protocol of its lock, its waits and its wake-ups.
 //!
 //! A pipe in direct mode (`docs/files.md`, "Direct pipes") keeps its bytes
 //! in a memory object of [`RING_PAGES`] pages that each end maps: a header
@@ -18,11 +19,28 @@
 //!
 //! The lock word ([`word::LOCK`]) is 0 when free, else the holder's id
 //! (at most [`ID_MAX`], given by the server when the end attached) with
-//! [`CONTENDED`] set once someone waits for it. The functions here are
-//! pure; `files::pipe_ring` does the atomics and the futex calls.
+//! [`CONTENDED`] set once someone waits for it.
+//!
+//! This module holds the layout and the pure rules (a [`Geometry`]: the
+//! real one, [`Geometry::DIRECT`], or a tiny one for models). The
+//! protocol is generic over how the ring's memory is reached
+//! ([`memory`]: the [`RingWords`] and [`RingMemory`] traits), so that the
+//! same code runs on Mica (`files::pipe_ring` implements the traits with
+//! its mappings, `AtomicU32` and the futex system calls;
+//! `servers/pipe/src/direct.rs` with the server's mapping) and under loom
+//! (`fscore/tests/pipe_loom.rs`, every interleaving of a few ends):
+//! [`end`] is an end's side ([`RingEnd`]: lock, read, write, waits and
+//! wake-ups), [`server`] the server's (flags, freeing a dead end's lock).
 
 use crate::FsError;
 use crate::pipe::PIPE_BUF;
+
+pub mod end;
+pub mod memory;
+pub mod server;
+
+pub use end::{RingEnd, Side};
+pub use memory::{CopyFault, RingMemory, RingWords, Wake};
 
 /// Bytes of the header page.
 pub const HEADER_BYTES: usize = 4096;
@@ -72,83 +90,137 @@ pub const fn holder(lock: u32) -> u32 {
     lock & ID_MAX
 }
 
-/// The bytes held between `head` and `tail`, or `Io` if the peer made
-/// it more than the ring holds (a hostile or broken end).
-pub const fn held(head: u32, tail: u32) -> Result<u32, FsError> {
-    let held = tail.wrapping_sub(head);
-    if held > DATA_BYTES {
-        Err(FsError::Io)
-    } else {
-        Ok(held)
-    }
+/// The sizes the rules depend on: [`Geometry::DIRECT`] on Mica; models
+/// use a tiny data area so that a few bytes fill it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    /// Bytes of the data area: a power of two (free-running `u32` indices
+    /// then wrap onto it), at least `atomic_bytes`.
+    pub data_bytes: u32,
+    /// Writes of at most this many bytes go in whole or wait (`PIPE_BUF`);
+    /// longer ones take what fits.
+    pub atomic_bytes: usize,
 }
 
-/// What a read of at most `max` bytes does now, with `held` bytes in the
-/// ring: `Some(n)` takes `n` bytes (`Some(0)`: the end of the file, or a
-/// read of nothing), `None` waits.
-pub const fn read_amount(max: usize, held: u32, no_writers: bool) -> Option<u32> {
-    let max = if max > DATA_BYTES as usize {
-        DATA_BYTES
-    } else {
-        max as u32
+impl Geometry {
+    /// Every direct pipe's: [`DATA_BYTES`] of data, atomic writes up to
+    /// [`PIPE_BUF`].
+    pub const DIRECT: Geometry = Geometry {
+        data_bytes: DATA_BYTES,
+        atomic_bytes: PIPE_BUF,
     };
-    if held > 0 || max == 0 || no_writers {
-        Some(if held < max { held } else { max })
-    } else {
-        None
-    }
-}
 
-/// What a write of `len` bytes does now, with `free` bytes of room:
-/// `Ok(Some(n))` puts `n` bytes (all of an atomic write, at most
-/// `PIPE_BUF`; at least one byte of a longer one), `Ok(None)` waits,
-/// `Err(BrokenPipe)` when no reader is left.
-pub const fn write_amount(len: usize, free: u32, no_readers: bool) -> Result<Option<u32>, FsError> {
-    if no_readers {
-        return Err(FsError::BrokenPipe);
+    /// The bytes held between `head` and `tail`, or `Io` if the peer made
+    /// it more than the ring holds (a hostile or broken end).
+    #[inline]
+    pub const fn held(self, head: u32, tail: u32) -> Result<u32, FsError> {
+        let held = tail.wrapping_sub(head);
+        if held > self.data_bytes {
+            Err(FsError::Io)
+        } else {
+            Ok(held)
+        }
     }
-    if len == 0 {
-        return Ok(Some(0));
-    }
-    if len <= PIPE_BUF {
-        // Atomic: all or wait (PIPE_BUF <= DATA_BYTES, so it fits an
-        // empty ring).
-        return Ok(if len as u64 <= free as u64 {
-            Some(len as u32)
+
+    /// What a read of at most `max` bytes does now, with `held` bytes in
+    /// the ring: `Some(n)` takes `n` bytes (`Some(0)`: the end of the
+    /// file, or a read of nothing), `None` waits.
+    #[inline]
+    pub const fn read_amount(self, max: usize, held: u32, no_writers: bool) -> Option<u32> {
+        let max = if max > self.data_bytes as usize {
+            self.data_bytes
+        } else {
+            max as u32
+        };
+        if held > 0 || max == 0 || no_writers {
+            Some(if held < max { held } else { max })
         } else {
             None
-        });
+        }
     }
-    if free == 0 {
-        return Ok(None);
+
+    /// What a write of `len` bytes does now, with `free` bytes of room:
+    /// `Ok(Some(n))` puts `n` bytes (all of an atomic write, at most
+    /// `atomic_bytes`; at least one byte of a longer one), `Ok(None)`
+    /// waits, `Err(BrokenPipe)` when no reader is left.
+    #[inline]
+    pub const fn write_amount(
+        self,
+        len: usize,
+        free: u32,
+        no_readers: bool,
+    ) -> Result<Option<u32>, FsError> {
+        if no_readers {
+            return Err(FsError::BrokenPipe);
+        }
+        if len == 0 {
+            return Ok(Some(0));
+        }
+        if len <= self.atomic_bytes {
+            // Atomic: all or wait (atomic_bytes <= data_bytes, so it
+            // fits an empty ring).
+            return Ok(if len as u64 <= free as u64 {
+                Some(len as u32)
+            } else {
+                None
+            });
+        }
+        if free == 0 {
+            return Ok(None);
+        }
+        Ok(Some(if (len as u64) < free as u64 {
+            len as u32
+        } else {
+            free
+        }))
     }
-    Ok(Some(if (len as u64) < free as u64 {
-        len as u32
-    } else {
-        free
-    }))
+
+    /// The data area ranges, as `(offset, len)`, that `count` bytes from
+    /// index `at` occupy: the second is empty unless they wrap. `count` is
+    /// clamped to the capacity, so both lie inside the data area whatever
+    /// the indices were.
+    #[inline]
+    pub const fn spans(self, at: u32, count: u32) -> [(usize, usize); 2] {
+        let count = if count > self.data_bytes {
+            self.data_bytes
+        } else {
+            count
+        };
+        let start = at % self.data_bytes;
+        let first = if count < self.data_bytes - start {
+            count
+        } else {
+            self.data_bytes - start
+        };
+        [
+            (start as usize, first as usize),
+            (0, (count - first) as usize),
+        ]
+    }
 }
 
-/// The data area ranges, as `(offset, len)`, that `count` bytes from
-/// index `at` occupy: the second is empty unless they wrap. `count` is
-/// clamped to the capacity, so both lie inside the data area whatever
-/// the indices were.
+/// [`Geometry::held`] of [`Geometry::DIRECT`].
+#[inline]
+pub const fn held(head: u32, tail: u32) -> Result<u32, FsError> {
+    Geometry::DIRECT.held(head, tail)
+}
+
+/// [`Geometry::read_amount`] of [`Geometry::DIRECT`].
+#[inline]
+pub const fn read_amount(max: usize, held: u32, no_writers: bool) -> Option<u32> {
+    Geometry::DIRECT.read_amount(max, held, no_writers)
+}
+
+/// [`Geometry::write_amount`] of [`Geometry::DIRECT`].
+#[inline]
+pub const fn write_amount(len: usize, free: u32, no_readers: bool) -> Result<Option<u32>, FsError> {
+    Geometry::DIRECT.write_amount(len, free, no_readers)
+}
+
+/// [`Geometry::spans`] of [`Geometry::DIRECT`].
+#[inline]
 pub const fn spans(at: u32, count: u32) -> [(usize, usize); 2] {
-    let count = if count > DATA_BYTES {
-        DATA_BYTES
-    } else {
-        count
-    };
-    let start = at % DATA_BYTES;
-    let first = if count < DATA_BYTES - start {
-        count
-    } else {
-        DATA_BYTES - start
-    };
-    [
-        (start as usize, first as usize),
-        (0, (count - first) as usize),
-    ]
+    Geometry::DIRECT.spans(at, count)
 }
 
 #[cfg(test)]
@@ -206,6 +278,19 @@ mod tests {
     const _: () = assert!(DATA_BYTES.is_power_of_two());
     const _: () = assert!(PIPE_BUF as u32 <= DATA_BYTES);
     const _: () = assert!(RING_PAGES == 17);
+
+    #[test]
+    fn a_tiny_geometry_keeps_the_rules() {
+        let tiny = Geometry {
+            data_bytes: 4,
+            atomic_bytes: 2,
+        };
+        assert_eq!(tiny.held(0, 5), Err(FsError::Io));
+        assert_eq!(tiny.read_amount(10, 3, false), Some(3));
+        assert_eq!(tiny.write_amount(2, 1, false), Ok(None));
+        assert_eq!(tiny.write_amount(3, 1, false), Ok(Some(1)));
+        assert_eq!(tiny.spans(7, 3), [(3, 1), (0, 2)]);
+    }
 
     proptest! {
         /// Whatever the indices, the spans lie inside the data area, do
