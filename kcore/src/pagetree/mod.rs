@@ -9,9 +9,10 @@
 //! [`PageTree::get`]; commit, decommit and protect call [`PageTree::set`],
 //! [`PageTree::take`] and [`PageTree::update`]; resizing and destroying the
 //! object call [`PageTree::resize`] and [`PageTree::clear`]. Only
-//! [`PageTree::set`] allocates; [`PageTree::nodes_needed`] says how many
-//! nodes it would take, so that the kernel can charge them to a budget first,
-//! and [`PageTree::nodes`] is exact, for refunds.
+//! [`PageTree::set`] allocates, and only what its store hands out: the
+//! kernel's store hands out what the paying budget can afford, and the
+//! budget is then charged the change in [`PageTree::nodes`], which is
+//! exact.
 //!
 //! # Representation
 //!
@@ -208,8 +209,9 @@ impl PageTree {
 
     /// How many nodes [`PageTree::set`] at `page` would allocate (at
     /// most 4: levels raised and the path below them); 0 for a page out
-    /// of range.
-    pub fn nodes_needed<S: NodeStore>(&self, store: &S, page: u64) -> u64 {
+    /// of range. The tests' oracle for what `set` takes.
+    #[cfg(test)]
+    pub(crate) fn nodes_needed<S: NodeStore>(&self, store: &S, page: u64) -> u64 {
         if page >= self.pages {
             return 0;
         }

@@ -232,16 +232,13 @@ pub fn resize_memory(
         return Err(SysError::InvalidArg);
     }
     let (old, budget) = (object.size, object.header.payer);
-    if pages > kcore::pagetree::MAX_PAGES {
-        return Err(SysError::InvalidArg);
-    }
     if pages < old {
         unmap_pages_everywhere(k, memory, pages, old, Unmap::Drop);
     }
     // The tree is taken out of the object while pages leave it, so
     // that releasing them can refund their budgets.
     let mut tree = memory::take_tree(k, memory);
-    let mut nodes = Nodes::new(0);
+    let mut nodes = Nodes::read_only();
     let before = tree.nodes();
     let result = tree.resize(&mut nodes, pages, |_, page| {
         release_page(k, FrameNumber::containing(page));
